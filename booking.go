@@ -1,0 +1,107 @@
+package boxoffice
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// SeatStatus is a seat's state in the seat engine; it fits in a byte so a
+// 50,000-seat event's statuses fit in 50 KB.
+type SeatStatus uint8
+
+// Seat statuses as API.md names them.
+const (
+	SeatAvailable SeatStatus = iota
+	SeatReserved
+	SeatBooked
+)
+
+// String returns the API name of the status.
+func (s SeatStatus) String() string {
+	switch s {
+	case SeatAvailable:
+		return "available"
+	case SeatReserved:
+		return "reserved"
+	case SeatBooked:
+		return "booked"
+	}
+	return "unknown"
+}
+
+// BookingStatus is where a booking is in its life: a hold is in-progress
+// until it is confirmed, cancelled by its owner, expired, or failed.
+type BookingStatus string
+
+// Booking statuses as API.md names them.
+const (
+	BookingInProgress BookingStatus = "in-progress"
+	BookingConfirmed  BookingStatus = "confirmed"
+	BookingCancelled  BookingStatus = "cancelled"
+	BookingExpired    BookingStatus = "expired"
+	BookingFailed     BookingStatus = "failed"
+)
+
+// Final reports whether no further transition is possible.
+func (s BookingStatus) Final() bool { return s != BookingInProgress }
+
+// Booking is one user's hold on a set of seats of one event, and later
+// its sale.
+type Booking struct {
+	ID          uuid.UUID
+	UserID      uuid.UUID
+	EventID     uuid.UUID
+	TicketIDs   []uuid.UUID
+	Status      BookingStatus
+	Total       Money
+	Currency    string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	ConfirmedAt time.Time
+	UpdatedAt   time.Time
+}
+
+// User is the caller of the booking API, as its token describes it.
+type User struct {
+	ID    uuid.UUID
+	Email string
+	Name  string
+	Roles []string
+}
+
+// IsAdmin reports whether the user may call /admin/api/*.
+func (u User) IsAdmin() bool {
+	for _, r := range u.Roles {
+		if r == "admin" {
+			return true
+		}
+	}
+	return false
+}
+
+// PaymentRequest is one charge for one booking. IdempotencyKey is the same
+// for every retry of the same charge, so a provider charges at most once.
+type PaymentRequest struct {
+	BookingID      uuid.UUID
+	IdempotencyKey string
+	Amount         Money
+	Currency       string
+	Method         string
+	Token          string
+}
+
+// PaymentResult is a successful charge's reference at the provider.
+type PaymentResult struct {
+	ChargeID string
+}
+
+// PaymentProvider charges a card. It is called outside the event actor
+// because it is slow and remote. Charge returns ErrPaymentFailed (as an
+// *Error with code payment_failed) when the provider declines, and any other
+// error when the outcome is unknown and the call may be retried with the
+// same idempotency key.
+type PaymentProvider interface {
+	Charge(ctx context.Context, req PaymentRequest) (PaymentResult, error)
+}

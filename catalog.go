@@ -1,0 +1,275 @@
+package boxoffice
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Limits that keep one request or one venue from exhausting a node.
+const (
+	// MaxSeatsPerHold is the most seats one reserve may hold (API.md: 1..10).
+	MaxSeatsPerHold = 10
+	// MaxVenueSeats bounds a venue's seat map; the largest stadiums hold
+	// about 150,000 people.
+	MaxVenueSeats = 200_000
+	// MaxSeatsPerRow bounds one row of a seat map.
+	MaxSeatsPerRow = 1_000
+)
+
+// Event types the catalog and search know; API.md lists them as examples,
+// so the set is open but each must be a short lower-case word.
+const (
+	TypeConcert  = "concert"
+	TypeSports   = "sports"
+	TypeTheater  = "theater"
+	TypeComedy   = "comedy"
+	TypeFestival = "festival"
+)
+
+// Location is a point on Earth in decimal degrees (WGS 84), used for the
+// "near me" search.
+type Location struct {
+	Lat float64
+	Lon float64
+}
+
+// Validate reports a location outside the valid degree ranges.
+func (l Location) Validate() error {
+	if l.Lat < -90 || l.Lat > 90 || l.Lon < -180 || l.Lon > 180 {
+		return InvalidField("location", "location must have lat in [-90,90] and lon in [-180,180]")
+	}
+	return nil
+}
+
+// SeatMap is a venue's physical layout. The order of sections, rows and
+// seats defines each seat's flat index (0..capacity-1), which is what the
+// seat engine works with and what ticket IDs are derived from.
+type SeatMap struct {
+	Sections []Section
+}
+
+// Section is a named block of rows, priced as one tier.
+type Section struct {
+	Name string
+	Rows []Row
+}
+
+// Row is a named row of seats numbered 1..Seats.
+type Row struct {
+	Name  string
+	Seats int
+}
+
+// Capacity is the number of seats in the map.
+func (m SeatMap) Capacity() int {
+	n := 0
+	for _, s := range m.Sections {
+		for _, r := range s.Rows {
+			n += r.Seats
+		}
+	}
+	return n
+}
+
+// Validate checks names are present and unique and sizes are in bounds, so
+// that a flat index always maps back to one (section, row, seat).
+func (m SeatMap) Validate() error {
+	if len(m.Sections) == 0 {
+		return InvalidField("seat_map", "seat_map needs at least one section")
+	}
+	sections := map[string]bool{}
+	total := 0
+	for _, s := range m.Sections {
+		if strings.TrimSpace(s.Name) == "" || len(s.Name) > 64 {
+			return InvalidField("seat_map", "every section needs a name of 1..64 characters")
+		}
+		if sections[s.Name] {
+			return InvalidField("seat_map", "section %q appears twice", s.Name)
+		}
+		sections[s.Name] = true
+		if len(s.Rows) == 0 {
+			return InvalidField("seat_map", "section %q has no rows", s.Name)
+		}
+		rows := map[string]bool{}
+		for _, r := range s.Rows {
+			if strings.TrimSpace(r.Name) == "" || len(r.Name) > 16 || rows[r.Name] {
+				return InvalidField("seat_map", "section %q: row names must be unique, 1..16 characters", s.Name)
+			}
+			rows[r.Name] = true
+			if r.Seats < 1 || r.Seats > MaxSeatsPerRow {
+				return InvalidField("seat_map", "section %q row %q: seats must be 1..%d", s.Name, r.Name, MaxSeatsPerRow)
+			}
+			total += r.Seats
+		}
+	}
+	if total > MaxVenueSeats {
+		return InvalidField("seat_map", "a venue holds at most %d seats", MaxVenueSeats)
+	}
+	return nil
+}
+
+// Venue is where events happen; its seat map is fixed once events use it.
+type Venue struct {
+	ID       uuid.UUID
+	Name     string
+	City     string
+	Address  string
+	Location Location
+	SeatMap  SeatMap
+}
+
+// Validate checks the fields an admin must supply.
+func (v Venue) Validate() error {
+	if err := requireText("name", v.Name, 200); err != nil {
+		return err
+	}
+	if err := requireText("city", v.City, 100); err != nil {
+		return err
+	}
+	if len(v.Address) > 500 {
+		return InvalidField("address", "address is at most 500 characters")
+	}
+	if err := v.Location.Validate(); err != nil {
+		return err
+	}
+	return v.SeatMap.Validate()
+}
+
+// Performer is the artist, team or company an event features.
+type Performer struct {
+	ID        uuid.UUID
+	Name      string
+	Biography string
+}
+
+// Validate checks the fields an admin must supply.
+func (p Performer) Validate() error {
+	if err := requireText("name", p.Name, 200); err != nil {
+		return err
+	}
+	if len(p.Biography) > 10_000 {
+		return InvalidField("biography", "biography is at most 10000 characters")
+	}
+	return nil
+}
+
+// WaitingRoom is an event's virtual-queue setting for hot on-sales.
+type WaitingRoom struct {
+	Enabled       bool
+	RatePerSecond int
+}
+
+// Event is one performance at a venue. Its tickets are one per seat of the
+// venue's seat map, priced by section.
+type Event struct {
+	ID          uuid.UUID
+	Name        string
+	Type        string
+	Description string
+	StartsAt    time.Time
+	VenueID     uuid.UUID
+	PerformerID uuid.UUID
+	Currency    string
+	// Prices maps each section name of the venue to its ticket price.
+	Prices      map[string]Money
+	WaitingRoom WaitingRoom
+}
+
+// Validate checks the event's own fields; PricesCover checks it against
+// its venue.
+func (e Event) Validate() error {
+	if err := requireText("name", e.Name, 200); err != nil {
+		return err
+	}
+	if !validType(e.Type) {
+		return InvalidField("type", "type must be a lower-case word such as concert, sports, theater, comedy or festival")
+	}
+	if len(e.Description) > 10_000 {
+		return InvalidField("description", "description is at most 10000 characters")
+	}
+	if e.StartsAt.IsZero() {
+		return InvalidField("starts_at", "starts_at is required (RFC 3339)")
+	}
+	if !ValidCurrency(e.Currency) {
+		return InvalidField("currency", "currency must be an ISO 4217 code such as EUR")
+	}
+	if e.WaitingRoom.RatePerSecond < 0 || e.WaitingRoom.RatePerSecond > 100_000 {
+		return InvalidField("waiting_room", "rate_per_second must be 1..100000")
+	}
+	return nil
+}
+
+// PricesCover reports a section of m without a price, or a price for a
+// section m does not have.
+func (e Event) PricesCover(m SeatMap) error {
+	for _, s := range m.Sections {
+		if _, ok := e.Prices[s.Name]; !ok {
+			return InvalidField("prices", "section %q has no price", s.Name)
+		}
+	}
+	if len(e.Prices) != len(m.Sections) {
+		return InvalidField("prices", "prices name a section the venue does not have")
+	}
+	return nil
+}
+
+// Ticket is one seat of one event. Its ID is derived from the event ID and
+// the seat's flat index (see TicketSpace).
+type Ticket struct {
+	ID       uuid.UUID
+	EventID  uuid.UUID
+	Index    int
+	Section  string
+	Row      string
+	Seat     int
+	Price    Money
+	Currency string
+}
+
+// Tickets lays out one ticket per seat of m in flat-index order, priced by
+// section. The event must have passed PricesCover.
+func (e Event) Tickets(m SeatMap) []Ticket {
+	space := NewTicketSpace(e.ID)
+	out := make([]Ticket, 0, m.Capacity())
+	for _, s := range m.Sections {
+		for _, r := range s.Rows {
+			for seat := 1; seat <= r.Seats; seat++ {
+				i := len(out)
+				out = append(out, Ticket{
+					ID: space.ID(i), EventID: e.ID, Index: i,
+					Section: s.Name, Row: r.Name, Seat: seat,
+					Price: e.Prices[s.Name], Currency: e.Currency,
+				})
+			}
+		}
+	}
+	return out
+}
+
+func requireText(field, v string, max int) error {
+	if strings.TrimSpace(v) == "" {
+		return InvalidField(field, "%s is required", field)
+	}
+	if len(v) > max {
+		return InvalidField(field, "%s is at most %d characters", field, max)
+	}
+	return nil
+}
+
+func validType(t string) bool {
+	if len(t) == 0 || len(t) > 32 {
+		return false
+	}
+	for _, r := range t {
+		if (r < 'a' || r > 'z') && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// String names an event for logs.
+func (e Event) String() string { return fmt.Sprintf("%s (%s)", e.Name, e.ID) }

@@ -1,0 +1,99 @@
+package boxoffice
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ReserveRequest asks the seat engine to hold seats, all or none.
+type ReserveRequest struct {
+	EventID uuid.UUID
+	UserID  uuid.UUID
+	// BookingID names the hold; the API generates it so that a retried
+	// request to the engine is recognised and answered with the same hold.
+	BookingID uuid.UUID
+	TicketIDs []uuid.UUID
+}
+
+// ConfirmRequest asks the seat engine to charge and sell a held booking.
+type ConfirmRequest struct {
+	EventID   uuid.UUID
+	BookingID uuid.UUID
+	UserID    uuid.UUID
+	// IdempotencyKey comes from the client's Idempotency-Key header; the
+	// booking ID is used when it is empty. Either way a booking is charged
+	// at most once.
+	IdempotencyKey string
+	Method         string
+	Token          string
+}
+
+// SeatsView is every seat's status at one version of the event; Statuses is
+// indexed by flat seat index (see TicketSpace).
+type SeatsView struct {
+	EventID  uuid.UUID
+	Version  uint64
+	Statuses []SeatStatus
+}
+
+// SeatCounts is how many seats are in each status.
+type SeatCounts struct {
+	Available int
+	Reserved  int
+	Booked    int
+}
+
+// EventStats is the admin view of one live event actor.
+type EventStats struct {
+	EventID             uuid.UUID
+	NodeID              string
+	Version             uint64
+	Counts              SeatCounts
+	Holds               int
+	JournalLag          int
+	LastSnapshotVersion uint64
+}
+
+// SeatEngine is the booking side of the platform as the API sees it:
+// every call is decided by the event's actor, wherever it lives.
+//
+// Reserve returns the in-progress booking once the hold is durable, or
+// ErrSeatUnavailable (details.ticket_ids), ErrNotFound (unknown event or
+// ticket), ErrInvalid, ErrUnavailable. Release returns the cancelled
+// booking, or ErrHoldExpired, ErrBookingState, ErrForbidden, ErrNotFound.
+// Confirm returns the confirmed booking once the sale is durable, or
+// ErrPaymentFailed, ErrHoldExpired, ErrBookingState, ErrForbidden.
+type SeatEngine interface {
+	Reserve(ctx context.Context, req ReserveRequest) (Booking, error)
+	Release(ctx context.Context, eventID, bookingID, userID uuid.UUID) (Booking, error)
+	Confirm(ctx context.Context, req ConfirmRequest) (Booking, error)
+	Seats(ctx context.Context, eventID uuid.UUID) (SeatsView, error)
+	Stats(ctx context.Context, eventID uuid.UUID) (EventStats, error)
+}
+
+// Listing is the denormalised view of an event that search indexes and
+// answers with (API.md's PartialEvent). It travels as JSON from the
+// catalog outbox through the bus to every node's index, so it carries json
+// tags and nothing that needs a join at query time.
+type Listing struct {
+	EventID       uuid.UUID `json:"event_id"`
+	Name          string    `json:"name"`
+	Type          string    `json:"type"`
+	StartsAt      time.Time `json:"starts_at"`
+	VenueID       uuid.UUID `json:"venue_id"`
+	VenueName     string    `json:"venue_name"`
+	City          string    `json:"city"`
+	Location      Location  `json:"location"`
+	PerformerID   uuid.UUID `json:"performer_id"`
+	PerformerName string    `json:"performer_name"`
+	MinPrice      Money     `json:"min_price"`
+	Currency      string    `json:"currency"`
+	Capacity      int       `json:"capacity"`
+	// Deleted removes the event from search.
+	Deleted bool `json:"deleted,omitempty"`
+	// Revision orders changes to one event; an indexer ignores a listing
+	// older than the one it has, which makes redelivery harmless.
+	Revision int64 `json:"revision"`
+}
