@@ -32,8 +32,8 @@ const (
 // Location is a point on Earth in decimal degrees (WGS 84), used for the
 // "near me" search.
 type Location struct {
-	Lat float64
-	Lon float64
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
 }
 
 // Validate reports a location outside the valid degree ranges.
