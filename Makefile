@@ -1,0 +1,47 @@
+# boxoffice: the two commands a newcomer needs are `make run` and `make test`.
+GO        ?= go
+BIN       := bin/boxoffice
+DATA      ?= .data
+BENCHTIME ?= 1s
+FUZZTIME  ?= 30s
+STATICCHECK_VERSION ?= 2025.1.1
+
+.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/boxoffice
+
+# run: a local PostgreSQL in $(DATA)/pg unless BOXOFFICE_DATABASE_URL is set,
+# an embedded NATS, migrations, demo data (once), then the node on :8080.
+run: deps build
+	BOXOFFICE_DATA=$(DATA) deploy/run-local $(BIN)
+
+# test: the whole suite; every package that needs PostgreSQL starts its own.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+# deps installs what the suite and `make run` need and the machine lacks
+# (PostgreSQL via apt-get); it changes nothing when all is present.
+deps:
+	deploy/localpg install
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+fuzz:
+	deploy/fuzz-all $(FUZZTIME)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+
+proto:
+	cd actors/grainpb && PATH="$$PATH:$$($(GO) env GOPATH)/bin" $(GO) generate ./...
+
+clean:
+	rm -rf bin
