@@ -1,0 +1,119 @@
+package persistence
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// seatMapJSON is the stored form of a seat map. It has its own json tags so
+// that renaming a Go field never changes what is in the database.
+type seatMapJSON struct {
+	Sections []sectionJSON `json:"sections"`
+}
+
+type sectionJSON struct {
+	Name string    `json:"name"`
+	Rows []rowJSON `json:"rows"`
+}
+
+type rowJSON struct {
+	Name  string `json:"name"`
+	Seats int    `json:"seats"`
+}
+
+func encodeSeatMap(m boxoffice.SeatMap) seatMapJSON {
+	out := seatMapJSON{Sections: make([]sectionJSON, 0, len(m.Sections))}
+	for _, s := range m.Sections {
+		rows := make([]rowJSON, 0, len(s.Rows))
+		for _, r := range s.Rows {
+			rows = append(rows, rowJSON{Name: r.Name, Seats: r.Seats})
+		}
+		out.Sections = append(out.Sections, sectionJSON{Name: s.Name, Rows: rows})
+	}
+	return out
+}
+
+func (j seatMapJSON) decode() boxoffice.SeatMap {
+	m := boxoffice.SeatMap{Sections: make([]boxoffice.Section, 0, len(j.Sections))}
+	for _, s := range j.Sections {
+		rows := make([]boxoffice.Row, 0, len(s.Rows))
+		for _, r := range s.Rows {
+			rows = append(rows, boxoffice.Row{Name: r.Name, Seats: r.Seats})
+		}
+		m.Sections = append(m.Sections, boxoffice.Section{Name: s.Name, Rows: rows})
+	}
+	return m
+}
+
+// dbTime rounds t the way timestamptz stores it (microseconds, UTC), so a
+// value returned on creation equals the one read back later.
+func dbTime(t time.Time) time.Time {
+	return t.UTC().Round(time.Microsecond)
+}
+
+// nullTime maps the zero time to SQL NULL.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := dbTime(t)
+	return &u
+}
+
+func fromNullTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// bodyHash fingerprints a creation request (without its ID) so that a
+// retry with the same ID is told apart from a different body reusing it.
+// encoding/json sorts map keys, so the encoding is deterministic.
+func bodyHash(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("persistence: body hash of an unencodable value: " + err.Error())
+	}
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+func venueHash(v boxoffice.Venue) []byte {
+	return bodyHash(struct {
+		Name, City, Address string
+		Location            boxoffice.Location
+		SeatMap             seatMapJSON
+	}{v.Name, v.City, v.Address, v.Location, encodeSeatMap(v.SeatMap)})
+}
+
+func performerHash(p boxoffice.Performer) []byte {
+	return bodyHash(struct{ Name, Biography string }{p.Name, p.Biography})
+}
+
+func eventHash(e boxoffice.Event) []byte {
+	return bodyHash(struct {
+		Name, Type, Description string
+		StartsAt                time.Time
+		VenueID, PerformerID    string
+		Currency                string
+		Prices                  map[string]boxoffice.Money
+		WaitingRoom             boxoffice.WaitingRoom
+	}{e.Name, e.Type, e.Description, dbTime(e.StartsAt), e.VenueID.String(), e.PerformerID.String(),
+		e.Currency, e.Prices, e.WaitingRoom})
+}
+
+// minPrice is the cheapest section's price, what search shows as "from".
+func minPrice(prices map[string]boxoffice.Money) boxoffice.Money {
+	first := true
+	var m boxoffice.Money
+	for _, p := range prices {
+		if first || p < m {
+			m, first = p, false
+		}
+	}
+	return m
+}

@@ -1,0 +1,101 @@
+package persistence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Sentinels the seat engine branches on. Both are *boxoffice.Error values,
+// so boxoffice.ErrorCode gives the API code, and errors.Is matches them
+// through any wrapping.
+var (
+	// ErrFenced: the commit's or snapshot's ownership epoch is not the
+	// event's current one; another activation took the event over (I4) and
+	// the caller must stop without acknowledging anything. Code unavailable:
+	// the request is safe to retry against the new owner.
+	ErrFenced = &boxoffice.Error{Code: boxoffice.EUnavailable, Message: "the event moved to another owner; retry"}
+	// ErrSeatSold: sold_seats already holds one of the commit's seats for
+	// another sale, so PostgreSQL refused a second sale (I1).
+	ErrSeatSold = &boxoffice.Error{Code: boxoffice.ESeatUnavailable, Message: "a seat of this sale is already sold"}
+	// ErrClosed: the journal writer was closed before the commit was
+	// submitted; nothing was written.
+	ErrClosed = &boxoffice.Error{Code: boxoffice.EUnavailable, Message: "the journal writer is closed"}
+)
+
+// SQLSTATE codes this package reacts to.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+)
+
+// unavailable wraps a failure to talk to PostgreSQL so that callers see the
+// unavailable code and logs keep the cause.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("persistence: %s: %w: %w",
+		op, boxoffice.Errorf(boxoffice.EUnavailable, "the database cannot be reached; retry"), err)
+}
+
+// wrap translates a driver error at the boundary: a lost connection becomes
+// unavailable, an error that already carries a code keeps it, and anything
+// else is wrapped as internal.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *boxoffice.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	if isConnError(err) {
+		return unavailable(op, err)
+	}
+	return fmt.Errorf("persistence: %s: %w", op, err)
+}
+
+// notFound reports an absent row with a caller-safe message.
+func notFound(kind string, id fmt.Stringer) error {
+	return boxoffice.Errorf(boxoffice.ENotFound, "%s %s not found", kind, id)
+}
+
+// pgCode returns the SQLSTATE of err, or "" if PostgreSQL did not send one.
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// isConnError reports a failure of the connection or the server rather than
+// of the statement: no SQLSTATE at all (network, closed pool, cancelled
+// context), or a class that means the server is going away or refusing
+// connections. Such a failure says nothing about the data, so the whole
+// batch failed and may be retried later.
+func isConnError(err error) bool {
+	if err == nil {
+		return false
+	}
+	code := pgCode(err)
+	if code == "" {
+		return true
+	}
+	switch {
+	case strings.HasPrefix(code, "08"): // connection exception
+		return true
+	case strings.HasPrefix(code, "53"): // insufficient resources (too many connections)
+		return true
+	case code == "57P01", code == "57P02", code == "57P03": // admin/crash shutdown, cannot connect now
+		return true
+	case code == "57014": // query canceled (statement timeout, context)
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}

@@ -1,0 +1,240 @@
+package persistence
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// TopicListing is the outbox topic of catalog changes; each payload is one
+// boxoffice.Listing as JSON.
+const TopicListing = "listing"
+
+// querier is what both the pool and a transaction offer, so that reads can
+// run inside or outside a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// EventPatch is a partial update of an event; nil fields stay as they are.
+type EventPatch struct {
+	Name        *string
+	Description *string
+	StartsAt    *time.Time
+	WaitingRoom *boxoffice.WaitingRoom
+}
+
+// CreateEvent stores an event and one ticket per seat of its venue, laid
+// out by boxoffice.Event.Tickets and written with COPY, and queues its
+// listing in the outbox, all in one transaction. It returns the event, the
+// number of tickets, and whether it was created: like CreateVenue it is
+// idempotent by ID (same body: the stored event and false; another body:
+// invalid_argument on "id"). An unknown venue or performer is not_found,
+// prices that do not cover the venue's sections are invalid_argument.
+func (db *DB) CreateEvent(ctx context.Context, e boxoffice.Event) (boxoffice.Event, int, bool, error) {
+	if err := e.Validate(); err != nil {
+		return boxoffice.Event{}, 0, false, err
+	}
+	if e.ID == uuid.Nil {
+		e.ID = uuid.New()
+	}
+	e.StartsAt = dbTime(e.StartsAt)
+	hash := eventHash(e)
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return boxoffice.Event{}, 0, false, wrap("create event: begin", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	n, created, err := createEventTx(ctx, tx, e, hash)
+	if err != nil {
+		return boxoffice.Event{}, 0, false, err
+	}
+	if !created {
+		_ = tx.Rollback(ctx)
+		return db.existingEvent(ctx, e.ID, hash)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return boxoffice.Event{}, 0, false, wrap("create event: commit", err)
+	}
+	return e, n, true, nil
+}
+
+// createEventTx inserts the event, its tickets and its outbox row; created
+// is false when the ID already exists (nothing is written then).
+func createEventTx(ctx context.Context, tx pgx.Tx, e boxoffice.Event, hash []byte) (int, bool, error) {
+	venue, _, err := venueQ(ctx, tx, e.VenueID)
+	if err != nil {
+		return 0, false, err
+	}
+	if _, _, err := performerQ(ctx, tx, e.PerformerID); err != nil {
+		return 0, false, err
+	}
+	if err := e.PricesCover(venue.SeatMap); err != nil {
+		return 0, false, err
+	}
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO events (id, name, type, description, starts_at, venue_id, performer_id, currency,
+			prices, waiting_room_enabled, waiting_room_rate, body_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (id) DO NOTHING`,
+		e.ID, e.Name, e.Type, e.Description, e.StartsAt, e.VenueID, e.PerformerID, e.Currency,
+		e.Prices, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond, hash)
+	if err != nil {
+		return 0, false, wrap("create event", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return 0, false, nil
+	}
+	n, err := copyTickets(ctx, tx, e.Tickets(venue.SeatMap))
+	if err != nil {
+		return 0, false, err
+	}
+	if err := queueListing(ctx, tx, e.ID); err != nil {
+		return 0, false, err
+	}
+	return n, true, nil
+}
+
+func copyTickets(ctx context.Context, tx pgx.Tx, ts []boxoffice.Ticket) (int, error) {
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"tickets"},
+		[]string{"event_id", "idx", "ticket_id", "section", "row", "seat", "price_minor", "currency"},
+		pgx.CopyFromSlice(len(ts), func(i int) ([]any, error) {
+			t := &ts[i]
+			return []any{t.EventID, int32(t.Index), t.ID, t.Section, t.Row, int32(t.Seat), int64(t.Price), t.Currency}, nil
+		}))
+	if err != nil {
+		return 0, wrap("create event: copy tickets", err)
+	}
+	return int(n), nil
+}
+
+// existingEvent answers a creation whose ID is taken.
+func (db *DB) existingEvent(ctx context.Context, id uuid.UUID, hash []byte) (boxoffice.Event, int, bool, error) {
+	stored, storedHash, err := eventQ(ctx, db.pool, id, "")
+	if err != nil {
+		return boxoffice.Event{}, 0, false, err
+	}
+	if !bytes.Equal(hash, storedHash) {
+		return boxoffice.Event{}, 0, false, idReused("event", id)
+	}
+	var n int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE event_id = $1`, id).Scan(&n); err != nil {
+		return boxoffice.Event{}, 0, false, wrap("count tickets", err)
+	}
+	return stored, n, false, nil
+}
+
+// UpdateEvent applies patch, bumps the event's revision and queues the new
+// listing in the outbox, in one transaction. The creation body hash is
+// kept, so a late retry of the original creation still returns 201 with
+// the current event. Errors: not_found, invalid_argument, unavailable.
+func (db *DB) UpdateEvent(ctx context.Context, id uuid.UUID, patch EventPatch) (boxoffice.Event, error) {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return boxoffice.Event{}, wrap("update event: begin", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	e, _, err := eventQ(ctx, tx, id, "FOR UPDATE")
+	if err != nil {
+		return boxoffice.Event{}, err
+	}
+	patch.apply(&e)
+	if err := e.Validate(); err != nil {
+		return boxoffice.Event{}, err
+	}
+	_, err = tx.Exec(ctx, `
+		UPDATE events SET name = $2, description = $3, starts_at = $4, waiting_room_enabled = $5,
+			waiting_room_rate = $6, revision = revision + 1, updated_at = now()
+		WHERE id = $1`,
+		id, e.Name, e.Description, e.StartsAt, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond)
+	if err != nil {
+		return boxoffice.Event{}, wrap("update event", err)
+	}
+	if err := queueListing(ctx, tx, id); err != nil {
+		return boxoffice.Event{}, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return boxoffice.Event{}, wrap("update event: commit", err)
+	}
+	return e, nil
+}
+
+func (p EventPatch) apply(e *boxoffice.Event) {
+	if p.Name != nil {
+		e.Name = *p.Name
+	}
+	if p.Description != nil {
+		e.Description = *p.Description
+	}
+	if p.StartsAt != nil {
+		e.StartsAt = dbTime(*p.StartsAt)
+	}
+	if p.WaitingRoom != nil {
+		e.WaitingRoom = *p.WaitingRoom
+	}
+}
+
+// Event returns an event, or a not_found error.
+func (db *DB) Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error) {
+	e, _, err := eventQ(ctx, db.pool, id, "")
+	return e, err
+}
+
+// eventQ reads an event and its creation hash; lock is "" or a locking
+// clause such as "FOR UPDATE".
+func eventQ(ctx context.Context, q querier, id uuid.UUID, lock string) (boxoffice.Event, []byte, error) {
+	e := boxoffice.Event{ID: id}
+	var hash []byte
+	err := q.QueryRow(ctx, `
+		SELECT name, type, description, starts_at, venue_id, performer_id, currency, prices,
+			waiting_room_enabled, waiting_room_rate, body_hash
+		FROM events WHERE id = $1 `+lock, id,
+	).Scan(&e.Name, &e.Type, &e.Description, &e.StartsAt, &e.VenueID, &e.PerformerID, &e.Currency,
+		&e.Prices, &e.WaitingRoom.Enabled, &e.WaitingRoom.RatePerSecond, &hash)
+	if isNoRows(err) {
+		return boxoffice.Event{}, nil, notFound("event", id)
+	}
+	if err != nil {
+		return boxoffice.Event{}, nil, wrap("read event", err)
+	}
+	e.StartsAt = e.StartsAt.UTC()
+	return e, hash, nil
+}
+
+// Tickets returns an event's tickets in flat-index order, or not_found for
+// an unknown event.
+func (db *DB) Tickets(ctx context.Context, eventID uuid.UUID) ([]boxoffice.Ticket, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT idx, ticket_id, section, "row", seat, price_minor, currency
+		FROM tickets WHERE event_id = $1 ORDER BY idx`, eventID)
+	if err != nil {
+		return nil, wrap("read tickets", err)
+	}
+	var out []boxoffice.Ticket
+	for rows.Next() {
+		t := boxoffice.Ticket{EventID: eventID}
+		var price int64
+		if err := rows.Scan(&t.Index, &t.ID, &t.Section, &t.Row, &t.Seat, &price, &t.Currency); err != nil {
+			rows.Close()
+			return nil, wrap("read tickets", err)
+		}
+		t.Price = boxoffice.Money(price)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("read tickets", err)
+	}
+	if len(out) == 0 {
+		if _, _, err := eventQ(ctx, db.pool, eventID, ""); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

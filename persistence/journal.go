@@ -1,0 +1,269 @@
+package persistence
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/google/uuid"
+)
+
+// Entry is one journal record of an event at its version. Record is opaque
+// here; the seat engine encodes and decodes it.
+type Entry struct {
+	Version uint64
+	Record  []byte
+}
+
+// Sale is one booking's seats to insert into sold_seats, where PostgreSQL
+// refuses a second sale of any seat (I1).
+type Sale struct {
+	BookingID uuid.UUID
+	TicketIDs []uuid.UUID
+}
+
+// Commit is one event's group of records that must become durable
+// together, with the booking rows and sales they imply.
+type Commit struct {
+	EventID uuid.UUID
+	// Epoch is the ownership epoch the caller got from Acquire; the
+	// commit is refused with ErrFenced unless it is still current.
+	Epoch int64
+	// Entries have consecutive versions.
+	Entries []Entry
+	// Bookings are upserted: inserted, or their status, confirmed_at and
+	// updated_at updated.
+	Bookings []boxoffice.Booking
+	// Sales are inserted into sold_seats in the same transaction.
+	Sales []Sale
+}
+
+func (c *Commit) validate() error {
+	if c.EventID == uuid.Nil {
+		return errors.New("persistence: commit without an event ID")
+	}
+	for i := 1; i < len(c.Entries); i++ {
+		if c.Entries[i].Version != c.Entries[i-1].Version+1 {
+			return fmt.Errorf("persistence: commit of event %s: versions %d and %d are not consecutive",
+				c.EventID, c.Entries[i-1].Version, c.Entries[i].Version)
+		}
+	}
+	return nil
+}
+
+// JournalConfig tunes group commit: how long the first commit of a batch
+// may wait for company, and how big a batch may grow.
+type JournalConfig struct {
+	// MaxDelay is the longest a commit waits for others before its
+	// batch is written. Larger batches mean fewer fsyncs per record but
+	// add up to this much latency at low load; under load, batches form
+	// while the previous transaction commits, without waiting.
+	MaxDelay time.Duration
+	// MaxRecords closes a batch early once it holds this many journal
+	// records; a single commit larger than this is written alone.
+	MaxRecords int
+	// Timeout bounds one transaction; a PostgreSQL that hangs fails the
+	// batch as unavailable instead of stalling every event of the node.
+	Timeout time.Duration
+	// OnBatch, if set, is called from the writer goroutine after every
+	// batch with the number of records it committed and how long its
+	// transactions took; the metrics layer feeds a histogram from it. It
+	// must not block.
+	OnBatch func(records int, d time.Duration)
+}
+
+// DefaultJournalConfig suits a node serving hot on-sales.
+func DefaultJournalConfig() JournalConfig {
+	return JournalConfig{
+		MaxDelay:   2 * time.Millisecond, // under one fsync; invisible next to network latency
+		MaxRecords: 1000,                 // keeps one transaction well under 10 ms of work
+		Timeout:    5 * time.Second,      // long enough for a busy server, short enough to fail over
+	}
+}
+
+// Validate reports settings the writer cannot work with.
+func (c JournalConfig) Validate() error {
+	switch {
+	case c.MaxDelay < 0 || c.MaxDelay > time.Second:
+		return fmt.Errorf("persistence: JournalConfig.MaxDelay %v: want 0..1s", c.MaxDelay)
+	case c.MaxRecords < 1:
+		return fmt.Errorf("persistence: JournalConfig.MaxRecords %d: want at least 1", c.MaxRecords)
+	case c.Timeout <= 0:
+		return fmt.Errorf("persistence: JournalConfig.Timeout %v: want > 0", c.Timeout)
+	}
+	return nil
+}
+
+// JournalStats are the writer's counters since it started, for metrics.
+type JournalStats struct {
+	Batches      uint64        // batches written (each one transaction, plus retries)
+	Transactions uint64        // transactions attempted, including per-commit retries
+	Commits      uint64        // commits acknowledged as durable
+	Records      uint64        // journal records in those commits
+	Fenced       uint64        // commits refused with ErrFenced
+	Failed       uint64        // commits failed for any other reason
+	LastRecords  int           // records committed by the last batch
+	LastCommits  int           // commits acknowledged by the last batch
+	LastDuration time.Duration // time the last batch's transactions took
+	TotalTime    time.Duration // sum of all batches' durations (with Batches: the mean)
+	Queued       int           // commits waiting for the next batch now
+}
+
+// pending is one submitted commit waiting for its batch.
+type pending struct {
+	c    Commit
+	done func(error)
+	at   time.Time
+}
+
+// JournalWriter is a node's write-behind journal: it gathers commits from
+// every event actor of the node and writes them with group commit, one
+// PostgreSQL transaction per batch, fenced by each event's epoch.
+type JournalWriter struct {
+	db      *DB
+	cfg     JournalConfig
+	useCopy bool // COPY instead of INSERT ... unnest for journal rows (benchmarks)
+
+	wake    chan struct{} // capacity 1: "the queue changed in a way the writer cares about"
+	stopped chan struct{} // closed when the writer goroutine has returned
+
+	mu      sync.Mutex // guards queue, records, closed
+	queue   []pending
+	records int // journal records in queue
+	closed  bool
+
+	stats struct {
+		batches, txs, commits, records, fenced, failed atomic.Uint64
+		lastRecords, lastCommits                       atomic.Int64
+		lastDur, totalDur                              atomic.Int64
+	}
+}
+
+// NewJournalWriter starts a writer on db; Close stops it. An invalid cfg
+// panics, as it is a programming error caught by the node's Config check.
+func NewJournalWriter(db *DB, cfg JournalConfig) *JournalWriter {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	w := &JournalWriter{db: db, cfg: cfg, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// Submit queues c for the next batch and returns at once. done is called
+// exactly once: with nil only after c's rows are committed, with an error
+// wrapping ErrFenced, ErrSeatSold or an unavailable-coded error otherwise.
+// It is called from the writer goroutine and must not block; after Close
+// it is called from Submit itself with ErrClosed.
+func (w *JournalWriter) Submit(c Commit, done func(error)) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		done(ErrClosed)
+		return
+	}
+	wasEmpty := len(w.queue) == 0
+	before := w.records
+	w.queue = append(w.queue, pending{c: c, done: done, at: time.Now()})
+	w.records += len(c.Entries)
+	full := before < w.cfg.MaxRecords && w.records >= w.cfg.MaxRecords
+	w.mu.Unlock()
+	if wasEmpty || full {
+		w.signal()
+	}
+}
+
+func (w *JournalWriter) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close writes what is queued, stops the writer and waits for it. It is
+// idempotent.
+func (w *JournalWriter) Close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.signal()
+	<-w.stopped
+}
+
+// Stats returns the writer's counters.
+func (w *JournalWriter) Stats() JournalStats {
+	w.mu.Lock()
+	queued := len(w.queue)
+	w.mu.Unlock()
+	s := &w.stats
+	return JournalStats{
+		Batches: s.batches.Load(), Transactions: s.txs.Load(), Commits: s.commits.Load(),
+		Records: s.records.Load(), Fenced: s.fenced.Load(), Failed: s.failed.Load(),
+		LastRecords: int(s.lastRecords.Load()), LastCommits: int(s.lastCommits.Load()),
+		LastDuration: time.Duration(s.lastDur.Load()), TotalTime: time.Duration(s.totalDur.Load()),
+		Queued: queued,
+	}
+}
+
+func (w *JournalWriter) run() {
+	defer close(w.stopped)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		batch, ok := w.next(timer)
+		if !ok {
+			return
+		}
+		w.write(batch)
+	}
+}
+
+// next blocks until a batch is due: its oldest commit has waited MaxDelay,
+// it holds MaxRecords records, or the writer is closing. ok is false once
+// the writer is closed and the queue is empty.
+func (w *JournalWriter) next(timer *time.Timer) (batch []pending, ok bool) {
+	for {
+		w.mu.Lock()
+		if len(w.queue) == 0 {
+			closed := w.closed
+			w.mu.Unlock()
+			if closed {
+				return nil, false
+			}
+			<-w.wake
+			continue
+		}
+		wait := time.Until(w.queue[0].at.Add(w.cfg.MaxDelay))
+		if w.closed || w.records >= w.cfg.MaxRecords || wait <= 0 {
+			batch = w.take()
+			w.mu.Unlock()
+			return batch, true
+		}
+		w.mu.Unlock()
+		timer.Reset(wait)
+		select {
+		case <-w.wake:
+			timer.Stop() // Go 1.23+: no stale tick can be received after Stop
+		case <-timer.C:
+		}
+	}
+}
+
+// take removes the next batch from the queue: commits in order until
+// MaxRecords records, at least one. The caller holds mu.
+func (w *JournalWriter) take() []pending {
+	n, records := 0, 0
+	for n < len(w.queue) && (n == 0 || records+len(w.queue[n].c.Entries) <= w.cfg.MaxRecords) {
+		records += len(w.queue[n].c.Entries)
+		n++
+	}
+	batch := make([]pending, n)
+	copy(batch, w.queue[:n])
+	clear(w.queue[:n])
+	w.queue = w.queue[n:]
+	w.records -= records
+	return batch
+}

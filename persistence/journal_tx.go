@@ -1,0 +1,317 @@
+package persistence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// write commits one batch and calls every done: first all commits in one
+// transaction; if that fails because of a statement (not the connection),
+// each remaining commit alone, so only the guilty one fails.
+func (w *JournalWriter) write(batch []pending) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.Timeout)
+	defer cancel()
+	results := make([]error, len(batch))
+	live := make([]int, 0, len(batch))
+	for i := range batch {
+		if err := batch[i].c.validate(); err != nil {
+			results[i] = err
+		} else {
+			live = append(live, i)
+		}
+	}
+	if len(live) > 0 {
+		w.stats.txs.Add(1)
+		if err := w.writeBatch(ctx, batch, live, results); err != nil {
+			w.retryAlone(ctx, err, batch, live, results)
+		}
+	}
+	w.finish(batch, results, time.Since(start))
+}
+
+// retryAlone handles a failed batch transaction. Nothing of it committed.
+func (w *JournalWriter) retryAlone(ctx context.Context, err error, batch []pending, live []int, results []error) {
+	for _, i := range live {
+		switch {
+		case results[i] != nil: // fenced; that does not change on retry
+		case isConnError(err):
+			results[i] = unavailable("journal: commit batch", err)
+		default:
+			w.stats.txs.Add(1)
+			results[i] = w.writeOne(ctx, &batch[i].c)
+		}
+	}
+}
+
+// finish acknowledges a batch in submission order and updates the stats.
+func (w *JournalWriter) finish(batch []pending, results []error, d time.Duration) {
+	records, commits := 0, 0
+	for i, p := range batch {
+		switch {
+		case results[i] == nil:
+			commits++
+			records += len(p.c.Entries)
+		case errors.Is(results[i], ErrFenced):
+			w.stats.fenced.Add(1)
+		default:
+			w.stats.failed.Add(1)
+		}
+	}
+	s := &w.stats
+	s.batches.Add(1)
+	s.commits.Add(uint64(commits))
+	s.records.Add(uint64(records))
+	s.lastRecords.Store(int64(records))
+	s.lastCommits.Store(int64(commits))
+	s.lastDur.Store(int64(d))
+	s.totalDur.Add(int64(d))
+	for i, p := range batch {
+		p.done(results[i])
+	}
+	if w.cfg.OnBatch != nil {
+		w.cfg.OnBatch(records, d)
+	}
+}
+
+// writeBatch writes the live commits of batch in one transaction, setting
+// results[i] to a fenced error for each commit whose epoch is stale.
+func (w *JournalWriter) writeBatch(ctx context.Context, batch []pending, live []int, results []error) error {
+	tx, err := w.db.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	epochs, err := lockEpochs(ctx, tx, batch, live)
+	if err != nil {
+		return err
+	}
+	commits := make([]*Commit, 0, len(live))
+	for _, i := range live {
+		c := &batch[i].c
+		current, ok := epochs[c.EventID]
+		if !ok || current != c.Epoch {
+			results[i] = fenced(c, current, ok)
+			continue
+		}
+		commits = append(commits, c)
+	}
+	if len(commits) > 0 {
+		if err := w.writeRows(ctx, tx, commits); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// lockEpochs reads the current epoch of every event in the batch and
+// locks their ownership rows FOR SHARE until the transaction ends: a
+// takeover (Acquire's UPDATE) waits for this batch, and a takeover that
+// committed before is seen here.
+func lockEpochs(ctx context.Context, tx pgx.Tx, batch []pending, live []int) (map[uuid.UUID]int64, error) {
+	ids := make([]uuid.UUID, 0, len(live))
+	seen := make(map[uuid.UUID]bool, len(live))
+	for _, i := range live {
+		if id := batch[i].c.EventID; !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT event_id, epoch FROM event_ownership WHERE event_id = ANY($1) FOR SHARE`, ids)
+	if err != nil {
+		return nil, err
+	}
+	epochs := make(map[uuid.UUID]int64, len(ids))
+	var id uuid.UUID
+	var epoch int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &epoch}, func() error {
+		epochs[id] = epoch
+		return nil
+	})
+	return epochs, err
+}
+
+func fenced(c *Commit, current int64, owned bool) error {
+	if !owned {
+		return fmt.Errorf("persistence: event %s has no owner, commit epoch %d: %w", c.EventID, c.Epoch, ErrFenced)
+	}
+	return fmt.Errorf("persistence: event %s commit epoch %d is stale (current %d): %w", c.EventID, c.Epoch, current, ErrFenced)
+}
+
+// writeOne writes a single commit in its own transaction and classifies
+// its failure.
+func (w *JournalWriter) writeOne(ctx context.Context, c *Commit) error {
+	err := func() error {
+		tx, err := w.db.pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+		if err := checkEpoch(ctx, tx, c.EventID, c.Epoch); err != nil {
+			return err
+		}
+		if err := w.writeRows(ctx, tx, []*Commit{c}); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}()
+	return classifyCommitErr(c, err)
+}
+
+func classifyCommitErr(c *Commit, err error) error {
+	var be *boxoffice.Error
+	var pe *pgconn.PgError
+	switch {
+	case err == nil || errors.As(err, &be): // nil, or already ErrFenced / unavailable
+		return err
+	case isConnError(err):
+		return unavailable("journal: commit", err)
+	case errors.As(err, &pe) && pe.Code == codeUniqueViolation && pe.ConstraintName == "sold_seats_pkey":
+		return fmt.Errorf("persistence: event %s: %w (%s): %w", c.EventID, ErrSeatSold, pe.Detail, err)
+	case errors.As(err, &pe) && pe.Code == codeUniqueViolation && pe.ConstraintName == "journal_pkey":
+		return fmt.Errorf("persistence: event %s: a version of this commit is already in the journal: %w", c.EventID, err)
+	}
+	return fmt.Errorf("persistence: journal: commit of event %s: %w", c.EventID, err)
+}
+
+// writeRows writes the commits' journal rows, booking upserts and sales
+// inside tx. Each kind is one statement over arrays (unnest), pipelined in
+// one round trip; with useCopy the journal rows go by COPY instead.
+func (w *JournalWriter) writeRows(ctx context.Context, tx pgx.Tx, commits []*Commit) error {
+	j := journalColumns(commits)
+	b := &pgx.Batch{}
+	if w.useCopy {
+		if err := copyJournal(ctx, tx, j); err != nil {
+			return err
+		}
+	} else if len(j.versions) > 0 {
+		b.Queue(`INSERT INTO journal (event_id, version, epoch, record)
+			SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bytea[])`,
+			j.events, j.versions, j.epochs, j.records)
+	}
+	queueBookings(b, commits)
+	queueSales(b, commits)
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+type journalCols struct {
+	events   []uuid.UUID
+	versions []int64
+	epochs   []int64
+	records  [][]byte
+}
+
+func journalColumns(commits []*Commit) journalCols {
+	var j journalCols
+	for _, c := range commits {
+		for _, e := range c.Entries {
+			j.events = append(j.events, c.EventID)
+			j.versions = append(j.versions, int64(e.Version))
+			j.epochs = append(j.epochs, c.Epoch)
+			j.records = append(j.records, e.Record)
+		}
+	}
+	return j
+}
+
+func copyJournal(ctx context.Context, tx pgx.Tx, j journalCols) error {
+	if len(j.versions) == 0 {
+		return nil
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"journal"}, []string{"event_id", "version", "epoch", "record"},
+		pgx.CopyFromSlice(len(j.versions), func(i int) ([]any, error) {
+			return []any{j.events[i], j.versions[i], j.epochs[i], j.records[i]}, nil
+		}))
+	return err
+}
+
+// queueBookings upserts the commits' bookings. A booking that appears
+// more than once (held, then confirmed in the same batch) is written once,
+// as its last state: one statement cannot update a row twice.
+func queueBookings(b *pgx.Batch, commits []*Commit) {
+	last := map[uuid.UUID]*boxoffice.Booking{}
+	var order []uuid.UUID
+	for _, c := range commits {
+		for i := range c.Bookings {
+			bk := &c.Bookings[i]
+			if last[bk.ID] == nil {
+				order = append(order, bk.ID)
+			}
+			last[bk.ID] = bk
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	n := len(order)
+	var (
+		ids, users, events                  = make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
+		tickets, statuses, currencies       = make([]string, n), make([]string, n), make([]string, n)
+		totals                              = make([]int64, n)
+		created, expires, confirmed, update = make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+	)
+	for i, id := range order {
+		bk := last[id]
+		ids[i], users[i], events[i] = bk.ID, bk.UserID, bk.EventID
+		tickets[i], statuses[i], currencies[i] = uuidArrayLiteral(bk.TicketIDs), string(bk.Status), bk.Currency
+		totals[i] = int64(bk.Total)
+		created[i], expires[i], confirmed[i], update[i] = nullTime(bk.CreatedAt), nullTime(bk.ExpiresAt), nullTime(bk.ConfirmedAt), nullTime(bk.UpdatedAt)
+	}
+	b.Queue(`
+		INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency,
+			created_at, expires_at, confirmed_at, updated_at)
+		SELECT id, user_id, event_id, ticket_ids::uuid[], status, total_minor, currency,
+			coalesce(created_at, now()), expires_at, confirmed_at, coalesce(updated_at, now())
+		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::text[],
+			$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+			AS t(id, user_id, event_id, ticket_ids, status, total_minor, currency,
+				created_at, expires_at, confirmed_at, updated_at)
+		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, confirmed_at = EXCLUDED.confirmed_at,
+			updated_at = EXCLUDED.updated_at`,
+		ids, users, events, tickets, statuses, totals, currencies, created, expires, confirmed, update)
+}
+
+// uuidArrayLiteral renders ids as a PostgreSQL array literal, so that a
+// ragged list of arrays fits in one text[] parameter.
+func uuidArrayLiteral(ids []uuid.UUID) string {
+	var sb strings.Builder
+	sb.Grow(2 + 37*len(ids))
+	sb.WriteByte('{')
+	for i, id := range ids {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(id.String())
+	}
+	sb.WriteByte('}')
+	return sb.String()
+}
+
+func queueSales(b *pgx.Batch, commits []*Commit) {
+	var events, tickets, bookings []uuid.UUID
+	for _, c := range commits {
+		for _, s := range c.Sales {
+			for _, t := range s.TicketIDs {
+				events = append(events, c.EventID)
+				tickets = append(tickets, t)
+				bookings = append(bookings, s.BookingID)
+			}
+		}
+	}
+	if len(tickets) == 0 {
+		return
+	}
+	b.Queue(`INSERT INTO sold_seats (event_id, ticket_id, booking_id)
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])`, events, tickets, bookings)
+}

@@ -1,0 +1,62 @@
+package persistence
+
+import (
+	"context"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+const listingSelect = `
+	SELECT e.id, e.name, e.type, e.starts_at, e.venue_id, v.name, v.city, v.lat, v.lon,
+		e.performer_id, p.name, e.prices, e.currency, v.capacity, e.revision
+	FROM events e
+	JOIN venues v ON v.id = e.venue_id
+	JOIN performers p ON p.id = e.performer_id`
+
+// Listings returns up to limit listings with event IDs greater than after,
+// in ID order: keyset pages for rebuilding a search index from scratch
+// (start with uuid.Nil, continue with the last ID of each page).
+func (db *DB) Listings(ctx context.Context, after uuid.UUID, limit int) ([]boxoffice.Listing, error) {
+	if limit <= 0 {
+		return nil, boxoffice.InvalidField("limit", "limit must be positive")
+	}
+	rows, err := db.pool.Query(ctx, listingSelect+` WHERE e.id > $1 ORDER BY e.id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, wrap("read listings", err)
+	}
+	out, err := pgx.CollectRows(rows, scanListing)
+	if err != nil {
+		return nil, wrap("read listings", err)
+	}
+	return out, nil
+}
+
+func scanListing(row pgx.CollectableRow) (boxoffice.Listing, error) {
+	var l boxoffice.Listing
+	var prices map[string]boxoffice.Money
+	err := row.Scan(&l.EventID, &l.Name, &l.Type, &l.StartsAt, &l.VenueID, &l.VenueName, &l.City,
+		&l.Location.Lat, &l.Location.Lon, &l.PerformerID, &l.PerformerName, &prices, &l.Currency,
+		&l.Capacity, &l.Revision)
+	l.StartsAt = l.StartsAt.UTC()
+	l.MinPrice = minPrice(prices)
+	return l, err
+}
+
+// queueListing writes the event's current listing to the outbox inside the
+// caller's transaction, so the change and its announcement commit together.
+func queueListing(ctx context.Context, tx pgx.Tx, eventID uuid.UUID) error {
+	rows, err := tx.Query(ctx, listingSelect+` WHERE e.id = $1`, eventID)
+	if err != nil {
+		return wrap("outbox: read listing", err)
+	}
+	l, err := pgx.CollectExactlyOneRow(rows, scanListing)
+	if err != nil {
+		return wrap("outbox: read listing", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox (topic, payload) VALUES ($1, $2)`, TopicListing, l); err != nil {
+		return wrap("outbox: insert", err)
+	}
+	return nil
+}

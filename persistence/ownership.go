@@ -1,0 +1,133 @@
+package persistence
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Acquire makes node the owner of an event and returns its new epoch, one
+// more than the last owner's (1 for the first). The UPDATE waits for any
+// journal transaction that holds the ownership row FOR SHARE, and every
+// later commit of the previous owner sees the new epoch and is fenced: from
+// the moment Acquire returns, only the caller can extend the journal (I4).
+func (db *DB) Acquire(ctx context.Context, eventID uuid.UUID, node string) (int64, error) {
+	var epoch int64
+	err := db.pool.QueryRow(ctx, `
+		INSERT INTO event_ownership (event_id, epoch, node, acquired_at) VALUES ($1, 1, $2, now())
+		ON CONFLICT (event_id) DO UPDATE
+			SET epoch = event_ownership.epoch + 1, node = EXCLUDED.node, acquired_at = now()
+		RETURNING epoch`, eventID, node).Scan(&epoch)
+	if err != nil {
+		return 0, wrap("acquire event", err)
+	}
+	return epoch, nil
+}
+
+// checkEpoch locks the event's ownership row FOR SHARE inside tx and
+// returns ErrFenced unless epoch is current.
+func checkEpoch(ctx context.Context, tx pgx.Tx, eventID uuid.UUID, epoch int64) error {
+	var current int64
+	err := tx.QueryRow(ctx, `SELECT epoch FROM event_ownership WHERE event_id = $1 FOR SHARE`, eventID).Scan(&current)
+	if isNoRows(err) {
+		return fmt.Errorf("persistence: event %s has no owner, epoch %d: %w", eventID, epoch, ErrFenced)
+	}
+	if err != nil {
+		return wrap("check epoch", err)
+	}
+	if current != epoch {
+		return fmt.Errorf("persistence: event %s epoch %d is stale (current %d): %w", eventID, epoch, current, ErrFenced)
+	}
+	return nil
+}
+
+// SaveSnapshot stores the event's state at version, fenced like the
+// journal (ErrFenced if epoch is stale), and keeps only the two newest
+// snapshots: the latest and one to fall back on.
+func (db *DB) SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch int64, version uint64, state []byte) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return wrap("save snapshot: begin", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if err := checkEpoch(ctx, tx, eventID, epoch); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO snapshots (event_id, version, epoch, state) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (event_id, version) DO UPDATE SET epoch = EXCLUDED.epoch, state = EXCLUDED.state, created_at = now()`,
+		eventID, int64(version), epoch, state)
+	if err != nil {
+		return wrap("save snapshot", err)
+	}
+	_, err = tx.Exec(ctx, `
+		DELETE FROM snapshots WHERE event_id = $1 AND version < (
+			SELECT min(version) FROM (
+				SELECT version FROM snapshots WHERE event_id = $1 ORDER BY version DESC LIMIT 2) AS newest)`,
+		eventID)
+	if err != nil {
+		return wrap("save snapshot: prune", err)
+	}
+	return wrap("save snapshot: commit", tx.Commit(ctx))
+}
+
+// LatestSnapshot returns the newest snapshot of an event; ok is false when
+// there is none (replay then starts from version 0).
+func (db *DB) LatestSnapshot(ctx context.Context, eventID uuid.UUID) (version uint64, state []byte, ok bool, err error) {
+	var v int64
+	err = db.pool.QueryRow(ctx, `
+		SELECT version, state FROM snapshots WHERE event_id = $1 ORDER BY version DESC LIMIT 1`, eventID).
+		Scan(&v, &state)
+	if isNoRows(err) {
+		return 0, nil, false, nil
+	}
+	if err != nil {
+		return 0, nil, false, wrap("read snapshot", err)
+	}
+	return uint64(v), state, true, nil
+}
+
+// ReadJournal calls fn for every record of the event with a version
+// greater than after, in ascending version order, streaming rows rather
+// than loading them all. An error from fn stops the read and is returned
+// as is.
+func (db *DB) ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(Entry) error) error {
+	rows, err := db.pool.Query(ctx, `
+		SELECT version, record FROM journal WHERE event_id = $1 AND version > $2 ORDER BY version`,
+		eventID, int64(after))
+	if err != nil {
+		return wrap("read journal", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int64
+		var rec []byte
+		if err := rows.Scan(&v, &rec); err != nil {
+			return wrap("read journal", err)
+		}
+		if err := fn(Entry{Version: uint64(v), Record: rec}); err != nil {
+			return err
+		}
+	}
+	return wrap("read journal", rows.Err())
+}
+
+// JournalVersions lists an event's journal versions in ascending order, for
+// gap checks (I5) in tests and `boxoffice check`.
+func (db *DB) JournalVersions(ctx context.Context, eventID uuid.UUID) ([]uint64, error) {
+	rows, err := db.pool.Query(ctx, `SELECT version FROM journal WHERE event_id = $1 ORDER BY version`, eventID)
+	if err != nil {
+		return nil, wrap("read journal versions", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (uint64, error) {
+		var v int64
+		err := r.Scan(&v)
+		return uint64(v), err
+	})
+	if err != nil {
+		return nil, wrap("read journal versions", err)
+	}
+	return out, nil
+}
