@@ -64,7 +64,9 @@ var (
 	madrid = boxoffice.Location{Lat: 40.4168, Lon: -3.7038}
 )
 
-func idOf(key string) uuid.UUID { return uuid.NewSHA1(uuid.NameSpaceURL, []byte("boxoffice-test/"+key)) }
+func idOf(key string) uuid.UUID {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("boxoffice-test/"+key))
+}
 
 func (f fixture) listing() boxoffice.Listing {
 	t, err := time.Parse(time.RFC3339, f.starts)

@@ -1,0 +1,245 @@
+package search
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// Source pages through the whole catalog in EventID order: it returns up
+// to limit listings whose EventID is greater than after (uuid.Nil first),
+// and fewer than limit only on the last page. persistence/ implements it
+// with a keyset query.
+type Source func(ctx context.Context, after uuid.UUID, limit int) ([]boxoffice.Listing, error)
+
+// ErrRebuilding is returned by Index.Rebuild while another one runs.
+var ErrRebuilding = errors.New("search: a rebuild is already running")
+
+// Rebuild builds a complete index from src into a fresh generation under
+// cfg.Path and makes it the live one, which an Index open on the old
+// generation deletes when it is closed. progress, if not nil, gets the
+// running count of listings read after each page. On error or when ctx
+// ends, the partial build is deleted and the old generation stays live.
+//
+// Use it when no Index is open yet; to rebuild under a running node, use
+// Index.Rebuild, which also keeps the changes applied meanwhile.
+func Rebuild(ctx context.Context, cfg Config, src Source, progress func(done int)) (*Index, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ix, err := newIndex(cfg)
+	if err != nil {
+		return nil, err
+	}
+	bi, gen, err := build(ctx, cfg, ix.mapping, src, progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := gen.commit(); err != nil {
+		_ = bi.Close()
+		gen.remove()
+		return nil, err
+	}
+	ix.bi, ix.gen = bi, gen
+	return ix, nil
+}
+
+// Rebuild replaces the index's contents with a complete build from src
+// while the index keeps serving searches and accepting Apply. Changes
+// applied during the build are replayed onto the new generation (revisions
+// keep that correct) before it is swapped in, so none is lost. It returns
+// ErrRebuilding if a rebuild is already running, ErrClosed, or the build's
+// error (the old contents then stay).
+func (ix *Index) Rebuild(ctx context.Context, src Source, progress func(done int)) error {
+	ix.wmu.Lock()
+	if ix.rebuilding {
+		ix.wmu.Unlock()
+		return ErrRebuilding
+	}
+	ix.rebuilding, ix.pending = true, nil
+	ix.wmu.Unlock()
+	defer func() {
+		ix.wmu.Lock()
+		ix.rebuilding, ix.pending = false, nil
+		ix.wmu.Unlock()
+	}()
+
+	bi, gen, err := build(ctx, ix.cfg, ix.mapping, src, progress)
+	if err != nil {
+		return err
+	}
+	old, err := ix.swap(bi, gen)
+	if err != nil {
+		_ = bi.Close()
+		gen.remove()
+		return err
+	}
+	if err := old.Close(); err != nil {
+		return fmt.Errorf("search: close replaced index: %w", err)
+	}
+	old.gen.removeIfSuperseded()
+	return nil
+}
+
+// retired is the bleve index and generation a swap replaced.
+type retired struct {
+	bleve.Index
+	gen generation
+}
+
+// swap replays the pending changes onto bi, makes gen live and bi the
+// index searches use, and returns what it replaced.
+func (ix *Index) swap(bi bleve.Index, gen generation) (retired, error) {
+	ix.wmu.Lock()
+	defer ix.wmu.Unlock()
+	for p := ix.pending; len(p) > 0; {
+		n := min(len(p), ix.cfg.BatchSize)
+		if _, err := applyNewer(bi, p[:n]); err != nil {
+			return retired{}, err
+		}
+		p = p[n:]
+	}
+	if err := gen.commit(); err != nil {
+		return retired{}, err
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.closed {
+		return retired{}, ErrClosed
+	}
+	old := retired{Index: ix.bi, gen: ix.gen}
+	ix.bi, ix.gen = bi, gen
+	return old, nil
+}
+
+// build fills a new generation from src. Batches do not wait for the disk
+// (the generation is not live yet); one final batch waits for everything
+// to be persisted, then the index is reopened with cfg's durability.
+func build(ctx context.Context, cfg Config, im mapping.IndexMapping, src Source, progress func(int)) (bleve.Index, generation, error) {
+	gen := newGeneration(cfg.Path)
+	if cfg.Path != "" {
+		if _, _, err := currentGeneration(cfg.Path); err != nil {
+			return nil, gen, err
+		}
+	}
+	bi, err := createBleve(dirOf(gen), im, true)
+	if err != nil {
+		return nil, gen, err
+	}
+	fail := func(err error) (bleve.Index, generation, error) {
+		_ = bi.Close()
+		gen.remove()
+		return nil, generation{}, err
+	}
+	if err := fill(ctx, bi, cfg.BatchSize, src, progress); err != nil {
+		return fail(err)
+	}
+	if cfg.Path == "" {
+		return bi, gen, nil
+	}
+	if err := waitPersisted(ctx, bi); err != nil {
+		return fail(err)
+	}
+	if err := bi.Close(); err != nil {
+		gen.remove()
+		return nil, generation{}, fmt.Errorf("search: close build: %w", err)
+	}
+	bi, err = bleve.OpenUsing(gen.dir(), runtimeConfig(!cfg.Durable))
+	if err != nil {
+		gen.remove()
+		return nil, generation{}, fmt.Errorf("search: reopen build: %w", err)
+	}
+	return bi, gen, nil
+}
+
+func dirOf(g generation) string {
+	if g.root == "" {
+		return ""
+	}
+	return g.dir()
+}
+
+// fill pages through src into bi.
+func fill(ctx context.Context, bi bleve.Index, limit int, src Source, progress func(int)) error {
+	after, done := uuid.Nil, 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("search: rebuild: %w", err)
+		}
+		page, err := src(ctx, after, limit)
+		if err != nil {
+			return fmt.Errorf("search: rebuild source after %s: %w", after, err)
+		}
+		if err := indexPage(bi, page); err != nil {
+			return err
+		}
+		done += len(page)
+		if progress != nil {
+			progress(done)
+		}
+		if len(page) < limit {
+			return nil
+		}
+		last := page[len(page)-1].EventID
+		if bytes.Compare(last[:], after[:]) <= 0 {
+			return fmt.Errorf("search: rebuild source did not advance past %s", after)
+		}
+		after = last
+	}
+}
+
+// indexPage writes one page of a fresh build: no revision checks (the
+// index is new and keyset paging yields each event once), deleted
+// listings skipped.
+func indexPage(bi bleve.Index, page []boxoffice.Listing) error {
+	b := bi.NewBatch()
+	for _, l := range page {
+		if l.Deleted {
+			continue
+		}
+		if err := validListing(l); err != nil {
+			return fmt.Errorf("search: rebuild: %w", err)
+		}
+		doc, err := newIndexDoc(l)
+		if err != nil {
+			return err
+		}
+		if err := b.Index(docID(l), doc); err != nil {
+			return fmt.Errorf("search: rebuild: index %s: %w", l.EventID, err)
+		}
+	}
+	if b.Size() == 0 {
+		return nil
+	}
+	if err := bi.Batch(b); err != nil {
+		return fmt.Errorf("search: rebuild: write batch: %w", err)
+	}
+	return nil
+}
+
+// waitPersisted returns once everything written to bi so far is on disk.
+func waitPersisted(ctx context.Context, bi bleve.Index) error {
+	done := make(chan error, 1)
+	b := bi.NewBatch()
+	b.SetInternal([]byte("boxoffice/built"), []byte(mappingVersion))
+	b.SetPersistedCallback(func(err error) { done <- err })
+	if err := bi.Batch(b); err != nil {
+		return fmt.Errorf("search: rebuild: flush: %w", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("search: rebuild: persist: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("search: rebuild: %w", ctx.Err())
+	}
+}
