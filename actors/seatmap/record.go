@@ -1,0 +1,205 @@
+package seatmap
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// Kind says what a record did to one hold.
+type Kind uint8
+
+// Record kinds. Their numbers are stored in the journal: append only.
+const (
+	KindHeld Kind = iota + 1
+	KindReleased
+	KindExpired
+	KindPinned
+	KindUnpinned
+	KindSold
+)
+
+// String names the kind in logs.
+func (k Kind) String() string {
+	switch k {
+	case KindHeld:
+		return "SeatsHeld"
+	case KindReleased:
+		return "HoldReleased"
+	case KindExpired:
+		return "HoldExpired"
+	case KindPinned:
+		return "HoldPinned"
+	case KindUnpinned:
+		return "HoldUnpinned"
+	case KindSold:
+		return "SeatsSold"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Record is one change of the seat map: the unit of the journal and of
+// versions. It carries the hold's seats in every kind, so that a record
+// alone says what changed (the seat deltas clients get are derived from it).
+type Record struct {
+	Version uint64
+	Kind    Kind
+	Booking uuid.UUID
+	Owner   uuid.UUID
+	Seats   []int32
+	// ExpiresAt is the hold's end in Unix nanoseconds, for KindHeld.
+	ExpiresAt int64
+}
+
+// Change is one seat's new status.
+type Change struct {
+	Index  int32
+	Status boxoffice.SeatStatus
+}
+
+// Changes returns the seat status changes the record made; pin and unpin
+// change no seat.
+func (r Record) Changes() []Change {
+	var st boxoffice.SeatStatus
+	switch r.Kind {
+	case KindHeld:
+		st = boxoffice.SeatReserved
+	case KindReleased, KindExpired:
+		st = boxoffice.SeatAvailable
+	case KindSold:
+		st = boxoffice.SeatBooked
+	default:
+		return nil
+	}
+	out := make([]Change, len(r.Seats))
+	for i, s := range r.Seats {
+		out[i] = Change{Index: s, Status: st}
+	}
+	return out
+}
+
+// MarshalBinary encodes the record for the journal:
+//
+//	uvarint version | byte kind | 16 booking | 16 owner | uvarint n | n × uvarint seat | varint expiresAt
+//
+// A single-seat hold takes about 45 bytes.
+func (r Record) MarshalBinary() ([]byte, error) {
+	if r.Kind < KindHeld || r.Kind > KindSold {
+		return nil, fmt.Errorf("seatmap: record kind %d", r.Kind)
+	}
+	buf := make([]byte, 0, 48+5*len(r.Seats))
+	buf = binary.AppendUvarint(buf, r.Version)
+	buf = append(buf, byte(r.Kind))
+	buf = append(buf, r.Booking[:]...)
+	buf = append(buf, r.Owner[:]...)
+	buf = binary.AppendUvarint(buf, uint64(len(r.Seats)))
+	for _, s := range r.Seats {
+		buf = binary.AppendUvarint(buf, uint64(s))
+	}
+	buf = binary.AppendVarint(buf, r.ExpiresAt)
+	return buf, nil
+}
+
+var errShort = errors.New("seatmap: truncated data")
+
+// reader decodes the varint formats without panicking on bad input.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (d *reader) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *reader) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *reader) bytes(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if len(d.b) < n {
+		d.err = errShort
+		return nil
+	}
+	out := d.b[:n]
+	d.b = d.b[n:]
+	return out
+}
+
+func (d *reader) uuid() uuid.UUID {
+	var u uuid.UUID
+	copy(u[:], d.bytes(16))
+	return u
+}
+
+// seats reads a count then that many seat indexes, refusing counts no
+// hold can have.
+func (d *reader) seats() []int32 {
+	n := d.uvarint()
+	if d.err == nil && (n < 1 || n > boxoffice.MaxSeatsPerHold) {
+		d.err = fmt.Errorf("seatmap: %d seats in one hold", n)
+	}
+	if d.err != nil {
+		return nil
+	}
+	out := make([]int32, n)
+	for i := range out {
+		v := d.uvarint()
+		if v > 1<<31-1 {
+			d.err = fmt.Errorf("seatmap: seat index %d", v)
+			return nil
+		}
+		out[i] = int32(v)
+	}
+	return out
+}
+
+// UnmarshalRecord decodes a journal record; it never panics on bad input.
+func UnmarshalRecord(data []byte) (Record, error) {
+	d := &reader{b: data}
+	var r Record
+	r.Version = d.uvarint()
+	k := d.bytes(1)
+	if d.err == nil {
+		r.Kind = Kind(k[0])
+		if r.Kind < KindHeld || r.Kind > KindSold {
+			return Record{}, fmt.Errorf("seatmap: record kind %d", k[0])
+		}
+	}
+	r.Booking = d.uuid()
+	r.Owner = d.uuid()
+	r.Seats = d.seats()
+	r.ExpiresAt = d.varint()
+	if d.err == nil && len(d.b) != 0 {
+		d.err = errors.New("seatmap: trailing bytes after record")
+	}
+	if d.err != nil {
+		return Record{}, d.err
+	}
+	return r, nil
+}

@@ -1,0 +1,165 @@
+package seatmap
+
+import (
+	"container/heap"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// Map is one event's seats and holds. It is not safe for concurrent use:
+// one actor owns it and serialises every operation.
+type Map struct {
+	eventID uuid.UUID
+	space   boxoffice.TicketSpace
+	version uint64
+	// status is one byte per seat; holds find their seats through their
+	// own inline seat lists, so a seat costs nothing more.
+	status []boxoffice.SeatStatus
+	counts boxoffice.SeatCounts
+
+	slots     []hold // hold slots; a free slot has a zero booking
+	free      []uint32
+	byBooking map[uuid.UUID]uint32 // booking -> slot
+	expiry    expiryHeap           // slots of unpinned holds by expiry
+}
+
+// hold is one live hold. Seats are kept inline (at most ten) so a hold
+// costs no separate allocation.
+type hold struct {
+	booking   uuid.UUID
+	owner     uuid.UUID
+	expiresAt int64
+	seats     [boxoffice.MaxSeatsPerHold]int32
+	n         uint8
+	pinned    bool
+	heapIdx   int32 // position in expiry, -1 when pinned
+}
+
+func (h *hold) seatList() []int32 { return h.seats[:h.n] }
+
+// HoldInfo describes a live hold.
+type HoldInfo struct {
+	Booking   uuid.UUID
+	Owner     uuid.UUID
+	Seats     []int32
+	ExpiresAt time.Time
+	Pinned    bool
+}
+
+// New returns an event's seat map with every seat available at version 0.
+func New(eventID uuid.UUID, seats int) *Map {
+	m := &Map{
+		eventID:   eventID,
+		space:     boxoffice.NewTicketSpace(eventID),
+		status:    make([]boxoffice.SeatStatus, seats),
+		byBooking: map[uuid.UUID]uint32{},
+	}
+	m.expiry.m = m
+	m.counts.Available = seats
+	return m
+}
+
+// EventID is the event the map belongs to.
+func (m *Map) EventID() uuid.UUID { return m.eventID }
+
+// Len is the number of seats.
+func (m *Map) Len() int { return len(m.status) }
+
+// Version counts the records applied; every change adds exactly one.
+func (m *Map) Version() uint64 { return m.version }
+
+// Index maps a ticket ID of this event to its seat index.
+func (m *Map) Index(ticket uuid.UUID) (int, bool) {
+	i, ok := m.space.Index(ticket)
+	if !ok || i >= len(m.status) {
+		return 0, false
+	}
+	return i, true
+}
+
+// TicketID is the ticket ID of seat i.
+func (m *Map) TicketID(i int) uuid.UUID { return m.space.ID(i) }
+
+// Status is seat i's status.
+func (m *Map) Status(i int) boxoffice.SeatStatus { return m.status[i] }
+
+// Statuses appends every seat's status, in index order, to dst.
+func (m *Map) Statuses(dst []boxoffice.SeatStatus) []boxoffice.SeatStatus {
+	return append(dst, m.status...)
+}
+
+// Counts is how many seats are in each status, kept incrementally.
+func (m *Map) Counts() boxoffice.SeatCounts { return m.counts }
+
+// Holds is the number of live holds.
+func (m *Map) Holds() int { return len(m.byBooking) }
+
+// HoldInfo describes the booking's live hold, if it has one.
+func (m *Map) HoldInfo(booking uuid.UUID) (HoldInfo, bool) {
+	s, ok := m.byBooking[booking]
+	if !ok {
+		return HoldInfo{}, false
+	}
+	return m.slots[s].info(), true
+}
+
+// PinnedHolds lists holds pinned for a payment, so that a fresh activation
+// can settle payments a crash interrupted.
+func (m *Map) PinnedHolds() []HoldInfo {
+	var out []HoldInfo
+	for _, s := range m.byBooking {
+		if m.slots[s].pinned {
+			out = append(out, m.slots[s].info())
+		}
+	}
+	return out
+}
+
+func (h *hold) info() HoldInfo {
+	return HoldInfo{Booking: h.booking, Owner: h.owner, Seats: append([]int32(nil), h.seatList()...),
+		ExpiresAt: time.Unix(0, h.expiresAt).UTC(), Pinned: h.pinned}
+}
+
+// NextExpiry is when the earliest unpinned hold runs out.
+func (m *Map) NextExpiry() (time.Time, bool) {
+	if len(m.expiry.s) == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, m.slots[m.expiry.s[0]].expiresAt), true
+}
+
+// expiryHeap orders hold slots by expiry; it keeps each hold's heapIdx.
+type expiryHeap struct {
+	m *Map
+	s []uint32
+}
+
+func (h *expiryHeap) Len() int { return len(h.s) }
+func (h *expiryHeap) Less(i, j int) bool {
+	a, b := &h.m.slots[h.s[i]], &h.m.slots[h.s[j]]
+	if a.expiresAt != b.expiresAt {
+		return a.expiresAt < b.expiresAt
+	}
+	return h.s[i] < h.s[j]
+}
+func (h *expiryHeap) Swap(i, j int) {
+	h.s[i], h.s[j] = h.s[j], h.s[i]
+	h.m.slots[h.s[i]].heapIdx = int32(i)
+	h.m.slots[h.s[j]].heapIdx = int32(j)
+}
+func (h *expiryHeap) Push(x any) {
+	s := x.(uint32)
+	h.m.slots[s].heapIdx = int32(len(h.s))
+	h.s = append(h.s, s)
+}
+func (h *expiryHeap) Pop() any {
+	s := h.s[len(h.s)-1]
+	h.s = h.s[:len(h.s)-1]
+	h.m.slots[s].heapIdx = -1
+	return s
+}
+
+var _ heap.Interface = (*expiryHeap)(nil)

@@ -1,0 +1,147 @@
+package seatmap
+
+import (
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// snapshotMagic starts every snapshot; the digit is the format version.
+const snapshotMagic = "BXS1"
+
+// MarshalBinary encodes the whole state as a snapshot:
+//
+//	"BXS1" | uvarint version | uvarint seats | ceil(seats/4) bytes of 2-bit statuses
+//	| uvarint holds | per hold, by booking ID: 16 booking | 16 owner | varint expiresAt
+//	| byte pinned | uvarint n | n × uvarint seat
+//
+// Holds are written in booking-ID order so that equal states encode to
+// equal bytes, whatever order they were reached in.
+func (m *Map) MarshalBinary() ([]byte, error) {
+	n := len(m.status)
+	buf := make([]byte, 0, 16+(n+3)/4+len(m.byBooking)*48)
+	buf = append(buf, snapshotMagic...)
+	buf = binary.AppendUvarint(buf, m.version)
+	buf = binary.AppendUvarint(buf, uint64(n))
+	packed := make([]byte, (n+3)/4)
+	for i, s := range m.status {
+		packed[i/4] |= byte(s) << (2 * (i % 4))
+	}
+	buf = append(buf, packed...)
+	slots := make([]uint32, 0, len(m.byBooking))
+	for _, s := range m.byBooking {
+		slots = append(slots, s)
+	}
+	slices.SortFunc(slots, func(a, b uint32) int {
+		return bytes.Compare(m.slots[a].booking[:], m.slots[b].booking[:])
+	})
+	buf = binary.AppendUvarint(buf, uint64(len(slots)))
+	for _, s := range slots {
+		h := &m.slots[s]
+		buf = append(buf, h.booking[:]...)
+		buf = append(buf, h.owner[:]...)
+		buf = binary.AppendVarint(buf, h.expiresAt)
+		pinned := byte(0)
+		if h.pinned {
+			pinned = 1
+		}
+		buf = append(buf, pinned)
+		buf = binary.AppendUvarint(buf, uint64(h.n))
+		for _, i := range h.seatList() {
+			buf = binary.AppendUvarint(buf, uint64(i))
+		}
+	}
+	return buf, nil
+}
+
+// Decode rebuilds a map from a snapshot. It checks everything (seat
+// indexes in range, held seats reserved and in one hold only, no reserved
+// seat without a hold) and returns an error rather than a broken map; it
+// never panics on bad input.
+func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
+	if !bytes.HasPrefix(data, []byte(snapshotMagic)) {
+		return nil, errors.New("seatmap: not a snapshot")
+	}
+	d := &reader{b: data[len(snapshotMagic):]}
+	version := d.uvarint()
+	n := d.uvarint()
+	if d.err == nil && n > boxoffice.MaxVenueSeats {
+		return nil, fmt.Errorf("seatmap: snapshot of %d seats", n)
+	}
+	packed := d.bytes(int((n + 3) / 4))
+	if d.err != nil {
+		return nil, d.err
+	}
+	m := New(eventID, int(n))
+	m.version = version
+	m.counts = boxoffice.SeatCounts{}
+	for i := range m.status {
+		s := boxoffice.SeatStatus(packed[i/4] >> (2 * (i % 4)) & 3)
+		if s > boxoffice.SeatBooked {
+			return nil, fmt.Errorf("seatmap: seat %d has status %d", i, s)
+		}
+		m.status[i] = s
+		m.countOf(s, +1)
+	}
+	if err := m.decodeHolds(d); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Map) decodeHolds(d *reader) error {
+	count := d.uvarint()
+	if d.err == nil && count > uint64(len(m.status)) {
+		return fmt.Errorf("seatmap: snapshot has %d holds for %d seats", count, len(m.status))
+	}
+	inHold := make(map[int32]bool)
+	var prev []byte
+	for range count {
+		booking, owner := d.uuid(), d.uuid()
+		exp := d.varint()
+		pinned := d.bytes(1)
+		seats := d.seats()
+		if d.err != nil {
+			return d.err
+		}
+		if pinned[0] > 1 || (prev != nil && bytes.Compare(prev, booking[:]) >= 0) {
+			return errors.New("seatmap: snapshot holds out of order or malformed")
+		}
+		prev = booking[:]
+		for _, s := range seats {
+			if s < 0 || int(s) >= len(m.status) || m.status[s] != boxoffice.SeatReserved || inHold[s] {
+				return fmt.Errorf("seatmap: snapshot hold %s has bad seat %d", booking, s)
+			}
+			inHold[s] = true
+		}
+		m.restoreHold(booking, owner, exp, pinned[0] == 1, seats)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		return errors.New("seatmap: trailing bytes after snapshot")
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if len(inHold) != m.counts.Reserved {
+		return fmt.Errorf("seatmap: %d reserved seats but %d in holds", m.counts.Reserved, len(inHold))
+	}
+	return nil
+}
+
+func (m *Map) restoreHold(booking, owner uuid.UUID, exp int64, pinned bool, seats []int32) {
+	m.slots = append(m.slots, hold{booking: booking, owner: owner, expiresAt: exp,
+		n: uint8(len(seats)), pinned: pinned, heapIdx: -1})
+	s := uint32(len(m.slots) - 1)
+	copy(m.slots[s].seats[:], seats)
+	m.byBooking[booking] = s
+	if !pinned {
+		heap.Push(&m.expiry, s)
+	}
+}
