@@ -1,0 +1,278 @@
+package persistence_test
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/google/uuid"
+)
+
+// newWriter starts a journal writer closed when tb ends.
+func newWriter(tb testing.TB, db *persistence.DB, maxDelay time.Duration) *persistence.JournalWriter {
+	tb.Helper()
+	cfg := persistence.DefaultJournalConfig()
+	cfg.MaxDelay = maxDelay
+	w := persistence.NewJournalWriter(db, cfg)
+	tb.Cleanup(w.Close)
+	return w
+}
+
+// submit waits for c's outcome.
+func submit(w *persistence.JournalWriter, c persistence.Commit) error {
+	ch := make(chan error, 1)
+	w.Submit(c, func(err error) { ch <- err })
+	return <-ch
+}
+
+// submitAsync submits and returns where the outcome will arrive.
+func submitAsync(w *persistence.JournalWriter, c persistence.Commit) <-chan error {
+	ch := make(chan error, 1)
+	w.Submit(c, func(err error) { ch <- err })
+	return ch
+}
+
+// records builds n entries with versions from..from+n-1.
+func records(from uint64, n int) []persistence.Entry {
+	out := make([]persistence.Entry, n)
+	for i := range out {
+		v := from + uint64(i)
+		out[i] = persistence.Entry{Version: v, Record: []byte(fmt.Sprintf("record %d", v))}
+	}
+	return out
+}
+
+func acquire(tb testing.TB, db *persistence.DB, event uuid.UUID, node string) int64 {
+	tb.Helper()
+	epoch, err := db.Acquire(ctxT(tb), event, node)
+	if err != nil {
+		tb.Fatalf("acquire: %v", err)
+	}
+	return epoch
+}
+
+func versions(tb testing.TB, db *persistence.DB, event uuid.UUID) []uint64 {
+	tb.Helper()
+	vs, err := db.JournalVersions(ctxT(tb), event)
+	if err != nil {
+		tb.Fatalf("journal versions: %v", err)
+	}
+	return vs
+}
+
+func seq(from, to uint64) []uint64 {
+	var out []uint64
+	for v := from; v <= to; v++ {
+		out = append(out, v)
+	}
+	return out
+}
+
+func hold(event, user uuid.UUID, tickets ...uuid.UUID) boxoffice.Booking {
+	now := time.Now().UTC().Round(time.Microsecond)
+	return boxoffice.Booking{
+		ID: uuid.New(), UserID: user, EventID: event, TicketIDs: tickets, Status: boxoffice.BookingInProgress,
+		Total: boxoffice.Money(100 * len(tickets)), Currency: "EUR", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute), UpdatedAt: now,
+	}
+}
+
+// 50 goroutines, one event each, submit commits one after another as event
+// actors do; every commit is acknowledged, every row is there without
+// gaps, and group commit wrote them in fewer transactions than commits.
+func TestJournalConcurrentSubmits(t *testing.T) {
+	db := openDB(t)
+	w := newWriter(t, db, 2*time.Millisecond)
+	const events, perEvent = 50, 20
+	ids := make([]uuid.UUID, events)
+	epochs := make([]int64, events)
+	for i := range ids {
+		ids[i] = uuid.New()
+		epochs[i] = acquire(t, db, ids[i], "node-a")
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, events*perEvent)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := uuid.New()
+			for v := uint64(1); v <= perEvent; v++ {
+				c := persistence.Commit{EventID: ids[i], Epoch: epochs[i], Entries: records(v, 1),
+					Bookings: []boxoffice.Booking{hold(ids[i], user, uuid.New())}}
+				if err := submit(w, c); err != nil {
+					errs <- fmt.Errorf("event %d version %d: %w", i, v, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i, id := range ids {
+		if got := versions(t, db, id); !reflect.DeepEqual(got, seq(1, perEvent)) {
+			t.Fatalf("event %d: versions %v, want 1..%d", i, got, perEvent)
+		}
+	}
+	var bookings int
+	if err := db.Pool().QueryRow(ctxT(t), `SELECT count(*) FROM bookings`).Scan(&bookings); err != nil || bookings != events*perEvent {
+		t.Fatalf("%d bookings (%v), want %d", bookings, err, events*perEvent)
+	}
+	s := w.Stats()
+	t.Logf("stats: %+v", s)
+	if s.Commits != events*perEvent || s.Records != events*perEvent || s.Failed != 0 || s.Fenced != 0 {
+		t.Fatalf("stats %+v, want %d commits and records, no failures", s, events*perEvent)
+	}
+	if s.Transactions >= s.Commits {
+		t.Fatalf("%d transactions for %d commits: group commit did not batch", s.Transactions, s.Commits)
+	}
+}
+
+// A commit whose epoch was superseded by another owner is refused with
+// ErrFenced and writes nothing, even in a batch with valid commits.
+func TestJournalFencing(t *testing.T) {
+	db := openDB(t)
+	w := newWriter(t, db, 50*time.Millisecond) // wide window: the commits below share a batch
+	event, other := uuid.New(), uuid.New()
+	old := acquire(t, db, event, "node-a")
+	if err := submit(w, persistence.Commit{EventID: event, Epoch: old, Entries: records(1, 1)}); err != nil {
+		t.Fatalf("owner's first commit: %v", err)
+	}
+	current := acquire(t, db, event, "node-b")
+	if current != old+1 {
+		t.Fatalf("takeover epoch %d, want %d", current, old+1)
+	}
+	otherEpoch := acquire(t, db, other, "node-a")
+
+	u := uuid.New()
+	stale := submitAsync(w, persistence.Commit{EventID: event, Epoch: old, Entries: records(2, 2),
+		Bookings: []boxoffice.Booking{hold(event, u, uuid.New())},
+		Sales:    []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{uuid.New()}}}})
+	fine := submitAsync(w, persistence.Commit{EventID: other, Epoch: otherEpoch, Entries: records(1, 1)})
+	never := submitAsync(w, persistence.Commit{EventID: uuid.New(), Epoch: 1, Entries: records(1, 1)})
+
+	err := <-stale
+	wantIs(t, err, persistence.ErrFenced)
+	wantCode(t, err, boxoffice.EUnavailable)
+	if err := <-fine; err != nil {
+		t.Fatalf("valid commit in the same batch: %v", err)
+	}
+	wantIs(t, <-never, persistence.ErrFenced)
+	if got := versions(t, db, event); !reflect.DeepEqual(got, []uint64{1}) {
+		t.Fatalf("versions %v after a fenced commit, want [1]", got)
+	}
+	if bs, _ := db.UserBookings(ctxT(t), u, 10); len(bs) != 0 {
+		t.Fatalf("fenced commit wrote bookings %+v", bs)
+	}
+	var sold int
+	if err := db.Pool().QueryRow(ctxT(t), `SELECT count(*) FROM sold_seats`).Scan(&sold); err != nil || sold != 0 {
+		t.Fatalf("fenced commit wrote %d sold seats (%v)", sold, err)
+	}
+	if err := submit(w, persistence.Commit{EventID: event, Epoch: current, Entries: records(2, 1)}); err != nil {
+		t.Fatalf("new owner's commit: %v", err)
+	}
+	if s := w.Stats(); s.Fenced != 2 {
+		t.Fatalf("stats count %d fenced commits, want 2", s.Fenced)
+	}
+}
+
+// A second sale of a seat fails exactly the guilty commit of a batch; the
+// others in the batch are written.
+func TestJournalDoubleSale(t *testing.T) {
+	db := openDB(t)
+	w := newWriter(t, db, 50*time.Millisecond)
+	event := uuid.New()
+	epoch := acquire(t, db, event, "node-a")
+	seat := boxoffice.NewTicketSpace(event).ID(7)
+	first := uuid.New()
+	if err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(1, 1),
+		Sales: []persistence.Sale{{BookingID: first, TicketIDs: []uuid.UUID{seat}}}}); err != nil {
+		t.Fatalf("first sale: %v", err)
+	}
+
+	others := make([]uuid.UUID, 3)
+	var oks []<-chan error
+	for i := range others {
+		others[i] = uuid.New()
+		e := acquire(t, db, others[i], "node-a")
+		oks = append(oks, submitAsync(w, persistence.Commit{EventID: others[i], Epoch: e, Entries: records(1, 2),
+			Sales: []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{boxoffice.NewTicketSpace(others[i]).ID(7)}}}}))
+		if i == 1 {
+			oks = append(oks, submitAsync(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(2, 1),
+				Sales: []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{seat}}}}))
+		}
+	}
+	guilty := oks[2]
+	oks = slices.Delete(oks, 2, 3)
+	err := <-guilty
+	wantIs(t, err, persistence.ErrSeatSold)
+	wantCode(t, err, boxoffice.ESeatUnavailable)
+	for i, ch := range oks {
+		if err := <-ch; err != nil {
+			t.Fatalf("innocent commit %d of the batch failed: %v", i, err)
+		}
+	}
+	for _, id := range others {
+		if got := versions(t, db, id); !reflect.DeepEqual(got, []uint64{1, 2}) {
+			t.Fatalf("innocent event versions %v, want [1 2]", got)
+		}
+	}
+	if got := versions(t, db, event); !reflect.DeepEqual(got, []uint64{1}) {
+		t.Fatalf("guilty event versions %v, want [1]", got)
+	}
+	var owner uuid.UUID
+	if err := db.Pool().QueryRow(ctxT(t), `SELECT booking_id FROM sold_seats WHERE ticket_id = $1`, seat).Scan(&owner); err != nil || owner != first {
+		t.Fatalf("seat sold to %s (%v), want the first booking %s", owner, err, first)
+	}
+}
+
+// A version already in the journal fails only its commit, and not as a
+// seat sale.
+func TestJournalVersionConflict(t *testing.T) {
+	db := openDB(t)
+	w := newWriter(t, db, 0)
+	event := uuid.New()
+	epoch := acquire(t, db, event, "node-a")
+	if err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(1, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(3, 2)})
+	if err == nil || boxoffice.ErrorCode(err) != boxoffice.EInternal {
+		t.Fatalf("rewriting version 3: %v, want an internal error", err)
+	}
+	err = submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: []persistence.Entry{{Version: 4}, {Version: 6}}})
+	if err == nil {
+		t.Fatal("a commit with a version gap was accepted")
+	}
+	if got := versions(t, db, event); !reflect.DeepEqual(got, []uint64{1, 2, 3}) {
+		t.Fatalf("versions %v, want [1 2 3]", got)
+	}
+}
+
+// Close writes what is queued; Submit after Close fails at once.
+func TestJournalCloseDrains(t *testing.T) {
+	db := openDB(t)
+	cfg := persistence.DefaultJournalConfig()
+	cfg.MaxDelay = 500 * time.Millisecond
+	w := persistence.NewJournalWriter(db, cfg)
+	event := uuid.New()
+	epoch := acquire(t, db, event, "node-a")
+	ch := submitAsync(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(1, 1)})
+	w.Close()
+	if err := <-ch; err != nil {
+		t.Fatalf("queued commit: %v", err)
+	}
+	w.Close() // idempotent
+	err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(2, 1)})
+	wantIs(t, err, persistence.ErrClosed)
+	if got := versions(t, db, event); !reflect.DeepEqual(got, []uint64{1}) {
+		t.Fatalf("versions %v, want [1]", got)
+	}
+}
