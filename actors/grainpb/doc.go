@@ -3,4 +3,4 @@
 // between nodes. Regenerate with `make proto`.
 package grainpb
 
-//go:generate protoc --go_out=. --go_opt=paths=source_relative grain.proto
+//go:generate protoc -I ../.. --go_out=../.. --go_opt=paths=source_relative actors/grainpb/grain.proto

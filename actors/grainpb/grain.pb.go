@@ -6,7 +6,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: grain.proto
+// source: actors/grainpb/grain.proto
 
 package grainpb
 
@@ -36,7 +36,7 @@ type Reserve struct {
 
 func (x *Reserve) Reset() {
 	*x = Reserve{}
-	mi := &file_grain_proto_msgTypes[0]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -48,7 +48,7 @@ func (x *Reserve) String() string {
 func (*Reserve) ProtoMessage() {}
 
 func (x *Reserve) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[0]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -61,7 +61,7 @@ func (x *Reserve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reserve.ProtoReflect.Descriptor instead.
 func (*Reserve) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{0}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Reserve) GetUserId() []byte {
@@ -95,7 +95,7 @@ type Release struct {
 
 func (x *Release) Reset() {
 	*x = Release{}
-	mi := &file_grain_proto_msgTypes[1]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -107,7 +107,7 @@ func (x *Release) String() string {
 func (*Release) ProtoMessage() {}
 
 func (x *Release) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[1]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -120,7 +120,7 @@ func (x *Release) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Release.ProtoReflect.Descriptor instead.
 func (*Release) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{1}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Release) GetUserId() []byte {
@@ -150,7 +150,7 @@ type Confirm struct {
 
 func (x *Confirm) Reset() {
 	*x = Confirm{}
-	mi := &file_grain_proto_msgTypes[2]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -162,7 +162,7 @@ func (x *Confirm) String() string {
 func (*Confirm) ProtoMessage() {}
 
 func (x *Confirm) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[2]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -175,7 +175,7 @@ func (x *Confirm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Confirm.ProtoReflect.Descriptor instead.
 func (*Confirm) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{2}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Confirm) GetUserId() []byte {
@@ -221,7 +221,7 @@ type GetSeats struct {
 
 func (x *GetSeats) Reset() {
 	*x = GetSeats{}
-	mi := &file_grain_proto_msgTypes[3]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -233,7 +233,7 @@ func (x *GetSeats) String() string {
 func (*GetSeats) ProtoMessage() {}
 
 func (x *GetSeats) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[3]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -246,7 +246,7 @@ func (x *GetSeats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSeats.ProtoReflect.Descriptor instead.
 func (*GetSeats) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{3}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{3}
 }
 
 type GetStats struct {
@@ -257,7 +257,7 @@ type GetStats struct {
 
 func (x *GetStats) Reset() {
 	*x = GetStats{}
-	mi := &file_grain_proto_msgTypes[4]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -269,7 +269,7 @@ func (x *GetStats) String() string {
 func (*GetStats) ProtoMessage() {}
 
 func (x *GetStats) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[4]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -282,7 +282,7 @@ func (x *GetStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStats.ProtoReflect.Descriptor instead.
 func (*GetStats) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{4}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{4}
 }
 
 // Touch activates the grain (so overdue holds expire after a restart).
@@ -294,7 +294,7 @@ type Touch struct {
 
 func (x *Touch) Reset() {
 	*x = Touch{}
-	mi := &file_grain_proto_msgTypes[5]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -306,7 +306,7 @@ func (x *Touch) String() string {
 func (*Touch) ProtoMessage() {}
 
 func (x *Touch) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[5]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -319,7 +319,7 @@ func (x *Touch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Touch.ProtoReflect.Descriptor instead.
 func (*Touch) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{5}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{5}
 }
 
 type Error struct {
@@ -334,7 +334,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_grain_proto_msgTypes[6]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -346,7 +346,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[6]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -359,7 +359,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{6}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Error) GetCode() string {
@@ -409,7 +409,7 @@ type Booking struct {
 
 func (x *Booking) Reset() {
 	*x = Booking{}
-	mi := &file_grain_proto_msgTypes[7]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -421,7 +421,7 @@ func (x *Booking) String() string {
 func (*Booking) ProtoMessage() {}
 
 func (x *Booking) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[7]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -434,7 +434,7 @@ func (x *Booking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Booking.ProtoReflect.Descriptor instead.
 func (*Booking) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{7}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Booking) GetId() []byte {
@@ -524,7 +524,7 @@ type BookingReply struct {
 
 func (x *BookingReply) Reset() {
 	*x = BookingReply{}
-	mi := &file_grain_proto_msgTypes[8]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -536,7 +536,7 @@ func (x *BookingReply) String() string {
 func (*BookingReply) ProtoMessage() {}
 
 func (x *BookingReply) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[8]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -549,7 +549,7 @@ func (x *BookingReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BookingReply.ProtoReflect.Descriptor instead.
 func (*BookingReply) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{8}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *BookingReply) GetError() *Error {
@@ -578,7 +578,7 @@ type SeatsReply struct {
 
 func (x *SeatsReply) Reset() {
 	*x = SeatsReply{}
-	mi := &file_grain_proto_msgTypes[9]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -590,7 +590,7 @@ func (x *SeatsReply) String() string {
 func (*SeatsReply) ProtoMessage() {}
 
 func (x *SeatsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[9]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -603,7 +603,7 @@ func (x *SeatsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeatsReply.ProtoReflect.Descriptor instead.
 func (*SeatsReply) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{9}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SeatsReply) GetError() *Error {
@@ -644,7 +644,7 @@ type StatsReply struct {
 
 func (x *StatsReply) Reset() {
 	*x = StatsReply{}
-	mi := &file_grain_proto_msgTypes[10]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -656,7 +656,7 @@ func (x *StatsReply) String() string {
 func (*StatsReply) ProtoMessage() {}
 
 func (x *StatsReply) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[10]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -669,7 +669,7 @@ func (x *StatsReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsReply.ProtoReflect.Descriptor instead.
 func (*StatsReply) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{10}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StatsReply) GetError() *Error {
@@ -744,7 +744,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_grain_proto_msgTypes[11]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -756,7 +756,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_grain_proto_msgTypes[11]
+	mi := &file_actors_grainpb_grain_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -769,7 +769,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_grain_proto_rawDescGZIP(), []int{11}
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Ack) GetError() *Error {
@@ -779,11 +779,11 @@ func (x *Ack) GetError() *Error {
 	return nil
 }
 
-var File_grain_proto protoreflect.FileDescriptor
+var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
-const file_grain_proto_rawDesc = "" +
+const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\n" +
-	"\vgrain.proto\x12\x0fboxoffice.grain\"`\n" +
+	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"`\n" +
 	"\aReserve\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\x12\x1d\n" +
 	"\n" +
@@ -854,19 +854,19 @@ const file_grain_proto_rawDesc = "" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05errorB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
-	file_grain_proto_rawDescOnce sync.Once
-	file_grain_proto_rawDescData []byte
+	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
+	file_actors_grainpb_grain_proto_rawDescData []byte
 )
 
-func file_grain_proto_rawDescGZIP() []byte {
-	file_grain_proto_rawDescOnce.Do(func() {
-		file_grain_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_grain_proto_rawDesc), len(file_grain_proto_rawDesc)))
+func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
+	file_actors_grainpb_grain_proto_rawDescOnce.Do(func() {
+		file_actors_grainpb_grain_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)))
 	})
-	return file_grain_proto_rawDescData
+	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
-var file_grain_proto_goTypes = []any{
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),      // 0: boxoffice.grain.Reserve
 	(*Release)(nil),      // 1: boxoffice.grain.Release
 	(*Confirm)(nil),      // 2: boxoffice.grain.Confirm
@@ -880,7 +880,7 @@ var file_grain_proto_goTypes = []any{
 	(*StatsReply)(nil),   // 10: boxoffice.grain.StatsReply
 	(*Ack)(nil),          // 11: boxoffice.grain.Ack
 }
-var file_grain_proto_depIdxs = []int32{
+var file_actors_grainpb_grain_proto_depIdxs = []int32{
 	6, // 0: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
 	7, // 1: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
 	6, // 2: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
@@ -893,26 +893,26 @@ var file_grain_proto_depIdxs = []int32{
 	0, // [0:5] is the sub-list for field type_name
 }
 
-func init() { file_grain_proto_init() }
-func file_grain_proto_init() {
-	if File_grain_proto != nil {
+func init() { file_actors_grainpb_grain_proto_init() }
+func file_actors_grainpb_grain_proto_init() {
+	if File_actors_grainpb_grain_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_grain_proto_rawDesc), len(file_grain_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_grain_proto_goTypes,
-		DependencyIndexes: file_grain_proto_depIdxs,
-		MessageInfos:      file_grain_proto_msgTypes,
+		GoTypes:           file_actors_grainpb_grain_proto_goTypes,
+		DependencyIndexes: file_actors_grainpb_grain_proto_depIdxs,
+		MessageInfos:      file_actors_grainpb_grain_proto_msgTypes,
 	}.Build()
-	File_grain_proto = out.File
-	file_grain_proto_goTypes = nil
-	file_grain_proto_depIdxs = nil
+	File_actors_grainpb_grain_proto = out.File
+	file_actors_grainpb_grain_proto_goTypes = nil
+	file_actors_grainpb_grain_proto_depIdxs = nil
 }

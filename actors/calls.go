@@ -1,0 +1,153 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/grainpb"
+)
+
+// Reserve implements boxoffice.SeatEngine.
+func (e *Engine) Reserve(ctx context.Context, req boxoffice.ReserveRequest) (boxoffice.Booking, error) {
+	if n := len(req.TicketIDs); n < 1 || n > boxoffice.MaxSeatsPerHold {
+		return boxoffice.Booking{}, boxoffice.InvalidField("ticket_ids", "a hold takes 1 to %d seats", boxoffice.MaxSeatsPerHold)
+	}
+	msg := &grainpb.Reserve{UserId: req.UserID[:], BookingId: req.BookingID[:]}
+	for _, t := range req.TicketIDs {
+		msg.TicketIds = append(msg.TicketIds, t[:])
+	}
+	return e.bookingCall(ctx, req.EventID, msg)
+}
+
+// Release implements boxoffice.SeatEngine. A hold the grain no longer has
+// is explained from the booking's stored state (expired, sold, cancelled).
+func (e *Engine) Release(ctx context.Context, eventID, bookingID, userID uuid.UUID) (boxoffice.Booking, error) {
+	b, err := e.bookingCall(ctx, eventID, &grainpb.Release{UserId: userID[:], BookingId: bookingID[:]})
+	if errors.Is(err, boxoffice.ErrNotFound) {
+		return boxoffice.Booking{}, e.explainMissingHold(ctx, bookingID, userID, err)
+	}
+	return b, err
+}
+
+// Confirm implements boxoffice.SeatEngine. A booking that is already
+// confirmed is answered from PostgreSQL without touching the grain, so a
+// retried confirm returns the same body and never charges again (I6).
+func (e *Engine) Confirm(ctx context.Context, req boxoffice.ConfirmRequest) (boxoffice.Booking, error) {
+	stored, err := e.deps.Store.Booking(ctx, req.BookingID)
+	if err != nil {
+		return boxoffice.Booking{}, err
+	}
+	if stored.UserID != req.UserID {
+		return boxoffice.Booking{}, boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user")
+	}
+	if stored.Status == boxoffice.BookingConfirmed {
+		return stored, nil
+	}
+	if stored.Status != boxoffice.BookingInProgress {
+		return boxoffice.Booking{}, statusError(stored)
+	}
+	msg := &grainpb.Confirm{UserId: req.UserID[:], BookingId: req.BookingID[:],
+		IdempotencyKey: req.IdempotencyKey, Method: req.Method, Token: req.Token}
+	b, err := e.bookingCall(ctx, stored.EventID, msg)
+	if errors.Is(err, boxoffice.ErrNotFound) {
+		return boxoffice.Booking{}, e.explainMissingHold(ctx, req.BookingID, req.UserID, err)
+	}
+	return b, err
+}
+
+// Seats implements boxoffice.SeatEngine.
+func (e *Engine) Seats(ctx context.Context, eventID uuid.UUID) (boxoffice.SeatsView, error) {
+	res, err := e.request(ctx, eventID, &grainpb.GetSeats{})
+	if err != nil {
+		return boxoffice.SeatsView{}, err
+	}
+	r, ok := res.(*grainpb.SeatsReply)
+	if !ok {
+		return boxoffice.SeatsView{}, fmt.Errorf("event %s: unexpected reply %T", eventID, res)
+	}
+	if r.Error != nil {
+		return boxoffice.SeatsView{}, fromPB(r.Error)
+	}
+	st := make([]boxoffice.SeatStatus, len(r.Statuses))
+	for i, s := range r.Statuses {
+		st[i] = boxoffice.SeatStatus(s)
+	}
+	return boxoffice.SeatsView{EventID: eventID, Version: r.Version, Statuses: st}, nil
+}
+
+// Stats implements boxoffice.SeatEngine.
+func (e *Engine) Stats(ctx context.Context, eventID uuid.UUID) (boxoffice.EventStats, error) {
+	res, err := e.request(ctx, eventID, &grainpb.GetStats{})
+	if err != nil {
+		return boxoffice.EventStats{}, err
+	}
+	r, ok := res.(*grainpb.StatsReply)
+	if !ok {
+		return boxoffice.EventStats{}, fmt.Errorf("event %s: unexpected reply %T", eventID, res)
+	}
+	if r.Error != nil {
+		return boxoffice.EventStats{}, fromPB(r.Error)
+	}
+	return boxoffice.EventStats{
+		EventID: eventID, NodeID: r.Node, Version: r.Version,
+		Counts: boxoffice.SeatCounts{Available: int(r.Available), Reserved: int(r.Reserved), Booked: int(r.Booked)},
+		Holds:  int(r.Holds), JournalLag: int(r.JournalLag), LastSnapshotVersion: r.LastSnapshotVersion,
+	}, nil
+}
+
+// Touch activates the event's grain so that its overdue holds expire (used
+// after a restart, when no client is calling the event).
+func (e *Engine) Touch(ctx context.Context, eventID uuid.UUID) error {
+	res, err := e.request(ctx, eventID, &grainpb.Touch{})
+	if err != nil {
+		return err
+	}
+	if a, ok := res.(*grainpb.Ack); ok && a.Error != nil {
+		return fromPB(a.Error)
+	}
+	return nil
+}
+
+func (e *Engine) bookingCall(ctx context.Context, eventID uuid.UUID, msg proto.Message) (boxoffice.Booking, error) {
+	res, err := e.request(ctx, eventID, msg)
+	if err != nil {
+		return boxoffice.Booking{}, err
+	}
+	r, ok := res.(*grainpb.BookingReply)
+	if !ok {
+		return boxoffice.Booking{}, fmt.Errorf("event %s: unexpected reply %T", eventID, res)
+	}
+	if r.Error != nil {
+		return boxoffice.Booking{}, fromPB(r.Error)
+	}
+	return bookingFromPB(r.Booking), nil
+}
+
+// explainMissingHold turns "the grain has no such hold" into the error the
+// booking's stored state calls for.
+func (e *Engine) explainMissingHold(ctx context.Context, bookingID, userID uuid.UUID, orig error) error {
+	b, err := e.deps.Store.Booking(ctx, bookingID)
+	if err != nil {
+		return orig
+	}
+	if b.UserID != userID {
+		return boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user")
+	}
+	if b.Status == boxoffice.BookingInProgress {
+		return orig
+	}
+	return statusError(b)
+}
+
+func statusError(b boxoffice.Booking) error {
+	if b.Status == boxoffice.BookingExpired {
+		return boxoffice.Errorf(boxoffice.EHoldExpired, "the hold expired at %s", b.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return boxoffice.Errorf(boxoffice.EBookingState, "the booking is %s", b.Status)
+}

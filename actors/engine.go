@@ -1,0 +1,239 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/persistence"
+)
+
+// Kind is the Proto.Actor cluster kind of the event grain; the identity is
+// the event ID's text form.
+const Kind = "event"
+
+// Config tunes the seat engine. Zero fields take DefaultConfig's values.
+type Config struct {
+	// NodeName is the stable node name written into the ownership row and
+	// shown by the admin API.
+	NodeName string
+	// HoldTTL is how long a hold lasts (API.md: 10 minutes by default);
+	// tests shorten it to seconds.
+	HoldTTL time.Duration
+	// SnapshotEvery is how many journal records a grain writes between
+	// snapshots; smaller means faster activation, more snapshot writes.
+	SnapshotEvery int
+	// IdleTimeout passivates a grain that received no command for this
+	// long and holds nothing (a grain with live holds stays up so that they
+	// expire on time).
+	IdleTimeout time.Duration
+	// TickInterval is how often a grain looks for expired holds; it bounds
+	// how late a hold may end (I3 allows one second).
+	TickInterval time.Duration
+	// CountsInterval is how often a grain with changes reports its seat
+	// counts (search shows them as available_seats).
+	CountsInterval time.Duration
+	// RequestTimeout bounds one grain call, activation included.
+	RequestTimeout time.Duration
+	// PaymentTimeout bounds one call to the payment provider.
+	PaymentTimeout time.Duration
+	// Now is the clock; tests may move it.
+	Now func() time.Time
+	// Logger receives the engine's logs.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the production settings.
+func DefaultConfig() Config {
+	return Config{
+		NodeName:       "node",
+		HoldTTL:        10 * time.Minute,
+		SnapshotEvery:  1000,
+		IdleTimeout:    5 * time.Minute,
+		TickInterval:   200 * time.Millisecond,
+		CountsInterval: 2 * time.Second,
+		RequestTimeout: 5 * time.Second,
+		PaymentTimeout: 30 * time.Second,
+		Now:            time.Now,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case c.HoldTTL <= 0:
+		return errors.New("actors: HoldTTL must be positive")
+	case c.SnapshotEvery < 1:
+		return errors.New("actors: SnapshotEvery must be at least 1")
+	case c.TickInterval <= 0 || c.TickInterval > time.Second:
+		return errors.New("actors: TickInterval must be in (0, 1s] so holds end within a second")
+	case c.RequestTimeout <= 0 || c.PaymentTimeout <= 0 || c.IdleTimeout <= 0 || c.CountsInterval <= 0:
+		return errors.New("actors: timeouts must be positive")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.NodeName == "" {
+		c.NodeName = d.NodeName
+	}
+	if c.HoldTTL == 0 {
+		c.HoldTTL = d.HoldTTL
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = d.SnapshotEvery
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.TickInterval == 0 {
+		c.TickInterval = d.TickInterval
+	}
+	if c.CountsInterval == 0 {
+		c.CountsInterval = d.CountsInterval
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = d.RequestTimeout
+	}
+	if c.PaymentTimeout == 0 {
+		c.PaymentTimeout = d.PaymentTimeout
+	}
+	if c.Now == nil {
+		c.Now = d.Now
+	}
+	if c.Logger == nil {
+		c.Logger = d.Logger
+	}
+	return c
+}
+
+// Store is what a grain needs from PostgreSQL besides the journal writer:
+// ownership, snapshots, replay, the catalog rows that size the seat map, and
+// payment rows. *persistence.DB implements it.
+type Store interface {
+	Acquire(ctx context.Context, eventID uuid.UUID, node string) (int64, error)
+	LatestSnapshot(ctx context.Context, eventID uuid.UUID) (uint64, []byte, bool, error)
+	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(persistence.Entry) error) error
+	SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch int64, version uint64, state []byte) error
+	Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error)
+	Venue(ctx context.Context, id uuid.UUID) (boxoffice.Venue, error)
+	Booking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, error)
+	BeginPayment(ctx context.Context, bookingID uuid.UUID, key string, amount boxoffice.Money, currency string) (persistence.Payment, error)
+	RetryPayment(ctx context.Context, bookingID uuid.UUID, key string) (persistence.Payment, error)
+	FinishPayment(ctx context.Context, bookingID uuid.UUID, status, chargeID string) error
+}
+
+// Journal accepts a grain's commit groups; *persistence.JournalWriter
+// implements it. done is called exactly once, nil only when durable.
+type Journal interface {
+	Submit(c persistence.Commit, done func(error))
+}
+
+// Publisher carries committed seat deltas to every node's WebSocket hub.
+type Publisher interface {
+	PublishSeats(eventID uuid.UUID, frame []byte) error
+}
+
+// Deps are the engine's collaborators.
+type Deps struct {
+	Store     Store
+	Journal   Journal
+	Publisher Publisher
+	Payments  boxoffice.PaymentProvider
+	// OnCounts, if set, receives each grain's seat counts at most every
+	// CountsInterval while they change (search's available_seats).
+	OnCounts func(eventID uuid.UUID, version uint64, c boxoffice.SeatCounts)
+	// Metrics, if set, counts what the engine does.
+	Metrics Metrics
+}
+
+// Metrics receives counts of engine outcomes; the api package implements it
+// with Prometheus counters.
+type Metrics interface {
+	// Outcome counts one decided command: op is reserve, release, confirm,
+	// expire; result is ok or an error code.
+	Outcome(op, result string, seats int)
+}
+
+// Engine is the node's entry point to the event grains. It implements
+// boxoffice.SeatEngine by sending each call to the grain of its event
+// through the cluster, wherever that grain lives.
+type Engine struct {
+	cfg     Config
+	deps    Deps
+	cluster atomic.Pointer[pcluster.Cluster]
+}
+
+var _ boxoffice.SeatEngine = (*Engine)(nil)
+
+// NewEngine checks the configuration; call Kind to register the grain with
+// the cluster, then Attach once the cluster has started.
+func NewEngine(cfg Config, deps Deps) (*Engine, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Store == nil || deps.Journal == nil || deps.Payments == nil {
+		return nil, errors.New("actors: Store, Journal and Payments are required")
+	}
+	return &Engine{cfg: cfg, deps: deps}, nil
+}
+
+// Kind returns the cluster kind that hosts this engine's grains on this node.
+func (e *Engine) Kind() *pcluster.Kind {
+	props := actor.PropsFromProducer(func() actor.Actor { return newGrain(e) })
+	return pcluster.NewKind(Kind, props)
+}
+
+// Attach gives the engine the cluster it calls grains through.
+func (e *Engine) Attach(c *pcluster.Cluster) { e.cluster.Store(c) }
+
+// request sends msg to the event's grain and returns its reply.
+func (e *Engine) request(ctx context.Context, eventID uuid.UUID, msg proto.Message) (any, error) {
+	c := e.cluster.Load()
+	if c == nil {
+		return nil, boxoffice.Errorf(boxoffice.EUnavailable, "the seat engine is starting; retry shortly")
+	}
+	timeout := e.cfg.RequestTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl); d < timeout {
+			timeout = d
+		}
+	}
+	if timeout <= 0 {
+		return nil, fmt.Errorf("event %s: %w", eventID, context.DeadlineExceeded)
+	}
+	res, err := c.Request(eventID.String(), Kind, msg, callOptions(timeout)...)
+	if err != nil || res == nil {
+		e.cfg.Logger.Warn("grain call failed", "event", eventID, "err", err)
+		return nil, &boxoffice.Error{Code: boxoffice.EUnavailable,
+			Message: "the event's seat engine is unreachable right now; retry shortly"}
+	}
+	return res, nil
+}
+
+// callOptions retries dead letters (a grain moving or restarting) with a
+// real backoff; Proto.Actor's default backoff sleeps nanoseconds.
+func callOptions(timeout time.Duration) []pcluster.GrainCallOption {
+	return []pcluster.GrainCallOption{
+		pcluster.WithTimeout(timeout),
+		pcluster.WithRetryCount(4),
+		pcluster.WithRetryAction(func(i int) int {
+			i++
+			time.Sleep(time.Duration(i*i) * 25 * time.Millisecond)
+			return i
+		}),
+	}
+}

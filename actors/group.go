@@ -1,0 +1,141 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/seatmap"
+	"github.com/boxoffice/boxoffice/persistence"
+)
+
+// group is the records of consecutive commands that commit together, and
+// what to do for each once they are durable (or not).
+type group struct {
+	records  []seatmap.Record
+	entries  []persistence.Entry
+	bookings []boxoffice.Booking
+	sales    []persistence.Sale
+	waiters  []waiter
+}
+
+// waiter is a deferred reply or continuation. Exactly one of reply and
+// then is set. reply builds the success reply; then runs in the actor after
+// the group's outcome is known.
+type waiter struct {
+	sender *actor.PID
+	reply  proto.Message
+	onFail proto.Message
+	then   func(ctx actor.Context, err error)
+}
+
+// finish answers every waiter of the group with its success reply, or with
+// "unavailable" when err is set.
+func (gr *group) finish(ctx actor.Context, err error) {
+	for _, w := range gr.waiters {
+		switch {
+		case w.then != nil:
+			w.then(ctx, err)
+		case err == nil:
+			ctx.Send(w.sender, w.reply)
+		default:
+			ctx.Send(w.sender, w.onFail)
+		}
+	}
+}
+
+// stage appends one record (and the booking row and sale it implies) to
+// the open group.
+func (g *grain) stage(r seatmap.Record, b *boxoffice.Booking, sale *persistence.Sale) {
+	if g.open == nil {
+		g.open = &group{}
+	}
+	data, err := r.MarshalBinary()
+	if err != nil {
+		// Records are built by the seat map from validated input; a record
+		// that cannot be encoded is a bug, and the grain must not go on.
+		panic(err)
+	}
+	g.open.records = append(g.open.records, r)
+	g.open.entries = append(g.open.entries, persistence.Entry{Version: r.Version, Record: data})
+	if b != nil {
+		g.open.bookings = append(g.open.bookings, *b)
+	}
+	if sale != nil {
+		g.open.sales = append(g.open.sales, *sale)
+	}
+	g.sinceSnap++
+	g.countsDirty = true
+}
+
+// wait defers a reply to the newest group that holds state the caller has
+// seen, or replies at once when everything is durable.
+func (g *grain) wait(ctx actor.Context, reply, onFail proto.Message) {
+	gr := g.latest()
+	if gr == nil {
+		ctx.Respond(reply)
+		return
+	}
+	gr.waiters = append(gr.waiters, waiter{sender: ctx.Sender(), reply: reply, onFail: onFail})
+}
+
+// after runs fn once the newest group's outcome is known (at once with nil
+// when nothing is pending).
+func (g *grain) after(ctx actor.Context, fn func(ctx actor.Context, err error)) {
+	gr := g.latest()
+	if gr == nil {
+		fn(ctx, nil)
+		return
+	}
+	gr.waiters = append(gr.waiters, waiter{then: fn})
+}
+
+func (g *grain) latest() *group {
+	if g.open != nil {
+		return g.open
+	}
+	return g.inflight
+}
+
+// flush hands the open group to the journal writer unless one is already in
+// flight: one group in flight per event keeps the journal gap-free (I5) even
+// when a commit fails.
+func (g *grain) flush(ctx actor.Context) {
+	if g.inflight != nil || g.open == nil || len(g.open.entries) == 0 {
+		if g.inflight == nil && g.open != nil {
+			// Only waiters (reads) and no records: everything they saw is durable.
+			gr := g.open
+			g.open = nil
+			gr.finish(ctx, nil)
+		}
+		return
+	}
+	gr := g.open
+	g.open, g.inflight = nil, gr
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	g.e.deps.Journal.Submit(persistence.Commit{
+		EventID: g.eventID, Epoch: g.epoch, Entries: gr.entries, Bookings: gr.bookings, Sales: gr.sales,
+	}, func(err error) { root.Send(self, commitDone{err: err}) })
+}
+
+// onCommit learns the in-flight group's outcome: on success it publishes
+// the deltas and answers the group's callers in order; on failure it fails
+// everything pending and stops (the map is ahead of the journal).
+func (g *grain) onCommit(ctx actor.Context, err error) {
+	gr := g.inflight
+	if gr == nil {
+		return
+	}
+	if err != nil {
+		g.log.Warn("commit failed; stopping the event actor to rebuild from PostgreSQL",
+			"event", g.eventID, "epoch", g.epoch, "err", err)
+		g.fail(ctx, err)
+		return
+	}
+	g.inflight = nil
+	g.committed = gr.records[len(gr.records)-1].Version
+	g.publish(gr.records)
+	gr.finish(ctx, nil)
+	g.maybeSnapshot(ctx)
+	g.flush(ctx)
+}

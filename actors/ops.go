@@ -1,0 +1,178 @@
+package actors
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/grainpb"
+	"github.com/boxoffice/boxoffice/actors/seatmap"
+)
+
+var failReply = &grainpb.BookingReply{Error: &grainpb.Error{Code: boxoffice.EUnavailable,
+	Message: "the booking could not be made durable; nothing changed; retry shortly"}}
+
+// reserve holds seats all-or-nothing; the reply waits for the hold's commit
+// (I2). A retried reserve of a live hold with the same seats gets the same
+// booking back instead of an error.
+func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
+	if g.refuse(ctx) {
+		return
+	}
+	owner, booking := id(msg.UserId), id(msg.BookingId)
+	tickets := make([]uuid.UUID, 0, len(msg.TicketIds))
+	for _, t := range msg.TicketIds {
+		tickets = append(tickets, id(t))
+	}
+	if info, ok := g.m.HoldInfo(booking); ok && info.Owner == owner && sameSeats(g.m, info.Seats, tickets) {
+		b := g.bookingRow(info, boxoffice.BookingInProgress)
+		g.wait(ctx, &grainpb.BookingReply{Booking: bookingToPB(*b)}, failReply)
+		return
+	}
+	now := g.e.cfg.Now()
+	r, err := g.m.Hold(owner, booking, tickets, now, g.e.cfg.HoldTTL)
+	if err != nil {
+		g.outcome("reserve", boxoffice.ErrorCode(err), len(tickets))
+		ctx.Respond(&grainpb.BookingReply{Error: toPB(err)})
+		return
+	}
+	g.outcome("reserve", "ok", len(tickets))
+	b := g.bookingRow(holdInfo(r), boxoffice.BookingInProgress)
+	b.CreatedAt = b.UpdatedAt
+	g.stage(r, b, nil)
+	g.wait(ctx, &grainpb.BookingReply{Booking: bookingToPB(*b)}, failReply)
+	g.flush(ctx)
+}
+
+// release cancels an in-progress hold at its owner's request.
+func (g *grain) release(ctx actor.Context, msg *grainpb.Release) {
+	if g.refuse(ctx) {
+		return
+	}
+	owner, booking := id(msg.UserId), id(msg.BookingId)
+	r, err := g.m.Release(booking, owner)
+	if err != nil {
+		g.outcome("release", boxoffice.ErrorCode(err), 0)
+		ctx.Respond(&grainpb.BookingReply{Error: toPB(err)})
+		return
+	}
+	g.outcome("release", "ok", len(r.Seats))
+	b := g.bookingRow(holdInfo(r), boxoffice.BookingCancelled)
+	g.stage(r, b, nil)
+	g.wait(ctx, &grainpb.BookingReply{Booking: bookingToPB(*b)}, failReply)
+	g.flush(ctx)
+}
+
+// getSeats answers every seat's status at the current version, once that
+// version is durable.
+func (g *grain) getSeats(ctx actor.Context) {
+	if g.refuse(ctx) {
+		return
+	}
+	st := make([]byte, g.m.Len())
+	for i := range st {
+		st[i] = byte(g.m.Status(i))
+	}
+	g.wait(ctx, &grainpb.SeatsReply{Version: g.m.Version(), Statuses: st},
+		&grainpb.SeatsReply{Error: failReply.Error})
+}
+
+// holdInfo rebuilds what a record says about its hold.
+func holdInfo(r seatmap.Record) seatmap.HoldInfo {
+	info := seatmap.HoldInfo{Booking: r.Booking, Owner: r.Owner, Seats: r.Seats}
+	if r.ExpiresAt != 0 {
+		info.ExpiresAt = time.Unix(0, r.ExpiresAt).UTC()
+	}
+	return info
+}
+
+// bookingRow is the bookings-table row a record leads to.
+func (g *grain) bookingRow(info seatmap.HoldInfo, status boxoffice.BookingStatus) *boxoffice.Booking {
+	// PostgreSQL keeps microseconds; replies carry what a later read returns.
+	now := g.e.cfg.Now().UTC().Truncate(time.Microsecond)
+	b := &boxoffice.Booking{
+		ID: info.Booking, UserID: info.Owner, EventID: g.eventID, Status: status,
+		Total: g.price(info.Seats), Currency: g.currency, ExpiresAt: info.ExpiresAt.Truncate(time.Microsecond), UpdatedAt: now,
+	}
+	for _, s := range info.Seats {
+		b.TicketIDs = append(b.TicketIDs, g.m.TicketID(int(s)))
+	}
+	if status == boxoffice.BookingConfirmed {
+		b.ConfirmedAt = now
+	}
+	return b
+}
+
+func sameSeats(m *seatmap.Map, seats []int32, tickets []uuid.UUID) bool {
+	if len(seats) != len(tickets) {
+		return false
+	}
+	want := make([]int32, 0, len(tickets))
+	for _, t := range tickets {
+		i, ok := m.Index(t)
+		if !ok {
+			return false
+		}
+		want = append(want, int32(i))
+	}
+	have := slices.Clone(seats)
+	slices.Sort(have)
+	slices.Sort(want)
+	return slices.Equal(have, want)
+}
+
+// maybeSnapshot writes a snapshot every SnapshotEvery records. The state is
+// taken now and saved by a goroutine once every record in it is durable.
+func (g *grain) maybeSnapshot(ctx actor.Context) {
+	if g.sinceSnap < g.e.cfg.SnapshotEvery {
+		return
+	}
+	g.sinceSnap = 0
+	state, err := g.m.MarshalBinary()
+	if err != nil {
+		g.log.Error("snapshot encode failed", "event", g.eventID, "err", err)
+		return
+	}
+	version, epoch, eventID := g.m.Version(), g.epoch, g.eventID
+	store, timeout := g.e.deps.Store, g.e.cfg.RequestTimeout
+	g.after(ctx, func(ctx actor.Context, err error) {
+		if err != nil {
+			return
+		}
+		self, root := ctx.Self(), ctx.ActorSystem().Root
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			c, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			err := store.SaveSnapshot(c, eventID, epoch, version, state)
+			root.Send(self, snapshotSaved{version: version, err: err})
+		}()
+	})
+}
+
+func (g *grain) onSnapshotSaved(msg snapshotSaved) {
+	if msg.err != nil {
+		g.log.Warn("snapshot save failed", "event", g.eventID, "version", msg.version, "err", msg.err)
+		return
+	}
+	if msg.version > g.lastSnapshot {
+		g.lastSnapshot = msg.version
+	}
+}
+
+// publish sends one delta frame per committed version, in order (I5).
+func (g *grain) publish(records []seatmap.Record) {
+	if g.e.deps.Publisher == nil {
+		return
+	}
+	for _, r := range records {
+		if err := g.e.deps.Publisher.PublishSeats(g.eventID, deltaFrame(g.m, g.eventID, r)); err != nil {
+			g.log.Warn("publish delta failed", "event", g.eventID, "version", r.Version, "err", err)
+		}
+	}
+}
