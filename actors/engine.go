@@ -133,6 +133,8 @@ type Store interface {
 	BeginPayment(ctx context.Context, bookingID uuid.UUID, key string, amount boxoffice.Money, currency string) (persistence.Payment, error)
 	RetryPayment(ctx context.Context, bookingID uuid.UUID, key string) (persistence.Payment, error)
 	FinishPayment(ctx context.Context, bookingID uuid.UUID, status, chargeID string) error
+	Payment(ctx context.Context, bookingID uuid.UUID) (persistence.Payment, error)
+	OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, error)
 }
 
 // Journal accepts a grain's commit groups; *persistence.JournalWriter

@@ -159,6 +159,7 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 		"seats", g.m.Len(), "took", time.Since(start))
 	ctx.SetReceiveTimeout(g.e.cfg.IdleTimeout)
 	g.startTicker(ctx)
+	g.settleInterrupted(ctx)
 }
 
 func (g *grain) load(ctx context.Context) error {

@@ -175,3 +175,33 @@ func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 	})
 	g.flush(ctx)
 }
+
+// settleInterrupted finishes payments a crash cut off: a hold pinned in the
+// journal is sold if its payment row says the charge succeeded, and
+// unpinned otherwise (the buyer may confirm again; the payments row keeps
+// the earlier key, so a charge whose outcome was unknown is not repeated).
+func (g *grain) settleInterrupted(ctx actor.Context) {
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	store, timeout := g.e.deps.Store, g.e.cfg.RequestTimeout
+	for _, h := range g.m.PinnedHolds() {
+		p := &payment{booking: h.Booking, owner: h.Owner, amount: g.price(h.Seats)}
+		g.payments[h.Booking] = p
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			c, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			done := &paymentDone{booking: p.booking}
+			row, err := store.Payment(c, p.booking)
+			switch {
+			case err == nil && row.Status == persistence.PaymentSucceeded:
+				done.chargeID = row.ChargeID
+			case err == nil:
+				done.err = boxoffice.Errorf(boxoffice.EUnavailable, "the payment was interrupted; confirm again")
+			default:
+				done.err = err
+			}
+			root.Send(self, done)
+		}()
+	}
+}

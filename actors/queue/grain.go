@@ -1,0 +1,332 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/queuepb"
+	"github.com/boxoffice/boxoffice/persistence"
+)
+
+// grain is one event's waiting room. Every field is owned by the actor's
+// Receive loop; the goroutines it starts (the ticker, the writes) talk to
+// it only by sending messages to its PID.
+//
+// Places are dense sequence numbers from 1. users[seq-1] is the owner of
+// place seq (uuid.Nil once its owner re-joined elsewhere) and seqOf the
+// reverse, so memory is about 16 bytes of slice plus one map entry per
+// place, and nothing else grows with the queue.
+type grain struct {
+	r   *Room
+	log *slog.Logger
+
+	eventID uuid.UUID
+	epoch   int64
+	loaded  bool
+	loadErr error // why activation failed, if it did
+	broken  bool  // a write failed: refuse everything until stopped
+
+	enabled bool
+	rate    int
+
+	users   []uuid.UUID
+	seqOf   map[uuid.UUID]uint32
+	durable int64 // places 1..durable are in PostgreSQL
+	upto    int64 // durable watermark
+	admit   admissions
+
+	joins joinBatcher
+
+	// credit is how many admissions the rate has earned and not yet used.
+	credit    float64
+	lastTick  time.Time
+	admitting int64 // the watermark being written, 0 when none is in flight
+
+	ctx    context.Context // cancelled when the grain stops; bounds its I/O
+	cancel context.CancelFunc
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+func newGrain(r *Room) *grain {
+	return &grain{r: r, log: r.cfg.Logger}
+}
+
+// Messages the grain sends itself. They implement NotInfluenceReceiveTimeout
+// so that they do not keep an idle room alive.
+type (
+	tick     struct{}
+	settings struct {
+		enabled bool
+		rate    int
+	}
+	flushDone struct{ err error }
+	admitDone struct {
+		upto int64
+		at   time.Time
+		err  error
+	}
+)
+
+func (tick) NotInfluenceReceiveTimeout()      {}
+func (settings) NotInfluenceReceiveTimeout()  {}
+func (flushDone) NotInfluenceReceiveTimeout() {}
+func (admitDone) NotInfluenceReceiveTimeout() {}
+
+// Receive implements actor.Actor.
+func (g *grain) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *pcluster.ClusterInit:
+		g.activate(ctx, msg.Identity.Identity)
+	case *actor.ReceiveTimeout:
+		g.maybePassivate(ctx)
+	case *actor.Stopping:
+		g.joins.failAll(ctx, errStopping)
+	case *actor.Stopped, *actor.Restarting:
+		g.shutdown()
+	case tick:
+		g.onTick(ctx)
+	case settings:
+		g.applySettings(ctx, msg.enabled, msg.rate)
+	case flushDone:
+		g.onFlushed(ctx, msg.err)
+	case admitDone:
+		g.onAdmitted(ctx, msg)
+	case *queuepb.Join:
+		g.join(ctx, msg)
+	case *queuepb.GetStatus:
+		g.getStatus(ctx, msg)
+	case *queuepb.GetStats:
+		if !g.refuse(ctx) {
+			ctx.Respond(g.watermark())
+		}
+	case *queuepb.SetRate:
+		if !g.refuse(ctx) {
+			g.applySettings(ctx, msg.Enabled, int(msg.PerSecond))
+			ctx.Respond(&queuepb.Ack{})
+		}
+	}
+}
+
+var (
+	errStopping = boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is moving; retry shortly")
+	errBroken   = boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is recovering; retry shortly")
+)
+
+// refuse answers an error when the grain cannot serve (activation or a
+// write failed); it reports whether it did.
+func (g *grain) refuse(ctx actor.Context) bool {
+	if g.loaded && !g.broken {
+		return false
+	}
+	err := toPB(errBroken)
+	if boxoffice.ErrorCode(g.loadErr) == boxoffice.ENotFound {
+		err = &queuepb.Error{Code: boxoffice.ENotFound, Message: "no such event"}
+	}
+	switch ctx.Message().(type) {
+	case *queuepb.GetStats:
+		ctx.Respond(&queuepb.Watermark{Error: err})
+	case *queuepb.SetRate:
+		ctx.Respond(&queuepb.Ack{Error: err})
+	default:
+		ctx.Respond(&queuepb.Place{Error: err})
+	}
+	return true
+}
+
+// activate reads the event's setting, takes the room with a new epoch
+// (fencing off any older activation) and loads every place in order.
+func (g *grain) activate(ctx actor.Context, identity string) {
+	start := time.Now()
+	id, err := uuid.Parse(identity)
+	if err != nil {
+		g.log.Error("room identity is not a UUID", "identity", identity)
+		g.fail(ctx, fmt.Errorf("bad identity %q", identity))
+		return
+	}
+	g.eventID = id
+	g.ctx, g.cancel = context.WithCancel(context.Background())
+	c, cancel := context.WithTimeout(g.ctx, g.r.cfg.RequestTimeout)
+	defer cancel()
+	if err := g.load(c); err != nil {
+		g.log.Warn("room activation failed", "event", id, "err", err)
+		g.loadErr = err
+		g.fail(ctx, err)
+		return
+	}
+	g.loaded = true
+	g.log.Info("room activated", "event", id, "epoch", g.epoch, "places", g.durable,
+		"admitted", g.upto, "took", time.Since(start))
+	ctx.SetReceiveTimeout(g.r.cfg.IdleTimeout)
+	g.startTicker(ctx)
+}
+
+func (g *grain) load(ctx context.Context) error {
+	ev, err := g.r.deps.Events.Event(ctx, g.eventID)
+	if err != nil {
+		return fmt.Errorf("read event: %w", err)
+	}
+	g.enabled, g.rate = ev.WaitingRoom.Enabled, ev.WaitingRoom.RatePerSecond
+	room, err := g.r.deps.Store.OpenQueue(ctx, g.eventID)
+	if err != nil {
+		return fmt.Errorf("open room: %w", err)
+	}
+	g.epoch, g.upto = room.Epoch, room.AdmittedUpto
+	g.durable = room.NextSeq - 1
+	g.users = make([]uuid.UUID, g.durable, g.durable+g.durable/4+64)
+	g.seqOf = make(map[uuid.UUID]uint32, g.durable)
+	err = g.r.deps.Store.QueueEntries(ctx, g.eventID, func(e persistence.QueueEntry) error {
+		if e.Seq < 1 || e.Seq > g.durable {
+			return fmt.Errorf("place %d outside 1..%d", e.Seq, g.durable)
+		}
+		g.users[e.Seq-1] = e.UserID
+		g.seqOf[e.UserID] = uint32(e.Seq)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load places: %w", err)
+	}
+	g.admit = newAdmissions(g.upto, room.AdmittedAt)
+	g.joins = newJoinBatcher(g.durable + 1)
+	g.lastTick = g.r.cfg.Now()
+	return nil
+}
+
+// fail marks the grain broken and stops it; waiting joiners get
+// "unavailable", and the next call activates a fresh instance that
+// rebuilds from PostgreSQL.
+func (g *grain) fail(ctx actor.Context, cause error) {
+	g.broken = true
+	g.joins.failAll(ctx, errBroken)
+	if _, ok := ctx.Message().(*pcluster.ClusterInit); !ok {
+		if errors.Is(cause, persistence.ErrFenced) {
+			g.log.Info("room fenced off by a newer activation", "event", g.eventID)
+		} else {
+			g.log.Warn("room failed", "event", g.eventID, "err", cause)
+		}
+	}
+	ctx.Poison(ctx.Self())
+}
+
+// startTicker starts the goroutine that drives admission and re-reads the
+// event's setting; shutdown stops it.
+func (g *grain) startTicker(ctx actor.Context) {
+	g.stop = make(chan struct{})
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	cfg := g.r.cfg
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		t := time.NewTicker(cfg.TickInterval)
+		defer t.Stop()
+		refresh := time.NewTicker(cfg.RefreshInterval)
+		defer refresh.Stop()
+		for {
+			select {
+			case <-g.stop:
+				return
+			case <-t.C:
+				root.Send(self, tick{})
+			case <-refresh.C:
+				if s, ok := g.readSettings(); ok {
+					root.Send(self, s)
+				}
+			}
+		}
+	}()
+}
+
+// readSettings re-reads the event's waiting-room setting; it runs on the
+// ticker goroutine, outside the actor.
+func (g *grain) readSettings() (settings, bool) {
+	c, cancel := context.WithTimeout(g.ctx, g.r.cfg.RequestTimeout)
+	defer cancel()
+	ev, err := g.r.deps.Events.Event(c, g.eventID)
+	if err != nil {
+		g.log.Debug("room could not re-read its setting", "event", g.eventID, "err", err)
+		return settings{}, false
+	}
+	return settings{enabled: ev.WaitingRoom.Enabled, rate: ev.WaitingRoom.RatePerSecond}, true
+}
+
+// goWrite runs a PostgreSQL write off the actor and sends its outcome back.
+func (g *grain) goWrite(ctx actor.Context, write func(context.Context) any) {
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	timeout := g.r.cfg.RequestTimeout
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		c, cancel := context.WithTimeout(g.ctx, timeout)
+		defer cancel()
+		root.Send(self, write(c))
+	}()
+}
+
+// shutdown stops the goroutines the grain owns and waits for them.
+func (g *grain) shutdown() {
+	if g.cancel != nil {
+		g.cancel()
+	}
+	if g.stop != nil {
+		close(g.stop)
+		g.stop = nil
+	}
+	g.wg.Wait()
+}
+
+// maybePassivate stops an idle room in which nobody waits and nothing is
+// being written.
+func (g *grain) maybePassivate(ctx actor.Context) {
+	if !g.loaded || g.durable > g.upto || g.joins.busy() || g.admitting != 0 {
+		return
+	}
+	ctx.Poison(ctx.Self())
+}
+
+func (g *grain) applySettings(ctx actor.Context, enabled bool, rate int) {
+	if !g.loaded || (enabled == g.enabled && rate == g.rate) {
+		return
+	}
+	g.log.Info("room setting changed", "event", g.eventID, "enabled", enabled, "rate", rate)
+	g.enabled, g.rate = enabled, rate
+	if rate == 0 {
+		g.credit = 0
+	}
+	g.publish(ctx)
+}
+
+func (g *grain) getStatus(ctx actor.Context, msg *queuepb.GetStatus) {
+	if g.refuse(ctx) {
+		return
+	}
+	if msg.Seq < 1 || msg.Seq > g.durable || g.users[msg.Seq-1] == uuid.Nil {
+		ctx.Respond(&queuepb.Place{Error: toPB(errNoPlace)})
+		return
+	}
+	ctx.Respond(g.place(msg.Seq))
+}
+
+// place describes a durable place.
+func (g *grain) place(seq int64) *queuepb.Place {
+	u := g.users[seq-1]
+	p := &queuepb.Place{Seq: seq, UserId: u[:], AdmittedUpto: g.upto,
+		Rate: int32(g.rate), Enabled: g.enabled}
+	if seq <= g.upto {
+		p.AdmittedAt = g.admit.at(seq).UnixNano()
+	}
+	return p
+}
+
+func (g *grain) watermark() *queuepb.Watermark {
+	return &queuepb.Watermark{EventId: g.eventID[:], AdmittedUpto: g.upto, At: g.admit.last().UnixNano(),
+		NextSeq: g.durable + 1, Rate: int32(g.rate), Enabled: g.enabled}
+}

@@ -1,0 +1,102 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/queue"
+	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
+	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/persistence/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// env is one test's world: a migrated database, one catalog event, and a
+// node hosting its waiting room.
+type env struct {
+	db   *persistence.DB
+	ev   boxoffice.Event
+	bus  *queuetest.Bus
+	cfg  queue.Config
+	node *queuetest.Node
+}
+
+func newEnv(t testing.TB, wr boxoffice.WaitingRoom, tweak func(*queue.Config)) *env {
+	t.Helper()
+	db := queuetest.OpenDB(t, pgtest.NewDB(t))
+	e := &env{db: db, ev: queuetest.CreateEvent(t, db, wr), bus: queuetest.NewBus(), cfg: queuetest.Config()}
+	if tweak != nil {
+		tweak(&e.cfg)
+	}
+	e.node = e.start(t)
+	return e
+}
+
+// start starts a node on the env's database.
+func (e *env) start(t testing.TB) *queuetest.Node {
+	t.Helper()
+	return queuetest.StartNode(t, e.cfg, queue.Deps{Store: e.db, Events: e.db, Publisher: e.bus, Subscriber: e.bus})
+}
+
+func (e *env) room() *queue.Room { return e.node.Room }
+
+func (e *env) join(t testing.TB, user uuid.UUID) queue.Status {
+	t.Helper()
+	s, err := e.room().Join(context.Background(), e.ev.ID, user)
+	if err != nil {
+		t.Fatalf("join %s: %v", user, err)
+	}
+	return s
+}
+
+func (e *env) status(t testing.TB, id uuid.UUID) queue.Status {
+	t.Helper()
+	s, err := e.room().Status(context.Background(), e.ev.ID, id)
+	if err != nil {
+		t.Fatalf("status %s: %v", id, err)
+	}
+	return s
+}
+
+func (e *env) stats(t testing.TB) queue.Stats {
+	t.Helper()
+	s, err := e.room().Stats(context.Background(), e.ev.ID)
+	if err != nil {
+		t.Fatalf("stats: %v", err)
+	}
+	return s
+}
+
+func (e *env) setRoom(t testing.TB, enabled bool, rate int) {
+	t.Helper()
+	queuetest.SetRoom(t, e.db, e.room(), e.ev.ID, boxoffice.WaitingRoom{Enabled: enabled, RatePerSecond: rate})
+}
+
+// paused is a room that is on and admits nobody until a test says so.
+var paused = boxoffice.WaitingRoom{Enabled: true, RatePerSecond: 0}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func wantCode(t testing.TB, err error, code string) {
+	t.Helper()
+	var be *boxoffice.Error
+	if !errors.As(err, &be) || be.Code != code {
+		t.Fatalf("err = %v, want code %s", err, code)
+	}
+}

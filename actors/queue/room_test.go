@@ -1,0 +1,323 @@
+package queue_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/queue"
+	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
+	"github.com/boxoffice/boxoffice/persistence"
+)
+
+// TestJoinFirstComeFirstServed joins many users at once and checks that
+// places are dense and unique, that a join which finished before another
+// began is ahead of it, that PostgreSQL holds the same order, and that
+// joining again returns the same place.
+func TestJoinFirstComeFirstServed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, paused, nil)
+	const n = 400
+	type result struct {
+		user       uuid.UUID
+		st         queue.Status
+		start, end time.Time
+	}
+	res := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range res {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(rand.IntN(200)) * time.Millisecond) // joins arrive in waves
+			res[i].user = uuid.New()
+			res[i].start = time.Now()
+			res[i].st = e.join(t, res[i].user)
+			res[i].end = time.Now()
+		}()
+	}
+	wg.Wait()
+
+	seen := map[int64]bool{}
+	ids := map[uuid.UUID]bool{}
+	for _, r := range res {
+		if r.st.State != queue.StateWaiting || r.st.AdmissionToken != "" {
+			t.Fatalf("paused room: %+v", r.st)
+		}
+		if r.st.Position < 1 || r.st.Position > n || seen[r.st.Position] {
+			t.Fatalf("position %d duplicated or outside 1..%d", r.st.Position, n)
+		}
+		seen[r.st.Position] = true
+		ids[r.st.QueueID] = true
+	}
+	if len(ids) != n {
+		t.Fatalf("%d distinct queue IDs for %d users", len(ids), n)
+	}
+	ordered := 0
+	for _, a := range res {
+		for _, b := range res {
+			if a.end.Before(b.start) {
+				ordered++
+				if a.st.Position >= b.st.Position {
+					t.Fatalf("join finished at %v got %d, later join started at %v got %d",
+						a.end, a.st.Position, b.start, b.st.Position)
+				}
+			}
+		}
+	}
+	if ordered < n {
+		t.Fatalf("only %d ordered pairs: the waves did not separate joins", ordered)
+	}
+
+	// PostgreSQL has the same order.
+	byPos := map[int64]uuid.UUID{}
+	for _, r := range res {
+		byPos[r.st.Position] = r.user
+	}
+	var stored []persistence.QueueEntry
+	err := e.db.QueueEntries(context.Background(), e.ev.ID, func(q persistence.QueueEntry) error {
+		stored = append(stored, q)
+		return nil
+	})
+	if err != nil || len(stored) != n {
+		t.Fatalf("stored %d places, err %v", len(stored), err)
+	}
+	for _, q := range stored {
+		if byPos[q.Seq] != q.UserID {
+			t.Fatalf("place %d: stored user %s, join answered %s", q.Seq, q.UserID, byPos[q.Seq])
+		}
+	}
+
+	// One user holds one place.
+	for _, r := range res[:50] {
+		again := e.join(t, r.user)
+		if again.QueueID != r.st.QueueID || again.Position != r.st.Position {
+			t.Fatalf("join again: %+v, first %+v", again, r.st)
+		}
+		if got := e.status(t, r.st.QueueID); got.Position != r.st.Position {
+			t.Fatalf("status %d, joined at %d", got.Position, r.st.Position)
+		}
+	}
+	if s := e.stats(t); s.Joined != n || s.Admitted != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+// TestAdmissionRate queues more people than a 10 s window can admit and
+// measures the watermark over that window: 50 a second, within 10%.
+func TestAdmissionRate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, paused, nil)
+	const rate, window = 50, 10 * time.Second
+	for range 700 {
+		e.join(t, uuid.New())
+	}
+	e.setRoom(t, true, rate)
+	eventually(t, 5*time.Second, "first admission", func() bool { return e.stats(t).Admitted > 0 })
+
+	type sample struct {
+		at       time.Time
+		admitted int64
+	}
+	first := sample{time.Now(), e.stats(t).Admitted}
+	last := first
+	for time.Since(first.at) < window {
+		time.Sleep(50 * time.Millisecond)
+		s := e.stats(t)
+		if s.Admitted < last.admitted {
+			t.Fatalf("watermark went back from %d to %d", last.admitted, s.Admitted)
+		}
+		last = sample{time.Now(), s.Admitted}
+	}
+	got := float64(last.admitted-first.admitted) / last.at.Sub(first.at).Seconds()
+	t.Logf("admitted %d in %v: %.1f/s (want %d/s ±10%%)", last.admitted-first.admitted, last.at.Sub(first.at), got, rate)
+	if got < rate*0.9 || got > rate*1.1 {
+		t.Fatalf("admission rate %.1f/s, want %d/s within 10%%", got, rate)
+	}
+	if s := e.stats(t); s.Admitted > s.Joined {
+		t.Fatalf("admitted %d of %d", s.Admitted, s.Joined)
+	}
+}
+
+// TestAdmittedGetsToken: an admitted place carries a token bound to its
+// owner and event, expiring AdmissionTTL after admission.
+func TestAdmittedGetsToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, paused, nil)
+	alice, bob := uuid.New(), uuid.New()
+	a, b := e.join(t, alice), e.join(t, bob)
+	if a.Position != 1 || b.Position != 2 || b.EstimatedWait != 0 {
+		t.Fatalf("paused room: %+v %+v", a, b)
+	}
+	e.setRoom(t, true, 1) // one a second: alice first, bob a second later
+	eventually(t, 5*time.Second, "alice admitted", func() bool { return e.status(t, a.QueueID).State == queue.StateAdmitted })
+	if s := e.status(t, b.QueueID); s.State == queue.StateWaiting && (s.Position != 1 || s.EstimatedWait != time.Second) {
+		t.Fatalf("bob after alice: %+v", s)
+	}
+	admittedBy := time.Now()
+	s := e.status(t, a.QueueID)
+	if s.Position != 0 || s.AdmissionToken == "" {
+		t.Fatalf("admitted: %+v", s)
+	}
+	if d := s.ExpiresAt.Sub(admittedBy); d > e.cfg.AdmissionTTL || d < e.cfg.AdmissionTTL-5*time.Second {
+		t.Fatalf("expires %v after admission, want about %v", d, e.cfg.AdmissionTTL)
+	}
+	if again := e.status(t, a.QueueID); again.AdmissionToken != s.AdmissionToken || !again.ExpiresAt.Equal(s.ExpiresAt) {
+		t.Fatal("asking again must not extend the admission")
+	}
+	now := time.Now()
+	if err := queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, alice, now); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, bob, now), boxoffice.EForbidden)
+	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, uuid.New(), alice, now), boxoffice.EForbidden)
+	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, alice, s.ExpiresAt), boxoffice.EForbidden)
+}
+
+// TestAdmissionExpires: after AdmissionTTL the place is expired, and
+// joining again queues the user at the back under a new queue ID.
+func TestAdmissionExpires(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, paused, func(c *queue.Config) { c.AdmissionTTL = 400 * time.Millisecond })
+	alice := uuid.New()
+	first := e.join(t, alice)
+	e.join(t, uuid.New())
+	e.setRoom(t, true, 1)
+	eventually(t, 5*time.Second, "alice admitted", func() bool { return e.status(t, first.QueueID).State == queue.StateAdmitted })
+	e.setRoom(t, true, 0)
+	eventually(t, 5*time.Second, "alice expired", func() bool { return e.status(t, first.QueueID).State == queue.StateExpired })
+	if s := e.status(t, first.QueueID); s.AdmissionToken != "" {
+		t.Fatalf("expired place still has a token: %+v", s)
+	}
+	again := e.join(t, alice)
+	if again.QueueID == first.QueueID || again.State != queue.StateWaiting || again.Position < 1 {
+		t.Fatalf("re-join after expiry: %+v", again)
+	}
+	if s := e.stats(t); s.Joined != 3 {
+		t.Fatalf("joined %d, want 3 places (alice's second)", s.Joined)
+	}
+	_, err := e.room().Status(context.Background(), e.ev.ID, first.QueueID)
+	wantCode(t, err, boxoffice.ENotFound)
+}
+
+// TestRoomOffAdmitsAtOnce: with the waiting room off, a join is admitted
+// in its reply.
+func TestRoomOffAdmitsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, boxoffice.WaitingRoom{}, nil)
+	user := uuid.New()
+	s := e.join(t, user)
+	if s.State != queue.StateAdmitted || s.AdmissionToken == "" {
+		t.Fatalf("room off: %+v", s)
+	}
+	if err := queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, user, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnknownEventAndForgedQueueID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, paused, nil)
+	ctx := context.Background()
+	_, err := e.room().Join(ctx, uuid.New(), uuid.New())
+	wantCode(t, err, boxoffice.ENotFound)
+
+	s := e.join(t, uuid.New())
+	forged := s.QueueID
+	forged[15] ^= 1
+	for _, id := range []uuid.UUID{uuid.New(), forged, uuid.Nil} {
+		_, err = e.room().Status(ctx, e.ev.ID, id)
+		wantCode(t, err, boxoffice.ENotFound)
+	}
+	other := queuetest.CreateEvent(t, e.db, paused).ID
+	_, err = e.room().Status(ctx, other, s.QueueID) // a real queue ID, for another event
+	wantCode(t, err, boxoffice.ENotFound)
+}
+
+// TestSurvivesRestart stops the node, starts a new one on the same
+// database, and finds every place where it was.
+func TestSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, paused, nil)
+	const n = 60
+	users := make([]uuid.UUID, n)
+	before := make([]queue.Status, n)
+	for i := range users {
+		users[i] = uuid.New()
+		before[i] = e.join(t, users[i])
+	}
+	e.setRoom(t, true, 40)
+	eventually(t, 5*time.Second, "some admitted", func() bool { return e.stats(t).Admitted >= 10 })
+	e.setRoom(t, true, 0) // pause again (the events table says so too)
+	admitted := e.stats(t).Admitted
+	for i := range before {
+		before[i] = e.status(t, before[i].QueueID)
+	}
+
+	e.node.Stop()
+	e.node = e.start(t)
+
+	if s := e.stats(t); s.Joined != n || s.Admitted != admitted {
+		t.Fatalf("after restart: %+v, want %d joined, %d admitted", s, n, admitted)
+	}
+	for i, b := range before {
+		got := e.status(t, b.QueueID)
+		// Admission times survive as the last step's (see admissions), so
+		// an admission may end later after a failover, never earlier.
+		if got.Position != b.Position || got.State != b.State || got.ExpiresAt.Before(b.ExpiresAt) {
+			t.Fatalf("place %d: before %+v, after %+v", i, b, got)
+		}
+		if again := e.join(t, users[i]); again.QueueID != b.QueueID {
+			t.Fatalf("re-join after restart: %s, was %s", again.QueueID, b.QueueID)
+		}
+	}
+	if s := e.join(t, uuid.New()); s.Position != n+1-admitted {
+		t.Fatalf("newcomer at %d, want %d", s.Position, n+1-admitted)
+	}
+}
+
+// TestStaleActivationIsFenced runs two nodes that both believe they own the
+// room (as during a topology change): every write of the older activation
+// fails, and no place is handed out twice.
+func TestStaleActivationIsFenced(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, paused, nil)
+	other := e.start(t)
+	ctx := context.Background()
+	var got []queue.Status
+	for i := range 6 {
+		r := e.room()
+		if i%2 == 1 {
+			r = other.Room
+		}
+		var s queue.Status
+		var err error
+		for range 20 { // a fenced activation answers unavailable; the retry reactivates
+			if s, err = r.Join(ctx, e.ev.ID, uuid.New()); err == nil {
+				break
+			}
+			wantCode(t, err, boxoffice.EUnavailable)
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("join %d: %v", i, err)
+		}
+		got = append(got, s)
+	}
+	pos := make([]int, len(got))
+	for i, s := range got {
+		pos[i] = int(s.Position)
+	}
+	sort.Ints(pos)
+	for i, p := range pos {
+		if p != i+1 {
+			t.Fatalf("positions %v, want 1..%d once each", pos, len(got))
+		}
+	}
+}

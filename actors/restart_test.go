@@ -1,0 +1,124 @@
+package actors_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/actors/seatmap"
+	"github.com/boxoffice/boxoffice/persistence"
+)
+
+// TestInterruptedPaymentSettles leaves a hold pinned in the journal with a
+// succeeded payment row, as a crash between charge and sale would; the next
+// activation sells the seats without charging again.
+func TestInterruptedPaymentSettles(t *testing.T) {
+	e := newEnv(t, venue200(), actors.Config{})
+	ctx := context.Background()
+	user := uuid.New()
+	b := e.mustReserve(t, user, 7, 8)
+	e.node.stop()
+
+	// What the crashed node had made durable: the pin, and the charge.
+	m := restore(t, e)
+	r, err := m.PinForPayment(b.ID, user, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	epoch, err := e.db.Acquire(ctx, e.eventID, "crashed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, e.db, persistence.Commit{EventID: e.eventID, Epoch: epoch, Entries: []persistence.Entry{entry(t, r)}})
+	if _, err := e.db.BeginPayment(ctx, b.ID, "k1", b.Total, "EUR"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.FinishPayment(ctx, b.ID, persistence.PaymentSucceeded, "ch_1"); err != nil {
+		t.Fatal(err)
+	}
+
+	n := startNode(t, e.db, actors.Config{})
+	if err := n.eng.Touch(ctx, e.eventID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the interrupted sale completes", func() bool {
+		s, err := e.db.Booking(ctx, b.ID)
+		return err == nil && s.Status == boxoffice.BookingConfirmed
+	})
+	v, err := n.eng.Seats(ctx, e.eventID)
+	if err != nil || v.Statuses[7] != boxoffice.SeatBooked {
+		t.Fatalf("seat 7 = %v, %v; want booked", v.Statuses[7], err)
+	}
+	if got := n.pay.Charges(b.ID); got != 0 {
+		t.Errorf("the new node charged %d times, want 0 (the charge had succeeded)", got)
+	}
+}
+
+// TestSweeperExpiresHoldsAfterRestart: a hold that runs out while no actor
+// is up is expired by the node's sweeper without any caller (I3).
+func TestSweeperExpiresHoldsAfterRestart(t *testing.T) {
+	e := newEnv(t, venue200(), actors.Config{HoldTTL: 500 * time.Millisecond})
+	ctx := context.Background()
+	b := e.mustReserve(t, uuid.New(), 3)
+	e.node.stop()
+	time.Sleep(600 * time.Millisecond)
+
+	n := startNode(t, e.db, actors.Config{TickInterval: 50 * time.Millisecond})
+	sweep, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go n.eng.RunSweeper(sweep, 100*time.Millisecond)
+	eventually(t, 5*time.Second, "the overdue hold expires", func() bool {
+		s, err := e.db.Booking(ctx, b.ID)
+		return err == nil && s.Status == boxoffice.BookingExpired
+	})
+}
+
+// restore rebuilds the event's seat map from PostgreSQL the way an
+// activation does.
+func restore(t *testing.T, e *env) *seatmap.Map {
+	t.Helper()
+	ctx := context.Background()
+	m := seatmap.New(e.eventID, e.seats)
+	if _, state, ok, err := e.db.LatestSnapshot(ctx, e.eventID); err != nil {
+		t.Fatal(err)
+	} else if ok {
+		if m, err = seatmap.Decode(e.eventID, state); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := e.db.ReadJournal(ctx, e.eventID, m.Version(), func(en persistence.Entry) error {
+		r, err := seatmap.UnmarshalRecord(en.Record)
+		if err != nil {
+			return err
+		}
+		return m.Apply(r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func entry(t *testing.T, r seatmap.Record) persistence.Entry {
+	t.Helper()
+	data, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return persistence.Entry{Version: r.Version, Record: data}
+}
+
+func submit(t *testing.T, db *persistence.DB, c persistence.Commit) {
+	t.Helper()
+	jw := persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
+	defer jw.Close()
+	done := make(chan error, 1)
+	jw.Submit(c, func(err error) { done <- err })
+	if err := <-done; err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+}
