@@ -1,0 +1,129 @@
+package persistence
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// QueueRoom is the durable state of one event's waiting room: everything
+// needed to rebuild positions after the room's grain moves to another node.
+type QueueRoom struct {
+	// Epoch is the activation's fencing token; writes that name an older
+	// epoch fail with ErrFenced.
+	Epoch int64
+	// NextSeq is the next place to hand out; places 1..NextSeq-1 exist.
+	NextSeq int64
+	// AdmittedUpto is the admitted watermark: every place at or below it
+	// is admitted.
+	AdmittedUpto int64
+	// AdmittedAt is when AdmittedUpto last rose.
+	AdmittedAt time.Time
+}
+
+// QueueEntry is one user's place in an event's waiting room.
+type QueueEntry struct {
+	UserID uuid.UUID
+	Seq    int64
+}
+
+// OpenQueue takes ownership of an event's waiting room for a new grain
+// activation: it creates the room's row on first use and otherwise bumps
+// its epoch, which fences off every older activation. It returns the room
+// as stored, with the new epoch.
+func (db *DB) OpenQueue(ctx context.Context, eventID uuid.UUID) (QueueRoom, error) {
+	var r QueueRoom
+	err := db.pool.QueryRow(ctx, `
+		INSERT INTO queue_rooms (event_id) VALUES ($1)
+		ON CONFLICT (event_id) DO UPDATE SET epoch = queue_rooms.epoch + 1
+		RETURNING epoch, next_seq, admitted_upto, admitted_at`, eventID,
+	).Scan(&r.Epoch, &r.NextSeq, &r.AdmittedUpto, &r.AdmittedAt)
+	if err != nil {
+		return QueueRoom{}, wrap("open queue", err)
+	}
+	r.AdmittedAt = r.AdmittedAt.UTC()
+	return r, nil
+}
+
+// QueueEntries calls fn with every place of the event's waiting room in
+// seq order, streaming so that a room of a million places is never held
+// twice in memory. An error from fn stops the scan and is returned.
+func (db *DB) QueueEntries(ctx context.Context, eventID uuid.UUID, fn func(QueueEntry) error) error {
+	rows, err := db.pool.Query(ctx,
+		`SELECT user_id, seq FROM queue_entries WHERE event_id = $1 ORDER BY seq`, eventID)
+	if err != nil {
+		return wrap("read queue", err)
+	}
+	defer rows.Close()
+	var e QueueEntry
+	for rows.Next() {
+		if err := rows.Scan(&e.UserID, &e.Seq); err != nil {
+			return wrap("read queue", err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return wrap("read queue", rows.Err())
+}
+
+// AppendQueue durably records a batch of places, new ones and re-joins
+// (a user's row then moves to its new seq), and raises the room's next_seq
+// and watermark to room's values (never lowers them, so it may overlap
+// with AdmitQueue), all in one statement fenced by room.Epoch. It returns
+// ErrFenced when another activation owns the room; nothing is written then.
+func (db *DB) AppendQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom, entries []QueueEntry) error {
+	users := make([]uuid.UUID, len(entries))
+	seqs := make([]int64, len(entries))
+	for i, e := range entries {
+		users[i], seqs[i] = e.UserID, e.Seq
+	}
+	var fenced bool
+	err := db.pool.QueryRow(ctx, `
+		WITH room AS (
+			UPDATE queue_rooms SET
+				next_seq = GREATEST(next_seq, $3),
+				admitted_at = CASE WHEN $4 > admitted_upto THEN $5 ELSE admitted_at END,
+				admitted_upto = GREATEST(admitted_upto, $4)
+			WHERE event_id = $1 AND epoch = $2
+			RETURNING 1
+		), ins AS (
+			INSERT INTO queue_entries (event_id, user_id, seq)
+			SELECT $1, u, s FROM unnest($6::uuid[], $7::bigint[]) AS t(u, s)
+			WHERE EXISTS (SELECT 1 FROM room)
+			ON CONFLICT (event_id, user_id) DO UPDATE SET seq = EXCLUDED.seq
+			RETURNING 1
+		)
+		SELECT NOT EXISTS (SELECT 1 FROM room)`,
+		eventID, room.Epoch, room.NextSeq, room.AdmittedUpto, room.AdmittedAt, users, seqs,
+	).Scan(&fenced)
+	if err != nil {
+		return wrap("append queue", err)
+	}
+	if fenced {
+		return ErrFenced
+	}
+	return nil
+}
+
+// AdmitQueue raises the room's watermark to upto (never lowers it) and
+// records when, fenced by epoch. The grain calls it before it hands out the
+// admission tokens the new watermark implies, so a failover never takes an
+// admission back. It returns ErrFenced when another activation owns the
+// room.
+func (db *DB) AdmitQueue(ctx context.Context, eventID uuid.UUID, epoch, upto int64, at time.Time) error {
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE queue_rooms SET
+			admitted_at = CASE WHEN $3 > admitted_upto THEN $4 ELSE admitted_at END,
+			admitted_upto = GREATEST(admitted_upto, $3)
+		WHERE event_id = $1 AND epoch = $2`,
+		eventID, epoch, upto, at)
+	if err != nil {
+		return wrap("admit queue", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrFenced
+	}
+	return nil
+}
