@@ -8,6 +8,7 @@ import (
 )
 
 func TestReserveConventional(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	event := uuid.New()

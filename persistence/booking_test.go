@@ -14,6 +14,7 @@ import (
 // Bookings are written by journal commits: inserted on hold, updated on
 // confirm, and read back exactly.
 func TestBookingsFromCommits(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	w := newWriter(t, db, 0)
 	ctx := ctxT(t)
@@ -63,6 +64,7 @@ func TestBookingsFromCommits(t *testing.T) {
 // A booking gets at most one payment row whatever the concurrency, and a
 // finished charge never changes its outcome (I6).
 func TestPaymentsAtMostOnce(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	booking := uuid.New()

@@ -12,6 +12,7 @@ import (
 )
 
 func TestCreateVenueIdempotentByID(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	v := newVenue(seatMap(2, 3, 10))
@@ -40,6 +41,7 @@ func TestCreateVenueIdempotentByID(t *testing.T) {
 }
 
 func TestCreatePerformerIdempotentByID(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	p := boxoffice.Performer{ID: uuid.New(), Name: "Quartet", Biography: "Strings."}
@@ -57,6 +59,7 @@ func TestCreatePerformerIdempotentByID(t *testing.T) {
 }
 
 func TestCreateEvent(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	v, _, err := db.CreateVenue(ctx, newVenue(seatMap(3, 4, 5)))
@@ -129,6 +132,7 @@ func TestCreateEvent(t *testing.T) {
 // The largest events are created in one COPY; benchmarks time it
 // (BenchmarkCreateEvent50k), this checks the rows.
 func TestCreateEvent50000Seats(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	e, v := mustEvent(t, db, 10, 50, 100)
@@ -151,6 +155,7 @@ func TestCreateEvent50000Seats(t *testing.T) {
 // Every catalog change queues its listing in the outbox in the same
 // transaction: both rows carry the same xmin (transaction ID).
 func TestEventOutboxSameTransaction(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	e, v := mustEvent(t, db, 2, 2, 5)
@@ -211,6 +216,7 @@ func sameTx(t *testing.T, db *persistence.DB, event uuid.UUID, outboxID int64) {
 }
 
 func TestListingsKeysetPages(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	want := map[uuid.UUID]bool{}
@@ -246,6 +252,7 @@ func TestListingsKeysetPages(t *testing.T) {
 }
 
 func TestUpsertUser(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	u := boxoffice.User{ID: uuid.New(), Email: "ada@example.com", Name: "Ada"}

@@ -130,10 +130,12 @@ type JournalWriter struct {
 	wake    chan struct{} // capacity 1: "the queue changed in a way the writer cares about"
 	stopped chan struct{} // closed when the writer goroutine has returned
 
-	mu      sync.Mutex // guards queue, records, closed
-	queue   []pending
-	records int // journal records in queue
-	closed  bool
+	mu       sync.Mutex // guards queue, records, expect, minBatch, closed
+	queue    []pending
+	records  int // journal records in queue
+	expect   int // commits in the last batch: that many waiting means the batch is due
+	minBatch int // tests: wait for at least this many commits (or MaxDelay)
+	closed   bool
 
 	stats struct {
 		batches, txs, commits, records, fenced, failed atomic.Uint64
@@ -145,11 +147,18 @@ type JournalWriter struct {
 // NewJournalWriter starts a writer on db; Close stops it. An invalid cfg
 // panics, as it is a programming error caught by the node's Config check.
 func NewJournalWriter(db *DB, cfg JournalConfig) *JournalWriter {
+	return newJournalWriter(db, cfg, false)
+}
+
+// newJournalWriter chooses how journal rows are sent: INSERT ... unnest
+// (the default: measured faster for the batch sizes group commit forms,
+// see BenchmarkJournalRows) or COPY.
+func newJournalWriter(db *DB, cfg JournalConfig, useCopy bool) *JournalWriter {
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
-	w := &JournalWriter{db: db, cfg: cfg, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
-	go w.run()
+	w := &JournalWriter{db: db, cfg: cfg, useCopy: useCopy, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	go w.run() // owned by w: Close stops it and waits
 	return w
 }
 
@@ -170,8 +179,9 @@ func (w *JournalWriter) Submit(c Commit, done func(error)) {
 	w.queue = append(w.queue, pending{c: c, done: done, at: time.Now()})
 	w.records += len(c.Entries)
 	full := before < w.cfg.MaxRecords && w.records >= w.cfg.MaxRecords
+	company := len(w.queue) == max(w.expect, w.minBatch)
 	w.mu.Unlock()
-	if wasEmpty || full {
+	if wasEmpty || full || company {
 		w.signal()
 	}
 }
@@ -222,8 +232,13 @@ func (w *JournalWriter) run() {
 }
 
 // next blocks until a batch is due: its oldest commit has waited MaxDelay,
-// it holds MaxRecords records, or the writer is closing. ok is false once
-// the writer is closed and the queue is empty.
+// it holds MaxRecords records, the writer is closing, or as many commits
+// wait as the last batch had. The last rule ends the wait early when
+// everyone who was going to come back has: event actors submit their next
+// group as soon as the previous one is acknowledged, so under steady load
+// a batch fills in microseconds, and waiting out MaxDelay would only add
+// latency. At low load (last batch of one) a commit is written at once.
+// ok is false once the writer is closed and the queue is empty.
 func (w *JournalWriter) next(timer *time.Timer) (batch []pending, ok bool) {
 	for {
 		w.mu.Lock()
@@ -237,8 +252,9 @@ func (w *JournalWriter) next(timer *time.Timer) (batch []pending, ok bool) {
 			continue
 		}
 		wait := time.Until(w.queue[0].at.Add(w.cfg.MaxDelay))
-		if w.closed || w.records >= w.cfg.MaxRecords || wait <= 0 {
+		if w.closed || w.records >= w.cfg.MaxRecords || wait <= 0 || len(w.queue) >= max(w.expect, w.minBatch) {
 			batch = w.take()
+			w.expect = len(batch)
 			w.mu.Unlock()
 			return batch, true
 		}

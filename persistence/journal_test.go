@@ -85,6 +85,7 @@ func hold(event, user uuid.UUID, tickets ...uuid.UUID) boxoffice.Booking {
 // actors do; every commit is acknowledged, every row is there without
 // gaps, and group commit wrote them in fewer transactions than commits.
 func TestJournalConcurrentSubmits(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	w := newWriter(t, db, 2*time.Millisecond)
 	const events, perEvent = 50, 20
@@ -138,8 +139,9 @@ func TestJournalConcurrentSubmits(t *testing.T) {
 // A commit whose epoch was superseded by another owner is refused with
 // ErrFenced and writes nothing, even in a batch with valid commits.
 func TestJournalFencing(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
-	w := newWriter(t, db, 50*time.Millisecond) // wide window: the commits below share a batch
+	w := newWriter(t, db, time.Second)
 	event, other := uuid.New(), uuid.New()
 	old := acquire(t, db, event, "node-a")
 	if err := submit(w, persistence.Commit{EventID: event, Epoch: old, Entries: records(1, 1)}); err != nil {
@@ -151,6 +153,8 @@ func TestJournalFencing(t *testing.T) {
 	}
 	otherEpoch := acquire(t, db, other, "node-a")
 
+	w.SetMinBatch(3) // the three commits below share one batch
+	batches := w.Stats().Batches
 	u := uuid.New()
 	stale := submitAsync(w, persistence.Commit{EventID: event, Epoch: old, Entries: records(2, 2),
 		Bookings: []boxoffice.Booking{hold(event, u, uuid.New())},
@@ -165,6 +169,10 @@ func TestJournalFencing(t *testing.T) {
 		t.Fatalf("valid commit in the same batch: %v", err)
 	}
 	wantIs(t, <-never, persistence.ErrFenced)
+	if n := w.Stats().Batches - batches; n != 1 {
+		t.Fatalf("the commits took %d batches, want 1", n)
+	}
+	w.SetMinBatch(0)
 	if got := versions(t, db, event); !reflect.DeepEqual(got, []uint64{1}) {
 		t.Fatalf("versions %v after a fenced commit, want [1]", got)
 	}
@@ -186,8 +194,9 @@ func TestJournalFencing(t *testing.T) {
 // A second sale of a seat fails exactly the guilty commit of a batch; the
 // others in the batch are written.
 func TestJournalDoubleSale(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
-	w := newWriter(t, db, 50*time.Millisecond)
+	w := newWriter(t, db, time.Second)
 	event := uuid.New()
 	epoch := acquire(t, db, event, "node-a")
 	seat := boxoffice.NewTicketSpace(event).ID(7)
@@ -198,11 +207,16 @@ func TestJournalDoubleSale(t *testing.T) {
 	}
 
 	others := make([]uuid.UUID, 3)
-	var oks []<-chan error
+	epochs := make([]int64, len(others))
 	for i := range others {
 		others[i] = uuid.New()
-		e := acquire(t, db, others[i], "node-a")
-		oks = append(oks, submitAsync(w, persistence.Commit{EventID: others[i], Epoch: e, Entries: records(1, 2),
+		epochs[i] = acquire(t, db, others[i], "node-a")
+	}
+	w.SetMinBatch(4) // the four commits below share one batch
+	before := w.Stats()
+	var oks []<-chan error
+	for i := range others {
+		oks = append(oks, submitAsync(w, persistence.Commit{EventID: others[i], Epoch: epochs[i], Entries: records(1, 2),
 			Sales: []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{boxoffice.NewTicketSpace(others[i]).ID(7)}}}}))
 		if i == 1 {
 			oks = append(oks, submitAsync(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(2, 1),
@@ -218,6 +232,10 @@ func TestJournalDoubleSale(t *testing.T) {
 		if err := <-ch; err != nil {
 			t.Fatalf("innocent commit %d of the batch failed: %v", i, err)
 		}
+	}
+	after := w.Stats()
+	if b, tx := after.Batches-before.Batches, after.Transactions-before.Transactions; b != 1 || tx != 5 {
+		t.Fatalf("%d batches and %d transactions, want 1 batch retried as 1+4 transactions", b, tx)
 	}
 	for _, id := range others {
 		if got := versions(t, db, id); !reflect.DeepEqual(got, []uint64{1, 2}) {
@@ -236,6 +254,7 @@ func TestJournalDoubleSale(t *testing.T) {
 // A version already in the journal fails only its commit, and not as a
 // seat sale.
 func TestJournalVersionConflict(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	w := newWriter(t, db, 0)
 	event := uuid.New()
@@ -258,10 +277,12 @@ func TestJournalVersionConflict(t *testing.T) {
 
 // Close writes what is queued; Submit after Close fails at once.
 func TestJournalCloseDrains(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	cfg := persistence.DefaultJournalConfig()
-	cfg.MaxDelay = 500 * time.Millisecond
+	cfg.MaxDelay = time.Second
 	w := persistence.NewJournalWriter(db, cfg)
+	w.SetMinBatch(2) // the one commit below waits in the queue until Close
 	event := uuid.New()
 	epoch := acquire(t, db, event, "node-a")
 	ch := submitAsync(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(1, 1)})

@@ -27,6 +27,7 @@ func newestMigration(t *testing.T) int {
 
 // Migrate is idempotent, and nodes that start together may all run it.
 func TestMigrateConcurrentAndIdempotent(t *testing.T) {
+	t.Parallel()
 	db := openRaw(t)
 	ctx := ctxT(t)
 	var wg sync.WaitGroup

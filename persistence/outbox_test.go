@@ -7,6 +7,7 @@ import (
 )
 
 func TestOutboxPendingAndSent(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	for i := 0; i < 3; i++ {
@@ -27,6 +28,7 @@ func TestOutboxPendingAndSent(t *testing.T) {
 
 // Only one holder of the relay lock at a time, across connections.
 func TestRelayLock(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	release, ok, err := db.TryRelayLock(ctx)

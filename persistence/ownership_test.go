@@ -10,6 +10,7 @@ import (
 )
 
 func TestAcquireBumpsEpoch(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	event := uuid.New()
 	for want := int64(1); want <= 3; want++ {
@@ -23,6 +24,7 @@ func TestAcquireBumpsEpoch(t *testing.T) {
 }
 
 func TestSnapshots(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	ctx := ctxT(t)
 	event := uuid.New()
@@ -68,6 +70,7 @@ func TestSnapshots(t *testing.T) {
 }
 
 func TestReadJournal(t *testing.T) {
+	t.Parallel()
 	db := openDB(t)
 	w := newWriter(t, db, 0)
 	event := uuid.New()
