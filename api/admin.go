@@ -1,0 +1,299 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// maxPrices bounds an event's price list; a venue with more sections than
+// this is not a venue.
+const maxPrices = 1000
+
+type locationRequest struct {
+	Lat *float64 `json:"lat"`
+	Lon *float64 `json:"lon"`
+}
+
+type venueRequest struct {
+	ID       string           `json:"id"`
+	Name     string           `json:"name"`
+	City     string           `json:"city"`
+	Address  string           `json:"address"`
+	Location *locationRequest `json:"location"`
+	SeatMap  *seatMapJSON     `json:"seat_map"`
+}
+
+func (req venueRequest) venue() (boxoffice.Venue, error) {
+	id, err := optionalID(req.ID)
+	if err != nil {
+		return boxoffice.Venue{}, err
+	}
+	if req.Location == nil || req.Location.Lat == nil || req.Location.Lon == nil {
+		return boxoffice.Venue{}, boxoffice.InvalidField("location", "location needs lat and lon")
+	}
+	if req.SeatMap == nil {
+		return boxoffice.Venue{}, boxoffice.InvalidField("seat_map", "seat_map is required")
+	}
+	v := boxoffice.Venue{
+		ID: id, Name: req.Name, City: req.City, Address: req.Address,
+		Location: boxoffice.Location{Lat: *req.Location.Lat, Lon: *req.Location.Lon},
+		SeatMap:  req.SeatMap.domain(),
+	}
+	return v, v.Validate()
+}
+
+// handleCreateVenue is POST /admin/api/venues.
+func (s *Server) handleCreateVenue(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+	var req venueRequest
+	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	v, err := req.venue()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	// created is not shown: a retry with the same id and body gets the same
+	// 201 as the first attempt (API.md).
+	v, _, err = s.deps.Catalog.CreateVenue(ctx, v)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusCreated, renderVenue(v, true))
+	return nil
+}
+
+type performerRequest struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Biography string `json:"biography"`
+}
+
+// handleCreatePerformer is POST /admin/api/performers.
+func (s *Server) handleCreatePerformer(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+	var req performerRequest
+	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	id, err := optionalID(req.ID)
+	if err != nil {
+		return err
+	}
+	p := boxoffice.Performer{ID: id, Name: req.Name, Biography: req.Biography}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	if p, _, err = s.deps.Catalog.CreatePerformer(ctx, p); err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusCreated, renderPerformer(p))
+	return nil
+}
+
+type eventRequest struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Type        string            `json:"type"`
+	Description string            `json:"description"`
+	StartsAt    string            `json:"starts_at"`
+	VenueID     string            `json:"venue_id"`
+	PerformerID string            `json:"performer_id"`
+	Currency    string            `json:"currency"`
+	Prices      map[string]string `json:"prices"`
+	WaitingRoom *waitingRoomJSON  `json:"waiting_room"`
+}
+
+func (req eventRequest) event() (boxoffice.Event, error) {
+	var e boxoffice.Event
+	var err error
+	if e.ID, err = optionalID(req.ID); err != nil {
+		return e, err
+	}
+	if e.VenueID, err = parseID("venue_id", req.VenueID); err != nil {
+		return e, err
+	}
+	if e.PerformerID, err = parseID("performer_id", req.PerformerID); err != nil {
+		return e, err
+	}
+	if e.StartsAt, err = parseTime("starts_at", req.StartsAt); err != nil {
+		return e, err
+	}
+	if len(req.Prices) == 0 || len(req.Prices) > maxPrices {
+		return e, boxoffice.InvalidField("prices", "prices needs one price per section of the venue")
+	}
+	e.Prices = make(map[string]boxoffice.Money, len(req.Prices))
+	for section, p := range req.Prices {
+		m, err := boxoffice.ParseMoney(p)
+		if err != nil {
+			return e, boxoffice.InvalidField("prices", "prices must be decimals such as \"149.50\"")
+		}
+		e.Prices[section] = m
+	}
+	if req.WaitingRoom != nil {
+		if e.WaitingRoom, err = req.WaitingRoom.domain(); err != nil {
+			return e, err
+		}
+	}
+	e.Name, e.Type, e.Description, e.Currency = req.Name, req.Type, req.Description, req.Currency
+	return e, e.Validate()
+}
+
+func (w waitingRoomJSON) domain() (boxoffice.WaitingRoom, error) {
+	if w.Enabled && (w.RatePerSecond < 1 || w.RatePerSecond > 100_000) {
+		return boxoffice.WaitingRoom{}, boxoffice.InvalidField("waiting_room", "rate_per_second must be 1..100000 when the waiting room is on")
+	}
+	if w.RatePerSecond < 0 || w.RatePerSecond > 100_000 {
+		return boxoffice.WaitingRoom{}, boxoffice.InvalidField("waiting_room", "rate_per_second must be 0..100000")
+	}
+	return boxoffice.WaitingRoom{Enabled: w.Enabled, RatePerSecond: w.RatePerSecond}, nil
+}
+
+// parseTime reads an RFC 3339 time and keeps it in UTC.
+func parseTime(field, s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, boxoffice.InvalidField(field, "%s must be an RFC 3339 time such as 2026-07-01T20:00:00Z", field)
+	}
+	return t.UTC(), nil
+}
+
+type createEventResponse struct {
+	Event   eventJSON `json:"event"`
+	Tickets int       `json:"tickets"`
+}
+
+// handleCreateEvent is POST /admin/api/events.
+func (s *Server) handleCreateEvent(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+	var req eventRequest
+	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	e, err := req.event()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	e, n, _, err := s.deps.Catalog.CreateEvent(ctx, e)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusCreated, createEventResponse{Event: renderEvent(e), Tickets: n})
+	return nil
+}
+
+type patchRequest struct {
+	Name        *string          `json:"name"`
+	Description *string          `json:"description"`
+	StartsAt    *string          `json:"starts_at"`
+	WaitingRoom *waitingRoomJSON `json:"waiting_room"`
+}
+
+func (req patchRequest) patch() (EventPatch, error) {
+	var p EventPatch
+	if req.Name != nil {
+		if n := *req.Name; strings.TrimSpace(n) == "" || len(n) > 200 {
+			return p, boxoffice.InvalidField("name", "name must be 1..200 characters")
+		}
+		p.Name = req.Name
+	}
+	if req.Description != nil {
+		if len(*req.Description) > 10_000 {
+			return p, boxoffice.InvalidField("description", "description is at most 10000 characters")
+		}
+		p.Description = req.Description
+	}
+	if req.StartsAt != nil {
+		t, err := parseTime("starts_at", *req.StartsAt)
+		if err != nil {
+			return p, err
+		}
+		p.StartsAt = &t
+	}
+	if req.WaitingRoom != nil {
+		wr, err := req.WaitingRoom.domain()
+		if err != nil {
+			return p, err
+		}
+		p.WaitingRoom = &wr
+	}
+	return p, nil
+}
+
+// handlePatchEvent is PATCH /admin/api/events/{eventId}.
+func (s *Server) handlePatchEvent(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+	id, err := pathID(r, "eventId")
+	if err != nil {
+		return err
+	}
+	var req patchRequest
+	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	p, err := req.patch()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	e, err := s.deps.Catalog.UpdateEvent(ctx, id, p)
+	if err != nil {
+		return err
+	}
+	s.events.forget(id)
+	WriteJSON(w, http.StatusOK, renderEvent(e))
+	return nil
+}
+
+// handleEventStats is GET /admin/api/events/{eventId}.
+func (s *Server) handleEventStats(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+	id, err := pathID(r, "eventId")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	if _, err := s.events.event(ctx, id); err != nil {
+		return err
+	}
+	st, err := s.deps.Engine.Stats(ctx, id)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, renderStats(st))
+	return nil
+}
+
+// handleCluster is GET /admin/api/cluster.
+func (s *Server) handleCluster(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	nodes := []NodeInfo{{ID: s.cfg.NodeName, Status: "alive", StartedAt: s.started}}
+	var places []Placement
+	if c := s.deps.Cluster; c != nil {
+		var err error
+		if nodes, err = c.Nodes(ctx); err != nil {
+			return err
+		}
+		if places, err = c.Placements(ctx); err != nil {
+			return err
+		}
+	}
+	out := clusterJSON{Nodes: make([]nodeJSON, 0, len(nodes)), Placements: make([]placementJSON, 0, len(places))}
+	for _, n := range nodes {
+		out.Nodes = append(out.Nodes, nodeJSON{ID: n.ID, Address: n.Address, Status: n.Status,
+			StartedAt: timeText(n.StartedAt), Actors: n.Actors})
+	}
+	for _, p := range places {
+		out.Placements = append(out.Placements, placementJSON{EventID: p.EventID, NodeID: p.NodeID})
+	}
+	WriteJSON(w, http.StatusOK, out)
+	return nil
+}

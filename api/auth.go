@@ -1,0 +1,176 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// maxTokenBytes bounds the bearer token a request may carry; real tokens
+// are a few hundred bytes, and parsing costs grow with size.
+const maxTokenBytes = 8 << 10
+
+// tokenClaims are the claims API.md defines: sub (the user's UUID) and exp
+// are required, name, email and roles optional.
+type tokenClaims struct {
+	jwt.RegisteredClaims
+	Name  string   `json:"name,omitempty"`
+	Email string   `json:"email,omitempty"`
+	Roles []string `json:"roles,omitempty"`
+}
+
+// authenticator verifies bearer tokens. Which algorithms it accepts
+// follows from the configured keys and nothing else: HS256 only with a
+// secret, RS256/ES256 only with a JWKS. Each algorithm gets its key from
+// its own source, so a token cannot pick an HMAC check against a public key
+// (HS/RS confusion), and alg=none is never in the list.
+type authenticator struct {
+	secret []byte
+	jwks   keyfunc.Keyfunc // nil without a JWKS URL
+	parser *jwt.Parser
+}
+
+func newAuthenticator(ctx context.Context, cfg Config) (*authenticator, error) {
+	a := &authenticator{secret: cfg.JWTSecret}
+	var methods []string
+	if len(cfg.JWTSecret) > 0 {
+		methods = append(methods, jwt.SigningMethodHS256.Alg())
+	}
+	if cfg.JWKSURL != "" {
+		log := cfg.Logger
+		kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
+			HTTPTimeout:      10 * time.Second,
+			RateLimitWaitMax: 2 * time.Second, // a request never waits long for a refresh
+			RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+				return func(ctx context.Context, err error) {
+					log.LogAttrs(ctx, slog.LevelWarn, "JWKS refresh failed", slog.String("url", u), slog.Any("err", err))
+				}
+			},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("api: JWKS %s: %w", cfg.JWKSURL, err)
+		}
+		a.jwks = kf
+		methods = append(methods, jwt.SigningMethodRS256.Alg(), jwt.SigningMethodES256.Alg())
+	}
+	a.parser = jwt.NewParser(jwt.WithValidMethods(methods), jwt.WithExpirationRequired())
+	return a, nil
+}
+
+// keyFor returns the verification key for t's algorithm from the one
+// source that may supply it.
+func (a *authenticator) keyFor(ctx context.Context) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		switch t.Method.Alg() {
+		case jwt.SigningMethodHS256.Alg():
+			if len(a.secret) > 0 {
+				return a.secret, nil
+			}
+		case jwt.SigningMethodRS256.Alg(), jwt.SigningMethodES256.Alg():
+			if a.jwks != nil {
+				return a.jwks.KeyfuncCtx(ctx)(t)
+			}
+		}
+		return nil, errors.New("algorithm not accepted")
+	}
+}
+
+// authenticate returns the caller of r, or unauthenticated.
+func (a *authenticator) authenticate(r *http.Request) (boxoffice.User, error) {
+	raw, err := bearer(r)
+	if err != nil {
+		return boxoffice.User{}, err
+	}
+	var c tokenClaims
+	if _, err := a.parser.ParseWithClaims(raw, &c, a.keyFor(r.Context())); err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return boxoffice.User{}, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token has expired")
+		}
+		return boxoffice.User{}, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token is malformed or badly signed")
+	}
+	id, err := parseID("sub", c.Subject)
+	if err != nil {
+		return boxoffice.User{}, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token's sub must be the user's UUID")
+	}
+	return boxoffice.User{ID: id, Name: c.Name, Email: c.Email, Roles: c.Roles}, nil
+}
+
+// bearer extracts the token of an "Authorization: Bearer <token>" header.
+func bearer(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", boxoffice.Errorf(boxoffice.EUnauthenticated, "this route needs an Authorization: Bearer token")
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", boxoffice.Errorf(boxoffice.EUnauthenticated, "the Authorization header must be \"Bearer <token>\"")
+	}
+	if len(token) > maxTokenBytes {
+		return "", boxoffice.Errorf(boxoffice.EUnauthenticated, "the token is too long")
+	}
+	return token, nil
+}
+
+type ctxKey int
+
+const userKey ctxKey = 0
+
+// UserFromContext returns the caller a request was authenticated as; plugs
+// whose routes are wrapped by the auth function of Queue.Routes use it.
+func UserFromContext(ctx context.Context) (boxoffice.User, bool) {
+	u, ok := ctx.Value(userKey).(boxoffice.User)
+	return u, ok
+}
+
+// userHandler is a handler that needs the authenticated caller.
+type userHandler func(w http.ResponseWriter, r *http.Request, u boxoffice.User) error
+
+// authed requires a valid token and hands the caller to f.
+func (s *Server) authed(f userHandler) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		u, err := s.auth.authenticate(r)
+		if err != nil {
+			return err
+		}
+		return f(w, r.WithContext(context.WithValue(r.Context(), userKey, u)), u)
+	}
+}
+
+// booking is authed plus the per-user rate limit of the booking routes.
+func (s *Server) booking(f userHandler) handlerFunc {
+	return s.authed(func(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
+		if err := s.userLimit.allow(u.ID.String(), time.Now()); err != nil {
+			return err
+		}
+		return f(w, r, u)
+	})
+}
+
+// admin requires the admin role: 401 without a token, 403 without the role.
+func (s *Server) admin(f userHandler) handlerFunc {
+	return s.authed(func(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
+		if !u.IsAdmin() {
+			return boxoffice.Errorf(boxoffice.EForbidden, "this route needs the admin role")
+		}
+		return f(w, r, u)
+	})
+}
+
+// requireUser is the auth function handed to plugs: it answers 401 itself
+// and otherwise puts the caller in the request's context.
+func (s *Server) requireUser(next http.Handler) http.Handler {
+	return s.h(s.authed(func(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+		next.ServeHTTP(w, r)
+		return nil
+	}))
+}

@@ -1,0 +1,220 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// maxUserBookings bounds GET /user/bookings; API.md says "all", and no
+// person holds more bookings than this.
+const maxUserBookings = 1000
+
+type reserveRequest struct {
+	EventID   string   `json:"event_id"`
+	TicketIDs []string `json:"ticket_ids"`
+	TicketID  string   `json:"ticket_id"`
+}
+
+// parse validates the body: a UUID event, 1..10 distinct UUID seats given
+// as ticket_ids or (one seat) ticket_id.
+func (req reserveRequest) parse() (eventID uuid.UUID, tickets []uuid.UUID, err error) {
+	if eventID, err = parseID("event_id", req.EventID); err != nil {
+		return uuid.Nil, nil, err
+	}
+	raw := req.TicketIDs
+	switch {
+	case req.TicketID != "" && len(raw) > 0:
+		return uuid.Nil, nil, boxoffice.InvalidField("ticket_id", "give ticket_ids or ticket_id, not both")
+	case req.TicketID != "":
+		raw = []string{req.TicketID}
+		if _, err := parseID("ticket_id", req.TicketID); err != nil {
+			return uuid.Nil, nil, err
+		}
+	case len(raw) == 0:
+		return uuid.Nil, nil, boxoffice.InvalidField("ticket_ids", "ticket_ids needs 1..%d seats", boxoffice.MaxSeatsPerHold)
+	case len(raw) > boxoffice.MaxSeatsPerHold:
+		return uuid.Nil, nil, boxoffice.InvalidField("ticket_ids", "at most %d seats per booking", boxoffice.MaxSeatsPerHold)
+	}
+	tickets = make([]uuid.UUID, 0, len(raw))
+	seen := make(map[uuid.UUID]bool, len(raw))
+	for _, s := range raw {
+		id, err := parseID("ticket_ids", s)
+		if err != nil {
+			return uuid.Nil, nil, err
+		}
+		if seen[id] {
+			return uuid.Nil, nil, boxoffice.InvalidField("ticket_ids", "ticket %s appears twice", id)
+		}
+		seen[id] = true
+		tickets = append(tickets, id)
+	}
+	return eventID, tickets, nil
+}
+
+// handleReserve is POST /booking/reserve.
+func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
+	var req reserveRequest
+	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	eventID, tickets, err := req.parse()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	ev, err := s.events.event(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	if ev.WaitingRoom.Enabled && s.deps.Queue != nil {
+		if err := s.deps.Queue.CheckAdmission(r, u.ID, ev); err != nil {
+			return err
+		}
+	}
+	b, err := s.deps.Engine.Reserve(ctx, boxoffice.ReserveRequest{
+		EventID: eventID, UserID: u.ID, BookingID: uuid.New(), TicketIDs: tickets,
+	})
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusCreated, renderBooking(b))
+	return nil
+}
+
+type confirmRequest struct {
+	BookingID string          `json:"booking_id"`
+	Payment   *paymentRequest `json:"payment"`
+}
+
+type paymentRequest struct {
+	Method string `json:"method"`
+	Token  string `json:"token"`
+}
+
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 255
+
+// handleConfirm is POST and PUT /booking/confirm.
+func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
+	var req confirmRequest
+	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	id, err := parseID("booking_id", req.BookingID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case req.Payment == nil:
+		return boxoffice.InvalidField("payment", "payment is required")
+	case req.Payment.Method != "card":
+		return boxoffice.InvalidField("payment.method", "payment.method must be \"card\"")
+	case req.Payment.Token == "" || len(req.Payment.Token) > 512:
+		return boxoffice.InvalidField("payment.token", "payment.token must be 1..512 characters")
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey {
+		return boxoffice.InvalidField("Idempotency-Key", "Idempotency-Key is at most %d characters", maxIdempotencyKey)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	b, err := s.ownBooking(ctx, id, u)
+	if err != nil {
+		return err
+	}
+	b, err = s.deps.Engine.Confirm(ctx, boxoffice.ConfirmRequest{
+		EventID: b.EventID, BookingID: id, UserID: u.ID, IdempotencyKey: key,
+		Method: req.Payment.Method, Token: req.Payment.Token,
+	})
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, renderBooking(b))
+	return nil
+}
+
+// handleRelease is DELETE /booking/{bookingId}.
+func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
+	id, err := pathID(r, "bookingId")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	b, err := s.ownBooking(ctx, id, u)
+	if err != nil {
+		return err
+	}
+	if b, err = s.deps.Engine.Release(ctx, b.EventID, id, u.ID); err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, renderBooking(b))
+	return nil
+}
+
+// handleBooking is GET /booking/{bookingId}.
+func (s *Server) handleBooking(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
+	id, err := pathID(r, "bookingId")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	b, err := s.ownBooking(ctx, id, u)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, renderBooking(b))
+	return nil
+}
+
+// handleUserBookings is GET /user/bookings[?limit=N], newest first.
+func (s *Server) handleUserBookings(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
+	limit := maxUserBookings
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxUserBookings {
+			return boxoffice.InvalidField("limit", "limit must be 1..%d", maxUserBookings)
+		}
+		limit = n
+	}
+	if s.deps.Bookings == nil {
+		return errNoBookings
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	bs, err := s.deps.Bookings.UserBookings(ctx, u.ID, limit)
+	if err != nil {
+		return err
+	}
+	out := bookingsJSON{Bookings: make([]bookingJSON, 0, len(bs))}
+	for _, b := range bs {
+		out.Bookings = append(out.Bookings, renderBooking(b))
+	}
+	WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+var errNoBookings = boxoffice.Errorf(boxoffice.EUnavailable, "bookings are not available on this node")
+
+// ownBooking returns the caller's booking: not_found when there is none,
+// forbidden when it belongs to someone else.
+func (s *Server) ownBooking(ctx context.Context, id uuid.UUID, u boxoffice.User) (boxoffice.Booking, error) {
+	if s.deps.Bookings == nil {
+		return boxoffice.Booking{}, errNoBookings
+	}
+	b, err := s.deps.Bookings.Booking(ctx, id)
+	if err != nil {
+		return boxoffice.Booking{}, err
+	}
+	if b.UserID != u.ID {
+		return boxoffice.Booking{}, boxoffice.Errorf(boxoffice.EForbidden, "booking %s belongs to another user", id)
+	}
+	return b, nil
+}

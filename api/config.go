@@ -1,0 +1,166 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Modes of a node. Development mode exists so that `make run` is usable
+// without an identity provider: it serves POST /auth/token.
+const (
+	ModeDev  = "dev"
+	ModeProd = "prod"
+)
+
+// MinSecretBytes is the shortest HS256 secret New accepts; shorter secrets
+// can be brute-forced offline from any token.
+const MinSecretBytes = 32
+
+// RateConfig is one token bucket per key (an IP or a user).
+type RateConfig struct {
+	// PerSecond is the sustained rate a key may send. Zero or less turns the
+	// limit off, which load tests behind one address need.
+	PerSecond float64
+	// Burst is how many requests a key may send at once after being idle;
+	// it must be at least 1 when the limit is on.
+	Burst int
+}
+
+// Config tunes the HTTP layer. DefaultConfig gives the production values;
+// Validate says what cannot work.
+type Config struct {
+	// Mode is ModeDev or ModeProd. Development mode serves POST /auth/token
+	// (tokens for any email, with any roles); production mode does not.
+	Mode string
+	// JWTSecret verifies HS256 tokens and, in development mode, signs the
+	// tokens of POST /auth/token. Required in production unless JWKSURL is
+	// set; at least MinSecretBytes long when set.
+	JWTSecret []byte
+	// JWKSURL, when set, also accepts RS256 and ES256 tokens signed by a key
+	// of this JSON Web Key Set. The set is fetched in the background,
+	// refreshed hourly and on an unknown key ID (rate-limited).
+	JWKSURL string
+	// HoldTTL is how long a hold lasts. The seat engine enforces it; the API
+	// only reports it in the index at GET /.
+	HoldTTL time.Duration
+	// RateIP limits every route per client address: a generous bucket that
+	// stops one address from flooding a node.
+	RateIP RateConfig
+	// RateUser limits the booking routes per authenticated user, so that
+	// one account cannot hammer the seat engine from many addresses.
+	RateUser RateConfig
+	// RateMaxKeys bounds the buckets each limiter keeps. Idle buckets are
+	// evicted once they have refilled (forgetting them changes nothing);
+	// beyond the bound an arbitrary bucket is dropped, so memory stays
+	// bounded under an address-spraying flood.
+	RateMaxKeys int
+	// ClientIPHeader names a header set by a trusted reverse proxy
+	// ("X-Forwarded-For" or "X-Real-IP"); its last address is the client's.
+	// Empty means the TCP peer address, the only safe choice without a
+	// proxy, since clients can write any header they like.
+	ClientIPHeader string
+	// MaxBodyBytes is the largest request body (API.md: 64 KiB); larger
+	// bodies are 413 too_large.
+	MaxBodyBytes int64
+	// NodeName identifies this node in logs, GET /healthz and the
+	// single-node cluster view.
+	NodeName string
+	// CatalogTTL is how long the catalog half of an event (name, venue,
+	// tickets and prices) is cached. A PATCH through this node forgets it at
+	// once; other nodes see the change after at most this long.
+	CatalogTTL time.Duration
+	// EventCacheSize bounds how many events' catalog data and rendered
+	// views are cached; a 50,000-seat event costs a few MB.
+	EventCacheSize int
+	// RequestTimeout bounds the work behind one HTTP request (engine,
+	// catalog, bookings), so a stuck dependency yields 503, not a hang.
+	RequestTimeout time.Duration
+	// WSSendQueue is how many frames a WebSocket client may fall behind
+	// before it is disconnected; it never slows the other clients.
+	WSSendQueue int
+	// WSPingInterval is how often the server pings a client; a client that
+	// sends nothing (not even a pong) for two intervals is dropped.
+	WSPingInterval time.Duration
+	// WSWriteTimeout bounds one frame write to a client.
+	WSWriteTimeout time.Duration
+	// Logger receives errors the API cannot report to a caller (internal
+	// errors with their cause, WebSocket drops).
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns production settings; the caller still sets the
+// secret or JWKS URL.
+func DefaultConfig() Config {
+	return Config{
+		Mode:           ModeProd,
+		HoldTTL:        10 * time.Minute,
+		RateIP:         RateConfig{PerSecond: 50, Burst: 100}, // a busy browser tab plus its WebSocket
+		RateUser:       RateConfig{PerSecond: 20, Burst: 40},  // far above any human booking
+		RateMaxKeys:    100_000,                               // ~10 MB of buckets at most
+		MaxBodyBytes:   64 << 10,                              // API.md
+		NodeName:       "node",
+		CatalogTTL:     30 * time.Second,
+		EventCacheSize: 1024,
+		RequestTimeout: 10 * time.Second,
+		WSSendQueue:    256,              // ~25 s of one delta per 100 ms
+		WSPingInterval: 30 * time.Second, // under common proxies' 60 s idle timeout
+		WSWriteTimeout: 10 * time.Second,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+// Validate reports settings New cannot work with.
+func (c Config) Validate() error {
+	var errs []error
+	switch c.Mode {
+	case ModeDev:
+		if len(c.JWTSecret) == 0 {
+			errs = append(errs, errors.New("dev mode needs JWTSecret to sign POST /auth/token tokens"))
+		}
+	case ModeProd:
+		if len(c.JWTSecret) == 0 && c.JWKSURL == "" {
+			errs = append(errs, errors.New("prod mode needs JWTSecret or JWKSURL"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("mode %q: want %q or %q", c.Mode, ModeDev, ModeProd))
+	}
+	if len(c.JWTSecret) > 0 && len(c.JWTSecret) < MinSecretBytes {
+		errs = append(errs, fmt.Errorf("JWTSecret has %d bytes, want at least %d", len(c.JWTSecret), MinSecretBytes))
+	}
+	errs = append(errs, c.RateIP.validate("RateIP"), c.RateUser.validate("RateUser"))
+	positive := []struct {
+		name string
+		ok   bool
+	}{
+		{"HoldTTL", c.HoldTTL > 0},
+		{"RateMaxKeys", c.RateMaxKeys > 0},
+		{"MaxBodyBytes", c.MaxBodyBytes > 0},
+		{"NodeName", c.NodeName != ""},
+		{"CatalogTTL", c.CatalogTTL > 0},
+		{"EventCacheSize", c.EventCacheSize > 0},
+		{"RequestTimeout", c.RequestTimeout > 0},
+		{"WSSendQueue", c.WSSendQueue > 0},
+		{"WSPingInterval", c.WSPingInterval > 0},
+		{"WSWriteTimeout", c.WSWriteTimeout > 0},
+		{"Logger", c.Logger != nil},
+	}
+	for _, p := range positive {
+		if !p.ok {
+			errs = append(errs, fmt.Errorf("%s must be set and positive", p.name))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("api: config: %w", err)
+	}
+	return nil
+}
+
+func (r RateConfig) validate(name string) error {
+	if r.PerSecond > 0 && r.Burst < 1 {
+		return fmt.Errorf("%s.Burst must be at least 1 when PerSecond is set", name)
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// Catalog is the catalog store as the API needs it; persistence.DB offers
+// these methods (cmd adapts EventPatch). Errors are *boxoffice.Error codes:
+// not_found for an unknown ID, invalid_argument for a bad body (or an ID
+// reused with another body), unavailable when the store cannot be reached.
+type Catalog interface {
+	// CreateVenue stores v under its ID (a new one when uuid.Nil); created
+	// is false when the same ID with the same body already exists.
+	CreateVenue(ctx context.Context, v boxoffice.Venue) (boxoffice.Venue, bool, error)
+	// CreatePerformer is CreateVenue for performers.
+	CreatePerformer(ctx context.Context, p boxoffice.Performer) (boxoffice.Performer, bool, error)
+	// CreateEvent stores e and one ticket per seat of its venue and returns
+	// the number of tickets.
+	CreateEvent(ctx context.Context, e boxoffice.Event) (boxoffice.Event, int, bool, error)
+	// UpdateEvent applies patch and returns the updated event.
+	UpdateEvent(ctx context.Context, id uuid.UUID, patch EventPatch) (boxoffice.Event, error)
+	Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error)
+	Venue(ctx context.Context, id uuid.UUID) (boxoffice.Venue, error)
+	Performer(ctx context.Context, id uuid.UUID) (boxoffice.Performer, error)
+	// Tickets returns an event's tickets in flat-index order.
+	Tickets(ctx context.Context, eventID uuid.UUID) ([]boxoffice.Ticket, error)
+}
+
+// EventPatch is a partial update of an event (PATCH /admin/api/events/{id});
+// nil fields stay as they are. It has the shape of persistence.EventPatch so
+// that cmd converts one to the other with a plain conversion.
+type EventPatch struct {
+	Name        *string
+	Description *string
+	StartsAt    *time.Time
+	WaitingRoom *boxoffice.WaitingRoom
+}
+
+// Bookings reads bookings as the seat engine committed them.
+type Bookings interface {
+	// Booking returns one booking or not_found.
+	Booking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, error)
+	// UserBookings returns up to limit of a user's bookings, newest first.
+	UserBookings(ctx context.Context, userID uuid.UUID, limit int) ([]boxoffice.Booking, error)
+}
+
+// Users records the users development tokens are minted for, so that
+// bookings can name their owner.
+type Users interface {
+	UpsertUser(ctx context.Context, u boxoffice.User) error
+}
+
+// SeatFeed delivers an event's seat deltas from the bus. Each frame is
+// already API.md's delta JSON, published once per version in version order;
+// the hub forwards the bytes untouched.
+type SeatFeed interface {
+	// SubscribeSeats calls fn with every delta of eventID published after
+	// the subscription is in place, one call at a time, in order. fn does
+	// not block; the hub keeps frame after fn returns, so the feed must not
+	// reuse its memory. unsubscribe stops the calls and is called once.
+	SubscribeSeats(eventID uuid.UUID, fn func(frame []byte)) (unsubscribe func(), err error)
+}
+
+// Searcher answers GET /search. It returns the whole 200 body as JSON
+// (API.md's {"total","page","page_size","results"}), or an *boxoffice.Error:
+// invalid_argument with details.field for a bad query parameter.
+type Searcher interface {
+	Search(ctx context.Context, query url.Values) ([]byte, error)
+}
+
+// Queue is the waiting-room plug. Routes registers the queue's routes
+// (POST /events/{eventId}/queue and its GET and WebSocket companions) on the
+// API's mux; auth wraps a handler so that it requires a valid token and
+// finds the caller with UserFromContext. CheckAdmission is called by
+// POST /booking/reserve for events whose waiting room is on, and returns
+// nil or an *boxoffice.Error (queue_required, forbidden).
+type Queue interface {
+	Routes(mux *http.ServeMux, auth func(http.Handler) http.Handler)
+	CheckAdmission(r *http.Request, user uuid.UUID, event boxoffice.Event) error
+}
+
+// NodeInfo is one cluster member as GET /admin/api/cluster shows it.
+type NodeInfo struct {
+	ID        string
+	Address   string
+	Status    string
+	StartedAt time.Time
+	// Actors is the number of active event actors on the node.
+	Actors int
+}
+
+// Placement says which node hosts an active event actor.
+type Placement struct {
+	EventID uuid.UUID
+	NodeID  string
+}
+
+// ClusterView is the membership and placement view of the admin dashboard.
+type ClusterView interface {
+	Nodes(ctx context.Context) ([]NodeInfo, error)
+	Placements(ctx context.Context) ([]Placement, error)
+}
+
+// Deps are the platform parts the API talks to. Engine and Catalog are
+// required; the rest may be nil with the effect each field describes.
+type Deps struct {
+	// Engine decides every reserve, confirm and release.
+	Engine boxoffice.SeatEngine
+	// Catalog stores and reads events, venues, performers and tickets.
+	Catalog Catalog
+	// Bookings reads bookings for confirm, release and the GET routes;
+	// nil makes those routes 503 unavailable.
+	Bookings Bookings
+	// Users is told about every development-token user; nil skips that.
+	Users Users
+	// Seats feeds the seat-map WebSocket; nil makes it 503 unavailable.
+	Seats SeatFeed
+	// Search answers GET /search; nil makes it 503 unavailable.
+	Search Searcher
+	// Queue is the waiting room; nil means no waiting room (its routes are
+	// 404 and reserve admits everyone).
+	Queue Queue
+	// Cluster is the admin cluster view; nil shows this node alone.
+	Cluster ClusterView
+	// Ready reports whether the node can serve (store reachable, cluster
+	// joined) for GET /readyz; nil means always ready.
+	Ready func(ctx context.Context) error
+	// Metrics is the registry GET /metrics exposes; other packages register
+	// their collectors (holds, sales, journal batches) on the same one. Nil
+	// makes New create one with the Go and process collectors.
+	Metrics *prometheus.Registry
+	// Web serves the seat-map and admin pages at GET /, GET /admin/ and
+	// GET /static/...; nil makes GET / a small JSON index of the API.
+	Web http.Handler
+}

@@ -1,0 +1,51 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// handleEvent is GET /events/{eventId}: the cached catalog half joined
+// with the seat engine's statuses at one version. When the engine cannot
+// answer, the last rendered view is served (reads stay up while booking is
+// degraded); without one the reply is 503.
+func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "eventId")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	entry, err := s.events.get(ctx, id, true)
+	if err != nil {
+		return err
+	}
+	seats, err := s.deps.Engine.Seats(ctx, id)
+	if err != nil {
+		switch boxoffice.ErrorCode(err) {
+		case boxoffice.ENotFound, boxoffice.EInvalid:
+			return err
+		}
+		if body := entry.view.lastBody(); body != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "seat engine unavailable; serving the last event view",
+				slog.String("event", id.String()), slog.Any("err", err))
+			writeBody(w, http.StatusOK, body)
+			return nil
+		}
+		return fmt.Errorf("seats of event %s: %w: %w", id, boxoffice.Errorf(boxoffice.EUnavailable,
+			"the seat engine cannot be reached; retry"), err)
+	}
+	body, rendered, err := entry.view.render(seats)
+	if err != nil {
+		return err
+	}
+	if rendered {
+		s.metrics.viewRenders.Inc()
+	}
+	writeBody(w, http.StatusOK, body)
+	return nil
+}

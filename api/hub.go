@@ -1,0 +1,270 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// Reasons the hub disconnects a client, as the disconnect metric labels
+// them.
+const (
+	dropSlow        = "slow"        // its send queue filled up
+	dropGap         = "gap"         // the bus skipped a version; the client must resync
+	dropUnavailable = "unavailable" // no snapshot or subscription could be had
+	dropShutdown    = "shutdown"    // Close
+	dropWrite       = "write"       // a write failed or timed out
+)
+
+// hub fans seat deltas out to WebSocket clients: one SubscribeSeats per
+// event per node, shared by every local client of that event (refcounted,
+// unsubscribed when the last one leaves). The feed's callback never
+// blocks: each client has a bounded queue, and a client whose queue is full
+// is disconnected rather than waited for.
+//
+// Lock order: hub.mu, then topic.mu, then wsClient.mu.
+type hub struct {
+	ctx          context.Context // canceled by Server.Close
+	engine       boxoffice.SeatEngine
+	feed         SeatFeed
+	metrics      *metrics
+	log          *slog.Logger
+	upgrader     websocket.Upgrader
+	sendQueue    int
+	ping         time.Duration
+	writeTimeout time.Duration
+	snapTimeout  time.Duration
+
+	mu      sync.Mutex // guards closed, topics, clients and topic.refs
+	closed  bool
+	topics  map[uuid.UUID]*topic
+	clients map[*wsClient]struct{}
+	wg      sync.WaitGroup // one per connection being served
+}
+
+func newHub(ctx context.Context, cfg Config, engine boxoffice.SeatEngine, feed SeatFeed, m *metrics, log *slog.Logger) *hub {
+	h := &hub{
+		ctx: ctx, engine: engine, feed: feed, metrics: m, log: log,
+		sendQueue: cfg.WSSendQueue, ping: cfg.WSPingInterval, writeTimeout: cfg.WSWriteTimeout,
+		snapTimeout: cfg.RequestTimeout,
+		topics:      make(map[uuid.UUID]*topic), clients: make(map[*wsClient]struct{}),
+	}
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 16 << 10,
+		// The seat map is public and read-only; any page may show it.
+		CheckOrigin: func(*http.Request) bool { return true },
+		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+			if status == http.StatusBadRequest {
+				WriteError(w, boxoffice.InvalidField("Upgrade", "this route needs a WebSocket upgrade: %v", reason))
+				return
+			}
+			WriteError(w, fmt.Errorf("websocket upgrade: status %d: %w", status, reason))
+		},
+	}
+	return h
+}
+
+// topic is one event's subscription and its local clients.
+type topic struct {
+	id    uuid.UUID
+	hub   *hub
+	ready chan struct{} // closed once the subscription attempt is over
+	unsub func()        // set before ready is closed
+	err   error         // set before ready is closed
+	refs  int           // guarded by hub.mu
+
+	mu       sync.Mutex // guards the fields below
+	clients  map[*wsClient]struct{}
+	last     uint64 // newest version seen on the bus
+	done     bool   // unsubscribed: ignore late frames
+	snapVer  uint64
+	snapBody []byte // the last snapshot rendered, reused by clients at the same version
+}
+
+// serve runs one client's session; it returns when the client is gone.
+func (h *hub) serve(w http.ResponseWriter, r *http.Request, eventID uuid.UUID) {
+	conn, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := newWSClient(conn, h.sendQueue, h.metrics)
+	if !h.add(c) {
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		_ = conn.Close()
+		return
+	}
+	defer h.remove(c)
+	go c.writeLoop(h.ping, h.writeTimeout)
+	defer c.stop()
+
+	ctx, cancel := context.WithTimeout(h.ctx, h.snapTimeout)
+	defer cancel()
+	t, err := h.join(ctx, eventID, c)
+	if err != nil {
+		h.unavailable(c, eventID, "subscribe", err)
+		return
+	}
+	defer h.leave(t, c)
+	view, err := h.engine.Seats(ctx, eventID)
+	if err != nil {
+		h.unavailable(c, eventID, "snapshot", err)
+		return
+	}
+	cancel()
+	c.start(t.snapshot(eventID, view), view.Version)
+	c.readLoop(h.ping)
+}
+
+func (h *hub) unavailable(c *wsClient, eventID uuid.UUID, step string, err error) {
+	h.log.LogAttrs(h.ctx, slog.LevelWarn, "seat map unavailable",
+		slog.String("event", eventID.String()), slog.String("step", step), slog.Any("err", err))
+	c.kick(dropUnavailable, websocket.CloseTryAgainLater)
+}
+
+// add registers a client unless the hub is closed.
+func (h *hub) add(c *wsClient) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.clients[c] = struct{}{}
+	h.wg.Add(1)
+	h.metrics.wsClients.Inc()
+	return true
+}
+
+func (h *hub) remove(c *wsClient) {
+	h.mu.Lock()
+	delete(h.clients, c)
+	h.mu.Unlock()
+	h.metrics.wsClients.Dec()
+	h.wg.Done()
+}
+
+// join adds c to the event's topic, subscribing first if c is its first
+// client. From then on c receives (buffers) every frame of the event.
+func (h *hub) join(ctx context.Context, id uuid.UUID, c *wsClient) (*topic, error) {
+	h.mu.Lock()
+	t := h.topics[id]
+	creator := t == nil
+	if creator {
+		t = &topic{id: id, hub: h, ready: make(chan struct{}), clients: make(map[*wsClient]struct{})}
+		h.topics[id] = t
+	}
+	t.refs++
+	h.mu.Unlock()
+	if creator {
+		t.unsub, t.err = h.feed.SubscribeSeats(id, t.onFrame)
+		close(t.ready)
+	} else {
+		select {
+		case <-t.ready:
+		case <-ctx.Done():
+			h.leave(t, nil)
+			return nil, ctx.Err()
+		}
+	}
+	if t.err != nil {
+		h.leave(t, nil)
+		return nil, t.err
+	}
+	t.mu.Lock()
+	t.clients[c] = struct{}{}
+	t.mu.Unlock()
+	return t, nil
+}
+
+// leave removes c (nil: only the reference) and unsubscribes after the
+// last client.
+func (h *hub) leave(t *topic, c *wsClient) {
+	if c != nil {
+		t.mu.Lock()
+		delete(t.clients, c)
+		t.mu.Unlock()
+	}
+	h.mu.Lock()
+	t.refs--
+	last := t.refs == 0
+	if last && h.topics[t.id] == t {
+		delete(h.topics, t.id)
+	}
+	h.mu.Unlock()
+	if !last {
+		return
+	}
+	t.mu.Lock()
+	t.done = true
+	t.mu.Unlock()
+	if t.unsub != nil {
+		t.unsub()
+	}
+}
+
+// close disconnects every client and waits for their sessions to end.
+func (h *hub) close() {
+	h.mu.Lock()
+	h.closed = true
+	clients := make([]*wsClient, 0, len(h.clients))
+	for c := range h.clients {
+		clients = append(clients, c)
+	}
+	h.mu.Unlock()
+	for _, c := range clients {
+		c.kick(dropShutdown, websocket.CloseGoingAway)
+	}
+	h.wg.Wait()
+}
+
+// onFrame is the feed's callback: it hands the frame to every client of
+// the topic without blocking.
+func (t *topic) onFrame(frame []byte) {
+	v, ok := frameVersion(frame)
+	if !ok {
+		t.hub.log.LogAttrs(t.hub.ctx, slog.LevelError, "seat feed frame without a version",
+			slog.String("event", t.id.String()), slog.Int("bytes", len(frame)))
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return
+	}
+	if t.last != 0 && v > t.last+1 {
+		// The clients see the gap themselves and are closed to resync.
+		t.hub.metrics.busGaps.Inc()
+	}
+	t.last = max(t.last, v)
+	for c := range t.clients {
+		c.deliver(frame, v)
+	}
+}
+
+// snapshot renders view's snapshot frame, reusing the last one when
+// another client asked at the same version.
+func (t *topic) snapshot(eventID uuid.UUID, view boxoffice.SeatsView) []byte {
+	t.mu.Lock()
+	if t.snapBody != nil && t.snapVer == view.Version {
+		b := t.snapBody
+		t.mu.Unlock()
+		return b
+	}
+	t.mu.Unlock()
+	b := renderSnapshot(eventID, view)
+	t.mu.Lock()
+	if view.Version >= t.snapVer {
+		t.snapVer, t.snapBody = view.Version, b
+	}
+	t.mu.Unlock()
+	return b
+}

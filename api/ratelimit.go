@@ -1,0 +1,174 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// rateLimitedError is a 429 that knows when the caller may retry, for the
+// Retry-After header.
+type rateLimitedError struct {
+	wait time.Duration
+	err  *boxoffice.Error
+}
+
+func (e *rateLimitedError) Error() string { return e.err.Error() }
+func (e *rateLimitedError) Unwrap() error { return e.err }
+
+// retryAfter is the wait in whole seconds, rounded up and at least 1, as
+// the Retry-After header wants it.
+func (e *rateLimitedError) retryAfter() string {
+	s := int64(math.Ceil(e.wait.Seconds()))
+	return strconv.FormatInt(max(s, 1), 10)
+}
+
+const limiterShards = 16
+
+// limiter keeps one token bucket per key, in shards so that concurrent
+// requests of different keys rarely share a lock. A nil *limiter allows
+// everything.
+type limiter struct {
+	limit    rate.Limit
+	burst    int
+	perShard int
+	shards   [limiterShards]limiterShard
+}
+
+type limiterShard struct {
+	mu sync.Mutex // guards m
+	m  map[string]*rate.Limiter
+}
+
+func newLimiter(c RateConfig, maxKeys int) *limiter {
+	if c.PerSecond <= 0 {
+		return nil
+	}
+	l := &limiter{limit: rate.Limit(c.PerSecond), burst: c.Burst, perShard: max(1, maxKeys/limiterShards)}
+	for i := range l.shards {
+		l.shards[i].m = make(map[string]*rate.Limiter)
+	}
+	return l
+}
+
+// allow takes a token from key's bucket, or returns a rate_limited error
+// saying how long until one is there.
+func (l *limiter) allow(key string, now time.Time) error {
+	if l == nil {
+		return nil
+	}
+	sh := &l.shards[shardOf(key)]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	b := sh.m[key]
+	if b == nil {
+		if len(sh.m) >= l.perShard {
+			l.evict(sh, now)
+		}
+		b = rate.NewLimiter(l.limit, l.burst)
+		sh.m[key] = b
+	}
+	if b.AllowN(now, 1) {
+		return nil
+	}
+	wait := time.Duration((1 - b.TokensAt(now)) / float64(l.limit) * float64(time.Second))
+	return &rateLimitedError{wait: wait, err: boxoffice.Errorf(boxoffice.ERateLimited,
+		"too many requests; retry in %s", wait.Round(time.Millisecond))}
+}
+
+// evict makes room in a full shard: first the buckets that have refilled
+// (a fresh bucket behaves the same), then, if none has, any one bucket.
+func (l *limiter) evict(sh *limiterShard, now time.Time) {
+	if l.sweepShard(sh, now) > 0 {
+		return
+	}
+	for k := range sh.m {
+		delete(sh.m, k)
+		return
+	}
+}
+
+// sweep drops every refilled bucket; the server calls it periodically so
+// that memory follows the active keys, not every key ever seen.
+func (l *limiter) sweep(now time.Time) {
+	if l == nil {
+		return
+	}
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		l.sweepShard(sh, now)
+		sh.mu.Unlock()
+	}
+}
+
+func (l *limiter) sweepShard(sh *limiterShard, now time.Time) int {
+	n := 0
+	for k, b := range sh.m {
+		if b.TokensAt(now) >= float64(l.burst) {
+			delete(sh.m, k)
+			n++
+		}
+	}
+	return n
+}
+
+// size is the number of buckets kept, for tests.
+func (l *limiter) size() int {
+	if l == nil {
+		return 0
+	}
+	n := 0
+	for i := range l.shards {
+		l.shards[i].mu.Lock()
+		n += len(l.shards[i].m)
+		l.shards[i].mu.Unlock()
+	}
+	return n
+}
+
+// shardOf is FNV-1a over the key.
+func shardOf(key string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return h % limiterShards
+}
+
+// clientIP is the address the per-IP limit counts: the TCP peer, or the
+// last address of the configured proxy header (the one the trusted proxy
+// appended; earlier ones are the client's own claims).
+func clientIP(r *http.Request, header string) string {
+	if header != "" {
+		if v := r.Header.Values(header); len(v) > 0 {
+			parts := strings.Split(v[len(v)-1], ",")
+			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// String describes the limit for logs.
+func (c RateConfig) String() string {
+	if c.PerSecond <= 0 {
+		return "off"
+	}
+	return fmt.Sprintf("%g/s burst %d", c.PerSecond, c.Burst)
+}

@@ -1,0 +1,169 @@
+package api
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// handlerFunc is a handler that reports failure by returning an error; h
+// turns it into API.md's error reply, so no handler writes errors itself.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) h(f handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// serve is the outermost handler: metrics, panic recovery, the per-IP
+// limit, and JSON replies where ServeMux would answer 404 or 405 in plain
+// text.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	h, route := s.mux.Handler(r)
+	if route == "" {
+		route = routeUnmatched
+	}
+	defer s.finish(sw, r, route, start)
+	if err := s.ipLimit.allow(clientIP(r, s.cfg.ClientIPHeader), start); err != nil {
+		s.writeError(sw, r, err)
+		return
+	}
+	if route == routeUnmatched {
+		s.unmatched(sw, r, h)
+		return
+	}
+	s.mux.ServeHTTP(sw, r)
+}
+
+// finish recovers a panic as a 500 (no input may cause one, but a bug must
+// not take the node down or leave a plain-text reply) and records metrics.
+func (s *Server) finish(sw *statusWriter, r *http.Request, route string, start time.Time) {
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value, compared as net/http does
+			panic(p)
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+		if !sw.wrote && !sw.hijacked {
+			WriteError(sw, fmt.Errorf("panic: %v", p))
+		}
+	}
+	code := strconv.Itoa(sw.code())
+	s.metrics.requests.WithLabelValues(route, code).Inc()
+	if !sw.hijacked {
+		s.metrics.latency.WithLabelValues(route, code).Observe(time.Since(start).Seconds())
+	}
+}
+
+// unmatched answers a request no pattern matched. ServeMux's own handler
+// for it says 404 or 405 (with Allow) in plain text; run it against a
+// recorder to learn which, then answer in JSON. Anything else it would do
+// (a redirect to the cleaned path) is passed through.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.status {
+	case http.StatusNotFound:
+		WriteError(w, boxoffice.Errorf(boxoffice.ENotFound, "no route for %s %s", r.Method, truncate(r.URL.Path, 200)))
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		WriteError(w, boxoffice.Errorf(boxoffice.EMethodNotAllow, "%s is not allowed here; see the Allow header", truncate(r.Method, 20)))
+	default:
+		s.mux.ServeHTTP(w, r)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// headerRecorder captures the status and headers of ServeMux's built-in
+// 404/405 handlers and discards their bodies.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header { return h.header }
+func (h *headerRecorder) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
+}
+func (h *headerRecorder) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
+
+// statusWriter remembers the status for metrics and whether anything was
+// written, and lets the WebSocket upgrade hijack the connection.
+type statusWriter struct {
+	http.ResponseWriter
+	status   int
+	wrote    bool
+	hijacked bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) code() int {
+	switch {
+	case w.hijacked:
+		return http.StatusSwitchingProtocols
+	case w.status == 0:
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// Flush supports streaming handlers (the Web plug, the metrics handler).
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack hands the connection to the WebSocket upgrader.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("api: connection cannot be hijacked")
+	}
+	c, rw, err := hj.Hijack()
+	if err == nil {
+		w.hijacked = true
+	}
+	return c, rw, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

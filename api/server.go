@@ -1,0 +1,177 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// sweepInterval is how often idle rate-limit buckets are dropped.
+const sweepInterval = time.Minute
+
+// Server is one node's HTTP API. It is safe for concurrent use; Close
+// stops its background work.
+type Server struct {
+	cfg       Config
+	deps      Deps
+	log       *slog.Logger
+	mux       *http.ServeMux
+	handler   http.Handler
+	registry  *prometheus.Registry
+	metrics   *metrics
+	auth      *authenticator
+	ipLimit   *limiter
+	userLimit *limiter
+	events    *eventCache
+	hub       *hub
+	started   time.Time
+
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // the sweeper
+	closeOnce sync.Once
+}
+
+// New validates cfg and deps, starts the background work (rate-limit
+// sweeper, JWKS refresh) and registers the routes. Call Close when done.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Engine == nil || deps.Catalog == nil {
+		return nil, errors.New("api: Deps.Engine and Deps.Catalog are required")
+	}
+	reg := deps.Metrics
+	if reg == nil {
+		reg = newRegistry()
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	auth, err := newAuthenticator(ctx, cfg)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, deps: deps, log: cfg.Logger, mux: http.NewServeMux(),
+		registry: reg, metrics: m, auth: auth,
+		ipLimit:   newLimiter(cfg.RateIP, cfg.RateMaxKeys),
+		userLimit: newLimiter(cfg.RateUser, cfg.RateMaxKeys),
+		events:    newEventCache(deps.Catalog, cfg.CatalogTTL, cfg.EventCacheSize, cfg.RequestTimeout),
+		started:   time.Now(),
+		cancel:    cancel,
+	}
+	s.hub = newHub(ctx, cfg, deps.Engine, deps.Seats, m, cfg.Logger)
+	s.routes()
+	s.handler = http.HandlerFunc(s.serve)
+	s.wg.Add(1)
+	go s.sweep(ctx)
+	return s, nil
+}
+
+// routes registers API.md's routes; ServeMux patterns carry the method, so
+// a known path with another method is 405 with an Allow header.
+func (s *Server) routes() {
+	m := s.mux
+	m.Handle("GET /search", s.h(s.handleSearch))
+	m.Handle("GET /events/{eventId}", s.h(s.handleEvent))
+	m.Handle("GET /events/{eventId}/seats/ws", s.h(s.handleSeatsWS))
+
+	m.Handle("POST /booking/reserve", s.h(s.booking(s.handleReserve)))
+	m.Handle("POST /booking/confirm", s.h(s.booking(s.handleConfirm)))
+	m.Handle("PUT /booking/confirm", s.h(s.booking(s.handleConfirm)))
+	m.Handle("GET /booking/{bookingId}", s.h(s.booking(s.handleBooking)))
+	m.Handle("DELETE /booking/{bookingId}", s.h(s.booking(s.handleRelease)))
+	m.Handle("GET /user/bookings", s.h(s.booking(s.handleUserBookings)))
+
+	m.Handle("GET /admin/api/cluster", s.h(s.admin(s.handleCluster)))
+	m.Handle("GET /admin/api/events/{eventId}", s.h(s.admin(s.handleEventStats)))
+	m.Handle("PATCH /admin/api/events/{eventId}", s.h(s.admin(s.handlePatchEvent)))
+	m.Handle("POST /admin/api/events", s.h(s.admin(s.handleCreateEvent)))
+	m.Handle("POST /admin/api/venues", s.h(s.admin(s.handleCreateVenue)))
+	m.Handle("POST /admin/api/performers", s.h(s.admin(s.handleCreatePerformer)))
+
+	m.HandleFunc("GET /healthz", s.handleHealth)
+	m.Handle("GET /readyz", s.h(s.handleReady))
+	m.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	m.HandleFunc("GET /openapi.yaml", s.handleOpenAPI)
+
+	if s.cfg.Mode == ModeDev {
+		m.Handle("POST /auth/token", s.h(s.handleDevToken))
+	}
+	if s.deps.Queue != nil {
+		s.deps.Queue.Routes(m, s.requireUser)
+	}
+	if web := s.deps.Web; web != nil {
+		m.Handle("GET /{$}", web)
+		m.Handle("GET /admin/{$}", web)
+		m.Handle("GET /static/", web)
+	} else {
+		m.HandleFunc("GET /{$}", s.handleIndex)
+	}
+}
+
+// Handler returns the API: every route of API.md behind metrics, panic
+// recovery and the per-IP limit.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Registry is the Prometheus registry GET /metrics serves, so that other
+// packages can register their collectors on it.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// Close stops the background work, disconnects every WebSocket client and
+// waits for all of it. It is idempotent. Call it after (or while)
+// http.Server.Shutdown drains ordinary requests: Shutdown does not wait
+// for hijacked WebSocket connections, Close does.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.hub.close()
+		s.wg.Wait()
+	})
+}
+
+// sweep drops refilled rate-limit buckets until Close.
+func (s *Server) sweep(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.ipLimit.sweep(now)
+			s.userLimit.sweep(now)
+		}
+	}
+}
+
+// handleSeatsWS is GET /events/{eventId}/seats/ws: unknown events are 404
+// before the upgrade; then the hub owns the connection.
+func (s *Server) handleSeatsWS(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "eventId")
+	if err != nil {
+		return err
+	}
+	if s.deps.Seats == nil {
+		return boxoffice.Errorf(boxoffice.EUnavailable, "live seat maps are not available on this node")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	if _, err := s.events.event(ctx, id); err != nil {
+		return err
+	}
+	s.hub.serve(w, r, id)
+	return nil
+}

@@ -1,0 +1,195 @@
+package api
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// The JSON shapes of API.md. Domain types carry no json tags of their own
+// (except Location), so the wire format is defined here and only here, and
+// openapi.yaml describes exactly these structs.
+
+type eventJSON struct {
+	EventID     uuid.UUID         `json:"event_id"`
+	Name        string            `json:"name"`
+	Type        string            `json:"type"`
+	Description string            `json:"description"`
+	StartsAt    string            `json:"starts_at"`
+	VenueID     uuid.UUID         `json:"venue_id"`
+	PerformerID uuid.UUID         `json:"performer_id"`
+	Currency    string            `json:"currency"`
+	Prices      map[string]string `json:"prices"`
+	WaitingRoom waitingRoomJSON   `json:"waiting_room"`
+}
+
+type waitingRoomJSON struct {
+	Enabled       bool `json:"enabled"`
+	RatePerSecond int  `json:"rate_per_second"`
+}
+
+func renderEvent(e boxoffice.Event) eventJSON {
+	prices := make(map[string]string, len(e.Prices))
+	for s, p := range e.Prices {
+		prices[s] = p.String()
+	}
+	return eventJSON{
+		EventID: e.ID, Name: e.Name, Type: e.Type, Description: e.Description,
+		StartsAt: timeText(e.StartsAt), VenueID: e.VenueID, PerformerID: e.PerformerID,
+		Currency: e.Currency, Prices: prices,
+		WaitingRoom: waitingRoomJSON{Enabled: e.WaitingRoom.Enabled, RatePerSecond: e.WaitingRoom.RatePerSecond},
+	}
+}
+
+type venueJSON struct {
+	VenueID  uuid.UUID          `json:"venue_id"`
+	Name     string             `json:"name"`
+	City     string             `json:"city"`
+	Address  string             `json:"address"`
+	Location boxoffice.Location `json:"location"`
+	Capacity int                `json:"capacity"`
+	// SeatMap is shown when a venue is created; the event view lists the
+	// seats as tickets instead.
+	SeatMap *seatMapJSON `json:"seat_map,omitempty"`
+}
+
+type seatMapJSON struct {
+	Sections []sectionJSON `json:"sections"`
+}
+
+type sectionJSON struct {
+	Name string    `json:"name"`
+	Rows []rowJSON `json:"rows"`
+}
+
+type rowJSON struct {
+	Name  string `json:"name"`
+	Seats int    `json:"seats"`
+}
+
+func renderVenue(v boxoffice.Venue, withMap bool) venueJSON {
+	out := venueJSON{
+		VenueID: v.ID, Name: v.Name, City: v.City, Address: v.Address,
+		Location: v.Location, Capacity: v.SeatMap.Capacity(),
+	}
+	if withMap {
+		m := seatMapJSON{Sections: make([]sectionJSON, 0, len(v.SeatMap.Sections))}
+		for _, s := range v.SeatMap.Sections {
+			sec := sectionJSON{Name: s.Name, Rows: make([]rowJSON, 0, len(s.Rows))}
+			for _, r := range s.Rows {
+				sec.Rows = append(sec.Rows, rowJSON{Name: r.Name, Seats: r.Seats})
+			}
+			m.Sections = append(m.Sections, sec)
+		}
+		out.SeatMap = &m
+	}
+	return out
+}
+
+func (m seatMapJSON) domain() boxoffice.SeatMap {
+	out := boxoffice.SeatMap{Sections: make([]boxoffice.Section, 0, len(m.Sections))}
+	for _, s := range m.Sections {
+		sec := boxoffice.Section{Name: s.Name, Rows: make([]boxoffice.Row, 0, len(s.Rows))}
+		for _, r := range s.Rows {
+			sec.Rows = append(sec.Rows, boxoffice.Row{Name: r.Name, Seats: r.Seats})
+		}
+		out.Sections = append(out.Sections, sec)
+	}
+	return out
+}
+
+type performerJSON struct {
+	PerformerID uuid.UUID `json:"performer_id"`
+	Name        string    `json:"name"`
+	Biography   string    `json:"biography"`
+}
+
+func renderPerformer(p boxoffice.Performer) performerJSON {
+	return performerJSON{PerformerID: p.ID, Name: p.Name, Biography: p.Biography}
+}
+
+// bookingJSON is API.md's Booking. expires_at is always there (every
+// booking began as a hold); confirmed_at only once confirmed.
+type bookingJSON struct {
+	BookingID   uuid.UUID   `json:"booking_id"`
+	Status      string      `json:"status"`
+	EventID     uuid.UUID   `json:"event_id"`
+	TicketIDs   []uuid.UUID `json:"ticket_ids"`
+	TotalPrice  string      `json:"total_price"`
+	Currency    string      `json:"currency"`
+	CreatedAt   string      `json:"created_at,omitempty"`
+	ExpiresAt   string      `json:"expires_at"`
+	ConfirmedAt string      `json:"confirmed_at,omitempty"`
+}
+
+func renderBooking(b boxoffice.Booking) bookingJSON {
+	ids := b.TicketIDs
+	if ids == nil {
+		ids = []uuid.UUID{}
+	}
+	out := bookingJSON{
+		BookingID: b.ID, Status: string(b.Status), EventID: b.EventID, TicketIDs: ids,
+		TotalPrice: b.Total.String(), Currency: b.Currency,
+		CreatedAt: timeText(b.CreatedAt), ExpiresAt: timeText(b.ExpiresAt),
+	}
+	if b.Status == boxoffice.BookingConfirmed {
+		out.ConfirmedAt = timeText(b.ConfirmedAt)
+	}
+	return out
+}
+
+type bookingsJSON struct {
+	Bookings []bookingJSON `json:"bookings"`
+}
+
+type statsJSON struct {
+	EventID             uuid.UUID  `json:"event_id"`
+	NodeID              string     `json:"node_id"`
+	Version             uint64     `json:"version"`
+	Counts              countsJSON `json:"counts"`
+	Holds               int        `json:"holds"`
+	JournalLag          int        `json:"journal_lag"`
+	LastSnapshotVersion uint64     `json:"last_snapshot_version"`
+}
+
+type countsJSON struct {
+	Available int `json:"available"`
+	Reserved  int `json:"reserved"`
+	Booked    int `json:"booked"`
+}
+
+func renderStats(st boxoffice.EventStats) statsJSON {
+	return statsJSON{
+		EventID: st.EventID, NodeID: st.NodeID, Version: st.Version,
+		Counts: countsJSON{Available: st.Counts.Available, Reserved: st.Counts.Reserved, Booked: st.Counts.Booked},
+		Holds:  st.Holds, JournalLag: st.JournalLag, LastSnapshotVersion: st.LastSnapshotVersion,
+	}
+}
+
+type clusterJSON struct {
+	Nodes      []nodeJSON      `json:"nodes"`
+	Placements []placementJSON `json:"placements"`
+}
+
+type nodeJSON struct {
+	ID        string `json:"id"`
+	Address   string `json:"address"`
+	Status    string `json:"status"`
+	StartedAt string `json:"started_at"`
+	Actors    int    `json:"actors"`
+}
+
+type placementJSON struct {
+	EventID uuid.UUID `json:"event_id"`
+	NodeID  string    `json:"node_id"`
+}
+
+// timeText is API.md's time: RFC 3339 in UTC; empty for the zero time.
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
