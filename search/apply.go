@@ -50,7 +50,7 @@ func (ix *Index) ApplyBatch(ls []boxoffice.Listing) error {
 	if ix.closed {
 		return ErrClosed
 	}
-	applied, err := applyNewer(ix.bi, ls)
+	applied, err := applyNewer(ix.bi, ix.docs(), ls)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (ix *Index) ApplyBatch(ls []boxoffice.Listing) error {
 
 // applyNewer writes the listings of ls that are newer than what bi holds,
 // in one batch, and returns them. The caller serialises writers.
-func applyNewer(bi bleve.Index, ls []boxoffice.Listing) ([]boxoffice.Listing, error) {
+func applyNewer(bi bleve.Index, d docBuilder, ls []boxoffice.Listing) ([]boxoffice.Listing, error) {
 	adv, err := bi.Advanced()
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -90,7 +90,7 @@ func applyNewer(bi bleve.Index, ls []boxoffice.Listing) ([]boxoffice.Listing, er
 		if st.known && l.Revision <= st.revision {
 			continue
 		}
-		if err := stage(b, l, st); err != nil {
+		if err := stage(b, d, l, st); err != nil {
 			return nil, err
 		}
 		applied = append(applied, l)
@@ -105,7 +105,7 @@ func applyNewer(bi bleve.Index, ls []boxoffice.Listing) ([]boxoffice.Listing, er
 }
 
 // stage adds one change to the batch.
-func stage(b *bleve.Batch, l boxoffice.Listing, st revisionState) error {
+func stage(b *bleve.Batch, d docBuilder, l boxoffice.Listing, st revisionState) error {
 	id := docID(l)
 	if l.Deleted {
 		if st.live {
@@ -114,11 +114,11 @@ func stage(b *bleve.Batch, l boxoffice.Listing, st revisionState) error {
 		b.SetInternal(tombstoneKey(id), encodeRevision(l.Revision))
 		return nil
 	}
-	doc, err := newIndexDoc(l)
+	doc, err := d.newDocument(l)
 	if err != nil {
 		return err
 	}
-	if err := b.Index(id, doc); err != nil {
+	if err := b.IndexAdvanced(doc); err != nil {
 		return fmt.Errorf("search: index %s: %w", id, err)
 	}
 	if st.tombstone {

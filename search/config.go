@@ -39,6 +39,14 @@ type Config struct {
 	// max_result_window.
 	MaxWindow int
 
+	// MaxConcurrentSearches bounds how many searches run at once; the rest
+	// wait their turn in arrival order. A search is pure CPU, so more of them
+	// than cores only makes each slower: Go's scheduler time-slices them
+	// in 10 ms quanta, which turned 16 concurrent clients on 2 cores into
+	// a p99 of ~80 ms for queries that take 0.3 ms alone. 0 means
+	// GOMAXPROCS.
+	MaxConcurrentSearches int
+
 	// SlowQuery, if positive, is the latency above which Search reports a
 	// query to OnSlowQuery.
 	SlowQuery time.Duration
@@ -54,10 +62,11 @@ func DefaultConfig(path string) Config {
 	return Config{
 		Path:        path,
 		Durable:     true,  // acknowledged stream messages survive a crash
-		BatchSize:   2000,  // ~1 MB of listings per segment during Rebuild
+		BatchSize:   5000,  // a few MB per batch; larger did not build faster
 		FuzzyPrefix: 0,     // keep first-letter typos findable; see doc.go
 		MaxWindow:   10000, // page 500 at page_size 20, page 100 at 100
 		SlowQuery:   250 * time.Millisecond,
+		// MaxConcurrentSearches 0: one search per core.
 	}
 }
 
@@ -70,6 +79,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("search config: FuzzyPrefix %d not in 0..8", c.FuzzyPrefix)
 	case c.MaxWindow < MaxPageSize:
 		return fmt.Errorf("search config: MaxWindow %d below the largest page (%d)", c.MaxWindow, MaxPageSize)
+	case c.MaxConcurrentSearches < 0:
+		return fmt.Errorf("search config: MaxConcurrentSearches %d is negative", c.MaxConcurrentSearches)
 	case c.SlowQuery < 0:
 		return fmt.Errorf("search config: SlowQuery %v is negative", c.SlowQuery)
 	}

@@ -3,6 +3,7 @@ package search
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -44,6 +45,10 @@ type Index struct {
 	gen    generation
 	closed bool
 
+	// slots admits MaxConcurrentSearches searches at a time, in FIFO order
+	// (a channel queues its blocked senders).
+	slots chan struct{}
+
 	// availMu guards avail, the seat engine's latest available-seat counts.
 	availMu sync.RWMutex
 	avail   map[uuid.UUID]int
@@ -69,13 +74,20 @@ func Open(cfg Config) (*Index, error) {
 	return ix, nil
 }
 
+// docs builds documents with the index's analyzers.
+func (ix *Index) docs() docBuilder { return docBuilder{text: ix.text, key: ix.key} }
+
 // newIndex prepares an Index without a bleve index behind it.
 func newIndex(cfg Config) (*Index, error) {
 	im, err := newMapping()
 	if err != nil {
 		return nil, err
 	}
-	ix := &Index{cfg: cfg, mapping: im, avail: make(map[uuid.UUID]int)}
+	n := cfg.MaxConcurrentSearches
+	if n == 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	ix := &Index{cfg: cfg, mapping: im, avail: make(map[uuid.UUID]int), slots: make(chan struct{}, n)}
 	ix.text = im.AnalyzerNamed(analyzerText)
 	ix.key = im.AnalyzerNamed(analyzerKey)
 	if ix.text == nil || ix.key == nil {
@@ -126,10 +138,14 @@ func createBleve(dir string, im mapping.IndexMapping, unsafe bool) (bleve.Index,
 	return bi, nil
 }
 
-// runtimeConfig is scorch's configuration: unsafe batches return once the
-// change is searchable, without waiting for it to reach the disk.
+// runtimeConfig is scorch's configuration. Unsafe batches return once the
+// change is searchable, without waiting for it to reach the disk. The s2
+// spatial plugin indexes each location as a few S2 cell terms, so that a
+// radius query is a handful of term lookups; bleve's default instead probes
+// the term dictionary for every cell of a recursive grid, which dominated
+// near= queries.
 func runtimeConfig(unsafe bool) map[string]any {
-	return map[string]any{"unsafe_batch": unsafe}
+	return map[string]any{"unsafe_batch": unsafe, "spatialPlugin": "s2"}
 }
 
 // Count returns how many events the index holds.

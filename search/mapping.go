@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
@@ -14,7 +15,10 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -23,7 +27,7 @@ import (
 // index built with another version and starts an empty one instead (which
 // the node then rebuilds), so bump it whenever the mapping or the stored
 // document changes.
-const mappingVersion = "boxoffice-search-v1"
+const mappingVersion = "boxoffice-search-v3"
 
 // Field names in the index. Text fields are analysed for q; keyword fields
 // hold one folded, lower-cased token for exact filters.
@@ -34,7 +38,8 @@ const (
 	fieldCity      = "city"      // text: city, for q
 	fieldCityKey   = "city_key"  // keyword: city, for the city filter
 	fieldType      = "type"      // keyword: event type
-	fieldStartsAt  = "starts_at" // datetime, doc values for sorting
+	fieldStartsAt  = "starts_at" // datetime: the from/to range filter
+	fieldStartsKey = "starts"    // keyword: seconds and ID as hex, for sorting
 	fieldLocation  = "location"  // geopoint, doc values for distance sort
 	fieldSource    = "src"       // stored only: the listing as JSON
 )
@@ -63,7 +68,9 @@ var textFields = []struct {
 }
 
 // newMapping builds the explicit mapping: nothing is indexed dynamically,
-// nothing but the source JSON is stored, and no _all field is built.
+// nothing but the source JSON is stored, and no _all field is built. The
+// index saves it and its analyzers; documents themselves are built by
+// docBuilder, which must index the same fields.
 func newMapping() (*mapping.IndexMappingImpl, error) {
 	im := bleve.NewIndexMapping()
 	err := im.AddCustomAnalyzer(analyzerText, map[string]any{
@@ -94,8 +101,11 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	dm.AddFieldMappingsAt(fieldType, keyField(fieldType))
 
 	starts := bleve.NewDateTimeFieldMapping()
-	starts.Store, starts.IncludeInAll, starts.DocValues = false, false, true
+	starts.Store, starts.IncludeInAll, starts.DocValues = false, false, false
 	dm.AddFieldMappingsAt(fieldStartsAt, starts)
+	startsKey := keyField(fieldStartsKey)
+	startsKey.DocValues = true
+	dm.AddFieldMappingsAt(fieldStartsKey, startsKey)
 
 	loc := bleve.NewGeoPointFieldMapping()
 	loc.Store, loc.IncludeInAll, loc.DocValues = false, false, true
@@ -132,50 +142,68 @@ func keyField(name string) *mapping.FieldMapping {
 	return f
 }
 
-// indexDoc is what bleve indexes for one listing. Its json tags are the
-// field paths of the mapping.
-type indexDoc struct {
-	Name      string      `json:"name"`
-	Performer string      `json:"performer"`
-	Venue     string      `json:"venue"`
-	City      string      `json:"city"`
-	CityKey   string      `json:"city_key"`
-	Type      string      `json:"type"`
-	StartsAt  time.Time   `json:"starts_at"`
-	Location  geoLocation `json:"location"`
-	Source    string      `json:"src"`
+// docBuilder turns listings into bleve documents directly, bypassing the
+// mapping's reflection: that is faster, and it can set doc-value options
+// the mapping cannot express (see newDocument).
+type docBuilder struct {
+	text, key analysis.Analyzer
 }
 
-// geoLocation is how bleve's geopoint extractor finds lat and lon in a
-// struct (exported fields named Lat and Lon).
-type geoLocation struct {
-	Lat float64
-	Lon float64
-}
+// Indexing options of each kind of field.
+const (
+	optText = index.IndexField
+	optKey  = index.IndexField | index.SkipFreqNorm
+	// optSort keeps one small term per document as an uncompressed,
+	// unchunked doc value: sorting then reads a few bytes per hit instead
+	// of decompressing a chunk of other documents' values.
+	optSort   = index.IndexField | index.SkipFreqNorm | index.DocValues | index.SkipDVCompression | index.SkipDVChunking
+	optRange  = index.IndexField
+	optGeo    = index.IndexField | index.DocValues
+	optStored = index.StoreField
+)
 
 // docID is the index's document ID of an event: its UUID text.
 func docID(l boxoffice.Listing) string { return l.EventID.String() }
 
-// newIndexDoc converts a listing for indexing. The full listing travels
+// newDocument converts a listing for indexing. The full listing travels
 // along as JSON so that a hit renders without PostgreSQL and so that Apply
 // can read back the stored revision.
-func newIndexDoc(l boxoffice.Listing) (indexDoc, error) {
+func (d docBuilder) newDocument(l boxoffice.Listing) (*document.Document, error) {
 	src, err := json.Marshal(l)
 	if err != nil {
-		return indexDoc{}, fmt.Errorf("encode listing %s: %w", l.EventID, err)
+		return nil, fmt.Errorf("encode listing %s: %w", l.EventID, err)
 	}
-	return indexDoc{
-		Name:      l.Name,
-		Performer: l.PerformerName,
-		Venue:     l.VenueName,
-		City:      l.City,
-		CityKey:   strings.TrimSpace(l.City),
-		Type:      strings.TrimSpace(l.Type),
-		StartsAt:  l.StartsAt.UTC(),
-		Location:  geoLocation{Lat: l.Location.Lat, Lon: l.Location.Lon},
-		Source:    string(src),
-	}, nil
+	starts := l.StartsAt.UTC()
+	startsAt, err := document.NewDateTimeFieldWithIndexingOptions(fieldStartsAt, nil, starts, time.RFC3339, optRange)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", l.EventID, err)
+	}
+	doc := document.NewDocument(docID(l))
+	doc.AddField(document.NewTextFieldCustom(fieldName, nil, []byte(l.Name), optText, d.text))
+	doc.AddField(document.NewTextFieldCustom(fieldPerformer, nil, []byte(l.PerformerName), optText, d.text))
+	doc.AddField(document.NewTextFieldCustom(fieldVenue, nil, []byte(l.VenueName), optText, d.text))
+	doc.AddField(document.NewTextFieldCustom(fieldCity, nil, []byte(l.City), optText, d.text))
+	doc.AddField(document.NewTextFieldCustom(fieldCityKey, nil, []byte(strings.TrimSpace(l.City)), optKey, d.key))
+	doc.AddField(document.NewTextFieldCustom(fieldType, nil, []byte(strings.TrimSpace(l.Type)), optKey, d.key))
+	doc.AddField(startsAt)
+	doc.AddField(document.NewTextFieldCustom(fieldStartsKey, nil, startsKey(starts, l.EventID), optSort, d.key))
+	doc.AddField(document.NewGeoPointFieldWithIndexingOptions(fieldLocation, nil, l.Location.Lon, l.Location.Lat, optGeo))
+	doc.AddField(document.NewTextFieldWithIndexingOptions(fieldSource, nil, src, optStored))
+	doc.SetIndexed()
+	return doc, nil
 }
+
+// startsKey encodes a start time as a fixed-width hex count of seconds
+// since startsKeyEpoch, so that byte order is time order, followed by the
+// first half of the event ID, so that events starting at the same second
+// still have one order in every index built from the same catalog.
+func startsKey(t time.Time, id uuid.UUID) []byte {
+	return fmt.Appendf(nil, "%011x%x", t.Unix()-startsKeyEpoch, id[:8])
+}
+
+// startsKeyEpoch is the start of minYear, so that every valid start time
+// gives a non-negative key.
+var startsKeyEpoch = time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 
 // decodeSource reads a stored listing back.
 func decodeSource(src string) (boxoffice.Listing, error) {

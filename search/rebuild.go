@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/google/uuid"
 
@@ -38,7 +41,7 @@ func Rebuild(ctx context.Context, cfg Config, src Source, progress func(done int
 	if err != nil {
 		return nil, err
 	}
-	bi, gen, err := build(ctx, cfg, ix.mapping, src, progress)
+	bi, gen, err := build(ctx, cfg, ix.mapping, ix.docs(), src, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +74,7 @@ func (ix *Index) Rebuild(ctx context.Context, src Source, progress func(done int
 		ix.wmu.Unlock()
 	}()
 
-	bi, gen, err := build(ctx, ix.cfg, ix.mapping, src, progress)
+	bi, gen, err := build(ctx, ix.cfg, ix.mapping, ix.docs(), src, progress)
 	if err != nil {
 		return err
 	}
@@ -101,7 +104,7 @@ func (ix *Index) swap(bi bleve.Index, gen generation) (retired, error) {
 	defer ix.wmu.Unlock()
 	for p := ix.pending; len(p) > 0; {
 		n := min(len(p), ix.cfg.BatchSize)
-		if _, err := applyNewer(bi, p[:n]); err != nil {
+		if _, err := applyNewer(bi, ix.docs(), p[:n]); err != nil {
 			return retired{}, err
 		}
 		p = p[n:]
@@ -122,7 +125,7 @@ func (ix *Index) swap(bi bleve.Index, gen generation) (retired, error) {
 // build fills a new generation from src. Batches do not wait for the disk
 // (the generation is not live yet); one final batch waits for everything
 // to be persisted, then the index is reopened with cfg's durability.
-func build(ctx context.Context, cfg Config, im mapping.IndexMapping, src Source, progress func(int)) (bleve.Index, generation, error) {
+func build(ctx context.Context, cfg Config, im mapping.IndexMapping, d docBuilder, src Source, progress func(int)) (bleve.Index, generation, error) {
 	gen := newGeneration(cfg.Path)
 	if cfg.Path != "" {
 		if _, _, err := currentGeneration(cfg.Path); err != nil {
@@ -138,13 +141,16 @@ func build(ctx context.Context, cfg Config, im mapping.IndexMapping, src Source,
 		gen.remove()
 		return nil, generation{}, err
 	}
-	if err := fill(ctx, bi, cfg.BatchSize, src, progress); err != nil {
+	if err := fill(ctx, bi, d, cfg.BatchSize, src, progress); err != nil {
 		return fail(err)
 	}
 	if cfg.Path == "" {
 		return bi, gen, nil
 	}
 	if err := waitPersisted(ctx, bi); err != nil {
+		return fail(err)
+	}
+	if err := forceMerge(ctx, bi); err != nil {
 		return fail(err)
 	}
 	if err := bi.Close(); err != nil {
@@ -166,9 +172,53 @@ func dirOf(g generation) string {
 	return g.dir()
 }
 
-// fill pages through src into bi.
-func fill(ctx context.Context, bi bleve.Index, limit int, src Source, progress func(int)) error {
-	after, done := uuid.Nil, 0
+// fill pages through src into bi. Pages are read in order (keyset paging
+// needs the previous page's last ID) and indexed by one worker per CPU:
+// scorch builds a batch's segment on the calling goroutine, so concurrent
+// batches are what keeps every core busy. progress is called under a
+// mutex, one call at a time.
+func fill(ctx context.Context, bi bleve.Index, d docBuilder, limit int, src Source, progress func(int)) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	pages := make(chan []boxoffice.Listing)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex // guards done and serialises progress
+		done int
+	)
+	for range buildWorkers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for page := range pages {
+				if err := indexPage(bi, d, page); err != nil {
+					cancel(err)
+					return
+				}
+				mu.Lock()
+				done += len(page)
+				if progress != nil {
+					progress(done)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	err := readPages(ctx, limit, src, pages)
+	close(pages)
+	wg.Wait()
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause // a worker's error
+	}
+	return err
+}
+
+// buildWorkers is how many batches a rebuild indexes at once.
+func buildWorkers() int { return min(max(runtime.GOMAXPROCS(0), 1), 4) }
+
+// readPages feeds src's pages to out until the last one or ctx ends.
+func readPages(ctx context.Context, limit int, src Source, out chan<- []boxoffice.Listing) error {
+	after := uuid.Nil
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("search: rebuild: %w", err)
@@ -177,12 +227,10 @@ func fill(ctx context.Context, bi bleve.Index, limit int, src Source, progress f
 		if err != nil {
 			return fmt.Errorf("search: rebuild source after %s: %w", after, err)
 		}
-		if err := indexPage(bi, page); err != nil {
-			return err
-		}
-		done += len(page)
-		if progress != nil {
-			progress(done)
+		select {
+		case out <- page:
+		case <-ctx.Done():
+			return fmt.Errorf("search: rebuild: %w", ctx.Err())
 		}
 		if len(page) < limit {
 			return nil
@@ -198,7 +246,7 @@ func fill(ctx context.Context, bi bleve.Index, limit int, src Source, progress f
 // indexPage writes one page of a fresh build: no revision checks (the
 // index is new and keyset paging yields each event once), deleted
 // listings skipped.
-func indexPage(bi bleve.Index, page []boxoffice.Listing) error {
+func indexPage(bi bleve.Index, d docBuilder, page []boxoffice.Listing) error {
 	b := bi.NewBatch()
 	for _, l := range page {
 		if l.Deleted {
@@ -207,11 +255,11 @@ func indexPage(bi bleve.Index, page []boxoffice.Listing) error {
 		if err := validListing(l); err != nil {
 			return fmt.Errorf("search: rebuild: %w", err)
 		}
-		doc, err := newIndexDoc(l)
+		doc, err := d.newDocument(l)
 		if err != nil {
 			return err
 		}
-		if err := b.Index(docID(l), doc); err != nil {
+		if err := b.IndexAdvanced(doc); err != nil {
 			return fmt.Errorf("search: rebuild: index %s: %w", l.EventID, err)
 		}
 	}
@@ -220,6 +268,25 @@ func indexPage(bi bleve.Index, page []boxoffice.Listing) error {
 	}
 	if err := bi.Batch(b); err != nil {
 		return fmt.Errorf("search: rebuild: write batch: %w", err)
+	}
+	return nil
+}
+
+// forceMerge merges the fresh build into one segment. Every query pays per
+// segment (a term dictionary and a doc-values lookup in each), so a
+// rebuilt index starts with the fewest; later updates add small segments
+// that scorch's background merger folds in.
+func forceMerge(ctx context.Context, bi bleve.Index) error {
+	adv, err := bi.Advanced()
+	if err != nil {
+		return fmt.Errorf("search: rebuild: %w", err)
+	}
+	s, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	if err := s.ForceMerge(ctx, nil); err != nil {
+		return fmt.Errorf("search: rebuild: merge: %w", err)
 	}
 	return nil
 }

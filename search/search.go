@@ -49,6 +49,12 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 		return res, err
 	}
 
+	select {
+	case ix.slots <- struct{}{}:
+		defer func() { <-ix.slots }()
+	case <-ctx.Done():
+		return res, fmt.Errorf("search: %w", ctx.Err())
+	}
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("search: %w", err)
 	}
@@ -214,27 +220,34 @@ func (ix *Index) keyTerm(s string) string {
 	return string(toks[0].Term)
 }
 
-// newRequest sets paging, sort and the one stored field a hit needs. The
-// last sort key is always the document ID, so that pages never overlap or
-// skip a hit however many ties there are.
+// newRequest sets paging, sort and the one stored field a hit needs. Ties
+// are broken by bleve in index order, which is fixed for a snapshot, so
+// pages never overlap or skip a hit however many ties there are. (An
+// explicit _id sort key would do the same but loads every candidate's ID
+// from the stored fields: over a quarter of a text query's time.)
 func newRequest(bq query.Query, q Query) (*bleve.SearchRequest, error) {
 	req := bleve.NewSearchRequestOptions(bq, q.PageSize, (q.Page-1)*q.PageSize, false)
 	req.Fields = []string{fieldSource}
 	switch q.Sort {
 	case SortRelevance:
-		req.SortBy([]string{"-_score", fieldStartsAt, "_id"})
+		req.SortByCustom(bsearch.SortOrder{&bsearch.SortScore{Desc: true}, startsSort()})
 	case SortDate:
-		req.SortBy([]string{fieldStartsAt, "_id"})
+		req.SortByCustom(bsearch.SortOrder{startsSort()})
 		req.Score = bleve.ScoreNone
 	case SortDistance:
 		gs, err := bsearch.NewSortGeoDistance(fieldLocation, "km", q.Near.Lon, q.Near.Lat, false)
 		if err != nil {
 			return nil, fmt.Errorf("search: distance sort: %w", err)
 		}
-		req.SortByCustom(bsearch.SortOrder{gs, &bsearch.SortField{Field: fieldStartsAt}, &bsearch.SortDocID{}})
+		req.SortByCustom(bsearch.SortOrder{gs, startsSort()})
 		req.Score = bleve.ScoreNone
 	}
 	return req, nil
+}
+
+// startsSort orders by start time through the one-term starts key.
+func startsSort() *bsearch.SortField {
+	return &bsearch.SortField{Field: fieldStartsKey, Type: bsearch.SortFieldAsString}
 }
 
 // fillHits decodes the stored listings of a bleve result.
