@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
 )
 
 // Sentinels the seat engine branches on. Both are *boxoffice.Error values,
@@ -75,27 +78,35 @@ func pgCode(err error) string {
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
 // isConnError reports a failure of the connection or the server rather than
-// of the statement: no SQLSTATE at all (network, closed pool, cancelled
-// context), or a class that means the server is going away or refusing
-// connections. Such a failure says nothing about the data, so the whole
-// batch failed and may be retried later.
+// of the statement: a failed connect, a network error or EOF, a closed
+// connection or pool, a timeout or cancelled context, or an SQLSTATE class
+// that means the server is going away or refusing connections. Such a
+// failure says nothing about the data, so a batch that hit it may be
+// retried later as a whole.
 func isConnError(err error) bool {
 	if err == nil {
 		return false
 	}
-	code := pgCode(err)
-	if code == "" {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
 		return true
 	}
-	switch {
-	case strings.HasPrefix(code, "08"): // connection exception
-		return true
-	case strings.HasPrefix(code, "53"): // insufficient resources (too many connections)
-		return true
-	case code == "57P01", code == "57P02", code == "57P03": // admin/crash shutdown, cannot connect now
-		return true
-	case code == "57014": // query canceled (statement timeout, context)
-		return true
+	if code := pgCode(err); code != "" {
+		switch {
+		case strings.HasPrefix(code, "08"): // connection exception
+			return true
+		case strings.HasPrefix(code, "53"): // insufficient resources (too many connections)
+			return true
+		case code == "57P01", code == "57P02", code == "57P03": // admin/crash shutdown, cannot connect now
+			return true
+		case code == "57014": // query canceled (statement timeout, context)
+			return true
+		}
+		return false
 	}
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, puddle.ErrClosedPool) ||
+		pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }

@@ -168,6 +168,9 @@ func newJournalWriter(db *DB, cfg JournalConfig, useCopy bool) *JournalWriter {
 // It is called from the writer goroutine and must not block; after Close
 // it is called from Submit itself with ErrClosed.
 func (w *JournalWriter) Submit(c Commit, done func(error)) {
+	if done == nil {
+		done = func(error) {}
+	}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()

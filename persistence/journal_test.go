@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,7 +88,14 @@ func hold(event, user uuid.UUID, tickets ...uuid.UUID) boxoffice.Booking {
 func TestJournalConcurrentSubmits(t *testing.T) {
 	t.Parallel()
 	db := openDB(t)
-	w := newWriter(t, db, 2*time.Millisecond)
+	var hookRecords, hookBatches atomic.Int64
+	cfg := persistence.DefaultJournalConfig()
+	cfg.OnBatch = func(records int, d time.Duration) {
+		hookRecords.Add(int64(records))
+		hookBatches.Add(1)
+	}
+	w := persistence.NewJournalWriter(db, cfg)
+	t.Cleanup(w.Close)
 	const events, perEvent = 50, 20
 	ids := make([]uuid.UUID, events)
 	epochs := make([]int64, events)
@@ -130,6 +138,9 @@ func TestJournalConcurrentSubmits(t *testing.T) {
 	t.Logf("stats: %+v", s)
 	if s.Commits != events*perEvent || s.Records != events*perEvent || s.Failed != 0 || s.Fenced != 0 {
 		t.Fatalf("stats %+v, want %d commits and records, no failures", s, events*perEvent)
+	}
+	if hookRecords.Load() != int64(s.Records) || hookBatches.Load() != int64(s.Batches) {
+		t.Fatalf("OnBatch saw %d records in %d batches, stats say %d in %d", hookRecords.Load(), hookBatches.Load(), s.Records, s.Batches)
 	}
 	if s.Transactions >= s.Commits {
 		t.Fatalf("%d transactions for %d commits: group commit did not batch", s.Transactions, s.Commits)

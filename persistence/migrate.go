@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
 	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -34,11 +35,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 	defer sqlDB.Close()
 	drv, err := migratepgx.WithInstance(sqlDB, &migratepgx.Config{})
 	if err != nil {
-		return wrap("migrate: open driver", err)
+		return migrateErr("migrate: open driver", err)
 	}
 	m, err := migrate.NewWithInstance("iofs", src, "pgx5", drv)
 	if err != nil {
-		return wrap("migrate", err)
+		return migrateErr("migrate", err)
 	}
 	defer m.Close()
 
@@ -61,7 +62,22 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("persistence: migrate: version %d failed halfway and the schema is dirty; fix it by hand, then `migrate force %d`: %w",
 				dirty.Version, dirty.Version-1, err)
 		}
-		return wrap("migrate", err)
+		return migrateErr("migrate", err)
 	}
 	return ctx.Err()
+}
+
+// migrateErr classifies a golang-migrate error, whose database.Error hides
+// the driver's error from errors.As: only a lost connection is
+// unavailable; a failing migration is a plain (internal) error.
+func migrateErr(op string, err error) error {
+	cause := err
+	var de database.Error
+	if errors.As(err, &de) && de.OrigErr != nil {
+		cause = de.OrigErr
+	}
+	if isConnError(cause) {
+		return unavailable(op, err)
+	}
+	return fmt.Errorf("persistence: %s: %w", op, err)
 }
