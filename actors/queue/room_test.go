@@ -291,6 +291,7 @@ func TestStaleActivationIsFenced(t *testing.T) {
 	other := e.start(t)
 	ctx := context.Background()
 	var got []queue.Status
+	fenced := 0
 	for i := range 6 {
 		r := e.room()
 		if i%2 == 1 {
@@ -303,6 +304,7 @@ func TestStaleActivationIsFenced(t *testing.T) {
 				break
 			}
 			wantCode(t, err, boxoffice.EUnavailable)
+			fenced++
 			time.Sleep(50 * time.Millisecond)
 		}
 		if err != nil {
@@ -310,6 +312,10 @@ func TestStaleActivationIsFenced(t *testing.T) {
 		}
 		got = append(got, s)
 	}
+	if fenced == 0 {
+		t.Fatal("no join was refused: the two activations were never fenced")
+	}
+	t.Logf("%d joins refused by fencing and retried", fenced)
 	pos := make([]int, len(got))
 	for i, s := range got {
 		pos[i] = int(s.Position)

@@ -37,17 +37,39 @@ func (s *Subscription) Close() {
 // room per PollInterval) however many people watch. Errors are those of
 // Status.
 func (r *Room) Subscribe(ctx context.Context, eventID, queueID uuid.UUID) (*Subscription, error) {
-	p, err := r.lookup(ctx, eventID, queueID)
-	if err != nil {
-		return nil, err
-	}
 	ch := make(chan Status, 1)
-	w := &watcher{seq: p.seq, user: p.user, id: queueID, notify: func(s Status) { offer(ch, s) }, ch: ch}
-	h, err := r.addWatcher(eventID, w, p)
+	h, w, err := r.watch(ctx, eventID, queueID, func(s Status) { offer(ch, s) }, ch)
 	if err != nil {
 		return nil, err
 	}
 	return &Subscription{ch: ch, h: h, w: w}, nil
+}
+
+// Watch is Subscribe for callers that keep no goroutine per watcher (a
+// server-sent-events fan-out, a load test): fn gets each status Subscribe
+// would deliver, starting with the current one. fn runs with the event's
+// hub locked, so it must return quickly and not call the Room. cancel
+// stops the calls and is idempotent.
+func (r *Room) Watch(ctx context.Context, eventID, queueID uuid.UUID, fn func(Status)) (cancel func(), err error) {
+	h, w, err := r.watch(ctx, eventID, queueID, fn, nil)
+	if err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { r.removeWatcher(h, w) }) }, nil
+}
+
+func (r *Room) watch(ctx context.Context, eventID, queueID uuid.UUID, fn func(Status), ch chan Status) (*hub, *watcher, error) {
+	p, err := r.lookup(ctx, eventID, queueID)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &watcher{seq: p.seq, user: p.user, id: queueID, notify: fn, ch: ch}
+	h, err := r.addWatcher(eventID, w, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, w, nil
 }
 
 // offer replaces whatever status the reader has not taken yet with s. Only
