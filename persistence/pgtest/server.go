@@ -241,7 +241,8 @@ func postgresUser() (*syscall.Credential, error) {
 }
 
 // localpg finds deploy/localpg at the root of the module that contains
-// the working directory (go test runs in the package's directory).
+// the working directory (go test runs in the package's directory), or else
+// beside this source file, for a test binary run from elsewhere.
 func localpg() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -254,10 +255,17 @@ func localpg() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("cannot find the boxoffice module root (go.mod) above the working directory, so not deploy/localpg either")
+			break
 		}
 		dir = parent
 	}
+	if _, file, _, ok := runtime.Caller(0); ok {
+		script := filepath.Join(filepath.Dir(file), "..", "..", "deploy", "localpg")
+		if _, err := os.Stat(script); err == nil {
+			return script, nil
+		}
+	}
+	return "", errors.New("cannot find deploy/localpg: run the tests from inside the boxoffice module (go test ./...)")
 }
 
 // sweepStale removes temp dirs of earlier runs whose test binary died
