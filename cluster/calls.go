@@ -1,0 +1,50 @@
+package cluster
+
+import (
+	"time"
+
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+)
+
+// Retry policy of grain calls. Proto.Actor retries a request when the owner
+// could not be resolved or the grain was gone (a dead letter: it moved or
+// stopped), after calling the retry action. Its default action sleeps
+// i*i*50 nanoseconds, so all retries burn out in microseconds, before a
+// moved grain's new owner has even seen the topology change. A timeout is
+// not retried in practice: one attempt may use the whole timeout.
+const (
+	retryBase       = 25 * time.Millisecond  // first pause
+	retryMaxBackoff = 500 * time.Millisecond // longest pause
+	retryCount      = 10                     // attempts, bounded by the timeout too
+)
+
+// CallOptions returns the options for one grain request with a total budget
+// of timeout: that timeout, up to ten attempts, and a quadratic backoff
+// between them (25ms, 100ms, 225ms, ... capped at 500ms and at a quarter of
+// the timeout). The options keep no per-call state, so the slice may be
+// built once and reused.
+//
+//	res, err := node.Cluster().Request(id, kind, msg, cluster.CallOptions(2*time.Second)...)
+func CallOptions(timeout time.Duration) []pcluster.GrainCallOption {
+	return []pcluster.GrainCallOption{
+		pcluster.WithTimeout(timeout),
+		pcluster.WithRetryCount(retryCount),
+		pcluster.WithRetryAction(func(attempt int) int {
+			attempt++
+			time.Sleep(retryBackoff(attempt, timeout))
+			return attempt
+		}),
+	}
+}
+
+// retryBackoff is the pause before retry number attempt (1-based).
+func retryBackoff(attempt int, timeout time.Duration) time.Duration {
+	if attempt < 1 {
+		attempt = 1
+	}
+	limit := min(retryMaxBackoff, timeout/4)
+	if attempt > 10 { // avoid overflow; the cap applies long before
+		return limit
+	}
+	return min(time.Duration(attempt*attempt)*retryBase, limit)
+}

@@ -1,0 +1,153 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+
+	"github.com/boxoffice/boxoffice/cluster"
+)
+
+func TestConfigValidate(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*cluster.Config)
+		errHas string // "" means valid
+	}{
+		{"default", func(*cluster.Config) {}, ""},
+		{"test config", func(c *cluster.Config) { *c = testConfig("node-x") }, ""},
+		{"empty name", func(c *cluster.Config) { c.NodeName = "" }, "node name"},
+		{"name with space", func(c *cluster.Config) { c.NodeName = "node a" }, "node name"},
+		{"long name", func(c *cluster.Config) { c.NodeName = strings.Repeat("n", 65) }, "node name"},
+		{"gossip addr without port", func(c *cluster.Config) { c.GossipAddr = "127.0.0.1" }, "gossip address"},
+		{"gossip port text", func(c *cluster.Config) { c.GossipAddr = "127.0.0.1:abc" }, "gossip address"},
+		{"bad advertise", func(c *cluster.Config) { c.Gossip.AdvertiseAddr = "x" }, "advertise"},
+		{"no remote host", func(c *cluster.Config) { c.RemoteHost = "" }, "remote host"},
+		{"remote port range", func(c *cluster.Config) { c.RemotePort = 70000 }, "remote port"},
+		{"bind elsewhere needs port", func(c *cluster.Config) { c.RemoteBindHost = "0.0.0.0" }, "remote port must be fixed"},
+		{"bind elsewhere with port", func(c *cluster.Config) { c.RemoteBindHost, c.RemotePort = "0.0.0.0", 8090 }, ""},
+		{"no cluster name", func(c *cluster.Config) { c.ClusterName = "" }, "cluster name"},
+		{"zero timeout", func(c *cluster.Config) { c.RequestTimeout = 0 }, "request timeout"},
+		{"nil kind", func(c *cluster.Config) { c.Kinds = []*pcluster.Kind{nil} }, "kind 0"},
+		{"zero probe interval", func(c *cluster.Config) { c.Gossip.ProbeInterval = 0 }, "probe interval"},
+		{"probe timeout too long", func(c *cluster.Config) { c.Gossip.ProbeTimeout = 2 * c.Gossip.ProbeInterval }, "probe timeout"},
+		{"suspicion", func(c *cluster.Config) { c.Gossip.SuspicionMult = 0 }, "suspicion"},
+		{"sync interval", func(c *cluster.Config) { c.Gossip.SyncInterval = 0 }, "sync interval"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := cluster.DefaultConfig()
+			tc.mutate(&cfg)
+			err := cfg.Validate()
+			switch {
+			case tc.errHas == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case tc.errHas != "" && (err == nil || !strings.Contains(err.Error(), tc.errHas)):
+				t.Fatalf("Validate() = %v, want an error mentioning %q", err, tc.errHas)
+			}
+		})
+	}
+}
+
+// TestStartFails checks that Start reports unusable configurations as errors
+// (Proto.Actor panics on them) and leaves no port bound behind.
+func TestStartFails(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+	free := freeUDPAndTCPPort(t)
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	cases := []struct {
+		name   string
+		ctx    context.Context
+		mutate func(*cluster.Config)
+		errHas string
+	}{
+		{"invalid config", context.Background(), func(c *cluster.Config) { c.NodeName = "" }, "node name"},
+		{"cancelled", cancelled, func(*cluster.Config) {}, context.Canceled.Error()},
+		{"gossip port taken", context.Background(), func(c *cluster.Config) { c.GossipAddr = taken.Addr().String() }, "bind gossip"},
+		{"remote port taken", context.Background(), func(c *cluster.Config) {
+			c.GossipAddr = free
+			c.RemotePort = takenPort
+		}, "start member"},
+		{"metadata too large", context.Background(), func(c *cluster.Config) {
+			c.GossipAddr = free
+			c.HTTPAddr = "http://" + strings.Repeat("h", 500)
+		}, "metadata"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig("node-x")
+			tc.mutate(&cfg)
+			n, err := cluster.Start(tc.ctx, cfg)
+			if err == nil {
+				n.Shutdown(false)
+				t.Fatal("Start succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.errHas) {
+				t.Fatalf("Start() = %v, want an error mentioning %q", err, tc.errHas)
+			}
+			if tc.name == "cancelled" && !errors.Is(err, context.Canceled) {
+				t.Fatalf("Start() = %v, want context.Canceled", err)
+			}
+		})
+	}
+	// The failed starts released the gossip port: a node can bind it now.
+	cfg := testConfig("node-y")
+	cfg.GossipAddr = free
+	n, err := cluster.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("gossip port %s not released by failed starts: %v", free, err)
+	}
+	n.Shutdown(false)
+}
+
+// freeUDPAndTCPPort returns a loopback address whose port was just free for
+// both protocols.
+func freeUDPAndTCPPort(t *testing.T) string {
+	t.Helper()
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		u, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			u.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port")
+	return ""
+}
+
+func TestCallOptions(t *testing.T) {
+	cfg := &pcluster.GrainCallConfig{}
+	for _, o := range cluster.CallOptions(2 * time.Second) {
+		o(cfg)
+	}
+	if cfg.Timeout != 2*time.Second || cfg.RetryCount < 3 {
+		t.Fatalf("timeout %v, retries %d", cfg.Timeout, cfg.RetryCount)
+	}
+	for attempt, min := range []time.Duration{25 * time.Millisecond, 100 * time.Millisecond} {
+		start := time.Now()
+		if got := cfg.RetryAction(attempt); got != attempt+1 {
+			t.Fatalf("RetryAction(%d) = %d, want %d", attempt, got, attempt+1)
+		}
+		if slept := time.Since(start); slept < min {
+			t.Errorf("RetryAction(%d) paused %v, want at least %v (the library default is nanoseconds)", attempt, slept, min)
+		}
+	}
+}

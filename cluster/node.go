@@ -1,0 +1,196 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
+	"github.com/asynkron/protoactor-go/remote"
+)
+
+// Node is one running cluster member: a Proto.Actor actor system with
+// remoting, the grain kinds of Config.Kinds placed by distributed hashing,
+// and memberlist gossip for membership.
+type Node struct {
+	cfg  Config
+	log  *slog.Logger
+	sys  *actor.ActorSystem
+	c    *pcluster.Cluster
+	p    *provider
+	once sync.Once
+}
+
+// noAddress is what actor.ActorSystem.Address returns before remoting starts.
+const noAddress = "nonhost"
+
+// Start validates cfg, binds the gossip port, starts the actor system with
+// remoting, joins the seeds and registers as a member. It blocks for about a
+// second (Proto.Actor waits for the first topology). A cancelled ctx stops
+// the start; the node is then shut down again.
+//
+// Errors: an invalid Config (see Validate), a gossip or gRPC port that cannot
+// be bound, metadata that does not fit in gossip, or ctx's error.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger = logger.With("node", cfg.NodeName)
+	ml := &memberlistLog{log: libraryLogger(logger, cfg.LibraryLogLevel, "memberlist")}
+	host, port, _ := splitHostPort(cfg.GossipAddr)
+	tr, err := newFaultTransport(host, port, newMemberlistLogger(ml))
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	p := newProvider(cfg, logger, tr, newMemberlistLogger(ml))
+	ml.onRefute = p.onRefute
+
+	protoLog := libraryLogger(logger, cfg.LibraryLogLevel, "protoactor")
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return protoLog }))
+	n := &Node{cfg: cfg, log: logger.With("member_id", sys.ID), sys: sys, p: p}
+	if err := n.startMember(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		n.Shutdown(false)
+		return nil, err
+	}
+	n.log.Info("cluster: node started", "gossip_addr", n.GossipAddr(), "actor_addr", n.ActorAddr())
+	return n, nil
+}
+
+// startMember builds the Proto.Actor cluster and starts it, turning the
+// library's panics (it panics when a port cannot be bound or the provider
+// fails) into an error and releasing what was already started.
+func (n *Node) startMember() (err error) {
+	cfg := n.cfg
+	bind := cfg.RemoteBindHost
+	if bind == "" {
+		bind = cfg.RemoteHost
+	}
+	var ropts []remote.ConfigOption
+	if bind != cfg.RemoteHost {
+		ropts = append(ropts, remote.WithAdvertisedHost(net.JoinHostPort(cfg.RemoteHost, strconv.Itoa(cfg.RemotePort))))
+	}
+	rc := remote.Configure(bind, cfg.RemotePort, ropts...)
+	pc := pcluster.Configure(cfg.ClusterName, n.p, disthash.New(), rc,
+		pcluster.WithKinds(cfg.Kinds...), pcluster.WithRequestTimeout(cfg.RequestTimeout))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cluster: start member: %v", r)
+			if e, ok := r.(error); ok {
+				err = fmt.Errorf("cluster: start member: %w", e)
+			}
+			n.abort()
+		}
+	}()
+	n.c = pcluster.New(n.sys, pc)
+	n.c.StartMember()
+	return nil
+}
+
+// abort releases a half-started node.
+func (n *Node) abort() {
+	_ = n.p.Shutdown(false)
+	n.sys.Shutdown()
+	if n.c != nil && n.c.Remote != nil && n.sys.Address() != noAddress {
+		n.c.Remote.Shutdown(false)
+	}
+}
+
+// Cluster returns the Proto.Actor cluster, for grain requests
+// (Cluster().Request(identity, kind, msg, CallOptions(timeout)...)).
+func (n *Node) Cluster() *pcluster.Cluster { return n.c }
+
+// System returns the actor system, for spawning local actors.
+func (n *Node) System() *actor.ActorSystem { return n.sys }
+
+// Name returns the stable node name (Config.NodeName).
+func (n *Node) Name() string { return n.cfg.NodeName }
+
+// MemberID returns the Proto.Actor member id, new on every start: peers
+// block the ids of departed members forever, so a restart must not reuse it.
+func (n *Node) MemberID() string { return n.sys.ID }
+
+// GossipAddr returns the gossip address peers reach this node on (with the
+// real port when Config.GossipAddr asked for port 0): give it to other nodes
+// as a seed.
+func (n *Node) GossipAddr() string { return n.p.localGossipAddr() }
+
+// ActorAddr returns the Proto.Actor address, the host:port in PIDs of grains
+// this node hosts.
+func (n *Node) ActorAddr() string { return n.sys.Address() }
+
+// Members returns every node gossip reaches (alive, or blocked zombies), then
+// recently departed nodes (dead or left) that have not come back, each group
+// sorted by name. The view is refreshed on every membership event and every
+// Gossip.SyncInterval.
+func (n *Node) Members() []MemberInfo { return n.p.members() }
+
+// NameOf returns the node name owning a Proto.Actor address (a PID's
+// Address), or "" if no known node has it. Placement views use it to show
+// where a grain lives.
+func (n *Node) NameOf(actorAddr string) string { return n.p.nameOf(actorAddr) }
+
+// Joined reports whether this node's membership reached Proto.Actor, so it
+// can place and serve grains (for readiness checks).
+func (n *Node) Joined() bool {
+	n.p.mu.Lock()
+	defer n.p.mu.Unlock()
+	return n.p.joined
+}
+
+// Dead is closed when a majority of this node's live peers declared it dead
+// and blocked its member id. Such a node can no longer reach them or host
+// grains for them, so the process should shut down and start again (with a
+// new member id). Shutdown does not close it.
+func (n *Node) Dead() <-chan struct{} { return n.p.dead }
+
+// SetHTTPAddr gossips a new HTTP address, for nodes that bind their HTTP
+// listener after Start (port 0). Errors: metadata too large, or the update
+// could not be gossiped within Gossip.TCPTimeout.
+func (n *Node) SetHTTPAddr(addr string) error { return n.p.setHTTPAddr(addr) }
+
+// PartitionGossip cuts (true) or restores (false) this node's gossip traffic
+// in both directions, as a network partition would. It is a fault-injection
+// hook for failure tests; Proto.Actor's gRPC traffic is not affected.
+func (n *Node) PartitionGossip(cut bool) { n.p.tr.setCut(cut) }
+
+// Shutdown stops the node; only the first call acts, later ones return at
+// once (after the first finished, if it is still running).
+//
+// Graceful: announce the leave, leave the gossip (peers re-place this node's
+// grains at once), stop the local grains, wait about two seconds for
+// Proto.Actor to hand over, then stop remoting. Not graceful: drop gossip
+// without a word and kill remoting, as a crash would; peers find out through
+// failure detection.
+func (n *Node) Shutdown(graceful bool) {
+	n.once.Do(func() {
+		n.log.Info("cluster: node stopping", "graceful", graceful)
+		if graceful {
+			n.c.Shutdown(true) // calls the provider's Shutdown(true) itself
+		} else {
+			if err := n.p.Shutdown(false); err != nil {
+				n.log.Warn("cluster: stop gossip", "err", err)
+			}
+			n.c.Shutdown(false)
+		}
+		if err := n.p.Shutdown(graceful); err != nil && !errors.Is(err, net.ErrClosed) {
+			n.log.Warn("cluster: stop gossip", "err", err)
+		}
+		n.log.Info("cluster: node stopped")
+	})
+}

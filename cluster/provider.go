@@ -1,0 +1,314 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/hashicorp/memberlist"
+)
+
+// provider feeds memberlist's member set to Proto.Actor: it is the
+// pcluster.ClusterProvider the library lacks (notes §7). memberlist calls its
+// delegate methods while holding internal locks, so they only record and
+// signal; one loop goroutine reads memberlist and updates Proto.Actor.
+//
+// Lock order: memberlist's own locks, then mu. Nothing holding mu calls into
+// memberlist or Proto.Actor.
+type provider struct {
+	cfg      Config
+	log      *slog.Logger
+	started  time.Time
+	tr       *faultTransport // bound in Start, before Proto.Actor, so bind errors surface early
+	mlLogger *log.Logger
+
+	// Set once by StartMember, read-only afterwards.
+	c    *pcluster.Cluster
+	ml   *memberlist.Memberlist
+	self string
+
+	metaMu sync.Mutex // guards meta, which memberlist reads from its goroutines
+	meta   nodeMeta
+
+	kick     chan struct{} // capacity 1: "membership may have changed"
+	stop     chan struct{} // closed by Shutdown
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+
+	mu        sync.Mutex // guards the fields below
+	view      memberView
+	failed    map[string]departure // members that died, by member id: rejoin targets
+	blockedBy map[string]bool      // member ids that told us they blocked us
+	joined    bool                 // the first topology reached Proto.Actor
+
+	dead     chan struct{}
+	deadOnce sync.Once
+}
+
+var (
+	_ pcluster.ClusterProvider = (*provider)(nil)
+	_ memberlist.Delegate      = (*provider)(nil)
+	_ memberlist.EventDelegate = (*provider)(nil)
+)
+
+func newProvider(cfg Config, logger *slog.Logger, tr *faultTransport, mlLogger *log.Logger) *provider {
+	return &provider{
+		cfg: cfg, log: logger, started: time.Now(), tr: tr, mlLogger: mlLogger,
+		kick:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		failed:    map[string]departure{},
+		blockedBy: map[string]bool{},
+		dead:      make(chan struct{}),
+	}
+}
+
+// StartMember implements pcluster.ClusterProvider. Proto.Actor calls it after
+// its gRPC server started, so the actor address is known.
+func (p *provider) StartMember(c *pcluster.Cluster) error { return p.start(c, c.GetClusterKinds()) }
+
+// StartClient implements pcluster.ClusterProvider. boxoffice nodes are always
+// members, but a client simply gossips no kinds.
+func (p *provider) StartClient(c *pcluster.Cluster) error { return p.start(c, []string{}) }
+
+func (p *provider) start(c *pcluster.Cluster, kinds []string) error {
+	host, port, err := c.ActorSystem.GetHostPort()
+	if err != nil {
+		return fmt.Errorf("actor address: %w", err)
+	}
+	p.c, p.self = c, c.ActorSystem.ID
+	p.view = newMemberView(p.self)
+	p.meta = nodeMeta{Version: metaVersion, Name: p.cfg.NodeName, Host: host, Port: port,
+		HTTP: p.cfg.HTTPAddr, Started: p.started.UnixMilli(), Kinds: kinds}
+	if _, err := p.meta.encode(); err != nil {
+		return err
+	}
+	if p.ml, err = memberlist.Create(p.memberlistConfig()); err != nil {
+		return fmt.Errorf("start gossip: %w", err)
+	}
+	if len(p.cfg.Join) > 0 {
+		if n, err := p.ml.Join(p.cfg.Join); err != nil {
+			// The first node of a cluster has nobody to join; the rejoin loop
+			// keeps trying while this node is alone.
+			p.log.Info("cluster: no seed answered yet", "seeds", p.cfg.Join, "err", err)
+		} else {
+			p.log.Info("cluster: joined", "contacted", n)
+		}
+	}
+	p.wg.Add(2)
+	go p.run()
+	go p.rejoinLoop()
+	p.signal()
+	return nil
+}
+
+// memberlistConfig maps GossipConfig onto memberlist's LAN defaults.
+func (p *provider) memberlistConfig() *memberlist.Config {
+	g := p.cfg.Gossip
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = p.self // unique per process: Proto.Actor blocks departed ids forever
+	mc.Label = p.cfg.ClusterName
+	mc.Transport = p.tr
+	mc.Logger = p.mlLogger
+	host, _, _ := splitHostPort(p.cfg.GossipAddr)
+	mc.BindAddr, mc.BindPort = host, p.tr.GetAutoBindPort()
+	mc.AdvertisePort = mc.BindPort
+	if g.AdvertiseAddr != "" {
+		mc.AdvertiseAddr, mc.AdvertisePort, _ = splitHostPort(g.AdvertiseAddr)
+	}
+	mc.ProbeInterval, mc.ProbeTimeout, mc.SuspicionMult = g.ProbeInterval, g.ProbeTimeout, g.SuspicionMult
+	mc.GossipInterval, mc.GossipToTheDeadTime = g.GossipInterval, g.GossipToTheDeadTime
+	mc.PushPullInterval, mc.TCPTimeout = g.PushPullInterval, g.TCPTimeout
+	mc.Delegate, mc.Events = p, p
+	return mc
+}
+
+// Shutdown implements pcluster.ClusterProvider: it stops the loops, leaves
+// the gossip if graceful (peers then see "left", not "dead", at once) and
+// closes the gossip sockets. Safe to call more than once.
+func (p *provider) Shutdown(graceful bool) error {
+	var err error
+	p.stopOnce.Do(func() {
+		close(p.stop)
+		p.wg.Wait()
+		if p.ml == nil {
+			err = p.tr.Shutdown()
+			return
+		}
+		if graceful {
+			p.announceLeave()
+			if lerr := p.ml.Leave(p.cfg.Gossip.LeaveTimeout); lerr != nil {
+				p.log.Warn("cluster: leave", "err", lerr)
+			}
+		}
+		err = errors.Join(p.ml.Shutdown(), p.tr.Shutdown())
+	})
+	return err
+}
+
+// signal asks the loop to sync soon; it never blocks.
+func (p *provider) signal() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run owns the sync: on every memberlist event and every SyncInterval.
+func (p *provider) run() {
+	defer p.wg.Done()
+	t := time.NewTicker(p.cfg.Gossip.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.kick:
+		case <-t.C:
+		}
+		p.sync()
+	}
+}
+
+// sync reads memberlist, hands the full member set to Proto.Actor (which
+// diffs it, blocks departed ids and publishes a ClusterTopology), refreshes
+// the admin view, tells zombies they are blocked and checks whether this node
+// is one.
+func (p *provider) sync() {
+	nodes := p.ml.Members()
+	blocked := p.c.GetBlockedMembers()
+	seen := make(map[string]MemberInfo, len(nodes))
+	byID := make(map[string]*memberlist.Node, len(nodes))
+	for _, n := range nodes {
+		if info, ok := memberInfo(n); ok {
+			info.Self = n.Name == p.self
+			seen[n.Name], byID[n.Name] = info, n
+		}
+	}
+	p.mu.Lock()
+	p.view.keepMissing(time.Now(), seen, p.cfg.Gossip.DeadGrace)
+	p.mu.Unlock()
+	members := make(pcluster.Members, 0, len(seen))
+	var zombies []*memberlist.Node
+	for id, info := range seen {
+		if !blocked.Contains(id) {
+			members = append(members, info.protoMember())
+			continue
+		}
+		info.Status = StatusBlocked
+		seen[id] = info
+		if n := byID[id]; n != nil {
+			zombies = append(zombies, n)
+		}
+	}
+	p.c.MemberList.UpdateClusterTopology(members)
+	p.record(seen)
+	p.notifyBlocked(zombies)
+	p.checkDead(seen)
+}
+
+// record stores the new view and logs what changed.
+func (p *provider) record(alive map[string]MemberInfo) {
+	now := time.Now()
+	p.mu.Lock()
+	changes := p.view.update(now, alive, p.cfg.Gossip.DepartedRetention)
+	for _, ch := range changes {
+		switch ch.info.Status {
+		case StatusDead:
+			p.failed[ch.info.MemberID] = departure{info: ch.info, at: now}
+		case StatusAlive, StatusBlocked, StatusSuspect:
+			delete(p.failed, ch.info.MemberID)
+		}
+	}
+	for id, f := range p.failed {
+		if now.Sub(f.at) > p.cfg.Gossip.ReconnectTimeout {
+			delete(p.failed, id)
+		}
+	}
+	p.joined = true
+	p.mu.Unlock()
+	for _, ch := range changes {
+		lvl := slog.LevelInfo
+		if ch.info.Status != StatusAlive && ch.info.Status != StatusLeft {
+			lvl = slog.LevelWarn
+		}
+		p.log.Log(context.Background(), lvl, "cluster: member "+string(ch.info.Status), "node", ch.info.Name,
+			"member_id", ch.info.MemberID, "was", string(ch.from), "actor_addr", ch.info.ActorAddr)
+	}
+}
+
+// members returns the admin view.
+func (p *provider) members() []MemberInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.view.list()
+}
+
+// nameOf maps a Proto.Actor address to a node name.
+func (p *provider) nameOf(actorAddr string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.view.nameOf(actorAddr)
+}
+
+// setHTTPAddr changes the gossiped HTTP address and pushes it to peers.
+func (p *provider) setHTTPAddr(addr string) error {
+	p.metaMu.Lock()
+	old := p.meta.HTTP
+	p.meta.HTTP = addr
+	_, err := p.meta.encode()
+	if err != nil {
+		p.meta.HTTP = old
+	}
+	p.metaMu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := p.ml.UpdateNode(p.cfg.Gossip.TCPTimeout); err != nil {
+		return fmt.Errorf("gossip new HTTP address: %w", err)
+	}
+	p.signal()
+	return nil
+}
+
+// localGossipAddr is the address peers reach this node's gossip on.
+func (p *provider) localGossipAddr() string {
+	n := p.ml.LocalNode()
+	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+}
+
+// NodeMeta implements memberlist.Delegate.
+func (p *provider) NodeMeta(limit int) []byte {
+	p.metaMu.Lock()
+	defer p.metaMu.Unlock()
+	b, err := p.meta.encode()
+	if err != nil || len(b) > limit {
+		return nil
+	}
+	return b
+}
+
+// GetBroadcasts implements memberlist.Delegate; nothing is piggybacked.
+func (p *provider) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+
+// LocalState implements memberlist.Delegate; there is no extra state.
+func (p *provider) LocalState(join bool) []byte { return nil }
+
+// MergeRemoteState implements memberlist.Delegate.
+func (p *provider) MergeRemoteState(buf []byte, join bool) {}
+
+// NotifyJoin implements memberlist.EventDelegate. memberlist holds its node
+// lock here: calling back into it would deadlock, so only signal.
+func (p *provider) NotifyJoin(*memberlist.Node) { p.signal() }
+
+// NotifyLeave implements memberlist.EventDelegate.
+func (p *provider) NotifyLeave(*memberlist.Node) { p.signal() }
+
+// NotifyUpdate implements memberlist.EventDelegate (metadata changed).
+func (p *provider) NotifyUpdate(*memberlist.Node) { p.signal() }
