@@ -25,7 +25,8 @@ type memEngine struct {
 	now    time.Time
 	down   error
 	events map[uuid.UUID]*memEvent
-	seats  int // Seats calls
+	seats  int      // Seats calls
+	keys   []string // idempotency keys of confirms
 }
 
 type memEvent struct {
@@ -167,6 +168,7 @@ func (e *memEngine) Release(_ context.Context, eventID, bookingID, user uuid.UUI
 func (e *memEngine) Confirm(_ context.Context, req boxoffice.ConfirmRequest) (boxoffice.Booking, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.keys = append(e.keys, req.IdempotencyKey)
 	b, ev, err := e.heldLocked(req.EventID, req.BookingID, req.UserID)
 	if err != nil {
 		return boxoffice.Booking{}, err

@@ -54,7 +54,8 @@ func (c *memCatalog) CreateVenue(_ context.Context, v boxoffice.Venue) (boxoffic
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return createByID(c.down, c.venues, &v.ID, v)
+	v.ID = orNew(v.ID)
+	return createByID(c.down, c.venues, v.ID, v)
 }
 
 func (c *memCatalog) CreatePerformer(_ context.Context, p boxoffice.Performer) (boxoffice.Performer, bool, error) {
@@ -63,26 +64,24 @@ func (c *memCatalog) CreatePerformer(_ context.Context, p boxoffice.Performer) (
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return createByID(c.down, c.performers, &p.ID, p)
+	p.ID = orNew(p.ID)
+	return createByID(c.down, c.performers, p.ID, p)
 }
 
-// createByID stores v under *id (a new ID when nil), idempotently: the
+// createByID stores v under id, idempotently: the
 // same ID and body return the stored value, another body is invalid.
-func createByID[T any](down bool, m map[uuid.UUID]T, id *uuid.UUID, v T) (T, bool, error) {
+func createByID[T any](down bool, m map[uuid.UUID]T, id uuid.UUID, v T) (T, bool, error) {
 	var zero T
 	if down {
 		return zero, false, errDown
 	}
-	if *id == uuid.Nil {
-		*id = uuid.New()
-	}
-	if old, ok := m[*id]; ok {
+	if old, ok := m[id]; ok {
 		if !reflect.DeepEqual(old, v) {
-			return zero, false, boxoffice.InvalidField("id", "id %s is taken by another body", *id)
+			return zero, false, boxoffice.InvalidField("id", "id %s is taken by another body", id)
 		}
 		return old, false, nil
 	}
-	m[*id] = v
+	m[id] = v
 	return v, true, nil
 }
 
@@ -103,7 +102,8 @@ func (c *memCatalog) CreateEvent(_ context.Context, e boxoffice.Event) (boxoffic
 	if err := e.PricesCover(v.SeatMap); err != nil {
 		return boxoffice.Event{}, 0, false, err
 	}
-	e, created, err := createByID(c.down, c.events, &e.ID, e)
+	e.ID = orNew(e.ID)
+	e, created, err := createByID(c.down, c.events, e.ID, e)
 	if err != nil {
 		return boxoffice.Event{}, 0, false, err
 	}
@@ -376,4 +376,11 @@ func (c memCluster) Nodes(context.Context) ([]api.NodeInfo, error) {
 
 func (c memCluster) Placements(context.Context) ([]api.Placement, error) {
 	return []api.Placement{{EventID: uuid.MustParse("7d3c8e52-5d4e-4c4b-9d61-0a0a4b4b1c01"), NodeID: "n1"}}, nil
+}
+
+func orNew(id uuid.UUID) uuid.UUID {
+	if id == uuid.Nil {
+		return uuid.New()
+	}
+	return id
 }

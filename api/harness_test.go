@@ -252,6 +252,7 @@ func loadSpec() (*openapi3.T, routers.Router, error) {
 		// Ticket IDs are version-8 UUIDs (boxoffice.TicketSpace), so the
 		// RFC 9562 pattern, not RFC 4122's v1-v5.
 		openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 		loader := openapi3.NewLoader()
 		specDoc, specErr = loader.LoadFromData(api.OpenAPI())
 		if specErr != nil {
@@ -390,3 +391,9 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Short names for options.
+type (
+	apiConfig = api.Config
+	apiDeps   = api.Deps
+)

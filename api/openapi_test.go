@@ -31,7 +31,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"POST /auth/token",
 		"GET /admin/api/cluster", "GET /admin/api/events/{eventId}", "PATCH /admin/api/events/{eventId}",
 		"POST /admin/api/events", "POST /admin/api/venues", "POST /admin/api/performers",
-		"GET /admin/", "GET /", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
+		"GET /admin/", "GET /", "GET /static/{path}", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
 	}
 	slices.Sort(got)
 	slices.Sort(want)
