@@ -292,7 +292,7 @@ func (s *Server) handleCluster(w http.ResponseWriter, r *http.Request, _ boxoffi
 			StartedAt: timeText(n.StartedAt), Actors: n.Actors})
 	}
 	for _, p := range places {
-		out.Placements = append(out.Placements, placementJSON{EventID: p.EventID, NodeID: p.NodeID})
+		out.Placements = append(out.Placements, placementJSON(p))
 	}
 	WriteJSON(w, http.StatusOK, out)
 	return nil

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/boxoffice/boxoffice"
@@ -32,8 +33,9 @@ func (s *Server) h(f handlerFunc) http.Handler {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	h, route := s.mux.Handler(r)
-	if route == "" {
+	h, pattern := s.mux.Handler(r)
+	route := pattern
+	if pattern == "" || s.stubs[pattern] {
 		route = routeUnmatched
 	}
 	defer s.finish(sw, r, route, start)
@@ -41,7 +43,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeError(sw, r, err)
 		return
 	}
-	if route == routeUnmatched {
+	if pattern == "" {
 		s.unmatched(sw, r, h)
 		return
 	}
@@ -80,11 +82,29 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request, h http.Handle
 	case http.StatusNotFound:
 		WriteError(w, boxoffice.Errorf(boxoffice.ENotFound, "no route for %s %s", r.Method, truncate(r.URL.Path, 200)))
 	case http.StatusMethodNotAllowed:
-		w.Header().Set("Allow", rec.header.Get("Allow"))
-		WriteError(w, boxoffice.Errorf(boxoffice.EMethodNotAllow, "%s is not allowed here; see the Allow header", truncate(r.Method, 20)))
+		s.methodNotAllowed(w, r)
 	default:
 		s.mux.ServeHTTP(w, r)
 	}
+}
+
+// probeMethods are the methods the API uses, in the order Allow lists them.
+var probeMethods = []string{"DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"}
+
+// methodNotAllowed answers 405 with an Allow header computed by asking the
+// mux which methods reach a real route for this path; the 405 stubs do
+// not count (see routes).
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range probeMethods {
+		probe := r.WithContext(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && !s.stubs[pattern] {
+			allow = append(allow, m)
+		}
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	WriteError(w, boxoffice.Errorf(boxoffice.EMethodNotAllow, "%s is not allowed here; see the Allow header", truncate(r.Method, 20)))
 }
 
 func truncate(s string, n int) string {

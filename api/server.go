@@ -33,6 +33,10 @@ type Server struct {
 	events    *eventCache
 	hub       *hub
 	started   time.Time
+	// stubs are patterns registered only to answer 405 where a wildcard
+	// route would otherwise catch the path (GET /booking/reserve is not
+	// GET /booking/{bookingId} with the ID "reserve").
+	stubs map[string]bool
 
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup // the sweeper
@@ -93,6 +97,11 @@ func (s *Server) routes() {
 	m.Handle("GET /booking/{bookingId}", s.h(s.booking(s.handleBooking)))
 	m.Handle("DELETE /booking/{bookingId}", s.h(s.booking(s.handleRelease)))
 	m.Handle("GET /user/bookings", s.h(s.booking(s.handleUserBookings)))
+	s.stubs = map[string]bool{}
+	for _, p := range []string{"GET /booking/reserve", "DELETE /booking/reserve", "GET /booking/confirm", "DELETE /booking/confirm"} {
+		m.HandleFunc(p, s.methodNotAllowed)
+		s.stubs[p] = true
+	}
 
 	m.Handle("GET /admin/api/cluster", s.h(s.admin(s.handleCluster)))
 	m.Handle("GET /admin/api/events/{eventId}", s.h(s.admin(s.handleEventStats)))
