@@ -70,7 +70,7 @@ func (p *provider) notifyBlocked(zombies []*memberlist.Node) {
 // admin views say "left" rather than "dead".
 func (p *provider) announceLeave() {
 	msg := append([]byte{noticeLeaving}, p.self...)
-	for _, n := range p.ml.Members() {
+	for _, n := range p.gossipNodes() {
 		if n.Name != p.self {
 			_ = p.ml.SendBestEffort(n, msg)
 		}

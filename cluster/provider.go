@@ -17,10 +17,13 @@ import (
 
 // provider feeds memberlist's member set to Proto.Actor: it is the
 // pcluster.ClusterProvider the library lacks (notes §7). memberlist calls its
-// delegate methods while holding internal locks, so they only record and
-// signal; one loop goroutine reads memberlist and updates Proto.Actor.
+// event delegate while holding its node lock, so the callbacks only copy the
+// node into gossip and signal; one loop goroutine turns that table into
+// Proto.Actor's topology. (Reading the *memberlist.Node values Members()
+// returns would race: memberlist rewrites their address and metadata in
+// place under its lock.)
 //
-// Lock order: memberlist's own locks, then mu. Nothing holding mu calls into
+// Lock order: memberlist's node lock, then mu. Nothing holding mu calls into
 // memberlist or Proto.Actor.
 type provider struct {
 	cfg      Config
@@ -42,7 +45,8 @@ type provider struct {
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 
-	mu        sync.Mutex // guards the fields below
+	mu        sync.Mutex                 // guards the fields below
+	gossip    map[string]memberlist.Node // live gossip members by member id, copied by the event delegate
 	view      memberView
 	failed    map[string]departure // members that died, by member id: rejoin targets
 	blockedBy map[string]bool      // member ids that told us they blocked us
@@ -63,6 +67,7 @@ func newProvider(cfg Config, logger *slog.Logger, tr *faultTransport, mlLogger *
 		cfg: cfg, log: logger, started: time.Now(), tr: tr, mlLogger: mlLogger,
 		kick:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
+		gossip:    map[string]memberlist.Node{},
 		failed:    map[string]departure{},
 		blockedBy: map[string]bool{},
 		dead:      make(chan struct{}),
@@ -181,8 +186,8 @@ func (p *provider) run() {
 // the admin view, tells zombies they are blocked and checks whether this node
 // is one.
 func (p *provider) sync() {
-	nodes := p.ml.Members()
-	blocked := p.c.GetBlockedMembers()
+	nodes := p.gossipNodes()
+	blocked := p.blockedMembers()
 	seen := make(map[string]MemberInfo, len(nodes))
 	byID := make(map[string]*memberlist.Node, len(nodes))
 	for _, n := range nodes {
@@ -211,6 +216,27 @@ func (p *provider) sync() {
 	p.record(seen)
 	p.notifyBlocked(zombies)
 	p.checkDead(seen)
+}
+
+// gossipNodes returns a copy of the live gossip members.
+func (p *provider) gossipNodes() []*memberlist.Node {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*memberlist.Node, 0, len(p.gossip))
+	for _, n := range p.gossip {
+		out = append(out, &n)
+	}
+	return out
+}
+
+// blockedMembers returns Proto.Actor's set of blocked member ids.
+// BlockList.BlockedMembers reads the set without its lock; Len takes the
+// read lock first, so at least every block finished before this call is
+// visible (the library itself reads the set the same unlocked way).
+func (p *provider) blockedMembers() interface{ Contains(string) bool } {
+	bl := p.c.Remote.BlockList()
+	_ = bl.Len()
+	return bl.BlockedMembers()
 }
 
 // record stores the new view and logs what changed.
@@ -279,7 +305,9 @@ func (p *provider) setHTTPAddr(addr string) error {
 
 // localGossipAddr is the address peers reach this node's gossip on.
 func (p *provider) localGossipAddr() string {
-	n := p.ml.LocalNode()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := p.gossip[p.self]
 	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
 }
 
@@ -304,11 +332,26 @@ func (p *provider) LocalState(join bool) []byte { return nil }
 func (p *provider) MergeRemoteState(buf []byte, join bool) {}
 
 // NotifyJoin implements memberlist.EventDelegate. memberlist holds its node
-// lock here: calling back into it would deadlock, so only signal.
-func (p *provider) NotifyJoin(*memberlist.Node) { p.signal() }
-
-// NotifyLeave implements memberlist.EventDelegate.
-func (p *provider) NotifyLeave(*memberlist.Node) { p.signal() }
+// lock here: calling back into it would deadlock, so the node is copied (its
+// fields are safe to read under that lock) and the loop signalled.
+func (p *provider) NotifyJoin(n *memberlist.Node) { p.remember(n) }
 
 // NotifyUpdate implements memberlist.EventDelegate (metadata changed).
-func (p *provider) NotifyUpdate(*memberlist.Node) { p.signal() }
+func (p *provider) NotifyUpdate(n *memberlist.Node) { p.remember(n) }
+
+// NotifyLeave implements memberlist.EventDelegate (dead or left).
+func (p *provider) NotifyLeave(n *memberlist.Node) {
+	p.mu.Lock()
+	delete(p.gossip, n.Name)
+	p.mu.Unlock()
+	p.signal()
+}
+
+// remember copies a live node. memberlist replaces Addr and Meta with new
+// slices rather than writing into them, so sharing their arrays is safe.
+func (p *provider) remember(n *memberlist.Node) {
+	p.mu.Lock()
+	p.gossip[n.Name] = *n
+	p.mu.Unlock()
+	p.signal()
+}
