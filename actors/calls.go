@@ -54,11 +54,16 @@ func (e *Engine) Confirm(ctx context.Context, req boxoffice.ConfirmRequest) (box
 	}
 	msg := &grainpb.Confirm{UserId: req.UserID[:], BookingId: req.BookingID[:],
 		IdempotencyKey: req.IdempotencyKey, Method: req.Method, Token: req.Token}
-	b, err := e.bookingCall(ctx, stored.EventID, msg)
+	_, err = e.bookingCall(ctx, stored.EventID, msg)
 	if errors.Is(err, boxoffice.ErrNotFound) {
 		return boxoffice.Booking{}, e.explainMissingHold(ctx, req.BookingID, req.UserID, err)
 	}
-	return b, err
+	if err != nil {
+		return boxoffice.Booking{}, err
+	}
+	// The sale is committed; answer with the stored row so that every later
+	// confirm of this booking returns the very same body.
+	return e.deps.Store.Booking(ctx, req.BookingID)
 }
 
 // Seats implements boxoffice.SeatEngine.

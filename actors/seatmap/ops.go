@@ -141,7 +141,7 @@ func (m *Map) owned(booking, owner uuid.UUID) (*hold, error) {
 }
 
 func (m *Map) recordOf(k Kind, h *hold) Record {
-	return Record{Kind: k, Booking: h.booking, Owner: h.owner, Seats: append([]int32(nil), h.seatList()...)}
+	return Record{Kind: k, Booking: h.booking, Owner: h.owner, Seats: append([]int32(nil), h.seatList()...), ExpiresAt: h.expiresAt}
 }
 
 // commit stamps the next version on r and applies it.

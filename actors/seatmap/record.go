@@ -51,7 +51,8 @@ type Record struct {
 	Booking uuid.UUID
 	Owner   uuid.UUID
 	Seats   []int32
-	// ExpiresAt is the hold's end in Unix nanoseconds, for KindHeld.
+	// ExpiresAt is the hold's end in Unix nanoseconds (in every kind, so
+	// the booking row a record leads to keeps it).
 	ExpiresAt int64
 }
 

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/cluster/bus"
+	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/search"
+)
+
+// catalog adapts persistence.DB to api.Catalog (their EventPatch types
+// have the same shape, so one converts to the other).
+type catalog struct{ *persistence.DB }
+
+func (c catalog) UpdateEvent(ctx context.Context, id uuid.UUID, p api.EventPatch) (boxoffice.Event, error) {
+	return c.DB.UpdateEvent(ctx, id, persistence.EventPatch(p))
+}
+
+// searcher answers GET /search from the node's index.
+type searcher struct{ ix *search.Index }
+
+func (s searcher) Search(ctx context.Context, v url.Values) ([]byte, error) {
+	q, err := search.ParseQuery(v)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.ix.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return search.RenderJSON(res), nil
+}
+
+// outboxSource feeds the catalog relay from PostgreSQL's outbox.
+type outboxSource struct{ db *persistence.DB }
+
+func (o outboxSource) TryRelayLock(ctx context.Context) (func(), bool, error) {
+	return o.db.TryRelayLock(ctx)
+}
+
+func (o outboxSource) PendingOutbox(ctx context.Context, limit int) ([]bus.OutboxRow, error) {
+	rows, err := o.db.PendingOutbox(ctx, limit)
+	out := make([]bus.OutboxRow, len(rows))
+	for i, r := range rows {
+		out[i] = bus.OutboxRow{ID: r.ID, Topic: r.Topic, Payload: r.Payload}
+	}
+	return out, err
+}
+
+func (o outboxSource) MarkOutboxSent(ctx context.Context, ids []int64) error {
+	return o.db.MarkOutboxSent(ctx, ids)
+}
+
+// noPayments is the provider of production mode until a real one is
+// configured: it declines, so nothing is sold without being paid for.
+type noPayments struct{}
+
+func (noPayments) Charge(context.Context, boxoffice.PaymentRequest) (boxoffice.PaymentResult, error) {
+	return boxoffice.PaymentResult{}, boxoffice.Errorf(boxoffice.EPaymentFailed,
+		"no payment provider is configured on this deployment")
+}
+
+// placementsSubject is where every node answers which events it hosts.
+const placementsSubject = "boxoffice.admin.placements"
+
+type placementReply struct {
+	Node   string      `json:"node"`
+	Events []uuid.UUID `json:"events"`
+}
+
+// serveAdminPlacements answers placement requests with this node's active
+// event actors, so any node can show the whole cluster's placement.
+func serveAdminPlacements(n *node) error {
+	_, err := n.bus.Conn().Subscribe(placementsSubject, func(m *nats.Msg) {
+		b, _ := json.Marshal(placementReply{Node: n.name, Events: n.engine.Active()})
+		_ = m.Respond(b)
+	})
+	return err
+}
+
+// clusterView is the admin dashboard's view of membership and placement.
+type clusterView struct{ n *node }
+
+func (c clusterView) Nodes(ctx context.Context) ([]api.NodeInfo, error) {
+	counts := map[string]int{}
+	for _, p := range c.gather(ctx) {
+		counts[p.Node] = len(p.Events)
+	}
+	var out []api.NodeInfo
+	for _, m := range c.n.cluster.Members() {
+		out = append(out, api.NodeInfo{ID: m.Name, Address: m.HTTPAddr, Status: string(m.Status),
+			StartedAt: m.StartedAt, Actors: counts[m.Name]})
+	}
+	return out, nil
+}
+
+func (c clusterView) Placements(ctx context.Context) ([]api.Placement, error) {
+	var out []api.Placement
+	for _, p := range c.gather(ctx) {
+		for _, e := range p.Events {
+			out = append(out, api.Placement{EventID: e, NodeID: p.Node})
+		}
+	}
+	return out, nil
+}
+
+// gather asks every node for its active events and collects the answers
+// that arrive within a short window.
+func (c clusterView) gather(ctx context.Context) []placementReply {
+	nc := c.n.bus.Conn()
+	inbox := nats.NewInbox()
+	ch := make(chan *nats.Msg, 64)
+	sub, err := nc.ChanSubscribe(inbox, ch)
+	if err != nil {
+		return nil
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := nc.PublishRequest(placementsSubject, inbox, nil); err != nil {
+		return nil
+	}
+	want := len(c.n.cluster.Members())
+	var out []placementReply
+	timeout := time.After(300 * time.Millisecond)
+	for len(out) < want {
+		select {
+		case m := <-ch:
+			var p placementReply
+			if json.Unmarshal(m.Data, &p) == nil {
+				out = append(out, p)
+			}
+		case <-timeout:
+			return out
+		case <-ctx.Done():
+			return out
+		}
+	}
+	return out
+}

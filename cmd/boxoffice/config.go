@@ -1,0 +1,200 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is everything a node is told at start-up. Each field is a flag of
+// `boxoffice serve` whose default comes from a BOXOFFICE_* environment
+// variable (API.md "Configuration"), so containers use env and people use flags.
+type Config struct {
+	Addr        string
+	Mode        string
+	DatabaseURL string
+	NATSURL     string
+	JWTSecret   string
+	JWKSURL     string
+	HoldTTL     time.Duration
+	NodeID      string
+	Join        []string
+	GossipAddr  string
+	ActorAddr   string
+	// NATSPort, NATSClusterPort and NATSRoutes shape the embedded
+	// nats-server when NATSURL is empty: its client port, the port other
+	// nodes' servers route to, and their route URLs.
+	NATSPort        int
+	NATSClusterPort int
+	NATSRoutes      []string
+	// DataDir keeps the node's local state: its stable name, the search
+	// index and the embedded JetStream store.
+	DataDir       string
+	SnapshotEvery int
+	IdleTimeout   time.Duration
+	LogLevel      string
+	// PublicURL is how people reach this node, for printed links.
+	PublicURL string
+}
+
+// env reads BOXOFFICE_<name>.
+type env func(string) string
+
+func (e env) str(name, def string) string {
+	if v := e("BOXOFFICE_" + name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e env) dur(name string, def time.Duration) time.Duration {
+	if v := e("BOXOFFICE_" + name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func (e env) num(name string, def int) int {
+	if v := e("BOXOFFICE_" + name); v != "" {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// listFlag is a comma-separated list flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error {
+	*l = splitList(s)
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseConfig fills a Config from args and the environment.
+func parseConfig(name string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	e := env(getenv)
+	var c Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Addr, "addr", e.str("ADDR", ":8080"), "HTTP listen address (BOXOFFICE_ADDR)")
+	fs.StringVar(&c.Mode, "mode", e.str("MODE", "prod"), "dev serves POST /auth/token and test payment tokens (BOXOFFICE_MODE)")
+	fs.StringVar(&c.DatabaseURL, "database-url", e.str("DATABASE_URL", ""), "PostgreSQL URL (BOXOFFICE_DATABASE_URL)")
+	fs.StringVar(&c.NATSURL, "nats-url", e.str("NATS_URL", ""), "external NATS; empty starts an embedded one (BOXOFFICE_NATS_URL)")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", e.str("JWT_SECRET", ""), "HS256 secret (BOXOFFICE_JWT_SECRET)")
+	fs.StringVar(&c.JWKSURL, "jwks-url", e.str("JWKS_URL", ""), "verify RS256/ES256 tokens against this JWKS (BOXOFFICE_JWKS_URL)")
+	fs.DurationVar(&c.HoldTTL, "hold-ttl", e.dur("HOLD_TTL", 10*time.Minute), "how long a hold lasts (BOXOFFICE_HOLD_TTL)")
+	fs.StringVar(&c.NodeID, "node-id", e.str("NODE_ID", ""), "stable node name; generated and kept in the data dir if empty (BOXOFFICE_NODE_ID)")
+	c.Join = splitList(e.str("JOIN", ""))
+	fs.Var((*listFlag)(&c.Join), "join", "comma-separated gossip addresses of seed nodes (BOXOFFICE_JOIN)")
+	fs.StringVar(&c.GossipAddr, "gossip-addr", e.str("GOSSIP_ADDR", "127.0.0.1:7946"), "memberlist address (BOXOFFICE_GOSSIP_ADDR)")
+	fs.StringVar(&c.ActorAddr, "actor-addr", e.str("ACTOR_ADDR", "127.0.0.1:0"), "Proto.Actor remote host:port (BOXOFFICE_ACTOR_ADDR)")
+	fs.IntVar(&c.NATSPort, "nats-port", e.num("NATS_PORT", 0), "embedded NATS client port, 0 = random (BOXOFFICE_NATS_PORT)")
+	fs.IntVar(&c.NATSClusterPort, "nats-cluster-port", e.num("NATS_CLUSTER_PORT", 0), "embedded NATS route port, 0 = no NATS cluster (BOXOFFICE_NATS_CLUSTER_PORT)")
+	c.NATSRoutes = splitList(e.str("NATS_ROUTES", ""))
+	fs.Var((*listFlag)(&c.NATSRoutes), "nats-routes", "comma-separated nats-route:// URLs of other nodes (BOXOFFICE_NATS_ROUTES)")
+	fs.StringVar(&c.DataDir, "data-dir", e.str("DATA_DIR", ".data/node"), "local state: node name, search index, JetStream (BOXOFFICE_DATA_DIR)")
+	fs.IntVar(&c.SnapshotEvery, "snapshot-every", e.num("SNAPSHOT_EVERY", 1000), "journal records between snapshots (BOXOFFICE_SNAPSHOT_EVERY)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", e.dur("IDLE_TIMEOUT", 5*time.Minute), "passivate an idle event actor after this long (BOXOFFICE_IDLE_TIMEOUT)")
+	fs.StringVar(&c.LogLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error (BOXOFFICE_LOG_LEVEL)")
+	fs.StringVar(&c.PublicURL, "public-url", e.str("PUBLIC_URL", ""), "base URL people use to reach this node (BOXOFFICE_PUBLIC_URL)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.Mode == "dev" && c.JWTSecret == "" {
+		// API.md: random per start in dev; tokens from a previous run stop working.
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		c.JWTSecret = hex.EncodeToString(b)
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Mode != "dev" && c.Mode != "prod":
+		return fmt.Errorf("mode %q: want dev or prod", c.Mode)
+	case c.DatabaseURL == "":
+		return errors.New("no database: set BOXOFFICE_DATABASE_URL (or use `make run`, which starts a local PostgreSQL)")
+	case c.Mode == "prod" && c.JWTSecret == "" && c.JWKSURL == "":
+		return errors.New("prod mode needs BOXOFFICE_JWT_SECRET or BOXOFFICE_JWKS_URL to verify tokens")
+	case c.HoldTTL <= 0:
+		return errors.New("hold-ttl must be positive")
+	case c.SnapshotEvery < 1:
+		return errors.New("snapshot-every must be at least 1")
+	}
+	return nil
+}
+
+// String prints the configuration at start-up with secrets masked.
+func (c Config) String() string {
+	mask := func(s string) string {
+		if s == "" {
+			return "(unset)"
+		}
+		return "****"
+	}
+	return fmt.Sprintf("addr=%s mode=%s database=%s nats=%s jwt_secret=%s jwks=%s hold_ttl=%s node=%s join=%v gossip=%s actor=%s data_dir=%s snapshot_every=%d idle=%s",
+		c.Addr, c.Mode, redactURL(c.DatabaseURL), orEmbedded(c.NATSURL), mask(c.JWTSecret), c.JWKSURL, c.HoldTTL,
+		c.NodeID, c.Join, c.GossipAddr, c.ActorAddr, c.DataDir, c.SnapshotEvery, c.IdleTimeout)
+}
+
+func orEmbedded(u string) string {
+	if u == "" {
+		return "(embedded)"
+	}
+	return u
+}
+
+// redactURL hides a password in a connection URL.
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	cred := u[scheme+3 : at]
+	if user, _, ok := strings.Cut(cred, ":"); ok {
+		return u[:scheme+3] + user + ":****" + u[at:]
+	}
+	return u
+}
+
+// nodeName returns the configured node name, or one generated once and kept
+// in the data dir so it survives restarts.
+func nodeName(c Config) (string, error) {
+	if c.NodeID != "" {
+		return c.NodeID, nil
+	}
+	path := filepath.Join(c.DataDir, "node-name")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	host, _ := os.Hostname()
+	name := fmt.Sprintf("%s-%d", host, time.Now().UnixNano()%100000)
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+		return "", fmt.Errorf("data dir %s: %w", c.DataDir, err)
+	}
+	return name, os.WriteFile(path, []byte(name+"\n"), 0o644)
+}

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// loadConfig is what one loadgen run does.
+type loadConfig struct {
+	URLs     []string
+	Event    string
+	Users    int
+	Duration time.Duration
+	Seats    int
+	Confirm  float64
+	Release  float64
+	History  string
+	Mode     string
+}
+
+// sample is one request as the history records it (for `boxoffice check`).
+type sample struct {
+	At        time.Time `json:"at"`
+	Node      string    `json:"node"`
+	Op        string    `json:"op"`
+	Status    int       `json:"status"`
+	Latency   float64   `json:"latency_ms"`
+	BookingID string    `json:"booking_id,omitempty"`
+	EventID   string    `json:"event_id,omitempty"`
+	TicketIDs []string  `json:"ticket_ids,omitempty"`
+	ExpiresAt string    `json:"expires_at,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// cmdLoadgen drives a hot on-sale against one or more nodes over HTTP and
+// prints attempts/s, successes/s and latency percentiles.
+func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c loadConfig
+	urls := listFlag{"http://localhost:8080"}
+	fs.Var(&urls, "url", "comma-separated node base URLs; users spread over them")
+	fs.StringVar(&c.Event, "event", "", "event ID; empty = the demo stadium's event")
+	fs.IntVar(&c.Users, "users", 64, "concurrent users")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to run")
+	fs.IntVar(&c.Seats, "seats", 1, "seats per reserve (1..10)")
+	fs.Float64Var(&c.Confirm, "confirm", 0, "share of successful holds to confirm with tok_visa (0..1)")
+	fs.Float64Var(&c.Release, "release", 0, "share of successful holds to release again (0..1)")
+	fs.StringVar(&c.History, "history", "", "write every request and reply as JSON lines to this file (for `boxoffice check`)")
+	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale) or view (GET /events/{id})")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c.URLs = urls
+	if c.Event == "" {
+		c.Event = seedID("event", StadiumEventName).String()
+	}
+	if c.Users < 1 || c.Seats < 1 || c.Seats > 10 || c.Duration <= 0 {
+		return errors.New("loadgen: want -users >= 1, -seats 1..10, -duration > 0")
+	}
+	res, err := runLoad(ctx, c, stderr)
+	if err != nil {
+		return err
+	}
+	res.print(stdout, c)
+	return nil
+}
+
+type loadResult struct {
+	elapsed   time.Duration
+	attempts  int64
+	successes int64
+	statuses  map[int]int64
+	latencies []float64
+}
+
+func (r loadResult) print(w io.Writer, c loadConfig) {
+	slices.Sort(r.latencies)
+	pct := func(p float64) float64 {
+		if len(r.latencies) == 0 {
+			return 0
+		}
+		return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
+	}
+	s := r.elapsed.Seconds()
+	fmt.Fprintf(w, "mode=%s users=%d seats=%d duration=%s nodes=%d\n", c.Mode, c.Users, c.Seats, r.elapsed.Round(time.Millisecond), len(c.URLs))
+	fmt.Fprintf(w, "requests/s=%.0f successes/s=%.0f p50=%.2fms p99=%.2fms max=%.2fms\n",
+		float64(r.attempts)/s, float64(r.successes)/s, pct(0.50), pct(0.99), pct(1))
+	codes := make([]int, 0, len(r.statuses))
+	for k := range r.statuses {
+		codes = append(codes, k)
+	}
+	slices.Sort(codes)
+	for _, k := range codes {
+		fmt.Fprintf(w, "  status %d: %d\n", k, r.statuses[k])
+	}
+}
+
+// loadUser is one simulated person with a token.
+type loadUser struct {
+	base  string
+	token string
+	r     *rand.Rand
+}
+
+func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.Users + 8}, Timeout: 15 * time.Second}
+	tickets, err := eventTickets(ctx, client, c.URLs[0], c.Event)
+	if err != nil {
+		return loadResult{}, err
+	}
+	users := make([]*loadUser, c.Users)
+	for i := range users {
+		base := c.URLs[i%len(c.URLs)]
+		tok, err := devToken(ctx, client, base, fmt.Sprintf("loadgen-%d@example.com", i))
+		if err != nil {
+			return loadResult{}, err
+		}
+		users[i] = &loadUser{base: base, token: tok, r: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
+	}
+	var hist *json.Encoder
+	var histMu sync.Mutex
+	if c.History != "" {
+		f, err := os.Create(c.History)
+		if err != nil {
+			return loadResult{}, err
+		}
+		defer f.Close()
+		bw := bufio.NewWriter(f)
+		defer bw.Flush()
+		hist = json.NewEncoder(bw)
+	}
+	record := func(s sample) {
+		if hist != nil {
+			histMu.Lock()
+			_ = hist.Encode(s)
+			histMu.Unlock()
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Duration)
+	defer cancel()
+	var attempts, successes atomic.Int64
+	var mu sync.Mutex
+	res := loadResult{statuses: map[int]int64{}}
+	var wg sync.WaitGroup
+	start := time.Now()
+	go reportProgress(ctx, progress, &attempts, &successes)
+	for _, u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []float64
+			codes := map[int]int64{}
+			for ctx.Err() == nil {
+				s := u.step(ctx, client, c, tickets, record)
+				if s.Status == 0 {
+					continue
+				}
+				attempts.Add(1)
+				if s.Status < 300 {
+					successes.Add(1)
+				}
+				codes[s.Status]++
+				lat = append(lat, s.Latency)
+			}
+			mu.Lock()
+			res.latencies = append(res.latencies, lat...)
+			for k, v := range codes {
+				res.statuses[k] += v
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	fmt.Fprintln(progress)
+	res.elapsed = time.Since(start)
+	res.attempts, res.successes = attempts.Load(), successes.Load()
+	return res, nil
+}
+
+func reportProgress(ctx context.Context, w io.Writer, attempts, successes *atomic.Int64) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fmt.Fprintf(w, "\rrequests %d, successes %d", attempts.Load(), successes.Load())
+		}
+	}
+}
+
+// step makes one request of the run's mode and follows up a successful
+// hold with a confirm or release as configured.
+func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, tickets []string, record func(sample)) sample {
+	if c.Mode == "view" {
+		s := u.do(ctx, client, http.MethodGet, "/events/"+c.Event, nil, nil)
+		return s
+	}
+	ids := make([]string, 0, c.Seats)
+	for len(ids) < c.Seats {
+		t := tickets[u.r.IntN(len(tickets))]
+		if !slices.Contains(ids, t) {
+			ids = append(ids, t)
+		}
+	}
+	var reply struct {
+		BookingID string `json:"booking_id"`
+		ExpiresAt string `json:"expires_at"`
+	}
+	s := u.do(ctx, client, http.MethodPost, "/booking/reserve", map[string]any{"event_id": c.Event, "ticket_ids": ids}, &reply)
+	if s.Status == 0 {
+		return s
+	}
+	s.Op, s.EventID, s.TicketIDs, s.BookingID, s.ExpiresAt = "reserve", c.Event, ids, reply.BookingID, reply.ExpiresAt
+	record(s)
+	if s.Status != http.StatusCreated {
+		return s
+	}
+	switch p := u.r.Float64(); {
+	case p < c.Confirm:
+		f := u.do(ctx, client, http.MethodPost, "/booking/confirm", map[string]any{"booking_id": reply.BookingID,
+			"payment": map[string]string{"method": "card", "token": "tok_visa"}}, nil)
+		f.Op, f.BookingID, f.EventID = "confirm", reply.BookingID, c.Event
+		record(f)
+	case p < c.Confirm+c.Release:
+		f := u.do(ctx, client, http.MethodDelete, "/booking/"+reply.BookingID, nil, nil)
+		f.Op, f.BookingID, f.EventID = "release", reply.BookingID, c.Event
+		record(f)
+	}
+	return s
+}
+
+// do sends one request; Status 0 means it was cut off by the end of the run.
+func (u *loadUser) do(ctx context.Context, client *http.Client, method, path string, body, out any) sample {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequestWithContext(ctx, method, u.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	req.Header.Set("Content-Type", "application/json")
+	start := time.Now()
+	resp, err := client.Do(req)
+	s := sample{At: start.UTC(), Node: u.base, Latency: float64(time.Since(start).Microseconds()) / 1000}
+	if err != nil {
+		if ctx.Err() != nil {
+			return sample{}
+		}
+		s.Status, s.Error = 599, err.Error()
+		return s
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	s.Latency = float64(time.Since(start).Microseconds()) / 1000
+	s.Status = resp.StatusCode
+	if out != nil && resp.StatusCode < 300 {
+		_ = json.Unmarshal(data, out)
+	}
+	if resp.StatusCode >= 300 {
+		s.Error = string(bytes.TrimSpace(data))
+	}
+	return s
+}
+
+func eventTickets(ctx context.Context, client *http.Client, base, event string) ([]string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/events/"+event, nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: is a node running at %s? %w", base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("loadgen: GET /events/%s: %s (run `boxoffice seed` first?)", event, resp.Status)
+	}
+	var body struct {
+		Tickets []struct {
+			TicketID string `json:"ticket_id"`
+		} `json:"tickets"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, err
+	}
+	out := make([]string, len(body.Tickets))
+	for i, t := range body.Tickets {
+		out[i] = t.TicketID
+	}
+	return out, nil
+}
+
+func devToken(ctx context.Context, client *http.Client, base, email string) (string, error) {
+	b, _ := json.Marshal(map[string]string{"email": email, "name": "Load Generator"})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/auth/token", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("loadgen: POST /auth/token: %s (the node must run in dev mode)", resp.Status)
+	}
+	var t struct {
+		Token string `json:"token"`
+	}
+	return t.Token, json.NewDecoder(resp.Body).Decode(&t)
+}

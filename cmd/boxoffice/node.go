@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/cluster"
+	"github.com/boxoffice/boxoffice/cluster/bus"
+	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/search"
+)
+
+// node is one running boxoffice process: every component wired together.
+// Tests start whole nodes in-process through startNode and stop them with
+// Close, exactly as `boxoffice serve` does.
+type node struct {
+	cfg     Config
+	name    string
+	log     *slog.Logger
+	db      *persistence.DB
+	journal *persistence.JournalWriter
+	bus     *bus.Bus
+	cluster *cluster.Node
+	engine  *actors.Engine
+	index   *search.Index
+	api     *api.Server
+	metrics *engineMetrics
+	http    *http.Server
+	ln      net.Listener
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+	// dead is closed when the cluster declared this node dead; serve exits
+	// so that a supervisor restarts it clean (crash-only).
+	dead <-chan struct{}
+}
+
+// startNode brings a node up in dependency order; on error it closes what
+// it had started.
+func startNode(ctx context.Context, cfg Config, log *slog.Logger) (n *node, err error) {
+	n = &node{cfg: cfg, log: log}
+	bg, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if n.name, err = nodeName(cfg); err != nil {
+		return n, err
+	}
+	if err = os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return n, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	if n.db, err = persistence.Open(ctx, persistence.Config{URL: cfg.DatabaseURL, MaxConns: 32}); err != nil {
+		return n, err
+	}
+	if err = n.db.Migrate(ctx); err != nil {
+		return n, err
+	}
+	if err = n.startBus(ctx); err != nil {
+		return n, err
+	}
+	n.metrics = newEngineMetrics()
+	jcfg := persistence.DefaultJournalConfig()
+	jcfg.OnBatch = n.metrics.batch
+	n.journal = persistence.NewJournalWriter(n.db, jcfg)
+	if err = n.startEngine(ctx); err != nil {
+		return n, err
+	}
+	if err = n.startSearch(ctx, bg); err != nil {
+		return n, err
+	}
+	if err = n.startAPI(ctx); err != nil {
+		return n, err
+	}
+	n.goBackground(func() { n.engine.RunSweeper(bg, time.Second) })
+	n.log.Info("node started", "node", n.name, "http", n.URL(), "actor", n.cluster.ActorAddr(),
+		"gossip", n.cluster.GossipAddr(), "nats", n.bus.ClientURL())
+	return n, nil
+}
+
+func (n *node) goBackground(f func()) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f()
+	}()
+}
+
+func (n *node) startBus(ctx context.Context) error {
+	bc := bus.DefaultConfig()
+	bc.URL, bc.Port, bc.ClusterPort, bc.Routes = n.cfg.NATSURL, n.cfg.NATSPort, n.cfg.NATSClusterPort, n.cfg.NATSRoutes
+	bc.StoreDir = filepath.Join(n.cfg.DataDir, "jetstream")
+	bc.ServerName = n.name
+	b, err := bus.Open(ctx, bc)
+	if err != nil {
+		return fmt.Errorf("start NATS: %w", err)
+	}
+	n.bus = b
+	return nil
+}
+
+func (n *node) startEngine(ctx context.Context) error {
+	var pay boxoffice.PaymentProvider = actors.NewDevPayments()
+	if n.cfg.Mode != "dev" {
+		pay = noPayments{}
+	}
+	eng, err := actors.NewEngine(actors.Config{
+		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery,
+		IdleTimeout: n.cfg.IdleTimeout, Logger: n.log.With("component", "engine"),
+	}, actors.Deps{
+		Store: n.db, Journal: n.journal, Publisher: n.bus, Payments: pay, Metrics: n.metrics,
+		OnCounts: func(id uuid.UUID, v uint64, c boxoffice.SeatCounts) {
+			_ = n.bus.PublishCounts(bus.Counts{EventID: id, Available: c.Available, Reserved: c.Reserved, Booked: c.Booked, Version: v})
+		},
+	})
+	if err != nil {
+		return err
+	}
+	n.engine = eng
+	host, port, err := splitActorAddr(n.cfg.ActorAddr)
+	if err != nil {
+		return err
+	}
+	cc := cluster.DefaultConfig()
+	cc.NodeName, cc.GossipAddr, cc.Join = n.name, n.cfg.GossipAddr, n.cfg.Join
+	cc.RemoteHost, cc.RemotePort, cc.HTTPAddr = host, port, n.cfg.Addr
+	cc.Kinds = append(cc.Kinds, eng.Kind())
+	cc.Logger = n.log.With("component", "cluster")
+	if n.cluster, err = cluster.Start(ctx, cc); err != nil {
+		return fmt.Errorf("join the cluster: %w", err)
+	}
+	eng.Attach(n.cluster.Cluster())
+	n.dead = n.cluster.Dead()
+	return serveAdminPlacements(n)
+}
+
+func splitActorAddr(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("actor-addr %q: want host:port: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return "", 0, fmt.Errorf("actor-addr %q: bad port", addr)
+	}
+	return host, port, nil
+}
+
+// startSearch opens the node's index, rebuilds it from PostgreSQL when it
+// is empty, then follows the catalog stream; this node may also be the
+// cluster's outbox relay (one node holds the relay lock at a time).
+func (n *node) startSearch(ctx, bg context.Context) error {
+	ix, err := search.Open(search.DefaultConfig(filepath.Join(n.cfg.DataDir, "index")))
+	if err != nil {
+		return fmt.Errorf("open search index (delete %s to rebuild it): %w", filepath.Join(n.cfg.DataDir, "index"), err)
+	}
+	n.index = ix
+	if c, err := ix.Count(); err == nil && c == 0 {
+		if err := ix.Rebuild(ctx, n.db.Listings, nil); err != nil {
+			return fmt.Errorf("build search index: %w", err)
+		}
+	}
+	if err := n.bus.EnsureCatalogStream(ctx); err != nil {
+		return fmt.Errorf("catalog stream: %w", err)
+	}
+	n.goBackground(func() { _ = n.bus.RunRelay(bg, outboxSource{n.db}, 100*time.Millisecond) })
+	n.goBackground(func() {
+		_ = n.bus.FollowCatalog(bg, "search-"+n.name, func(topic string, payload []byte) error {
+			var l boxoffice.Listing
+			if err := json.Unmarshal(payload, &l); err != nil {
+				n.log.Warn("skipping a malformed catalog message", "topic", topic, "err", err)
+				return nil
+			}
+			return n.index.Apply(l)
+		})
+	})
+	unsub, err := n.bus.SubscribeCounts(func(c bus.Counts) { n.index.SetAvailability(c.EventID, c.Available) })
+	if err != nil {
+		return err
+	}
+	n.goBackground(func() { <-bg.Done(); unsub() })
+	return nil
+}
+
+func (n *node) startAPI(ctx context.Context) error {
+	ac := api.DefaultConfig()
+	ac.Mode, ac.NodeName, ac.HoldTTL, ac.JWKSURL = n.cfg.Mode, n.name, n.cfg.HoldTTL, n.cfg.JWKSURL
+	ac.JWTSecret = []byte(n.cfg.JWTSecret)
+	ac.Logger = n.log.With("component", "api")
+	srv, err := api.New(ac, api.Deps{
+		Engine: n.engine, Catalog: catalog{n.db}, Bookings: n.db, Users: n.db, Seats: n.bus,
+		Search: searcher{n.index}, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
+	})
+	if err != nil {
+		return err
+	}
+	n.api = srv
+	if n.ln, err = net.Listen("tcp", n.cfg.Addr); err != nil {
+		return fmt.Errorf("listen on %s (is another node running? set BOXOFFICE_ADDR): %w", n.cfg.Addr, err)
+	}
+	_ = n.cluster.SetHTTPAddr(n.URL())
+	n.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	n.goBackground(func() {
+		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("HTTP server stopped", "err", err)
+		}
+	})
+	return nil
+}
+
+// ready is GET /readyz: the store answers and the cluster has members.
+func (n *node) ready(ctx context.Context) error {
+	if err := n.db.Ping(ctx); err != nil {
+		return boxoffice.Errorf(boxoffice.EUnavailable, "PostgreSQL is unreachable")
+	}
+	if !n.cluster.Joined() {
+		return boxoffice.Errorf(boxoffice.EUnavailable, "not joined to the cluster yet")
+	}
+	return nil
+}
+
+// URL is the node's HTTP base URL.
+func (n *node) URL() string {
+	if n.cfg.PublicURL != "" {
+		return n.cfg.PublicURL
+	}
+	if n.ln == nil {
+		return ""
+	}
+	addr := n.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
+
+// Close drains HTTP requests, stops background work, passivates the event
+// actors (each writes a snapshot), and closes the stores. Idempotent.
+func (n *node) Close() {
+	n.once.Do(func() {
+		if n.http != nil {
+			c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = n.http.Shutdown(c)
+			cancel()
+		}
+		if n.api != nil {
+			n.api.Close()
+		}
+		n.cancel()
+		n.wg.Wait()
+		if n.cluster != nil {
+			n.cluster.Shutdown(true)
+		}
+		if n.journal != nil {
+			n.journal.Close()
+		}
+		if n.index != nil {
+			_ = n.index.Close()
+		}
+		if n.bus != nil {
+			n.bus.Close()
+		}
+		if n.db != nil {
+			n.db.Close()
+		}
+	})
+}
