@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -176,6 +177,19 @@ type Engine struct {
 	cfg     Config
 	deps    Deps
 	cluster atomic.Pointer[pcluster.Cluster]
+	// active holds the IDs of the events whose grains run on this node,
+	// for the admin placement view.
+	active sync.Map
+}
+
+// Active lists the events whose actors are active on this node.
+func (e *Engine) Active() []uuid.UUID {
+	var out []uuid.UUID
+	e.active.Range(func(k, _ any) bool {
+		out = append(out, k.(uuid.UUID))
+		return true
+	})
+	return out
 }
 
 var _ boxoffice.SeatEngine = (*Engine)(nil)

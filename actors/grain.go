@@ -158,6 +158,7 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 	g.log.Info("event activated", "event", id, "epoch", g.epoch, "version", g.committed,
 		"seats", g.m.Len(), "took", time.Since(start))
 	ctx.SetReceiveTimeout(g.e.cfg.IdleTimeout)
+	g.e.active.Store(g.eventID, struct{}{})
 	g.startTicker(ctx)
 	g.settleInterrupted(ctx)
 }
@@ -262,6 +263,9 @@ func (g *grain) startTicker(ctx actor.Context) {
 
 // shutdown stops the goroutines the grain owns and waits for them.
 func (g *grain) shutdown() {
+	if g.m != nil {
+		g.e.active.Delete(g.eventID)
+	}
 	if g.stop != nil {
 		close(g.stop)
 		g.stop = nil

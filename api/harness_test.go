@@ -290,6 +290,10 @@ func checkSpec(t testing.TB, req *http.Request, reqBody []byte, rep reply) {
 	}
 	route, params, err := router.FindRoute(req)
 	switch {
+	case err != nil && rep.status == http.StatusTooManyRequests:
+		// The per-IP limit comes before routing.
+		checkSchema(t, doc, "RateLimitedError", rep, http.StatusTooManyRequests)
+		return
 	case errors.Is(err, routers.ErrPathNotFound):
 		checkSchema(t, doc, "NotFoundError", rep, http.StatusNotFound)
 		return

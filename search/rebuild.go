@@ -98,7 +98,8 @@ type retired struct {
 }
 
 // swap replays the pending changes onto bi, makes gen live and bi the
-// index searches use, and returns what it replaced.
+// index searches use, and returns what it replaced. Searches wait for the
+// swap (a rename and two fsyncs), never see a half-replayed index.
 func (ix *Index) swap(bi bleve.Index, gen generation) (retired, error) {
 	ix.wmu.Lock()
 	defer ix.wmu.Unlock()
@@ -109,13 +110,15 @@ func (ix *Index) swap(bi bleve.Index, gen generation) (retired, error) {
 		}
 		p = p[n:]
 	}
-	if err := gen.commit(); err != nil {
-		return retired{}, err
-	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	// Check before committing: CURRENT must never name a generation that
+	// the caller then deletes.
 	if ix.closed {
 		return retired{}, ErrClosed
+	}
+	if err := gen.commit(); err != nil {
+		return retired{}, err
 	}
 	old := retired{Index: ix.bi, gen: ix.gen}
 	ix.bi, ix.gen = bi, gen

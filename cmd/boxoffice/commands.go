@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api"
 	"github.com/boxoffice/boxoffice/persistence"
