@@ -1,0 +1,137 @@
+package queueroom
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/queue"
+)
+
+// Config tunes the waiting-room routes. Zero fields take DefaultConfig's
+// values, except Key, which must be set.
+type Config struct {
+	// Key verifies admission tokens: the rooms' queue.Config.Key, the same
+	// on every node.
+	Key []byte
+	// JoinsPerUser and UserBurst limit one user's joins. Joining again
+	// returns the same place, so a person needs few; a bot polling POST to
+	// learn its position is slowed down instead.
+	JoinsPerUser float64
+	UserBurst    int
+	// JoinsPerIP and IPBurst limit the joins from one address, on top of
+	// the API's general per-IP limit. Many people may share an address
+	// (a venue's Wi-Fi, a carrier's NAT), so this is generous; it stops
+	// one machine from queueing thousands of accounts.
+	JoinsPerIP float64
+	IPBurst    int
+	// ClientIPHeader names the header a trusted proxy sets to the client's
+	// address (its last value counts); empty uses the TCP peer. Set it as
+	// the API's Config.ClientIPHeader.
+	ClientIPHeader string
+	// MaxLimiterKeys bounds the limiters' memory: beyond it, buckets that
+	// have refilled are forgotten first.
+	MaxLimiterKeys int
+	// WSWriteTimeout bounds one WebSocket frame write; a client slower than
+	// that is disconnected.
+	WSWriteTimeout time.Duration
+	// WSPingInterval is how often an idle WebSocket is pinged, so proxies
+	// keep it open and dead clients are noticed.
+	WSPingInterval time.Duration
+	// Now is the clock tokens are checked against.
+	Now func() time.Time
+	// Logger receives the routes' logs.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the production settings; Key must still be set.
+func DefaultConfig() Config {
+	return Config{
+		JoinsPerUser:   0.5, // one join every two seconds...
+		UserBurst:      5,   // ...after a handful in a row (reloads, tabs)
+		JoinsPerIP:     20,
+		IPBurst:        200,
+		MaxLimiterKeys: 1_000_000, // ~100 MB at the worst; a surge has this many people
+		WSWriteTimeout: 10 * time.Second,
+		WSPingInterval: 30 * time.Second,
+		Now:            time.Now,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	switch {
+	case len(c.Key) < 16:
+		return errors.New("queueroom: Config.Key must be the rooms' key (at least 16 bytes)")
+	case c.JoinsPerUser <= 0 || c.UserBurst < 1 || c.JoinsPerIP <= 0 || c.IPBurst < 1:
+		return errors.New("queueroom: join limits must be positive")
+	case c.MaxLimiterKeys < 1:
+		return errors.New("queueroom: MaxLimiterKeys must be at least 1")
+	case c.WSWriteTimeout <= 0 || c.WSPingInterval <= 0:
+		return errors.New("queueroom: WebSocket timeouts must be positive")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.JoinsPerUser == 0 {
+		c.JoinsPerUser = d.JoinsPerUser
+	}
+	if c.UserBurst == 0 {
+		c.UserBurst = d.UserBurst
+	}
+	if c.JoinsPerIP == 0 {
+		c.JoinsPerIP = d.JoinsPerIP
+	}
+	if c.IPBurst == 0 {
+		c.IPBurst = d.IPBurst
+	}
+	if c.MaxLimiterKeys == 0 {
+		c.MaxLimiterKeys = d.MaxLimiterKeys
+	}
+	if c.WSWriteTimeout == 0 {
+		c.WSWriteTimeout = d.WSWriteTimeout
+	}
+	if c.WSPingInterval == 0 {
+		c.WSPingInterval = d.WSPingInterval
+	}
+	if c.Now == nil {
+		c.Now = d.Now
+	}
+	if c.Logger == nil {
+		c.Logger = d.Logger
+	}
+	return c
+}
+
+// Room is the waiting room as the routes use it; *queue.Room implements it.
+// Errors are *boxoffice.Error codes: not_found, unavailable.
+type Room interface {
+	Join(ctx context.Context, eventID, userID uuid.UUID) (queue.Status, error)
+	Status(ctx context.Context, eventID, queueID uuid.UUID) (queue.Status, error)
+	Subscribe(ctx context.Context, eventID, queueID uuid.UUID) (*queue.Subscription, error)
+}
+
+// Deps are the routes' collaborators. Room and UserFrom are required.
+type Deps struct {
+	Room Room
+	// UserFrom finds the caller that the auth wrapper given to Routes put
+	// in the request's context (api.UserFromContext).
+	UserFrom func(ctx context.Context) (boxoffice.User, bool)
+	// WriteError writes an error reply (api.WriteError, so the waiting room
+	// answers exactly like the rest of the API); nil uses a built-in writer
+	// of API.md's error body.
+	WriteError func(w http.ResponseWriter, err error)
+	// Challenge, if set, is asked before every join and may refuse it with
+	// an *boxoffice.Error: the hook for a proof-of-work or CAPTCHA check
+	// (see the package doc of actors/queue). It runs after the rate limits.
+	Challenge func(r *http.Request, userID, eventID uuid.UUID) error
+}

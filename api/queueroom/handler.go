@@ -1,0 +1,238 @@
+package queueroom
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/queue"
+)
+
+// AdmissionHeader carries the admission token on POST /booking/reserve.
+const AdmissionHeader = "X-Admission-Token"
+
+// Handler serves the waiting-room routes and checks admission tokens for
+// the booking API. It implements the api package's Queue interface.
+type Handler struct {
+	cfg      Config
+	deps     Deps
+	userLim  *limiter
+	ipLim    *limiter
+	upgrader websocket.Upgrader
+
+	mu     sync.Mutex // guards closed
+	closed bool
+	done   chan struct{}  // closed by Close: WebSocket handlers end
+	wg     sync.WaitGroup // WebSocket handlers
+}
+
+// New checks the configuration and dependencies.
+func New(cfg Config, deps Deps) (*Handler, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Room == nil || deps.UserFrom == nil {
+		return nil, errors.New("queueroom: Deps.Room and Deps.UserFrom are required")
+	}
+	if deps.WriteError == nil {
+		deps.WriteError = writeError
+	}
+	h := &Handler{
+		cfg: cfg, deps: deps,
+		userLim: newLimiter(cfg.JoinsPerUser, cfg.UserBurst, cfg.MaxLimiterKeys),
+		ipLim:   newLimiter(cfg.JoinsPerIP, cfg.IPBurst, cfg.MaxLimiterKeys),
+		done:    make(chan struct{}),
+	}
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize: 512, WriteBufferSize: 1024,
+		// The socket only reports a place to whoever knows its unguessable
+		// queue ID, and carries no credentials, so any page may open it.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	return h, nil
+}
+
+// Routes registers the waiting room on mux (API.md, "Waiting room"); auth
+// wraps the join so that it requires a valid login.
+func (h *Handler) Routes(mux *http.ServeMux, auth func(http.Handler) http.Handler) {
+	mux.Handle("POST /events/{eventId}/queue", auth(h.handle(h.join)))
+	mux.Handle("GET /events/{eventId}/queue/{queueId}", h.handle(h.status))
+	mux.Handle("GET /events/{eventId}/queue/{queueId}/ws", h.handle(h.websocket))
+}
+
+// CheckAdmission is what POST /booking/reserve asks before holding seats of
+// event for user: nothing while the event's waiting room is off; otherwise
+// a valid, unexpired X-Admission-Token issued to this user for this event.
+// It returns queue_required without a token and forbidden for a token that
+// is invalid, expired, or someone else's (*boxoffice.Error both).
+func (h *Handler) CheckAdmission(r *http.Request, user uuid.UUID, event boxoffice.Event) error {
+	if !event.WaitingRoom.Enabled {
+		return nil
+	}
+	tok := r.Header.Get(AdmissionHeader)
+	if tok == "" {
+		return boxoffice.Errorf(boxoffice.EQueueRequired,
+			"this event's waiting room is on: join it with POST /events/%s/queue and send the admission token in %s",
+			event.ID, AdmissionHeader)
+	}
+	return queue.VerifyToken(h.cfg.Key, tok, event.ID, user, h.cfg.Now())
+}
+
+// Close disconnects every queue WebSocket and waits for their handlers. It
+// is idempotent; call it after http.Server.Shutdown, which does not wait
+// for hijacked connections.
+func (h *Handler) Close() error {
+	h.mu.Lock()
+	if !h.closed {
+		h.closed = true
+		close(h.done)
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+	return nil
+}
+
+// handle turns a handler that returns its error into an http.Handler.
+func (h *Handler) handle(f func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			if c := boxoffice.ErrorCode(err); c == boxoffice.EInternal || c == boxoffice.EUnavailable {
+				h.cfg.Logger.Warn("queue route failed", "path", r.URL.Path, "err", err)
+			}
+			h.deps.WriteError(w, err)
+		}
+	})
+}
+
+func (h *Handler) join(w http.ResponseWriter, r *http.Request) error {
+	eventID, err := pathID(r, "eventId", "event_id")
+	if err != nil {
+		return err
+	}
+	u, ok := h.deps.UserFrom(r.Context())
+	if !ok {
+		return boxoffice.Errorf(boxoffice.EUnauthenticated, "joining a waiting room needs a login")
+	}
+	now := time.Now()
+	if wait, ok := h.ipLim.allow(clientIP(r, h.cfg.ClientIPHeader), now); !ok {
+		return rateLimited(w, wait)
+	}
+	if wait, ok := h.userLim.allow(u.ID.String(), now); !ok {
+		return rateLimited(w, wait)
+	}
+	if h.deps.Challenge != nil {
+		if err := h.deps.Challenge(r, u.ID, eventID); err != nil {
+			return err
+		}
+	}
+	s, err := h.deps.Room.Join(r.Context(), eventID, u.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toJSON(s))
+	return nil
+}
+
+func (h *Handler) status(w http.ResponseWriter, r *http.Request) error {
+	eventID, queueID, err := placeIDs(r)
+	if err != nil {
+		return err
+	}
+	s, err := h.deps.Room.Status(r.Context(), eventID, queueID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, toJSON(s))
+	return nil
+}
+
+func placeIDs(r *http.Request) (eventID, queueID uuid.UUID, err error) {
+	if eventID, err = pathID(r, "eventId", "event_id"); err != nil {
+		return
+	}
+	queueID, err = pathID(r, "queueId", "queue_id")
+	return
+}
+
+func pathID(r *http.Request, name, field string) (uuid.UUID, error) {
+	id, err := uuid.Parse(r.PathValue(name))
+	if err != nil {
+		return uuid.Nil, boxoffice.InvalidField(field, "%s must be a UUID", field)
+	}
+	return id, nil
+}
+
+// statusJSON is API.md's waiting-room shape, plus when the admission ends
+// and the estimated wait.
+type statusJSON struct {
+	QueueID              string     `json:"queue_id"`
+	Position             int64      `json:"position"`
+	State                string     `json:"state"`
+	AdmissionToken       string     `json:"admission_token,omitempty"`
+	ExpiresAt            *time.Time `json:"expires_at,omitempty"`
+	EstimatedWaitSeconds *int64     `json:"estimated_wait_seconds,omitempty"`
+}
+
+func toJSON(s queue.Status) statusJSON {
+	j := statusJSON{QueueID: s.QueueID.String(), Position: s.Position, State: string(s.State),
+		AdmissionToken: s.AdmissionToken}
+	if !s.ExpiresAt.IsZero() {
+		t := s.ExpiresAt.UTC().Truncate(time.Second)
+		j.ExpiresAt = &t
+	}
+	if s.EstimatedWait > 0 {
+		sec := int64(math.Ceil(s.EstimatedWait.Seconds()))
+		j.EstimatedWaitSeconds = &sec
+	}
+	return j
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// statusOf maps the codes these routes produce to HTTP statuses, for the
+// built-in writer used when cmd does not pass the API's.
+var statusOf = map[string]int{
+	boxoffice.EInvalid:         http.StatusBadRequest,
+	boxoffice.EUnauthenticated: http.StatusUnauthorized,
+	boxoffice.EForbidden:       http.StatusForbidden,
+	boxoffice.EQueueRequired:   http.StatusForbidden,
+	boxoffice.ENotFound:        http.StatusNotFound,
+	boxoffice.ERateLimited:     http.StatusTooManyRequests,
+	boxoffice.EUnavailable:     http.StatusServiceUnavailable,
+}
+
+// writeError writes API.md's error body; internal causes are not shown.
+func writeError(w http.ResponseWriter, err error) {
+	code := boxoffice.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		code, status = boxoffice.EInternal, http.StatusInternalServerError
+	}
+	body := map[string]any{"code": code, "message": boxoffice.ErrorMessage(err)}
+	var be *boxoffice.Error
+	if code == boxoffice.EInvalid && errors.As(err, &be) && be.Details != nil {
+		body["details"] = be.Details
+	}
+	b, _ := json.Marshal(map[string]any{"error": body})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
