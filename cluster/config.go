@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
@@ -212,11 +213,11 @@ func (c Config) Validate() error {
 	if !nodeNameRE.MatchString(c.NodeName) {
 		bad("cluster: node name %q: want 1-64 letters, digits, '.', '_' or '-'", c.NodeName)
 	}
-	if _, _, err := splitHostPort(c.GossipAddr); err != nil {
+	if err := checkIPPort(c.GossipAddr); err != nil {
 		bad("cluster: gossip address: %w", err)
 	}
 	if c.Gossip.AdvertiseAddr != "" {
-		if _, _, err := splitHostPort(c.Gossip.AdvertiseAddr); err != nil {
+		if err := checkIPPort(c.Gossip.AdvertiseAddr); err != nil {
 			bad("cluster: gossip advertise address: %w", err)
 		}
 	}
@@ -236,8 +237,12 @@ func (c Config) Validate() error {
 		bad("cluster: request timeout must be positive")
 	}
 	for i, k := range c.Kinds {
-		if k == nil || k.Kind == "" || k.Props == nil {
+		switch {
+		case k == nil || k.Kind == "" || k.Props == nil:
 			bad("cluster: kind %d is incomplete", i)
+		case strings.Contains(k.Kind, "/"):
+			// Proto.Actor keys grains as kind/identity and splits at the first '/'.
+			bad("cluster: kind %q contains '/'", k.Kind)
 		}
 	}
 	if err := c.Gossip.validate(); err != nil {
@@ -271,6 +276,19 @@ func (g GossipConfig) validate() error {
 		errs = append(errs, errors.New("cluster: gossip probe timeout must not exceed the probe interval"))
 	}
 	return errors.Join(errs...)
+}
+
+// checkIPPort accepts ip:port only: memberlist binds every interface when
+// the host is not an IP literal, and cannot advertise a host name.
+func checkIPPort(addr string) error {
+	host, _, err := splitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if net.ParseIP(host) == nil {
+		return fmt.Errorf("%q: host must be an IP address", addr)
+	}
+	return nil
 }
 
 // splitHostPort parses host:port with a numeric port (0 allowed).

@@ -19,8 +19,9 @@
 // NameOf maps a grain PID's address back to the node name.
 //
 // Failures. A node that stops answering gossip is declared dead within a few
-// probe intervals (Config.Gossip); its grains are re-activated on the
-// survivors at their next request, from the database. Grain state must
+// probe intervals, and dropped from placement Gossip.DeadGrace later (a
+// grace that lets wrongly accused nodes refute first); its grains are
+// re-activated on the survivors at their next request, from the database. Grain state must
 // therefore be durable before a reply, and writes fenced (two activations can
 // briefly coexist during topology changes). A node declared dead while it
 // was in fact alive (a long pause, a partition) is a zombie: peers refuse it
@@ -46,5 +47,8 @@
 //
 // Testing. FastGossipConfig shrinks the timings for loopback tests, port 0
 // picks free ports, and Node.PartitionGossip cuts a node's gossip to
-// simulate a partition.
+// simulate a partition. With several nodes in one process, the race detector
+// reports races inside protoactor-go (its block list, member list and
+// disthash lookup are read without locks) and grpc (Remote.Start swaps
+// grpc's global logger); they are not in this package.
 package cluster

@@ -116,10 +116,16 @@ func (p *provider) declareDead(blockers, peers int) {
 	})
 }
 
-// onRefute is called from memberlist's logger (under memberlist's locks, so
-// it only signals): peers suspected this node or declared it dead. The
-// verdict comes from the blocked notices; this only hurries the next sync.
-func (p *provider) onRefute(dead bool, line string) {
+// onRefute is called from memberlist's logger, under memberlist's locks, so
+// it only logs and signals: peers suspected this node or declared it dead,
+// and memberlist refuted it. The verdict comes from the blocked notices;
+// this only hurries the next sync.
+func (p *provider) onRefute(dead bool) {
+	if dead {
+		p.log.Warn("cluster: a peer declared this node dead; refuted, waiting for the peers' verdict")
+	} else {
+		p.log.Info("cluster: a peer suspected this node; refuted")
+	}
 	p.signal()
 }
 

@@ -40,7 +40,7 @@ func libraryLogger(base *slog.Logger, min slog.Level, lib string) *slog.Logger {
 // declared it dead.
 type memberlistLog struct {
 	log      *slog.Logger
-	onRefute func(dead bool, line string)
+	onRefute func(dead bool)
 }
 
 // newMemberlistLogger returns the *log.Logger memberlist and its transport
@@ -62,9 +62,9 @@ func (w *memberlistLog) Write(p []byte) (int, error) {
 	msg = strings.TrimPrefix(msg, "memberlist: ")
 	switch {
 	case strings.HasPrefix(msg, "Refuting a dead message"):
-		w.onRefute(true, msg)
+		w.onRefute(true)
 	case strings.HasPrefix(msg, "Refuting a suspect message"):
-		w.onRefute(false, msg)
+		w.onRefute(false)
 	}
 	w.log.Log(context.Background(), level, msg)
 	return len(p), nil
