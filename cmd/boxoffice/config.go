@@ -42,6 +42,11 @@ type Config struct {
 	LogLevel      string
 	// PublicURL is how people reach this node, for printed links.
 	PublicURL string
+	// RateIP and RateUser are the sustained requests per second allowed
+	// per client address and per user (bursts of twice that); 0 turns a
+	// limit off, which a load test from one address needs.
+	RateIP   float64
+	RateUser float64
 }
 
 // env reads BOXOFFICE_<name>.
@@ -68,6 +73,16 @@ func (e env) num(name string, def int) int {
 		var n int
 		if _, err := fmt.Sscan(v, &n); err == nil {
 			return n
+		}
+	}
+	return def
+}
+
+func (e env) flt(name string, def float64) float64 {
+	if v := e("BOXOFFICE_" + name); v != "" {
+		var f float64
+		if _, err := fmt.Sscan(v, &f); err == nil {
+			return f
 		}
 	}
 	return def
@@ -119,6 +134,8 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", e.dur("IDLE_TIMEOUT", 5*time.Minute), "passivate an idle event actor after this long (BOXOFFICE_IDLE_TIMEOUT)")
 	fs.StringVar(&c.LogLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error (BOXOFFICE_LOG_LEVEL)")
 	fs.StringVar(&c.PublicURL, "public-url", e.str("PUBLIC_URL", ""), "base URL people use to reach this node (BOXOFFICE_PUBLIC_URL)")
+	fs.Float64Var(&c.RateIP, "rate-ip", e.flt("RATE_IP", 50), "requests/s per client address, 0 = off (BOXOFFICE_RATE_IP)")
+	fs.Float64Var(&c.RateUser, "rate-user", e.flt("RATE_USER", 20), "booking requests/s per user, 0 = off (BOXOFFICE_RATE_USER)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

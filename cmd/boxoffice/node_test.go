@@ -1,0 +1,56 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestNewUserJourney is the README's promise: a new user gets a token, finds
+// the demo stadium, holds seats, pays with tok_visa, and sees them booked.
+func TestNewUserJourney(t *testing.T) {
+	n := startTestNode(t)
+	n.seedDemo(t)
+	tok := n.token(t, "newcomer@example.com")
+
+	var found struct {
+		Results []struct {
+			EventID string `json:"event_id"`
+			Name    string `json:"name"`
+		} `json:"results"`
+	}
+	eventually(t, 10*time.Second, "the stadium is searchable", func() bool {
+		n.call(t, http.MethodGet, "/search?q=metalica+m72", "", nil, &found)
+		return len(found.Results) > 0 && found.Results[0].EventID == stadiumEventID()
+	})
+	var ev struct {
+		Tickets []struct {
+			TicketID string `json:"ticket_id"`
+			Status   string `json:"status"`
+		} `json:"tickets"`
+		Version uint64 `json:"version"`
+	}
+	if code := n.call(t, http.MethodGet, "/events/"+stadiumEventID(), "", nil, &ev); code != 200 || len(ev.Tickets) != 50000 {
+		t.Fatalf("GET stadium: %d with %d tickets, want 200 with 50000", code, len(ev.Tickets))
+	}
+	var held struct {
+		BookingID string `json:"booking_id"`
+		Status    string `json:"status"`
+	}
+	seats := []string{ev.Tickets[100].TicketID, ev.Tickets[101].TicketID}
+	if code := n.call(t, http.MethodPost, "/booking/reserve", tok,
+		map[string]any{"event_id": stadiumEventID(), "ticket_ids": seats}, &held); code != 201 || held.Status != "in-progress" {
+		t.Fatalf("reserve: %d %+v", code, held)
+	}
+	var paid struct {
+		Status string `json:"status"`
+	}
+	if code := n.call(t, http.MethodPost, "/booking/confirm", tok, map[string]any{"booking_id": held.BookingID,
+		"payment": map[string]string{"method": "card", "token": "tok_visa"}}, &paid); code != 200 || paid.Status != "confirmed" {
+		t.Fatalf("confirm: %d %+v", code, paid)
+	}
+	n.call(t, http.MethodGet, "/events/"+stadiumEventID(), "", nil, &ev)
+	if ev.Tickets[100].Status != "booked" || ev.Tickets[101].Status != "booked" || ev.Version < 3 {
+		t.Fatalf("after paying: seats %s %s at version %d, want booked", ev.Tickets[100].Status, ev.Tickets[101].Status, ev.Version)
+	}
+}
