@@ -220,7 +220,8 @@ func (g *grain) fail(ctx actor.Context, cause error) {
 // startTicker starts the goroutine that drives admission and re-reads the
 // event's setting; shutdown stops it.
 func (g *grain) startTicker(ctx actor.Context) {
-	g.stop = make(chan struct{})
+	stop := make(chan struct{})
+	g.stop = stop
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	cfg := g.r.cfg
 	g.wg.Add(1)
@@ -232,7 +233,7 @@ func (g *grain) startTicker(ctx actor.Context) {
 		defer refresh.Stop()
 		for {
 			select {
-			case <-g.stop:
+			case <-stop:
 				return
 			case <-t.C:
 				root.Send(self, tick{})
