@@ -27,7 +27,7 @@ import (
 // index built with another version and starts an empty one instead (which
 // the node then rebuilds), so bump it whenever the mapping or the stored
 // document changes.
-const mappingVersion = "boxoffice-search-v3"
+const mappingVersion = "boxoffice-search-v5"
 
 // Field names in the index. Text fields are analysed for q; keyword fields
 // hold one folded, lower-cased token for exact filters.
@@ -40,7 +40,8 @@ const (
 	fieldType      = "type"      // keyword: event type
 	fieldStartsAt  = "starts_at" // datetime: the from/to range filter
 	fieldStartsKey = "starts"    // keyword: seconds and ID as hex, for sorting
-	fieldLocation  = "location"  // geopoint, doc values for distance sort
+	fieldLocation  = "location"  // geopoint, doc values for distance sort and check
+	fieldCells     = "cells"     // keyword, one term per S2 cell level (geo.go)
 	fieldSource    = "src"       // stored only: the listing as JSON
 )
 
@@ -104,12 +105,15 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	starts.Store, starts.IncludeInAll, starts.DocValues = false, false, false
 	dm.AddFieldMappingsAt(fieldStartsAt, starts)
 	startsKey := keyField(fieldStartsKey)
-	startsKey.DocValues = true
+	startsKey.DocValues, startsKey.SkipFreqNorm = true, true
 	dm.AddFieldMappingsAt(fieldStartsKey, startsKey)
 
 	loc := bleve.NewGeoPointFieldMapping()
 	loc.Store, loc.IncludeInAll, loc.DocValues = false, false, true
 	dm.AddFieldMappingsAt(fieldLocation, loc)
+	cells := keyField(fieldCells)
+	cells.SkipFreqNorm = true
+	dm.AddFieldMappingsAt(fieldCells, cells)
 
 	src := bleve.NewTextFieldMapping()
 	src.Index, src.Store, src.IncludeInAll, src.DocValues = false, true, false, false
@@ -137,8 +141,6 @@ func keyField(name string) *mapping.FieldMapping {
 	f.Name = name
 	f.Analyzer = analyzerKey
 	f.Store, f.IncludeTermVectors, f.IncludeInAll, f.DocValues = false, false, false, false
-	// A filter needs no norms or frequencies: every match scores the same.
-	f.SkipFreqNorm = true
 	return f
 }
 
@@ -152,7 +154,12 @@ type docBuilder struct {
 // Indexing options of each kind of field.
 const (
 	optText = index.IndexField
-	optKey  = index.IndexField | index.SkipFreqNorm
+	// optKey fields (type, city) keep frequencies and norms: a word of q
+	// may match the type, and a term without them scores NaN in bleve,
+	// which silently turns relevance order into date order.
+	optKey = index.IndexField
+	// optCell fields only ever filter, so they skip them.
+	optCell = index.IndexField | index.SkipFreqNorm
 	// optSort keeps one small term per document as an uncompressed,
 	// unchunked doc value: sorting then reads a few bytes per hit instead
 	// of decompressing a chunk of other documents' values.
@@ -188,6 +195,9 @@ func (d docBuilder) newDocument(l boxoffice.Listing) (*document.Document, error)
 	doc.AddField(startsAt)
 	doc.AddField(document.NewTextFieldCustom(fieldStartsKey, nil, startsKey(starts, l.EventID), optSort, d.key))
 	doc.AddField(document.NewGeoPointFieldWithIndexingOptions(fieldLocation, nil, l.Location.Lon, l.Location.Lat, optGeo))
+	for i, cell := range cellTerms(l.Location) {
+		doc.AddField(document.NewTextFieldCustom(fieldCells, []uint64{uint64(i)}, []byte(cell), optCell, d.key))
+	}
 	doc.AddField(document.NewTextFieldWithIndexingOptions(fieldSource, nil, src, optStored))
 	doc.SetIndexed()
 	return doc, nil

@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -100,17 +99,40 @@ func (q Query) check(cfg Config) error {
 	return nil
 }
 
-// buildQuery turns q into one bleve query: the conjunction of the text
-// query and every filter. It returns nil when q.Text has no searchable word.
+// buildQuery turns q into one bleve query: the text query and every
+// filter. It returns nil when q.Text has no searchable word.
 func (ix *Index) buildQuery(q Query) (query.Query, error) {
-	var parts []query.Query
+	var text query.Query
 	if q.Text != "" {
 		tq, err := ix.textQuery(q.Text)
 		if err != nil || tq == nil {
 			return nil, err
 		}
-		parts = append(parts, tq)
+		text = tq
 	}
+	filters := ix.filters(q)
+	switch {
+	case text == nil && len(filters) == 0:
+		return query.NewMatchAllQuery(), nil
+	case text == nil:
+		return conjunction(filters), nil
+	case len(filters) == 0:
+		return text, nil
+	case q.Sort == SortRelevance:
+		// Filters must not score: cells and date terms have different
+		// weights, which would reorder text matches. The text query drives
+		// and each of its hits is checked against the filters.
+		bq := query.NewBooleanQuery([]query.Query{text}, nil, nil)
+		bq.AddFilter(conjunction(filters))
+		return bq, nil
+	}
+	// Without scoring, a conjunction lets the most selective part drive.
+	return conjunction(append([]query.Query{text}, filters...)), nil
+}
+
+// filters are the type, city, near and date parts of q.
+func (ix *Index) filters(q Query) []query.Query {
+	var parts []query.Query
 	if q.Type != "" {
 		parts = append(parts, termQuery(ix.keyTerm(q.Type), fieldType, 0))
 	}
@@ -118,9 +140,7 @@ func (ix *Index) buildQuery(q Query) (query.Query, error) {
 		parts = append(parts, termQuery(ix.keyTerm(q.City), fieldCityKey, 0))
 	}
 	if q.Near != nil {
-		gq := query.NewGeoDistanceQuery(q.Near.Lon, q.Near.Lat, strconv.FormatFloat(q.RadiusKm, 'f', -1, 64)+"km")
-		gq.SetField(fieldLocation)
-		parts = append(parts, gq)
+		parts = append(parts, nearQuery(*q.Near, q.RadiusKm))
 	}
 	if !q.From.IsZero() || !q.To.IsZero() {
 		yes := true
@@ -128,13 +148,14 @@ func (ix *Index) buildQuery(q Query) (query.Query, error) {
 		dq.SetField(fieldStartsAt)
 		parts = append(parts, dq)
 	}
-	switch len(parts) {
-	case 0:
-		return query.NewMatchAllQuery(), nil
-	case 1:
-		return parts[0], nil
+	return parts
+}
+
+func conjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
 	}
-	return query.NewConjunctionQuery(parts), nil
+	return query.NewConjunctionQuery(qs)
 }
 
 // textQuery requires every word of text to match one text field (or the

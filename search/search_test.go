@@ -151,6 +151,23 @@ func TestSearchSortOrders(t *testing.T) {
 			}
 		}
 	})
+	t.Run("relevance survives filters and type words", func(t *testing.T) {
+		// Both are comedies in one city; only the gala names the word, so it
+		// ranks first although it is later. (Terms without norms once scored
+		// NaN here, which silently fell back to date order.)
+		ix := mustOpen(t, search.DefaultConfig(""))
+		gala, riot := catalog[14].listing(), catalog[15].listing()
+		gala.Name, riot.Name = "Comedy Gala", "Laugh Riot"
+		riot.City, riot.Location = gala.City, gala.Location
+		riot.StartsAt = gala.StartsAt.AddDate(0, -1, 0)
+		mustApply(t, ix, gala, riot)
+		for _, raw := range []string{"q=comedy", "q=comedy&city=london", "q=comedy&type=comedy&near=51.5,-0.1&from=2027-01-01"} {
+			r := mustSearch(t, ix, parseAll(t, raw))
+			if got := keysOf(r); len(got) != 2 || got[0] != "gervais" {
+				t.Errorf("%s: got %v, want gervais (the Comedy Gala) first", raw, got)
+			}
+		}
+	})
 	t.Run("exact match outranks typo match", func(t *testing.T) {
 		ix := mustOpen(t, search.DefaultConfig(""))
 		a, b := catalog[0].listing(), catalog[1].listing()
