@@ -38,6 +38,33 @@ func newEnv(t testing.TB, wr boxoffice.WaitingRoom, tweak func(*queue.Config)) *
 	return e
 }
 
+// TestSharedNode runs, in parallel, the tests that need no node of their
+// own on one node and one database (each with its own event), which saves
+// a cluster start and a graceful stop (about 3 s) per test.
+func TestSharedNode(t *testing.T) {
+	base := newEnv(t, paused, nil)
+	cases := []struct {
+		name string
+		room boxoffice.WaitingRoom
+		fn   func(*testing.T, *env)
+	}{
+		{"JoinFirstComeFirstServed", paused, testJoinFirstComeFirstServed},
+		{"AdmissionRate", paused, testAdmissionRate},
+		{"AdmittedGetsToken", paused, testAdmittedGetsToken},
+		{"RoomOffAdmitsAtOnce", boxoffice.WaitingRoom{}, testRoomOffAdmitsAtOnce},
+		{"UnknownEventAndForgedQueueID", paused, testUnknownEventAndForgedQueueID},
+		{"SubscribePushesAdmission", paused, testSubscribePushesAdmission},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := *base
+			e.ev = queuetest.CreateEvent(t, e.db, c.room)
+			c.fn(t, &e)
+		})
+	}
+}
+
 // start starts a node on the env's database.
 func (e *env) start(t testing.TB) *queuetest.Node {
 	t.Helper()

@@ -20,9 +20,7 @@ import (
 // places are dense and unique, that a join which finished before another
 // began is ahead of it, that PostgreSQL holds the same order, and that
 // joining again returns the same place.
-func TestJoinFirstComeFirstServed(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, paused, nil)
+func testJoinFirstComeFirstServed(t *testing.T, e *env) {
 	const n = 400
 	type result struct {
 		user       uuid.UUID
@@ -111,9 +109,7 @@ func TestJoinFirstComeFirstServed(t *testing.T) {
 
 // TestAdmissionRate queues more people than a 10 s window can admit and
 // measures the watermark over that window: 50 a second, within 10%.
-func TestAdmissionRate(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, paused, nil)
+func testAdmissionRate(t *testing.T, e *env) {
 	const rate, window = 50, 10 * time.Second
 	for range 700 {
 		e.join(t, uuid.New())
@@ -147,9 +143,7 @@ func TestAdmissionRate(t *testing.T) {
 
 // TestAdmittedGetsToken: an admitted place carries a token bound to its
 // owner and event, expiring AdmissionTTL after admission.
-func TestAdmittedGetsToken(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, paused, nil)
+func testAdmittedGetsToken(t *testing.T, e *env) {
 	alice, bob := uuid.New(), uuid.New()
 	a, b := e.join(t, alice), e.join(t, bob)
 	if a.Position != 1 || b.Position != 2 || b.EstimatedWait != 0 {
@@ -208,9 +202,7 @@ func TestAdmissionExpires(t *testing.T) {
 
 // TestRoomOffAdmitsAtOnce: with the waiting room off, a join is admitted
 // in its reply.
-func TestRoomOffAdmitsAtOnce(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, boxoffice.WaitingRoom{}, nil)
+func testRoomOffAdmitsAtOnce(t *testing.T, e *env) {
 	user := uuid.New()
 	s := e.join(t, user)
 	if s.State != queue.StateAdmitted || s.AdmissionToken == "" {
@@ -221,9 +213,7 @@ func TestRoomOffAdmitsAtOnce(t *testing.T) {
 	}
 }
 
-func TestUnknownEventAndForgedQueueID(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, paused, nil)
+func testUnknownEventAndForgedQueueID(t *testing.T, e *env) {
 	ctx := context.Background()
 	_, err := e.room().Join(ctx, uuid.New(), uuid.New())
 	wantCode(t, err, boxoffice.ENotFound)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
+	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
 // next waits for the subscription's next status.
@@ -26,9 +27,7 @@ func next(t testing.TB, sub *queue.Subscription, within time.Duration) (queue.St
 // TestSubscribePushesAdmission watches a place while the room admits the
 // people ahead of it: positions arrive at most every PushInterval, the
 // admission (with a valid token) at once.
-func TestSubscribePushesAdmission(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, paused, nil)
+func testSubscribePushesAdmission(t *testing.T, e *env) {
 	var last queue.Status
 	var user uuid.UUID
 	for range 6 {
@@ -80,11 +79,10 @@ func TestSubscribePushesAdmission(t *testing.T) {
 // TestSubscribeWithoutBus polls the room when no bus is wired.
 func TestSubscribeWithoutBus(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, paused, nil)
-	cfg := e.cfg
-	cfg.PollInterval = 100 * time.Millisecond
-	e.node.Stop()
-	e.node = queuetest.StartNode(t, cfg, queue.Deps{Store: e.db, Events: e.db})
+	db := queuetest.OpenDB(t, pgtest.NewDB(t))
+	e := &env{db: db, ev: queuetest.CreateEvent(t, db, paused), cfg: queuetest.Config()}
+	e.cfg.PollInterval = 100 * time.Millisecond
+	e.node = queuetest.StartNode(t, e.cfg, queue.Deps{Store: db, Events: db})
 	e.join(t, uuid.New())
 	s := e.join(t, uuid.New())
 	sub, err := e.room().Subscribe(context.Background(), e.ev.ID, s.QueueID)
