@@ -27,8 +27,11 @@ type Catalog interface {
 	CreateEvent(ctx context.Context, e boxoffice.Event) (boxoffice.Event, int, bool, error)
 	// UpdateEvent applies patch and returns the updated event.
 	UpdateEvent(ctx context.Context, id uuid.UUID, patch EventPatch) (boxoffice.Event, error)
+	// Event returns one event; the API caches it for Config.CatalogTTL.
 	Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error)
+	// Venue returns one venue with its seat map.
 	Venue(ctx context.Context, id uuid.UUID) (boxoffice.Venue, error)
+	// Performer returns one performer.
 	Performer(ctx context.Context, id uuid.UUID) (boxoffice.Performer, error)
 	// Tickets returns an event's tickets in flat-index order.
 	Tickets(ctx context.Context, eventID uuid.UUID) ([]boxoffice.Ticket, error)
@@ -38,9 +41,13 @@ type Catalog interface {
 // nil fields stay as they are. It has the shape of persistence.EventPatch so
 // that cmd converts one to the other with a plain conversion.
 type EventPatch struct {
-	Name        *string
+	// Name replaces the event's name (1..200 characters).
+	Name *string
+	// Description replaces the description (at most 10,000 characters).
 	Description *string
-	StartsAt    *time.Time
+	// StartsAt moves the event (UTC).
+	StartsAt *time.Time
+	// WaitingRoom turns the virtual queue on or off and sets its rate.
 	WaitingRoom *boxoffice.WaitingRoom
 }
 
@@ -55,6 +62,7 @@ type Bookings interface {
 // Users records the users development tokens are minted for, so that
 // bookings can name their owner.
 type Users interface {
+	// UpsertUser creates or updates u by ID.
 	UpsertUser(ctx context.Context, u boxoffice.User) error
 }
 
@@ -73,6 +81,7 @@ type SeatFeed interface {
 // (API.md's {"total","page","page_size","results"}), or an *boxoffice.Error:
 // invalid_argument with details.field for a bad query parameter.
 type Searcher interface {
+	// Search answers the query parameters of one GET /search.
 	Search(ctx context.Context, query url.Values) ([]byte, error)
 }
 
@@ -83,15 +92,22 @@ type Searcher interface {
 // POST /booking/reserve for events whose waiting room is on, and returns
 // nil or an *boxoffice.Error (queue_required, forbidden).
 type Queue interface {
+	// Routes registers the waiting room's routes on mux.
 	Routes(mux *http.ServeMux, auth func(http.Handler) http.Handler)
+	// CheckAdmission admits user to reserve seats of event, reading the
+	// X-Admission-Token header of r.
 	CheckAdmission(r *http.Request, user uuid.UUID, event boxoffice.Event) error
 }
 
 // NodeInfo is one cluster member as GET /admin/api/cluster shows it.
 type NodeInfo struct {
-	ID        string
-	Address   string
-	Status    string
+	// ID is the node's stable name.
+	ID string
+	// Address is where the node gossips (host:port).
+	Address string
+	// Status is the membership state, such as alive, suspect or dead.
+	Status string
+	// StartedAt is when the node joined.
 	StartedAt time.Time
 	// Actors is the number of active event actors on the node.
 	Actors int
@@ -99,13 +115,17 @@ type NodeInfo struct {
 
 // Placement says which node hosts an active event actor.
 type Placement struct {
+	// EventID names the event actor.
 	EventID uuid.UUID
-	NodeID  string
+	// NodeID is the NodeInfo.ID of its host.
+	NodeID string
 }
 
 // ClusterView is the membership and placement view of the admin dashboard.
 type ClusterView interface {
+	// Nodes lists the cluster's members.
 	Nodes(ctx context.Context) ([]NodeInfo, error)
+	// Placements lists where each active event actor lives.
 	Placements(ctx context.Context) ([]Placement, error)
 }
 

@@ -22,7 +22,10 @@ type rateLimitedError struct {
 	err  *boxoffice.Error
 }
 
+// Error implements error.
 func (e *rateLimitedError) Error() string { return e.err.Error() }
+
+// Unwrap exposes the *boxoffice.Error so that the code table applies.
 func (e *rateLimitedError) Unwrap() error { return e.err }
 
 // retryAfter is the wait in whole seconds, rounded up and at least 1, as

@@ -121,12 +121,16 @@ type headerRecorder struct {
 	status int
 }
 
+// Header implements http.ResponseWriter.
 func (h *headerRecorder) Header() http.Header { return h.header }
+
+// WriteHeader keeps the first status.
 func (h *headerRecorder) WriteHeader(code int) {
 	if h.status == 0 {
 		h.status = code
 	}
 }
+// Write discards the body.
 func (h *headerRecorder) Write(b []byte) (int, error) {
 	h.WriteHeader(http.StatusOK)
 	return len(b), nil
@@ -141,6 +145,7 @@ type statusWriter struct {
 	hijacked bool
 }
 
+// WriteHeader records the status and passes it on.
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
@@ -148,6 +153,7 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write records an implicit 200 and passes the body on.
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.status, w.wrote = http.StatusOK, true
