@@ -190,26 +190,11 @@ func (g *grain) load(ctx context.Context) error {
 		return fmt.Errorf("acquire ownership: %w", err)
 	}
 	g.epoch = epoch
-	m := seatmap.New(g.eventID, venue.SeatMap.Capacity())
-	if v, state, ok, err := g.e.deps.Store.LatestSnapshot(ctx, g.eventID); err != nil {
-		return fmt.Errorf("load snapshot: %w", err)
-	} else if ok {
-		if m, err = seatmap.Decode(g.eventID, state); err != nil {
-			return fmt.Errorf("decode snapshot v%d: %w", v, err)
-		}
-		g.lastSnapshot = v
-	}
-	err = g.e.deps.Store.ReadJournal(ctx, g.eventID, m.Version(), func(en persistence.Entry) error {
-		r, err := seatmap.UnmarshalRecord(en.Record)
-		if err != nil {
-			return fmt.Errorf("journal v%d: %w", en.Version, err)
-		}
-		g.sinceSnap++
-		return m.Apply(r)
-	})
+	m, snap, replayed, err := restore(ctx, g.e.deps.Store, g.eventID, venue.SeatMap.Capacity())
 	if err != nil {
-		return fmt.Errorf("replay journal: %w", err)
+		return err
 	}
+	g.lastSnapshot, g.sinceSnap = snap, replayed
 	g.m, g.committed = m, m.Version()
 	g.countsDirty = true
 	return nil
@@ -348,4 +333,45 @@ func (g *grain) outcome(op, result string, seats int) {
 	if g.e.deps.Metrics != nil {
 		g.e.deps.Metrics.Outcome(op, result, seats)
 	}
+}
+
+// Snapshots is the part of the store that rebuilds a seat map.
+type Snapshots interface {
+	LatestSnapshot(ctx context.Context, eventID uuid.UUID) (uint64, []byte, bool, error)
+	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(persistence.Entry) error) error
+}
+
+// Restore rebuilds an event's seat map from its latest snapshot and the
+// journal after it, exactly as an activation does (benchmarks and audits
+// use it to see the durable state).
+func Restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int) (*seatmap.Map, error) {
+	m, _, _, err := restore(ctx, store, eventID, seats)
+	return m, err
+}
+
+func restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int) (m *seatmap.Map, snap uint64, replayed int, err error) {
+	m = seatmap.New(eventID, seats)
+	if v, state, ok, err := store.LatestSnapshot(ctx, eventID); err != nil {
+		return nil, 0, 0, fmt.Errorf("load snapshot: %w", err)
+	} else if ok {
+		if m, err = seatmap.Decode(eventID, state); err != nil {
+			return nil, 0, 0, fmt.Errorf("decode snapshot v%d: %w", v, err)
+		}
+		if m.Len() != seats {
+			return nil, 0, 0, fmt.Errorf("snapshot v%d has %d seats, the venue %d", v, m.Len(), seats)
+		}
+		snap = v
+	}
+	err = store.ReadJournal(ctx, eventID, m.Version(), func(en persistence.Entry) error {
+		r, err := seatmap.UnmarshalRecord(en.Record)
+		if err != nil {
+			return fmt.Errorf("journal v%d: %w", en.Version, err)
+		}
+		replayed++
+		return m.Apply(r)
+	})
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("replay journal: %w", err)
+	}
+	return m, snap, replayed, nil
 }
