@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -93,7 +94,13 @@ func (c *eventCache) load(ctx context.Context, id uuid.UUID, full bool, old *cat
 		return nil, err
 	}
 	e := &catalogEntry{event: ev, loaded: c.now()}
-	if full {
+	switch {
+	case old != nil && old.view != nil && reflect.DeepEqual(old.event, ev):
+		// Venue, performer and tickets never change under an event, so
+		// an unchanged event keeps its view and render cache: a refresh
+		// costs one row, not the tickets of a stadium.
+		e.view = old.view
+	case full:
 		if e.view, err = c.loadView(ctx, ev); err != nil {
 			return nil, err
 		}

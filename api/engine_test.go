@@ -2,19 +2,21 @@ package api_test
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/seatmap"
 )
 
-// memEngine is a map-backed boxoffice.SeatEngine with the real engine's
-// rules: all-or-nothing holds, owner checks, expiry, an idempotent
-// confirm, and one delta frame per version published in order. It stands
-// in until actors/seatmap is wired in cmd's end-to-end tests.
+// memEngine is a boxoffice.SeatEngine on the real seat state machine
+// (actors/seatmap) without the actor, the journal or the cluster: one
+// mutex serialises what the grain's mailbox would, every record's delta is
+// published on the feed in version order, and bookings are written to
+// memBookings as the journal writer would. The real grain is wired in
+// cmd's end-to-end tests.
 type memEngine struct {
 	catalog  *memCatalog
 	bookings *memBookings
@@ -25,13 +27,11 @@ type memEngine struct {
 	now    time.Time
 	down   error
 	events map[uuid.UUID]*memEvent
-	seats  int      // Seats calls
 	keys   []string // idempotency keys of confirms
 }
 
 type memEvent struct {
-	statuses []boxoffice.SeatStatus
-	version  uint64
+	seats    *seatmap.Map
 	prices   []boxoffice.Money
 	currency string
 }
@@ -40,29 +40,31 @@ var _ boxoffice.SeatEngine = (*memEngine)(nil)
 
 func (e *memEngine) setDown(err error) { e.mu.Lock(); e.down = err; e.mu.Unlock() }
 
+// advance moves the clock and expires what is due, as the grain's ticker
+// would.
 func (e *memEngine) advance(d time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.now = e.now.Add(d)
-	for id := range e.events {
-		e.expireLocked(id)
+	for id, ev := range e.events {
+		e.expireLocked(id, ev)
 	}
 }
 
-// event loads an event's seats from the catalog on first use, as the real
-// grain activates from the store.
+// eventLocked activates an event from the catalog on first use.
 func (e *memEngine) eventLocked(id uuid.UUID) (*memEvent, error) {
 	if e.down != nil {
 		return nil, e.down
 	}
 	if ev, ok := e.events[id]; ok {
+		e.expireLocked(id, ev)
 		return ev, nil
 	}
 	ts, err := e.catalog.Tickets(context.Background(), id)
 	if err != nil {
 		return nil, err
 	}
-	ev := &memEvent{statuses: make([]boxoffice.SeatStatus, len(ts)), prices: make([]boxoffice.Money, len(ts))}
+	ev := &memEvent{seats: seatmap.New(id, len(ts)), prices: make([]boxoffice.Money, len(ts))}
 	for i, t := range ts {
 		ev.prices[i], ev.currency = t.Price, t.Currency
 	}
@@ -70,28 +72,24 @@ func (e *memEngine) eventLocked(id uuid.UUID) (*memEvent, error) {
 	return ev, nil
 }
 
-// changeLocked applies status changes as one version and publishes its delta.
-func (e *memEngine) changeLocked(id uuid.UUID, ev *memEvent, idx []int, st boxoffice.SeatStatus) {
+// publishLocked sends a record's delta; pin and unpin records are
+// versions too, with no changes.
+func (e *memEngine) publishLocked(id uuid.UUID, r seatmap.Record) {
 	changes := map[int]boxoffice.SeatStatus{}
-	for _, i := range idx {
-		ev.statuses[i] = st
-		changes[i] = st
+	for _, c := range r.Changes() {
+		changes[int(c.Index)] = c.Status
 	}
-	ev.version++
-	e.feed.publish(id, deltaFrame(id, ev.version, changes))
+	e.feed.publish(id, deltaFrame(id, r.Version, changes))
 }
 
-func (e *memEngine) indexes(id uuid.UUID, ev *memEvent, tickets []uuid.UUID) ([]int, error) {
-	space := boxoffice.NewTicketSpace(id)
-	out := make([]int, 0, len(tickets))
-	for _, t := range tickets {
-		i, ok := space.Index(t)
-		if !ok || i >= len(ev.statuses) {
-			return nil, boxoffice.Errorf(boxoffice.ENotFound, "ticket %s is not a seat of event %s", t, id)
+func (e *memEngine) expireLocked(id uuid.UUID, ev *memEvent) {
+	for _, r := range ev.seats.ExpireDue(e.now) {
+		e.publishLocked(id, r)
+		if b, err := e.bookings.Booking(context.Background(), r.Booking); err == nil {
+			b.Status, b.UpdatedAt = boxoffice.BookingExpired, e.now
+			e.bookings.put(b)
 		}
-		out = append(out, i)
 	}
-	return out, nil
 }
 
 func (e *memEngine) Reserve(_ context.Context, req boxoffice.ReserveRequest) (boxoffice.Booking, error) {
@@ -101,75 +99,75 @@ func (e *memEngine) Reserve(_ context.Context, req boxoffice.ReserveRequest) (bo
 	if err != nil {
 		return boxoffice.Booking{}, err
 	}
-	e.expireLocked(req.EventID)
-	idx, err := e.indexes(req.EventID, ev, req.TicketIDs)
+	r, err := ev.seats.Hold(req.UserID, req.BookingID, req.TicketIDs, e.now, e.ttl)
 	if err != nil {
 		return boxoffice.Booking{}, err
 	}
-	var taken []string
+	e.publishLocked(req.EventID, r)
 	var total boxoffice.Money
-	for n, i := range idx {
-		if ev.statuses[i] != boxoffice.SeatAvailable {
-			taken = append(taken, req.TicketIDs[n].String())
-		}
-		total += ev.prices[i]
+	for _, s := range r.Seats {
+		total += ev.prices[s]
 	}
-	if len(taken) > 0 {
-		return boxoffice.Booking{}, boxoffice.SeatsUnavailable(taken)
-	}
-	e.changeLocked(req.EventID, ev, idx, boxoffice.SeatReserved)
 	b := boxoffice.Booking{
 		ID: req.BookingID, UserID: req.UserID, EventID: req.EventID, TicketIDs: req.TicketIDs,
 		Status: boxoffice.BookingInProgress, Total: total, Currency: ev.currency,
-		CreatedAt: e.now, ExpiresAt: e.now.Add(e.ttl), UpdatedAt: e.now,
+		CreatedAt: e.now, ExpiresAt: time.Unix(0, r.ExpiresAt).UTC(), UpdatedAt: e.now,
 	}
 	e.bookings.put(b)
 	return b, nil
 }
 
-// heldLocked returns a booking the caller may act on.
-func (e *memEngine) heldLocked(eventID, bookingID, user uuid.UUID) (boxoffice.Booking, *memEvent, error) {
+// bookingLocked returns the stored booking after the owner and final-state
+// checks every call shares.
+func (e *memEngine) bookingLocked(eventID, bookingID, user uuid.UUID) (boxoffice.Booking, *memEvent, error) {
 	ev, err := e.eventLocked(eventID)
 	if err != nil {
 		return boxoffice.Booking{}, nil, err
 	}
-	e.expireLocked(eventID)
 	b, err := e.bookings.Booking(context.Background(), bookingID)
 	if err != nil {
 		return boxoffice.Booking{}, nil, err
 	}
 	if b.UserID != user {
-		return boxoffice.Booking{}, nil, boxoffice.ErrForbidden
+		return boxoffice.Booking{}, nil, boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user")
 	}
 	return b, ev, nil
+}
+
+func finalError(b boxoffice.Booking) error {
+	if b.Status == boxoffice.BookingExpired {
+		return boxoffice.Errorf(boxoffice.EHoldExpired, "the hold ran out")
+	}
+	return boxoffice.Errorf(boxoffice.EBookingState, "the booking is %s", b.Status)
 }
 
 func (e *memEngine) Release(_ context.Context, eventID, bookingID, user uuid.UUID) (boxoffice.Booking, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	b, ev, err := e.heldLocked(eventID, bookingID, user)
+	b, ev, err := e.bookingLocked(eventID, bookingID, user)
 	if err != nil {
 		return boxoffice.Booking{}, err
 	}
-	switch b.Status {
-	case boxoffice.BookingInProgress:
-	case boxoffice.BookingExpired:
-		return boxoffice.Booking{}, boxoffice.Errorf(boxoffice.EHoldExpired, "the hold ran out")
-	default:
-		return boxoffice.Booking{}, boxoffice.Errorf(boxoffice.EBookingState, "booking is %s", b.Status)
+	if b.Status != boxoffice.BookingInProgress {
+		return boxoffice.Booking{}, finalError(b)
 	}
-	idx, _ := e.indexes(eventID, ev, b.TicketIDs)
-	e.changeLocked(eventID, ev, idx, boxoffice.SeatAvailable)
+	r, err := ev.seats.Release(bookingID, user)
+	if err != nil {
+		return boxoffice.Booking{}, err
+	}
+	e.publishLocked(eventID, r)
 	b.Status, b.UpdatedAt = boxoffice.BookingCancelled, e.now
 	e.bookings.put(b)
 	return b, nil
 }
 
+// Confirm pins the hold, charges (tok_visa succeeds, anything else is
+// declined), then sells or unpins, as the grain's payment step does.
 func (e *memEngine) Confirm(_ context.Context, req boxoffice.ConfirmRequest) (boxoffice.Booking, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.keys = append(e.keys, req.IdempotencyKey)
-	b, ev, err := e.heldLocked(req.EventID, req.BookingID, req.UserID)
+	b, ev, err := e.bookingLocked(req.EventID, req.BookingID, req.UserID)
 	if err != nil {
 		return boxoffice.Booking{}, err
 	}
@@ -177,53 +175,39 @@ func (e *memEngine) Confirm(_ context.Context, req boxoffice.ConfirmRequest) (bo
 	case boxoffice.BookingConfirmed:
 		return b, nil // never charged twice
 	case boxoffice.BookingInProgress:
-	case boxoffice.BookingExpired:
-		return boxoffice.Booking{}, boxoffice.Errorf(boxoffice.EHoldExpired, "the hold ran out")
 	default:
-		return boxoffice.Booking{}, boxoffice.Errorf(boxoffice.EBookingState, "booking is %s", b.Status)
+		return boxoffice.Booking{}, finalError(b)
 	}
+	r, err := ev.seats.PinForPayment(req.BookingID, req.UserID, e.now)
+	if err != nil {
+		return boxoffice.Booking{}, err
+	}
+	e.publishLocked(req.EventID, r)
 	if req.Token != "tok_visa" {
+		r, err := ev.seats.Unpin(req.BookingID)
+		if err != nil {
+			return boxoffice.Booking{}, err
+		}
+		e.publishLocked(req.EventID, r)
 		return boxoffice.Booking{}, boxoffice.Errorf(boxoffice.EPaymentFailed, "the card was declined")
 	}
-	idx, _ := e.indexes(req.EventID, ev, b.TicketIDs)
-	e.changeLocked(req.EventID, ev, idx, boxoffice.SeatBooked)
+	if r, err = ev.seats.Sell(req.BookingID); err != nil {
+		return boxoffice.Booking{}, err
+	}
+	e.publishLocked(req.EventID, r)
 	b.Status, b.ConfirmedAt, b.UpdatedAt = boxoffice.BookingConfirmed, e.now, e.now
 	e.bookings.put(b)
 	return b, nil
 }
 
-// expireLocked ends the event's holds whose time ran out, one version each.
-func (e *memEngine) expireLocked(id uuid.UUID) {
-	ev := e.events[id]
-	if ev == nil {
-		return
-	}
-	e.bookings.mu.Lock()
-	var expired []boxoffice.Booking
-	for _, b := range e.bookings.m {
-		if b.EventID == id && b.Status == boxoffice.BookingInProgress && !e.now.Before(b.ExpiresAt) {
-			expired = append(expired, b)
-		}
-	}
-	e.bookings.mu.Unlock()
-	slices.SortFunc(expired, func(a, b boxoffice.Booking) int { return a.CreatedAt.Compare(b.CreatedAt) })
-	for _, b := range expired {
-		idx, _ := e.indexes(id, ev, b.TicketIDs)
-		e.changeLocked(id, ev, idx, boxoffice.SeatAvailable)
-		b.Status, b.UpdatedAt = boxoffice.BookingExpired, e.now
-		e.bookings.put(b)
-	}
-}
-
 func (e *memEngine) Seats(_ context.Context, id uuid.UUID) (boxoffice.SeatsView, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.seats++
 	ev, err := e.eventLocked(id)
 	if err != nil {
 		return boxoffice.SeatsView{}, err
 	}
-	return boxoffice.SeatsView{EventID: id, Version: ev.version, Statuses: slices.Clone(ev.statuses)}, nil
+	return boxoffice.SeatsView{EventID: id, Version: ev.seats.Version(), Statuses: ev.seats.Statuses(nil)}, nil
 }
 
 func (e *memEngine) Stats(_ context.Context, id uuid.UUID) (boxoffice.EventStats, error) {
@@ -233,16 +217,6 @@ func (e *memEngine) Stats(_ context.Context, id uuid.UUID) (boxoffice.EventStats
 	if err != nil {
 		return boxoffice.EventStats{}, err
 	}
-	st := boxoffice.EventStats{EventID: id, NodeID: "n1", Version: ev.version}
-	for _, s := range ev.statuses {
-		switch s {
-		case boxoffice.SeatAvailable:
-			st.Counts.Available++
-		case boxoffice.SeatReserved:
-			st.Counts.Reserved++
-		case boxoffice.SeatBooked:
-			st.Counts.Booked++
-		}
-	}
-	return st, nil
+	return boxoffice.EventStats{EventID: id, NodeID: "n1", Version: ev.seats.Version(),
+		Counts: ev.seats.Counts(), Holds: ev.seats.Holds()}, nil
 }

@@ -1,14 +1,17 @@
 package api_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/api"
 )
 
 type eventView struct {
@@ -59,7 +62,8 @@ func TestEventView(t *testing.T) {
 	h.reserve(ada, event, tickets[4])
 	r = h.do("GET", path, nil)
 	r.decode(t, &v)
-	if v.Version != 3 || v.Tickets[3].Status != "booked" || v.Tickets[4].Status != "reserved" || v.Tickets[5].Status != "available" {
+	// Versions: hold 1, pin for payment 2, sale 3, hold 4.
+	if v.Version != 4 || v.Tickets[3].Status != "booked" || v.Tickets[4].Status != "reserved" || v.Tickets[5].Status != "available" {
 		t.Errorf("after sale and hold: version %d, statuses %s %s %s", v.Version, v.Tickets[3].Status, v.Tickets[4].Status, v.Tickets[5].Status)
 	}
 
@@ -126,4 +130,29 @@ func metricValue(t *testing.T, h *harness, name string) string {
 	}
 	t.Fatalf("metric %s not exposed", name)
 	return ""
+}
+
+// TestEventViewRefresh: after the catalog TTL an unchanged event keeps its
+// rendered view (one event read, no ticket reload); a changed one is
+// rendered again.
+func TestEventViewRefresh(t *testing.T) {
+	h := newHarness(t, func(c *apiConfig, _ *apiDeps) { c.CatalogTTL = time.Millisecond })
+	event, _ := h.seedEvent()
+	path := "/events/" + event.String()
+	mustStatus(t, h.do("GET", path, nil), http.StatusOK)
+	renders := h.metric(t, "boxoffice_event_view_renders_total")
+	time.Sleep(5 * time.Millisecond)
+	mustStatus(t, h.do("GET", path, nil), http.StatusOK)
+	if got := h.metric(t, "boxoffice_event_view_renders_total"); got != renders {
+		t.Errorf("renders %s -> %s for an unchanged event", renders, got)
+	}
+	name := "Renamed"
+	if _, err := h.catalog.UpdateEvent(context.Background(), event, api.EventPatch{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	r := h.do("GET", path, nil)
+	if !strings.Contains(string(r.body), `"name":"Renamed"`) {
+		t.Errorf("after another node's change and the TTL: %.200s", r.body)
+	}
 }
