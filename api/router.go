@@ -130,6 +130,7 @@ func (h *headerRecorder) WriteHeader(code int) {
 		h.status = code
 	}
 }
+
 // Write discards the body.
 func (h *headerRecorder) Write(b []byte) (int, error) {
 	h.WriteHeader(http.StatusOK)
