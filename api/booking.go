@@ -28,7 +28,7 @@ func (req reserveRequest) parse() (eventID uuid.UUID, tickets []uuid.UUID, err e
 	}
 	raw := req.TicketIDs
 	switch {
-	case req.TicketID != "" && len(raw) > 0:
+	case req.TicketID != "" && raw != nil:
 		return uuid.Nil, nil, boxoffice.InvalidField("ticket_id", "give ticket_ids or ticket_id, not both")
 	case req.TicketID != "":
 		raw = []string{req.TicketID}

@@ -55,6 +55,7 @@ func TestHostileReserveBodies(t *testing.T) {
 		{"no seats", `{"event_id":"` + ev + `","ticket_ids":[]}`, 400, boxoffice.EInvalid, "ticket_ids"},
 		{"eleven seats", `{"event_id":"` + ev + `","ticket_ids":[` + ids(11) + `]}`, 400, boxoffice.EInvalid, "ticket_ids"},
 		{"a seat twice", `{"event_id":"` + ev + `","ticket_ids":["` + t0 + `","` + t1 + `","` + t0 + `"]}`, 400, boxoffice.EInvalid, "ticket_ids"},
+		{"ticket_id and empty ticket_ids", `{"event_id":"` + ev + `","ticket_id":"` + t0 + `","ticket_ids":[]}`, 400, boxoffice.EInvalid, "ticket_id"},
 		{"ticket_id and ticket_ids", `{"event_id":"` + ev + `","ticket_id":"` + t0 + `","ticket_ids":["` + t1 + `"]}`, 400, boxoffice.EInvalid, "ticket_id"},
 		{"deep nesting", `{"event_id":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, 400, boxoffice.EInvalid, "body"},
 		{"70 KiB body", `{"event_id":"` + strings.Repeat("a", 70<<10) + `"}`, 413, boxoffice.ETooLarge, ""},

@@ -138,10 +138,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // packages can register their collectors on it.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
-// Close stops the background work, disconnects every WebSocket client and
-// waits for all of it. It is idempotent. Call it after (or while)
-// http.Server.Shutdown drains ordinary requests: Shutdown does not wait
-// for hijacked WebSocket connections, Close does.
+// Close stops the background work, disconnects every WebSocket client
+// (close code 1001) and waits for all of it. It is idempotent. Call it
+// after (or while) http.Server.Shutdown drains ordinary requests: Shutdown
+// does not wait for hijacked WebSocket connections, Close does. The JWKS
+// refresher belongs to the keyfunc library; Close cancels its context but
+// cannot wait for it.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.cancel()
