@@ -77,10 +77,12 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 func WriteError(w http.ResponseWriter, err error) {
 	body := publicError(err)
 	if body.Error.Code == boxoffice.ERateLimited {
+		retry := "1" // a plug's limit that did not say; API.md promises the header
 		var rl *rateLimitedError
 		if errors.As(err, &rl) {
-			w.Header().Set("Retry-After", rl.retryAfter())
+			retry = rl.retryAfter()
 		}
+		w.Header().Set("Retry-After", retry)
 	}
 	WriteJSON(w, StatusOf(body.Error.Code), body)
 }

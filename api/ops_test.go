@@ -118,6 +118,9 @@ func TestErrorTable(t *testing.T) {
 			if rec.Code != status || api.StatusOf(code) != status {
 				t.Errorf("status %d, want %d", rec.Code, status)
 			}
+			if got := rec.Header().Get("Retry-After"); (code == boxoffice.ERateLimited) != (got != "") {
+				t.Errorf("Retry-After %q on %s", got, code)
+			}
 			var body struct {
 				Error struct {
 					Code    string         `json:"code"`
