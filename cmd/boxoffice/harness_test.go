@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -147,4 +146,12 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 
 func stadiumEventID() string { return seedID("event", StadiumEventName).String() }
 
-var _ = fmt.Sprint
+func jsonBody(t testing.TB, v any) io.Reader {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(b)
+}
+

@@ -15,10 +15,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/api/queueroom"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/cluster/bus"
 	"github.com/boxoffice/boxoffice/persistence"
@@ -37,6 +40,8 @@ type node struct {
 	bus     *bus.Bus
 	cluster *cluster.Node
 	engine  *actors.Engine
+	room    *queue.Room
+	queue   *queueroom.Handler
 	index   *search.Index
 	api     *api.Server
 	metrics *engineMetrics
@@ -142,12 +147,16 @@ func (n *node) startEngine(ctx context.Context) error {
 	cc := cluster.DefaultConfig()
 	cc.NodeName, cc.GossipAddr, cc.Join = n.name, n.cfg.GossipAddr, n.cfg.Join
 	cc.RemoteHost, cc.RemotePort, cc.HTTPAddr = host, port, n.cfg.Addr
-	cc.Kinds = append(cc.Kinds, eng.Kind())
+	if err := n.startRoom(); err != nil {
+		return err
+	}
+	cc.Kinds = append(cc.Kinds, eng.Kind(), n.room.Kind())
 	cc.Logger = n.log.With("component", "cluster")
 	if n.cluster, err = cluster.Start(ctx, cc); err != nil {
 		return fmt.Errorf("join the cluster: %w", err)
 	}
 	eng.Attach(n.cluster.Cluster())
+	n.room.Attach(n.cluster.Cluster())
 	n.dead = n.cluster.Dead()
 	return serveAdminPlacements(n)
 }
@@ -162,6 +171,33 @@ func splitActorAddr(addr string) (string, int, error) {
 		return "", 0, fmt.Errorf("actor-addr %q: bad port", addr)
 	}
 	return host, port, nil
+}
+
+// startRoom creates the waiting room; its admission tokens are signed with
+// a key derived from the JWT secret, so every node verifies them alone.
+func (n *node) startRoom() error {
+	qc := queue.DefaultConfig()
+	qc.Key = queue.DeriveKey([]byte(n.cfg.JWTSecret))
+	qc.Logger = n.log.With("component", "queue")
+	room, err := queue.NewRoom(qc, queue.Deps{Store: n.db, Events: n.db, Publisher: n.bus.Conn(),
+		Subscriber: queue.SubscriberFunc(func(subject string, fn func([]byte)) (func(), error) {
+			sub, err := n.bus.Conn().Subscribe(subject, func(m *nats.Msg) { fn(m.Data) })
+			if err != nil {
+				return nil, err
+			}
+			return func() { _ = sub.Unsubscribe() }, nil
+		})})
+	if err != nil {
+		return err
+	}
+	n.room = room
+	h, err := queueroom.New(queueroom.Config{Key: qc.Key},
+		queueroom.Deps{Room: room, UserFrom: api.UserFromContext, WriteError: api.WriteError})
+	if err != nil {
+		return err
+	}
+	n.queue = h
+	return nil
 }
 
 // startSearch opens the node's index, rebuilds it from PostgreSQL when it
@@ -209,7 +245,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.Logger = n.log.With("component", "api")
 	srv, err := api.New(ac, api.Deps{
 		Engine: n.engine, Catalog: catalog{n.db}, Bookings: n.db, Users: n.db, Seats: n.bus,
-		Search: searcher{n.index}, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
+		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
 	})
 	if err != nil {
 		return err
@@ -266,6 +302,12 @@ func (n *node) Close() {
 		}
 		if n.api != nil {
 			n.api.Close()
+		}
+		if n.queue != nil {
+			n.queue.Close()
+		}
+		if n.room != nil {
+			_ = n.room.Close()
 		}
 		n.cancel()
 		n.wg.Wait()

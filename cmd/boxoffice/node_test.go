@@ -54,3 +54,56 @@ func TestNewUserJourney(t *testing.T) {
 		t.Fatalf("after paying: seats %s %s at version %d, want booked", ev.Tickets[100].Status, ev.Tickets[101].Status, ev.Version)
 	}
 }
+
+// TestWaitingRoom turns the stadium's waiting room on through the admin API:
+// reserve then needs an admission token, which joining the queue gives.
+func TestWaitingRoom(t *testing.T) {
+	n := startTestNode(t)
+	n.seedDemo(t)
+	admin := n.token(t, "admin@example.com", "admin")
+	user := n.token(t, "fan@example.com")
+	ev := stadiumEventID()
+	if code := n.call(t, http.MethodPatch, "/admin/api/events/"+ev, admin,
+		map[string]any{"waiting_room": map[string]any{"enabled": true, "rate_per_second": 100}}, nil); code != 200 {
+		t.Fatalf("PATCH waiting room: %d", code)
+	}
+	var tickets struct {
+		Tickets []struct {
+			TicketID string `json:"ticket_id"`
+		} `json:"tickets"`
+	}
+	n.call(t, http.MethodGet, "/events/"+ev, "", nil, &tickets)
+	body := map[string]any{"event_id": ev, "ticket_ids": []string{tickets.Tickets[7].TicketID}}
+	var refusal struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	eventually(t, 5*time.Second, "reserve needs an admission token", func() bool {
+		return n.call(t, http.MethodPost, "/booking/reserve", user, body, &refusal) == 403 && refusal.Error.Code == "queue_required"
+	})
+	var place struct {
+		QueueID        string `json:"queue_id"`
+		State          string `json:"state"`
+		AdmissionToken string `json:"admission_token"`
+	}
+	eventually(t, 10*time.Second, "admitted from the queue", func() bool {
+		if place.QueueID == "" {
+			n.call(t, http.MethodPost, "/events/"+ev+"/queue", user, nil, &place)
+		} else {
+			n.call(t, http.MethodGet, "/events/"+ev+"/queue/"+place.QueueID, "", nil, &place)
+		}
+		return place.State == "admitted" && place.AdmissionToken != ""
+	})
+	req, _ := http.NewRequest(http.MethodPost, n.URL+"/booking/reserve", jsonBody(t, body))
+	req.Header.Set("Authorization", "Bearer "+user)
+	req.Header.Set("X-Admission-Token", place.AdmissionToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("reserve with an admission token: %d, want 201", resp.StatusCode)
+	}
+}
