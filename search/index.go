@@ -138,14 +138,10 @@ func createBleve(dir string, im mapping.IndexMapping, unsafe bool) (bleve.Index,
 	return bi, nil
 }
 
-// runtimeConfig is scorch's configuration. Unsafe batches return once the
-// change is searchable, without waiting for it to reach the disk. The s2
-// spatial plugin indexes each location as a few S2 cell terms, so that a
-// radius query is a handful of term lookups; bleve's default instead probes
-// the term dictionary for every cell of a recursive grid, which dominated
-// near= queries.
+// runtimeConfig is scorch's configuration: unsafe batches return once the
+// change is searchable, without waiting for it to reach the disk.
 func runtimeConfig(unsafe bool) map[string]any {
-	return map[string]any{"unsafe_batch": unsafe, "spatialPlugin": "s2"}
+	return map[string]any{"unsafe_batch": unsafe}
 }
 
 // Count returns how many events the index holds.

@@ -27,7 +27,7 @@ import (
 // index built with another version and starts an empty one instead (which
 // the node then rebuilds), so bump it whenever the mapping or the stored
 // document changes.
-const mappingVersion = "boxoffice-search-v5"
+const mappingVersion = "boxoffice-search-v6"
 
 // Field names in the index. Text fields are analysed for q; keyword fields
 // hold one folded, lower-cased token for exact filters.
@@ -40,7 +40,7 @@ const (
 	fieldType      = "type"      // keyword: event type
 	fieldStartsAt  = "starts_at" // datetime: the from/to range filter
 	fieldStartsKey = "starts"    // keyword: seconds and ID as hex, for sorting
-	fieldLocation  = "location"  // geopoint, doc values for distance sort and check
+	fieldPoint     = "point"     // one raw term, a doc value: distance check and sort (geo.go)
 	fieldCells     = "cells"     // keyword, one term per S2 cell level (geo.go)
 	fieldSource    = "src"       // stored only: the listing as JSON
 )
@@ -108,9 +108,10 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	startsKey.DocValues, startsKey.SkipFreqNorm = true, true
 	dm.AddFieldMappingsAt(fieldStartsKey, startsKey)
 
-	loc := bleve.NewGeoPointFieldMapping()
-	loc.Store, loc.IncludeInAll, loc.DocValues = false, false, true
-	dm.AddFieldMappingsAt(fieldLocation, loc)
+	point := keyField(fieldPoint)
+	point.Analyzer = "keyword" // documents use no analyzer: the raw bytes are the term
+	point.DocValues, point.SkipFreqNorm = true, true
+	dm.AddFieldMappingsAt(fieldPoint, point)
 	cells := keyField(fieldCells)
 	cells.SkipFreqNorm = true
 	dm.AddFieldMappingsAt(fieldCells, cells)
@@ -165,7 +166,6 @@ const (
 	// of decompressing a chunk of other documents' values.
 	optSort   = index.IndexField | index.SkipFreqNorm | index.DocValues | index.SkipDVCompression | index.SkipDVChunking
 	optRange  = index.IndexField
-	optGeo    = index.IndexField | index.DocValues
 	optStored = index.StoreField
 )
 
@@ -194,7 +194,7 @@ func (d docBuilder) newDocument(l boxoffice.Listing) (*document.Document, error)
 	doc.AddField(document.NewTextFieldCustom(fieldType, nil, []byte(strings.TrimSpace(l.Type)), optKey, d.key))
 	doc.AddField(startsAt)
 	doc.AddField(document.NewTextFieldCustom(fieldStartsKey, nil, startsKey(starts, l.EventID), optSort, d.key))
-	doc.AddField(document.NewGeoPointFieldWithIndexingOptions(fieldLocation, nil, l.Location.Lon, l.Location.Lat, optGeo))
+	doc.AddField(document.NewTextFieldCustom(fieldPoint, nil, pointTerm(l.Location), optSort, nil))
 	for i, cell := range cellTerms(l.Location) {
 		doc.AddField(document.NewTextFieldCustom(fieldCells, []uint64{uint64(i)}, []byte(cell), optCell, d.key))
 	}

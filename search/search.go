@@ -256,7 +256,7 @@ func newRequest(bq query.Query, q Query) (*bleve.SearchRequest, error) {
 		req.SortByCustom(bsearch.SortOrder{startsSort()})
 		req.Score = bleve.ScoreNone
 	case SortDistance:
-		gs, err := bsearch.NewSortGeoDistance(fieldLocation, "km", q.Near.Lon, q.Near.Lat, false)
+		gs, err := bsearch.NewSortGeoDistance(fieldPoint, "km", q.Near.Lon, q.Near.Lat, false)
 		if err != nil {
 			return nil, fmt.Errorf("search: distance sort: %w", err)
 		}
