@@ -41,11 +41,11 @@ func stadium() boxoffice.SeatMap {
 // its journal and the booking row, so the comparison favours the baseline.
 func BenchmarkReserve(b *testing.B) {
 	for _, seats := range []int{1, 4} {
-		for _, conc := range []int{16, 64} {
+		for _, conc := range []int{16, 64, 256} {
 			b.Run(fmt.Sprintf("grain/seats=%d/conc=%d", seats, conc), func(b *testing.B) {
 				e := newBenchEnv(b)
 				space := boxoffice.NewTicketSpace(e.eventID)
-				runReserve(b, conc, seats, func(ids []int) bool {
+				runReserve(b, conc, seats, 50_000, func(ids []int) bool {
 					_, err := e.node.eng.Reserve(context.Background(), boxoffice.ReserveRequest{EventID: e.eventID,
 						UserID: uuid.New(), BookingID: uuid.New(), TicketIDs: toIDs(space, ids)})
 					if err != nil && boxoffice.ErrorCode(err) != boxoffice.ESeatUnavailable {
@@ -61,7 +61,7 @@ func BenchmarkReserve(b *testing.B) {
 					b.Fatal(err)
 				}
 				space := boxoffice.NewTicketSpace(ev)
-				runReserve(b, conc, seats, func(ids []int) bool {
+				runReserve(b, conc, seats, 50_000, func(ids []int) bool {
 					ok, err := db.ReserveConventional(context.Background(), uuid.New(), toIDs(space, ids))
 					if err != nil {
 						b.Fatal(err)
@@ -71,6 +71,33 @@ func BenchmarkReserve(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkReserveHot is the on-sale as it really goes: 256 requesters all
+// want the 1,000 best seats of the 50,000, so most attempts collide.
+func BenchmarkReserveHot(b *testing.B) {
+	const conc, hot = 256, 1000
+	b.Run("grain", func(b *testing.B) {
+		e := newBenchEnv(b)
+		space := boxoffice.NewTicketSpace(e.eventID)
+		runReserve(b, conc, 1, hot, func(ids []int) bool {
+			_, err := e.node.eng.Reserve(context.Background(), boxoffice.ReserveRequest{EventID: e.eventID,
+				UserID: uuid.New(), BookingID: uuid.New(), TicketIDs: toIDs(space, ids)})
+			return err == nil
+		})
+	})
+	b.Run("conventional", func(b *testing.B) {
+		db := openBenchDB(b)
+		ev := uuid.New()
+		if err := db.SetupBaseline(context.Background(), ev, 50_000); err != nil {
+			b.Fatal(err)
+		}
+		space := boxoffice.NewTicketSpace(ev)
+		runReserve(b, conc, 1, hot, func(ids []int) bool {
+			ok, err := db.ReserveConventional(context.Background(), uuid.New(), toIDs(space, ids))
+			return err == nil && ok
+		})
+	})
 }
 
 func newBenchEnv(b *testing.B) *env {
@@ -108,8 +135,8 @@ func toIDs(space boxoffice.TicketSpace, idx []int) []uuid.UUID {
 }
 
 // runReserve spreads b.N attempts over conc goroutines and reports rates
-// and latency percentiles.
-func runReserve(b *testing.B, conc, seats int, reserve func(idx []int) bool) {
+// and latency percentiles; seats are drawn from the first `among` seats.
+func runReserve(b *testing.B, conc, seats, among int, reserve func(idx []int) bool) {
 	var next, holds atomic.Int64
 	lat := make([][]time.Duration, conc)
 	var wg sync.WaitGroup
@@ -123,7 +150,7 @@ func runReserve(b *testing.B, conc, seats int, reserve func(idx []int) bool) {
 			for next.Add(1) <= int64(b.N) {
 				idx := make([]int, 0, seats)
 				for len(idx) < seats {
-					if x := r.IntN(50_000); !slices.Contains(idx, x) {
+					if x := r.IntN(among); !slices.Contains(idx, x) {
 						idx = append(idx, x)
 					}
 				}
