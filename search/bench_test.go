@@ -27,6 +27,7 @@ import (
 //	                               DefaultConfig's)
 //	BOXOFFICE_SEARCH_BENCH_SLOTS   Config.MaxConcurrentSearches (default
 //	                               DefaultConfig's: one per core)
+//	BOXOFFICE_SEARCH_BENCH_FUZZY_PREFIX  Config.FuzzyPrefix (default 0)
 //	BOXOFFICE_SEARCH_BENCH_DIR     keep the query benchmarks' index here and
 //	                               reuse it when it holds that many events
 //	                               (default: a temporary directory)
@@ -35,6 +36,7 @@ const (
 	envDir    = "BOXOFFICE_SEARCH_BENCH_DIR"
 	envBatch  = "BOXOFFICE_SEARCH_BENCH_BATCH"
 	envSlots  = "BOXOFFICE_SEARCH_BENCH_SLOTS"
+	envPrefix = "BOXOFFICE_SEARCH_BENCH_FUZZY_PREFIX"
 	benchSeed = 2027
 )
 
@@ -51,6 +53,7 @@ func benchConfig(tb testing.TB, dir string) search.Config {
 	cfg := search.DefaultConfig(dir)
 	cfg.BatchSize = envInt(tb, envBatch, cfg.BatchSize)
 	cfg.MaxConcurrentSearches = envInt(tb, envSlots, cfg.MaxConcurrentSearches)
+	cfg.FuzzyPrefix = envInt(tb, envPrefix, cfg.FuzzyPrefix)
 	return cfg
 }
 
@@ -156,6 +159,28 @@ func BenchmarkBuild(b *testing.B) {
 		}
 		b.ReportMetric(float64(m)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	})
+}
+
+// BenchmarkApply measures one durable upsert at a time (the catalog
+// stream's worst case: one message per fetch) into an index of 20,000
+// events, each a new revision of an existing event.
+func BenchmarkApply(b *testing.B) {
+	listings := search.Generate(20_000, benchSeed)
+	ix, err := search.Rebuild(context.Background(), benchConfig(b, b.TempDir()), sliceSource(listings), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	i := 0
+	for b.Loop() {
+		l := listings[i%len(listings)]
+		l.Revision = int64(2 + i/len(listings))
+		l.Name += " (rescheduled)"
+		if err := ix.Apply(l); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
 }
 
 func dirSize(tb testing.TB, dir string) int64 {
