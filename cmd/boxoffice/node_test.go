@@ -2,6 +2,10 @@ package main
 
 import (
 	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/boxoffice/boxoffice/api"
 	"testing"
 	"time"
 )
@@ -105,5 +109,30 @@ func TestWaitingRoom(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("reserve with an admission token: %d, want 201", resp.StatusCode)
+	}
+}
+
+// TestQueueStatusMatchesSpec checks the waiting room's replies against
+// api/openapi.yaml, which the api package's own tests cannot see.
+func TestQueueStatusMatchesSpec(t *testing.T) {
+	n := startTestNode(t)
+	n.seedDemo(t)
+	admin := n.token(t, "admin@example.com", "admin")
+	ev := stadiumEventID()
+	n.call(t, http.MethodPatch, "/admin/api/events/"+ev, admin,
+		map[string]any{"waiting_room": map[string]any{"enabled": true, "rate_per_second": 1}}, nil)
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := doc.Components.Schemas["QueueStatus"].Value
+	for _, email := range []string{"one@example.com", "two@example.com", "three@example.com"} {
+		var place map[string]any
+		if code := n.call(t, http.MethodPost, "/events/"+ev+"/queue", n.token(t, email), nil, &place); code != 200 {
+			t.Fatalf("join: %d", code)
+		}
+		if err := schema.VisitJSON(place); err != nil {
+			t.Errorf("queue reply %v does not match QueueStatus: %v", place, err)
+		}
 	}
 }
