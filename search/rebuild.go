@@ -10,6 +10,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/google/uuid"
 
@@ -28,8 +29,9 @@ var ErrRebuilding = errors.New("search: a rebuild is already running")
 // Rebuild builds a complete index from src into a fresh generation under
 // cfg.Path and makes it the live one, which an Index open on the old
 // generation deletes when it is closed. progress, if not nil, gets the
-// running count of listings read after each page. On error or when ctx
-// ends, the partial build is deleted and the old generation stays live.
+// running count of listings indexed after each page, one call at a time
+// from the build's goroutines. On error or when ctx ends, the partial
+// build is deleted and the old generation stays live.
 //
 // Use it when no Index is open yet; to rebuild under a running node, use
 // Index.Rebuild, which also keeps the changes applied meanwhile.
@@ -126,8 +128,8 @@ func (ix *Index) swap(bi bleve.Index, gen generation) (retired, error) {
 }
 
 // build fills a new generation from src. Batches do not wait for the disk
-// (the generation is not live yet); one final batch waits for everything
-// to be persisted, then the index is reopened with cfg's durability.
+// (the generation is not live yet); once all are persisted the segments
+// are merged into one, and the index is reopened with cfg's durability.
 func build(ctx context.Context, cfg Config, im mapping.IndexMapping, d docBuilder, src Source, progress func(int)) (bleve.Index, generation, error) {
 	gen := newGeneration(cfg.Path)
 	if cfg.Path != "" {
@@ -154,6 +156,9 @@ func build(ctx context.Context, cfg Config, im mapping.IndexMapping, d docBuilde
 		return fail(err)
 	}
 	if err := forceMerge(ctx, bi); err != nil {
+		return fail(err)
+	}
+	if err := waitPersisted(ctx, bi); err != nil { // records the merged segment
 		return fail(err)
 	}
 	if err := bi.Close(); err != nil {
@@ -288,7 +293,11 @@ func forceMerge(ctx context.Context, bi bleve.Index) error {
 	if !ok {
 		return nil
 	}
-	if err := s.ForceMerge(ctx, nil); err != nil {
+	// bleve's single-segment plan merges at most 10 segments per task and
+	// plans once: a rebuild has more, so let one task take them all.
+	opts := mergeplan.SingleSegmentMergePlanOptions
+	opts.SegmentsPerMergeTask = 1 << 20
+	if err := s.ForceMerge(ctx, &opts); err != nil {
 		return fmt.Errorf("search: rebuild: merge: %w", err)
 	}
 	return nil

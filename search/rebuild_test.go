@@ -253,3 +253,26 @@ func TestOpenDiscardsOtherMappingVersion(t *testing.T) {
 		t.Errorf("generations %v; the old-mapping one (%s) should be gone", got, m["generation"])
 	}
 }
+
+func TestRebuildLeavesOneSegment(t *testing.T) {
+	// Every query pays per segment, so a rebuild merges to one. (How many
+	// segments there are before depends on the persister's timing; at 100k
+	// events there were 11, more than bleve's plan merges in one task.)
+	dir := t.TempDir()
+	cfg := search.DefaultConfig(dir)
+	cfg.BatchSize = 200
+	ix, err := search.Rebuild(t.Context(), cfg, sliceSource(search.Generate(5000, 5)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ix.Close() })
+	gens := generationDirs(t, dir)
+	zaps, err := filepath.Glob(filepath.Join(dir, gens[len(gens)-1], "store", "*.zap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zaps) != 1 {
+		t.Errorf("%d segments after a rebuild, want 1: %v", len(zaps), zaps)
+	}
+	mustCount(t, ix, 5000)
+}

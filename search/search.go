@@ -119,9 +119,10 @@ func (ix *Index) buildQuery(q Query) (query.Query, error) {
 	case len(filters) == 0:
 		return text, nil
 	case q.Sort == SortRelevance:
-		// Filters must not score: cells and date terms have different
-		// weights, which would reorder text matches. The text query drives
-		// and each of its hits is checked against the filters.
+		// Filters must not score: cell terms differ in weight, and terms
+		// without norms (cells) score NaN in bleve; either reorders the
+		// text matches. The text query drives and each of its hits is
+		// checked against the filters.
 		bq := query.NewBooleanQuery([]query.Query{text}, nil, nil)
 		bq.AddFilter(conjunction(filters))
 		return bq, nil
@@ -241,15 +242,20 @@ func (ix *Index) keyTerm(s string) string {
 	return string(toks[0].Term)
 }
 
-// newRequest sets paging, sort and the one stored field a hit needs. Ties
-// are broken by bleve in index order, which is fixed for a snapshot, so
-// pages never overlap or skip a hit however many ties there are. (An
-// explicit _id sort key would do the same but loads every candidate's ID
-// from the stored fields: over a quarter of a text query's time.)
+// newRequest sets paging, sort and the one stored field a hit needs. Every
+// order ends with the starts key, which the event-ID suffix makes unique,
+// so the order is total: pages never overlap or skip a hit, and any two
+// indexes of one catalog answer alike. (bleve's "_id" sort key would do
+// the same but loads every candidate's ID from the stored fields: over a
+// quarter of a text query's time.)
 func newRequest(bq query.Query, q Query) (*bleve.SearchRequest, error) {
 	req := bleve.NewSearchRequestOptions(bq, q.PageSize, (q.Page-1)*q.PageSize, false)
 	req.Fields = []string{fieldSource}
-	switch q.Sort {
+	sort := q.Sort
+	if sort == SortRelevance && q.Text == "" {
+		sort = SortDate // without q every match is equally relevant
+	}
+	switch sort {
 	case SortRelevance:
 		req.SortByCustom(bsearch.SortOrder{&bsearch.SortScore{Desc: true}, startsSort()})
 	case SortDate:
