@@ -83,6 +83,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 	if err != nil {
 		return err
 	}
+	s.events.touch(eventID)
 	WriteJSON(w, http.StatusCreated, renderBooking(b))
 	return nil
 }
@@ -135,6 +136,7 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request, u boxoffi
 	if err != nil {
 		return err
 	}
+	s.events.touch(b.EventID)
 	WriteJSON(w, http.StatusOK, renderBooking(b))
 	return nil
 }
@@ -154,6 +156,7 @@ func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request, u boxoffi
 	if b, err = s.deps.Engine.Release(ctx, b.EventID, id, u.ID); err != nil {
 		return err
 	}
+	s.events.touch(b.EventID)
 	WriteJSON(w, http.StatusOK, renderBooking(b))
 	return nil
 }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -162,9 +164,56 @@ type eventView struct {
 	ends     []int32 // end of ticket i's prefix in prefixes
 	fallback []byte  // the previous entry's last body, for engine outages
 
-	mu      sync.Mutex // guards version and body; held while rendering
-	version uint64
-	body    []byte
+	mu       sync.Mutex // guards the fields below; held while rendering
+	version  uint64
+	body     []byte
+	at       time.Time // when body was rendered
+	gz       []byte    // body gzipped, made on the first request that accepts it
+	gzFailed bool
+}
+
+// touch makes the next read ask the seat engine again, so that a caller
+// who just changed the event through this node reads its own write.
+func (c *eventCache) touch(id uuid.UUID) {
+	c.mu.Lock()
+	e := c.entries[id]
+	c.mu.Unlock()
+	if e != nil && e.view != nil {
+		e.view.mu.Lock()
+		e.view.at = time.Time{}
+		e.view.mu.Unlock()
+	}
+}
+
+// fresh returns the body rendered within maxAge, and its gzipped form when
+// wantGzip, so that a burst of reads of a hot event costs neither a call to
+// the seat engine nor a render: the body is exactly the state at its own
+// "version", only up to maxAge old; WebSocket deltas carry what is newer.
+func (v *eventView) fresh(maxAge time.Duration, wantGzip bool) (body []byte, gzipped bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.body == nil || time.Since(v.at) > maxAge {
+		return nil, false
+	}
+	return v.encoded(wantGzip)
+}
+
+// encoded returns the current body, gzipped if asked and possible. The
+// caller holds mu.
+func (v *eventView) encoded(wantGzip bool) ([]byte, bool) {
+	if !wantGzip || v.gzFailed {
+		return v.body, false
+	}
+	if v.gz == nil {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		if _, err := zw.Write(v.body); err != nil || zw.Close() != nil {
+			v.gzFailed = true
+			return v.body, false
+		}
+		v.gz = buf.Bytes()
+	}
+	return v.gz, true
 }
 
 func newEventView(ev boxoffice.Event, v boxoffice.Venue, p boxoffice.Performer, ts []boxoffice.Ticket) (*eventView, error) {
@@ -217,6 +266,7 @@ func (v *eventView) render(seats boxoffice.SeatsView) ([]byte, bool, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.body != nil && v.version == seats.Version {
+		v.at = time.Now()
 		return v.body, false, nil
 	}
 	buf := make([]byte, 0, len(v.head)+len(v.prefixes)+len(v.ends)*13+32)
@@ -234,7 +284,7 @@ func (v *eventView) render(seats boxoffice.SeatsView) ([]byte, bool, error) {
 	buf = append(buf, `],"version":`...)
 	buf = strconv.AppendUint(buf, seats.Version, 10)
 	buf = append(buf, '}')
-	v.version, v.body = seats.Version, buf
+	v.version, v.body, v.at, v.gz, v.gzFailed = seats.Version, buf, time.Now(), nil, false
 	return buf, true, nil
 }
 

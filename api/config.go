@@ -72,6 +72,11 @@ type Config struct {
 	// tickets and prices) is cached. A PATCH through this node forgets it at
 	// once; other nodes see the change after at most this long.
 	CatalogTTL time.Duration
+	// EventViewMaxAge is how old a rendered GET /events/{id} body may be
+	// and still be served without asking the seat engine. The body always
+	// shows the statuses at its own "version"; a hot event read thousands
+	// of times a second is then rendered at most once per interval.
+	EventViewMaxAge time.Duration
 	// EventCacheSize bounds how many events' catalog data and rendered
 	// views are cached; a 50,000-seat event costs a few MB.
 	EventCacheSize int
@@ -95,20 +100,21 @@ type Config struct {
 // secret or JWKS URL.
 func DefaultConfig() Config {
 	return Config{
-		Mode:           ModeProd,
-		HoldTTL:        10 * time.Minute,
-		RateIP:         RateConfig{PerSecond: 50, Burst: 100}, // a busy browser tab plus its WebSocket
-		RateUser:       RateConfig{PerSecond: 20, Burst: 40},  // far above any human booking
-		RateMaxKeys:    100_000,                               // ~10 MB of buckets at most
-		MaxBodyBytes:   64 << 10,                              // API.md
-		NodeName:       "node",
-		CatalogTTL:     30 * time.Second,
-		EventCacheSize: 1024,
-		RequestTimeout: 10 * time.Second,
-		WSSendQueue:    256,              // ~25 s of one delta per 100 ms
-		WSPingInterval: 30 * time.Second, // under common proxies' 60 s idle timeout
-		WSWriteTimeout: 10 * time.Second,
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Mode:            ModeProd,
+		HoldTTL:         10 * time.Minute,
+		RateIP:          RateConfig{PerSecond: 50, Burst: 100}, // a busy browser tab plus its WebSocket
+		RateUser:        RateConfig{PerSecond: 20, Burst: 40},  // far above any human booking
+		RateMaxKeys:     100_000,                               // ~10 MB of buckets at most
+		MaxBodyBytes:    64 << 10,                              // API.md
+		NodeName:        "node",
+		CatalogTTL:      30 * time.Second,
+		EventViewMaxAge: 100 * time.Millisecond,
+		EventCacheSize:  1024,
+		RequestTimeout:  10 * time.Second,
+		WSSendQueue:     256,              // ~25 s of one delta per 100 ms
+		WSPingInterval:  30 * time.Second, // under common proxies' 60 s idle timeout
+		WSWriteTimeout:  10 * time.Second,
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 
@@ -140,6 +146,7 @@ func (c Config) Validate() error {
 		{"MaxBodyBytes", c.MaxBodyBytes > 0},
 		{"NodeName", c.NodeName != ""},
 		{"CatalogTTL", c.CatalogTTL > 0},
+		{"EventViewMaxAge", c.EventViewMaxAge >= 0},
 		{"EventCacheSize", c.EventCacheSize > 0},
 		{"RequestTimeout", c.RequestTimeout > 0},
 		{"WSSendQueue", c.WSSendQueue > 0},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -24,6 +25,11 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	gz := acceptsGzip(r)
+	if body, zipped := entry.view.fresh(s.cfg.EventViewMaxAge, gz); body != nil {
+		writeView(w, body, zipped)
+		return nil
+	}
 	seats, err := s.deps.Engine.Seats(ctx, id)
 	if err != nil {
 		switch boxoffice.ErrorCode(err) {
@@ -39,13 +45,36 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("seats of event %s: %w: %w", id, boxoffice.Errorf(boxoffice.EUnavailable,
 			"the seat engine cannot be reached; retry"), err)
 	}
-	body, rendered, err := entry.view.render(seats)
+	_, rendered, err := entry.view.render(seats)
 	if err != nil {
 		return err
 	}
 	if rendered {
 		s.metrics.viewRenders.Inc()
 	}
-	writeBody(w, http.StatusOK, body)
+	entry.view.mu.Lock()
+	body, zipped := entry.view.encoded(gz)
+	entry.view.mu.Unlock()
+	writeView(w, body, zipped)
 	return nil
+}
+
+// acceptsGzip reports whether the client takes a gzip body; a 50,000-seat
+// event is 7 MB of JSON and about a tenth of that gzipped.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.TrimSpace(q) != "q=0" {
+			return true
+		}
+	}
+	return false
+}
+
+func writeView(w http.ResponseWriter, body []byte, gzipped bool) {
+	w.Header().Set("Vary", "Accept-Encoding")
+	if gzipped {
+		w.Header().Set("Content-Encoding", "gzip")
+	}
+	writeBody(w, http.StatusOK, body)
 }

@@ -154,4 +154,3 @@ func jsonBody(t testing.TB, v any) io.Reader {
 	}
 	return bytes.NewReader(b)
 }
-

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
 	"net/http"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -134,5 +138,43 @@ func TestQueueStatusMatchesSpec(t *testing.T) {
 		if err := schema.VisitJSON(place); err != nil {
 			t.Errorf("queue reply %v does not match QueueStatus: %v", place, err)
 		}
+	}
+}
+
+// TestEventViewGzip: the 7 MB stadium view is served gzipped to clients
+// that accept it, and a write through this node is visible at once.
+func TestEventViewGzip(t *testing.T) {
+	n := startTestNode(t)
+	n.seedDemo(t)
+	get := func() (eventView, int, string) {
+		req, _ := http.NewRequest(http.MethodGet, n.URL+"/events/"+stadiumEventID(), nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("body is not gzip (Content-Encoding %q): %v", resp.Header.Get("Content-Encoding"), err)
+		}
+		var v eventView
+		if err := json.NewDecoder(zr).Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v, len(raw), resp.Header.Get("Content-Encoding")
+	}
+	v, size, enc := get()
+	if enc != "gzip" || len(v.Tickets) != 50000 || size > 2<<20 {
+		t.Fatalf("view: encoding %q, %d tickets, %d bytes; want gzip, 50000, under 2 MB", enc, len(v.Tickets), size)
+	}
+	tok := n.token(t, "reader@example.com")
+	if code := n.call(t, http.MethodPost, "/booking/reserve", tok,
+		map[string]any{"event_id": stadiumEventID(), "ticket_ids": []string{v.Tickets[3].TicketID}}, nil); code != 201 {
+		t.Fatalf("reserve: %d", code)
+	}
+	if v2, _, _ := get(); v2.Tickets[3].Status != "reserved" || v2.Version != v.Version+1 {
+		t.Errorf("after my reserve: seat %s at version %d, want reserved at %d", v2.Tickets[3].Status, v2.Version, v.Version+1)
 	}
 }
