@@ -12,16 +12,23 @@ import (
 )
 
 // Hold holds the tickets for the booking, all or none, until now+ttl.
-// Errors: invalid_argument (0 or more than 10 tickets, a duplicate, ttl <= 0),
-// not_found (a ticket of another event or past the venue; details.ticket_ids),
-// seat_unavailable (held or sold seats; details.ticket_ids in request order),
-// booking_state (the booking already has a live hold).
+// Errors, in the order they are checked: invalid_argument (0 or more than
+// 10 tickets, field ticket_ids; ttl <= 0, field ttl; a ticket twice, field
+// ticket_ids), booking_state (the booking already has a live hold),
+// not_found (tickets of another event or past the venue, all of them in
+// details.ticket_ids), seat_unavailable (held or sold seats, all of them in
+// details.ticket_ids, request order).
 func (m *Map) Hold(owner, booking uuid.UUID, tickets []uuid.UUID, now time.Time, ttl time.Duration) (Record, error) {
 	if n := len(tickets); n < 1 || n > boxoffice.MaxSeatsPerHold {
 		return Record{}, boxoffice.InvalidField("ticket_ids", "a hold takes 1 to %d seats, not %d", boxoffice.MaxSeatsPerHold, n)
 	}
 	if ttl <= 0 {
 		return Record{}, boxoffice.InvalidField("ttl", "a hold needs a positive duration")
+	}
+	for k, t := range tickets {
+		if slices.Contains(tickets[:k], t) {
+			return Record{}, boxoffice.InvalidField("ticket_ids", "ticket %s appears twice", t)
+		}
 	}
 	if _, ok := m.byBooking[booking]; ok {
 		return Record{}, boxoffice.Errorf(boxoffice.EBookingState, "booking %s already holds seats", booking)
@@ -33,9 +40,6 @@ func (m *Map) Hold(owner, booking uuid.UUID, tickets []uuid.UUID, now time.Time,
 		if !ok {
 			unknown = append(unknown, t.String())
 			continue
-		}
-		if slices.Contains(tickets[:k], t) {
-			return Record{}, boxoffice.InvalidField("ticket_ids", "ticket %s appears twice", t)
 		}
 		seats[k] = int32(i)
 		if m.status[i] != boxoffice.SeatAvailable {
@@ -205,8 +209,11 @@ func (m *Map) check(r Record) error {
 		return fmt.Errorf("seatmap: v%d %s: no hold for booking %s", r.Version, r.Kind, r.Booking)
 	}
 	h := &m.slots[s]
-	if !slices.Equal(h.seatList(), r.Seats) || h.owner != r.Owner {
-		return fmt.Errorf("seatmap: v%d %s: seats or owner differ from the hold", r.Version, r.Kind)
+	// ExpiresAt 0 is accepted on the kinds that end or pin a hold: records
+	// journaled before they carried the expiry left it out, and it changes
+	// nothing on replay.
+	if !slices.Equal(h.seatList(), r.Seats) || h.owner != r.Owner || (r.ExpiresAt != 0 && r.ExpiresAt != h.expiresAt) {
+		return fmt.Errorf("seatmap: v%d %s: seats, owner or expiry differ from the hold", r.Version, r.Kind)
 	}
 	switch {
 	case r.Kind == KindPinned && h.pinned, r.Kind == KindUnpinned && !h.pinned:

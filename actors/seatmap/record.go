@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -97,6 +98,12 @@ func (r Record) MarshalBinary() ([]byte, error) {
 	buf = append(buf, byte(r.Kind))
 	buf = append(buf, r.Booking[:]...)
 	buf = append(buf, r.Owner[:]...)
+	if len(r.Seats) < 1 || len(r.Seats) > boxoffice.MaxSeatsPerHold {
+		return nil, fmt.Errorf("seatmap: record with %d seats", len(r.Seats))
+	}
+	if slices.ContainsFunc(r.Seats, func(s int32) bool { return s < 0 }) {
+		return nil, errors.New("seatmap: record with a negative seat index")
+	}
 	buf = binary.AppendUvarint(buf, uint64(len(r.Seats)))
 	for _, s := range r.Seats {
 		buf = binary.AppendUvarint(buf, uint64(s))
@@ -105,7 +112,20 @@ func (r Record) MarshalBinary() ([]byte, error) {
 	return buf, nil
 }
 
-var errShort = errors.New("seatmap: truncated data")
+var (
+	errShort      = errors.New("seatmap: truncated data")
+	errLongVarint = errors.New("seatmap: varint not in its shortest form")
+)
+
+// uvarintLen is the length of v's shortest encoding. The decoders accept
+// only that form, so that whatever decodes re-encodes to the same bytes.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
 
 // reader decodes the varint formats without panicking on bad input.
 type reader struct {
@@ -122,6 +142,10 @@ func (d *reader) uvarint() uint64 {
 		d.err = errShort
 		return 0
 	}
+	if n != uvarintLen(v) {
+		d.err = errLongVarint
+		return 0
+	}
 	d.b = d.b[n:]
 	return v
 }
@@ -133,6 +157,10 @@ func (d *reader) varint() int64 {
 	v, n := binary.Varint(d.b)
 	if n <= 0 {
 		d.err = errShort
+		return 0
+	}
+	if n != uvarintLen(uint64(v)<<1^uint64(v>>63)) {
+		d.err = errLongVarint
 		return 0
 	}
 	d.b = d.b[n:]

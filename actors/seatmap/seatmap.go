@@ -1,7 +1,9 @@
 package seatmap
 
 import (
+	"bytes"
 	"container/heap"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -106,8 +108,8 @@ func (m *Map) HoldInfo(booking uuid.UUID) (HoldInfo, bool) {
 	return m.slots[s].info(), true
 }
 
-// PinnedHolds lists holds pinned for a payment, so that a fresh activation
-// can settle payments a crash interrupted.
+// PinnedHolds lists holds pinned for a payment, by booking ID, so that a
+// fresh activation can settle payments a crash interrupted.
 func (m *Map) PinnedHolds() []HoldInfo {
 	var out []HoldInfo
 	for _, s := range m.byBooking {
@@ -115,6 +117,7 @@ func (m *Map) PinnedHolds() []HoldInfo {
 			out = append(out, m.slots[s].info())
 		}
 	}
+	slices.SortFunc(out, func(a, b HoldInfo) int { return bytes.Compare(a.Booking[:], b.Booking[:]) })
 	return out
 }
 
@@ -143,7 +146,9 @@ func (h *expiryHeap) Less(i, j int) bool {
 	if a.expiresAt != b.expiresAt {
 		return a.expiresAt < b.expiresAt
 	}
-	return h.s[i] < h.s[j]
+	// Ties go by booking ID, not slot, so that a map decoded from a
+	// snapshot expires holds in the same order as the live one did.
+	return bytes.Compare(a.booking[:], b.booking[:]) < 0
 }
 func (h *expiryHeap) Swap(i, j int) {
 	h.s[i], h.s[j] = h.s[j], h.s[i]

@@ -79,6 +79,9 @@ func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	if n%4 != 0 && packed[len(packed)-1]>>(2*(n%4)) != 0 {
+		return nil, errors.New("seatmap: snapshot has bits set past the last seat")
+	}
 	m := New(eventID, int(n))
 	m.version = version
 	m.counts = boxoffice.SeatCounts{}
@@ -88,7 +91,7 @@ func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
 			return nil, fmt.Errorf("seatmap: seat %d has status %d", i, s)
 		}
 		m.status[i] = s
-		m.countOf(s, +1)
+		countInto(&m.counts, s)
 	}
 	if err := m.decodeHolds(d); err != nil {
 		return nil, err
@@ -101,7 +104,8 @@ func (m *Map) decodeHolds(d *reader) error {
 	if d.err == nil && count > uint64(len(m.status)) {
 		return fmt.Errorf("seatmap: snapshot has %d holds for %d seats", count, len(m.status))
 	}
-	inHold := make(map[int32]bool)
+	inHold := newBitset(len(m.status))
+	held := 0
 	var prev []byte
 	for range count {
 		booking, owner := d.uuid(), d.uuid()
@@ -116,11 +120,12 @@ func (m *Map) decodeHolds(d *reader) error {
 		}
 		prev = booking[:]
 		for _, s := range seats {
-			if s < 0 || int(s) >= len(m.status) || m.status[s] != boxoffice.SeatReserved || inHold[s] {
+			if s < 0 || int(s) >= len(m.status) || m.status[s] != boxoffice.SeatReserved || inHold.has(int(s)) {
 				return fmt.Errorf("seatmap: snapshot hold %s has bad seat %d", booking, s)
 			}
-			inHold[s] = true
+			inHold.set(int(s))
 		}
+		held += len(seats)
 		m.restoreHold(booking, owner, exp, pinned[0] == 1, seats)
 	}
 	if d.err == nil && len(d.b) != 0 {
@@ -129,8 +134,8 @@ func (m *Map) decodeHolds(d *reader) error {
 	if d.err != nil {
 		return d.err
 	}
-	if len(inHold) != m.counts.Reserved {
-		return fmt.Errorf("seatmap: %d reserved seats but %d in holds", m.counts.Reserved, len(inHold))
+	if held != m.counts.Reserved {
+		return fmt.Errorf("seatmap: %d reserved seats but %d in holds", m.counts.Reserved, held)
 	}
 	return nil
 }

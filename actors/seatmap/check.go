@@ -1,0 +1,84 @@
+package seatmap
+
+import (
+	"fmt"
+
+	"github.com/boxoffice/boxoffice"
+)
+
+// Check verifies every invariant of the map: counts match the statuses,
+// each hold's seats are reserved and belong to no other hold, every
+// reserved seat is in a hold, and the expiry heap holds exactly the
+// unpinned holds in heap order. It costs O(seats + holds); the tests and
+// fuzzers run it after every step, and an actor may run it after a replay
+// it does not trust.
+func (m *Map) Check() error {
+	var c boxoffice.SeatCounts
+	for i, s := range m.status {
+		if s > boxoffice.SeatBooked {
+			return fmt.Errorf("seatmap: seat %d has status %d", i, s)
+		}
+		countInto(&c, s)
+	}
+	if c != m.counts {
+		return fmt.Errorf("seatmap: counts %+v, statuses say %+v", m.counts, c)
+	}
+	inHold := newBitset(len(m.status))
+	held, unpinned := 0, 0
+	for b, s := range m.byBooking {
+		if int(s) >= len(m.slots) || m.slots[s].booking != b || m.slots[s].n == 0 {
+			return fmt.Errorf("seatmap: booking %s points at a bad slot %d", b, s)
+		}
+		h := &m.slots[s]
+		for _, i := range h.seatList() {
+			if i < 0 || int(i) >= len(m.status) || m.status[i] != boxoffice.SeatReserved || inHold.has(int(i)) {
+				return fmt.Errorf("seatmap: hold %s has bad seat %d", b, i)
+			}
+			inHold.set(int(i))
+		}
+		held += int(h.n)
+		if h.pinned != (h.heapIdx < 0) {
+			return fmt.Errorf("seatmap: hold %s pinned=%v at heap index %d", b, h.pinned, h.heapIdx)
+		}
+		if !h.pinned {
+			unpinned++
+			if int(h.heapIdx) >= len(m.expiry.s) || m.expiry.s[h.heapIdx] != s {
+				return fmt.Errorf("seatmap: hold %s lost from the expiry heap", b)
+			}
+		}
+	}
+	if held != m.counts.Reserved {
+		return fmt.Errorf("seatmap: %d reserved seats but %d in holds", m.counts.Reserved, held)
+	}
+	if unpinned != len(m.expiry.s) {
+		return fmt.Errorf("seatmap: %d unpinned holds but %d in the expiry heap", unpinned, len(m.expiry.s))
+	}
+	for i := 1; i < len(m.expiry.s); i++ {
+		if m.expiry.Less(i, (i-1)/2) {
+			return fmt.Errorf("seatmap: expiry heap out of order at %d", i)
+		}
+	}
+	if len(m.byBooking)+len(m.free) != len(m.slots) {
+		return fmt.Errorf("seatmap: %d holds and %d free slots of %d", len(m.byBooking), len(m.free), len(m.slots))
+	}
+	return nil
+}
+
+// countInto adds one seat of status s to c.
+func countInto(c *boxoffice.SeatCounts, s boxoffice.SeatStatus) {
+	switch s {
+	case boxoffice.SeatAvailable:
+		c.Available++
+	case boxoffice.SeatReserved:
+		c.Reserved++
+	case boxoffice.SeatBooked:
+		c.Booked++
+	}
+}
+
+// bitset marks seats; one bit each, so checking 200,000 seats costs 25 KB.
+type bitset []uint64
+
+func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
