@@ -25,11 +25,17 @@ func (m *Map) Check() error {
 	}
 	inHold := newBitset(len(m.status))
 	held, unpinned := 0, 0
-	for b, s := range m.byBooking {
-		if int(s) >= len(m.slots) || m.slots[s].booking != b || m.slots[s].n == 0 {
-			return fmt.Errorf("seatmap: booking %s points at a bad slot %d", b, s)
+	live := 0
+	for s := range m.holds.used {
+		h := m.holds.at(s)
+		if h.n == 0 {
+			continue
 		}
-		h := &m.slots[s]
+		live++
+		b := h.booking
+		if got, ok := m.holdOf(b); !ok || got != s {
+			return fmt.Errorf("seatmap: booking %s of slot %d is not indexed to it", b, s)
+		}
 		for _, i := range h.seatList() {
 			if i < 0 || int(i) >= len(m.status) || m.status[i] != boxoffice.SeatReserved || inHold.has(int(i)) {
 				return fmt.Errorf("seatmap: hold %s has bad seat %d", b, i)
@@ -42,7 +48,7 @@ func (m *Map) Check() error {
 		}
 		if !h.pinned {
 			unpinned++
-			if int(h.heapIdx) >= len(m.expiry.s) || m.expiry.s[h.heapIdx] != s {
+			if int(h.heapIdx) >= len(m.expiry) || m.expiry[h.heapIdx] != s {
 				return fmt.Errorf("seatmap: hold %s lost from the expiry heap", b)
 			}
 		}
@@ -50,16 +56,21 @@ func (m *Map) Check() error {
 	if held != m.counts.Reserved {
 		return fmt.Errorf("seatmap: %d reserved seats but %d in holds", m.counts.Reserved, held)
 	}
-	if unpinned != len(m.expiry.s) {
-		return fmt.Errorf("seatmap: %d unpinned holds but %d in the expiry heap", unpinned, len(m.expiry.s))
+	if unpinned != len(m.expiry) {
+		return fmt.Errorf("seatmap: %d unpinned holds but %d in the expiry heap", unpinned, len(m.expiry))
 	}
-	for i := 1; i < len(m.expiry.s); i++ {
-		if m.expiry.Less(i, (i-1)/2) {
+	for i := 1; i < len(m.expiry); i++ {
+		if m.heapLess(m.expiry[i], m.expiry[(i-1)/2]) {
 			return fmt.Errorf("seatmap: expiry heap out of order at %d", i)
 		}
 	}
-	if len(m.byBooking)+len(m.free) != len(m.slots) {
-		return fmt.Errorf("seatmap: %d holds and %d free slots of %d", len(m.byBooking), len(m.free), len(m.slots))
+	if live != m.index.n || live+len(m.holds.free) != int(m.holds.used) {
+		return fmt.Errorf("seatmap: %d live holds, %d indexed, %d free slots of %d", live, m.index.n, len(m.holds.free), m.holds.used)
+	}
+	for _, s := range m.holds.free {
+		if s >= m.holds.used || m.holds.at(s).n != 0 {
+			return fmt.Errorf("seatmap: free slot %d is in use", s)
+		}
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package seatmap
 
 import (
 	"bytes"
-	"container/heap"
 	"slices"
 	"time"
 
@@ -22,10 +21,9 @@ type Map struct {
 	status []boxoffice.SeatStatus
 	counts boxoffice.SeatCounts
 
-	slots     []hold // hold slots; a free slot has a zero booking
-	free      []uint32
-	byBooking map[uuid.UUID]uint32 // booking -> slot
-	expiry    expiryHeap           // slots of unpinned holds by expiry
+	holds  holdStore
+	index  bookingIndex // booking -> slot in holds (index.go)
+	expiry []uint32     // slots of unpinned holds, a min-heap by expiry (holds.go)
 }
 
 // hold is one live hold. Seats are kept inline (at most ten) so a hold
@@ -54,12 +52,11 @@ type HoldInfo struct {
 // New returns an event's seat map with every seat available at version 0.
 func New(eventID uuid.UUID, seats int) *Map {
 	m := &Map{
-		eventID:   eventID,
-		space:     boxoffice.NewTicketSpace(eventID),
-		status:    make([]boxoffice.SeatStatus, seats),
-		byBooking: map[uuid.UUID]uint32{},
+		eventID: eventID,
+		space:   boxoffice.NewTicketSpace(eventID),
+		status:  make([]boxoffice.SeatStatus, seats),
+		index:   newBookingIndex(),
 	}
-	m.expiry.m = m
 	m.counts.Available = seats
 	return m
 }
@@ -97,24 +94,24 @@ func (m *Map) Statuses(dst []boxoffice.SeatStatus) []boxoffice.SeatStatus {
 func (m *Map) Counts() boxoffice.SeatCounts { return m.counts }
 
 // Holds is the number of live holds.
-func (m *Map) Holds() int { return len(m.byBooking) }
+func (m *Map) Holds() int { return m.index.n }
 
 // HoldInfo describes the booking's live hold, if it has one.
 func (m *Map) HoldInfo(booking uuid.UUID) (HoldInfo, bool) {
-	s, ok := m.byBooking[booking]
+	s, ok := m.holdOf(booking)
 	if !ok {
 		return HoldInfo{}, false
 	}
-	return m.slots[s].info(), true
+	return m.holds.at(s).info(), true
 }
 
 // PinnedHolds lists holds pinned for a payment, by booking ID, so that a
 // fresh activation can settle payments a crash interrupted.
 func (m *Map) PinnedHolds() []HoldInfo {
 	var out []HoldInfo
-	for _, s := range m.byBooking {
-		if m.slots[s].pinned {
-			out = append(out, m.slots[s].info())
+	for s := range m.holds.used {
+		if h := m.holds.at(s); h.n > 0 && h.pinned {
+			out = append(out, h.info())
 		}
 	}
 	slices.SortFunc(out, func(a, b HoldInfo) int { return bytes.Compare(a.Booking[:], b.Booking[:]) })
@@ -128,43 +125,8 @@ func (h *hold) info() HoldInfo {
 
 // NextExpiry is when the earliest unpinned hold runs out.
 func (m *Map) NextExpiry() (time.Time, bool) {
-	if len(m.expiry.s) == 0 {
+	if len(m.expiry) == 0 {
 		return time.Time{}, false
 	}
-	return time.Unix(0, m.slots[m.expiry.s[0]].expiresAt), true
+	return time.Unix(0, m.holds.at(m.expiry[0]).expiresAt), true
 }
-
-// expiryHeap orders hold slots by expiry; it keeps each hold's heapIdx.
-type expiryHeap struct {
-	m *Map
-	s []uint32
-}
-
-func (h *expiryHeap) Len() int { return len(h.s) }
-func (h *expiryHeap) Less(i, j int) bool {
-	a, b := &h.m.slots[h.s[i]], &h.m.slots[h.s[j]]
-	if a.expiresAt != b.expiresAt {
-		return a.expiresAt < b.expiresAt
-	}
-	// Ties go by booking ID, not slot, so that a map decoded from a
-	// snapshot expires holds in the same order as the live one did.
-	return bytes.Compare(a.booking[:], b.booking[:]) < 0
-}
-func (h *expiryHeap) Swap(i, j int) {
-	h.s[i], h.s[j] = h.s[j], h.s[i]
-	h.m.slots[h.s[i]].heapIdx = int32(i)
-	h.m.slots[h.s[j]].heapIdx = int32(j)
-}
-func (h *expiryHeap) Push(x any) {
-	s := x.(uint32)
-	h.m.slots[s].heapIdx = int32(len(h.s))
-	h.s = append(h.s, s)
-}
-func (h *expiryHeap) Pop() any {
-	s := h.s[len(h.s)-1]
-	h.s = h.s[:len(h.s)-1]
-	h.m.slots[s].heapIdx = -1
-	return s
-}
-
-var _ heap.Interface = (*expiryHeap)(nil)

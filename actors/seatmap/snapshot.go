@@ -2,7 +2,6 @@ package seatmap
 
 import (
 	"bytes"
-	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -26,7 +25,7 @@ const snapshotMagic = "BXS1"
 // equal bytes, whatever order they were reached in.
 func (m *Map) MarshalBinary() ([]byte, error) {
 	n := len(m.status)
-	buf := make([]byte, 0, 16+(n+3)/4+len(m.byBooking)*48)
+	buf := make([]byte, 0, 16+(n+3)/4+m.index.n*48)
 	buf = append(buf, snapshotMagic...)
 	buf = binary.AppendUvarint(buf, m.version)
 	buf = binary.AppendUvarint(buf, uint64(n))
@@ -35,16 +34,18 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 		packed[i/4] |= byte(s) << (2 * (i % 4))
 	}
 	buf = append(buf, packed...)
-	slots := make([]uint32, 0, len(m.byBooking))
-	for _, s := range m.byBooking {
-		slots = append(slots, s)
+	slots := make([]uint32, 0, m.index.n)
+	for s := range m.holds.used {
+		if m.holds.at(s).n > 0 {
+			slots = append(slots, s)
+		}
 	}
 	slices.SortFunc(slots, func(a, b uint32) int {
-		return bytes.Compare(m.slots[a].booking[:], m.slots[b].booking[:])
+		return bytes.Compare(m.holds.at(a).booking[:], m.holds.at(b).booking[:])
 	})
 	buf = binary.AppendUvarint(buf, uint64(len(slots)))
 	for _, s := range slots {
-		h := &m.slots[s]
+		h := m.holds.at(s)
 		buf = append(buf, h.booking[:]...)
 		buf = append(buf, h.owner[:]...)
 		buf = binary.AppendVarint(buf, h.expiresAt)
@@ -126,7 +127,7 @@ func (m *Map) decodeHolds(d *reader) error {
 			inHold.set(int(s))
 		}
 		held += len(seats)
-		m.restoreHold(booking, owner, exp, pinned[0] == 1, seats)
+		m.putHold(m.holds.alloc(), booking, owner, exp, pinned[0] == 1, seats, slotHint{pos: -1})
 	}
 	if d.err == nil && len(d.b) != 0 {
 		return errors.New("seatmap: trailing bytes after snapshot")
@@ -138,15 +139,4 @@ func (m *Map) decodeHolds(d *reader) error {
 		return fmt.Errorf("seatmap: %d reserved seats but %d in holds", m.counts.Reserved, held)
 	}
 	return nil
-}
-
-func (m *Map) restoreHold(booking, owner uuid.UUID, exp int64, pinned bool, seats []int32) {
-	m.slots = append(m.slots, hold{booking: booking, owner: owner, expiresAt: exp,
-		n: uint8(len(seats)), pinned: pinned, heapIdx: -1})
-	s := uint32(len(m.slots) - 1)
-	copy(m.slots[s].seats[:], seats)
-	m.byBooking[booking] = s
-	if !pinned {
-		heap.Push(&m.expiry, s)
-	}
 }
