@@ -55,7 +55,7 @@ func (m *Map) Hold(owner, booking uuid.UUID, tickets []uuid.UUID, now time.Time,
 		return Record{}, boxoffice.SeatsUnavailable(taken)
 	}
 	r := Record{Version: m.version + 1, Kind: KindHeld, Booking: booking, Owner: owner,
-		Seats: slices.Clone(seats[:len(tickets)]), ExpiresAt: now.Add(ttl).UnixNano()}
+		Seats: slices.Clone(seats[:len(tickets)]), ExpiresAt: now.UnixNano() + int64(ttl)}
 	m.version = r.Version
 	m.addHold(r, hint)
 	return r, nil

@@ -186,9 +186,9 @@ func (d *reader) uuid() uuid.UUID {
 	return u
 }
 
-// seats reads a count then that many seat indexes, refusing counts no
-// hold can have.
-func (d *reader) seats() []int32 {
+// seats reads a count then that many seat indexes into buf, refusing
+// counts no hold can have.
+func (d *reader) seats(buf *[boxoffice.MaxSeatsPerHold]int32) []int32 {
 	n := d.uvarint()
 	if d.err == nil && (n < 1 || n > boxoffice.MaxSeatsPerHold) {
 		d.err = fmt.Errorf("seatmap: %d seats in one hold", n)
@@ -196,7 +196,7 @@ func (d *reader) seats() []int32 {
 	if d.err != nil {
 		return nil
 	}
-	out := make([]int32, n)
+	out := buf[:n]
 	for i := range out {
 		v := d.uvarint()
 		if v > 1<<31-1 {
@@ -222,7 +222,8 @@ func UnmarshalRecord(data []byte) (Record, error) {
 	}
 	r.Booking = d.uuid()
 	r.Owner = d.uuid()
-	r.Seats = d.seats()
+	var buf [boxoffice.MaxSeatsPerHold]int32
+	r.Seats = slices.Clone(d.seats(&buf))
 	r.ExpiresAt = d.varint()
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errors.New("seatmap: trailing bytes after record")

@@ -108,11 +108,12 @@ func (m *Map) decodeHolds(d *reader) error {
 	inHold := newBitset(len(m.status))
 	held := 0
 	var prev []byte
+	var buf [boxoffice.MaxSeatsPerHold]int32
 	for range count {
 		booking, owner := d.uuid(), d.uuid()
 		exp := d.varint()
 		pinned := d.bytes(1)
-		seats := d.seats()
+		seats := d.seats(&buf)
 		if d.err != nil {
 			return d.err
 		}
