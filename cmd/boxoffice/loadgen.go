@@ -60,7 +60,7 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Float64Var(&c.Confirm, "confirm", 0, "share of successful holds to confirm with tok_visa (0..1)")
 	fs.Float64Var(&c.Release, "release", 0, "share of successful holds to release again (0..1)")
 	fs.StringVar(&c.History, "history", "", "write every request and reply as JSON lines to this file (for `boxoffice check`)")
-	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale) or view (GET /events/{id})")
+	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}) or ws (-users WebSocket watchers, delta delivery delay)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -70,6 +70,9 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	if c.Users < 1 || c.Seats < 1 || c.Seats > 10 || c.Duration <= 0 {
 		return errors.New("loadgen: want -users >= 1, -seats 1..10, -duration > 0")
+	}
+	if c.Mode == "ws" {
+		return runWatchers(ctx, c, stdout, stderr)
 	}
 	res, err := runLoad(ctx, c, stderr)
 	if err != nil {
@@ -208,8 +211,9 @@ func reportProgress(ctx context.Context, w io.Writer, attempts, successes *atomi
 // hold with a confirm or release as configured.
 func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, tickets []string, record func(sample)) sample {
 	if c.Mode == "view" {
-		s := u.do(ctx, client, http.MethodGet, "/events/"+c.Event, nil, nil)
-		return s
+		// Like a browser: take the gzipped body and do not spend the load
+		// generator's CPU inflating it.
+		return u.do(ctx, client, http.MethodGet, "/events/"+c.Event, nil, nil, "Accept-Encoding", "gzip")
 	}
 	ids := make([]string, 0, c.Seats)
 	for len(ids) < c.Seats {
@@ -246,7 +250,7 @@ func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, 
 }
 
 // do sends one request; Status 0 means it was cut off by the end of the run.
-func (u *loadUser) do(ctx context.Context, client *http.Client, method, path string, body, out any) sample {
+func (u *loadUser) do(ctx context.Context, client *http.Client, method, path string, body, out any, header ...string) sample {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -255,6 +259,9 @@ func (u *loadUser) do(ctx context.Context, client *http.Client, method, path str
 	req, _ := http.NewRequestWithContext(ctx, method, u.base+path, rd)
 	req.Header.Set("Authorization", "Bearer "+u.token)
 	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	start := time.Now()
 	resp, err := client.Do(req)
 	s := sample{At: start.UTC(), Node: u.base, Latency: float64(time.Since(start).Microseconds()) / 1000}
