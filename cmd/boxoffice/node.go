@@ -22,6 +22,7 @@ import (
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/api"
 	"github.com/boxoffice/boxoffice/api/queueroom"
+	"github.com/boxoffice/boxoffice/api/web"
 	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/cluster/bus"
 	"github.com/boxoffice/boxoffice/persistence"
@@ -225,7 +226,14 @@ func (n *node) startSearch(ctx, bg context.Context) error {
 				n.log.Warn("skipping a malformed catalog message", "topic", topic, "err", err)
 				return nil
 			}
-			return n.index.Apply(l)
+			err := n.index.Apply(l)
+			if boxoffice.ErrorCode(err) == boxoffice.EInvalid {
+				// Redelivering a listing the index refuses would stall
+				// the stream behind it forever: log it and move on.
+				n.log.Warn("skipping an invalid catalog listing", "topic", topic, "event", l.EventID, "err", err)
+				return nil
+			}
+			return err
 		})
 	})
 	unsub, err := n.bus.SubscribeCounts(func(c bus.Counts) { n.index.SetAvailability(c.EventID, c.Available) })
@@ -246,6 +254,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	srv, err := api.New(ac, api.Deps{
 		Engine: n.engine, Catalog: catalog{n.db}, Bookings: n.db, Users: n.db, Seats: n.bus,
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
+		Web: web.Handler(),
 	})
 	if err != nil {
 		return err
