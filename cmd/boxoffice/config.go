@@ -28,6 +28,10 @@ type Config struct {
 	Join        []string
 	GossipAddr  string
 	ActorAddr   string
+	// GossipTimings is "lan" (memberlist's LAN defaults, for real networks)
+	// or "fast" (cluster.FastGossipConfig: a crashed node is declared dead
+	// in about a second; loopback clusters and tests only).
+	GossipTimings string
 	// NATSPort, NATSClusterPort and NATSRoutes shape the embedded
 	// nats-server when NATSURL is empty: its client port, the port other
 	// nodes' servers route to, and their route URLs.
@@ -124,6 +128,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	c.Join = splitList(e.str("JOIN", ""))
 	fs.Var((*listFlag)(&c.Join), "join", "comma-separated gossip addresses of seed nodes (BOXOFFICE_JOIN)")
 	fs.StringVar(&c.GossipAddr, "gossip-addr", e.str("GOSSIP_ADDR", "127.0.0.1:7946"), "memberlist address (BOXOFFICE_GOSSIP_ADDR)")
+	fs.StringVar(&c.GossipTimings, "gossip-timings", e.str("GOSSIP_TIMINGS", "lan"), "failure-detector timings: lan, or fast for loopback clusters (BOXOFFICE_GOSSIP_TIMINGS)")
 	fs.StringVar(&c.ActorAddr, "actor-addr", e.str("ACTOR_ADDR", "127.0.0.1:0"), "Proto.Actor remote host:port (BOXOFFICE_ACTOR_ADDR)")
 	fs.IntVar(&c.NATSPort, "nats-port", e.num("NATS_PORT", 0), "embedded NATS client port, 0 = random (BOXOFFICE_NATS_PORT)")
 	fs.IntVar(&c.NATSClusterPort, "nats-cluster-port", e.num("NATS_CLUSTER_PORT", 0), "embedded NATS route port, 0 = no NATS cluster (BOXOFFICE_NATS_CLUSTER_PORT)")
@@ -156,6 +161,8 @@ func (c Config) validate() error {
 		return errors.New("no database: set BOXOFFICE_DATABASE_URL (or use `make run`, which starts a local PostgreSQL)")
 	case c.Mode == "prod" && c.JWTSecret == "" && c.JWKSURL == "":
 		return errors.New("prod mode needs BOXOFFICE_JWT_SECRET or BOXOFFICE_JWKS_URL to verify tokens")
+	case c.GossipTimings != "lan" && c.GossipTimings != "fast":
+		return fmt.Errorf("gossip-timings %q: want lan or fast", c.GossipTimings)
 	case c.HoldTTL <= 0:
 		return errors.New("hold-ttl must be positive")
 	case c.SnapshotEvery < 1:

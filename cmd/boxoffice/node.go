@@ -148,6 +148,9 @@ func (n *node) startEngine(ctx context.Context) error {
 	cc := cluster.DefaultConfig()
 	cc.NodeName, cc.GossipAddr, cc.Join = n.name, n.cfg.GossipAddr, n.cfg.Join
 	cc.RemoteHost, cc.RemotePort, cc.HTTPAddr = host, port, n.cfg.Addr
+	if n.cfg.GossipTimings == "fast" {
+		cc.Gossip = cluster.FastGossipConfig()
+	}
 	if err := n.startRoom(); err != nil {
 		return err
 	}
@@ -251,10 +254,11 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.RateIP = api.RateConfig{PerSecond: n.cfg.RateIP, Burst: max(1, int(2*n.cfg.RateIP))}
 	ac.RateUser = api.RateConfig{PerSecond: n.cfg.RateUser, Burst: max(1, int(2*n.cfg.RateUser))}
 	ac.Logger = n.log.With("component", "api")
+	pages := web.Handler()
 	srv, err := api.New(ac, api.Deps{
 		Engine: n.engine, Catalog: catalog{n.db}, Bookings: n.db, Users: n.db, Seats: n.bus,
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
-		Web: web.Handler(),
+		Web: pages,
 	})
 	if err != nil {
 		return err
@@ -264,7 +268,7 @@ func (n *node) startAPI(ctx context.Context) error {
 		return fmt.Errorf("listen on %s (is another node running? set BOXOFFICE_ADDR): %w", n.cfg.Addr, err)
 	}
 	_ = n.cluster.SetHTTPAddr(n.URL())
-	n.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	n.http = &http.Server{Handler: web.Front(srv.Handler(), pages), ReadHeaderTimeout: 10 * time.Second}
 	n.goBackground(func() {
 		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("HTTP server stopped", "err", err)
