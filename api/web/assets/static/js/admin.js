@@ -1,0 +1,246 @@
+// admin.js: the cluster admin dashboard (/admin/): the nodes and where each
+// active event lives (GET /admin/api/cluster), a live view of one event
+// (GET /admin/api/events/{id}) with its waiting-room switch (PATCH
+// /admin/api/events/{id}), the metrics charts (charts.js) and the catalog
+// forms (catalog.js). Everything is polled: the admin API has no push.
+
+import { call, $, h, Session, Notice, eventNames } from './api.js';
+import { MetricsCharts } from './charts.js';
+import { Catalog } from './catalog.js';
+
+const CLUSTER_EVERY_MS = 2000;
+const EVENT_EVERY_MS = 1000;
+
+const session = new Session('boxoffice.admin');
+const notice = new Notice($('notice'));
+const charts = new MetricsCharts($('chart-reserves'), $('chart-latency'), { rate: $('rate-now'), latency: $('latency-now') });
+const catalog = new Catalog({ session, notice });
+
+let clusterTimer = 0;
+let eventTimer = 0;
+let current = null; // {id, event} of the live event view
+const events = new Map(); // event ID -> event (name, waiting_room), from GET /events/{id}
+
+function renderAccount() {
+  const signedIn = session.signedIn;
+  $('signin-form').hidden = signedIn;
+  $('signed-in').hidden = !signedIn;
+  $('signed-in-as').textContent = signedIn ? `Signed in as ${session.email}` : '';
+}
+
+/** lock shows the sign-in card (with why) and stops polling. */
+function lock(why) {
+  clearInterval(clusterTimer);
+  clearInterval(eventTimer);
+  charts.stop();
+  $('dashboard').hidden = true;
+  $('locked').hidden = false;
+  if (why) $('locked-text').textContent = why;
+  document.body.dataset.ready = 'false';
+}
+
+/** unlock shows the dashboard once the admin API answers. */
+async function unlock() {
+  try {
+    await refreshCluster();
+  } catch (e) {
+    if (e.code === 'forbidden') lock(`${session.email} does not have the admin role. Sign out and sign in again with this form, which asks for it.`);
+    else if (e.code === 'unauthenticated') { session.signOut(); renderAccount(); lock('Your session ended; please sign in again.'); }
+    else { notice.error(e); lock(); }
+    return;
+  }
+  $('locked').hidden = true;
+  $('dashboard').hidden = false;
+  clearInterval(clusterTimer);
+  clusterTimer = setInterval(() => refreshCluster().catch(onPollError), CLUSTER_EVERY_MS);
+  charts.start();
+  document.body.dataset.ready = 'true';
+  const wanted = new URLSearchParams(location.search).get('event');
+  if (wanted && !current) watch(wanted);
+}
+
+function onPollError(e) {
+  if (e.code === 'unauthenticated' || e.code === 'forbidden') {
+    session.signOut();
+    renderAccount();
+    lock('Your session ended; please sign in again.');
+    return;
+  }
+  notice.show(`The dashboard lost contact with the node: ${e.message}. Retrying…`, 'error');
+}
+
+/** refreshCluster redraws the node and placement tables. */
+async function refreshCluster() {
+  const c = await call('GET', '/admin/api/cluster', { token: session.token });
+  if (notice.el.dataset.tone === 'error' && notice.el.textContent.startsWith('The dashboard lost')) notice.clear();
+  const now = Date.now();
+  $('nodes').tBodies[0].replaceChildren(...c.nodes.map((n) => h('tr', { dataset: { nodeId: n.id } },
+    h('td', { class: 'mono' }, n.id),
+    h('td', {}, n.address ? h('a', { href: n.address + '/admin/' }, n.address) : '-'),
+    h('td', {}, h('span', { class: `badge ${n.status}` }, n.status)),
+    h('td', {}, n.started_at ? duration(now - Date.parse(n.started_at)) : '-'),
+    h('td', { class: 'num' }, String(n.actors)))));
+  const rows = c.placements.map((p) => {
+    const tr = h('tr', { class: current?.id === p.event_id ? 'active clickable' : 'clickable', dataset: { eventId: p.event_id }, onclick: () => watch(p.event_id) },
+      h('td', {}, h('span', { class: 'ev-name' }, events.get(p.event_id)?.name || eventNames.get(p.event_id) || p.event_id)),
+      h('td', { class: 'mono' }, p.node_id));
+    return tr;
+  });
+  if (!rows.length) rows.push(h('tr', {}, h('td', { colspan: 2, class: 'muted' }, 'No event actor is active: one starts with the first hold or view of seats.')));
+  $('placements').tBodies[0].replaceChildren(...rows);
+  $('cluster-updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+  for (const p of c.placements) if (!events.has(p.event_id)) loadEvent(p.event_id).catch(() => {});
+}
+
+/** loadEvent fetches an event's catalog entry once (its name and waiting room). */
+async function loadEvent(id) {
+  if (events.has(id)) return events.get(id);
+  events.set(id, null);
+  try {
+    const r = await call('GET', `/events/${encodeURIComponent(id)}`);
+    events.set(id, r.event);
+    eventNames.put(id, r.event.name);
+    for (const el of document.querySelectorAll(`[data-event-id="${id}"] .ev-name`)) el.textContent = r.event.name;
+    return r.event;
+  } catch (e) {
+    events.delete(id);
+    throw e;
+  }
+}
+
+/** watch makes the event the live per-event view. */
+async function watch(id) {
+  current = { id, event: null };
+  history.replaceState(null, '', `/admin/?event=${encodeURIComponent(id)}`);
+  for (const tr of $('placements').tBodies[0].rows) tr.classList.toggle('active', tr.dataset.eventId === id);
+  $('event-card').hidden = false;
+  $('ev-id').textContent = id;
+  $('ev-title').textContent = events.get(id)?.name || eventNames.get(id) || 'Event';
+  clearInterval(eventTimer);
+  refreshEvent();
+  eventTimer = setInterval(refreshEvent, EVENT_EVERY_MS);
+  try {
+    const ev = await loadEvent(id);
+    if (current?.id !== id || !ev) return;
+    current.event = ev;
+    $('ev-title').textContent = ev.name;
+    showWaitingRoom(ev.waiting_room);
+  } catch (e) {
+    notice.error(e);
+  }
+}
+
+async function refreshEvent() {
+  const id = current?.id;
+  if (!id) return;
+  let s;
+  try {
+    s = await call('GET', `/admin/api/events/${encodeURIComponent(id)}`, { token: session.token });
+  } catch (e) {
+    if (e.code === 'not_found') {
+      clearInterval(eventTimer);
+      notice.show('That event does not exist.', 'error');
+      return;
+    }
+    onPollError(e);
+    return;
+  }
+  if (current?.id !== id) return;
+  const n = (v) => Number(v).toLocaleString();
+  $('st-version').textContent = n(s.version);
+  $('st-available').textContent = n(s.counts.available);
+  $('st-reserved').textContent = n(s.counts.reserved);
+  $('st-booked').textContent = n(s.counts.booked);
+  $('st-holds').textContent = n(s.holds);
+  $('st-lag').textContent = n(s.journal_lag);
+  $('st-snapshot').textContent = s.last_snapshot_version ? `v${n(s.last_snapshot_version)}` : 'none';
+  $('st-node').textContent = s.node_id || '-';
+  const total = s.counts.available + s.counts.reserved + s.counts.booked || 1;
+  const [a, r, b] = $('ev-bar').children;
+  a.style.width = `${(100 * s.counts.available) / total}%`;
+  r.style.width = `${(100 * s.counts.reserved) / total}%`;
+  b.style.width = `${(100 * s.counts.booked) / total}%`;
+  $('event-card').dataset.version = s.version;
+}
+
+function showWaitingRoom(wr) {
+  $('wr-enabled').checked = !!wr?.enabled;
+  if (wr?.rate_per_second) $('wr-rate').value = wr.rate_per_second;
+  $('wr-state').textContent = wr?.enabled ? `on: ${wr.rate_per_second} admitted per second` : 'off: anyone may hold seats';
+}
+
+$('wr-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if (!current) return;
+  const enabled = $('wr-enabled').checked;
+  const rate = Math.floor(Number($('wr-rate').value) || 0);
+  $('wr-save').disabled = true;
+  try {
+    const ev = await call('PATCH', `/admin/api/events/${encodeURIComponent(current.id)}`, {
+      token: session.token, body: { waiting_room: { enabled, rate_per_second: rate } },
+    });
+    events.set(current.id, ev);
+    current.event = ev;
+    showWaitingRoom(ev.waiting_room);
+    notice.show(`Waiting room ${enabled ? `on at ${rate}/s` : 'off'} for ${ev.name}.`, 'ok', 4000);
+  } catch (err) {
+    notice.error(err);
+  } finally {
+    $('wr-save').disabled = false;
+  }
+});
+
+$('find-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const q = $('find-q').value.trim();
+  const p = new URLSearchParams({ page_size: '8' });
+  if (q) p.set('q', q); else p.set('sort', 'date');
+  try {
+    const r = await call('GET', '/search?' + p);
+    $('find-results').replaceChildren(...r.results.map((ev) => {
+      eventNames.put(ev.event_id, ev.name);
+      return h('li', {}, h('a', { href: `/admin/?event=${ev.event_id}`, dataset: { eventId: ev.event_id },
+        onclick: (x) => { x.preventDefault(); watch(ev.event_id); } }, ev.name),
+      h('span', { class: 'muted small' }, ` ${ev.venue.name}, ${ev.venue.city}`));
+    }));
+    if (!r.results.length) $('find-results').replaceChildren(h('li', { class: 'muted' }, 'No events match.'));
+  } catch (err) {
+    notice.error(err);
+  }
+});
+
+$('signin-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const email = $('signin-email').value.trim();
+  try {
+    await session.signIn(email, email.split('@')[0], ['admin']);
+  } catch (err) {
+    notice.error(err.code === 'not_found' ? 'This node is in production mode: sign in with a token from your identity provider.' : err);
+    return;
+  }
+  renderAccount();
+  unlock();
+});
+
+$('signout-button').addEventListener('click', () => {
+  session.signOut();
+  renderAccount();
+  lock('Signed out.');
+});
+
+/** duration formats milliseconds as "3d 4h", "2h 5m", "4m 10s" or "12s". */
+function duration(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const hr = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d) return `${d}d ${hr}h`;
+  if (hr) return `${hr}h ${m}m`;
+  if (m) return `${m}m ${s % 60}s`;
+  return `${s}s`;
+}
+
+window.boxofficeAdmin = { session, charts, catalog, watch };
+
+renderAccount();
+if (session.signedIn) unlock(); else lock();

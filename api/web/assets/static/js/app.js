@@ -1,0 +1,138 @@
+// app.js: the seat-map page: sign-in, "My bookings", and switching between
+// the search view (/) and one event's view (/?event=<id>, or
+// /events/<id> when the API hands browsers that path).
+
+import { call, $, h, money, when, Session, Notice, eventNames } from './api.js';
+import { SearchView } from './search.js';
+import { EventPage } from './eventpage.js';
+
+const session = new Session('boxoffice.session');
+const notice = new Notice($('notice'));
+let page = null;
+
+const search = new SearchView({ notice, onOpen: (id) => go(id) });
+
+function eventIdFromLocation() {
+  const q = new URLSearchParams(location.search).get('event');
+  if (q) return q;
+  const m = location.pathname.match(/^\/events\/([0-9a-fA-F-]{36})\/?$/);
+  return m ? m[1] : null;
+}
+
+/** go shows an event (or the search with null) and records it in history. */
+function go(id) {
+  history.pushState({ from: 'app' }, '', id ? `/?event=${encodeURIComponent(id)}` : '/');
+  route();
+}
+
+function route() {
+  const id = eventIdFromLocation();
+  $('search-view').hidden = !!id;
+  $('event-view').hidden = !id;
+  notice.clear();
+  if (page && page.eventId !== id) {
+    page.destroy();
+    page = null;
+  }
+  if (!id) {
+    document.title = 'boxoffice: find and book seats';
+    if (!search.loaded) search.run(1);
+    return;
+  }
+  if (!page) {
+    page = new EventPage(id, { session, notice, onSignInNeeded: () => $('signin-email').focus() });
+    page.load().catch((e) => {
+      $('event-name').textContent = 'This event cannot be shown';
+      notice.error(e);
+    });
+  }
+}
+
+function renderAccount() {
+  const signedIn = session.signedIn;
+  $('signin-form').hidden = signedIn;
+  $('signed-in').hidden = !signedIn;
+  $('signed-in-as').textContent = signedIn ? `Signed in as ${session.name || session.email}` : '';
+  if (!signedIn) $('bookings-panel').hidden = true;
+}
+
+$('signin-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  try {
+    await session.signIn($('signin-email').value.trim(), $('signin-name').value.trim());
+    renderAccount();
+    notice.show(`Welcome, ${session.name}.`, 'ok', 3000);
+  } catch (err) {
+    notice.error(err.code === 'not_found' ? 'Sign-in is only available on a development node (make run).' : err);
+  }
+});
+
+$('signout-button').addEventListener('click', () => {
+  session.signOut();
+  renderAccount();
+});
+
+$('bookings-button').addEventListener('click', () => {
+  const panel = $('bookings-panel');
+  panel.hidden = !panel.hidden;
+  if (!panel.hidden) loadBookings();
+});
+$('bookings-close').addEventListener('click', () => { $('bookings-panel').hidden = true; });
+
+/** loadBookings lists GET /user/bookings, newest first. */
+async function loadBookings() {
+  const list = $('bookings-list');
+  list.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const r = await call('GET', '/user/bookings', { token: session.token });
+    if (!r.bookings.length) {
+      list.replaceChildren(h('p', { class: 'muted' }, 'No bookings yet.'));
+      return;
+    }
+    list.replaceChildren(h('table', { class: 'table' },
+      h('thead', {}, h('tr', {}, ['Event', 'Seats', 'Total', 'Status', 'When', ''].map((c) => h('th', {}, c)))),
+      h('tbody', {}, r.bookings.map(bookingRow))));
+  } catch (e) {
+    list.replaceChildren(h('p', { class: 'error' }, e.message));
+    notice.error(e);
+  }
+}
+
+function bookingRow(b) {
+  const here = page && page.eventId === b.event_id && page.index;
+  const seats = here ? b.ticket_ids.map((id) => page.index.get(id)).filter((i) => i !== undefined).map((i) => {
+    const t = page.tickets[i];
+    return `${t.section}-${t.row}-${t.seat}`;
+  }).join(', ') : `${b.ticket_ids.length} seat${b.ticket_ids.length > 1 ? 's' : ''}`;
+  const name = eventNames.get(b.event_id) || b.event_id.slice(0, 8);
+  const resume = b.status === 'in-progress' && here && !page.checkout.hold
+    ? h('button', { type: 'button', class: 'ghost', onclick: () => { page.checkout.adopt(b); $('bookings-panel').hidden = true; } }, 'Resume')
+    : b.status === 'in-progress' && !here ? h('a', { href: `/?event=${b.event_id}` }, 'Open') : '';
+  return h('tr', { dataset: { bookingId: b.booking_id, status: b.status } },
+    h('td', {}, h('a', { href: `/?event=${b.event_id}` }, name)),
+    h('td', {}, seats),
+    h('td', {}, money(b.total_price, b.currency)),
+    h('td', {}, h('span', { class: `badge ${b.status}` }, b.status)),
+    h('td', {}, when(b.confirmed_at || b.created_at)),
+    h('td', {}, resume));
+}
+
+$('back-link').addEventListener('click', (e) => {
+  e.preventDefault();
+  if (history.state && history.state.from === 'app') history.back(); else go(null);
+});
+$('home-link').addEventListener('click', (e) => {
+  e.preventDefault();
+  go(null);
+});
+window.addEventListener('popstate', route);
+
+// For people poking at the page from the console, and for the browser tests.
+window.boxoffice = {
+  session,
+  search,
+  get page() { return page; },
+};
+
+renderAccount();
+route();

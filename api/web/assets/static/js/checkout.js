@@ -1,0 +1,236 @@
+// checkout.js: holding the selected seats (POST /booking/reserve), the
+// countdown to the hold's expiry, paying (POST /booking/confirm), releasing,
+// and the waiting room (POST /events/{id}/queue, then polling the place
+// until admitted, then reserving with X-Admission-Token).
+
+import { call, $, h, money, when, uuid, plainWords } from './api.js';
+import { MARK } from './seatmap.js';
+
+const QUEUE_POLL_MS = 1000;
+
+/** Checkout is the booking flow of one EventPage. */
+export class Checkout {
+  constructor(page) {
+    this.page = page;
+    this.hold = null; // the in-progress booking, with indices, deadline and idempotency keys
+    this.admission = null; // {token, expires} from the waiting room
+    this.place = null; // our waiting-room place
+    this.busy = false;
+  }
+
+  destroy() {
+    clearInterval(this.countdownTimer);
+    clearInterval(this.queueTimer);
+  }
+
+  setBusy(busy) {
+    this.busy = busy;
+    $('pay-button').disabled = busy;
+    $('release-button').disabled = busy;
+    this.page.renderSelection();
+  }
+
+  /** holdSelected reserves the selected seats, queueing first if the event needs it. */
+  async holdSelected() {
+    const p = this.page;
+    const indices = [...p.selection];
+    if (!indices.length || this.busy || this.hold) return;
+    if (!p.session.signedIn) {
+      p.notice.show('Sign in (top right) to hold seats.', 'error');
+      p.onSignInNeeded();
+      return;
+    }
+    const headers = {};
+    if (this.admission && this.admission.expires > Date.now()) headers['X-Admission-Token'] = this.admission.token;
+    p.pending = new Set(indices);
+    this.setBusy(true);
+    try {
+      const b = await call('POST', '/booking/reserve', {
+        token: p.session.token, headers,
+        body: { event_id: p.eventId, ticket_ids: indices.map((i) => p.tickets[i].ticket_id) },
+      });
+      this.start(b, indices);
+      p.notice.show('Seats held. Pay before the countdown runs out.', 'ok', 5000);
+    } catch (e) {
+      if (e.code === 'queue_required') {
+        this.admission = null;
+        this.joinQueue();
+      } else if (e.code === 'seat_unavailable') {
+        const taken = (e.details.ticket_ids || []).map((id) => p.index.get(id)).filter((i) => i !== undefined);
+        for (const i of taken) p.unselect(i);
+        const names = taken.map((i) => p.label(i)).join(', ') || 'Some of your seats';
+        p.notice.show(`Sorry, ${names} ${taken.length > 1 ? 'were' : 'was'} taken by someone else meanwhile. Nothing was held; pick other seats and try again.`, 'error');
+      } else {
+        p.notice.error(e);
+      }
+    } finally {
+      p.pending = null;
+      this.setBusy(false);
+      if (!this.hold) p.dropTaken();
+    }
+  }
+
+  /** start shows a new hold: the seats turn "yours" and the countdown runs. */
+  start(b, indices) {
+    const p = this.page;
+    // The hold's length by the server's clock, counted on ours: immune to skew.
+    const ttl = b.created_at ? Date.parse(b.expires_at) - Date.parse(b.created_at) : Date.parse(b.expires_at) - Date.now();
+    this.hold = { ...b, indices, deadline: Date.now() + ttl, keys: {} };
+    for (const i of indices) {
+      p.selection.delete(i);
+      p.map.setMark(i, MARK.mine);
+    }
+    p.renderSelection();
+    $('hold-seats').replaceChildren(...indices.map((i) => h('li', {}, h('span', {}, p.label(i)),
+      h('span', { class: 'price' }, money(p.tickets[i].price, p.tickets[i].currency)))));
+    $('hold-total').textContent = `Total ${money(b.total_price, b.currency)}`;
+    $('confirm-card').hidden = true;
+    $('hold-card').hidden = false;
+    clearInterval(this.countdownTimer);
+    this.tick();
+    this.countdownTimer = setInterval(() => this.tick(), 250);
+  }
+
+  tick() {
+    if (!this.hold) return;
+    const left = Math.max(0, this.hold.deadline - Date.now());
+    const s = Math.ceil(left / 1000);
+    const el = $('countdown');
+    el.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+    el.dataset.urgent = String(s <= 60);
+    if (left <= 0) this.end('Your hold ran out before payment, so the seats went back on sale. Please pick seats again.');
+  }
+
+  /** end forgets the hold (expired or released); its seats stop being ours. */
+  end(message, tone = 'error') {
+    const p = this.page;
+    if (!this.hold) return;
+    for (const i of this.hold.indices) p.map.setMark(i, MARK.none);
+    this.hold = null;
+    clearInterval(this.countdownTimer);
+    $('hold-card').hidden = true;
+    p.renderSelection();
+    if (message) p.notice.show(message, tone);
+  }
+
+  /** pay confirms the hold with the chosen test card. */
+  async pay() {
+    const p = this.page;
+    const hold = this.hold;
+    if (!hold || this.busy) return;
+    const card = $('card-token').value;
+    // One key per booking and card: a retried click never charges twice,
+    // and a new card after a decline is a new attempt.
+    hold.keys[card] ||= uuid();
+    this.setBusy(true);
+    p.notice.show('Paying…', 'info');
+    try {
+      const b = await call('POST', '/booking/confirm', {
+        token: p.session.token, headers: { 'Idempotency-Key': hold.keys[card] },
+        body: { booking_id: hold.booking_id, payment: { method: 'card', token: card } },
+      });
+      this.confirmed(b, hold.indices);
+    } catch (e) {
+      if (e.code === 'hold_expired') this.end(plainWords(e));
+      else p.notice.error(e);
+    } finally {
+      this.setBusy(false);
+    }
+  }
+
+  confirmed(b, indices) {
+    const p = this.page;
+    this.hold = null;
+    clearInterval(this.countdownTimer);
+    $('hold-card').hidden = true;
+    $('confirm-text').textContent = `Booking ${b.booking_id.slice(0, 8)} is confirmed: ${indices.length} seat${indices.length > 1 ? 's' : ''}, ${money(b.total_price, b.currency)}, paid ${when(b.confirmed_at)}.`;
+    $('confirm-seats').replaceChildren(...indices.map((i) => h('li', {}, p.label(i))));
+    $('confirm-card').hidden = false;
+    $('confirm-card').dataset.bookingId = b.booking_id;
+    p.renderSelection();
+    p.notice.show('Payment accepted: your seats are booked. See "My bookings" any time.', 'ok');
+  }
+
+  /** release gives the held seats back at once. */
+  async release() {
+    const p = this.page;
+    if (!this.hold || this.busy) return;
+    this.setBusy(true);
+    try {
+      await call('DELETE', `/booking/${this.hold.booking_id}`, { token: p.session.token });
+      this.end('Your seats were released.', 'info');
+    } catch (e) {
+      if (e.code === 'hold_expired' || e.code === 'booking_state') this.end(plainWords(e));
+      else p.notice.error(e);
+    } finally {
+      this.setBusy(false);
+    }
+  }
+
+  /** adopt resumes an in-progress booking of this event from "My bookings". */
+  adopt(b) {
+    const p = this.page;
+    const indices = b.ticket_ids.map((id) => p.index.get(id)).filter((i) => i !== undefined);
+    if (this.hold || !indices.length) return;
+    p.clearSelection();
+    this.start(b, indices);
+  }
+
+  // --- the waiting room ---
+
+  async joinQueue() {
+    const p = this.page;
+    clearInterval(this.queueTimer);
+    try {
+      const place = await call('POST', `/events/${p.eventId}/queue`, { token: p.session.token });
+      this.firstPosition = place.position;
+      this.showPlace(place);
+      if (place.state !== 'admitted') this.queueTimer = setInterval(() => this.pollQueue(), QUEUE_POLL_MS);
+    } catch (e) {
+      p.notice.error(e);
+    }
+  }
+
+  async pollQueue() {
+    if (!this.place) return;
+    try {
+      const place = await call('GET', `/events/${this.page.eventId}/queue/${this.place.queue_id}`);
+      if (place.state === 'expired') {
+        this.page.notice.show('Your place in the waiting room expired; joining again.', 'info');
+        this.joinQueue();
+        return;
+      }
+      this.showPlace(place);
+    } catch (e) {
+      if (e.code !== 'network' && e.code !== 'unavailable') this.page.notice.error(e);
+    }
+  }
+
+  showPlace(place) {
+    this.place = place;
+    const card = $('queue-card');
+    card.hidden = false;
+    if (place.state === 'admitted') {
+      clearInterval(this.queueTimer);
+      card.hidden = true;
+      this.place = null;
+      this.admission = { token: place.admission_token, expires: place.expires_at ? Date.parse(place.expires_at) : Date.now() + 60000 };
+      this.page.notice.show("It's your turn! Holding your seats…", 'ok');
+      this.holdSelected();
+      return;
+    }
+    const wait = place.estimated_wait_seconds;
+    $('queue-text').textContent = `This event is busy, so you are in a waiting room. You are number ${place.position.toLocaleString()} in line` +
+      (wait != null ? `; the estimated wait is ${wait < 60 ? `${wait} s` : `${Math.ceil(wait / 60)} min`}.` : '.') +
+      ' Keep this page open: your seats are held as soon as it is your turn.';
+    const done = this.firstPosition ? 1 - place.position / this.firstPosition : 0;
+    $('queue-bar').style.width = `${Math.round(Math.min(1, Math.max(0.03, done)) * 100)}%`;
+  }
+
+  leaveQueue() {
+    clearInterval(this.queueTimer);
+    this.place = null;
+    $('queue-card').hidden = true;
+    this.page.notice.show('You left the waiting room.', 'info', 3000);
+  }
+}

@@ -1,0 +1,243 @@
+// eventpage.js: one event's page: the live seat map, seat selection (by
+// click or "best available") and the checkout card.
+
+import { call, $, h, money, when, eventNames } from './api.js';
+import { SeatMap, STATUS, STATUS_NAMES, MARK } from './seatmap.js';
+import { SeatFeed } from './live.js';
+import { Checkout } from './checkout.js';
+
+/** MAX_SEATS is API.md's limit of seats per hold. */
+export const MAX_SEATS = 10;
+
+/** EventPage shows one event until destroy(). */
+export class EventPage {
+  /** @param ctx {session, notice, onSignInNeeded()} from the app */
+  constructor(eventId, ctx) {
+    this.eventId = eventId;
+    this.session = ctx.session;
+    this.notice = ctx.notice;
+    this.onSignInNeeded = ctx.onSignInNeeded;
+    this.selection = new Set();
+    this.pending = null; // seats of a reserve in flight: their deltas are ours
+    this.abort = new AbortController();
+    this.checkout = new Checkout(this);
+  }
+
+  /** load fetches the event, draws its map and goes live. */
+  async load() {
+    $('event-name').textContent = 'Loading…';
+    $('event-meta').textContent = '';
+    document.body.dataset.live = 'false';
+    const data = await call('GET', `/events/${encodeURIComponent(this.eventId)}`);
+    if (this.destroyed) return;
+    Object.assign(this, { event: data.event, venue: data.venue, performer: data.performer, tickets: data.tickets });
+    this.index = new Map(this.tickets.map((t, i) => [t.ticket_id, i]));
+    eventNames.put(this.eventId, this.event.name);
+    document.title = `${this.event.name}: boxoffice`;
+    $('event-name').textContent = this.event.name;
+    const meta = [when(this.event.starts_at), `${this.venue.name}, ${this.venue.city}`, this.performer.name,
+      `${this.tickets.length.toLocaleString()} seats`];
+    if (this.event.waiting_room?.enabled) meta.push('waiting room on');
+    $('event-meta').textContent = meta.join(' · ');
+    const fresh = $('seatmap').cloneNode(false);
+    $('seatmap').replaceWith(fresh);
+    this.map = new SeatMap(fresh, this.tickets, {
+      onPick: (i) => this.toggle(i),
+      onHover: (i, x, y) => this.tip(i, x, y),
+    });
+    this.renderPrices();
+    this.renderSelection();
+    this.wire();
+    this.feed = new SeatFeed(this.eventId, {
+      onSnapshot: (v, list) => this.snapshot(v, list),
+      onDelta: (v, changes) => this.delta(v, changes),
+      onState: (state, detail) => this.liveState(state, detail),
+    }).start();
+  }
+
+  wire() {
+    const on = (id, type, fn) => $(id).addEventListener(type, fn, { signal: this.abort.signal });
+    on('zoom-in', 'click', () => this.map.zoom(1.6));
+    on('zoom-out', 'click', () => this.map.zoom(1 / 1.6));
+    on('zoom-fit', 'click', () => this.map.fit());
+    on('best-button', 'click', () => this.bestAvailable(Number($('best-count').value) || 2));
+    on('clear-button', 'click', () => this.clearSelection());
+    on('hold-button', 'click', () => this.checkout.holdSelected());
+    on('pay-button', 'click', () => this.checkout.pay());
+    on('release-button', 'click', () => this.checkout.release());
+    on('queue-leave', 'click', () => this.checkout.leaveQueue());
+  }
+
+  destroy() {
+    this.destroyed = true;
+    this.abort.abort();
+    this.feed?.stop();
+    this.map?.destroy();
+    this.checkout.destroy();
+    for (const id of ['hold-card', 'confirm-card', 'queue-card', 'seat-tip']) $(id).hidden = true;
+    document.body.dataset.live = 'false';
+  }
+
+  label(i) {
+    const t = this.tickets[i];
+    return `Section ${t.section} · Row ${t.row} · Seat ${t.seat}`;
+  }
+
+  /** statusOf is a seat's live status by ticket ID (for people and tests). */
+  statusOf(ticketId) {
+    const i = this.index?.get(ticketId);
+    return i === undefined || !this.map ? undefined : STATUS_NAMES[this.map.status[i]];
+  }
+
+  snapshot(version, list) {
+    const fast = list.length === this.tickets.length;
+    list.forEach((t, k) => {
+      const i = fast && this.tickets[k].ticket_id === t.ticket_id ? k : this.index.get(t.ticket_id);
+      if (i !== undefined) this.map.setStatus(i, STATUS[t.status] ?? STATUS.booked);
+    });
+    this.version = version;
+    this.dropTaken();
+    document.body.dataset.version = version;
+  }
+
+  delta(version, changes) {
+    for (const c of changes) {
+      const i = this.index.get(c.ticket_id);
+      if (i !== undefined) this.map.setStatus(i, STATUS[c.status] ?? STATUS.booked);
+    }
+    this.version = version;
+    this.dropTaken();
+    document.body.dataset.version = version;
+  }
+
+  /** dropTaken unselects seats someone else took, and says so. */
+  dropTaken() {
+    const taken = [...this.selection].filter((i) => this.map.status[i] !== STATUS.available && !this.pending?.has(i));
+    if (!taken.length) return;
+    for (const i of taken) this.unselect(i);
+    this.notice.show(`${taken.map((i) => this.label(i)).join(', ')} ${taken.length > 1 ? 'were' : 'was'} just taken by someone else and removed from your selection.`, 'error');
+  }
+
+  liveState(state, detail) {
+    const el = $('live-state');
+    el.dataset.state = state;
+    el.textContent = state === 'live' ? 'live' : state === 'connecting' ? 'connecting…' : `reconnecting${detail ? ` (${detail})` : ''}…`;
+    document.body.dataset.live = String(state === 'live');
+  }
+
+  tip(i, x, y) {
+    const tip = $('seat-tip');
+    if (i < 0) {
+      tip.hidden = true;
+      return;
+    }
+    const t = this.tickets[i];
+    const mark = this.map.mark[i];
+    const state = mark === MARK.mine ? 'yours' : mark === MARK.selected ? 'selected' : { available: 'available', reserved: 'on hold', booked: 'sold' }[STATUS_NAMES[this.map.status[i]]];
+    tip.textContent = `${this.label(i)} · ${money(t.price, t.currency)} · ${state}`;
+    const box = tip.parentElement.getBoundingClientRect();
+    tip.style.left = `${x - box.left + 14}px`;
+    tip.style.top = `${y - box.top + 14}px`;
+    tip.hidden = false;
+  }
+
+  /** holding says (and reports) that a hold must be paid or released first. */
+  holding() {
+    if (!this.checkout.hold) return false;
+    this.notice.show('Pay for or release the seats you are holding before picking others.', 'error');
+    return true;
+  }
+
+  toggle(i) {
+    if (i < 0 || this.holding()) return;
+    if (this.selection.has(i)) {
+      this.unselect(i);
+    } else if (this.map.mark[i] === MARK.mine) {
+      this.notice.show('That seat is already yours.', 'info', 3000);
+    } else if (this.map.status[i] !== STATUS.available) {
+      this.notice.show(`${this.label(i)} is ${this.map.status[i] === STATUS.booked ? 'sold' : 'on hold for someone else'}; pick a green seat.`, 'error', 4000);
+    } else if (this.selection.size >= MAX_SEATS) {
+      this.notice.show(`You can pick up to ${MAX_SEATS} seats at a time.`, 'error', 4000);
+    } else {
+      this.selection.add(i);
+      this.map.setMark(i, MARK.selected);
+      this.notice.clear();
+    }
+    this.renderSelection();
+  }
+
+  unselect(i) {
+    this.selection.delete(i);
+    if (this.map.mark[i] === MARK.selected) this.map.setMark(i, MARK.none);
+    this.renderSelection();
+  }
+
+  clearSelection() {
+    for (const i of [...this.selection]) this.unselect(i);
+  }
+
+  /**
+   * bestAvailable selects n adjacent available seats in one row of the
+   * dearest section that has them, as near the row's centre as possible.
+   */
+  bestAvailable(n) {
+    if (this.holding()) return;
+    n = Math.min(Math.max(1, Math.floor(n)), MAX_SEATS);
+    const sections = [...this.map.sections].sort((a, b) => Number(b.price) - Number(a.price));
+    for (const s of sections) {
+      for (const r of s.rows) {
+        const start = this.bestRun(r.seats, n);
+        if (start < 0) continue;
+        this.clearSelection();
+        for (const i of r.seats.slice(start, start + n)) {
+          this.selection.add(i);
+          this.map.setMark(i, MARK.selected);
+        }
+        this.renderSelection();
+        this.notice.show(`Best available: ${n} seat${n > 1 ? 's' : ''} together in section ${s.name}, row ${r.name}.`, 'info', 4000);
+        return;
+      }
+    }
+    this.notice.show(`There are no ${n} seats together left. Try fewer seats.`, 'error');
+  }
+
+  /** bestRun is the start of the most central run of n free seats in a row, or -1. */
+  bestRun(seats, n) {
+    const free = (i) => this.map.status[i] === STATUS.available && this.map.mark[i] !== MARK.mine;
+    let best = -1;
+    let bestDist = Infinity;
+    let run = 0;
+    const centre = (seats.length - n) / 2;
+    for (let k = 0; k < seats.length; k++) {
+      const adjacent = k > 0 && this.tickets[seats[k]].seat === this.tickets[seats[k - 1]].seat + 1;
+      run = free(seats[k]) ? (adjacent ? run + 1 : 1) : 0;
+      if (run >= n) {
+        const start = k - n + 1;
+        const dist = Math.abs(start - centre);
+        if (dist < bestDist) {
+          best = start;
+          bestDist = dist;
+        }
+      }
+    }
+    return best;
+  }
+
+  renderSelection() {
+    const list = $('selection');
+    const seats = [...this.selection];
+    list.replaceChildren(...seats.map((i) => h('li', {},
+      h('span', {}, this.label(i)), h('span', { class: 'price' }, money(this.tickets[i].price, this.tickets[i].currency)),
+      h('button', { type: 'button', class: 'x', title: 'Remove', onclick: () => this.unselect(i) }, '×'))));
+    if (!seats.length) list.append(h('li', { class: 'muted' }, 'No seats selected: click green seats on the map.'));
+    const total = seats.reduce((a, i) => a + Number(this.tickets[i].price), 0);
+    $('selection-total').textContent = seats.length ? `${seats.length} seat${seats.length > 1 ? 's' : ''} · ${money(total, this.tickets[seats[0]].currency)}` : '';
+    $('hold-button').disabled = !seats.length || !!this.checkout.hold || this.checkout.busy;
+  }
+
+  renderPrices() {
+    const sections = [...this.map.sections].sort((a, b) => Number(b.price) - Number(a.price));
+    $('prices').replaceChildren(...sections.map((s) => h('li', {},
+      h('span', {}, `Section ${s.name}`), h('span', { class: 'price' }, money(s.price, s.currency)))));
+  }
+}

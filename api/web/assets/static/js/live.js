@@ -1,0 +1,89 @@
+// live.js: the seat-map WebSocket of API.md (GET /events/{id}/seats/ws):
+// one snapshot, then one delta per version with no gaps. A client that sees
+// a gap, or loses the socket, reconnects and starts again from a fresh
+// snapshot, so what it shows is always some exact version of the seat map.
+
+const MAX_BACKOFF_MS = 5000;
+
+/** SeatFeed keeps one event's seat statuses live until stop(). */
+export class SeatFeed {
+  /**
+   * @param eventId the event's UUID
+   * @param hooks   {onSnapshot(version, tickets), onDelta(version, changes), onState(state, detail)}
+   *                state is "connecting", "live" or "reconnecting"
+   */
+  constructor(eventId, hooks) {
+    this.eventId = eventId;
+    this.hooks = hooks;
+    this.version = null;
+    this.backoff = 250;
+    this.stopped = false;
+    this.reconnects = 0;
+    this.gaps = 0;
+  }
+
+  start() {
+    this.connect();
+    return this;
+  }
+
+  connect() {
+    if (this.stopped) return;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}/events/${encodeURIComponent(this.eventId)}/seats/ws`);
+    this.ws = ws;
+    this.version = null;
+    this.hooks.onState?.(this.reconnects ? 'reconnecting' : 'connecting');
+    ws.onmessage = (m) => this.receive(ws, m.data);
+    ws.onclose = () => {
+      if (this.ws !== ws || this.stopped) return;
+      this.reconnects++;
+      this.hooks.onState?.('reconnecting', 'connection lost');
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.connect(), this.backoff);
+      this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
+    };
+  }
+
+  receive(ws, data) {
+    if (this.ws !== ws) return;
+    let msg;
+    try { msg = JSON.parse(data); } catch { return; }
+    if (msg.type === 'snapshot') {
+      this.version = msg.version;
+      this.backoff = 250;
+      this.hooks.onSnapshot?.(msg.version, msg.tickets);
+      this.hooks.onState?.('live');
+      return;
+    }
+    if (msg.type !== 'delta' || this.version == null || msg.version <= this.version) return;
+    if (msg.version !== this.version + 1) {
+      // A missed delta: our picture is no longer exact. Start over.
+      this.gaps++;
+      this.hooks.onState?.('reconnecting', `missed version ${this.version + 1}`);
+      this.reconnectNow();
+      return;
+    }
+    this.version = msg.version;
+    this.hooks.onDelta?.(msg.version, msg.changes);
+  }
+
+  /** reconnectNow drops the socket and opens a new one at once. */
+  reconnectNow() {
+    const old = this.ws;
+    this.ws = null;
+    old.onclose = null;
+    old.close();
+    this.reconnects++;
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close();
+    }
+  }
+}
