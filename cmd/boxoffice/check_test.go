@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/actors/seatmap"
+)
+
+// checkRun is a real loadgen run against a real node, stopped, whose
+// history and PostgreSQL state check audits.
+type checkRun struct {
+	db      *pgxpool.Pool
+	history []sample
+	sold    sample // an acknowledged sale (its confirm reply)
+	hold    sample // the hold of sold (its reserve reply)
+	event   uuid.UUID
+}
+
+// newCheckRun drives a second of load (holds, sales, releases) through a
+// node with one-second holds, lets the remaining holds expire, and stops
+// the node so that PostgreSQL holds the final state.
+func newCheckRun(t *testing.T) *checkRun {
+	t.Helper()
+	n := startTestNode(t, func(c *Config) { c.HoldTTL = time.Second })
+	event := createCheckEvent(t, n)
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	ctx := context.Background()
+	_, err := runLoad(ctx, loadConfig{URLs: []string{n.URL}, Event: event, Users: 4, Duration: time.Second,
+		Seats: 2, Confirm: 0.5, Release: 0.2, History: path, Mode: "reserve"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatalf("loadgen: %v", err)
+	}
+	time.Sleep(2500 * time.Millisecond) // the unconfirmed holds expire through the node's own timers
+	n.Close()
+	r := &checkRun{event: uuid.MustParse(event)}
+	if r.history, err = readHistory(path); err != nil {
+		t.Fatal(err)
+	}
+	holds := map[string]sample{}
+	for _, s := range r.history {
+		switch {
+		case s.Op == "reserve" && s.Status == 201:
+			holds[s.BookingID] = s
+		case s.Op == "confirm" && s.Status == 200 && r.sold.BookingID == "":
+			r.sold, r.hold = s, holds[s.BookingID]
+		}
+	}
+	if r.sold.BookingID == "" || len(holds) < 10 {
+		t.Fatalf("the load run acknowledged %d holds and no sale; check has nothing to audit", len(holds))
+	}
+	if r.db, err = pgxpool.New(ctx, n.DB); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.db.Close)
+	return r
+}
+
+// createCheckEvent creates a 400-seat event (the demo catalog takes
+// seconds to seed; this takes milliseconds).
+func createCheckEvent(t *testing.T, n *testNode) string {
+	t.Helper()
+	admin := n.token(t, "admin@example.com", "admin")
+	rows := make([]any, 8)
+	for i := range rows {
+		rows[i] = map[string]any{"name": strconv.Itoa(i + 1), "seats": 50}
+	}
+	var venue struct {
+		VenueID string `json:"venue_id"`
+	}
+	if code := n.call(t, http.MethodPost, "/admin/api/venues", admin, map[string]any{
+		"name": "Sala Check", "city": "Madrid", "address": "Calle 1", "location": map[string]float64{"lat": 40.4, "lon": -3.7},
+		"seat_map": map[string]any{"sections": []any{map[string]any{"name": "A", "rows": rows}}},
+	}, &venue); code != http.StatusCreated {
+		t.Fatalf("create venue: %d", code)
+	}
+	var perf struct {
+		PerformerID string `json:"performer_id"`
+	}
+	if code := n.call(t, http.MethodPost, "/admin/api/performers", admin,
+		map[string]any{"name": "Auditors", "biography": "b"}, &perf); code != http.StatusCreated {
+		t.Fatalf("create performer: %d", code)
+	}
+	var ev struct {
+		Event struct {
+			EventID string `json:"event_id"`
+		} `json:"event"`
+	}
+	if code := n.call(t, http.MethodPost, "/admin/api/events", admin, map[string]any{
+		"name": "Audit Night", "type": "concert", "starts_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339),
+		"venue_id": venue.VenueID, "performer_id": perf.PerformerID, "currency": "EUR", "prices": map[string]string{"A": "30.00"},
+	}, &ev); code != http.StatusCreated {
+		t.Fatalf("create event: %d", code)
+	}
+	return ev.Event.EventID
+}
+
+// soldSeat returns the seat index of the journal's first SeatsSold record.
+func (r *checkRun) soldSeat(t *testing.T, tx pgx.Tx) (int32, int64) {
+	t.Helper()
+	rows, err := tx.Query(context.Background(), `SELECT record FROM journal WHERE event_id = $1 ORDER BY version`, r.event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seat int32 = -1
+	var data []byte
+	if _, err := pgx.ForEachRow(rows, []any{&data}, func() error {
+		if rec, err := seatmap.UnmarshalRecord(data); err == nil && rec.Kind == seatmap.KindSold && seat < 0 {
+			seat = rec.Seats[0]
+		}
+		return nil
+	}); err != nil || seat < 0 {
+		t.Fatalf("no SeatsSold record in the journal (%v)", err)
+	}
+	return seat, r.maxVersion(t, tx)
+}
+
+func (r *checkRun) maxVersion(t *testing.T, tx pgx.Tx) int64 {
+	t.Helper()
+	var v int64
+	if err := tx.QueryRow(context.Background(), `SELECT max(version) FROM journal WHERE event_id = $1`, r.event).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// appendRecord writes a journal record as the journal writer would.
+func (r *checkRun) appendRecord(t *testing.T, tx pgx.Tx, rec seatmap.Record) {
+	t.Helper()
+	data, err := rec.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(context.Background(), `INSERT INTO journal (event_id, version, epoch, record) VALUES ($1, $2, 1, $3)`,
+		r.event, int64(rec.Version), data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeHistory writes samples as loadgen -history does.
+func writeHistory(t *testing.T, path string, samples []sample) {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, s := range samples {
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func plantSQL(t *testing.T, tx pgx.Tx, sql string, args ...any) {
+	t.Helper()
+	tag, err := tx.Exec(context.Background(), sql, args...)
+	if err != nil || tag.RowsAffected() == 0 {
+		t.Fatalf("plant %q: %v (%d rows)", sql, err, tag.RowsAffected())
+	}
+}
+
+// TestCheckFindsPlantedViolations audits a clean run (no violation), then
+// plants one broken invariant at a time, in the history or in PostgreSQL
+// inside a transaction that is rolled back, and expects check to report
+// exactly the kinds the plant breaks.
+func TestCheckFindsPlantedViolations(t *testing.T) {
+	r := newCheckRun(t)
+	ctx := context.Background()
+
+	var out, errOut bytes.Buffer
+	path := filepath.Join(t.TempDir(), "history.jsonl")
+	writeHistory(t, path, r.history)
+	if err := run(ctx, []string{"check", "-database-url", r.db.Config().ConnString(), "-history", path},
+		func(string) string { return "" }, &out, &errOut); err != nil {
+		t.Fatalf("boxoffice check on a clean run: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), " 0 violation(s)") {
+		t.Fatalf("boxoffice check on a clean run printed:\n%s", out.String())
+	}
+
+	fresh := uuid.New()
+	cases := []struct {
+		name  string
+		plant func(t *testing.T, tx pgx.Tx) []sample // returns the history to audit
+		want  []string                               // exactly these kinds, each at least once
+	}{
+		{"clean run", func(*testing.T, pgx.Tx) []sample { return r.history }, nil},
+		{"a seat acknowledged as sold to two bookings", func(*testing.T, pgx.Tx) []sample {
+			hold := r.hold
+			hold.BookingID, hold.TicketIDs = fresh.String(), hold.TicketIDs[:1]
+			sale := r.sold
+			sale.BookingID = fresh.String()
+			return append(slices.Clone(r.history), hold, sale)
+		}, []string{kindDoubleSale, kindLostAck}},
+		{"a second confirmed booking of a sold seat in PostgreSQL", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency, created_at, expires_at, updated_at)
+				SELECT $1, user_id, event_id, ticket_ids, 'confirmed', total_minor, currency, created_at, expires_at, updated_at
+				FROM bookings WHERE id = $2`, fresh, uuid.MustParse(r.sold.BookingID))
+			return r.history
+		}, []string{kindDoubleBooking, kindDoubleSale}},
+		{"a seat sold twice in the journal", func(t *testing.T, tx pgx.Tx) []sample {
+			seat, v := r.soldSeat(t, tx)
+			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 1), Kind: seatmap.KindHeld, Booking: fresh, Owner: fresh, Seats: []int32{seat}})
+			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 2), Kind: seatmap.KindSold, Booking: fresh, Owner: fresh, Seats: []int32{seat}})
+			return r.history
+		}, []string{kindDoubleBooking, kindDoubleSale}},
+		{"an acknowledged hold that PostgreSQL never saw", func(*testing.T, pgx.Tx) []sample {
+			hold := r.hold
+			hold.BookingID = fresh.String()
+			return append(slices.Clone(r.history), hold)
+		}, []string{kindLostAck}},
+		{"an acknowledged hold missing from bookings", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `DELETE FROM bookings WHERE id = (SELECT id FROM bookings WHERE status = 'expired' LIMIT 1)`)
+			return r.history
+		}, []string{kindLostAck}},
+		{"an acknowledged sale missing from sold_seats", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `DELETE FROM sold_seats WHERE booking_id = $1`, uuid.MustParse(r.sold.BookingID))
+			return r.history
+		}, []string{kindLostSale}},
+		{"an acknowledged sale whose booking is not confirmed", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `UPDATE bookings SET status = 'failed' WHERE id = $1`, uuid.MustParse(r.sold.BookingID))
+			return r.history
+		}, []string{kindLostAck}},
+		{"a version gap in the journal", func(t *testing.T, tx pgx.Tx) []sample {
+			v := r.maxVersion(t, tx)
+			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 2), Kind: seatmap.KindHeld, Booking: fresh, Owner: fresh, Seats: []int32{1 << 30}})
+			return r.history
+		}, []string{kindVersionGap}},
+		{"a hold released more than a second after its expiry", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `UPDATE bookings SET updated_at = expires_at + interval '1.5 s'
+				WHERE id = (SELECT id FROM bookings WHERE status = 'expired' LIMIT 1)`)
+			return r.history
+		}, []string{kindLateExpiry}},
+		{"a hold still held a second after its expiry", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `UPDATE bookings SET status = 'in-progress'
+				WHERE id = (SELECT id FROM bookings b WHERE status = 'expired' AND NOT EXISTS (
+					SELECT 1 FROM bookings o WHERE o.status IN ('in-progress', 'confirmed') AND o.ticket_ids && b.ticket_ids) LIMIT 1)`)
+			return r.history
+		}, []string{kindLateExpiry}},
+		{"a sale confirmed after its hold had expired", func(*testing.T, pgx.Tx) []sample {
+			h := slices.Clone(r.history)
+			for i, s := range h {
+				if s.Op == "reserve" && s.BookingID == r.sold.BookingID {
+					h[i].ExpiresAt = r.sold.At.Add(-1100 * time.Millisecond).Format(time.RFC3339Nano)
+				}
+			}
+			return h
+		}, []string{kindLateExpiry}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tx, err := r.db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = tx.Rollback(ctx) }()
+			vs, err := check(ctx, tx, c.plant(t, tx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range vs {
+				if !slices.Contains(got, v.Kind) {
+					got = append(got, v.Kind)
+				}
+			}
+			slices.Sort(got)
+			want := slices.Clone(c.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("kinds = %v, want %v; violations:\n%v", got, want, vs)
+			}
+		})
+	}
+}
