@@ -38,6 +38,9 @@ type Config struct {
 	NATSPort        int
 	NATSClusterPort int
 	NATSRoutes      []string
+	// NATSHost is the embedded nats-server's listen host for both ports:
+	// loopback alone, the pod or VM address when other nodes route to it.
+	NATSHost string
 	// DataDir keeps the node's local state: its stable name, the search
 	// index and the embedded JetStream store.
 	DataDir       string
@@ -130,6 +133,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.GossipAddr, "gossip-addr", e.str("GOSSIP_ADDR", "127.0.0.1:7946"), "memberlist address (BOXOFFICE_GOSSIP_ADDR)")
 	fs.StringVar(&c.GossipTimings, "gossip-timings", e.str("GOSSIP_TIMINGS", "lan"), "failure-detector timings: lan, or fast for loopback clusters (BOXOFFICE_GOSSIP_TIMINGS)")
 	fs.StringVar(&c.ActorAddr, "actor-addr", e.str("ACTOR_ADDR", "127.0.0.1:0"), "Proto.Actor remote host:port (BOXOFFICE_ACTOR_ADDR)")
+	fs.StringVar(&c.NATSHost, "nats-host", e.str("NATS_HOST", "127.0.0.1"), "embedded NATS listen host of the client and route ports (BOXOFFICE_NATS_HOST)")
 	fs.IntVar(&c.NATSPort, "nats-port", e.num("NATS_PORT", 0), "embedded NATS client port, 0 = random (BOXOFFICE_NATS_PORT)")
 	fs.IntVar(&c.NATSClusterPort, "nats-cluster-port", e.num("NATS_CLUSTER_PORT", 0), "embedded NATS route port, 0 = no NATS cluster (BOXOFFICE_NATS_CLUSTER_PORT)")
 	c.NATSRoutes = splitList(e.str("NATS_ROUTES", ""))

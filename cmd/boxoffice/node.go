@@ -113,6 +113,7 @@ func (n *node) goBackground(f func()) {
 func (n *node) startBus(ctx context.Context) error {
 	bc := bus.DefaultConfig()
 	bc.URL, bc.Port, bc.ClusterPort, bc.Routes = n.cfg.NATSURL, n.cfg.NATSPort, n.cfg.NATSClusterPort, n.cfg.NATSRoutes
+	bc.Host = n.cfg.NATSHost
 	bc.StoreDir = filepath.Join(n.cfg.DataDir, "jetstream")
 	bc.ServerName = n.name
 	b, err := bus.Open(ctx, bc)
