@@ -60,6 +60,9 @@ func newHub(ctx context.Context, cfg Config, engine boxoffice.SeatEngine, feed S
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 16 << 10,
+		// Pooled: a watcher between two deltas holds no write buffer, which
+		// matters with 10,000 of them.
+		WriteBufferPool: new(sync.Pool),
 		// The seat map is public and read-only; any page may show it.
 		CheckOrigin: func(*http.Request) bool { return true },
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
@@ -92,14 +95,20 @@ type topic struct {
 
 // serve runs one client's session; it returns when the client is gone.
 func (h *hub) serve(w http.ResponseWriter, r *http.Request, eventID uuid.UUID) {
-	conn, err := h.upgrader.Upgrade(w, r, nil)
+	bw := &batchHijacker{ResponseWriter: w}
+	conn, err := h.upgrader.Upgrade(bw, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := newWSClient(conn, h.sendQueue, h.metrics)
+	if err := bw.conn.Flush(); err != nil { // the handshake
+		_ = conn.Close()
+		return
+	}
+	c := newWSClient(conn, bw.conn, h.sendQueue, h.metrics)
 	if !h.add(c) {
 		_ = conn.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		_ = bw.conn.Flush()
 		_ = conn.Close()
 		return
 	}

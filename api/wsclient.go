@@ -1,6 +1,8 @@
 package api
 
 import (
+	"errors"
+	"net"
 	"sync"
 	"time"
 
@@ -17,6 +19,7 @@ const wsReadLimit = 4 << 10
 // is closed, which never blocks whoever noticed.
 type wsClient struct {
 	conn       *websocket.Conn
+	out        *batchConn    // under conn: buffers frames until flush
 	send       chan []byte   // frames for the writer, bounded
 	done       chan struct{} // closed by kick
 	writerDone chan struct{} // closed when writeLoop returns
@@ -37,9 +40,9 @@ type pendingFrame struct {
 	version uint64
 }
 
-func newWSClient(conn *websocket.Conn, queue int, m *metrics) *wsClient {
+func newWSClient(conn *websocket.Conn, out *batchConn, queue int, m *metrics) *wsClient {
 	return &wsClient{
-		conn: conn, send: make(chan []byte, queue), done: make(chan struct{}),
+		conn: conn, out: out, send: make(chan []byte, queue), done: make(chan struct{}),
 		writerDone: make(chan struct{}), limit: queue, metrics: m,
 	}
 }
@@ -150,22 +153,51 @@ func (c *wsClient) writeLoop(ping, timeout time.Duration) {
 			if code != 0 {
 				_ = c.conn.WriteControl(websocket.CloseMessage,
 					websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+				_ = c.out.Flush()
 			}
 			_ = c.conn.Close()
 			return
 		case f := <-c.send:
 			_ = c.conn.SetWriteDeadline(time.Now().Add(timeout))
-			if err := c.conn.WriteMessage(websocket.TextMessage, f); err != nil {
+			if err := c.writeQueued(f); err != nil {
 				c.kick(dropWrite, 0)
 				return
 			}
 		case <-ticker.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(timeout)); err != nil {
+			err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(timeout))
+			if err == nil {
+				err = c.out.Flush()
+			}
+			if err != nil {
 				c.kick(dropWrite, 0)
 				return
 			}
 		}
 	}
+}
+
+// maxBatch bounds how many queued frames one flush carries, so a client
+// far behind still sees progress between system calls.
+const maxBatch = 64
+
+// writeQueued writes f and whatever else is queued behind it (up to
+// maxBatch frames), then flushes them in one write.
+func (c *wsClient) writeQueued(f []byte) error {
+	for n := 1; ; n++ {
+		if err := c.conn.WriteMessage(websocket.TextMessage, f); err != nil {
+			return err
+		}
+		if n == maxBatch {
+			break
+		}
+		select {
+		case f = <-c.send:
+			continue
+		default:
+		}
+		break
+	}
+	return c.out.Flush()
 }
 
 // readLoop reads until the connection fails, so that pongs and the
@@ -176,8 +208,22 @@ func (c *wsClient) readLoop(ping time.Duration) {
 	extend := func() { _ = c.conn.SetReadDeadline(time.Now().Add(2 * ping)) }
 	extend()
 	c.conn.SetPongHandler(func(string) error { extend(); return nil })
+	// Like gorilla's default, but the pong must not wait in the batch
+	// buffer for the next delta.
+	c.conn.SetPingHandler(func(data string) error {
+		err := c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		if err == nil {
+			err = c.out.Flush()
+		}
+		var ne net.Error
+		if errors.Is(err, websocket.ErrCloseSent) || (errors.As(err, &ne) && ne.Timeout()) {
+			return nil
+		}
+		return err
+	})
 	for {
 		if _, _, err := c.conn.ReadMessage(); err != nil {
+			_ = c.out.Flush() // the echo of a client's close frame, if any
 			c.kick("", 0)
 			return
 		}

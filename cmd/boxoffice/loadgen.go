@@ -29,6 +29,8 @@ type loadConfig struct {
 	Release  float64
 	History  string
 	Mode     string
+	// Interval is the ws mode's pause between two reserves.
+	Interval time.Duration
 }
 
 // sample is one request as the history records it (for `boxoffice check`).
@@ -61,6 +63,7 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Float64Var(&c.Release, "release", 0, "share of successful holds to release again (0..1)")
 	fs.StringVar(&c.History, "history", "", "write every request and reply as JSON lines to this file (for `boxoffice check`)")
 	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}) or ws (-users WebSocket watchers, delta delivery delay)")
+	fs.DurationVar(&c.Interval, "interval", 50*time.Millisecond, "ws mode: pause between two reserves (each one a delta to every watcher)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

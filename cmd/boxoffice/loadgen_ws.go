@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,14 +30,18 @@ func runWatchers(ctx context.Context, c loadConfig, out, progress io.Writer) err
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex
-	var sent []time.Time // send time of the i-th reserve
+	// sent[i] is when the i-th reserve left (UnixNano); readers look it up
+	// without a lock, so 10,000 watchers do not queue on one mutex.
+	sent := make([]atomic.Int64, min(len(tickets), int(c.Duration/max(c.Interval, time.Millisecond))+1))
+	var nsent atomic.Int64
+	var mu sync.Mutex // guards delays
 	var delays []time.Duration
-	var connected, failed atomic.Int64
-	dialer := &websocket.Dialer{HandshakeTimeout: 30 * time.Second}
+	var connected, failed, dropped atomic.Int64
+	dialer := &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 4 << 10}
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	snapshotPrefix := []byte(`{"type":"snapshot"`)
 	for i := range c.Users {
 		base := c.URLs[i%len(c.URLs)]
 		url := "ws" + strings.TrimPrefix(base, "http") + "/events/" + c.Event + "/seats/ws"
@@ -50,27 +54,28 @@ func runWatchers(ctx context.Context, c loadConfig, out, progress io.Writer) err
 			defer wg.Done()
 			defer conn.Close()
 			var local []time.Duration
+			head := make([]byte, len(snapshotPrefix))
 			n := 0
 			for {
-				_, data, err := conn.ReadMessage()
+				_, r, err := conn.NextReader()
 				if err != nil {
+					if ctx.Err() == nil {
+						dropped.Add(1)
+					}
 					break
 				}
-				var f struct {
-					Type string `json:"type"`
-				}
-				if json.Unmarshal(data, &f) != nil {
-					continue
-				}
-				if f.Type == "snapshot" {
+				k, _ := io.ReadFull(r, head)
+				_, _ = io.Copy(io.Discard, r)
+				now := time.Now().UnixNano()
+				if bytes.Equal(head[:k], snapshotPrefix) {
 					connected.Add(1)
 					continue
 				}
-				mu.Lock()
 				if n < len(sent) {
-					local = append(local, time.Since(sent[n]))
+					if at := sent[n].Load(); at != 0 {
+						local = append(local, time.Duration(now-at))
+					}
 				}
-				mu.Unlock()
 				n++
 			}
 			mu.Lock()
@@ -83,21 +88,27 @@ func runWatchers(ctx context.Context, c loadConfig, out, progress io.Writer) err
 		}
 	}
 	for connected.Load() < int64(c.Users) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	fmt.Fprintf(progress, "\rwatchers connected: %d\n", c.Users)
 	deadline := time.Now().Add(c.Duration)
 	u := &loadUser{base: c.URLs[0], token: tok}
-	for i := 0; time.Now().Before(deadline) && i < len(tickets); i++ {
-		mu.Lock()
-		sent = append(sent, time.Now())
-		mu.Unlock()
+	// Only a successful reserve makes a delta, so sent is indexed by
+	// success: a failed reserve's slot is reused by the next attempt.
+	for i, k := 0, 0; time.Now().Before(deadline) && k < len(sent); i++ {
+		sent[k].Store(time.Now().UnixNano())
 		s := u.do(ctx, client, http.MethodPost, "/booking/reserve",
 			map[string]any{"event_id": c.Event, "ticket_ids": []string{tickets[(i*7919)%len(tickets)]}}, nil)
-		if s.Status != http.StatusCreated {
+		if s.Status == http.StatusCreated {
+			k++
+			nsent.Add(1)
+		} else {
 			failed.Add(1)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(c.Interval)
 	}
 	time.Sleep(2 * time.Second) // let the last deltas arrive
 	cancel()
@@ -109,9 +120,9 @@ func runWatchers(ctx context.Context, c loadConfig, out, progress io.Writer) err
 		}
 		return delays[min(len(delays)-1, int(p*float64(len(delays))))]
 	}
-	expected := len(sent) * c.Users
-	fmt.Fprintf(out, "mode=ws watchers=%d reserves=%d (failed %d) deltas delivered=%d of %d\n",
-		c.Users, len(sent), failed.Load(), len(delays), expected)
+	expected := int(nsent.Load()) * c.Users
+	fmt.Fprintf(out, "mode=ws watchers=%d holds=%d (failed reserves %d) every %s; deltas delivered=%d of %d; watchers dropped early=%d\n",
+		c.Users, nsent.Load(), failed.Load(), c.Interval, len(delays), expected, dropped.Load())
 	fmt.Fprintf(out, "delivery delay (reserve sent -> delta at watcher): p50=%s p99=%s max=%s\n",
 		pct(0.5).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
 	return nil
