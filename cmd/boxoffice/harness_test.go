@@ -38,6 +38,21 @@ func startTestNode(t testing.TB, opts ...nodeOption) *testNode {
 // second node of a cluster).
 func startTestNodeOn(t testing.TB, db string, opts ...nodeOption) *testNode {
 	t.Helper()
+	cfg := testNodeConfig(t, db, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	n, err := startNode(ctx, cfg, newLogger(io.Discard, "error"))
+	if err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	t.Cleanup(n.Close)
+	return &testNode{node: n, URL: n.URL(), DB: db}
+}
+
+// testNodeConfig is the configuration startTestNodeOn uses, for tests that
+// start nodes themselves (several at once).
+func testNodeConfig(t testing.TB, db string, opts ...nodeOption) Config {
+	t.Helper()
 	dir := t.TempDir()
 	cfg, err := parseConfig("serve", nil, func(k string) string {
 		switch k {
@@ -64,14 +79,7 @@ func startTestNodeOn(t testing.TB, db string, opts ...nodeOption) *testNode {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	n, err := startNode(ctx, cfg, newLogger(io.Discard, "error"))
-	if err != nil {
-		t.Fatalf("start node: %v", err)
-	}
-	t.Cleanup(n.Close)
-	return &testNode{node: n, URL: n.URL(), DB: db}
+	return cfg
 }
 
 // seedDemo loads the demo catalog into the node's database.
