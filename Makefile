@@ -18,15 +18,23 @@ build:
 run: deps build
 	BOXOFFICE_DATA=$(DATA) deploy/run-local $(BIN)
 
+# cluster: N nodes on loopback (HTTP 8080.., node 0 the gossip and NATS
+# seed), one local PostgreSQL in $(DATA)/cluster/pg; Ctrl-C stops them all.
+N ?= 3
+cluster: deps build
+	BOXOFFICE_DATA=$(DATA) deploy/cluster $(N) $(BIN)
+
 # test: the whole suite; every package that needs PostgreSQL starts its own.
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
 # deps installs what the suite and `make run` need and the machine lacks
-# (PostgreSQL via apt-get); it changes nothing when all is present.
+# (PostgreSQL, and Chromium for the web page tests, via apt-get); it changes
+# nothing when all is present.
 deps:
 	deploy/localpg install
+	deploy/browser install
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...

@@ -146,7 +146,12 @@ export function uuid() {
 
 /** Notice shows one message at a time in an element, with a tone. */
 export class Notice {
-  constructor(el) { this.el = el; this.timer = 0; }
+  constructor(el) {
+    this.el = el;
+    this.timer = 0;
+    el.title = 'Click to dismiss';
+    el.addEventListener('click', () => this.clear());
+  }
   show(text, tone = 'info', ms = 0) {
     clearTimeout(this.timer);
     this.el.textContent = text;

@@ -132,17 +132,15 @@ export class Catalog {
       this.notice.show('Every section needs its own name.', 'error');
       return;
     }
-    const lat = $('v-lat').value;
-    const lon = $('v-lon').value;
     const body = {
       name: $('v-name').value.trim(), city: $('v-city').value.trim(), address: $('v-address').value.trim(),
+      location: { lat: Number($('v-lat').value), lon: Number($('v-lon').value) },
       seat_map: {
         sections: this.sections.map((s) => ({
           name: s.name, rows: Array.from({ length: s.rows }, (_, r) => ({ name: String(r + 1), seats: s.seats })),
         })),
       },
     };
-    if (lat !== '' && lon !== '') body.location = { lat: Number(lat), lon: Number(lon) };
     this.submit('venue-form', 'venue-create', '/admin/api/venues', body, (v) => {
       $('venue-result').replaceChildren('Created ', h('strong', {}, v.name), ` (${v.capacity.toLocaleString()} seats): `, h('span', { class: 'mono' }, v.venue_id));
       $('venue-result').dataset.venueId = v.venue_id;
@@ -188,6 +186,7 @@ export class Catalog {
       $('event-result').replaceChildren('Created ', h('a', { href: `/events/${id}` }, r.event.name),
         ` with ${r.tickets.toLocaleString()} tickets. `, h('a', { href: `/admin/?event=${id}` }, 'Live view'));
       $('event-result').dataset.eventId = id;
+      $('event-result').dataset.tickets = r.tickets;
       this.notice.show(`Event ${r.event.name} is on sale.`, 'ok', 4000);
     });
   }

@@ -152,7 +152,7 @@ function lineChart(canvas, points, series) {
     ctx.moveTo(pad.l, y(v));
     ctx.lineTo(w - pad.r, y(v));
     ctx.stroke();
-    ctx.fillText(v >= 10 ? v.toFixed(0) : v.toFixed(1), pad.l - 6, y(v));
+    ctx.fillText(String(Number(v.toPrecision(3))), pad.l - 6, y(v));
   }
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';

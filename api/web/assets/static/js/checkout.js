@@ -148,7 +148,7 @@ export class Checkout {
     $('confirm-card').hidden = false;
     $('confirm-card').dataset.bookingId = b.booking_id;
     p.renderSelection();
-    p.notice.show('Payment accepted: your seats are booked. See "My bookings" any time.', 'ok');
+    p.notice.show('Payment accepted: your seats are booked. See "My bookings" any time.', 'ok', 8000);
   }
 
   /** release gives the held seats back at once. */

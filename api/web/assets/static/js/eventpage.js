@@ -194,6 +194,7 @@ export class EventPage {
           this.map.setMark(i, MARK.selected);
         }
         this.renderSelection();
+        this.map.reveal([...this.selection]);
         this.notice.show(`Best available: ${n} seat${n > 1 ? 's' : ''} together in section ${s.name}, row ${r.name}.`, 'info', 4000);
         return;
       }

@@ -215,6 +215,32 @@ export class SeatMap {
     this.requestDraw();
   }
 
+  /**
+   * reveal pans (and zooms in, when seats are too small to tell apart) so
+   * that seats, a list of indices, are in view: "best available" may pick
+   * seats outside the part of the venue on screen.
+   */
+  reveal(seats) {
+    if (!seats.length) return;
+    if (!this.view) this.fitView();
+    const v = this.view;
+    const cw = this.canvas.clientWidth;
+    const ch = this.canvas.clientHeight;
+    const xs = seats.map((i) => this.cx[i]);
+    const ys = seats.map((i) => this.cy[i]);
+    const x0 = Math.min(...xs) * CELL, x1 = (Math.max(...xs) + 1) * CELL;
+    const y0 = Math.min(...ys) * CELL, y1 = (Math.max(...ys) + 1) * CELL;
+    const minScale = 8 / CELL; // at least 8 CSS pixels per seat
+    const inView = (s, ox, oy) => ox + x0 * s >= 0 && ox + x1 * s <= cw && oy + y0 * s >= 0 && oy + y1 * s <= ch;
+    if (v.s >= minScale && inView(v.s, v.ox, v.oy)) return;
+    const s = Math.min(Math.max(v.s, minScale), 10);
+    v.ox = cw / 2 - ((x0 + x1) / 2) * s;
+    v.oy = ch / 2 - ((y0 + y1) / 2) * s;
+    v.s = s;
+    this.userMoved = true;
+    this.requestDraw();
+  }
+
   /** zoom scales around the canvas centre (the +/- buttons). */
   zoom(factor) {
     this.zoomAt(this.canvas.clientWidth / 2, this.canvas.clientHeight / 2, factor);
@@ -251,19 +277,19 @@ export class SeatMap {
 
   drawStage(ox, oy, unit) {
     const { ctx } = this;
+    // At least 16 CSS pixels tall (so "STAGE" is legible at any zoom),
+    // ending just above the first row of section labels.
     const x = ox + this.W * 0.25 * unit;
     const w = this.W * 0.5 * unit;
-    const y = oy + 0.8 * unit;
-    const hgt = (STAGE - 2) * unit;
+    const hgt = Math.max(16, (STAGE - 2) * unit);
+    const y = oy + (STAGE - 1) * unit - hgt;
     ctx.fillStyle = '#2b3440';
     ctx.fillRect(x, y, w, hgt);
-    if (hgt >= 9) {
-      ctx.fillStyle = '#fff';
-      ctx.font = `600 ${Math.min(14, hgt * 0.7)}px system-ui, sans-serif`;
-      ctx.textAlign = 'center';
-      ctx.textBaseline = 'middle';
-      ctx.fillText('STAGE', x + w / 2, y + hgt / 2);
-    }
+    ctx.fillStyle = '#fff';
+    ctx.font = `600 ${Math.min(14, hgt * 0.7)}px system-ui, sans-serif`;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillText('STAGE', x + w / 2, y + hgt / 2);
   }
 
   drawLabels(ox, oy, unit) {
