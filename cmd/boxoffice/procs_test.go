@@ -1,0 +1,356 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/persistence/pgtest"
+)
+
+// childEnv marks a copy of the test binary that runs `boxoffice serve`
+// instead of tests: cluster tests start nodes as real child processes so
+// they can kill -9 them (in-process nodes cannot die without the test).
+const childEnv = "BOXOFFICE_TEST_CHILD"
+
+// init runs before TestMain, so a child never starts PostgreSQL or runs
+// tests: it serves until SIGTERM, exits 1 when its peers declare it dead,
+// and is killed with the test binary (Pdeathsig).
+func init() {
+	if os.Getenv(childEnv) != "serve" {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, []string{"serve"}, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "boxoffice:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// procNode is one boxoffice node running as a child process on fixed
+// loopback ports, so that it comes back on the same addresses after a
+// kill -9 and a restart.
+type procNode struct {
+	t      testing.TB
+	Name   string
+	URL    string
+	Gossip string
+	env    []string
+	logf   *os.File
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error
+}
+
+// procCluster is n child-process nodes on one database, joined by gossip
+// and by NATS routes between their embedded NATS servers.
+type procCluster struct {
+	DB    string
+	Nodes []*procNode
+}
+
+// freePorts returns n distinct loopback ports that were free for TCP and
+// UDP (gossip binds both) a moment ago.
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var out []int
+	var hold []io.Closer
+	defer func() {
+		for _, c := range hold {
+			c.Close()
+		}
+	}()
+	for len(out) < n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		hold = append(hold, l)
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		hold = append(hold, u)
+		out = append(out, port)
+	}
+	return out
+}
+
+// startProcCluster starts n nodes at once on a fresh database (they migrate
+// it themselves) and waits until every one is ready.
+func startProcCluster(t testing.TB, n int) *procCluster {
+	t.Helper()
+	return startProcClusterOn(t, pgtest.NewDB(t), n)
+}
+
+func startProcClusterOn(t testing.TB, db string, n int) *procCluster {
+	t.Helper()
+	ports := freePorts(t, 5*n)
+	pc := &procCluster{DB: db}
+	gossip := make([]string, n)
+	routes := make([]string, n)
+	for i := range n {
+		gossip[i] = fmt.Sprintf("127.0.0.1:%d", ports[5*i+1])
+		routes[i] = fmt.Sprintf("nats-route://127.0.0.1:%d", ports[5*i+4])
+	}
+	dir := t.TempDir()
+	for i := range n {
+		p := ports[5*i : 5*i+5]
+		name := fmt.Sprintf("node-%d", i+1)
+		logf, err := os.Create(filepath.Join(dir, name+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { logf.Close() })
+		nd := &procNode{t: t, Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", p[0]), Gossip: gossip[i], logf: logf}
+		nd.env = append(os.Environ(),
+			childEnv+"=serve",
+			"BOXOFFICE_DATABASE_URL="+db,
+			"BOXOFFICE_MODE=dev",
+			"BOXOFFICE_JWT_SECRET=cluster-test-secret-0123456789abcdef", // one secret: tokens work on every node
+			"BOXOFFICE_NODE_ID="+name,
+			fmt.Sprintf("BOXOFFICE_ADDR=127.0.0.1:%d", p[0]),
+			"BOXOFFICE_GOSSIP_ADDR="+gossip[i],
+			"BOXOFFICE_GOSSIP_TIMINGS=fast",
+			fmt.Sprintf("BOXOFFICE_ACTOR_ADDR=127.0.0.1:%d", p[2]),
+			fmt.Sprintf("BOXOFFICE_NATS_PORT=%d", p[3]),
+			fmt.Sprintf("BOXOFFICE_NATS_CLUSTER_PORT=%d", p[4]),
+			"BOXOFFICE_NATS_ROUTES="+strings.Join(others(routes, i), ","),
+			"BOXOFFICE_JOIN="+strings.Join(others(gossip, i), ","),
+			"BOXOFFICE_DATA_DIR="+filepath.Join(dir, name),
+			"BOXOFFICE_RATE_IP=0", "BOXOFFICE_RATE_USER=0",
+			"BOXOFFICE_HOLD_TTL=30s",
+			"BOXOFFICE_LOG_LEVEL=info",
+		)
+		pc.Nodes = append(pc.Nodes, nd)
+	}
+	t.Cleanup(func() {
+		for _, nd := range pc.Nodes {
+			nd.kill()
+		}
+		if t.Failed() {
+			for _, nd := range pc.Nodes {
+				nd.dumpLog()
+			}
+		}
+	})
+	for _, nd := range pc.Nodes {
+		nd.start()
+	}
+	for _, nd := range pc.Nodes {
+		nd.waitReady(60 * time.Second)
+	}
+	return pc
+}
+
+func others(all []string, skip int) []string {
+	var out []string
+	for i, s := range all {
+		if i != skip {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// start launches the node's process; it dies with the test binary.
+func (p *procNode) start() {
+	p.t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = p.env
+	cmd.Stdout, cmd.Stderr = p.logf, p.logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	fmt.Fprintf(p.logf, "=== test: starting %s at %s\n", p.Name, time.Now().UTC().Format(time.RFC3339Nano))
+	if err := cmd.Start(); err != nil {
+		p.t.Fatalf("start %s: %v", p.Name, err)
+	}
+	exited := make(chan struct{})
+	p.cmd, p.exited, p.err = cmd, exited, nil
+	go func() {
+		err := cmd.Wait()
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		close(exited)
+	}()
+}
+
+// ready reports whether GET /readyz answers 200.
+func (p *procNode) ready() bool {
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get(p.URL + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// waitReady waits for /readyz, failing the test if the process exits first.
+func (p *procNode) waitReady(within time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	for !p.ready() {
+		select {
+		case <-p.done():
+			p.dumpLog()
+			p.t.Fatalf("%s exited before it was ready: %v", p.Name, p.exitErr())
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.dumpLog()
+			p.t.Fatalf("%s not ready within %s", p.Name, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (p *procNode) done() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exited
+}
+
+func (p *procNode) exitErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// signal sends sig to the running process (no-op when it has exited).
+func (p *procNode) signal(sig syscall.Signal) {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	if cmd != nil && cmd.Process != nil {
+		_ = cmd.Process.Signal(sig)
+	}
+}
+
+// kill sends SIGKILL (kill -9) and waits for the process to be gone.
+func (p *procNode) kill() {
+	p.signal(syscall.SIGKILL)
+	if d := p.done(); d != nil {
+		<-d
+	}
+	fmt.Fprintf(p.logf, "=== test: %s gone at %s\n", p.Name, time.Now().UTC().Format(time.RFC3339Nano))
+}
+
+// restart starts the killed process again and waits until it is ready.
+func (p *procNode) restart() {
+	p.t.Helper()
+	p.start()
+	p.waitReady(60 * time.Second)
+}
+
+// dumpLog writes the tail of the node's log to the test log.
+func (p *procNode) dumpLog() {
+	b, err := os.ReadFile(p.logf.Name())
+	if err != nil {
+		return
+	}
+	if len(b) > 6000 {
+		b = b[len(b)-6000:]
+	}
+	p.t.Logf("--- %s log (tail) ---\n%s", p.Name, bytes.TrimSpace(b))
+}
+
+// client returns a testNode that only talks HTTP to this process, for the
+// harness's call and token helpers.
+func (p *procNode) client() *testNode { return &testNode{URL: p.URL} }
+
+// seedDB loads the demo catalog into db from the test process.
+func seedDB(t testing.TB, db string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, err := openDB(ctx, db)
+	if err != nil {
+		t.Fatalf("open %s: %v", db, err)
+	}
+	defer d.Close()
+	if _, err := seed(ctx, d, func() {}); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+}
+
+// seedSmall creates a small catalog for cluster tests: one 400-seat venue
+// and n events on it (the demo catalog takes ~15 s to load here). It
+// returns the event IDs.
+func seedSmall(t testing.TB, db string, n int) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := openDB(ctx, db)
+	if err != nil {
+		t.Fatalf("open %s: %v", db, err)
+	}
+	defer d.Close()
+	v, _, err := d.CreateVenue(ctx, demoVenueOf(demoVenue{"Cluster Hall", "Madrid", "Calle Mayor 1", 40.41, -3.70, 2, 10, 20}))
+	if err != nil {
+		t.Fatalf("venue: %v", err)
+	}
+	p, _, err := d.CreatePerformer(ctx, boxoffice.Performer{ID: seedID("performer", "The Nodes"), Name: "The Nodes", Biography: "Three of them."})
+	if err != nil {
+		t.Fatalf("performer: %v", err)
+	}
+	when := time.Now().UTC().Truncate(time.Hour).Add(30 * 24 * time.Hour)
+	ids := make([]string, n)
+	for i := range n {
+		e := demoEvent(fmt.Sprintf("Cluster night %d", i), boxoffice.TypeConcert, v, p, when.Add(time.Duration(i)*24*time.Hour), 5000)
+		if _, _, _, err := d.CreateEvent(ctx, e); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		ids[i] = e.ID.String()
+	}
+	return ids
+}
+
+// eventStats is GET /admin/api/events/{id}: where the event's actor runs.
+type eventStats struct {
+	NodeID  string `json:"node_id"`
+	Version uint64 `json:"version"`
+}
+
+// statsOf asks base for the event's stats; it returns the HTTP status.
+func statsOf(t testing.TB, c *testNode, admin, ev string) (eventStats, int) {
+	t.Helper()
+	var s eventStats
+	code := c.call(t, http.MethodGet, "/admin/api/events/"+ev, admin, nil, &s)
+	return s, code
+}
+
+// ticketsOf returns the event's ticket IDs in seat-map order.
+func ticketsOf(t testing.TB, c *testNode, ev string) []string {
+	t.Helper()
+	var v eventView
+	if code := c.call(t, http.MethodGet, "/events/"+ev, "", nil, &v); code != http.StatusOK {
+		t.Fatalf("GET /events/%s: %d", ev, code)
+	}
+	out := make([]string, len(v.Tickets))
+	for i, tk := range v.Tickets {
+		out[i] = tk.TicketID
+	}
+	return out
+}
