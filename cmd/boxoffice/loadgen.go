@@ -54,7 +54,7 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.SetOutput(stderr)
 	var c loadConfig
 	urls := listFlag{"http://localhost:8080"}
-	fs.Var(&urls, "url", "comma-separated node base URLs; users spread over them")
+	fs.Var(&urls, "url", "comma-separated node base URLs; users spread over them and move to the next when theirs is down")
 	fs.StringVar(&c.Event, "event", "", "event ID; empty = the demo stadium's event")
 	fs.IntVar(&c.Users, "users", 64, "concurrent users")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to run")
@@ -120,6 +120,28 @@ type loadUser struct {
 	base  string
 	token string
 	r     *rand.Rand
+	email string
+	at    int // index of base in the run's URLs
+}
+
+// failover moves the user to the next node after a transport error (the
+// node is down), as a client behind a load balancer would, with a pause
+// so that users of a dead node do not spin. The new node mints the user a
+// token (nodes in dev mode with their own secrets do not share tokens).
+func (u *loadUser) failover(ctx context.Context, client *http.Client, urls []string) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(100 * time.Millisecond):
+	}
+	if len(urls) < 2 {
+		return
+	}
+	u.at = (u.at + 1) % len(urls)
+	u.base = urls[u.at]
+	if tok, err := devToken(ctx, client, u.base, u.email); err == nil {
+		u.token = tok
+	}
 }
 
 func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult, error) {
@@ -130,12 +152,13 @@ func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult,
 	}
 	users := make([]*loadUser, c.Users)
 	for i := range users {
-		base := c.URLs[i%len(c.URLs)]
-		tok, err := devToken(ctx, client, base, fmt.Sprintf("loadgen-%d@example.com", i))
+		base, email := c.URLs[i%len(c.URLs)], fmt.Sprintf("loadgen-%d@example.com", i)
+		tok, err := devToken(ctx, client, base, email)
 		if err != nil {
 			return loadResult{}, err
 		}
-		users[i] = &loadUser{base: base, token: tok, r: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
+		users[i] = &loadUser{base: base, token: tok, email: email, at: i % len(c.URLs),
+			r: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
 	}
 	var hist *json.Encoder
 	var histMu sync.Mutex
@@ -181,6 +204,9 @@ func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult,
 				}
 				codes[s.Status]++
 				lat = append(lat, s.Latency)
+				if s.Status == statusTransport {
+					u.failover(ctx, client, c.URLs)
+				}
 			}
 			mu.Lock()
 			res.latencies = append(res.latencies, lat...)
@@ -252,6 +278,10 @@ func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, 
 	return s
 }
 
+// statusTransport is the status recorded for a request that got no HTTP
+// reply at all (connection refused or reset, timeout): the node is down.
+const statusTransport = 599
+
 // do sends one request; Status 0 means it was cut off by the end of the run.
 func (u *loadUser) do(ctx context.Context, client *http.Client, method, path string, body, out any, header ...string) sample {
 	var rd io.Reader
@@ -272,7 +302,7 @@ func (u *loadUser) do(ctx context.Context, client *http.Client, method, path str
 		if ctx.Err() != nil {
 			return sample{}
 		}
-		s.Status, s.Error = 599, err.Error()
+		s.Status, s.Error = statusTransport, err.Error()
 		return s
 	}
 	defer resp.Body.Close()
