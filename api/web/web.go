@@ -112,13 +112,43 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // The API router cannot do this itself without importing this package.
 func Front(api, pages http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && isEventPath(r.URL.Path) && PrefersHTML(r) {
-			pages.ServeHTTP(w, r)
-			return
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && isEventPath(r.URL.Path) {
+			if PrefersHTML(r) {
+				pages.ServeHTTP(w, r)
+				return
+			}
+			// The JSON varies by Accept too: without saying so, a browser
+			// may show its cached JSON for the page on back or forward.
+			w = &varyAccept{ResponseWriter: w}
 		}
 		api.ServeHTTP(w, r)
 	})
 }
+
+// varyAccept adds "Vary: Accept" to a reply as its header is written,
+// after the handler has set its own Vary.
+type varyAccept struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (v *varyAccept) WriteHeader(code int) {
+	if !v.wrote {
+		v.wrote = true
+		v.Header().Add("Vary", "Accept")
+	}
+	v.ResponseWriter.WriteHeader(code)
+}
+
+func (v *varyAccept) Write(b []byte) (int, error) {
+	if !v.wrote {
+		v.WriteHeader(http.StatusOK)
+	}
+	return v.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (v *varyAccept) Unwrap() http.ResponseWriter { return v.ResponseWriter }
 
 // isEventPath reports whether p is /events/<one segment>.
 func isEventPath(p string) bool {

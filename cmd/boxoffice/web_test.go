@@ -111,6 +111,18 @@ func TestWebPages(t *testing.T) {
 	eval[bool](bob, fmt.Sprintf(`window.boxoffice.page.map.reveal(%s.map((id) => window.boxoffice.page.index.get(id))), true`, mustJSON(t, picked)))
 	bob.screenshot("8-second-browser")
 
+	// Bob picks the best 2 left; someone else takes them before he holds:
+	// his page drops them and says so.
+	bob.do("Bob picks the best 2", 5*time.Second, chromedp.Click(chromedp.ID("best-button")))
+	bob.waitFor("Bob's 2 seats selected", `window.boxoffice.page.selection.size === 2`, 5*time.Second)
+	bobs := eval[[]string](bob, `[...window.boxoffice.page.selection].map((i) => window.boxoffice.page.tickets[i].ticket_id)`)
+	dave := n.token(t, "dave@example.com")
+	if code := n.call(t, "POST", "/booking/reserve", dave, map[string]any{"event_id": eventID, "ticket_ids": bobs}, nil); code != 201 {
+		t.Fatalf("dave's reserve: %d", code)
+	}
+	bob.waitFor("Bob told his seats were taken", `window.boxoffice.page.selection.size === 0 && /taken by someone else/.test(document.getElementById('notice').textContent)`, 5*time.Second)
+	bob.screenshot("8b-seats-taken")
+
 	alice.do("open My bookings", 5*time.Second, chromedp.Click(chromedp.ID("bookings-button")))
 	alice.waitFor("the confirmed booking listed", `document.querySelectorAll('#bookings-list tr[data-status="confirmed"]').length === 1`, 5*time.Second)
 	alice.screenshot("9-my-bookings")
@@ -124,7 +136,7 @@ func TestWebPages(t *testing.T) {
 	admin.waitFor("the node listed", fmt.Sprintf(`document.body.dataset.ready === 'true' && [...document.querySelectorAll('#nodes tbody tr')].some((tr) => tr.textContent.includes(%q) && tr.textContent.includes('alive'))`, n.URL), 10*time.Second)
 	placed := fmt.Sprintf(`#placements tr[data-event-id=%q]`, eventID)
 	admin.do("open the event's live view", 10*time.Second, chromedp.Click(chromedp.CSS(placed)))
-	admin.waitFor("the event's live counts", `document.getElementById('st-booked').textContent === '2' && document.getElementById('st-available').textContent === (49998).toLocaleString()`, 10*time.Second)
+	admin.waitFor("the event's live counts", `document.getElementById('st-booked').textContent === '2' && document.getElementById('st-reserved').textContent === '2' && document.getElementById('st-available').textContent === (49996).toLocaleString()`, 10*time.Second)
 	admin.waitFor("the event's name", fmt.Sprintf(`document.getElementById('ev-title').textContent === %q`, StadiumEventName), 10*time.Second)
 	// A hold made elsewhere shows up in the counts and the reserves chart.
 	var stadium struct {
@@ -142,7 +154,7 @@ func TestWebPages(t *testing.T) {
 	if code := n.call(t, "POST", "/booking/reserve", carol, map[string]any{"event_id": eventID, "ticket_ids": four}, nil); code != 201 {
 		t.Fatalf("carol's reserve: %d", code)
 	}
-	admin.waitFor("the new hold in the live counts", `document.getElementById('st-reserved').textContent === '4' && document.getElementById('st-holds').textContent === '1'`, 10*time.Second)
+	admin.waitFor("the new hold in the live counts", `document.getElementById('st-reserved').textContent === '6' && document.getElementById('st-holds').textContent === '2'`, 10*time.Second)
 	admin.waitFor("the hold in the reserves chart", `window.boxofficeAdmin.charts.points.some((p) => p.ok > 0)`, 10*time.Second)
 	admin.screenshot("10-admin")
 
@@ -199,6 +211,7 @@ func TestWebPages(t *testing.T) {
 		chromedp.Click(chromedp.ID("wr-save")))
 	alice.waitFor("Alice admitted and holding", `!document.getElementById('hold-card').hidden && document.getElementById('queue-card').hidden`, 15*time.Second)
 	alice.screenshot("13-admitted-and-held")
+	admin.waitFor("Alice's hold in the admin's counts", `document.getElementById('st-reserved').textContent === '2'`, 10*time.Second)
 	admin.screenshot("14-admin-waiting-room")
 
 	for _, tb := range []*tab{alice, bob, admin} {

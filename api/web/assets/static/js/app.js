@@ -1,6 +1,6 @@
 // app.js: the seat-map page: sign-in, "My bookings", and switching between
-// the search view (/) and one event's view (/?event=<id>, or
-// /events/<id> when the API hands browsers that path).
+// the search view (/) and one event's view (/events/<id>, which the node
+// serves to browsers; /?event=<id> is the same view).
 
 import { call, $, h, money, when, Session, Notice, eventNames } from './api.js';
 import { SearchView } from './search.js';
@@ -21,7 +21,7 @@ function eventIdFromLocation() {
 
 /** go shows an event (or the search with null) and records it in history. */
 function go(id) {
-  history.pushState({ from: 'app' }, '', id ? `/?event=${encodeURIComponent(id)}` : '/');
+  history.pushState({ from: 'app' }, '', id ? `/events/${encodeURIComponent(id)}` : '/');
   route();
 }
 
@@ -107,9 +107,9 @@ function bookingRow(b) {
   const name = eventNames.get(b.event_id) || b.event_id.slice(0, 8);
   const resume = b.status === 'in-progress' && here && !page.checkout.hold
     ? h('button', { type: 'button', class: 'ghost', onclick: () => { page.checkout.adopt(b); $('bookings-panel').hidden = true; } }, 'Resume')
-    : b.status === 'in-progress' && !here ? h('a', { href: `/?event=${b.event_id}` }, 'Open') : '';
+    : b.status === 'in-progress' && !here ? h('a', { href: `/events/${b.event_id}` }, 'Open') : '';
   return h('tr', { dataset: { bookingId: b.booking_id, status: b.status } },
-    h('td', {}, h('a', { href: `/?event=${b.event_id}` }, name)),
+    h('td', {}, h('a', { href: `/events/${b.event_id}` }, name)),
     h('td', {}, seats),
     h('td', {}, money(b.total_price, b.currency)),
     h('td', {}, h('span', { class: `badge ${b.status}` }, b.status)),

@@ -22,6 +22,8 @@ export class Catalog {
       { name: 'C', rows: 20, seats: 30, price: '45.00' },
     ];
     this.renderBuilder();
+    // The dashboard may be hidden (0 x 0) when this runs: draw again on resize.
+    new ResizeObserver(() => this.preview()).observe($('builder-preview'));
     $('add-section').addEventListener('click', () => {
       const k = this.sections.length;
       this.sections.push({ name: sectionName(k), rows: 10, seats: 20, price: '50.00' });

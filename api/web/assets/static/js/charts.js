@@ -172,12 +172,18 @@ function lineChart(canvas, points, series) {
     }
     ctx.stroke();
     ctx.fillStyle = s.color;
+    for (const p of points) {
+      if (p[s.key] == null) continue;
+      ctx.beginPath();
+      ctx.arc(x(p.at), y(p[s.key]), 2.2, 0, 2 * Math.PI);
+      ctx.fill();
+    }
     ctx.fillRect(lx, 5, 10, 3);
     ctx.fillStyle = '#1d232b';
     ctx.fillText(s.label, lx + 14, 7);
     lx += ctx.measureText(s.label).width + 30;
   }
-  if (points.length < 2) {
+  if (!points.length) {
     ctx.fillStyle = '#66707c';
     ctx.textAlign = 'center';
     ctx.fillText('collecting samples…', (pad.l + w - pad.r) / 2, hgt / 2);

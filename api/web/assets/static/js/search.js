@@ -99,7 +99,7 @@ export class SearchView {
       this.onOpen(e.event_id);
     };
     return h('li', {},
-      h('a', { class: 'result', href: `/?event=${e.event_id}`, dataset: { eventId: e.event_id }, onclick: open },
+      h('a', { class: 'result', href: `/events/${e.event_id}`, dataset: { eventId: e.event_id }, onclick: open },
         h('div', { class: 'date' },
           h('span', { class: 'day' }, d.toLocaleDateString(undefined, { day: 'numeric' })),
           h('span', { class: 'mon' }, d.toLocaleDateString(undefined, { month: 'short', year: 'numeric' }))),
