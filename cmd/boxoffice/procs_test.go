@@ -295,7 +295,7 @@ func seedDB(t testing.TB, db string) {
 	}
 }
 
-// seedSmall creates a small catalog for cluster tests: one 400-seat venue
+// seedSmall creates a small catalog for cluster tests: one 2,000-seat venue
 // and n events on it (the demo catalog takes ~15 s to load here). It
 // returns the event IDs.
 func seedSmall(t testing.TB, db string, n int) []string {
@@ -307,7 +307,7 @@ func seedSmall(t testing.TB, db string, n int) []string {
 		t.Fatalf("open %s: %v", db, err)
 	}
 	defer d.Close()
-	v, _, err := d.CreateVenue(ctx, demoVenueOf(demoVenue{"Cluster Hall", "Madrid", "Calle Mayor 1", 40.41, -3.70, 2, 10, 20}))
+	v, _, err := d.CreateVenue(ctx, demoVenueOf(demoVenue{"Cluster Hall", "Madrid", "Calle Mayor 1", 40.41, -3.70, 2, 25, 40}))
 	if err != nil {
 		t.Fatalf("venue: %v", err)
 	}

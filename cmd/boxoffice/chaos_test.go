@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boxoffice/boxoffice/persistence/pgtest"
+)
+
+// chaosConfig is how long TestChaos runs and how many faults it injects.
+// `make test` runs the defaults (30 s, two kills); `make chaos` sets
+// BOXOFFICE_CHAOS_DURATION=5m, which kills a node every 10 s.
+type chaosConfig struct {
+	duration time.Duration
+	kills    int
+	users    int
+}
+
+func chaosFromEnv(t testing.TB) chaosConfig {
+	t.Helper()
+	c := chaosConfig{duration: 30 * time.Second, kills: 2, users: 12}
+	if v := os.Getenv("BOXOFFICE_CHAOS_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Second {
+			t.Fatalf("BOXOFFICE_CHAOS_DURATION=%q: want a duration of at least 10s", v)
+		}
+		c.duration = d
+		c.kills = max(1, int(d/(10*time.Second))-1) // one every 10 s
+	}
+	if v := os.Getenv("BOXOFFICE_CHAOS_KILLS"); v != "" {
+		k, err := strconv.Atoi(v)
+		if err != nil || k < 0 {
+			t.Fatalf("BOXOFFICE_CHAOS_KILLS=%q: want a count", v)
+		}
+		c.kills = k
+	}
+	return c
+}
+
+// fault is one injected failure and when the cluster was whole again.
+type fault struct {
+	what     string
+	at       time.Time
+	restored time.Time
+}
+
+// TestChaos runs three nodes (child processes) under loadgen on two events
+// and, at even intervals, kills -9 a random node and restarts it at once;
+// half-way between two kills it restarts PostgreSQL. Every node runs an
+// embedded NATS server in the NATS cluster, so each kill -9 is also a NATS
+// server crash and each restart a NATS restart. Afterwards `boxoffice check`
+// must find no violation; the share of 503s and the time to recover from
+// each fault (first decided reply of each event after it) are logged.
+func TestChaos(t *testing.T) {
+	cfg := chaosFromEnv(t)
+	pc := startProcCluster(t, 3)
+	events := seedSmall(t, pc.DB, 2)
+	urls := urlsOf(pc)
+	loads := []*loadRun{
+		startLoad(t, urls, events[0], cfg.users/2, cfg.duration),
+		startLoad(t, urls, events[1], cfg.users/2, cfg.duration),
+	}
+	start := time.Now()
+	r := rand.New(rand.NewPCG(uint64(start.UnixNano()), 9))
+	step := cfg.duration / time.Duration(cfg.kills+1)
+	var faults []fault
+	for i := 1; i <= cfg.kills; i++ {
+		sleepUntil(start.Add(time.Duration(i) * step))
+		victim := pc.Nodes[r.IntN(len(pc.Nodes))]
+		f := fault{what: "kill -9 " + victim.Name, at: time.Now()}
+		victim.kill()
+		victim.restart()
+		f.restored = time.Now()
+		faults = append(faults, f)
+		if i == 1 {
+			sleepUntil(start.Add(step + step/2))
+			f := fault{what: "PostgreSQL restart", at: time.Now()}
+			if err := pgtest.Restart(); err != nil {
+				t.Fatalf("restart PostgreSQL: %v", err)
+			}
+			f.restored = time.Now()
+			faults = append(faults, f)
+		}
+	}
+	var samples []sample
+	for _, l := range loads {
+		samples = append(samples, l.wait(t)...)
+	}
+	for _, nd := range pc.Nodes {
+		nd.waitReady(30 * time.Second)
+	}
+	stats := judgeReplies(t, samples)
+	t.Logf("chaos: %s of load, %d faults; replies: %s", cfg.duration, len(faults), stats)
+	for _, f := range faults {
+		t.Logf("  %-20s at +%5.1fs, back after %-7s; serving again: %s", f.what,
+			f.at.Sub(start).Seconds(), f.restored.Sub(f.at).Round(time.Millisecond), recoveryAfter(samples, events, f.at))
+	}
+	for _, ev := range events {
+		if n := decided(samples, ev); n == 0 {
+			t.Errorf("event %s: no request was decided", ev)
+		}
+	}
+	assertNoViolations(t, pc.DB, samples)
+}
+
+func sleepUntil(at time.Time) { time.Sleep(time.Until(at)) }
+
+// decided counts the replies for ev that were decisions (not 503, not lost).
+func decided(samples []sample, ev string) int {
+	n := 0
+	for _, s := range samples {
+		if s.EventID == ev && s.Status < 500 {
+			n++
+		}
+	}
+	return n
+}
+
+// recoveryAfter reports, per event, the time from a fault to the first
+// decided reply (any status below 500, e.g. 409 taken, which the event's
+// actor decides from memory) and to the first acknowledged write (201 hold,
+// 200 sale or release, which PostgreSQL stored) to requests sent after it.
+func recoveryAfter(samples []sample, events []string, at time.Time) string {
+	first := func(ev string, ok func(sample) bool) string {
+		best := time.Duration(-1)
+		for _, s := range samples {
+			if s.EventID == ev && !s.At.Before(at) && ok(s) {
+				d := s.At.Add(time.Duration(s.Latency * float64(time.Millisecond))).Sub(at)
+				if best < 0 || d < best {
+					best = d
+				}
+			}
+		}
+		if best < 0 {
+			return "none"
+		}
+		return best.Round(time.Millisecond).String()
+	}
+	var parts []string
+	for i, ev := range events {
+		parts = append(parts, fmt.Sprintf("event %d: decided %s, write acked %s", i+1,
+			first(ev, func(s sample) bool { return s.Status < 500 }),
+			first(ev, func(s sample) bool { return s.Status == 200 || s.Status == 201 })))
+	}
+	return strings.Join(parts, "; ")
+}
