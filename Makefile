@@ -36,6 +36,14 @@ deps:
 	deploy/localpg install
 	deploy/browser install
 
+# chaos: TestChaos for CHAOS (default 5m): 3 nodes (child processes) under
+# loadgen, one killed -9 and restarted every 10 s, PostgreSQL restarted
+# once, then `boxoffice check`; it logs the share of 503s and the recovery
+# time of each fault. `make test` runs the same test for 30 s with two kills.
+CHAOS ?= 5m
+chaos: deps
+	BOXOFFICE_CHAOS_DURATION=$(CHAOS) $(GO) test -count=1 -timeout 20m -run '^TestChaos$$' -v ./cmd/boxoffice/
+
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
