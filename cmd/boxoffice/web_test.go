@@ -44,6 +44,8 @@ func TestWebPages(t *testing.T) {
 		t.Fatalf("the stadium page shows %d seats, want 50000", got)
 	}
 	alice.screenshot("3-event")
+	alice.waitFor("the page's timings", `window.boxoffice.page.timings.live_ms !== undefined`, 5*time.Second)
+	t.Logf("stadium page, 50,000 seats, in ms: %s", eval[string](alice, `JSON.stringify(window.boxoffice.page.timings, (k, v) => k === 'start' ? undefined : v)`))
 
 	// Bob opens the same event from its shared link: /events/{id} in a
 	// browser is the page, not the JSON.

@@ -1,7 +1,8 @@
 // checkout.js: holding the selected seats (POST /booking/reserve), the
 // countdown to the hold's expiry, paying (POST /booking/confirm), releasing,
-// and the waiting room (POST /events/{id}/queue, then polling the place
-// until admitted, then reserving with X-Admission-Token).
+// and the waiting room (POST /events/{id}/queue, then the place's WebSocket,
+// or polling if it fails, until admitted, then reserving with
+// X-Admission-Token).
 
 import { call, $, h, money, when, uuid, plainWords } from './api.js';
 import { MARK } from './seatmap.js';
@@ -21,6 +22,7 @@ export class Checkout {
   destroy() {
     clearInterval(this.countdownTimer);
     clearInterval(this.queueTimer);
+    this.closeQueueSocket();
   }
 
   setBusy(busy) {
@@ -185,9 +187,44 @@ export class Checkout {
       const place = await call('POST', `/events/${p.eventId}/queue`, { token: p.session.token });
       this.firstPosition = place.position;
       this.showPlace(place);
-      if (place.state !== 'admitted') this.queueTimer = setInterval(() => this.pollQueue(), QUEUE_POLL_MS);
+      if (place.state !== 'admitted') this.watchQueue(place.queue_id);
     } catch (e) {
       p.notice.error(e);
+    }
+  }
+
+  /**
+   * watchQueue follows our place on the queue WebSocket (admission is
+   * pushed at once, the position every few seconds); if the socket fails
+   * or closes while we still wait, it polls GET .../queue/{id} instead.
+   */
+  watchQueue(queueId) {
+    this.closeQueueSocket();
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}/events/${encodeURIComponent(this.page.eventId)}/queue/${encodeURIComponent(queueId)}/ws`);
+    this.queueSocket = ws;
+    ws.onmessage = (m) => {
+      try { this.showPlace(JSON.parse(m.data)); } catch { /* a garbled frame: the next one or the poll corrects it */ }
+    };
+    ws.onclose = () => {
+      if (this.queueSocket !== ws) return;
+      this.queueSocket = null;
+      if (this.place && this.place.state === 'expired') {
+        this.page.notice.show('Your place in the waiting room expired; joining again.', 'info');
+        this.joinQueue();
+      } else if (this.place) {
+        clearInterval(this.queueTimer);
+        this.queueTimer = setInterval(() => this.pollQueue(), QUEUE_POLL_MS);
+      }
+    };
+  }
+
+  closeQueueSocket() {
+    const ws = this.queueSocket;
+    this.queueSocket = null;
+    if (ws) {
+      ws.onclose = null;
+      ws.close();
     }
   }
 
@@ -207,13 +244,19 @@ export class Checkout {
   }
 
   showPlace(place) {
+    if (place.state === 'expired') {
+      this.place = place; // the socket's close (or the poll) joins again
+      return;
+    }
     this.place = place;
     const card = $('queue-card');
     card.hidden = false;
     if (place.state === 'admitted') {
       clearInterval(this.queueTimer);
+      this.closeQueueSocket();
       card.hidden = true;
       this.place = null;
+      this.page.renderSelection();
       this.admission = { token: place.admission_token, expires: place.expires_at ? Date.parse(place.expires_at) : Date.now() + 60000 };
       this.page.notice.show("It's your turn! Holding your seats…", 'ok');
       this.holdSelected();
@@ -225,11 +268,14 @@ export class Checkout {
       ' Keep this page open: your seats are held as soon as it is your turn.';
     const done = this.firstPosition ? 1 - place.position / this.firstPosition : 0;
     $('queue-bar').style.width = `${Math.round(Math.min(1, Math.max(0.03, done)) * 100)}%`;
+    this.page.renderSelection();
   }
 
   leaveQueue() {
     clearInterval(this.queueTimer);
+    this.closeQueueSocket();
     this.place = null;
+    this.page.renderSelection();
     $('queue-card').hidden = true;
     this.page.notice.show('You left the waiting room.', 'info', 3000);
   }

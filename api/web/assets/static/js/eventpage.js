@@ -28,8 +28,10 @@ export class EventPage {
     $('event-name').textContent = 'Loading…';
     $('event-meta').textContent = '';
     document.body.dataset.live = 'false';
+    const t0 = performance.now();
     const data = await call('GET', `/events/${encodeURIComponent(this.eventId)}`);
     if (this.destroyed) return;
+    const t1 = performance.now();
     Object.assign(this, { event: data.event, venue: data.venue, performer: data.performer, tickets: data.tickets });
     this.index = new Map(this.tickets.map((t, i) => [t.ticket_id, i]));
     eventNames.put(this.eventId, this.event.name);
@@ -45,6 +47,10 @@ export class EventPage {
       onPick: (i) => this.toggle(i),
       onHover: (i, x, y) => this.tip(i, x, y),
     });
+    // What the page took, in milliseconds (for people in the console, and
+    // logged by the browser test): fetch and parse the event, lay out and
+    // paint the map, apply the WebSocket's first snapshot, and all of it.
+    this.timings = { start: t0, fetch_ms: Math.round(t1 - t0), map_ms: Math.round(performance.now() - t1) };
     this.renderPrices();
     this.renderSelection();
     this.wire();
@@ -90,6 +96,7 @@ export class EventPage {
   }
 
   snapshot(version, list) {
+    const t0 = performance.now();
     const fast = list.length === this.tickets.length;
     list.forEach((t, k) => {
       const i = fast && this.tickets[k].ticket_id === t.ticket_id ? k : this.index.get(t.ticket_id);
@@ -98,6 +105,10 @@ export class EventPage {
     this.version = version;
     this.dropTaken();
     document.body.dataset.version = version;
+    if (this.timings.snapshot_ms === undefined) {
+      this.timings.snapshot_ms = Math.round(performance.now() - t0);
+      this.timings.live_ms = Math.round(performance.now() - this.timings.start);
+    }
   }
 
   delta(version, changes) {
@@ -233,7 +244,9 @@ export class EventPage {
     if (!seats.length) list.append(h('li', { class: 'muted' }, 'No seats selected: click green seats on the map.'));
     const total = seats.reduce((a, i) => a + Number(this.tickets[i].price), 0);
     $('selection-total').textContent = seats.length ? `${seats.length} seat${seats.length > 1 ? 's' : ''} · ${money(total, this.tickets[seats[0]].currency)}` : '';
-    $('hold-button').disabled = !seats.length || !!this.checkout.hold || this.checkout.busy;
+    const queued = !!this.checkout.place;
+    $('hold-button').disabled = !seats.length || !!this.checkout.hold || this.checkout.busy || queued;
+    $('hold-button').textContent = queued ? 'Waiting for your turn…' : 'Hold seats';
   }
 
   renderPrices() {
