@@ -142,7 +142,9 @@ func (a *audit) indexHistory(samples []sample) {
 		}
 		if s.Op == "reserve" {
 			a.holds[id] = s
-		} else {
+		} else if prev, ok := a.sales[id]; !ok || s.At.Before(prev.At) {
+			// The first acknowledged confirm: a retry after the sale is
+			// answered 200 too, and may come after the hold's expiry.
 			a.sales[id] = s
 		}
 	}
