@@ -17,6 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
+
+	"github.com/boxoffice/boxoffice/api"
 )
 
 // manifests is every object of the directory, decoded into the API types.
@@ -303,6 +305,9 @@ func (m *manifests) checkEnv(p *problems, c corev1.Container, settings map[strin
 			p.addf("%s must come from a Secret", k)
 		}
 	}
+	if n := len(env["BOXOFFICE_JWT_SECRET"]); n < api.MinSecretBytes {
+		p.addf("BOXOFFICE_JWT_SECRET has %d bytes; the node refuses fewer than %d", n, api.MinSecretBytes)
+	}
 	if env["BOXOFFICE_MODE"] != "prod" {
 		p.addf("BOXOFFICE_MODE=%q: a deployment runs prod (dev mints tokens for anyone)", env["BOXOFFICE_MODE"])
 	}
@@ -443,6 +448,7 @@ func TestManifestsBroken(t *testing.T) {
 		{"not-ready pods unpublished", "service-peers.yaml", "publishNotReadyAddresses: true", "publishNotReadyAddresses: false", "publishNotReadyAddresses"},
 		{"misspelt setting", "configmap.yaml", "BOXOFFICE_HOLD_TTL:", "BOXOFFICE_HOLD_TIME:", "BOXOFFICE_HOLD_TIME is not a setting"},
 		{"secret in the ConfigMap", "secret.yaml", "BOXOFFICE_JWT_SECRET: change-me", "BOXOFFICE_JWKS_URL: change-me", "BOXOFFICE_JWT_SECRET must come from a Secret"},
+		{"short JWT secret", "secret.yaml", "change-me-to-at-least-32-random-bytes", "too-short", "refuses fewer than"},
 		{"dev mode", "configmap.yaml", "BOXOFFICE_MODE: prod", "BOXOFFICE_MODE: dev", "a deployment runs prod"},
 		{"unexpanded variable", "configmap.yaml", "BOXOFFICE_LOG_LEVEL: info", "BOXOFFICE_LOG_LEVEL: $(LEVEL)", "not expanded in envFrom"},
 		{"variable used before it is defined", "statefulset.yaml", "value: $(POD_NAME)", "value: $(NODE_NAME)", "not defined before it"},

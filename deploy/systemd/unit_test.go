@@ -7,8 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/boxoffice/boxoffice/api"
 )
 
 // unit is a parsed unit file: section -> key -> values in order (a key
@@ -120,6 +123,9 @@ func checkEnv(text string, settings map[string]bool) []string {
 			bad = append(bad, k+" is not set")
 		}
 	}
+	if n := len(env["BOXOFFICE_JWT_SECRET"]); n < api.MinSecretBytes {
+		bad = append(bad, fmt.Sprintf("BOXOFFICE_JWT_SECRET has %d bytes; the node refuses fewer than %d", n, api.MinSecretBytes))
+	}
 	if env["BOXOFFICE_MODE"] != "prod" {
 		bad = append(bad, "BOXOFFICE_MODE must be prod")
 	}
@@ -201,6 +207,33 @@ func TestUnit(t *testing.T) {
 			}
 			if !c.ok && len(problems) == 0 {
 				t.Error("the broken unit passed")
+			}
+		})
+	}
+}
+
+// TestEnvBroken: the env-file check sees each kind of mistake.
+func TestEnvBroken(t *testing.T) {
+	b, err := os.ReadFile("boxoffice.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := settingsOf(t)
+	cases := []struct{ name, old, new, want string }{
+		{"misspelt setting", "BOXOFFICE_HOLD_TTL=", "BOXOFFICE_HOLD_TIME=", "BOXOFFICE_HOLD_TIME is not a setting"},
+		{"short secret", "BOXOFFICE_JWT_SECRET=change-me-to-at-least-32-random-bytes", "BOXOFFICE_JWT_SECRET=short", "refuses fewer than"},
+		{"dev mode", "BOXOFFICE_MODE=prod", "BOXOFFICE_MODE=dev", "must be prod"},
+		{"no seeds", "BOXOFFICE_JOIN=", "#BOXOFFICE_JOIN=", "BOXOFFICE_JOIN is not set"},
+		{"not key=value", "BOXOFFICE_LOG_LEVEL=info", "BOXOFFICE_LOG_LEVEL info", "is not KEY=value"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(string(b), c.old) {
+				t.Fatalf("the env file no longer contains %q; update the case", c.old)
+			}
+			got := checkEnv(strings.Replace(string(b), c.old, c.new, 1), settings)
+			if !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, c.want) }) {
+				t.Errorf("want a problem containing %q, got %q", c.want, got)
 			}
 		})
 	}
