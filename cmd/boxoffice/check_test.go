@@ -245,6 +245,12 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 				WHERE id = (SELECT id FROM bookings WHERE status = 'expired' LIMIT 1)`)
 			return r.history
 		}, []string{kindLateExpiry}},
+		{"a late release of an earlier run's hold is not this run's", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency, created_at, expires_at, updated_at)
+				SELECT $1, user_id, event_id, '{}', 'expired', total_minor, currency, created_at, expires_at, expires_at + interval '1 minute'
+				FROM bookings WHERE id = $2`, fresh, uuid.MustParse(r.sold.BookingID))
+			return r.history
+		}, nil},
 		{"a hold still held a second after its expiry", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `UPDATE bookings SET status = 'in-progress'
 				WHERE id = (SELECT id FROM bookings b WHERE status = 'expired' AND NOT EXISTS (
