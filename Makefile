@@ -4,7 +4,7 @@ BIN       := bin/boxoffice
 DATA      ?= .data
 BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean
 
