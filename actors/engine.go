@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/persistence"
 )
 
@@ -222,34 +223,15 @@ func (e *Engine) request(ctx context.Context, eventID uuid.UUID, msg proto.Messa
 	if c == nil {
 		return nil, boxoffice.Errorf(boxoffice.EUnavailable, "the seat engine is starting; retry shortly")
 	}
-	timeout := e.cfg.RequestTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		if d := time.Until(dl); d < timeout {
-			timeout = d
-		}
-	}
+	timeout := cluster.Budget(ctx, e.cfg.RequestTimeout)
 	if timeout <= 0 {
 		return nil, fmt.Errorf("event %s: %w", eventID, context.DeadlineExceeded)
 	}
-	res, err := c.Request(eventID.String(), Kind, msg, callOptions(timeout)...)
+	res, err := c.Request(eventID.String(), Kind, msg, cluster.CallOptions(timeout)...)
 	if err != nil || res == nil {
 		e.cfg.Logger.Warn("grain call failed", "event", eventID, "err", err)
 		return nil, &boxoffice.Error{Code: boxoffice.EUnavailable,
 			Message: "the event's seat engine is unreachable right now; retry shortly"}
 	}
 	return res, nil
-}
-
-// callOptions retries dead letters (a grain moving or restarting) with a
-// real backoff; Proto.Actor's default backoff sleeps nanoseconds.
-func callOptions(timeout time.Duration) []pcluster.GrainCallOption {
-	return []pcluster.GrainCallOption{
-		pcluster.WithTimeout(timeout),
-		pcluster.WithRetryCount(4),
-		pcluster.WithRetryAction(func(i int) int {
-			i++
-			time.Sleep(time.Duration(i*i) * 25 * time.Millisecond)
-			return i
-		}),
-	}
 }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
@@ -47,4 +48,14 @@ func retryBackoff(attempt int, timeout time.Duration) time.Duration {
 		return limit
 	}
 	return min(time.Duration(attempt*attempt)*retryBase, limit)
+}
+
+// Budget is the timeout for one grain request made under ctx: limit, or
+// what is left of ctx when its deadline comes sooner. Zero or less means
+// the caller has already run out of time and should not call at all.
+func Budget(ctx context.Context, limit time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		return min(limit, time.Until(dl))
+	}
+	return limit
 }

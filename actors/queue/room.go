@@ -15,6 +15,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queuepb"
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // Room is the node's entry point to the waiting rooms: it sends each call
@@ -173,16 +174,11 @@ func (r *Room) request(ctx context.Context, eventID uuid.UUID, msg proto.Message
 	if c == nil {
 		return nil, boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is starting; retry shortly")
 	}
-	timeout := r.cfg.RequestTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		if d := time.Until(dl); d < timeout {
-			timeout = d
-		}
-	}
+	timeout := cluster.Budget(ctx, r.cfg.RequestTimeout)
 	if timeout <= 0 {
 		return nil, fmt.Errorf("queue %s: %w", eventID, context.DeadlineExceeded)
 	}
-	res, err := c.Request(eventID.String(), Kind, msg, callOptions(timeout)...)
+	res, err := c.Request(eventID.String(), Kind, msg, cluster.CallOptions(timeout)...)
 	if err != nil || res == nil {
 		r.cfg.Logger.Warn("room call failed", "event", eventID, "err", err)
 		return nil, fmt.Errorf("queue %s: %w: %v", eventID, errUnreachable, err)
@@ -191,20 +187,6 @@ func (r *Room) request(ctx context.Context, eventID uuid.UUID, msg proto.Message
 }
 
 var errUnreachable = boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is unreachable right now; retry shortly")
-
-// callOptions retries dead letters (a room moving or restarting) with a
-// real backoff; Proto.Actor's default backoff sleeps nanoseconds.
-func callOptions(timeout time.Duration) []pcluster.GrainCallOption {
-	return []pcluster.GrainCallOption{
-		pcluster.WithTimeout(timeout),
-		pcluster.WithRetryCount(4),
-		pcluster.WithRetryAction(func(i int) int {
-			i++
-			time.Sleep(time.Duration(i*i) * 25 * time.Millisecond)
-			return i
-		}),
-	}
-}
 
 // toPB and fromPB carry a *boxoffice.Error across nodes; anything else
 // becomes unavailable, since the caller may retry it.
