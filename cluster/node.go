@@ -86,6 +86,13 @@ func (n *Node) startMember() (err error) {
 		ropts = append(ropts, remote.WithAdvertisedHost(net.JoinHostPort(cfg.RemoteHost, strconv.Itoa(cfg.RemotePort))))
 	}
 	rc := remote.Configure(bind, cfg.RemotePort, ropts...)
+	// An endpoint writer that cannot connect blocks its mailbox for 2 s per
+	// attempt before it gives up and dead-letters what it holds (the
+	// library's default is 5 attempts). Messages to a crashed member's
+	// address, such as placement lookups sent before gossip declared it
+	// dead, then hang until their own 5 s timeout. One attempt turns them
+	// into dead letters after 2 s, which grain calls retry on the new owner.
+	rc.MaxRetryCount = 1
 	pc := pcluster.Configure(cfg.ClusterName, n.p, disthash.New(), rc,
 		pcluster.WithKinds(cfg.Kinds...), pcluster.WithRequestTimeout(cfg.RequestTimeout))
 	defer func() {
