@@ -133,14 +133,16 @@ func startProcClusterOn(t testing.TB, db string, n int) *procCluster {
 			"BOXOFFICE_GOSSIP_TIMINGS=fast",
 			fmt.Sprintf("BOXOFFICE_ACTOR_ADDR=127.0.0.1:%d", p[2]),
 			fmt.Sprintf("BOXOFFICE_NATS_PORT=%d", p[3]),
-			fmt.Sprintf("BOXOFFICE_NATS_CLUSTER_PORT=%d", p[4]),
-			"BOXOFFICE_NATS_ROUTES="+strings.Join(others(routes, i), ","),
 			"BOXOFFICE_JOIN="+strings.Join(others(gossip, i), ","),
 			"BOXOFFICE_DATA_DIR="+filepath.Join(dir, name),
 			"BOXOFFICE_RATE_IP=0", "BOXOFFICE_RATE_USER=0",
 			"BOXOFFICE_HOLD_TTL=30s",
 			"BOXOFFICE_LOG_LEVEL=info",
 		)
+		if n > 1 { // a NATS cluster of one has no JetStream quorum
+			nd.env = append(nd.env, fmt.Sprintf("BOXOFFICE_NATS_CLUSTER_PORT=%d", p[4]),
+				"BOXOFFICE_NATS_ROUTES="+strings.Join(others(routes, i), ","))
+		}
 		pc.Nodes = append(pc.Nodes, nd)
 	}
 	t.Cleanup(func() {
