@@ -131,6 +131,25 @@ func TestExpiredTokenMessage(t *testing.T) {
 	}
 }
 
+// TestCachedTokenExpires: a token accepted once (and so remembered by the
+// verified-token cache) is refused as expired once its exp has passed.
+func TestCachedTokenExpires(t *testing.T) {
+	h := newHarness(t)
+	exp := time.Now().Add(2 * time.Second).Truncate(time.Second)
+	tok := sign(t, jwt.SigningMethodHS256, testSecret, with(validClaims(), "exp", exp.Unix()), "")
+	for range 2 {
+		if r := h.do("GET", "/user/bookings", nil, auth(tok)...); r.status != http.StatusOK {
+			t.Fatalf("fresh token: %d %s", r.status, r.body)
+		}
+	}
+	time.Sleep(time.Until(exp) + 50*time.Millisecond)
+	r := h.do("GET", "/user/bookings", nil, auth(tok)...)
+	wantError(t, r, http.StatusUnauthorized, boxoffice.EUnauthenticated)
+	if !strings.Contains(string(r.body), "expired") {
+		t.Errorf("body %s does not say the token expired", r.body)
+	}
+}
+
 func TestJWKSTokens(t *testing.T) {
 	keys := newJWKS(t)
 	h := newHarness(t, func(c *apiConfig, _ *apiDeps) { c.Mode, c.JWTSecret, c.JWKSURL = api.ModeProd, nil, keys.url })
