@@ -282,21 +282,6 @@ func (p *procNode) dumpLog() {
 // harness's call and token helpers.
 func (p *procNode) client() *testNode { return &testNode{URL: p.URL} }
 
-// seedDB loads the demo catalog into db from the test process.
-func seedDB(t testing.TB, db string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	d, err := openDB(ctx, db)
-	if err != nil {
-		t.Fatalf("open %s: %v", db, err)
-	}
-	defer d.Close()
-	if _, err := seed(ctx, d, func() {}); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-}
-
 // seedSmall creates a small catalog for cluster tests: one 2,000-seat venue
 // and n events on it (the demo catalog takes ~15 s to load here). It
 // returns the event IDs.
