@@ -61,7 +61,8 @@ type procNode struct {
 }
 
 // procCluster is n child-process nodes on one database, joined by gossip
-// and by NATS routes between their embedded NATS servers.
+// and by NATS routes between their embedded NATS servers. Their logs go to
+// the test's temp dir, or to BOXOFFICE_TEST_LOGS when set (kept).
 type procCluster struct {
 	DB    string
 	Nodes []*procNode
@@ -113,10 +114,14 @@ func startProcClusterOn(t testing.TB, db string, n int) *procCluster {
 		routes[i] = fmt.Sprintf("nats-route://127.0.0.1:%d", ports[5*i+4])
 	}
 	dir := t.TempDir()
+	logDir := dir
+	if d := os.Getenv("BOXOFFICE_TEST_LOGS"); d != "" {
+		logDir = d // keep the nodes' logs after the test
+	}
 	for i := range n {
 		p := ports[5*i : 5*i+5]
 		name := fmt.Sprintf("node-%d", i+1)
-		logf, err := os.Create(filepath.Join(dir, name+".log"))
+		logf, err := os.Create(filepath.Join(logDir, name+".log"))
 		if err != nil {
 			t.Fatal(err)
 		}
