@@ -16,9 +16,13 @@ import (
 func (db *DB) Acquire(ctx context.Context, eventID uuid.UUID, node string) (int64, error) {
 	var epoch int64
 	err := db.pool.QueryRow(ctx, `
-		INSERT INTO event_ownership (event_id, epoch, node, acquired_at) VALUES ($1, 1, $2, now())
-		ON CONFLICT (event_id) DO UPDATE
-			SET epoch = event_ownership.epoch + 1, node = EXCLUDED.node, acquired_at = now()
+		WITH acquired AS (
+			INSERT INTO event_ownership (event_id, epoch, node, acquired_at) VALUES ($1, 1, $2, now())
+			ON CONFLICT (event_id) DO UPDATE
+				SET epoch = event_ownership.epoch + 1, node = EXCLUDED.node, acquired_at = now()
+			RETURNING event_id, epoch, node, acquired_at)
+		INSERT INTO ownership_history (event_id, epoch, node, acquired_at)
+			SELECT event_id, epoch, node, acquired_at FROM acquired
 		RETURNING epoch`, eventID, node).Scan(&epoch)
 	if err != nil {
 		return 0, wrap("acquire event", err)

@@ -255,27 +255,37 @@ func (a *audit) salesInSoldSeats(ctx context.Context, db querier) error {
 }
 
 // expiries: no hold outlived its expiry by more than a second (I3), as
-// PostgreSQL saw it: released late, or still held. With a history, only
+// PostgreSQL saw it: released late, or still held. The second counts from
+// the expiry, or from the event's last acquisition before the release when
+// that came later: while an event moves between nodes it has no owner to
+// release anything, and its new owner releases overdue holds as it starts
+// (ownership_history records every acquisition). With a history, only
 // the run's own holds count: a database reused across runs keeps holds
 // that expired while no node was running and were released at the next
 // start, which says nothing about this run.
 func (a *audit) expiries(ctx context.Context, db querier) error {
-	rows, err := db.Query(ctx, `SELECT id, status, expires_at, updated_at FROM bookings
-		WHERE (status = 'expired' AND updated_at > expires_at + $1::interval)
-		   OR (status = 'in-progress' AND expires_at < now() - $1::interval)`, expiryGrace.String())
+	rows, err := db.Query(ctx, `SELECT b.id, b.status, b.expires_at, b.updated_at,
+			GREATEST(b.expires_at, (SELECT max(h.acquired_at) FROM ownership_history h
+				WHERE h.event_id = b.event_id
+				  AND h.acquired_at <= CASE WHEN b.status = 'expired' THEN b.updated_at ELSE now() END)) AS due
+		FROM bookings b
+		WHERE (b.status = 'expired' AND b.updated_at > b.expires_at + $1::interval)
+		   OR (b.status = 'in-progress' AND b.expires_at < now() - $1::interval)`, expiryGrace.String())
 	if err != nil {
 		return err
 	}
 	var id uuid.UUID
 	var st string
-	var exp, upd time.Time
-	_, err = pgx.ForEachRow(rows, []any{&id, &st, &exp, &upd}, func() error {
+	var exp, upd, due time.Time
+	now := time.Now()
+	_, err = pgx.ForEachRow(rows, []any{&id, &st, &exp, &upd, &due}, func() error {
 		if _, ours := a.holds[id]; len(a.holds) > 0 && !ours {
 			return nil
 		}
-		if st == "expired" {
+		switch {
+		case st == "expired" && upd.After(due.Add(expiryGrace)):
 			a.add(kindLateExpiry, "booking %s expired at %s but was released at %s", id, exp.Format(time.RFC3339Nano), upd.Format(time.RFC3339Nano))
-		} else {
+		case st != "expired" && now.After(due.Add(expiryGrace)):
 			a.add(kindLateExpiry, "booking %s expired at %s and is still held", id, exp.Format(time.RFC3339Nano))
 		}
 		return nil

@@ -245,6 +245,20 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 				WHERE id = (SELECT id FROM bookings WHERE status = 'expired' LIMIT 1)`)
 			return r.history
 		}, []string{kindLateExpiry}},
+		{"a hold released late because its event was moving is on time", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `WITH b AS (SELECT id, event_id, expires_at FROM bookings WHERE status = 'expired' LIMIT 1),
+				moved AS (INSERT INTO ownership_history (event_id, epoch, node, acquired_at)
+					SELECT event_id, 1000000, 'interim', expires_at + interval '1.2 s' FROM b)
+				UPDATE bookings SET updated_at = expires_at + interval '1.5 s' WHERE id = (SELECT id FROM b)`)
+			return r.history
+		}, nil},
+		{"a hold released late after its event moved and settled is late", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `WITH b AS (SELECT id, event_id, expires_at FROM bookings WHERE status = 'expired' LIMIT 1),
+				moved AS (INSERT INTO ownership_history (event_id, epoch, node, acquired_at)
+					SELECT event_id, 1000000, 'interim', expires_at + interval '1.2 s' FROM b)
+				UPDATE bookings SET updated_at = expires_at + interval '2.5 s' WHERE id = (SELECT id FROM b)`)
+			return r.history
+		}, []string{kindLateExpiry}},
 		{"a late release of an earlier run's hold is not this run's", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency, created_at, expires_at, updated_at)
 				SELECT $1, user_id, event_id, '{}', 'expired', total_minor, currency, created_at, expires_at, expires_at + interval '1 minute'
