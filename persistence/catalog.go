@@ -126,15 +126,22 @@ func (db *DB) UpsertUser(ctx context.Context, u boxoffice.User) error {
 	if e := strings.TrimSpace(u.Email); e != "" {
 		email = &e
 	}
-	_, err := db.pool.Exec(ctx, `
-		INSERT INTO users (id, email, name) VALUES ($1, $2, $3)
-		ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name
-		WHERE users.email IS DISTINCT FROM EXCLUDED.email OR users.name <> EXCLUDED.name`,
-		u.ID, email, u.Name)
-	if pgCode(err) == codeUniqueViolation {
-		return boxoffice.InvalidField("email", "email %s belongs to another user", u.Email)
+	// Two first sign-ins of one new user race: ON CONFLICT arbitrates on
+	// the id only, so the loser can trip over the winner's email instead.
+	// A second attempt then takes the update path; a violation that
+	// survives it is a real clash with another user's email.
+	var err error
+	for range 2 {
+		_, err = db.pool.Exec(ctx, `
+			INSERT INTO users (id, email, name) VALUES ($1, $2, $3)
+			ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name
+			WHERE users.email IS DISTINCT FROM EXCLUDED.email OR users.name <> EXCLUDED.name`,
+			u.ID, email, u.Name)
+		if pgCode(err) != codeUniqueViolation {
+			return wrap("upsert user", err)
+		}
 	}
-	return wrap("upsert user", err)
+	return boxoffice.InvalidField("email", "email %s belongs to another user", u.Email)
 }
 
 // idReused is the answer to a creation that reuses an ID with a different

@@ -2,6 +2,7 @@ package persistence_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -274,5 +275,31 @@ func TestUpsertUser(t *testing.T) {
 	}
 	if err := db.UpsertUser(ctx, boxoffice.User{ID: uuid.New()}); err != nil {
 		t.Fatalf("second user without email: %v", err)
+	}
+}
+
+// TestUpsertUserRace: concurrent first sign-ins of one new user (a browser
+// opening several tabs) all succeed; before the retry, the losers of the
+// race tripped over the winner's email and got invalid_argument.
+func TestUpsertUserRace(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	ctx := ctxT(t)
+	for round := range 20 {
+		u := boxoffice.User{ID: uuid.New(), Email: fmt.Sprintf("race%d@example.com", round), Name: "Race"}
+		errs := make(chan error, 8)
+		start := make(chan struct{})
+		for range cap(errs) {
+			go func() {
+				<-start
+				errs <- db.UpsertUser(ctx, u)
+			}()
+		}
+		close(start)
+		for range cap(errs) {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: concurrent first sign-in: %v", round, err)
+			}
+		}
 	}
 }
