@@ -50,7 +50,7 @@ func (b *Bus) EnsureCatalogStream(ctx context.Context) error {
 		// A NATS cluster needs a moment to elect its JetStream leader.
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("bus: catalog stream (last error: %v): %w", err, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

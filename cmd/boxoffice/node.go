@@ -219,26 +219,23 @@ func (n *node) startSearch(ctx, bg context.Context) error {
 			return fmt.Errorf("build search index: %w", err)
 		}
 	}
-	if err := n.bus.EnsureCatalogStream(ctx); err != nil {
-		return fmt.Errorf("catalog stream: %w", err)
-	}
-	n.goBackground(func() { _ = n.bus.RunRelay(bg, outboxSource{n.db}, 100*time.Millisecond) })
+	// The stream needs JetStream, which in a NATS cluster needs a quorum
+	// of servers and an elected leader: seconds, or longer when peers are
+	// still starting. The node serves meanwhile (its index was built from
+	// PostgreSQL); search catches up once the stream is there.
 	n.goBackground(func() {
-		_ = n.bus.FollowCatalog(bg, "search-"+n.name, func(topic string, payload []byte) error {
-			var l boxoffice.Listing
-			if err := json.Unmarshal(payload, &l); err != nil {
-				n.log.Warn("skipping a malformed catalog message", "topic", topic, "err", err)
-				return nil
+		for {
+			err := n.bus.EnsureCatalogStream(bg)
+			if err == nil {
+				break
 			}
-			err := n.index.Apply(l)
-			if boxoffice.ErrorCode(err) == boxoffice.EInvalid {
-				// Redelivering a listing the index refuses would stall
-				// the stream behind it forever: log it and move on.
-				n.log.Warn("skipping an invalid catalog listing", "topic", topic, "event", l.EventID, "err", err)
-				return nil
+			if bg.Err() != nil {
+				return
 			}
-			return err
-		})
+			n.log.Warn("catalog stream not available yet; search follows PostgreSQL changes once it is", "err", err)
+		}
+		n.goBackground(func() { _ = n.bus.RunRelay(bg, outboxSource{n.db}, 100*time.Millisecond) })
+		n.followCatalog(bg)
 	})
 	unsub, err := n.bus.SubscribeCounts(func(c bus.Counts) { n.index.SetAvailability(c.EventID, c.Available) })
 	if err != nil {
@@ -246,6 +243,26 @@ func (n *node) startSearch(ctx, bg context.Context) error {
 	}
 	n.goBackground(func() { <-bg.Done(); unsub() })
 	return nil
+}
+
+// followCatalog applies the catalog stream to the search index until bg
+// ends.
+func (n *node) followCatalog(bg context.Context) {
+	_ = n.bus.FollowCatalog(bg, "search-"+n.name, func(topic string, payload []byte) error {
+		var l boxoffice.Listing
+		if err := json.Unmarshal(payload, &l); err != nil {
+			n.log.Warn("skipping a malformed catalog message", "topic", topic, "err", err)
+			return nil
+		}
+		err := n.index.Apply(l)
+		if boxoffice.ErrorCode(err) == boxoffice.EInvalid {
+			// Redelivering a listing the index refuses would stall
+			// the stream behind it forever: log it and move on.
+			n.log.Warn("skipping an invalid catalog listing", "topic", topic, "event", l.EventID, "err", err)
+			return nil
+		}
+		return err
+	})
 }
 
 func (n *node) startAPI(ctx context.Context) error {
