@@ -54,6 +54,9 @@ type Config struct {
 	// limit off, which a load test from one address needs.
 	RateIP   float64
 	RateUser float64
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) there:
+	// a separate listener, so it can stay on loopback while Addr is public.
+	DebugAddr string
 }
 
 // env reads BOXOFFICE_<name>.
@@ -121,6 +124,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.Addr, "addr", e.str("ADDR", ":8080"), "HTTP listen address (BOXOFFICE_ADDR)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", e.str("DEBUG_ADDR", ""), "serve /debug/pprof/ on this address, e.g. 127.0.0.1:6060; empty = off (BOXOFFICE_DEBUG_ADDR)")
 	fs.StringVar(&c.Mode, "mode", e.str("MODE", "prod"), "dev serves POST /auth/token and test payment tokens (BOXOFFICE_MODE)")
 	fs.StringVar(&c.DatabaseURL, "database-url", e.str("DATABASE_URL", ""), "PostgreSQL URL (BOXOFFICE_DATABASE_URL)")
 	fs.StringVar(&c.NATSURL, "nats-url", e.str("NATS_URL", ""), "external NATS; empty starts an embedded one (BOXOFFICE_NATS_URL)")

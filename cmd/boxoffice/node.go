@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,6 +48,7 @@ type node struct {
 	api     *api.Server
 	metrics *engineMetrics
 	http    *http.Server
+	debug   *http.Server // the profiler, when DebugAddr is set
 	ln      net.Listener
 
 	cancel context.CancelFunc
@@ -292,6 +294,27 @@ func (n *node) startAPI(ctx context.Context) error {
 			n.log.Error("HTTP server stopped", "err", err)
 		}
 	})
+	return n.startDebug()
+}
+
+// startDebug serves Go's profiler on cfg.DebugAddr, if set.
+func (n *node) startDebug() error {
+	if n.cfg.DebugAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", n.cfg.DebugAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s for the profiler (set BOXOFFICE_DEBUG_ADDR to a free address or empty): %w", n.cfg.DebugAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	n.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	n.log.Info("profiler listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	n.goBackground(func() { _ = n.debug.Serve(ln) })
 	return nil
 }
 
@@ -330,6 +353,9 @@ func (n *node) Close() {
 			c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = n.http.Shutdown(c)
 			cancel()
+		}
+		if n.debug != nil {
+			_ = n.debug.Close()
 		}
 		if n.api != nil {
 			n.api.Close()

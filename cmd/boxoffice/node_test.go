@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -176,5 +177,29 @@ func TestEventViewGzip(t *testing.T) {
 	}
 	if v2, _, _ := get(); v2.Tickets[3].Status != "reserved" || v2.Version != v.Version+1 {
 		t.Errorf("after my reserve: seat %s at version %d, want reserved at %d", v2.Tickets[3].Status, v2.Version, v.Version+1)
+	}
+}
+
+// TestDebugAddrServesProfiler: BOXOFFICE_DEBUG_ADDR puts Go's profiler on
+// its own listener, and the public address never serves it.
+func TestDebugAddrServesProfiler(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePorts(t, 1)[0])
+	n := startTestNode(t, func(c *Config) { c.DebugAddr = addr })
+	for _, c := range []struct {
+		url  string
+		want int
+	}{
+		{"http://" + addr + "/debug/pprof/", http.StatusOK},
+		{"http://" + addr + "/debug/pprof/goroutine?debug=1", http.StatusOK},
+		{n.URL + "/debug/pprof/", http.StatusNotFound},
+	} {
+		res, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		if res.StatusCode != c.want {
+			t.Errorf("GET %s: %d, want %d", c.url, res.StatusCode, c.want)
+		}
 	}
 }
