@@ -94,6 +94,41 @@ func TestSeatMapSnapshotThenDeltas(t *testing.T) {
 	}
 }
 
+// TestSeatMapCompressed: a client offering permessage-deflate (as browsers
+// do) gets it, and plain and compressed clients of one event read the same
+// snapshot and deltas (the frames are prepared once for both kinds).
+func TestSeatMapCompressed(t *testing.T) {
+	h := newHarness(t)
+	event, tickets := h.seedEvent()
+	ada, _ := h.userToken("ada")
+	h.reserve(ada, event, tickets[3])
+	url := "ws" + strings.TrimPrefix(h.ts.URL, "http") + "/events/" + event.String() + "/seats/ws"
+	var conns []*websocket.Conn
+	for _, compress := range []bool{true, false, true} {
+		d := websocket.Dialer{EnableCompression: compress}
+		c, resp, err := d.Dial(url, nil)
+		if err != nil {
+			t.Fatalf("dial (compression %v): %v", compress, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if got := strings.Contains(resp.Header.Get("Sec-Websocket-Extensions"), "permessage-deflate"); got != compress {
+			t.Fatalf("compression offered %v, negotiated %v (%q)", compress, got, resp.Header.Get("Sec-Websocket-Extensions"))
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		if snap := readSeatFrame(t, c); snap.Version != 1 || len(snap.Tickets) != 20 || snap.Tickets[3].Status != "reserved" {
+			t.Fatalf("client %d snapshot %+v", i, snap)
+		}
+	}
+	h.reserve(ada, event, tickets[5])
+	for i, c := range conns {
+		if d := readSeatFrame(t, c); d.Version != 2 || len(d.Changes) != 1 || d.Changes[0].TicketID != tickets[5] {
+			t.Errorf("client %d delta %+v", i, d)
+		}
+	}
+}
+
 func TestSeatMapBeforeUpgrade(t *testing.T) {
 	h := newHarness(t)
 	event, _ := h.seedEvent()

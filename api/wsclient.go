@@ -19,10 +19,10 @@ const wsReadLimit = 4 << 10
 // is closed, which never blocks whoever noticed.
 type wsClient struct {
 	conn       *websocket.Conn
-	out        *batchConn    // under conn: buffers frames until flush
-	send       chan []byte   // frames for the writer, bounded
-	done       chan struct{} // closed by kick
-	writerDone chan struct{} // closed when writeLoop returns
+	out        *batchConn                      // under conn: buffers frames until flush
+	send       chan *websocket.PreparedMessage // frames for the writer, bounded
+	done       chan struct{}                   // closed by kick
+	writerDone chan struct{}                   // closed when writeLoop returns
 	limit      int
 	metrics    *metrics
 
@@ -36,20 +36,20 @@ type wsClient struct {
 }
 
 type pendingFrame struct {
-	frame   []byte
+	frame   *websocket.PreparedMessage
 	version uint64
 }
 
 func newWSClient(conn *websocket.Conn, out *batchConn, queue int, m *metrics) *wsClient {
 	return &wsClient{
-		conn: conn, out: out, send: make(chan []byte, queue), done: make(chan struct{}),
+		conn: conn, out: out, send: make(chan *websocket.PreparedMessage, queue), done: make(chan struct{}),
 		writerDone: make(chan struct{}), limit: queue, metrics: m,
 	}
 }
 
 // deliver takes one bus frame: buffered until the snapshot is queued,
 // forwarded after.
-func (c *wsClient) deliver(frame []byte, v uint64) {
+func (c *wsClient) deliver(frame *websocket.PreparedMessage, v uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.kicked {
@@ -68,7 +68,7 @@ func (c *wsClient) deliver(frame []byte, v uint64) {
 
 // forwardLocked queues frame if it is the version the client needs next:
 // older ones are already in its snapshot, a newer one means a gap.
-func (c *wsClient) forwardLocked(frame []byte, v uint64) {
+func (c *wsClient) forwardLocked(frame *websocket.PreparedMessage, v uint64) {
 	switch {
 	case v < c.next:
 		return
@@ -86,7 +86,7 @@ func (c *wsClient) forwardLocked(frame []byte, v uint64) {
 
 // start queues the snapshot at version and then the buffered frames newer
 // than it.
-func (c *wsClient) start(snapshot []byte, version uint64) {
+func (c *wsClient) start(snapshot *websocket.PreparedMessage, version uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.kicked {
@@ -182,9 +182,9 @@ const maxBatch = 64
 
 // writeQueued writes f and whatever else is queued behind it (up to
 // maxBatch frames), then flushes them in one write.
-func (c *wsClient) writeQueued(f []byte) error {
+func (c *wsClient) writeQueued(f *websocket.PreparedMessage) error {
 	for n := 1; ; n++ {
-		if err := c.conn.WriteMessage(websocket.TextMessage, f); err != nil {
+		if err := c.conn.WritePreparedMessage(f); err != nil {
 			return err
 		}
 		if n == maxBatch {
