@@ -183,19 +183,18 @@ const maxBatch = 64
 // writeQueued writes f and whatever else is queued behind it (up to
 // maxBatch frames), then flushes them in one write.
 func (c *wsClient) writeQueued(f *websocket.PreparedMessage) error {
-	for n := 1; ; n++ {
-		if err := c.conn.WritePreparedMessage(f); err != nil {
-			return err
-		}
-		if n == maxBatch {
-			break
-		}
+	if err := c.conn.WritePreparedMessage(f); err != nil {
+		return err
+	}
+	for range maxBatch - 1 {
 		select {
-		case f = <-c.send:
-			continue
+		case f := <-c.send:
+			if err := c.conn.WritePreparedMessage(f); err != nil {
+				return err
+			}
 		default:
+			return c.out.Flush()
 		}
-		break
 	}
 	return c.out.Flush()
 }
