@@ -56,6 +56,12 @@ func (e *Engine) Confirm(ctx context.Context, req boxoffice.ConfirmRequest) (box
 		IdempotencyKey: req.IdempotencyKey, Method: req.Method, Token: req.Token}
 	_, err = e.bookingCall(ctx, stored.EventID, msg)
 	if errors.Is(err, boxoffice.ErrNotFound) {
+		// A concurrent confirm of this booking may have sold it since the
+		// read above: answer as a repeated confirm does.
+		if b, rerr := e.deps.Store.Booking(ctx, req.BookingID); rerr == nil &&
+			b.UserID == req.UserID && b.Status == boxoffice.BookingConfirmed {
+			return b, nil
+		}
 		return boxoffice.Booking{}, e.explainMissingHold(ctx, req.BookingID, req.UserID, err)
 	}
 	if err != nil {
