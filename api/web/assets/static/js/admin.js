@@ -20,6 +20,7 @@ let clusterTimer = 0;
 let eventTimer = 0;
 let current = null; // {id, event} of the live event view
 const events = new Map(); // event ID -> event (name, waiting_room), from GET /events/{id}
+const loading = new Map(); // event ID -> the in-flight GET /events/{id}
 
 function renderAccount() {
   const signedIn = session.signedIn;
@@ -92,20 +93,22 @@ async function refreshCluster() {
   for (const p of c.placements) if (!events.has(p.event_id)) loadEvent(p.event_id).catch(() => {});
 }
 
-/** loadEvent fetches an event's catalog entry once (its name and waiting room). */
-async function loadEvent(id) {
-  if (events.has(id)) return events.get(id);
-  events.set(id, null);
-  try {
-    const r = await call('GET', `/events/${encodeURIComponent(id)}`);
+/**
+ * loadEvent fetches an event's catalog entry once (its name and waiting
+ * room). Concurrent callers (the cluster poll and a click) share one request,
+ * so a click while the poll's fetch is in flight still gets the event.
+ */
+function loadEvent(id) {
+  if (events.has(id)) return Promise.resolve(events.get(id));
+  if (loading.has(id)) return loading.get(id);
+  const p = call('GET', `/events/${encodeURIComponent(id)}`).then((r) => {
     events.set(id, r.event);
     eventNames.put(id, r.event.name);
     for (const el of document.querySelectorAll(`[data-event-id="${id}"] .ev-name`)) el.textContent = r.event.name;
     return r.event;
-  } catch (e) {
-    events.delete(id);
-    throw e;
-  }
+  }).finally(() => loading.delete(id));
+  loading.set(id, p);
+  return p;
 }
 
 /** watch makes the event the live per-event view. */
