@@ -43,7 +43,7 @@ func BenchmarkReserve(b *testing.B) {
 	for _, seats := range []int{1, 4} {
 		for _, conc := range []int{16, 64, 256} {
 			b.Run(fmt.Sprintf("grain/seats=%d/conc=%d", seats, conc), func(b *testing.B) {
-				e := newBenchEnv(b)
+				e := newBenchEnv(b, actors.Config{})
 				space := boxoffice.NewTicketSpace(e.eventID)
 				runReserve(b, conc, seats, 50_000, func(ids []int) bool {
 					_, err := e.node.eng.Reserve(context.Background(), boxoffice.ReserveRequest{EventID: e.eventID,
@@ -53,6 +53,7 @@ func BenchmarkReserve(b *testing.B) {
 					}
 					return err == nil
 				})
+				reportBatches(b, e.node.jw)
 			})
 			b.Run(fmt.Sprintf("conventional/seats=%d/conc=%d", seats, conc), func(b *testing.B) {
 				db := openBenchDB(b)
@@ -73,12 +74,45 @@ func BenchmarkReserve(b *testing.B) {
 	}
 }
 
+// BenchmarkReserveLinger is the A/B of group-commit pacing (grain.linger):
+// the same reserve load with the grain's commits held back for returning
+// callers (the default) and flushed at once.
+func BenchmarkReserveLinger(b *testing.B) {
+	for _, seats := range []int{1, 4} {
+		for _, conc := range []int{16, 64} {
+			for _, linger := range []time.Duration{time.Millisecond, -1} {
+				name := "on"
+				if linger < 0 {
+					name = "off"
+				}
+				b.Run(fmt.Sprintf("linger=%s/seats=%d/conc=%d", name, seats, conc), func(b *testing.B) {
+					e := newBenchEnv(b, actors.Config{MaxLinger: linger})
+					space := boxoffice.NewTicketSpace(e.eventID)
+					runReserve(b, conc, seats, 50_000, func(ids []int) bool {
+						_, err := e.node.eng.Reserve(context.Background(), boxoffice.ReserveRequest{EventID: e.eventID,
+							UserID: uuid.New(), BookingID: uuid.New(), TicketIDs: toIDs(space, ids)})
+						return err == nil
+					})
+					reportBatches(b, e.node.jw)
+				})
+			}
+		}
+	}
+}
+
+// reportBatches reports the journal records per group commit.
+func reportBatches(b *testing.B, jw *persistence.JournalWriter) {
+	if st := jw.Stats(); st.Batches > 0 {
+		b.ReportMetric(float64(st.Records)/float64(st.Batches), "records/batch")
+	}
+}
+
 // BenchmarkReserveHot is the on-sale as it really goes: 256 requesters all
 // want the 1,000 best seats of the 50,000, so most attempts collide.
 func BenchmarkReserveHot(b *testing.B) {
 	const conc, hot = 256, 1000
 	b.Run("grain", func(b *testing.B) {
-		e := newBenchEnv(b)
+		e := newBenchEnv(b, actors.Config{})
 		space := boxoffice.NewTicketSpace(e.eventID)
 		runReserve(b, conc, 1, hot, func(ids []int) bool {
 			_, err := e.node.eng.Reserve(context.Background(), boxoffice.ReserveRequest{EventID: e.eventID,
@@ -100,11 +134,11 @@ func BenchmarkReserveHot(b *testing.B) {
 	})
 }
 
-func newBenchEnv(b *testing.B) *env {
+func newBenchEnv(b *testing.B, cfg actors.Config) *env {
 	b.Helper()
 	db := openBenchDB(b)
 	e := &env{db: db, eventID: createEvent(b, db, stadium()), seats: 50_000}
-	e.node = startNode(b, db, actors.Config{})
+	e.node = startNode(b, db, cfg)
 	// Activate the grain outside the timer.
 	if _, err := e.node.eng.Seats(context.Background(), e.eventID); err != nil {
 		b.Fatal(err)

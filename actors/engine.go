@@ -45,6 +45,10 @@ type Config struct {
 	// CountsInterval is how often a grain with changes reports its seat
 	// counts (search shows them as available_seats).
 	CountsInterval time.Duration
+	// MaxLinger bounds how long a grain holds its next commit back for
+	// the callers of the last one to return (see grain.linger); negative
+	// turns lingering off.
+	MaxLinger time.Duration
 	// RequestTimeout bounds one grain call, activation included.
 	RequestTimeout time.Duration
 	// PaymentTimeout bounds one call to the payment provider.
@@ -60,10 +64,11 @@ func DefaultConfig() Config {
 	return Config{
 		NodeName:       "node",
 		HoldTTL:        10 * time.Minute,
-		SnapshotEvery:  1000,
+		SnapshotEvery:  10_000,
 		IdleTimeout:    5 * time.Minute,
 		TickInterval:   200 * time.Millisecond,
 		CountsInterval: 2 * time.Second,
+		MaxLinger:      time.Millisecond,
 		RequestTimeout: 5 * time.Second,
 		PaymentTimeout: 30 * time.Second,
 		Now:            time.Now,
@@ -105,6 +110,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CountsInterval == 0 {
 		c.CountsInterval = d.CountsInterval
+	}
+	if c.MaxLinger == 0 {
+		c.MaxLinger = d.MaxLinger
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = d.RequestTimeout

@@ -235,3 +235,47 @@ func TestDeltasFollowJournal(t *testing.T) {
 		}
 	}
 }
+
+// TestLingerNeverStrands checks group-commit pacing: after a commit of
+// many callers' holds the grain waits for them to come back, but a caller
+// who comes back alone still gets its reply (the wait is bounded), and
+// every hold is in the journal with consecutive versions.
+func TestLingerNeverStrands(t *testing.T) {
+	e := newEnv(t, venue200(), actors.Config{HoldTTL: time.Minute, MaxLinger: 200 * time.Millisecond,
+		TickInterval: time.Second}) // so that a tick does not end the wait in the linger timer's place
+	for round := range 3 {
+		errs := make(chan error, 8)
+		for i := range 8 {
+			go func() {
+				_, err := e.reserve(t, uuid.New(), round*8+i)
+				errs <- err
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+	start := time.Now()
+	e.mustReserve(t, uuid.New(), 100)
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("a lone caller after a busy group waited %s, want at most MaxLinger (200ms) and a commit", d)
+	}
+	v := e.statuses(t)
+	if v.Version != 25 {
+		t.Errorf("version = %d, want 25 (one record per hold)", v.Version)
+	}
+	versions, err := e.db.JournalVersions(context.Background(), e.eventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != 25 {
+		t.Errorf("journal holds %d records, want 25", len(versions))
+	}
+	for i, v := range versions {
+		if v != uint64(i+1) {
+			t.Fatalf("journal entry %d has version %d: a gap", i, v)
+		}
+	}
+}

@@ -42,9 +42,16 @@ type grain struct {
 	broken       bool  // a commit failed: refuse everything until stopped
 	loadErr      error // why activation failed, if it did
 	lastSnapshot uint64
-	sinceSnap    int
-	countsDirty  bool
-	lastCounts   time.Time
+	// Group commit pacing (see group.go, linger): when the in-flight group
+	// was sent, how many records the next one waits for, and its timer.
+	inflightAt  time.Time
+	expect      int
+	lingering   bool
+	lingerSeq   uint64
+	lingerTimer *time.Timer
+	sinceSnap   int
+	countsDirty bool
+	lastCounts  time.Time
 
 	// payments maps a booking whose payment is in flight to the callers
 	// waiting for its outcome.
@@ -63,6 +70,7 @@ func newGrain(e *Engine) *grain {
 type (
 	tick          struct{}
 	commitDone    struct{ err error }
+	lingerDone    struct{ seq uint64 }
 	snapshotSaved struct {
 		version uint64
 		err     error
@@ -71,6 +79,7 @@ type (
 
 func (tick) NotInfluenceReceiveTimeout()          {}
 func (commitDone) NotInfluenceReceiveTimeout()    {}
+func (lingerDone) NotInfluenceReceiveTimeout()    {}
 func (snapshotSaved) NotInfluenceReceiveTimeout() {}
 
 // Receive implements actor.Actor.
@@ -90,6 +99,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.onTick(ctx)
 	case commitDone:
 		g.onCommit(ctx, msg.err)
+	case lingerDone:
+		g.onLingerDone(ctx, msg)
 	case snapshotSaved:
 		g.onSnapshotSaved(msg)
 	case *paymentDone:
@@ -250,6 +261,9 @@ func (g *grain) startTicker(ctx actor.Context) {
 func (g *grain) shutdown() {
 	if g.m != nil {
 		g.e.active.Delete(g.eventID)
+	}
+	if g.lingerTimer != nil {
+		g.lingerTimer.Stop()
 	}
 	if g.stop != nil {
 		close(g.stop)

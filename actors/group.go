@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 
@@ -101,17 +103,23 @@ func (g *grain) latest() *group {
 // flight: one group in flight per event keeps the journal gap-free (I5) even
 // when a commit fails.
 func (g *grain) flush(ctx actor.Context) {
-	if g.inflight != nil || g.open == nil || len(g.open.entries) == 0 {
-		if g.inflight == nil && g.open != nil {
-			// Only waiters (reads) and no records: everything they saw is durable.
-			gr := g.open
-			g.open = nil
-			gr.finish(ctx, nil)
-		}
+	if g.inflight == nil && g.open != nil && len(g.open.entries) == 0 {
+		// Only waiters (reads) and no records: everything they saw is durable.
+		gr := g.open
+		g.open = nil
+		gr.finish(ctx, nil)
 		return
 	}
+	if g.inflight != nil || g.open == nil {
+		return
+	}
+	if g.lingering && len(g.open.entries) < g.expect {
+		return // the callers of the last group are still coming back
+	}
+	g.lingering = false
 	gr := g.open
 	g.open, g.inflight = nil, gr
+	g.inflightAt = time.Now()
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	g.e.deps.Journal.Submit(persistence.Commit{
 		EventID: g.eventID, Epoch: g.epoch, Entries: gr.entries, Bookings: gr.bookings, Sales: gr.sales,
@@ -137,5 +145,39 @@ func (g *grain) onCommit(ctx actor.Context, err error) {
 	g.publish(gr.records)
 	gr.finish(ctx, nil)
 	g.maybeSnapshot(ctx)
+	staged := 0
+	if g.open != nil {
+		staged = len(g.open.entries)
+	}
+	g.linger(ctx, len(gr.entries)+staged, time.Since(g.inflightAt))
+	g.flush(ctx)
+}
+
+// linger holds the next group back for a moment after a commit, until as
+// many records are staged as were in flight and staged when the commit
+// ended, or a quarter of the commit's duration (at most MaxLinger) has
+// passed. The callers just answered are on their way back with their next
+// command; flushing at once would send only those who were already
+// waiting, and the callers would settle into two cohorts that each wait
+// for two commits (half-full batches, measured: 8 records per batch with
+// 16 callers). Lingering merges them. It never happens at low load (a
+// group of one), and ticks or a timer end it, so no caller waits longer
+// than the bound.
+func (g *grain) linger(ctx actor.Context, expect int, took time.Duration) {
+	g.expect = expect
+	if expect < 2 || g.e.cfg.MaxLinger <= 0 || (g.open != nil && len(g.open.entries) >= expect) {
+		return
+	}
+	g.lingering = true
+	g.lingerSeq++
+	seq, self, root := g.lingerSeq, ctx.Self(), ctx.ActorSystem().Root
+	g.lingerTimer = time.AfterFunc(min(took/4, g.e.cfg.MaxLinger), func() { root.Send(self, lingerDone{seq: seq}) })
+}
+
+func (g *grain) onLingerDone(ctx actor.Context, msg lingerDone) {
+	if !g.lingering || msg.seq != g.lingerSeq {
+		return
+	}
+	g.lingering = false
 	g.flush(ctx)
 }

@@ -45,8 +45,10 @@ type Config struct {
 	// index and the embedded JetStream store.
 	DataDir       string
 	SnapshotEvery int
-	IdleTimeout   time.Duration
-	LogLevel      string
+	// CommitLinger is actors.Config.MaxLinger.
+	CommitLinger time.Duration
+	IdleTimeout  time.Duration
+	LogLevel     string
 	// PublicURL is how people reach this node, for printed links.
 	PublicURL string
 	// RateIP and RateUser are the sustained requests per second allowed
@@ -143,7 +145,8 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	c.NATSRoutes = splitList(e.str("NATS_ROUTES", ""))
 	fs.Var((*listFlag)(&c.NATSRoutes), "nats-routes", "comma-separated nats-route:// URLs of other nodes (BOXOFFICE_NATS_ROUTES)")
 	fs.StringVar(&c.DataDir, "data-dir", e.str("DATA_DIR", ".data/node"), "local state: node name, search index, JetStream (BOXOFFICE_DATA_DIR)")
-	fs.IntVar(&c.SnapshotEvery, "snapshot-every", e.num("SNAPSHOT_EVERY", 1000), "journal records between snapshots (BOXOFFICE_SNAPSHOT_EVERY)")
+	fs.IntVar(&c.SnapshotEvery, "snapshot-every", e.num("SNAPSHOT_EVERY", 10_000), "journal records between snapshots (BOXOFFICE_SNAPSHOT_EVERY)")
+	fs.DurationVar(&c.CommitLinger, "commit-linger", e.dur("COMMIT_LINGER", time.Millisecond), "longest an event actor holds a commit back for its callers to return, negative = off (BOXOFFICE_COMMIT_LINGER)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", e.dur("IDLE_TIMEOUT", 5*time.Minute), "passivate an idle event actor after this long (BOXOFFICE_IDLE_TIMEOUT)")
 	fs.StringVar(&c.LogLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error (BOXOFFICE_LOG_LEVEL)")
 	fs.StringVar(&c.PublicURL, "public-url", e.str("PUBLIC_URL", ""), "base URL people use to reach this node (BOXOFFICE_PUBLIC_URL)")

@@ -132,7 +132,7 @@ func (n *node) startEngine(ctx context.Context) error {
 		pay = noPayments{}
 	}
 	eng, err := actors.NewEngine(actors.Config{
-		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery,
+		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery, MaxLinger: n.cfg.CommitLinger,
 		IdleTimeout: n.cfg.IdleTimeout, Logger: n.log.With("component", "engine"),
 	}, actors.Deps{
 		Store: n.db, Journal: n.journal, Publisher: n.bus, Payments: pay, Metrics: n.metrics,

@@ -1,0 +1,1 @@
+ALTER TABLE snapshots ALTER COLUMN state SET COMPRESSION pglz;
