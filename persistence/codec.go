@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/boxoffice/boxoffice"
 )
 
@@ -54,15 +57,7 @@ func dbTime(t time.Time) time.Time {
 	return t.UTC().Round(time.Microsecond)
 }
 
-// nullTime maps the zero time to SQL NULL.
-func nullTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := dbTime(t)
-	return &u
-}
-
+// fromNullTime maps SQL NULL to the zero time.
 func fromNullTime(t *time.Time) time.Time {
 	if t == nil {
 		return time.Time{}
@@ -116,4 +111,15 @@ func minPrice(prices map[string]boxoffice.Money) boxoffice.Money {
 		}
 	}
 	return m
+}
+
+// pgUUID and pgTime give pgx values it encodes directly. A google/uuid.UUID
+// is a driver.Valuer whose string form pgx parses back, element by element
+// of an array, and a *time.Time goes through reflection: together they were
+// 40% of the journal writer's CPU, on the path every commit waits on.
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
+
+// pgTime maps the zero time to SQL NULL.
+func pgTime(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // write commits one batch and calls every done: first all commits in one
@@ -113,9 +114,9 @@ func (w *JournalWriter) writeBatchFast(ctx context.Context, batch []pending, liv
 		epochOf[c.EventID] = c.Epoch
 		commits = append(commits, c)
 	}
-	ids, epochs := make([]uuid.UUID, 0, len(epochOf)), make([]int64, 0, len(epochOf))
+	ids, epochs := make([]pgtype.UUID, 0, len(epochOf)), make([]int64, 0, len(epochOf))
 	for id, e := range epochOf {
-		ids, epochs = append(ids, id), append(epochs, e)
+		ids, epochs = append(ids, pgUUID(id)), append(epochs, e)
 	}
 	b := &pgx.Batch{}
 	b.Queue(`WITH locked AS (
@@ -269,7 +270,7 @@ func (w *JournalWriter) queueRows(b *pgx.Batch, commits []*Commit) {
 }
 
 type journalCols struct {
-	events   []uuid.UUID
+	events   []pgtype.UUID
 	versions []int64
 	epochs   []int64
 	records  [][]byte
@@ -279,7 +280,7 @@ func journalColumns(commits []*Commit) journalCols {
 	var j journalCols
 	for _, c := range commits {
 		for _, e := range c.Entries {
-			j.events = append(j.events, c.EventID)
+			j.events = append(j.events, pgUUID(c.EventID))
 			j.versions = append(j.versions, int64(e.Version))
 			j.epochs = append(j.epochs, c.Epoch)
 			j.records = append(j.records, e.Record)
@@ -319,17 +320,17 @@ func queueBookings(b *pgx.Batch, commits []*Commit) {
 	}
 	n := len(order)
 	var (
-		ids, users, events                  = make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
+		ids, users, events                  = make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
 		tickets, statuses, currencies       = make([]string, n), make([]string, n), make([]string, n)
 		totals                              = make([]int64, n)
-		created, expires, confirmed, update = make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+		created, expires, confirmed, update = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
 	)
 	for i, id := range order {
 		bk := last[id]
-		ids[i], users[i], events[i] = bk.ID, bk.UserID, bk.EventID
+		ids[i], users[i], events[i] = pgUUID(bk.ID), pgUUID(bk.UserID), pgUUID(bk.EventID)
 		tickets[i], statuses[i], currencies[i] = uuidArrayLiteral(bk.TicketIDs), string(bk.Status), bk.Currency
 		totals[i] = int64(bk.Total)
-		created[i], expires[i], confirmed[i], update[i] = nullTime(bk.CreatedAt), nullTime(bk.ExpiresAt), nullTime(bk.ConfirmedAt), nullTime(bk.UpdatedAt)
+		created[i], expires[i], confirmed[i], update[i] = pgTime(bk.CreatedAt), pgTime(bk.ExpiresAt), pgTime(bk.ConfirmedAt), pgTime(bk.UpdatedAt)
 	}
 	b.Queue(`
 		INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency,
@@ -362,13 +363,13 @@ func uuidArrayLiteral(ids []uuid.UUID) string {
 }
 
 func queueSales(b *pgx.Batch, commits []*Commit) {
-	var events, tickets, bookings []uuid.UUID
+	var events, tickets, bookings []pgtype.UUID
 	for _, c := range commits {
 		for _, s := range c.Sales {
 			for _, t := range s.TicketIDs {
-				events = append(events, c.EventID)
-				tickets = append(tickets, t)
-				bookings = append(bookings, s.BookingID)
+				events = append(events, pgUUID(c.EventID))
+				tickets = append(tickets, pgUUID(t))
+				bookings = append(bookings, pgUUID(s.BookingID))
 			}
 		}
 	}
