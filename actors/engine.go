@@ -185,7 +185,7 @@ type Metrics interface {
 type Engine struct {
 	cfg     Config
 	deps    Deps
-	cluster atomic.Pointer[pcluster.Cluster]
+	cluster atomic.Pointer[cluster.Caller]
 	// active holds the IDs of the events whose grains run on this node,
 	// for the admin placement view.
 	active sync.Map
@@ -222,8 +222,10 @@ func (e *Engine) Kind() *pcluster.Kind {
 	return pcluster.NewKind(Kind, props)
 }
 
-// Attach gives the engine the cluster it calls grains through.
-func (e *Engine) Attach(c *pcluster.Cluster) { e.cluster.Store(c) }
+// Attach gives the engine the cluster it calls grains through. Its calls
+// give up as soon as the member hosting the grain leaves (cluster.Caller),
+// for as long as the cluster's actor system runs.
+func (e *Engine) Attach(c *pcluster.Cluster) { e.cluster.Store(cluster.NewCaller(c)) }
 
 // request sends msg to the event's grain and returns its reply.
 func (e *Engine) request(ctx context.Context, eventID uuid.UUID, msg proto.Message) (any, error) {
@@ -235,7 +237,12 @@ func (e *Engine) request(ctx context.Context, eventID uuid.UUID, msg proto.Messa
 	if timeout <= 0 {
 		return nil, fmt.Errorf("event %s: %w", eventID, context.DeadlineExceeded)
 	}
-	res, err := c.Request(eventID.String(), Kind, msg, cluster.CallOptions(timeout)...)
+	res, err := c.Request(eventID.String(), Kind, msg, timeout)
+	if errors.Is(err, cluster.ErrMemberLeft) {
+		e.cfg.Logger.Info("grain call abandoned: its node left the cluster", "event", eventID)
+		return nil, &boxoffice.Error{Code: boxoffice.EUnavailable,
+			Message: "the event's seat engine is moving to another node; retry shortly"}
+	}
 	if err != nil || res == nil {
 		e.cfg.Logger.Warn("grain call failed", "event", eventID, "err", err)
 		return nil, &boxoffice.Error{Code: boxoffice.EUnavailable,

@@ -1,8 +1,13 @@
 package cluster_test
 
 import (
+	"errors"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // TestCallSentRightAfterCrashIsServed sends a grain request right after the
@@ -38,5 +43,47 @@ func TestCallSentRightAfterCrashIsServed(t *testing.T) {
 	}
 	if owner == "node-c" {
 		t.Fatalf("served by the crashed node-c")
+	}
+}
+
+// TestCallInFlightWhenMemberCrashes: a call already delivered to a member
+// that then crashes can never be answered. Through a Caller it fails with
+// ErrMemberLeft once gossip declares the member gone, well before its own
+// 20 s timeout, so the caller can retry on the new owner at once.
+func TestCallInFlightWhenMemberCrashes(t *testing.T) {
+	nodes := mustStartCluster(t, "node-a", "node-b", "node-c")
+	a, c := nodes[0], nodes[2]
+	var id string
+	for _, candidate := range ids(40) {
+		owner, err := ask(a, candidate, 2*time.Second)
+		if err != nil {
+			t.Fatalf("ask %s: %v", candidate, err)
+		}
+		if owner == "node-c" {
+			id = candidate
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("node-c owns none of 40 ids")
+	}
+	caller := cluster.NewCaller(a.Cluster())
+	defer caller.Close()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := caller.Request(id, echoKind, wrapperspb.String("hang"), 20*time.Second)
+		errc <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // delivered, unanswered
+	start := time.Now()
+	c.Shutdown(false)
+	err := <-errc
+	if !errors.Is(err, cluster.ErrMemberLeft) {
+		t.Fatalf("in-flight call to the crashed member: %v after %s, want ErrMemberLeft", err, time.Since(start))
+	}
+	t.Logf("in-flight call released %s after the crash", time.Since(start).Round(time.Millisecond))
+	// The grain is served by a survivor right after.
+	if owner, err := ask(a, id, 4*time.Second); err != nil || owner == "node-c" {
+		t.Fatalf("after the release: owner %q, %v; want a survivor", owner, err)
 	}
 }

@@ -30,8 +30,10 @@
 // Partitions heal because every node keeps retrying dead members and, while
 // alone, its seeds.
 //
-// Calls. Use CallOptions for every grain request: Proto.Actor's default retry
-// backoff is nanoseconds long (see calls.go). Messages between nodes must be
+// Calls. Make grain requests through a Caller (NewCaller), which uses
+// CallOptions (Proto.Actor's default retry backoff is nanoseconds long, see
+// calls.go) and gives up on a call as soon as the member serving it leaves
+// the cluster, instead of waiting out its timeout. Messages between nodes must be
 // protobuf messages; plain Go values only work within one process.
 //
 // Usage:
@@ -42,7 +44,8 @@
 //	node, err := cluster.Start(ctx, cfg)
 //	if err != nil { ... }
 //	defer node.Shutdown(true)
-//	res, err := node.Cluster().Request(eventID, "event", req, cluster.CallOptions(2*time.Second)...)
+//	caller := cluster.NewCaller(node.Cluster())
+//	res, err := caller.Request(eventID, "event", req, 2*time.Second)
 //	select { case <-node.Dead(): /* exit and restart */ case <-ctx.Done(): }
 //
 // Testing. FastGossipConfig shrinks the timings for loopback tests, port 0

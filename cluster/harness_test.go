@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,13 +19,14 @@ import (
 
 // echoKind is the test grain kind. Cross-node messages must be protobuf, so
 // it takes and returns wrapperspb.StringValue: the reply names the node that
-// hosts the activation.
+// hosts the activation. A message starting with "hang" gets no reply, as
+// one whose node crashes while serving it.
 const echoKind = "echo"
 
 type echoGrain struct{ node string }
 
 func (g *echoGrain) Receive(ctx actor.Context) {
-	if _, ok := ctx.Message().(*wrapperspb.StringValue); ok {
+	if m, ok := ctx.Message().(*wrapperspb.StringValue); ok && !strings.HasPrefix(m.Value, "hang") {
 		ctx.Respond(wrapperspb.String(g.node))
 	}
 }

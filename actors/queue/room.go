@@ -25,7 +25,7 @@ import (
 type Room struct {
 	cfg     Config
 	deps    Deps
-	cluster atomic.Pointer[pcluster.Cluster]
+	cluster atomic.Pointer[cluster.Caller]
 
 	mu     sync.Mutex // guards hubs and closed
 	hubs   map[uuid.UUID]*hub
@@ -67,8 +67,9 @@ func (r *Room) Kind() *pcluster.Kind {
 	return pcluster.NewKind(Kind, props)
 }
 
-// Attach gives the room the cluster it calls grains through.
-func (r *Room) Attach(c *pcluster.Cluster) { r.cluster.Store(c) }
+// Attach gives the room the cluster it calls grains through; calls give up
+// as soon as the member hosting the room leaves (cluster.Caller).
+func (r *Room) Attach(c *pcluster.Cluster) { r.cluster.Store(cluster.NewCaller(c)) }
 
 // Join gives userID a place in eventID's waiting room, or returns the
 // place the user already holds (same queue ID, same position). A user whose
@@ -178,7 +179,7 @@ func (r *Room) request(ctx context.Context, eventID uuid.UUID, msg proto.Message
 	if timeout <= 0 {
 		return nil, fmt.Errorf("queue %s: %w", eventID, context.DeadlineExceeded)
 	}
-	res, err := c.Request(eventID.String(), Kind, msg, cluster.CallOptions(timeout)...)
+	res, err := c.Request(eventID.String(), Kind, msg, timeout)
 	if err != nil || res == nil {
 		r.cfg.Logger.Warn("room call failed", "event", eventID, "err", err)
 		return nil, fmt.Errorf("queue %s: %w: %v", eventID, errUnreachable, err)

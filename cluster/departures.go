@@ -1,0 +1,126 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/asynkron/protoactor-go/eventstream"
+	"github.com/asynkron/protoactor-go/remote"
+)
+
+// ErrMemberLeft reports a grain call abandoned because the member hosting
+// the grain left the cluster while the call was in flight: the reply can no
+// longer come, and the grain is being re-activated elsewhere, so the caller
+// may retry at once.
+var ErrMemberLeft = errors.New("cluster: the grain's member left the cluster during the call")
+
+// Caller makes grain calls that give up as soon as the member hosting the
+// grain leaves the cluster. Proto.Actor's futures do not watch the member
+// they wait on: a request already delivered to a member that then crashes
+// waits out its whole timeout (5 s by default), and under a closed loop of
+// callers that stalls every caller of the member's events for that long.
+// Caller learns departures from the cluster's topology events, which
+// gossip's failure detector raises within a second or two, and completes
+// the futures waiting on that member.
+type Caller struct {
+	c   *pcluster.Cluster
+	sub *eventstream.Subscription
+
+	mu      sync.Mutex
+	waiting map[string]map[*call]struct{} // member address -> calls to it
+}
+
+// call is one request in flight to a remote member.
+type call struct {
+	f    *actor.Future
+	left atomic.Bool
+}
+
+// NewCaller watches c's topology until Close (or until c's actor system
+// stops, which ends the subscription with it).
+func NewCaller(c *pcluster.Cluster) *Caller {
+	k := &Caller{c: c, waiting: map[string]map[*call]struct{}{}}
+	k.sub = c.ActorSystem.EventStream.Subscribe(func(evt any) {
+		if t, ok := evt.(*pcluster.ClusterTopology); ok {
+			for _, m := range t.Left {
+				k.departed(m.Address())
+			}
+		}
+	})
+	return k
+}
+
+// Close stops watching the topology.
+func (k *Caller) Close() { k.c.ActorSystem.EventStream.Unsubscribe(k.sub) }
+
+// Request is Cluster().Request(identity, kind, msg, CallOptions(timeout)...)
+// that returns ErrMemberLeft as soon as the member the grain was last seen
+// on leaves. Calls to a grain on this member, or one whose place is not
+// cached yet, are made as they are. The first attempt to a cached remote
+// grain is sent here, with the same handling as Proto.Actor's: a dead
+// letter (the grain moved) drops the cached place and retries through the
+// cluster; a timeout is final.
+func (k *Caller) Request(identity, kind string, msg any, timeout time.Duration) (any, error) {
+	pid, ok := k.c.PidCache.Get(identity, kind)
+	if !ok || pid.Address == k.c.ActorSystem.Address() {
+		return k.c.Request(identity, kind, msg, CallOptions(timeout)...)
+	}
+	start := time.Now()
+	cl := &call{f: k.c.ActorSystem.Root.RequestFuture(pid, msg, timeout)}
+	k.watch(pid.Address, cl)
+	res, err := cl.f.Result()
+	k.unwatch(pid.Address, cl)
+	switch {
+	case cl.left.Load():
+		return nil, fmt.Errorf("%s/%s on %s: %w", kind, identity, pid.Address, ErrMemberLeft)
+	case res != nil:
+		return res, nil
+	case errors.Is(err, actor.ErrDeadLetter) || errors.Is(err, remote.ErrDeadLetter):
+		k.c.PidCache.Remove(identity, kind)
+		time.Sleep(retryBackoff(1, timeout))
+		if left := timeout - time.Since(start); left > 0 {
+			return k.c.Request(identity, kind, msg, CallOptions(left)...)
+		}
+		return nil, fmt.Errorf("%s/%s: %w", kind, identity, err)
+	case err != nil:
+		return nil, fmt.Errorf("%s/%s: %w", kind, identity, err)
+	}
+	return nil, fmt.Errorf("%s/%s: no reply", kind, identity)
+}
+
+func (k *Caller) watch(addr string, cl *call) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.waiting[addr] == nil {
+		k.waiting[addr] = map[*call]struct{}{}
+	}
+	k.waiting[addr][cl] = struct{}{}
+}
+
+func (k *Caller) unwatch(addr string, cl *call) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if w := k.waiting[addr]; w != nil {
+		delete(w, cl)
+		if len(w) == 0 {
+			delete(k.waiting, addr)
+		}
+	}
+}
+
+// departed completes every call waiting on addr: stopping a future ends
+// its wait at once, with no result.
+func (k *Caller) departed(addr string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for cl := range k.waiting[addr] {
+		cl.left.Store(true)
+		k.c.ActorSystem.Root.Stop(cl.f.PID())
+	}
+	delete(k.waiting, addr)
+}
