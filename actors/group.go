@@ -113,10 +113,13 @@ func (g *grain) flush(ctx actor.Context) {
 	if g.inflight != nil || g.open == nil {
 		return
 	}
-	if g.lingering && len(g.open.entries) < g.expect {
-		return // the callers of the last group are still coming back
+	if g.lingering {
+		if len(g.open.entries) < g.expect {
+			return // the callers of the last group are still coming back
+		}
+		g.lingering = false
+		g.lingerTimer.Stop() // they are back: no need for its message
 	}
-	g.lingering = false
 	gr := g.open
 	g.open, g.inflight = nil, gr
 	g.inflightAt = time.Now()

@@ -19,20 +19,7 @@ import (
 func TestCallSentRightAfterCrashIsServed(t *testing.T) {
 	nodes := mustStartCluster(t, "node-a", "node-b", "node-c")
 	a, c := nodes[0], nodes[2]
-	var id string
-	for _, candidate := range ids(40) {
-		owner, err := ask(a, candidate, 2*time.Second)
-		if err != nil {
-			t.Fatalf("ask %s: %v", candidate, err)
-		}
-		if owner == "node-c" {
-			id = candidate
-			break
-		}
-	}
-	if id == "" {
-		t.Fatal("node-c owns none of 40 ids")
-	}
+	id := idOwnedBy(t, a, "node-c")
 	c.Shutdown(false)
 	// A message already on the wire when the connection drops is lost and
 	// can only time out; this one is sent once the drop was noticed.
@@ -53,20 +40,7 @@ func TestCallSentRightAfterCrashIsServed(t *testing.T) {
 func TestCallInFlightWhenMemberCrashes(t *testing.T) {
 	nodes := mustStartCluster(t, "node-a", "node-b", "node-c")
 	a, c := nodes[0], nodes[2]
-	var id string
-	for _, candidate := range ids(40) {
-		owner, err := ask(a, candidate, 2*time.Second)
-		if err != nil {
-			t.Fatalf("ask %s: %v", candidate, err)
-		}
-		if owner == "node-c" {
-			id = candidate
-			break
-		}
-	}
-	if id == "" {
-		t.Fatal("node-c owns none of 40 ids")
-	}
+	id := idOwnedBy(t, a, "node-c")
 	caller := cluster.NewCaller(a.Cluster())
 	defer caller.Close()
 	errc := make(chan error, 1)
@@ -86,4 +60,20 @@ func TestCallInFlightWhenMemberCrashes(t *testing.T) {
 	if owner, err := ask(a, id, 4*time.Second); err != nil || owner == "node-c" {
 		t.Fatalf("after the release: owner %q, %v; want a survivor", owner, err)
 	}
+}
+
+// idOwnedBy finds, asking through n, an identity whose grain lives on owner.
+func idOwnedBy(t *testing.T, n *cluster.Node, owner string) string {
+	t.Helper()
+	for _, candidate := range ids(40) {
+		got, err := ask(n, candidate, 2*time.Second)
+		if err != nil {
+			t.Fatalf("ask %s: %v", candidate, err)
+		}
+		if got == owner {
+			return candidate
+		}
+	}
+	t.Fatalf("%s owns none of 40 ids", owner)
+	return ""
 }
