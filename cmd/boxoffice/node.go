@@ -239,11 +239,19 @@ func (n *node) startSearch(ctx, bg context.Context) error {
 		n.goBackground(func() { _ = n.bus.RunRelay(bg, outboxSource{n.db}, 100*time.Millisecond) })
 		n.followCatalog(bg)
 	})
-	unsub, err := n.bus.SubscribeCounts(func(c bus.Counts) { n.index.SetAvailability(c.EventID, c.Available) })
+	unsub, err := n.bus.SubscribeCounts(func(c bus.Counts) { n.index.SetAvailability(c.EventID, c.Available, c.Version) })
 	if err != nil {
 		return err
 	}
 	n.goBackground(func() { <-bg.Done(); unsub() })
+	// Grains report counts only when seats change, so idle events start
+	// from the booking rows (read after subscribing: a report that arrives
+	// meanwhile is newer and wins).
+	avail, err := n.db.Availability(ctx)
+	if err != nil {
+		return fmt.Errorf("read seat availability for search: %w", err)
+	}
+	n.index.SeedAvailability(avail)
 	return nil
 }
 
