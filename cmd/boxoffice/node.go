@@ -181,10 +181,15 @@ func splitActorAddr(addr string) (string, int, error) {
 }
 
 // startRoom creates the waiting room; its admission tokens are signed with
-// a key derived from the JWT secret, so every node verifies them alone.
+// a key derived from the admission secret (by default the JWT secret), so
+// every node verifies them alone. It refuses a key anyone could compute.
 func (n *node) startRoom() error {
 	qc := queue.DefaultConfig()
-	qc.Key = queue.DeriveKey([]byte(n.cfg.JWTSecret))
+	secret, err := n.cfg.admissionSecret()
+	if err != nil {
+		return err
+	}
+	qc.Key = queue.DeriveKey(secret)
 	qc.Logger = n.log.With("component", "queue")
 	room, err := queue.NewRoom(qc, queue.Deps{Store: n.db, Events: n.db, Publisher: n.bus.Conn(),
 		Subscriber: queue.SubscriberFunc(func(subject string, fn func([]byte)) (func(), error) {
@@ -276,7 +281,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.Logger = n.log.With("component", "api")
 	pages := web.Handler()
 	srv, err := api.New(ac, api.Deps{
-		Engine: n.engine, Catalog: catalog{n.db}, Bookings: n.db, Users: n.db, Seats: n.bus,
+		Engine: n.engine, Catalog: catalog{DB: n.db, room: n.room, log: n.log.With("component", "queue")}, Bookings: n.db, Users: n.db, Seats: n.bus,
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
 		Web: pages,
 	})
