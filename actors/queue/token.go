@@ -33,14 +33,14 @@ func DeriveKey(secret []byte) []byte {
 	return m.Sum(nil)
 }
 
-// MinSecretLen is the shortest deployment secret DeriveKey should be given.
-const MinSecretLen = 16
+// minKeyLen is the shortest key Config accepts.
+const minKeyLen = 16
 
-// WeakKey reports a key anyone can compute: too short, or derived from an
-// empty secret (what a node verifying logins only with a JWKS, and so
-// without a JWT secret, would otherwise use).
+// WeakKey reports a key that cannot be trusted: too short, or derived from
+// an empty secret (a public constant: what a node verifying logins only
+// with a JWKS, and so without a JWT secret, would otherwise use).
 func WeakKey(key []byte) bool {
-	return len(key) < MinSecretLen || hmac.Equal(key, DeriveKey(nil))
+	return len(key) < minKeyLen || hmac.Equal(key, DeriveKey(nil))
 }
 
 // tokenPayload is event(16) | user(16) | period(8) | expiry in Unix

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/boxoffice/boxoffice/actors/queue"
+	"github.com/boxoffice/boxoffice/api"
 )
 
 // Config is everything a node is told at start-up. Each field is a flag of
@@ -139,7 +139,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.NATSURL, "nats-url", e.str("NATS_URL", ""), "external NATS; empty starts an embedded one (BOXOFFICE_NATS_URL)")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", e.str("JWT_SECRET", ""), "HS256 secret (BOXOFFICE_JWT_SECRET)")
 	fs.StringVar(&c.JWKSURL, "jwks-url", e.str("JWKS_URL", ""), "verify RS256/ES256 tokens against this JWKS (BOXOFFICE_JWKS_URL)")
-	fs.StringVar(&c.AdmissionSecret, "admission-secret", e.str("ADMISSION_SECRET", ""), "key of waiting-room admission tokens, at least 16 bytes; empty = derived from the JWT secret (BOXOFFICE_ADMISSION_SECRET)")
+	fs.StringVar(&c.AdmissionSecret, "admission-secret", e.str("ADMISSION_SECRET", ""), "key of waiting-room admission tokens, at least 32 bytes; empty = derived from the JWT secret (BOXOFFICE_ADMISSION_SECRET)")
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", e.dur("HOLD_TTL", 10*time.Minute), "how long a hold lasts (BOXOFFICE_HOLD_TTL)")
 	fs.StringVar(&c.NodeID, "node-id", e.str("NODE_ID", ""), "stable node name; generated and kept in the data dir if empty (BOXOFFICE_NODE_ID)")
 	c.Join = splitList(e.str("JOIN", ""))
@@ -182,8 +182,8 @@ func (c Config) validate() error {
 		return errors.New("prod mode needs BOXOFFICE_JWT_SECRET or BOXOFFICE_JWKS_URL to verify tokens")
 	case c.AdmissionSecret == "" && c.JWTSecret == "":
 		return errors.New("BOXOFFICE_ADMISSION_SECRET is required without BOXOFFICE_JWT_SECRET: waiting-room admission tokens need a secret key")
-	case c.AdmissionSecret != "" && len(c.AdmissionSecret) < queue.MinSecretLen:
-		return fmt.Errorf("BOXOFFICE_ADMISSION_SECRET must be at least %d bytes", queue.MinSecretLen)
+	case c.AdmissionSecret != "" && len(c.AdmissionSecret) < api.MinSecretBytes:
+		return fmt.Errorf("BOXOFFICE_ADMISSION_SECRET must be at least %d bytes", api.MinSecretBytes)
 	case c.GossipTimings != "lan" && c.GossipTimings != "fast":
 		return fmt.Errorf("gossip-timings %q: want lan or fast", c.GossipTimings)
 	case c.HoldTTL <= 0:
