@@ -323,7 +323,9 @@ func (g *grain) maybePassivate(ctx actor.Context) {
 func (g *grain) applySettings(ctx actor.Context, s settings) {
 	enabled, rate := s.enabled, s.rate
 	newPeriod := s.period > g.period
-	if !g.loaded || (enabled == g.enabled && rate == g.rate && !newPeriod) {
+	// A setting of an older period was read before the switch-on this
+	// room already applied (a re-read racing SetRate): it is stale.
+	if !g.loaded || s.period < g.period || (enabled == g.enabled && rate == g.rate && !newPeriod) {
 		return
 	}
 	g.log.Info("room setting changed", "event", g.eventID, "enabled", enabled, "rate", rate, "period", s.period)
