@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +47,9 @@ type node struct {
 	queue   *queueroom.Handler
 	index   *search.Index
 	api     *api.Server
+	// served is api once it is serving, for goroutines started before it
+	// (the catalog follower).
+	served  atomic.Pointer[api.Server]
 	metrics *engineMetrics
 	http    *http.Server
 	debug   *http.Server // the profiler, when DebugAddr is set
@@ -261,6 +265,9 @@ func (n *node) followCatalog(bg context.Context) {
 			n.log.Warn("skipping a malformed catalog message", "topic", topic, "err", err)
 			return nil
 		}
+		if a := n.served.Load(); a != nil {
+			a.ForgetEvent(l.EventID) // e.g. its waiting room was switched on elsewhere
+		}
 		err := n.index.Apply(l)
 		if boxoffice.ErrorCode(err) == boxoffice.EInvalid {
 			// Redelivering a listing the index refuses would stall
@@ -289,6 +296,7 @@ func (n *node) startAPI(ctx context.Context) error {
 		return err
 	}
 	n.api = srv
+	n.served.Store(srv)
 	if n.ln, err = net.Listen("tcp", n.cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s (is another node running? set BOXOFFICE_ADDR): %w", n.cfg.Addr, err)
 	}

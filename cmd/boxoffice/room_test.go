@@ -78,6 +78,47 @@ func TestWaitingRoomBypass(t *testing.T) {
 	n.wantReserve(t, alice, n.admitted(t, ev.ID, alice), ev.ID, seats[9], http.StatusCreated, "")
 }
 
+// TestWaitingRoomSwitchReachesEveryNode switches the waiting room on and
+// off through one node of a cluster and reserves through the other, whose
+// event cache must not keep the room off (a bypass) nor keep a voided
+// token's on-period current for its TTL.
+func TestWaitingRoomSwitchReachesEveryNode(t *testing.T) {
+	tc := startCluster(t, 2)
+	a, b := tc.nodes[0], tc.nodes[1]
+	ev := queuetest.CreateEvent(t, a.db, boxoffice.WaitingRoom{})
+	admin, fan := a.token(t, "admin@example.com", "admin"), b.token(t, "fan@example.com")
+	seats := b.ticketIDs(t, ev.ID)
+	b.wantReserve(t, fan, "", ev.ID, seats[0], http.StatusCreated, "") // node 2 caches the room off
+
+	a.setRoom(t, admin, ev.ID, true)
+	b.waitRoom(t, ev.ID, true)
+	b.wantReserve(t, fan, "", ev.ID, seats[1], http.StatusForbidden, boxoffice.EQueueRequired)
+	tok := a.admitted(t, ev.ID, fan)
+	b.wantReserve(t, fan, tok, ev.ID, seats[1], http.StatusCreated, "")
+
+	a.setRoom(t, admin, ev.ID, false)
+	b.waitRoom(t, ev.ID, false)
+	a.setRoom(t, admin, ev.ID, true)
+	b.waitRoom(t, ev.ID, true)
+	b.wantReserve(t, fan, tok, ev.ID, seats[2], http.StatusForbidden, boxoffice.EQueueRequired)
+}
+
+// waitRoom waits until the node shows the event's waiting room on or off.
+func (n *testNode) waitRoom(t testing.TB, eventID uuid.UUID, on bool) {
+	t.Helper()
+	eventually(t, 10*time.Second, "the node shows the waiting room switched", func() bool {
+		var view struct {
+			Event struct {
+				WaitingRoom struct {
+					Enabled bool `json:"enabled"`
+				} `json:"waiting_room"`
+			} `json:"event"`
+		}
+		n.call(t, http.MethodGet, "/events/"+eventID.String(), "", nil, &view)
+		return view.Event.WaitingRoom.Enabled == on
+	})
+}
+
 // TestAdmissionSecretConfig: a node whose logins are verified only with a
 // JWKS has no JWT secret to derive the admission key from; without
 // BOXOFFICE_ADMISSION_SECRET (of a real length) it refuses to start.
