@@ -181,6 +181,7 @@ func TestEventOutboxSameTransaction(t *testing.T) {
 	name := "Tour 2026 (extra date)"
 	wr := boxoffice.WaitingRoom{Enabled: true, RatePerSecond: 50}
 	updated, err := db.UpdateEvent(ctx, e.ID, persistence.EventPatch{Name: &name, WaitingRoom: &wr})
+	wr.Period = 1 // switched on: its first on-period
 	if err != nil || updated.Name != name || updated.WaitingRoom != wr || updated.Description != e.Description {
 		t.Fatalf("update: %+v %v", updated, err)
 	}

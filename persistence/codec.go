@@ -96,9 +96,17 @@ func eventHash(e boxoffice.Event) []byte {
 		VenueID, PerformerID    string
 		Currency                string
 		Prices                  map[string]boxoffice.Money
-		WaitingRoom             boxoffice.WaitingRoom
+		WaitingRoom             roomSetting
 	}{e.Name, e.Type, e.Description, dbTime(e.StartsAt), e.VenueID.String(), e.PerformerID.String(),
-		e.Currency, e.Prices, e.WaitingRoom})
+		e.Currency, e.Prices, roomSetting{e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond}})
+}
+
+// roomSetting is the part of boxoffice.WaitingRoom a client sends; the
+// store's Period stays out of the creation hash (which it had before it
+// existed, so stored hashes still match).
+type roomSetting struct {
+	Enabled       bool
+	RatePerSecond int
 }
 
 // minPrice is the cheapest section's price, what search shows as "from".

@@ -151,9 +151,9 @@ func (db *DB) UpdateEvent(ctx context.Context, id uuid.UUID, patch EventPatch) (
 	}
 	_, err = tx.Exec(ctx, `
 		UPDATE events SET name = $2, description = $3, starts_at = $4, waiting_room_enabled = $5,
-			waiting_room_rate = $6, revision = revision + 1, updated_at = now()
+			waiting_room_rate = $6, waiting_room_period = $7, revision = revision + 1, updated_at = now()
 		WHERE id = $1`,
-		id, e.Name, e.Description, e.StartsAt, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond)
+		id, e.Name, e.Description, e.StartsAt, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond, e.WaitingRoom.Period)
 	if err != nil {
 		return boxoffice.Event{}, wrap("update event", err)
 	}
@@ -177,7 +177,15 @@ func (p EventPatch) apply(e *boxoffice.Event) {
 		e.StartsAt = dbTime(*p.StartsAt)
 	}
 	if p.WaitingRoom != nil {
+		// Switching the room on starts a new period (the row is locked, so
+		// two PATCHes cannot both start the same one); the patch's own
+		// Period is ignored.
+		was := e.WaitingRoom
 		e.WaitingRoom = *p.WaitingRoom
+		e.WaitingRoom.Period = was.Period
+		if e.WaitingRoom.Enabled && !was.Enabled {
+			e.WaitingRoom.Period++
+		}
 	}
 }
 
@@ -194,10 +202,10 @@ func eventQ(ctx context.Context, q querier, id uuid.UUID, lock string) (boxoffic
 	var hash []byte
 	err := q.QueryRow(ctx, `
 		SELECT name, type, description, starts_at, venue_id, performer_id, currency, prices,
-			waiting_room_enabled, waiting_room_rate, body_hash
+			waiting_room_enabled, waiting_room_rate, waiting_room_period, body_hash
 		FROM events WHERE id = $1 `+lock, id,
 	).Scan(&e.Name, &e.Type, &e.Description, &e.StartsAt, &e.VenueID, &e.PerformerID, &e.Currency,
-		&e.Prices, &e.WaitingRoom.Enabled, &e.WaitingRoom.RatePerSecond, &hash)
+		&e.Prices, &e.WaitingRoom.Enabled, &e.WaitingRoom.RatePerSecond, &e.WaitingRoom.Period, &hash)
 	if isNoRows(err) {
 		return boxoffice.Event{}, nil, notFound("event", id)
 	}

@@ -68,8 +68,8 @@ func DefaultConfig() Config {
 // Validate reports settings that cannot work.
 func (c Config) Validate() error {
 	switch {
-	case len(c.Key) < 16:
-		return errors.New("queueroom: Config.Key must be the rooms' key (at least 16 bytes)")
+	case queue.WeakKey(c.Key):
+		return errors.New("queueroom: Config.Key must be the rooms' key (at least 16 bytes, not derived from an empty secret)")
 	case c.JoinsPerUser <= 0 || c.UserBurst < 1 || c.JoinsPerIP <= 0 || c.IPBurst < 1:
 		return errors.New("queueroom: join limits must be positive")
 	case c.MaxLimiterKeys < 1:

@@ -69,10 +69,12 @@ func (h *Handler) Routes(mux *http.ServeMux, auth func(http.Handler) http.Handle
 }
 
 // CheckAdmission is what POST /booking/reserve asks before holding seats of
-// event for user: nothing while the event's waiting room is off; otherwise
-// a valid, unexpired X-Admission-Token issued to this user for this event.
-// It returns queue_required without a token and forbidden for a token that
-// is invalid, expired, or someone else's (*boxoffice.Error both).
+// event for user: nothing while the event's waiting room is off (a token
+// sent then is ignored); otherwise a valid, unexpired X-Admission-Token
+// issued to this user for this event in the room's current on-period
+// (event.WaitingRoom.Period). Without one, or with one that is forged,
+// expired, someone else's, another event's or from before the room was
+// last switched on, it returns queue_required (*boxoffice.Error).
 func (h *Handler) CheckAdmission(r *http.Request, user uuid.UUID, event boxoffice.Event) error {
 	if !event.WaitingRoom.Enabled {
 		return nil
@@ -83,7 +85,7 @@ func (h *Handler) CheckAdmission(r *http.Request, user uuid.UUID, event boxoffic
 			"this event's waiting room is on: join it with POST /events/%s/queue and send the admission token in %s",
 			event.ID, AdmissionHeader)
 	}
-	return queue.VerifyToken(h.cfg.Key, tok, event.ID, user, h.cfg.Now())
+	return queue.VerifyToken(h.cfg.Key, tok, event.ID, user, event.WaitingRoom.Period, h.cfg.Now())
 }
 
 // Close disconnects every queue WebSocket and waits for their handlers. It

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/boxoffice/boxoffice/api"
 )
 
 // Config is everything a node is told at start-up. Each field is a flag of
@@ -23,11 +25,16 @@ type Config struct {
 	NATSURL     string
 	JWTSecret   string
 	JWKSURL     string
-	HoldTTL     time.Duration
-	NodeID      string
-	Join        []string
-	GossipAddr  string
-	ActorAddr   string
+	// AdmissionSecret keys the waiting room's admission tokens (every node
+	// of a cluster needs the same); empty derives the key from JWTSecret.
+	// A node without either refuses to start: an admission key derived
+	// from nothing would let anyone mint tokens.
+	AdmissionSecret string
+	HoldTTL         time.Duration
+	NodeID          string
+	Join            []string
+	GossipAddr      string
+	ActorAddr       string
 	// GossipTimings is "lan" (memberlist's LAN defaults, for real networks)
 	// or "fast" (cluster.FastGossipConfig: a crashed node is declared dead
 	// in about a second; loopback clusters and tests only).
@@ -132,6 +139,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.NATSURL, "nats-url", e.str("NATS_URL", ""), "external NATS; empty starts an embedded one (BOXOFFICE_NATS_URL)")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", e.str("JWT_SECRET", ""), "HS256 secret (BOXOFFICE_JWT_SECRET)")
 	fs.StringVar(&c.JWKSURL, "jwks-url", e.str("JWKS_URL", ""), "verify RS256/ES256 tokens against this JWKS (BOXOFFICE_JWKS_URL)")
+	fs.StringVar(&c.AdmissionSecret, "admission-secret", e.str("ADMISSION_SECRET", ""), "key of waiting-room admission tokens, at least 32 bytes; empty = derived from the JWT secret (BOXOFFICE_ADMISSION_SECRET)")
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", e.dur("HOLD_TTL", 10*time.Minute), "how long a hold lasts (BOXOFFICE_HOLD_TTL)")
 	fs.StringVar(&c.NodeID, "node-id", e.str("NODE_ID", ""), "stable node name; generated and kept in the data dir if empty (BOXOFFICE_NODE_ID)")
 	c.Join = splitList(e.str("JOIN", ""))
@@ -172,6 +180,10 @@ func (c Config) validate() error {
 		return errors.New("no database: set BOXOFFICE_DATABASE_URL (or use `make run`, which starts a local PostgreSQL)")
 	case c.Mode == "prod" && c.JWTSecret == "" && c.JWKSURL == "":
 		return errors.New("prod mode needs BOXOFFICE_JWT_SECRET or BOXOFFICE_JWKS_URL to verify tokens")
+	case c.AdmissionSecret == "" && c.JWTSecret == "":
+		return errors.New("BOXOFFICE_ADMISSION_SECRET is required without BOXOFFICE_JWT_SECRET: waiting-room admission tokens need a secret key")
+	case c.AdmissionSecret != "" && len(c.AdmissionSecret) < api.MinSecretBytes:
+		return fmt.Errorf("BOXOFFICE_ADMISSION_SECRET must be at least %d bytes", api.MinSecretBytes)
 	case c.GossipTimings != "lan" && c.GossipTimings != "fast":
 		return fmt.Errorf("gossip-timings %q: want lan or fast", c.GossipTimings)
 	case c.HoldTTL <= 0:
@@ -182,6 +194,20 @@ func (c Config) validate() error {
 	return nil
 }
 
+// admissionSecret is the secret the waiting room's key derives from, or an
+// error when there is none (validate refuses that configuration too; this
+// guards nodes started from a Config built in code).
+func (c Config) admissionSecret() ([]byte, error) {
+	s := c.AdmissionSecret
+	if s == "" {
+		s = c.JWTSecret
+	}
+	if s == "" {
+		return nil, errors.New("no admission secret: set BOXOFFICE_ADMISSION_SECRET (or BOXOFFICE_JWT_SECRET)")
+	}
+	return []byte(s), nil
+}
+
 // String prints the configuration at start-up with secrets masked.
 func (c Config) String() string {
 	mask := func(s string) string {
@@ -190,9 +216,9 @@ func (c Config) String() string {
 		}
 		return "****"
 	}
-	return fmt.Sprintf("addr=%s mode=%s database=%s nats=%s jwt_secret=%s jwks=%s hold_ttl=%s node=%s join=%v gossip=%s actor=%s data_dir=%s snapshot_every=%d idle=%s",
+	return fmt.Sprintf("addr=%s mode=%s database=%s nats=%s jwt_secret=%s jwks=%s hold_ttl=%s node=%s join=%v gossip=%s actor=%s data_dir=%s snapshot_every=%d idle=%s admission_secret=%s",
 		c.Addr, c.Mode, redactURL(c.DatabaseURL), orEmbedded(c.NATSURL), mask(c.JWTSecret), c.JWKSURL, c.HoldTTL,
-		c.NodeID, c.Join, c.GossipAddr, c.ActorAddr, c.DataDir, c.SnapshotEvery, c.IdleTimeout)
+		c.NodeID, c.Join, c.GossipAddr, c.ActorAddr, c.DataDir, c.SnapshotEvery, c.IdleTimeout, mask(c.AdmissionSecret))
 }
 
 func orEmbedded(u string) string {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +47,9 @@ type node struct {
 	queue   *queueroom.Handler
 	index   *search.Index
 	api     *api.Server
+	// served is api once it is serving, for goroutines started before it
+	// (the catalog follower).
+	served  atomic.Pointer[api.Server]
 	metrics *engineMetrics
 	http    *http.Server
 	debug   *http.Server // the profiler, when DebugAddr is set
@@ -181,10 +185,15 @@ func splitActorAddr(addr string) (string, int, error) {
 }
 
 // startRoom creates the waiting room; its admission tokens are signed with
-// a key derived from the JWT secret, so every node verifies them alone.
+// a key derived from the admission secret (by default the JWT secret), so
+// every node verifies them alone. It refuses a key anyone could compute.
 func (n *node) startRoom() error {
 	qc := queue.DefaultConfig()
-	qc.Key = queue.DeriveKey([]byte(n.cfg.JWTSecret))
+	secret, err := n.cfg.admissionSecret()
+	if err != nil {
+		return err
+	}
+	qc.Key = queue.DeriveKey(secret)
 	qc.Logger = n.log.With("component", "queue")
 	room, err := queue.NewRoom(qc, queue.Deps{Store: n.db, Events: n.db, Publisher: n.bus.Conn(),
 		Subscriber: queue.SubscriberFunc(func(subject string, fn func([]byte)) (func(), error) {
@@ -264,6 +273,9 @@ func (n *node) followCatalog(bg context.Context) {
 			n.log.Warn("skipping a malformed catalog message", "topic", topic, "err", err)
 			return nil
 		}
+		if a := n.served.Load(); a != nil {
+			a.ForgetEvent(l.EventID) // e.g. its waiting room was switched on elsewhere
+		}
 		err := n.index.Apply(l)
 		if boxoffice.ErrorCode(err) == boxoffice.EInvalid {
 			// Redelivering a listing the index refuses would stall
@@ -284,7 +296,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.Logger = n.log.With("component", "api")
 	pages := web.Handler()
 	srv, err := api.New(ac, api.Deps{
-		Engine: n.engine, Catalog: catalog{n.db}, Bookings: n.db, Users: n.db, Seats: n.bus,
+		Engine: n.engine, Catalog: catalog{DB: n.db, room: n.room, log: n.log.With("component", "queue")}, Bookings: n.db, Users: n.db, Seats: n.bus,
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
 		Web: pages,
 	})
@@ -292,6 +304,7 @@ func (n *node) startAPI(ctx context.Context) error {
 		return err
 	}
 	n.api = srv
+	n.served.Store(srv)
 	if n.ln, err = net.Listen("tcp", n.cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s (is another node running? set BOXOFFICE_ADDR): %w", n.cfg.Addr, err)
 	}
