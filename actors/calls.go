@@ -22,7 +22,10 @@ func (e *Engine) Reserve(ctx context.Context, req boxoffice.ReserveRequest) (box
 	for _, t := range req.TicketIDs {
 		msg.TicketIds = append(msg.TicketIds, t[:])
 	}
-	return e.bookingCall(ctx, req.EventID, msg)
+	if req.IdempotencyKey == "" {
+		return e.bookingCall(ctx, req.EventID, msg)
+	}
+	return e.keyedReserve(ctx, req, msg)
 }
 
 // Release implements boxoffice.SeatEngine. A hold the grain no longer has
@@ -165,15 +168,21 @@ func statusError(b boxoffice.Booking) error {
 
 // RunSweeper wakes, every interval until ctx ends, the actors of events
 // whose holds ran out while no actor was up (after a restart or failover),
-// so those holds end on time (I3) without waiting for a caller.
+// so those holds end on time (I3) without waiting for a caller. About once
+// a minute it also deletes Idempotency-Key claims out of their window.
 func (e *Engine) RunSweeper(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if time.Since(pruned) >= pruneClaimsEvery {
+			pruned = time.Now()
+			e.pruneClaims(ctx)
 		}
 		ids, err := e.deps.Store.OverdueHoldEvents(ctx, 1000)
 		if err != nil {

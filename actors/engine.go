@@ -145,6 +145,10 @@ type Store interface {
 	FinishPayment(ctx context.Context, bookingID uuid.UUID, status, chargeID string) error
 	Payment(ctx context.Context, bookingID uuid.UUID) (persistence.Payment, error)
 	OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, error)
+	// Idempotency-Key claims of reserve (idempotency.go).
+	ClaimReserve(ctx context.Context, c boxoffice.ReserveClaim, expired time.Time) (boxoffice.ReserveClaim, error)
+	ClaimedHolds(ctx context.Context, eventID uuid.UUID, since time.Time) ([]boxoffice.ReserveClaim, error)
+	PruneReserveClaims(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Journal accepts a grain's commit groups; *persistence.JournalWriter

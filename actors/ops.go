@@ -18,7 +18,8 @@ var failReply = &grainpb.BookingReply{Error: &grainpb.Error{Code: boxoffice.EUna
 
 // reserve holds seats all-or-nothing; the reply waits for the hold's commit
 // (I2). A retried reserve of a live hold with the same seats gets the same
-// booking back instead of an error.
+// booking back instead of an error; a keyed one (Idempotency-Key) whose
+// hold has ended is answered as replayed (idempotency.go).
 func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 	if g.refuse(ctx) {
 		return
@@ -27,6 +28,9 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 	tickets := make([]uuid.UUID, 0, len(msg.TicketIds))
 	for _, t := range msg.TicketIds {
 		tickets = append(tickets, id(t))
+	}
+	if g.answerKeyed(ctx, msg, booking) {
+		return
 	}
 	if info, ok := g.m.HoldInfo(booking); ok && info.Owner == owner && sameSeats(g.m, info.Seats, tickets) {
 		b := g.bookingRow(info, boxoffice.BookingInProgress)
@@ -41,6 +45,9 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 		return
 	}
 	g.outcome("reserve", "ok", len(tickets))
+	if msg.Keyed {
+		g.rememberKeyed(booking, msg.KeyCreatedAt)
+	}
 	b := g.bookingRow(holdInfo(r), boxoffice.BookingInProgress)
 	b.CreatedAt = b.UpdatedAt
 	g.stage(r, b, nil)

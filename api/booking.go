@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -56,8 +57,18 @@ func (req reserveRequest) parse() (eventID uuid.UUID, tickets []uuid.UUID, err e
 	return eventID, tickets, nil
 }
 
-// handleReserve is POST /booking/reserve.
+// handleReserve is POST /booking/reserve. With an Idempotency-Key the
+// engine answers a repeated request (same user, key and body as parsed
+// JSON) with its first reply (actors/idempotency.go).
 func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
+	}
+	var body *bytes.Buffer
+	if key != "" {
+		body = teeBody(r)
+	}
 	var req reserveRequest
 	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
@@ -65,6 +76,12 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 	eventID, tickets, err := req.parse()
 	if err != nil {
 		return err
+	}
+	var fp []byte
+	if key != "" {
+		if fp, err = fingerprint(body.Bytes()); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
@@ -79,6 +96,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 	}
 	b, err := s.deps.Engine.Reserve(ctx, boxoffice.ReserveRequest{
 		EventID: eventID, UserID: u.ID, BookingID: uuid.New(), TicketIDs: tickets,
+		IdempotencyKey: key, Fingerprint: fp,
 	})
 	if err != nil {
 		return err
