@@ -144,17 +144,28 @@ func (e *Engine) bookingCall(ctx context.Context, eventID uuid.UUID, msg proto.M
 }
 
 // explainMissingHold turns "the grain has no such hold" into the error the
-// booking's stored state calls for.
+// booking's stored state calls for: not_found only for a booking that does
+// not exist (API.md). The grain answers "no hold" only once the hold's end
+// is durable (grain.refuseHold), so the row shows how it ended.
 func (e *Engine) explainMissingHold(ctx context.Context, bookingID, userID uuid.UUID, orig error) error {
 	b, err := e.deps.Store.Booking(ctx, bookingID)
 	if err != nil {
-		return orig
+		if errors.Is(err, boxoffice.ErrNotFound) {
+			return orig
+		}
+		return err
 	}
 	if b.UserID != userID {
 		return boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user")
 	}
 	if b.Status == boxoffice.BookingInProgress {
-		return orig
+		// Not seen while the grain waits for durability; kept an answer
+		// the contract allows should a row ever lag its hold.
+		if !e.cfg.Now().Before(b.ExpiresAt) {
+			b.Status = boxoffice.BookingExpired
+		} else {
+			return boxoffice.Errorf(boxoffice.EBookingState, "the booking has no live hold")
+		}
 	}
 	return statusError(b)
 }

@@ -24,35 +24,35 @@ import (
 //     one goes to the event's grain with the claimed booking ID. The key
 //     thus never depends on which node or grain activation answers.
 //  2. The event's grain owns the hold. It serialises every reserve of the
-//     event, so for the claimed booking ID it decides exactly once: a live
-//     hold of that ID is answered as it stands (once durable, so a retry
-//     while the first is in flight waits for the same commit and gets the
-//     same reply); an ID in keyedHolds (held before, hold since ended:
-//     expired, released, sold) is answered "replayed" and the engine
-//     rebuilds the first 201 from the booking's row; any other ID is held
-//     now, as for a first request.
+//     event, so for the claimed booking ID it decides exactly once: an ID
+//     in the keyed set (held before; the hold live, in flight, expired,
+//     released or sold) is answered "replayed" once the newest group is
+//     durable (so a retry while the first is in flight waits for the same
+//     commit), and the engine rebuilds the first 201 from the booking's
+//     row; any other ID is decided now, as a first request is.
 //
-// keyedHolds is durable without a record of its own: a keyed hold's
-// booking row commits in the transaction of its journal record, so "the
-// claim's booking exists" is exactly "that hold was made", and activation
-// rebuilds the set from PostgreSQL (Store.ClaimedHolds) after taking
-// ownership; only the grain of the current epoch can add to it. An error
-// is never recorded: the claim stays, and a retry with the same body is
-// decided afresh with the same booking ID.
+// The keyed set (grain.keyed) is durable without a record of its own: a
+// keyed hold's booking row commits in the transaction of its journal
+// record, so "the claim's booking exists" is exactly "that hold was made",
+// and activation rebuilds the set from PostgreSQL (Store.ClaimedHolds)
+// after taking ownership; only the grain of the current epoch can add to
+// it. An error is never recorded: the claim stays, and a retry with the
+// same body is decided afresh with the same booking ID (a different body
+// with that key stays idempotency_conflict for the window).
 //
 // Both sides forget after boxoffice.IdempotencyWindow, counted from the
 // claim: a claim older than that is replaced by the next use of the key
-// (with a new booking ID), the grain drops it from keyedHolds, and a
+// (with a new booking ID), the grain drops it from the keyed set, and a
 // keyed reserve whose claim ran out on its way is refused as unavailable
 // (its retry claims afresh), so a booking ID is never held twice.
 
-// keyedHold is one entry of the grain's keyedHolds, in claim order.
+// keyedHold is one entry of the grain's keyed set, in claim order.
 type keyedHold struct {
 	booking   uuid.UUID
 	claimedAt int64 // Unix ns of the claim
 }
 
-// loadKeyedHolds rebuilds keyedHolds from PostgreSQL at activation.
+// loadKeyedHolds rebuilds the keyed set from PostgreSQL at activation.
 func (g *grain) loadKeyedHolds(ctx context.Context) error {
 	since := g.e.cfg.Now().Add(-boxoffice.IdempotencyWindow)
 	claims, err := g.e.deps.Store.ClaimedHolds(ctx, g.eventID, since)
@@ -96,8 +96,7 @@ func (g *grain) pruneKeyed(now time.Time) {
 
 // answerKeyed answers a keyed reserve that must not be decided as a new
 // hold, and reports whether it did: one whose claim ran out on its way
-// (refused, retry claims afresh), or one whose hold was made and has ended
-// (replayed). A live hold is left to the caller's same-hold check.
+// (refused, retry claims afresh), or one whose hold was made (replayed).
 func (g *grain) answerKeyed(ctx actor.Context, msg *grainpb.Reserve, booking uuid.UUID) bool {
 	if !msg.Keyed {
 		return false
@@ -110,12 +109,11 @@ func (g *grain) answerKeyed(ctx actor.Context, msg *grainpb.Reserve, booking uui
 	if _, held := g.keyed[booking]; !held {
 		return false
 	}
-	if _, live := g.m.HoldInfo(booking); live {
-		return false
-	}
-	// The hold's end may still be in flight; the booking row shows the
-	// first reply only once the hold's commit is durable, which waiting for
-	// the newest group guarantees.
+	// Live or ended, the first reply is rebuilt from the booking's row
+	// (the hold's own reply cannot be: the seat map keeps no creation
+	// time). The row exists once the hold's commit is durable, which
+	// waiting for the newest group guarantees; a repeat of a hold still in
+	// flight thus waits for the same commit as the first request.
 	g.wait(ctx, &grainpb.BookingReply{Booking: &grainpb.Booking{Id: booking[:]}, Replayed: true}, failReply)
 	return true
 }

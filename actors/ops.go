@@ -64,7 +64,7 @@ func (g *grain) release(ctx actor.Context, msg *grainpb.Release) {
 	r, err := g.m.Release(booking, owner)
 	if err != nil {
 		g.outcome("release", boxoffice.ErrorCode(err), 0)
-		ctx.Respond(&grainpb.BookingReply{Error: toPB(err)})
+		g.refuseHold(ctx, err)
 		return
 	}
 	g.outcome("release", "ok", len(r.Seats))
@@ -72,6 +72,21 @@ func (g *grain) release(ctx actor.Context, msg *grainpb.Release) {
 	g.stage(r, b, nil)
 	g.wait(ctx, &grainpb.BookingReply{Booking: bookingToPB(*b)}, failReply)
 	g.flush(ctx)
+}
+
+// refuseHold answers a release or confirm the seat map refused. "No live
+// hold" is a fact about state that may not be durable yet: a release or
+// expiry of that hold may sit in the open or in-flight group. The engine
+// explains a missing hold from the booking's stored row (booking_state,
+// hold_expired), so that answer waits, as reads do, until the newest group
+// is durable and the row shows how the hold ended.
+func (g *grain) refuseHold(ctx actor.Context, err error) {
+	reply := &grainpb.BookingReply{Error: toPB(err)}
+	if boxoffice.ErrorCode(err) == boxoffice.ENotFound {
+		g.wait(ctx, reply, failReply)
+		return
+	}
+	ctx.Respond(reply)
 }
 
 // getSeats answers every seat's status at the current version, once that
