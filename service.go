@@ -69,7 +69,8 @@ type EventStats struct {
 //
 // Reserve returns the in-progress booking once the hold is durable, or
 // ErrSeatUnavailable (details.ticket_ids), ErrNotFound (unknown event or
-// ticket), ErrInvalid, ErrUnavailable. Release returns the cancelled
+// ticket), ErrInvalid, ErrUnavailable, and with an IdempotencyKey the
+// first reply of the same request again or ErrIdempotencyConflict. Release returns the cancelled
 // booking, or ErrHoldExpired, ErrBookingState, ErrForbidden, ErrNotFound.
 // Confirm returns the confirmed booking once the sale is durable, or
 // ErrPaymentFailed, ErrHoldExpired, ErrBookingState, ErrForbidden.

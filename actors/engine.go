@@ -147,6 +147,7 @@ type Store interface {
 	OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, error)
 	// Idempotency-Key claims of reserve (idempotency.go).
 	ClaimReserve(ctx context.Context, c boxoffice.ReserveClaim, expired time.Time) (boxoffice.ReserveClaim, error)
+	ReserveClaim(ctx context.Context, userID uuid.UUID, key string) (boxoffice.ReserveClaim, error)
 	ClaimedHolds(ctx context.Context, eventID uuid.UUID, since time.Time) ([]boxoffice.ReserveClaim, error)
 	PruneReserveClaims(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -3,6 +3,7 @@ package actors
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -153,6 +154,41 @@ func (e *Engine) keyedReserve(ctx context.Context, req boxoffice.ReserveRequest,
 		return e.firstReply(ctx, claim)
 	}
 	return bookingFromPB(r.Booking), nil
+}
+
+// ReplayReserve answers a keyed reserve whose hold was already made
+// durable, without asking the grain: the first reply, rebuilt from the
+// booking's row. It reports false when the request is not such a repeat
+// (no claim, a claim out of its window, or a hold not made or not yet
+// durable); Reserve then decides it. The API asks it before the checks
+// that gate new holds (the waiting room's admission), which a repeat of a
+// hold already made must not fail.
+// Errors: idempotency_conflict (the key belongs to another body),
+// unavailable.
+func (e *Engine) ReplayReserve(ctx context.Context, req boxoffice.ReserveRequest) (boxoffice.Booking, bool, error) {
+	if req.IdempotencyKey == "" {
+		return boxoffice.Booking{}, false, nil
+	}
+	claim, err := e.deps.Store.ReserveClaim(ctx, req.UserID, req.IdempotencyKey)
+	switch {
+	case errors.Is(err, boxoffice.ErrNotFound):
+		return boxoffice.Booking{}, false, nil
+	case err != nil:
+		return boxoffice.Booking{}, false, err
+	case !claim.CreatedAt.After(e.cfg.Now().Add(-boxoffice.IdempotencyWindow)):
+		return boxoffice.Booking{}, false, nil
+	case !bytes.Equal(claim.Fingerprint, req.Fingerprint) || claim.EventID != req.EventID:
+		return boxoffice.Booking{}, false, boxoffice.Errorf(boxoffice.EIdempotencyConflict,
+			"this Idempotency-Key was already used for a different request")
+	}
+	b, err := e.firstReply(ctx, claim)
+	switch {
+	case errors.Is(err, boxoffice.ErrNotFound):
+		return boxoffice.Booking{}, false, nil
+	case err != nil:
+		return boxoffice.Booking{}, false, err
+	}
+	return b, true, nil
 }
 
 // firstReply rebuilds the 201 a keyed reserve gave when it held the

@@ -96,6 +96,13 @@ func TestKeyedReserveRepeats(t *testing.T) {
 
 			again, err := e.keyedReserve(t, e.node, user, "k-1", 3, 4)
 			sameFirstReply(t, again, err, first)
+			fp := sha256.Sum256([]byte(fmt.Sprint(e.eventID, []int{3, 4})))
+			replayed, done, err := e.node.eng.ReplayReserve(ctx, boxoffice.ReserveRequest{EventID: e.eventID,
+				UserID: user, TicketIDs: e.tickets(3, 4), IdempotencyKey: "k-1", Fingerprint: fp[:]})
+			if !done {
+				t.Errorf("ReplayReserve did not answer a repeat of a durable hold (%v)", err)
+			}
+			sameFirstReply(t, replayed, err, first)
 			if v := e.statuses(t).Version; v != version {
 				t.Errorf("version %d after the repeat, want %d (nothing held again)", v, version)
 			}

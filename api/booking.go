@@ -89,15 +89,17 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 	if err != nil {
 		return err
 	}
+	hold := boxoffice.ReserveRequest{EventID: eventID, UserID: u.ID, BookingID: uuid.New(), TicketIDs: tickets,
+		IdempotencyKey: key, Fingerprint: fp}
+	if done, err := s.replayReserve(ctx, w, hold); err != nil || done {
+		return err
+	}
 	if ev.WaitingRoom.Enabled && s.deps.Queue != nil {
 		if err := s.deps.Queue.CheckAdmission(r, u.ID, ev); err != nil {
 			return err
 		}
 	}
-	b, err := s.deps.Engine.Reserve(ctx, boxoffice.ReserveRequest{
-		EventID: eventID, UserID: u.ID, BookingID: uuid.New(), TicketIDs: tickets,
-		IdempotencyKey: key, Fingerprint: fp,
-	})
+	b, err := s.deps.Engine.Reserve(ctx, hold)
 	if err != nil {
 		return err
 	}

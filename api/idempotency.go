@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"io"
@@ -52,4 +53,27 @@ func fingerprint(body []byte) ([]byte, error) {
 	}
 	sum := sha256.Sum256(canon)
 	return sum[:], nil
+}
+
+// reserveReplayer is the seat engine's answer to a repeated keyed reserve
+// whose hold was already made (actors.Engine implements it).
+type reserveReplayer interface {
+	ReplayReserve(ctx context.Context, req boxoffice.ReserveRequest) (boxoffice.Booking, bool, error)
+}
+
+// replayReserve answers a repeat of a keyed reserve whose hold was already
+// made with its first 201, and reports whether it did. It runs before the
+// checks that gate new holds: a repeat must not fail on what changed since
+// (an admission token that has expired) when it holds nothing new.
+func (s *Server) replayReserve(ctx context.Context, w http.ResponseWriter, req boxoffice.ReserveRequest) (bool, error) {
+	rp, ok := s.deps.Engine.(reserveReplayer)
+	if !ok || req.IdempotencyKey == "" {
+		return false, nil
+	}
+	b, done, err := rp.ReplayReserve(ctx, req)
+	if err != nil || !done {
+		return false, err
+	}
+	WriteJSON(w, http.StatusCreated, renderBooking(b))
+	return true, nil
 }

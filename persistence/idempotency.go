@@ -54,6 +54,24 @@ func (db *DB) ClaimReserve(ctx context.Context, c boxoffice.ReserveClaim, expire
 	return boxoffice.ReserveClaim{}, boxoffice.Errorf(boxoffice.EUnavailable, "the idempotency key is being claimed concurrently; retry")
 }
 
+// ReserveClaim returns the claim of a user's Idempotency-Key, or a
+// not_found error when the key was never claimed (or was pruned).
+func (db *DB) ReserveClaim(ctx context.Context, userID uuid.UUID, key string) (boxoffice.ReserveClaim, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+claimColumns+` FROM reserve_idempotency
+		WHERE user_id = $1 AND idem_key = $2`, userID, key)
+	if err != nil {
+		return boxoffice.ReserveClaim{}, wrap("read idempotency key", err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, scanClaim)
+	if isNoRows(err) {
+		return boxoffice.ReserveClaim{}, boxoffice.Errorf(boxoffice.ENotFound, "idempotency key not found")
+	}
+	if err != nil {
+		return boxoffice.ReserveClaim{}, wrap("read idempotency key", err)
+	}
+	return c, nil
+}
+
 // ClaimedHolds lists the claims of an event made after since whose booking
 // exists, that is whose hold was made durable: the bookings an event
 // actor must never hold again for a repeated request (it answers those

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // reserveRaw posts body to /booking/reserve exactly as given, with an
@@ -163,6 +164,22 @@ func TestReserveIdempotencyOverHTTP(t *testing.T) {
 	n.call(t, http.MethodGet, "/user/bookings", alice, nil, &mine)
 	if len(mine.Bookings) != 2 {
 		t.Errorf("alice has %d bookings, want 2 (one per key)", len(mine.Bookings))
+	}
+
+	// The waiting room goes on after the hold was made: a repeat, which
+	// holds nothing new, still gets the first 201 without a token.
+	admin := n.token(t, "admin@example.com", "admin")
+	if code := n.call(t, http.MethodPatch, "/admin/api/events/"+ev, admin,
+		map[string]any{"waiting_room": map[string]any{"enabled": true, "rate_per_second": 1}}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH waiting room: %d", code)
+	}
+	fresh := fmt.Sprintf(`{"event_id":%q,"ticket_ids":[%q]}`, ev, tickets[9])
+	eventually(t, 5*time.Second, "a new hold needs an admission token", func() bool {
+		code, rep := reserveRaw(t, n.URL, alice, "", fresh)
+		return code == http.StatusForbidden && replyField(t, rep, "error.code") == "queue_required"
+	})
+	if code, rep := reserveRaw(t, n.URL, alice, "order-1", body); code != http.StatusCreated || !bytes.Equal(rep, first) {
+		t.Errorf("repeat once the waiting room is on: %d %s; want the first 201 %s", code, rep, first)
 	}
 }
 
