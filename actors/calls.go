@@ -13,7 +13,8 @@ import (
 	"github.com/boxoffice/boxoffice/actors/grainpb"
 )
 
-// Reserve implements boxoffice.SeatEngine.
+// Reserve implements boxoffice.SeatEngine. With an IdempotencyKey it
+// claims the key first and never holds twice for one claim (idempotency.go).
 func (e *Engine) Reserve(ctx context.Context, req boxoffice.ReserveRequest) (boxoffice.Booking, error) {
 	if n := len(req.TicketIDs); n < 1 || n > boxoffice.MaxSeatsPerHold {
 		return boxoffice.Booking{}, boxoffice.InvalidField("ticket_ids", "a hold takes 1 to %d seats", boxoffice.MaxSeatsPerHold)
