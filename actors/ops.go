@@ -19,7 +19,7 @@ var failReply = &grainpb.BookingReply{Error: &grainpb.Error{Code: boxoffice.EUna
 // reserve holds seats all-or-nothing; the reply waits for the hold's commit
 // (I2). A retried reserve of a live hold with the same seats gets the same
 // booking back instead of an error; a keyed one (Idempotency-Key) whose
-// hold has ended is answered as replayed (idempotency.go).
+// hold was made, live or ended, is answered as replayed (idempotency.go).
 func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 	if g.refuse(ctx) {
 		return
