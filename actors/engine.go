@@ -180,7 +180,8 @@ type Deps struct {
 // with Prometheus counters.
 type Metrics interface {
 	// Outcome counts one decided command: op is reserve, release, confirm,
-	// expire; result is ok or an error code.
+	// expire; result is ok or an error code, or replayed for a repeated
+	// keyed reserve answered with its first reply.
 	Outcome(op, result string, seats int)
 }
 

@@ -115,6 +115,7 @@ func (g *grain) answerKeyed(ctx actor.Context, msg *grainpb.Reserve, booking uui
 	// time). The row exists once the hold's commit is durable, which
 	// waiting for the newest group guarantees; a repeat of a hold still in
 	// flight thus waits for the same commit as the first request.
+	g.outcome("reserve", "replayed", 0)
 	g.wait(ctx, &grainpb.BookingReply{Booking: &grainpb.Booking{Id: booking[:]}, Replayed: true}, failReply)
 	return true
 }

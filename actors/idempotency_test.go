@@ -211,10 +211,10 @@ func TestKeyedReserveWindow(t *testing.T) {
 // TestKeyedReserveInFlight: a repeat that arrives while the first hold is
 // not yet durable waits for it and gets the same reply.
 func TestKeyedReserveInFlight(t *testing.T) {
-	g := &gate{}
+	g, o := &gate{}, &outcomes{}
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
-	e.node = startNode(t, e.db, actors.Config{}, gated(g))
+	e.node = startNode(t, e.db, actors.Config{}, gated(g), counting(o))
 	if err := e.node.eng.Touch(context.Background(), e.eventID); err != nil {
 		t.Fatal(err)
 	}
@@ -234,13 +234,11 @@ func TestKeyedReserveInFlight(t *testing.T) {
 		b, err := e.keyedReserve(t, e.node, user, "slow", 7, 8)
 		res <- result{b, err}
 	}()
-	// Not synchronisation: any reply while the gate is shut is wrong, and
-	// this gives the repeat a moment to reach the grain before the gate
-	// opens (if it arrives later the test still holds, it proves less).
+	waitOutcome(t, o, "reserve replayed", 1)
 	select {
 	case r := <-res:
 		t.Fatalf("a reply came before the hold was durable: %+v, %v", r.b, r.err)
-	case <-time.After(200 * time.Millisecond):
+	default:
 	}
 	g.open()
 	a, b := <-res, <-res
