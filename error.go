@@ -22,6 +22,9 @@ const (
 	EUnavailable     = "unavailable"
 	EMethodNotAllow  = "method_not_allowed"
 	EInternal        = "internal"
+	// EIdempotencyConflict: an Idempotency-Key this user already used for
+	// a different request (another body, another booking).
+	EIdempotencyConflict = "idempotency_conflict"
 )
 
 // Error is the one error type that carries an API code through every layer,
@@ -111,4 +114,7 @@ var (
 	ErrForbidden = &Error{Code: EForbidden}
 	// ErrInvalid: the request is malformed.
 	ErrInvalid = &Error{Code: EInvalid}
+	// ErrIdempotencyConflict: the Idempotency-Key was used by this user
+	// for a different request.
+	ErrIdempotencyConflict = &Error{Code: EIdempotencyConflict}
 )

@@ -57,6 +57,12 @@ type grain struct {
 	// waiting for its outcome.
 	payments map[uuid.UUID]*payment
 
+	// keyed maps each booking a reserve with an Idempotency-Key held to
+	// its claim time (Unix ns); keyedOrder is the same in claim order, for
+	// pruning. See idempotency.go.
+	keyed      map[uuid.UUID]int64
+	keyedOrder []keyedHold
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -208,6 +214,9 @@ func (g *grain) load(ctx context.Context) error {
 	g.lastSnapshot, g.sinceSnap = snap, replayed
 	g.m, g.committed = m, m.Version()
 	g.countsDirty = true
+	if err := g.loadKeyedHolds(ctx); err != nil {
+		return fmt.Errorf("load idempotency keys: %w", err)
+	}
 	return nil
 }
 
@@ -277,6 +286,7 @@ func (g *grain) onTick(ctx actor.Context) {
 	if g.m == nil || g.broken {
 		return
 	}
+	g.pruneKeyed(g.e.cfg.Now())
 	for _, r := range g.m.ExpireDue(g.e.cfg.Now()) {
 		info := holdInfo(r)
 		g.stage(r, g.bookingRow(info, boxoffice.BookingExpired), nil)

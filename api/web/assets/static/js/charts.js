@@ -29,7 +29,9 @@ function reading(metrics, at) {
   const r = { at, reserveOK: 0, reserveRefused: 0, commitSum: 0, commitCount: 0, buckets: new Map() };
   for (const m of metrics) {
     if (m.name === 'boxoffice_engine_commands_total' && m.labels.op === 'reserve') {
-      if (m.labels.result === 'ok') r.reserveOK += m.value; else r.reserveRefused += m.value;
+      // replayed: a repeated keyed reserve answered with its first reply, neither.
+      if (m.labels.result === 'ok') r.reserveOK += m.value;
+      else if (m.labels.result !== 'replayed') r.reserveRefused += m.value;
     } else if (m.name === 'boxoffice_journal_commit_seconds_sum') {
       r.commitSum = m.value;
     } else if (m.name === 'boxoffice_journal_commit_seconds_count') {
