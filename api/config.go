@@ -43,6 +43,14 @@ type Config struct {
 	// of this JSON Web Key Set. The set is fetched in the background,
 	// refreshed hourly and on an unknown key ID (rate-limited).
 	JWKSURL string
+	// JWTIssuer and JWTAudience, when set, are the iss and aud claims
+	// every token must carry: a JWKS usually signs tokens for many
+	// applications, and a token meant for another one must not log in here.
+	// Development tokens (POST /auth/token) carry them.
+	JWTIssuer   string
+	JWTAudience string
+	// JWTClockSkew is how far in the future a token's iat may lie.
+	JWTClockSkew time.Duration
 	// HoldTTL is how long a hold lasts. The seat engine enforces it; the API
 	// only reports it in the index at GET /.
 	HoldTTL time.Duration
@@ -101,6 +109,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Mode:            ModeProd,
+		JWTClockSkew:    time.Minute,
 		HoldTTL:         10 * time.Minute,
 		RateIP:          RateConfig{PerSecond: 50, Burst: 100}, // a busy browser tab plus its WebSocket
 		RateUser:        RateConfig{PerSecond: 20, Burst: 40},  // far above any human booking
@@ -153,6 +162,7 @@ func (c Config) Validate() error {
 		{"WSPingInterval", c.WSPingInterval > 0},
 		{"WSWriteTimeout", c.WSWriteTimeout > 0},
 		{"Logger", c.Logger != nil},
+		{"JWTClockSkew", c.JWTClockSkew >= 0},
 	}
 	for _, p := range positive {
 		if !p.ok {

@@ -271,6 +271,10 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac := api.DefaultConfig()
 	ac.Mode, ac.NodeName, ac.HoldTTL, ac.JWKSURL = n.cfg.Mode, n.name, n.cfg.HoldTTL, n.cfg.JWKSURL
 	ac.JWTSecret = []byte(n.cfg.JWTSecret)
+	ac.JWTIssuer, ac.JWTAudience = n.cfg.JWTIssuer, n.cfg.JWTAudience
+	if n.cfg.JWKSURL != "" && (n.cfg.JWTIssuer == "" || n.cfg.JWTAudience == "") {
+		n.log.Warn("a JWKS signs tokens for other applications too: set BOXOFFICE_JWT_ISSUER and BOXOFFICE_JWT_AUDIENCE so only tokens meant for boxoffice are accepted")
+	}
 	ac.RateIP = api.RateConfig{PerSecond: n.cfg.RateIP, Burst: max(1, int(2*n.cfg.RateIP))}
 	ac.RateUser = api.RateConfig{PerSecond: n.cfg.RateUser, Burst: max(1, int(2*n.cfg.RateUser))}
 	ac.Logger = n.log.With("component", "api")
