@@ -38,7 +38,7 @@ type authenticator struct {
 	secret []byte
 	// skew is how far in the future a token's iat may be: clocks of an
 	// identity provider and a node differ a little, never by hours.
-	skew time.Duration
+	skew   time.Duration
 	jwks   keyfunc.Keyfunc // nil without a JWKS URL
 	parser *jwt.Parser
 	// verified remembers tokens that passed every check, so that a client

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
@@ -65,11 +66,12 @@ type Config struct {
 	// beyond the bound an arbitrary bucket is dropped, so memory stays
 	// bounded under an address-spraying flood.
 	RateMaxKeys int
-	// ClientIPHeader names a header set by a trusted reverse proxy
-	// ("X-Forwarded-For" or "X-Real-IP"); its last address is the client's.
+	// TrustedProxies are the reverse proxies (an Ingress, a load balancer)
+	// whose X-Forwarded-For is believed: from such a peer, the client is the
+	// rightmost address of the header that is not itself a trusted proxy.
 	// Empty means the TCP peer address, the only safe choice without a
 	// proxy, since clients can write any header they like.
-	ClientIPHeader string
+	TrustedProxies []netip.Prefix
 	// MaxBodyBytes is the largest request body (API.md: 64 KiB); larger
 	// bodies are 413 too_large.
 	MaxBodyBytes int64

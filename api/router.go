@@ -39,7 +39,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		route = routeUnmatched
 	}
 	defer s.finish(sw, r, route, start)
-	if err := s.ipLimit.allow(clientIP(r, s.cfg.ClientIPHeader), start); err != nil {
+	if err := s.ipLimit.allow(s.ips.IP(r), start); err != nil {
 		s.writeError(sw, r, err)
 		return
 	}
@@ -58,7 +58,7 @@ func (s *Server) finish(sw *statusWriter, r *http.Request, route string, start t
 			panic(p)
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("client", s.ips.IP(r)),
 			slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 		if !sw.wrote && !sw.hijacked {
 			WriteError(sw, fmt.Errorf("panic: %v", p))

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/api/clientip"
 )
 
 // sweepInterval is how often idle rate-limit buckets are dropped.
@@ -30,6 +31,7 @@ type Server struct {
 	auth      *authenticator
 	ipLimit   *limiter
 	userLimit *limiter
+	ips       clientip.Resolver
 	events    *eventCache
 	hub       *hub
 	started   time.Time
@@ -71,6 +73,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		registry: reg, metrics: m, auth: auth,
 		ipLimit:   newLimiter(cfg.RateIP, cfg.RateMaxKeys),
 		userLimit: newLimiter(cfg.RateUser, cfg.RateMaxKeys),
+		ips:       clientip.New(cfg.TrustedProxies),
 		events:    newEventCache(deps.Catalog, cfg.CatalogTTL, cfg.EventCacheSize, cfg.RequestTimeout),
 		started:   time.Now(),
 		cancel:    cancel,

@@ -198,7 +198,7 @@ func (n *node) startRoom() error {
 		return err
 	}
 	n.room = room
-	h, err := queueroom.New(queueroom.Config{Key: qc.Key},
+	h, err := queueroom.New(queueroom.Config{Key: qc.Key, TrustedProxies: n.cfg.TrustedProxies},
 		queueroom.Deps{Room: room, UserFrom: api.UserFromContext, WriteError: api.WriteError})
 	if err != nil {
 		return err
@@ -272,6 +272,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.Mode, ac.NodeName, ac.HoldTTL, ac.JWKSURL = n.cfg.Mode, n.name, n.cfg.HoldTTL, n.cfg.JWKSURL
 	ac.JWTSecret = []byte(n.cfg.JWTSecret)
 	ac.JWTIssuer, ac.JWTAudience = n.cfg.JWTIssuer, n.cfg.JWTAudience
+	ac.TrustedProxies = n.cfg.TrustedProxies
 	if n.cfg.JWKSURL != "" && (n.cfg.JWTIssuer == "" || n.cfg.JWTAudience == "") {
 		n.log.Warn("a JWKS signs tokens for other applications too: set BOXOFFICE_JWT_ISSUER and BOXOFFICE_JWT_AUDIENCE so only tokens meant for boxoffice are accepted")
 	}
