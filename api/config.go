@@ -101,6 +101,20 @@ type Config struct {
 	WSPingInterval time.Duration
 	// WSWriteTimeout bounds one frame write to a client.
 	WSWriteTimeout time.Duration
+	// WSMaxPerIP and WSMax cap the WebSockets (seat maps and waiting
+	// room together) open at once per client address and on the node; a
+	// connection past a cap is refused with 429 rate_limited before the
+	// upgrade. Zero means no cap, for load tests from one loopback address.
+	WSMaxPerIP int
+	WSMax      int
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// http.Server's (see Server.ConfigureHTTP): headers, the whole request
+	// with its body, the reply, and an idle keep-alive connection.
+	// WebSocket routes are exempt from the read and write timeouts.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
 	// Logger receives errors the API cannot report to a caller (internal
 	// errors with their cause, WebSocket drops).
 	Logger *slog.Logger
@@ -125,7 +139,15 @@ func DefaultConfig() Config {
 		WSSendQueue:     256,              // ~25 s of one delta per 100 ms
 		WSPingInterval:  30 * time.Second, // under common proxies' 60 s idle timeout
 		WSWriteTimeout:  10 * time.Second,
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		WSMaxPerIP:      200,    // a venue's Wi-Fi behind one NAT, not one machine's 2,000 idle sockets
+		WSMax:           20_000, // an idle socket costs two goroutines and buffers: ~200 MB at the cap
+		// A 64 KiB body takes 20 s at 3.3 KB/s, slower than any real
+		// client; replies fit in RequestTimeout plus slack.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       20 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 
@@ -165,6 +187,15 @@ func (c Config) Validate() error {
 		{"WSWriteTimeout", c.WSWriteTimeout > 0},
 		{"Logger", c.Logger != nil},
 		{"JWTClockSkew", c.JWTClockSkew >= 0},
+		{"WSMaxPerIP", c.WSMaxPerIP >= 0},
+		{"WSMax", c.WSMax >= 0},
+		{"ReadHeaderTimeout", c.ReadHeaderTimeout > 0},
+		{"ReadTimeout", c.ReadTimeout > 0},
+		{"WriteTimeout", c.WriteTimeout > 0},
+		{"IdleTimeout", c.IdleTimeout > 0},
+	}
+	if c.WriteTimeout > 0 && c.WriteTimeout <= c.RequestTimeout {
+		errs = append(errs, fmt.Errorf("WriteTimeout (%s) must exceed RequestTimeout (%s), or a timed-out request cannot be answered", c.WriteTimeout, c.RequestTimeout))
 	}
 	for _, p := range positive {
 		if !p.ok {

@@ -39,13 +39,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		route = routeUnmatched
 	}
 	defer s.finish(sw, r, route, start)
-	if err := s.ipLimit.allow(s.ips.IP(r), start); err != nil {
+	ip := s.ips.IP(r)
+	if err := s.ipLimit.allow(ip, start); err != nil {
 		s.writeError(sw, r, err)
 		return
 	}
 	if pattern == "" {
 		s.unmatched(sw, r, h)
 		return
+	}
+	if isWebSocketRoute(pattern) {
+		release, err := s.longLived(w, ip)
+		if err != nil {
+			s.writeError(sw, r, err)
+			return
+		}
+		defer release()
 	}
 	s.mux.ServeHTTP(sw, r)
 }

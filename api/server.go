@@ -32,6 +32,7 @@ type Server struct {
 	ipLimit   *limiter
 	userLimit *limiter
 	ips       clientip.Resolver
+	wsSlots   *socketSlots
 	events    *eventCache
 	hub       *hub
 	started   time.Time
@@ -74,6 +75,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ipLimit:   newLimiter(cfg.RateIP, cfg.RateMaxKeys),
 		userLimit: newLimiter(cfg.RateUser, cfg.RateMaxKeys),
 		ips:       clientip.New(cfg.TrustedProxies),
+		wsSlots:   newSocketSlots(cfg.WSMaxPerIP, cfg.WSMax),
 		events:    newEventCache(deps.Catalog, cfg.CatalogTTL, cfg.EventCacheSize, cfg.RequestTimeout),
 		started:   time.Now(),
 		cancel:    cancel,

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/boxoffice/boxoffice/api"
 )
 
 // Config is everything a node is told at start-up. Each field is a flag of
@@ -80,12 +82,12 @@ type Config struct {
 	WSMax      int
 }
 
-// Socket caps: an idle WebSocket costs a goroutine pair and buffers, so
-// one address must not park thousands; a venue's Wi-Fi behind one NAT
-// still gets a few hundred.
-const (
-	defaultWSMaxPerIP = 200
-	defaultWSMax      = 20_000
+// Socket caps: the API's defaults (an idle WebSocket costs a goroutine
+// pair and buffers, so one address must not park thousands; a venue's
+// Wi-Fi behind one NAT still gets a few hundred).
+var (
+	defaultWSMaxPerIP = api.DefaultConfig().WSMaxPerIP
+	defaultWSMax      = api.DefaultConfig().WSMax
 )
 
 // env reads BOXOFFICE_<name> values. A value that is set but does not

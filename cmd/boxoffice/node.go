@@ -273,6 +273,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.JWTSecret = []byte(n.cfg.JWTSecret)
 	ac.JWTIssuer, ac.JWTAudience = n.cfg.JWTIssuer, n.cfg.JWTAudience
 	ac.TrustedProxies = n.cfg.TrustedProxies
+	ac.WSMaxPerIP, ac.WSMax = n.cfg.WSMaxPerIP, n.cfg.WSMax
 	if n.cfg.JWKSURL != "" && (n.cfg.JWTIssuer == "" || n.cfg.JWTAudience == "") {
 		n.log.Warn("a JWKS signs tokens for other applications too: set BOXOFFICE_JWT_ISSUER and BOXOFFICE_JWT_AUDIENCE so only tokens meant for boxoffice are accepted")
 	}
@@ -293,7 +294,8 @@ func (n *node) startAPI(ctx context.Context) error {
 		return fmt.Errorf("listen on %s (is another node running? set BOXOFFICE_ADDR): %w", n.cfg.Addr, err)
 	}
 	_ = n.cluster.SetHTTPAddr(n.URL())
-	n.http = &http.Server{Handler: web.Front(srv.Handler(), pages), ReadHeaderTimeout: 10 * time.Second}
+	n.http = &http.Server{Handler: web.Front(srv.Handler(), pages)}
+	srv.ConfigureHTTP(n.http)
 	n.goBackground(func() {
 		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("HTTP server stopped", "err", err)
