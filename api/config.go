@@ -107,6 +107,11 @@ type Config struct {
 	// upgrade. Zero means no cap, for load tests from one loopback address.
 	WSMaxPerIP int
 	WSMax      int
+	// MetricsOnAPI serves GET /metrics on the API handler. A node with a
+	// separate metrics listener (BOXOFFICE_METRICS_ADDR) turns it off and
+	// serves MetricsHandler there, so the public port does not expose its
+	// internals; admins still read them at GET /admin/api/metrics.
+	MetricsOnAPI bool
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
 	// http.Server's (see Server.ConfigureHTTP): headers, the whole request
 	// with its body, the reply, and an idle keep-alive connection.
@@ -143,6 +148,7 @@ func DefaultConfig() Config {
 		WSMax:           20_000, // an idle socket costs two goroutines and buffers: ~200 MB at the cap
 		// A 64 KiB body takes 20 s at 3.3 KB/s, slower than any real
 		// client; replies fit in RequestTimeout plus slack.
+		MetricsOnAPI:      true,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       20 * time.Second,
 		WriteTimeout:      30 * time.Second,

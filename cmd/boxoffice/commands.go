@@ -32,7 +32,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer n.Close()
 	u := n.URL()
 	fmt.Fprintf(stdout, "\nboxoffice node %s is up:\n  seat map and search  %s/\n  admin dashboard      %s/admin/\n  API description      %s/openapi.yaml\n  metrics              %s/metrics\n",
-		n.name, u, u, u, u)
+		n.name, u, u, u, n.MetricsURL())
 	if cfg.Mode == "dev" {
 		fmt.Fprintf(stdout, "  a token              curl -s -XPOST %s/auth/token -d '{\"email\":\"you@example.com\",\"name\":\"You\"}'\n", u)
 	}

@@ -34,22 +34,24 @@ import (
 // Tests start whole nodes in-process through startNode and stop them with
 // Close, exactly as `boxoffice serve` does.
 type node struct {
-	cfg     Config
-	name    string
-	log     *slog.Logger
-	db      *persistence.DB
-	journal *persistence.JournalWriter
-	bus     *bus.Bus
-	cluster *cluster.Node
-	engine  *actors.Engine
-	room    *queue.Room
-	queue   *queueroom.Handler
-	index   *search.Index
-	api     *api.Server
-	metrics *engineMetrics
-	http    *http.Server
-	debug   *http.Server // the profiler, when DebugAddr is set
-	ln      net.Listener
+	cfg        Config
+	name       string
+	log        *slog.Logger
+	db         *persistence.DB
+	journal    *persistence.JournalWriter
+	bus        *bus.Bus
+	cluster    *cluster.Node
+	engine     *actors.Engine
+	room       *queue.Room
+	queue      *queueroom.Handler
+	index      *search.Index
+	api        *api.Server
+	metrics    *engineMetrics
+	http       *http.Server
+	debug      *http.Server // the profiler, when DebugAddr is set
+	metricsSrv *http.Server // /metrics, when MetricsAddr is set
+	metricsLn  net.Listener
+	ln         net.Listener
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -274,6 +276,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.JWTIssuer, ac.JWTAudience = n.cfg.JWTIssuer, n.cfg.JWTAudience
 	ac.TrustedProxies = n.cfg.TrustedProxies
 	ac.WSMaxPerIP, ac.WSMax = n.cfg.WSMaxPerIP, n.cfg.WSMax
+	ac.MetricsOnAPI = n.cfg.MetricsAddr == ""
 	if n.cfg.JWKSURL != "" && (n.cfg.JWTIssuer == "" || n.cfg.JWTAudience == "") {
 		n.log.Warn("a JWKS signs tokens for other applications too: set BOXOFFICE_JWT_ISSUER and BOXOFFICE_JWT_AUDIENCE so only tokens meant for boxoffice are accepted")
 	}
@@ -301,7 +304,38 @@ func (n *node) startAPI(ctx context.Context) error {
 			n.log.Error("HTTP server stopped", "err", err)
 		}
 	})
+	if err := n.startMetrics(); err != nil {
+		return err
+	}
 	return n.startDebug()
+}
+
+// startMetrics serves /metrics on cfg.MetricsAddr, if set: its own
+// listener, which a firewall or a Kubernetes port keeps off the public
+// side, while the API port no longer serves it.
+func (n *node) startMetrics() error {
+	if n.cfg.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", n.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s for /metrics (set BOXOFFICE_METRICS_ADDR to a free address or empty): %w", n.cfg.MetricsAddr, err)
+	}
+	n.metricsLn = ln
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", n.api.MetricsHandler())
+	n.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	n.goBackground(func() { _ = n.metricsSrv.Serve(ln) })
+	return nil
+}
+
+// MetricsURL is where this node serves /metrics.
+func (n *node) MetricsURL() string {
+	if n.metricsLn != nil {
+		return "http://" + n.metricsLn.Addr().String()
+	}
+	return n.URL()
 }
 
 // startDebug serves Go's profiler on cfg.DebugAddr, if set.
@@ -363,6 +397,9 @@ func (n *node) Close() {
 		}
 		if n.debug != nil {
 			_ = n.debug.Close()
+		}
+		if n.metricsSrv != nil {
+			_ = n.metricsSrv.Close()
 		}
 		if n.api != nil {
 			n.api.Close()
