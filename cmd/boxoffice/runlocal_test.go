@@ -52,7 +52,9 @@ func TestRunLocalStopsNodeBeforePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := t.TempDir()
-	t.Cleanup(func() { _ = exec.Command(filepath.Join(root, "deploy", "localpg"), "stop", filepath.Join(data, "pg")).Run() })
+	t.Cleanup(func() {
+		_ = exec.Command(filepath.Join(root, "deploy", "localpg"), "stop", filepath.Join(data, "pg")).Run()
+	})
 	for _, tc := range []struct {
 		name  string
 		group bool
