@@ -362,7 +362,9 @@ func (c Config) String() string {
 	}
 	return fmt.Sprintf("addr=%s mode=%s database=%s nats=%s jwt_secret=%s jwks=%s hold_ttl=%s node=%s join=%v gossip=%s actor=%s data_dir=%s snapshot_every=%d idle=%s",
 		c.Addr, c.Mode, redactURL(c.DatabaseURL), orEmbedded(c.NATSURL), mask(c.JWTSecret), c.JWKSURL, c.HoldTTL,
-		c.NodeID, c.Join, c.GossipAddr, c.ActorAddr, c.DataDir, c.SnapshotEvery, c.IdleTimeout)
+		c.NodeID, c.Join, c.GossipAddr, c.ActorAddr, c.DataDir, c.SnapshotEvery, c.IdleTimeout) +
+		fmt.Sprintf(" trusted_proxies=%s ws_max_per_ip=%d ws_max=%d metrics_addr=%s jwt_issuer=%s jwt_audience=%s",
+			(*prefixFlag)(&c.TrustedProxies).String(), c.WSMaxPerIP, c.WSMax, c.MetricsAddr, c.JWTIssuer, c.JWTAudience)
 }
 
 func orEmbedded(u string) string {
