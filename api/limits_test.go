@@ -145,6 +145,34 @@ func TestWebSocketOutlivesReadTimeout(t *testing.T) {
 	}
 }
 
+// TestWebSocketOutlivesWriteTimeout: a hijacked connection keeps the
+// server's write deadline, so a WebSocket that writes without a deadline
+// of its own would die WriteTimeout after it opened; the WebSocket routes
+// lift it. The clock is a slow-body request opened after the socket and
+// cut off by a read timeout longer than the write timeout.
+func TestWebSocketOutlivesWriteTimeout(t *testing.T) {
+	h := newHarness(t, func(c *apiConfig, d *apiDeps) {
+		c.RequestTimeout, c.WriteTimeout = 50*time.Millisecond, 100*time.Millisecond
+		c.ReadHeaderTimeout, c.ReadTimeout = 300*time.Millisecond, 300*time.Millisecond
+		d.Queue = holdQueue{}
+	})
+	ts := timedServer(t, h)
+	queue, resp, err := websocket.DefaultDialer.Dial(wsURL(ts.URL, "/events/"+uuid.NewString()+"/queue/"+uuid.NewString()+"/ws"), nil)
+	if err != nil {
+		t.Fatalf("dial: %v (%v)", err, resp)
+	}
+	defer queue.Close()
+	ada, _ := h.userToken("ada")
+	waitClosed(t, slowBody(t, ts.Listener.Addr().String(), "/booking/reserve", ada), "slow body")
+	if err := queue.WriteMessage(websocket.TextMessage, []byte("echo")); err != nil {
+		t.Fatal(err)
+	}
+	_ = queue.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, msg, err := queue.ReadMessage(); err != nil || string(msg) != "echo" {
+		t.Fatalf("socket after the write timeout: %q, %v", msg, err)
+	}
+}
+
 func wsURL(base, path string) string { return "ws" + strings.TrimPrefix(base, "http") + path }
 
 // holdQueue is a waiting-room plug whose socket stays open until the
