@@ -29,11 +29,13 @@ func timedServer(t *testing.T, h *harness) *httptest.Server {
 	return ts
 }
 
-// shortTimeouts makes the server timeouts short enough for a test; the
-// tests wait for their effect, never for a duration.
+// shortTimeouts makes the server timeouts short enough for a test, and
+// long enough that a busy machine's scheduling pauses cannot trip them
+// where the test does not mean to; the tests wait for their effect, never
+// for a duration.
 func shortTimeouts(c *apiConfig, _ *apiDeps) {
-	c.ReadHeaderTimeout, c.ReadTimeout, c.IdleTimeout = 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond
-	c.RequestTimeout, c.WriteTimeout = time.Second, 2*time.Second
+	c.ReadHeaderTimeout, c.ReadTimeout, c.IdleTimeout = time.Second, time.Second, time.Second
+	c.RequestTimeout, c.WriteTimeout = 2*time.Second, 3*time.Second
 }
 
 // waitClosed reads conn until the server closes it. It fails the test if
@@ -64,7 +66,7 @@ func slowBody(t *testing.T, addr, path, token string) net.Conn {
 		t.Fatal(err)
 	}
 	go func() {
-		tick := time.NewTicker(50 * time.Millisecond) // a trickle, not a synchronisation
+		tick := time.NewTicker(100 * time.Millisecond) // a trickle, not a synchronisation
 		defer tick.Stop()
 		for range tick.C {
 			if _, err := conn.Write([]byte(" ")); err != nil {
@@ -152,8 +154,8 @@ func TestWebSocketOutlivesReadTimeout(t *testing.T) {
 // cut off by a read timeout longer than the write timeout.
 func TestWebSocketOutlivesWriteTimeout(t *testing.T) {
 	h := newHarness(t, func(c *apiConfig, d *apiDeps) {
-		c.RequestTimeout, c.WriteTimeout = 50*time.Millisecond, 100*time.Millisecond
-		c.ReadHeaderTimeout, c.ReadTimeout = 300*time.Millisecond, 300*time.Millisecond
+		c.RequestTimeout, c.WriteTimeout = 500*time.Millisecond, time.Second
+		c.ReadHeaderTimeout, c.ReadTimeout = 2*time.Second, 2*time.Second
 		d.Queue = holdQueue{}
 	})
 	ts := timedServer(t, h)

@@ -26,7 +26,7 @@ func TestRateLimitPerIP(t *testing.T) {
 
 func TestRateLimitProxyHeader(t *testing.T) {
 	h := newHarness(t, func(c *apiConfig, _ *apiDeps) {
-		c.RateIP = api.RateConfig{PerSecond: 0.1, Burst: 1}
+		c.RateIP = api.RateConfig{PerSecond: 0.001, Burst: 1}
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
 	})
 	// The proxy (the loopback peer here) appends the real client last;
@@ -44,7 +44,7 @@ func TestRateLimitProxyHeader(t *testing.T) {
 func TestRateLimitSpoofedForwardedFor(t *testing.T) {
 	for _, trusted := range [][]netip.Prefix{nil, {netip.MustParsePrefix("10.0.0.0/8")}} {
 		h := newHarness(t, func(c *apiConfig, _ *apiDeps) {
-			c.RateIP = api.RateConfig{PerSecond: 0.1, Burst: 1}
+			c.RateIP = api.RateConfig{PerSecond: 0.001, Burst: 1}
 			c.TrustedProxies = trusted
 		})
 		mustStatus(t, h.do("GET", "/healthz", nil, "X-Forwarded-For", "198.51.100.1"), http.StatusOK)
