@@ -70,7 +70,7 @@ func TestRunLocalStopsNodeBeforePostgres(t *testing.T) {
 			cmd.Dir = root
 			cmd.Stdout, cmd.Stderr = &out, &out
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			cmd.Env = append(withoutDatabaseURL(os.Environ()), childEnv+"="+mainChild,
+			cmd.Env = append(withoutBoxoffice(os.Environ()), childEnv+"="+mainChild,
 				"BOXOFFICE_DATA="+data, "BOXOFFICE_ADDR="+addr, "BOXOFFICE_GOSSIP_ADDR=127.0.0.1:0",
 				"BOXOFFICE_LOG_LEVEL=info", "BOXOFFICE_RATE_IP=0", "BOXOFFICE_RATE_USER=0")
 			if err := cmd.Start(); err != nil {
@@ -130,10 +130,12 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool, 
 	}
 }
 
-func withoutDatabaseURL(env []string) []string {
+// withoutBoxoffice drops the caller's BOXOFFICE_* settings (a database
+// URL would keep run-local from starting its own PostgreSQL).
+func withoutBoxoffice(env []string) []string {
 	var out []string
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, "BOXOFFICE_DATABASE_URL=") && !strings.HasPrefix(kv, childEnv+"=") {
+		if !strings.HasPrefix(kv, "BOXOFFICE_") {
 			out = append(out, kv)
 		}
 	}
