@@ -131,10 +131,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch boxoffice.ErrorCode(err) {
 	case boxoffice.EInternal:
 		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("client", s.ips.IP(r)), slog.Any("err", err))
 	case boxoffice.EUnavailable:
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "unavailable",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("client", s.ips.IP(r)), slog.Any("err", err))
 	}
 	WriteError(w, err)
 }

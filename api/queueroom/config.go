@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,10 +32,10 @@ type Config struct {
 	// one machine from queueing thousands of accounts.
 	JoinsPerIP float64
 	IPBurst    int
-	// ClientIPHeader names the header a trusted proxy sets to the client's
-	// address (its last value counts); empty uses the TCP peer. Set it as
-	// the API's Config.ClientIPHeader.
-	ClientIPHeader string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed for the client's address (clientip); empty uses the TCP
+	// peer. Set it as the API's Config.TrustedProxies.
+	TrustedProxies []netip.Prefix
 	// MaxLimiterKeys bounds the limiters' memory: beyond it, buckets that
 	// have refilled are forgotten first.
 	MaxLimiterKeys int

@@ -13,6 +13,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
+	"github.com/boxoffice/boxoffice/api/clientip"
 )
 
 // AdmissionHeader carries the admission token on POST /booking/reserve.
@@ -25,6 +26,7 @@ type Handler struct {
 	deps     Deps
 	userLim  *limiter
 	ipLim    *limiter
+	ips      clientip.Resolver
 	upgrader websocket.Upgrader
 
 	mu     sync.Mutex // guards closed
@@ -50,6 +52,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		userLim: newLimiter(cfg.JoinsPerUser, cfg.UserBurst, cfg.MaxLimiterKeys),
 		ipLim:   newLimiter(cfg.JoinsPerIP, cfg.IPBurst, cfg.MaxLimiterKeys),
 		done:    make(chan struct{}),
+		ips:     clientip.New(cfg.TrustedProxies),
 	}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize: 512, WriteBufferSize: 1024,
@@ -124,7 +127,7 @@ func (h *Handler) join(w http.ResponseWriter, r *http.Request) error {
 		return boxoffice.Errorf(boxoffice.EUnauthenticated, "joining a waiting room needs a login")
 	}
 	now := time.Now()
-	if wait, ok := h.ipLim.allow(clientIP(r, h.cfg.ClientIPHeader), now); !ok {
+	if wait, ok := h.ipLim.allow(h.ips.IP(r), now); !ok {
 		return rateLimited(w, wait)
 	}
 	if wait, ok := h.userLim.allow(u.ID.String(), now); !ok {

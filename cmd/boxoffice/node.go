@@ -49,11 +49,13 @@ type node struct {
 	api     *api.Server
 	// served is api once it is serving, for goroutines started before it
 	// (the catalog follower).
-	served  atomic.Pointer[api.Server]
-	metrics *engineMetrics
-	http    *http.Server
-	debug   *http.Server // the profiler, when DebugAddr is set
-	ln      net.Listener
+	served     atomic.Pointer[api.Server]
+	metrics    *engineMetrics
+	http       *http.Server
+	debug      *http.Server // the profiler, when DebugAddr is set
+	metricsSrv *http.Server // /metrics, when MetricsAddr is set
+	metricsLn  net.Listener
+	ln         net.Listener
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -207,7 +209,7 @@ func (n *node) startRoom() error {
 		return err
 	}
 	n.room = room
-	h, err := queueroom.New(queueroom.Config{Key: qc.Key},
+	h, err := queueroom.New(queueroom.Config{Key: qc.Key, TrustedProxies: n.cfg.TrustedProxies},
 		queueroom.Deps{Room: room, UserFrom: api.UserFromContext, WriteError: api.WriteError})
 	if err != nil {
 		return err
@@ -291,6 +293,13 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac := api.DefaultConfig()
 	ac.Mode, ac.NodeName, ac.HoldTTL, ac.JWKSURL = n.cfg.Mode, n.name, n.cfg.HoldTTL, n.cfg.JWKSURL
 	ac.JWTSecret = []byte(n.cfg.JWTSecret)
+	ac.JWTIssuer, ac.JWTAudience = n.cfg.JWTIssuer, n.cfg.JWTAudience
+	ac.TrustedProxies = n.cfg.TrustedProxies
+	ac.WSMaxPerIP, ac.WSMax = n.cfg.WSMaxPerIP, n.cfg.WSMax
+	ac.MetricsOnAPI = n.cfg.MetricsAddr == ""
+	if n.cfg.JWKSURL != "" && (n.cfg.JWTIssuer == "" || n.cfg.JWTAudience == "") {
+		n.log.Warn("a JWKS signs tokens for other applications too: set BOXOFFICE_JWT_ISSUER and BOXOFFICE_JWT_AUDIENCE so only tokens meant for boxoffice are accepted")
+	}
 	ac.RateIP = api.RateConfig{PerSecond: n.cfg.RateIP, Burst: max(1, int(2*n.cfg.RateIP))}
 	ac.RateUser = api.RateConfig{PerSecond: n.cfg.RateUser, Burst: max(1, int(2*n.cfg.RateUser))}
 	ac.Logger = n.log.With("component", "api")
@@ -309,13 +318,45 @@ func (n *node) startAPI(ctx context.Context) error {
 		return fmt.Errorf("listen on %s (is another node running? set BOXOFFICE_ADDR): %w", n.cfg.Addr, err)
 	}
 	_ = n.cluster.SetHTTPAddr(n.URL())
-	n.http = &http.Server{Handler: web.Front(srv.Handler(), pages), ReadHeaderTimeout: 10 * time.Second}
+	n.http = &http.Server{Handler: web.Front(srv.Handler(), pages)}
+	srv.ConfigureHTTP(n.http)
 	n.goBackground(func() {
 		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("HTTP server stopped", "err", err)
 		}
 	})
+	if err := n.startMetrics(); err != nil {
+		return err
+	}
 	return n.startDebug()
+}
+
+// startMetrics serves /metrics on cfg.MetricsAddr, if set: its own
+// listener, which a firewall or a Kubernetes port keeps off the public
+// side, while the API port no longer serves it.
+func (n *node) startMetrics() error {
+	if n.cfg.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", n.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s for /metrics (set BOXOFFICE_METRICS_ADDR to a free address or empty): %w", n.cfg.MetricsAddr, err)
+	}
+	n.metricsLn = ln
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", n.api.MetricsHandler())
+	n.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	n.goBackground(func() { _ = n.metricsSrv.Serve(ln) })
+	return nil
+}
+
+// MetricsURL is where this node serves /metrics.
+func (n *node) MetricsURL() string {
+	if n.metricsLn != nil {
+		return "http://" + n.metricsLn.Addr().String()
+	}
+	return n.URL()
 }
 
 // startDebug serves Go's profiler on cfg.DebugAddr, if set.
@@ -377,6 +418,9 @@ func (n *node) Close() {
 		}
 		if n.debug != nil {
 			_ = n.debug.Close()
+		}
+		if n.metricsSrv != nil {
+			_ = n.metricsSrv.Close()
 		}
 		if n.api != nil {
 			n.api.Close()

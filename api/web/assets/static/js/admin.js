@@ -13,7 +13,7 @@ const EVENT_EVERY_MS = 1000;
 
 const session = new Session('boxoffice.admin');
 const notice = new Notice($('notice'));
-const charts = new MetricsCharts($('chart-reserves'), $('chart-latency'), { rate: $('rate-now'), latency: $('latency-now') });
+const charts = new MetricsCharts($('chart-reserves'), $('chart-latency'), { rate: $('rate-now'), latency: $('latency-now') }, () => session.token);
 const catalog = new Catalog({ session, notice });
 
 let clusterTimer = 0;

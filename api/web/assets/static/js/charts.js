@@ -1,4 +1,4 @@
-// charts.js: the admin dashboard's charts, from the node's GET /metrics
+// charts.js: the admin dashboard's charts, from the node's GET /admin/api/metrics
 // (Prometheus text format) sampled every few seconds while the page is
 // open: reserves per second (boxoffice_engine_commands_total{op="reserve"},
 // accepted and refused) and journal commit latency (mean and p99 of
@@ -60,7 +60,9 @@ function quantile(q, prev, cur) {
 
 /** MetricsCharts samples /metrics and draws two line charts. */
 export class MetricsCharts {
-  constructor(reservesCanvas, latencyCanvas, labels) {
+  /** token returns the admin's bearer token: the charts read GET /admin/api/metrics. */
+  constructor(reservesCanvas, latencyCanvas, labels, token) {
+    this.token = token;
     this.canvases = { reserves: reservesCanvas, latency: latencyCanvas };
     this.labels = labels;
     this.prev = null;
@@ -82,7 +84,9 @@ export class MetricsCharts {
   async sample() {
     let text;
     try {
-      const resp = await fetch('/metrics', { headers: { Accept: 'text/plain' } });
+      const resp = await fetch('/admin/api/metrics', {
+        headers: { Accept: 'text/plain', Authorization: `Bearer ${this.token()}` },
+      });
       if (!resp.ok) return;
       text = await resp.text();
     } catch {
