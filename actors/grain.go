@@ -2,10 +2,13 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -25,8 +28,13 @@ type grain struct {
 	e   *Engine
 	log *slog.Logger
 
-	eventID  uuid.UUID
-	epoch    int64
+	eventID uuid.UUID
+	epoch   int64
+	// instance tells this actor instance from the others that ran behind
+	// the same PID: Proto.Actor restarts a panicking actor in place (same
+	// PID, same mailbox), so messages an earlier instance arranged to send
+	// itself can reach this one (see activation).
+	instance uint64
 	m        *seatmap.Map
 	currency string
 	// priceEnds and prices give each seat's price: seat i is priced
@@ -61,17 +69,59 @@ type grain struct {
 	wg   sync.WaitGroup
 }
 
+// instances numbers grain instances in this process.
+var instances atomic.Uint64
+
 func newGrain(e *Engine) *grain {
-	return &grain{e: e, log: e.cfg.Logger, payments: map[uuid.UUID]*payment{}}
+	return &grain{e: e, log: e.cfg.Logger, payments: map[uuid.UUID]*payment{}, instance: instances.Add(1)}
 }
+
+// activation identifies one activation of an event: the epoch it took
+// ownership with and the actor instance that took it. A message a grain
+// sends itself (a commit's ack, a timer, a tick, a payment's outcome)
+// carries the activation that sent it, and another activation drops it:
+// after an in-place restart the new instance has its own groups in
+// flight, and crediting an earlier instance's commit ack to them would
+// answer callers before their records are durable (I2).
+type activation struct {
+	epoch    int64
+	instance uint64
+}
+
+// stamp is embedded in every message a grain sends itself.
+type stamp struct{ from activation }
+
+func (s stamp) sentBy() activation { return s.from }
+
+// selfMessage is a message a grain sent itself.
+type selfMessage interface{ sentBy() activation }
+
+// stamp tags a message to self with this activation. Call it in the actor,
+// not on the goroutine that sends the message.
+func (g *grain) stamp() stamp { return stamp{activation{epoch: g.epoch, instance: g.instance}} }
+
+// Test hooks. receiveHook, when set, sees every message before the grain
+// handles it (tests panic from it); escapePanics lets a panic reach the
+// supervisor, which restarts the grain in place, instead of stopping it.
+var (
+	receiveHook  atomic.Pointer[func(msg any)]
+	escapePanics atomic.Bool
+)
 
 // Messages the grain sends itself. tick and the async results implement
 // NotInfluenceReceiveTimeout so they do not keep an idle grain alive.
 type (
-	tick          struct{}
-	commitDone    struct{ err error }
-	lingerDone    struct{ seq uint64 }
+	tick       struct{ stamp }
+	commitDone struct {
+		stamp
+		err error
+	}
+	lingerDone struct {
+		stamp
+		seq uint64
+	}
 	snapshotSaved struct {
+		stamp
 		version uint64
 		err     error
 	}
@@ -84,6 +134,15 @@ func (snapshotSaved) NotInfluenceReceiveTimeout() {}
 
 // Receive implements actor.Actor.
 func (g *grain) Receive(ctx actor.Context) {
+	defer g.contain(ctx)
+	if h := receiveHook.Load(); h != nil {
+		(*h)(ctx.Message())
+	}
+	if m, ok := ctx.Message().(selfMessage); ok && m.sentBy() != g.stamp().from {
+		g.log.Debug("dropped a message of an earlier activation", "event", g.eventID,
+			"type", fmt.Sprintf("%T", m), "epoch", m.sentBy().epoch, "current_epoch", g.epoch)
+		return
+	}
 	switch msg := ctx.Message().(type) {
 	case *pcluster.ClusterInit:
 		g.activate(ctx, msg.Identity.Identity)
@@ -94,6 +153,9 @@ func (g *grain) Receive(ctx actor.Context) {
 	case *actor.Stopped:
 		g.shutdown()
 	case *actor.Restarting:
+		// A panic escaped contain: this instance is replaced in place.
+		// Its pending callers cannot be answered by the next one.
+		g.abandon(ctx, errRestarted)
 		g.shutdown()
 	case tick:
 		g.onTick(ctx)
@@ -121,6 +183,26 @@ func (g *grain) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(&grainpb.Ack{})
 	}
+}
+
+var errRestarted = errors.New("the event actor restarted")
+
+// contain turns a panic in the grain into a stop: the grain fails what is
+// pending and poisons itself, and the next call activates a fresh actor
+// (new PID, new mailbox) that rebuilds from PostgreSQL. Left to the
+// supervisor, the panic would restart the grain in place, behind the same
+// PID and mailbox, with the late messages of this instance still coming.
+func (g *grain) contain(ctx actor.Context) {
+	if escapePanics.Load() {
+		return
+	}
+	r := recover()
+	if r == nil {
+		return
+	}
+	g.log.Error("event actor panicked; stopping it to rebuild from PostgreSQL", "event", g.eventID,
+		"epoch", g.epoch, "message", fmt.Sprintf("%T", ctx.Message()), "panic", r, "stack", string(debug.Stack()))
+	g.fail(ctx, fmt.Errorf("panic: %v", r))
 }
 
 // refuse answers unavailable when the grain cannot serve (activation or a
@@ -216,6 +298,16 @@ func (g *grain) load(ctx context.Context) error {
 // that rebuilds from PostgreSQL.
 func (g *grain) fail(ctx actor.Context, cause error) {
 	g.broken = true
+	g.abandon(ctx, cause)
+	if _, ok := ctx.Message().(*pcluster.ClusterInit); !ok {
+		g.refuse(ctx)
+	}
+	ctx.Poison(ctx.Self())
+}
+
+// abandon answers "unavailable" to every caller waiting on a group or a
+// payment; their outcome is left to the next activation.
+func (g *grain) abandon(ctx actor.Context, cause error) {
 	for _, gr := range []*group{g.inflight, g.open} {
 		if gr != nil {
 			gr.finish(ctx, cause)
@@ -226,10 +318,6 @@ func (g *grain) fail(ctx actor.Context, cause error) {
 		p.reply(ctx, &grainpb.BookingReply{Error: toPB(unavailable(cause))})
 	}
 	g.payments = map[uuid.UUID]*payment{}
-	if _, ok := ctx.Message().(*pcluster.ClusterInit); !ok {
-		g.refuse(ctx)
-	}
-	ctx.Poison(ctx.Self())
 }
 
 func unavailable(cause error) error {
@@ -239,7 +327,7 @@ func unavailable(cause error) error {
 
 func (g *grain) startTicker(ctx actor.Context) {
 	g.stop = make(chan struct{})
-	self, root := ctx.Self(), ctx.ActorSystem().Root
+	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	every := g.e.cfg.TickInterval
 	g.wg.Add(1)
 	go func() {
@@ -251,7 +339,7 @@ func (g *grain) startTicker(ctx actor.Context) {
 			case <-g.stop:
 				return
 			case <-t.C:
-				root.Send(self, tick{})
+				root.Send(self, tick{st})
 			}
 		}
 	}()
