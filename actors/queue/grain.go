@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -31,9 +33,12 @@ type grain struct {
 
 	eventID uuid.UUID
 	epoch   int64
-	loaded  bool
-	loadErr error // why activation failed, if it did
-	broken  bool  // a write failed: refuse everything until stopped
+	// instance tells this actor instance from the others that ran behind
+	// the same PID (Proto.Actor restarts a panicking actor in place).
+	instance uint64
+	loaded   bool
+	loadErr  error // why activation failed, if it did
+	broken   bool  // a write failed: refuse everything until stopped
 
 	enabled bool
 	rate    int
@@ -57,9 +62,33 @@ type grain struct {
 	wg     sync.WaitGroup
 }
 
+// instances numbers room grain instances in this process.
+var instances atomic.Uint64
+
 func newGrain(r *Room) *grain {
-	return &grain{r: r, log: r.cfg.Logger}
+	return &grain{r: r, log: r.cfg.Logger, instance: instances.Add(1)}
 }
+
+// activation identifies one activation of a room: its epoch and the actor
+// instance that took it.
+type activation struct {
+	epoch    int64
+	instance uint64
+}
+
+func (g *grain) activation() activation { return activation{epoch: g.epoch, instance: g.instance} }
+
+// toSelf carries every message the grain sends itself (ticks, settings,
+// write outcomes) with the activation that sent it. Another activation
+// drops it: after an in-place restart, a late flushDone of the previous
+// instance would answer the new instance's joiners before their places are
+// durable, or index an empty in-flight batch and panic again.
+type toSelf struct {
+	from activation
+	msg  any
+}
+
+func (toSelf) NotInfluenceReceiveTimeout() {}
 
 // Messages the grain sends itself. They implement NotInfluenceReceiveTimeout
 // so that they do not keep an idle room alive.
@@ -84,14 +113,28 @@ func (admitDone) NotInfluenceReceiveTimeout() {}
 
 // Receive implements actor.Actor.
 func (g *grain) Receive(ctx actor.Context) {
-	switch msg := ctx.Message().(type) {
+	defer g.contain(ctx)
+	msg := ctx.Message()
+	if m, ok := msg.(toSelf); ok {
+		if m.from != g.activation() {
+			g.log.Debug("room dropped a message of an earlier activation", "event", g.eventID,
+				"type", fmt.Sprintf("%T", m.msg), "epoch", m.from.epoch, "current_epoch", g.epoch)
+			return
+		}
+		msg = m.msg
+	}
+	switch msg := msg.(type) {
 	case *pcluster.ClusterInit:
 		g.activate(ctx, msg.Identity.Identity)
 	case *actor.ReceiveTimeout:
 		g.maybePassivate(ctx)
 	case *actor.Stopping:
 		g.joins.failAll(ctx, errStopping)
-	case *actor.Stopped, *actor.Restarting:
+	case *actor.Restarting:
+		// A panic escaped contain: this instance is replaced in place.
+		g.joins.failAll(ctx, errBroken)
+		g.shutdown()
+	case *actor.Stopped:
 		g.shutdown()
 	case tick:
 		g.onTick(ctx)
@@ -121,6 +164,19 @@ var (
 	errStopping = boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is moving; retry shortly")
 	errBroken   = boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is recovering; retry shortly")
 )
+
+// contain turns a panic into a stop (see fail), so that the next call
+// activates a fresh actor rather than Proto.Actor restarting this one in
+// place behind the same PID and mailbox.
+func (g *grain) contain(ctx actor.Context) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	g.log.Error("room panicked; stopping it to rebuild from PostgreSQL", "event", g.eventID, "epoch", g.epoch,
+		"message", fmt.Sprintf("%T", ctx.Message()), "panic", r, "stack", string(debug.Stack()))
+	g.fail(ctx, fmt.Errorf("panic: %v", r))
+}
 
 // refuse answers an error when the grain cannot serve (activation or a
 // write failed); it reports whether it did.
@@ -222,7 +278,7 @@ func (g *grain) fail(ctx actor.Context, cause error) {
 func (g *grain) startTicker(ctx actor.Context) {
 	stop := make(chan struct{})
 	g.stop = stop
-	self, root := ctx.Self(), ctx.ActorSystem().Root
+	self, root, from := ctx.Self(), ctx.ActorSystem().Root, g.activation()
 	cfg := g.r.cfg
 	g.wg.Add(1)
 	go func() {
@@ -236,10 +292,10 @@ func (g *grain) startTicker(ctx actor.Context) {
 			case <-stop:
 				return
 			case <-t.C:
-				root.Send(self, tick{})
+				root.Send(self, toSelf{from, tick{}})
 			case <-refresh.C:
 				if s, ok := g.readSettings(); ok {
-					root.Send(self, s)
+					root.Send(self, toSelf{from, s})
 				}
 			}
 		}
@@ -261,14 +317,14 @@ func (g *grain) readSettings() (settings, bool) {
 
 // goWrite runs a PostgreSQL write off the actor and sends its outcome back.
 func (g *grain) goWrite(ctx actor.Context, write func(context.Context) any) {
-	self, root := ctx.Self(), ctx.ActorSystem().Root
+	self, root, from := ctx.Self(), ctx.ActorSystem().Root, g.activation()
 	timeout := g.r.cfg.RequestTimeout
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
 		c, cancel := context.WithTimeout(g.ctx, timeout)
 		defer cancel()
-		root.Send(self, write(c))
+		root.Send(self, toSelf{from, write(c)})
 	}()
 }
 

@@ -131,6 +131,9 @@ func (g *grain) onFlushed(ctx actor.Context, err error) {
 		return
 	}
 	b := &g.joins
+	if len(b.inflight) == 0 {
+		return // nothing was being written (toSelf drops stale outcomes; this guards the index below)
+	}
 	for _, p := range b.inflight {
 		g.users = append(g.users, p.user)
 		g.seqOf[p.user] = uint32(p.seq)
