@@ -225,7 +225,25 @@ func (e *Engine) Kind() *pcluster.Kind {
 // Attach gives the engine the cluster it calls grains through. Its calls
 // give up as soon as the member hosting the grain leaves (cluster.Caller),
 // for as long as the cluster's actor system runs.
-func (e *Engine) Attach(c *pcluster.Cluster) { e.cluster.Store(cluster.NewCaller(c)) }
+//
+// Attach subscribes to the cluster's topology events: Close ends that
+// subscription (the actor system's event stream would otherwise keep the
+// Caller, and run its handler on every topology change, for as long as the
+// system lives). Attaching again replaces, and closes, the earlier Caller.
+func (e *Engine) Attach(c *pcluster.Cluster) {
+	if old := e.cluster.Swap(cluster.NewCaller(c)); old != nil {
+		old.Close()
+	}
+}
+
+// Close detaches the engine from its cluster; later calls answer
+// unavailable. Call it once the node no longer serves requests.
+// Idempotent.
+func (e *Engine) Close() {
+	if old := e.cluster.Swap(nil); old != nil {
+		old.Close()
+	}
+}
 
 // request sends msg to the event's grain and returns its reply.
 func (e *Engine) request(ctx context.Context, eventID uuid.UUID, msg proto.Message) (any, error) {

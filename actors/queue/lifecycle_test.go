@@ -43,3 +43,21 @@ func roomEpoch(t *testing.T, e *env) int64 {
 	}
 	return epoch
 }
+
+// TestRoomCloseEndsTopologySubscription: Room.Close ends the Caller
+// subscription Attach made, and attaching again replaces the earlier one.
+func TestRoomCloseEndsTopologySubscription(t *testing.T) {
+	e := newEnv(t, paused, nil)
+	es := e.node.Cluster.ActorSystem.EventStream
+	attached := es.Length()
+	e.room().Attach(e.node.Cluster)
+	if got := es.Length(); got != attached {
+		t.Fatalf("after attaching again: %d subscriptions, want %d", got, attached)
+	}
+	if err := e.room().Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := es.Length(); got != attached-1 {
+		t.Fatalf("after Close: %d subscriptions, want %d", got, attached-1)
+	}
+}

@@ -69,7 +69,13 @@ func (r *Room) Kind() *pcluster.Kind {
 
 // Attach gives the room the cluster it calls grains through; calls give up
 // as soon as the member hosting the room leaves (cluster.Caller).
-func (r *Room) Attach(c *pcluster.Cluster) { r.cluster.Store(cluster.NewCaller(c)) }
+// Close ends the topology subscription this makes; attaching again
+// replaces, and closes, the earlier one.
+func (r *Room) Attach(c *pcluster.Cluster) {
+	if old := r.cluster.Swap(cluster.NewCaller(c)); old != nil {
+		old.Close()
+	}
+}
 
 // Join gives userID a place in eventID's waiting room, or returns the
 // place the user already holds (same queue ID, same position). A user whose
@@ -221,5 +227,8 @@ func (r *Room) Close() error {
 		h.close()
 	}
 	r.wg.Wait()
+	if c := r.cluster.Swap(nil); c != nil {
+		c.Close() // the topology subscription Attach made
+	}
 	return nil
 }

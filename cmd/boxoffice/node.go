@@ -371,6 +371,9 @@ func (n *node) Close() {
 		if n.cluster != nil {
 			n.cluster.Shutdown(true)
 		}
+		if n.engine != nil {
+			n.engine.Close() // its topology subscription
+		}
 		if n.journal != nil {
 			n.journal.Close()
 		}
