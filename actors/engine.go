@@ -135,6 +135,7 @@ func (c Config) withDefaults() Config {
 type Store interface {
 	Acquire(ctx context.Context, eventID uuid.UUID, node string) (int64, error)
 	LatestSnapshot(ctx context.Context, eventID uuid.UUID) (uint64, []byte, bool, error)
+	SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (uint64, []byte, bool, error)
 	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(persistence.Entry) error) error
 	SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch int64, version uint64, state []byte) error
 	Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error)
@@ -189,6 +190,61 @@ type Engine struct {
 	// active holds the IDs of the events whose grains run on this node,
 	// for the admin placement view.
 	active sync.Map
+
+	// failedMu guards failed: the events whose last activation on this
+	// node failed, and until when the next one waits (see holdOff).
+	failedMu sync.Mutex
+	failed   map[uuid.UUID]activationFailures
+}
+
+// Bounds of the pause between failed activations of one event.
+const (
+	activationBackoffMin = 250 * time.Millisecond
+	activationBackoffMax = 30 * time.Second
+)
+
+// activationFailures counts an event's consecutive failed activations.
+type activationFailures struct {
+	n     int
+	until time.Time
+}
+
+// holdOff reports how long an activation of eventID must still wait after
+// the event's last failed one. Every activation takes a new epoch and
+// writes an ownership_history row, and each caller's request starts one, so
+// without a pause a broken event turns its callers into a storm of
+// activations against PostgreSQL.
+func (e *Engine) holdOff(eventID uuid.UUID, now time.Time) time.Duration {
+	e.failedMu.Lock()
+	defer e.failedMu.Unlock()
+	f, ok := e.failed[eventID]
+	if !ok || !now.Before(f.until) {
+		return 0
+	}
+	return f.until.Sub(now)
+}
+
+// activated records the outcome of an activation: a failure doubles the
+// pause before the next (from activationBackoffMin to
+// activationBackoffMax), a success forgets the failures.
+func (e *Engine) activated(eventID uuid.UUID, now time.Time, failed bool) {
+	e.failedMu.Lock()
+	defer e.failedMu.Unlock()
+	if !failed {
+		delete(e.failed, eventID)
+		return
+	}
+	if e.failed == nil {
+		e.failed = map[uuid.UUID]activationFailures{}
+	}
+	f := e.failed[eventID]
+	f.n++
+	wait := activationBackoffMax
+	if f.n <= 8 { // 250ms << 7 = 32s: capped from there on
+		wait = min(activationBackoffMin<<(f.n-1), activationBackoffMax)
+	}
+	f.until = now.Add(wait)
+	e.failed[eventID] = f
 }
 
 // Active lists the events whose actors are active on this node.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime/debug"
 	"sort"
 	"sync"
@@ -240,14 +241,25 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 		return
 	}
 	g.eventID = id
+	if wait := g.e.holdOff(id, g.e.cfg.Now()); wait > 0 {
+		// The last activation failed moments ago: refuse without taking
+		// a new epoch until the pause is over.
+		g.loadErr = boxoffice.Errorf(boxoffice.EUnavailable, "activation held off for %s after a failure", wait)
+		g.fail(ctx, g.loadErr)
+		return
+	}
 	c, cancel := context.WithTimeout(context.Background(), g.e.cfg.RequestTimeout)
 	defer cancel()
 	if err := g.load(c); err != nil {
 		g.log.Warn("event activation failed", "event", id, "err", err)
 		g.loadErr = err
+		if boxoffice.ErrorCode(err) != boxoffice.ENotFound {
+			g.e.activated(id, g.e.cfg.Now(), true)
+		}
 		g.fail(ctx, err)
 		return
 	}
+	g.e.activated(id, g.e.cfg.Now(), false)
 	g.log.Info("event activated", "event", id, "epoch", g.epoch, "version", g.committed,
 		"seats", g.m.Len(), "took", time.Since(start))
 	ctx.SetReceiveTimeout(g.e.cfg.IdleTimeout)
@@ -283,7 +295,10 @@ func (g *grain) load(ctx context.Context) error {
 		return fmt.Errorf("acquire ownership: %w", err)
 	}
 	g.epoch = epoch
-	m, snap, replayed, err := restore(ctx, g.e.deps.Store, g.eventID, venue.SeatMap.Capacity())
+	m, snap, replayed, err := restore(ctx, g.e.deps.Store, g.eventID, venue.SeatMap.Capacity(), func(v uint64, err error) {
+		g.log.Warn("snapshot unusable; falling back to an older one or the full journal", "event", g.eventID,
+			"version", v, "err", err)
+	})
 	if err != nil {
 		return err
 	}
@@ -439,41 +454,84 @@ func (g *grain) outcome(op, result string, seats int) {
 
 // Snapshots is the part of the store that rebuilds a seat map.
 type Snapshots interface {
-	LatestSnapshot(ctx context.Context, eventID uuid.UUID) (uint64, []byte, bool, error)
+	SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (uint64, []byte, bool, error)
 	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(persistence.Entry) error) error
 }
 
-// Restore rebuilds an event's seat map from its latest snapshot and the
-// journal after it, exactly as an activation does (benchmarks and audits
-// use it to see the durable state).
+// Restore rebuilds an event's seat map from its latest usable snapshot and
+// the journal after it, exactly as an activation does (benchmarks and
+// audits use it to see the durable state).
 func Restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int) (*seatmap.Map, error) {
-	m, _, _, err := restore(ctx, store, eventID, seats)
+	m, _, _, err := restore(ctx, store, eventID, seats, nil)
 	return m, err
 }
 
-func restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int) (m *seatmap.Map, snap uint64, replayed int, err error) {
-	m = seatmap.New(eventID, seats)
-	if v, state, ok, err := store.LatestSnapshot(ctx, eventID); err != nil {
-		return nil, 0, 0, fmt.Errorf("load snapshot: %w", err)
-	} else if ok {
-		if m, err = seatmap.Decode(eventID, state); err != nil {
-			return nil, 0, 0, fmt.Errorf("decode snapshot v%d: %w", v, err)
+// badState marks a snapshot or journal record that cannot be decoded or
+// applied, as opposed to PostgreSQL failing to deliver it.
+type badState struct{ err error }
+
+func (b *badState) Error() string { return b.err.Error() }
+func (b *badState) Unwrap() error { return b.err }
+
+// restore rebuilds the seat map from the newest snapshot that decodes and
+// that the journal after it applies to, trying older snapshots (two are
+// kept) and then a full replay: one bad snapshot row must not make the
+// event unavailable. skipped, if set, hears of each snapshot given up on.
+// snap is the version of the snapshot used (0 for a full replay).
+func restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int,
+	skipped func(version uint64, err error)) (m *seatmap.Map, snap uint64, replayed int, err error) {
+	before := uint64(math.MaxInt64)
+	for {
+		v, state, ok, err := store.SnapshotBefore(ctx, eventID, before)
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("load snapshot: %w", err)
 		}
-		if m.Len() != seats {
-			return nil, 0, 0, fmt.Errorf("snapshot v%d has %d seats, the venue %d", v, m.Len(), seats)
+		if !ok {
+			m, replayed, err := replay(ctx, store, eventID, seatmap.New(eventID, seats))
+			return m, 0, replayed, err
 		}
-		snap = v
+		m, err := fromSnapshot(eventID, v, state, seats)
+		if err == nil {
+			m, replayed, err = replay(ctx, store, eventID, m)
+		}
+		var bad *badState
+		if err == nil || !errors.As(err, &bad) {
+			return m, v, replayed, err
+		}
+		if skipped != nil {
+			skipped(v, err)
+		}
+		before = v
 	}
-	err = store.ReadJournal(ctx, eventID, m.Version(), func(en persistence.Entry) error {
+}
+
+func fromSnapshot(eventID uuid.UUID, v uint64, state []byte, seats int) (*seatmap.Map, error) {
+	m, err := seatmap.Decode(eventID, state)
+	if err != nil {
+		return nil, &badState{fmt.Errorf("decode snapshot v%d: %w", v, err)}
+	}
+	if m.Len() != seats {
+		return nil, &badState{fmt.Errorf("snapshot v%d has %d seats, the venue %d", v, m.Len(), seats)}
+	}
+	return m, nil
+}
+
+// replay applies the journal after m's version to m.
+func replay(ctx context.Context, store Snapshots, eventID uuid.UUID, m *seatmap.Map) (*seatmap.Map, int, error) {
+	replayed := 0
+	err := store.ReadJournal(ctx, eventID, m.Version(), func(en persistence.Entry) error {
 		r, err := seatmap.UnmarshalRecord(en.Record)
 		if err != nil {
-			return fmt.Errorf("journal v%d: %w", en.Version, err)
+			return &badState{fmt.Errorf("journal v%d: %w", en.Version, err)}
+		}
+		if err := m.Apply(r); err != nil {
+			return &badState{fmt.Errorf("journal v%d: %w", en.Version, err)}
 		}
 		replayed++
-		return m.Apply(r)
+		return nil
 	})
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("replay journal: %w", err)
+		return nil, 0, fmt.Errorf("replay journal: %w", err)
 	}
-	return m, snap, replayed, nil
+	return m, replayed, nil
 }

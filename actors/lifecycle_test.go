@@ -236,3 +236,116 @@ func TestEngineCloseEndsTopologySubscription(t *testing.T) {
 		t.Fatalf("stats after Close: %v, want unavailable", err)
 	}
 }
+
+// TestActivationFallsBackFromBadSnapshot corrupts snapshot rows in
+// PostgreSQL (cut in half, as a torn write would leave them). The next
+// activation must fall back on the older snapshot kept beside the newest,
+// or on a full replay of the journal, and serve the event as it was.
+func TestActivationFallsBackFromBadSnapshot(t *testing.T) {
+	cases := []struct {
+		name    string
+		corrupt string // which snapshot rows to cut in half
+	}{
+		{"newest", `version = (SELECT max(version) FROM snapshots WHERE event_id = $1)`},
+		{"both", `true`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, venue200(), actors.Config{SnapshotEvery: 2})
+			ctx := context.Background()
+			reserved := []int{1, 2, 3, 4, 5, 6, 7}
+			for _, i := range reserved {
+				e.mustReserve(t, uuid.New(), i)
+			}
+			eventually(t, 5*time.Second, "two snapshots are kept", func() bool { return countRows(t, e, "snapshots") >= 2 })
+			e.node.stop()
+			tag, err := e.db.Pool().Exec(ctx, `UPDATE snapshots SET state = substring(state FROM 1 FOR length(state) / 2)
+				WHERE event_id = $1 AND `+tc.corrupt, e.eventID)
+			if err != nil || tag.RowsAffected() == 0 {
+				t.Fatalf("corrupt snapshots: %v (%d rows)", err, tag.RowsAffected())
+			}
+
+			n := startNode(t, e.db, actors.Config{})
+			v, err := n.eng.Seats(ctx, e.eventID)
+			if err != nil {
+				t.Fatalf("seats after corrupting the %s snapshot: %v", tc.name, err)
+			}
+			for _, i := range reserved {
+				if v.Statuses[i] != boxoffice.SeatReserved {
+					t.Errorf("seat %d = %v, want reserved", i, v.Statuses[i])
+				}
+			}
+			if v.Statuses[0] != boxoffice.SeatAvailable {
+				t.Errorf("seat 0 = %v, want available", v.Statuses[0])
+			}
+		})
+	}
+}
+
+// TestFailedActivationBacksOff: an event whose activation fails (a journal
+// record that cannot be applied) is not activated again, with a new epoch
+// and ownership_history row, by every call that follows; only once the
+// pause is over (the test moves the clock).
+func TestFailedActivationBacksOff(t *testing.T) {
+	e := newEnv(t, venue200(), actors.Config{})
+	ctx := context.Background()
+	e.mustReserve(t, uuid.New(), 1)
+	e.node.stop()
+	for _, q := range []string{
+		`DELETE FROM snapshots WHERE event_id = $1`, // the passivation snapshot
+		`UPDATE journal SET record = '\x00'::bytea WHERE event_id = $1`,
+	} {
+		if _, err := e.db.Pool().Exec(ctx, q, e.eventID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock := &testClock{now: time.Now()}
+	n := startNode(t, e.db, actors.Config{Now: clock.Now})
+
+	if err := n.eng.Touch(ctx, e.eventID); codeOf(err) != boxoffice.EUnavailable {
+		t.Fatalf("touch a broken event: %v, want unavailable", err)
+	}
+	failedAt := countRows(t, e, "ownership_history")
+	for range 5 {
+		if err := n.eng.Touch(ctx, e.eventID); codeOf(err) != boxoffice.EUnavailable {
+			t.Fatalf("touch during the pause: %v, want unavailable", err)
+		}
+	}
+	if got := countRows(t, e, "ownership_history"); got != failedAt {
+		t.Fatalf("%d activations during the pause after a failed one, want none", got-failedAt)
+	}
+
+	clock.Advance(time.Minute)
+	eventually(t, 5*time.Second, "an activation is tried again after the pause", func() bool {
+		_ = n.eng.Touch(ctx, e.eventID)
+		return countRows(t, e, "ownership_history") > failedAt
+	})
+}
+
+// countRows counts the event's rows in table.
+func countRows(t *testing.T, e *env, table string) int {
+	t.Helper()
+	var n int
+	if err := e.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM `+table+` WHERE event_id = $1`, e.eventID).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}

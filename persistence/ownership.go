@@ -3,6 +3,7 @@ package persistence
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -84,6 +85,27 @@ func (db *DB) LatestSnapshot(ctx context.Context, eventID uuid.UUID) (version ui
 	err = db.pool.QueryRow(ctx, `
 		SELECT version, state FROM snapshots WHERE event_id = $1 ORDER BY version DESC LIMIT 1`, eventID).
 		Scan(&v, &state)
+	if isNoRows(err) {
+		return 0, nil, false, nil
+	}
+	if err != nil {
+		return 0, nil, false, wrap("read snapshot", err)
+	}
+	return uint64(v), state, true, nil
+}
+
+// SnapshotBefore returns the newest snapshot of an event older than
+// version before; ok is false when there is none. An activation that
+// finds the latest snapshot unusable falls back on the older one kept
+// beside it (SaveSnapshot keeps two), then on a full replay.
+func (db *DB) SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (version uint64, state []byte, ok bool, err error) {
+	if before > math.MaxInt64 {
+		before = math.MaxInt64
+	}
+	var v int64
+	err = db.pool.QueryRow(ctx, `
+		SELECT version, state FROM snapshots WHERE event_id = $1 AND version < $2 ORDER BY version DESC LIMIT 1`,
+		eventID, int64(before)).Scan(&v, &state)
 	if isNoRows(err) {
 		return 0, nil, false, nil
 	}
