@@ -99,6 +99,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger) (n *node, err 
 		return n, err
 	}
 	n.goBackground(func() { n.engine.RunSweeper(bg, time.Second) })
+	n.goBackground(func() { pruneOwnershipHistory(bg, n.db, n.log) })
 	n.log.Info("node started", "node", n.name, "http", n.URL(), "actor", n.cluster.ActorAddr(),
 		"gossip", n.cluster.GossipAddr(), "nats", n.bus.ClientURL())
 	return n, nil
