@@ -23,10 +23,12 @@ import (
 // Receive loop; the goroutines it starts (the ticker, the writes) talk to
 // it only by sending messages to its PID.
 //
-// Places are dense sequence numbers from 1. users[seq-1] is the owner of
-// place seq (uuid.Nil once its owner re-joined elsewhere) and seqOf the
-// reverse, so memory is about 16 bytes of slice plus one map entry per
-// place, and nothing else grows with the queue.
+// Places are dense sequence numbers from 1. users[seq-1-forgot] is the
+// owner of place seq (uuid.Nil once its owner re-joined elsewhere) and
+// seqOf the reverse, so memory is about 16 bytes of slice plus one map
+// entry per place. Places whose admission ran out are forgotten (see
+// forget), so memory follows the places still waiting or admitted, not
+// every place the room ever gave out.
 type grain struct {
 	r   *Room
 	log *slog.Logger
@@ -45,6 +47,7 @@ type grain struct {
 
 	users   []uuid.UUID
 	seqOf   map[uuid.UUID]uint32
+	forgot  int64 // places 1..forgot expired and are no longer in users and seqOf
 	durable int64 // places 1..durable are in PostgreSQL
 	upto    int64 // durable watermark
 	admit   admissions
@@ -152,6 +155,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		if !g.refuse(ctx) {
 			ctx.Respond(g.watermark())
 		}
+	case memQuery:
+		ctx.Respond(memReply{users: len(g.users), seqOf: len(g.seqOf), forgot: g.forgot})
 	case *queuepb.SetRate:
 		if !g.refuse(ctx) {
 			g.applySettings(ctx, msg.Enabled, int(msg.PerSecond))
@@ -191,6 +196,8 @@ func (g *grain) refuse(ctx actor.Context) bool {
 	switch ctx.Message().(type) {
 	case *queuepb.GetStats:
 		ctx.Respond(&queuepb.Watermark{Error: err})
+	case memQuery:
+		ctx.Respond(memReply{users: len(g.users), seqOf: len(g.seqOf), forgot: g.forgot})
 	case *queuepb.SetRate:
 		ctx.Respond(&queuepb.Ack{Error: err})
 	default:
@@ -365,22 +372,70 @@ func (g *grain) getStatus(ctx actor.Context, msg *queuepb.GetStatus) {
 	if g.refuse(ctx) {
 		return
 	}
-	if msg.Seq < 1 || msg.Seq > g.durable || g.users[msg.Seq-1] == uuid.Nil {
+	if msg.Seq < 1 || msg.Seq > g.durable || (msg.Seq > g.forgot && g.users[msg.Seq-1-g.forgot] == uuid.Nil) {
 		ctx.Respond(&queuepb.Place{Error: toPB(errNoPlace)})
 		return
 	}
 	ctx.Respond(g.place(msg.Seq))
 }
 
-// place describes a durable place.
+// place describes a durable place. A forgotten place is described without
+// its owner: its admission ran out, so no token is made for it.
 func (g *grain) place(seq int64) *queuepb.Place {
-	u := g.users[seq-1]
+	var u uuid.UUID
+	if seq > g.forgot {
+		u = g.users[seq-1-g.forgot]
+	}
 	p := &queuepb.Place{Seq: seq, UserId: u[:], AdmittedUpto: g.upto,
 		Rate: int32(g.rate), Enabled: g.enabled}
 	if seq <= g.upto {
 		p.AdmittedAt = g.admit.at(seq).UnixNano()
 	}
 	return p
+}
+
+// memQuery asks a room (in this process) how many places it keeps in
+// memory; tests use it to see that memory follows live places.
+type memQuery struct{}
+
+type memReply struct {
+	users, seqOf int
+	forgot       int64
+}
+
+// forgetMin is the fewest expired places forget drops at once (copying
+// the rest of users is then paid for by at least as many places).
+var forgetMin = func() *atomic.Int64 { n := new(atomic.Int64); n.Store(1024); return n }()
+
+// forget drops the places whose admission ran out (those at or below the
+// admissions' floor) from users and seqOf. Their owners can only queue
+// again at the back, which a join without a remembered place does too; a
+// status request for one still answers "expired" (from the floor's time),
+// though for a place given up by re-joining it no longer answers not_found.
+func (g *grain) forget() {
+	cut := min(g.admit.floorUpto, g.durable)
+	n := cut - g.forgot
+	if n < forgetMin.Load() || n < int64(len(g.users))/4 {
+		return
+	}
+	dropped := 0
+	for i, u := range g.users[:n] {
+		if u != uuid.Nil && int64(g.seqOf[u]) == g.forgot+int64(i)+1 {
+			delete(g.seqOf, u)
+			dropped++
+		}
+	}
+	if dropped > len(g.seqOf) {
+		// A Go map keeps its buckets after deletes: rebuild it to let
+		// the memory go once most of it is empty.
+		seqOf := make(map[uuid.UUID]uint32, len(g.seqOf))
+		for u, seq := range g.seqOf {
+			seqOf[u] = seq
+		}
+		g.seqOf = seqOf
+	}
+	g.users = append(make([]uuid.UUID, 0, len(g.users)-int(n)+64), g.users[n:]...)
+	g.forgot = cut
 }
 
 func (g *grain) watermark() *queuepb.Watermark {

@@ -2,10 +2,13 @@ package queue_test
 
 import (
 	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
 )
 
@@ -60,4 +63,64 @@ func TestRoomCloseEndsTopologySubscription(t *testing.T) {
 	if got := es.Length(); got != attached-1 {
 		t.Fatalf("after Close: %d subscriptions, want %d", got, attached-1)
 	}
+}
+
+// TestRoomForgetsExpiredPlaces: a room kept every place it ever gave out
+// in memory (a slice entry per place, re-joins leaving holes, and a map
+// entry per user) for its whole life. Places whose admission ran out are
+// forgotten; asking about one still answers expired, and its owner can
+// queue again.
+func TestRoomForgetsExpiredPlaces(t *testing.T) {
+	queue.SetForgetMin(t, 8)
+	clock := &testClock{now: time.Now()}
+	e := newEnv(t, boxoffice.WaitingRoom{}, func(c *queue.Config) { c.Now = clock.Now })
+	ttl := e.cfg.AdmissionTTL
+	users := make([]uuid.UUID, 20)
+	places := make([]queue.Status, len(users))
+	for i := range users {
+		users[i] = uuid.New()
+		places[i] = e.join(t, users[i])
+	}
+	clock.Advance(ttl + time.Second)
+	again := e.join(t, users[0]) // re-joins at the back: place 1 is a hole
+	if again.QueueID == places[0].QueueID {
+		t.Fatalf("re-join after expiry kept the place")
+	}
+	if n, m, _ := queue.PlacesInMemory(t, e.node.Cluster, e.ev.ID); n != 21 || m != 20 {
+		t.Fatalf("before expiry: %d places, %d users in memory; want 21, 20", n, m)
+	}
+
+	clock.Advance(ttl + time.Second)
+	eventually(t, 5*time.Second, "the expired places are forgotten", func() bool {
+		n, m, _ := queue.PlacesInMemory(t, e.node.Cluster, e.ev.ID)
+		return n == 0 && m == 0
+	})
+	if s := e.status(t, places[1].QueueID); s.State != queue.StateExpired {
+		t.Errorf("a forgotten place is %s, want expired", s.State)
+	}
+	s := e.join(t, users[1])
+	if s.QueueID == places[1].QueueID || s.State != queue.StateAdmitted {
+		t.Errorf("join after the place was forgotten: %+v, want a new admitted place", s)
+	}
+	if n, m, _ := queue.PlacesInMemory(t, e.node.Cluster, e.ev.ID); n != 1 || m != 1 {
+		t.Errorf("after one more join: %d places, %d users in memory; want 1, 1", n, m)
+	}
+}
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }

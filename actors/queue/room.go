@@ -92,7 +92,9 @@ func (r *Room) Join(ctx context.Context, eventID, userID uuid.UUID) (Status, err
 
 // Status returns the place queueID names, as its owner sees it now. A
 // queue ID not made for this event, or a place given up by re-joining, is
-// not_found; unavailable as for Join.
+// not_found (expired instead once the room has forgotten places whose
+// admission ran out, as it does to bound its memory); unavailable as for
+// Join.
 func (r *Room) Status(ctx context.Context, eventID, queueID uuid.UUID) (Status, error) {
 	p, err := r.lookup(ctx, eventID, queueID)
 	if err != nil {
