@@ -341,7 +341,11 @@ func unavailable(cause error) error {
 }
 
 func (g *grain) startTicker(ctx actor.Context) {
-	g.stop = make(chan struct{})
+	// The goroutine keeps its own copy of the channel: shutdown sets
+	// g.stop to nil after closing it, and a goroutine reading the field
+	// could then wait on a nil channel forever (and shutdown on it).
+	stop := make(chan struct{})
+	g.stop = stop
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	every := g.e.cfg.TickInterval
 	g.wg.Add(1)
@@ -351,7 +355,7 @@ func (g *grain) startTicker(ctx actor.Context) {
 		defer t.Stop()
 		for {
 			select {
-			case <-g.stop:
+			case <-stop:
 				return
 			case <-t.C:
 				root.Send(self, tick{st})

@@ -106,3 +106,36 @@ func epochsOf(t *testing.T, pool *pgxpool.Pool, ev uuid.UUID) []int64 {
 	}
 	return out
 }
+
+// TestSnapshotBefore walks an event's snapshots from the newest down, as an
+// activation does when the newest cannot be used.
+func TestSnapshotBefore(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	ctx := context.Background()
+	event := uuid.New()
+	epoch := acquire(t, db, event, "node-a")
+	for _, v := range []uint64{10, 20} {
+		if err := db.SaveSnapshot(ctx, event, epoch, v, []byte{byte(v)}); err != nil {
+			t.Fatalf("save %d: %v", v, err)
+		}
+	}
+	cases := []struct {
+		before uint64
+		want   uint64
+		ok     bool
+	}{
+		{^uint64(0), 20, true},
+		{21, 20, true},
+		{20, 10, true},
+		{11, 10, true},
+		{10, 0, false},
+		{0, 0, false},
+	}
+	for _, c := range cases {
+		v, state, ok, err := db.SnapshotBefore(ctx, event, c.before)
+		if err != nil || ok != c.ok || v != c.want || (ok && !reflect.DeepEqual(state, []byte{byte(v)})) {
+			t.Errorf("SnapshotBefore(%d) = %d %v %v %v, want %d %v", c.before, v, state, ok, err, c.want, c.ok)
+		}
+	}
+}
