@@ -65,6 +65,12 @@ func TestNoEarlySuccessAfterPanic(t *testing.T) {
 			_, _ = n.eng.Stats(short, e.eventID)
 			cancel()
 			<-a // G1's caller gets an answer (unavailable) or gives up
+			// Contained, the failed grain refuses until it has stopped;
+			// wait for an activation that serves.
+			eventually(t, 5*time.Second, "the event is served again", func() bool {
+				_, err := n.eng.Stats(ctx, e.eventID)
+				return err == nil
+			})
 
 			// G2: submitted by the next activation, held before writing.
 			gate.holdSubmits.Store(true)
