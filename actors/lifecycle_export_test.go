@@ -1,6 +1,10 @@
 package actors
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/boxoffice/boxoffice/cluster"
+)
 
 // SetReceiveHook makes every grain of this process call f with each
 // message before handling it, until the test ends.
@@ -17,3 +21,6 @@ func EscapePanics(t testing.TB) {
 	escapePanics.Store(true)
 	t.Cleanup(func() { escapePanics.Store(false) })
 }
+
+// CallerOf is the Caller the engine calls grains through (nil when detached).
+func CallerOf(e *Engine) *cluster.Caller { return e.cluster.Load() }

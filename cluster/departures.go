@@ -55,8 +55,12 @@ func NewCaller(c *pcluster.Cluster) *Caller {
 	return k
 }
 
-// Close stops watching the topology.
+// Close stops watching the topology. Idempotent.
 func (k *Caller) Close() { k.c.ActorSystem.EventStream.Unsubscribe(k.sub) }
+
+// Closed reports whether the Caller no longer watches the topology (its
+// owner closed it); owners' tests use it to check they do.
+func (k *Caller) Closed() bool { return !k.sub.IsActive() }
 
 // Request is Cluster().Request(identity, kind, msg, CallOptions(timeout)...)
 // that returns ErrMemberLeft as soon as the member the grain was last seen

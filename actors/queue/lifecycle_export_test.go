@@ -6,6 +6,8 @@ import (
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // StaleFlushDone is a successful join write's outcome as an earlier
@@ -35,3 +37,6 @@ func SetForgetMin(t testing.TB, n int64) {
 	old := forgetMin.Swap(n)
 	t.Cleanup(func() { forgetMin.Store(old) })
 }
+
+// CallerOf is the Caller the room calls grains through (nil when closed).
+func CallerOf(r *Room) *cluster.Caller { return r.cluster.Load() }
