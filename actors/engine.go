@@ -201,6 +201,7 @@ type Engine struct {
 const (
 	activationBackoffMin = 250 * time.Millisecond
 	activationBackoffMax = 30 * time.Second
+	maxFailedEvents      = 1024 // failures kept before stale ones are swept
 )
 
 // activationFailures counts an event's consecutive failed activations.
@@ -236,6 +237,15 @@ func (e *Engine) activated(eventID uuid.UUID, now time.Time, failed bool) {
 	}
 	if e.failed == nil {
 		e.failed = map[uuid.UUID]activationFailures{}
+	}
+	if len(e.failed) >= maxFailedEvents {
+		// Bound the map: forget events not tried again since their pause
+		// ended long ago (they restart from the shortest pause).
+		for id, f := range e.failed {
+			if now.Sub(f.until) > activationBackoffMax {
+				delete(e.failed, id)
+			}
+		}
 	}
 	f := e.failed[eventID]
 	f.n++
