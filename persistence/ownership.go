@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -50,13 +51,18 @@ func checkEpoch(ctx context.Context, tx pgx.Tx, eventID uuid.UUID, epoch int64) 
 
 // SaveSnapshot stores the event's state at version, fenced like the
 // journal (ErrFenced if epoch is stale), and keeps only the two newest
-// snapshots: the latest and one to fall back on.
+// snapshots: the latest and one to fall back on. Saves of one event take
+// turns (a transaction-scoped advisory lock on the event): two concurrent
+// saves, each pruning what it saw, would otherwise keep three or more.
 func (db *DB) SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch int64, version uint64, state []byte) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return wrap("save snapshot: begin", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, snapshotLockKey(eventID)); err != nil {
+		return wrap("save snapshot: lock", err)
+	}
 	if err := checkEpoch(ctx, tx, eventID, epoch); err != nil {
 		return err
 	}
@@ -76,6 +82,13 @@ func (db *DB) SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch int64, 
 		return wrap("save snapshot: prune", err)
 	}
 	return wrap("save snapshot: commit", tx.Commit(ctx))
+}
+
+// snapshotLockKey is the advisory lock key of an event's snapshot saves:
+// the event ID's first 8 bytes, with a fixed tag in the top byte so the key
+// space is told apart from any other advisory lock.
+func snapshotLockKey(eventID uuid.UUID) int64 {
+	return int64(binary.BigEndian.Uint64(eventID[:8])&^(0xff<<56) | 0x5e<<56)
 }
 
 // LatestSnapshot returns the newest snapshot of an event; ok is false when

@@ -139,3 +139,34 @@ func TestSnapshotBefore(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentSnapshotsKeepTwo: saves of one event at once keep exactly
+// the two newest snapshots (each pruned what it saw, and together they
+// could keep three or more).
+func TestConcurrentSnapshotsKeepTwo(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	ctx := context.Background()
+	event := uuid.New()
+	epoch := acquire(t, db, event, "node-a")
+	errs := make(chan error, 16)
+	for v := range 16 {
+		go func() { errs <- db.SaveSnapshot(ctx, event, epoch, uint64(v+1), []byte{byte(v + 1)}) }()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var versions []int64
+	rows, err := db.Pool().Query(ctx, `SELECT version FROM snapshots WHERE event_id = $1 ORDER BY version`, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if versions, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(versions, []int64{15, 16}) {
+		t.Fatalf("kept snapshots %v, want the two newest [15 16]", versions)
+	}
+}
