@@ -117,6 +117,9 @@ func (admitDone) NotInfluenceReceiveTimeout() {}
 // Receive implements actor.Actor.
 func (g *grain) Receive(ctx actor.Context) {
 	defer g.contain(ctx)
+	if h := receiveHook.Load(); h != nil {
+		(*h)(ctx.Message())
+	}
 	msg := ctx.Message()
 	if m, ok := msg.(toSelf); ok {
 		if m.from != g.activation() {
@@ -181,7 +184,14 @@ func (g *grain) contain(ctx actor.Context) {
 	g.log.Error("room panicked; stopping it to rebuild from PostgreSQL", "event", g.eventID, "epoch", g.epoch,
 		"message", fmt.Sprintf("%T", ctx.Message()), "panic", r, "stack", string(debug.Stack()))
 	g.fail(ctx, fmt.Errorf("panic: %v", r))
+	if ctx.Sender() != nil {
+		g.refuse(ctx) // the caller gets "unavailable" now, not at its timeout
+	}
 }
+
+// receiveHook, when set, sees every message before the grain handles it
+// (tests panic from it).
+var receiveHook atomic.Pointer[func(msg any)]
 
 // refuse answers an error when the grain cannot serve (activation or a
 // write failed); it reports whether it did.

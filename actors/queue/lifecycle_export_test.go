@@ -40,3 +40,11 @@ func SetForgetMin(t testing.TB, n int64) {
 
 // CallerOf is the Caller the room calls grains through (nil when closed).
 func CallerOf(r *Room) *cluster.Caller { return r.cluster.Load() }
+
+// SetReceiveHook makes every room grain of this process call f with each
+// message before handling it, until the test ends.
+func SetReceiveHook(t testing.TB, f func(msg any)) {
+	t.Helper()
+	receiveHook.Store(&f)
+	t.Cleanup(func() { receiveHook.Store(nil) })
+}

@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
+	"github.com/boxoffice/boxoffice/actors/queuepb"
 )
 
 // TestStaleFlushDoneIsDropped sends a room the outcome of a join write of
@@ -125,4 +127,33 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+}
+
+// TestRoomPanicStopsRoom: a panic in a room stops it (its caller gets
+// "unavailable" at once) and the next call activates a fresh actor with a
+// new PID and mailbox; Proto.Actor's supervisor would have restarted it in
+// place, where late messages of the failed instance still arrive.
+func TestRoomPanicStopsRoom(t *testing.T) {
+	e := newEnv(t, paused, nil)
+	first := e.join(t, uuid.New())
+	pid := e.node.Cluster.Get(e.ev.ID.String(), queue.Kind)
+	var armed atomic.Bool
+	armed.Store(true)
+	queue.SetReceiveHook(t, func(msg any) {
+		if _, ok := msg.(*queuepb.GetStats); ok && armed.CompareAndSwap(true, false) {
+			panic("injected")
+		}
+	})
+	_, err := e.room().Stats(context.Background(), e.ev.ID)
+	wantCode(t, err, boxoffice.EUnavailable)
+	eventually(t, 5*time.Second, "a fresh room actor serves", func() bool {
+		_, err := e.room().Stats(context.Background(), e.ev.ID)
+		return err == nil
+	})
+	if again := e.node.Cluster.Get(e.ev.ID.String(), queue.Kind); again.Equal(pid) {
+		t.Fatalf("the room was restarted in place (same PID %s)", pid)
+	}
+	if s := e.join(t, uuid.New()); s.Position != first.Position+1 {
+		t.Fatalf("next join got position %d after %d", s.Position, first.Position)
+	}
 }
