@@ -509,8 +509,13 @@ func restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int,
 	}
 }
 
-func fromSnapshot(eventID uuid.UUID, v uint64, state []byte, seats int) (*seatmap.Map, error) {
-	m, err := seatmap.Decode(eventID, state)
+func fromSnapshot(eventID uuid.UUID, v uint64, state []byte, seats int) (m *seatmap.Map, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a decoder bug on a damaged row must not stop the fallback
+			m, err = nil, &badState{fmt.Errorf("decode snapshot v%d: panic: %v", v, r)}
+		}
+	}()
+	m, err = seatmap.Decode(eventID, state)
 	if err != nil {
 		return nil, &badState{fmt.Errorf("decode snapshot v%d: %w", v, err)}
 	}
@@ -523,7 +528,12 @@ func fromSnapshot(eventID uuid.UUID, v uint64, state []byte, seats int) (*seatma
 // replay applies the journal after m's version to m.
 func replay(ctx context.Context, store Snapshots, eventID uuid.UUID, m *seatmap.Map) (*seatmap.Map, int, error) {
 	replayed := 0
-	err := store.ReadJournal(ctx, eventID, m.Version(), func(en persistence.Entry) error {
+	err := store.ReadJournal(ctx, eventID, m.Version(), func(en persistence.Entry) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = &badState{fmt.Errorf("journal v%d: panic: %v", en.Version, r)}
+			}
+		}()
 		r, err := seatmap.UnmarshalRecord(en.Record)
 		if err != nil {
 			return &badState{fmt.Errorf("journal v%d: %w", en.Version, err)}
