@@ -8,7 +8,7 @@ import (
 )
 
 // TestActivationBackoff: each failed activation doubles the pause before
-// the next, from 250ms up to 30s; a success forgets the failures.
+// the next, from 50ms up to 30s; a success forgets the failures.
 func TestActivationBackoff(t *testing.T) {
 	e := &Engine{}
 	ev := uuid.New()
@@ -16,8 +16,9 @@ func TestActivationBackoff(t *testing.T) {
 	if d := e.holdOff(ev, now); d != 0 {
 		t.Fatalf("before any failure: hold off %v", d)
 	}
-	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second,
-		4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}
+	ms := time.Millisecond
+	want := []time.Duration{50 * ms, 100 * ms, 200 * ms, 400 * ms, 800 * ms, 1600 * ms, 3200 * ms, 6400 * ms,
+		12800 * ms, 25600 * ms, 30 * time.Second, 30 * time.Second, 30 * time.Second}
 	for i, w := range want {
 		e.activated(ev, now, true)
 		if d := e.holdOff(ev, now); d != w {

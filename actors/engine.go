@@ -197,9 +197,12 @@ type Engine struct {
 	failed   map[uuid.UUID]activationFailures
 }
 
-// Bounds of the pause between failed activations of one event.
+// Bounds of the pause between failed activations of one event. The first
+// pauses are short so that an event whose activations failed only while
+// PostgreSQL restarted is back within a fraction of a second of it; a
+// lasting fault reaches the cap after a dozen attempts.
 const (
-	activationBackoffMin = 250 * time.Millisecond
+	activationBackoffMin = 50 * time.Millisecond
 	activationBackoffMax = 30 * time.Second
 	maxFailedEvents      = 1024 // failures kept before stale ones are swept
 )
@@ -250,7 +253,7 @@ func (e *Engine) activated(eventID uuid.UUID, now time.Time, failed bool) {
 	f := e.failed[eventID]
 	f.n++
 	wait := activationBackoffMax
-	if f.n <= 8 { // 250ms << 7 = 32s: capped from there on
+	if f.n <= 11 { // 50ms << 10 = 51s: capped from there on
 		wait = min(activationBackoffMin<<(f.n-1), activationBackoffMax)
 	}
 	f.until = now.Add(wait)
