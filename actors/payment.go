@@ -36,6 +36,7 @@ func (p *payment) reply(ctx actor.Context, msg proto.Message) {
 
 // paymentDone is the outcome of a charge, sent by the payment goroutine.
 type paymentDone struct {
+	stamp
 	booking  uuid.UUID
 	chargeID string
 	err      error
@@ -87,7 +88,7 @@ func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 // makes a booking's charge happen at most once, across retries and
 // restarts, and the provider's idempotency key covers a crash mid-call.
 func (g *grain) charge(ctx actor.Context, p *payment) {
-	self, root := ctx.Self(), ctx.ActorSystem().Root
+	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	store, provider, timeout := g.e.deps.Store, g.e.deps.Payments, g.e.cfg.PaymentTimeout
 	currency := g.currency
 	g.wg.Add(1)
@@ -96,7 +97,7 @@ func (g *grain) charge(ctx actor.Context, p *payment) {
 		c, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		chargeID, err := runPayment(c, store, provider, p, currency)
-		root.Send(self, &paymentDone{booking: p.booking, chargeID: chargeID, err: err})
+		root.Send(self, &paymentDone{stamp: st, booking: p.booking, chargeID: chargeID, err: err})
 	}()
 }
 
@@ -181,7 +182,7 @@ func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 // unpinned otherwise (the buyer may confirm again; the payments row keeps
 // the earlier key, so a charge whose outcome was unknown is not repeated).
 func (g *grain) settleInterrupted(ctx actor.Context) {
-	self, root := ctx.Self(), ctx.ActorSystem().Root
+	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	store, timeout := g.e.deps.Store, g.e.cfg.RequestTimeout
 	for _, h := range g.m.PinnedHolds() {
 		p := &payment{booking: h.Booking, owner: h.Owner, amount: g.price(h.Seats)}
@@ -191,7 +192,7 @@ func (g *grain) settleInterrupted(ctx actor.Context) {
 			defer g.wg.Done()
 			c, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			done := &paymentDone{booking: p.booking}
+			done := &paymentDone{stamp: st, booking: p.booking}
 			row, err := store.Payment(c, p.booking)
 			switch {
 			case err == nil && row.Status == persistence.PaymentSucceeded:

@@ -105,6 +105,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger) (n *node, err 
 		return n, err
 	}
 	n.goBackground(func() { n.engine.RunSweeper(bg, time.Second) })
+	n.goBackground(func() { pruneOwnershipHistory(bg, n.db, n.log) })
 	n.log.Info("node started", "node", n.name, "http", n.URL(), "actor", n.cluster.ActorAddr(),
 		"gossip", n.cluster.GossipAddr(), "nats", n.bus.ClientURL())
 	return n, nil
@@ -435,6 +436,9 @@ func (n *node) Close() {
 		n.wg.Wait()
 		if n.cluster != nil {
 			n.cluster.Shutdown(true)
+		}
+		if n.engine != nil {
+			n.engine.Close() // its topology subscription
 		}
 		if n.journal != nil {
 			n.journal.Close()
