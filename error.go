@@ -22,6 +22,9 @@ const (
 	EUnavailable     = "unavailable"
 	EMethodNotAllow  = "method_not_allowed"
 	EInternal        = "internal"
+	// EIdempotencyConflict: an Idempotency-Key was already used for
+	// another request (on confirm: for another booking of the user).
+	EIdempotencyConflict = "idempotency_conflict"
 )
 
 // Error is the one error type that carries an API code through every layer,
@@ -111,4 +114,7 @@ var (
 	ErrForbidden = &Error{Code: EForbidden}
 	// ErrInvalid: the request is malformed.
 	ErrInvalid = &Error{Code: EInvalid}
+	// ErrIdempotencyConflict: the Idempotency-Key belongs to another
+	// request of the same user.
+	ErrIdempotencyConflict = &Error{Code: EIdempotencyConflict}
 )

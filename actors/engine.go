@@ -53,6 +53,14 @@ type Config struct {
 	RequestTimeout time.Duration
 	// PaymentTimeout bounds one call to the payment provider.
 	PaymentTimeout time.Duration
+	// PaymentAttempts is how many times a charge whose outcome is unknown
+	// (a timeout, a lost answer) is asked of the provider with the same
+	// key before it is voided; the hold stays pinned meanwhile, so more
+	// attempts keep seats held longer for a provider that is slow.
+	PaymentAttempts int
+	// PaymentBackoff is the wait before the second call of a charge,
+	// doubling after each (at most PaymentTimeout).
+	PaymentBackoff time.Duration
 	// Now is the clock; tests may move it.
 	Now func() time.Time
 	// Logger receives the engine's logs.
@@ -62,17 +70,19 @@ type Config struct {
 // DefaultConfig returns the production settings.
 func DefaultConfig() Config {
 	return Config{
-		NodeName:       "node",
-		HoldTTL:        10 * time.Minute,
-		SnapshotEvery:  10_000,
-		IdleTimeout:    5 * time.Minute,
-		TickInterval:   200 * time.Millisecond,
-		CountsInterval: 2 * time.Second,
-		MaxLinger:      time.Millisecond,
-		RequestTimeout: 5 * time.Second,
-		PaymentTimeout: 30 * time.Second,
-		Now:            time.Now,
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		NodeName:        "node",
+		HoldTTL:         10 * time.Minute,
+		SnapshotEvery:   10_000,
+		IdleTimeout:     5 * time.Minute,
+		TickInterval:    200 * time.Millisecond,
+		CountsInterval:  2 * time.Second,
+		MaxLinger:       time.Millisecond,
+		RequestTimeout:  5 * time.Second,
+		PaymentTimeout:  30 * time.Second,
+		PaymentAttempts: 5,           // with the backoff: about 15 s of retries, plus the calls
+		PaymentBackoff:  time.Second, // 1, 2, 4, 8 s between calls
+		Now:             time.Now,
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 
@@ -87,6 +97,8 @@ func (c Config) Validate() error {
 		return errors.New("actors: TickInterval must be in (0, 1s] so holds end within a second")
 	case c.RequestTimeout <= 0 || c.PaymentTimeout <= 0 || c.IdleTimeout <= 0 || c.CountsInterval <= 0:
 		return errors.New("actors: timeouts must be positive")
+	case c.PaymentAttempts < 1 || c.PaymentBackoff <= 0:
+		return errors.New("actors: PaymentAttempts must be at least 1 and PaymentBackoff positive")
 	}
 	return nil
 }
@@ -120,6 +132,12 @@ func (c Config) withDefaults() Config {
 	if c.PaymentTimeout == 0 {
 		c.PaymentTimeout = d.PaymentTimeout
 	}
+	if c.PaymentAttempts == 0 {
+		c.PaymentAttempts = d.PaymentAttempts
+	}
+	if c.PaymentBackoff == 0 {
+		c.PaymentBackoff = d.PaymentBackoff
+	}
 	if c.Now == nil {
 		c.Now = d.Now
 	}
@@ -140,10 +158,11 @@ type Store interface {
 	Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error)
 	Venue(ctx context.Context, id uuid.UUID) (boxoffice.Venue, error)
 	Booking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, error)
-	BeginPayment(ctx context.Context, bookingID uuid.UUID, key string, amount boxoffice.Money, currency string) (persistence.Payment, error)
-	RetryPayment(ctx context.Context, bookingID uuid.UUID, key string) (persistence.Payment, error)
-	FinishPayment(ctx context.Context, bookingID uuid.UUID, status, chargeID string) error
-	Payment(ctx context.Context, bookingID uuid.UUID) (persistence.Payment, error)
+	BeginPayment(ctx context.Context, p boxoffice.Payment) (boxoffice.Payment, error)
+	RetryPayment(ctx context.Context, bookingID uuid.UUID, epoch int64, method, token string) (boxoffice.Payment, error)
+	ClaimPayment(ctx context.Context, bookingID, eventID uuid.UUID, epoch int64) (boxoffice.Payment, error)
+	FinishPayment(ctx context.Context, bookingID uuid.UUID, epoch int64, status boxoffice.PaymentStatus, chargeID string) error
+	BindConfirmKey(ctx context.Context, userID uuid.UUID, key string, bookingID uuid.UUID) error
 	OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, error)
 }
 
@@ -189,6 +208,8 @@ type Engine struct {
 	// active holds the IDs of the events whose grains run on this node,
 	// for the admin placement view.
 	active sync.Map
+	// pay counts the payment runs in flight, for Drain.
+	pay *payments
 }
 
 // Active lists the events whose actors are active on this node.
@@ -213,7 +234,7 @@ func NewEngine(cfg Config, deps Deps) (*Engine, error) {
 	if deps.Store == nil || deps.Journal == nil || deps.Payments == nil {
 		return nil, errors.New("actors: Store, Journal and Payments are required")
 	}
-	return &Engine{cfg: cfg, deps: deps}, nil
+	return &Engine{cfg: cfg, deps: deps, pay: newPayments()}, nil
 }
 
 // Kind returns the cluster kind that hosts this engine's grains on this node.

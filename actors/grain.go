@@ -56,6 +56,9 @@ type grain struct {
 	// payments maps a booking whose payment is in flight to the callers
 	// waiting for its outcome.
 	payments map[uuid.UUID]*payment
+	// payStop is closed when the grain stops: its payment runs make no
+	// further provider call and leave their rows to the next activation.
+	payStop chan struct{}
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -268,6 +271,10 @@ func (g *grain) shutdown() {
 	if g.stop != nil {
 		close(g.stop)
 		g.stop = nil
+	}
+	if g.payStop != nil {
+		close(g.payStop)
+		g.payStop = nil
 	}
 	g.wg.Wait()
 }

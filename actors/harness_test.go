@@ -122,12 +122,22 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 
 func startNode(t testing.TB, db *persistence.DB, cfg actors.Config) *node {
 	t.Helper()
-	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
+	return startNodeWith(t, db, cfg, actors.NewDevPayments(), nil)
+}
+
+// startNodeWith starts a node whose payments go to provider, or to dev
+// when provider is nil; n.pay is dev either way.
+func startNodeWith(t testing.TB, db *persistence.DB, cfg actors.Config, dev *actors.DevPayments, provider boxoffice.PaymentProvider) *node {
+	t.Helper()
+	n := &node{pay: dev, pub: newRecorder()}
+	if provider == nil {
+		provider = dev
+	}
 	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
 	if cfg.Logger == nil {
 		cfg.Logger = quiet()
 	}
-	eng, err := actors.NewEngine(cfg, actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: n.pay})
+	eng, err := actors.NewEngine(cfg, actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: provider})
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}
@@ -147,6 +157,7 @@ func startNode(t testing.TB, db *persistence.DB, cfg actors.Config) *node {
 func (n *node) stop() {
 	n.once.Do(func() {
 		n.cluster.Shutdown(true)
+		n.eng.Drain(context.Background())
 		n.jw.Close()
 	})
 }

@@ -26,6 +26,8 @@ var statusOf = map[string]int{
 	boxoffice.EUnavailable:     http.StatusServiceUnavailable,
 	boxoffice.EMethodNotAllow:  http.StatusMethodNotAllowed,
 	boxoffice.EInternal:        http.StatusInternalServerError,
+	// A key reused for another request (API.md, Additions version 2).
+	boxoffice.EIdempotencyConflict: http.StatusConflict,
 }
 
 // StatusOf returns the HTTP status of an API error code, 500 for a code the
