@@ -203,6 +203,17 @@ func (p *lateProvider) Charge(ctx context.Context, req boxoffice.PaymentRequest)
 	return res, err
 }
 
+// receive waits for a value on ch; a generous deadline turns a hang into a
+// failure that says what did not happen (it measures nothing).
+func receive(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(time.Minute):
+		t.Fatalf("never happened: %s", what)
+	}
+}
+
 // movable is a clock that tests move by hand.
 type movable struct {
 	mu sync.Mutex
@@ -246,7 +257,7 @@ func TestLatePaymentKeepsHoldPinned(t *testing.T) {
 	if _, err := e.confirmKey(t, b, alice, "A1", actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Fatalf("confirm with a late answer: %v, want unavailable", err)
 	}
-	<-pay.entered // the second call, with the same key, is in flight
+	receive(t, pay.entered, "the provider is asked again with the same key")
 	if _, err := e.confirmKey(t, b, alice, "A2", actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Errorf("confirm while the outcome is unknown: %v, want unavailable at once", err)
 	}
@@ -398,7 +409,7 @@ func TestDrainRecordsPaymentsInFlight(t *testing.T) {
 	user := uuid.New()
 	b := e.mustReserve(t, user, 50)
 	go func() { _, _ = e.confirm(t, b, user, actors.TokenVisa) }()
-	<-pay.entered
+	receive(t, pay.entered, "the charge is in flight")
 
 	stopped := make(chan struct{})
 	go func() {
@@ -411,7 +422,7 @@ func TestDrainRecordsPaymentsInFlight(t *testing.T) {
 	default:
 	}
 	close(pay.gate)
-	<-stopped
+	receive(t, stopped, "Drain returns once the charge is recorded")
 	// What the node closes next is the database: the outcome must be in it.
 	p, err := e.db.Payment(ctx, b.ID)
 	if err != nil || p.Status != boxoffice.PaymentSucceeded {
