@@ -484,3 +484,30 @@ func TestDevPaymentsBounded(t *testing.T) {
 		t.Errorf("a voided key charged again: %v, want payment_failed", err)
 	}
 }
+
+// TestLegacyPendingPaymentClosed: a pending row written before derived
+// keys (a client's key, no card kept) cannot be asked again; the next
+// activation closes it as declined without calling the provider, and the
+// buyer pays anew under attempt 2.
+func TestLegacyPendingPaymentClosed(t *testing.T) {
+	e := newEnv(t, venue200(), actors.Config{})
+	ctx := context.Background()
+	user := uuid.New()
+	b := e.mustReserve(t, user, 60)
+	dev := e.node.pay
+	crashMidPayment(t, e, b, user, false)
+	if _, err := e.db.Pool().Exec(ctx, `UPDATE payments SET idempotency_key = 'client-K', method = '', token = ''
+		WHERE booking_id = $1`, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.node = startNodeWith(t, e.db, actors.Config{}, dev, nil)
+	eventually(t, 10*time.Second, "the buyer pays anew", func() bool {
+		got, err := e.confirm(t, b, user, actors.TokenVisa)
+		return err == nil && got.Status == boxoffice.BookingConfirmed
+	})
+	p, err := e.db.Payment(ctx, b.ID)
+	if err != nil || p.Attempt != 2 || p.Status != boxoffice.PaymentSucceeded {
+		t.Fatalf("payment = %+v, %v; want attempt 2 succeeded", p, err)
+	}
+	auditPayments(t, e)
+}

@@ -135,8 +135,24 @@ func (r *payRun) run() *paymentDone {
 			// change stays pending and is charged by the next confirm.
 			return &paymentDone{booking: booking, outcome: payNone, err: err}
 		}
+	case boxoffice.PaymentPending:
+		if row.Method == "" {
+			return r.legacy(row)
+		}
 	}
 	return r.charge(row)
+}
+
+// legacy settles a pending row written before attempts had derived keys:
+// its key was a client's (possibly shared with other bookings, so voiding
+// by it could refund someone else) and its card was not kept, so it cannot
+// be asked again. It is closed as declined, so that the buyer can pay
+// anew, and logged for reconciliation with the provider by hand.
+func (r *payRun) legacy(row boxoffice.Payment) *paymentDone {
+	r.cfg.Logger.Error("a payment from before derived keys has an unknown outcome; closed as declined, reconcile it with the provider",
+		"booking", row.BookingID, "key", row.Key, "amount", row.Amount, "currency", row.Currency)
+	return r.finish(row.BookingID, row.Epoch, boxoffice.PaymentDeclined, "", &paymentDone{booking: row.BookingID,
+		outcome: payDeclined, err: boxoffice.Errorf(boxoffice.EPaymentFailed, "the earlier payment could not be confirmed; pay again")})
 }
 
 // take creates or claims the row; settling retries a database it cannot
