@@ -511,3 +511,56 @@ func TestLegacyPendingPaymentClosed(t *testing.T) {
 	}
 	auditPayments(t, e)
 }
+
+// TestOldOwnerCannotFinishClaimedPayment: while an owner is mid-charge the
+// event moves to a new owner, which claims the payment row and settles it
+// with the same key; the old owner's late answer is fenced off, and the
+// booking is sold once, charged once (issue 14).
+func TestOldOwnerCannotFinishClaimedPayment(t *testing.T) {
+	e := newEnv(t, venue200(), actors.Config{})
+	e.node.stop()
+	ctx := context.Background()
+	dev := actors.NewDevPayments()
+	pay := gatedProvider(dev)
+	old := startNodeWith(t, e.db, actors.Config{}, dev, pay)
+	e.node = old
+	user := uuid.New()
+	b := e.mustReserve(t, user, 70)
+	oldDone := make(chan error, 1)
+	go func() {
+		_, err := e.confirm(t, b, user, actors.TokenVisa)
+		oldDone <- err
+	}()
+	receive(t, pay.entered, "the old owner's charge is in flight")
+
+	cur := startNodeWith(t, e.db, actors.Config{}, dev, nil)
+	if err := cur.eng.Touch(ctx, e.eventID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the new owner settles the payment and sells", func() bool {
+		s, err := e.db.Booking(ctx, b.ID)
+		return err == nil && s.Status == boxoffice.BookingConfirmed
+	})
+	close(pay.gate)
+	select {
+	case err := <-oldDone:
+		if err == nil {
+			t.Error("the old owner answered success for a payment the new owner had claimed")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the old owner never answered")
+	}
+	p, err := e.db.Payment(ctx, b.ID)
+	if err != nil || p.Status != boxoffice.PaymentSucceeded {
+		t.Fatalf("payment = %+v, %v; want succeeded", p, err)
+	}
+	var epoch int64
+	if err := e.db.Pool().QueryRow(ctx, `SELECT epoch FROM event_ownership WHERE event_id = $1`, e.eventID).Scan(&epoch); err != nil || p.Epoch != epoch {
+		t.Errorf("payment claimed by epoch %d, the new owner's is %d (%v)", p.Epoch, epoch, err)
+	}
+	if got := dev.Charges(b.ID); got != 1 {
+		t.Errorf("charges = %d, want 1", got)
+	}
+	e.node = cur
+	auditPayments(t, e)
+}
