@@ -21,7 +21,10 @@ type payment struct {
 	// late is set once the provider's answer is overdue: the run goes on
 	// with the same key while the hold stays pinned, and a confirm is told
 	// so at once instead of waiting.
-	late    bool
+	late bool
+	// run is the payment run this entry waits for; a report from any other
+	// run (one of an earlier instance of the grain, say) is ignored.
+	run     *payRun
 	waiters []*actor.PID
 }
 
@@ -89,9 +92,14 @@ func (g *grain) startPayment(ctx actor.Context, p *payment, settle bool) {
 		g.payStop = make(chan struct{})
 	}
 	run := &payRun{store: g.e.deps.Store, provider: g.e.deps.Payments, cfg: g.e.cfg, pay: g.e.pay, stop: g.payStop,
-		report: func(d *paymentDone) { root.Send(self, d) }, settle: settle,
+		settle: settle,
 		begin: boxoffice.Payment{BookingID: p.booking, EventID: g.eventID, Epoch: g.epoch, Amount: p.amount,
 			Currency: g.currency, Method: p.method, Token: p.token}}
+	run.report = func(d *paymentDone) {
+		d.run = run
+		root.Send(self, d)
+	}
+	p.run = run
 	g.wg.Add(1)
 	g.e.pay.wg.Add(1)
 	go func() {
@@ -107,7 +115,7 @@ func (g *grain) startPayment(ctx actor.Context, p *payment, settle bool) {
 // while the outcome is unknown (I3, I7).
 func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 	p := g.payments[msg.booking]
-	if p == nil || g.broken {
+	if p == nil || p.run != msg.run || g.broken {
 		return
 	}
 	switch msg.outcome {

@@ -40,6 +40,7 @@ const (
 
 // paymentDone is a payment run's report to its grain.
 type paymentDone struct {
+	run      *payRun // which run reports (set by report)
 	booking  uuid.UUID
 	outcome  payOutcome
 	chargeID string
