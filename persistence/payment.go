@@ -34,23 +34,30 @@ func (db *DB) BeginPayment(ctx context.Context, p boxoffice.Payment) (boxoffice.
 	if p.Amount < 0 || p.Currency == "" {
 		return boxoffice.Payment{}, boxoffice.InvalidField("amount", "a payment needs a non-negative amount and a currency")
 	}
-	var out boxoffice.Payment
-	err := db.fenced(ctx, "begin payment", p.EventID, p.Epoch, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
-			INSERT INTO payments (booking_id, event_id, epoch, attempt, idempotency_key, amount_minor, currency,
-				status, method, token)
-			VALUES ($1, $2, $3, 1, $4, $5, $6, 'pending', $7, $8)
-			ON CONFLICT (booking_id) DO UPDATE SET epoch = EXCLUDED.epoch, event_id = EXCLUDED.event_id
-			RETURNING `+paymentColumns,
-			p.BookingID, p.EventID, p.Epoch, boxoffice.PaymentKey(p.BookingID, 1), int64(p.Amount), p.Currency,
-			p.Method, p.Token)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectExactlyOneRow(rows, scanPayment)
-		return err
-	})
-	return out, err
+	// One round trip: the ownership row is locked FOR SHARE at the
+	// caller's epoch (no row: fenced), so an Acquire waits for this
+	// statement's commit, and every later one sees the row.
+	rows, err := db.pool.Query(ctx, `
+		WITH own AS (SELECT epoch FROM event_ownership WHERE event_id = $2 AND epoch = $3 FOR SHARE)
+		INSERT INTO payments (booking_id, event_id, epoch, attempt, idempotency_key, amount_minor, currency,
+			status, method, token)
+		SELECT $1, $2, $3, 1, $4, $5, $6, 'pending', $7, $8 FROM own
+		ON CONFLICT (booking_id) DO UPDATE SET epoch = EXCLUDED.epoch, event_id = EXCLUDED.event_id
+		RETURNING `+paymentColumns,
+		p.BookingID, p.EventID, p.Epoch, boxoffice.PaymentKey(p.BookingID, 1), int64(p.Amount), p.Currency,
+		p.Method, p.Token)
+	if err != nil {
+		return boxoffice.Payment{}, wrap("begin payment", err)
+	}
+	out, err := pgx.CollectExactlyOneRow(rows, scanPayment)
+	if isNoRows(err) {
+		return boxoffice.Payment{}, fmt.Errorf("persistence: begin payment of booking %s: event %s epoch %d is not current: %w",
+			p.BookingID, p.EventID, p.Epoch, ErrFenced)
+	}
+	if err != nil {
+		return boxoffice.Payment{}, wrap("begin payment", err)
+	}
+	return out, nil
 }
 
 // RetryPayment opens the next attempt of a declined or voided payment (a new
@@ -123,28 +130,43 @@ func (db *DB) FinishPayment(ctx context.Context, bookingID uuid.UUID, epoch int6
 		return boxoffice.InvalidField("status", "a payment finishes as %q, %q or %q",
 			boxoffice.PaymentSucceeded, boxoffice.PaymentDeclined, boxoffice.PaymentVoided)
 	}
-	cur, err := db.Payment(ctx, bookingID)
-	if err != nil {
-		return err
+	// One round trip: the payment row is locked FOR UPDATE and its
+	// event's ownership row FOR SHARE, and the row changes only when it is
+	// pending and both epochs are the caller's.
+	var rowEpoch, ownerEpoch int64
+	var cur, charge string
+	var updated bool
+	err := db.pool.QueryRow(ctx, `
+		WITH cur AS (
+			SELECT p.booking_id, p.epoch, p.status, p.charge_id, o.epoch AS owner_epoch
+			FROM payments p JOIN event_ownership o ON o.event_id = p.event_id
+			WHERE p.booking_id = $1
+			FOR UPDATE OF p FOR SHARE OF o),
+		upd AS (
+			UPDATE payments p SET status = $3, charge_id = $4, updated_at = now()
+			FROM cur
+			WHERE p.booking_id = cur.booking_id AND cur.status = 'pending' AND cur.epoch = $2 AND cur.owner_epoch = $2
+			RETURNING p.booking_id)
+		SELECT cur.epoch, cur.status, cur.charge_id, cur.owner_epoch, EXISTS (SELECT 1 FROM upd) FROM cur`,
+		bookingID, epoch, string(status), chargeID).Scan(&rowEpoch, &cur, &charge, &ownerEpoch, &updated)
+	if isNoRows(err) {
+		if _, err := db.Payment(ctx, bookingID); err != nil {
+			return err // not_found
+		}
+		return fmt.Errorf("persistence: payment of booking %s has no owned event: %w", bookingID, ErrFenced)
 	}
-	return db.fenced(ctx, "finish payment", cur.EventID, epoch, func(tx pgx.Tx) error {
-		row, err := lockPayment(ctx, tx, bookingID)
-		if err != nil {
-			return err
-		}
-		switch {
-		case row.Epoch != epoch:
-			return fmt.Errorf("persistence: payment of booking %s is claimed by epoch %d, not %d: %w",
-				bookingID, row.Epoch, epoch, ErrFenced)
-		case row.Status == status && row.ChargeID == chargeID:
-			return nil
-		case row.Status != boxoffice.PaymentPending:
-			return boxoffice.Errorf(boxoffice.EBookingState, "the payment of booking %s is already %s", bookingID, row.Status)
-		}
-		_, err = tx.Exec(ctx, `UPDATE payments SET status = $2, charge_id = $3, updated_at = now()
-			WHERE booking_id = $1`, bookingID, string(status), chargeID)
-		return err
-	})
+	switch {
+	case err != nil:
+		return wrap("finish payment", err)
+	case updated:
+		return nil
+	case rowEpoch != epoch || ownerEpoch != epoch:
+		return fmt.Errorf("persistence: payment of booking %s is claimed by epoch %d (event at %d), not %d: %w",
+			bookingID, rowEpoch, ownerEpoch, epoch, ErrFenced)
+	case cur == string(status) && charge == chargeID:
+		return nil
+	}
+	return boxoffice.Errorf(boxoffice.EBookingState, "the payment of booking %s is already %s", bookingID, cur)
 }
 
 // Payment reads a booking's payment row; not_found when it has none.
