@@ -242,6 +242,7 @@ func unavailable(cause error) error {
 
 func (g *grain) startTicker(ctx actor.Context) {
 	g.stop = make(chan struct{})
+	stop := g.stop // shutdown sets the field to nil: read the channel once (-race)
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	every := g.e.cfg.TickInterval
 	g.wg.Add(1)
@@ -251,7 +252,7 @@ func (g *grain) startTicker(ctx actor.Context) {
 		defer t.Stop()
 		for {
 			select {
-			case <-g.stop:
+			case <-stop:
 				return
 			case <-t.C:
 				root.Send(self, tick{})
