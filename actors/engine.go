@@ -70,19 +70,22 @@ type Config struct {
 // DefaultConfig returns the production settings.
 func DefaultConfig() Config {
 	return Config{
-		NodeName:        "node",
-		HoldTTL:         10 * time.Minute,
-		SnapshotEvery:   10_000,
-		IdleTimeout:     5 * time.Minute,
-		TickInterval:    200 * time.Millisecond,
-		CountsInterval:  2 * time.Second,
-		MaxLinger:       time.Millisecond,
-		RequestTimeout:  5 * time.Second,
-		PaymentTimeout:  30 * time.Second,
-		PaymentAttempts: 5,           // with the backoff: about 15 s of retries, plus the calls
-		PaymentBackoff:  time.Second, // 1, 2, 4, 8 s between calls
-		Now:             time.Now,
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		NodeName:       "node",
+		HoldTTL:        10 * time.Minute,
+		SnapshotEvery:  10_000,
+		IdleTimeout:    5 * time.Minute,
+		TickInterval:   200 * time.Millisecond,
+		CountsInterval: 2 * time.Second,
+		MaxLinger:      time.Millisecond,
+		RequestTimeout: 5 * time.Second,
+		PaymentTimeout: 30 * time.Second,
+		Now:            time.Now,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+
+		// A payment whose outcome is unknown: about 15 s of backoff
+		// (1, 2, 4, 8 s) between 5 calls, then it is voided.
+		PaymentAttempts: 5,
+		PaymentBackoff:  time.Second,
 	}
 }
 
