@@ -416,10 +416,11 @@ func TestDrainRecordsPaymentsInFlight(t *testing.T) {
 		n.eng.Drain(ctx)
 		close(stopped)
 	}()
+	eventually(t, 10*time.Second, "Drain begins", func() bool { return actors.Draining(n.eng) })
 	select {
 	case <-stopped:
 		t.Fatal("Drain returned while a charge was in flight")
-	default:
+	default: // it cannot return before the gate opens: the charge is held
 	}
 	close(pay.gate)
 	receive(t, stopped, "Drain returns once the charge is recorded")
