@@ -53,6 +53,14 @@ type Config struct {
 	RequestTimeout time.Duration
 	// PaymentTimeout bounds one call to the payment provider.
 	PaymentTimeout time.Duration
+	// PaymentAttempts is how many times a charge whose outcome is unknown
+	// (a timeout, a lost answer) is asked of the provider with the same
+	// key before it is voided; the hold stays pinned meanwhile, so more
+	// attempts keep seats held longer for a provider that is slow.
+	PaymentAttempts int
+	// PaymentBackoff is the wait before the second call of a charge,
+	// doubling after each (at most PaymentTimeout).
+	PaymentBackoff time.Duration
 	// Now is the clock; tests may move it.
 	Now func() time.Time
 	// Logger receives the engine's logs.
@@ -73,6 +81,11 @@ func DefaultConfig() Config {
 		PaymentTimeout: 30 * time.Second,
 		Now:            time.Now,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+
+		// A payment whose outcome is unknown: about 15 s of backoff
+		// (1, 2, 4, 8 s) between 5 calls, then it is voided.
+		PaymentAttempts: 5,
+		PaymentBackoff:  time.Second,
 	}
 }
 
@@ -87,6 +100,8 @@ func (c Config) Validate() error {
 		return errors.New("actors: TickInterval must be in (0, 1s] so holds end within a second")
 	case c.RequestTimeout <= 0 || c.PaymentTimeout <= 0 || c.IdleTimeout <= 0 || c.CountsInterval <= 0:
 		return errors.New("actors: timeouts must be positive")
+	case c.PaymentAttempts < 1 || c.PaymentBackoff <= 0:
+		return errors.New("actors: PaymentAttempts must be at least 1 and PaymentBackoff positive")
 	}
 	return nil
 }
@@ -120,6 +135,12 @@ func (c Config) withDefaults() Config {
 	if c.PaymentTimeout == 0 {
 		c.PaymentTimeout = d.PaymentTimeout
 	}
+	if c.PaymentAttempts == 0 {
+		c.PaymentAttempts = d.PaymentAttempts
+	}
+	if c.PaymentBackoff == 0 {
+		c.PaymentBackoff = d.PaymentBackoff
+	}
 	if c.Now == nil {
 		c.Now = d.Now
 	}
@@ -141,10 +162,11 @@ type Store interface {
 	Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error)
 	Venue(ctx context.Context, id uuid.UUID) (boxoffice.Venue, error)
 	Booking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, error)
-	BeginPayment(ctx context.Context, bookingID uuid.UUID, key string, amount boxoffice.Money, currency string) (persistence.Payment, error)
-	RetryPayment(ctx context.Context, bookingID uuid.UUID, key string) (persistence.Payment, error)
-	FinishPayment(ctx context.Context, bookingID uuid.UUID, status, chargeID string) error
-	Payment(ctx context.Context, bookingID uuid.UUID) (persistence.Payment, error)
+	BeginPayment(ctx context.Context, p boxoffice.Payment) (boxoffice.Payment, error)
+	RetryPayment(ctx context.Context, bookingID uuid.UUID, epoch int64, method, token string) (boxoffice.Payment, error)
+	ClaimPayment(ctx context.Context, bookingID, eventID uuid.UUID, epoch int64) (boxoffice.Payment, error)
+	FinishPayment(ctx context.Context, bookingID uuid.UUID, epoch int64, status boxoffice.PaymentStatus, chargeID string) error
+	BindConfirmKey(ctx context.Context, userID uuid.UUID, key string, bookingID uuid.UUID) error
 	OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, error)
 	// Idempotency-Key claims of reserve (idempotency.go).
 	ClaimReserve(ctx context.Context, c boxoffice.ReserveClaim, expired time.Time) (boxoffice.ReserveClaim, error)
@@ -201,6 +223,9 @@ type Engine struct {
 	// node failed, and until when the next one waits (see holdOff).
 	failedMu sync.Mutex
 	failed   map[uuid.UUID]activationFailures
+
+	// pay counts the payment runs in flight, for Drain.
+	pay *payments
 }
 
 // Bounds of the pause between failed activations of one event. The first
@@ -288,7 +313,7 @@ func NewEngine(cfg Config, deps Deps) (*Engine, error) {
 	if deps.Store == nil || deps.Journal == nil || deps.Payments == nil {
 		return nil, errors.New("actors: Store, Journal and Payments are required")
 	}
-	return &Engine{cfg: cfg, deps: deps}, nil
+	return &Engine{cfg: cfg, deps: deps, pay: newPayments()}, nil
 }
 
 // Kind returns the cluster kind that hosts this engine's grains on this node.

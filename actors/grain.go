@@ -65,6 +65,9 @@ type grain struct {
 	// payments maps a booking whose payment is in flight to the callers
 	// waiting for its outcome.
 	payments map[uuid.UUID]*payment
+	// payStop is closed when the grain stops: its payment runs make no
+	// further provider call and leave their rows to the next activation.
+	payStop chan struct{}
 
 	// keyed maps each booking a reserve with an Idempotency-Key held to
 	// its claim time (Unix ns); keyedOrder is the same in claim order, for
@@ -384,6 +387,10 @@ func (g *grain) shutdown() {
 	if g.stop != nil {
 		close(g.stop)
 		g.stop = nil
+	}
+	if g.payStop != nil {
+		close(g.payStop)
+		g.payStop = nil
 	}
 	g.wg.Wait()
 }

@@ -43,7 +43,7 @@ func TestNoEarlySuccessAfterPanic(t *testing.T) {
 			}
 			e := newBareEnv(t, venue200())
 			gate := &gatedJournal{}
-			n := startNodeWith(t, e.db, actors.Config{RequestTimeout: 2 * time.Second}, gate)
+			n := startGatedNode(t, e.db, actors.Config{RequestTimeout: 2 * time.Second}, gate)
 			e.node = n
 			ctx := context.Background()
 
@@ -193,8 +193,8 @@ func newBareEnv(t *testing.T, sm boxoffice.SeatMap) *env {
 	return e
 }
 
-// startNodeWith is startNode with the journal writer wrapped by gate.
-func startNodeWith(t *testing.T, db *persistence.DB, cfg actors.Config, gate *gatedJournal) *node {
+// startGatedNode is startNode with the journal writer wrapped by gate.
+func startGatedNode(t *testing.T, db *persistence.DB, cfg actors.Config, gate *gatedJournal) *node {
 	t.Helper()
 	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
 	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())

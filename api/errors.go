@@ -26,7 +26,7 @@ var statusOf = map[string]int{
 	boxoffice.EUnavailable:     http.StatusServiceUnavailable,
 	boxoffice.EMethodNotAllow:  http.StatusMethodNotAllowed,
 	boxoffice.EInternal:        http.StatusInternalServerError,
-
+	// A key reused for another request (API.md, Additions version 2).
 	boxoffice.EIdempotencyConflict: http.StatusConflict,
 }
 
