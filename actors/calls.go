@@ -162,27 +162,3 @@ func statusError(b boxoffice.Booking) error {
 	}
 	return boxoffice.Errorf(boxoffice.EBookingState, "the booking is %s", b.Status)
 }
-
-// RunSweeper wakes, every interval until ctx ends, the actors of events
-// whose holds ran out while no actor was up (after a restart or failover),
-// so those holds end on time (I3) without waiting for a caller.
-func (e *Engine) RunSweeper(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ids, err := e.deps.Store.OverdueHoldEvents(ctx, 1000)
-		if err != nil {
-			continue
-		}
-		for _, id := range ids {
-			if err := e.Touch(ctx, id); err != nil {
-				e.cfg.Logger.Debug("sweeper could not wake event", "event", id, "err", err)
-			}
-		}
-	}
-}

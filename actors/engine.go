@@ -186,6 +186,9 @@ type Engine struct {
 	cfg     Config
 	deps    Deps
 	cluster atomic.Pointer[cluster.Caller]
+	// pcluster is the cluster itself, whose placement tells the sweeper
+	// which events are this node's.
+	pcluster atomic.Pointer[pcluster.Cluster]
 	// active holds the IDs of the events whose grains run on this node,
 	// for the admin placement view.
 	active sync.Map
@@ -225,7 +228,10 @@ func (e *Engine) Kind() *pcluster.Kind {
 // Attach gives the engine the cluster it calls grains through. Its calls
 // give up as soon as the member hosting the grain leaves (cluster.Caller),
 // for as long as the cluster's actor system runs.
-func (e *Engine) Attach(c *pcluster.Cluster) { e.cluster.Store(cluster.NewCaller(c)) }
+func (e *Engine) Attach(c *pcluster.Cluster) {
+	e.pcluster.Store(c)
+	e.cluster.Store(cluster.NewCaller(c))
+}
 
 // request sends msg to the event's grain and returns its reply.
 func (e *Engine) request(ctx context.Context, eventID uuid.UUID, msg proto.Message) (any, error) {
