@@ -233,12 +233,19 @@ func TestSweepOwnershipFollowsPlacement(t *testing.T) {
 }
 
 // startMember starts a node that joins the in-memory cluster of agent.
-func startMember(t *testing.T, db *persistence.DB, agent *test.InMemAgent, name string) *node {
+func startMember(t testing.TB, db *persistence.DB, agent *test.InMemAgent, name string) *node {
+	t.Helper()
+	return startMemberCfg(t, db, agent, actors.Config{NodeName: name})
+}
+
+func startMemberCfg(t testing.TB, db *persistence.DB, agent *test.InMemAgent, cfg actors.Config) *node {
 	t.Helper()
 	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
 	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
-	eng, err := actors.NewEngine(actors.Config{NodeName: name, Logger: quiet()},
-		actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: n.pay})
+	if cfg.Logger == nil {
+		cfg.Logger = quiet()
+	}
+	eng, err := actors.NewEngine(cfg, actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: n.pay})
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}
