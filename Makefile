@@ -8,7 +8,7 @@ BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean
+.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean soak
 
 all: build
 
@@ -45,6 +45,17 @@ deps:
 CHAOS ?= 5m
 chaos: deps
 	BOXOFFICE_CHAOS_DURATION=$(CHAOS) $(GO) test -count=1 -timeout 20m -run '^TestChaos$$' -v ./cmd/boxoffice/
+
+# soak: TestSoak for SOAK (default 30m): one node (child process) under a
+# steady, paced reserve/release/confirm mix of many users; the node's heap,
+# RSS and goroutines sampled every SOAK_EVERY and printed as a table (also
+# written to SOAK_OUT if set). Not part of `make test` (skipped there).
+SOAK       ?= 30m
+SOAK_EVERY ?= 30s
+SOAK_OUT   ?=
+soak: deps
+	BOXOFFICE_SOAK=$(SOAK) BOXOFFICE_SOAK_EVERY=$(SOAK_EVERY) BOXOFFICE_SOAK_OUT=$(SOAK_OUT) \
+		$(GO) test -count=1 -timeout 3h -run '^TestSoak$$' -v ./cmd/boxoffice/
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...

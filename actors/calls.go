@@ -185,33 +185,3 @@ func statusError(b boxoffice.Booking) error {
 	}
 	return boxoffice.Errorf(boxoffice.EBookingState, "the booking is %s", b.Status)
 }
-
-// RunSweeper wakes, every interval until ctx ends, the actors of events
-// whose holds ran out while no actor was up (after a restart or failover),
-// so those holds end on time (I3) without waiting for a caller. About once
-// a minute it also deletes Idempotency-Key claims out of their window.
-func (e *Engine) RunSweeper(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	var pruned time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if time.Since(pruned) >= pruneClaimsEvery {
-			pruned = time.Now()
-			e.pruneClaims(ctx)
-		}
-		ids, err := e.deps.Store.OverdueHoldEvents(ctx, 1000)
-		if err != nil {
-			continue
-		}
-		for _, id := range ids {
-			if err := e.Touch(ctx, id); err != nil {
-				e.cfg.Logger.Debug("sweeper could not wake event", "event", id, "err", err)
-			}
-		}
-	}
-}

@@ -215,6 +215,9 @@ type Engine struct {
 	cfg     Config
 	deps    Deps
 	cluster atomic.Pointer[cluster.Caller]
+	// pcluster is the cluster itself, whose placement tells the sweeper
+	// which events are this node's.
+	pcluster atomic.Pointer[pcluster.Cluster]
 	// active holds the IDs of the events whose grains run on this node,
 	// for the admin placement view.
 	active sync.Map
@@ -331,6 +334,7 @@ func (e *Engine) Kind() *pcluster.Kind {
 // Caller, and run its handler on every topology change, for as long as the
 // system lives). Attaching again replaces, and closes, the earlier Caller.
 func (e *Engine) Attach(c *pcluster.Cluster) {
+	e.pcluster.Store(c)
 	if old := e.cluster.Swap(cluster.NewCaller(c)); old != nil {
 		old.Close()
 	}
@@ -340,6 +344,7 @@ func (e *Engine) Attach(c *pcluster.Cluster) {
 // unavailable. Call it once the node no longer serves requests.
 // Idempotent.
 func (e *Engine) Close() {
+	e.pcluster.Store(nil)
 	if old := e.cluster.Swap(nil); old != nil {
 		old.Close()
 	}

@@ -8,12 +8,15 @@ import (
 )
 
 // OverdueHoldEvents lists events that have in-progress bookings past their
-// expiry, so a node can wake those events' actors after a restart and let
-// them expire the holds on time (I3) even if nobody calls the event.
+// expiry, the one whose oldest such hold expired first first, so a node can
+// wake those events' actors after a restart and let them expire the holds
+// on time (I3) even if nobody calls the event; the latest are the ones
+// left for the next sweep when there are more than limit.
 func (db *DB) OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, error) {
 	rows, err := db.pool.Query(ctx, `
-		SELECT DISTINCT event_id FROM bookings
+		SELECT event_id FROM bookings
 		WHERE status = 'in-progress' AND expires_at < now()
+		GROUP BY event_id ORDER BY min(expires_at), event_id
 		LIMIT $1`, limit)
 	if err != nil {
 		return nil, wrap("overdue holds", err)

@@ -6,8 +6,9 @@ func NewJournalWriterMode(db *DB, cfg JournalConfig, useCopy bool) *JournalWrite
 	return newJournalWriter(db, cfg, useCopy)
 }
 
-// SetMinBatch makes every batch wait for n commits (or MaxDelay), so a
-// test can put chosen commits into one batch without relying on timing.
+// SetMinBatch makes every batch wait for n commits (or MaxRecords, or
+// Close; not MaxDelay), so a test can put chosen commits into one batch
+// without relying on timing.
 func (w *JournalWriter) SetMinBatch(n int) {
 	w.mu.Lock()
 	w.minBatch = n

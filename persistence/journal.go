@@ -100,7 +100,7 @@ func (c JournalConfig) Validate() error {
 // JournalStats are the writer's counters since it started, for metrics.
 type JournalStats struct {
 	Batches      uint64        // batches written (each one transaction, plus retries)
-	Transactions uint64        // transactions attempted, including per-commit retries
+	Transactions uint64        // transactions attempted, including the retries that isolate a failing commit
 	Commits      uint64        // commits acknowledged as durable
 	Records      uint64        // journal records in those commits
 	Fenced       uint64        // commits refused with ErrFenced
@@ -134,7 +134,7 @@ type JournalWriter struct {
 	queue    []pending
 	records  int // journal records in queue
 	expect   int // commits in the last batch: that many waiting means the batch is due
-	minBatch int // tests: wait for at least this many commits (or MaxDelay)
+	minBatch int // tests: wait for at least this many commits (MaxDelay does not apply)
 	closed   bool
 
 	stats struct {
@@ -255,6 +255,9 @@ func (w *JournalWriter) next(timer *time.Timer) (batch []pending, ok bool) {
 			continue
 		}
 		wait := time.Until(w.queue[0].at.Add(w.cfg.MaxDelay))
+		if w.minBatch > 0 && len(w.queue) < w.minBatch && !w.closed && w.records < w.cfg.MaxRecords {
+			wait = time.Hour // tests: the batch is due only when the chosen commits are all queued
+		}
 		if w.closed || w.records >= w.cfg.MaxRecords || wait <= 0 || len(w.queue) >= max(w.expect, w.minBatch) {
 			batch = w.take()
 			w.expect = len(batch)

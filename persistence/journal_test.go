@@ -308,3 +308,106 @@ func TestJournalCloseDrains(t *testing.T) {
 		t.Fatalf("versions %v, want [1]", got)
 	}
 }
+
+// One poisoned commit (a second sale of a seat) in a batch of 1,000 fails
+// alone: the 999 others are written and acknowledged, most of them before
+// the poisoned one's fate is known, and finding it costs a few bisection
+// transactions, not one per commit under the batch's single deadline.
+func TestJournalPoisonedCommitInLargeBatch(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	cfg := persistence.DefaultJournalConfig()
+	cfg.MaxDelay = time.Second
+	cfg.Timeout = 30 * time.Second // outcomes, not speed, are under test: no deadline on a busy machine
+	w := persistence.NewJournalWriter(db, cfg)
+	t.Cleanup(w.Close)
+	const n = 1000 // = DefaultJournalConfig().MaxRecords: one batch of one-record commits
+	innocent := make([]uuid.UUID, n-1)
+	epochs := make([]int64, n-1)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < len(innocent); i += 8 {
+				innocent[i] = uuid.New()
+				epochs[i] = acquire(t, db, innocent[i], "node-a")
+			}
+		}()
+	}
+	wg.Wait()
+	poisoned := uuid.New()
+	pEpoch := acquire(t, db, poisoned, "node-a")
+	seat := boxoffice.NewTicketSpace(poisoned).ID(1)
+	if err := submit(w, persistence.Commit{EventID: poisoned, Epoch: pEpoch, Entries: records(1, 1),
+		Sales: []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{seat}}}}); err != nil {
+		t.Fatalf("first sale of the seat: %v", err)
+	}
+
+	// Each case writes the next version of every innocent event, with the
+	// poisoned commit at a different place in the batch.
+	for k, at := range []int{0, n / 2, n - 1} {
+		t.Run(fmt.Sprintf("poisoned_at_%d", at), func(t *testing.T) {
+			version := uint64(k + 1)
+			w.SetMinBatch(n)
+			before := w.Stats()
+			var acked atomic.Int64 // done runs on the writer goroutine, one at a time
+			ackedBefore := int64(-1)
+			errs := make([]error, n-1)
+			var poisonErr error
+			var all sync.WaitGroup
+			all.Add(n)
+			start := time.Now()
+			ev := 0
+			for i := range n {
+				if i == at {
+					w.Submit(persistence.Commit{EventID: poisoned, Epoch: pEpoch, Entries: records(version+1, 1),
+						Sales: []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{seat}}}},
+						func(err error) { poisonErr, ackedBefore = err, acked.Load(); all.Done() })
+					continue
+				}
+				j := ev
+				ev++
+				w.Submit(persistence.Commit{EventID: innocent[j], Epoch: epochs[j], Entries: records(version, 1)},
+					func(err error) { errs[j] = err; acked.Add(1); all.Done() })
+			}
+			all.Wait()
+			took := time.Since(start)
+			w.SetMinBatch(0)
+			wantIs(t, poisonErr, persistence.ErrSeatSold)
+			failed := 0
+			for j, err := range errs {
+				if err != nil {
+					failed++
+					if failed <= 3 {
+						t.Errorf("innocent commit %d: %v", j, err)
+					}
+				}
+			}
+			if failed > 0 {
+				t.Fatalf("%d of %d innocent commits failed", failed, n-1)
+			}
+			var written int
+			if err := db.Pool().QueryRow(ctxT(t), `SELECT count(*) FROM journal WHERE event_id = ANY($1) AND version = $2`,
+				innocent, int64(version)).Scan(&written); err != nil || written != n-1 {
+				t.Fatalf("%d innocent records of version %d in the journal (%v), want %d", written, version, err, n-1)
+			}
+			if got := versions(t, db, poisoned); !reflect.DeepEqual(got, []uint64{1}) {
+				t.Fatalf("poisoned event versions %v, want [1]", got)
+			}
+			after := w.Stats()
+			t.Logf("%d transactions, every commit acknowledged after %s (%d innocent ones before the poisoned one)",
+				after.Transactions-before.Transactions, took.Round(time.Millisecond), ackedBefore)
+			// Bisection: the batch, then two halves per level down to one
+			// commit (ceil(log2 1000) = 10 levels), breadth first.
+			if b, tx := after.Batches-before.Batches, after.Transactions-before.Transactions; b != 1 || tx > 1+2*10+2 {
+				t.Fatalf("%d batches and %d transactions, want 1 batch and at most 23 transactions", b, tx)
+			}
+			// Breadth first, the half without the poisoned commit is
+			// acknowledged before the search goes deeper.
+			if ackedBefore < n/2-1 {
+				t.Fatalf("%d innocent commits were acknowledged before the poisoned one, want at least %d", ackedBefore, n/2-1)
+			}
+		})
+	}
+}

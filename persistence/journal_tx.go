@@ -16,79 +16,205 @@ import (
 
 // write commits one batch and calls every done: first all commits in one
 // transaction; if that fails because of a statement (not the connection),
-// each remaining commit alone, so only the guilty one fails.
+// isolate finds the guilty commits by bisection, so only they fail. Each
+// commit is acknowledged as soon as its fate is known.
 func (w *JournalWriter) write(batch []pending) {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.Timeout)
-	defer cancel()
-	results := make([]error, len(batch))
+	o := &outcome{w: w, batch: batch, results: make([]error, len(batch)), acked: make([]bool, len(batch))}
 	live := make([]int, 0, len(batch))
 	for i := range batch {
 		if err := batch[i].c.validate(); err != nil {
-			results[i] = err
+			o.ack(i, err)
 		} else {
 			live = append(live, i)
 		}
 	}
 	if len(live) > 0 {
-		w.stats.txs.Add(1)
-		err := errEpochMoved
-		if !w.useCopy {
-			err = w.writeBatchFast(ctx, batch, live)
-		}
-		if errors.Is(err, errEpochMoved) {
-			// Someone's epoch moved: find out whose, precisely, the slow way.
-			w.stats.txs.Add(1)
-			err = w.writeBatch(ctx, batch, live, results)
-		}
-		if err != nil {
-			w.retryAlone(ctx, err, batch, live, results)
-		}
-	}
-	w.finish(batch, results, time.Since(start))
-}
-
-// retryAlone handles a failed batch transaction. Nothing of it committed.
-func (w *JournalWriter) retryAlone(ctx context.Context, err error, batch []pending, live []int, results []error) {
-	for _, i := range live {
-		switch {
-		case results[i] != nil: // fenced; that does not change on retry
+		switch err := w.attempt(batch, live, o.results); {
+		case err == nil:
+			o.ackAll(live, nil)
 		case isConnError(err):
-			results[i] = unavailable("journal: commit batch", err)
+			o.ackAll(live, unavailable("journal: commit batch", err))
 		default:
-			w.stats.txs.Add(1)
-			results[i] = w.writeOne(ctx, &batch[i].c)
+			w.isolate(o, live)
 		}
+	}
+	w.finish(o, time.Since(start))
+}
+
+// outcome tracks a batch's acknowledgements and counts them in the stats
+// as they happen.
+type outcome struct {
+	w                *JournalWriter
+	batch            []pending
+	results          []error
+	acked            []bool
+	commits, records int
+}
+
+// ack settles commit i with err, unless a fenced result was already found
+// for it (fencing does not change on retry), and calls its done at once.
+func (o *outcome) ack(i int, err error) {
+	if o.acked[i] {
+		return
+	}
+	o.acked[i] = true
+	if o.results[i] == nil {
+		o.results[i] = err
+	}
+	s := &o.w.stats
+	switch err := o.results[i]; {
+	case err == nil:
+		o.commits++
+		o.records += len(o.batch[i].c.Entries)
+		s.commits.Add(1)
+		s.records.Add(uint64(len(o.batch[i].c.Entries)))
+	case errors.Is(err, ErrFenced):
+		s.fenced.Add(1)
+	default:
+		s.failed.Add(1)
+	}
+	o.batch[i].done(o.results[i])
+}
+
+// ackAll settles every commit of idx with err (nil: written, or fenced).
+func (o *outcome) ackAll(idx []int, err error) {
+	for _, i := range idx {
+		o.ack(i, err)
 	}
 }
 
-// finish acknowledges a batch in submission order and updates the stats.
-func (w *JournalWriter) finish(batch []pending, results []error, d time.Duration) {
-	records, commits := 0, 0
-	for i, p := range batch {
+// attempt writes the commits idx of batch in one transaction under its own
+// deadline, setting results[i] for commits found fenced. On success every
+// other commit of idx is durable; on failure nothing of idx is written.
+func (w *JournalWriter) attempt(batch []pending, idx []int, results []error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.Timeout)
+	defer cancel()
+	w.stats.txs.Add(1)
+	err := errEpochMoved
+	if !w.useCopy {
+		err = w.writeBatchFast(ctx, batch, idx)
+	}
+	if errors.Is(err, errEpochMoved) {
+		// Someone's epoch moved: find out whose, precisely, the slow way.
+		w.stats.txs.Add(1)
+		err = w.writeBatch(ctx, batch, idx, results)
+	}
+	return err
+}
+
+// isolate handles a batch whose transaction failed because of a statement
+// (a second sale of a seat, a version already written): nothing of it
+// committed. It bisects: each half of the batch is retried as one
+// transaction with its own deadline, halves that commit are acknowledged
+// at once, and halves that fail are split again, breadth first, so the
+// innocent commits of a large batch are acknowledged after a few
+// transactions and one bad commit of n costs about 2*log2(n) transactions
+// instead of n transactions under one deadline. The commits of one event
+// stay together and in order: a later commit of an event must not be
+// written without an earlier one (I5).
+func (w *JournalWriter) isolate(o *outcome, live []int) {
+	var groups [][]int // indexes into batch, by event, in submission order
+	at := map[uuid.UUID]int{}
+	for _, i := range live {
+		id := o.batch[i].c.EventID
+		g, ok := at[id]
+		if !ok {
+			g = len(groups)
+			at[id] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	var down error         // a lost connection or deadline: the rest fail as unavailable, untried
+	parts := split(groups) // the whole batch failed already
+	for len(parts) > 0 {
+		part := parts[0]
+		parts = parts[1:]
+		if len(part) == 1 {
+			down = w.writeGroup(o, part[0], down)
+			continue
+		}
+		var idx []int
+		for _, g := range part {
+			for _, i := range g {
+				if o.results[i] != nil {
+					o.ack(i, nil) // fenced, found by an earlier attempt
+				} else {
+					idx = append(idx, i)
+				}
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		if down == nil {
+			err := w.attempt(o.batch, idx, o.results)
+			if err == nil {
+				o.ackAll(idx, nil)
+				continue
+			}
+			if isConnError(err) {
+				down = err
+			}
+		}
+		if down != nil {
+			o.ackAll(idx, unavailable("journal: commit batch", down))
+			continue
+		}
+		parts = append(parts, split(part)...)
+	}
+}
+
+// split halves a list of event groups; a single group is returned as is.
+func split(groups [][]int) [][][]int {
+	if len(groups) == 1 {
+		return [][][]int{groups}
+	}
+	half := len(groups) / 2
+	return [][][]int{groups[:half], groups[half:]}
+}
+
+// writeGroup writes one event's commits of a failed batch one at a time, in
+// order; after the first failure the later ones fail too, unwritten. It
+// returns down, or the connection error that took the database away.
+func (w *JournalWriter) writeGroup(o *outcome, g []int, down error) error {
+	var failed error
+	for _, i := range g {
+		c := &o.batch[i].c
 		switch {
-		case results[i] == nil:
-			commits++
-			records += len(p.c.Entries)
-		case errors.Is(results[i], ErrFenced):
-			w.stats.fenced.Add(1)
+		case o.acked[i]:
+		case o.results[i] != nil:
+			o.ack(i, nil) // fenced
+		case down != nil:
+			o.ack(i, unavailable("journal: commit", down))
+		case failed != nil:
+			o.ack(i, fmt.Errorf("persistence: journal: commit of event %s not written: an earlier commit of the event failed: %v",
+				c.EventID, failed))
 		default:
-			w.stats.failed.Add(1)
+			err := w.attempt(o.batch, []int{i}, o.results)
+			if isConnError(err) {
+				down = err
+			}
+			if err != nil && o.results[i] == nil {
+				failed = err
+			}
+			o.ack(i, classifyCommitErr(c, err))
 		}
 	}
+	return down
+}
+
+// finish updates the batch's stats after every commit is acknowledged.
+func (w *JournalWriter) finish(o *outcome, d time.Duration) {
 	s := &w.stats
 	s.batches.Add(1)
-	s.commits.Add(uint64(commits))
-	s.records.Add(uint64(records))
-	s.lastRecords.Store(int64(records))
-	s.lastCommits.Store(int64(commits))
+	s.lastRecords.Store(int64(o.records))
+	s.lastCommits.Store(int64(o.commits))
 	s.lastDur.Store(int64(d))
 	s.totalDur.Add(int64(d))
-	for i, p := range batch {
-		p.done(results[i])
-	}
 	if w.cfg.OnBatch != nil {
-		w.cfg.OnBatch(records, d)
+		w.cfg.OnBatch(o.records, d)
 	}
 }
 
@@ -200,26 +326,6 @@ func fenced(c *Commit, current int64, owned bool) error {
 		return fmt.Errorf("persistence: event %s has no owner, commit epoch %d: %w", c.EventID, c.Epoch, ErrFenced)
 	}
 	return fmt.Errorf("persistence: event %s commit epoch %d is stale (current %d): %w", c.EventID, c.Epoch, current, ErrFenced)
-}
-
-// writeOne writes a single commit in its own transaction and classifies
-// its failure.
-func (w *JournalWriter) writeOne(ctx context.Context, c *Commit) error {
-	err := func() error {
-		tx, err := w.db.pool.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-		if err := checkEpoch(ctx, tx, c.EventID, c.Epoch); err != nil {
-			return err
-		}
-		if err := w.writeRows(ctx, tx, []*Commit{c}); err != nil {
-			return err
-		}
-		return tx.Commit(ctx)
-	}()
-	return classifyCommitErr(c, err)
 }
 
 func classifyCommitErr(c *Commit, err error) error {

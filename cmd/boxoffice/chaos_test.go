@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -115,7 +116,23 @@ func TestChaos(t *testing.T) {
 			t.Errorf("event %s: no request was decided", ev)
 		}
 	}
-	assertNoViolations(t, pc.DB, samples)
+	// I3 after kills: a hold whose event moved (its owner was killed) may
+	// end late by the move, up to defaultMoveBudget (15 s) from its expiry,
+	// and within a second of the new owner taking over; a hold whose event
+	// did not move, within a second. With the fast gossip timings here a
+	// move takes about 3 s (suspicion 0.6 s, dead grace 0.4 s, a sweep
+	// every second, an activation), so the budget has a wide margin on a
+	// loaded machine; the figures are logged to show the real margin.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := checkWith(ctx, openPool(t, pc.DB), samples, defaultMoveBudget)
+	if err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	t.Logf("I3: %s", res.i3)
+	for _, v := range res.violations {
+		t.Errorf("check: %s: %s", v.Kind, v.Detail)
+	}
 }
 
 func sleepUntil(at time.Time) { time.Sleep(time.Until(at)) }

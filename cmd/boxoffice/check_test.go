@@ -197,80 +197,90 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 		name  string
 		plant func(t *testing.T, tx pgx.Tx) []sample // returns the history to audit
 		want  []string                               // exactly these kinds, each at least once
+		i3    *i3Figures                             // if set, exactly these I3 figures
 	}{
-		{"clean run", func(*testing.T, pgx.Tx) []sample { return r.history }, nil},
+		{"clean run", func(*testing.T, pgx.Tx) []sample { return r.history }, nil, &i3Figures{}},
 		{"a seat acknowledged as sold to two bookings", func(*testing.T, pgx.Tx) []sample {
 			hold := r.hold
 			hold.BookingID, hold.TicketIDs = fresh.String(), hold.TicketIDs[:1]
 			sale := r.sold
 			sale.BookingID = fresh.String()
 			return append(slices.Clone(r.history), hold, sale)
-		}, []string{kindDoubleSale, kindLostAck}},
+		}, []string{kindDoubleSale, kindLostAck}, nil},
 		{"a second confirmed booking of a sold seat in PostgreSQL", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency, created_at, expires_at, updated_at)
 				SELECT $1, user_id, event_id, ticket_ids, 'confirmed', total_minor, currency, created_at, expires_at, updated_at
 				FROM bookings WHERE id = $2`, fresh, uuid.MustParse(r.sold.BookingID))
 			return r.history
-		}, []string{kindDoubleBooking, kindDoubleSale, kindUnpaidSale}},
+		}, []string{kindDoubleBooking, kindDoubleSale, kindUnpaidSale}, nil},
 		{"a seat sold twice in the journal", func(t *testing.T, tx pgx.Tx) []sample {
 			seat, v := r.soldSeat(t, tx)
 			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 1), Kind: seatmap.KindHeld, Booking: fresh, Owner: fresh, Seats: []int32{seat}})
 			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 2), Kind: seatmap.KindSold, Booking: fresh, Owner: fresh, Seats: []int32{seat}})
 			return r.history
-		}, []string{kindDoubleBooking, kindDoubleSale}},
+		}, []string{kindDoubleBooking, kindDoubleSale}, nil},
 		{"an acknowledged hold that PostgreSQL never saw", func(*testing.T, pgx.Tx) []sample {
 			hold := r.hold
 			hold.BookingID = fresh.String()
 			return append(slices.Clone(r.history), hold)
-		}, []string{kindLostAck}},
+		}, []string{kindLostAck}, nil},
 		{"an acknowledged hold missing from bookings", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `DELETE FROM bookings WHERE id = (SELECT id FROM bookings WHERE status = 'expired' LIMIT 1)`)
 			return r.history
-		}, []string{kindLostAck}},
+		}, []string{kindLostAck}, nil},
 		{"an acknowledged sale missing from sold_seats", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `DELETE FROM sold_seats WHERE booking_id = $1`, uuid.MustParse(r.sold.BookingID))
 			return r.history
-		}, []string{kindLostSale}},
+		}, []string{kindLostSale}, nil},
 		{"an acknowledged sale whose booking is not confirmed", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `UPDATE bookings SET status = 'failed' WHERE id = $1`, uuid.MustParse(r.sold.BookingID))
 			return r.history
-		}, []string{kindLostAck}},
+		}, []string{kindLostAck}, nil},
 		{"a version gap in the journal", func(t *testing.T, tx pgx.Tx) []sample {
 			v := r.maxVersion(t, tx)
 			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 2), Kind: seatmap.KindHeld, Booking: fresh, Owner: fresh, Seats: []int32{1 << 30}})
 			return r.history
-		}, []string{kindVersionGap}},
+		}, []string{kindVersionGap}, nil},
 		{"a hold released more than a second after its expiry", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `UPDATE bookings SET updated_at = expires_at + interval '1.5 s'
 				WHERE id = (SELECT id FROM bookings WHERE status = 'expired' LIMIT 1)`)
 			return r.history
-		}, []string{kindLateExpiry}},
-		{"a hold released late because its event was moving is on time", func(t *testing.T, tx pgx.Tx) []sample {
+		}, []string{kindLateExpiry}, &i3Figures{Late: 1, MaxLate: 1500 * time.Millisecond}},
+		{"a hold released late because its event was moving is reported as a move", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `WITH b AS (SELECT id, event_id, expires_at FROM bookings WHERE status = 'expired' LIMIT 1),
 				moved AS (INSERT INTO ownership_history (event_id, epoch, node, acquired_at)
 					SELECT event_id, 1000000, 'interim', expires_at + interval '1.2 s' FROM b)
 				UPDATE bookings SET updated_at = expires_at + interval '1.5 s' WHERE id = (SELECT id FROM b)`)
 			return r.history
-		}, nil},
+		}, nil, &i3Figures{Late: 1, MaxLate: 1500 * time.Millisecond, Moved: 1, MaxMove: 1200 * time.Millisecond, MaxAfter: 300 * time.Millisecond}},
+		{"a hold whose event moved too long after its expiry is late, counted from the expiry", func(t *testing.T, tx pgx.Tx) []sample {
+			// A new owner that took 20 s to wake the event (a slow
+			// sweeper), then released the hold at once.
+			plantSQL(t, tx, `WITH b AS (SELECT id, event_id, expires_at FROM bookings WHERE status = 'expired' LIMIT 1),
+				moved AS (INSERT INTO ownership_history (event_id, epoch, node, acquired_at)
+					SELECT event_id, 1000000, 'interim', expires_at + interval '20 s' FROM b)
+				UPDATE bookings SET updated_at = expires_at + interval '20.2 s' WHERE id = (SELECT id FROM b)`)
+			return r.history
+		}, []string{kindLateMove}, &i3Figures{Late: 1, MaxLate: 20200 * time.Millisecond, Moved: 1, MaxMove: 20 * time.Second, MaxAfter: 200 * time.Millisecond}},
 		{"a hold released late after its event moved and settled is late", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `WITH b AS (SELECT id, event_id, expires_at FROM bookings WHERE status = 'expired' LIMIT 1),
 				moved AS (INSERT INTO ownership_history (event_id, epoch, node, acquired_at)
 					SELECT event_id, 1000000, 'interim', expires_at + interval '1.2 s' FROM b)
 				UPDATE bookings SET updated_at = expires_at + interval '2.5 s' WHERE id = (SELECT id FROM b)`)
 			return r.history
-		}, []string{kindLateExpiry}},
+		}, []string{kindLateExpiry}, &i3Figures{Late: 1, MaxLate: 2500 * time.Millisecond, Moved: 1, MaxMove: 1200 * time.Millisecond, MaxAfter: 1300 * time.Millisecond}},
 		{"a late release of an earlier run's hold is not this run's", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency, created_at, expires_at, updated_at)
 				SELECT $1, user_id, event_id, '{}', 'expired', total_minor, currency, created_at, expires_at, expires_at + interval '1 minute'
 				FROM bookings WHERE id = $2`, fresh, uuid.MustParse(r.sold.BookingID))
 			return r.history
-		}, nil},
+		}, nil, nil},
 		{"a hold still held a second after its expiry", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `UPDATE bookings SET status = 'in-progress'
 				WHERE id = (SELECT id FROM bookings b WHERE status = 'expired' AND NOT EXISTS (
 					SELECT 1 FROM bookings o WHERE o.status IN ('in-progress', 'confirmed') AND o.ticket_ids && b.ticket_ids) LIMIT 1)`)
 			return r.history
-		}, []string{kindLateExpiry}},
+		}, []string{kindLateExpiry}, nil},
 		{"a sale confirmed after its hold had expired", func(*testing.T, pgx.Tx) []sample {
 			h := slices.Clone(r.history)
 			for i, s := range h {
@@ -279,17 +289,17 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 				}
 			}
 			return h
-		}, []string{kindLateExpiry}},
+		}, []string{kindLateExpiry}, nil},
 		{"a sale paid for another amount", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `UPDATE payments SET amount_minor = amount_minor + 1 WHERE booking_id = $1`, uuid.MustParse(r.sold.BookingID))
 			return r.history
-		}, []string{kindUnpaidSale}},
+		}, []string{kindUnpaidSale}, nil},
 		{"one charge paying for two bookings", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `INSERT INTO payments (booking_id, idempotency_key, amount_minor, currency, status, charge_id)
 				SELECT $1, 'k', amount_minor, currency, status, charge_id FROM payments WHERE booking_id = $2`,
 				fresh, uuid.MustParse(r.sold.BookingID))
 			return r.history
-		}, []string{kindSharedCharge}},
+		}, []string{kindSharedCharge}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -298,9 +308,13 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { _ = tx.Rollback(ctx) }()
-			vs, err := check(ctx, tx, c.plant(t, tx))
+			res, err := checkWith(ctx, tx, c.plant(t, tx), defaultMoveBudget)
 			if err != nil {
 				t.Fatal(err)
+			}
+			vs := res.violations
+			if c.i3 != nil && res.i3 != *c.i3 {
+				t.Errorf("I3 figures %+v, want %+v", res.i3, *c.i3)
 			}
 			var got []string
 			for _, v := range vs {
