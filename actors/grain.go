@@ -28,6 +28,7 @@ type grain struct {
 	eventID  uuid.UUID
 	epoch    int64
 	m        *seatmap.Map
+	rules    boxoffice.Event // the sale rules' fields (rules.go)
 	currency string
 	// priceEnds and prices give each seat's price: seat i is priced
 	// prices[k] for the first k with i < priceEnds[k] (sections in order).
@@ -115,6 +116,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.getSeats(ctx)
 	case *grainpb.GetStats:
 		g.getStats(ctx)
+	case *grainpb.SetRules:
+		g.onSetRules(ctx, msg)
 	case *grainpb.Touch:
 		if g.refuse(ctx) {
 			return
@@ -207,6 +210,7 @@ func (g *grain) load(ctx context.Context) error {
 	}
 	g.lastSnapshot, g.sinceSnap = snap, replayed
 	g.m, g.committed = m, m.Version()
+	g.setRules(ev)
 	g.countsDirty = true
 	return nil
 }
@@ -241,17 +245,22 @@ func (g *grain) startTicker(ctx actor.Context) {
 	g.stop = make(chan struct{})
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	every := g.e.cfg.TickInterval
+	stop := g.stop
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
 		t := time.NewTicker(every)
 		defer t.Stop()
+		rules := time.NewTicker(g.e.cfg.RulesRefresh)
+		defer rules.Stop()
 		for {
 			select {
-			case <-g.stop:
+			case <-stop:
 				return
 			case <-t.C:
 				root.Send(self, tick{})
+			case <-rules.C:
+				g.refreshRules(func(m any) { root.Send(self, m) })
 			}
 		}
 	}()
@@ -368,13 +377,16 @@ func restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int)
 	if v, state, ok, err := store.LatestSnapshot(ctx, eventID); err != nil {
 		return nil, 0, 0, fmt.Errorf("load snapshot: %w", err)
 	} else if ok {
-		if m, err = seatmap.Decode(eventID, state); err != nil {
-			return nil, 0, 0, fmt.Errorf("decode snapshot v%d: %w", v, err)
+		decoded, usable, err := decodeSnapshot(eventID, v, state)
+		if err != nil {
+			return nil, 0, 0, err
 		}
-		if m.Len() != seats {
-			return nil, 0, 0, fmt.Errorf("snapshot v%d has %d seats, the venue %d", v, m.Len(), seats)
+		if usable {
+			if decoded.Len() != seats {
+				return nil, 0, 0, fmt.Errorf("snapshot v%d has %d seats, the venue %d", v, decoded.Len(), seats)
+			}
+			m, snap = decoded, v
 		}
-		snap = v
 	}
 	err = store.ReadJournal(ctx, eventID, m.Version(), func(en persistence.Entry) error {
 		r, err := seatmap.UnmarshalRecord(en.Record)

@@ -26,6 +26,8 @@ var statusOf = map[string]int{
 	boxoffice.EUnavailable:     http.StatusServiceUnavailable,
 	boxoffice.EMethodNotAllow:  http.StatusMethodNotAllowed,
 	boxoffice.EInternal:        http.StatusInternalServerError,
+	boxoffice.ELimitReached:    http.StatusConflict,
+	boxoffice.ENotOnSale:       http.StatusConflict,
 }
 
 // StatusOf returns the HTTP status of an API error code, 500 for a code the
@@ -112,6 +114,8 @@ func publicError(err error) errorBody {
 			ids = []string{}
 		}
 		e.Details = map[string]any{"ticket_ids": ids}
+	case boxoffice.ELimitReached:
+		e.Details = map[string]any{"limit": detail(be, "limit"), "current": detail(be, "current")}
 	}
 	return errorBody{Error: e}
 }

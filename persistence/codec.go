@@ -90,6 +90,16 @@ func performerHash(p boxoffice.Performer) []byte {
 }
 
 func eventHash(e boxoffice.Event) []byte {
+	// The sale rules join the hash only when the body sets one, so events
+	// created before they existed keep the hash their retries compute.
+	type rules struct {
+		MaxTicketsPerUser                     *int
+		SaleStartsAt, SaleEndsAt, RefundUntil time.Time
+	}
+	var r *rules
+	if e.MaxTicketsPerUser != nil || !e.SaleStartsAt.IsZero() || !e.SaleEndsAt.IsZero() || !e.RefundUntil.IsZero() {
+		r = &rules{e.MaxTicketsPerUser, e.SaleStartsAt, e.SaleEndsAt, e.RefundUntil}
+	}
 	return bodyHash(struct {
 		Name, Type, Description string
 		StartsAt                time.Time
@@ -97,8 +107,17 @@ func eventHash(e boxoffice.Event) []byte {
 		Currency                string
 		Prices                  map[string]boxoffice.Money
 		WaitingRoom             boxoffice.WaitingRoom
+		Rules                   *rules `json:",omitempty"`
 	}{e.Name, e.Type, e.Description, dbTime(e.StartsAt), e.VenueID.String(), e.PerformerID.String(),
-		e.Currency, e.Prices, e.WaitingRoom})
+		e.Currency, e.Prices, e.WaitingRoom, r})
+}
+
+// dbTimeOrZero is dbTime that keeps the zero time (an unset default).
+func dbTimeOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return dbTime(t)
 }
 
 // minPrice is the cheapest section's price, what search shows as "from".

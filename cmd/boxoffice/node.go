@@ -278,7 +278,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	srv, err := api.New(ac, api.Deps{
 		Engine: n.engine, Catalog: catalog{n.db}, Bookings: n.db, Users: n.db, Seats: n.bus,
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
-		Web: pages,
+		Web: pages, Rules: n.engine,
 	})
 	if err != nil {
 		return err
