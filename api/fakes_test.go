@@ -346,7 +346,7 @@ func (s memSearch) Search(_ context.Context, q url.Values) ([]byte, error) {
 			Venue:     map[string]any{"venue_id": v.ID, "name": v.Name, "city": v.City, "location": v.Location},
 			Performer: map[string]any{"performer_id": p.ID, "name": p.Name},
 			Status:    string(e.StatusAt(time.Now(), -1)), SaleEnds: e.SaleEnd(),
-			MinPrice:  "10.00", Currency: e.Currency, Available: len(s.catalog.tickets[e.ID]),
+			MinPrice: "10.00", Currency: e.Currency, Available: len(s.catalog.tickets[e.ID]),
 		})
 	}
 	return json.Marshal(map[string]any{"total": len(results), "page": page, "page_size": 20, "results": results})
