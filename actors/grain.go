@@ -141,8 +141,10 @@ func (g *grain) refuse(ctx actor.Context) bool {
 		ctx.Respond(&grainpb.SeatsReply{Error: err})
 	case *grainpb.GetStats:
 		ctx.Respond(&grainpb.StatsReply{Error: err})
-	case *grainpb.Touch:
-		ctx.Respond(&grainpb.Ack{Error: err})
+	case *grainpb.Touch, *grainpb.SetRules:
+		if ctx.Sender() != nil {
+			ctx.Respond(&grainpb.Ack{Error: err})
+		}
 	default:
 		ctx.Respond(&grainpb.BookingReply{Error: err})
 	}
