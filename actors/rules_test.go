@@ -2,6 +2,7 @@ package actors_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/actors/seatmap"
 	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
@@ -91,7 +93,8 @@ func TestLimitSurvivesRestart(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		dropSnapshots bool
-	}{{"snapshot", false}, {"journal", true}} {
+		legacy        bool // rewrite the snapshot as BXS1, without buyers
+	}{{"snapshot", false, false}, {"journal", true, false}, {"legacy snapshot", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newRuledEnv(t, actors.Config{}, nil)
 			ctx := context.Background()
@@ -114,6 +117,9 @@ func TestLimitSurvivesRestart(t *testing.T) {
 					t.Fatal(err)
 				}
 				conn.Close(ctx)
+			}
+			if tc.legacy {
+				legacySnapshot(t, e)
 			}
 			e.node = startNode(t, e.db, actors.Config{})
 
@@ -254,4 +260,35 @@ func TestPatchedLimitReachesGrain(t *testing.T) {
 		_, err := e.reserve(t, user, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 		return err == nil
 	})
+}
+
+// legacySnapshot rewrites the event's latest snapshot as the BXS1 format
+// wrote it (no buyer list), as left by a node from before the limit.
+func legacySnapshot(t *testing.T, e *env) {
+	t.Helper()
+	ctx := context.Background()
+	v, state, ok, err := e.db.LatestSnapshot(ctx, e.eventID)
+	if err != nil || !ok {
+		t.Fatalf("no snapshot to rewrite: %v", err)
+	}
+	m, err := seatmap.Decode(e.eventID, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buyers := len(binary.AppendUvarint(nil, uint64(len(m.Buyers()))))
+	for _, n := range m.Buyers() {
+		buyers += 16 + len(binary.AppendUvarint(nil, uint64(n)))
+	}
+	old := append([]byte("BXS1"), state[4:len(state)-buyers]...)
+	if _, err := seatmap.Decode(e.eventID, old); !errors.Is(err, seatmap.ErrNoBuyers) {
+		t.Fatalf("rewritten snapshot: %v, want ErrNoBuyers", err)
+	}
+	conn, err := pgx.Connect(ctx, e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE snapshots SET state = $3 WHERE event_id = $1 AND version = $2`, e.eventID, int64(v), old); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -27,7 +27,7 @@ var ErrNoBuyers = errors.New("seatmap: snapshot predates per-buyer counts")
 
 // MarshalBinary encodes the whole state as a snapshot:
 //
-//	"BXS1" | uvarint version | uvarint seats | ceil(seats/4) bytes of 2-bit statuses
+//	"BXS2" | uvarint version | uvarint seats | ceil(seats/4) bytes of 2-bit statuses
 //	| uvarint holds | per hold, by booking ID: 16 booking | 16 owner | varint expiresAt
 //	| byte pinned | uvarint n | n × uvarint seat
 //	| uvarint buyers | per buyer, by user ID: 16 user | uvarint seats sold
