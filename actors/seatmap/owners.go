@@ -23,7 +23,13 @@ func newOwners() owners {
 	return owners{total: map[uuid.UUID]int32{}, sold: map[uuid.UUID]int32{}}
 }
 
+// add changes u's count in m by d, dropping a count that reaches 0 so the
+// map holds only users with seats. An increase is one map operation.
 func (o *owners) add(m map[uuid.UUID]int32, u uuid.UUID, d int32) {
+	if d > 0 {
+		m[u] += d
+		return
+	}
 	if n := m[u] + d; n > 0 {
 		m[u] = n
 	} else {
