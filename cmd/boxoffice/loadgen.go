@@ -164,6 +164,9 @@ func (u *loadUser) failover(ctx context.Context, client *http.Client, urls []str
 }
 
 func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult, error) {
+	if c.PerBuyer == 0 { // a config built in code: the event's default limit
+		c.PerBuyer = boxoffice.DefaultMaxTicketsPerUser
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.Users + 8}, Timeout: 15 * time.Second}
 	tickets, err := eventTickets(ctx, client, c.URLs[0], c.Event)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"testing"
@@ -265,4 +266,34 @@ func TestSaleRulesOverHTTP(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestLoadgenBuyersStayWithinLimit: one loadgen user that buys every hold
+// becomes a new buyer each max_tickets_per_user seats, so it keeps getting
+// seats long past the limit of one account (without it, it would stop at
+// 10 seats with limit_reached).
+func TestLoadgenBuyersStayWithinLimit(t *testing.T) {
+	n := startTestNode(t)
+	admin := n.token(t, "admin@example.com", "admin")
+	ev, tickets := rulesEvent(t, n, admin, 120, nil)
+	ctx := t.Context()
+	client := &http.Client{Timeout: 10 * time.Second}
+	tok, err := devToken(ctx, client, n.URL, "loadgen-0@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &loadUser{base: n.URL, token: tok, email: "loadgen-0@example.com", r: rand.New(rand.NewPCG(1, 2))}
+	c := loadConfig{URLs: []string{n.URL}, Event: ev, Users: 1, Seats: 2, Confirm: 1, PerBuyer: 10}
+	held := 0
+	for range 200 {
+		if s := u.step(ctx, client, c, tickets, func(sample) {}); s.Status == http.StatusCreated {
+			held += 2
+		}
+		if held >= 24 {
+			break
+		}
+	}
+	if held < 24 || u.gen < 2 {
+		t.Fatalf("loadgen held %d seats as %d buyers; want 24 seats over 3 buyers", held, u.gen+1)
+	}
 }
