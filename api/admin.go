@@ -280,6 +280,12 @@ func (req patchRequest) patch() (EventPatch, error) {
 	return p, nil
 }
 
+// touchesRules reports whether the patch changes what the seat engine
+// decides reserves by (a rename need not wake the event's actor).
+func (p EventPatch) touchesRules() bool {
+	return p.StartsAt != nil || p.MaxTicketsPerUser != nil || p.SaleStartsAt != nil || p.SaleEndsAt != nil
+}
+
 // handlePatchEvent is PATCH /admin/api/events/{eventId}.
 func (s *Server) handlePatchEvent(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
 	id, err := pathID(r, "eventId")
@@ -301,7 +307,7 @@ func (s *Server) handlePatchEvent(w http.ResponseWriter, r *http.Request, _ boxo
 		return err
 	}
 	s.events.forget(id)
-	if s.deps.Rules != nil {
+	if s.deps.Rules != nil && p.touchesRules() {
 		// The event's grain decides reserves by these rules: tell it now,
 		// so the next reserve follows them (it also reads them whenever it
 		// activates).
