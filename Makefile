@@ -1,7 +1,9 @@
 # boxoffice: the two commands a newcomer needs are `make run` and `make test`.
 GO        ?= go
 BIN       := bin/boxoffice
-DATA      ?= .data
+# DATA is where make run and make cluster keep PostgreSQL and the nodes'
+# state: BOXOFFICE_DATA from the environment, else .data.
+DATA      ?= $(or $(BOXOFFICE_DATA),.data)
 BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2

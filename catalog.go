@@ -160,6 +160,11 @@ func (p Performer) Validate() error {
 type WaitingRoom struct {
 	Enabled       bool
 	RatePerSecond int
+	// Period counts how often the room was switched on. The store bumps it
+	// in the same write that turns the room on (clients never set it), and
+	// admission tokens carry it, so a token minted while the room was off,
+	// or before it was last switched on, no longer admits (API.md).
+	Period int64
 }
 
 // Event is one performance at a venue. Its tickets are one per seat of the

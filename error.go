@@ -28,6 +28,9 @@ const (
 	// ENotOnSale: the event is not on sale now (before its sale window,
 	// after it, started or cancelled).
 	ENotOnSale = "not_on_sale"
+	// EIdempotencyConflict: an Idempotency-Key this user already used for
+	// a different request (another body, another booking).
+	EIdempotencyConflict = "idempotency_conflict"
 )
 
 // Error is the one error type that carries an API code through every layer,
@@ -121,4 +124,7 @@ var (
 	ErrLimitReached = &Error{Code: ELimitReached}
 	// ErrNotOnSale: the event is not on sale now.
 	ErrNotOnSale = &Error{Code: ENotOnSale}
+	// ErrIdempotencyConflict: the Idempotency-Key was used by this user
+	// for a different request.
+	ErrIdempotencyConflict = &Error{Code: EIdempotencyConflict}
 )

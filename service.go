@@ -15,6 +15,14 @@ type ReserveRequest struct {
 	// request to the engine is recognised and answered with the same hold.
 	BookingID uuid.UUID
 	TicketIDs []uuid.UUID
+	// IdempotencyKey, when set, is the client's Idempotency-Key: the same
+	// user with the same key and the same Fingerprint within
+	// IdempotencyWindow gets the first reply again (BookingID is then
+	// replaced by the first request's), never a second hold.
+	IdempotencyKey string
+	// Fingerprint identifies the request's body (a hash of it as parsed
+	// JSON); required with IdempotencyKey.
+	Fingerprint []byte
 }
 
 // ConfirmRequest asks the seat engine to charge and sell a held booking.
@@ -61,7 +69,8 @@ type EventStats struct {
 //
 // Reserve returns the in-progress booking once the hold is durable, or
 // ErrSeatUnavailable (details.ticket_ids), ErrNotFound (unknown event or
-// ticket), ErrInvalid, ErrUnavailable. Release returns the cancelled
+// ticket), ErrInvalid, ErrUnavailable, and with an IdempotencyKey the
+// first reply of the same request again or ErrIdempotencyConflict. Release returns the cancelled
 // booking, or ErrHoldExpired, ErrBookingState, ErrForbidden, ErrNotFound.
 // Confirm returns the confirmed booking once the sale is durable, or
 // ErrPaymentFailed, ErrHoldExpired, ErrBookingState, ErrForbidden.
@@ -122,4 +131,22 @@ func (l Listing) SaleWindow() (starts, ends time.Time) {
 		ends = l.StartsAt
 	}
 	return l.SaleStartsAt, ends
+}
+
+// IdempotencyWindow is how long a reserve's Idempotency-Key is remembered
+// (API.md: 24 hours); after it the key is free again.
+const IdempotencyWindow = 24 * time.Hour
+
+// ReserveClaim binds one user's Idempotency-Key on reserve to one request
+// (Fingerprint, a hash of the body as parsed JSON) and to the one booking ID
+// that every repetition of that request uses. Fixing the booking ID before
+// the event's actor is asked is what lets the actor recognise a repetition,
+// on any node, at any later time within the window.
+type ReserveClaim struct {
+	UserID      uuid.UUID
+	Key         string
+	Fingerprint []byte
+	EventID     uuid.UUID
+	BookingID   uuid.UUID
+	CreatedAt   time.Time
 }

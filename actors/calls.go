@@ -13,7 +13,8 @@ import (
 	"github.com/boxoffice/boxoffice/actors/grainpb"
 )
 
-// Reserve implements boxoffice.SeatEngine.
+// Reserve implements boxoffice.SeatEngine. With an IdempotencyKey it
+// claims the key first and never holds twice for one claim (idempotency.go).
 func (e *Engine) Reserve(ctx context.Context, req boxoffice.ReserveRequest) (boxoffice.Booking, error) {
 	if n := len(req.TicketIDs); n < 1 || n > boxoffice.MaxSeatsPerHold {
 		return boxoffice.Booking{}, boxoffice.InvalidField("ticket_ids", "a hold takes 1 to %d seats", boxoffice.MaxSeatsPerHold)
@@ -22,7 +23,10 @@ func (e *Engine) Reserve(ctx context.Context, req boxoffice.ReserveRequest) (box
 	for _, t := range req.TicketIDs {
 		msg.TicketIds = append(msg.TicketIds, t[:])
 	}
-	return e.bookingCall(ctx, req.EventID, msg)
+	if req.IdempotencyKey == "" {
+		return e.bookingCall(ctx, req.EventID, msg)
+	}
+	return e.keyedReserve(ctx, req, msg)
 }
 
 // Release implements boxoffice.SeatEngine. A hold the grain no longer has
@@ -141,17 +145,28 @@ func (e *Engine) bookingCall(ctx context.Context, eventID uuid.UUID, msg proto.M
 }
 
 // explainMissingHold turns "the grain has no such hold" into the error the
-// booking's stored state calls for.
+// booking's stored state calls for: not_found only for a booking that does
+// not exist (API.md). The grain answers "no hold" only once the hold's end
+// is durable (grain.refuseHold), so the row shows how it ended.
 func (e *Engine) explainMissingHold(ctx context.Context, bookingID, userID uuid.UUID, orig error) error {
 	b, err := e.deps.Store.Booking(ctx, bookingID)
 	if err != nil {
-		return orig
+		if errors.Is(err, boxoffice.ErrNotFound) {
+			return orig
+		}
+		return err
 	}
 	if b.UserID != userID {
 		return boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user")
 	}
 	if b.Status == boxoffice.BookingInProgress {
-		return orig
+		// Not seen while the grain waits for durability; kept an answer
+		// the contract allows should a row ever lag its hold.
+		if !e.cfg.Now().Before(b.ExpiresAt) {
+			b.Status = boxoffice.BookingExpired
+		} else {
+			return boxoffice.Errorf(boxoffice.EBookingState, "the booking has no live hold")
+		}
 	}
 	return statusError(b)
 }
@@ -165,15 +180,21 @@ func statusError(b boxoffice.Booking) error {
 
 // RunSweeper wakes, every interval until ctx ends, the actors of events
 // whose holds ran out while no actor was up (after a restart or failover),
-// so those holds end on time (I3) without waiting for a caller.
+// so those holds end on time (I3) without waiting for a caller. About once
+// a minute it also deletes Idempotency-Key claims out of their window.
 func (e *Engine) RunSweeper(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if time.Since(pruned) >= pruneClaimsEvery {
+			pruned = time.Now()
+			e.pruneClaims(ctx)
 		}
 		ids, err := e.deps.Store.OverdueHoldEvents(ctx, 1000)
 		if err != nil {

@@ -153,6 +153,11 @@ type Store interface {
 	FinishPayment(ctx context.Context, bookingID uuid.UUID, status, chargeID string) error
 	Payment(ctx context.Context, bookingID uuid.UUID) (persistence.Payment, error)
 	OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, error)
+	// Idempotency-Key claims of reserve (idempotency.go).
+	ClaimReserve(ctx context.Context, c boxoffice.ReserveClaim, expired time.Time) (boxoffice.ReserveClaim, error)
+	ReserveClaim(ctx context.Context, userID uuid.UUID, key string) (boxoffice.ReserveClaim, error)
+	ClaimedHolds(ctx context.Context, eventID uuid.UUID, since time.Time) ([]boxoffice.ReserveClaim, error)
+	PruneReserveClaims(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Journal accepts a grain's commit groups; *persistence.JournalWriter
@@ -183,7 +188,8 @@ type Deps struct {
 // with Prometheus counters.
 type Metrics interface {
 	// Outcome counts one decided command: op is reserve, release, confirm,
-	// expire; result is ok or an error code.
+	// expire; result is ok or an error code, or replayed for a repeated
+	// keyed reserve answered with its first reply.
 	Outcome(op, result string, seats int)
 }
 

@@ -58,6 +58,12 @@ type grain struct {
 	// waiting for its outcome.
 	payments map[uuid.UUID]*payment
 
+	// keyed maps each booking a reserve with an Idempotency-Key held to
+	// its claim time (Unix ns); keyedOrder is the same in claim order, for
+	// pruning. See idempotency.go.
+	keyed      map[uuid.UUID]int64
+	keyedOrder []keyedHold
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -214,6 +220,9 @@ func (g *grain) load(ctx context.Context) error {
 	g.m, g.committed = m, m.Version()
 	g.setRules(ev)
 	g.countsDirty = true
+	if err := g.loadKeyedHolds(ctx); err != nil {
+		return fmt.Errorf("load idempotency keys: %w", err)
+	}
 	return nil
 }
 
@@ -288,6 +297,7 @@ func (g *grain) onTick(ctx actor.Context) {
 	if g.m == nil || g.broken {
 		return
 	}
+	g.pruneKeyed(g.e.cfg.Now())
 	for _, r := range g.m.ExpireDue(g.e.cfg.Now()) {
 		info := holdInfo(r)
 		g.stage(r, g.bookingRow(info, boxoffice.BookingExpired), nil)

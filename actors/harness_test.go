@@ -111,7 +111,7 @@ func createEvent(t testing.TB, db *persistence.DB, sm boxoffice.SeatMap) uuid.UU
 		prices[s.Name] = boxoffice.Money(10000 / (i + 1))
 	}
 	ev, _, _, err := db.CreateEvent(ctx, boxoffice.Event{ID: uuid.New(), Name: "Test Night", Type: "concert",
-		StartsAt: time.Now().Add(24 * time.Hour), VenueID: v.ID, PerformerID: p.ID, Currency: "EUR", Prices: prices})
+		StartsAt: time.Now().Add(30 * 24 * time.Hour), VenueID: v.ID, PerformerID: p.ID, Currency: "EUR", Prices: prices})
 	if err != nil {
 		t.Fatalf("create event: %v", err)
 	}
@@ -120,14 +120,19 @@ func createEvent(t testing.TB, db *persistence.DB, sm boxoffice.SeatMap) uuid.UU
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func startNode(t testing.TB, db *persistence.DB, cfg actors.Config) *node {
+// startNode starts a node; opts may wrap or add to its engine's deps.
+func startNode(t testing.TB, db *persistence.DB, cfg actors.Config, opts ...func(*actors.Deps)) *node {
 	t.Helper()
 	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
 	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
 	if cfg.Logger == nil {
 		cfg.Logger = quiet()
 	}
-	eng, err := actors.NewEngine(cfg, actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: n.pay})
+	deps := actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: n.pay}
+	for _, o := range opts {
+		o(&deps)
+	}
+	eng, err := actors.NewEngine(cfg, deps)
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}

@@ -18,7 +18,8 @@ var failReply = &grainpb.BookingReply{Error: &grainpb.Error{Code: boxoffice.EUna
 
 // reserve holds seats all-or-nothing; the reply waits for the hold's commit
 // (I2). A retried reserve of a live hold with the same seats gets the same
-// booking back instead of an error.
+// booking back instead of an error; a keyed one (Idempotency-Key) whose
+// hold was made, live or ended, is answered as replayed (idempotency.go).
 func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 	if g.refuse(ctx) {
 		return
@@ -27,6 +28,9 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 	tickets := make([]uuid.UUID, 0, len(msg.TicketIds))
 	for _, t := range msg.TicketIds {
 		tickets = append(tickets, id(t))
+	}
+	if g.answerKeyed(ctx, msg, booking) {
+		return
 	}
 	if info, ok := g.m.HoldInfo(booking); ok && info.Owner == owner && sameSeats(g.m, info.Seats, tickets) {
 		b := g.bookingRow(info, boxoffice.BookingInProgress)
@@ -46,6 +50,9 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 		return
 	}
 	g.outcome("reserve", "ok", len(tickets))
+	if msg.Keyed {
+		g.rememberKeyed(booking, msg.KeyCreatedAt)
+	}
 	b := g.bookingRow(holdInfo(r), boxoffice.BookingInProgress)
 	b.CreatedAt = b.UpdatedAt
 	g.stage(r, b, nil)
@@ -62,7 +69,7 @@ func (g *grain) release(ctx actor.Context, msg *grainpb.Release) {
 	r, err := g.m.Release(booking, owner)
 	if err != nil {
 		g.outcome("release", boxoffice.ErrorCode(err), 0)
-		ctx.Respond(&grainpb.BookingReply{Error: toPB(err)})
+		g.refuseHold(ctx, err)
 		return
 	}
 	g.outcome("release", "ok", len(r.Seats))
@@ -70,6 +77,21 @@ func (g *grain) release(ctx actor.Context, msg *grainpb.Release) {
 	g.stage(r, b, nil)
 	g.wait(ctx, &grainpb.BookingReply{Booking: bookingToPB(*b)}, failReply)
 	g.flush(ctx)
+}
+
+// refuseHold answers a release or confirm the seat map refused. "No live
+// hold" is a fact about state that may not be durable yet: a release or
+// expiry of that hold may sit in the open or in-flight group. The engine
+// explains a missing hold from the booking's stored row (booking_state,
+// hold_expired), so that answer waits, as reads do, until the newest group
+// is durable and the row shows how the hold ended.
+func (g *grain) refuseHold(ctx actor.Context, err error) {
+	reply := &grainpb.BookingReply{Error: toPB(err)}
+	if boxoffice.ErrorCode(err) == boxoffice.ENotFound {
+		g.wait(ctx, reply, failReply)
+		return
+	}
+	ctx.Respond(reply)
 }
 
 // getSeats answers every seat's status at the current version, once that

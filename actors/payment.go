@@ -61,7 +61,7 @@ func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 	r, err := g.m.PinForPayment(booking, owner, g.e.cfg.Now())
 	if err != nil {
 		g.outcome("confirm", boxoffice.ErrorCode(err), 0)
-		ctx.Respond(&grainpb.BookingReply{Error: toPB(err)})
+		g.refuseHold(ctx, err)
 		return
 	}
 	key := msg.IdempotencyKey

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,18 +17,7 @@ import (
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
-// clock is a movable clock for actors.Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
+// Set moves the clock (hooks_test.go's clock) to t.
 func (c *clock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t

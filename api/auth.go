@@ -36,6 +36,9 @@ type tokenClaims struct {
 // (HS/RS confusion), and alg=none is never in the list.
 type authenticator struct {
 	secret []byte
+	// skew is how far in the future a token's iat may be: clocks of an
+	// identity provider and a node differ a little, never by hours.
+	skew   time.Duration
 	jwks   keyfunc.Keyfunc // nil without a JWKS URL
 	parser *jwt.Parser
 	// verified remembers tokens that passed every check, so that a client
@@ -60,7 +63,7 @@ type verifiedToken struct {
 }
 
 func newAuthenticator(ctx context.Context, cfg Config) (*authenticator, error) {
-	a := &authenticator{secret: cfg.JWTSecret,
+	a := &authenticator{secret: cfg.JWTSecret, skew: cfg.JWTClockSkew,
 		verified: expirable.NewLRU[string, verifiedToken](tokenCacheSize, nil, tokenCacheTTL)}
 	var methods []string
 	if len(cfg.JWTSecret) > 0 {
@@ -83,7 +86,14 @@ func newAuthenticator(ctx context.Context, cfg Config) (*authenticator, error) {
 		a.jwks = kf
 		methods = append(methods, jwt.SigningMethodRS256.Alg(), jwt.SigningMethodES256.Alg())
 	}
-	a.parser = jwt.NewParser(jwt.WithValidMethods(methods), jwt.WithExpirationRequired())
+	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired()}
+	if cfg.JWTIssuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.JWTIssuer))
+	}
+	if cfg.JWTAudience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.JWTAudience))
+	}
+	a.parser = jwt.NewParser(opts...)
 	return a, nil
 }
 
@@ -120,6 +130,11 @@ func (a *authenticator) authenticate(r *http.Request) (boxoffice.User, error) {
 			return boxoffice.User{}, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token has expired")
 		}
 		return boxoffice.User{}, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token is malformed or badly signed")
+	}
+	// The parser checks iat only with a leeway that would also stretch
+	// exp; a token issued in the future is a forged or broken clock.
+	if c.IssuedAt != nil && c.IssuedAt.After(time.Now().Add(a.skew)) {
+		return boxoffice.User{}, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token's iat is in the future")
 	}
 	id, err := parseID("sub", c.Subject)
 	if err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -57,8 +58,18 @@ func (req reserveRequest) parse() (eventID uuid.UUID, tickets []uuid.UUID, err e
 	return eventID, tickets, nil
 }
 
-// handleReserve is POST /booking/reserve.
+// handleReserve is POST /booking/reserve. With an Idempotency-Key the
+// engine answers a repeated request (same user, key and body as parsed
+// JSON) with its first reply (actors/idempotency.go).
 func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
+	}
+	var body *bytes.Buffer
+	if key != "" {
+		body = teeBody(r)
+	}
 	var req reserveRequest
 	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
@@ -67,10 +78,21 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 	if err != nil {
 		return err
 	}
+	var fp []byte
+	if key != "" {
+		if fp, err = fingerprint(body.Bytes()); err != nil {
+			return err
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	ev, err := s.events.event(ctx, eventID)
 	if err != nil {
+		return err
+	}
+	hold := boxoffice.ReserveRequest{EventID: eventID, UserID: u.ID, BookingID: uuid.New(), TicketIDs: tickets,
+		IdempotencyKey: key, Fingerprint: fp}
+	if done, err := s.replayReserve(ctx, w, hold); err != nil || done {
 		return err
 	}
 	if ev.WaitingRoom.Enabled && s.deps.Queue != nil {
@@ -84,9 +106,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 			return err
 		}
 	}
-	b, err := s.deps.Engine.Reserve(ctx, boxoffice.ReserveRequest{
-		EventID: eventID, UserID: u.ID, BookingID: uuid.New(), TicketIDs: tickets,
-	})
+	b, err := s.deps.Engine.Reserve(ctx, hold)
 	if err != nil {
 		return err
 	}

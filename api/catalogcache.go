@@ -321,3 +321,10 @@ func (v *eventView) lastBody() []byte {
 	}
 	return v.fallback
 }
+
+// ForgetEvent drops this node's cached copy of an event, so that the next
+// request reads it afresh. A PATCH forgets it only on the node that served
+// it; cmd calls this on every node when the catalog stream says the event
+// changed, so that a waiting room switched on binds reserve everywhere
+// within the stream's delay rather than after CatalogTTL.
+func (s *Server) ForgetEvent(id uuid.UUID) { s.events.forget(id) }

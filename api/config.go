@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
@@ -43,6 +44,14 @@ type Config struct {
 	// of this JSON Web Key Set. The set is fetched in the background,
 	// refreshed hourly and on an unknown key ID (rate-limited).
 	JWKSURL string
+	// JWTIssuer and JWTAudience, when set, are the iss and aud claims
+	// every token must carry: a JWKS usually signs tokens for many
+	// applications, and a token meant for another one must not log in here.
+	// Development tokens (POST /auth/token) carry them.
+	JWTIssuer   string
+	JWTAudience string
+	// JWTClockSkew is how far in the future a token's iat may lie.
+	JWTClockSkew time.Duration
 	// HoldTTL is how long a hold lasts. The seat engine enforces it; the API
 	// only reports it in the index at GET /.
 	HoldTTL time.Duration
@@ -57,11 +66,12 @@ type Config struct {
 	// beyond the bound an arbitrary bucket is dropped, so memory stays
 	// bounded under an address-spraying flood.
 	RateMaxKeys int
-	// ClientIPHeader names a header set by a trusted reverse proxy
-	// ("X-Forwarded-For" or "X-Real-IP"); its last address is the client's.
+	// TrustedProxies are the reverse proxies (an Ingress, a load balancer)
+	// whose X-Forwarded-For is believed: from such a peer, the client is the
+	// rightmost address of the header that is not itself a trusted proxy.
 	// Empty means the TCP peer address, the only safe choice without a
 	// proxy, since clients can write any header they like.
-	ClientIPHeader string
+	TrustedProxies []netip.Prefix
 	// MaxBodyBytes is the largest request body (API.md: 64 KiB); larger
 	// bodies are 413 too_large.
 	MaxBodyBytes int64
@@ -91,6 +101,25 @@ type Config struct {
 	WSPingInterval time.Duration
 	// WSWriteTimeout bounds one frame write to a client.
 	WSWriteTimeout time.Duration
+	// WSMaxPerIP and WSMax cap the WebSockets (seat maps and waiting
+	// room together) open at once per client address and on the node; a
+	// connection past a cap is refused with 429 rate_limited before the
+	// upgrade. Zero means no cap, for load tests from one loopback address.
+	WSMaxPerIP int
+	WSMax      int
+	// MetricsOnAPI serves GET /metrics on the API handler. A node with a
+	// separate metrics listener (BOXOFFICE_METRICS_ADDR) turns it off and
+	// serves MetricsHandler there, so the public port does not expose its
+	// internals; admins still read them at GET /admin/api/metrics.
+	MetricsOnAPI bool
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// http.Server's (see Server.ConfigureHTTP): headers, the whole request
+	// with its body, the reply, and an idle keep-alive connection.
+	// WebSocket routes are exempt from the read and write timeouts.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
 	// Logger receives errors the API cannot report to a caller (internal
 	// errors with their cause, WebSocket drops).
 	Logger *slog.Logger
@@ -101,6 +130,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Mode:            ModeProd,
+		JWTClockSkew:    time.Minute,
 		HoldTTL:         10 * time.Minute,
 		RateIP:          RateConfig{PerSecond: 50, Burst: 100}, // a busy browser tab plus its WebSocket
 		RateUser:        RateConfig{PerSecond: 20, Burst: 40},  // far above any human booking
@@ -114,7 +144,16 @@ func DefaultConfig() Config {
 		WSSendQueue:     256,              // ~25 s of one delta per 100 ms
 		WSPingInterval:  30 * time.Second, // under common proxies' 60 s idle timeout
 		WSWriteTimeout:  10 * time.Second,
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		WSMaxPerIP:      200,    // a venue's Wi-Fi behind one NAT, not one machine's 2,000 idle sockets
+		WSMax:           20_000, // an idle socket costs two goroutines and buffers: ~200 MB at the cap
+		// A 64 KiB body takes 20 s at 3.3 KB/s, slower than any real
+		// client; replies fit in RequestTimeout plus slack.
+		MetricsOnAPI:      true,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       20 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 
@@ -153,6 +192,16 @@ func (c Config) Validate() error {
 		{"WSPingInterval", c.WSPingInterval > 0},
 		{"WSWriteTimeout", c.WSWriteTimeout > 0},
 		{"Logger", c.Logger != nil},
+		{"JWTClockSkew", c.JWTClockSkew >= 0},
+		{"WSMaxPerIP", c.WSMaxPerIP >= 0},
+		{"WSMax", c.WSMax >= 0},
+		{"ReadHeaderTimeout", c.ReadHeaderTimeout > 0},
+		{"ReadTimeout", c.ReadTimeout > 0},
+		{"WriteTimeout", c.WriteTimeout > 0},
+		{"IdleTimeout", c.IdleTimeout > 0},
+	}
+	if c.WriteTimeout > 0 && c.WriteTimeout <= c.RequestTimeout {
+		errs = append(errs, fmt.Errorf("WriteTimeout (%s) must exceed RequestTimeout (%s), or a timed-out request cannot be answered", c.WriteTimeout, c.RequestTimeout))
 	}
 	for _, p := range positive {
 		if !p.ok {

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -14,12 +16,25 @@ import (
 )
 
 // DecodeJSON reads r's body into v with API.md's rules: at most limit
-// bytes (413 too_large), no unknown fields, exactly one JSON value, and
-// every failure a 400 invalid_argument naming the field in details.field.
-// Plugs use it so that their bodies are judged like the API's.
+// bytes (413 too_large), no unknown fields, field names spelled exactly
+// (encoding/json alone would take "EVENT_ID" for "event_id"), no key twice
+// in one object (encoding/json alone keeps the last), exactly one JSON
+// value, and every failure a 400 invalid_argument naming the field in
+// details.field. Plugs use it so that their bodies are judged like the API's.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return decodeError(err)
+	}
+	if err := decodeStrict(body, v); err != nil {
+		return err
+	}
+	return nil
+}
+
+// decodeStrict is DecodeJSON on a body already read.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -32,7 +47,10 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 		}
 		return boxoffice.InvalidField("body", "the body must hold exactly one JSON object")
 	}
-	return nil
+	// The body is valid JSON now, so the scan needs no error handling of
+	// its own beyond what it looks for.
+	sc := strictScanner{b: body}
+	return sc.value(reflect.TypeOf(v), "")
 }
 
 // decodeError turns an encoding/json or body-reading error into the API

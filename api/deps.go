@@ -105,7 +105,7 @@ type Searcher interface {
 // API's mux; auth wraps a handler so that it requires a valid token and
 // finds the caller with UserFromContext. CheckAdmission is called by
 // POST /booking/reserve for events whose waiting room is on, and returns
-// nil or an *boxoffice.Error (queue_required, forbidden).
+// nil or an *boxoffice.Error (queue_required).
 type Queue interface {
 	// Routes registers the waiting room's routes on mux.
 	Routes(mux *http.ServeMux, auth func(http.Handler) http.Handler)

@@ -28,6 +28,8 @@ var statusOf = map[string]int{
 	boxoffice.EInternal:        http.StatusInternalServerError,
 	boxoffice.ELimitReached:    http.StatusConflict,
 	boxoffice.ENotOnSale:       http.StatusConflict,
+
+	boxoffice.EIdempotencyConflict: http.StatusConflict,
 }
 
 // StatusOf returns the HTTP status of an API error code, 500 for a code the
@@ -133,10 +135,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch boxoffice.ErrorCode(err) {
 	case boxoffice.EInternal:
 		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("client", s.ips.IP(r)), slog.Any("err", err))
 	case boxoffice.EUnavailable:
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "unavailable",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("client", s.ips.IP(r)), slog.Any("err", err))
 	}
 	WriteError(w, err)
 }

@@ -55,6 +55,7 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	cfg.Mode = api.ModeDev
 	cfg.JWTSecret = testSecret
 	cfg.RateIP, cfg.RateUser = api.RateConfig{}, api.RateConfig{}
+	cfg.WSMaxPerIP, cfg.WSMax = 0, 0 // loopback socket tests open hundreds from one address
 	cfg.WSWriteTimeout = 2 * time.Second
 	cfg.Logger = slog.New(h.logs)
 	deps := api.Deps{Engine: h.engine, Catalog: h.catalog, Bookings: h.bookings, Users: h.users,

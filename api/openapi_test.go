@@ -29,7 +29,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"POST /booking/reserve", "POST /booking/confirm", "PUT /booking/confirm",
 		"GET /booking/{bookingId}", "DELETE /booking/{bookingId}", "GET /user/bookings",
 		"POST /auth/token",
-		"GET /admin/api/cluster", "GET /admin/api/events/{eventId}", "PATCH /admin/api/events/{eventId}",
+		"GET /admin/api/cluster", "GET /admin/api/metrics", "GET /admin/api/events/{eventId}", "PATCH /admin/api/events/{eventId}",
 		"POST /admin/api/events", "POST /admin/api/venues", "POST /admin/api/performers",
 		"GET /admin/", "GET /", "GET /static/{path}", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
 	}

@@ -81,7 +81,10 @@ func (s *Server) handleIndex(w http.ResponseWriter, _ *http.Request) {
 		"reserve": "/booking/reserve",
 		"health":  "/healthz",
 		"ready":   "/readyz",
-		"metrics": "/metrics",
+		"metrics": "/admin/api/metrics",
+	}
+	if s.cfg.MetricsOnAPI {
+		links["metrics"] = "/metrics"
 	}
 	if s.cfg.Mode == ModeDev {
 		links["token"] = "/auth/token"

@@ -3,10 +3,7 @@ package api
 import (
 	"fmt"
 	"math"
-	"net"
-	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -147,25 +144,6 @@ func shardOf(key string) uint32 {
 		h *= 16777619
 	}
 	return h % limiterShards
-}
-
-// clientIP is the address the per-IP limit counts: the TCP peer, or the
-// last address of the configured proxy header (the one the trusted proxy
-// appended; earlier ones are the client's own claims).
-func clientIP(r *http.Request, header string) string {
-	if header != "" {
-		if v := r.Header.Values(header); len(v) > 0 {
-			parts := strings.Split(v[len(v)-1], ",")
-			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
-				return ip
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // String describes the limit for logs.

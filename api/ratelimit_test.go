@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"testing"
 
@@ -25,14 +26,32 @@ func TestRateLimitPerIP(t *testing.T) {
 
 func TestRateLimitProxyHeader(t *testing.T) {
 	h := newHarness(t, func(c *apiConfig, _ *apiDeps) {
-		c.RateIP = api.RateConfig{PerSecond: 0.1, Burst: 1}
-		c.ClientIPHeader = "X-Forwarded-For"
+		c.RateIP = api.RateConfig{PerSecond: 0.001, Burst: 1}
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
 	})
-	// The proxy appends the real client last; earlier entries are the
-	// client's own claims and must not pick the bucket.
-	mustStatus(t, h.do("GET", "/healthz", nil, "X-Forwarded-For", "1.1.1.1, 10.0.0.1"), http.StatusOK)
-	wantError(t, h.do("GET", "/healthz", nil, "X-Forwarded-For", "2.2.2.2, 10.0.0.1"), http.StatusTooManyRequests, boxoffice.ERateLimited)
-	mustStatus(t, h.do("GET", "/healthz", nil, "X-Forwarded-For", "10.0.0.2"), http.StatusOK)
+	// The proxy (the loopback peer here) appends the real client last;
+	// earlier entries are the client's own claims and must not pick the
+	// bucket, and trusted proxies in the chain are skipped.
+	mustStatus(t, h.do("GET", "/healthz", nil, "X-Forwarded-For", "1.1.1.1, 198.51.100.1"), http.StatusOK)
+	wantError(t, h.do("GET", "/healthz", nil, "X-Forwarded-For", "2.2.2.2, 198.51.100.1"), http.StatusTooManyRequests, boxoffice.ERateLimited)
+	wantError(t, h.do("GET", "/healthz", nil, "X-Forwarded-For", "198.51.100.1, 10.0.0.1"), http.StatusTooManyRequests, boxoffice.ERateLimited)
+	mustStatus(t, h.do("GET", "/healthz", nil, "X-Forwarded-For", "198.51.100.2"), http.StatusOK)
+}
+
+// TestRateLimitSpoofedForwardedFor: X-Forwarded-For from a peer that is
+// not a trusted proxy is ignored, so a client cannot pick a fresh bucket
+// per request by writing the header (issue 13).
+func TestRateLimitSpoofedForwardedFor(t *testing.T) {
+	for _, trusted := range [][]netip.Prefix{nil, {netip.MustParsePrefix("10.0.0.0/8")}} {
+		h := newHarness(t, func(c *apiConfig, _ *apiDeps) {
+			c.RateIP = api.RateConfig{PerSecond: 0.001, Burst: 1}
+			c.TrustedProxies = trusted
+		})
+		mustStatus(t, h.do("GET", "/healthz", nil, "X-Forwarded-For", "198.51.100.1"), http.StatusOK)
+		for _, spoof := range []string{"198.51.100.2", "10.0.0.1", "198.51.100.3, 10.0.0.1"} {
+			wantError(t, h.do("GET", "/healthz", nil, "X-Forwarded-For", spoof), http.StatusTooManyRequests, boxoffice.ERateLimited)
+		}
+	}
 }
 
 func TestRateLimitPerUser(t *testing.T) {

@@ -39,13 +39,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		route = routeUnmatched
 	}
 	defer s.finish(sw, r, route, start)
-	if err := s.ipLimit.allow(clientIP(r, s.cfg.ClientIPHeader), start); err != nil {
+	ip := s.ips.IP(r)
+	if err := s.ipLimit.allow(ip, start); err != nil {
 		s.writeError(sw, r, err)
 		return
 	}
 	if pattern == "" {
 		s.unmatched(sw, r, h)
 		return
+	}
+	if isWebSocketRoute(pattern) {
+		release, err := s.longLived(w, ip)
+		if err != nil {
+			s.writeError(sw, r, err)
+			return
+		}
+		defer release()
 	}
 	s.mux.ServeHTTP(sw, r)
 }
@@ -58,7 +67,7 @@ func (s *Server) finish(sw *statusWriter, r *http.Request, route string, start t
 			panic(p)
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("client", s.ips.IP(r)),
 			slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 		if !sw.wrote && !sw.hijacked {
 			WriteError(sw, fmt.Errorf("panic: %v", p))

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/api/clientip"
 )
 
 // sweepInterval is how often idle rate-limit buckets are dropped.
@@ -30,6 +31,8 @@ type Server struct {
 	auth      *authenticator
 	ipLimit   *limiter
 	userLimit *limiter
+	ips       clientip.Resolver
+	wsSlots   *socketSlots
 	events    *eventCache
 	hub       *hub
 	started   time.Time
@@ -71,6 +74,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		registry: reg, metrics: m, auth: auth,
 		ipLimit:   newLimiter(cfg.RateIP, cfg.RateMaxKeys),
 		userLimit: newLimiter(cfg.RateUser, cfg.RateMaxKeys),
+		ips:       clientip.New(cfg.TrustedProxies),
+		wsSlots:   newSocketSlots(cfg.WSMaxPerIP, cfg.WSMax),
 		events:    newEventCache(deps.Catalog, cfg.CatalogTTL, cfg.EventCacheSize, cfg.RequestTimeout),
 		started:   time.Now(),
 		cancel:    cancel,
@@ -104,6 +109,7 @@ func (s *Server) routes() {
 	}
 
 	m.Handle("GET /admin/api/cluster", s.h(s.admin(s.handleCluster)))
+	m.Handle("GET /admin/api/metrics", s.h(s.admin(s.handleAdminMetrics)))
 	m.Handle("GET /admin/api/events/{eventId}", s.h(s.admin(s.handleEventStats)))
 	m.Handle("PATCH /admin/api/events/{eventId}", s.h(s.admin(s.handlePatchEvent)))
 	m.Handle("POST /admin/api/events", s.h(s.admin(s.handleCreateEvent)))
@@ -112,7 +118,9 @@ func (s *Server) routes() {
 
 	m.HandleFunc("GET /healthz", s.handleHealth)
 	m.Handle("GET /readyz", s.h(s.handleReady))
-	m.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	if s.cfg.MetricsOnAPI {
+		m.Handle("GET /metrics", s.MetricsHandler())
+	}
 	m.HandleFunc("GET /openapi.yaml", s.handleOpenAPI)
 
 	if s.cfg.Mode == ModeDev {
@@ -133,6 +141,21 @@ func (s *Server) routes() {
 // Handler returns the API: every route of API.md behind metrics, panic
 // recovery and the per-IP limit.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// MetricsHandler serves the registry in Prometheus' text format: GET
+// /metrics on the API port, or on a listener of its own (Config.MetricsOnAPI).
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+}
+
+// handleAdminMetrics is GET /admin/api/metrics: the same exposition for
+// the admin dashboard's charts, behind the admin role, so they work
+// whether or not /metrics is on the API port.
+func (s *Server) handleAdminMetrics(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+	w.Header().Set("Cache-Control", "no-store")
+	s.MetricsHandler().ServeHTTP(w, r)
+	return nil
+}
 
 // Registry is the Prometheus registry GET /metrics serves, so that other
 // packages can register their collectors on it.

@@ -30,6 +30,12 @@ func DevUserID(email string) uuid.UUID {
 // API verifies (sub, exp, iat, name, email, roles). POST /auth/token, cmd's
 // token subcommand and the tests use it.
 func MintToken(secret []byte, u boxoffice.User, ttl time.Duration) (string, error) {
+	return MintTokenFor(secret, u, ttl, "", "")
+}
+
+// MintTokenFor is MintToken with iss and aud claims (omitted when empty),
+// for nodes configured with an expected issuer and audience.
+func MintTokenFor(secret []byte, u boxoffice.User, ttl time.Duration, issuer, audience string) (string, error) {
 	switch {
 	case len(secret) == 0:
 		return "", errors.New("api: MintToken: empty secret")
@@ -44,8 +50,12 @@ func MintToken(secret []byte, u boxoffice.User, ttl time.Duration) (string, erro
 			Subject:   u.ID.String(),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			Issuer:    issuer,
 		},
 		Name: u.Name, Email: u.Email, Roles: u.Roles,
+	}
+	if audience != "" {
+		c.Audience = jwt.ClaimStrings{audience}
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
 }
@@ -78,7 +88,7 @@ func (s *Server) handleDevToken(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	tok, err := MintToken(s.cfg.JWTSecret, u, DevTokenTTL)
+	tok, err := MintTokenFor(s.cfg.JWTSecret, u, DevTokenTTL, s.cfg.JWTIssuer, s.cfg.JWTAudience)
 	if err != nil {
 		return err
 	}

@@ -172,6 +172,7 @@ func TestEventOutboxSameTransaction(t *testing.T) {
 		EventID: e.ID, Name: e.Name, Type: e.Type, StartsAt: e.StartsAt, VenueID: v.ID, VenueName: v.Name,
 		City: v.City, Location: v.Location, PerformerID: e.PerformerID, PerformerName: "The Band",
 		MinPrice: 8900, Currency: "EUR", Capacity: 20, Revision: 1,
+		SaleStartsAt: e.CreatedAt, SaleEndsAt: e.StartsAt, // the default window
 	}
 	if rows[0].Topic != persistence.TopicListing || !reflect.DeepEqual(l, want) {
 		t.Fatalf("outbox %s %+v,\nwant listing %+v", rows[0].Topic, l, want)
@@ -181,6 +182,7 @@ func TestEventOutboxSameTransaction(t *testing.T) {
 	name := "Tour 2026 (extra date)"
 	wr := boxoffice.WaitingRoom{Enabled: true, RatePerSecond: 50}
 	updated, err := db.UpdateEvent(ctx, e.ID, persistence.EventPatch{Name: &name, WaitingRoom: &wr})
+	wr.Period = 1 // switched on: its first on-period
 	if err != nil || updated.Name != name || updated.WaitingRoom != wr || updated.Description != e.Description {
 		t.Fatalf("update: %+v %v", updated, err)
 	}

@@ -96,9 +96,12 @@ func eventHash(e boxoffice.Event) []byte {
 		MaxTicketsPerUser                     *int
 		SaleStartsAt, SaleEndsAt, RefundUntil time.Time
 	}
+	// An explicit default limit is the same body as none (the event
+	// CreateEvent returns carries it, and callers retry with that).
 	var r *rules
-	if e.MaxTicketsPerUser != nil || !e.SaleStartsAt.IsZero() || !e.SaleEndsAt.IsZero() || !e.RefundUntil.IsZero() {
-		r = &rules{e.MaxTicketsPerUser, e.SaleStartsAt, e.SaleEndsAt, e.RefundUntil}
+	if e.TicketLimit() != boxoffice.DefaultMaxTicketsPerUser || !e.SaleStartsAt.IsZero() || !e.SaleEndsAt.IsZero() || !e.RefundUntil.IsZero() {
+		limit := e.TicketLimit()
+		r = &rules{&limit, e.SaleStartsAt, e.SaleEndsAt, e.RefundUntil}
 	}
 	return bodyHash(struct {
 		Name, Type, Description string
@@ -106,10 +109,18 @@ func eventHash(e boxoffice.Event) []byte {
 		VenueID, PerformerID    string
 		Currency                string
 		Prices                  map[string]boxoffice.Money
-		WaitingRoom             boxoffice.WaitingRoom
+		WaitingRoom             roomSetting
 		Rules                   *rules `json:",omitempty"`
 	}{e.Name, e.Type, e.Description, dbTime(e.StartsAt), e.VenueID.String(), e.PerformerID.String(),
-		e.Currency, e.Prices, e.WaitingRoom, r})
+		e.Currency, e.Prices, roomSetting{e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond}, r})
+}
+
+// roomSetting is the part of boxoffice.WaitingRoom a client sends; the
+// store's Period stays out of the creation hash (which it had before it
+// existed, so stored hashes still match).
+type roomSetting struct {
+	Enabled       bool
+	RatePerSecond int
 }
 
 // dbTimeOrZero is dbTime that keeps the zero time (an unset default).

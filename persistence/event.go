@@ -165,10 +165,10 @@ func (db *DB) UpdateEvent(ctx context.Context, id uuid.UUID, patch EventPatch) (
 	e.Revision++
 	_, err = tx.Exec(ctx, `
 		UPDATE events SET name = $2, description = $3, starts_at = $4, waiting_room_enabled = $5,
-			waiting_room_rate = $6, max_tickets_per_user = $7, sale_starts_at = $8, sale_ends_at = $9,
-			refund_until = $10, revision = $11, updated_at = now()
+			waiting_room_rate = $6, waiting_room_period = $7, max_tickets_per_user = $8, sale_starts_at = $9,
+			sale_ends_at = $10, refund_until = $11, revision = $12, updated_at = now()
 		WHERE id = $1`,
-		id, e.Name, e.Description, e.StartsAt, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond,
+		id, e.Name, e.Description, e.StartsAt, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond, e.WaitingRoom.Period,
 		e.TicketLimit(), pgTime(e.SaleStartsAt), pgTime(e.SaleEndsAt), pgTime(e.RefundUntil), e.Revision)
 	if err != nil {
 		return boxoffice.Event{}, wrap("update event", err)
@@ -193,7 +193,15 @@ func (p EventPatch) apply(e *boxoffice.Event) {
 		e.StartsAt = dbTime(*p.StartsAt)
 	}
 	if p.WaitingRoom != nil {
+		// Switching the room on starts a new period (the row is locked, so
+		// two PATCHes cannot both start the same one); the patch's own
+		// Period is ignored.
+		was := e.WaitingRoom
 		e.WaitingRoom = *p.WaitingRoom
+		e.WaitingRoom.Period = was.Period
+		if e.WaitingRoom.Enabled && !was.Enabled {
+			e.WaitingRoom.Period++
+		}
 	}
 	if p.MaxTicketsPerUser != nil {
 		n := *p.MaxTicketsPerUser
@@ -224,11 +232,11 @@ func eventQ(ctx context.Context, q querier, id uuid.UUID, lock string) (boxoffic
 	var saleStarts, saleEnds, refund, cancelled *time.Time
 	err := q.QueryRow(ctx, `
 		SELECT name, type, description, starts_at, venue_id, performer_id, currency, prices,
-			waiting_room_enabled, waiting_room_rate, body_hash,
+			waiting_room_enabled, waiting_room_rate, waiting_room_period, body_hash,
 			max_tickets_per_user, sale_starts_at, sale_ends_at, refund_until, cancelled_at, created_at, revision
 		FROM events WHERE id = $1 `+lock, id,
 	).Scan(&e.Name, &e.Type, &e.Description, &e.StartsAt, &e.VenueID, &e.PerformerID, &e.Currency,
-		&e.Prices, &e.WaitingRoom.Enabled, &e.WaitingRoom.RatePerSecond, &hash,
+		&e.Prices, &e.WaitingRoom.Enabled, &e.WaitingRoom.RatePerSecond, &e.WaitingRoom.Period, &hash,
 		&limit, &saleStarts, &saleEnds, &refund, &cancelled, &e.CreatedAt, &e.Revision)
 	e.MaxTicketsPerUser = &limit
 	e.SaleStartsAt, e.SaleEndsAt = fromNullTime(saleStarts), fromNullTime(saleEnds)

@@ -62,3 +62,33 @@ func queueListing(ctx context.Context, tx pgx.Tx, eventID uuid.UUID) error {
 	}
 	return nil
 }
+
+// Availability returns the available seats of every event with a seat held
+// or sold, from the booking rows: capacity minus sold seats minus seats in
+// holds that have not run out. A node's search starts from it, because an
+// idle event's grain reports its counts only when they change; events that
+// are missing have all their seats available.
+func (db *DB) Availability(ctx context.Context) (map[uuid.UUID]int, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT e.id, v.capacity - coalesce(s.n, 0) - coalesce(h.n, 0)
+		FROM events e
+		JOIN venues v ON v.id = e.venue_id
+		LEFT JOIN (SELECT event_id, count(*) AS n FROM sold_seats GROUP BY event_id) s ON s.event_id = e.id
+		LEFT JOIN (SELECT event_id, sum(cardinality(ticket_ids)) AS n FROM bookings
+		           WHERE status = 'in-progress' AND expires_at > now() GROUP BY event_id) h ON h.event_id = e.id
+		WHERE s.n IS NOT NULL OR h.n IS NOT NULL`)
+	if err != nil {
+		return nil, wrap("read availability", err)
+	}
+	out := map[uuid.UUID]int{}
+	var id uuid.UUID
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error {
+		out[id] = n
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("read availability", err)
+	}
+	return out, nil
+}

@@ -20,6 +20,13 @@ type QueueRoom struct {
 	AdmittedUpto int64
 	// AdmittedAt is when AdmittedUpto last rose.
 	AdmittedAt time.Time
+	// Period is the waiting room's on-period (boxoffice.WaitingRoom.Period)
+	// the room applies, and PeriodBase the watermark when that period
+	// began: places at or below it were admitted in an earlier period (or
+	// while the room was off) and do not admit in this one. Writes raise
+	// Period and set PeriodBase with it; they never go back.
+	Period     int64
+	PeriodBase int64
 }
 
 // QueueEntry is one user's place in an event's waiting room.
@@ -37,8 +44,8 @@ func (db *DB) OpenQueue(ctx context.Context, eventID uuid.UUID) (QueueRoom, erro
 	err := db.pool.QueryRow(ctx, `
 		INSERT INTO queue_rooms (event_id) VALUES ($1)
 		ON CONFLICT (event_id) DO UPDATE SET epoch = queue_rooms.epoch + 1
-		RETURNING epoch, next_seq, admitted_upto, admitted_at`, eventID,
-	).Scan(&r.Epoch, &r.NextSeq, &r.AdmittedUpto, &r.AdmittedAt)
+		RETURNING epoch, next_seq, admitted_upto, admitted_at, period, period_base`, eventID,
+	).Scan(&r.Epoch, &r.NextSeq, &r.AdmittedUpto, &r.AdmittedAt, &r.Period, &r.PeriodBase)
 	if err != nil {
 		return QueueRoom{}, wrap("open queue", err)
 	}
@@ -69,9 +76,9 @@ func (db *DB) QueueEntries(ctx context.Context, eventID uuid.UUID, fn func(Queue
 }
 
 // AppendQueue durably records a batch of places, new ones and re-joins
-// (a user's row then moves to its new seq), and raises the room's next_seq
-// and watermark to room's values (never lowers them, so it may overlap
-// with AdmitQueue), all in one statement fenced by room.Epoch. It returns
+// (a user's row then moves to its new seq), and raises the room's next_seq,
+// watermark and period to room's values (never lowers them, so it may
+// overlap with AdmitQueue), all in one statement fenced by room.Epoch. It returns
 // ErrFenced when another activation owns the room; nothing is written then.
 func (db *DB) AppendQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom, entries []QueueEntry) error {
 	users := make([]uuid.UUID, len(entries))
@@ -85,7 +92,9 @@ func (db *DB) AppendQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom
 			UPDATE queue_rooms SET
 				next_seq = GREATEST(next_seq, $3),
 				admitted_at = CASE WHEN $4 > admitted_upto THEN $5 ELSE admitted_at END,
-				admitted_upto = GREATEST(admitted_upto, $4)
+				admitted_upto = GREATEST(admitted_upto, $4),
+				period_base = CASE WHEN $8 > period THEN $9 ELSE period_base END,
+				period = GREATEST(period, $8)
 			WHERE event_id = $1 AND epoch = $2
 			RETURNING 1
 		), ins AS (
@@ -97,6 +106,7 @@ func (db *DB) AppendQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom
 		)
 		SELECT NOT EXISTS (SELECT 1 FROM room)`,
 		eventID, room.Epoch, room.NextSeq, room.AdmittedUpto, room.AdmittedAt, users, seqs,
+		room.Period, room.PeriodBase,
 	).Scan(&fenced)
 	if err != nil {
 		return wrap("append queue", err)
@@ -107,18 +117,22 @@ func (db *DB) AppendQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom
 	return nil
 }
 
-// AdmitQueue raises the room's watermark to upto (never lowers it) and
-// records when, fenced by epoch. The grain calls it before it hands out the
-// admission tokens the new watermark implies, so a failover never takes an
-// admission back. It returns ErrFenced when another activation owns the
-// room.
-func (db *DB) AdmitQueue(ctx context.Context, eventID uuid.UUID, epoch, upto int64, at time.Time) error {
+// AdmitQueue raises the room's watermark to room.AdmittedUpto (never
+// lowers it) and records when (room.AdmittedAt), with the period it
+// belongs to (room.Period, room.PeriodBase), fenced by room.Epoch; NextSeq
+// is not written. The grain calls it before it hands out the admission
+// tokens the new watermark implies, so a failover never takes an admission
+// back nor moves the start of a period. It returns ErrFenced when another
+// activation owns the room.
+func (db *DB) AdmitQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom) error {
 	tag, err := db.pool.Exec(ctx, `
 		UPDATE queue_rooms SET
 			admitted_at = CASE WHEN $3 > admitted_upto THEN $4 ELSE admitted_at END,
-			admitted_upto = GREATEST(admitted_upto, $3)
+			admitted_upto = GREATEST(admitted_upto, $3),
+			period_base = CASE WHEN $5 > period THEN $6 ELSE period_base END,
+			period = GREATEST(period, $5)
 		WHERE event_id = $1 AND epoch = $2`,
-		eventID, epoch, upto, at)
+		eventID, room.Epoch, room.AdmittedUpto, room.AdmittedAt, room.Period, room.PeriodBase)
 	if err != nil {
 		return wrap("admit queue", err)
 	}

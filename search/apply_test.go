@@ -100,7 +100,7 @@ func TestApplyDelete(t *testing.T) {
 	base := catalog[9].listing()
 	other := catalog[10].listing()
 	mustApply(t, ix, withRev(base, 1, ""), other)
-	ix.SetAvailability(base.EventID, 3)
+	ix.SetAvailability(base.EventID, 3, 1)
 
 	del := boxoffice.Listing{EventID: base.EventID, Deleted: true, Revision: 2}
 	mustApply(t, ix, del)

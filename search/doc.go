@@ -10,8 +10,10 @@
 // freely. An invalid listing is an invalid_argument *boxoffice.Error (a
 // poison message to drop); anything else is worth retrying. With
 // Config.Durable (the default) a write returns once it is on disk.
-// SetAvailability overlays the seat engine's periodic available-seat
-// counts on results, in memory.
+// SetAvailability overlays the seat engine's available-seat counts on
+// results, in memory, newest version first (late reports are ignored);
+// SeedAvailability fills in the counts of idle events from the store when a
+// node starts.
 //
 // Rebuild builds a complete index from a Source (keyset pages of the
 // catalog) into a new generation directory and makes it live by rewriting

@@ -51,7 +51,15 @@ type Index struct {
 
 	// availMu guards avail, the seat engine's latest available-seat counts.
 	availMu sync.RWMutex
-	avail   map[uuid.UUID]int
+	avail   map[uuid.UUID]availability
+}
+
+// availability is one event's available-seat count at the seat engine's
+// version; counts read from the store at start carry version 0, so any
+// report of the engine replaces them.
+type availability struct {
+	available int
+	version   uint64
 }
 
 // Open opens the index at cfg.Path, or creates an empty one (also when the
@@ -87,7 +95,7 @@ func newIndex(cfg Config) (*Index, error) {
 	if n == 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	ix := &Index{cfg: cfg, mapping: im, avail: make(map[uuid.UUID]int), slots: make(chan struct{}, n)}
+	ix := &Index{cfg: cfg, mapping: im, avail: make(map[uuid.UUID]availability), slots: make(chan struct{}, n)}
 	ix.text = im.AnalyzerNamed(analyzerText)
 	ix.key = im.AnalyzerNamed(analyzerKey)
 	if ix.text == nil || ix.key == nil {
@@ -158,13 +166,31 @@ func (ix *Index) Count() (uint64, error) {
 	return n, nil
 }
 
-// SetAvailability records the seat engine's latest count of available seats
-// for an event. Results show it instead of the stored capacity; it lives in
-// memory only, because the seat engine repeats it every few seconds.
-func (ix *Index) SetAvailability(eventID uuid.UUID, available int) {
+// SetAvailability records the seat engine's count of available seats for an
+// event at version. Reports cross the bus unordered, so a count older than
+// the one held is ignored: a late report never undoes a newer one. Results
+// show it instead of the stored capacity.
+func (ix *Index) SetAvailability(eventID uuid.UUID, available int, version uint64) {
 	ix.availMu.Lock()
-	ix.avail[eventID] = max(available, 0)
-	ix.availMu.Unlock()
+	defer ix.availMu.Unlock()
+	if cur, ok := ix.avail[eventID]; ok && cur.version > version {
+		return
+	}
+	ix.avail[eventID] = availability{available: max(available, 0), version: version}
+}
+
+// SeedAvailability fills in counts read from the store (an idle event's
+// grain reports nothing until its seats change, so a node that starts would
+// otherwise show such events at full capacity). A count the seat engine
+// reported meanwhile is newer and stays.
+func (ix *Index) SeedAvailability(counts map[uuid.UUID]int) {
+	ix.availMu.Lock()
+	defer ix.availMu.Unlock()
+	for id, n := range counts {
+		if _, ok := ix.avail[id]; !ok {
+			ix.avail[id] = availability{available: max(n, 0)}
+		}
+	}
 }
 
 // availability returns the overlay count of each listing, or its capacity.
@@ -173,8 +199,8 @@ func (ix *Index) availability(ls []boxoffice.Listing) []int {
 	ix.availMu.RLock()
 	defer ix.availMu.RUnlock()
 	for i, l := range ls {
-		if n, ok := ix.avail[l.EventID]; ok {
-			out[i] = n
+		if a, ok := ix.avail[l.EventID]; ok {
+			out[i] = a.available
 		} else {
 			out[i] = l.Capacity
 		}

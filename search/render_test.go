@@ -17,7 +17,7 @@ func keys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 func TestRenderJSONShape(t *testing.T) {
 	ix := catalogIndex(t)
-	ix.SetAvailability(idOf("hamlet"), 42)
+	ix.SetAvailability(idOf("hamlet"), 42, 1)
 	r := mustSearch(t, ix, search.Query{Text: "hamlet"})
 	var body map[string]any
 	if err := json.Unmarshal(search.RenderJSON(r), &body); err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/search"
 )
@@ -225,10 +227,25 @@ func TestSearchAvailability(t *testing.T) {
 	if len(r.Available) != 1 || r.Available[0] != 1100 {
 		t.Fatalf("before any count: available %v, want [1100] (capacity)", r.Available)
 	}
-	ix.SetAvailability(idOf("hamlet"), 17)
-	r = mustSearch(t, ix, search.Query{Text: "hamlet"})
-	if r.Available[0] != 17 {
-		t.Fatalf("after SetAvailability: available %v, want [17]", r.Available)
+	hamlet := idOf("hamlet")
+	steps := []struct {
+		what string
+		do   func()
+		want int
+	}{
+		{"a count from the store at start", func() { ix.SeedAvailability(map[uuid.UUID]int{hamlet: 900}) }, 900},
+		{"the engine's count replaces the store's", func() { ix.SetAvailability(hamlet, 17, 5) }, 17},
+		{"a store count never replaces the engine's", func() { ix.SeedAvailability(map[uuid.UUID]int{hamlet: 900}) }, 17},
+		{"a late, older report is ignored", func() { ix.SetAvailability(hamlet, 30, 4) }, 17},
+		{"a newer report wins", func() { ix.SetAvailability(hamlet, 12, 6) }, 12},
+		{"a negative count shows as none", func() { ix.SetAvailability(hamlet, -3, 7) }, 0},
+	}
+	for _, s := range steps {
+		s.do()
+		r = mustSearch(t, ix, search.Query{Text: "hamlet"})
+		if r.Available[0] != s.want {
+			t.Fatalf("%s: available %v, want [%d]", s.what, r.Available, s.want)
+		}
 	}
 }
 

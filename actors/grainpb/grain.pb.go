@@ -26,10 +26,14 @@ const (
 )
 
 type Reserve struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        []byte                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	BookingId     []byte                 `protobuf:"bytes,2,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
-	TicketIds     [][]byte               `protobuf:"bytes,3,rep,name=ticket_ids,json=ticketIds,proto3" json:"ticket_ids,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	UserId    []byte                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	BookingId []byte                 `protobuf:"bytes,2,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
+	TicketIds [][]byte               `protobuf:"bytes,3,rep,name=ticket_ids,json=ticketIds,proto3" json:"ticket_ids,omitempty"`
+	// keyed: the booking ID comes from an Idempotency-Key claim made at
+	// key_created_at (Unix ns); the grain then never holds it twice.
+	Keyed         bool  `protobuf:"varint,4,opt,name=keyed,proto3" json:"keyed,omitempty"`
+	KeyCreatedAt  int64 `protobuf:"varint,5,opt,name=key_created_at,json=keyCreatedAt,proto3" json:"key_created_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -83,6 +87,20 @@ func (x *Reserve) GetTicketIds() [][]byte {
 		return x.TicketIds
 	}
 	return nil
+}
+
+func (x *Reserve) GetKeyed() bool {
+	if x != nil {
+		return x.Keyed
+	}
+	return false
+}
+
+func (x *Reserve) GetKeyCreatedAt() int64 {
+	if x != nil {
+		return x.KeyCreatedAt
+	}
+	return 0
 }
 
 type Release struct {
@@ -533,9 +551,13 @@ func (x *Booking) GetUpdatedAt() int64 {
 }
 
 type BookingReply struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
-	Booking       *Booking               `protobuf:"bytes,2,opt,name=booking,proto3" json:"booking,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Error   *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Booking *Booking               `protobuf:"bytes,2,opt,name=booking,proto3" json:"booking,omitempty"`
+	// replayed: a keyed reserve whose hold was made before and has ended;
+	// booking carries only its id, and the first reply is rebuilt from the
+	// booking's row.
+	Replayed      bool `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -582,6 +604,13 @@ func (x *BookingReply) GetBooking() *Booking {
 		return x.Booking
 	}
 	return nil
+}
+
+func (x *BookingReply) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
 }
 
 type SeatsReply struct {
@@ -896,13 +925,15 @@ var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"`\n" +
+	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\x9c\x01\n" +
 	"\aReserve\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\x12\x1d\n" +
 	"\n" +
 	"booking_id\x18\x02 \x01(\fR\tbookingId\x12\x1d\n" +
 	"\n" +
-	"ticket_ids\x18\x03 \x03(\fR\tticketIds\"A\n" +
+	"ticket_ids\x18\x03 \x03(\fR\tticketIds\x12\x14\n" +
+	"\x05keyed\x18\x04 \x01(\bR\x05keyed\x12$\n" +
+	"\x0ekey_created_at\x18\x05 \x01(\x03R\fkeyCreatedAt\"A\n" +
 	"\aRelease\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\x12\x1d\n" +
 	"\n" +
@@ -944,10 +975,11 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\fconfirmed_at\x18\n" +
 	" \x01(\x03R\vconfirmedAt\x12\x1d\n" +
 	"\n" +
-	"updated_at\x18\v \x01(\x03R\tupdatedAt\"p\n" +
+	"updated_at\x18\v \x01(\x03R\tupdatedAt\"\x8c\x01\n" +
 	"\fBookingReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x122\n" +
-	"\abooking\x18\x02 \x01(\v2\x18.boxoffice.grain.BookingR\abooking\"p\n" +
+	"\abooking\x18\x02 \x01(\v2\x18.boxoffice.grain.BookingR\abooking\x12\x1a\n" +
+	"\breplayed\x18\x03 \x01(\bR\breplayed\"p\n" +
 	"\n" +
 	"SeatsReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x12\x18\n" +

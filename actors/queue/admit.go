@@ -79,9 +79,13 @@ func (a *admissions) prune(cutoff time.Time) {
 	a.steps = append(a.steps[:0:0], a.steps[i:]...)
 }
 
-// expired reports whether place seq's admission has run out at now.
+// expired reports whether place seq's admission has run out at now, or
+// belongs to an earlier on-period of the room: its owner queues again.
 func (g *grain) expired(seq int64, now time.Time) bool {
-	return seq <= g.upto && !now.Before(g.admit.at(seq).Add(g.r.cfg.AdmissionTTL))
+	if seq > g.upto {
+		return false
+	}
+	return (g.enabled && seq <= g.base) || !now.Before(g.admit.at(seq).Add(g.r.cfg.AdmissionTTL))
 }
 
 // onTick earns admissions at the room's rate and, when some are due and no
@@ -121,9 +125,11 @@ func (g *grain) onTick(ctx actor.Context) {
 func (g *grain) startAdmit(ctx actor.Context, upto int64, at time.Time) {
 	at = dbTime(at)
 	g.admitting = upto
-	ev, epoch, store := g.eventID, g.epoch, g.r.deps.Store
+	ev, store := g.eventID, g.r.deps.Store
+	room := persistence.QueueRoom{Epoch: g.epoch, AdmittedUpto: upto, AdmittedAt: at,
+		Period: g.period, PeriodBase: g.base}
 	g.goWrite(ctx, func(c context.Context) any {
-		return admitDone{upto: upto, at: at, err: store.AdmitQueue(c, ev, epoch, upto, at)}
+		return admitDone{upto: upto, at: at, err: store.AdmitQueue(c, ev, room)}
 	})
 }
 

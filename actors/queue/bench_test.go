@@ -165,9 +165,9 @@ func BenchmarkVerifyToken(b *testing.B) {
 	key := queue.DeriveKey([]byte("secret"))
 	ev, user := uuid.New(), uuid.New()
 	now := time.Now()
-	tok := queue.SignToken(key, ev, user, now.Add(time.Minute))
+	tok := queue.SignToken(key, ev, user, 1, now.Add(time.Minute))
 	for b.Loop() {
-		if err := queue.VerifyToken(key, tok, ev, user, now); err != nil {
+		if err := queue.VerifyToken(key, tok, ev, user, 1, now); err != nil {
 			b.Fatal(err)
 		}
 	}

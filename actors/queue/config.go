@@ -30,7 +30,8 @@ type Config struct {
 	// Key signs admission tokens and queue IDs (HMAC-SHA256). Every node
 	// of a cluster needs the same key, because any node verifies tokens
 	// without asking the room; at least 16 bytes, 32 recommended.
-	// DeriveKey makes one from the node's JWT secret.
+	// DeriveKey makes one from a deployment secret; a key anyone can
+	// compute (WeakKey) is refused.
 	Key []byte
 	// AdmissionTTL caps how long an admitted user may take to reserve: the
 	// admission token expires this long after the user was admitted, and
@@ -85,8 +86,8 @@ func DefaultConfig() Config {
 // Validate reports settings that cannot work.
 func (c Config) Validate() error {
 	switch {
-	case len(c.Key) < 16:
-		return errors.New("queue: Config.Key must be at least 16 bytes (see DeriveKey)")
+	case WeakKey(c.Key):
+		return errors.New("queue: Config.Key must be at least 16 bytes and not derived from an empty secret (see DeriveKey)")
 	case c.AdmissionTTL <= 0:
 		return errors.New("queue: AdmissionTTL must be positive")
 	case c.TickInterval <= 0 || c.TickInterval > time.Second:
@@ -133,7 +134,7 @@ type Store interface {
 	OpenQueue(ctx context.Context, eventID uuid.UUID) (persistence.QueueRoom, error)
 	QueueEntries(ctx context.Context, eventID uuid.UUID, fn func(persistence.QueueEntry) error) error
 	AppendQueue(ctx context.Context, eventID uuid.UUID, room persistence.QueueRoom, entries []persistence.QueueEntry) error
-	AdmitQueue(ctx context.Context, eventID uuid.UUID, epoch, upto int64, at time.Time) error
+	AdmitQueue(ctx context.Context, eventID uuid.UUID, room persistence.QueueRoom) error
 }
 
 // Events reads an event's waiting-room setting (boxoffice.Event.WaitingRoom),

@@ -10,13 +10,24 @@
 // place. Every TickInterval the room earns admissions at the event's rate
 // (boxoffice.Event.WaitingRoom, re-read every RefreshInterval and applied at
 // once by SetRate) and raises its admitted watermark; a place's position is
-// its seq minus the watermark. A room that is off admits everyone at once;
-// rate 0 with the room on pauses admission.
+// its seq minus the watermark. A room that is off admits everyone at once
+// and its places are "open" (no token: reserve needs none then); rate 0
+// with the room on pauses admission.
+//
+// # On-periods
+//
+// Each time an event's room is switched on, the write that does it bumps
+// boxoffice.WaitingRoom.Period. Tokens carry the period, and reserve
+// checks it against the event's, so a token from before the last
+// switch-on no longer admits. The room records the watermark at which the
+// period began (its base, durable with the next write): places at or below
+// it were admitted, or open, in an earlier period and are expired in this
+// one, so their owners queue again behind those who waited.
 //
 // # Durability and failover
 //
 // PostgreSQL holds, per event, one row (next seq, watermark, when it last
-// rose, the activation epoch) and one row per queued user (user, seq). A
+// rose, the activation epoch, the on-period and its base) and one row per queued user (user, seq). A
 // join is answered only once its row is durable; joins that arrive while a
 // batch is being written form the next batch (one INSERT each). The
 // watermark is written before the admissions it implies are visible. When
@@ -28,8 +39,10 @@
 // # Admission tokens and queue IDs
 //
 // An admitted user gets an admission token: an HMAC-SHA256 over the event,
-// the user and an expiry (AdmissionTTL after the admission), so any node
-// verifies it with VerifyToken and the shared key, without a call. Queue
+// the user, the room's on-period and an expiry (AdmissionTTL after the
+// admission), so any node verifies it with VerifyToken and the shared key,
+// without a call. The key derives from a deployment secret (DeriveKey);
+// one derived from an empty secret is refused (WeakKey). Queue
 // IDs are UUIDs that carry the seq and a MAC, so they need no lookup table
 // and cannot be guessed.
 //

@@ -37,6 +37,11 @@ type grain struct {
 
 	enabled bool
 	rate    int
+	// period is the room's on-period (boxoffice.WaitingRoom.Period) and
+	// base the watermark when it began: places at or below base were
+	// admitted, or open, before it and do not admit in it.
+	period int64
+	base   int64
 
 	users   []uuid.UUID
 	seqOf   map[uuid.UUID]uint32
@@ -68,6 +73,7 @@ type (
 	settings struct {
 		enabled bool
 		rate    int
+		period  int64
 	}
 	flushDone struct{ err error }
 	admitDone struct {
@@ -96,7 +102,7 @@ func (g *grain) Receive(ctx actor.Context) {
 	case tick:
 		g.onTick(ctx)
 	case settings:
-		g.applySettings(ctx, msg.enabled, msg.rate)
+		g.applySettings(ctx, msg)
 	case flushDone:
 		g.onFlushed(ctx, msg.err)
 	case admitDone:
@@ -111,7 +117,7 @@ func (g *grain) Receive(ctx actor.Context) {
 		}
 	case *queuepb.SetRate:
 		if !g.refuse(ctx) {
-			g.applySettings(ctx, msg.Enabled, int(msg.PerSecond))
+			g.applySettings(ctx, settings{enabled: msg.Enabled, rate: int(msg.PerSecond), period: msg.Period})
 			ctx.Respond(&queuepb.Ack{})
 		}
 	}
@@ -181,6 +187,12 @@ func (g *grain) load(ctx context.Context) error {
 		return fmt.Errorf("open room: %w", err)
 	}
 	g.epoch, g.upto = room.Epoch, room.AdmittedUpto
+	g.period, g.base = room.Period, room.PeriodBase
+	if p := ev.WaitingRoom.Period; p > g.period {
+		// Switched on while no activation watched: everything admitted
+		// so far was admitted before. The next write records it.
+		g.period, g.base = p, g.upto
+	}
 	g.durable = room.NextSeq - 1
 	g.users = make([]uuid.UUID, g.durable, g.durable+g.durable/4+64)
 	g.seqOf = make(map[uuid.UUID]uint32, g.durable)
@@ -215,6 +227,20 @@ func (g *grain) fail(ctx actor.Context, cause error) {
 		}
 	}
 	ctx.Poison(ctx.Self())
+}
+
+// startPeriod begins on-period period (the room was switched on again):
+// every place admitted so far, or being admitted by a write in flight,
+// was admitted before it and has to queue again, behind those waiting.
+// The base reaches PostgreSQL with the next write (AdmitQueue carries it),
+// before any admission of the new period; a new activation that finds the
+// period newer than its row computes the same base from the watermark.
+func (g *grain) startPeriod(period int64) {
+	base := max(g.upto, g.admitting)
+	if len(g.joins.inflight) > 0 {
+		base = max(base, g.joins.admitTo)
+	}
+	g.period, g.base = period, base
 }
 
 // startTicker starts the goroutine that drives admission and re-reads the
@@ -256,7 +282,8 @@ func (g *grain) readSettings() (settings, bool) {
 		g.log.Debug("room could not re-read its setting", "event", g.eventID, "err", err)
 		return settings{}, false
 	}
-	return settings{enabled: ev.WaitingRoom.Enabled, rate: ev.WaitingRoom.RatePerSecond}, true
+	return settings{enabled: ev.WaitingRoom.Enabled, rate: ev.WaitingRoom.RatePerSecond,
+		period: ev.WaitingRoom.Period}, true
 }
 
 // goWrite runs a PostgreSQL write off the actor and sends its outcome back.
@@ -293,11 +320,18 @@ func (g *grain) maybePassivate(ctx actor.Context) {
 	ctx.Poison(ctx.Self())
 }
 
-func (g *grain) applySettings(ctx actor.Context, enabled bool, rate int) {
-	if !g.loaded || (enabled == g.enabled && rate == g.rate) {
+func (g *grain) applySettings(ctx actor.Context, s settings) {
+	enabled, rate := s.enabled, s.rate
+	newPeriod := s.period > g.period
+	// A setting of an older period was read before the switch-on this
+	// room already applied (a re-read racing SetRate): it is stale.
+	if !g.loaded || s.period < g.period || (enabled == g.enabled && rate == g.rate && !newPeriod) {
 		return
 	}
-	g.log.Info("room setting changed", "event", g.eventID, "enabled", enabled, "rate", rate)
+	g.log.Info("room setting changed", "event", g.eventID, "enabled", enabled, "rate", rate, "period", s.period)
+	if newPeriod {
+		g.startPeriod(s.period)
+	}
 	g.enabled, g.rate = enabled, rate
 	if rate == 0 {
 		g.credit = 0
@@ -320,7 +354,7 @@ func (g *grain) getStatus(ctx actor.Context, msg *queuepb.GetStatus) {
 func (g *grain) place(seq int64) *queuepb.Place {
 	u := g.users[seq-1]
 	p := &queuepb.Place{Seq: seq, UserId: u[:], AdmittedUpto: g.upto,
-		Rate: int32(g.rate), Enabled: g.enabled}
+		Rate: int32(g.rate), Enabled: g.enabled, Period: g.period, PeriodBase: g.base}
 	if seq <= g.upto {
 		p.AdmittedAt = g.admit.at(seq).UnixNano()
 	}
@@ -329,5 +363,5 @@ func (g *grain) place(seq int64) *queuepb.Place {
 
 func (g *grain) watermark() *queuepb.Watermark {
 	return &queuepb.Watermark{EventId: g.eventID[:], AdmittedUpto: g.upto, At: g.admit.last().UnixNano(),
-		NextSeq: g.durable + 1, Rate: int32(g.rate), Enabled: g.enabled}
+		NextSeq: g.durable + 1, Rate: int32(g.rate), Enabled: g.enabled, Period: g.period, PeriodBase: g.base}
 }

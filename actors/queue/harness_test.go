@@ -51,7 +51,7 @@ func TestSharedNode(t *testing.T) {
 		{"JoinFirstComeFirstServed", paused, testJoinFirstComeFirstServed},
 		{"AdmissionRate", paused, testAdmissionRate},
 		{"AdmittedGetsToken", paused, testAdmittedGetsToken},
-		{"RoomOffAdmitsAtOnce", boxoffice.WaitingRoom{}, testRoomOffAdmitsAtOnce},
+		{"RoomOffIsOpen", boxoffice.WaitingRoom{}, testRoomOffIsOpen},
 		{"UnknownEventAndForgedQueueID", paused, testUnknownEventAndForgedQueueID},
 		{"SubscribePushesAdmission", paused, testSubscribePushesAdmission},
 	}

@@ -111,7 +111,8 @@ func (g *grain) flush(ctx actor.Context) {
 		entries[i] = persistence.QueueEntry{UserID: p.user, Seq: p.seq}
 	}
 	last := b.inflight[n-1].seq
-	room := persistence.QueueRoom{Epoch: g.epoch, NextSeq: last + 1, AdmittedUpto: g.upto, AdmittedAt: dbTime(g.r.cfg.Now())}
+	room := persistence.QueueRoom{Epoch: g.epoch, NextSeq: last + 1, AdmittedUpto: g.upto, AdmittedAt: dbTime(g.r.cfg.Now()),
+		Period: g.period, PeriodBase: g.base}
 	b.admitTo, b.admitAt = 0, room.AdmittedAt
 	if !g.enabled { // a room that is off admits everyone at once
 		room.AdmittedUpto, b.admitTo = last, last

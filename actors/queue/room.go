@@ -109,12 +109,19 @@ var errNoPlace = boxoffice.Errorf(boxoffice.ENotFound, "no such place in this ev
 // SetRate applies an event's waiting-room setting at once; the admin PATCH
 // calls it after writing the events table, which rooms otherwise re-read
 // every RefreshInterval. perSecond 0 with enabled pauses admission;
-// disabled admits everyone at once. Errors: not_found, unavailable.
+// disabled admits everyone at once. The room's on-period is read from
+// Deps.Events, where the write that switched the room on bumped it.
+// Errors: not_found, unavailable.
 func (r *Room) SetRate(ctx context.Context, eventID uuid.UUID, perSecond int, enabled bool) error {
 	if perSecond < 0 || perSecond > 1_000_000 {
 		return boxoffice.InvalidField("rate_per_second", "rate_per_second must be 0..1000000")
 	}
-	res, err := r.request(ctx, eventID, &queuepb.SetRate{PerSecond: int32(perSecond), Enabled: enabled})
+	ev, err := r.deps.Events.Event(ctx, eventID)
+	if err != nil {
+		return fmt.Errorf("queue %s: read setting: %w", eventID, err)
+	}
+	res, err := r.request(ctx, eventID, &queuepb.SetRate{PerSecond: int32(perSecond), Enabled: enabled,
+		Period: ev.WaitingRoom.Period})
 	if err != nil {
 		return err
 	}

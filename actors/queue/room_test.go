@@ -166,12 +166,14 @@ func testAdmittedGetsToken(t *testing.T, e *env) {
 		t.Fatal("asking again must not extend the admission")
 	}
 	now := time.Now()
-	if err := queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, alice, now); err != nil {
+	period := e.ev.WaitingRoom.Period
+	if err := queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, alice, period, now); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, bob, now), boxoffice.EForbidden)
-	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, uuid.New(), alice, now), boxoffice.EForbidden)
-	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, alice, s.ExpiresAt), boxoffice.EForbidden)
+	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, bob, period, now), boxoffice.EQueueRequired)
+	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, uuid.New(), alice, period, now), boxoffice.EQueueRequired)
+	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, alice, period+1, now), boxoffice.EQueueRequired)
+	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, alice, period, s.ExpiresAt), boxoffice.EQueueRequired)
 }
 
 // TestAdmissionExpires: after AdmissionTTL the place is expired, and
@@ -200,16 +202,19 @@ func TestAdmissionExpires(t *testing.T) {
 	wantCode(t, err, boxoffice.ENotFound)
 }
 
-// TestRoomOffAdmitsAtOnce: with the waiting room off, a join is admitted
-// in its reply.
-func testRoomOffAdmitsAtOnce(t *testing.T, e *env) {
-	user := uuid.New()
-	s := e.join(t, user)
-	if s.State != queue.StateAdmitted || s.AdmissionToken == "" {
+// TestRoomOffIsOpen: with the waiting room off, a join is answered open
+// in its reply, at position 0 and without a token (API.md: none is needed,
+// and one minted now would outlive the room being switched on).
+func testRoomOffIsOpen(t *testing.T, e *env) {
+	s := e.join(t, uuid.New())
+	if s.State != queue.StateOpen || s.Position != 0 || s.AdmissionToken != "" || s.QueueID == uuid.Nil {
 		t.Fatalf("room off: %+v", s)
 	}
-	if err := queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, user, time.Now()); err != nil {
-		t.Fatal(err)
+	if got := e.status(t, s.QueueID); got.State != queue.StateOpen || got.AdmissionToken != "" {
+		t.Fatalf("status with the room off: %+v", got)
+	}
+	if st := e.stats(t); st.Admitted != st.Joined {
+		t.Fatalf("room off: %+v, want everyone past the watermark", st)
 	}
 }
 

@@ -11,12 +11,14 @@ import (
 // State is where a place is in its room.
 type State string
 
-// States of a place. API.md names waiting and admitted; expired extends it
-// for a place whose admission ran out (AdmissionTTL): its owner joins again
-// to queue at the back.
+// States of a place. API.md names waiting, admitted and open (the room is
+// off: reserve needs no token, and none is given); expired extends it for a
+// place whose admission ran out (AdmissionTTL) or was given before the room
+// was last switched on: its owner joins again to queue at the back.
 const (
 	StateWaiting  State = "waiting"
 	StateAdmitted State = "admitted"
+	StateOpen     State = "open"
 	StateExpired  State = "expired"
 )
 
@@ -30,7 +32,8 @@ type Status struct {
 	Position int64
 	State    State
 	// AdmissionToken is set while admitted: the X-Admission-Token that
-	// POST /booking/reserve wants.
+	// POST /booking/reserve wants. It is bound to the owner, the event and
+	// the room's current on-period.
 	AdmissionToken string
 	// ExpiresAt is when the admission and its token end; zero while
 	// waiting.
@@ -49,19 +52,31 @@ type place struct {
 	admittedAt time.Time // when the watermark passed seq; zero while waiting
 	rate       int
 	enabled    bool
+	period     int64 // the room's on-period
+	base       int64 // places at or below it were admitted before period began
 }
 
 func placeFromPB(p *queuepb.Place) place {
 	u, _ := uuid.FromBytes(p.UserId)
-	pl := place{seq: p.Seq, user: u, upto: p.AdmittedUpto, rate: int(p.Rate), enabled: p.Enabled}
+	pl := place{seq: p.Seq, user: u, upto: p.AdmittedUpto, rate: int(p.Rate), enabled: p.Enabled,
+		period: p.Period, base: p.PeriodBase}
 	if p.AdmittedAt != 0 {
 		pl.admittedAt = time.Unix(0, p.AdmittedAt)
 	}
 	return pl
 }
 
-// status renders a place for its owner at now; id is its queue ID.
+// status renders a place for its owner at now; id is its queue ID. A room
+// that is off gives no token (reserve ignores them then), and a place
+// admitted before the room's current on-period began is expired, so that
+// nothing from an earlier period admits in this one.
 func (r *Room) status(eventID, id uuid.UUID, p place, now time.Time) Status {
+	if !p.enabled {
+		return Status{QueueID: id, State: StateOpen}
+	}
+	if p.seq <= p.base {
+		return Status{QueueID: id, State: StateExpired}
+	}
 	s := Status{QueueID: id, Position: p.seq - p.upto}
 	if s.Position > 0 {
 		s.State = StateWaiting
@@ -81,6 +96,6 @@ func (r *Room) status(eventID, id uuid.UUID, p place, now time.Time) Status {
 		return s
 	}
 	s.State = StateAdmitted
-	s.AdmissionToken = SignToken(r.cfg.Key, eventID, p.user, s.ExpiresAt)
+	s.AdmissionToken = SignToken(r.cfg.Key, eventID, p.user, p.period, s.ExpiresAt)
 	return s
 }

@@ -17,31 +17,46 @@ import (
 // purpose verifies for another.
 const (
 	keyLabel     = "boxoffice/queue/key/v1"
-	tokenLabel   = "boxoffice/queue/admission/v1\x00"
+	tokenLabel   = "boxoffice/queue/admission/v2\x00"
 	queueIDLabel = "boxoffice/queue/queue-id/v1\x00"
-	tokenPrefix  = "adm1."
+	tokenPrefix  = "adm2."
 )
 
-// DeriveKey turns a deployment secret (such as BOXOFFICE_JWT_SECRET) into
-// the room's Config.Key. The derived key differs from the secret, so an
-// admission token can never pass for a login token or the other way round.
+// DeriveKey turns a deployment secret (BOXOFFICE_ADMISSION_SECRET, or by
+// default BOXOFFICE_JWT_SECRET) into the room's Config.Key. The derived key
+// differs from the secret, so an admission token can never pass for a
+// login token or the other way round. An empty secret gives a key anyone
+// can compute; Config.Validate refuses it (WeakKey).
 func DeriveKey(secret []byte) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(keyLabel))
 	return m.Sum(nil)
 }
 
-// tokenPayload is event(16) | user(16) | expiry in Unix milliseconds(8).
-const tokenPayload = 16 + 16 + 8
+// minKeyLen is the shortest key Config accepts.
+const minKeyLen = 16
 
-// SignToken mints the admission token of userID for eventID, valid until
-// expires. Rooms mint them; it is exported for tools and tests. The token
-// is opaque text: "adm1." + base64url(payload) + "." + base64url(MAC).
-func SignToken(key []byte, eventID, userID uuid.UUID, expires time.Time) string {
+// WeakKey reports a key that cannot be trusted: too short, or derived from
+// an empty secret (a public constant: what a node verifying logins only
+// with a JWKS, and so without a JWT secret, would otherwise use).
+func WeakKey(key []byte) bool {
+	return len(key) < minKeyLen || hmac.Equal(key, DeriveKey(nil))
+}
+
+// tokenPayload is event(16) | user(16) | period(8) | expiry in Unix
+// milliseconds(8).
+const tokenPayload = 16 + 16 + 8 + 8
+
+// SignToken mints the admission token of userID for eventID in the room's
+// on-period period (boxoffice.WaitingRoom.Period), valid until expires.
+// Rooms mint them; it is exported for tools and tests. The token is opaque
+// text: "adm2." + base64url(payload) + "." + base64url(MAC).
+func SignToken(key []byte, eventID, userID uuid.UUID, period int64, expires time.Time) string {
 	var p [tokenPayload]byte
 	copy(p[0:16], eventID[:])
 	copy(p[16:32], userID[:])
-	binary.BigEndian.PutUint64(p[32:40], uint64(expires.UnixMilli()))
+	binary.BigEndian.PutUint64(p[32:40], uint64(period))
+	binary.BigEndian.PutUint64(p[40:48], uint64(expires.UnixMilli()))
 	enc := base64.RawURLEncoding
 	return tokenPrefix + enc.EncodeToString(p[:]) + "." + enc.EncodeToString(tokenMAC(key, p[:]))
 }
@@ -54,26 +69,36 @@ func tokenMAC(key, payload []byte) []byte {
 }
 
 // VerifyToken checks an admission token without asking anyone: that key
-// signed it, that it was issued for eventID and userID, and that it has not
-// expired at now. Every failure is a forbidden *boxoffice.Error whose
-// message says which check failed.
-func VerifyToken(key []byte, token string, eventID, userID uuid.UUID, now time.Time) error {
+// signed it, that it was issued for eventID and userID in the room's
+// current on-period period, and that it has not expired at now. A token of
+// a later period than period is accepted: only a room that saw that
+// switch-on mints it, so the caller's view of the event (a cache) is the
+// older one. Every
+// failure is a queue_required *boxoffice.Error (API.md: no valid admission
+// token was sent) whose message says which check failed.
+func VerifyToken(key []byte, token string, eventID, userID uuid.UUID, period int64, now time.Time) error {
 	p, ok := parseToken(key, token)
 	if !ok {
-		return boxoffice.Errorf(boxoffice.EForbidden, "the admission token is not valid")
+		return refused("the admission token is not valid")
 	}
 	if !hmac.Equal(p[0:16], eventID[:]) {
-		return boxoffice.Errorf(boxoffice.EForbidden, "the admission token is for another event")
+		return refused("the admission token is for another event")
 	}
 	if !hmac.Equal(p[16:32], userID[:]) {
-		return boxoffice.Errorf(boxoffice.EForbidden, "the admission token belongs to another user")
+		return refused("the admission token belongs to another user")
 	}
-	exp := time.UnixMilli(int64(binary.BigEndian.Uint64(p[32:40])))
+	if got := int64(binary.BigEndian.Uint64(p[32:40])); got < period {
+		return refused("the admission token was issued before the waiting room was last switched on")
+	}
+	exp := time.UnixMilli(int64(binary.BigEndian.Uint64(p[40:48])))
 	if !now.Before(exp) {
-		return boxoffice.Errorf(boxoffice.EForbidden,
-			"the admission token expired at %s; join the queue again", exp.UTC().Format(time.RFC3339))
+		return refused("the admission token expired at " + exp.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+func refused(why string) error {
+	return boxoffice.Errorf(boxoffice.EQueueRequired, "%s; join the queue again", why)
 }
 
 // parseToken returns the payload of a well-formed token whose MAC key made.

@@ -120,6 +120,8 @@ type hub struct {
 	at       time.Time // when it last rose
 	rate     int
 	enabled  bool
+	period   int64 // the room's on-period, and the watermark when it began
+	base     int64
 	closed   bool
 }
 
@@ -134,7 +136,7 @@ func (r *Room) addWatcher(eventID uuid.UUID, w *watcher, p place) (*hub, error) 
 	h := r.hubs[eventID]
 	if h == nil {
 		h = &hub{r: r, eventID: eventID, upto: p.upto, rate: p.rate, enabled: p.enabled,
-			watchers: map[*watcher]struct{}{}}
+			period: p.period, base: p.base, watchers: map[*watcher]struct{}{}}
 		h.ctx, h.cancel = context.WithCancel(context.Background())
 		r.hubs[eventID] = h
 		r.wg.Add(1)
@@ -254,18 +256,30 @@ func (h *hub) poll() {
 }
 
 // apply takes in a watermark (from the bus or a poll, in any order) and
-// pushes admission to every watcher it admits.
+// pushes admission to every watcher it admits. When the room was switched
+// on or off, the watchers already past the watermark hear it too: their
+// place turned open, or expired with its token.
 func (h *hub) apply(w *queuepb.Watermark) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed || w.AdmittedUpto < h.upto {
+	if h.closed || w.AdmittedUpto < h.upto || w.Period < h.period {
 		return // stale
 	}
+	switched := w.Enabled != h.enabled || w.Period != h.period
 	h.rate, h.enabled = int(w.Rate), w.Enabled
+	h.period, h.base = w.Period, w.PeriodBase
 	if w.AdmittedUpto > h.upto || h.at.IsZero() {
 		h.upto, h.at = w.AdmittedUpto, time.Unix(0, w.At)
 	}
-	h.admitDue(h.r.cfg.Now())
+	now := h.r.cfg.Now()
+	if switched {
+		for wt := range h.watchers {
+			if wt.idx < 0 {
+				wt.notify(h.r.status(h.eventID, wt.id, h.place(wt), now))
+			}
+		}
+	}
+	h.admitDue(now)
 }
 
 // admitDue pushes admission to the watchers at or below the watermark.
@@ -277,7 +291,8 @@ func (h *hub) admitDue(now time.Time) {
 }
 
 func (h *hub) place(w *watcher) place {
-	p := place{seq: w.seq, user: w.user, upto: h.upto, rate: h.rate, enabled: h.enabled}
+	p := place{seq: w.seq, user: w.user, upto: h.upto, rate: h.rate, enabled: h.enabled,
+		period: h.period, base: h.base}
 	if w.seq <= h.upto {
 		p.admittedAt = h.at
 	}

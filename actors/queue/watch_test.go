@@ -54,7 +54,7 @@ func testSubscribePushesAdmission(t *testing.T, e *env) {
 			if s.AdmissionToken == "" || s.Position != 0 {
 				t.Fatalf("admission push %+v", s)
 			}
-			if err := queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, user, time.Now()); err != nil {
+			if err := queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, user, e.ev.WaitingRoom.Period, time.Now()); err != nil {
 				t.Fatalf("pushed token: %v", err)
 			}
 			break

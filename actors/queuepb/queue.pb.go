@@ -118,9 +118,11 @@ func (x *GetStatus) GetSeq() int64 {
 // SetRate changes the room's setting at once (the admin PATCH also writes
 // it to the events table, which the grain re-reads periodically).
 type SetRate struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	PerSecond     int32                  `protobuf:"varint,1,opt,name=per_second,json=perSecond,proto3" json:"per_second,omitempty"`
-	Enabled       bool                   `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	PerSecond int32                  `protobuf:"varint,1,opt,name=per_second,json=perSecond,proto3" json:"per_second,omitempty"`
+	Enabled   bool                   `protobuf:"varint,2,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// period is the room's on-period (boxoffice.WaitingRoom.Period).
+	Period        int64 `protobuf:"varint,3,opt,name=period,proto3" json:"period,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -167,6 +169,13 @@ func (x *SetRate) GetEnabled() bool {
 		return x.Enabled
 	}
 	return false
+}
+
+func (x *SetRate) GetPeriod() int64 {
+	if x != nil {
+		return x.Period
+	}
+	return 0
 }
 
 // GetStats asks for the room's counters and watermark.
@@ -267,9 +276,13 @@ type Place struct {
 	// admitted_upto is the durable watermark: every seq at or below it is admitted.
 	AdmittedUpto int64 `protobuf:"varint,4,opt,name=admitted_upto,json=admittedUpto,proto3" json:"admitted_upto,omitempty"`
 	// admitted_at is when the watermark passed seq; 0 while it waits.
-	AdmittedAt    int64 `protobuf:"varint,5,opt,name=admitted_at,json=admittedAt,proto3" json:"admitted_at,omitempty"`
-	Rate          int32 `protobuf:"varint,6,opt,name=rate,proto3" json:"rate,omitempty"`
-	Enabled       bool  `protobuf:"varint,7,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	AdmittedAt int64 `protobuf:"varint,5,opt,name=admitted_at,json=admittedAt,proto3" json:"admitted_at,omitempty"`
+	Rate       int32 `protobuf:"varint,6,opt,name=rate,proto3" json:"rate,omitempty"`
+	Enabled    bool  `protobuf:"varint,7,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// period is the room's on-period, which tokens carry; places at or below
+	// period_base were admitted before it began and no longer admit.
+	Period        int64 `protobuf:"varint,8,opt,name=period,proto3" json:"period,omitempty"`
+	PeriodBase    int64 `protobuf:"varint,9,opt,name=period_base,json=periodBase,proto3" json:"period_base,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -353,6 +366,20 @@ func (x *Place) GetEnabled() bool {
 	return false
 }
 
+func (x *Place) GetPeriod() int64 {
+	if x != nil {
+		return x.Period
+	}
+	return 0
+}
+
+func (x *Place) GetPeriodBase() int64 {
+	if x != nil {
+		return x.PeriodBase
+	}
+	return 0
+}
+
 // Watermark is the room's progress; the grain answers GetStats with it and
 // publishes it on boxoffice.queue.<eventID> after each durable admission.
 type Watermark struct {
@@ -363,9 +390,12 @@ type Watermark struct {
 	// at is when the watermark last advanced.
 	At int64 `protobuf:"varint,4,opt,name=at,proto3" json:"at,omitempty"`
 	// next_seq is the next place to hand out (durable places are 1..next_seq-1).
-	NextSeq       int64 `protobuf:"varint,5,opt,name=next_seq,json=nextSeq,proto3" json:"next_seq,omitempty"`
-	Rate          int32 `protobuf:"varint,6,opt,name=rate,proto3" json:"rate,omitempty"`
-	Enabled       bool  `protobuf:"varint,7,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	NextSeq int64 `protobuf:"varint,5,opt,name=next_seq,json=nextSeq,proto3" json:"next_seq,omitempty"`
+	Rate    int32 `protobuf:"varint,6,opt,name=rate,proto3" json:"rate,omitempty"`
+	Enabled bool  `protobuf:"varint,7,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// period and period_base as in Place.
+	Period        int64 `protobuf:"varint,8,opt,name=period,proto3" json:"period,omitempty"`
+	PeriodBase    int64 `protobuf:"varint,9,opt,name=period_base,json=periodBase,proto3" json:"period_base,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -449,6 +479,20 @@ func (x *Watermark) GetEnabled() bool {
 	return false
 }
 
+func (x *Watermark) GetPeriod() int64 {
+	if x != nil {
+		return x.Period
+	}
+	return 0
+}
+
+func (x *Watermark) GetPeriodBase() int64 {
+	if x != nil {
+		return x.PeriodBase
+	}
+	return 0
+}
+
 type Ack struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
@@ -501,16 +545,17 @@ const file_queue_proto_rawDesc = "" +
 	"\x04Join\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\"\x1d\n" +
 	"\tGetStatus\x12\x10\n" +
-	"\x03seq\x18\x01 \x01(\x03R\x03seq\"B\n" +
+	"\x03seq\x18\x01 \x01(\x03R\x03seq\"Z\n" +
 	"\aSetRate\x12\x1d\n" +
 	"\n" +
 	"per_second\x18\x01 \x01(\x05R\tperSecond\x12\x18\n" +
-	"\aenabled\x18\x02 \x01(\bR\aenabled\"\n" +
+	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x16\n" +
+	"\x06period\x18\x03 \x01(\x03R\x06period\"\n" +
 	"\n" +
 	"\bGetStats\"5\n" +
 	"\x05Error\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\xd4\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x8d\x02\n" +
 	"\x05Place\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.queue.ErrorR\x05error\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12\x17\n" +
@@ -519,7 +564,10 @@ const file_queue_proto_rawDesc = "" +
 	"\vadmitted_at\x18\x05 \x01(\x03R\n" +
 	"admittedAt\x12\x12\n" +
 	"\x04rate\x18\x06 \x01(\x05R\x04rate\x12\x18\n" +
-	"\aenabled\x18\a \x01(\bR\aenabled\"\xd2\x01\n" +
+	"\aenabled\x18\a \x01(\bR\aenabled\x12\x16\n" +
+	"\x06period\x18\b \x01(\x03R\x06period\x12\x1f\n" +
+	"\vperiod_base\x18\t \x01(\x03R\n" +
+	"periodBase\"\x8b\x02\n" +
 	"\tWatermark\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.queue.ErrorR\x05error\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\fR\aeventId\x12#\n" +
@@ -527,7 +575,10 @@ const file_queue_proto_rawDesc = "" +
 	"\x02at\x18\x04 \x01(\x03R\x02at\x12\x19\n" +
 	"\bnext_seq\x18\x05 \x01(\x03R\anextSeq\x12\x12\n" +
 	"\x04rate\x18\x06 \x01(\x05R\x04rate\x12\x18\n" +
-	"\aenabled\x18\a \x01(\bR\aenabled\"3\n" +
+	"\aenabled\x18\a \x01(\bR\aenabled\x12\x16\n" +
+	"\x06period\x18\b \x01(\x03R\x06period\x12\x1f\n" +
+	"\vperiod_base\x18\t \x01(\x03R\n" +
+	"periodBase\"3\n" +
 	"\x03Ack\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.queue.ErrorR\x05errorB/Z-github.com/boxoffice/boxoffice/actors/queuepbb\x06proto3"
 

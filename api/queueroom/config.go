@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,10 +32,10 @@ type Config struct {
 	// one machine from queueing thousands of accounts.
 	JoinsPerIP float64
 	IPBurst    int
-	// ClientIPHeader names the header a trusted proxy sets to the client's
-	// address (its last value counts); empty uses the TCP peer. Set it as
-	// the API's Config.ClientIPHeader.
-	ClientIPHeader string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed for the client's address (clientip); empty uses the TCP
+	// peer. Set it as the API's Config.TrustedProxies.
+	TrustedProxies []netip.Prefix
 	// MaxLimiterKeys bounds the limiters' memory: beyond it, buckets that
 	// have refilled are forgotten first.
 	MaxLimiterKeys int
@@ -68,8 +69,8 @@ func DefaultConfig() Config {
 // Validate reports settings that cannot work.
 func (c Config) Validate() error {
 	switch {
-	case len(c.Key) < 16:
-		return errors.New("queueroom: Config.Key must be the rooms' key (at least 16 bytes)")
+	case queue.WeakKey(c.Key):
+		return errors.New("queueroom: Config.Key must be the rooms' key (at least 16 bytes, not derived from an empty secret)")
 	case c.JoinsPerUser <= 0 || c.UserBurst < 1 || c.JoinsPerIP <= 0 || c.IPBurst < 1:
 		return errors.New("queueroom: join limits must be positive")
 	case c.MaxLimiterKeys < 1:

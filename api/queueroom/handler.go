@@ -13,6 +13,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
+	"github.com/boxoffice/boxoffice/api/clientip"
 )
 
 // AdmissionHeader carries the admission token on POST /booking/reserve.
@@ -25,6 +26,7 @@ type Handler struct {
 	deps     Deps
 	userLim  *limiter
 	ipLim    *limiter
+	ips      clientip.Resolver
 	upgrader websocket.Upgrader
 
 	mu     sync.Mutex // guards closed
@@ -50,6 +52,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		userLim: newLimiter(cfg.JoinsPerUser, cfg.UserBurst, cfg.MaxLimiterKeys),
 		ipLim:   newLimiter(cfg.JoinsPerIP, cfg.IPBurst, cfg.MaxLimiterKeys),
 		done:    make(chan struct{}),
+		ips:     clientip.New(cfg.TrustedProxies),
 	}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize: 512, WriteBufferSize: 1024,
@@ -69,10 +72,12 @@ func (h *Handler) Routes(mux *http.ServeMux, auth func(http.Handler) http.Handle
 }
 
 // CheckAdmission is what POST /booking/reserve asks before holding seats of
-// event for user: nothing while the event's waiting room is off; otherwise
-// a valid, unexpired X-Admission-Token issued to this user for this event.
-// It returns queue_required without a token and forbidden for a token that
-// is invalid, expired, or someone else's (*boxoffice.Error both).
+// event for user: nothing while the event's waiting room is off (a token
+// sent then is ignored); otherwise a valid, unexpired X-Admission-Token
+// issued to this user for this event in the room's current on-period
+// (event.WaitingRoom.Period). Without one, or with one that is forged,
+// expired, someone else's, another event's or from before the room was
+// last switched on, it returns queue_required (*boxoffice.Error).
 func (h *Handler) CheckAdmission(r *http.Request, user uuid.UUID, event boxoffice.Event) error {
 	if !event.WaitingRoom.Enabled {
 		return nil
@@ -83,7 +88,7 @@ func (h *Handler) CheckAdmission(r *http.Request, user uuid.UUID, event boxoffic
 			"this event's waiting room is on: join it with POST /events/%s/queue and send the admission token in %s",
 			event.ID, AdmissionHeader)
 	}
-	return queue.VerifyToken(h.cfg.Key, tok, event.ID, user, h.cfg.Now())
+	return queue.VerifyToken(h.cfg.Key, tok, event.ID, user, event.WaitingRoom.Period, h.cfg.Now())
 }
 
 // Close disconnects every queue WebSocket and waits for their handlers. It
@@ -122,7 +127,7 @@ func (h *Handler) join(w http.ResponseWriter, r *http.Request) error {
 		return boxoffice.Errorf(boxoffice.EUnauthenticated, "joining a waiting room needs a login")
 	}
 	now := time.Now()
-	if wait, ok := h.ipLim.allow(clientIP(r, h.cfg.ClientIPHeader), now); !ok {
+	if wait, ok := h.ipLim.allow(h.ips.IP(r), now); !ok {
 		return rateLimited(w, wait)
 	}
 	if wait, ok := h.userLim.allow(u.ID.String(), now); !ok {

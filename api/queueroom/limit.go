@@ -2,10 +2,8 @@ package queueroom
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -77,23 +75,4 @@ func rateLimited(w http.ResponseWriter, wait time.Duration) error {
 	s := max(int64(math.Ceil(wait.Seconds())), 1)
 	w.Header().Set("Retry-After", strconv.FormatInt(s, 10))
 	return boxoffice.Errorf(boxoffice.ERateLimited, "too many joins; retry in %d s", s)
-}
-
-// clientIP is the address the per-IP limit counts: the TCP peer, or the
-// last address of the configured proxy header (the one the trusted proxy
-// appended; earlier ones are the client's own claims).
-func clientIP(r *http.Request, header string) string {
-	if header != "" {
-		if v := r.Header.Values(header); len(v) > 0 {
-			parts := strings.Split(v[len(v)-1], ",")
-			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
-				return ip
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

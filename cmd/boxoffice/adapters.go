@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/url"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/api"
 	"github.com/boxoffice/boxoffice/cluster/bus"
 	"github.com/boxoffice/boxoffice/persistence"
@@ -18,10 +20,25 @@ import (
 
 // catalog adapts persistence.DB to api.Catalog (their EventPatch types
 // have the same shape, so one converts to the other).
-type catalog struct{ *persistence.DB }
+type catalog struct {
+	*persistence.DB
+	// room, if set, hears of a changed waiting-room setting at once, so
+	// that a room switched on stops admitting everyone (and starts its new
+	// on-period) now rather than at its next re-read of the events table.
+	room *queue.Room
+	log  *slog.Logger
+}
 
 func (c catalog) UpdateEvent(ctx context.Context, id uuid.UUID, p api.EventPatch) (boxoffice.Event, error) {
-	return c.DB.UpdateEvent(ctx, id, persistence.EventPatch(p))
+	e, err := c.DB.UpdateEvent(ctx, id, persistence.EventPatch(p))
+	if err == nil && p.WaitingRoom != nil && c.room != nil {
+		// The write is done; a room that cannot be told now re-reads
+		// the setting within its RefreshInterval.
+		if rerr := c.room.SetRate(ctx, id, e.WaitingRoom.RatePerSecond, e.WaitingRoom.Enabled); rerr != nil && c.log != nil {
+			c.log.Warn("waiting room not told of its new setting", "event", id, "err", rerr)
+		}
+	}
+	return e, err
 }
 
 // searcher answers GET /search from the node's index.

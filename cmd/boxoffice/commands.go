@@ -32,7 +32,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer n.Close()
 	u := n.URL()
 	fmt.Fprintf(stdout, "\nboxoffice node %s is up:\n  seat map and search  %s/\n  admin dashboard      %s/admin/\n  API description      %s/openapi.yaml\n  metrics              %s/metrics\n",
-		n.name, u, u, u, u)
+		n.name, u, u, u, n.MetricsURL())
 	if cfg.Mode == "dev" {
 		fmt.Fprintf(stdout, "  a token              curl -s -XPOST %s/auth/token -d '{\"email\":\"you@example.com\",\"name\":\"You\"}'\n", u)
 	}
@@ -130,6 +130,8 @@ func cmdToken(ctx context.Context, args []string, getenv func(string) string, st
 	name := fs.String("name", "Developer", "the user's name")
 	roles := fs.String("roles", "", "comma-separated roles, e.g. admin")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
+	issuer := fs.String("jwt-issuer", getenv("BOXOFFICE_JWT_ISSUER"), "iss claim, when the node expects one (BOXOFFICE_JWT_ISSUER)")
+	audience := fs.String("jwt-audience", getenv("BOXOFFICE_JWT_AUDIENCE"), "aud claim, when the node expects one (BOXOFFICE_JWT_AUDIENCE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -137,7 +139,7 @@ func cmdToken(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New("set BOXOFFICE_JWT_SECRET (or -jwt-secret) to the node's secret")
 	}
 	u := boxoffice.User{ID: api.DevUserID(*email), Email: strings.ToLower(*email), Name: *name, Roles: splitList(*roles)}
-	tok, err := api.MintToken([]byte(*secret), u, *ttl)
+	tok, err := api.MintTokenFor([]byte(*secret), u, *ttl, *issuer, *audience)
 	if err != nil {
 		return err
 	}

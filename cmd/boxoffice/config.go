@@ -7,10 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/boxoffice/boxoffice/api"
 )
 
 // Config is everything a node is told at start-up. Each field is a flag of
@@ -23,11 +30,16 @@ type Config struct {
 	NATSURL     string
 	JWTSecret   string
 	JWKSURL     string
-	HoldTTL     time.Duration
-	NodeID      string
-	Join        []string
-	GossipAddr  string
-	ActorAddr   string
+	// AdmissionSecret keys the waiting room's admission tokens (every node
+	// of a cluster needs the same); empty derives the key from JWTSecret.
+	// A node without either refuses to start: an admission key derived
+	// from nothing would let anyone mint tokens.
+	AdmissionSecret string
+	HoldTTL         time.Duration
+	NodeID          string
+	Join            []string
+	GossipAddr      string
+	ActorAddr       string
 	// GossipTimings is "lan" (memberlist's LAN defaults, for real networks)
 	// or "fast" (cluster.FastGossipConfig: a crashed node is declared dead
 	// in about a second; loopback clusters and tests only).
@@ -59,45 +71,173 @@ type Config struct {
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) there:
 	// a separate listener, so it can stay on loopback while Addr is public.
 	DebugAddr string
+	// TrustedProxies are the reverse proxies (an Ingress, a load balancer)
+	// whose X-Forwarded-For is believed for the client's address.
+	TrustedProxies []netip.Prefix
+	// JWTIssuer and JWTAudience, when set, are the iss and aud every token
+	// must carry (a JWKS serves many applications: their tokens are not ours).
+	JWTIssuer   string
+	JWTAudience string
+	// MetricsAddr, when set, serves /metrics there and not on Addr, so the
+	// public port does not expose it.
+	MetricsAddr string
+	// WSMaxPerIP and WSMax cap concurrent WebSockets per client address and
+	// per node; 0 = no cap (loopback load tests).
+	WSMaxPerIP int
+	WSMax      int
 }
 
-// env reads BOXOFFICE_<name>.
-type env func(string) string
+// Socket caps: the API's defaults (an idle WebSocket costs a goroutine
+// pair and buffers, so one address must not park thousands; a venue's
+// Wi-Fi behind one NAT still gets a few hundred).
+var (
+	defaultWSMaxPerIP = api.DefaultConfig().WSMaxPerIP
+	defaultWSMax      = api.DefaultConfig().WSMax
+)
 
-func (e env) str(name, def string) string {
-	if v := e("BOXOFFICE_" + name); v != "" {
+// env reads BOXOFFICE_<name> values. A value that is set but does not
+// parse is remembered as an error naming the variable, and parseConfig
+// refuses to start: a typo must never fall back to the default silently
+// (BOXOFFICE_HOLD_TTL=10 is not ten minutes, "12abc" is not 12).
+type env struct {
+	get  func(string) string
+	errs []error
+}
+
+func (e *env) lookup(name string) (string, bool) {
+	v := e.get("BOXOFFICE_" + name)
+	return v, v != ""
+}
+
+func (e *env) bad(name, v string, err error) {
+	e.errs = append(e.errs, fmt.Errorf("BOXOFFICE_%s=%q: %w", name, v, err))
+}
+
+func (e *env) str(name, def string) string {
+	if v, ok := e.lookup(name); ok {
 		return v
 	}
 	return def
 }
 
-func (e env) dur(name string, def time.Duration) time.Duration {
-	if v := e("BOXOFFICE_" + name); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
+func (e *env) dur(name string, def time.Duration) time.Duration {
+	v, ok := e.lookup(name)
+	if !ok {
+		return def
 	}
-	return def
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		e.bad(name, v, errors.New("want a duration with a unit, such as 10m or 500ms"))
+		return def
+	}
+	return d
 }
 
-func (e env) num(name string, def int) int {
-	if v := e("BOXOFFICE_" + name); v != "" {
-		var n int
-		if _, err := fmt.Sscan(v, &n); err == nil {
-			return n
-		}
+func (e *env) num(name string, def int) int {
+	v, ok := e.lookup(name)
+	if !ok {
+		return def
 	}
-	return def
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		e.bad(name, v, errors.New("want an integer"))
+		return def
+	}
+	return n
 }
 
-func (e env) flt(name string, def float64) float64 {
-	if v := e("BOXOFFICE_" + name); v != "" {
-		var f float64
-		if _, err := fmt.Sscan(v, &f); err == nil {
-			return f
-		}
+func (e *env) flt(name string, def float64) float64 {
+	v, ok := e.lookup(name)
+	if !ok {
+		return def
 	}
-	return def
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		e.bad(name, v, errors.New("want a number"))
+		return def
+	}
+	return f
+}
+
+// boolean reads true/false (and the other spellings of strconv.ParseBool).
+func (e *env) boolean(name string, def bool) bool {
+	v, ok := e.lookup(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		e.bad(name, v, errors.New("want true or false"))
+		return def
+	}
+	return b
+}
+
+// cidrs reads a comma-separated list of CIDRs; a bare address counts as
+// a one-address prefix.
+func (e *env) cidrs(name string) []netip.Prefix {
+	v, ok := e.lookup(name)
+	if !ok {
+		return nil
+	}
+	p, err := parsePrefixes(v)
+	if err != nil {
+		e.bad(name, v, err)
+	}
+	return p
+}
+
+// err joins every bad value seen.
+func (e *env) err() error { return errors.Join(e.errs...) }
+
+// parsePrefixes parses "10.0.0.0/8, 192.168.1.7, fd00::/8".
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range splitList(s) {
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR or an IP address", part)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// prefixFlag is a comma-separated CIDR list flag.
+type prefixFlag []netip.Prefix
+
+func (p *prefixFlag) String() string {
+	parts := make([]string, len(*p))
+	for i, x := range *p {
+		parts[i] = x.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (p *prefixFlag) Set(s string) error {
+	v, err := parsePrefixes(s)
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// checkURL says why s is not an absolute URL with one of schemes.
+func checkURL(s string, schemes ...string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	if !slices.Contains(schemes, u.Scheme) || u.Host == "" {
+		return fmt.Errorf("want an absolute %s URL", strings.Join(schemes, " or "))
+	}
+	return nil
 }
 
 // listFlag is a comma-separated list flag.
@@ -121,7 +261,7 @@ func splitList(s string) []string {
 
 // parseConfig fills a Config from args and the environment.
 func parseConfig(name string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
-	e := env(getenv)
+	e := &env{get: getenv}
 	var c Config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -132,6 +272,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.NATSURL, "nats-url", e.str("NATS_URL", ""), "external NATS; empty starts an embedded one (BOXOFFICE_NATS_URL)")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", e.str("JWT_SECRET", ""), "HS256 secret (BOXOFFICE_JWT_SECRET)")
 	fs.StringVar(&c.JWKSURL, "jwks-url", e.str("JWKS_URL", ""), "verify RS256/ES256 tokens against this JWKS (BOXOFFICE_JWKS_URL)")
+	fs.StringVar(&c.AdmissionSecret, "admission-secret", e.str("ADMISSION_SECRET", ""), "key of waiting-room admission tokens, at least 32 bytes; empty = derived from the JWT secret (BOXOFFICE_ADMISSION_SECRET)")
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", e.dur("HOLD_TTL", 10*time.Minute), "how long a hold lasts (BOXOFFICE_HOLD_TTL)")
 	fs.StringVar(&c.NodeID, "node-id", e.str("NODE_ID", ""), "stable node name; generated and kept in the data dir if empty (BOXOFFICE_NODE_ID)")
 	c.Join = splitList(e.str("JOIN", ""))
@@ -152,6 +293,16 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.PublicURL, "public-url", e.str("PUBLIC_URL", ""), "base URL people use to reach this node (BOXOFFICE_PUBLIC_URL)")
 	fs.Float64Var(&c.RateIP, "rate-ip", e.flt("RATE_IP", 50), "requests/s per client address, 0 = off (BOXOFFICE_RATE_IP)")
 	fs.Float64Var(&c.RateUser, "rate-user", e.flt("RATE_USER", 20), "booking requests/s per user, 0 = off (BOXOFFICE_RATE_USER)")
+	fs.Var((*prefixFlag)(&c.TrustedProxies), "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (BOXOFFICE_TRUSTED_PROXIES)")
+	c.TrustedProxies = e.cidrs("TRUSTED_PROXIES")
+	fs.StringVar(&c.JWTIssuer, "jwt-issuer", e.str("JWT_ISSUER", ""), "expected iss claim of tokens; empty = not checked (BOXOFFICE_JWT_ISSUER)")
+	fs.StringVar(&c.JWTAudience, "jwt-audience", e.str("JWT_AUDIENCE", ""), "expected aud claim of tokens; empty = not checked (BOXOFFICE_JWT_AUDIENCE)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", e.str("METRICS_ADDR", ""), "serve /metrics on this address instead of the API port; empty = API port (BOXOFFICE_METRICS_ADDR)")
+	fs.IntVar(&c.WSMaxPerIP, "ws-max-per-ip", e.num("WS_MAX_PER_IP", defaultWSMaxPerIP), "concurrent WebSockets per client IP, 0 = no cap (BOXOFFICE_WS_MAX_PER_IP)")
+	fs.IntVar(&c.WSMax, "ws-max", e.num("WS_MAX", defaultWSMax), "concurrent WebSockets per node, 0 = no cap (BOXOFFICE_WS_MAX)")
+	if err := e.err(); err != nil {
+		return c, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -172,14 +323,57 @@ func (c Config) validate() error {
 		return errors.New("no database: set BOXOFFICE_DATABASE_URL (or use `make run`, which starts a local PostgreSQL)")
 	case c.Mode == "prod" && c.JWTSecret == "" && c.JWKSURL == "":
 		return errors.New("prod mode needs BOXOFFICE_JWT_SECRET or BOXOFFICE_JWKS_URL to verify tokens")
+	case c.AdmissionSecret == "" && c.JWTSecret == "":
+		return errors.New("BOXOFFICE_ADMISSION_SECRET is required without BOXOFFICE_JWT_SECRET: waiting-room admission tokens need a secret key")
+	case c.AdmissionSecret != "" && len(c.AdmissionSecret) < api.MinSecretBytes:
+		return fmt.Errorf("BOXOFFICE_ADMISSION_SECRET must be at least %d bytes", api.MinSecretBytes)
 	case c.GossipTimings != "lan" && c.GossipTimings != "fast":
 		return fmt.Errorf("gossip-timings %q: want lan or fast", c.GossipTimings)
 	case c.HoldTTL <= 0:
 		return errors.New("hold-ttl must be positive")
 	case c.SnapshotEvery < 1:
 		return errors.New("snapshot-every must be at least 1")
+	case c.WSMaxPerIP < 0 || c.WSMax < 0:
+		return errors.New("BOXOFFICE_WS_MAX_PER_IP and BOXOFFICE_WS_MAX must be 0 (no cap) or positive")
 	}
-	return nil
+	return c.validateURLs()
+}
+
+// validateURLs checks the URL settings, from flags or env, at start: a
+// typo in one otherwise shows up as an odd failure much later.
+func (c Config) validateURLs() error {
+	var errs []error
+	check := func(name, v string, schemes ...string) {
+		if v == "" {
+			return
+		}
+		if err := checkURL(v, schemes...); err != nil {
+			errs = append(errs, fmt.Errorf("BOXOFFICE_%s=%q: %w", name, v, err))
+		}
+	}
+	check("JWKS_URL", c.JWKSURL, "https", "http")
+	check("PUBLIC_URL", c.PublicURL, "https", "http")
+	if strings.Contains(c.DatabaseURL, "://") { // else a key=value connection string, which pgx checks
+		check("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
+	}
+	for _, u := range splitList(c.NATSURL) {
+		check("NATS_URL", u, "nats", "tls", "ws", "wss")
+	}
+	return errors.Join(errs...)
+}
+
+// admissionSecret is the secret the waiting room's key derives from, or an
+// error when there is none (validate refuses that configuration too; this
+// guards nodes started from a Config built in code).
+func (c Config) admissionSecret() ([]byte, error) {
+	s := c.AdmissionSecret
+	if s == "" {
+		s = c.JWTSecret
+	}
+	if s == "" {
+		return nil, errors.New("no admission secret: set BOXOFFICE_ADMISSION_SECRET (or BOXOFFICE_JWT_SECRET)")
+	}
+	return []byte(s), nil
 }
 
 // String prints the configuration at start-up with secrets masked.
@@ -190,9 +384,11 @@ func (c Config) String() string {
 		}
 		return "****"
 	}
-	return fmt.Sprintf("addr=%s mode=%s database=%s nats=%s jwt_secret=%s jwks=%s hold_ttl=%s node=%s join=%v gossip=%s actor=%s data_dir=%s snapshot_every=%d idle=%s",
+	return fmt.Sprintf("addr=%s mode=%s database=%s nats=%s jwt_secret=%s jwks=%s hold_ttl=%s node=%s join=%v gossip=%s actor=%s data_dir=%s snapshot_every=%d idle=%s admission_secret=%s",
 		c.Addr, c.Mode, redactURL(c.DatabaseURL), orEmbedded(c.NATSURL), mask(c.JWTSecret), c.JWKSURL, c.HoldTTL,
-		c.NodeID, c.Join, c.GossipAddr, c.ActorAddr, c.DataDir, c.SnapshotEvery, c.IdleTimeout)
+		c.NodeID, c.Join, c.GossipAddr, c.ActorAddr, c.DataDir, c.SnapshotEvery, c.IdleTimeout, mask(c.AdmissionSecret)) +
+		fmt.Sprintf(" trusted_proxies=%s ws_max_per_ip=%d ws_max=%d metrics_addr=%s jwt_issuer=%s jwt_audience=%s",
+			(*prefixFlag)(&c.TrustedProxies).String(), c.WSMaxPerIP, c.WSMax, c.MetricsAddr, c.JWTIssuer, c.JWTAudience)
 }
 
 func orEmbedded(u string) string {

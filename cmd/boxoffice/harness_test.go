@@ -66,8 +66,8 @@ func testNodeConfig(t testing.TB, db string, opts ...nodeOption) Config {
 			return "127.0.0.1:0"
 		case "BOXOFFICE_DATA_DIR":
 			return filepath.Join(dir, "node")
-		case "BOXOFFICE_RATE_IP", "BOXOFFICE_RATE_USER":
-			return "0"
+		case "BOXOFFICE_RATE_IP", "BOXOFFICE_RATE_USER", "BOXOFFICE_WS_MAX_PER_IP", "BOXOFFICE_WS_MAX":
+			return "0" // loopback load: one address, thousands of sockets
 		case "BOXOFFICE_LOG_LEVEL":
 			return "error"
 		}

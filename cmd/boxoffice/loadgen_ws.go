@@ -45,8 +45,13 @@ func runWatchers(ctx context.Context, c loadConfig, out, progress io.Writer) err
 	for i := range c.Users {
 		base := c.URLs[i%len(c.URLs)]
 		url := "ws" + strings.TrimPrefix(base, "http") + "/events/" + c.Event + "/seats/ws"
-		conn, _, err := dialer.DialContext(ctx, url, nil)
+		conn, resp, err := dialer.DialContext(ctx, url, nil)
 		if err != nil {
+			if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+				// The node caps sockets per address and per node; a
+				// loopback load test is one address with thousands.
+				return fmt.Errorf("watcher %d: 429: start the node with BOXOFFICE_WS_MAX_PER_IP=0 BOXOFFICE_WS_MAX=0 for a load test from one address", i)
+			}
 			return fmt.Errorf("watcher %d: %w (raise `ulimit -n`?)", i, err)
 		}
 		wg.Add(1)

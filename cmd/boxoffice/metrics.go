@@ -22,7 +22,7 @@ func newEngineMetrics() *engineMetrics {
 	m := &engineMetrics{
 		reg: reg,
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "boxoffice_engine_commands_total",
-			Help: "Seat engine commands decided, by operation and result (ok or an error code)."}, []string{"op", "result"}),
+			Help: "Seat engine commands decided, by operation and result (ok, an error code, or replayed: a repeated keyed reserve)."}, []string{"op", "result"}),
 		seats: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "boxoffice_engine_seats_total",
 			Help: "Seats changed by successful commands: reserve = held, confirm = sold, release and expire = freed."}, []string{"op"}),
 	}

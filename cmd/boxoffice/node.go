@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,10 +47,15 @@ type node struct {
 	queue   *queueroom.Handler
 	index   *search.Index
 	api     *api.Server
-	metrics *engineMetrics
-	http    *http.Server
-	debug   *http.Server // the profiler, when DebugAddr is set
-	ln      net.Listener
+	// served is api once it is serving, for goroutines started before it
+	// (the catalog follower).
+	served     atomic.Pointer[api.Server]
+	metrics    *engineMetrics
+	http       *http.Server
+	debug      *http.Server // the profiler, when DebugAddr is set
+	metricsSrv *http.Server // /metrics, when MetricsAddr is set
+	metricsLn  net.Listener
+	ln         net.Listener
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -181,10 +187,15 @@ func splitActorAddr(addr string) (string, int, error) {
 }
 
 // startRoom creates the waiting room; its admission tokens are signed with
-// a key derived from the JWT secret, so every node verifies them alone.
+// a key derived from the admission secret (by default the JWT secret), so
+// every node verifies them alone. It refuses a key anyone could compute.
 func (n *node) startRoom() error {
 	qc := queue.DefaultConfig()
-	qc.Key = queue.DeriveKey([]byte(n.cfg.JWTSecret))
+	secret, err := n.cfg.admissionSecret()
+	if err != nil {
+		return err
+	}
+	qc.Key = queue.DeriveKey(secret)
 	qc.Logger = n.log.With("component", "queue")
 	room, err := queue.NewRoom(qc, queue.Deps{Store: n.db, Events: n.db, Publisher: n.bus.Conn(),
 		Subscriber: queue.SubscriberFunc(func(subject string, fn func([]byte)) (func(), error) {
@@ -198,7 +209,7 @@ func (n *node) startRoom() error {
 		return err
 	}
 	n.room = room
-	h, err := queueroom.New(queueroom.Config{Key: qc.Key},
+	h, err := queueroom.New(queueroom.Config{Key: qc.Key, TrustedProxies: n.cfg.TrustedProxies},
 		queueroom.Deps{Room: room, UserFrom: api.UserFromContext, WriteError: api.WriteError})
 	if err != nil {
 		return err
@@ -239,11 +250,19 @@ func (n *node) startSearch(ctx, bg context.Context) error {
 		n.goBackground(func() { _ = n.bus.RunRelay(bg, outboxSource{n.db}, 100*time.Millisecond) })
 		n.followCatalog(bg)
 	})
-	unsub, err := n.bus.SubscribeCounts(func(c bus.Counts) { n.index.SetAvailability(c.EventID, c.Available) })
+	unsub, err := n.bus.SubscribeCounts(func(c bus.Counts) { n.index.SetAvailability(c.EventID, c.Available, c.Version) })
 	if err != nil {
 		return err
 	}
 	n.goBackground(func() { <-bg.Done(); unsub() })
+	// Grains report counts only when seats change, so idle events start
+	// from the booking rows (read after subscribing: a report that arrives
+	// meanwhile is newer and wins).
+	avail, err := n.db.Availability(ctx)
+	if err != nil {
+		return fmt.Errorf("read seat availability for search: %w", err)
+	}
+	n.index.SeedAvailability(avail)
 	return nil
 }
 
@@ -255,6 +274,9 @@ func (n *node) followCatalog(bg context.Context) {
 		if err := json.Unmarshal(payload, &l); err != nil {
 			n.log.Warn("skipping a malformed catalog message", "topic", topic, "err", err)
 			return nil
+		}
+		if a := n.served.Load(); a != nil {
+			a.ForgetEvent(l.EventID) // e.g. its waiting room was switched on elsewhere
 		}
 		err := n.index.Apply(l)
 		if boxoffice.ErrorCode(err) == boxoffice.EInvalid {
@@ -271,12 +293,19 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac := api.DefaultConfig()
 	ac.Mode, ac.NodeName, ac.HoldTTL, ac.JWKSURL = n.cfg.Mode, n.name, n.cfg.HoldTTL, n.cfg.JWKSURL
 	ac.JWTSecret = []byte(n.cfg.JWTSecret)
+	ac.JWTIssuer, ac.JWTAudience = n.cfg.JWTIssuer, n.cfg.JWTAudience
+	ac.TrustedProxies = n.cfg.TrustedProxies
+	ac.WSMaxPerIP, ac.WSMax = n.cfg.WSMaxPerIP, n.cfg.WSMax
+	ac.MetricsOnAPI = n.cfg.MetricsAddr == ""
+	if n.cfg.JWKSURL != "" && (n.cfg.JWTIssuer == "" || n.cfg.JWTAudience == "") {
+		n.log.Warn("a JWKS signs tokens for other applications too: set BOXOFFICE_JWT_ISSUER and BOXOFFICE_JWT_AUDIENCE so only tokens meant for boxoffice are accepted")
+	}
 	ac.RateIP = api.RateConfig{PerSecond: n.cfg.RateIP, Burst: max(1, int(2*n.cfg.RateIP))}
 	ac.RateUser = api.RateConfig{PerSecond: n.cfg.RateUser, Burst: max(1, int(2*n.cfg.RateUser))}
 	ac.Logger = n.log.With("component", "api")
 	pages := web.Handler()
 	srv, err := api.New(ac, api.Deps{
-		Engine: n.engine, Catalog: catalog{n.db}, Bookings: n.db, Users: n.db, Seats: n.bus,
+		Engine: n.engine, Catalog: catalog{DB: n.db, room: n.room, log: n.log.With("component", "queue")}, Bookings: n.db, Users: n.db, Seats: n.bus,
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
 		Web: pages, Rules: n.engine,
 	})
@@ -284,17 +313,50 @@ func (n *node) startAPI(ctx context.Context) error {
 		return err
 	}
 	n.api = srv
+	n.served.Store(srv)
 	if n.ln, err = net.Listen("tcp", n.cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s (is another node running? set BOXOFFICE_ADDR): %w", n.cfg.Addr, err)
 	}
 	_ = n.cluster.SetHTTPAddr(n.URL())
-	n.http = &http.Server{Handler: web.Front(srv.Handler(), pages), ReadHeaderTimeout: 10 * time.Second}
+	n.http = &http.Server{Handler: web.Front(srv.Handler(), pages)}
+	srv.ConfigureHTTP(n.http)
 	n.goBackground(func() {
 		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("HTTP server stopped", "err", err)
 		}
 	})
+	if err := n.startMetrics(); err != nil {
+		return err
+	}
 	return n.startDebug()
+}
+
+// startMetrics serves /metrics on cfg.MetricsAddr, if set: its own
+// listener, which a firewall or a Kubernetes port keeps off the public
+// side, while the API port no longer serves it.
+func (n *node) startMetrics() error {
+	if n.cfg.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", n.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s for /metrics (set BOXOFFICE_METRICS_ADDR to a free address or empty): %w", n.cfg.MetricsAddr, err)
+	}
+	n.metricsLn = ln
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", n.api.MetricsHandler())
+	n.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	n.goBackground(func() { _ = n.metricsSrv.Serve(ln) })
+	return nil
+}
+
+// MetricsURL is where this node serves /metrics.
+func (n *node) MetricsURL() string {
+	if n.metricsLn != nil {
+		return "http://" + n.metricsLn.Addr().String()
+	}
+	return n.URL()
 }
 
 // startDebug serves Go's profiler on cfg.DebugAddr, if set.
@@ -356,6 +418,9 @@ func (n *node) Close() {
 		}
 		if n.debug != nil {
 			_ = n.debug.Close()
+		}
+		if n.metricsSrv != nil {
+			_ = n.metricsSrv.Close()
 		}
 		if n.api != nil {
 			n.api.Close()

@@ -141,6 +141,7 @@ func startProcClusterOn(t testing.TB, db string, n int) *procCluster {
 			"BOXOFFICE_JOIN="+strings.Join(others(gossip, i), ","),
 			"BOXOFFICE_DATA_DIR="+filepath.Join(dir, name),
 			"BOXOFFICE_RATE_IP=0", "BOXOFFICE_RATE_USER=0",
+			"BOXOFFICE_WS_MAX_PER_IP=0", "BOXOFFICE_WS_MAX=0", // loopback socket load
 			"BOXOFFICE_HOLD_TTL=30s",
 			"BOXOFFICE_LOG_LEVEL=info",
 		)

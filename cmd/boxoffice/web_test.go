@@ -17,6 +17,10 @@ import (
 // event by its /events/{id} link, sees those seats turn on hold and then
 // sold without reloading; an admin sees the node and the event's live
 // counts. Every page is saved as a screenshot (the directory is logged).
+// fansAhead is how many people queue before Alice in TestWebPages: at the
+// room's 1 admission per second they keep her waiting for minutes.
+const fansAhead = 120
+
 func TestWebPages(t *testing.T) {
 	n := startTestNode(t)
 	n.seedDemo(t)
@@ -201,12 +205,18 @@ func TestWebPages(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#event-result a[href^="/admin/"]`)),
 		chromedp.WaitVisible(chromedp.ID("event-card")))
 	admin.waitFor("the new event in the live view", fmt.Sprintf(`document.getElementById('ev-id').textContent === %q && document.getElementById('st-available').textContent !== '-'`, newEvent), 10*time.Second)
+	// The form is filled from the event's catalog entry once it arrives;
+	// edit it only then, so the test and the page never race over it.
+	admin.waitFor("the waiting-room form of the new event", fmt.Sprintf(`document.getElementById('wr-form').dataset.eventId === %q && !document.getElementById('wr-enabled').checked`, newEvent), 10*time.Second)
 	admin.do("open the waiting room at 1/s", 10*time.Second,
 		chromedp.Click(chromedp.ID("wr-enabled")),
 		chromedp.SetValue(chromedp.ID("wr-rate"), "1"),
 		chromedp.Click(chromedp.ID("wr-save")))
 	admin.waitFor("the waiting room on", `document.getElementById('wr-state').textContent.startsWith('on: 1 ')`, 10*time.Second)
-	for i := range 10 {
+	// Enough fans ahead of Alice that at 1 admitted per second she stays in
+	// line for minutes, however slowly her page loads: she is admitted when
+	// the admin raises the rate, not when time happens to pass.
+	for i := range fansAhead {
 		tok := n.token(t, fmt.Sprintf("fan%d@example.com", i))
 		if code := n.call(t, "POST", "/events/"+newEvent+"/queue", tok, nil, nil); code != 200 {
 			t.Fatalf("fan %d joins the queue: %d", i, code)

@@ -3,6 +3,7 @@ package k8s
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -28,6 +30,7 @@ type manifests struct {
 	services     map[string]*corev1.Service
 	statefulSets []*appsv1.StatefulSet
 	pdbs         []*policyv1.PodDisruptionBudget
+	ingresses    []*networkingv1.Ingress
 }
 
 // load decodes each document strictly: an unknown or misspelt field, a
@@ -88,6 +91,11 @@ func (m *manifests) decode(doc []byte) error {
 		o := &appsv1.StatefulSet{}
 		err := strict(o)
 		m.statefulSets = append(m.statefulSets, o)
+		return err
+	case "networking.k8s.io/v1 Ingress":
+		o := &networkingv1.Ingress{}
+		err := strict(o)
+		m.ingresses = append(m.ingresses, o)
 		return err
 	case "policy/v1 PodDisruptionBudget":
 		o := &policyv1.PodDisruptionBudget{}
@@ -189,6 +197,9 @@ func (m *manifests) check(settings map[string]bool) problems {
 				p.addf("Service %s port %s: target port %s/%s is not a container port", s.Name, sp.Name, target.String(), sp.Protocol)
 			}
 		}
+	}
+	for _, ing := range m.ingresses {
+		m.checkIngress(&p, ing)
 	}
 	for _, pdb := range m.pdbs {
 		if pdb.Spec.Selector == nil || !selects(pdb.Spec.Selector.MatchLabels, labels) {
@@ -361,6 +372,52 @@ func (p *problems) checkAddresses(c corev1.Container, env map[string]string, sts
 	}
 }
 
+// checkIngress: an Ingress routes to a Service port that exists, and the
+// nodes believe its X-Forwarded-For (BOXOFFICE_TRUSTED_PROXIES set and
+// valid), or every client behind it would share one rate-limit bucket.
+func (m *manifests) checkIngress(p *problems, ing *networkingv1.Ingress) {
+	for _, rule := range ing.Spec.Rules {
+		if rule.HTTP == nil {
+			continue
+		}
+		for _, path := range rule.HTTP.Paths {
+			b := path.Backend.Service
+			if b == nil {
+				p.addf("Ingress %s: path %s has no Service backend", ing.Name, path.Path)
+				continue
+			}
+			svc := m.services[b.Name]
+			if svc == nil {
+				p.addf("Ingress %s: backend Service %q does not exist", ing.Name, b.Name)
+				continue
+			}
+			if !slices.ContainsFunc(svc.Spec.Ports, func(sp corev1.ServicePort) bool {
+				return b.Port.Name != "" && sp.Name == b.Port.Name || b.Port.Number != 0 && sp.Port == b.Port.Number
+			}) {
+				p.addf("Ingress %s: backend port %q/%d is not a port of Service %s", ing.Name, b.Port.Name, b.Port.Number, b.Name)
+			}
+		}
+	}
+	proxies := ""
+	for _, cm := range m.configMaps {
+		if v, ok := cm.Data["BOXOFFICE_TRUSTED_PROXIES"]; ok {
+			proxies = v
+		}
+	}
+	if strings.TrimSpace(proxies) == "" {
+		p.addf("Ingress %s: set BOXOFFICE_TRUSTED_PROXIES to the controller's addresses, or the nodes see one client", ing.Name)
+		return
+	}
+	for _, part := range strings.Split(proxies, ",") {
+		part = strings.TrimSpace(part)
+		if _, err := netip.ParsePrefix(part); err != nil {
+			if _, err := netip.ParseAddr(part); err != nil {
+				p.addf("BOXOFFICE_TRUSTED_PROXIES: %q is not a CIDR", part)
+			}
+		}
+	}
+}
+
 // settingsOf lists the BOXOFFICE_* variables cmd/boxoffice reads.
 func settingsOf(t *testing.T) map[string]bool {
 	t.Helper()
@@ -369,7 +426,7 @@ func settingsOf(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	out := map[string]bool{}
-	for _, m := range regexp.MustCompile(`e\.(?:str|dur|num|flt)\("([A-Z0-9_]+)"`).FindAllStringSubmatch(string(src), -1) {
+	for _, m := range regexp.MustCompile(`e\.(?:str|dur|num|flt|boolean|cidrs)\("([A-Z0-9_]+)"`).FindAllStringSubmatch(string(src), -1) {
 		out["BOXOFFICE_"+m[1]] = true
 	}
 	if len(out) < 15 || !out["BOXOFFICE_DATABASE_URL"] {
@@ -457,6 +514,9 @@ func TestManifestsBroken(t *testing.T) {
 		{"routes to the wrong port", "configmap.yaml", "boxoffice-1.boxoffice-peers:6222", "boxoffice-1.boxoffice-peers:4222", "BOXOFFICE_NATS_ROUTES"},
 		{"scaled without the seeds", "statefulset.yaml", "replicas: 3", "replicas: 4", "BOXOFFICE_JOIN"},
 		{"no requests", "statefulset.yaml", "cpu: 500m\n", "", "requests"},
+		{"Ingress without trusted proxies", "configmap.yaml", "BOXOFFICE_TRUSTED_PROXIES: 10.0.0.0/8", "", "BOXOFFICE_TRUSTED_PROXIES"},
+		{"trusted proxies not a CIDR", "configmap.yaml", "BOXOFFICE_TRUSTED_PROXIES: 10.0.0.0/8", "BOXOFFICE_TRUSTED_PROXIES: ingress-nginx", "not a CIDR"},
+		{"Ingress to a missing Service port", "ingress.yaml", "name: http", "name: web", "not a port of Service"},
 		{"data dir not on the volume", "configmap.yaml", "BOXOFFICE_DATA_DIR: /var/lib/boxoffice", "BOXOFFICE_DATA_DIR: /data", "not a mounted volume"},
 	}
 	for _, c := range cases {

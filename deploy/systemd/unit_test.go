@@ -90,7 +90,7 @@ func settingsOf(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	out := map[string]bool{}
-	for _, m := range regexp.MustCompile(`e\.(?:str|dur|num|flt)\("([A-Z0-9_]+)"`).FindAllStringSubmatch(string(src), -1) {
+	for _, m := range regexp.MustCompile(`e\.(?:str|dur|num|flt|boolean|cidrs)\("([A-Z0-9_]+)"`).FindAllStringSubmatch(string(src), -1) {
 		out["BOXOFFICE_"+m[1]] = true
 	}
 	if len(out) < 15 {

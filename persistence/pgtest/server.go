@@ -77,6 +77,8 @@ func newServer() (*server, error) {
 // start runs postgres and waits until it accepts connections. The first
 // start picks a free port (retrying if another program takes it first);
 // later ones reuse it, so URLs handed out stay valid across Stop/Start.
+// Another test binary probing for a free port may hold the old one for a
+// moment, so a restart retries a failed bind for a while before it gives up.
 func (s *server) start(first bool) error {
 	if s.running() {
 		return nil
@@ -93,8 +95,16 @@ func (s *server) start(first bool) error {
 		if err == nil {
 			return nil
 		}
-		if !first || try == 5 || !strings.Contains(s.logTail(), "could not bind") {
+		if !strings.Contains(s.logTail(), "could not bind") {
 			return err
+		}
+		switch {
+		case first && try == 5:
+			return err
+		case !first && try == 50:
+			return fmt.Errorf("port %d stayed taken by another program: %w", s.port, err)
+		case !first:
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 }

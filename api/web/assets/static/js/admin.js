@@ -13,7 +13,7 @@ const EVENT_EVERY_MS = 1000;
 
 const session = new Session('boxoffice.admin');
 const notice = new Notice($('notice'));
-const charts = new MetricsCharts($('chart-reserves'), $('chart-latency'), { rate: $('rate-now'), latency: $('latency-now') });
+const charts = new MetricsCharts($('chart-reserves'), $('chart-latency'), { rate: $('rate-now'), latency: $('latency-now') }, () => session.token);
 const catalog = new Catalog({ session, notice });
 
 let clusterTimer = 0;
@@ -114,6 +114,9 @@ function loadEvent(id) {
 /** watch makes the event the live per-event view. */
 async function watch(id) {
   current = { id, event: null };
+  // A new event's form starts clean: edits made for another event are gone.
+  $('wr-form').dataset.dirty = 'false';
+  $('wr-form').dataset.eventId = '';
   history.replaceState(null, '', `/admin/?event=${encodeURIComponent(id)}`);
   for (const tr of $('placements').tBodies[0].rows) tr.classList.toggle('active', tr.dataset.eventId === id);
   $('event-card').hidden = false;
@@ -166,10 +169,27 @@ async function refreshEvent() {
   $('event-card').dataset.version = s.version;
 }
 
-function showWaitingRoom(wr) {
-  $('wr-enabled').checked = !!wr?.enabled;
-  if (wr?.rate_per_second) $('wr-rate').value = wr.rate_per_second;
+/**
+ * showWaitingRoom shows an event's waiting room. The form's inputs are
+ * refreshed only while the admin has not started editing them (or when
+ * force says the values were just saved), so a background refresh never
+ * overwrites what the admin is typing; data-event-id tells which event the
+ * form belongs to once it is filled.
+ */
+function showWaitingRoom(wr, force = false) {
+  const form = $('wr-form');
+  if (force || form.dataset.dirty !== 'true') {
+    $('wr-enabled').checked = !!wr?.enabled;
+    if (wr?.rate_per_second) $('wr-rate').value = wr.rate_per_second;
+    form.dataset.dirty = 'false';
+  }
+  form.dataset.eventId = current?.id || '';
   $('wr-state').textContent = wr?.enabled ? `on: ${wr.rate_per_second} admitted per second` : 'off: anyone may hold seats';
+}
+
+for (const id of ['wr-enabled', 'wr-rate']) {
+  $(id).addEventListener('input', () => { $('wr-form').dataset.dirty = 'true'; });
+  $(id).addEventListener('change', () => { $('wr-form').dataset.dirty = 'true'; });
 }
 
 $('wr-form').addEventListener('submit', async (e) => {
@@ -184,7 +204,7 @@ $('wr-form').addEventListener('submit', async (e) => {
     });
     events.set(current.id, ev);
     current.event = ev;
-    showWaitingRoom(ev.waiting_room);
+    showWaitingRoom(ev.waiting_room, true);
     notice.show(`Waiting room ${enabled ? `on at ${rate}/s` : 'off'} for ${ev.name}.`, 'ok', 4000);
   } catch (err) {
     notice.error(err);

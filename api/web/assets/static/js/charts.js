@@ -1,4 +1,4 @@
-// charts.js: the admin dashboard's charts, from the node's GET /metrics
+// charts.js: the admin dashboard's charts, from the node's GET /admin/api/metrics
 // (Prometheus text format) sampled every few seconds while the page is
 // open: reserves per second (boxoffice_engine_commands_total{op="reserve"},
 // accepted and refused) and journal commit latency (mean and p99 of
@@ -29,7 +29,9 @@ function reading(metrics, at) {
   const r = { at, reserveOK: 0, reserveRefused: 0, commitSum: 0, commitCount: 0, buckets: new Map() };
   for (const m of metrics) {
     if (m.name === 'boxoffice_engine_commands_total' && m.labels.op === 'reserve') {
-      if (m.labels.result === 'ok') r.reserveOK += m.value; else r.reserveRefused += m.value;
+      // replayed: a repeated keyed reserve answered with its first reply, neither.
+      if (m.labels.result === 'ok') r.reserveOK += m.value;
+      else if (m.labels.result !== 'replayed') r.reserveRefused += m.value;
     } else if (m.name === 'boxoffice_journal_commit_seconds_sum') {
       r.commitSum = m.value;
     } else if (m.name === 'boxoffice_journal_commit_seconds_count') {
@@ -58,7 +60,9 @@ function quantile(q, prev, cur) {
 
 /** MetricsCharts samples /metrics and draws two line charts. */
 export class MetricsCharts {
-  constructor(reservesCanvas, latencyCanvas, labels) {
+  /** token returns the admin's bearer token: the charts read GET /admin/api/metrics. */
+  constructor(reservesCanvas, latencyCanvas, labels, token) {
+    this.token = token;
     this.canvases = { reserves: reservesCanvas, latency: latencyCanvas };
     this.labels = labels;
     this.prev = null;
@@ -80,7 +84,9 @@ export class MetricsCharts {
   async sample() {
     let text;
     try {
-      const resp = await fetch('/metrics', { headers: { Accept: 'text/plain' } });
+      const resp = await fetch('/admin/api/metrics', {
+        headers: { Accept: 'text/plain', Authorization: `Bearer ${this.token()}` },
+      });
       if (!resp.ok) return;
       text = await resp.text();
     } catch {

@@ -187,7 +187,7 @@ export class Checkout {
       const place = await call('POST', `/events/${p.eventId}/queue`, { token: p.session.token });
       this.firstPosition = place.position;
       this.showPlace(place);
-      if (place.state !== 'admitted') this.watchQueue(place.queue_id);
+      if (place.state !== 'admitted' && place.state !== 'open') this.watchQueue(place.queue_id);
     } catch (e) {
       p.notice.error(e);
     }
@@ -250,6 +250,17 @@ export class Checkout {
     }
     this.place = place;
     const card = $('queue-card');
+    if (place.state === 'open') {
+      // The room is off: holding needs no token. Try again a moment later,
+      // so that a node still catching up with the switch is not asked in a loop.
+      clearInterval(this.queueTimer);
+      this.closeQueueSocket();
+      card.hidden = true;
+      this.place = null;
+      this.admission = null;
+      setTimeout(() => this.holdSelected(), QUEUE_POLL_MS);
+      return;
+    }
     card.hidden = false;
     if (place.state === 'admitted') {
       clearInterval(this.queueTimer);
