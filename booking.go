@@ -1,7 +1,6 @@
 package boxoffice
 
 import (
-	"context"
 	"time"
 
 	"github.com/google/uuid"
@@ -79,29 +78,4 @@ func (u User) IsAdmin() bool {
 		}
 	}
 	return false
-}
-
-// PaymentRequest is one charge for one booking. IdempotencyKey is the same
-// for every retry of the same charge, so a provider charges at most once.
-type PaymentRequest struct {
-	BookingID      uuid.UUID
-	IdempotencyKey string
-	Amount         Money
-	Currency       string
-	Method         string
-	Token          string
-}
-
-// PaymentResult is a successful charge's reference at the provider.
-type PaymentResult struct {
-	ChargeID string
-}
-
-// PaymentProvider charges a card. It is called outside the event actor
-// because it is slow and remote. Charge returns ErrPaymentFailed (as an
-// *Error with code payment_failed) when the provider declines, and any other
-// error when the outcome is unknown and the call may be retried with the
-// same idempotency key.
-type PaymentProvider interface {
-	Charge(ctx context.Context, req PaymentRequest) (PaymentResult, error)
 }

@@ -30,9 +30,11 @@ type ConfirmRequest struct {
 	EventID   uuid.UUID
 	BookingID uuid.UUID
 	UserID    uuid.UUID
-	// IdempotencyKey comes from the client's Idempotency-Key header; the
-	// booking ID is used when it is empty. Either way a booking is charged
-	// at most once.
+	// IdempotencyKey comes from the client's Idempotency-Key header. It
+	// belongs to one user and one booking (reused for another booking:
+	// idempotency_conflict) and is never sent to the payment provider,
+	// whose key is derived from the booking and its attempt number; a
+	// booking is charged at most once with or without it.
 	IdempotencyKey string
 	Method         string
 	Token          string
@@ -73,7 +75,10 @@ type EventStats struct {
 // first reply of the same request again or ErrIdempotencyConflict. Release returns the cancelled
 // booking, or ErrHoldExpired, ErrBookingState, ErrForbidden, ErrNotFound.
 // Confirm returns the confirmed booking once the sale is durable, or
-// ErrPaymentFailed, ErrHoldExpired, ErrBookingState, ErrForbidden.
+// ErrPaymentFailed, ErrHoldExpired, ErrBookingState, ErrForbidden,
+// ErrIdempotencyConflict (the key was used for another booking), or
+// ErrUnavailable (also while a payment's outcome is not known yet: the seats
+// stay held and a later confirm tells the outcome).
 type SeatEngine interface {
 	Reserve(ctx context.Context, req ReserveRequest) (Booking, error)
 	Release(ctx context.Context, eventID, bookingID, userID uuid.UUID) (Booking, error)

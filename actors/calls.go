@@ -50,14 +50,22 @@ func (e *Engine) Confirm(ctx context.Context, req boxoffice.ConfirmRequest) (box
 	if stored.UserID != req.UserID {
 		return boxoffice.Booking{}, boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user")
 	}
+	if req.IdempotencyKey != "" {
+		// The key belongs to this user and this booking from its first use
+		// on: reused for another booking it is idempotency_conflict, so one
+		// payment never confirms two bookings (I6). It goes no further:
+		// the provider's key is derived from the booking and attempt.
+		if err := e.deps.Store.BindConfirmKey(ctx, req.UserID, req.IdempotencyKey, req.BookingID); err != nil {
+			return boxoffice.Booking{}, err
+		}
+	}
 	if stored.Status == boxoffice.BookingConfirmed {
 		return stored, nil
 	}
 	if stored.Status != boxoffice.BookingInProgress {
 		return boxoffice.Booking{}, statusError(stored)
 	}
-	msg := &grainpb.Confirm{UserId: req.UserID[:], BookingId: req.BookingID[:],
-		IdempotencyKey: req.IdempotencyKey, Method: req.Method, Token: req.Token}
+	msg := &grainpb.Confirm{UserId: req.UserID[:], BookingId: req.BookingID[:], Method: req.Method, Token: req.Token}
 	_, err = e.bookingCall(ctx, stored.EventID, msg)
 	if errors.Is(err, boxoffice.ErrNotFound) {
 		// A concurrent confirm of this booking may have sold it since the

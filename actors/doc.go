@@ -22,4 +22,14 @@
 // mailbox, then sells: the SeatsSold record, the sold_seats rows (whose
 // primary key refuses a second sale even from a stale activation) and the
 // confirmed booking commit in one transaction.
+//
+// Payments (payment.go, payrun.go): the provider is asked under a key
+// derived from the booking and its attempt number, never a client's key,
+// and its answer must name the booking and amount it was asked for. The
+// payments row is written first and fenced by the activation's epoch. While
+// an answer is late the hold stays pinned and the provider is asked again
+// with the same key (Config.PaymentAttempts), then the attempt is voided;
+// an activation that finds a pinned hold claims its row and settles it the
+// same way. Engine.Drain lets calls in flight end before the node closes
+// the database.
 package actors

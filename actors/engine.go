@@ -57,6 +57,14 @@ type Config struct {
 	RequestTimeout time.Duration
 	// PaymentTimeout bounds one call to the payment provider.
 	PaymentTimeout time.Duration
+	// PaymentAttempts is how many times a charge whose outcome is unknown
+	// (a timeout, a lost answer) is asked of the provider with the same
+	// key before it is voided; the hold stays pinned meanwhile, so more
+	// attempts keep seats held longer for a provider that is slow.
+	PaymentAttempts int
+	// PaymentBackoff is the wait before the second call of a charge,
+	// doubling after each (at most PaymentTimeout).
+	PaymentBackoff time.Duration
 	// Now is the clock; tests may move it.
 	Now func() time.Time
 	// Logger receives the engine's logs.
@@ -78,6 +86,11 @@ func DefaultConfig() Config {
 		PaymentTimeout: 30 * time.Second,
 		Now:            time.Now,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+
+		// A payment whose outcome is unknown: about 15 s of backoff
+		// (1, 2, 4, 8 s) between 5 calls, then it is voided.
+		PaymentAttempts: 5,
+		PaymentBackoff:  time.Second,
 	}
 }
 
@@ -92,6 +105,8 @@ func (c Config) Validate() error {
 		return errors.New("actors: TickInterval must be in (0, 1s] so holds end within a second")
 	case c.RequestTimeout <= 0 || c.PaymentTimeout <= 0 || c.IdleTimeout <= 0 || c.CountsInterval <= 0 || c.RulesRefresh <= 0:
 		return errors.New("actors: timeouts must be positive")
+	case c.PaymentAttempts < 1 || c.PaymentBackoff <= 0:
+		return errors.New("actors: PaymentAttempts must be at least 1 and PaymentBackoff positive")
 	}
 	return nil
 }
@@ -128,6 +143,12 @@ func (c Config) withDefaults() Config {
 	if c.PaymentTimeout == 0 {
 		c.PaymentTimeout = d.PaymentTimeout
 	}
+	if c.PaymentAttempts == 0 {
+		c.PaymentAttempts = d.PaymentAttempts
+	}
+	if c.PaymentBackoff == 0 {
+		c.PaymentBackoff = d.PaymentBackoff
+	}
 	if c.Now == nil {
 		c.Now = d.Now
 	}
@@ -143,15 +164,17 @@ func (c Config) withDefaults() Config {
 type Store interface {
 	Acquire(ctx context.Context, eventID uuid.UUID, node string) (int64, error)
 	LatestSnapshot(ctx context.Context, eventID uuid.UUID) (uint64, []byte, bool, error)
+	SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (uint64, []byte, bool, error)
 	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(persistence.Entry) error) error
 	SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch int64, version uint64, state []byte) error
 	Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error)
 	Venue(ctx context.Context, id uuid.UUID) (boxoffice.Venue, error)
 	Booking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, error)
-	BeginPayment(ctx context.Context, bookingID uuid.UUID, key string, amount boxoffice.Money, currency string) (persistence.Payment, error)
-	RetryPayment(ctx context.Context, bookingID uuid.UUID, key string) (persistence.Payment, error)
-	FinishPayment(ctx context.Context, bookingID uuid.UUID, status, chargeID string) error
-	Payment(ctx context.Context, bookingID uuid.UUID) (persistence.Payment, error)
+	BeginPayment(ctx context.Context, p boxoffice.Payment) (boxoffice.Payment, error)
+	RetryPayment(ctx context.Context, bookingID uuid.UUID, epoch int64, method, token string) (boxoffice.Payment, error)
+	ClaimPayment(ctx context.Context, bookingID, eventID uuid.UUID, epoch int64) (boxoffice.Payment, error)
+	FinishPayment(ctx context.Context, bookingID uuid.UUID, epoch int64, status boxoffice.PaymentStatus, chargeID string) error
+	BindConfirmKey(ctx context.Context, userID uuid.UUID, key string, bookingID uuid.UUID) error
 	OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, error)
 	// Idempotency-Key claims of reserve (idempotency.go).
 	ClaimReserve(ctx context.Context, c boxoffice.ReserveClaim, expired time.Time) (boxoffice.ReserveClaim, error)
@@ -203,6 +226,77 @@ type Engine struct {
 	// active holds the IDs of the events whose grains run on this node,
 	// for the admin placement view.
 	active sync.Map
+
+	// failedMu guards failed: the events whose last activation on this
+	// node failed, and until when the next one waits (see holdOff).
+	failedMu sync.Mutex
+	failed   map[uuid.UUID]activationFailures
+
+	// pay counts the payment runs in flight, for Drain.
+	pay *payments
+}
+
+// Bounds of the pause between failed activations of one event. The first
+// pauses are short so that an event whose activations failed only while
+// PostgreSQL restarted is back within a fraction of a second of it; a
+// lasting fault reaches the cap after a dozen attempts.
+const (
+	activationBackoffMin = 50 * time.Millisecond
+	activationBackoffMax = 30 * time.Second
+	maxFailedEvents      = 1024 // failures kept before stale ones are swept
+)
+
+// activationFailures counts an event's consecutive failed activations.
+type activationFailures struct {
+	n     int
+	until time.Time
+}
+
+// holdOff reports how long an activation of eventID must still wait after
+// the event's last failed one. Every activation takes a new epoch and
+// writes an ownership_history row, and each caller's request starts one, so
+// without a pause a broken event turns its callers into a storm of
+// activations against PostgreSQL.
+func (e *Engine) holdOff(eventID uuid.UUID, now time.Time) time.Duration {
+	e.failedMu.Lock()
+	defer e.failedMu.Unlock()
+	f, ok := e.failed[eventID]
+	if !ok || !now.Before(f.until) {
+		return 0
+	}
+	return f.until.Sub(now)
+}
+
+// activated records the outcome of an activation: a failure doubles the
+// pause before the next (from activationBackoffMin to
+// activationBackoffMax), a success forgets the failures.
+func (e *Engine) activated(eventID uuid.UUID, now time.Time, failed bool) {
+	e.failedMu.Lock()
+	defer e.failedMu.Unlock()
+	if !failed {
+		delete(e.failed, eventID)
+		return
+	}
+	if e.failed == nil {
+		e.failed = map[uuid.UUID]activationFailures{}
+	}
+	if len(e.failed) >= maxFailedEvents {
+		// Bound the map: forget events not tried again since their pause
+		// ended long ago (they restart from the shortest pause).
+		for id, f := range e.failed {
+			if now.Sub(f.until) > activationBackoffMax {
+				delete(e.failed, id)
+			}
+		}
+	}
+	f := e.failed[eventID]
+	f.n++
+	wait := activationBackoffMax
+	if f.n <= 11 { // 50ms << 10 = 51s: capped from there on
+		wait = min(activationBackoffMin<<(f.n-1), activationBackoffMax)
+	}
+	f.until = now.Add(wait)
+	e.failed[eventID] = f
 }
 
 // Active lists the events whose actors are active on this node.
@@ -227,7 +321,7 @@ func NewEngine(cfg Config, deps Deps) (*Engine, error) {
 	if deps.Store == nil || deps.Journal == nil || deps.Payments == nil {
 		return nil, errors.New("actors: Store, Journal and Payments are required")
 	}
-	return &Engine{cfg: cfg, deps: deps}, nil
+	return &Engine{cfg: cfg, deps: deps, pay: newPayments()}, nil
 }
 
 // Kind returns the cluster kind that hosts this engine's grains on this node.
@@ -239,7 +333,25 @@ func (e *Engine) Kind() *pcluster.Kind {
 // Attach gives the engine the cluster it calls grains through. Its calls
 // give up as soon as the member hosting the grain leaves (cluster.Caller),
 // for as long as the cluster's actor system runs.
-func (e *Engine) Attach(c *pcluster.Cluster) { e.cluster.Store(cluster.NewCaller(c)) }
+//
+// Attach subscribes to the cluster's topology events: Close ends that
+// subscription (the actor system's event stream would otherwise keep the
+// Caller, and run its handler on every topology change, for as long as the
+// system lives). Attaching again replaces, and closes, the earlier Caller.
+func (e *Engine) Attach(c *pcluster.Cluster) {
+	if old := e.cluster.Swap(cluster.NewCaller(c)); old != nil {
+		old.Close()
+	}
+}
+
+// Close detaches the engine from its cluster; later calls answer
+// unavailable. Call it once the node no longer serves requests.
+// Idempotent.
+func (e *Engine) Close() {
+	if old := e.cluster.Swap(nil); old != nil {
+		old.Close()
+	}
+}
 
 // request sends msg to the event's grain and returns its reply.
 func (e *Engine) request(ctx context.Context, eventID uuid.UUID, msg proto.Message) (any, error) {

@@ -2,10 +2,14 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"runtime/debug"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -25,8 +29,13 @@ type grain struct {
 	e   *Engine
 	log *slog.Logger
 
-	eventID  uuid.UUID
-	epoch    int64
+	eventID uuid.UUID
+	epoch   int64
+	// instance tells this actor instance from the others that ran behind
+	// the same PID: Proto.Actor restarts a panicking actor in place (same
+	// PID, same mailbox), so messages an earlier instance arranged to send
+	// itself can reach this one (see activation).
+	instance uint64
 	m        *seatmap.Map
 	rules    boxoffice.Event // the sale rules' fields (rules.go)
 	currency string
@@ -57,6 +66,9 @@ type grain struct {
 	// payments maps a booking whose payment is in flight to the callers
 	// waiting for its outcome.
 	payments map[uuid.UUID]*payment
+	// payStop is closed when the grain stops: its payment runs make no
+	// further provider call and leave their rows to the next activation.
+	payStop chan struct{}
 
 	// keyed maps each booking a reserve with an Idempotency-Key held to
 	// its claim time (Unix ns); keyedOrder is the same in claim order, for
@@ -68,17 +80,59 @@ type grain struct {
 	wg   sync.WaitGroup
 }
 
+// instances numbers grain instances in this process.
+var instances atomic.Uint64
+
 func newGrain(e *Engine) *grain {
-	return &grain{e: e, log: e.cfg.Logger, payments: map[uuid.UUID]*payment{}}
+	return &grain{e: e, log: e.cfg.Logger, payments: map[uuid.UUID]*payment{}, instance: instances.Add(1)}
 }
+
+// activation identifies one activation of an event: the epoch it took
+// ownership with and the actor instance that took it. A message a grain
+// sends itself (a commit's ack, a timer, a tick, a payment's outcome)
+// carries the activation that sent it, and another activation drops it:
+// after an in-place restart the new instance has its own groups in
+// flight, and crediting an earlier instance's commit ack to them would
+// answer callers before their records are durable (I2).
+type activation struct {
+	epoch    int64
+	instance uint64
+}
+
+// stamp is embedded in every message a grain sends itself.
+type stamp struct{ from activation }
+
+func (s stamp) sentBy() activation { return s.from }
+
+// selfMessage is a message a grain sent itself.
+type selfMessage interface{ sentBy() activation }
+
+// stamp tags a message to self with this activation. Call it in the actor,
+// not on the goroutine that sends the message.
+func (g *grain) stamp() stamp { return stamp{activation{epoch: g.epoch, instance: g.instance}} }
+
+// Test hooks. receiveHook, when set, sees every message before the grain
+// handles it (tests panic from it); escapePanics lets a panic reach the
+// supervisor, which restarts the grain in place, instead of stopping it.
+var (
+	receiveHook  atomic.Pointer[func(msg any)]
+	escapePanics atomic.Bool
+)
 
 // Messages the grain sends itself. tick and the async results implement
 // NotInfluenceReceiveTimeout so they do not keep an idle grain alive.
 type (
-	tick          struct{}
-	commitDone    struct{ err error }
-	lingerDone    struct{ seq uint64 }
+	tick       struct{ stamp }
+	commitDone struct {
+		stamp
+		err error
+	}
+	lingerDone struct {
+		stamp
+		seq uint64
+	}
 	snapshotSaved struct {
+		stamp
 		version uint64
 		err     error
 	}
@@ -91,6 +145,15 @@ func (snapshotSaved) NotInfluenceReceiveTimeout() {}
 
 // Receive implements actor.Actor.
 func (g *grain) Receive(ctx actor.Context) {
+	defer g.contain(ctx)
+	if h := receiveHook.Load(); h != nil {
+		(*h)(ctx.Message())
+	}
+	if m, ok := ctx.Message().(selfMessage); ok && m.sentBy() != g.stamp().from {
+		g.log.Debug("dropped a message of an earlier activation", "event", g.eventID,
+			"type", fmt.Sprintf("%T", m), "epoch", m.sentBy().epoch, "current_epoch", g.epoch)
+		return
+	}
 	switch msg := ctx.Message().(type) {
 	case *pcluster.ClusterInit:
 		g.activate(ctx, msg.Identity.Identity)
@@ -101,6 +164,9 @@ func (g *grain) Receive(ctx actor.Context) {
 	case *actor.Stopped:
 		g.shutdown()
 	case *actor.Restarting:
+		// A panic escaped contain: this instance is replaced in place.
+		// Its pending callers cannot be answered by the next one.
+		g.abandon(ctx, errRestarted)
 		g.shutdown()
 	case tick:
 		g.onTick(ctx)
@@ -130,6 +196,26 @@ func (g *grain) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(&grainpb.Ack{})
 	}
+}
+
+var errRestarted = errors.New("the event actor restarted")
+
+// contain turns a panic in the grain into a stop: the grain fails what is
+// pending and poisons itself, and the next call activates a fresh actor
+// (new PID, new mailbox) that rebuilds from PostgreSQL. Left to the
+// supervisor, the panic would restart the grain in place, behind the same
+// PID and mailbox, with the late messages of this instance still coming.
+func (g *grain) contain(ctx actor.Context) {
+	if escapePanics.Load() {
+		return
+	}
+	r := recover()
+	if r == nil {
+		return
+	}
+	g.log.Error("event actor panicked; stopping it to rebuild from PostgreSQL", "event", g.eventID,
+		"epoch", g.epoch, "message", fmt.Sprintf("%T", ctx.Message()), "panic", r, "stack", string(debug.Stack()))
+	g.fail(ctx, fmt.Errorf("panic: %v", r))
 }
 
 // refuse answers unavailable when the grain cannot serve (activation or a
@@ -169,14 +255,25 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 		return
 	}
 	g.eventID = id
+	if wait := g.e.holdOff(id, g.e.cfg.Now()); wait > 0 {
+		// The last activation failed moments ago: refuse without taking
+		// a new epoch until the pause is over.
+		g.loadErr = boxoffice.Errorf(boxoffice.EUnavailable, "activation held off for %s after a failure", wait)
+		g.fail(ctx, g.loadErr)
+		return
+	}
 	c, cancel := context.WithTimeout(context.Background(), g.e.cfg.RequestTimeout)
 	defer cancel()
 	if err := g.load(c); err != nil {
 		g.log.Warn("event activation failed", "event", id, "err", err)
 		g.loadErr = err
+		if boxoffice.ErrorCode(err) != boxoffice.ENotFound {
+			g.e.activated(id, g.e.cfg.Now(), true)
+		}
 		g.fail(ctx, err)
 		return
 	}
+	g.e.activated(id, g.e.cfg.Now(), false)
 	g.log.Info("event activated", "event", id, "epoch", g.epoch, "version", g.committed,
 		"seats", g.m.Len(), "took", time.Since(start))
 	ctx.SetReceiveTimeout(g.e.cfg.IdleTimeout)
@@ -212,7 +309,10 @@ func (g *grain) load(ctx context.Context) error {
 		return fmt.Errorf("acquire ownership: %w", err)
 	}
 	g.epoch = epoch
-	m, snap, replayed, err := restore(ctx, g.e.deps.Store, g.eventID, venue.SeatMap.Capacity())
+	m, snap, replayed, err := restore(ctx, g.e.deps.Store, g.eventID, venue.SeatMap.Capacity(), func(v uint64, err error) {
+		g.log.Warn("snapshot unusable; falling back to an older one or the full journal", "event", g.eventID,
+			"version", v, "err", err)
+	})
 	if err != nil {
 		return err
 	}
@@ -231,6 +331,16 @@ func (g *grain) load(ctx context.Context) error {
 // that rebuilds from PostgreSQL.
 func (g *grain) fail(ctx actor.Context, cause error) {
 	g.broken = true
+	g.abandon(ctx, cause)
+	if _, ok := ctx.Message().(*pcluster.ClusterInit); !ok {
+		g.refuse(ctx)
+	}
+	ctx.Poison(ctx.Self())
+}
+
+// abandon answers "unavailable" to every caller waiting on a group or a
+// payment; their outcome is left to the next activation.
+func (g *grain) abandon(ctx actor.Context, cause error) {
 	for _, gr := range []*group{g.inflight, g.open} {
 		if gr != nil {
 			gr.finish(ctx, cause)
@@ -241,10 +351,6 @@ func (g *grain) fail(ctx actor.Context, cause error) {
 		p.reply(ctx, &grainpb.BookingReply{Error: toPB(unavailable(cause))})
 	}
 	g.payments = map[uuid.UUID]*payment{}
-	if _, ok := ctx.Message().(*pcluster.ClusterInit); !ok {
-		g.refuse(ctx)
-	}
-	ctx.Poison(ctx.Self())
 }
 
 func unavailable(cause error) error {
@@ -253,10 +359,13 @@ func unavailable(cause error) error {
 }
 
 func (g *grain) startTicker(ctx actor.Context) {
-	g.stop = make(chan struct{})
-	self, root := ctx.Self(), ctx.ActorSystem().Root
+	// The goroutine keeps its own copy of the channel: shutdown sets
+	// g.stop to nil after closing it, and a goroutine reading the field
+	// could then wait on a nil channel forever (and shutdown on it).
+	stop := make(chan struct{})
+	g.stop = stop
+	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	every := g.e.cfg.TickInterval
-	stop := g.stop
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
@@ -269,7 +378,7 @@ func (g *grain) startTicker(ctx actor.Context) {
 			case <-stop:
 				return
 			case <-t.C:
-				root.Send(self, tick{})
+				root.Send(self, tick{st})
 			case <-rules.C:
 				g.refreshRules(func(m any) { root.Send(self, m) })
 			}
@@ -288,6 +397,10 @@ func (g *grain) shutdown() {
 	if g.stop != nil {
 		close(g.stop)
 		g.stop = nil
+	}
+	if g.payStop != nil {
+		close(g.payStop)
+		g.payStop = nil
 	}
 	g.wg.Wait()
 }
@@ -372,44 +485,94 @@ func (g *grain) outcome(op, result string, seats int) {
 
 // Snapshots is the part of the store that rebuilds a seat map.
 type Snapshots interface {
-	LatestSnapshot(ctx context.Context, eventID uuid.UUID) (uint64, []byte, bool, error)
+	SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (uint64, []byte, bool, error)
 	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(persistence.Entry) error) error
 }
 
-// Restore rebuilds an event's seat map from its latest snapshot and the
-// journal after it, exactly as an activation does (benchmarks and audits
-// use it to see the durable state).
+// Restore rebuilds an event's seat map from its latest usable snapshot and
+// the journal after it, exactly as an activation does (benchmarks and
+// audits use it to see the durable state).
 func Restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int) (*seatmap.Map, error) {
-	m, _, _, err := restore(ctx, store, eventID, seats)
+	m, _, _, err := restore(ctx, store, eventID, seats, nil)
 	return m, err
 }
 
-func restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int) (m *seatmap.Map, snap uint64, replayed int, err error) {
-	m = seatmap.New(eventID, seats)
-	if v, state, ok, err := store.LatestSnapshot(ctx, eventID); err != nil {
-		return nil, 0, 0, fmt.Errorf("load snapshot: %w", err)
-	} else if ok {
-		decoded, usable, err := decodeSnapshot(eventID, v, state)
+// badState marks a snapshot or journal record that cannot be decoded or
+// applied, as opposed to PostgreSQL failing to deliver it.
+type badState struct{ err error }
+
+func (b *badState) Error() string { return b.err.Error() }
+func (b *badState) Unwrap() error { return b.err }
+
+// restore rebuilds the seat map from the newest snapshot that decodes and
+// that the journal after it applies to, trying older snapshots (two are
+// kept) and then a full replay: one bad snapshot row must not make the
+// event unavailable. skipped, if set, hears of each snapshot given up on.
+// snap is the version of the snapshot used (0 for a full replay).
+func restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int,
+	skipped func(version uint64, err error)) (m *seatmap.Map, snap uint64, replayed int, err error) {
+	before := uint64(math.MaxInt64)
+	for {
+		v, state, ok, err := store.SnapshotBefore(ctx, eventID, before)
 		if err != nil {
-			return nil, 0, 0, err
+			return nil, 0, 0, fmt.Errorf("load snapshot: %w", err)
 		}
-		if usable {
-			if decoded.Len() != seats {
-				return nil, 0, 0, fmt.Errorf("snapshot v%d has %d seats, the venue %d", v, decoded.Len(), seats)
-			}
-			m, snap = decoded, v
+		if !ok {
+			m, replayed, err := replay(ctx, store, eventID, seatmap.New(eventID, seats))
+			return m, 0, replayed, err
 		}
+		m, err := fromSnapshot(eventID, v, state, seats)
+		if err == nil {
+			m, replayed, err = replay(ctx, store, eventID, m)
+		}
+		var bad *badState
+		if err == nil || !errors.As(err, &bad) {
+			return m, v, replayed, err
+		}
+		if skipped != nil {
+			skipped(v, err)
+		}
+		before = v
 	}
-	err = store.ReadJournal(ctx, eventID, m.Version(), func(en persistence.Entry) error {
+}
+
+func fromSnapshot(eventID uuid.UUID, v uint64, state []byte, seats int) (m *seatmap.Map, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a decoder bug on a damaged row must not stop the fallback
+			m, err = nil, &badState{fmt.Errorf("decode snapshot v%d: panic: %v", v, r)}
+		}
+	}()
+	m, err = seatmap.Decode(eventID, state)
+	if err != nil {
+		return nil, &badState{fmt.Errorf("decode snapshot v%d: %w", v, err)}
+	}
+	if m.Len() != seats {
+		return nil, &badState{fmt.Errorf("snapshot v%d has %d seats, the venue %d", v, m.Len(), seats)}
+	}
+	return m, nil
+}
+
+// replay applies the journal after m's version to m.
+func replay(ctx context.Context, store Snapshots, eventID uuid.UUID, m *seatmap.Map) (*seatmap.Map, int, error) {
+	replayed := 0
+	err := store.ReadJournal(ctx, eventID, m.Version(), func(en persistence.Entry) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = &badState{fmt.Errorf("journal v%d: panic: %v", en.Version, r)}
+			}
+		}()
 		r, err := seatmap.UnmarshalRecord(en.Record)
 		if err != nil {
-			return fmt.Errorf("journal v%d: %w", en.Version, err)
+			return &badState{fmt.Errorf("journal v%d: %w", en.Version, err)}
+		}
+		if err := m.Apply(r); err != nil {
+			return &badState{fmt.Errorf("journal v%d: %w", en.Version, err)}
 		}
 		replayed++
-		return m.Apply(r)
+		return nil
 	})
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("replay journal: %w", err)
+		return nil, 0, fmt.Errorf("replay journal: %w", err)
 	}
-	return m, snap, replayed, nil
+	return m, replayed, nil
 }

@@ -123,10 +123,10 @@ func (g *grain) flush(ctx actor.Context) {
 	gr := g.open
 	g.open, g.inflight = nil, gr
 	g.inflightAt = time.Now()
-	self, root := ctx.Self(), ctx.ActorSystem().Root
+	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	g.e.deps.Journal.Submit(persistence.Commit{
 		EventID: g.eventID, Epoch: g.epoch, Entries: gr.entries, Bookings: gr.bookings, Sales: gr.sales,
-	}, func(err error) { root.Send(self, commitDone{err: err}) })
+	}, func(err error) { root.Send(self, commitDone{stamp: st, err: err}) })
 }
 
 // onCommit learns the in-flight group's outcome: on success it publishes
@@ -173,8 +173,8 @@ func (g *grain) linger(ctx actor.Context, expect int, took time.Duration) {
 	}
 	g.lingering = true
 	g.lingerSeq++
-	seq, self, root := g.lingerSeq, ctx.Self(), ctx.ActorSystem().Root
-	g.lingerTimer = time.AfterFunc(min(took/4, g.e.cfg.MaxLinger), func() { root.Send(self, lingerDone{seq: seq}) })
+	seq, self, root, st := g.lingerSeq, ctx.Self(), ctx.ActorSystem().Root, g.stamp()
+	g.lingerTimer = time.AfterFunc(min(took/4, g.e.cfg.MaxLinger), func() { root.Send(self, lingerDone{stamp: st, seq: seq}) })
 }
 
 func (g *grain) onLingerDone(ctx actor.Context, msg lingerDone) {

@@ -123,12 +123,22 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // startNode starts a node; opts may wrap or add to its engine's deps.
 func startNode(t testing.TB, db *persistence.DB, cfg actors.Config, opts ...func(*actors.Deps)) *node {
 	t.Helper()
-	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
+	return startNodeWith(t, db, cfg, actors.NewDevPayments(), nil, opts...)
+}
+
+// startNodeWith starts a node whose payments go to provider, or to dev
+// when provider is nil; n.pay is dev either way.
+func startNodeWith(t testing.TB, db *persistence.DB, cfg actors.Config, dev *actors.DevPayments, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
+	t.Helper()
+	n := &node{pay: dev, pub: newRecorder()}
+	if provider == nil {
+		provider = dev
+	}
 	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
 	if cfg.Logger == nil {
 		cfg.Logger = quiet()
 	}
-	deps := actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: n.pay}
+	deps := actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: provider}
 	for _, o := range opts {
 		o(&deps)
 	}
@@ -152,6 +162,7 @@ func startNode(t testing.TB, db *persistence.DB, cfg actors.Config, opts ...func
 func (n *node) stop() {
 	n.once.Do(func() {
 		n.cluster.Shutdown(true)
+		n.eng.Drain(context.Background())
 		n.jw.Close()
 	})
 }

@@ -170,14 +170,14 @@ func (g *grain) maybeSnapshot(ctx actor.Context) {
 		if err != nil {
 			return
 		}
-		self, root := ctx.Self(), ctx.ActorSystem().Root
+		self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
 			c, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			err := store.SaveSnapshot(c, eventID, epoch, version, state)
-			root.Send(self, snapshotSaved{version: version, err: err})
+			root.Send(self, snapshotSaved{stamp: st, version: version, err: err})
 		}()
 	})
 }

@@ -1,9 +1,6 @@
 package actors
 
 import (
-	"context"
-	"errors"
-
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -18,10 +15,16 @@ import (
 type payment struct {
 	booking uuid.UUID
 	owner   uuid.UUID
-	key     string
 	method  string
 	token   string
 	amount  boxoffice.Money
+	// late is set once the provider's answer is overdue: the run goes on
+	// with the same key while the hold stays pinned, and a confirm is told
+	// so at once instead of waiting.
+	late bool
+	// run is the payment run this entry waits for; a report from any other
+	// run (one of an earlier instance of the grain, say) is ignored.
+	run     *payRun
 	waiters []*actor.PID
 }
 
@@ -34,28 +37,28 @@ func (p *payment) reply(ctx actor.Context, msg proto.Message) {
 	p.waiters = nil
 }
 
-// paymentDone is the outcome of a charge, sent by the payment goroutine.
-type paymentDone struct {
-	booking  uuid.UUID
-	chargeID string
-	err      error
-}
-
-func (*paymentDone) NotInfluenceReceiveTimeout() {}
+// errPaymentLate answers a confirm whose payment's outcome is not known yet.
+var errPaymentLate = boxoffice.Errorf(boxoffice.EUnavailable,
+	"the payment provider has not answered yet; the seats stay held while the payment is settled; confirm again shortly to see the outcome")
 
 // confirm pins the hold so it cannot expire under the payment, and once
-// the pin is durable charges the provider outside the mailbox.
+// the pin is durable charges the provider outside the mailbox. A client's
+// Idempotency-Key plays no part here: the engine bound it to this booking
+// already, and the provider's key is derived from the booking and attempt.
 func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 	if g.refuse(ctx) {
 		return
 	}
 	owner, booking := id(msg.UserId), id(msg.BookingId)
 	if p, ok := g.payments[booking]; ok {
-		if p.owner != owner {
+		switch {
+		case p.owner != owner:
 			ctx.Respond(&grainpb.BookingReply{Error: toPB(boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user"))})
-			return
+		case p.late:
+			ctx.Respond(&grainpb.BookingReply{Error: toPB(errPaymentLate)})
+		default:
+			p.waiters = append(p.waiters, ctx.Sender())
 		}
-		p.waiters = append(p.waiters, ctx.Sender())
 		return
 	}
 	r, err := g.m.PinForPayment(booking, owner, g.e.cfg.Now())
@@ -64,11 +67,7 @@ func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 		g.refuseHold(ctx, err)
 		return
 	}
-	key := msg.IdempotencyKey
-	if key == "" {
-		key = booking.String() + ":" + msg.Token
-	}
-	p := &payment{booking: booking, owner: owner, key: key, method: msg.Method, token: msg.Token,
+	p := &payment{booking: booking, owner: owner, method: msg.Method, token: msg.Token,
 		amount: g.price(r.Seats), waiters: []*actor.PID{ctx.Sender()}}
 	g.payments[booking] = p
 	g.stage(r, nil, nil)
@@ -78,130 +77,122 @@ func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 			delete(g.payments, booking)
 			return
 		}
-		g.charge(ctx, p)
+		g.startPayment(ctx, p, false)
 	})
 	g.flush(ctx)
 }
 
-// charge runs the payment on a goroutine the grain owns: the payments row
-// makes a booking's charge happen at most once, across retries and
-// restarts, and the provider's idempotency key covers a crash mid-call.
-func (g *grain) charge(ctx actor.Context, p *payment) {
-	self, root := ctx.Self(), ctx.ActorSystem().Root
-	store, provider, timeout := g.e.deps.Store, g.e.deps.Payments, g.e.cfg.PaymentTimeout
-	currency := g.currency
+// startPayment runs the booking's payment on a goroutine the grain and the
+// engine both count (the grain waits for it when it stops, the node drains
+// it before closing the database). settle claims the row an earlier
+// activation left instead of beginning one.
+func (g *grain) startPayment(ctx actor.Context, p *payment, settle bool) {
+	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
+	if g.payStop == nil {
+		g.payStop = make(chan struct{})
+	}
+	run := &payRun{store: g.e.deps.Store, provider: g.e.deps.Payments, cfg: g.e.cfg, pay: g.e.pay, stop: g.payStop,
+		settle: settle,
+		begin: boxoffice.Payment{BookingID: p.booking, EventID: g.eventID, Epoch: g.epoch, Amount: p.amount,
+			Currency: g.currency, Method: p.method, Token: p.token}}
+	run.report = func(d *paymentDone) {
+		d.stamp, d.run = st, run
+		root.Send(self, d)
+	}
+	p.run = run
 	g.wg.Add(1)
+	g.e.pay.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
-		c, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		chargeID, err := runPayment(c, store, provider, p, currency)
-		root.Send(self, &paymentDone{booking: p.booking, chargeID: chargeID, err: err})
+		defer g.e.pay.wg.Done()
+		run.report(run.run())
 	}()
 }
 
-func runPayment(ctx context.Context, store Store, provider boxoffice.PaymentProvider, p *payment, currency string) (string, error) {
-	row, err := store.BeginPayment(ctx, p.booking, p.key, p.amount, currency)
-	if err != nil {
-		return "", err
-	}
-	if row.Status == persistence.PaymentDeclined {
-		if row, err = store.RetryPayment(ctx, p.booking, p.key); err != nil {
-			return "", err
-		}
-	}
-	if row.Status == persistence.PaymentSucceeded {
-		return row.ChargeID, nil
-	}
-	// The row's key, not the caller's: when an earlier attempt's outcome is
-	// unknown (a crash mid-call), the provider must be asked with its key.
-	key := row.Key
-	res, err := provider.Charge(ctx, boxoffice.PaymentRequest{BookingID: p.booking, IdempotencyKey: key,
-		Amount: p.amount, Currency: currency, Method: p.method, Token: p.token})
-	if err != nil {
-		if errors.Is(err, boxoffice.ErrPaymentFailed) {
-			if ferr := store.FinishPayment(ctx, p.booking, persistence.PaymentDeclined, ""); ferr != nil {
-				return "", ferr
-			}
-		}
-		return "", err
-	}
-	if err := store.FinishPayment(ctx, p.booking, persistence.PaymentSucceeded, res.ChargeID); err != nil {
-		return "", err
-	}
-	return res.ChargeID, nil
-}
-
-// onPaymentDone sells the seats after a successful charge, or unpins the
-// hold after a decline (API.md: the booking stays in-progress until the
-// hold expires).
+// onPaymentDone acts on a payment run's report: sell after a charge,
+// unpin after a decline, a void or no charge at all (API.md: the booking
+// stays in-progress until the hold expires), and keep the hold pinned
+// while the outcome is unknown (I3, I7).
 func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 	p := g.payments[msg.booking]
-	if p == nil || g.broken {
+	if p == nil || p.run != msg.run || g.broken {
 		return
 	}
-	var reply proto.Message
-	if msg.err == nil {
-		r, err := g.m.Sell(msg.booking)
-		if err != nil {
-			g.log.Error("sell after payment failed", "event", g.eventID, "booking", msg.booking, "err", err)
-			p.reply(ctx, &grainpb.BookingReply{Error: toPB(err)})
-			delete(g.payments, msg.booking)
-			return
-		}
-		b := g.bookingRow(holdInfo(r), boxoffice.BookingConfirmed)
-		g.stage(r, b, &persistence.Sale{BookingID: msg.booking, TicketIDs: b.TicketIDs})
-		reply = &grainpb.BookingReply{Booking: bookingToPB(*b)}
-		g.outcome("confirm", "ok", len(r.Seats))
-	} else {
-		r, err := g.m.Unpin(msg.booking)
-		if err == nil {
-			g.stage(r, nil, nil)
-		}
-		code := boxoffice.ErrorCode(msg.err)
-		if code != boxoffice.EPaymentFailed {
-			msg.err = boxoffice.Errorf(boxoffice.EUnavailable, "the payment provider could not be reached; retry with the same Idempotency-Key")
-		}
-		reply = &grainpb.BookingReply{Error: toPB(msg.err)}
-		g.outcome("confirm", boxoffice.ErrorCode(msg.err), 0)
+	switch msg.outcome {
+	case payLate:
+		p.late = true
+		g.outcome("confirm", "payment_late", 0)
+		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errPaymentLate)})
+		return
+	case payFenced:
+		g.log.Warn("payment claimed by a newer owner of the event; stopping", "event", g.eventID, "booking", msg.booking)
+		g.fail(ctx, msg.err)
+		return
+	case payInterrupted:
+		// The grain or node is stopping (or the row cannot be written): the
+		// hold stays pinned and the next activation settles the row.
+		g.log.Warn("payment interrupted; the next activation settles it", "event", g.eventID, "booking", msg.booking, "err", msg.err)
+		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errPaymentLate)})
+		delete(g.payments, msg.booking)
+		return
+	case payPaid:
+		g.sell(ctx, p, msg)
+		return
 	}
+	g.unpin(ctx, p, msg)
+}
+
+// sell records the sale of a paid booking; the reply waits for its commit.
+func (g *grain) sell(ctx actor.Context, p *payment, msg *paymentDone) {
+	r, err := g.m.Sell(msg.booking)
+	if err != nil {
+		g.log.Error("sell after payment failed", "event", g.eventID, "booking", msg.booking, "err", err)
+		p.reply(ctx, &grainpb.BookingReply{Error: toPB(err)})
+		delete(g.payments, msg.booking)
+		return
+	}
+	b := g.bookingRow(holdInfo(r), boxoffice.BookingConfirmed)
+	g.stage(r, b, &persistence.Sale{BookingID: msg.booking, TicketIDs: b.TicketIDs})
+	g.outcome("confirm", "ok", len(r.Seats))
+	g.replyAfter(ctx, p, &grainpb.BookingReply{Booking: bookingToPB(*b)})
+}
+
+// unpin lets the hold expire again after a payment that took no money.
+func (g *grain) unpin(ctx actor.Context, p *payment, msg *paymentDone) {
+	if r, err := g.m.Unpin(msg.booking); err == nil {
+		g.stage(r, nil, nil)
+	}
+	err := msg.err
+	if code := boxoffice.ErrorCode(err); code != boxoffice.EPaymentFailed {
+		err = boxoffice.Errorf(boxoffice.EUnavailable, "the payment could not be started; nothing was charged; retry shortly")
+	}
+	g.outcome("confirm", boxoffice.ErrorCode(err), 0)
+	g.replyAfter(ctx, p, &grainpb.BookingReply{Error: toPB(err)})
+}
+
+// replyAfter answers the payment's callers once what was staged is durable.
+func (g *grain) replyAfter(ctx actor.Context, p *payment, reply proto.Message) {
 	g.after(ctx, func(ctx actor.Context, err error) {
 		if err != nil {
 			p.reply(ctx, failReply)
 		} else {
 			p.reply(ctx, reply)
 		}
-		delete(g.payments, msg.booking)
+		delete(g.payments, p.booking)
 	})
 	g.flush(ctx)
 }
 
-// settleInterrupted finishes payments a crash cut off: a hold pinned in the
-// journal is sold if its payment row says the charge succeeded, and
-// unpinned otherwise (the buyer may confirm again; the payments row keeps
-// the earlier key, so a charge whose outcome was unknown is not repeated).
+// settleInterrupted finishes the payments of holds an earlier activation
+// left pinned in the journal. Each run claims the booking's payment row for
+// this activation's epoch before acting on it: a succeeded row is sold, a
+// declined or voided one (or none: nothing was charged) is unpinned, and a
+// pending one, whose outcome is unknown, is asked again with its own key
+// and card, the hold pinned meanwhile, and voided if it stays unknown.
 func (g *grain) settleInterrupted(ctx actor.Context) {
-	self, root := ctx.Self(), ctx.ActorSystem().Root
-	store, timeout := g.e.deps.Store, g.e.cfg.RequestTimeout
 	for _, h := range g.m.PinnedHolds() {
 		p := &payment{booking: h.Booking, owner: h.Owner, amount: g.price(h.Seats)}
 		g.payments[h.Booking] = p
-		g.wg.Add(1)
-		go func() {
-			defer g.wg.Done()
-			c, cancel := context.WithTimeout(context.Background(), timeout)
-			defer cancel()
-			done := &paymentDone{booking: p.booking}
-			row, err := store.Payment(c, p.booking)
-			switch {
-			case err == nil && row.Status == persistence.PaymentSucceeded:
-				done.chargeID = row.ChargeID
-			case err == nil:
-				done.err = boxoffice.Errorf(boxoffice.EUnavailable, "the payment was interrupted; confirm again")
-			default:
-				done.err = err
-			}
-			root.Send(self, done)
-		}()
+		g.startPayment(ctx, p, true)
 	}
 }

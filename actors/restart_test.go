@@ -34,10 +34,11 @@ func TestInterruptedPaymentSettles(t *testing.T) {
 		t.Fatal(err)
 	}
 	submit(t, e.db, persistence.Commit{EventID: e.eventID, Epoch: epoch, Entries: []persistence.Entry{entry(t, r)}})
-	if _, err := e.db.BeginPayment(ctx, b.ID, "k1", b.Total, "EUR"); err != nil {
+	if _, err := e.db.BeginPayment(ctx, boxoffice.Payment{BookingID: b.ID, EventID: e.eventID, Epoch: epoch,
+		Amount: b.Total, Currency: "EUR", Method: "card", Token: actors.TokenVisa}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.FinishPayment(ctx, b.ID, persistence.PaymentSucceeded, "ch_1"); err != nil {
+	if err := e.db.FinishPayment(ctx, b.ID, epoch, boxoffice.PaymentSucceeded, "ch_1"); err != nil {
 		t.Fatal(err)
 	}
 

@@ -2,15 +2,10 @@ package actors
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/google/uuid"
-
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
-	"github.com/boxoffice/boxoffice/actors/seatmap"
 )
 
 // The event grain owns the sale rules' decisions (API.md): a reserve
@@ -92,18 +87,4 @@ func rulesFromPB(p *grainpb.SetRules) boxoffice.Event {
 		SaleEndsAt: fromNanos(p.SaleEndsAt), CancelledAt: fromNanos(p.CancelledAt),
 		MaxTicketsPerUser: &limit, CreatedAt: fromNanos(p.CreatedAt),
 	}
-}
-
-// decodeSnapshot decodes a snapshot for restore; usable is false when it
-// predates per-buyer counts (seatmap.ErrNoBuyers) and restore must replay
-// the whole journal instead.
-func decodeSnapshot(eventID uuid.UUID, v uint64, state []byte) (*seatmap.Map, bool, error) {
-	m, err := seatmap.Decode(eventID, state)
-	if errors.Is(err, seatmap.ErrNoBuyers) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("decode snapshot v%d: %w", v, err)
-	}
-	return m, true, nil
 }

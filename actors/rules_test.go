@@ -280,3 +280,18 @@ func legacySnapshot(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 }
+
+// unlimited lifts the event's max_tickets_per_user, for tests that hold
+// many seats as one user on purpose.
+func unlimited(t *testing.T, e *env) {
+	t.Helper()
+	ctx := context.Background()
+	zero := 0
+	ev, err := e.db.UpdateEvent(ctx, e.eventID, persistence.EventPatch{MaxTicketsPerUser: &zero})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.node.eng.UpdateRules(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -28,7 +28,7 @@ var statusOf = map[string]int{
 	boxoffice.EInternal:        http.StatusInternalServerError,
 	boxoffice.ELimitReached:    http.StatusConflict,
 	boxoffice.ENotOnSale:       http.StatusConflict,
-
+	// A key reused for another request (API.md, Additions version 2).
 	boxoffice.EIdempotencyConflict: http.StatusConflict,
 }
 

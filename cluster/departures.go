@@ -55,8 +55,12 @@ func NewCaller(c *pcluster.Cluster) *Caller {
 	return k
 }
 
-// Close stops watching the topology.
+// Close stops watching the topology. Idempotent.
 func (k *Caller) Close() { k.c.ActorSystem.EventStream.Unsubscribe(k.sub) }
+
+// Closed reports whether the Caller no longer watches the topology (its
+// owner closed it); owners' tests use it to check they do.
+func (k *Caller) Closed() bool { return !k.sub.IsActive() }
 
 // Request is Cluster().Request(identity, kind, msg, CallOptions(timeout)...)
 // that returns ErrMemberLeft as soon as the member the grain was last seen
@@ -74,12 +78,18 @@ func (k *Caller) Request(identity, kind string, msg any, timeout time.Duration) 
 	cl := &call{f: k.c.ActorSystem.Root.RequestFuture(pid, msg, timeout)}
 	k.watch(pid.Address, cl)
 	res, err := cl.f.Result()
+	if h := afterResult.Load(); h != nil {
+		(*h)(k, pid.Address)
+	}
 	k.unwatch(pid.Address, cl)
 	switch {
+	case res != nil:
+		// The reply came, even if the member left right after: a reserve
+		// that succeeded must not come back as "unavailable" (the retry
+		// would then find its own seats taken).
+		return res, nil
 	case cl.left.Load():
 		return nil, fmt.Errorf("%s/%s on %s: %w", kind, identity, pid.Address, ErrMemberLeft)
-	case res != nil:
-		return res, nil
 	case errors.Is(err, actor.ErrDeadLetter) || errors.Is(err, remote.ErrDeadLetter):
 		k.c.PidCache.Remove(identity, kind)
 		time.Sleep(retryBackoff(1, timeout))
@@ -92,6 +102,10 @@ func (k *Caller) Request(identity, kind string, msg any, timeout time.Duration) 
 	}
 	return nil, fmt.Errorf("%s/%s: no reply", kind, identity)
 }
+
+// afterResult, when set, runs between a call's result and its checks
+// (tests make the member leave there).
+var afterResult atomic.Pointer[func(k *Caller, addr string)]
 
 func (k *Caller) watch(addr string, cl *call) {
 	k.mu.Lock()

@@ -2,7 +2,6 @@ package persistence_test
 
 import (
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,50 +58,4 @@ func TestBookingsFromCommits(t *testing.T) {
 	}
 	_, err = db.Booking(ctx, uuid.New())
 	wantCode(t, err, boxoffice.ENotFound)
-}
-
-// A booking gets at most one payment row whatever the concurrency, and a
-// finished charge never changes its outcome (I6).
-func TestPaymentsAtMostOnce(t *testing.T) {
-	t.Parallel()
-	db := openDB(t)
-	ctx := ctxT(t)
-	booking := uuid.New()
-
-	var wg sync.WaitGroup
-	got := make([]persistence.Payment, 10)
-	errs := make([]error, 10)
-	for i := range got {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got[i], errs[i] = db.BeginPayment(ctx, booking, uuid.NewString(), 4200, "EUR")
-		}()
-	}
-	wg.Wait()
-	for i := range got {
-		if errs[i] != nil || got[i] != got[0] || got[i].Status != persistence.PaymentPending || got[i].Amount != 4200 {
-			t.Fatalf("BeginPayment %d = %+v, %v; want everyone to get the one pending row %+v", i, got[i], errs[i], got[0])
-		}
-	}
-	var rows int
-	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM payments WHERE booking_id = $1`, booking).Scan(&rows); err != nil || rows != 1 {
-		t.Fatalf("%d payment rows (%v), want 1", rows, err)
-	}
-
-	if err := db.FinishPayment(ctx, booking, persistence.PaymentSucceeded, "ch_1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.FinishPayment(ctx, booking, persistence.PaymentSucceeded, "ch_1"); err != nil {
-		t.Fatalf("repeating the same outcome: %v", err)
-	}
-	wantCode(t, db.FinishPayment(ctx, booking, persistence.PaymentDeclined, ""), boxoffice.EBookingState)
-	p, err := db.BeginPayment(ctx, booking, "another-key", 1, "USD")
-	want := got[0]
-	want.Status, want.ChargeID = persistence.PaymentSucceeded, "ch_1"
-	if err != nil || p != want {
-		t.Fatalf("BeginPayment after success = %+v, %v; want the stored row %+v unchanged", p, err, want)
-	}
-	wantCode(t, db.FinishPayment(ctx, uuid.New(), persistence.PaymentSucceeded, "x"), boxoffice.ENotFound)
-	wantCode(t, db.FinishPayment(ctx, booking, "refunded", "x"), boxoffice.EInvalid)
 }

@@ -2,7 +2,9 @@ package persistence
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -49,13 +51,18 @@ func checkEpoch(ctx context.Context, tx pgx.Tx, eventID uuid.UUID, epoch int64) 
 
 // SaveSnapshot stores the event's state at version, fenced like the
 // journal (ErrFenced if epoch is stale), and keeps only the two newest
-// snapshots: the latest and one to fall back on.
+// snapshots: the latest and one to fall back on. Saves of one event take
+// turns (a transaction-scoped advisory lock on the event): two concurrent
+// saves, each pruning what it saw, would otherwise keep three or more.
 func (db *DB) SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch int64, version uint64, state []byte) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return wrap("save snapshot: begin", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, snapshotLockKey(eventID)); err != nil {
+		return wrap("save snapshot: lock", err)
+	}
 	if err := checkEpoch(ctx, tx, eventID, epoch); err != nil {
 		return err
 	}
@@ -77,6 +84,13 @@ func (db *DB) SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch int64, 
 	return wrap("save snapshot: commit", tx.Commit(ctx))
 }
 
+// snapshotLockKey is the advisory lock key of an event's snapshot saves:
+// the event ID's first 8 bytes, with a fixed tag in the top byte so the key
+// space is told apart from any other advisory lock.
+func snapshotLockKey(eventID uuid.UUID) int64 {
+	return int64(binary.BigEndian.Uint64(eventID[:8])&^(0xff<<56) | 0x5e<<56)
+}
+
 // LatestSnapshot returns the newest snapshot of an event; ok is false when
 // there is none (replay then starts from version 0).
 func (db *DB) LatestSnapshot(ctx context.Context, eventID uuid.UUID) (version uint64, state []byte, ok bool, err error) {
@@ -84,6 +98,27 @@ func (db *DB) LatestSnapshot(ctx context.Context, eventID uuid.UUID) (version ui
 	err = db.pool.QueryRow(ctx, `
 		SELECT version, state FROM snapshots WHERE event_id = $1 ORDER BY version DESC LIMIT 1`, eventID).
 		Scan(&v, &state)
+	if isNoRows(err) {
+		return 0, nil, false, nil
+	}
+	if err != nil {
+		return 0, nil, false, wrap("read snapshot", err)
+	}
+	return uint64(v), state, true, nil
+}
+
+// SnapshotBefore returns the newest snapshot of an event older than
+// version before; ok is false when there is none. An activation that
+// finds the latest snapshot unusable falls back on the older one kept
+// beside it (SaveSnapshot keeps two), then on a full replay.
+func (db *DB) SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (version uint64, state []byte, ok bool, err error) {
+	if before > math.MaxInt64 {
+		before = math.MaxInt64
+	}
+	var v int64
+	err = db.pool.QueryRow(ctx, `
+		SELECT version, state FROM snapshots WHERE event_id = $1 AND version < $2 ORDER BY version DESC LIMIT 1`,
+		eventID, int64(before)).Scan(&v, &state)
 	if isNoRows(err) {
 		return 0, nil, false, nil
 	}

@@ -104,6 +104,7 @@ func (g *grain) onTick(ctx actor.Context) {
 		g.credit = math.Min(g.credit+float64(g.rate)*dt, math.Max(float64(g.rate), 1))
 	}
 	g.admit.prune(now.Add(-g.r.cfg.AdmissionTTL))
+	g.forget()
 	if g.admitting != 0 {
 		return
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -21,19 +23,24 @@ import (
 // Receive loop; the goroutines it starts (the ticker, the writes) talk to
 // it only by sending messages to its PID.
 //
-// Places are dense sequence numbers from 1. users[seq-1] is the owner of
-// place seq (uuid.Nil once its owner re-joined elsewhere) and seqOf the
-// reverse, so memory is about 16 bytes of slice plus one map entry per
-// place, and nothing else grows with the queue.
+// Places are dense sequence numbers from 1. users[seq-1-forgot] is the
+// owner of place seq (uuid.Nil once its owner re-joined elsewhere) and
+// seqOf the reverse, so memory is about 16 bytes of slice plus one map
+// entry per place. Places whose admission ran out are forgotten (see
+// forget), so memory follows the places still waiting or admitted, not
+// every place the room ever gave out.
 type grain struct {
 	r   *Room
 	log *slog.Logger
 
 	eventID uuid.UUID
 	epoch   int64
-	loaded  bool
-	loadErr error // why activation failed, if it did
-	broken  bool  // a write failed: refuse everything until stopped
+	// instance tells this actor instance from the others that ran behind
+	// the same PID (Proto.Actor restarts a panicking actor in place).
+	instance uint64
+	loaded   bool
+	loadErr  error // why activation failed, if it did
+	broken   bool  // a write failed: refuse everything until stopped
 
 	enabled bool
 	rate    int
@@ -45,6 +52,7 @@ type grain struct {
 
 	users   []uuid.UUID
 	seqOf   map[uuid.UUID]uint32
+	forgot  int64 // places 1..forgot expired and are no longer in users and seqOf
 	durable int64 // places 1..durable are in PostgreSQL
 	upto    int64 // durable watermark
 	admit   admissions
@@ -62,9 +70,33 @@ type grain struct {
 	wg     sync.WaitGroup
 }
 
+// instances numbers room grain instances in this process.
+var instances atomic.Uint64
+
 func newGrain(r *Room) *grain {
-	return &grain{r: r, log: r.cfg.Logger}
+	return &grain{r: r, log: r.cfg.Logger, instance: instances.Add(1)}
 }
+
+// activation identifies one activation of a room: its epoch and the actor
+// instance that took it.
+type activation struct {
+	epoch    int64
+	instance uint64
+}
+
+func (g *grain) activation() activation { return activation{epoch: g.epoch, instance: g.instance} }
+
+// toSelf carries every message the grain sends itself (ticks, settings,
+// write outcomes) with the activation that sent it. Another activation
+// drops it: after an in-place restart, a late flushDone of the previous
+// instance would answer the new instance's joiners before their places are
+// durable, or index an empty in-flight batch and panic again.
+type toSelf struct {
+	from activation
+	msg  any
+}
+
+func (toSelf) NotInfluenceReceiveTimeout() {}
 
 // Messages the grain sends itself. They implement NotInfluenceReceiveTimeout
 // so that they do not keep an idle room alive.
@@ -90,14 +122,31 @@ func (admitDone) NotInfluenceReceiveTimeout() {}
 
 // Receive implements actor.Actor.
 func (g *grain) Receive(ctx actor.Context) {
-	switch msg := ctx.Message().(type) {
+	defer g.contain(ctx)
+	if h := receiveHook.Load(); h != nil {
+		(*h)(ctx.Message())
+	}
+	msg := ctx.Message()
+	if m, ok := msg.(toSelf); ok {
+		if m.from != g.activation() {
+			g.log.Debug("room dropped a message of an earlier activation", "event", g.eventID,
+				"type", fmt.Sprintf("%T", m.msg), "epoch", m.from.epoch, "current_epoch", g.epoch)
+			return
+		}
+		msg = m.msg
+	}
+	switch msg := msg.(type) {
 	case *pcluster.ClusterInit:
 		g.activate(ctx, msg.Identity.Identity)
 	case *actor.ReceiveTimeout:
 		g.maybePassivate(ctx)
 	case *actor.Stopping:
 		g.joins.failAll(ctx, errStopping)
-	case *actor.Stopped, *actor.Restarting:
+	case *actor.Restarting:
+		// A panic escaped contain: this instance is replaced in place.
+		g.joins.failAll(ctx, errBroken)
+		g.shutdown()
+	case *actor.Stopped:
 		g.shutdown()
 	case tick:
 		g.onTick(ctx)
@@ -115,6 +164,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		if !g.refuse(ctx) {
 			ctx.Respond(g.watermark())
 		}
+	case memQuery:
+		ctx.Respond(memReply{users: len(g.users), seqOf: len(g.seqOf), forgot: g.forgot})
 	case *queuepb.SetRate:
 		if !g.refuse(ctx) {
 			g.applySettings(ctx, settings{enabled: msg.Enabled, rate: int(msg.PerSecond), period: msg.Period})
@@ -127,6 +178,26 @@ var (
 	errStopping = boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is moving; retry shortly")
 	errBroken   = boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is recovering; retry shortly")
 )
+
+// contain turns a panic into a stop (see fail), so that the next call
+// activates a fresh actor rather than Proto.Actor restarting this one in
+// place behind the same PID and mailbox.
+func (g *grain) contain(ctx actor.Context) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	g.log.Error("room panicked; stopping it to rebuild from PostgreSQL", "event", g.eventID, "epoch", g.epoch,
+		"message", fmt.Sprintf("%T", ctx.Message()), "panic", r, "stack", string(debug.Stack()))
+	g.fail(ctx, fmt.Errorf("panic: %v", r))
+	if ctx.Sender() != nil {
+		g.refuse(ctx) // the caller gets "unavailable" now, not at its timeout
+	}
+}
+
+// receiveHook, when set, sees every message before the grain handles it
+// (tests panic from it).
+var receiveHook atomic.Pointer[func(msg any)]
 
 // refuse answers an error when the grain cannot serve (activation or a
 // write failed); it reports whether it did.
@@ -141,6 +212,8 @@ func (g *grain) refuse(ctx actor.Context) bool {
 	switch ctx.Message().(type) {
 	case *queuepb.GetStats:
 		ctx.Respond(&queuepb.Watermark{Error: err})
+	case memQuery:
+		ctx.Respond(memReply{users: len(g.users), seqOf: len(g.seqOf), forgot: g.forgot})
 	case *queuepb.SetRate:
 		ctx.Respond(&queuepb.Ack{Error: err})
 	default:
@@ -248,7 +321,7 @@ func (g *grain) startPeriod(period int64) {
 func (g *grain) startTicker(ctx actor.Context) {
 	stop := make(chan struct{})
 	g.stop = stop
-	self, root := ctx.Self(), ctx.ActorSystem().Root
+	self, root, from := ctx.Self(), ctx.ActorSystem().Root, g.activation()
 	cfg := g.r.cfg
 	g.wg.Add(1)
 	go func() {
@@ -262,10 +335,10 @@ func (g *grain) startTicker(ctx actor.Context) {
 			case <-stop:
 				return
 			case <-t.C:
-				root.Send(self, tick{})
+				root.Send(self, toSelf{from, tick{}})
 			case <-refresh.C:
 				if s, ok := g.readSettings(); ok {
-					root.Send(self, s)
+					root.Send(self, toSelf{from, s})
 				}
 			}
 		}
@@ -288,14 +361,14 @@ func (g *grain) readSettings() (settings, bool) {
 
 // goWrite runs a PostgreSQL write off the actor and sends its outcome back.
 func (g *grain) goWrite(ctx actor.Context, write func(context.Context) any) {
-	self, root := ctx.Self(), ctx.ActorSystem().Root
+	self, root, from := ctx.Self(), ctx.ActorSystem().Root, g.activation()
 	timeout := g.r.cfg.RequestTimeout
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
 		c, cancel := context.WithTimeout(g.ctx, timeout)
 		defer cancel()
-		root.Send(self, write(c))
+		root.Send(self, toSelf{from, write(c)})
 	}()
 }
 
@@ -343,22 +416,70 @@ func (g *grain) getStatus(ctx actor.Context, msg *queuepb.GetStatus) {
 	if g.refuse(ctx) {
 		return
 	}
-	if msg.Seq < 1 || msg.Seq > g.durable || g.users[msg.Seq-1] == uuid.Nil {
+	if msg.Seq < 1 || msg.Seq > g.durable || (msg.Seq > g.forgot && g.users[msg.Seq-1-g.forgot] == uuid.Nil) {
 		ctx.Respond(&queuepb.Place{Error: toPB(errNoPlace)})
 		return
 	}
 	ctx.Respond(g.place(msg.Seq))
 }
 
-// place describes a durable place.
+// place describes a durable place. A forgotten place is described without
+// its owner: its admission ran out, so no token is made for it.
 func (g *grain) place(seq int64) *queuepb.Place {
-	u := g.users[seq-1]
+	var u uuid.UUID
+	if seq > g.forgot {
+		u = g.users[seq-1-g.forgot]
+	}
 	p := &queuepb.Place{Seq: seq, UserId: u[:], AdmittedUpto: g.upto,
 		Rate: int32(g.rate), Enabled: g.enabled, Period: g.period, PeriodBase: g.base}
 	if seq <= g.upto {
 		p.AdmittedAt = g.admit.at(seq).UnixNano()
 	}
 	return p
+}
+
+// memQuery asks a room (in this process) how many places it keeps in
+// memory; tests use it to see that memory follows live places.
+type memQuery struct{}
+
+type memReply struct {
+	users, seqOf int
+	forgot       int64
+}
+
+// forgetMin is the fewest expired places forget drops at once (copying
+// the rest of users is then paid for by at least as many places).
+var forgetMin = func() *atomic.Int64 { n := new(atomic.Int64); n.Store(1024); return n }()
+
+// forget drops the places whose admission ran out (those at or below the
+// admissions' floor) from users and seqOf. Their owners can only queue
+// again at the back, which a join without a remembered place does too; a
+// status request for one still answers "expired" (from the floor's time),
+// though for a place given up by re-joining it no longer answers not_found.
+func (g *grain) forget() {
+	cut := min(g.admit.floorUpto, g.durable)
+	n := cut - g.forgot
+	if n < forgetMin.Load() || n < int64(len(g.users))/4 {
+		return
+	}
+	dropped := 0
+	for i, u := range g.users[:n] {
+		if u != uuid.Nil && int64(g.seqOf[u]) == g.forgot+int64(i)+1 {
+			delete(g.seqOf, u)
+			dropped++
+		}
+	}
+	if dropped > len(g.seqOf) {
+		// A Go map keeps its buckets after deletes: rebuild it to let
+		// the memory go once most of it is empty.
+		seqOf := make(map[uuid.UUID]uint32, len(g.seqOf))
+		for u, seq := range g.seqOf {
+			seqOf[u] = seq
+		}
+		g.seqOf = seqOf
+	}
+	g.users = append(make([]uuid.UUID, 0, len(g.users)-int(n)+64), g.users[n:]...)
+	g.forgot = cut
 }
 
 func (g *grain) watermark() *queuepb.Watermark {

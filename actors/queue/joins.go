@@ -132,11 +132,14 @@ func (g *grain) onFlushed(ctx actor.Context, err error) {
 		return
 	}
 	b := &g.joins
+	if len(b.inflight) == 0 {
+		return // nothing was being written (toSelf drops stale outcomes; this guards the index below)
+	}
 	for _, p := range b.inflight {
 		g.users = append(g.users, p.user)
 		g.seqOf[p.user] = uint32(p.seq)
-		if p.oldSeq != 0 {
-			g.users[p.oldSeq-1] = uuid.Nil
+		if p.oldSeq > g.forgot { // a forgotten place is gone already
+			g.users[p.oldSeq-1-g.forgot] = uuid.Nil
 		}
 		delete(b.byUser, p.user)
 	}

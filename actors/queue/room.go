@@ -69,7 +69,13 @@ func (r *Room) Kind() *pcluster.Kind {
 
 // Attach gives the room the cluster it calls grains through; calls give up
 // as soon as the member hosting the room leaves (cluster.Caller).
-func (r *Room) Attach(c *pcluster.Cluster) { r.cluster.Store(cluster.NewCaller(c)) }
+// Close ends the topology subscription this makes; attaching again
+// replaces, and closes, the earlier one.
+func (r *Room) Attach(c *pcluster.Cluster) {
+	if old := r.cluster.Swap(cluster.NewCaller(c)); old != nil {
+		old.Close()
+	}
+}
 
 // Join gives userID a place in eventID's waiting room, or returns the
 // place the user already holds (same queue ID, same position). A user whose
@@ -86,7 +92,9 @@ func (r *Room) Join(ctx context.Context, eventID, userID uuid.UUID) (Status, err
 
 // Status returns the place queueID names, as its owner sees it now. A
 // queue ID not made for this event, or a place given up by re-joining, is
-// not_found; unavailable as for Join.
+// not_found (expired instead once the room has forgotten places whose
+// admission ran out, as it does to bound its memory); unavailable as for
+// Join.
 func (r *Room) Status(ctx context.Context, eventID, queueID uuid.UUID) (Status, error) {
 	p, err := r.lookup(ctx, eventID, queueID)
 	if err != nil {
@@ -228,5 +236,8 @@ func (r *Room) Close() error {
 		h.close()
 	}
 	r.wg.Wait()
+	if c := r.cluster.Swap(nil); c != nil {
+		c.Close() // the topology subscription Attach made
+	}
 	return nil
 }

@@ -85,6 +85,9 @@ func (noPayments) Charge(context.Context, boxoffice.PaymentRequest) (boxoffice.P
 		"no payment provider is configured on this deployment")
 }
 
+// Void takes nothing back: this provider never charges.
+func (noPayments) Void(context.Context, boxoffice.VoidRequest) error { return nil }
+
 // placementsSubject is where every node answers which events it hosts.
 const placementsSubject = "boxoffice.admin.placements"
 

@@ -44,8 +44,9 @@ type querier interface {
 }
 
 // cmdCheck audits a loadgen history against PostgreSQL's final state and
-// reports every double sale, lost acknowledgement, version gap and late
-// expiry. It exits non-zero when it finds any.
+// reports every double sale, lost acknowledgement, version gap, late
+// expiry, sale without its own charge and charge paying for two bookings.
+// It exits non-zero when it finds any.
 func cmdCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var history string
 	url, err := dbFlags("check", args, getenv, stderr, func(fs *flag.FlagSet) {
@@ -119,6 +120,7 @@ func check(ctx context.Context, db querier, samples []sample) ([]violation, erro
 	a.historySales()
 	steps := []func(context.Context, querier) error{
 		a.ackedInBookings, a.liveBookingsDisjoint, a.salesInSoldSeats, a.journal, a.expiries,
+		a.payments,
 	}
 	for _, step := range steps {
 		if err := step(ctx, db); err != nil {

@@ -211,7 +211,7 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 				SELECT $1, user_id, event_id, ticket_ids, 'confirmed', total_minor, currency, created_at, expires_at, updated_at
 				FROM bookings WHERE id = $2`, fresh, uuid.MustParse(r.sold.BookingID))
 			return r.history
-		}, []string{kindDoubleBooking, kindDoubleSale}},
+		}, []string{kindDoubleBooking, kindDoubleSale, kindUnpaidSale}},
 		{"a seat sold twice in the journal", func(t *testing.T, tx pgx.Tx) []sample {
 			seat, v := r.soldSeat(t, tx)
 			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 1), Kind: seatmap.KindHeld, Booking: fresh, Owner: fresh, Seats: []int32{seat}})
@@ -280,6 +280,16 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 			}
 			return h
 		}, []string{kindLateExpiry}},
+		{"a sale paid for another amount", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `UPDATE payments SET amount_minor = amount_minor + 1 WHERE booking_id = $1`, uuid.MustParse(r.sold.BookingID))
+			return r.history
+		}, []string{kindUnpaidSale}},
+		{"one charge paying for two bookings", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `INSERT INTO payments (booking_id, idempotency_key, amount_minor, currency, status, charge_id)
+				SELECT $1, 'k', amount_minor, currency, status, charge_id FROM payments WHERE booking_id = $2`,
+				fresh, uuid.MustParse(r.sold.BookingID))
+			return r.history
+		}, []string{kindSharedCharge}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -105,6 +105,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger) (n *node, err 
 		return n, err
 	}
 	n.goBackground(func() { n.engine.RunSweeper(bg, time.Second) })
+	n.goBackground(func() { pruneOwnershipHistory(bg, n.db, n.log) })
 	n.log.Info("node started", "node", n.name, "http", n.URL(), "actor", n.cluster.ActorAddr(),
 		"gossip", n.cluster.GossipAddr(), "nats", n.bus.ClientURL())
 	return n, nil
@@ -407,6 +408,10 @@ func (n *node) URL() string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
+// paymentDrainTimeout bounds how long Close waits for payment calls in
+// flight: one provider call's timeout and a little to record its outcome.
+const paymentDrainTimeout = 35 * time.Second
+
 // Close drains HTTP requests, stops background work, passivates the event
 // actors (each writes a snapshot), and closes the stores. Idempotent.
 func (n *node) Close() {
@@ -435,6 +440,15 @@ func (n *node) Close() {
 		n.wg.Wait()
 		if n.cluster != nil {
 			n.cluster.Shutdown(true)
+		}
+		if n.engine != nil {
+			// Payment calls outlive their grains: let them end and record
+			// their outcome before the database closes (a call cut off
+			// leaves its row pending for the next owner to settle).
+			c, cancel := context.WithTimeout(context.Background(), paymentDrainTimeout)
+			n.engine.Drain(c)
+			cancel()
+			n.engine.Close() // its topology subscription
 		}
 		if n.journal != nil {
 			n.journal.Close()
