@@ -181,6 +181,112 @@ type Event struct {
 	// Prices maps each section name of the venue to its ticket price.
 	Prices      map[string]Money
 	WaitingRoom WaitingRoom
+	// MaxTicketsPerUser bounds the seats one user may hold and own for
+	// the event (0 = no limit); nil takes DefaultMaxTicketsPerUser, so
+	// that an event nobody thought about is not hoarded by one account.
+	// TicketLimit reads it.
+	MaxTicketsPerUser *int
+	// SaleStartsAt opens the sale; zero means on sale from creation.
+	SaleStartsAt time.Time
+	// SaleEndsAt closes the sale; zero follows StartsAt, also when a PATCH
+	// moves it. SaleEnd is the effective end.
+	SaleEndsAt time.Time
+	// RefundUntil is the last moment an owner may ask for a refund; zero
+	// means RefundWindow before StartsAt (RefundDeadline).
+	RefundUntil time.Time
+	// CancelledAt is when the event was cancelled; zero while it is not.
+	CancelledAt time.Time
+	// CreatedAt is when the event was stored; the sale of an event without
+	// SaleStartsAt opens then.
+	CreatedAt time.Time
+	// Revision counts the changes to the event, so that a stale copy of
+	// its rules never overwrites a newer one (see Listing.Revision).
+	Revision int64
+}
+
+// Sale rules of an event (API.md, "Idempotency, limits and the sale window").
+const (
+	// DefaultMaxTicketsPerUser is an event's per-user limit unless set.
+	DefaultMaxTicketsPerUser = 10
+	// MaxTicketsPerUserCap is the largest per-user limit an event may set.
+	MaxTicketsPerUserCap = 1000
+	// RefundWindow is how long before the start refunds close by default.
+	RefundWindow = 24 * time.Hour
+)
+
+// EventStatus is where an event is in its sale, as API.md names it.
+type EventStatus string
+
+// Event statuses.
+const (
+	StatusScheduled EventStatus = "scheduled"
+	StatusOnSale    EventStatus = "on-sale"
+	StatusSoldOut   EventStatus = "sold-out"
+	StatusSaleEnded EventStatus = "sale-ended"
+	StatusCancelled EventStatus = "cancelled"
+)
+
+// TicketLimit is the event's max_tickets_per_user (0 = no limit).
+func (e Event) TicketLimit() int {
+	if e.MaxTicketsPerUser == nil {
+		return DefaultMaxTicketsPerUser
+	}
+	return *e.MaxTicketsPerUser
+}
+
+// SaleOpens is when the sale opens: SaleStartsAt, else the creation.
+func (e Event) SaleOpens() time.Time {
+	if e.SaleStartsAt.IsZero() {
+		return e.CreatedAt
+	}
+	return e.SaleStartsAt
+}
+
+// SaleEnd is when the sale closes: SaleEndsAt (StartsAt when unset) or the
+// start, whichever is first; a started event is never on sale.
+func (e Event) SaleEnd() time.Time {
+	if e.SaleEndsAt.IsZero() || e.SaleEndsAt.After(e.StartsAt) {
+		return e.StartsAt
+	}
+	return e.SaleEndsAt
+}
+
+// RefundDeadline is RefundUntil, else RefundWindow before the start.
+func (e Event) RefundDeadline() time.Time {
+	if e.RefundUntil.IsZero() {
+		return e.StartsAt.Add(-RefundWindow)
+	}
+	return e.RefundUntil
+}
+
+// StatusAt is the event's status at now; available is its count of
+// available seats, or negative when unknown (then never sold-out).
+func (e Event) StatusAt(now time.Time, available int) EventStatus {
+	switch {
+	case !e.CancelledAt.IsZero():
+		return StatusCancelled
+	case !now.Before(e.SaleEnd()):
+		return StatusSaleEnded
+	case !e.SaleStartsAt.IsZero() && now.Before(e.SaleStartsAt):
+		return StatusScheduled
+	case available == 0:
+		return StatusSoldOut
+	}
+	return StatusOnSale
+}
+
+// CheckOnSale returns not_on_sale when a reserve at now is outside the
+// sale: before it opens, after it ends or the event started, cancelled.
+func (e Event) CheckOnSale(now time.Time) error {
+	switch st := e.StatusAt(now, -1); st {
+	case StatusCancelled:
+		return Errorf(ENotOnSale, "the event is cancelled")
+	case StatusSaleEnded:
+		return Errorf(ENotOnSale, "the sale ended at %s", e.SaleEnd().UTC().Format(time.RFC3339))
+	case StatusScheduled:
+		return Errorf(ENotOnSale, "the sale opens at %s", e.SaleStartsAt.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // Validate checks the event's own fields; PricesCover checks it against
@@ -203,6 +309,12 @@ func (e Event) Validate() error {
 	}
 	if e.WaitingRoom.RatePerSecond < 0 || e.WaitingRoom.RatePerSecond > 100_000 {
 		return InvalidField("waiting_room", "rate_per_second must be 1..100000")
+	}
+	if n := e.MaxTicketsPerUser; n != nil && (*n < 0 || *n > MaxTicketsPerUserCap) {
+		return InvalidField("max_tickets_per_user", "max_tickets_per_user must be 0..%d (0 = no limit)", MaxTicketsPerUserCap)
+	}
+	if !e.SaleStartsAt.IsZero() && !e.SaleEndsAt.IsZero() && !e.SaleEndsAt.After(e.SaleStartsAt) {
+		return InvalidField("sale_ends_at", "sale_ends_at must be after sale_starts_at")
 	}
 	return nil
 }

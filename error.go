@@ -22,6 +22,12 @@ const (
 	EUnavailable     = "unavailable"
 	EMethodNotAllow  = "method_not_allowed"
 	EInternal        = "internal"
+	// ELimitReached: the user would hold or own more than the event's
+	// max_tickets_per_user (details.limit, details.current).
+	ELimitReached = "limit_reached"
+	// ENotOnSale: the event is not on sale now (before its sale window,
+	// after it, started or cancelled).
+	ENotOnSale = "not_on_sale"
 	// EIdempotencyConflict: an Idempotency-Key this user already used for
 	// a different request (another body, another booking).
 	EIdempotencyConflict = "idempotency_conflict"
@@ -114,6 +120,10 @@ var (
 	ErrForbidden = &Error{Code: EForbidden}
 	// ErrInvalid: the request is malformed.
 	ErrInvalid = &Error{Code: EInvalid}
+	// ErrLimitReached: the user reached the event's max_tickets_per_user.
+	ErrLimitReached = &Error{Code: ELimitReached}
+	// ErrNotOnSale: the event is not on sale now.
+	ErrNotOnSale = &Error{Code: ENotOnSale}
 	// ErrIdempotencyConflict: the Idempotency-Key was used by this user
 	// for a different request.
 	ErrIdempotencyConflict = &Error{Code: EIdempotencyConflict}

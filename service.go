@@ -105,11 +105,37 @@ type Listing struct {
 	MinPrice      Money     `json:"min_price"`
 	Currency      string    `json:"currency"`
 	Capacity      int       `json:"capacity"`
+	// SaleStartsAt and SaleEndsAt are the effective sale window
+	// (Event.SaleOpens, Event.SaleEnd); Cancelled marks a cancelled event.
+	// Search computes the status from them when it answers.
+	SaleStartsAt time.Time `json:"sale_starts_at,omitzero"`
+	SaleEndsAt   time.Time `json:"sale_ends_at,omitzero"`
+	Cancelled    bool      `json:"cancelled,omitempty"`
 	// Deleted removes the event from search.
 	Deleted bool `json:"deleted,omitempty"`
 	// Revision orders changes to one event; an indexer ignores a listing
 	// older than the one it has, which makes redelivery harmless.
 	Revision int64 `json:"revision"`
+}
+
+// StatusAt is the listing's event status at now with available seats
+// (negative: unknown), as Event.StatusAt decides it.
+func (l Listing) StatusAt(now time.Time, available int) EventStatus {
+	e := Event{StartsAt: l.StartsAt, SaleStartsAt: l.SaleStartsAt, SaleEndsAt: l.SaleEndsAt}
+	if l.Cancelled {
+		e.CancelledAt = l.StartsAt
+	}
+	return e.StatusAt(now, available)
+}
+
+// SaleWindow returns the listing's effective sale window; a listing
+// written before it carried one is on sale until the start.
+func (l Listing) SaleWindow() (starts, ends time.Time) {
+	ends = l.SaleEndsAt
+	if ends.IsZero() {
+		ends = l.StartsAt
+	}
+	return l.SaleStartsAt, ends
 }
 
 // IdempotencyWindow is how long a reserve's Idempotency-Key is remembered

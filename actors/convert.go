@@ -24,6 +24,11 @@ func toPB(err error) *grainpb.Error {
 	if f, ok := e.Details["field"].(string); ok {
 		out.Field = f
 	}
+	if e.Code == boxoffice.ELimitReached {
+		l, _ := e.Details["limit"].(int)
+		c, _ := e.Details["current"].(int)
+		out.Limit, out.Current = int64(l), int64(c)
+	}
 	return out
 }
 
@@ -38,6 +43,8 @@ func fromPB(p *grainpb.Error) error {
 		e.Details = map[string]any{"ticket_ids": ids}
 	case p.Field != "":
 		e.Details = map[string]any{"field": p.Field}
+	case p.Code == boxoffice.ELimitReached:
+		e.Details = map[string]any{"limit": int(p.Limit), "current": int(p.Current)}
 	}
 	return e
 }

@@ -49,6 +49,10 @@ type Config struct {
 	// the callers of the last one to return (see grain.linger); negative
 	// turns lingering off.
 	MaxLinger time.Duration
+	// RulesRefresh is how often an active grain re-reads its event's sale
+	// rules; PATCHes reach it at once (Engine.UpdateRules), so this only
+	// bounds how long a lost push leaves it with old ones.
+	RulesRefresh time.Duration
 	// RequestTimeout bounds one grain call, activation included.
 	RequestTimeout time.Duration
 	// PaymentTimeout bounds one call to the payment provider.
@@ -77,6 +81,7 @@ func DefaultConfig() Config {
 		TickInterval:   200 * time.Millisecond,
 		CountsInterval: 2 * time.Second,
 		MaxLinger:      time.Millisecond,
+		RulesRefresh:   30 * time.Second,
 		RequestTimeout: 5 * time.Second,
 		PaymentTimeout: 30 * time.Second,
 		Now:            time.Now,
@@ -98,7 +103,7 @@ func (c Config) Validate() error {
 		return errors.New("actors: SnapshotEvery must be at least 1")
 	case c.TickInterval <= 0 || c.TickInterval > time.Second:
 		return errors.New("actors: TickInterval must be in (0, 1s] so holds end within a second")
-	case c.RequestTimeout <= 0 || c.PaymentTimeout <= 0 || c.IdleTimeout <= 0 || c.CountsInterval <= 0:
+	case c.RequestTimeout <= 0 || c.PaymentTimeout <= 0 || c.IdleTimeout <= 0 || c.CountsInterval <= 0 || c.RulesRefresh <= 0:
 		return errors.New("actors: timeouts must be positive")
 	case c.PaymentAttempts < 1 || c.PaymentBackoff <= 0:
 		return errors.New("actors: PaymentAttempts must be at least 1 and PaymentBackoff positive")
@@ -131,6 +136,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = d.RequestTimeout
+	}
+	if c.RulesRefresh == 0 {
+		c.RulesRefresh = d.RulesRefresh
 	}
 	if c.PaymentTimeout == 0 {
 		c.PaymentTimeout = d.PaymentTimeout

@@ -210,8 +210,11 @@ func TestHoldExpires(t *testing.T) {
 
 func TestDeltasFollowJournal(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
-	user := uuid.New()
+	var user uuid.UUID
 	for i := range 20 {
+		if i%5 == 0 { // max_tickets_per_user (10) bounds each user
+			user = uuid.New()
+		}
 		b := e.mustReserve(t, user, i)
 		if i%3 == 0 {
 			if _, err := e.confirm(t, b, user, actors.TokenVisa); err != nil {

@@ -37,6 +37,7 @@ type grain struct {
 	// itself can reach this one (see activation).
 	instance uint64
 	m        *seatmap.Map
+	rules    boxoffice.Event // the sale rules' fields (rules.go)
 	currency string
 	// priceEnds and prices give each seat's price: seat i is priced
 	// prices[k] for the first k with i < priceEnds[k] (sections in order).
@@ -187,6 +188,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.getSeats(ctx)
 	case *grainpb.GetStats:
 		g.getStats(ctx)
+	case *grainpb.SetRules:
+		g.onSetRules(ctx, msg)
 	case *grainpb.Touch:
 		if g.refuse(ctx) {
 			return
@@ -230,8 +233,10 @@ func (g *grain) refuse(ctx actor.Context) bool {
 		ctx.Respond(&grainpb.SeatsReply{Error: err})
 	case *grainpb.GetStats:
 		ctx.Respond(&grainpb.StatsReply{Error: err})
-	case *grainpb.Touch:
-		ctx.Respond(&grainpb.Ack{Error: err})
+	case *grainpb.Touch, *grainpb.SetRules:
+		if ctx.Sender() != nil {
+			ctx.Respond(&grainpb.Ack{Error: err})
+		}
 	default:
 		ctx.Respond(&grainpb.BookingReply{Error: err})
 	}
@@ -313,6 +318,7 @@ func (g *grain) load(ctx context.Context) error {
 	}
 	g.lastSnapshot, g.sinceSnap = snap, replayed
 	g.m, g.committed = m, m.Version()
+	g.setRules(ev)
 	g.countsDirty = true
 	if err := g.loadKeyedHolds(ctx); err != nil {
 		return fmt.Errorf("load idempotency keys: %w", err)
@@ -365,12 +371,16 @@ func (g *grain) startTicker(ctx actor.Context) {
 		defer g.wg.Done()
 		t := time.NewTicker(every)
 		defer t.Stop()
+		rules := time.NewTicker(g.e.cfg.RulesRefresh)
+		defer rules.Stop()
 		for {
 			select {
 			case <-stop:
 				return
 			case <-t.C:
 				root.Send(self, tick{st})
+			case <-rules.C:
+				g.refreshRules(func(m any) { root.Send(self, m) })
 			}
 		}
 	}()

@@ -111,7 +111,7 @@ func createEvent(t testing.TB, db *persistence.DB, sm boxoffice.SeatMap) uuid.UU
 		prices[s.Name] = boxoffice.Money(10000 / (i + 1))
 	}
 	ev, _, _, err := db.CreateEvent(ctx, boxoffice.Event{ID: uuid.New(), Name: "Test Night", Type: "concert",
-		StartsAt: time.Now().Add(24 * time.Hour), VenueID: v.ID, PerformerID: p.ID, Currency: "EUR", Prices: prices})
+		StartsAt: time.Now().Add(30 * 24 * time.Hour), VenueID: v.ID, PerformerID: p.ID, Currency: "EUR", Prices: prices})
 	if err != nil {
 		t.Fatalf("create event: %v", err)
 	}

@@ -254,8 +254,8 @@ func TestKeyedReserveInFlight(t *testing.T) {
 // one hold, and every one of them gets it.
 func TestKeyedReserveConcurrent(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
-	user := uuid.New()
 	for round := range 10 {
+		user := uuid.New() // max_tickets_per_user (10) bounds each user
 		key, seats := fmt.Sprint("round-", round), []int{10 * round, 10*round + 1}
 		ids := make(chan uuid.UUID, 12)
 		var wg sync.WaitGroup

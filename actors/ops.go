@@ -37,6 +37,11 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 		g.wait(ctx, &grainpb.BookingReply{Booking: bookingToPB(*b)}, failReply)
 		return
 	}
+	if err := g.checkOnSale(); err != nil {
+		g.outcome("reserve", boxoffice.ErrorCode(err), len(tickets))
+		ctx.Respond(&grainpb.BookingReply{Error: toPB(err)})
+		return
+	}
 	now := g.e.cfg.Now()
 	r, err := g.m.Hold(owner, booking, tickets, now, g.e.cfg.HoldTTL)
 	if err != nil {

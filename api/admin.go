@@ -108,6 +108,42 @@ type eventRequest struct {
 	Currency    string            `json:"currency"`
 	Prices      map[string]string `json:"prices"`
 	WaitingRoom *waitingRoomJSON  `json:"waiting_room"`
+	saleRulesJSON
+}
+
+// saleRulesJSON is the part of an event's create and PATCH bodies that sets
+// its sale rules; absent fields keep their defaults (create) or values
+// (PATCH).
+type saleRulesJSON struct {
+	MaxTicketsPerUser *int    `json:"max_tickets_per_user"`
+	SaleStartsAt      *string `json:"sale_starts_at"`
+	SaleEndsAt        *string `json:"sale_ends_at"`
+	RefundUntil       *string `json:"refund_until"`
+}
+
+// parse checks the rules into a patch (the form both routes apply).
+func (r saleRulesJSON) parse(p *EventPatch) error {
+	if n := r.MaxTicketsPerUser; n != nil {
+		if *n < 0 || *n > boxoffice.MaxTicketsPerUserCap {
+			return boxoffice.InvalidField("max_tickets_per_user", "max_tickets_per_user must be 0..%d (0 = no limit)", boxoffice.MaxTicketsPerUserCap)
+		}
+		p.MaxTicketsPerUser = n
+	}
+	for _, f := range []struct {
+		name string
+		in   *string
+		out  **time.Time
+	}{{"sale_starts_at", r.SaleStartsAt, &p.SaleStartsAt}, {"sale_ends_at", r.SaleEndsAt, &p.SaleEndsAt}, {"refund_until", r.RefundUntil, &p.RefundUntil}} {
+		if f.in == nil {
+			continue
+		}
+		t, err := parseTime(f.name, *f.in)
+		if err != nil {
+			return err
+		}
+		*f.out = &t
+	}
+	return nil
 }
 
 func (req eventRequest) event() (boxoffice.Event, error) {
@@ -139,6 +175,19 @@ func (req eventRequest) event() (boxoffice.Event, error) {
 	if req.WaitingRoom != nil {
 		if e.WaitingRoom, err = req.WaitingRoom.domain(); err != nil {
 			return e, err
+		}
+	}
+	var rules EventPatch
+	if err := req.saleRulesJSON.parse(&rules); err != nil {
+		return e, err
+	}
+	e.MaxTicketsPerUser = rules.MaxTicketsPerUser
+	for _, f := range []struct {
+		to   *time.Time
+		from *time.Time
+	}{{&e.SaleStartsAt, rules.SaleStartsAt}, {&e.SaleEndsAt, rules.SaleEndsAt}, {&e.RefundUntil, rules.RefundUntil}} {
+		if f.from != nil {
+			*f.to = *f.from
 		}
 	}
 	e.Name, e.Type, e.Description, e.Currency = req.Name, req.Type, req.Description, req.Currency
@@ -185,7 +234,7 @@ func (s *Server) handleCreateEvent(w http.ResponseWriter, r *http.Request, _ box
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusCreated, createEventResponse{Event: renderEvent(e), Tickets: n})
+	WriteJSON(w, http.StatusCreated, createEventResponse{Event: renderEvent(e, time.Now()), Tickets: n})
 	return nil
 }
 
@@ -194,10 +243,14 @@ type patchRequest struct {
 	Description *string          `json:"description"`
 	StartsAt    *string          `json:"starts_at"`
 	WaitingRoom *waitingRoomJSON `json:"waiting_room"`
+	saleRulesJSON
 }
 
 func (req patchRequest) patch() (EventPatch, error) {
 	var p EventPatch
+	if err := req.saleRulesJSON.parse(&p); err != nil {
+		return p, err
+	}
 	if req.Name != nil {
 		if n := *req.Name; strings.TrimSpace(n) == "" || len(n) > 200 {
 			return p, boxoffice.InvalidField("name", "name must be 1..200 characters")
@@ -227,6 +280,12 @@ func (req patchRequest) patch() (EventPatch, error) {
 	return p, nil
 }
 
+// touchesRules reports whether the patch changes what the seat engine
+// decides reserves by (a rename need not wake the event's actor).
+func (p EventPatch) touchesRules() bool {
+	return p.StartsAt != nil || p.MaxTicketsPerUser != nil || p.SaleStartsAt != nil || p.SaleEndsAt != nil
+}
+
 // handlePatchEvent is PATCH /admin/api/events/{eventId}.
 func (s *Server) handlePatchEvent(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
 	id, err := pathID(r, "eventId")
@@ -248,7 +307,16 @@ func (s *Server) handlePatchEvent(w http.ResponseWriter, r *http.Request, _ boxo
 		return err
 	}
 	s.events.forget(id)
-	WriteJSON(w, http.StatusOK, renderEvent(e))
+	if s.deps.Rules != nil && p.touchesRules() {
+		// The event's grain decides reserves by these rules: tell it now,
+		// so the next reserve follows them (it also reads them whenever it
+		// activates).
+		if err := s.deps.Rules.UpdateRules(ctx, e); err != nil {
+			s.log.Warn("event changed but its seat engine did not take the new rules yet",
+				"event", id, "err", err)
+		}
+	}
+	WriteJSON(w, http.StatusOK, renderEvent(e, time.Now()))
 	return nil
 }
 

@@ -103,6 +103,26 @@ func TestAdminCatalog(t *testing.T) {
 			t.Errorf("retry %d %s, want the same 201", again.status, again.body)
 		}
 	})
+	t.Run("event: sale rules and their defaults", func(t *testing.T) {
+		r := h.do("POST", "/admin/api/events", event(func(b map[string]any) {
+			b["starts_at"], b["max_tickets_per_user"], b["sale_starts_at"] = "2036-08-01T19:30:00Z", 4, "2036-07-01T10:00:00Z"
+		}), admin...)
+		mustStatus(t, r, http.StatusCreated)
+		var e struct {
+			Event struct {
+				Limit        int    `json:"max_tickets_per_user"`
+				SaleStartsAt string `json:"sale_starts_at"`
+				SaleEndsAt   string `json:"sale_ends_at"`
+				RefundUntil  string `json:"refund_until"`
+				Status       string `json:"status"`
+			} `json:"event"`
+		}
+		r.decode(t, &e)
+		if e.Event.Limit != 4 || e.Event.SaleStartsAt != "2036-07-01T10:00:00Z" || e.Event.SaleEndsAt != "2036-08-01T19:30:00Z" ||
+			e.Event.RefundUntil != "2036-07-31T19:30:00Z" || e.Event.Status != "scheduled" {
+			t.Errorf("event reply %s", r.body)
+		}
+	})
 	errorsTable := []struct {
 		name   string
 		mod    func(map[string]any)
@@ -118,6 +138,13 @@ func TestAdminCatalog(t *testing.T) {
 		{"bad type", func(b map[string]any) { b["type"] = "Rock & Roll" }, 400, boxoffice.EInvalid, "type"},
 		{"venue_id not a UUID", func(b map[string]any) { b["venue_id"] = "wembley" }, 400, boxoffice.EInvalid, "venue_id"},
 		{"waiting room on at rate 0", func(b map[string]any) { b["waiting_room"] = map[string]any{"enabled": true, "rate_per_second": 0} }, 400, boxoffice.EInvalid, "waiting_room"},
+		{"max_tickets_per_user over 1000", func(b map[string]any) { b["max_tickets_per_user"] = 1001 }, 400, boxoffice.EInvalid, "max_tickets_per_user"},
+		{"max_tickets_per_user negative", func(b map[string]any) { b["max_tickets_per_user"] = -1 }, 400, boxoffice.EInvalid, "max_tickets_per_user"},
+		{"sale_starts_at not RFC 3339", func(b map[string]any) { b["sale_starts_at"] = "soon" }, 400, boxoffice.EInvalid, "sale_starts_at"},
+		{"sale ends before it starts", func(b map[string]any) {
+			b["sale_starts_at"], b["sale_ends_at"] = "2026-07-01T10:00:00Z", "2026-06-01T10:00:00Z"
+		}, 400, boxoffice.EInvalid, "sale_ends_at"},
+		{"refund_until not RFC 3339", func(b map[string]any) { b["refund_until"] = "never" }, 400, boxoffice.EInvalid, "refund_until"},
 		{"unknown venue", func(b map[string]any) { b["venue_id"] = uuid.NewString() }, 404, boxoffice.ENotFound, ""},
 		{"unknown performer", func(b map[string]any) { b["performer_id"] = uuid.NewString() }, 404, boxoffice.ENotFound, ""},
 	}

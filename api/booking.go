@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -96,6 +97,12 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 	}
 	if ev.WaitingRoom.Enabled && s.deps.Queue != nil {
 		if err := s.deps.Queue.CheckAdmission(r, u.ID, ev); err != nil {
+			// API.md: not_on_sale comes before queue_required. The grain
+			// decides not_on_sale for admitted callers; the refused ones
+			// never reach it, so they are told from the event here.
+			if saleErr := ev.CheckOnSale(time.Now()); saleErr != nil {
+				return saleErr
+			}
 			return err
 		}
 	}

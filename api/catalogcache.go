@@ -159,13 +159,16 @@ func (c *eventCache) forget(id uuid.UUID) {
 // full body is kept per seat version, so a hot event is rendered once per
 // change however many people look at it.
 type eventView struct {
-	head     []byte  // {"event":...,"venue":...,"performer":...,"tickets":[
-	prefixes []byte  // each ticket's JSON up to its status value
-	ends     []int32 // end of ticket i's prefix in prefixes
-	fallback []byte  // the previous entry's last body, for engine outages
+	event    boxoffice.Event // for the status at each render
+	headPre  []byte          // {"event":{...,"status":"
+	head     []byte          // ",...,"venue":...,"performer":...,"tickets":[
+	prefixes []byte          // each ticket's JSON up to its status value
+	ends     []int32         // end of ticket i's prefix in prefixes
+	fallback []byte          // the previous entry's last body, for engine outages
 
 	mu       sync.Mutex // guards the fields below; held while rendering
 	version  uint64
+	status   boxoffice.EventStatus // of body; time moves it without a version
 	body     []byte
 	at       time.Time // when body was rendered
 	gz       []byte    // body gzipped, made on the first request that accepts it
@@ -221,11 +224,22 @@ func newEventView(ev boxoffice.Event, v boxoffice.Venue, p boxoffice.Performer, 
 		Event     eventJSON     `json:"event"`
 		Venue     venueJSON     `json:"venue"`
 		Performer performerJSON `json:"performer"`
-	}{renderEvent(ev), renderVenue(v, false), renderPerformer(p)})
+	}{renderEvent(ev, time.Time{}), renderVenue(v, false), renderPerformer(p)})
 	if err != nil {
 		return nil, fmt.Errorf("render event %s: %w", ev.ID, err)
 	}
-	view := &eventView{head: append(head[:len(head)-1], `,"tickets":[`...), ends: make([]int32, len(ts))}
+	// The status is the event object's last field; each render puts the
+	// current one between headPre and head. Inside JSON strings a quote is
+	// escaped, so the first unescaped match is the field.
+	mark := []byte(`"status":"`)
+	at := bytes.Index(head, mark)
+	if at < 0 {
+		return nil, fmt.Errorf("render event %s: no status field", ev.ID)
+	}
+	at += len(mark)
+	end := at + bytes.IndexByte(head[at:], '"')
+	view := &eventView{event: ev, headPre: head[:at:at], head: append(head[end:len(head)-1:len(head)-1], `,"tickets":[`...),
+		ends: make([]int32, len(ts))}
 	quoted := map[string][]byte{} // section and row names repeat; escape each once
 	quote := func(s string) []byte {
 		if q, ok := quoted[s]; ok {
@@ -263,13 +277,22 @@ func (v *eventView) render(seats boxoffice.SeatsView) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("event %s: seat engine has %d seats, catalog %d tickets",
 			seats.EventID, len(seats.Statuses), len(v.ends))
 	}
+	available := 0
+	for _, st := range seats.Statuses {
+		if st == boxoffice.SeatAvailable {
+			available++
+		}
+	}
+	status := v.event.StatusAt(time.Now(), available)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.body != nil && v.version == seats.Version {
+	if v.body != nil && v.version == seats.Version && v.status == status {
 		v.at = time.Now()
 		return v.body, false, nil
 	}
-	buf := make([]byte, 0, len(v.head)+len(v.prefixes)+len(v.ends)*13+32)
+	buf := make([]byte, 0, len(v.headPre)+len(v.head)+len(v.prefixes)+len(v.ends)*13+48)
+	buf = append(buf, v.headPre...)
+	buf = append(buf, status...)
 	buf = append(buf, v.head...)
 	start := int32(0)
 	for i, end := range v.ends {
@@ -284,7 +307,7 @@ func (v *eventView) render(seats boxoffice.SeatsView) ([]byte, bool, error) {
 	buf = append(buf, `],"version":`...)
 	buf = strconv.AppendUint(buf, seats.Version, 10)
 	buf = append(buf, '}')
-	v.version, v.body, v.at, v.gz, v.gzFailed = seats.Version, buf, time.Now(), nil, false
+	v.version, v.status, v.body, v.at, v.gz, v.gzFailed = seats.Version, status, buf, time.Now(), nil, false
 	return buf, true, nil
 }
 

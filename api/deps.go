@@ -37,6 +37,14 @@ type Catalog interface {
 	Tickets(ctx context.Context, eventID uuid.UUID) ([]boxoffice.Ticket, error)
 }
 
+// Rules delivers an event's changed sale rules to the seat engine, which
+// decides every reserve by them (actors.Engine implements it). A failed
+// delivery is not fatal: the engine also reads the rules when the event's
+// actor activates and re-reads them periodically.
+type Rules interface {
+	UpdateRules(ctx context.Context, e boxoffice.Event) error
+}
+
 // EventPatch is a partial update of an event (PATCH /admin/api/events/{id});
 // nil fields stay as they are. It has the shape of persistence.EventPatch so
 // that cmd converts one to the other with a plain conversion.
@@ -49,6 +57,13 @@ type EventPatch struct {
 	StartsAt *time.Time
 	// WaitingRoom turns the virtual queue on or off and sets its rate.
 	WaitingRoom *boxoffice.WaitingRoom
+	// MaxTicketsPerUser sets the per-user limit (0..1000, 0 = no limit).
+	MaxTicketsPerUser *int
+	// SaleStartsAt, SaleEndsAt and RefundUntil set the sale window and the
+	// refund deadline explicitly.
+	SaleStartsAt *time.Time
+	SaleEndsAt   *time.Time
+	RefundUntil  *time.Time
 }
 
 // Bookings reads bookings as the seat engine committed them.
@@ -160,4 +175,7 @@ type Deps struct {
 	// Web serves the seat-map and admin pages at GET /, GET /admin/ and
 	// GET /static/...; nil makes GET / a small JSON index of the API.
 	Web http.Handler
+	// Rules is told of every PATCHed event; nil leaves the seat engine to
+	// its own re-reads.
+	Rules Rules
 }

@@ -26,6 +26,8 @@ var statusOf = map[string]int{
 	boxoffice.EUnavailable:     http.StatusServiceUnavailable,
 	boxoffice.EMethodNotAllow:  http.StatusMethodNotAllowed,
 	boxoffice.EInternal:        http.StatusInternalServerError,
+	boxoffice.ELimitReached:    http.StatusConflict,
+	boxoffice.ENotOnSale:       http.StatusConflict,
 	// A key reused for another request (API.md, Additions version 2).
 	boxoffice.EIdempotencyConflict: http.StatusConflict,
 }
@@ -114,6 +116,8 @@ func publicError(err error) errorBody {
 			ids = []string{}
 		}
 		e.Details = map[string]any{"ticket_ids": ids}
+	case boxoffice.ELimitReached:
+		e.Details = map[string]any{"limit": detail(be, "limit"), "current": detail(be, "current")}
 	}
 	return errorBody{Error: e}
 }

@@ -90,6 +90,8 @@ func (c *memCatalog) CreateEvent(_ context.Context, e boxoffice.Event) (boxoffic
 		return boxoffice.Event{}, 0, false, err
 	}
 	e.StartsAt = e.StartsAt.UTC()
+	// A fixed creation time keeps a retried creation equal to the first.
+	e.CreatedAt, e.Revision = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 1
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, ok := c.venues[e.VenueID]
@@ -135,6 +137,15 @@ func (c *memCatalog) UpdateEvent(_ context.Context, id uuid.UUID, p api.EventPat
 	if p.WaitingRoom != nil {
 		e.WaitingRoom = *p.WaitingRoom
 	}
+	if p.MaxTicketsPerUser != nil {
+		e.MaxTicketsPerUser = p.MaxTicketsPerUser
+	}
+	for _, f := range []struct{ to, from *time.Time }{{&e.SaleStartsAt, p.SaleStartsAt}, {&e.SaleEndsAt, p.SaleEndsAt}, {&e.RefundUntil, p.RefundUntil}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	e.Revision++
 	c.events[id] = e
 	return e, nil
 }
@@ -321,6 +332,8 @@ func (s memSearch) Search(_ context.Context, q url.Values) ([]byte, error) {
 		MinPrice  string         `json:"min_price"`
 		Currency  string         `json:"currency"`
 		Available int            `json:"available_seats"`
+		Status    string         `json:"status"`
+		SaleEnds  time.Time      `json:"sale_ends_at"`
 	}
 	s.catalog.mu.Lock()
 	defer s.catalog.mu.Unlock()
@@ -332,7 +345,8 @@ func (s memSearch) Search(_ context.Context, q url.Values) ([]byte, error) {
 			EventID: e.ID, Name: e.Name, Type: e.Type, StartsAt: e.StartsAt,
 			Venue:     map[string]any{"venue_id": v.ID, "name": v.Name, "city": v.City, "location": v.Location},
 			Performer: map[string]any{"performer_id": p.ID, "name": p.Name},
-			MinPrice:  "10.00", Currency: e.Currency, Available: len(s.catalog.tickets[e.ID]),
+			Status:    string(e.StatusAt(time.Now(), -1)), SaleEnds: e.SaleEnd(),
+			MinPrice: "10.00", Currency: e.Currency, Available: len(s.catalog.tickets[e.ID]),
 		})
 	}
 	return json.Marshal(map[string]any{"total": len(results), "page": page, "page_size": 20, "results": results})

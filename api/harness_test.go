@@ -204,7 +204,7 @@ func (h *harness) seedEvent() (uuid.UUID, []uuid.UUID) {
 	p.decode(h.t, &perf)
 	e := h.do("POST", "/admin/api/events", map[string]any{
 		"name": "Alive 2026", "type": "concert", "description": "One night only.",
-		"starts_at": "2026-09-01T20:00:00Z", "venue_id": venue.VenueID, "performer_id": perf.PerformerID,
+		"starts_at": "2036-09-01T20:00:00Z", "venue_id": venue.VenueID, "performer_id": perf.PerformerID,
 		"currency": "EUR", "prices": map[string]string{"A": "149.50", "B": "49"},
 	}, admin...)
 	mustStatus(h.t, e, http.StatusCreated)

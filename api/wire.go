@@ -23,6 +23,14 @@ type eventJSON struct {
 	Currency    string            `json:"currency"`
 	Prices      map[string]string `json:"prices"`
 	WaitingRoom waitingRoomJSON   `json:"waiting_room"`
+	// The sale rules (API.md "Idempotency, limits and the sale window").
+	MaxTicketsPerUser int    `json:"max_tickets_per_user"`
+	SaleStartsAt      string `json:"sale_starts_at"`
+	SaleEndsAt        string `json:"sale_ends_at"`
+	RefundUntil       string `json:"refund_until"`
+	// Status stays the last field: the event view splices the current one
+	// in at each render (see newEventView).
+	Status string `json:"status"`
 }
 
 type waitingRoomJSON struct {
@@ -30,7 +38,9 @@ type waitingRoomJSON struct {
 	RatePerSecond int  `json:"rate_per_second"`
 }
 
-func renderEvent(e boxoffice.Event) eventJSON {
+// renderEvent shapes e with its status at now, not knowing the seats (a
+// view that knows them may say sold-out instead).
+func renderEvent(e boxoffice.Event, now time.Time) eventJSON {
 	prices := make(map[string]string, len(e.Prices))
 	for s, p := range e.Prices {
 		prices[s] = p.String()
@@ -39,7 +49,9 @@ func renderEvent(e boxoffice.Event) eventJSON {
 		EventID: e.ID, Name: e.Name, Type: e.Type, Description: e.Description,
 		StartsAt: timeText(e.StartsAt), VenueID: e.VenueID, PerformerID: e.PerformerID,
 		Currency: e.Currency, Prices: prices,
-		WaitingRoom: waitingRoomJSON{Enabled: e.WaitingRoom.Enabled, RatePerSecond: e.WaitingRoom.RatePerSecond},
+		WaitingRoom:       waitingRoomJSON{Enabled: e.WaitingRoom.Enabled, RatePerSecond: e.WaitingRoom.RatePerSecond},
+		MaxTicketsPerUser: e.TicketLimit(), SaleStartsAt: timeText(e.SaleOpens()), SaleEndsAt: timeText(e.SaleEnd()),
+		RefundUntil: timeText(e.RefundDeadline()), Status: string(e.StatusAt(now, -1)),
 	}
 }
 

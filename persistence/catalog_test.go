@@ -172,6 +172,7 @@ func TestEventOutboxSameTransaction(t *testing.T) {
 		EventID: e.ID, Name: e.Name, Type: e.Type, StartsAt: e.StartsAt, VenueID: v.ID, VenueName: v.Name,
 		City: v.City, Location: v.Location, PerformerID: e.PerformerID, PerformerName: "The Band",
 		MinPrice: 8900, Currency: "EUR", Capacity: 20, Revision: 1,
+		SaleStartsAt: e.CreatedAt, SaleEndsAt: e.StartsAt, // the default window
 	}
 	if rows[0].Topic != persistence.TopicListing || !reflect.DeepEqual(l, want) {
 		t.Fatalf("outbox %s %+v,\nwant listing %+v", rows[0].Topic, l, want)
@@ -302,5 +303,67 @@ func TestUpsertUserRace(t *testing.T) {
 				t.Fatalf("round %d: concurrent first sign-in: %v", round, err)
 			}
 		}
+	}
+}
+
+// TestEventSaleRules: an event's sale rules are stored and read back, a
+// retried creation with them is the same creation, sale_ends_at follows a
+// PATCHed starts_at until it is set explicitly, the limit is checked, and
+// the listing carries the effective window.
+func TestEventSaleRules(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	ctx := ctxT(t)
+	v, _, err := db.CreateVenue(ctx, newVenue(seatMap(1, 1, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := db.CreatePerformer(ctx, boxoffice.Performer{ID: uuid.New(), Name: "Band"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	starts := time.Date(2036, 9, 1, 20, 0, 0, 0, time.UTC)
+	e := newEvent(v, p)
+	four := 4
+	e.StartsAt, e.MaxTicketsPerUser, e.SaleStartsAt = starts, &four, starts.Add(-30*24*time.Hour)
+	got, _, created, err := db.CreateEvent(ctx, e)
+	if err != nil || !created {
+		t.Fatalf("create: %v", err)
+	}
+	if got.TicketLimit() != 4 || !got.SaleOpens().Equal(e.SaleStartsAt) || !got.SaleEnd().Equal(starts) ||
+		!got.RefundDeadline().Equal(starts.Add(-24*time.Hour)) || got.CreatedAt.IsZero() {
+		t.Fatalf("created %+v", got)
+	}
+	if again, _, created, err := db.CreateEvent(ctx, e); err != nil || created || !reflect.DeepEqual(again, got) {
+		t.Fatalf("retry: created=%v err=%v\n%+v\nwant %+v", created, err, again, got)
+	}
+
+	later := starts.Add(time.Hour)
+	up, err := db.UpdateEvent(ctx, e.ID, persistence.EventPatch{StartsAt: &later})
+	if err != nil || !up.SaleEnd().Equal(later) || up.Revision != got.Revision+1 {
+		t.Fatalf("sale end follows starts_at: %v %v rev %d", up.SaleEnd(), err, up.Revision)
+	}
+	ends := starts.Add(-time.Hour)
+	if up, err = db.UpdateEvent(ctx, e.ID, persistence.EventPatch{SaleEndsAt: &ends}); err != nil {
+		t.Fatal(err)
+	}
+	if up, err = db.UpdateEvent(ctx, e.ID, persistence.EventPatch{StartsAt: &starts}); err != nil || !up.SaleEnd().Equal(ends) {
+		t.Fatalf("explicit sale end moved: %v %v", up.SaleEnd(), err)
+	}
+	for _, bad := range []int{-1, 1001} {
+		if _, err := db.UpdateEvent(ctx, e.ID, persistence.EventPatch{MaxTicketsPerUser: &bad}); boxoffice.ErrorCode(err) != boxoffice.EInvalid {
+			t.Fatalf("limit %d: %v", bad, err)
+		}
+	}
+	zero := 0
+	if up, err = db.UpdateEvent(ctx, e.ID, persistence.EventPatch{MaxTicketsPerUser: &zero}); err != nil || up.TicketLimit() != 0 {
+		t.Fatalf("limit 0: %v", err)
+	}
+	if read, err := db.Event(ctx, e.ID); err != nil || !reflect.DeepEqual(read, up) {
+		t.Fatalf("read %+v, %v;\nwant %+v", read, err, up)
+	}
+	ls, err := db.Listings(ctx, uuid.Nil, 10)
+	if err != nil || len(ls) != 1 || !ls[0].SaleStartsAt.Equal(e.SaleStartsAt) || !ls[0].SaleEndsAt.Equal(ends) {
+		t.Fatalf("listing %+v, %v", ls, err)
 	}
 }

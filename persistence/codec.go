@@ -90,6 +90,19 @@ func performerHash(p boxoffice.Performer) []byte {
 }
 
 func eventHash(e boxoffice.Event) []byte {
+	// The sale rules join the hash only when the body sets one, so events
+	// created before they existed keep the hash their retries compute.
+	type rules struct {
+		MaxTicketsPerUser                     *int
+		SaleStartsAt, SaleEndsAt, RefundUntil time.Time
+	}
+	// An explicit default limit is the same body as none (the event
+	// CreateEvent returns carries it, and callers retry with that).
+	var r *rules
+	if e.TicketLimit() != boxoffice.DefaultMaxTicketsPerUser || !e.SaleStartsAt.IsZero() || !e.SaleEndsAt.IsZero() || !e.RefundUntil.IsZero() {
+		limit := e.TicketLimit()
+		r = &rules{&limit, e.SaleStartsAt, e.SaleEndsAt, e.RefundUntil}
+	}
 	return bodyHash(struct {
 		Name, Type, Description string
 		StartsAt                time.Time
@@ -97,8 +110,9 @@ func eventHash(e boxoffice.Event) []byte {
 		Currency                string
 		Prices                  map[string]boxoffice.Money
 		WaitingRoom             roomSetting
+		Rules                   *rules `json:",omitempty"`
 	}{e.Name, e.Type, e.Description, dbTime(e.StartsAt), e.VenueID.String(), e.PerformerID.String(),
-		e.Currency, e.Prices, roomSetting{e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond}})
+		e.Currency, e.Prices, roomSetting{e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond}, r})
 }
 
 // roomSetting is the part of boxoffice.WaitingRoom a client sends; the
@@ -107,6 +121,14 @@ func eventHash(e boxoffice.Event) []byte {
 type roomSetting struct {
 	Enabled       bool
 	RatePerSecond int
+}
+
+// dbTimeOrZero is dbTime that keeps the zero time (an unset default).
+func dbTimeOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return dbTime(t)
 }
 
 // minPrice is the cheapest section's price, what search shows as "from".

@@ -29,6 +29,11 @@ type EventPatch struct {
 	Description *string
 	StartsAt    *time.Time
 	WaitingRoom *boxoffice.WaitingRoom
+	// The sale rules (API.md): a limit of 0 means no limit.
+	MaxTicketsPerUser *int
+	SaleStartsAt      *time.Time
+	SaleEndsAt        *time.Time
+	RefundUntil       *time.Time
 }
 
 // CreateEvent stores an event and one ticket per seat of its venue, laid
@@ -46,13 +51,16 @@ func (db *DB) CreateEvent(ctx context.Context, e boxoffice.Event) (boxoffice.Eve
 		e.ID = uuid.New()
 	}
 	e.StartsAt = dbTime(e.StartsAt)
+	e.SaleStartsAt, e.SaleEndsAt, e.RefundUntil = dbTimeOrZero(e.SaleStartsAt), dbTimeOrZero(e.SaleEndsAt), dbTimeOrZero(e.RefundUntil)
 	hash := eventHash(e)
+	limit := e.TicketLimit()
+	e.MaxTicketsPerUser = &limit
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return boxoffice.Event{}, 0, false, wrap("create event: begin", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	n, created, err := createEventTx(ctx, tx, e, hash)
+	n, created, err := createEventTx(ctx, tx, &e, hash)
 	if err != nil {
 		return boxoffice.Event{}, 0, false, err
 	}
@@ -68,7 +76,7 @@ func (db *DB) CreateEvent(ctx context.Context, e boxoffice.Event) (boxoffice.Eve
 
 // createEventTx inserts the event, its tickets and its outbox row; created
 // is false when the ID already exists (nothing is written then).
-func createEventTx(ctx context.Context, tx pgx.Tx, e boxoffice.Event, hash []byte) (int, bool, error) {
+func createEventTx(ctx context.Context, tx pgx.Tx, e *boxoffice.Event, hash []byte) (int, bool, error) {
 	venue, _, err := venueQ(ctx, tx, e.VenueID)
 	if err != nil {
 		return 0, false, err
@@ -79,19 +87,24 @@ func createEventTx(ctx context.Context, tx pgx.Tx, e boxoffice.Event, hash []byt
 	if err := e.PricesCover(venue.SeatMap); err != nil {
 		return 0, false, err
 	}
-	tag, err := tx.Exec(ctx, `
+	var created time.Time
+	err = tx.QueryRow(ctx, `
 		INSERT INTO events (id, name, type, description, starts_at, venue_id, performer_id, currency,
-			prices, waiting_room_enabled, waiting_room_rate, body_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (id) DO NOTHING`,
+			prices, waiting_room_enabled, waiting_room_rate, body_hash,
+			max_tickets_per_user, sale_starts_at, sale_ends_at, refund_until)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		ON CONFLICT (id) DO NOTHING
+		RETURNING created_at`,
 		e.ID, e.Name, e.Type, e.Description, e.StartsAt, e.VenueID, e.PerformerID, e.Currency,
-		e.Prices, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond, hash)
+		e.Prices, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond, hash,
+		e.TicketLimit(), pgTime(e.SaleStartsAt), pgTime(e.SaleEndsAt), pgTime(e.RefundUntil)).Scan(&created)
+	if isNoRows(err) {
+		return 0, false, nil
+	}
 	if err != nil {
 		return 0, false, wrap("create event", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return 0, false, nil
-	}
+	e.CreatedAt, e.Revision = created.UTC(), 1
 	n, err := copyTickets(ctx, tx, e.Tickets(venue.SeatMap))
 	if err != nil {
 		return 0, false, err
@@ -149,11 +162,14 @@ func (db *DB) UpdateEvent(ctx context.Context, id uuid.UUID, patch EventPatch) (
 	if err := e.Validate(); err != nil {
 		return boxoffice.Event{}, err
 	}
+	e.Revision++
 	_, err = tx.Exec(ctx, `
 		UPDATE events SET name = $2, description = $3, starts_at = $4, waiting_room_enabled = $5,
-			waiting_room_rate = $6, waiting_room_period = $7, revision = revision + 1, updated_at = now()
+			waiting_room_rate = $6, waiting_room_period = $7, max_tickets_per_user = $8, sale_starts_at = $9,
+			sale_ends_at = $10, refund_until = $11, revision = $12, updated_at = now()
 		WHERE id = $1`,
-		id, e.Name, e.Description, e.StartsAt, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond, e.WaitingRoom.Period)
+		id, e.Name, e.Description, e.StartsAt, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond, e.WaitingRoom.Period,
+		e.TicketLimit(), pgTime(e.SaleStartsAt), pgTime(e.SaleEndsAt), pgTime(e.RefundUntil), e.Revision)
 	if err != nil {
 		return boxoffice.Event{}, wrap("update event", err)
 	}
@@ -187,6 +203,18 @@ func (p EventPatch) apply(e *boxoffice.Event) {
 			e.WaitingRoom.Period++
 		}
 	}
+	if p.MaxTicketsPerUser != nil {
+		n := *p.MaxTicketsPerUser
+		e.MaxTicketsPerUser = &n
+	}
+	for _, f := range []struct {
+		to   *time.Time
+		from *time.Time
+	}{{&e.SaleStartsAt, p.SaleStartsAt}, {&e.SaleEndsAt, p.SaleEndsAt}, {&e.RefundUntil, p.RefundUntil}} {
+		if f.from != nil {
+			*f.to = dbTime(*f.from)
+		}
+	}
 }
 
 // Event returns an event, or a not_found error.
@@ -200,12 +228,20 @@ func (db *DB) Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error) 
 func eventQ(ctx context.Context, q querier, id uuid.UUID, lock string) (boxoffice.Event, []byte, error) {
 	e := boxoffice.Event{ID: id}
 	var hash []byte
+	var limit int
+	var saleStarts, saleEnds, refund, cancelled *time.Time
 	err := q.QueryRow(ctx, `
 		SELECT name, type, description, starts_at, venue_id, performer_id, currency, prices,
-			waiting_room_enabled, waiting_room_rate, waiting_room_period, body_hash
+			waiting_room_enabled, waiting_room_rate, waiting_room_period, body_hash,
+			max_tickets_per_user, sale_starts_at, sale_ends_at, refund_until, cancelled_at, created_at, revision
 		FROM events WHERE id = $1 `+lock, id,
 	).Scan(&e.Name, &e.Type, &e.Description, &e.StartsAt, &e.VenueID, &e.PerformerID, &e.Currency,
-		&e.Prices, &e.WaitingRoom.Enabled, &e.WaitingRoom.RatePerSecond, &e.WaitingRoom.Period, &hash)
+		&e.Prices, &e.WaitingRoom.Enabled, &e.WaitingRoom.RatePerSecond, &e.WaitingRoom.Period, &hash,
+		&limit, &saleStarts, &saleEnds, &refund, &cancelled, &e.CreatedAt, &e.Revision)
+	e.MaxTicketsPerUser = &limit
+	e.SaleStartsAt, e.SaleEndsAt = fromNullTime(saleStarts), fromNullTime(saleEnds)
+	e.RefundUntil, e.CancelledAt = fromNullTime(refund), fromNullTime(cancelled)
+	e.CreatedAt = e.CreatedAt.UTC()
 	if isNoRows(err) {
 		return boxoffice.Event{}, nil, notFound("event", id)
 	}

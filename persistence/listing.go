@@ -10,7 +10,9 @@ import (
 
 const listingSelect = `
 	SELECT e.id, e.name, e.type, e.starts_at, e.venue_id, v.name, v.city, v.lat, v.lon,
-		e.performer_id, p.name, e.prices, e.currency, v.capacity, e.revision
+		e.performer_id, p.name, e.prices, e.currency, v.capacity, e.revision,
+		COALESCE(e.sale_starts_at, e.created_at), LEAST(COALESCE(e.sale_ends_at, e.starts_at), e.starts_at),
+		e.cancelled_at IS NOT NULL
 	FROM events e
 	JOIN venues v ON v.id = e.venue_id
 	JOIN performers p ON p.id = e.performer_id`
@@ -38,8 +40,8 @@ func scanListing(row pgx.CollectableRow) (boxoffice.Listing, error) {
 	var prices map[string]boxoffice.Money
 	err := row.Scan(&l.EventID, &l.Name, &l.Type, &l.StartsAt, &l.VenueID, &l.VenueName, &l.City,
 		&l.Location.Lat, &l.Location.Lon, &l.PerformerID, &l.PerformerName, &prices, &l.Currency,
-		&l.Capacity, &l.Revision)
-	l.StartsAt = l.StartsAt.UTC()
+		&l.Capacity, &l.Revision, &l.SaleStartsAt, &l.SaleEndsAt, &l.Cancelled)
+	l.StartsAt, l.SaleStartsAt, l.SaleEndsAt = l.StartsAt.UTC(), l.SaleStartsAt.UTC(), l.SaleEndsAt.UTC()
 	l.MinPrice = minPrice(prices)
 	return l, err
 }

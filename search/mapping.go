@@ -27,7 +27,7 @@ import (
 // index built with another version and starts an empty one instead (which
 // the node then rebuilds), so bump it whenever the mapping or the stored
 // document changes.
-const mappingVersion = "boxoffice-search-v6"
+const mappingVersion = "boxoffice-search-v7"
 
 // Field names in the index. Text fields are analysed for q; keyword fields
 // hold one folded, lower-cased token for exact filters.

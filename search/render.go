@@ -31,6 +31,9 @@ type PartialEvent struct {
 	MinPrice       string        `json:"min_price"`
 	Currency       string        `json:"currency"`
 	AvailableSeats int           `json:"available_seats"`
+	Status         string        `json:"status"`
+	SaleStartsAt   *time.Time    `json:"sale_starts_at,omitempty"`
+	SaleEndsAt     time.Time     `json:"sale_ends_at"`
 }
 
 // PartialVenue is the venue of a PartialEvent.
@@ -49,6 +52,10 @@ type PartialPerson struct {
 
 // NewResponse shapes a Result for the wire.
 func NewResponse(r Result) Response {
+	now := r.At
+	if now.IsZero() {
+		now = time.Now()
+	}
 	out := Response{Total: r.Total, Page: r.Page, PageSize: r.PageSize, Results: make([]PartialEvent, len(r.Hits))}
 	for i, l := range r.Hits {
 		avail := l.Capacity
@@ -70,7 +77,14 @@ func NewResponse(r Result) Response {
 			MinPrice:       l.MinPrice.String(),
 			Currency:       l.Currency,
 			AvailableSeats: avail,
+			Status:         string(l.StatusAt(now, avail)),
 		}
+		starts, ends := l.SaleWindow()
+		if !starts.IsZero() {
+			s := starts.UTC()
+			out.Results[i].SaleStartsAt = &s
+		}
+		out.Results[i].SaleEndsAt = ends.UTC()
 	}
 	return out
 }

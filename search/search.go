@@ -24,6 +24,8 @@ type Result struct {
 	// Available is, for each hit, the seat engine's latest count of
 	// available seats (SetAvailability), else the event's capacity.
 	Available []int
+	// At is when the search ran; results show each event's status then.
+	At time.Time
 }
 
 // Search runs q (from ParseQuery, or built in Go and checked the same way).
@@ -38,7 +40,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err := q.check(ix.cfg); err != nil {
 		return Result{}, err
 	}
-	res := Result{Page: q.Page, PageSize: q.PageSize, Hits: []boxoffice.Listing{}, Available: []int{}}
+	res := Result{Page: q.Page, PageSize: q.PageSize, Hits: []boxoffice.Listing{}, Available: []int{}, At: time.Now()}
 	bq, err := ix.buildQuery(q)
 	if err != nil || bq == nil {
 		return res, err // nil query: q had no searchable word, nothing matches

@@ -341,11 +341,15 @@ func (*Touch) Descriptor() ([]byte, []int) {
 }
 
 type Error struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	TicketIds     []string               `protobuf:"bytes,3,rep,name=ticket_ids,json=ticketIds,proto3" json:"ticket_ids,omitempty"`
-	Field         string                 `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Code      string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Message   string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	TicketIds []string               `protobuf:"bytes,3,rep,name=ticket_ids,json=ticketIds,proto3" json:"ticket_ids,omitempty"`
+	Field     string                 `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
+	// limit_reached: the event's max_tickets_per_user and what the user
+	// holds and owns (details.limit, details.current).
+	Limit         int64 `protobuf:"varint,20,opt,name=limit,proto3" json:"limit,omitempty"`
+	Current       int64 `protobuf:"varint,21,opt,name=current,proto3" json:"current,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -406,6 +410,20 @@ func (x *Error) GetField() string {
 		return x.Field
 	}
 	return ""
+}
+
+func (x *Error) GetLimit() int64 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *Error) GetCurrent() int64 {
+	if x != nil {
+		return x.Current
+	}
+	return 0
 }
 
 type Booking struct {
@@ -808,6 +826,101 @@ func (x *Ack) GetError() *Error {
 	return nil
 }
 
+// SetRules gives the grain an event's sale rules after a PATCH (or its own
+// periodic re-read); a revision older than the grain's is ignored. Times
+// are Unix nanoseconds, 0 for unset.
+type SetRules struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Revision          int64                  `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	StartsAt          int64                  `protobuf:"varint,2,opt,name=starts_at,json=startsAt,proto3" json:"starts_at,omitempty"`
+	SaleStartsAt      int64                  `protobuf:"varint,3,opt,name=sale_starts_at,json=saleStartsAt,proto3" json:"sale_starts_at,omitempty"`
+	SaleEndsAt        int64                  `protobuf:"varint,4,opt,name=sale_ends_at,json=saleEndsAt,proto3" json:"sale_ends_at,omitempty"`
+	CancelledAt       int64                  `protobuf:"varint,5,opt,name=cancelled_at,json=cancelledAt,proto3" json:"cancelled_at,omitempty"`
+	MaxTicketsPerUser int32                  `protobuf:"varint,6,opt,name=max_tickets_per_user,json=maxTicketsPerUser,proto3" json:"max_tickets_per_user,omitempty"`
+	CreatedAt         int64                  `protobuf:"varint,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *SetRules) Reset() {
+	*x = SetRules{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRules) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRules) ProtoMessage() {}
+
+func (x *SetRules) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRules.ProtoReflect.Descriptor instead.
+func (*SetRules) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SetRules) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *SetRules) GetStartsAt() int64 {
+	if x != nil {
+		return x.StartsAt
+	}
+	return 0
+}
+
+func (x *SetRules) GetSaleStartsAt() int64 {
+	if x != nil {
+		return x.SaleStartsAt
+	}
+	return 0
+}
+
+func (x *SetRules) GetSaleEndsAt() int64 {
+	if x != nil {
+		return x.SaleEndsAt
+	}
+	return 0
+}
+
+func (x *SetRules) GetCancelledAt() int64 {
+	if x != nil {
+		return x.CancelledAt
+	}
+	return 0
+}
+
+func (x *SetRules) GetMaxTicketsPerUser() int32 {
+	if x != nil {
+		return x.MaxTicketsPerUser
+	}
+	return 0
+}
+
+func (x *SetRules) GetCreatedAt() int64 {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return 0
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
@@ -836,13 +949,15 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\bGetSeats\"\n" +
 	"\n" +
 	"\bGetStats\"\a\n" +
-	"\x05Touch\"j\n" +
+	"\x05Touch\"\x9a\x01\n" +
 	"\x05Error\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1d\n" +
 	"\n" +
 	"ticket_ids\x18\x03 \x03(\tR\tticketIds\x12\x14\n" +
-	"\x05field\x18\x04 \x01(\tR\x05field\"\xc1\x02\n" +
+	"\x05field\x18\x04 \x01(\tR\x05field\x12\x14\n" +
+	"\x05limit\x18\x14 \x01(\x03R\x05limit\x12\x18\n" +
+	"\acurrent\x18\x15 \x01(\x03R\acurrent\"\xc1\x02\n" +
 	"\aBooking\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\fR\x06userId\x12\x19\n" +
@@ -883,7 +998,17 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x15last_snapshot_version\x18\b \x01(\x04R\x13lastSnapshotVersion\x12\x12\n" +
 	"\x04node\x18\t \x01(\tR\x04node\"3\n" +
 	"\x03Ack\x12,\n" +
-	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05errorB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\"\xfe\x01\n" +
+	"\bSetRules\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x1b\n" +
+	"\tstarts_at\x18\x02 \x01(\x03R\bstartsAt\x12$\n" +
+	"\x0esale_starts_at\x18\x03 \x01(\x03R\fsaleStartsAt\x12 \n" +
+	"\fsale_ends_at\x18\x04 \x01(\x03R\n" +
+	"saleEndsAt\x12!\n" +
+	"\fcancelled_at\x18\x05 \x01(\x03R\vcancelledAt\x12/\n" +
+	"\x14max_tickets_per_user\x18\x06 \x01(\x05R\x11maxTicketsPerUser\x12\x1d\n" +
+	"\n" +
+	"created_at\x18\a \x01(\x03R\tcreatedAtB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -897,7 +1022,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),      // 0: boxoffice.grain.Reserve
 	(*Release)(nil),      // 1: boxoffice.grain.Release
@@ -911,6 +1036,7 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*SeatsReply)(nil),   // 9: boxoffice.grain.SeatsReply
 	(*StatsReply)(nil),   // 10: boxoffice.grain.StatsReply
 	(*Ack)(nil),          // 11: boxoffice.grain.Ack
+	(*SetRules)(nil),     // 12: boxoffice.grain.SetRules
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
 	6, // 0: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
@@ -936,7 +1062,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

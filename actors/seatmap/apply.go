@@ -92,6 +92,7 @@ func (m *Map) addHold(r Record, hint slotHint) {
 	for _, i := range r.Seats {
 		m.setStatus(int(i), boxoffice.SeatReserved)
 	}
+	m.owners.add(m.owners.total, r.Owner, int32(len(r.Seats)))
 }
 
 // putHold fills slot s and indexes it; the seats' statuses are the
@@ -113,6 +114,11 @@ func (m *Map) endHold(s uint32, to boxoffice.SeatStatus) {
 	}
 	for _, i := range h.seatList() {
 		m.setStatus(int(i), to)
+	}
+	if to == boxoffice.SeatBooked {
+		m.owners.add(m.owners.sold, h.owner, int32(h.n))
+	} else {
+		m.owners.add(m.owners.total, h.owner, -int32(h.n))
 	}
 	m.indexDelete(h.booking)
 	m.holds.release(s)

@@ -25,6 +25,7 @@ func (m *Map) Check() error {
 	}
 	inHold := newBitset(len(m.status))
 	held, unpinned := 0, 0
+	owned := map[[16]byte]int32{} // per user: held seats, then plus sold
 	live := 0
 	for s := range m.holds.used {
 		h := m.holds.at(s)
@@ -43,6 +44,7 @@ func (m *Map) Check() error {
 			inHold.set(int(i))
 		}
 		held += int(h.n)
+		owned[h.owner] += int32(h.n)
 		if h.pinned != (h.heapIdx < 0) {
 			return fmt.Errorf("seatmap: hold %s pinned=%v at heap index %d", b, h.pinned, h.heapIdx)
 		}
@@ -70,6 +72,31 @@ func (m *Map) Check() error {
 	for _, s := range m.holds.free {
 		if s >= m.holds.used || m.holds.at(s).n != 0 {
 			return fmt.Errorf("seatmap: free slot %d is in use", s)
+		}
+	}
+	return m.checkOwners(owned)
+}
+
+// checkOwners verifies the per-user counts: sold seats add up to the
+// booked ones, and each user's total is its held seats plus its sold ones.
+func (m *Map) checkOwners(owned map[[16]byte]int32) error {
+	sold := 0
+	for u, n := range m.owners.sold {
+		if n <= 0 {
+			return fmt.Errorf("seatmap: buyer %s has %d seats", u, n)
+		}
+		sold += int(n)
+		owned[u] += n
+	}
+	if sold != m.counts.Booked {
+		return fmt.Errorf("seatmap: %d booked seats but %d sold to buyers", m.counts.Booked, sold)
+	}
+	if len(owned) != len(m.owners.total) {
+		return fmt.Errorf("seatmap: %d users hold or own seats, %d counted", len(owned), len(m.owners.total))
+	}
+	for u, n := range owned {
+		if m.owners.total[u] != n {
+			return fmt.Errorf("seatmap: user %x holds and owns %d seats, counted %d", u, n, m.owners.total[u])
 		}
 	}
 	return nil

@@ -59,6 +59,10 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A BXS1 snapshot (no sold seats) re-encodes as BXS2 with no buyers.
+		if v1 := bytes.HasPrefix(data, []byte("BXS1")); v1 {
+			data = append(append([]byte("BXS2"), data[4:]...), 0)
+		}
 		if !bytes.Equal(enc, data) {
 			t.Fatalf("re-encoding differs:\n in %x\nout %x", data, enc)
 		}
@@ -113,6 +117,10 @@ func FuzzUnmarshalRecord(f *testing.F) {
 		enc, err := r.MarshalBinary()
 		if err != nil {
 			t.Fatalf("decoded %+v does not encode: %v", r, err)
+		}
+		// A BXS1 snapshot (no sold seats) re-encodes as BXS2 with no buyers.
+		if v1 := bytes.HasPrefix(data, []byte("BXS1")); v1 {
+			data = append(append([]byte("BXS2"), data[4:]...), 0)
 		}
 		if !bytes.Equal(enc, data) {
 			t.Fatalf("re-encoding differs:\n in %x\nout %x", data, enc)

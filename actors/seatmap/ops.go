@@ -14,7 +14,8 @@ import (
 // 10 tickets, field ticket_ids; ttl <= 0, field ttl; a ticket twice, field
 // ticket_ids), booking_state (the booking already has a live hold),
 // not_found (tickets of another event or past the venue, all of them in
-// details.ticket_ids), seat_unavailable (held or sold seats, all of them in
+// details.ticket_ids), limit_reached (the owner would pass SetLimit's
+// limit; details.limit, details.current), seat_unavailable (held or sold seats, all of them in
 // details.ticket_ids, request order).
 func (m *Map) Hold(owner, booking uuid.UUID, tickets []uuid.UUID, now time.Time, ttl time.Duration) (Record, error) {
 	if n := len(tickets); n < 1 || n > boxoffice.MaxSeatsPerHold {
@@ -50,6 +51,10 @@ func (m *Map) Hold(owner, booking uuid.UUID, tickets []uuid.UUID, now time.Time,
 		e := boxoffice.Errorf(boxoffice.ENotFound, "%d ticket(s) do not belong to this event", len(unknown))
 		e.Details = map[string]any{"ticket_ids": unknown}
 		return Record{}, e
+	}
+	// API.md: limit_reached is given before seat_unavailable.
+	if err := m.checkLimit(owner, len(tickets)); err != nil {
+		return Record{}, err
 	}
 	if taken != nil {
 		return Record{}, boxoffice.SeatsUnavailable(taken)

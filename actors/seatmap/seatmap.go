@@ -24,6 +24,9 @@ type Map struct {
 	holds  holdStore
 	index  bookingIndex // booking -> slot in holds (index.go)
 	expiry []uint32     // slots of unpinned holds, a min-heap by expiry (holds.go)
+
+	owners owners // seats held and bought per user (owners.go)
+	limit  int    // max seats per user, 0 none (SetLimit)
 }
 
 // hold is one live hold. Seats are kept inline (at most ten) so a hold
@@ -56,6 +59,7 @@ func New(eventID uuid.UUID, seats int) *Map {
 		space:   boxoffice.NewTicketSpace(eventID),
 		status:  make([]boxoffice.SeatStatus, seats),
 		index:   newBookingIndex(),
+		owners:  newOwners(),
 	}
 	m.counts.Available = seats
 	return m

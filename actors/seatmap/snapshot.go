@@ -13,13 +13,24 @@ import (
 )
 
 // snapshotMagic starts every snapshot; the digit is the format version.
-const snapshotMagic = "BXS1"
+// BXS2 adds the buyers (seats sold per user, for max_tickets_per_user);
+// BXS1 snapshots still decode when they have no sold seat.
+const (
+	snapshotMagic   = "BXS2"
+	snapshotMagicV1 = "BXS1"
+)
+
+// ErrNoBuyers is Decode's answer to a BXS1 snapshot with sold seats: it
+// does not say who bought them, so the caller rebuilds the map from the
+// whole journal instead (every SeatsSold record names its buyer).
+var ErrNoBuyers = errors.New("seatmap: snapshot predates per-buyer counts")
 
 // MarshalBinary encodes the whole state as a snapshot:
 //
-//	"BXS1" | uvarint version | uvarint seats | ceil(seats/4) bytes of 2-bit statuses
+//	"BXS2" | uvarint version | uvarint seats | ceil(seats/4) bytes of 2-bit statuses
 //	| uvarint holds | per hold, by booking ID: 16 booking | 16 owner | varint expiresAt
 //	| byte pinned | uvarint n | n × uvarint seat
+//	| uvarint buyers | per buyer, by user ID: 16 user | uvarint seats sold
 //
 // Holds are written in booking-ID order so that equal states encode to
 // equal bytes, whatever order they were reached in.
@@ -59,6 +70,16 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 			buf = binary.AppendUvarint(buf, uint64(i))
 		}
 	}
+	buyers := make([]uuid.UUID, 0, len(m.owners.sold))
+	for u := range m.owners.sold {
+		buyers = append(buyers, u)
+	}
+	slices.SortFunc(buyers, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	buf = binary.AppendUvarint(buf, uint64(len(buyers)))
+	for _, u := range buyers {
+		buf = append(buf, u[:]...)
+		buf = binary.AppendUvarint(buf, uint64(m.owners.sold[u]))
+	}
 	return buf, nil
 }
 
@@ -66,8 +87,11 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 // indexes in range, held seats reserved and in one hold only, no reserved
 // seat without a hold) and returns an error rather than a broken map; it
 // never panics on bad input.
+//
+// A BXS1 snapshot with sold seats is ErrNoBuyers.
 func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
-	if !bytes.HasPrefix(data, []byte(snapshotMagic)) {
+	v1 := bytes.HasPrefix(data, []byte(snapshotMagicV1))
+	if !v1 && !bytes.HasPrefix(data, []byte(snapshotMagic)) {
 		return nil, errors.New("seatmap: not a snapshot")
 	}
 	d := &reader{b: data[len(snapshotMagic):]}
@@ -94,13 +118,16 @@ func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
 		m.status[i] = s
 		countInto(&m.counts, s)
 	}
-	if err := m.decodeHolds(d); err != nil {
+	if v1 && m.counts.Booked > 0 {
+		return nil, ErrNoBuyers
+	}
+	if err := m.decodeHolds(d, v1); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func (m *Map) decodeHolds(d *reader) error {
+func (m *Map) decodeHolds(d *reader, v1 bool) error {
 	count := d.uvarint()
 	if d.err == nil && count > uint64(len(m.status)) {
 		return fmt.Errorf("seatmap: snapshot has %d holds for %d seats", count, len(m.status))
@@ -129,6 +156,12 @@ func (m *Map) decodeHolds(d *reader) error {
 		}
 		held += len(seats)
 		m.putHold(m.holds.alloc(), booking, owner, exp, pinned[0] == 1, seats, slotHint{pos: -1})
+		m.owners.add(m.owners.total, owner, int32(len(seats)))
+	}
+	if !v1 {
+		if err := m.decodeBuyers(d); err != nil {
+			return err
+		}
 	}
 	if d.err == nil && len(d.b) != 0 {
 		return errors.New("seatmap: trailing bytes after snapshot")
@@ -140,4 +173,33 @@ func (m *Map) decodeHolds(d *reader) error {
 		return fmt.Errorf("seatmap: %d reserved seats but %d in holds", m.counts.Reserved, held)
 	}
 	return nil
+}
+
+// decodeBuyers reads the seats sold per user; they must add up to the
+// booked seats.
+func (m *Map) decodeBuyers(d *reader) error {
+	count := d.uvarint()
+	if d.err == nil && count > uint64(m.counts.Booked) {
+		return fmt.Errorf("seatmap: snapshot has %d buyers for %d sold seats", count, m.counts.Booked)
+	}
+	sold := 0
+	var prev []byte
+	for range count {
+		u := d.uuid()
+		n := d.uvarint()
+		if d.err != nil {
+			return d.err
+		}
+		if n < 1 || n > uint64(m.counts.Booked) || (prev != nil && bytes.Compare(prev, u[:]) >= 0) {
+			return errors.New("seatmap: snapshot buyers out of order or malformed")
+		}
+		prev = u[:]
+		sold += int(n)
+		m.owners.add(m.owners.sold, u, int32(n))
+		m.owners.add(m.owners.total, u, int32(n))
+	}
+	if d.err == nil && sold != m.counts.Booked {
+		return fmt.Errorf("seatmap: %d sold seats but %d in buyers", m.counts.Booked, sold)
+	}
+	return d.err
 }

@@ -179,8 +179,9 @@ func TestClusterPlacementRoutingAndDeltas(t *testing.T) {
 	}
 	w := watch(t, b, ev)
 	tickets := ticketsOf(t, c, ev)
-	tok := c.token(t, "writer@example.com")
 	for i := range 30 {
+		// A writer per hold: max_tickets_per_user (10) bounds each one.
+		tok := c.token(t, fmt.Sprintf("writer-%d@example.com", i))
 		var held struct {
 			BookingID string `json:"booking_id"`
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/boxoffice/boxoffice"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -23,6 +24,7 @@ type loadConfig struct {
 	URLs     []string
 	Event    string
 	Users    int
+	PerBuyer int
 	Duration time.Duration
 	Seats    int
 	Confirm  float64
@@ -57,6 +59,7 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Var(&urls, "url", "comma-separated node base URLs; users spread over them and move to the next when theirs is down")
 	fs.StringVar(&c.Event, "event", "", "event ID; empty = the demo stadium's event")
 	fs.IntVar(&c.Users, "users", 64, "concurrent users")
+	fs.IntVar(&c.PerBuyer, "per-buyer", boxoffice.DefaultMaxTicketsPerUser, "seats one simulated buyer takes before a new buyer takes its place (keep it at or under the event's max_tickets_per_user, as a real on-sale has many buyers)")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long to run")
 	fs.IntVar(&c.Seats, "seats", 1, "seats per reserve (1..10)")
 	fs.Float64Var(&c.Confirm, "confirm", 0, "share of successful holds to confirm with tok_visa (0..1)")
@@ -71,8 +74,8 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	if c.Event == "" {
 		c.Event = seedID("event", StadiumEventName).String()
 	}
-	if c.Users < 1 || c.Seats < 1 || c.Seats > 10 || c.Duration <= 0 {
-		return errors.New("loadgen: want -users >= 1, -seats 1..10, -duration > 0")
+	if c.Users < 1 || c.Seats < 1 || c.Seats > 10 || c.Duration <= 0 || c.PerBuyer < c.Seats {
+		return errors.New("loadgen: want -users >= 1, -seats 1..10, -duration > 0, -per-buyer >= -seats")
 	}
 	if c.Mode == "ws" {
 		return runWatchers(ctx, c, stdout, stderr)
@@ -122,6 +125,22 @@ type loadUser struct {
 	r     *rand.Rand
 	email string
 	at    int // index of base in the run's URLs
+	id    int // the user's number, part of each buyer's email
+	gen   int // how many buyers this user has been
+	taken int // seats the current buyer holds or bought (max_tickets_per_user)
+}
+
+// nextBuyer makes the simulated user a new buyer (a new account), once the
+// current one has taken its share of seats: holds and purchases count
+// against max_tickets_per_user, and a real on-sale has many buyers.
+func (u *loadUser) nextBuyer(ctx context.Context, client *http.Client, event string) {
+	u.gen++
+	// The event is in the name so that loads of two events never sign in
+	// one new account at once (two first sign-ins can collide).
+	email := fmt.Sprintf("loadgen-%d-%d-%.8s@example.com", u.id, u.gen, event)
+	if tok, err := devToken(ctx, client, u.base, email); err == nil {
+		u.token, u.email, u.taken = tok, email, 0
+	}
 }
 
 // failover moves the user to the next node after a transport error (the
@@ -145,6 +164,9 @@ func (u *loadUser) failover(ctx context.Context, client *http.Client, urls []str
 }
 
 func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult, error) {
+	if c.PerBuyer == 0 { // a config built in code: the event's default limit
+		c.PerBuyer = boxoffice.DefaultMaxTicketsPerUser
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.Users + 8}, Timeout: 15 * time.Second}
 	tickets, err := eventTickets(ctx, client, c.URLs[0], c.Event)
 	if err != nil {
@@ -157,7 +179,7 @@ func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult,
 		if err != nil {
 			return loadResult{}, err
 		}
-		users[i] = &loadUser{base: base, token: tok, email: email, at: i % len(c.URLs),
+		users[i] = &loadUser{base: base, token: tok, email: email, at: i % len(c.URLs), id: i,
 			r: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
 	}
 	var hist *json.Encoder
@@ -244,6 +266,9 @@ func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, 
 		// generator's CPU inflating it.
 		return u.do(ctx, client, http.MethodGet, "/events/"+c.Event, nil, nil, "Accept-Encoding", "gzip")
 	}
+	if u.taken+c.Seats > c.PerBuyer {
+		u.nextBuyer(ctx, client, c.Event)
+	}
 	ids := make([]string, 0, c.Seats)
 	for len(ids) < c.Seats {
 		t := tickets[u.r.IntN(len(tickets))]
@@ -264,6 +289,7 @@ func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, 
 	if s.Status != http.StatusCreated {
 		return s
 	}
+	u.taken += c.Seats
 	switch p := u.r.Float64(); {
 	case p < c.Confirm:
 		f := u.do(ctx, client, http.MethodPost, "/booking/confirm", map[string]any{"booking_id": reply.BookingID,

@@ -40,7 +40,9 @@ export class EventPage {
     const meta = [when(this.event.starts_at), `${this.venue.name}, ${this.venue.city}`, this.performer.name,
       `${this.tickets.length.toLocaleString()} seats`];
     if (this.event.waiting_room?.enabled) meta.push('waiting room on');
-    $('event-meta').textContent = meta.join(' · ');
+    this.meta = meta;
+    this.renderMeta();
+    this.watchSale();
     const fresh = $('seatmap').cloneNode(false);
     $('seatmap').replaceWith(fresh);
     this.map = new SeatMap(fresh, this.tickets, {
@@ -235,6 +237,47 @@ export class EventPage {
     return best;
   }
 
+  /**
+   * onSale says whether a hold can succeed now: the sale window of API.md
+   * (sale_starts_at, sale_ends_at, cancelled). The server decides; the page
+   * only keeps people from clicking into a sure not_on_sale.
+   */
+  onSale() {
+    const e = this.event, now = Date.now();
+    if (!e || e.status === 'cancelled') return false;
+    if (e.sale_starts_at && now < Date.parse(e.sale_starts_at)) return false;
+    return !(e.sale_ends_at && now >= Date.parse(e.sale_ends_at));
+  }
+
+  /** saleText describes the event's status for people. */
+  saleText() {
+    const e = this.event, now = Date.now();
+    if (e.status === 'cancelled') return 'cancelled';
+    if (e.sale_starts_at && now < Date.parse(e.sale_starts_at)) return `on sale from ${when(e.sale_starts_at)}`;
+    if (e.sale_ends_at && now >= Date.parse(e.sale_ends_at)) return 'sale ended';
+    const limit = e.max_tickets_per_user ? ` · up to ${e.max_tickets_per_user} tickets per person` : '';
+    return `on sale until ${when(e.sale_ends_at)}${limit}`;
+  }
+
+  renderMeta() {
+    $('event-meta').textContent = [...this.meta, this.saleText()].join(' · ');
+  }
+
+  /** watchSale re-renders when the sale opens or closes while the page is open. */
+  watchSale() {
+    const now = Date.now();
+    const next = [this.event.sale_starts_at, this.event.sale_ends_at].map((t) => Date.parse(t || ''))
+      .filter((t) => t > now).sort((a, b) => a - b)[0];
+    if (!next || next - now > 2 ** 31 - 1) return;
+    const timer = setTimeout(() => {
+      if (this.destroyed) return;
+      this.renderMeta();
+      this.renderSelection();
+      this.watchSale();
+    }, next - now + 50);
+    this.abort.signal.addEventListener('abort', () => clearTimeout(timer));
+  }
+
   renderSelection() {
     const list = $('selection');
     const seats = [...this.selection];
@@ -245,8 +288,9 @@ export class EventPage {
     const total = seats.reduce((a, i) => a + Number(this.tickets[i].price), 0);
     $('selection-total').textContent = seats.length ? `${seats.length} seat${seats.length > 1 ? 's' : ''} · ${money(total, this.tickets[seats[0]].currency)}` : '';
     const queued = !!this.checkout.place;
-    $('hold-button').disabled = !seats.length || !!this.checkout.hold || this.checkout.busy || queued;
-    $('hold-button').textContent = queued ? 'Waiting for your turn…' : 'Hold seats';
+    const onSale = this.onSale();
+    $('hold-button').disabled = !onSale || !seats.length || !!this.checkout.hold || this.checkout.busy || queued;
+    $('hold-button').textContent = !onSale ? 'Not on sale' : queued ? 'Waiting for your turn…' : 'Hold seats';
   }
 
   renderPrices() {

@@ -109,6 +109,16 @@ export class SearchView {
           h('span', { class: 'tag' }, e.type)),
         h('div', { class: 'from' },
           e.min_price ? h('span', {}, 'from ', h('strong', {}, money(e.min_price, e.currency))) : null,
-          h('span', { class: 'muted small' }, e.available_seats > 0 ? `${e.available_seats.toLocaleString()} seats left` : 'sold out'))));
+          h('span', { class: 'muted small' }, saleLabel(e)))));
   }
+}
+
+/** saleLabel is a result's availability in words, by its status. */
+function saleLabel(e) {
+  switch (e.status) {
+    case 'scheduled': return `on sale from ${new Date(e.sale_starts_at).toLocaleDateString()}`;
+    case 'sale-ended': return 'sale ended';
+    case 'cancelled': return 'cancelled';
+  }
+  return e.available_seats > 0 ? `${e.available_seats.toLocaleString()} seats left` : 'sold out';
 }
