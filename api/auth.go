@@ -192,7 +192,7 @@ func (s *Server) authed(f userHandler) handlerFunc {
 // booking is authed plus the per-user rate limit of the booking routes.
 func (s *Server) booking(f userHandler) handlerFunc {
 	return s.authed(func(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
-		if err := s.userLimit.allow(u.ID.String(), time.Now()); err != nil {
+		if err := s.userLimit.allow(u.ID.String(), s.rateNow()); err != nil {
 			return err
 		}
 		return f(w, r, u)

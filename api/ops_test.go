@@ -24,7 +24,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	ready = nil
 	mustStatus(t, h.do("GET", "/readyz", nil), http.StatusOK)
 
-	h.do("GET", "/nowhere", nil)
+	wantError(t, h.do("GET", "/nowhere", nil), http.StatusNotFound, boxoffice.ENotFound)
 	r := h.do("GET", "/metrics", nil)
 	mustStatus(t, r, http.StatusOK)
 	for _, want := range []string{
@@ -94,8 +94,8 @@ func TestQueueAbsent(t *testing.T) {
 	h := newHarness(t, func(_ *apiConfig, d *apiDeps) { d.Queue = nil })
 	event, tickets := h.seedEvent()
 	wantError(t, h.do("POST", "/events/"+event.String()+"/queue", nil), http.StatusNotFound, boxoffice.ENotFound)
-	h.do("PATCH", "/admin/api/events/"+event.String(),
-		map[string]any{"waiting_room": map[string]any{"enabled": true, "rate_per_second": 5}}, auth(h.adminToken())...)
+	mustStatus(t, h.do("PATCH", "/admin/api/events/"+event.String(),
+		map[string]any{"waiting_room": map[string]any{"enabled": true, "rate_per_second": 5}}, auth(h.adminToken())...), http.StatusOK)
 	ada, _ := h.userToken("ada")
 	h.reserve(ada, event, tickets[0]) // no waiting room plugged: everyone is admitted
 }

@@ -40,7 +40,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.finish(sw, r, route, start)
 	ip := s.ips.IP(r)
-	if err := s.ipLimit.allow(ip, start); err != nil {
+	if err := s.ipLimit.allow(ip, s.rateNow()); err != nil {
 		s.writeError(sw, r, err)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,9 @@ type Server struct {
 	events    *eventCache
 	hub       *hub
 	started   time.Time
+	// rateClock is the rate limits' clock (nil: time.Now); tests move it
+	// so that a bucket refills only when they say (SetRateClock).
+	rateClock atomic.Pointer[func() time.Time]
 	// stubs are patterns registered only to answer 405 where a wildcard
 	// route would otherwise catch the path (GET /booking/reserve is not
 	// GET /booking/{bookingId} with the ID "reserve").
@@ -175,6 +179,14 @@ func (s *Server) Close() {
 	})
 }
 
+// rateNow is the time the rate limits go by.
+func (s *Server) rateNow() time.Time {
+	if f := s.rateClock.Load(); f != nil {
+		return (*f)()
+	}
+	return time.Now()
+}
+
 // sweep drops refilled rate-limit buckets until Close.
 func (s *Server) sweep(ctx context.Context) {
 	defer s.wg.Done()
@@ -184,7 +196,8 @@ func (s *Server) sweep(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-t.C:
+		case <-t.C:
+			now := s.rateNow()
 			s.ipLimit.sweep(now)
 			s.userLimit.sweep(now)
 		}

@@ -1,0 +1,7 @@
+package api
+
+import "time"
+
+// SetRateClock makes s's rate limits go by now instead of the wall clock,
+// so that a test decides when a bucket refills.
+func SetRateClock(s *Server, now func() time.Time) { s.rateClock.Store(&now) }
