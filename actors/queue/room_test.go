@@ -107,37 +107,52 @@ func testJoinFirstComeFirstServed(t *testing.T, e *env) {
 	}
 }
 
-// TestAdmissionRate queues more people than a 10 s window can admit and
-// measures the watermark over that window: 50 a second, within 10%.
-func testAdmissionRate(t *testing.T, e *env) {
-	const rate, window = 50, 10 * time.Second
-	for range 700 {
+// TestAdmissionRate admits by the room's clock, which only the test moves:
+// each move earns rate × elapsed admissions, a fraction carries over to
+// the next move, and a long gap earns at most one second's worth (a
+// stalled room does not burst afterwards). Counts are exact: no wall time.
+func TestAdmissionRate(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{now: time.Now()}
+	e := newEnv(t, paused, func(c *queue.Config) { c.Now = clock.Now })
+	const rate, queued = 50, 200
+	for range queued {
 		e.join(t, uuid.New())
 	}
 	e.setRoom(t, true, rate)
-	eventually(t, 5*time.Second, "first admission", func() bool { return e.stats(t).Admitted > 0 })
-
-	type sample struct {
-		at       time.Time
-		admitted int64
+	if s := e.stats(t); s.Admitted != 0 {
+		t.Fatalf("admitted %d before the clock moved", s.Admitted)
 	}
-	first := sample{time.Now(), e.stats(t).Admitted}
-	last := first
-	for time.Since(first.at) < window {
-		time.Sleep(50 * time.Millisecond)
-		s := e.stats(t)
-		if s.Admitted < last.admitted {
-			t.Fatalf("watermark went back from %d to %d", last.admitted, s.Admitted)
+	steps := []struct {
+		advance time.Duration
+		earned  int64
+	}{
+		{100 * time.Millisecond, 5},
+		{250 * time.Millisecond, 12}, // 12.5: half an admission carries over
+		{250 * time.Millisecond, 13}, // 0.5 + 12.5
+		{time.Second, rate},
+		{time.Second, rate},
+		{5 * time.Second, rate},                    // at most one second's worth piles up
+		{time.Hour, queued - 5 - 12 - 13 - 3*rate}, // only who waits
+		{time.Hour, 0},
+	}
+	var want int64
+	for i, st := range steps {
+		want += st.earned
+		clock.Advance(st.advance)
+		var got int64
+		eventually(t, 10*time.Second, "admissions earned by the clock", func() bool {
+			got = e.stats(t).Admitted
+			return got >= want
+		})
+		if got != want {
+			t.Fatalf("step %d (+%v): admitted %d in all, want %d", i, st.advance, got, want)
 		}
-		last = sample{time.Now(), s.Admitted}
 	}
-	got := float64(last.admitted-first.admitted) / last.at.Sub(first.at).Seconds()
-	t.Logf("admitted %d in %v: %.1f/s (want %d/s ±10%%)", last.admitted-first.admitted, last.at.Sub(first.at), got, rate)
-	if got < rate*0.9 || got > rate*1.1 {
-		t.Fatalf("admission rate %.1f/s, want %d/s within 10%%", got, rate)
-	}
-	if s := e.stats(t); s.Admitted > s.Joined {
-		t.Fatalf("admitted %d of %d", s.Admitted, s.Joined)
+	// Nothing more comes without the clock: a status answered after the
+	// ticks that followed the last move still reads the same count.
+	if s := e.stats(t); s.Admitted != queued || s.Joined != queued {
+		t.Fatalf("stats %+v, want %d joined and admitted", s, queued)
 	}
 }
 
