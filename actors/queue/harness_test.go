@@ -52,7 +52,6 @@ func TestSharedNode(t *testing.T) {
 		{"AdmittedGetsToken", paused, testAdmittedGetsToken},
 		{"RoomOffIsOpen", boxoffice.WaitingRoom{}, testRoomOffIsOpen},
 		{"UnknownEventAndForgedQueueID", paused, testUnknownEventAndForgedQueueID},
-		{"SubscribePushesAdmission", paused, testSubscribePushesAdmission},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -48,3 +48,16 @@ func SetReceiveHook(t testing.TB, f func(msg any)) {
 	receiveHook.Store(&f)
 	t.Cleanup(func() { receiveHook.Store(nil) })
 }
+
+// PushPositions runs one position push of eventID's hub on r now, as its
+// PushInterval ticker would, so a test decides when pushes are due.
+func PushPositions(t testing.TB, r *Room, eventID uuid.UUID) {
+	t.Helper()
+	r.mu.Lock()
+	h := r.hubs[eventID]
+	r.mu.Unlock()
+	if h == nil {
+		t.Fatal("no hub watches the event")
+	}
+	h.pushPositions()
+}

@@ -24,64 +24,82 @@ func next(t testing.TB, sub *queue.Subscription, within time.Duration) (queue.St
 	}
 }
 
+// empty fails when the subscription holds a status nobody pushed yet.
+func empty(t testing.TB, sub *queue.Subscription, what string) {
+	t.Helper()
+	select {
+	case s := <-sub.Updates():
+		t.Fatalf("%s: pushed %+v", what, s)
+	default:
+	}
+}
+
 // TestSubscribePushesAdmission watches a place while the room admits the
-// people ahead of it: positions arrive at most every PushInterval, the
-// admission (with a valid token) at once.
-func testSubscribePushesAdmission(t *testing.T, e *env) {
-	var last queue.Status
-	var user uuid.UUID
-	for range 6 {
-		user = uuid.New()
-		last = e.join(t, user)
+// people ahead of it. The room's clock and the hub's position pushes are
+// the test's (PushInterval is an hour, PushPositions stands in for its
+// ticker), so what arrives when is exact: a move is told only at a push,
+// an unchanged position not at all, and admission (with a valid token) at
+// once.
+func TestSubscribePushesAdmission(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{now: time.Now()}
+	e := newEnv(t, paused, func(c *queue.Config) {
+		c.Now = clock.Now
+		c.PushInterval = time.Hour
+	})
+	users := make([]uuid.UUID, 6)
+	places := make([]queue.Status, len(users))
+	for i := range users {
+		users[i] = uuid.New()
+		places[i] = e.join(t, users[i])
 	}
-	sub, err := e.room().Subscribe(context.Background(), e.ev.ID, last.QueueID)
-	if err != nil {
-		t.Fatal(err)
+	subscribe := func(p queue.Status) *queue.Subscription {
+		t.Helper()
+		sub, err := e.room().Subscribe(context.Background(), e.ev.ID, p.QueueID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(sub.Close)
+		if s, _ := next(t, sub, 10*time.Second); s.Position != p.Position || s.State != queue.StateWaiting {
+			t.Fatalf("first push %+v, joined at %d", s, p.Position)
+		}
+		return sub
 	}
-	defer sub.Close()
-	if s, _ := next(t, sub, time.Second); s.Position != 6 || s.State != queue.StateWaiting {
-		t.Fatalf("first push %+v", s)
+	second, last := subscribe(places[1]), subscribe(places[5])
+	admitted := func(sub *queue.Subscription, user uuid.UUID) {
+		t.Helper()
+		s, ok := next(t, sub, 10*time.Second)
+		if !ok || s.State != queue.StateAdmitted || s.AdmissionToken == "" || s.Position != 0 {
+			t.Fatalf("admission push %+v (open %v)", s, ok)
+		}
+		if err := queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, user, e.ev.WaitingRoom.Period, clock.Now()); err != nil {
+			t.Fatalf("pushed token: %v", err)
+		}
 	}
+
 	e.setRoom(t, true, 5)
-	var pushes []time.Time
-	prev := int64(6)
-	for {
-		s, ok := next(t, sub, 5*time.Second)
-		if !ok {
-			t.Fatal("subscription closed")
-		}
-		if s.State == queue.StateAdmitted {
-			if s.AdmissionToken == "" || s.Position != 0 {
-				t.Fatalf("admission push %+v", s)
-			}
-			if err := queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, user, e.ev.WaitingRoom.Period, time.Now()); err != nil {
-				t.Fatalf("pushed token: %v", err)
-			}
-			break
-		}
-		// A position push follows a move, or a new rate (a new estimate).
-		if s.Position > prev || s.EstimatedWait <= 0 {
-			t.Fatalf("position push %+v after position %d", s, prev)
-		}
-		prev = s.Position
-		pushes = append(pushes, time.Now())
+	clock.Advance(400 * time.Millisecond) // two admissions at 5/s
+	admitted(second, users[1])            // the hub has the new watermark
+	empty(t, last, "a move before the push is due")
+	queue.PushPositions(t, e.room(), e.ev.ID)
+	if s, _ := next(t, last, 10*time.Second); s.State != queue.StateWaiting || s.Position != 4 || s.EstimatedWait <= 0 {
+		t.Fatalf("position push %+v, want position 4 with an estimate", s)
 	}
-	for i := 2; i < len(pushes); i++ { // the first may come early: the push ticker runs per hub
-		if gap := pushes[i].Sub(pushes[i-1]); gap < e.cfg.PushInterval*3/4 {
-			t.Fatalf("position pushes %v apart, want at most one per %v", gap, e.cfg.PushInterval)
-		}
-	}
-	if len(pushes) == 0 {
-		t.Fatal("no position push while five people ahead were admitted over a second")
-	}
+	queue.PushPositions(t, e.room(), e.ev.ID)
+	empty(t, last, "an unchanged position")
+
+	clock.Advance(time.Second) // the four ahead and the last place
+	admitted(last, users[5])   // at once: no push was due
 }
 
 // TestSubscribeWithoutBus polls the room when no bus is wired.
 func TestSubscribeWithoutBus(t *testing.T) {
 	t.Parallel()
 	db := queuetest.OpenDB(t, pgtest.NewDB(t))
+	clock := &testClock{now: time.Now()}
 	e := &env{db: db, ev: queuetest.CreateEvent(t, db, paused), cfg: queuetest.Config()}
 	e.cfg.PollInterval = 100 * time.Millisecond
+	e.cfg.Now = clock.Now
 	e.node = queuetest.StartNode(t, e.cfg, queue.Deps{Store: db, Events: db})
 	e.join(t, uuid.New())
 	s := e.join(t, uuid.New())
@@ -89,10 +107,14 @@ func TestSubscribeWithoutBus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next(t, sub, time.Second)
+	next(t, sub, 10*time.Second)
 	e.setRoom(t, true, 100)
+	clock.Advance(time.Second) // both places admitted; the poll finds it
 	for {
-		s, _ := next(t, sub, 3*time.Second)
+		s, ok := next(t, sub, 10*time.Second)
+		if !ok {
+			t.Fatal("subscription closed")
+		}
 		if s.State == queue.StateAdmitted {
 			break
 		}
@@ -114,11 +136,11 @@ func TestRoomCloseEndsSubscriptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next(t, sub, time.Second)
+	next(t, sub, 10*time.Second)
 	if err := e.room().Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := next(t, sub, time.Second); ok {
+	if _, ok := next(t, sub, 10*time.Second); ok {
 		t.Fatal("Updates still open after Room.Close")
 	}
 	sub.Close()
