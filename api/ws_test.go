@@ -405,12 +405,26 @@ func TestSeatMapUnavailable(t *testing.T) {
 }
 
 // TestSeatMapKeepAlive: a client that answers pings stays; one that reads
-// nothing (so never answers) is dropped after two ping intervals.
+// nothing (so never answers) is dropped after two ping intervals. The live
+// client counts the pings it answers, and the test waits for pings, not
+// for time: after the mute client is gone, the live one answers four more
+// and still gets the next delta.
 func TestSeatMapKeepAlive(t *testing.T) {
-	h := newHarness(t, func(c *apiConfig, _ *apiDeps) { c.WSPingInterval = 50 * time.Millisecond })
+	// Two intervals (500 ms) is how long the live client's reader may
+	// stall before the server gives up on it: ample on a loaded machine.
+	h := newHarness(t, func(c *apiConfig, _ *apiDeps) { c.WSPingInterval = 250 * time.Millisecond })
 	event, tickets := h.seedEvent()
 	live := h.dialSeats(t, event)
 	readSeatFrame(t, live)
+	var pings atomic.Int64
+	live.SetPingHandler(func(data string) error { // gorilla's default, counted
+		pings.Add(1)
+		err := live.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(10*time.Second))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
 	frames := make(chan []byte, 1)
 	go func() { // reading is what answers the server's pings
 		for {
@@ -425,7 +439,11 @@ func TestSeatMapKeepAlive(t *testing.T) {
 	h.dialSeats(t, event) // connects, then never reads
 	eventually(t, "two clients", func() bool { return h.hubClients(t) == 2 })
 	eventually(t, "the mute client dropped", func() bool { return h.hubClients(t) == 1 })
-	time.Sleep(300 * time.Millisecond) // six ping intervals: the reader must still be there
+	answered := pings.Load()
+	eventually(t, "four more pings answered", func() bool { return pings.Load() >= answered+4 })
+	if n := h.hubClients(t); n != 1 {
+		t.Fatalf("%d clients after the live one answered four more pings, want 1", n)
+	}
 	ada, _ := h.userToken("ada")
 	h.reserve(ada, event, tickets[0])
 	select {
