@@ -81,12 +81,14 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 func WriteError(w http.ResponseWriter, err error) {
 	body := publicError(err)
 	if body.Error.Code == boxoffice.ERateLimited {
-		retry := "1" // a plug's limit that did not say; API.md promises the header
+		// A plug's limit may have set the header already (the waiting
+		// room's join limits do); "1" only where nobody said.
 		var rl *rateLimitedError
 		if errors.As(err, &rl) {
-			retry = rl.retryAfter()
+			w.Header().Set("Retry-After", rl.retryAfter())
+		} else if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "1") // API.md promises the header
 		}
-		w.Header().Set("Retry-After", retry)
 	}
 	WriteJSON(w, StatusOf(body.Error.Code), body)
 }

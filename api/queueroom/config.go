@@ -45,7 +45,8 @@ type Config struct {
 	// WSPingInterval is how often an idle WebSocket is pinged, so proxies
 	// keep it open and dead clients are noticed.
 	WSPingInterval time.Duration
-	// Now is the clock tokens are checked against.
+	// Now is the clock tokens are checked against and the join rate
+	// limits refill by; tests move it.
 	Now func() time.Time
 	// Logger receives the routes' logs.
 	Logger *slog.Logger

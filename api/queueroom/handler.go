@@ -126,7 +126,7 @@ func (h *Handler) join(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return boxoffice.Errorf(boxoffice.EUnauthenticated, "joining a waiting room needs a login")
 	}
-	now := time.Now()
+	now := h.cfg.Now()
 	if wait, ok := h.ipLim.allow(h.ips.IP(r), now); !ok {
 		return rateLimited(w, wait)
 	}

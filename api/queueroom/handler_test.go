@@ -3,7 +3,7 @@ package queueroom_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -140,11 +140,15 @@ func code(err error) string {
 	return boxoffice.ErrorCode(err)
 }
 
+// TestJoinRateLimits: per-user and per-address join buckets refill by the
+// handler's clock, which only the test moves, so the counts are exact.
 func TestJoinRateLimits(t *testing.T) {
 	t.Parallel()
+	clock := &testClock{now: time.Now()}
 	e := newEnv(t, paused, func(c *queueroom.Config, _ *queueroom.Deps) {
 		c.JoinsPerUser, c.UserBurst = 0.1, 2
 		c.JoinsPerIP, c.IPBurst = 0.1, 4
+		c.Now = clock.Now
 	})
 	alice := uuid.New()
 	for range 2 {
@@ -154,8 +158,8 @@ func TestJoinRateLimits(t *testing.T) {
 	}
 	r := e.join(t, alice)
 	wantError(t, r, http.StatusTooManyRequests, boxoffice.ERateLimited)
-	if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 || s > 10 {
-		t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+	if got := r.header.Get("Retry-After"); got != "10" {
+		t.Fatalf("Retry-After %q, want 10 at 0.1/s", got)
 	}
 	// Alice's refusal still spent an address token: 3 of 4 are gone, so
 	// the address allows one more join from anyone, then refuses.
@@ -163,6 +167,32 @@ func TestJoinRateLimits(t *testing.T) {
 		t.Fatalf("another user from the same address: %d %v", r.status, r.body)
 	}
 	wantError(t, e.join(t, uuid.New()), http.StatusTooManyRequests, boxoffice.ERateLimited)
+
+	clock.Advance(10*time.Second - time.Millisecond)
+	wantError(t, e.join(t, alice), http.StatusTooManyRequests, boxoffice.ERateLimited)
+	clock.Advance(time.Millisecond) // one token in each bucket
+	if r := e.join(t, alice); r.status != 200 {
+		t.Fatalf("alice after 10 s: %d %v", r.status, r.body)
+	}
+	wantError(t, e.join(t, uuid.New()), http.StatusTooManyRequests, boxoffice.ERateLimited)
+}
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 func TestChallengeHook(t *testing.T) {
