@@ -49,7 +49,6 @@ func TestSharedNode(t *testing.T) {
 		fn   func(*testing.T, *env)
 	}{
 		{"JoinFirstComeFirstServed", paused, testJoinFirstComeFirstServed},
-		{"AdmittedGetsToken", paused, testAdmittedGetsToken},
 		{"RoomOffIsOpen", boxoffice.WaitingRoom{}, testRoomOffIsOpen},
 		{"UnknownEventAndForgedQueueID", paused, testUnknownEventAndForgedQueueID},
 	}

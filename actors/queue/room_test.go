@@ -157,30 +157,36 @@ func TestAdmissionRate(t *testing.T) {
 }
 
 // TestAdmittedGetsToken: an admitted place carries a token bound to its
-// owner and event, expiring AdmissionTTL after admission.
-func testAdmittedGetsToken(t *testing.T, e *env) {
+// owner and event, expiring exactly AdmissionTTL after admission by the
+// room's clock, which only the test moves.
+func TestAdmittedGetsToken(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{now: time.Now().Truncate(time.Second)} // PostgreSQL keeps microseconds
+	e := newEnv(t, paused, func(c *queue.Config) { c.Now = clock.Now })
 	alice, bob := uuid.New(), uuid.New()
 	a, b := e.join(t, alice), e.join(t, bob)
 	if a.Position != 1 || b.Position != 2 || b.EstimatedWait != 0 {
 		t.Fatalf("paused room: %+v %+v", a, b)
 	}
 	e.setRoom(t, true, 1) // one a second: alice first, bob a second later
-	eventually(t, 5*time.Second, "alice admitted", func() bool { return e.status(t, a.QueueID).State == queue.StateAdmitted })
-	if s := e.status(t, b.QueueID); s.State == queue.StateWaiting && (s.Position != 1 || s.EstimatedWait != time.Second) {
-		t.Fatalf("bob after alice: %+v", s)
+	clock.Advance(time.Second)
+	admittedAt := clock.Now()
+	eventually(t, 10*time.Second, "alice admitted", func() bool { return e.status(t, a.QueueID).State == queue.StateAdmitted })
+	if s := e.status(t, b.QueueID); s.State != queue.StateWaiting || s.Position != 1 || s.EstimatedWait != time.Second {
+		t.Fatalf("bob after alice: %+v, want waiting at 1 for 1s", s)
 	}
-	admittedBy := time.Now()
 	s := e.status(t, a.QueueID)
 	if s.Position != 0 || s.AdmissionToken == "" {
 		t.Fatalf("admitted: %+v", s)
 	}
-	if d := s.ExpiresAt.Sub(admittedBy); d > e.cfg.AdmissionTTL || d < e.cfg.AdmissionTTL-5*time.Second {
-		t.Fatalf("expires %v after admission, want about %v", d, e.cfg.AdmissionTTL)
+	if want := admittedAt.Add(e.cfg.AdmissionTTL); !s.ExpiresAt.Equal(want) {
+		t.Fatalf("expires at %v, want %v (admission + %v)", s.ExpiresAt, want, e.cfg.AdmissionTTL)
 	}
+	clock.Advance(time.Minute)
 	if again := e.status(t, a.QueueID); again.AdmissionToken != s.AdmissionToken || !again.ExpiresAt.Equal(s.ExpiresAt) {
 		t.Fatal("asking again must not extend the admission")
 	}
-	now := time.Now()
+	now := clock.Now()
 	period := e.ev.WaitingRoom.Period
 	if err := queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, alice, period, now); err != nil {
 		t.Fatalf("verify: %v", err)

@@ -32,10 +32,10 @@ func TestRoomOffIsOpen(t *testing.T) {
 		}
 	}
 	c := e.dial(t, qid)
-	if f, err := readFrame(t, c, 5*time.Second); err != nil || f["state"] != "open" {
+	if f, err := readFrame(t, c, 10*time.Second); err != nil || f["state"] != "open" {
 		t.Fatalf("socket frame %v, %v", f, err)
 	}
-	_, err := readFrame(t, c, 5*time.Second)
+	_, err := readFrame(t, c, 10*time.Second)
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure || ce.Text != "open" {
 		t.Fatalf("after the open frame: %v, want a normal close saying open", err)

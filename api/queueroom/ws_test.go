@@ -46,13 +46,13 @@ func TestWebSocketPushesAdmission(t *testing.T) {
 	}
 	last := e.join(t, uuid.New())
 	c := e.dial(t, last.body["queue_id"].(string))
-	f, err := readFrame(t, c, 2*time.Second)
+	f, err := readFrame(t, c, 10*time.Second)
 	if err != nil || f["position"] != 4.0 || f["state"] != "waiting" || f["queue_id"] != last.body["queue_id"] {
 		t.Fatalf("first frame %v, %v", f, err)
 	}
 	e.setRoom(t, true, 4)
 	for {
-		f, err = readFrame(t, c, 5*time.Second)
+		f, err = readFrame(t, c, 10*time.Second)
 		if err != nil {
 			t.Fatalf("no admission frame: %v", err)
 		}
@@ -66,7 +66,7 @@ func TestWebSocketPushesAdmission(t *testing.T) {
 	if tok, _ := f["admission_token"].(string); tok == "" {
 		t.Fatalf("admission frame without a token: %v", f)
 	}
-	_, err = readFrame(t, c, 2*time.Second)
+	_, err = readFrame(t, c, 10*time.Second)
 	if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
 		t.Fatalf("after admission: %v, want a normal close", err)
 	}
@@ -78,7 +78,7 @@ func TestCloseDisconnectsSockets(t *testing.T) {
 	e := newEnv(t, paused, nil)
 	j := e.join(t, uuid.New())
 	c := e.dial(t, j.body["queue_id"].(string))
-	if _, err := readFrame(t, c, 2*time.Second); err != nil {
+	if _, err := readFrame(t, c, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
@@ -88,7 +88,7 @@ func TestCloseDisconnectsSockets(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not return")
 	}
-	if _, err := readFrame(t, c, 2*time.Second); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+	if _, err := readFrame(t, c, 10*time.Second); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Fatalf("after Close: %v, want going away", err)
 	}
 }
