@@ -2,7 +2,6 @@ package queue_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"sort"
 	"sync"
 	"testing"
@@ -19,28 +18,31 @@ import (
 // TestJoinFirstComeFirstServed joins many users at once and checks that
 // places are dense and unique, that a join which finished before another
 // began is ahead of it, that PostgreSQL holds the same order, and that
-// joining again returns the same place.
+// joining again returns the same place. The joins come in waves, each
+// starting when the one before has been answered, so ordered pairs exist
+// however slow the machine is.
 func testJoinFirstComeFirstServed(t *testing.T, e *env) {
-	const n = 400
+	const n, waves = 400, 4
 	type result struct {
 		user       uuid.UUID
 		st         queue.Status
 		start, end time.Time
 	}
 	res := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range res {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			time.Sleep(time.Duration(rand.IntN(200)) * time.Millisecond) // joins arrive in waves
-			res[i].user = uuid.New()
-			res[i].start = time.Now()
-			res[i].st = e.join(t, res[i].user)
-			res[i].end = time.Now()
-		}()
+	for w := range waves {
+		var wg sync.WaitGroup
+		for i := w * n / waves; i < (w+1)*n/waves; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res[i].user = uuid.New()
+				res[i].start = time.Now()
+				res[i].st = e.join(t, res[i].user)
+				res[i].end = time.Now()
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 
 	seen := map[int64]bool{}
 	ids := map[uuid.UUID]bool{}
@@ -69,8 +71,8 @@ func testJoinFirstComeFirstServed(t *testing.T, e *env) {
 			}
 		}
 	}
-	if ordered < n {
-		t.Fatalf("only %d ordered pairs: the waves did not separate joins", ordered)
+	if want := n * n * (waves - 1) / waves / 2; ordered < want {
+		t.Fatalf("only %d ordered pairs, want at least %d: the waves did not separate joins", ordered, want)
 	}
 
 	// PostgreSQL has the same order.
@@ -197,20 +199,27 @@ func TestAdmittedGetsToken(t *testing.T) {
 	wantCode(t, queue.VerifyToken(e.cfg.Key, s.AdmissionToken, e.ev.ID, alice, period, s.ExpiresAt), boxoffice.EQueueRequired)
 }
 
-// TestAdmissionExpires: after AdmissionTTL the place is expired, and
-// joining again queues the user at the back under a new queue ID.
+// TestAdmissionExpires: AdmissionTTL after admission by the room's clock
+// the place is expired, and joining again queues the user at the back
+// under a new queue ID.
 func TestAdmissionExpires(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, paused, func(c *queue.Config) { c.AdmissionTTL = 400 * time.Millisecond })
+	clock := &testClock{now: time.Now().Truncate(time.Second)} // PostgreSQL keeps microseconds
+	e := newEnv(t, paused, func(c *queue.Config) { c.Now = clock.Now })
 	alice := uuid.New()
 	first := e.join(t, alice)
 	e.join(t, uuid.New())
 	e.setRoom(t, true, 1)
-	eventually(t, 5*time.Second, "alice admitted", func() bool { return e.status(t, first.QueueID).State == queue.StateAdmitted })
+	clock.Advance(time.Second) // alice's admission, and only hers
+	eventually(t, 10*time.Second, "alice admitted", func() bool { return e.status(t, first.QueueID).State == queue.StateAdmitted })
 	e.setRoom(t, true, 0)
-	eventually(t, 5*time.Second, "alice expired", func() bool { return e.status(t, first.QueueID).State == queue.StateExpired })
-	if s := e.status(t, first.QueueID); s.AdmissionToken != "" {
-		t.Fatalf("expired place still has a token: %+v", s)
+	clock.Advance(e.cfg.AdmissionTTL - time.Nanosecond)
+	if s := e.status(t, first.QueueID); s.State != queue.StateAdmitted {
+		t.Fatalf("a moment before the TTL: %+v, want admitted", s)
+	}
+	clock.Advance(time.Nanosecond)
+	if s := e.status(t, first.QueueID); s.State != queue.StateExpired || s.AdmissionToken != "" {
+		t.Fatalf("at the TTL: %+v, want expired without a token", s)
 	}
 	again := e.join(t, alice)
 	if again.QueueID == first.QueueID || again.State != queue.StateWaiting || again.Position < 1 {
