@@ -90,7 +90,7 @@ func TestRoomForgetsExpiredPlaces(t *testing.T) {
 		t.Helper()
 		clock.Advance(time.Second)
 		for _, id := range ids {
-			eventually(t, 10*time.Second, "places admitted", func() bool { return e.status(t, id).State == queue.StateAdmitted })
+			eventually(t, 15*time.Second, "places admitted", func() bool { return e.status(t, id).State == queue.StateAdmitted })
 		}
 	}
 	ids := make([]uuid.UUID, len(places))
@@ -111,7 +111,7 @@ func TestRoomForgetsExpiredPlaces(t *testing.T) {
 	admit(again.QueueID)
 
 	clock.Advance(ttl + time.Second)
-	eventually(t, 5*time.Second, "the expired places are forgotten", func() bool {
+	eventually(t, 15*time.Second, "the expired places are forgotten", func() bool {
 		n, m, _ := queue.PlacesInMemory(t, e.node.Cluster, e.ev.ID)
 		return n == 0 && m == 0
 	})
@@ -163,7 +163,7 @@ func TestRoomPanicStopsRoom(t *testing.T) {
 	})
 	_, err := e.room().Stats(context.Background(), e.ev.ID)
 	wantCode(t, err, boxoffice.EUnavailable)
-	eventually(t, 5*time.Second, "a fresh room actor serves", func() bool {
+	eventually(t, 15*time.Second, "a fresh room actor serves", func() bool {
 		_, err := e.room().Stats(context.Background(), e.ev.ID)
 		return err == nil
 	})

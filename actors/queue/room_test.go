@@ -143,7 +143,7 @@ func TestAdmissionRate(t *testing.T) {
 		want += st.earned
 		clock.Advance(st.advance)
 		var got int64
-		eventually(t, 10*time.Second, "admissions earned by the clock", func() bool {
+		eventually(t, 15*time.Second, "admissions earned by the clock", func() bool {
 			got = e.stats(t).Admitted
 			return got >= want
 		})
@@ -173,7 +173,7 @@ func TestAdmittedGetsToken(t *testing.T) {
 	e.setRoom(t, true, 1) // one a second: alice first, bob a second later
 	clock.Advance(time.Second)
 	admittedAt := clock.Now()
-	eventually(t, 10*time.Second, "alice admitted", func() bool { return e.status(t, a.QueueID).State == queue.StateAdmitted })
+	eventually(t, 15*time.Second, "alice admitted", func() bool { return e.status(t, a.QueueID).State == queue.StateAdmitted })
 	if s := e.status(t, b.QueueID); s.State != queue.StateWaiting || s.Position != 1 || s.EstimatedWait != time.Second {
 		t.Fatalf("bob after alice: %+v, want waiting at 1 for 1s", s)
 	}
@@ -211,7 +211,7 @@ func TestAdmissionExpires(t *testing.T) {
 	e.join(t, uuid.New())
 	e.setRoom(t, true, 1)
 	clock.Advance(time.Second) // alice's admission, and only hers
-	eventually(t, 10*time.Second, "alice admitted", func() bool { return e.status(t, first.QueueID).State == queue.StateAdmitted })
+	eventually(t, 15*time.Second, "alice admitted", func() bool { return e.status(t, first.QueueID).State == queue.StateAdmitted })
 	e.setRoom(t, true, 0)
 	clock.Advance(e.cfg.AdmissionTTL - time.Nanosecond)
 	if s := e.status(t, first.QueueID); s.State != queue.StateAdmitted {
@@ -278,7 +278,7 @@ func TestSurvivesRestart(t *testing.T) {
 		before[i] = e.join(t, users[i])
 	}
 	e.setRoom(t, true, 40)
-	eventually(t, 5*time.Second, "some admitted", func() bool { return e.stats(t).Admitted >= 10 })
+	eventually(t, 15*time.Second, "some admitted", func() bool { return e.stats(t).Admitted >= 10 })
 	e.setRoom(t, true, 0) // pause again (the events table says so too)
 	admitted := e.stats(t).Admitted
 	for i := range before {
