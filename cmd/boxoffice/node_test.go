@@ -124,8 +124,10 @@ func TestQueueStatusMatchesSpec(t *testing.T) {
 	n.seedDemo(t)
 	admin := n.token(t, "admin@example.com", "admin")
 	ev := stadiumEventID()
-	n.call(t, http.MethodPatch, "/admin/api/events/"+ev, admin,
-		map[string]any{"waiting_room": map[string]any{"enabled": true, "rate_per_second": 1}}, nil)
+	if code := n.call(t, http.MethodPatch, "/admin/api/events/"+ev, admin,
+		map[string]any{"waiting_room": map[string]any{"enabled": true, "rate_per_second": 1}}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH waiting room: %d, want 200", code)
+	}
 	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI())
 	if err != nil {
 		t.Fatal(err)
