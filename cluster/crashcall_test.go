@@ -2,8 +2,11 @@ package cluster_test
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/asynkron/protoactor-go/remote"
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -20,10 +23,18 @@ func TestCallSentRightAfterCrashIsServed(t *testing.T) {
 	nodes := mustStartCluster(t, "node-a", "node-b", "node-c")
 	a, c := nodes[0], nodes[2]
 	id := idOwnedBy(t, a, "node-c")
-	c.Shutdown(false)
 	// A message already on the wire when the connection drops is lost and
-	// can only time out; this one is sent once the drop was noticed.
-	time.Sleep(200 * time.Millisecond)
+	// can only time out; this one is sent once node-a noticed the drop:
+	// its remote published EndpointTerminatedEvent for node-c's address
+	// (the endpoint manager, subscribed since node-a started, drops the
+	// connection in the same Publish call).
+	dropped := endpointTerminated(t, a, c.ActorAddr())
+	c.Shutdown(false)
+	select {
+	case <-dropped:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("node-a did not notice the connection to crashed node-c (%s) drop within 10s", c.ActorAddr())
+	}
 	owner, err := ask(a, id, 4*time.Second)
 	if err != nil {
 		t.Fatalf("request sent right after node-c crashed: %v", err)
@@ -44,11 +55,19 @@ func TestCallInFlightWhenMemberCrashes(t *testing.T) {
 	caller := cluster.NewCaller(a.Cluster())
 	defer caller.Close()
 	errc := make(chan error, 1)
+	msg := "hang-" + t.Name()
+	delivered := hangDelivered(msg)
 	go func() {
-		_, err := caller.Request(id, echoKind, wrapperspb.String("hang"), 20*time.Second)
+		_, err := caller.Request(id, echoKind, wrapperspb.String(msg), 20*time.Second)
 		errc <- err
 	}()
-	time.Sleep(300 * time.Millisecond) // delivered, unanswered
+	select { // delivered, unanswered
+	case <-delivered:
+	case err := <-errc:
+		t.Fatalf("call to node-c ended before it was delivered: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("call to node-c not delivered within 10s")
+	}
 	start := time.Now()
 	c.Shutdown(false)
 	err := <-errc
@@ -60,6 +79,22 @@ func TestCallInFlightWhenMemberCrashes(t *testing.T) {
 	if owner, err := ask(a, id, 4*time.Second); err != nil || owner == "node-c" {
 		t.Fatalf("after the release: owner %q, %v; want a survivor", owner, err)
 	}
+}
+
+// endpointTerminated returns a channel closed once n's remote reports the
+// connection to addr gone (Proto.Actor's EndpointTerminatedEvent).
+func endpointTerminated(t *testing.T, n *cluster.Node, addr string) <-chan struct{} {
+	t.Helper()
+	done := make(chan struct{})
+	var once sync.Once
+	es := n.System().EventStream
+	sub := es.Subscribe(func(evt any) {
+		if e, ok := evt.(*remote.EndpointTerminatedEvent); ok && e.Address == addr {
+			once.Do(func() { close(done) })
+		}
+	})
+	t.Cleanup(func() { es.Unsubscribe(sub) })
+	return done
 }
 
 // idOwnedBy finds, asking through n, an identity whose grain lives on owner.

@@ -20,15 +20,39 @@ import (
 // echoKind is the test grain kind. Cross-node messages must be protobuf, so
 // it takes and returns wrapperspb.StringValue: the reply names the node that
 // hosts the activation. A message starting with "hang" gets no reply, as
-// one whose node crashes while serving it.
+// one whose node crashes while serving it; its arrival is told to hangs.
 const echoKind = "echo"
+
+// hangs maps a "hang..." message value to a channel closed when a grain
+// received it, so tests know a call was delivered instead of sleeping.
+var hangs sync.Map // string -> *hangSignal
+
+type hangSignal struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func hangFor(value string) *hangSignal {
+	h, _ := hangs.LoadOrStore(value, &hangSignal{ch: make(chan struct{})})
+	return h.(*hangSignal)
+}
+
+// hangDelivered returns the channel closed once a grain received value.
+func hangDelivered(value string) <-chan struct{} { return hangFor(value).ch }
 
 type echoGrain struct{ node string }
 
 func (g *echoGrain) Receive(ctx actor.Context) {
-	if m, ok := ctx.Message().(*wrapperspb.StringValue); ok && !strings.HasPrefix(m.Value, "hang") {
-		ctx.Respond(wrapperspb.String(g.node))
+	m, ok := ctx.Message().(*wrapperspb.StringValue)
+	if !ok {
+		return
 	}
+	if strings.HasPrefix(m.Value, "hang") {
+		h := hangFor(m.Value)
+		h.once.Do(func() { close(h.ch) })
+		return
+	}
+	ctx.Respond(wrapperspb.String(g.node))
 }
 
 func newEchoKind(node string) *pcluster.Kind {

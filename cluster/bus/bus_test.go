@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -35,14 +36,53 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
-func freePort(t *testing.T) int {
+// freePortPair returns two distinct loopback ports that were free a moment
+// ago (both are held until both are picked, so they differ).
+func freePortPair(t *testing.T) (int, int) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var ports [2]int
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports[0], ports[1]
+}
+
+// openClusteredPair opens two bus servers routed to each other. Their
+// cluster ports were free when picked but are bound only later, so another
+// process may take one in between: a failed open is retried on new ports
+// (a few times), and every failure is reported if none succeeds.
+func openClusteredPair(t *testing.T) (*bus.Bus, *bus.Bus) {
+	t.Helper()
+	var errs []error
+	for attempt := 1; attempt <= 5; attempt++ {
+		pa, pb := freePortPair(t)
+		a, err := bus.Open(context.Background(), bus.Config{ServerName: "a", ClusterPort: pa,
+			Routes: []string{fmt.Sprintf("nats-route://127.0.0.1:%d", pb)}})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("attempt %d: server a on cluster port %d: %w", attempt, pa, err))
+			continue
+		}
+		b, err := bus.Open(context.Background(), bus.Config{ServerName: "b", ClusterPort: pb,
+			Routes: []string{fmt.Sprintf("nats-route://127.0.0.1:%d", pa)}})
+		if err != nil {
+			a.Close()
+			errs = append(errs, fmt.Errorf("attempt %d: server b on cluster port %d: %w", attempt, pb, err))
+			continue
+		}
+		t.Cleanup(a.Close)
+		t.Cleanup(b.Close)
+		if len(errs) > 0 {
+			t.Logf("clustered bus servers opened after %d failed attempts: %v", len(errs), errors.Join(errs...))
+		}
+		return a, b
+	}
+	t.Fatalf("no two clustered bus servers could be opened: %v", errors.Join(errs...))
+	return nil, nil
 }
 
 // collector gathers frames delivered to a subscription.
@@ -87,9 +127,7 @@ func TestSeatsInOrder(t *testing.T) {
 }
 
 func TestClusteredServersRouteDeltas(t *testing.T) {
-	pa, pb := freePort(t), freePort(t)
-	a := open(t, bus.Config{ServerName: "a", ClusterPort: pa, Routes: []string{fmt.Sprintf("nats-route://127.0.0.1:%d", pb)}})
-	b := open(t, bus.Config{ServerName: "b", ClusterPort: pb, Routes: []string{fmt.Sprintf("nats-route://127.0.0.1:%d", pa)}})
+	a, b := openClusteredPair(t)
 	ev := uuid.New()
 	var c collector
 	unsub, err := b.SubscribeSeats(ev, c.add)

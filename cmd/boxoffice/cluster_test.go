@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"testing"
@@ -32,9 +33,30 @@ type testCluster struct {
 // their embedded NATS servers. They start at once and every node lists the
 // others as seeds (fixed gossip ports): a clustered JetStream needs a quorum
 // of its servers up before the first node can create its stream.
+//
+// The ports were free when picked but the nodes bind them later, so another
+// process can take one in between: then the whole cluster (whose members
+// know each other's addresses) starts again on new ports, a few times.
 func startCluster(t *testing.T, n int) *testCluster {
 	t.Helper()
 	db := pgtest.NewDB(t)
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		tc, err := tryStartCluster(t, db, n)
+		if err == nil {
+			return tc
+		}
+		if attempt == attempts {
+			t.Fatalf("cluster of %d did not start in %d attempts: %v", n, attempts, err)
+		}
+		t.Logf("cluster of %d, attempt %d: %v; starting again on new ports", n, attempt, err)
+	}
+}
+
+// tryStartCluster is one attempt of startCluster: on an error the nodes it
+// started are closed.
+func tryStartCluster(t *testing.T, db string, n int) (*testCluster, error) {
+	t.Helper()
 	ports := freePorts(t, 2*n)
 	gossip, routes := make([]string, n), make([]string, n)
 	for i := range n {
@@ -70,14 +92,66 @@ func startCluster(t *testing.T, n int) *testCluster {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
+		for _, nd := range tc.nodes {
+			if nd != nil {
+				nd.Close()
+			}
+		}
+		return nil, fmt.Errorf("gossip %v, NATS cluster ports %v: %w", gossip, routes, err)
 	}
 	for _, nd := range tc.nodes {
 		eventually(t, 10*time.Second, nd.name+" sees every member", func() bool {
 			return len(nd.cluster.Members()) == n && nd.cluster.Joined()
 		})
 	}
-	return tc
+	return tc, nil
+}
+
+// restartMember starts node i of tc again (after it was closed) on the
+// same NATS cluster port, which its peers route to. The port was freed by
+// the close, so another process can take it meanwhile: restartMember waits
+// (bounded) until it is free and retries a failed start a few times,
+// failing the test with what happened.
+func (tc *testCluster) restartMember(t *testing.T, i int, db string) *testNode {
+	t.Helper()
+	var probe Config
+	tc.opts[i](&probe)
+	port := probe.NATSClusterPort
+	const attempts = 5
+	var err error
+	for attempt := 1; attempt <= attempts; attempt++ {
+		waitPortFree(t, port, 30*time.Second)
+		cfg := testNodeConfig(t, db, tc.opts[i])
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		var nd *node
+		nd, err = startNode(ctx, cfg, newLogger(io.Discard, "error"))
+		cancel()
+		if err == nil {
+			t.Cleanup(nd.Close)
+			return &testNode{node: nd, URL: nd.URL(), DB: db}
+		}
+		t.Logf("restart of %s, attempt %d: %v", probe.NodeID, attempt, err)
+	}
+	t.Fatalf("%s did not restart on NATS cluster port %d in %d attempts: %v", probe.NodeID, port, attempts, err)
+	return nil
+}
+
+// waitPortFree waits until no one holds the loopback TCP port, failing the
+// test after within.
+func waitPortFree(t *testing.T, port int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			l.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("port %d still taken %s after its node closed (another process took it): %v", port, within, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // clusterMember configures one node of a test cluster.
@@ -279,7 +353,7 @@ func TestClusterPartitionFencesStaleOwner(t *testing.T) {
 		}
 	}
 	a.Close()
-	back := startTestNodeOn(t, a.DB, tc.opts[ai])
+	back := tc.restartMember(t, ai, a.DB)
 	eventually(t, 15*time.Second, a.name+" rejoins under a new member id", func() bool {
 		return back.cluster.Joined() && len(b.cluster.Members()) >= 3 && back.cluster.MemberID() != a.cluster.MemberID()
 	})

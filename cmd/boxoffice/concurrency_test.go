@@ -45,6 +45,7 @@ func TestConcurrentReservesOverHTTP(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			t := inGoroutine(t)
 			tok := n.token(t, fmt.Sprintf("client-%d@example.com", c))
 			r := rand.New(rand.NewPCG(uint64(c), 7))
 			for range 15 {

@@ -128,6 +128,24 @@ func waitServing(t testing.TB, via *procNode, admin, ev, gone string, from time.
 	return "", 0
 }
 
+// waitChanged polls the event's stats through via until its version is at
+// least version (the load has changed it), failing after within.
+func waitChanged(t testing.TB, via *procNode, admin, ev string, version uint64, within time.Duration) {
+	t.Helper()
+	c := via.client()
+	deadline := time.Now().Add(within)
+	var last eventStats
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest(http.MethodGet, c.URL+"/admin/api/events/"+ev, nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		if code := doJSON(req, &last); code == http.StatusOK && last.Version >= version {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("event %s at version %d after %s of load, want >= %d: the load does not change it", ev, last.Version, within, version)
+}
+
 // doJSON sends req with a short timeout and decodes a 200 reply into out;
 // it returns the status, or 0 when there was no reply.
 func doJSON(req *http.Request, out any) int {
@@ -182,8 +200,13 @@ func TestKillOwnerUnderLoad(t *testing.T) {
 			break
 		}
 	}
+	before, code := statsOf(t, survivor.client(), admin, ev)
+	if code != http.StatusOK {
+		t.Fatalf("stats of %s before the load: %d", ev, code)
+	}
 	load := startLoad(t, urlsOf(pc), ev, 12, 10*time.Second)
-	time.Sleep(3 * time.Second)
+	// Kill once the load is under way: the event has changed a few times.
+	waitChanged(t, survivor, admin, ev, before.Version+10, 8*time.Second)
 	killed := time.Now()
 	victim.kill()
 	newOwner, took := waitServing(t, survivor, admin, ev, victim.Name, killed, 15*time.Second)

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +17,32 @@ import (
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// goroutineTB is a test's t for its helper goroutines. Fatal, Fatalf and
+// FailNow may only be called from the test's own goroutine, yet the
+// helpers (n.call, n.token, ...) call them; through this wrapper they
+// report with Error (safe from any goroutine) and end only the calling
+// goroutine (its defers, such as wg.Done, run), so the test goroutine
+// carries on, sees the test failed, and ends it.
+type goroutineTB struct{ testing.TB }
+
+// inGoroutine wraps t for use in a goroutine the test started.
+func inGoroutine(t testing.TB) testing.TB { return goroutineTB{t} }
+
+func (g goroutineTB) Fatal(args ...any) {
+	g.TB.Error(args...)
+	runtime.Goexit()
+}
+
+func (g goroutineTB) Fatalf(format string, args ...any) {
+	g.TB.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+func (g goroutineTB) FailNow() {
+	g.TB.Fail()
+	runtime.Goexit()
+}
 
 // testNode is a whole boxoffice node running in the test process, on
 // random ports, against a fresh database.
@@ -161,4 +190,52 @@ func jsonBody(t testing.TB, v any) io.Reader {
 		t.Fatal(err)
 	}
 	return bytes.NewReader(b)
+}
+
+// recordTB records what a helper reports, for TestGoroutineTBEndsOnlyItsGoroutine.
+type recordTB struct {
+	testing.TB
+	mu     sync.Mutex
+	errors []string
+	failed bool
+}
+
+func (r *recordTB) Error(args ...any) { r.Errorf("%s", fmt.Sprint(args...)) }
+func (r *recordTB) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+	r.failed = true
+}
+func (r *recordTB) Fail() { r.mu.Lock(); r.failed = true; r.mu.Unlock() }
+
+// TestGoroutineTBEndsOnlyItsGoroutine: a helper's Fatal in a goroutine
+// reports the error, runs the goroutine's defers and stops it there.
+func TestGoroutineTBEndsOnlyItsGoroutine(t *testing.T) {
+	for name, fatal := range map[string]func(testing.TB){
+		"Fatal":   func(tb testing.TB) { tb.Fatal("boom") },
+		"Fatalf":  func(tb testing.TB) { tb.Fatalf("%s", "boom") },
+		"FailNow": func(tb testing.TB) { tb.FailNow() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := &recordTB{}
+			done := make(chan struct{})
+			after := false
+			go func() {
+				defer close(done)
+				fatal(inGoroutine(rec))
+				after = true
+			}()
+			<-done
+			if after {
+				t.Errorf("the goroutine ran on after %s", name)
+			}
+			if !rec.failed {
+				t.Errorf("%s did not mark the test failed", name)
+			}
+			if name != "FailNow" && (len(rec.errors) != 1 || rec.errors[0] != "boom") {
+				t.Errorf("%s reported %q, want [boom]", name, rec.errors)
+			}
+		})
+	}
 }

@@ -135,6 +135,7 @@ func TestReserveIdempotencyOverHTTP(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			t := inGoroutine(t)
 			code, rep := reserveRaw(t, n.URL, alice, "order-2", dup)
 			if code != http.StatusCreated {
 				t.Errorf("concurrent duplicate: %d %s", code, rep)
@@ -200,6 +201,7 @@ func TestReserveIdempotencyAcrossNodes(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				t := inGoroutine(t)
 				url := a.URL
 				if i%2 == 1 {
 					url = b.URL

@@ -3,16 +3,18 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/boxoffice/boxoffice/api"
-	"testing"
-	"time"
+	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
 // TestNewUserJourney is the README's promise: a new user gets a token, finds
@@ -124,8 +126,10 @@ func TestQueueStatusMatchesSpec(t *testing.T) {
 	n.seedDemo(t)
 	admin := n.token(t, "admin@example.com", "admin")
 	ev := stadiumEventID()
-	n.call(t, http.MethodPatch, "/admin/api/events/"+ev, admin,
-		map[string]any{"waiting_room": map[string]any{"enabled": true, "rate_per_second": 1}}, nil)
+	if code := n.call(t, http.MethodPatch, "/admin/api/events/"+ev, admin,
+		map[string]any{"waiting_room": map[string]any{"enabled": true, "rate_per_second": 1}}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH waiting room: %d, want 200", code)
+	}
 	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI())
 	if err != nil {
 		t.Fatal(err)
@@ -183,8 +187,7 @@ func TestEventViewGzip(t *testing.T) {
 // TestDebugAddrServesProfiler: BOXOFFICE_DEBUG_ADDR puts Go's profiler on
 // its own listener, and the public address never serves it.
 func TestDebugAddrServesProfiler(t *testing.T) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePorts(t, 1)[0])
-	n := startTestNode(t, func(c *Config) { c.DebugAddr = addr })
+	addr, n := startOnFreeAddr(t, func(c *Config, addr string) { c.DebugAddr = addr })
 	for _, c := range []struct {
 		url  string
 		want int
@@ -201,5 +204,30 @@ func TestDebugAddrServesProfiler(t *testing.T) {
 		if res.StatusCode != c.want {
 			t.Errorf("GET %s: %d, want %d", c.url, res.StatusCode, c.want)
 		}
+	}
+}
+
+// startOnFreeAddr starts a node with set giving it a loopback address
+// that was free a moment ago. Another process can take it before the node
+// binds it, so a failed start is retried on a new address (a few times);
+// it returns the address and the node.
+func startOnFreeAddr(t *testing.T, set func(c *Config, addr string)) (string, *testNode) {
+	t.Helper()
+	db := pgtest.NewDB(t)
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		addr := fmt.Sprintf("127.0.0.1:%d", freePorts(t, 1)[0])
+		cfg := testNodeConfig(t, db, func(c *Config) { set(c, addr) })
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		nd, err := startNode(ctx, cfg, newLogger(io.Discard, "error"))
+		cancel()
+		if err == nil {
+			t.Cleanup(nd.Close)
+			return addr, &testNode{node: nd, URL: nd.URL(), DB: db}
+		}
+		if attempt == attempts {
+			t.Fatalf("start a node on a free address, %d attempts; the last on %s: %v", attempts, addr, err)
+		}
+		t.Logf("start a node on %s, attempt %d: %v; again on a new address", addr, attempt, err)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -53,6 +54,7 @@ type procNode struct {
 	Gossip string
 	env    []string
 	logf   *os.File
+	ports  []int // TCP ports its process binds; Gossip's port also for UDP
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -105,6 +107,31 @@ func startProcCluster(t testing.TB, n int) *procCluster {
 
 func startProcClusterOn(t testing.TB, db string, n int) *procCluster {
 	t.Helper()
+	// The ports were free when picked but the children bind them later, so
+	// another process can take one in between: then the whole cluster
+	// (whose members know each other's addresses) starts again on new ones.
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		pc, err := tryStartProcCluster(t, db, n, attempt)
+		if err == nil {
+			return pc
+		}
+		if attempt == attempts {
+			t.Fatalf("cluster of %d did not start in %d attempts: %v", n, attempts, err)
+		}
+		t.Logf("cluster of %d, attempt %d: %v; starting again on new ports", n, attempt, err)
+	}
+}
+
+// errPortTaken marks a child that exited because an address it was given
+// was in use.
+var errPortTaken = errors.New("address already in use")
+
+// tryStartProcCluster is one attempt of startProcClusterOn; it returns an
+// error wrapping errPortTaken (with the nodes of the attempt killed) when
+// a child could not bind its ports, and fails the test on any other error.
+func tryStartProcCluster(t testing.TB, db string, n, attempt int) (*procCluster, error) {
+	t.Helper()
 	ports := freePorts(t, 5*n)
 	pc := &procCluster{DB: db}
 	gossip := make([]string, n)
@@ -121,12 +148,17 @@ func startProcClusterOn(t testing.TB, db string, n int) *procCluster {
 	for i := range n {
 		p := ports[5*i : 5*i+5]
 		name := fmt.Sprintf("node-%d", i+1)
-		logf, err := os.Create(filepath.Join(logDir, name+".log"))
+		logName := name + ".log"
+		if attempt > 1 {
+			logName = fmt.Sprintf("%s.attempt%d.log", name, attempt)
+		}
+		logf, err := os.Create(filepath.Join(logDir, logName))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { logf.Close() })
-		nd := &procNode{t: t, Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", p[0]), Gossip: gossip[i], logf: logf}
+		nd := &procNode{t: t, Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", p[0]), Gossip: gossip[i], logf: logf,
+			ports: []int{p[0], p[1], p[2], p[3]}}
 		nd.env = append(os.Environ(),
 			childEnv+"=serve",
 			"BOXOFFICE_DATABASE_URL="+db,
@@ -148,6 +180,7 @@ func startProcClusterOn(t testing.TB, db string, n int) *procCluster {
 		if n > 1 { // a NATS cluster of one has no JetStream quorum
 			nd.env = append(nd.env, fmt.Sprintf("BOXOFFICE_NATS_CLUSTER_PORT=%d", p[4]),
 				"BOXOFFICE_NATS_ROUTES="+strings.Join(others(routes, i), ","))
+			nd.ports = append(nd.ports, p[4])
 		}
 		pc.Nodes = append(pc.Nodes, nd)
 	}
@@ -165,9 +198,14 @@ func startProcClusterOn(t testing.TB, db string, n int) *procCluster {
 		nd.start()
 	}
 	for _, nd := range pc.Nodes {
-		nd.waitReady(60 * time.Second)
+		if err := nd.waitReadyOrPortTaken(60 * time.Second); err != nil {
+			for _, nd := range pc.Nodes {
+				nd.kill()
+			}
+			return nil, err
+		}
 	}
-	return pc
+	return pc, nil
 }
 
 func others(all []string, skip int) []string {
@@ -189,7 +227,7 @@ func (p *procNode) start() {
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = p.logf, p.logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	fmt.Fprintf(p.logf, "=== test: starting %s at %s\n", p.Name, time.Now().UTC().Format(time.RFC3339Nano))
+	fmt.Fprintf(p.logf, startMarker+"%s at %s\n", p.Name, time.Now().UTC().Format(time.RFC3339Nano))
 	if err := cmd.Start(); err != nil {
 		p.t.Fatalf("start %s: %v", p.Name, err)
 	}
@@ -218,10 +256,25 @@ func (p *procNode) ready() bool {
 // waitReady waits for /readyz, failing the test if the process exits first.
 func (p *procNode) waitReady(within time.Duration) {
 	p.t.Helper()
+	if err := p.waitReadyOrPortTaken(within); err != nil {
+		p.dumpLog()
+		p.t.Fatalf("%v", err)
+	}
+}
+
+// waitReadyOrPortTaken waits for /readyz. It returns an error wrapping
+// errPortTaken when the process exited because an address it was given
+// was in use (its log since this start says so), and fails the test on
+// any other exit or when the process is not ready within the deadline.
+func (p *procNode) waitReadyOrPortTaken(within time.Duration) error {
+	p.t.Helper()
 	deadline := time.Now().Add(within)
 	for !p.ready() {
 		select {
 		case <-p.done():
+			if p.logSinceStart(portTakenSigns...) {
+				return fmt.Errorf("%s exited before it was ready (%v): one of its ports %v was taken: %w", p.Name, p.exitErr(), p.ports, errPortTaken)
+			}
 			p.dumpLog()
 			p.t.Fatalf("%s exited before it was ready: %v", p.Name, p.exitErr())
 		default:
@@ -232,6 +285,52 @@ func (p *procNode) waitReady(within time.Duration) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	return nil
+}
+
+// startMarker opens each start's section of the node's log.
+const startMarker = "=== test: starting "
+
+// portTakenSigns are what a child logs when it cannot bind an address:
+// the kernel's error (HTTP, gossip, actor remoting) and the bus's own for
+// an embedded NATS server that did not start.
+var portTakenSigns = []string{"address already in use", "(port in use?"}
+
+// logSinceStart reports whether the node's log since its last start
+// contains one of texts.
+func (p *procNode) logSinceStart(texts ...string) bool {
+	b, err := os.ReadFile(p.logf.Name())
+	if err != nil {
+		return false
+	}
+	if i := bytes.LastIndex(b, []byte(startMarker)); i >= 0 {
+		b = b[i:]
+	}
+	for _, text := range texts {
+		if bytes.Contains(b, []byte(text)) {
+			return true
+		}
+	}
+	return false
+}
+
+// takenPort returns a description of the first of the node's ports that
+// another process holds now ("" when all are free). The probe binds and
+// closes each one, as the restarted process will.
+func (p *procNode) takenPort() string {
+	for _, port := range p.ports {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return fmt.Sprintf("tcp port %d: %v", port, err)
+		}
+		l.Close()
+	}
+	u, err := net.ListenPacket("udp", p.Gossip)
+	if err != nil {
+		return fmt.Sprintf("udp %s (gossip): %v", p.Gossip, err)
+	}
+	u.Close()
+	return ""
 }
 
 func (p *procNode) done() <-chan struct{} {
@@ -265,11 +364,42 @@ func (p *procNode) kill() {
 	fmt.Fprintf(p.logf, "=== test: %s gone at %s\n", p.Name, time.Now().UTC().Format(time.RFC3339Nano))
 }
 
-// restart starts the killed process again and waits until it is ready.
+// restart starts the killed process again on the same addresses (its
+// peers know them) and waits until it is ready. The ports were freed by
+// the kill, so another process can take one meanwhile: restart waits
+// (bounded) until all are free, and starts again if the process still
+// found one taken; it fails the test saying which port when that lasts.
 func (p *procNode) restart() {
 	p.t.Helper()
-	p.start()
-	p.waitReady(60 * time.Second)
+	const attempts = 5
+	var err error
+	for attempt := 1; attempt <= attempts; attempt++ {
+		p.waitPortsFree(30 * time.Second)
+		p.start()
+		if err = p.waitReadyOrPortTaken(60 * time.Second); err == nil {
+			return
+		}
+		p.t.Logf("restart of %s, attempt %d: %v", p.Name, attempt, err)
+	}
+	p.dumpLog()
+	p.t.Fatalf("%s did not restart on its addresses in %d attempts: %v", p.Name, attempts, err)
+}
+
+// waitPortsFree waits until no other process holds one of the node's
+// ports, failing the test after within.
+func (p *procNode) waitPortsFree(within time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		taken := p.takenPort()
+		if taken == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s cannot restart on its addresses: %s, still taken %s after it was killed (another process took it)", p.Name, taken, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // dumpLog writes the tail of the node's log to the test log.

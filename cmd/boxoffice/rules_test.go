@@ -66,7 +66,7 @@ type errorReply struct {
 }
 
 // reserveAs sends a reserve and returns the status and error body.
-func reserveAs(t *testing.T, n *testNode, tok, ev string, ids []string) (int, errorReply) {
+func reserveAs(t testing.TB, n *testNode, tok, ev string, ids []string) (int, errorReply) {
 	t.Helper()
 	var out errorReply
 	code := n.call(t, http.MethodPost, "/booking/reserve", tok, map[string]any{"event_id": ev, "ticket_ids": ids}, &out)
@@ -98,7 +98,7 @@ func TestHoarderIsCapped(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, r := reserveAs(t, n, hoarder, ev, tickets[i*10:i*10+10])
+			code, r := reserveAs(inGoroutine(t), n, hoarder, ev, tickets[i*10:i*10+10])
 			mu.Lock()
 			defer mu.Unlock()
 			if code == http.StatusCreated {

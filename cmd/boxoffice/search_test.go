@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // createCatalogEvent makes a venue, a performer and an event through the
@@ -85,12 +90,39 @@ func TestSearchFreshness(t *testing.T) {
 	// Restart on the same database and data dir (same index, same durable consumer).
 	dataDir, db := n.cfg.DataDir, n.DB
 	n.Close()
+	// While the node is down the event is renamed in the database, as
+	// another node or an operator would: the change waits in the outbox.
+	renameWhileDown(t, db, id, "Wombat Overture")
 	n2 := startTestNodeOn(t, db, func(c *Config) { c.DataDir = dataDir })
 	admin = n2.token(t, "admin@example.com", "admin")
+	eventually(t, searchCatchUp, "the rename made while the node was down is found", func() bool { return found(t, n2, "wombat", id) })
+	if found(t, n2, "quokka", id) {
+		t.Error("after the restart the event is still found by the name it had before the node went down")
+	}
 	id2 := createCatalogEvent(t, n2, admin, "Xylophone Rhapsody")
 	eventually(t, searchCatchUp, "an event created after the restart is searchable", func() bool { return found(t, n2, "xylophone", id2) })
-	if !found(t, n2, "quokka", id) {
+	if !found(t, n2, "wombat", id) {
 		t.Error("the event indexed before the restart is gone")
+	}
+}
+
+// renameWhileDown renames event id straight through the database (the
+// catalog row and its outbox entry, in one transaction), with no node up.
+func renameWhileDown(t *testing.T, dsn, id, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := persistence.Open(ctx, persistence.Config{URL: dsn, MaxConns: 2})
+	if err != nil {
+		t.Fatalf("open the database while the node is down: %v", err)
+	}
+	defer db.Close()
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		t.Fatalf("event id %q: %v", id, err)
+	}
+	if _, err := db.UpdateEvent(ctx, uid, persistence.EventPatch{Name: &name}); err != nil {
+		t.Fatalf("rename %s while the node is down: %v", id, err)
 	}
 }
 
