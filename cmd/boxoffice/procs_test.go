@@ -423,6 +423,15 @@ func (p *procNode) client() *testNode { return &testNode{URL: p.URL} }
 // returns the event IDs.
 func seedSmall(t testing.TB, db string, n int) []string {
 	t.Helper()
+	return seedTestEvents(t, db, demoVenue{"Cluster Hall", "Madrid", "Calle Mayor 1", 40.41, -3.70, 2, 25, 40},
+		boxoffice.Performer{ID: seedID("performer", "The Nodes"), Name: "The Nodes", Biography: "Three of them."},
+		"Cluster night", n)
+}
+
+// seedTestEvents creates venue v, performer p and n events of theirs a day
+// apart from a month ahead, named "<name> <i>"; it returns the event IDs.
+func seedTestEvents(t testing.TB, db string, v demoVenue, p boxoffice.Performer, name string, n int) []string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d, err := openDB(ctx, db)
@@ -430,18 +439,18 @@ func seedSmall(t testing.TB, db string, n int) []string {
 		t.Fatalf("open %s: %v", db, err)
 	}
 	defer d.Close()
-	v, _, err := d.CreateVenue(ctx, demoVenueOf(demoVenue{"Cluster Hall", "Madrid", "Calle Mayor 1", 40.41, -3.70, 2, 25, 40}))
+	venue, _, err := d.CreateVenue(ctx, demoVenueOf(v))
 	if err != nil {
 		t.Fatalf("venue: %v", err)
 	}
-	p, _, err := d.CreatePerformer(ctx, boxoffice.Performer{ID: seedID("performer", "The Nodes"), Name: "The Nodes", Biography: "Three of them."})
+	perf, _, err := d.CreatePerformer(ctx, p)
 	if err != nil {
 		t.Fatalf("performer: %v", err)
 	}
 	when := time.Now().UTC().Truncate(time.Hour).Add(30 * 24 * time.Hour)
 	ids := make([]string, n)
 	for i := range n {
-		e := demoEvent(fmt.Sprintf("Cluster night %d", i), boxoffice.TypeConcert, v, p, when.Add(time.Duration(i)*24*time.Hour), 5000)
+		e := demoEvent(fmt.Sprintf("%s %d", name, i), boxoffice.TypeConcert, venue, perf, when.Add(time.Duration(i)*24*time.Hour), 5000)
 		if _, _, _, err := d.CreateEvent(ctx, e); err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}

@@ -186,31 +186,9 @@ func TestSoak(t *testing.T) {
 // seedSoak creates n events of 10,000 seats (4 sections of 50 rows of 50).
 func seedSoak(t *testing.T, db string, n int) []string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := openDB(ctx, db)
-	if err != nil {
-		t.Fatalf("open %s: %v", db, err)
-	}
-	defer d.Close()
-	v, _, err := d.CreateVenue(ctx, demoVenueOf(demoVenue{"Soak Arena", "Madrid", "Calle Larga 1", 40.41, -3.70, 4, 50, 50}))
-	if err != nil {
-		t.Fatalf("venue: %v", err)
-	}
-	p, _, err := d.CreatePerformer(ctx, boxoffice.Performer{ID: seedID("performer", "The Soakers"), Name: "The Soakers", Biography: "Long sets."})
-	if err != nil {
-		t.Fatalf("performer: %v", err)
-	}
-	when := time.Now().UTC().Truncate(time.Hour).Add(30 * 24 * time.Hour)
-	ids := make([]string, n)
-	for i := range n {
-		e := demoEvent(fmt.Sprintf("Soak night %d", i), boxoffice.TypeConcert, v, p, when.Add(time.Duration(i)*24*time.Hour), 5000)
-		if _, _, _, err := d.CreateEvent(ctx, e); err != nil {
-			t.Fatalf("event %d: %v", i, err)
-		}
-		ids[i] = e.ID.String()
-	}
-	return ids
+	return seedTestEvents(t, db, demoVenue{"Soak Arena", "Madrid", "Calle Larga 1", 40.41, -3.70, 4, 50, 50},
+		boxoffice.Performer{ID: seedID("performer", "The Soakers"), Name: "The Soakers", Biography: "Long sets."},
+		"Soak night", n)
 }
 
 // scrapeMetrics reads the unlabelled samples of GET /metrics.
