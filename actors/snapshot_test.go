@@ -60,7 +60,11 @@ func watchLifecycle(t testing.TB) *lifecycle {
 	return l
 }
 
-func (l *lifecycle) counts() (starts, stops int) { l.mu.Lock(); defer l.mu.Unlock(); return l.starts, l.stops }
+func (l *lifecycle) counts() (starts, stops int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.starts, l.stops
+}
 
 func (e *env) latestSnapshot(t testing.TB) uint64 {
 	t.Helper()
