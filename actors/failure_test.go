@@ -55,13 +55,20 @@ func TestFencedOwnerStops(t *testing.T) {
 	_ = b
 }
 
-// TestPostgresDown stops PostgreSQL under the engine: callers get
-// unavailable, nothing unacknowledged appears later, and the engine serves
-// again once PostgreSQL is back.
+// TestPostgresDown stops PostgreSQL under the engine: every booking call
+// (reserve, confirm, release) answers unavailable (503), never anything
+// else; nothing unacknowledged appears later; the engine serves again once
+// PostgreSQL is back, and every acknowledged hold and sale is there (I2).
 func TestPostgresDown(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{RequestTimeout: 2 * time.Second})
+	ctx := context.Background()
 	user := uuid.New()
-	acked := []boxoffice.Booking{e.mustReserve(t, user, 0)}
+	held := []boxoffice.Booking{e.mustReserve(t, user, 0)}
+	sold := []boxoffice.Booking{e.mustReserve(t, user, 4)}
+	if b, err := e.confirm(t, sold[0], user, actors.TokenVisa); err != nil || b.Status != boxoffice.BookingConfirmed {
+		t.Fatalf("confirm before the outage: %+v, %v", b, err)
+	}
+	pending := e.mustReserve(t, user, 5) // confirmed and released only while PostgreSQL is down
 
 	if err := pgtest.Stop(); err != nil {
 		t.Fatal(err)
@@ -77,31 +84,56 @@ func TestPostgresDown(t *testing.T) {
 		if err == nil {
 			t.Fatalf("reserve %d acknowledged while PostgreSQL is down: %+v", i, b)
 		}
-		if codeOf(err) != boxoffice.EUnavailable && codeOf(err) != boxoffice.ENotFound {
-			t.Errorf("reserve while down: %v, want unavailable", err)
+		if codeOf(err) != boxoffice.EUnavailable {
+			t.Errorf("reserve while down: %v (%s), want unavailable", err, codeOf(err))
 		}
+	}
+	if b, err := e.confirm(t, pending, user, actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
+		t.Errorf("confirm while down: %+v, %v (%s); want unavailable", b, err, codeOf(err))
+	}
+	if b, err := e.node.eng.Release(ctx, e.eventID, pending.ID, user); codeOf(err) != boxoffice.EUnavailable {
+		t.Errorf("release while down: %+v, %v (%s); want unavailable", b, err, codeOf(err))
 	}
 	if err := pgtest.Start(); err != nil {
 		t.Fatal(err)
 	}
 	restarted = true
-	eventually(t, 20*time.Second, "the engine serves again", func() bool {
+	eventually(t, 30*time.Second, "the engine serves again", func() bool {
 		b, err := e.reserve(t, user, 10)
 		if err == nil {
-			acked = append(acked, b)
+			held = append(held, b)
 		}
 		return err == nil
 	})
-	ctx := context.Background()
-	for _, b := range acked {
+	b, err := e.confirm(t, held[len(held)-1], user, actors.TokenVisa)
+	if err != nil {
+		t.Fatalf("confirm after the outage: %v", err)
+	}
+	sold = append(sold, b)
+	held = held[:len(held)-1]
+	for _, b := range held {
 		if s, err := e.db.Booking(ctx, b.ID); err != nil || s.Status != boxoffice.BookingInProgress {
 			t.Errorf("acknowledged hold %s = %+v, %v; want in-progress", b.ID, s, err)
 		}
 	}
+	for _, b := range sold {
+		if s, err := e.db.Booking(ctx, b.ID); err != nil || s.Status != boxoffice.BookingConfirmed {
+			t.Errorf("acknowledged sale %s = %+v, %v; want confirmed", b.ID, s, err)
+		}
+		var n int
+		if err := e.db.Pool().QueryRow(ctx, `SELECT count(*) FROM sold_seats WHERE booking_id = $1`, b.ID).Scan(&n); err != nil || n != 1 {
+			t.Errorf("sold_seats rows of sale %s = %d, %v; want 1", b.ID, n, err)
+		}
+	}
+	if s, err := e.db.Booking(ctx, pending.ID); err != nil || s.Status != boxoffice.BookingInProgress {
+		t.Errorf("hold confirmed and released only while down = %+v, %v; want still in-progress", s, err)
+	}
 	v := e.statuses(t)
-	for i := 1; i <= 3; i++ {
-		if v.Statuses[i] != boxoffice.SeatAvailable {
-			t.Errorf("seat %d = %s, want available (its reserve was never acknowledged)", i, v.Statuses[i])
+	want := map[int]boxoffice.SeatStatus{0: boxoffice.SeatReserved, 4: boxoffice.SeatBooked, 5: boxoffice.SeatReserved,
+		10: boxoffice.SeatBooked, 1: boxoffice.SeatAvailable, 2: boxoffice.SeatAvailable, 3: boxoffice.SeatAvailable}
+	for i, st := range want {
+		if v.Statuses[i] != st {
+			t.Errorf("seat %d = %s, want %s", i, v.Statuses[i], st)
 		}
 	}
 	assertGapFree(t, e)

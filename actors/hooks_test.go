@@ -1,6 +1,7 @@
 package actors_test
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +16,9 @@ type clock struct {
 	t  time.Time
 }
 
-func newClock() *clock { return &clock{t: time.Now().UTC()} }
+// newClock starts at a whole second, so that times the engine derives from
+// it survive PostgreSQL's microsecond precision unchanged.
+func newClock() *clock { return &clock{t: time.Now().UTC().Truncate(time.Second)} }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
@@ -90,3 +93,39 @@ func waitOutcome(t testing.TB, o *outcomes, what string, n int) {
 	t.Helper()
 	eventually(t, 10*time.Second, what, func() bool { return o.count(what) >= n })
 }
+
+// msgCounter counts the grain messages of one type the receive hook sees.
+type msgCounter struct {
+	mu    sync.Mutex
+	count int
+}
+
+func (m *msgCounter) n() int { m.mu.Lock(); defer m.mu.Unlock(); return m.count }
+
+// waitMore waits until k more messages have arrived than when it was called.
+func (m *msgCounter) waitMore(t testing.TB, k int) {
+	t.Helper()
+	from := m.n()
+	eventually(t, 20*time.Second, "grain messages", func() bool { return m.n() >= from+k })
+}
+
+// countMessages counts, until the test ends, the messages every grain of
+// this process receives whose type is typ (as %T prints it).
+func countMessages(t testing.TB, typ string) *msgCounter {
+	t.Helper()
+	m := &msgCounter{}
+	actors.SetReceiveHook(t, func(msg any) {
+		if fmt.Sprintf("%T", msg) == typ {
+			m.mu.Lock()
+			m.count++
+			m.mu.Unlock()
+		}
+	})
+	return m
+}
+
+// countTicks counts the grains' expiry ticks.
+func countTicks(t testing.TB) *msgCounter { return countMessages(t, "actors.tick") }
+
+// countReserves counts the reserve commands the grains receive.
+func countReserves(t testing.TB) *msgCounter { return countMessages(t, "*grainpb.Reserve") }
