@@ -204,7 +204,7 @@ func holdOneSeat(t *testing.T, base string) {
 // .data is the default (issue 13: only DATA worked).
 func TestMakeRunHonoursBoxofficeData(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
-		t.Skip("make is not installed")
+		t.Fatalf("make is not on PATH (%v): install it (apt-get install make); `make test` and `make run` need it too", err)
 	}
 	root := filepath.Join("..", "..")
 	for _, tc := range []struct {
