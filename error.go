@@ -128,3 +128,20 @@ var (
 	// for a different request.
 	ErrIdempotencyConflict = &Error{Code: EIdempotencyConflict}
 )
+
+// Sentinels of the engine's storage contract (journal.go, waitingroom.go).
+// Stores return them, wrapped or not, and the engine branches on them with
+// errors.Is; each carries the API code a client sees if it gets that far.
+var (
+	// ErrFenced: the write's ownership epoch is not the event's (or
+	// waiting room's) current one; another activation took it over (I4)
+	// and the caller must stop without acknowledging anything. Code
+	// unavailable: the request is safe to retry against the new owner.
+	ErrFenced = &Error{Code: EUnavailable, Message: "the event moved to another owner; retry"}
+	// ErrSeatSold: a seat of the commit is already sold to another sale,
+	// so the store refused a second sale (I1).
+	ErrSeatSold = &Error{Code: ESeatUnavailable, Message: "a seat of this sale is already sold"}
+	// ErrClosed: the journal was closed before the commit was submitted;
+	// nothing was written.
+	ErrClosed = &Error{Code: EUnavailable, Message: "the journal writer is closed"}
+)

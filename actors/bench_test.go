@@ -246,11 +246,11 @@ func BenchmarkActivation(b *testing.B) {
 	defer jw.Close()
 	var bytes int
 	for batch := range 10 { // 10,000 records after it
-		c := persistence.Commit{EventID: eventID, Epoch: epoch}
+		c := boxoffice.Commit{EventID: eventID, Epoch: epoch}
 		for range 1000 {
 			data, _ := hold().MarshalBinary()
 			bytes += len(data)
-			c.Entries = append(c.Entries, persistence.Entry{Version: m.Version(), Record: data})
+			c.Entries = append(c.Entries, boxoffice.Entry{Version: m.Version(), Record: data})
 		}
 		done := make(chan error, 1)
 		jw.Submit(c, func(err error) { done <- err })

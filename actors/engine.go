@@ -17,7 +17,6 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/cluster"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // Kind is the Proto.Actor cluster kind of the event grain; the identity is
@@ -165,7 +164,7 @@ type Store interface {
 	Acquire(ctx context.Context, eventID uuid.UUID, node string) (int64, error)
 	LatestSnapshot(ctx context.Context, eventID uuid.UUID) (uint64, []byte, bool, error)
 	SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (uint64, []byte, bool, error)
-	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(persistence.Entry) error) error
+	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(boxoffice.Entry) error) error
 	SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch int64, version uint64, state []byte) error
 	Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error)
 	Venue(ctx context.Context, id uuid.UUID) (boxoffice.Venue, error)
@@ -186,7 +185,7 @@ type Store interface {
 // Journal accepts a grain's commit groups; *persistence.JournalWriter
 // implements it. done is called exactly once, nil only when durable.
 type Journal interface {
-	Submit(c persistence.Commit, done func(error))
+	Submit(c boxoffice.Commit, done func(error))
 }
 
 // Publisher carries committed seat deltas to every node's WebSocket hub.

@@ -19,7 +19,6 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
 	"github.com/boxoffice/boxoffice/actors/seatmap"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // grain is one event's actor. Every field is owned by the actor's Receive
@@ -486,7 +485,7 @@ func (g *grain) outcome(op, result string, seats int) {
 // Snapshots is the part of the store that rebuilds a seat map.
 type Snapshots interface {
 	SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (uint64, []byte, bool, error)
-	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(persistence.Entry) error) error
+	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(boxoffice.Entry) error) error
 }
 
 // Restore rebuilds an event's seat map from its latest usable snapshot and
@@ -555,7 +554,7 @@ func fromSnapshot(eventID uuid.UUID, v uint64, state []byte, seats int) (m *seat
 // replay applies the journal after m's version to m.
 func replay(ctx context.Context, store Snapshots, eventID uuid.UUID, m *seatmap.Map) (*seatmap.Map, int, error) {
 	replayed := 0
-	err := store.ReadJournal(ctx, eventID, m.Version(), func(en persistence.Entry) (err error) {
+	err := store.ReadJournal(ctx, eventID, m.Version(), func(en boxoffice.Entry) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				err = &badState{fmt.Errorf("journal v%d: panic: %v", en.Version, r)}

@@ -8,16 +8,15 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/seatmap"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // group is the records of consecutive commands that commit together, and
 // what to do for each once they are durable (or not).
 type group struct {
 	records  []seatmap.Record
-	entries  []persistence.Entry
+	entries  []boxoffice.Entry
 	bookings []boxoffice.Booking
-	sales    []persistence.Sale
+	sales    []boxoffice.Sale
 	waiters  []waiter
 }
 
@@ -48,7 +47,7 @@ func (gr *group) finish(ctx actor.Context, err error) {
 
 // stage appends one record (and the booking row and sale it implies) to
 // the open group.
-func (g *grain) stage(r seatmap.Record, b *boxoffice.Booking, sale *persistence.Sale) {
+func (g *grain) stage(r seatmap.Record, b *boxoffice.Booking, sale *boxoffice.Sale) {
 	if g.open == nil {
 		g.open = &group{}
 	}
@@ -59,7 +58,7 @@ func (g *grain) stage(r seatmap.Record, b *boxoffice.Booking, sale *persistence.
 		panic(err)
 	}
 	g.open.records = append(g.open.records, r)
-	g.open.entries = append(g.open.entries, persistence.Entry{Version: r.Version, Record: data})
+	g.open.entries = append(g.open.entries, boxoffice.Entry{Version: r.Version, Record: data})
 	if b != nil {
 		g.open.bookings = append(g.open.bookings, *b)
 	}
@@ -124,7 +123,7 @@ func (g *grain) flush(ctx actor.Context) {
 	g.open, g.inflight = nil, gr
 	g.inflightAt = time.Now()
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
-	g.e.deps.Journal.Submit(persistence.Commit{
+	g.e.deps.Journal.Submit(boxoffice.Commit{
 		EventID: g.eventID, Epoch: g.epoch, Entries: gr.entries, Bookings: gr.bookings, Sales: gr.sales,
 	}, func(err error) { root.Send(self, commitDone{stamp: st, err: err}) })
 }

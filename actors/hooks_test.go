@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // clock is a movable clock for actors.Config.Now.
@@ -39,7 +39,7 @@ func gated(g *gate) func(*actors.Deps) {
 	return func(d *actors.Deps) { g.inner, d.Journal = d.Journal, g }
 }
 
-func (g *gate) Submit(c persistence.Commit, done func(error)) {
+func (g *gate) Submit(c boxoffice.Commit, done func(error)) {
 	g.mu.Lock()
 	if g.shut {
 		g.held = append(g.held, func() { g.inner.Submit(c, done) })

@@ -139,7 +139,7 @@ type gatedJournal struct {
 	submits []func()
 }
 
-func (j *gatedJournal) Submit(c persistence.Commit, done func(error)) {
+func (j *gatedJournal) Submit(c boxoffice.Commit, done func(error)) {
 	if j.holdSubmits.Load() {
 		j.mu.Lock()
 		j.submits = append(j.submits, func() { j.jw.Submit(c, done) })

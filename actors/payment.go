@@ -7,7 +7,6 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // payment is a confirm whose charge is in flight; later confirms of the
@@ -152,7 +151,7 @@ func (g *grain) sell(ctx actor.Context, p *payment, msg *paymentDone) {
 		return
 	}
 	b := g.bookingRow(holdInfo(r), boxoffice.BookingConfirmed)
-	g.stage(r, b, &persistence.Sale{BookingID: msg.booking, TicketIDs: b.TicketIDs})
+	g.stage(r, b, &boxoffice.Sale{BookingID: msg.booking, TicketIDs: b.TicketIDs})
 	g.outcome("confirm", "ok", len(r.Seats))
 	g.replyAfter(ctx, p, &grainpb.BookingReply{Booking: bookingToPB(*b)})
 }

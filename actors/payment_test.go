@@ -12,7 +12,6 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // confirmKey confirms b as user with the client's Idempotency-Key key.
@@ -336,7 +335,7 @@ func crashMidPayment(t *testing.T, e *env, b boxoffice.Booking, user uuid.UUID, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	submit(t, e.db, persistence.Commit{EventID: e.eventID, Epoch: epoch, Entries: []persistence.Entry{entry(t, r)}})
+	submit(t, e.db, boxoffice.Commit{EventID: e.eventID, Epoch: epoch, Entries: []boxoffice.Entry{entry(t, r)}})
 	row, err := e.db.BeginPayment(ctx, boxoffice.Payment{BookingID: b.ID, EventID: e.eventID, Epoch: epoch,
 		Amount: b.Total, Currency: b.Currency, Method: "card", Token: actors.TokenVisa})
 	if err != nil {

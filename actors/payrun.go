@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // payOutcome is how a payment run ended, as the grain must act on it.
@@ -110,7 +109,7 @@ func (r *payRun) run() *paymentDone {
 	booking := r.begin.BookingID
 	row, err := r.take()
 	if err != nil {
-		if errors.Is(err, persistence.ErrFenced) {
+		if errors.Is(err, boxoffice.ErrFenced) {
 			return &paymentDone{booking: booking, outcome: payFenced, err: err}
 		}
 		if boxoffice.ErrorCode(err) == boxoffice.ENotFound || !r.settle {
@@ -129,7 +128,7 @@ func (r *payRun) run() *paymentDone {
 		c, cancel := r.dbCtx()
 		row, err = r.store.RetryPayment(c, booking, r.begin.Epoch, r.begin.Method, r.begin.Token)
 		cancel()
-		if errors.Is(err, persistence.ErrFenced) {
+		if errors.Is(err, boxoffice.ErrFenced) {
 			return &paymentDone{booking: booking, outcome: payFenced, err: err}
 		}
 		if err != nil {
@@ -171,7 +170,7 @@ func (r *payRun) take() (boxoffice.Payment, error) {
 			row, err = r.store.BeginPayment(c, b)
 		}
 		cancel()
-		if err == nil || !r.settle || errors.Is(err, persistence.ErrFenced) || boxoffice.ErrorCode(err) == boxoffice.ENotFound {
+		if err == nil || !r.settle || errors.Is(err, boxoffice.ErrFenced) || boxoffice.ErrorCode(err) == boxoffice.ENotFound {
 			return row, err
 		}
 		if !r.wait(try) {
@@ -250,7 +249,7 @@ func (r *payRun) finish(booking uuid.UUID, epoch int64, status boxoffice.Payment
 		switch {
 		case err == nil:
 			return done
-		case errors.Is(err, persistence.ErrFenced):
+		case errors.Is(err, boxoffice.ErrFenced):
 			return &paymentDone{booking: booking, outcome: payFenced, err: err}
 		case boxoffice.ErrorCode(err) != boxoffice.EUnavailable:
 			return r.writeFailed(booking, err)
@@ -262,7 +261,7 @@ func (r *payRun) finish(booking uuid.UUID, epoch int64, status boxoffice.Payment
 }
 
 func (r *payRun) writeFailed(booking uuid.UUID, err error) *paymentDone {
-	if errors.Is(err, persistence.ErrFenced) {
+	if errors.Is(err, boxoffice.ErrFenced) {
 		return &paymentDone{booking: booking, outcome: payFenced, err: err}
 	}
 	r.cfg.Logger.Error("payment row could not be written", "booking", booking, "err", err)

@@ -33,7 +33,7 @@ func TestInterruptedPaymentSettles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	submit(t, e.db, persistence.Commit{EventID: e.eventID, Epoch: epoch, Entries: []persistence.Entry{entry(t, r)}})
+	submit(t, e.db, boxoffice.Commit{EventID: e.eventID, Epoch: epoch, Entries: []boxoffice.Entry{entry(t, r)}})
 	if _, err := e.db.BeginPayment(ctx, boxoffice.Payment{BookingID: b.ID, EventID: e.eventID, Epoch: epoch,
 		Amount: b.Total, Currency: "EUR", Method: "card", Token: actors.TokenVisa}); err != nil {
 		t.Fatal(err)
@@ -94,7 +94,7 @@ func restore(t *testing.T, e *env) *seatmap.Map {
 			t.Fatal(err)
 		}
 	}
-	err := e.db.ReadJournal(ctx, e.eventID, m.Version(), func(en persistence.Entry) error {
+	err := e.db.ReadJournal(ctx, e.eventID, m.Version(), func(en boxoffice.Entry) error {
 		r, err := seatmap.UnmarshalRecord(en.Record)
 		if err != nil {
 			return err
@@ -107,16 +107,16 @@ func restore(t *testing.T, e *env) *seatmap.Map {
 	return m
 }
 
-func entry(t *testing.T, r seatmap.Record) persistence.Entry {
+func entry(t *testing.T, r seatmap.Record) boxoffice.Entry {
 	t.Helper()
 	data, err := r.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return persistence.Entry{Version: r.Version, Record: data}
+	return boxoffice.Entry{Version: r.Version, Record: data}
 }
 
-func submit(t *testing.T, db *persistence.DB, c persistence.Commit) {
+func submit(t *testing.T, db *persistence.DB, c boxoffice.Commit) {
 	t.Helper()
 	jw := persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
 	defer jw.Close()

@@ -55,12 +55,12 @@ func benchJournal(b *testing.B, submitters, recordsPer int, useCopy bool) {
 	}
 	record := make([]byte, 64) // about the size of an encoded SeatsHeld
 	runWorkers(b, submitters, "commits", func(s, _ int) error {
-		entries := make([]persistence.Entry, recordsPer)
+		entries := make([]boxoffice.Entry, recordsPer)
 		for k := range entries {
-			entries[k] = persistence.Entry{Version: next[s], Record: record}
+			entries[k] = boxoffice.Entry{Version: next[s], Record: record}
 			next[s]++
 		}
-		return submit(w, persistence.Commit{EventID: ids[s], Epoch: epochs[s], Entries: entries})
+		return submit(w, boxoffice.Commit{EventID: ids[s], Epoch: epochs[s], Entries: entries})
 	})
 	st := w.Stats()
 	b.ReportMetric(float64(st.Commits)/float64(st.Batches), "commits/batch")

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/google/uuid"
 )
 
@@ -24,7 +23,7 @@ func TestBookingsFromCommits(t *testing.T) {
 	b1 := hold(event, user, space.ID(1), space.ID(2))
 	b1.CreatedAt = b1.CreatedAt.Add(-time.Minute)
 	b2 := hold(event, user, space.ID(3))
-	if err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(1, 2), Bookings: []boxoffice.Booking{b1, b2}}); err != nil {
+	if err := submit(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(1, 2), Bookings: []boxoffice.Booking{b1, b2}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.Booking(ctx, b1.ID)
@@ -40,9 +39,9 @@ func TestBookingsFromCommits(t *testing.T) {
 	cancelled.Status = boxoffice.BookingInProgress
 	cancelled2 := b2
 	cancelled2.Status = boxoffice.BookingCancelled
-	err = submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(3, 1),
+	err = submit(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(3, 1),
 		Bookings: []boxoffice.Booking{confirmed, cancelled, cancelled2}, // b2 twice: the last state wins
-		Sales:    []persistence.Sale{{BookingID: b1.ID, TicketIDs: b1.TicketIDs}}})
+		Sales:    []boxoffice.Sale{{BookingID: b1.ID, TicketIDs: b1.TicketIDs}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,23 +14,6 @@ import (
 	"github.com/jackc/puddle/v2"
 )
 
-// Sentinels the seat engine branches on. Both are *boxoffice.Error values,
-// so boxoffice.ErrorCode gives the API code, and errors.Is matches them
-// through any wrapping.
-var (
-	// ErrFenced: the commit's or snapshot's ownership epoch is not the
-	// event's current one; another activation took the event over (I4) and
-	// the caller must stop without acknowledging anything. Code unavailable:
-	// the request is safe to retry against the new owner.
-	ErrFenced = &boxoffice.Error{Code: boxoffice.EUnavailable, Message: "the event moved to another owner; retry"}
-	// ErrSeatSold: sold_seats already holds one of the commit's seats for
-	// another sale, so PostgreSQL refused a second sale (I1).
-	ErrSeatSold = &boxoffice.Error{Code: boxoffice.ESeatUnavailable, Message: "a seat of this sale is already sold"}
-	// ErrClosed: the journal writer was closed before the commit was
-	// submitted; nothing was written.
-	ErrClosed = &boxoffice.Error{Code: boxoffice.EUnavailable, Message: "the journal writer is closed"}
-)
-
 // SQLSTATE codes this package reacts to.
 const (
 	codeUniqueViolation     = "23505"

@@ -11,37 +11,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// Entry is one journal record of an event at its version. Record is opaque
-// here; the seat engine encodes and decodes it.
-type Entry struct {
-	Version uint64
-	Record  []byte
-}
-
-// Sale is one booking's seats to insert into sold_seats, where PostgreSQL
-// refuses a second sale of any seat (I1).
-type Sale struct {
-	BookingID uuid.UUID
-	TicketIDs []uuid.UUID
-}
-
-// Commit is one event's group of records that must become durable
-// together, with the booking rows and sales they imply.
-type Commit struct {
-	EventID uuid.UUID
-	// Epoch is the ownership epoch the caller got from Acquire; the
-	// commit is refused with ErrFenced unless it is still current.
-	Epoch int64
-	// Entries have consecutive versions.
-	Entries []Entry
-	// Bookings are upserted: inserted, or their status, confirmed_at and
-	// updated_at updated.
-	Bookings []boxoffice.Booking
-	// Sales are inserted into sold_seats in the same transaction.
-	Sales []Sale
-}
-
-func (c *Commit) validate() error {
+// validateCommit refuses a commit the writer cannot store: one without an
+// event, or whose entries' versions are not consecutive.
+func validateCommit(c *boxoffice.Commit) error {
 	if c.EventID == uuid.Nil {
 		return errors.New("persistence: commit without an event ID")
 	}
@@ -103,7 +75,7 @@ type JournalStats struct {
 	Transactions uint64        // transactions attempted, including the retries that isolate a failing commit
 	Commits      uint64        // commits acknowledged as durable
 	Records      uint64        // journal records in those commits
-	Fenced       uint64        // commits refused with ErrFenced
+	Fenced       uint64        // commits refused with boxoffice.ErrFenced
 	Failed       uint64        // commits failed for any other reason
 	LastRecords  int           // records committed by the last batch
 	LastCommits  int           // commits acknowledged by the last batch
@@ -114,7 +86,7 @@ type JournalStats struct {
 
 // pending is one submitted commit waiting for its batch.
 type pending struct {
-	c    Commit
+	c    boxoffice.Commit
 	done func(error)
 	at   time.Time
 }
@@ -167,14 +139,14 @@ func newJournalWriter(db *DB, cfg JournalConfig, useCopy bool) *JournalWriter {
 // wrapping ErrFenced, ErrSeatSold or an unavailable-coded error otherwise.
 // It is called from the writer goroutine and must not block; after Close
 // it is called from Submit itself with ErrClosed.
-func (w *JournalWriter) Submit(c Commit, done func(error)) {
+func (w *JournalWriter) Submit(c boxoffice.Commit, done func(error)) {
 	if done == nil {
 		done = func(error) {}
 	}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
-		done(ErrClosed)
+		done(boxoffice.ErrClosed)
 		return
 	}
 	wasEmpty := len(w.queue) == 0

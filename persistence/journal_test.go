@@ -25,25 +25,25 @@ func newWriter(tb testing.TB, db *persistence.DB, maxDelay time.Duration) *persi
 }
 
 // submit waits for c's outcome.
-func submit(w *persistence.JournalWriter, c persistence.Commit) error {
+func submit(w *persistence.JournalWriter, c boxoffice.Commit) error {
 	ch := make(chan error, 1)
 	w.Submit(c, func(err error) { ch <- err })
 	return <-ch
 }
 
 // submitAsync submits and returns where the outcome will arrive.
-func submitAsync(w *persistence.JournalWriter, c persistence.Commit) <-chan error {
+func submitAsync(w *persistence.JournalWriter, c boxoffice.Commit) <-chan error {
 	ch := make(chan error, 1)
 	w.Submit(c, func(err error) { ch <- err })
 	return ch
 }
 
 // records builds n entries with versions from..from+n-1.
-func records(from uint64, n int) []persistence.Entry {
-	out := make([]persistence.Entry, n)
+func records(from uint64, n int) []boxoffice.Entry {
+	out := make([]boxoffice.Entry, n)
 	for i := range out {
 		v := from + uint64(i)
-		out[i] = persistence.Entry{Version: v, Record: []byte(fmt.Sprintf("record %d", v))}
+		out[i] = boxoffice.Entry{Version: v, Record: []byte(fmt.Sprintf("record %d", v))}
 	}
 	return out
 }
@@ -111,7 +111,7 @@ func TestJournalConcurrentSubmits(t *testing.T) {
 			defer wg.Done()
 			user := uuid.New()
 			for v := uint64(1); v <= perEvent; v++ {
-				c := persistence.Commit{EventID: ids[i], Epoch: epochs[i], Entries: records(v, 1),
+				c := boxoffice.Commit{EventID: ids[i], Epoch: epochs[i], Entries: records(v, 1),
 					Bookings: []boxoffice.Booking{hold(ids[i], user, uuid.New())}}
 				if err := submit(w, c); err != nil {
 					errs <- fmt.Errorf("event %d version %d: %w", i, v, err)
@@ -155,7 +155,7 @@ func TestJournalFencing(t *testing.T) {
 	w := newWriter(t, db, time.Second)
 	event, other := uuid.New(), uuid.New()
 	old := acquire(t, db, event, "node-a")
-	if err := submit(w, persistence.Commit{EventID: event, Epoch: old, Entries: records(1, 1)}); err != nil {
+	if err := submit(w, boxoffice.Commit{EventID: event, Epoch: old, Entries: records(1, 1)}); err != nil {
 		t.Fatalf("owner's first commit: %v", err)
 	}
 	current := acquire(t, db, event, "node-b")
@@ -167,19 +167,19 @@ func TestJournalFencing(t *testing.T) {
 	w.SetMinBatch(3) // the three commits below share one batch
 	batches := w.Stats().Batches
 	u := uuid.New()
-	stale := submitAsync(w, persistence.Commit{EventID: event, Epoch: old, Entries: records(2, 2),
+	stale := submitAsync(w, boxoffice.Commit{EventID: event, Epoch: old, Entries: records(2, 2),
 		Bookings: []boxoffice.Booking{hold(event, u, uuid.New())},
-		Sales:    []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{uuid.New()}}}})
-	fine := submitAsync(w, persistence.Commit{EventID: other, Epoch: otherEpoch, Entries: records(1, 1)})
-	never := submitAsync(w, persistence.Commit{EventID: uuid.New(), Epoch: 1, Entries: records(1, 1)})
+		Sales:    []boxoffice.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{uuid.New()}}}})
+	fine := submitAsync(w, boxoffice.Commit{EventID: other, Epoch: otherEpoch, Entries: records(1, 1)})
+	never := submitAsync(w, boxoffice.Commit{EventID: uuid.New(), Epoch: 1, Entries: records(1, 1)})
 
 	err := <-stale
-	wantIs(t, err, persistence.ErrFenced)
+	wantIs(t, err, boxoffice.ErrFenced)
 	wantCode(t, err, boxoffice.EUnavailable)
 	if err := <-fine; err != nil {
 		t.Fatalf("valid commit in the same batch: %v", err)
 	}
-	wantIs(t, <-never, persistence.ErrFenced)
+	wantIs(t, <-never, boxoffice.ErrFenced)
 	if n := w.Stats().Batches - batches; n != 1 {
 		t.Fatalf("the commits took %d batches, want 1", n)
 	}
@@ -194,7 +194,7 @@ func TestJournalFencing(t *testing.T) {
 	if err := db.Pool().QueryRow(ctxT(t), `SELECT count(*) FROM sold_seats`).Scan(&sold); err != nil || sold != 0 {
 		t.Fatalf("fenced commit wrote %d sold seats (%v)", sold, err)
 	}
-	if err := submit(w, persistence.Commit{EventID: event, Epoch: current, Entries: records(2, 1)}); err != nil {
+	if err := submit(w, boxoffice.Commit{EventID: event, Epoch: current, Entries: records(2, 1)}); err != nil {
 		t.Fatalf("new owner's commit: %v", err)
 	}
 	if s := w.Stats(); s.Fenced != 2 {
@@ -212,8 +212,8 @@ func TestJournalDoubleSale(t *testing.T) {
 	epoch := acquire(t, db, event, "node-a")
 	seat := boxoffice.NewTicketSpace(event).ID(7)
 	first := uuid.New()
-	if err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(1, 1),
-		Sales: []persistence.Sale{{BookingID: first, TicketIDs: []uuid.UUID{seat}}}}); err != nil {
+	if err := submit(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(1, 1),
+		Sales: []boxoffice.Sale{{BookingID: first, TicketIDs: []uuid.UUID{seat}}}}); err != nil {
 		t.Fatalf("first sale: %v", err)
 	}
 
@@ -227,17 +227,17 @@ func TestJournalDoubleSale(t *testing.T) {
 	before := w.Stats()
 	var oks []<-chan error
 	for i := range others {
-		oks = append(oks, submitAsync(w, persistence.Commit{EventID: others[i], Epoch: epochs[i], Entries: records(1, 2),
-			Sales: []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{boxoffice.NewTicketSpace(others[i]).ID(7)}}}}))
+		oks = append(oks, submitAsync(w, boxoffice.Commit{EventID: others[i], Epoch: epochs[i], Entries: records(1, 2),
+			Sales: []boxoffice.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{boxoffice.NewTicketSpace(others[i]).ID(7)}}}}))
 		if i == 1 {
-			oks = append(oks, submitAsync(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(2, 1),
-				Sales: []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{seat}}}}))
+			oks = append(oks, submitAsync(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(2, 1),
+				Sales: []boxoffice.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{seat}}}}))
 		}
 	}
 	guilty := oks[2]
 	oks = slices.Delete(oks, 2, 3)
 	err := <-guilty
-	wantIs(t, err, persistence.ErrSeatSold)
+	wantIs(t, err, boxoffice.ErrSeatSold)
 	wantCode(t, err, boxoffice.ESeatUnavailable)
 	for i, ch := range oks {
 		if err := <-ch; err != nil {
@@ -270,14 +270,14 @@ func TestJournalVersionConflict(t *testing.T) {
 	w := newWriter(t, db, 0)
 	event := uuid.New()
 	epoch := acquire(t, db, event, "node-a")
-	if err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(1, 3)}); err != nil {
+	if err := submit(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(1, 3)}); err != nil {
 		t.Fatal(err)
 	}
-	err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(3, 2)})
+	err := submit(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(3, 2)})
 	if err == nil || boxoffice.ErrorCode(err) != boxoffice.EInternal {
 		t.Fatalf("rewriting version 3: %v, want an internal error", err)
 	}
-	err = submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: []persistence.Entry{{Version: 4}, {Version: 6}}})
+	err = submit(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: []boxoffice.Entry{{Version: 4}, {Version: 6}}})
 	if err == nil {
 		t.Fatal("a commit with a version gap was accepted")
 	}
@@ -296,14 +296,14 @@ func TestJournalCloseDrains(t *testing.T) {
 	w.SetMinBatch(2) // the one commit below waits in the queue until Close
 	event := uuid.New()
 	epoch := acquire(t, db, event, "node-a")
-	ch := submitAsync(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(1, 1)})
+	ch := submitAsync(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(1, 1)})
 	w.Close()
 	if err := <-ch; err != nil {
 		t.Fatalf("queued commit: %v", err)
 	}
 	w.Close() // idempotent
-	err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(2, 1)})
-	wantIs(t, err, persistence.ErrClosed)
+	err := submit(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(2, 1)})
+	wantIs(t, err, boxoffice.ErrClosed)
 	if got := versions(t, db, event); !reflect.DeepEqual(got, []uint64{1}) {
 		t.Fatalf("versions %v, want [1]", got)
 	}
@@ -339,8 +339,8 @@ func TestJournalPoisonedCommitInLargeBatch(t *testing.T) {
 	poisoned := uuid.New()
 	pEpoch := acquire(t, db, poisoned, "node-a")
 	seat := boxoffice.NewTicketSpace(poisoned).ID(1)
-	if err := submit(w, persistence.Commit{EventID: poisoned, Epoch: pEpoch, Entries: records(1, 1),
-		Sales: []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{seat}}}}); err != nil {
+	if err := submit(w, boxoffice.Commit{EventID: poisoned, Epoch: pEpoch, Entries: records(1, 1),
+		Sales: []boxoffice.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{seat}}}}); err != nil {
 		t.Fatalf("first sale of the seat: %v", err)
 	}
 
@@ -361,20 +361,20 @@ func TestJournalPoisonedCommitInLargeBatch(t *testing.T) {
 			ev := 0
 			for i := range n {
 				if i == at {
-					w.Submit(persistence.Commit{EventID: poisoned, Epoch: pEpoch, Entries: records(version+1, 1),
-						Sales: []persistence.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{seat}}}},
+					w.Submit(boxoffice.Commit{EventID: poisoned, Epoch: pEpoch, Entries: records(version+1, 1),
+						Sales: []boxoffice.Sale{{BookingID: uuid.New(), TicketIDs: []uuid.UUID{seat}}}},
 						func(err error) { poisonErr, ackedBefore = err, acked.Load(); all.Done() })
 					continue
 				}
 				j := ev
 				ev++
-				w.Submit(persistence.Commit{EventID: innocent[j], Epoch: epochs[j], Entries: records(version, 1)},
+				w.Submit(boxoffice.Commit{EventID: innocent[j], Epoch: epochs[j], Entries: records(version, 1)},
 					func(err error) { errs[j] = err; acked.Add(1); all.Done() })
 			}
 			all.Wait()
 			took := time.Since(start)
 			w.SetMinBatch(0)
-			wantIs(t, poisonErr, persistence.ErrSeatSold)
+			wantIs(t, poisonErr, boxoffice.ErrSeatSold)
 			failed := 0
 			for j, err := range errs {
 				if err != nil {

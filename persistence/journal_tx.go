@@ -23,7 +23,7 @@ func (w *JournalWriter) write(batch []pending) {
 	o := &outcome{w: w, batch: batch, results: make([]error, len(batch)), acked: make([]bool, len(batch))}
 	live := make([]int, 0, len(batch))
 	for i := range batch {
-		if err := batch[i].c.validate(); err != nil {
+		if err := validateCommit(&batch[i].c); err != nil {
 			o.ack(i, err)
 		} else {
 			live = append(live, i)
@@ -69,7 +69,7 @@ func (o *outcome) ack(i int, err error) {
 		o.records += len(o.batch[i].c.Entries)
 		s.commits.Add(1)
 		s.records.Add(uint64(len(o.batch[i].c.Entries)))
-	case errors.Is(err, ErrFenced):
+	case errors.Is(err, boxoffice.ErrFenced):
 		s.fenced.Add(1)
 	default:
 		s.failed.Add(1)
@@ -230,7 +230,7 @@ var errEpochMoved = errors.New("persistence: an event's epoch moved")
 // current; the common case, nobody fenced, thus costs one round trip
 // instead of four (BEGIN, epoch check, rows, COMMIT).
 func (w *JournalWriter) writeBatchFast(ctx context.Context, batch []pending, live []int) error {
-	commits := make([]*Commit, 0, len(live))
+	commits := make([]*boxoffice.Commit, 0, len(live))
 	epochOf := make(map[uuid.UUID]int64, len(live))
 	for _, i := range live {
 		c := &batch[i].c
@@ -276,7 +276,7 @@ func (w *JournalWriter) writeBatch(ctx context.Context, batch []pending, live []
 	if err != nil {
 		return err
 	}
-	commits := make([]*Commit, 0, len(live))
+	commits := make([]*boxoffice.Commit, 0, len(live))
 	for _, i := range live {
 		c := &batch[i].c
 		current, ok := epochs[c.EventID]
@@ -321,23 +321,23 @@ func lockEpochs(ctx context.Context, tx pgx.Tx, batch []pending, live []int) (ma
 	return epochs, err
 }
 
-func fenced(c *Commit, current int64, owned bool) error {
+func fenced(c *boxoffice.Commit, current int64, owned bool) error {
 	if !owned {
-		return fmt.Errorf("persistence: event %s has no owner, commit epoch %d: %w", c.EventID, c.Epoch, ErrFenced)
+		return fmt.Errorf("persistence: event %s has no owner, commit epoch %d: %w", c.EventID, c.Epoch, boxoffice.ErrFenced)
 	}
-	return fmt.Errorf("persistence: event %s commit epoch %d is stale (current %d): %w", c.EventID, c.Epoch, current, ErrFenced)
+	return fmt.Errorf("persistence: event %s commit epoch %d is stale (current %d): %w", c.EventID, c.Epoch, current, boxoffice.ErrFenced)
 }
 
-func classifyCommitErr(c *Commit, err error) error {
+func classifyCommitErr(c *boxoffice.Commit, err error) error {
 	var be *boxoffice.Error
 	var pe *pgconn.PgError
 	switch {
-	case err == nil || errors.As(err, &be): // nil, or already ErrFenced / unavailable
+	case err == nil || errors.As(err, &be): // nil, or already boxoffice.ErrFenced / unavailable
 		return err
 	case isConnError(err):
 		return unavailable("journal: commit", err)
 	case errors.As(err, &pe) && pe.Code == codeUniqueViolation && pe.ConstraintName == "sold_seats_pkey":
-		return fmt.Errorf("persistence: event %s: %w (%s): %w", c.EventID, ErrSeatSold, pe.Detail, err)
+		return fmt.Errorf("persistence: event %s: %w (%s): %w", c.EventID, boxoffice.ErrSeatSold, pe.Detail, err)
 	case errors.As(err, &pe) && pe.Code == codeUniqueViolation && pe.ConstraintName == "journal_pkey":
 		return fmt.Errorf("persistence: event %s: a version of this commit is already in the journal: %w", c.EventID, err)
 	}
@@ -347,7 +347,7 @@ func classifyCommitErr(c *Commit, err error) error {
 // writeRows writes the commits' journal rows, booking upserts and sales
 // inside tx. Each kind is one statement over arrays (unnest), pipelined in
 // one round trip; with useCopy the journal rows go by COPY instead.
-func (w *JournalWriter) writeRows(ctx context.Context, tx pgx.Tx, commits []*Commit) error {
+func (w *JournalWriter) writeRows(ctx context.Context, tx pgx.Tx, commits []*boxoffice.Commit) error {
 	b := &pgx.Batch{}
 	if w.useCopy {
 		if err := copyJournal(ctx, tx, journalColumns(commits)); err != nil {
@@ -365,7 +365,7 @@ func (w *JournalWriter) writeRows(ctx context.Context, tx pgx.Tx, commits []*Com
 }
 
 // queueRows queues the commits' journal rows, booking upserts and sales.
-func (w *JournalWriter) queueRows(b *pgx.Batch, commits []*Commit) {
+func (w *JournalWriter) queueRows(b *pgx.Batch, commits []*boxoffice.Commit) {
 	if j := journalColumns(commits); len(j.versions) > 0 {
 		b.Queue(`INSERT INTO journal (event_id, version, epoch, record)
 			SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bytea[])`,
@@ -382,7 +382,7 @@ type journalCols struct {
 	records  [][]byte
 }
 
-func journalColumns(commits []*Commit) journalCols {
+func journalColumns(commits []*boxoffice.Commit) journalCols {
 	var j journalCols
 	for _, c := range commits {
 		for _, e := range c.Entries {
@@ -409,7 +409,7 @@ func copyJournal(ctx context.Context, tx pgx.Tx, j journalCols) error {
 // queueBookings upserts the commits' bookings. A booking that appears
 // more than once (held, then confirmed in the same batch) is written once,
 // as its last state: one statement cannot update a row twice.
-func queueBookings(b *pgx.Batch, commits []*Commit) {
+func queueBookings(b *pgx.Batch, commits []*boxoffice.Commit) {
 	last := map[uuid.UUID]*boxoffice.Booking{}
 	var order []uuid.UUID
 	for _, c := range commits {
@@ -468,7 +468,7 @@ func uuidArrayLiteral(ids []uuid.UUID) string {
 	return sb.String()
 }
 
-func queueSales(b *pgx.Batch, commits []*Commit) {
+func queueSales(b *pgx.Batch, commits []*boxoffice.Commit) {
 	var events, tickets, bookings []pgtype.UUID
 	for _, c := range commits {
 		for _, s := range c.Sales {

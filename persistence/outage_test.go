@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 	"github.com/google/uuid"
 )
@@ -35,7 +34,7 @@ func TestJournalPostgresStopsMidRun(t *testing.T) {
 		go func() { // like an event actor: commit after commit, stop at the first failure
 			defer wg.Done()
 			for v := uint64(1); ; v++ {
-				if err := submit(w, persistence.Commit{EventID: ids[i], Epoch: epochs[i], Entries: records(v, 1)}); err != nil {
+				if err := submit(w, boxoffice.Commit{EventID: ids[i], Epoch: epochs[i], Entries: records(v, 1)}); err != nil {
 					failed[i] = err
 					return
 				}
@@ -49,7 +48,7 @@ func TestJournalPostgresStopsMidRun(t *testing.T) {
 	}
 	wg.Wait()
 	for i, err := range failed {
-		if code := boxoffice.ErrorCode(err); code != boxoffice.EUnavailable || errors.Is(err, persistence.ErrFenced) {
+		if code := boxoffice.ErrorCode(err); code != boxoffice.EUnavailable || errors.Is(err, boxoffice.ErrFenced) {
 			t.Errorf("event %d failed with %v (code %s), want unavailable", i, err, code)
 		}
 	}
@@ -71,7 +70,7 @@ func TestJournalPostgresStopsMidRun(t *testing.T) {
 	for i, id := range ids {
 		eventually(t, 10*time.Second, "writing after the restart", func() bool {
 			next := uint64(len(versions(t, db, id))) + 1
-			return submit(w, persistence.Commit{EventID: id, Epoch: epochs[i], Entries: records(next, 1)}) == nil
+			return submit(w, boxoffice.Commit{EventID: id, Epoch: epochs[i], Entries: records(next, 1)}) == nil
 		})
 	}
 	if err := db.Ping(ctxT(t)); err != nil {

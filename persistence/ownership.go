@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -38,13 +39,13 @@ func checkEpoch(ctx context.Context, tx pgx.Tx, eventID uuid.UUID, epoch int64) 
 	var current int64
 	err := tx.QueryRow(ctx, `SELECT epoch FROM event_ownership WHERE event_id = $1 FOR SHARE`, eventID).Scan(&current)
 	if isNoRows(err) {
-		return fmt.Errorf("persistence: event %s has no owner, epoch %d: %w", eventID, epoch, ErrFenced)
+		return fmt.Errorf("persistence: event %s has no owner, epoch %d: %w", eventID, epoch, boxoffice.ErrFenced)
 	}
 	if err != nil {
 		return wrap("check epoch", err)
 	}
 	if current != epoch {
-		return fmt.Errorf("persistence: event %s epoch %d is stale (current %d): %w", eventID, epoch, current, ErrFenced)
+		return fmt.Errorf("persistence: event %s epoch %d is stale (current %d): %w", eventID, epoch, current, boxoffice.ErrFenced)
 	}
 	return nil
 }
@@ -132,7 +133,7 @@ func (db *DB) SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint
 // greater than after, in ascending version order, streaming rows rather
 // than loading them all. An error from fn stops the read and is returned
 // as is.
-func (db *DB) ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(Entry) error) error {
+func (db *DB) ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(boxoffice.Entry) error) error {
 	rows, err := db.pool.Query(ctx, `
 		SELECT version, record FROM journal WHERE event_id = $1 AND version > $2 ORDER BY version`,
 		eventID, int64(after))
@@ -146,7 +147,7 @@ func (db *DB) ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, 
 		if err := rows.Scan(&v, &rec); err != nil {
 			return wrap("read journal", err)
 		}
-		if err := fn(Entry{Version: uint64(v), Record: rec}); err != nil {
+		if err := fn(boxoffice.Entry{Version: uint64(v), Record: rec}); err != nil {
 			return err
 		}
 	}

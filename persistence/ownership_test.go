@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice"
 	"github.com/google/uuid"
 )
 
@@ -54,7 +54,7 @@ func TestSnapshots(t *testing.T) {
 
 	newer := acquire(t, db, event, "node-b")
 	err = db.SaveSnapshot(ctx, event, epoch, 40, []byte{40})
-	if !errors.Is(err, persistence.ErrFenced) {
+	if !errors.Is(err, boxoffice.ErrFenced) {
 		t.Fatalf("stale owner's snapshot: %v, want ErrFenced", err)
 	}
 	if v, _, _, _ := db.LatestSnapshot(ctx, event); v != 30 {
@@ -64,7 +64,7 @@ func TestSnapshots(t *testing.T) {
 		t.Fatalf("new owner's snapshot: %v", err)
 	}
 	err = db.SaveSnapshot(ctx, uuid.New(), 1, 1, nil)
-	if !errors.Is(err, persistence.ErrFenced) {
+	if !errors.Is(err, boxoffice.ErrFenced) {
 		t.Fatalf("snapshot of an unowned event: %v, want ErrFenced", err)
 	}
 }
@@ -75,11 +75,11 @@ func TestReadJournal(t *testing.T) {
 	w := newWriter(t, db, 0)
 	event := uuid.New()
 	epoch := acquire(t, db, event, "node-a")
-	if err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(1, 5)}); err != nil {
+	if err := submit(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(1, 5)}); err != nil {
 		t.Fatal(err)
 	}
-	var got []persistence.Entry
-	err := db.ReadJournal(ctxT(t), event, 2, func(e persistence.Entry) error {
+	var got []boxoffice.Entry
+	err := db.ReadJournal(ctxT(t), event, 2, func(e boxoffice.Entry) error {
 		got = append(got, e)
 		return nil
 	})
@@ -88,7 +88,7 @@ func TestReadJournal(t *testing.T) {
 	}
 	stop := errors.New("enough")
 	n := 0
-	err = db.ReadJournal(ctxT(t), event, 0, func(persistence.Entry) error { n++; return stop })
+	err = db.ReadJournal(ctxT(t), event, 0, func(boxoffice.Entry) error { n++; return stop })
 	if err != stop || n != 1 {
 		t.Fatalf("callback error: got %v after %d calls, want it returned after 1", err, n)
 	}

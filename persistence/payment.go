@@ -52,7 +52,7 @@ func (db *DB) BeginPayment(ctx context.Context, p boxoffice.Payment) (boxoffice.
 	out, err := pgx.CollectExactlyOneRow(rows, scanPayment)
 	if isNoRows(err) {
 		return boxoffice.Payment{}, fmt.Errorf("persistence: begin payment of booking %s: event %s epoch %d is not current: %w",
-			p.BookingID, p.EventID, p.Epoch, ErrFenced)
+			p.BookingID, p.EventID, p.Epoch, boxoffice.ErrFenced)
 	}
 	if err != nil {
 		return boxoffice.Payment{}, wrap("begin payment", err)
@@ -153,7 +153,7 @@ func (db *DB) FinishPayment(ctx context.Context, bookingID uuid.UUID, epoch int6
 		if _, err := db.Payment(ctx, bookingID); err != nil {
 			return err // not_found
 		}
-		return fmt.Errorf("persistence: payment of booking %s has no owned event: %w", bookingID, ErrFenced)
+		return fmt.Errorf("persistence: payment of booking %s has no owned event: %w", bookingID, boxoffice.ErrFenced)
 	}
 	switch {
 	case err != nil:
@@ -162,7 +162,7 @@ func (db *DB) FinishPayment(ctx context.Context, bookingID uuid.UUID, epoch int6
 		return nil
 	case rowEpoch != epoch || ownerEpoch != epoch:
 		return fmt.Errorf("persistence: payment of booking %s is claimed by epoch %d (event at %d), not %d: %w",
-			bookingID, rowEpoch, ownerEpoch, epoch, ErrFenced)
+			bookingID, rowEpoch, ownerEpoch, epoch, boxoffice.ErrFenced)
 	case cur == string(status) && charge == chargeID:
 		return nil
 	}

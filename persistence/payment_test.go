@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // A booking gets at most one payment row whatever the concurrency, its
@@ -126,7 +125,7 @@ func TestPaymentFencing(t *testing.T) {
 	}
 	fenced := func(what string, err error) {
 		t.Helper()
-		if !errors.Is(err, persistence.ErrFenced) {
+		if !errors.Is(err, boxoffice.ErrFenced) {
 			t.Errorf("%s by the old owner: %v, want ErrFenced", what, err)
 		}
 	}

@@ -2,52 +2,24 @@ package persistence
 
 import (
 	"context"
-	"time"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/google/uuid"
 )
-
-// QueueRoom is the durable state of one event's waiting room: everything
-// needed to rebuild positions after the room's grain moves to another node.
-type QueueRoom struct {
-	// Epoch is the activation's fencing token; writes that name an older
-	// epoch fail with ErrFenced.
-	Epoch int64
-	// NextSeq is the next place to hand out; places 1..NextSeq-1 exist.
-	NextSeq int64
-	// AdmittedUpto is the admitted watermark: every place at or below it
-	// is admitted.
-	AdmittedUpto int64
-	// AdmittedAt is when AdmittedUpto last rose.
-	AdmittedAt time.Time
-	// Period is the waiting room's on-period (boxoffice.WaitingRoom.Period)
-	// the room applies, and PeriodBase the watermark when that period
-	// began: places at or below it were admitted in an earlier period (or
-	// while the room was off) and do not admit in this one. Writes raise
-	// Period and set PeriodBase with it; they never go back.
-	Period     int64
-	PeriodBase int64
-}
-
-// QueueEntry is one user's place in an event's waiting room.
-type QueueEntry struct {
-	UserID uuid.UUID
-	Seq    int64
-}
 
 // OpenQueue takes ownership of an event's waiting room for a new grain
 // activation: it creates the room's row on first use and otherwise bumps
 // its epoch, which fences off every older activation. It returns the room
 // as stored, with the new epoch.
-func (db *DB) OpenQueue(ctx context.Context, eventID uuid.UUID) (QueueRoom, error) {
-	var r QueueRoom
+func (db *DB) OpenQueue(ctx context.Context, eventID uuid.UUID) (boxoffice.QueueRoom, error) {
+	var r boxoffice.QueueRoom
 	err := db.pool.QueryRow(ctx, `
 		INSERT INTO queue_rooms (event_id) VALUES ($1)
 		ON CONFLICT (event_id) DO UPDATE SET epoch = queue_rooms.epoch + 1
 		RETURNING epoch, next_seq, admitted_upto, admitted_at, period, period_base`, eventID,
 	).Scan(&r.Epoch, &r.NextSeq, &r.AdmittedUpto, &r.AdmittedAt, &r.Period, &r.PeriodBase)
 	if err != nil {
-		return QueueRoom{}, wrap("open queue", err)
+		return boxoffice.QueueRoom{}, wrap("open queue", err)
 	}
 	r.AdmittedAt = r.AdmittedAt.UTC()
 	return r, nil
@@ -56,14 +28,14 @@ func (db *DB) OpenQueue(ctx context.Context, eventID uuid.UUID) (QueueRoom, erro
 // QueueEntries calls fn with every place of the event's waiting room in
 // seq order, streaming so that a room of a million places is never held
 // twice in memory. An error from fn stops the scan and is returned.
-func (db *DB) QueueEntries(ctx context.Context, eventID uuid.UUID, fn func(QueueEntry) error) error {
+func (db *DB) QueueEntries(ctx context.Context, eventID uuid.UUID, fn func(boxoffice.QueueEntry) error) error {
 	rows, err := db.pool.Query(ctx,
 		`SELECT user_id, seq FROM queue_entries WHERE event_id = $1 ORDER BY seq`, eventID)
 	if err != nil {
 		return wrap("read queue", err)
 	}
 	defer rows.Close()
-	var e QueueEntry
+	var e boxoffice.QueueEntry
 	for rows.Next() {
 		if err := rows.Scan(&e.UserID, &e.Seq); err != nil {
 			return wrap("read queue", err)
@@ -80,7 +52,7 @@ func (db *DB) QueueEntries(ctx context.Context, eventID uuid.UUID, fn func(Queue
 // watermark and period to room's values (never lowers them, so it may
 // overlap with AdmitQueue), all in one statement fenced by room.Epoch. It returns
 // ErrFenced when another activation owns the room; nothing is written then.
-func (db *DB) AppendQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom, entries []QueueEntry) error {
+func (db *DB) AppendQueue(ctx context.Context, eventID uuid.UUID, room boxoffice.QueueRoom, entries []boxoffice.QueueEntry) error {
 	users := make([]uuid.UUID, len(entries))
 	seqs := make([]int64, len(entries))
 	for i, e := range entries {
@@ -112,7 +84,7 @@ func (db *DB) AppendQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom
 		return wrap("append queue", err)
 	}
 	if fenced {
-		return ErrFenced
+		return boxoffice.ErrFenced
 	}
 	return nil
 }
@@ -124,7 +96,7 @@ func (db *DB) AppendQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom
 // tokens the new watermark implies, so a failover never takes an admission
 // back nor moves the start of a period. It returns ErrFenced when another
 // activation owns the room.
-func (db *DB) AdmitQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom) error {
+func (db *DB) AdmitQueue(ctx context.Context, eventID uuid.UUID, room boxoffice.QueueRoom) error {
 	tag, err := db.pool.Exec(ctx, `
 		UPDATE queue_rooms SET
 			admitted_at = CASE WHEN $3 > admitted_upto THEN $4 ELSE admitted_at END,
@@ -137,7 +109,7 @@ func (db *DB) AdmitQueue(ctx context.Context, eventID uuid.UUID, room QueueRoom)
 		return wrap("admit queue", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return ErrFenced
+		return boxoffice.ErrFenced
 	}
 	return nil
 }

@@ -57,15 +57,15 @@ func TestQueuePeriodNeverGoesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := room.AdmittedAt
-	entries := []persistence.QueueEntry{{UserID: e.VenueID, Seq: 1}, {UserID: e.PerformerID, Seq: 2}}
-	if err := db.AppendQueue(ctx, e.ID, persistence.QueueRoom{Epoch: room.Epoch, NextSeq: 3, AdmittedUpto: 2, AdmittedAt: at}, entries); err != nil {
+	entries := []boxoffice.QueueEntry{{UserID: e.VenueID, Seq: 1}, {UserID: e.PerformerID, Seq: 2}}
+	if err := db.AppendQueue(ctx, e.ID, boxoffice.QueueRoom{Epoch: room.Epoch, NextSeq: 3, AdmittedUpto: 2, AdmittedAt: at}, entries); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AdmitQueue(ctx, e.ID, persistence.QueueRoom{Epoch: room.Epoch, AdmittedUpto: 2, AdmittedAt: at, Period: 3, PeriodBase: 2}); err != nil {
+	if err := db.AdmitQueue(ctx, e.ID, boxoffice.QueueRoom{Epoch: room.Epoch, AdmittedUpto: 2, AdmittedAt: at, Period: 3, PeriodBase: 2}); err != nil {
 		t.Fatal(err)
 	}
 	// A write of the older period, in flight across the switch, lands late.
-	if err := db.AdmitQueue(ctx, e.ID, persistence.QueueRoom{Epoch: room.Epoch, AdmittedUpto: 2, AdmittedAt: at, Period: 2, PeriodBase: 1}); err != nil {
+	if err := db.AdmitQueue(ctx, e.ID, boxoffice.QueueRoom{Epoch: room.Epoch, AdmittedUpto: 2, AdmittedAt: at, Period: 2, PeriodBase: 1}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.OpenQueue(ctx, e.ID)

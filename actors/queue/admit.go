@@ -10,7 +10,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice"
 )
 
 // admissions remembers when the watermark passed each place, as one
@@ -127,7 +127,7 @@ func (g *grain) startAdmit(ctx actor.Context, upto int64, at time.Time) {
 	at = dbTime(at)
 	g.admitting = upto
 	ev, store := g.eventID, g.r.deps.Store
-	room := persistence.QueueRoom{Epoch: g.epoch, AdmittedUpto: upto, AdmittedAt: at,
+	room := boxoffice.QueueRoom{Epoch: g.epoch, AdmittedUpto: upto, AdmittedAt: at,
 		Period: g.period, PeriodBase: g.base}
 	g.goWrite(ctx, func(c context.Context) any {
 		return admitDone{upto: upto, at: at, err: store.AdmitQueue(c, ev, room)}
@@ -140,7 +140,7 @@ func (g *grain) onAdmitted(ctx actor.Context, d admitDone) {
 	n := d.upto - g.upto
 	g.admitting = 0
 	if d.err != nil {
-		if errors.Is(d.err, persistence.ErrFenced) {
+		if errors.Is(d.err, boxoffice.ErrFenced) {
 			g.fail(ctx, d.err)
 			return
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // Kind is the Proto.Actor cluster kind of the waiting-room grain; the
@@ -128,13 +127,13 @@ func (c Config) withDefaults() Config {
 }
 
 // Store is what a room keeps in PostgreSQL; *persistence.DB implements it.
-// Writes carry the activation's epoch and fail with persistence.ErrFenced
+// Writes carry the activation's epoch and fail with boxoffice.ErrFenced
 // once another activation owns the room.
 type Store interface {
-	OpenQueue(ctx context.Context, eventID uuid.UUID) (persistence.QueueRoom, error)
-	QueueEntries(ctx context.Context, eventID uuid.UUID, fn func(persistence.QueueEntry) error) error
-	AppendQueue(ctx context.Context, eventID uuid.UUID, room persistence.QueueRoom, entries []persistence.QueueEntry) error
-	AdmitQueue(ctx context.Context, eventID uuid.UUID, room persistence.QueueRoom) error
+	OpenQueue(ctx context.Context, eventID uuid.UUID) (boxoffice.QueueRoom, error)
+	QueueEntries(ctx context.Context, eventID uuid.UUID, fn func(boxoffice.QueueEntry) error) error
+	AppendQueue(ctx context.Context, eventID uuid.UUID, room boxoffice.QueueRoom, entries []boxoffice.QueueEntry) error
+	AdmitQueue(ctx context.Context, eventID uuid.UUID, room boxoffice.QueueRoom) error
 }
 
 // Events reads an event's waiting-room setting (boxoffice.Event.WaitingRoom),

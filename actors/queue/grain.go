@@ -16,7 +16,6 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queuepb"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // grain is one event's waiting room. Every field is owned by the actor's
@@ -269,7 +268,7 @@ func (g *grain) load(ctx context.Context) error {
 	g.durable = room.NextSeq - 1
 	g.users = make([]uuid.UUID, g.durable, g.durable+g.durable/4+64)
 	g.seqOf = make(map[uuid.UUID]uint32, g.durable)
-	err = g.r.deps.Store.QueueEntries(ctx, g.eventID, func(e persistence.QueueEntry) error {
+	err = g.r.deps.Store.QueueEntries(ctx, g.eventID, func(e boxoffice.QueueEntry) error {
 		if e.Seq < 1 || e.Seq > g.durable {
 			return fmt.Errorf("place %d outside 1..%d", e.Seq, g.durable)
 		}
@@ -293,7 +292,7 @@ func (g *grain) fail(ctx actor.Context, cause error) {
 	g.broken = true
 	g.joins.failAll(ctx, errBroken)
 	if _, ok := ctx.Message().(*pcluster.ClusterInit); !ok {
-		if errors.Is(cause, persistence.ErrFenced) {
+		if errors.Is(cause, boxoffice.ErrFenced) {
 			g.log.Info("room fenced off by a newer activation", "event", g.eventID)
 		} else {
 			g.log.Warn("room failed", "event", g.eventID, "err", cause)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queuepb"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // maxPlaces bounds one room: seqOf stores places as uint32.
@@ -106,12 +105,12 @@ func (g *grain) flush(ctx actor.Context) {
 	n := min(len(b.open), g.r.cfg.MaxJoinBatch)
 	b.inflight = b.open[:n:n]
 	b.open = append([]*pendingJoin(nil), b.open[n:]...)
-	entries := make([]persistence.QueueEntry, n)
+	entries := make([]boxoffice.QueueEntry, n)
 	for i, p := range b.inflight {
-		entries[i] = persistence.QueueEntry{UserID: p.user, Seq: p.seq}
+		entries[i] = boxoffice.QueueEntry{UserID: p.user, Seq: p.seq}
 	}
 	last := b.inflight[n-1].seq
-	room := persistence.QueueRoom{Epoch: g.epoch, NextSeq: last + 1, AdmittedUpto: g.upto, AdmittedAt: dbTime(g.r.cfg.Now()),
+	room := boxoffice.QueueRoom{Epoch: g.epoch, NextSeq: last + 1, AdmittedUpto: g.upto, AdmittedAt: dbTime(g.r.cfg.Now()),
 		Period: g.period, PeriodBase: g.base}
 	b.admitTo, b.admitAt = 0, room.AdmittedAt
 	if !g.enabled { // a room that is off admits everyone at once

@@ -12,7 +12,6 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
-	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // TestJoinFirstComeFirstServed joins many users at once and checks that
@@ -80,8 +79,8 @@ func testJoinFirstComeFirstServed(t *testing.T, e *env) {
 	for _, r := range res {
 		byPos[r.st.Position] = r.user
 	}
-	var stored []persistence.QueueEntry
-	err := e.db.QueueEntries(context.Background(), e.ev.ID, func(q persistence.QueueEntry) error {
+	var stored []boxoffice.QueueEntry
+	err := e.db.QueueEntries(context.Background(), e.ev.ID, func(q boxoffice.QueueEntry) error {
 		stored = append(stored, q)
 		return nil
 	})
