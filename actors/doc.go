@@ -6,7 +6,7 @@
 // The write path (../../shared/DESIGN.md): a command is applied to the seat
 // map at once, its records join the grain's open commit group, and the reply
 // waits. A grain has at most one group in flight in the node's journal
-// writer (persistence.JournalWriter, which gathers groups from every grain on
+// writer (a boxoffice.Journal, which gathers groups from every grain on
 // the node into one PostgreSQL transaction); while it is in flight the grain
 // keeps serving, and the next group collects behind it. When a group commits
 // the grain replies to its callers in order and publishes one seat delta per

@@ -157,46 +157,17 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Store is what a grain needs from PostgreSQL besides the journal writer:
-// ownership, snapshots, replay, the catalog rows that size the seat map, and
-// payment rows. *persistence.DB implements it.
-type Store interface {
-	Acquire(ctx context.Context, eventID uuid.UUID, node string) (int64, error)
-	LatestSnapshot(ctx context.Context, eventID uuid.UUID) (uint64, []byte, bool, error)
-	SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (uint64, []byte, bool, error)
-	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(boxoffice.Entry) error) error
-	SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch int64, version uint64, state []byte) error
-	Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error)
-	Venue(ctx context.Context, id uuid.UUID) (boxoffice.Venue, error)
-	Booking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, error)
-	BeginPayment(ctx context.Context, p boxoffice.Payment) (boxoffice.Payment, error)
-	RetryPayment(ctx context.Context, bookingID uuid.UUID, epoch int64, method, token string) (boxoffice.Payment, error)
-	ClaimPayment(ctx context.Context, bookingID, eventID uuid.UUID, epoch int64) (boxoffice.Payment, error)
-	FinishPayment(ctx context.Context, bookingID uuid.UUID, epoch int64, status boxoffice.PaymentStatus, chargeID string) error
-	BindConfirmKey(ctx context.Context, userID uuid.UUID, key string, bookingID uuid.UUID) error
-	OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, error)
-	// Idempotency-Key claims of reserve (idempotency.go).
-	ClaimReserve(ctx context.Context, c boxoffice.ReserveClaim, expired time.Time) (boxoffice.ReserveClaim, error)
-	ReserveClaim(ctx context.Context, userID uuid.UUID, key string) (boxoffice.ReserveClaim, error)
-	ClaimedHolds(ctx context.Context, eventID uuid.UUID, since time.Time) ([]boxoffice.ReserveClaim, error)
-	PruneReserveClaims(ctx context.Context, before time.Time, limit int) (int, error)
-}
-
-// Journal accepts a grain's commit groups; *persistence.JournalWriter
-// implements it. done is called exactly once, nil only when durable.
-type Journal interface {
-	Submit(c boxoffice.Commit, done func(error))
-}
-
 // Publisher carries committed seat deltas to every node's WebSocket hub.
 type Publisher interface {
 	PublishSeats(eventID uuid.UUID, frame []byte) error
 }
 
-// Deps are the engine's collaborators.
+// Deps are the engine's collaborators. Store and Journal are the engine's
+// storage contract (the root package's EventStore and Journal); cmd passes
+// *persistence.DB and *persistence.JournalWriter.
 type Deps struct {
-	Store     Store
-	Journal   Journal
+	Store     boxoffice.EventStore
+	Journal   boxoffice.Journal
 	Publisher Publisher
 	Payments  boxoffice.PaymentProvider
 	// OnCounts, if set, receives each grain's seat counts at most every

@@ -482,16 +482,10 @@ func (g *grain) outcome(op, result string, seats int) {
 	}
 }
 
-// Snapshots is the part of the store that rebuilds a seat map.
-type Snapshots interface {
-	SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (uint64, []byte, bool, error)
-	ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(boxoffice.Entry) error) error
-}
-
 // Restore rebuilds an event's seat map from its latest usable snapshot and
 // the journal after it, exactly as an activation does (benchmarks and
 // audits use it to see the durable state).
-func Restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int) (*seatmap.Map, error) {
+func Restore(ctx context.Context, store boxoffice.JournalReader, eventID uuid.UUID, seats int) (*seatmap.Map, error) {
 	m, _, _, err := restore(ctx, store, eventID, seats, nil)
 	return m, err
 }
@@ -508,7 +502,7 @@ func (b *badState) Unwrap() error { return b.err }
 // kept) and then a full replay: one bad snapshot row must not make the
 // event unavailable. skipped, if set, hears of each snapshot given up on.
 // snap is the version of the snapshot used (0 for a full replay).
-func restore(ctx context.Context, store Snapshots, eventID uuid.UUID, seats int,
+func restore(ctx context.Context, store boxoffice.JournalReader, eventID uuid.UUID, seats int,
 	skipped func(version uint64, err error)) (m *seatmap.Map, snap uint64, replayed int, err error) {
 	before := uint64(math.MaxInt64)
 	for {
@@ -552,7 +546,7 @@ func fromSnapshot(eventID uuid.UUID, v uint64, state []byte, seats int) (m *seat
 }
 
 // replay applies the journal after m's version to m.
-func replay(ctx context.Context, store Snapshots, eventID uuid.UUID, m *seatmap.Map) (*seatmap.Map, int, error) {
+func replay(ctx context.Context, store boxoffice.JournalReader, eventID uuid.UUID, m *seatmap.Map) (*seatmap.Map, int, error) {
 	replayed := 0
 	err := store.ReadJournal(ctx, eventID, m.Version(), func(en boxoffice.Entry) (err error) {
 		defer func() {

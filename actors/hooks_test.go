@@ -28,7 +28,7 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // while it is shut, so a test can act while a change is staged in the
 // grain but not yet durable.
 type gate struct {
-	inner actors.Journal
+	inner boxoffice.Journal
 	mu    sync.Mutex
 	shut  bool
 	held  []func()

@@ -91,7 +91,7 @@ func (e *Engine) Drain(ctx context.Context) {
 // It owns no grain state: what it needs is copied in, and it reports back
 // by report (a message to the grain).
 type payRun struct {
-	store    Store
+	store    boxoffice.EventStore
 	provider boxoffice.PaymentProvider
 	cfg      Config
 	pay      *payments

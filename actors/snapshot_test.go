@@ -19,7 +19,7 @@ import (
 // snapStore is the real store with a switch that refuses snapshot writes,
 // so a test can leave a journal tail behind the latest snapshot.
 type snapStore struct {
-	actors.Store
+	boxoffice.EventStore
 	refuse atomic.Bool
 }
 
@@ -29,11 +29,11 @@ func (s *snapStore) SaveSnapshot(ctx context.Context, eventID uuid.UUID, epoch i
 	if s.refuse.Load() {
 		return errNoSnapshots
 	}
-	return s.Store.SaveSnapshot(ctx, eventID, epoch, version, state)
+	return s.EventStore.SaveSnapshot(ctx, eventID, epoch, version, state)
 }
 
 func snapshotting(s *snapStore) func(*actors.Deps) {
-	return func(d *actors.Deps) { s.Store, d.Store = d.Store, s }
+	return func(d *actors.Deps) { s.EventStore, d.Store = d.Store, s }
 }
 
 // lifecycle counts activations and stops of every grain of this process.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -48,6 +49,13 @@ type DB struct {
 	pool      *pgxpool.Pool
 	closeOnce sync.Once
 }
+
+// DB is the store of the engine's storage contract (the root package):
+// the seat engine's and the waiting room's.
+var (
+	_ boxoffice.EventStore = (*DB)(nil)
+	_ boxoffice.QueueStore = (*DB)(nil)
+)
 
 // Open connects a pool and pings PostgreSQL, so that a wrong URL or a
 // stopped server is reported at start-up with what to do about it rather

@@ -116,6 +116,9 @@ type JournalWriter struct {
 	}
 }
 
+// JournalWriter is the seat engine's boxoffice.Journal.
+var _ boxoffice.Journal = (*JournalWriter)(nil)
+
 // NewJournalWriter starts a writer on db; Close stops it. An invalid cfg
 // panics, as it is a programming error caught by the node's Config check.
 func NewJournalWriter(db *DB, cfg JournalConfig) *JournalWriter {

@@ -126,16 +126,6 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Store is what a room keeps in PostgreSQL; *persistence.DB implements it.
-// Writes carry the activation's epoch and fail with boxoffice.ErrFenced
-// once another activation owns the room.
-type Store interface {
-	OpenQueue(ctx context.Context, eventID uuid.UUID) (boxoffice.QueueRoom, error)
-	QueueEntries(ctx context.Context, eventID uuid.UUID, fn func(boxoffice.QueueEntry) error) error
-	AppendQueue(ctx context.Context, eventID uuid.UUID, room boxoffice.QueueRoom, entries []boxoffice.QueueEntry) error
-	AdmitQueue(ctx context.Context, eventID uuid.UUID, room boxoffice.QueueRoom) error
-}
-
 // Events reads an event's waiting-room setting (boxoffice.Event.WaitingRoom),
 // which the admin PATCH writes; *persistence.DB implements it. An unknown
 // event is not_found, and so is its room.
@@ -171,11 +161,13 @@ func (f SubscriberFunc) Subscribe(subject string, fn func(data []byte)) (func(),
 	return f(subject, fn)
 }
 
-// Deps are the room's collaborators. Store and Events are required.
+// Deps are the room's collaborators. Store and Events are required; Store
+// is the room's storage contract (boxoffice.QueueStore, which
+// *persistence.DB implements).
 // Without Publisher and Subscriber each node polls each room it watches
 // every PollInterval instead of hearing admissions at once.
 type Deps struct {
-	Store      Store
+	Store      boxoffice.QueueStore
 	Events     Events
 	Publisher  Publisher
 	Subscriber Subscriber
