@@ -13,6 +13,8 @@
 //
 // Errors that reach callers carry a boxoffice code: unknown rows are
 // not_found, a lost connection is unavailable (safe to retry), and the
-// sentinels ErrFenced and ErrSeatSold mark the two refusals the seat engine
-// branches on. The driver's error stays wrapped for logs.
+// root sentinels boxoffice.ErrFenced and boxoffice.ErrSeatSold mark the two
+// refusals the seat engine branches on. The driver's error stays wrapped for
+// logs. DB and JournalWriter implement the engine's storage contract
+// (boxoffice.EventStore, QueueStore and Journal).
 package persistence
