@@ -1,6 +1,7 @@
 package persistence
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // validateCommit refuses a commit the writer cannot store: one without an
@@ -263,4 +265,47 @@ func (w *JournalWriter) take() []pending {
 	w.queue = w.queue[n:]
 	w.records -= records
 	return batch
+}
+
+// ReadJournal calls fn for every record of the event with a version
+// greater than after, in ascending version order, streaming rows rather
+// than loading them all. An error from fn stops the read and is returned
+// as is.
+func (db *DB) ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(boxoffice.Entry) error) error {
+	rows, err := db.pool.Query(ctx, `
+		SELECT version, record FROM journal WHERE event_id = $1 AND version > $2 ORDER BY version`,
+		eventID, int64(after))
+	if err != nil {
+		return wrap("read journal", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int64
+		var rec []byte
+		if err := rows.Scan(&v, &rec); err != nil {
+			return wrap("read journal", err)
+		}
+		if err := fn(boxoffice.Entry{Version: uint64(v), Record: rec}); err != nil {
+			return err
+		}
+	}
+	return wrap("read journal", rows.Err())
+}
+
+// JournalVersions lists an event's journal versions in ascending order, for
+// gap checks (I5) in tests and `boxoffice check`.
+func (db *DB) JournalVersions(ctx context.Context, eventID uuid.UUID) ([]uint64, error) {
+	rows, err := db.pool.Query(ctx, `SELECT version FROM journal WHERE event_id = $1 ORDER BY version`, eventID)
+	if err != nil {
+		return nil, wrap("read journal versions", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (uint64, error) {
+		var v int64
+		err := r.Scan(&v)
+		return uint64(v), err
+	})
+	if err != nil {
+		return nil, wrap("read journal versions", err)
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package persistence_test
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -409,5 +410,30 @@ func TestJournalPoisonedCommitInLargeBatch(t *testing.T) {
 				t.Fatalf("%d innocent commits were acknowledged before the poisoned one, want at least %d", ackedBefore, n/2-1)
 			}
 		})
+	}
+}
+
+func TestReadJournal(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	w := newWriter(t, db, 0)
+	event := uuid.New()
+	epoch := acquire(t, db, event, "node-a")
+	if err := submit(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(1, 5)}); err != nil {
+		t.Fatal(err)
+	}
+	var got []boxoffice.Entry
+	err := db.ReadJournal(ctxT(t), event, 2, func(e boxoffice.Entry) error {
+		got = append(got, e)
+		return nil
+	})
+	if err != nil || !reflect.DeepEqual(got, records(3, 3)) {
+		t.Fatalf("ReadJournal after 2: %v %v, want versions 3..5", got, err)
+	}
+	stop := errors.New("enough")
+	n := 0
+	err = db.ReadJournal(ctxT(t), event, 0, func(boxoffice.Entry) error { n++; return stop })
+	if err != stop || n != 1 {
+		t.Fatalf("callback error: got %v after %d calls, want it returned after 1", err, n)
 	}
 }
