@@ -9,11 +9,15 @@ import (
 	"time"
 )
 
+// Mode is how a node serves: for development or for production. A type of
+// its own so that callers compare with the constants, never a literal.
+type Mode string
+
 // Modes of a node. Development mode exists so that `make run` is usable
 // without an identity provider: it serves POST /auth/token.
 const (
-	ModeDev  = "dev"
-	ModeProd = "prod"
+	ModeDev  Mode = "dev"
+	ModeProd Mode = "prod"
 )
 
 // MinSecretBytes is the shortest HS256 secret New accepts; shorter secrets
@@ -35,7 +39,7 @@ type RateConfig struct {
 type Config struct {
 	// Mode is ModeDev or ModeProd. Development mode serves POST /auth/token
 	// (tokens for any email, with any roles); production mode does not.
-	Mode string
+	Mode Mode
 	// JWTSecret verifies HS256 tokens and, in development mode, signs the
 	// tokens of POST /auth/token. Required in production unless JWKSURL is
 	// set; at least MinSecretBytes long when set.

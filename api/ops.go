@@ -66,7 +66,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 type indexJSON struct {
 	Name           string            `json:"name"`
 	Node           string            `json:"node"`
-	Mode           string            `json:"mode"`
+	Mode           Mode              `json:"mode"`
 	HoldTTLSeconds int               `json:"hold_ttl_seconds"`
 	Links          map[string]string `json:"links"`
 }

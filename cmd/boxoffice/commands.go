@@ -33,7 +33,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	u := n.URL()
 	fmt.Fprintf(stdout, "\nboxoffice node %s is up:\n  seat map and search  %s/\n  admin dashboard      %s/admin/\n  API description      %s/openapi.yaml\n  metrics              %s/metrics\n",
 		n.name, u, u, u, n.MetricsURL())
-	if cfg.Mode == "dev" {
+	if cfg.Mode == api.ModeDev {
 		fmt.Fprintf(stdout, "  a token              curl -s -XPOST %s/auth/token -d '{\"email\":\"you@example.com\",\"name\":\"You\"}'\n", u)
 	}
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")

@@ -25,7 +25,7 @@ import (
 // variable (API.md "Configuration"), so containers use env and people use flags.
 type Config struct {
 	Addr        string
-	Mode        string
+	Mode        api.Mode
 	DatabaseURL string
 	NATSURL     string
 	JWTSecret   string
@@ -267,7 +267,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.SetOutput(out)
 	fs.StringVar(&c.Addr, "addr", e.str("ADDR", ":8080"), "HTTP listen address (BOXOFFICE_ADDR)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", e.str("DEBUG_ADDR", ""), "serve /debug/pprof/ on this address, e.g. 127.0.0.1:6060; empty = off (BOXOFFICE_DEBUG_ADDR)")
-	fs.StringVar(&c.Mode, "mode", e.str("MODE", "prod"), "dev serves POST /auth/token and test payment tokens (BOXOFFICE_MODE)")
+	fs.StringVar((*string)(&c.Mode), "mode", e.str("MODE", string(api.ModeProd)), "dev serves POST /auth/token and test payment tokens (BOXOFFICE_MODE)")
 	fs.StringVar(&c.DatabaseURL, "database-url", e.str("DATABASE_URL", ""), "PostgreSQL URL (BOXOFFICE_DATABASE_URL)")
 	fs.StringVar(&c.NATSURL, "nats-url", e.str("NATS_URL", ""), "external NATS; empty starts an embedded one (BOXOFFICE_NATS_URL)")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", e.str("JWT_SECRET", ""), "HS256 secret (BOXOFFICE_JWT_SECRET)")
@@ -306,7 +306,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if c.Mode == "dev" && c.JWTSecret == "" {
+	if c.Mode == api.ModeDev && c.JWTSecret == "" {
 		// API.md: random per start in dev; tokens from a previous run stop working.
 		b := make([]byte, 32)
 		_, _ = rand.Read(b)
@@ -317,11 +317,11 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 
 func (c Config) validate() error {
 	switch {
-	case c.Mode != "dev" && c.Mode != "prod":
+	case c.Mode != api.ModeDev && c.Mode != api.ModeProd:
 		return fmt.Errorf("mode %q: want dev or prod", c.Mode)
 	case c.DatabaseURL == "":
 		return errors.New("no database: set BOXOFFICE_DATABASE_URL (or use `make run`, which starts a local PostgreSQL)")
-	case c.Mode == "prod" && c.JWTSecret == "" && c.JWKSURL == "":
+	case c.Mode == api.ModeProd && c.JWTSecret == "" && c.JWKSURL == "":
 		return errors.New("prod mode needs BOXOFFICE_JWT_SECRET or BOXOFFICE_JWKS_URL to verify tokens")
 	case c.AdmissionSecret == "" && c.JWTSecret == "":
 		return errors.New("BOXOFFICE_ADMISSION_SECRET is required without BOXOFFICE_JWT_SECRET: waiting-room admission tokens need a secret key")

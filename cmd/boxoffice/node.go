@@ -135,7 +135,7 @@ func (n *node) startBus(ctx context.Context) error {
 
 func (n *node) startEngine(ctx context.Context) error {
 	var pay boxoffice.PaymentProvider = actors.NewDevPayments()
-	if n.cfg.Mode != "dev" {
+	if n.cfg.Mode != api.ModeDev {
 		pay = noPayments{}
 	}
 	eng, err := actors.NewEngine(actors.Config{
