@@ -38,6 +38,11 @@ type ConfirmRequest struct {
 	IdempotencyKey string
 	Method         string
 	Token          string
+	// Booking, when set, is the booking as the caller just read it from
+	// storage and found to be UserID's. The engine then decides from it
+	// rather than reading the row again, so a confirm reads its booking
+	// once; nil makes the engine read it.
+	Booking *Booking
 }
 
 // SeatsView is every seat's status at one version of the event; Statuses is

@@ -41,9 +41,11 @@ func (e *Engine) Release(ctx context.Context, eventID, bookingID, userID uuid.UU
 
 // Confirm implements boxoffice.SeatEngine. A booking that is already
 // confirmed is answered from PostgreSQL without touching the grain, so a
-// retried confirm returns the same body and never charges again (I6).
+// retried confirm returns the same body and never charges again (I6). The
+// booking's row is read once (or carried in req.Booking) and carried to the
+// answer.
 func (e *Engine) Confirm(ctx context.Context, req boxoffice.ConfirmRequest) (boxoffice.Booking, error) {
-	stored, err := e.deps.Store.Booking(ctx, req.BookingID)
+	stored, err := e.storedBooking(ctx, req)
 	if err != nil {
 		return boxoffice.Booking{}, err
 	}
@@ -66,22 +68,41 @@ func (e *Engine) Confirm(ctx context.Context, req boxoffice.ConfirmRequest) (box
 		return boxoffice.Booking{}, statusError(stored)
 	}
 	msg := &grainpb.Confirm{UserId: req.UserID[:], BookingId: req.BookingID[:], Method: req.Method, Token: req.Token}
-	_, err = e.bookingCall(ctx, stored.EventID, msg)
+	sold, err := e.bookingCall(ctx, stored.EventID, msg)
 	if errors.Is(err, boxoffice.ErrNotFound) {
 		// A concurrent confirm of this booking may have sold it since the
 		// read above: answer as a repeated confirm does.
-		if b, rerr := e.deps.Store.Booking(ctx, req.BookingID); rerr == nil &&
-			b.UserID == req.UserID && b.Status == boxoffice.BookingConfirmed {
+		b, rerr := e.deps.Store.Booking(ctx, req.BookingID)
+		if rerr != nil {
+			return boxoffice.Booking{}, missingHoldReadErr(rerr, err)
+		}
+		if b.UserID == req.UserID && b.Status == boxoffice.BookingConfirmed {
 			return b, nil
 		}
-		return boxoffice.Booking{}, e.explainMissingHold(ctx, req.BookingID, req.UserID, err)
+		return boxoffice.Booking{}, e.explainHold(b, req.UserID)
 	}
 	if err != nil {
 		return boxoffice.Booking{}, err
 	}
-	// The sale is committed; answer with the stored row so that every later
-	// confirm of this booking returns the very same body.
+	return committedSale(stored, sold), nil
+}
+
+// storedBooking is the booking req carries, or else the stored row.
+func (e *Engine) storedBooking(ctx context.Context, req boxoffice.ConfirmRequest) (boxoffice.Booking, error) {
+	if b := req.Booking; b != nil && b.ID == req.BookingID {
+		return *b, nil
+	}
 	return e.deps.Store.Booking(ctx, req.BookingID)
+}
+
+// committedSale is the row the sale's commit left: the journal writer
+// updates only status, confirmed_at and updated_at of a booking it has
+// (persistence queueBookings), so the answer is the stored row with the
+// grain's values of those, exactly what any later confirm of the booking
+// reads and returns.
+func committedSale(stored, sold boxoffice.Booking) boxoffice.Booking {
+	stored.Status, stored.ConfirmedAt, stored.UpdatedAt = sold.Status, sold.ConfirmedAt, sold.UpdatedAt
+	return stored
 }
 
 // Seats implements boxoffice.SeatEngine.
@@ -159,11 +180,22 @@ func (e *Engine) bookingCall(ctx context.Context, eventID uuid.UUID, msg proto.M
 func (e *Engine) explainMissingHold(ctx context.Context, bookingID, userID uuid.UUID, orig error) error {
 	b, err := e.deps.Store.Booking(ctx, bookingID)
 	if err != nil {
-		if errors.Is(err, boxoffice.ErrNotFound) {
-			return orig
-		}
-		return err
+		return missingHoldReadErr(err, orig)
 	}
+	return e.explainHold(b, userID)
+}
+
+// missingHoldReadErr is the answer when the row that would explain a
+// missing hold cannot be read: the grain's orig when there is no row.
+func missingHoldReadErr(err, orig error) error {
+	if errors.Is(err, boxoffice.ErrNotFound) {
+		return orig
+	}
+	return err
+}
+
+// explainHold is explainMissingHold's answer from the booking's row b.
+func (e *Engine) explainHold(b boxoffice.Booking, userID uuid.UUID) error {
 	if b.UserID != userID {
 		return boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user")
 	}

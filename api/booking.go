@@ -152,13 +152,15 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request, u boxoffi
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	b, err := s.ownBooking(ctx, id, u)
+	own, err := s.ownBooking(ctx, id, u)
 	if err != nil {
 		return err
 	}
-	b, err = s.deps.Engine.Confirm(ctx, boxoffice.ConfirmRequest{
-		EventID: b.EventID, BookingID: id, UserID: u.ID, IdempotencyKey: key,
-		Method: req.Payment.Method, Token: req.Payment.Token,
+	// The row read here travels with the request: the engine decides from
+	// it, so a confirm reads its booking once.
+	b, err := s.deps.Engine.Confirm(ctx, boxoffice.ConfirmRequest{
+		EventID: own.EventID, BookingID: id, UserID: u.ID, IdempotencyKey: key,
+		Method: req.Payment.Method, Token: req.Payment.Token, Booking: &own,
 	})
 	if err != nil {
 		return err

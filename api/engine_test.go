@@ -28,6 +28,9 @@ type memEngine struct {
 	down   error
 	events map[uuid.UUID]*memEvent
 	keys   []string // idempotency keys of confirms
+	// carried records, per confirm, whether the request carried the
+	// booking row its caller read.
+	carried []bool
 }
 
 type memEvent struct {
@@ -167,6 +170,7 @@ func (e *memEngine) Confirm(_ context.Context, req boxoffice.ConfirmRequest) (bo
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.keys = append(e.keys, req.IdempotencyKey)
+	e.carried = append(e.carried, req.Booking != nil && req.Booking.ID == req.BookingID && req.Booking.UserID == req.UserID)
 	b, ev, err := e.bookingLocked(req.EventID, req.BookingID, req.UserID)
 	if err != nil {
 		return boxoffice.Booking{}, err
