@@ -491,6 +491,11 @@ type Booking struct {
 // BookingList defines model for BookingList.
 type BookingList struct {
 	Bookings []Booking `json:"bookings"`
+
+	// NextCursor Send as `cursor` for the next page; absent on the last page.
+	//
+	// Example: AQAGOlGp4xD2Ds5i7Z3cSLq0e0Wqf1VK6u3R1A
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // BookingStateError defines model for BookingStateError.
@@ -1201,7 +1206,11 @@ type SearchEventsParamsSort string
 
 // ListUserBookingsParams defines parameters for ListUserBookings.
 type ListUserBookingsParams struct {
+	// Limit Bookings per page.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // CreateEventJSONRequestBody defines body for CreateEvent for application/json ContentType.
@@ -1833,7 +1842,14 @@ type ClientInterface interface {
 	// Corresponds with GET /search (the `SearchEvents` operationId).
 	SearchEvents(ctx context.Context, params *SearchEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListUserBookings All of the caller's bookings, newest first
+	// ListUserBookings The caller's bookings, newest first, one page at a time
+	//
+	// Pages of at most `limit` bookings, newest first (by creation, ties broken by id: a total
+	// order). The reply's `next_cursor`, absent on the last page, is passed unchanged as `cursor`
+	// to get the next page. Every booking is on exactly one page, also when new bookings are made
+	// while a client pages (they come before the first page; start again to see them). A cursor is
+	// opaque: one that was altered, cut or made up is `400 invalid_argument` with
+	// `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
 	//
 	// Corresponds with GET /user/bookings (the `ListUserBookings` operationId).
 	ListUserBookings(ctx context.Context, params *ListUserBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2406,7 +2422,14 @@ func (c *Client) SearchEvents(ctx context.Context, params *SearchEventsParams, r
 	return c.Client.Do(req)
 }
 
-// ListUserBookings All of the caller's bookings, newest first
+// ListUserBookings The caller's bookings, newest first, one page at a time
+//
+// Pages of at most `limit` bookings, newest first (by creation, ties broken by id: a total
+// order). The reply's `next_cursor`, absent on the last page, is passed unchanged as `cursor`
+// to get the next page. Every booking is on exactly one page, also when new bookings are made
+// while a client pages (they come before the first page; start again to see them). A cursor is
+// opaque: one that was altered, cut or made up is `400 invalid_argument` with
+// `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
 //
 // Corresponds with GET /user/bookings (the `ListUserBookings` operationId).
 func (c *Client) ListUserBookings(ctx context.Context, params *ListUserBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3406,6 +3429,18 @@ func NewListUserBookingsRequest(server string, params *ListUserBookingsParams) (
 
 		}
 
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -3759,7 +3794,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /search (the `SearchEvents` operationId).
 	SearchEventsWithResponse(ctx context.Context, params *SearchEventsParams, reqEditors ...RequestEditorFn) (*SearchEventsResponse, error)
 
-	// ListUserBookingsWithResponse All of the caller's bookings, newest first
+	// ListUserBookingsWithResponse The caller's bookings, newest first, one page at a time
+	//
+	// Pages of at most `limit` bookings, newest first (by creation, ties broken by id: a total
+	// order). The reply's `next_cursor`, absent on the last page, is passed unchanged as `cursor`
+	// to get the next page. Every booking is on exactly one page, also when new bookings are made
+	// while a client pages (they come before the first page; start again to see them). A cursor is
+	// opaque: one that was altered, cut or made up is `400 invalid_argument` with
+	// `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6270,7 +6312,14 @@ func (c *ClientWithResponses) SearchEventsWithResponse(ctx context.Context, para
 	return ParseSearchEventsResponse(rsp)
 }
 
-// ListUserBookingsWithResponse All of the caller's bookings, newest first
+// ListUserBookingsWithResponse The caller's bookings, newest first, one page at a time
+//
+// Pages of at most `limit` bookings, newest first (by creation, ties broken by id: a total
+// order). The reply's `next_cursor`, absent on the last page, is passed unchanged as `cursor`
+// to get the next page. Every booking is on exactly one page, also when new bookings are made
+// while a client pages (they come before the first page; start again to see them). A cursor is
+// opaque: one that was altered, cut or made up is `400 invalid_argument` with
+// `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
