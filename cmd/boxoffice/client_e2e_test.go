@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -96,6 +97,39 @@ func TestGeneratedClientEndToEnd(t *testing.T) {
 		if slices.Contains(seats, tk.TicketId) && tk.Status != client.Booked {
 			t.Errorf("ticket %s of the booking is %s, want booked", tk.TicketId, tk.Status)
 		}
+	}
+
+	// Paging through the client: two more holds, then one booking a page,
+	// newest first, each once, until next_cursor is absent.
+	var wantIDs []client.UUID
+	for _, tk := range ev.JSON200.Tickets {
+		if tk.Status != client.Available || len(wantIDs) == 2 {
+			continue
+		}
+		one := []client.UUID{tk.TicketId}
+		r, err := user.ReserveSeatsWithResponse(ctx, nil, client.ReserveSeatsJSONRequestBody{EventId: held.EventId, TicketIds: &one})
+		mustReply(t, "reserveSeats", err, r, r != nil && r.JSON201 != nil)
+		wantIDs = append(wantIDs, r.JSON201.BookingId)
+	}
+	wantIDs = append(wantIDs, held.BookingId)
+	var gotIDs []client.UUID
+	limit := 1
+	params := &client.ListUserBookingsParams{Limit: &limit}
+	for range len(wantIDs) + 1 {
+		p, err := user.ListUserBookingsWithResponse(ctx, params)
+		mustReply(t, "listUserBookings", err, p, p != nil && p.JSON200 != nil)
+		for _, b := range p.JSON200.Bookings {
+			gotIDs = append(gotIDs, b.BookingId)
+		}
+		if p.JSON200.NextCursor == nil {
+			break
+		}
+		params.Cursor = p.JSON200.NextCursor
+	}
+	// Holds made in one test may share a creation time; the order is then
+	// by id, so compare as sets of exactly-once bookings.
+	if slices.SortFunc(gotIDs, compareUUID); !slices.Equal(gotIDs, sortedUUIDs(wantIDs)) {
+		t.Errorf("paged bookings %v, want each of %v once", gotIDs, wantIDs)
 	}
 
 	// A documented error through the client: the same seats again are a
@@ -213,4 +247,12 @@ func mustReply(t *testing.T, what string, err error, r interface{ StatusCode() i
 		body := reflect.ValueOf(r).Elem().FieldByName("Body").Bytes()
 		t.Fatalf("%s: unexpected reply %d %.500s", what, r.StatusCode(), body)
 	}
+}
+
+func compareUUID(a, b client.UUID) int { return strings.Compare(a.String(), b.String()) }
+
+func sortedUUIDs(ids []client.UUID) []client.UUID {
+	out := slices.Clone(ids)
+	slices.SortFunc(out, compareUUID)
+	return out
 }
