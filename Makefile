@@ -32,11 +32,13 @@ test: deps
 	$(GO) test -count=1 -timeout 15m ./...
 
 # deps installs what the suite and `make run` need and the machine lacks
-# (PostgreSQL, and Chromium for the web page tests, via apt-get); it changes
-# nothing when all is present.
+# (PostgreSQL, and Chromium for the web page tests, via apt-get; Redocly's
+# CLI for `make lint`, pinned, via npm into bin/redocly); it changes nothing
+# when all is present.
 deps:
 	deploy/localpg install
 	deploy/browser install
+	deploy/redocly install
 
 # chaos: TestChaos for CHAOS (default 5m): 3 nodes (child processes) under
 # loadgen, one killed -9 and restarted every 10 s, PostgreSQL restarted
@@ -68,6 +70,7 @@ lint:
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	deploy/redocly lint
 
 proto:
 	cd actors/grainpb && PATH="$$PATH:$$($(GO) env GOPATH)/bin" $(GO) generate ./...

@@ -4,17 +4,12 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
 )
-
-// maxUserBookings bounds GET /user/bookings; API.md says "all", and no
-// person holds more bookings than this.
-const maxUserBookings = 1000
 
 type reserveRequest struct {
 	EventID   string   `json:"event_id"`
@@ -206,28 +201,12 @@ func (s *Server) handleBooking(w http.ResponseWriter, r *http.Request, u boxoffi
 	return nil
 }
 
-// handleUserBookings is GET /user/bookings[?limit=N], newest first.
+// handleUserBookings is GET /user/bookings[?limit=N&cursor=C], newest
+// first, one page at a time (paging.go).
 func (s *Server) handleUserBookings(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
-	limit := maxUserBookings
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxUserBookings {
-			return boxoffice.InvalidField("limit", "limit must be 1..%d", maxUserBookings)
-		}
-		limit = n
-	}
-	if s.deps.Bookings == nil {
-		return errNoBookings
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-	defer cancel()
-	bs, err := s.deps.Bookings.UserBookings(ctx, u.ID, limit)
+	out, err := s.userBookingsPage(r, u.ID, r.URL.Query())
 	if err != nil {
 		return err
-	}
-	out := bookingsJSON{Bookings: make([]bookingJSON, 0, len(bs))}
-	for _, b := range bs {
-		out.Bookings = append(out.Bookings, renderBooking(b))
 	}
 	WriteJSON(w, http.StatusOK, out)
 	return nil

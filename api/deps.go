@@ -72,6 +72,10 @@ type Bookings interface {
 	Booking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, error)
 	// UserBookings returns up to limit of a user's bookings, newest first.
 	UserBookings(ctx context.Context, userID uuid.UUID, limit int) ([]boxoffice.Booking, error)
+	// UserBookingsPage returns up to limit of a user's bookings, newest
+	// first by (CreatedAt, ID), after the one at (afterCreated, afterID)
+	// (a zero afterCreated: from the newest); GET /user/bookings pages by it.
+	UserBookingsPage(ctx context.Context, userID uuid.UUID, afterCreated time.Time, afterID uuid.UUID, limit int) ([]boxoffice.Booking, error)
 }
 
 // Users records the users development tokens are minted for, so that

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -222,6 +223,30 @@ func (b *memBookings) UserBookings(_ context.Context, user uuid.UUID, limit int)
 		}
 	}
 	slices.SortFunc(out, func(a, b boxoffice.Booking) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return out[:min(limit, len(out))], nil
+}
+
+// UserBookingsPage orders as the store does: (CreatedAt, ID) descending.
+func (b *memBookings) UserBookingsPage(_ context.Context, user uuid.UUID, afterAt time.Time, afterID uuid.UUID, limit int) ([]boxoffice.Booking, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.down {
+		return nil, errDown
+	}
+	newerFirst := func(a, b boxoffice.Booking) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(b.ID[:], a.ID[:])
+	}
+	after := boxoffice.Booking{CreatedAt: afterAt, ID: afterID}
+	var out []boxoffice.Booking
+	for _, bk := range b.m {
+		if bk.UserID == user && (afterAt.IsZero() || newerFirst(after, bk) < 0) {
+			out = append(out, bk)
+		}
+	}
+	slices.SortFunc(out, newerFirst)
 	return out[:min(limit, len(out))], nil
 }
 

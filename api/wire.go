@@ -153,7 +153,8 @@ func renderBooking(b boxoffice.Booking) bookingJSON {
 }
 
 type bookingsJSON struct {
-	Bookings []bookingJSON `json:"bookings"`
+	Bookings   []bookingJSON `json:"bookings"`
+	NextCursor string        `json:"next_cursor,omitempty"`
 }
 
 type statsJSON struct {

@@ -79,12 +79,20 @@ $('bookings-button').addEventListener('click', () => {
 });
 $('bookings-close').addEventListener('click', () => { $('bookings-panel').hidden = true; });
 
-/** loadBookings lists GET /user/bookings, newest first. */
+/**
+ * loadBookings lists GET /user/bookings, newest first, following its pages
+ * (next_cursor) up to 1,000 bookings.
+ */
 async function loadBookings() {
   const list = $('bookings-list');
   list.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
   try {
-    const r = await call('GET', '/user/bookings', { token: session.token });
+    const r = await call('GET', '/user/bookings?limit=200', { token: session.token });
+    for (let i = 1; r.next_cursor && i < 5; i++) {
+      const p = await call('GET', '/user/bookings?limit=200&cursor=' + encodeURIComponent(r.next_cursor), { token: session.token });
+      r.bookings = r.bookings.concat(p.bookings);
+      r.next_cursor = p.next_cursor;
+    }
     if (!r.bookings.length) {
       list.replaceChildren(h('p', { class: 'muted' }, 'No bookings yet.'));
       return;
