@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/google/uuid"
 )
 
@@ -26,7 +25,7 @@ func TestBookingsUserPage(t *testing.T) {
 	version := uint64(1)
 	commit := func(bs ...boxoffice.Booking) {
 		t.Helper()
-		if err := submit(w, persistence.Commit{EventID: event, Epoch: epoch, Entries: records(version, 1), Bookings: bs}); err != nil {
+		if err := submit(w, boxoffice.Commit{EventID: event, Epoch: epoch, Entries: records(version, 1), Bookings: bs}); err != nil {
 			t.Fatal(err)
 		}
 		version++
