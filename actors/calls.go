@@ -3,7 +3,6 @@ package actors
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // Reserve implements boxoffice.SeatEngine. With an IdempotencyKey it
@@ -86,13 +86,9 @@ func (e *Engine) Confirm(ctx context.Context, req boxoffice.ConfirmRequest) (box
 
 // Seats implements boxoffice.SeatEngine.
 func (e *Engine) Seats(ctx context.Context, eventID uuid.UUID) (boxoffice.SeatsView, error) {
-	res, err := e.request(ctx, eventID, &grainpb.GetSeats{})
+	r, err := cluster.Call[*grainpb.SeatsReply](ctx, e.grains, eventID.String(), &grainpb.GetSeats{})
 	if err != nil {
 		return boxoffice.SeatsView{}, err
-	}
-	r, ok := res.(*grainpb.SeatsReply)
-	if !ok {
-		return boxoffice.SeatsView{}, fmt.Errorf("event %s: unexpected reply %T", eventID, res)
 	}
 	if r.Error != nil {
 		return boxoffice.SeatsView{}, fromPB(r.Error)
@@ -106,13 +102,9 @@ func (e *Engine) Seats(ctx context.Context, eventID uuid.UUID) (boxoffice.SeatsV
 
 // Stats implements boxoffice.SeatEngine.
 func (e *Engine) Stats(ctx context.Context, eventID uuid.UUID) (boxoffice.EventStats, error) {
-	res, err := e.request(ctx, eventID, &grainpb.GetStats{})
+	r, err := cluster.Call[*grainpb.StatsReply](ctx, e.grains, eventID.String(), &grainpb.GetStats{})
 	if err != nil {
 		return boxoffice.EventStats{}, err
-	}
-	r, ok := res.(*grainpb.StatsReply)
-	if !ok {
-		return boxoffice.EventStats{}, fmt.Errorf("event %s: unexpected reply %T", eventID, res)
 	}
 	if r.Error != nil {
 		return boxoffice.EventStats{}, fromPB(r.Error)
@@ -138,13 +130,9 @@ func (e *Engine) Touch(ctx context.Context, eventID uuid.UUID) error {
 }
 
 func (e *Engine) bookingCall(ctx context.Context, eventID uuid.UUID, msg proto.Message) (boxoffice.Booking, error) {
-	res, err := e.request(ctx, eventID, msg)
+	r, err := cluster.Call[*grainpb.BookingReply](ctx, e.grains, eventID.String(), msg)
 	if err != nil {
 		return boxoffice.Booking{}, err
-	}
-	r, ok := res.(*grainpb.BookingReply)
-	if !ok {
-		return boxoffice.Booking{}, fmt.Errorf("event %s: unexpected reply %T", eventID, res)
 	}
 	if r.Error != nil {
 		return boxoffice.Booking{}, fromPB(r.Error)
