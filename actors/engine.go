@@ -109,52 +109,7 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (c Config) withDefaults() Config {
-	d := DefaultConfig()
-	if c.NodeName == "" {
-		c.NodeName = d.NodeName
-	}
-	if c.HoldTTL == 0 {
-		c.HoldTTL = d.HoldTTL
-	}
-	if c.SnapshotEvery == 0 {
-		c.SnapshotEvery = d.SnapshotEvery
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = d.IdleTimeout
-	}
-	if c.TickInterval == 0 {
-		c.TickInterval = d.TickInterval
-	}
-	if c.CountsInterval == 0 {
-		c.CountsInterval = d.CountsInterval
-	}
-	if c.MaxLinger == 0 {
-		c.MaxLinger = d.MaxLinger
-	}
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = d.RequestTimeout
-	}
-	if c.RulesRefresh == 0 {
-		c.RulesRefresh = d.RulesRefresh
-	}
-	if c.PaymentTimeout == 0 {
-		c.PaymentTimeout = d.PaymentTimeout
-	}
-	if c.PaymentAttempts == 0 {
-		c.PaymentAttempts = d.PaymentAttempts
-	}
-	if c.PaymentBackoff == 0 {
-		c.PaymentBackoff = d.PaymentBackoff
-	}
-	if c.Now == nil {
-		c.Now = d.Now
-	}
-	if c.Logger == nil {
-		c.Logger = d.Logger
-	}
-	return c
-}
+func (c Config) withDefaults() Config { return boxoffice.WithDefaults(c, DefaultConfig()) }
 
 // Store is what a grain needs from PostgreSQL besides the journal writer:
 // ownership, snapshots, replay, the catalog rows that size the seat map, and
