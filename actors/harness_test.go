@@ -67,13 +67,20 @@ func venue200() boxoffice.SeatMap {
 
 func newEnv(t testing.TB, sm boxoffice.SeatMap, cfg actors.Config) *env {
 	t.Helper()
+	e := newBareEnv(t, sm)
+	e.node = startNode(t, e.db, cfg)
+	return e
+}
+
+// newBareEnv is newEnv without a node.
+func newBareEnv(t testing.TB, sm boxoffice.SeatMap) *env {
+	t.Helper()
 	url := pgtest.NewDB(t)
 	db := dbtest.OpenDB(t, url)
 	e := &env{url: url, db: db}
 	e.eventID = createEvent(t, db, sm)
 	e.space = boxoffice.NewTicketSpace(e.eventID)
 	e.seats = sm.Capacity()
-	e.node = startNode(t, db, cfg)
 	return e
 }
 
@@ -93,6 +100,13 @@ func startNode(t testing.TB, db *persistence.DB, cfg actors.Config, opts ...func
 // when provider is nil; n.pay is dev either way.
 func startNodeWith(t testing.TB, db *persistence.DB, cfg actors.Config, dev *actors.DevPayments, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
 	t.Helper()
+	return startNodeIn(t, nil, db, cfg, dev, provider, opts...)
+}
+
+// startNodeIn is startNodeWith for a member of agent's cluster (one of its
+// own when agent is nil).
+func startNodeIn(t testing.TB, agent *test.InMemAgent, db *persistence.DB, cfg actors.Config, dev *actors.DevPayments, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
+	t.Helper()
 	n := &node{pay: dev, pub: newRecorder()}
 	if provider == nil {
 		provider = dev
@@ -110,7 +124,7 @@ func startNodeWith(t testing.TB, db *persistence.DB, cfg actors.Config, dev *act
 		t.Fatalf("engine: %v", err)
 	}
 	n.eng = eng
-	n.join(t, nil)
+	n.join(t, agent)
 	t.Cleanup(n.stop)
 	return n
 }

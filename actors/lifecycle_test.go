@@ -12,10 +12,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
-	"github.com/boxoffice/boxoffice/cluster/clustertest"
 	"github.com/boxoffice/boxoffice/persistence"
-	"github.com/boxoffice/boxoffice/persistence/dbtest"
-	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
 // TestNoEarlySuccessAfterPanic reproduces the in-place restart of issue
@@ -177,37 +174,16 @@ func (j *gatedJournal) releaseSubmits() {
 	}
 }
 
-// newBareEnv is newEnv without a node.
-func newBareEnv(t *testing.T, sm boxoffice.SeatMap) *env {
-	t.Helper()
-	url := pgtest.NewDB(t)
-	db := dbtest.OpenDB(t, url)
-	e := &env{url: url, db: db}
-	e.eventID = createEvent(t, db, sm)
-	e.space = boxoffice.NewTicketSpace(e.eventID)
-	e.seats = sm.Capacity()
-	return e
-}
-
 // startGatedNode is startNode with the journal writer wrapped by gate.
 func startGatedNode(t *testing.T, db *persistence.DB, cfg actors.Config, gate *gatedJournal) *node {
 	t.Helper()
-	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
-	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
-	gate.jw = n.jw
-	if cfg.Logger == nil {
-		cfg.Logger = clustertest.Quiet()
-	}
-	eng, err := actors.NewEngine(cfg, actors.Deps{Store: db, Journal: gate, Publisher: n.pub, Payments: n.pay})
-	if err != nil {
-		t.Fatalf("engine: %v", err)
-	}
-	n.eng = eng
-	n.join(t, nil)
-	t.Cleanup(func() {
+	n := startNode(t, db, cfg, func(d *actors.Deps) {
+		gate.jw = d.Journal.(*persistence.JournalWriter)
+		d.Journal = gate
+	})
+	t.Cleanup(func() { // before n.stop, which waits for the journal
 		gate.releaseAcks()
 		gate.releaseSubmits()
-		n.stop()
 	})
 	return n
 }

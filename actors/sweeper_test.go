@@ -14,7 +14,6 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
-	"github.com/boxoffice/boxoffice/cluster/clustertest"
 	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
@@ -238,17 +237,5 @@ func startMember(t testing.TB, db *persistence.DB, agent *test.InMemAgent, name 
 
 func startMemberCfg(t testing.TB, db *persistence.DB, agent *test.InMemAgent, cfg actors.Config) *node {
 	t.Helper()
-	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
-	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
-	if cfg.Logger == nil {
-		cfg.Logger = clustertest.Quiet()
-	}
-	eng, err := actors.NewEngine(cfg, actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: n.pay})
-	if err != nil {
-		t.Fatalf("engine: %v", err)
-	}
-	n.eng = eng
-	n.join(t, agent)
-	t.Cleanup(n.stop)
-	return n
+	return startNodeIn(t, agent, db, cfg, actors.NewDevPayments(), nil)
 }
