@@ -15,10 +15,10 @@ import (
 
 // Reserve implements boxoffice.SeatEngine. With an IdempotencyKey it
 // claims the key first and never holds twice for one claim (idempotency.go).
+// The tickets are checked once, by the grain's seat map (seatmap.Map.Hold:
+// how many, twice, of this event, free), which alone knows the venue; the
+// API validates the request's shape before it gets here.
 func (e *Engine) Reserve(ctx context.Context, req boxoffice.ReserveRequest) (boxoffice.Booking, error) {
-	if n := len(req.TicketIDs); n < 1 || n > boxoffice.MaxSeatsPerHold {
-		return boxoffice.Booking{}, boxoffice.InvalidField("ticket_ids", "a hold takes 1 to %d seats", boxoffice.MaxSeatsPerHold)
-	}
 	msg := &grainpb.Reserve{UserId: req.UserID[:], BookingId: req.BookingID[:]}
 	for _, t := range req.TicketIDs {
 		msg.TicketIds = append(msg.TicketIds, t[:])
