@@ -102,6 +102,10 @@ type stamp struct{ from activation }
 
 func (s stamp) sentBy() activation { return s.from }
 
+// NotInfluenceReceiveTimeout: what a grain sends itself (ticks, the
+// outcomes of its own I/O) does not keep an idle grain alive.
+func (stamp) NotInfluenceReceiveTimeout() {}
+
 // selfMessage is a message a grain sent itself.
 type selfMessage interface{ sentBy() activation }
 
@@ -117,8 +121,8 @@ var (
 	escapePanics atomic.Bool
 )
 
-// Messages the grain sends itself. tick and the async results implement
-// NotInfluenceReceiveTimeout so they do not keep an idle grain alive.
+// Messages the grain sends itself. Their stamp makes them
+// NotInfluenceReceiveTimeout, so they do not keep an idle grain alive.
 type (
 	tick       struct{ stamp }
 	commitDone struct {
@@ -135,11 +139,6 @@ type (
 		err     error
 	}
 )
-
-func (tick) NotInfluenceReceiveTimeout()          {}
-func (commitDone) NotInfluenceReceiveTimeout()    {}
-func (lingerDone) NotInfluenceReceiveTimeout()    {}
-func (snapshotSaved) NotInfluenceReceiveTimeout() {}
 
 // Receive implements actor.Actor.
 func (g *grain) Receive(ctx actor.Context) {
@@ -203,55 +202,53 @@ var errRestarted = errors.New("the event actor restarted")
 // refuse answers unavailable when the grain cannot serve (activation or a
 // commit failed); it reports whether it did.
 func (g *grain) refuse(ctx actor.Context) bool {
-	if g.m != nil && !g.broken {
-		return false
-	}
-	code, msg := cluster.Refusal(g.loadErr, "the event's seat engine is recovering; retry shortly")
-	err := &grainpb.Error{Code: code, Message: msg}
-	switch ctx.Message().(type) {
-	case *grainpb.GetSeats:
-		ctx.Respond(&grainpb.SeatsReply{Error: err})
-	case *grainpb.GetStats:
-		ctx.Respond(&grainpb.StatsReply{Error: err})
-	case *grainpb.Touch, *grainpb.SetRules:
-		if ctx.Sender() != nil {
-			ctx.Respond(&grainpb.Ack{Error: err})
-		}
-	default:
-		ctx.Respond(&grainpb.BookingReply{Error: err})
-	}
-	return true
+	return cluster.Refuse(ctx, g.m != nil && !g.broken, g.loadErr, "the event's seat engine is recovering; retry shortly",
+		func(code, message string) any {
+			err := &grainpb.Error{Code: code, Message: message}
+			switch ctx.Message().(type) {
+			case *grainpb.GetSeats:
+				return &grainpb.SeatsReply{Error: err}
+			case *grainpb.GetStats:
+				return &grainpb.StatsReply{Error: err}
+			case *grainpb.Touch, *grainpb.SetRules:
+				if ctx.Sender() == nil {
+					return nil
+				}
+				return &grainpb.Ack{Error: err}
+			}
+			return &grainpb.BookingReply{Error: err}
+		})
 }
 
 // activate takes ownership of the event with a new epoch (fencing off any
 // older activation, I4) and rebuilds the seat map from the latest snapshot
 // plus the journal after it.
 func (g *grain) activate(ctx actor.Context, identity string) {
-	start := time.Now()
-	id, err := g.Identity(identity)
+	err := g.Activate(context.Background(), identity, &g.eventID, g.e.cfg.RequestTimeout, cluster.Activation{
+		Admit: func(id uuid.UUID) error {
+			if wait := g.e.holdOff(id, g.e.cfg.Now()); wait > 0 {
+				// The last activation failed moments ago: refuse without
+				// taking a new epoch until the pause is over.
+				return boxoffice.Errorf(boxoffice.EUnavailable, "activation held off for %s after a failure", wait)
+			}
+			return nil
+		},
+		Load: g.load,
+		Failed: func(id uuid.UUID, err error) {
+			if boxoffice.ErrorCode(err) != boxoffice.ENotFound {
+				g.e.activated(id, g.e.cfg.Now(), true)
+			}
+		},
+	})
 	if err != nil {
-		g.fail(ctx, err)
-		return
-	}
-	g.eventID = id
-	if wait := g.e.holdOff(id, g.e.cfg.Now()); wait > 0 {
-		// The last activation failed moments ago: refuse without taking
-		// a new epoch until the pause is over.
-		g.loadErr = boxoffice.Errorf(boxoffice.EUnavailable, "activation held off for %s after a failure", wait)
-		g.fail(ctx, g.loadErr)
-		return
-	}
-	if err := g.Load(context.Background(), g.e.cfg.RequestTimeout, id, g.load); err != nil {
 		g.loadErr = err
-		if boxoffice.ErrorCode(err) != boxoffice.ENotFound {
-			g.e.activated(id, g.e.cfg.Now(), true)
-		}
 		g.fail(ctx, err)
 		return
 	}
+	id := g.eventID
 	g.e.activated(id, g.e.cfg.Now(), false)
 	g.log.Info("event activated", "event", id, "epoch", g.epoch, "version", g.committed,
-		"seats", g.m.Len(), "took", time.Since(start))
+		"seats", g.m.Len(), "took", g.Took())
 	ctx.SetReceiveTimeout(g.e.cfg.IdleTimeout)
 	g.e.active.Store(g.eventID, struct{}{})
 	g.startTicker(ctx)

@@ -25,31 +25,54 @@ type Host struct {
 	// Name names the grain in logs ("event actor", "room").
 	Name string
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	started time.Time // when the last activation began
+	stop    chan struct{}
+	wg      sync.WaitGroup
 }
 
-// Identity parses the grain identity, which is its event's ID.
-func (h *Host) Identity(identity string) (uuid.UUID, error) {
-	id, err := uuid.Parse(identity)
+// Activation is one grain kind's part of an activation (Host.Activate).
+type Activation struct {
+	// Admit, if set, may refuse to load at all (the event grain holds off
+	// after failed activations); its refusal is not logged.
+	Admit func(id uuid.UUID) error
+	// Load builds the grain's state from PostgreSQL under ctx.
+	Load func(ctx context.Context) error
+	// Failed, if set, hears of a failed Load.
+	Failed func(id uuid.UUID, err error)
+}
+
+// Activate runs the start of an activation, in the grain's ClusterInit
+// turn: it takes the event from the grain identity into *id, then runs
+// a's Admit and Load, the latter under parent with timeout. A bad identity
+// and a failed load are logged. It returns why the grain cannot serve (nil
+// when it can): the grain keeps it as its load error and fails.
+func (h *Host) Activate(parent context.Context, identity string, id *uuid.UUID, timeout time.Duration, a Activation) error {
+	h.started = time.Now()
+	parsed, err := uuid.Parse(identity)
 	if err != nil {
 		h.Log.Error(h.Name+" identity is not a UUID", "identity", identity)
-		return uuid.Nil, fmt.Errorf("bad identity %q", identity)
+		return fmt.Errorf("bad identity %q", identity)
 	}
-	return id, nil
-}
-
-// Load runs an activation's load of event id under parent with timeout; a
-// failure is logged and returned.
-func (h *Host) Load(parent context.Context, timeout time.Duration, id uuid.UUID, load func(context.Context) error) error {
+	*id = parsed
+	if a.Admit != nil {
+		if err := a.Admit(parsed); err != nil {
+			return err
+		}
+	}
 	c, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
-	if err := load(c); err != nil {
-		h.Log.Warn(h.Name+" activation failed", "event", id, "err", err)
+	if err := a.Load(c); err != nil {
+		h.Log.Warn(h.Name+" activation failed", "event", parsed, "err", err)
+		if a.Failed != nil {
+			a.Failed(parsed, err)
+		}
 		return err
 	}
 	return nil
 }
+
+// Took is how long the last activation has taken so far.
+func (h *Host) Took() time.Duration { return time.Since(h.started) }
 
 // Contain, deferred first in Receive, turns a panic into fail: the grain
 // fails what is pending and stops, and the next call activates a fresh
@@ -72,14 +95,25 @@ func (h *Host) Contain(ctx actor.Context, fail func(actor.Context, error), attrs
 	fail(ctx, fmt.Errorf("panic: %v", r))
 }
 
-// Refusal is the error a grain that cannot serve answers: not_found when
-// its activation found no such event (loadErr), else unavailable with
-// message (activation or a write failed; a retry activates afresh).
-func Refusal(loadErr error, message string) (code, msg string) {
-	if boxoffice.ErrorCode(loadErr) == boxoffice.ENotFound {
-		return boxoffice.ENotFound, "no such event"
+// Refuse answers the message in ctx when the grain cannot serve (ready is
+// false; activation or a write failed) and reports whether it did. The
+// answer is reply(code, message): not_found when the activation found no
+// such event (loadErr), else unavailable with unavailable as the message,
+// so the caller retries and a new activation rebuilds from PostgreSQL.
+// reply returns the grain's reply message for ctx's message, or nil for
+// none (a message sent without a reply expected).
+func Refuse(ctx actor.Context, ready bool, loadErr error, unavailable string, reply func(code, message string) any) bool {
+	if ready {
+		return false
 	}
-	return boxoffice.EUnavailable, message
+	code, msg := boxoffice.EUnavailable, unavailable
+	if boxoffice.ErrorCode(loadErr) == boxoffice.ENotFound {
+		code, msg = boxoffice.ENotFound, "no such event"
+	}
+	if r := reply(code, msg); r != nil {
+		ctx.Respond(r)
+	}
+	return true
 }
 
 // StartTicker starts the goroutine that calls tick every tickEvery and

@@ -97,8 +97,8 @@ type toSelf struct {
 
 func (toSelf) NotInfluenceReceiveTimeout() {}
 
-// Messages the grain sends itself. They implement NotInfluenceReceiveTimeout
-// so that they do not keep an idle room alive.
+// Messages the grain sends itself, always inside a toSelf, which implements
+// NotInfluenceReceiveTimeout so that they do not keep an idle room alive.
 type (
 	tick     struct{}
 	settings struct {
@@ -113,11 +113,6 @@ type (
 		err  error
 	}
 )
-
-func (tick) NotInfluenceReceiveTimeout()      {}
-func (settings) NotInfluenceReceiveTimeout()  {}
-func (flushDone) NotInfluenceReceiveTimeout() {}
-func (admitDone) NotInfluenceReceiveTimeout() {}
 
 // Receive implements actor.Actor.
 func (g *grain) Receive(ctx actor.Context) {
@@ -194,43 +189,34 @@ var receiveHook atomic.Pointer[func(msg any)]
 // refuse answers an error when the grain cannot serve (activation or a
 // write failed); it reports whether it did.
 func (g *grain) refuse(ctx actor.Context) bool {
-	if g.loaded && !g.broken {
-		return false
-	}
-	code, msg := cluster.Refusal(g.loadErr, boxoffice.ErrorMessage(errBroken))
-	err := &queuepb.Error{Code: code, Message: msg}
-	switch ctx.Message().(type) {
-	case *queuepb.GetStats:
-		ctx.Respond(&queuepb.Watermark{Error: err})
-	case memQuery:
-		ctx.Respond(memReply{users: len(g.users), seqOf: len(g.seqOf), forgot: g.forgot})
-	case *queuepb.SetRate:
-		ctx.Respond(&queuepb.Ack{Error: err})
-	default:
-		ctx.Respond(&queuepb.Place{Error: err})
-	}
-	return true
+	return cluster.Refuse(ctx, g.loaded && !g.broken, g.loadErr, boxoffice.ErrorMessage(errBroken),
+		func(code, message string) any {
+			err := &queuepb.Error{Code: code, Message: message}
+			switch ctx.Message().(type) {
+			case *queuepb.GetStats:
+				return &queuepb.Watermark{Error: err}
+			case memQuery:
+				return memReply{users: len(g.users), seqOf: len(g.seqOf), forgot: g.forgot}
+			case *queuepb.SetRate:
+				return &queuepb.Ack{Error: err}
+			default:
+				return &queuepb.Place{Error: err}
+			}
+		})
 }
 
 // activate reads the event's setting, takes the room with a new epoch
 // (fencing off any older activation) and loads every place in order.
 func (g *grain) activate(ctx actor.Context, identity string) {
-	start := time.Now()
-	id, err := g.Identity(identity)
-	if err != nil {
-		g.fail(ctx, err)
-		return
-	}
-	g.eventID = id
 	g.ctx, g.cancel = context.WithCancel(context.Background())
-	if err := g.Load(g.ctx, g.r.cfg.RequestTimeout, id, g.load); err != nil {
+	if err := g.Activate(g.ctx, identity, &g.eventID, g.r.cfg.RequestTimeout, cluster.Activation{Load: g.load}); err != nil {
 		g.loadErr = err
 		g.fail(ctx, err)
 		return
 	}
 	g.loaded = true
-	g.log.Info("room activated", "event", id, "epoch", g.epoch, "places", g.durable,
-		"admitted", g.upto, "took", time.Since(start))
+	g.log.Info("room activated", "event", g.eventID, "epoch", g.epoch, "places", g.durable,
+		"admitted", g.upto, "took", g.Took())
 	ctx.SetReceiveTimeout(g.r.cfg.IdleTimeout)
 	g.startTicker(ctx)
 }
