@@ -3,7 +3,6 @@ package actors
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,14 +10,15 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // Reserve implements boxoffice.SeatEngine. With an IdempotencyKey it
 // claims the key first and never holds twice for one claim (idempotency.go).
+// The tickets are checked once, by the grain's seat map (seatmap.Map.Hold:
+// how many, twice, of this event, free), which alone knows the venue; the
+// API validates the request's shape before it gets here.
 func (e *Engine) Reserve(ctx context.Context, req boxoffice.ReserveRequest) (boxoffice.Booking, error) {
-	if n := len(req.TicketIDs); n < 1 || n > boxoffice.MaxSeatsPerHold {
-		return boxoffice.Booking{}, boxoffice.InvalidField("ticket_ids", "a hold takes 1 to %d seats", boxoffice.MaxSeatsPerHold)
-	}
 	msg := &grainpb.Reserve{UserId: req.UserID[:], BookingId: req.BookingID[:]}
 	for _, t := range req.TicketIDs {
 		msg.TicketIds = append(msg.TicketIds, t[:])
@@ -107,13 +107,9 @@ func committedSale(stored, sold boxoffice.Booking) boxoffice.Booking {
 
 // Seats implements boxoffice.SeatEngine.
 func (e *Engine) Seats(ctx context.Context, eventID uuid.UUID) (boxoffice.SeatsView, error) {
-	res, err := e.request(ctx, eventID, &grainpb.GetSeats{})
+	r, err := cluster.Call[*grainpb.SeatsReply](ctx, e.grains, eventID.String(), &grainpb.GetSeats{})
 	if err != nil {
 		return boxoffice.SeatsView{}, err
-	}
-	r, ok := res.(*grainpb.SeatsReply)
-	if !ok {
-		return boxoffice.SeatsView{}, fmt.Errorf("event %s: unexpected reply %T", eventID, res)
 	}
 	if r.Error != nil {
 		return boxoffice.SeatsView{}, fromPB(r.Error)
@@ -127,13 +123,9 @@ func (e *Engine) Seats(ctx context.Context, eventID uuid.UUID) (boxoffice.SeatsV
 
 // Stats implements boxoffice.SeatEngine.
 func (e *Engine) Stats(ctx context.Context, eventID uuid.UUID) (boxoffice.EventStats, error) {
-	res, err := e.request(ctx, eventID, &grainpb.GetStats{})
+	r, err := cluster.Call[*grainpb.StatsReply](ctx, e.grains, eventID.String(), &grainpb.GetStats{})
 	if err != nil {
 		return boxoffice.EventStats{}, err
-	}
-	r, ok := res.(*grainpb.StatsReply)
-	if !ok {
-		return boxoffice.EventStats{}, fmt.Errorf("event %s: unexpected reply %T", eventID, res)
 	}
 	if r.Error != nil {
 		return boxoffice.EventStats{}, fromPB(r.Error)
@@ -159,13 +151,9 @@ func (e *Engine) Touch(ctx context.Context, eventID uuid.UUID) error {
 }
 
 func (e *Engine) bookingCall(ctx context.Context, eventID uuid.UUID, msg proto.Message) (boxoffice.Booking, error) {
-	res, err := e.request(ctx, eventID, msg)
+	r, err := cluster.Call[*grainpb.BookingReply](ctx, e.grains, eventID.String(), msg)
 	if err != nil {
 		return boxoffice.Booking{}, err
-	}
-	r, ok := res.(*grainpb.BookingReply)
-	if !ok {
-		return boxoffice.Booking{}, fmt.Errorf("event %s: unexpected reply %T", eventID, res)
 	}
 	if r.Error != nil {
 		return boxoffice.Booking{}, fromPB(r.Error)

@@ -3,11 +3,9 @@ package actors
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -110,52 +108,7 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (c Config) withDefaults() Config {
-	d := DefaultConfig()
-	if c.NodeName == "" {
-		c.NodeName = d.NodeName
-	}
-	if c.HoldTTL == 0 {
-		c.HoldTTL = d.HoldTTL
-	}
-	if c.SnapshotEvery == 0 {
-		c.SnapshotEvery = d.SnapshotEvery
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = d.IdleTimeout
-	}
-	if c.TickInterval == 0 {
-		c.TickInterval = d.TickInterval
-	}
-	if c.CountsInterval == 0 {
-		c.CountsInterval = d.CountsInterval
-	}
-	if c.MaxLinger == 0 {
-		c.MaxLinger = d.MaxLinger
-	}
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = d.RequestTimeout
-	}
-	if c.RulesRefresh == 0 {
-		c.RulesRefresh = d.RulesRefresh
-	}
-	if c.PaymentTimeout == 0 {
-		c.PaymentTimeout = d.PaymentTimeout
-	}
-	if c.PaymentAttempts == 0 {
-		c.PaymentAttempts = d.PaymentAttempts
-	}
-	if c.PaymentBackoff == 0 {
-		c.PaymentBackoff = d.PaymentBackoff
-	}
-	if c.Now == nil {
-		c.Now = d.Now
-	}
-	if c.Logger == nil {
-		c.Logger = d.Logger
-	}
-	return c
-}
+func (c Config) withDefaults() Config { return boxoffice.WithDefaults(c, DefaultConfig()) }
 
 // Publisher carries committed seat deltas to every node's WebSocket hub.
 type Publisher interface {
@@ -190,12 +143,11 @@ type Metrics interface {
 // boxoffice.SeatEngine by sending each call to the grain of its event
 // through the cluster, wherever that grain lives.
 type Engine struct {
-	cfg     Config
-	deps    Deps
-	cluster atomic.Pointer[cluster.Caller]
-	// pcluster is the cluster itself, whose placement tells the sweeper
-	// which events are this node's.
-	pcluster atomic.Pointer[pcluster.Cluster]
+	cfg  Config
+	deps Deps
+	// grains calls the event grains; its cluster's placement also tells
+	// the sweeper which events are this node's.
+	grains *cluster.Client
 	// active holds the IDs of the events whose grains run on this node,
 	// for the admin placement view.
 	active sync.Map
@@ -294,7 +246,12 @@ func NewEngine(cfg Config, deps Deps) (*Engine, error) {
 	if deps.Store == nil || deps.Journal == nil || deps.Payments == nil {
 		return nil, errors.New("actors: Store, Journal and Payments are required")
 	}
-	return &Engine{cfg: cfg, deps: deps, pay: newPayments()}, nil
+	grains := cluster.NewClient(Kind, cfg.RequestTimeout, cfg.Logger, cluster.ClientText{
+		Starting:    "the seat engine is starting; retry shortly",
+		Moving:      "the event's seat engine is moving to another node; retry shortly",
+		Unreachable: "the event's seat engine is unreachable right now; retry shortly",
+	})
+	return &Engine{cfg: cfg, deps: deps, grains: grains, pay: newPayments()}, nil
 }
 
 // Kind returns the cluster kind that hosts this engine's grains on this node.
@@ -311,43 +268,14 @@ func (e *Engine) Kind() *pcluster.Kind {
 // subscription (the actor system's event stream would otherwise keep the
 // Caller, and run its handler on every topology change, for as long as the
 // system lives). Attaching again replaces, and closes, the earlier Caller.
-func (e *Engine) Attach(c *pcluster.Cluster) {
-	e.pcluster.Store(c)
-	if old := e.cluster.Swap(cluster.NewCaller(c)); old != nil {
-		old.Close()
-	}
-}
+func (e *Engine) Attach(c *pcluster.Cluster) { e.grains.Attach(c) }
 
 // Close detaches the engine from its cluster; later calls answer
 // unavailable. Call it once the node no longer serves requests.
 // Idempotent.
-func (e *Engine) Close() {
-	e.pcluster.Store(nil)
-	if old := e.cluster.Swap(nil); old != nil {
-		old.Close()
-	}
-}
+func (e *Engine) Close() { e.grains.Close() }
 
 // request sends msg to the event's grain and returns its reply.
 func (e *Engine) request(ctx context.Context, eventID uuid.UUID, msg proto.Message) (any, error) {
-	c := e.cluster.Load()
-	if c == nil {
-		return nil, boxoffice.Errorf(boxoffice.EUnavailable, "the seat engine is starting; retry shortly")
-	}
-	timeout := cluster.Budget(ctx, e.cfg.RequestTimeout)
-	if timeout <= 0 {
-		return nil, fmt.Errorf("event %s: %w", eventID, context.DeadlineExceeded)
-	}
-	res, err := c.Request(eventID.String(), Kind, msg, timeout)
-	if errors.Is(err, cluster.ErrMemberLeft) {
-		e.cfg.Logger.Info("grain call abandoned: its node left the cluster", "event", eventID)
-		return nil, &boxoffice.Error{Code: boxoffice.EUnavailable,
-			Message: "the event's seat engine is moving to another node; retry shortly"}
-	}
-	if err != nil || res == nil {
-		e.cfg.Logger.Warn("grain call failed", "event", eventID, "err", err)
-		return nil, &boxoffice.Error{Code: boxoffice.EUnavailable,
-			Message: "the event's seat engine is unreachable right now; retry shortly"}
-	}
-	return res, nil
+	return e.grains.Request(ctx, eventID.String(), msg)
 }

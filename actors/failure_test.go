@@ -19,6 +19,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -161,7 +162,7 @@ const crashChildEnv = "BOXOFFICE_CRASH_CHILD"
 // holds or two sales (I1, I2).
 func TestCrashSafety(t *testing.T) {
 	url := pgtest.NewDB(t)
-	db := openDB(t, url)
+	db := dbtest.OpenDB(t, url)
 	for round := range 2 {
 		eventID := createEvent(t, db, venue200())
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
@@ -287,7 +288,7 @@ func TestCrashChild(t *testing.T) {
 		return
 	}
 	eventID := uuid.MustParse(os.Getenv("BOXOFFICE_CRASH_EVENT"))
-	db := openDB(t, url)
+	db := dbtest.OpenDB(t, url)
 	n := startNode(t, db, actors.Config{HoldTTL: 10 * time.Minute})
 	space := boxoffice.NewTicketSpace(eventID)
 	var mu sync.Mutex

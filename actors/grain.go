@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"runtime/debug"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,14 +17,16 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
 	"github.com/boxoffice/boxoffice/actors/seatmap"
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // grain is one event's actor. Every field is owned by the actor's Receive
 // loop; goroutines it starts (the ticker, payments, snapshot writes) talk to
 // it only by sending messages to its PID.
 type grain struct {
-	e   *Engine
-	log *slog.Logger
+	cluster.Host // identity, load, panics, refusals, owned goroutines
+	e            *Engine
+	log          *slog.Logger
 
 	eventID uuid.UUID
 	epoch   int64
@@ -74,16 +74,14 @@ type grain struct {
 	// pruning. See idempotency.go.
 	keyed      map[uuid.UUID]int64
 	keyedOrder []keyedHold
-
-	stop chan struct{}
-	wg   sync.WaitGroup
 }
 
 // instances numbers grain instances in this process.
 var instances atomic.Uint64
 
 func newGrain(e *Engine) *grain {
-	return &grain{e: e, log: e.cfg.Logger, payments: map[uuid.UUID]*payment{}, instance: instances.Add(1)}
+	return &grain{Host: cluster.Host{Log: e.cfg.Logger, Name: "event actor"}, e: e, log: e.cfg.Logger,
+		payments: map[uuid.UUID]*payment{}, instance: instances.Add(1)}
 }
 
 // activation identifies one activation of an event: the epoch it took
@@ -103,6 +101,10 @@ type stamp struct{ from activation }
 
 func (s stamp) sentBy() activation { return s.from }
 
+// NotInfluenceReceiveTimeout: what a grain sends itself (ticks, the
+// outcomes of its own I/O) does not keep an idle grain alive.
+func (stamp) NotInfluenceReceiveTimeout() {}
+
 // selfMessage is a message a grain sent itself.
 type selfMessage interface{ sentBy() activation }
 
@@ -118,8 +120,8 @@ var (
 	escapePanics atomic.Bool
 )
 
-// Messages the grain sends itself. tick and the async results implement
-// NotInfluenceReceiveTimeout so they do not keep an idle grain alive.
+// Messages the grain sends itself. Their stamp makes them
+// NotInfluenceReceiveTimeout, so they do not keep an idle grain alive.
 type (
 	tick       struct{ stamp }
 	commitDone struct {
@@ -137,14 +139,11 @@ type (
 	}
 )
 
-func (tick) NotInfluenceReceiveTimeout()          {}
-func (commitDone) NotInfluenceReceiveTimeout()    {}
-func (lingerDone) NotInfluenceReceiveTimeout()    {}
-func (snapshotSaved) NotInfluenceReceiveTimeout() {}
-
 // Receive implements actor.Actor.
 func (g *grain) Receive(ctx actor.Context) {
-	defer g.contain(ctx)
+	if !escapePanics.Load() {
+		defer g.Contain(ctx, g.fail, func() []any { return []any{"event", g.eventID, "epoch", g.epoch} })
+	}
 	if h := receiveHook.Load(); h != nil {
 		(*h)(ctx.Message())
 	}
@@ -199,82 +198,56 @@ func (g *grain) Receive(ctx actor.Context) {
 
 var errRestarted = errors.New("the event actor restarted")
 
-// contain turns a panic in the grain into a stop: the grain fails what is
-// pending and poisons itself, and the next call activates a fresh actor
-// (new PID, new mailbox) that rebuilds from PostgreSQL. Left to the
-// supervisor, the panic would restart the grain in place, behind the same
-// PID and mailbox, with the late messages of this instance still coming.
-func (g *grain) contain(ctx actor.Context) {
-	if escapePanics.Load() {
-		return
-	}
-	r := recover()
-	if r == nil {
-		return
-	}
-	g.log.Error("event actor panicked; stopping it to rebuild from PostgreSQL", "event", g.eventID,
-		"epoch", g.epoch, "message", fmt.Sprintf("%T", ctx.Message()), "panic", r, "stack", string(debug.Stack()))
-	g.fail(ctx, fmt.Errorf("panic: %v", r))
-}
-
 // refuse answers unavailable when the grain cannot serve (activation or a
 // commit failed); it reports whether it did.
 func (g *grain) refuse(ctx actor.Context) bool {
-	if g.m != nil && !g.broken {
-		return false
-	}
-	err := &grainpb.Error{Code: boxoffice.EUnavailable, Message: "the event's seat engine is recovering; retry shortly"}
-	if boxoffice.ErrorCode(g.loadErr) == boxoffice.ENotFound {
-		err = &grainpb.Error{Code: boxoffice.ENotFound, Message: "no such event"}
-	}
-	switch ctx.Message().(type) {
-	case *grainpb.GetSeats:
-		ctx.Respond(&grainpb.SeatsReply{Error: err})
-	case *grainpb.GetStats:
-		ctx.Respond(&grainpb.StatsReply{Error: err})
-	case *grainpb.Touch, *grainpb.SetRules:
-		if ctx.Sender() != nil {
-			ctx.Respond(&grainpb.Ack{Error: err})
-		}
-	default:
-		ctx.Respond(&grainpb.BookingReply{Error: err})
-	}
-	return true
+	return cluster.Refuse(ctx, g.m != nil && !g.broken, g.loadErr, "the event's seat engine is recovering; retry shortly",
+		func(code, message string) any {
+			err := &grainpb.Error{Code: code, Message: message}
+			switch ctx.Message().(type) {
+			case *grainpb.GetSeats:
+				return &grainpb.SeatsReply{Error: err}
+			case *grainpb.GetStats:
+				return &grainpb.StatsReply{Error: err}
+			case *grainpb.Touch, *grainpb.SetRules:
+				if ctx.Sender() == nil {
+					return nil
+				}
+				return &grainpb.Ack{Error: err}
+			}
+			return &grainpb.BookingReply{Error: err}
+		})
 }
 
 // activate takes ownership of the event with a new epoch (fencing off any
 // older activation, I4) and rebuilds the seat map from the latest snapshot
 // plus the journal after it.
 func (g *grain) activate(ctx actor.Context, identity string) {
-	start := time.Now()
-	id, err := uuid.Parse(identity)
+	err := g.Activate(context.Background(), identity, &g.eventID, g.e.cfg.RequestTimeout, cluster.Activation{
+		Admit: func(id uuid.UUID) error {
+			if wait := g.e.holdOff(id, g.e.cfg.Now()); wait > 0 {
+				// The last activation failed moments ago: refuse without
+				// taking a new epoch until the pause is over.
+				return boxoffice.Errorf(boxoffice.EUnavailable, "activation held off for %s after a failure", wait)
+			}
+			return nil
+		},
+		Load: g.load,
+		Failed: func(id uuid.UUID, err error) {
+			if boxoffice.ErrorCode(err) != boxoffice.ENotFound {
+				g.e.activated(id, g.e.cfg.Now(), true)
+			}
+		},
+	})
 	if err != nil {
-		g.log.Error("grain identity is not a UUID", "identity", identity)
-		g.fail(ctx, fmt.Errorf("bad identity %q", identity))
-		return
-	}
-	g.eventID = id
-	if wait := g.e.holdOff(id, g.e.cfg.Now()); wait > 0 {
-		// The last activation failed moments ago: refuse without taking
-		// a new epoch until the pause is over.
-		g.loadErr = boxoffice.Errorf(boxoffice.EUnavailable, "activation held off for %s after a failure", wait)
-		g.fail(ctx, g.loadErr)
-		return
-	}
-	c, cancel := context.WithTimeout(context.Background(), g.e.cfg.RequestTimeout)
-	defer cancel()
-	if err := g.load(c); err != nil {
-		g.log.Warn("event activation failed", "event", id, "err", err)
 		g.loadErr = err
-		if boxoffice.ErrorCode(err) != boxoffice.ENotFound {
-			g.e.activated(id, g.e.cfg.Now(), true)
-		}
 		g.fail(ctx, err)
 		return
 	}
+	id := g.eventID
 	g.e.activated(id, g.e.cfg.Now(), false)
 	g.log.Info("event activated", "event", id, "epoch", g.epoch, "version", g.committed,
-		"seats", g.m.Len(), "took", time.Since(start))
+		"seats", g.m.Len(), "took", g.Took())
 	ctx.SetReceiveTimeout(g.e.cfg.IdleTimeout)
 	g.e.active.Store(g.eventID, struct{}{})
 	g.startTicker(ctx)
@@ -358,31 +331,9 @@ func unavailable(cause error) error {
 }
 
 func (g *grain) startTicker(ctx actor.Context) {
-	// The goroutine keeps its own copy of the channel: shutdown sets
-	// g.stop to nil after closing it, and a goroutine reading the field
-	// could then wait on a nil channel forever (and shutdown on it).
-	stop := make(chan struct{})
-	g.stop = stop
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
-	every := g.e.cfg.TickInterval
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		rules := time.NewTicker(g.e.cfg.RulesRefresh)
-		defer rules.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				root.Send(self, tick{st})
-			case <-rules.C:
-				g.refreshRules(func(m any) { root.Send(self, m) })
-			}
-		}
-	}()
+	g.StartTicker(g.e.cfg.TickInterval, func() { root.Send(self, tick{st}) },
+		g.e.cfg.RulesRefresh, func() { g.refreshRules(func(m any) { root.Send(self, m) }) })
 }
 
 // shutdown stops the goroutines the grain owns and waits for them.
@@ -393,15 +344,11 @@ func (g *grain) shutdown() {
 	if g.lingerTimer != nil {
 		g.lingerTimer.Stop()
 	}
-	if g.stop != nil {
-		close(g.stop)
-		g.stop = nil
-	}
 	if g.payStop != nil {
 		close(g.payStop)
 		g.payStop = nil
 	}
-	g.wg.Wait()
+	g.Shutdown()
 }
 
 // onTick expires due holds (I3) and reports counts.

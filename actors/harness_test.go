@@ -4,23 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
-	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
-	"github.com/asynkron/protoactor-go/remote"
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/cluster/clustertest"
 	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -70,55 +67,28 @@ func venue200() boxoffice.SeatMap {
 
 func newEnv(t testing.TB, sm boxoffice.SeatMap, cfg actors.Config) *env {
 	t.Helper()
+	e := newBareEnv(t, sm)
+	e.node = startNode(t, e.db, cfg)
+	return e
+}
+
+// newBareEnv is newEnv without a node.
+func newBareEnv(t testing.TB, sm boxoffice.SeatMap) *env {
+	t.Helper()
 	url := pgtest.NewDB(t)
-	db := openDB(t, url)
+	db := dbtest.OpenDB(t, url)
 	e := &env{url: url, db: db}
 	e.eventID = createEvent(t, db, sm)
 	e.space = boxoffice.NewTicketSpace(e.eventID)
 	e.seats = sm.Capacity()
-	e.node = startNode(t, db, cfg)
 	return e
 }
 
-func openDB(t testing.TB, url string) *persistence.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := persistence.Open(ctx, persistence.Config{URL: url, MaxConns: 16})
-	if err != nil {
-		t.Fatalf("open db: %v", err)
-	}
-	t.Cleanup(db.Close)
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return db
-}
-
+// createEvent stores an event with seat map sm and returns its ID.
 func createEvent(t testing.TB, db *persistence.DB, sm boxoffice.SeatMap) uuid.UUID {
 	t.Helper()
-	ctx := context.Background()
-	v, _, err := db.CreateVenue(ctx, boxoffice.Venue{ID: uuid.New(), Name: "Test Arena", City: "Madrid",
-		Location: boxoffice.Location{Lat: 40.4, Lon: -3.7}, SeatMap: sm})
-	if err != nil {
-		t.Fatalf("create venue: %v", err)
-	}
-	p, _, err := db.CreatePerformer(ctx, boxoffice.Performer{ID: uuid.New(), Name: "The Testers"})
-	if err != nil {
-		t.Fatalf("create performer: %v", err)
-	}
-	prices := map[string]boxoffice.Money{}
-	for i, s := range sm.Sections {
-		prices[s.Name] = boxoffice.Money(10000 / (i + 1))
-	}
-	ev, _, _, err := db.CreateEvent(ctx, boxoffice.Event{ID: uuid.New(), Name: "Test Night", Type: "concert",
-		StartsAt: time.Now().Add(30 * 24 * time.Hour), VenueID: v.ID, PerformerID: p.ID, Currency: "EUR", Prices: prices})
-	if err != nil {
-		t.Fatalf("create event: %v", err)
-	}
-	return ev.ID
+	return dbtest.CreateEvent(t, db, sm, boxoffice.WaitingRoom{}).ID
 }
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // startNode starts a node; opts may wrap or add to its engine's deps.
 func startNode(t testing.TB, db *persistence.DB, cfg actors.Config, opts ...func(*actors.Deps)) *node {
@@ -130,13 +100,20 @@ func startNode(t testing.TB, db *persistence.DB, cfg actors.Config, opts ...func
 // when provider is nil; n.pay is dev either way.
 func startNodeWith(t testing.TB, db *persistence.DB, cfg actors.Config, dev *actors.DevPayments, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
 	t.Helper()
+	return startNodeIn(t, nil, db, cfg, dev, provider, opts...)
+}
+
+// startNodeIn is startNodeWith for a member of agent's cluster (one of its
+// own when agent is nil).
+func startNodeIn(t testing.TB, agent *test.InMemAgent, db *persistence.DB, cfg actors.Config, dev *actors.DevPayments, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
+	t.Helper()
 	n := &node{pay: dev, pub: newRecorder()}
 	if provider == nil {
 		provider = dev
 	}
 	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
 	if cfg.Logger == nil {
-		cfg.Logger = quiet()
+		cfg.Logger = clustertest.Quiet()
 	}
 	deps := actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: provider}
 	for _, o := range opts {
@@ -147,15 +124,17 @@ func startNodeWith(t testing.TB, db *persistence.DB, cfg actors.Config, dev *act
 		t.Fatalf("engine: %v", err)
 	}
 	n.eng = eng
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet() }))
-	rc := remote.Configure("127.0.0.1", 0)
-	pc := pcluster.Configure("boxoffice-test", test.NewTestProvider(test.NewInMemAgent()), disthash.New(), rc,
-		pcluster.WithKinds(eng.Kind()), pcluster.WithRequestTimeout(5*time.Second))
-	n.cluster = pcluster.New(sys, pc)
-	n.cluster.StartMember()
-	eng.Attach(n.cluster)
+	n.join(t, agent)
 	t.Cleanup(n.stop)
 	return n
+}
+
+// join starts a member of agent's in-memory cluster (one of its own when
+// agent is nil) hosting the node's grains, and attaches its engine.
+func (n *node) join(t testing.TB, agent *test.InMemAgent) {
+	t.Helper()
+	n.cluster = clustertest.StartMember(t, "boxoffice-test", agent, n.eng.Kind())
+	n.eng.Attach(n.cluster)
 }
 
 // stop shuts the node down once, however often it is called.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // Idempotency-Key on reserve (API.md, Additions version 2) is decided in
@@ -141,14 +142,10 @@ func (e *Engine) keyedReserve(ctx context.Context, req boxoffice.ReserveRequest,
 			"this Idempotency-Key was already used for a different request")
 	}
 	msg.BookingId, msg.Keyed, msg.KeyCreatedAt = claim.BookingID[:], true, claim.CreatedAt.UnixNano()
-	res, err := e.request(ctx, req.EventID, msg)
-	if err != nil {
-		return boxoffice.Booking{}, err
-	}
-	r, ok := res.(*grainpb.BookingReply)
+	r, err := cluster.Call[*grainpb.BookingReply](ctx, e.grains, req.EventID.String(), msg)
 	switch {
-	case !ok:
-		return boxoffice.Booking{}, fmt.Errorf("event %s: unexpected reply %T", req.EventID, res)
+	case err != nil:
+		return boxoffice.Booking{}, err
 	case r.Error != nil:
 		return boxoffice.Booking{}, fromPB(r.Error)
 	case r.Replayed:

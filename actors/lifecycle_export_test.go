@@ -23,4 +23,4 @@ func EscapePanics(t testing.TB) {
 }
 
 // CallerOf is the Caller the engine calls grains through (nil when detached).
-func CallerOf(e *Engine) *cluster.Caller { return e.cluster.Load() }
+func CallerOf(e *Engine) *cluster.Caller { return e.grains.Caller() }

@@ -2,24 +2,17 @@ package actors_test
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-	pcluster "github.com/asynkron/protoactor-go/cluster"
-	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
-	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
-	"github.com/asynkron/protoactor-go/remote"
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
 	"github.com/boxoffice/boxoffice/persistence"
-	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
 // TestNoEarlySuccessAfterPanic reproduces the in-place restart of issue
@@ -181,42 +174,16 @@ func (j *gatedJournal) releaseSubmits() {
 	}
 }
 
-// newBareEnv is newEnv without a node.
-func newBareEnv(t *testing.T, sm boxoffice.SeatMap) *env {
-	t.Helper()
-	url := pgtest.NewDB(t)
-	db := openDB(t, url)
-	e := &env{url: url, db: db}
-	e.eventID = createEvent(t, db, sm)
-	e.space = boxoffice.NewTicketSpace(e.eventID)
-	e.seats = sm.Capacity()
-	return e
-}
-
 // startGatedNode is startNode with the journal writer wrapped by gate.
 func startGatedNode(t *testing.T, db *persistence.DB, cfg actors.Config, gate *gatedJournal) *node {
 	t.Helper()
-	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
-	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
-	gate.jw = n.jw
-	if cfg.Logger == nil {
-		cfg.Logger = quiet()
-	}
-	eng, err := actors.NewEngine(cfg, actors.Deps{Store: db, Journal: gate, Publisher: n.pub, Payments: n.pay})
-	if err != nil {
-		t.Fatalf("engine: %v", err)
-	}
-	n.eng = eng
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet() }))
-	pc := pcluster.Configure("boxoffice-test", test.NewTestProvider(test.NewInMemAgent()), disthash.New(),
-		remote.Configure("127.0.0.1", 0), pcluster.WithKinds(eng.Kind()), pcluster.WithRequestTimeout(5*time.Second))
-	n.cluster = pcluster.New(sys, pc)
-	n.cluster.StartMember()
-	eng.Attach(n.cluster)
-	t.Cleanup(func() {
+	n := startNode(t, db, cfg, func(d *actors.Deps) {
+		gate.jw = d.Journal.(*persistence.JournalWriter)
+		d.Journal = gate
+	})
+	t.Cleanup(func() { // before n.stop, which waits for the journal
 		gate.releaseAcks()
 		gate.releaseSubmits()
-		n.stop()
 	})
 	return n
 }

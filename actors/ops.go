@@ -171,14 +171,12 @@ func (g *grain) maybeSnapshot(ctx actor.Context) {
 			return
 		}
 		self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
-		g.wg.Add(1)
-		go func() {
-			defer g.wg.Done()
+		g.Go(func() {
 			c, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			err := store.SaveSnapshot(c, eventID, epoch, version, state)
 			root.Send(self, snapshotSaved{stamp: st, version: version, err: err})
-		}()
+		})
 	})
 }
 

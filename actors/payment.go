@@ -99,13 +99,11 @@ func (g *grain) startPayment(ctx actor.Context, p *payment, settle bool) {
 		root.Send(self, d)
 	}
 	p.run = run
-	g.wg.Add(1)
 	g.e.pay.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
+	g.Go(func() {
 		defer g.e.pay.wg.Done()
 		run.report(run.run())
-	}()
+	})
 }
 
 // onPaymentDone acts on a payment run's report: sell after a charge,

@@ -47,8 +47,6 @@ type paymentDone struct {
 	err      error
 }
 
-func (*paymentDone) NotInfluenceReceiveTimeout() {}
-
 // payments are the engine's payment runs: every run is counted in wg so
 // that the node can drain them before it closes the database (Drain), and
 // every provider and database call takes its context from ctx.

@@ -14,6 +14,7 @@ import (
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/actors/seatmap"
 	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -28,7 +29,7 @@ func (c *clock) Set(t time.Time) {
 func newRuledEnv(t *testing.T, cfg actors.Config, edit func(*boxoffice.Event)) *env {
 	t.Helper()
 	url := pgtest.NewDB(t)
-	db := openDB(t, url)
+	db := dbtest.OpenDB(t, url)
 	ctx := context.Background()
 	sm := venue200()
 	v, _, err := db.CreateVenue(ctx, boxoffice.Venue{ID: uuid.New(), Name: "Rules Arena", City: "Madrid",

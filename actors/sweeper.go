@@ -111,7 +111,7 @@ var errNoCluster = errors.New("sweeper: the engine is not attached to a cluster 
 // members hosting the kind that the disthash identity lookup places
 // grains by.
 func (e *Engine) ownership() (func(uuid.UUID) bool, error) {
-	c := e.pcluster.Load()
+	c := e.grains.Cluster()
 	if c == nil {
 		return nil, errNoCluster
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -78,7 +79,7 @@ func BenchmarkHoldsEndAfterNodeDeath(b *testing.B) {
 func holdsEndAfterDeath(b *testing.B, events int, opts func(*node) actors.SweepOptions) []time.Duration {
 	b.Helper()
 	ctx := context.Background()
-	db := openDB(b, pgtest.NewDB(b))
+	db := dbtest.OpenDB(b, pgtest.NewDB(b))
 	agent := test.NewInMemAgent()
 	ttl := 5*time.Second + time.Duration(events)*30*time.Millisecond // every hold is placed before the victim dies
 	nodes := []*node{

@@ -9,16 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
-	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
-	"github.com/asynkron/protoactor-go/remote"
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -167,7 +164,7 @@ func TestSweepParallelBound(t *testing.T) {
 // logs it at error instead of dropping it.
 func TestSweepReportsQueryErrors(t *testing.T) {
 	url := pgtest.NewDB(t)
-	db := openDB(t, url)
+	db := dbtest.OpenDB(t, url)
 	logs := &logRecords{}
 	n := startNode(t, db, actors.Config{Logger: slog.New(logs)})
 	db.Close() // the database goes away under the sweeper
@@ -188,7 +185,7 @@ func TestSweepReportsQueryErrors(t *testing.T) {
 // the cluster places its actor on.
 func TestSweepOwnershipFollowsPlacement(t *testing.T) {
 	url := pgtest.NewDB(t)
-	db := openDB(t, url)
+	db := dbtest.OpenDB(t, url)
 	agent := test.NewInMemAgent()
 	a, b := startMember(t, db, agent, "a"), startMember(t, db, agent, "b")
 	eventually(t, 10*time.Second, "both members see each other", func() bool {
@@ -240,23 +237,5 @@ func startMember(t testing.TB, db *persistence.DB, agent *test.InMemAgent, name 
 
 func startMemberCfg(t testing.TB, db *persistence.DB, agent *test.InMemAgent, cfg actors.Config) *node {
 	t.Helper()
-	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
-	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
-	if cfg.Logger == nil {
-		cfg.Logger = quiet()
-	}
-	eng, err := actors.NewEngine(cfg, actors.Deps{Store: db, Journal: n.jw, Publisher: n.pub, Payments: n.pay})
-	if err != nil {
-		t.Fatalf("engine: %v", err)
-	}
-	n.eng = eng
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet() }))
-	rc := remote.Configure("127.0.0.1", 0)
-	pc := pcluster.Configure("boxoffice-sweep", test.NewTestProvider(agent), disthash.New(), rc,
-		pcluster.WithKinds(eng.Kind()), pcluster.WithRequestTimeout(5*time.Second))
-	n.cluster = pcluster.New(sys, pc)
-	n.cluster.StartMember()
-	eng.Attach(n.cluster)
-	t.Cleanup(n.stop)
-	return n
+	return startNodeIn(t, agent, db, cfg, actors.NewDevPayments(), nil)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -138,8 +139,8 @@ func benchEnv(b *testing.B) (*env, *nats.Conn) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db := queuetest.OpenDB(b, pgtest.NewDB(b))
-	e := &env{db: db, ev: queuetest.CreateEvent(b, db, paused), cfg: queuetest.Config()}
+	db := dbtest.OpenDB(b, pgtest.NewDB(b))
+	e := &env{db: db, ev: dbtest.CreateEvent(b, db, dbtest.SmallHall(), paused), cfg: queuetest.Config()}
 	e.cfg.PushInterval = 3 * time.Second
 	sub := queue.SubscriberFunc(func(subj string, fn func([]byte)) (func(), error) {
 		s, err := nc.Subscribe(subj, func(m *nats.Msg) { fn(m.Data) })

@@ -100,31 +100,7 @@ func (c Config) Validate() error {
 	return nil
 }
 
-func (c Config) withDefaults() Config {
-	d := DefaultConfig()
-	set := func(v *time.Duration, def time.Duration) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	set(&c.AdmissionTTL, d.AdmissionTTL)
-	set(&c.TickInterval, d.TickInterval)
-	set(&c.RefreshInterval, d.RefreshInterval)
-	set(&c.IdleTimeout, d.IdleTimeout)
-	set(&c.RequestTimeout, d.RequestTimeout)
-	set(&c.PushInterval, d.PushInterval)
-	set(&c.PollInterval, d.PollInterval)
-	if c.MaxJoinBatch == 0 {
-		c.MaxJoinBatch = d.MaxJoinBatch
-	}
-	if c.Now == nil {
-		c.Now = d.Now
-	}
-	if c.Logger == nil {
-		c.Logger = d.Logger
-	}
-	return c
-}
+func (c Config) withDefaults() Config { return boxoffice.WithDefaults(c, DefaultConfig()) }
 
 // Events reads an event's waiting-room setting (boxoffice.Event.WaitingRoom),
 // which the admin PATCH writes; *persistence.DB implements it. An unknown

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queuepb"
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // grain is one event's waiting room. Every field is owned by the actor's
@@ -29,8 +28,9 @@ import (
 // forget), so memory follows the places still waiting or admitted, not
 // every place the room ever gave out.
 type grain struct {
-	r   *Room
-	log *slog.Logger
+	cluster.Host // identity, load, panics, refusals, owned goroutines
+	r            *Room
+	log          *slog.Logger
 
 	eventID uuid.UUID
 	epoch   int64
@@ -65,15 +65,14 @@ type grain struct {
 
 	ctx    context.Context // cancelled when the grain stops; bounds its I/O
 	cancel context.CancelFunc
-	stop   chan struct{}
-	wg     sync.WaitGroup
 }
 
 // instances numbers room grain instances in this process.
 var instances atomic.Uint64
 
 func newGrain(r *Room) *grain {
-	return &grain{r: r, log: r.cfg.Logger, instance: instances.Add(1)}
+	return &grain{Host: cluster.Host{Log: r.cfg.Logger, Name: "room"}, r: r, log: r.cfg.Logger,
+		instance: instances.Add(1)}
 }
 
 // activation identifies one activation of a room: its epoch and the actor
@@ -97,8 +96,8 @@ type toSelf struct {
 
 func (toSelf) NotInfluenceReceiveTimeout() {}
 
-// Messages the grain sends itself. They implement NotInfluenceReceiveTimeout
-// so that they do not keep an idle room alive.
+// Messages the grain sends itself, always inside a toSelf, which implements
+// NotInfluenceReceiveTimeout so that they do not keep an idle room alive.
 type (
 	tick     struct{}
 	settings struct {
@@ -114,14 +113,9 @@ type (
 	}
 )
 
-func (tick) NotInfluenceReceiveTimeout()      {}
-func (settings) NotInfluenceReceiveTimeout()  {}
-func (flushDone) NotInfluenceReceiveTimeout() {}
-func (admitDone) NotInfluenceReceiveTimeout() {}
-
 // Receive implements actor.Actor.
 func (g *grain) Receive(ctx actor.Context) {
-	defer g.contain(ctx)
+	defer g.Contain(ctx, g.failPanic, func() []any { return []any{"event", g.eventID, "epoch", g.epoch} })
 	if h := receiveHook.Load(); h != nil {
 		(*h)(ctx.Message())
 	}
@@ -178,19 +172,12 @@ var (
 	errBroken   = boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is recovering; retry shortly")
 )
 
-// contain turns a panic into a stop (see fail), so that the next call
-// activates a fresh actor rather than Proto.Actor restarting this one in
-// place behind the same PID and mailbox.
-func (g *grain) contain(ctx actor.Context) {
-	r := recover()
-	if r == nil {
-		return
-	}
-	g.log.Error("room panicked; stopping it to rebuild from PostgreSQL", "event", g.eventID, "epoch", g.epoch,
-		"message", fmt.Sprintf("%T", ctx.Message()), "panic", r, "stack", string(debug.Stack()))
-	g.fail(ctx, fmt.Errorf("panic: %v", r))
+// failPanic fails the grain after a panic (see cluster.Host.Contain);
+// a caller gets "unavailable" now, not at its timeout.
+func (g *grain) failPanic(ctx actor.Context, err error) {
+	g.fail(ctx, err)
 	if ctx.Sender() != nil {
-		g.refuse(ctx) // the caller gets "unavailable" now, not at its timeout
+		g.refuse(ctx)
 	}
 }
 
@@ -201,49 +188,34 @@ var receiveHook atomic.Pointer[func(msg any)]
 // refuse answers an error when the grain cannot serve (activation or a
 // write failed); it reports whether it did.
 func (g *grain) refuse(ctx actor.Context) bool {
-	if g.loaded && !g.broken {
-		return false
-	}
-	err := toPB(errBroken)
-	if boxoffice.ErrorCode(g.loadErr) == boxoffice.ENotFound {
-		err = &queuepb.Error{Code: boxoffice.ENotFound, Message: "no such event"}
-	}
-	switch ctx.Message().(type) {
-	case *queuepb.GetStats:
-		ctx.Respond(&queuepb.Watermark{Error: err})
-	case memQuery:
-		ctx.Respond(memReply{users: len(g.users), seqOf: len(g.seqOf), forgot: g.forgot})
-	case *queuepb.SetRate:
-		ctx.Respond(&queuepb.Ack{Error: err})
-	default:
-		ctx.Respond(&queuepb.Place{Error: err})
-	}
-	return true
+	return cluster.Refuse(ctx, g.loaded && !g.broken, g.loadErr, boxoffice.ErrorMessage(errBroken),
+		func(code, message string) any {
+			err := &queuepb.Error{Code: code, Message: message}
+			switch ctx.Message().(type) {
+			case *queuepb.GetStats:
+				return &queuepb.Watermark{Error: err}
+			case memQuery:
+				return memReply{users: len(g.users), seqOf: len(g.seqOf), forgot: g.forgot}
+			case *queuepb.SetRate:
+				return &queuepb.Ack{Error: err}
+			default:
+				return &queuepb.Place{Error: err}
+			}
+		})
 }
 
 // activate reads the event's setting, takes the room with a new epoch
 // (fencing off any older activation) and loads every place in order.
 func (g *grain) activate(ctx actor.Context, identity string) {
-	start := time.Now()
-	id, err := uuid.Parse(identity)
-	if err != nil {
-		g.log.Error("room identity is not a UUID", "identity", identity)
-		g.fail(ctx, fmt.Errorf("bad identity %q", identity))
-		return
-	}
-	g.eventID = id
 	g.ctx, g.cancel = context.WithCancel(context.Background())
-	c, cancel := context.WithTimeout(g.ctx, g.r.cfg.RequestTimeout)
-	defer cancel()
-	if err := g.load(c); err != nil {
-		g.log.Warn("room activation failed", "event", id, "err", err)
+	if err := g.Activate(g.ctx, identity, &g.eventID, g.r.cfg.RequestTimeout, cluster.Activation{Load: g.load}); err != nil {
 		g.loadErr = err
 		g.fail(ctx, err)
 		return
 	}
 	g.loaded = true
-	g.log.Info("room activated", "event", id, "epoch", g.epoch, "places", g.durable,
-		"admitted", g.upto, "took", time.Since(start))
+	g.log.Info("room activated", "event", g.eventID, "epoch", g.epoch, "places", g.durable,
+		"admitted", g.upto, "took", g.Took())
 	ctx.SetReceiveTimeout(g.r.cfg.IdleTimeout)
 	g.startTicker(ctx)
 }
@@ -318,30 +290,13 @@ func (g *grain) startPeriod(period int64) {
 // startTicker starts the goroutine that drives admission and re-reads the
 // event's setting; shutdown stops it.
 func (g *grain) startTicker(ctx actor.Context) {
-	stop := make(chan struct{})
-	g.stop = stop
 	self, root, from := ctx.Self(), ctx.ActorSystem().Root, g.activation()
-	cfg := g.r.cfg
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		t := time.NewTicker(cfg.TickInterval)
-		defer t.Stop()
-		refresh := time.NewTicker(cfg.RefreshInterval)
-		defer refresh.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				root.Send(self, toSelf{from, tick{}})
-			case <-refresh.C:
-				if s, ok := g.readSettings(); ok {
-					root.Send(self, toSelf{from, s})
-				}
+	g.StartTicker(g.r.cfg.TickInterval, func() { root.Send(self, toSelf{from, tick{}}) },
+		g.r.cfg.RefreshInterval, func() {
+			if s, ok := g.readSettings(); ok {
+				root.Send(self, toSelf{from, s})
 			}
-		}
-	}()
+		})
 }
 
 // readSettings re-reads the event's waiting-room setting; it runs on the
@@ -362,13 +317,11 @@ func (g *grain) readSettings() (settings, bool) {
 func (g *grain) goWrite(ctx actor.Context, write func(context.Context) any) {
 	self, root, from := ctx.Self(), ctx.ActorSystem().Root, g.activation()
 	timeout := g.r.cfg.RequestTimeout
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
+	g.Go(func() {
 		c, cancel := context.WithTimeout(g.ctx, timeout)
 		defer cancel()
 		root.Send(self, toSelf{from, write(c)})
-	}()
+	})
 }
 
 // shutdown stops the goroutines the grain owns and waits for them.
@@ -376,11 +329,7 @@ func (g *grain) shutdown() {
 	if g.cancel != nil {
 		g.cancel()
 	}
-	if g.stop != nil {
-		close(g.stop)
-		g.stop = nil
-	}
-	g.wg.Wait()
+	g.Shutdown()
 }
 
 // maybePassivate stops an idle room in which nobody waits and nothing is

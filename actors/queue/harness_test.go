@@ -12,6 +12,7 @@ import (
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
 	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -29,8 +30,8 @@ type env struct {
 
 func newEnv(t testing.TB, wr boxoffice.WaitingRoom, tweak func(*queue.Config)) *env {
 	t.Helper()
-	db := queuetest.OpenDB(t, pgtest.NewDB(t))
-	e := &env{db: db, ev: queuetest.CreateEvent(t, db, wr), bus: queuetest.NewBus(), cfg: queuetest.Config()}
+	db := dbtest.OpenDB(t, pgtest.NewDB(t))
+	e := &env{db: db, ev: dbtest.CreateEvent(t, db, dbtest.SmallHall(), wr), bus: queuetest.NewBus(), cfg: queuetest.Config()}
 	if tweak != nil {
 		tweak(&e.cfg)
 	}
@@ -56,7 +57,7 @@ func TestSharedNode(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e := *base
-			e.ev = queuetest.CreateEvent(t, e.db, c.room)
+			e.ev = dbtest.CreateEvent(t, e.db, dbtest.SmallHall(), c.room)
 			c.fn(t, &e)
 		})
 	}
@@ -99,7 +100,10 @@ func (e *env) stats(t testing.TB) queue.Stats {
 
 func (e *env) setRoom(t testing.TB, enabled bool, rate int) {
 	t.Helper()
-	queuetest.SetRoom(t, e.db, e.room(), e.ev.ID, boxoffice.WaitingRoom{Enabled: enabled, RatePerSecond: rate})
+	dbtest.SetWaitingRoom(t, e.db, e.ev.ID, boxoffice.WaitingRoom{Enabled: enabled, RatePerSecond: rate})
+	if err := e.room().SetRate(context.Background(), e.ev.ID, rate, enabled); err != nil {
+		t.Fatalf("set rate: %v", err)
+	}
 }
 
 // paused is a room that is on and admits nobody until a test says so.

@@ -39,7 +39,7 @@ func SetForgetMin(t testing.TB, n int64) {
 }
 
 // CallerOf is the Caller the room calls grains through (nil when closed).
-func CallerOf(r *Room) *cluster.Caller { return r.cluster.Load() }
+func CallerOf(r *Room) *cluster.Caller { return r.rooms.Caller() }
 
 // SetReceiveHook makes every room grain of this process call f with each
 // message before handling it, until the test ends.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -23,9 +22,9 @@ import (
 // lives, renders places for their owners (queue IDs, tokens) with the key
 // every node shares, and runs this node's watchers (see Subscribe).
 type Room struct {
-	cfg     Config
-	deps    Deps
-	cluster atomic.Pointer[cluster.Caller]
+	cfg   Config
+	deps  Deps
+	rooms *cluster.Client // calls the room grains
 
 	mu     sync.Mutex // guards hubs and closed
 	hubs   map[uuid.UUID]*hub
@@ -58,7 +57,12 @@ func NewRoom(cfg Config, deps Deps) (*Room, error) {
 	if deps.Store == nil || deps.Events == nil {
 		return nil, errors.New("queue: Deps.Store and Deps.Events are required")
 	}
-	return &Room{cfg: cfg, deps: deps, hubs: map[uuid.UUID]*hub{}}, nil
+	rooms := cluster.NewClient(Kind, cfg.RequestTimeout, cfg.Logger, cluster.ClientText{
+		Starting:    "the waiting room is starting; retry shortly",
+		Moving:      "the waiting room is moving to another node; retry shortly",
+		Unreachable: "the waiting room is unreachable right now; retry shortly",
+	})
+	return &Room{cfg: cfg, deps: deps, rooms: rooms, hubs: map[uuid.UUID]*hub{}}, nil
 }
 
 // Kind returns the cluster kind that hosts this node's room grains.
@@ -71,11 +75,7 @@ func (r *Room) Kind() *pcluster.Kind {
 // as soon as the member hosting the room leaves (cluster.Caller).
 // Close ends the topology subscription this makes; attaching again
 // replaces, and closes, the earlier one.
-func (r *Room) Attach(c *pcluster.Cluster) {
-	if old := r.cluster.Swap(cluster.NewCaller(c)); old != nil {
-		old.Close()
-	}
-}
+func (r *Room) Attach(c *pcluster.Cluster) { r.rooms.Attach(c) }
 
 // Join gives userID a place in eventID's waiting room, or returns the
 // place the user already holds (same queue ID, same position). A user whose
@@ -128,14 +128,10 @@ func (r *Room) SetRate(ctx context.Context, eventID uuid.UUID, perSecond int, en
 	if err != nil {
 		return fmt.Errorf("queue %s: read setting: %w", eventID, err)
 	}
-	res, err := r.request(ctx, eventID, &queuepb.SetRate{PerSecond: int32(perSecond), Enabled: enabled,
-		Period: ev.WaitingRoom.Period})
+	a, err := cluster.Call[*queuepb.Ack](ctx, r.rooms, eventID.String(), &queuepb.SetRate{
+		PerSecond: int32(perSecond), Enabled: enabled, Period: ev.WaitingRoom.Period})
 	if err != nil {
 		return err
-	}
-	a, ok := res.(*queuepb.Ack)
-	if !ok {
-		return fmt.Errorf("queue %s: unexpected reply %T", eventID, res)
 	}
 	return fromPB(a.Error)
 }
@@ -150,13 +146,9 @@ func (r *Room) Stats(ctx context.Context, eventID uuid.UUID) (Stats, error) {
 }
 
 func (r *Room) watermark(ctx context.Context, eventID uuid.UUID) (*queuepb.Watermark, error) {
-	res, err := r.request(ctx, eventID, &queuepb.GetStats{})
+	w, err := cluster.Call[*queuepb.Watermark](ctx, r.rooms, eventID.String(), &queuepb.GetStats{})
 	if err != nil {
 		return nil, err
-	}
-	w, ok := res.(*queuepb.Watermark)
-	if !ok {
-		return nil, fmt.Errorf("queue %s: unexpected reply %T", eventID, res)
 	}
 	if err := fromPB(w.Error); err != nil {
 		return nil, err
@@ -170,39 +162,15 @@ func statsFromPB(w *queuepb.Watermark) Stats {
 }
 
 func (r *Room) placeCall(ctx context.Context, eventID uuid.UUID, msg proto.Message) (place, error) {
-	res, err := r.request(ctx, eventID, msg)
+	p, err := cluster.Call[*queuepb.Place](ctx, r.rooms, eventID.String(), msg)
 	if err != nil {
 		return place{}, err
-	}
-	p, ok := res.(*queuepb.Place)
-	if !ok {
-		return place{}, fmt.Errorf("queue %s: unexpected reply %T", eventID, res)
 	}
 	if err := fromPB(p.Error); err != nil {
 		return place{}, err
 	}
 	return placeFromPB(p), nil
 }
-
-// request sends msg to the event's room grain and returns its reply.
-func (r *Room) request(ctx context.Context, eventID uuid.UUID, msg proto.Message) (any, error) {
-	c := r.cluster.Load()
-	if c == nil {
-		return nil, boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is starting; retry shortly")
-	}
-	timeout := cluster.Budget(ctx, r.cfg.RequestTimeout)
-	if timeout <= 0 {
-		return nil, fmt.Errorf("queue %s: %w", eventID, context.DeadlineExceeded)
-	}
-	res, err := c.Request(eventID.String(), Kind, msg, timeout)
-	if err != nil || res == nil {
-		r.cfg.Logger.Warn("room call failed", "event", eventID, "err", err)
-		return nil, fmt.Errorf("queue %s: %w: %v", eventID, errUnreachable, err)
-	}
-	return res, nil
-}
-
-var errUnreachable = boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is unreachable right now; retry shortly")
 
 // toPB and fromPB carry a *boxoffice.Error across nodes; anything else
 // becomes unavailable, since the caller may retry it.
@@ -236,8 +204,6 @@ func (r *Room) Close() error {
 		h.close()
 	}
 	r.wg.Wait()
-	if c := r.cluster.Swap(nil); c != nil {
-		c.Close() // the topology subscription Attach made
-	}
+	r.rooms.Close() // the topology subscription Attach made
 	return nil
 }

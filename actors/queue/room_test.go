@@ -11,7 +11,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
-	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 )
 
 // TestJoinFirstComeFirstServed joins many users at once and checks that
@@ -259,7 +259,7 @@ func testUnknownEventAndForgedQueueID(t *testing.T, e *env) {
 		_, err = e.room().Status(ctx, e.ev.ID, id)
 		wantCode(t, err, boxoffice.ENotFound)
 	}
-	other := queuetest.CreateEvent(t, e.db, paused).ID
+	other := dbtest.CreateEvent(t, e.db, dbtest.SmallHall(), paused).ID
 	_, err = e.room().Status(ctx, other, s.QueueID) // a real queue ID, for another event
 	wantCode(t, err, boxoffice.ENotFound)
 }

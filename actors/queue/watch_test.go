@@ -9,6 +9,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -95,9 +96,9 @@ func TestSubscribePushesAdmission(t *testing.T) {
 // TestSubscribeWithoutBus polls the room when no bus is wired.
 func TestSubscribeWithoutBus(t *testing.T) {
 	t.Parallel()
-	db := queuetest.OpenDB(t, pgtest.NewDB(t))
+	db := dbtest.OpenDB(t, pgtest.NewDB(t))
 	clock := &testClock{now: time.Now()}
-	e := &env{db: db, ev: queuetest.CreateEvent(t, db, paused), cfg: queuetest.Config()}
+	e := &env{db: db, ev: dbtest.CreateEvent(t, db, dbtest.SmallHall(), paused), cfg: queuetest.Config()}
 	e.cfg.PollInterval = 100 * time.Millisecond
 	e.cfg.Now = clock.Now
 	e.node = queuetest.StartNode(t, e.cfg, queue.Deps{Store: db, Events: db})

@@ -17,7 +17,9 @@ import (
 	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
 	"github.com/boxoffice/boxoffice/api"
 	"github.com/boxoffice/boxoffice/api/queueroom"
+	"github.com/boxoffice/boxoffice/cluster/clustertest"
 	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -57,13 +59,13 @@ func userFrom(ctx context.Context) (boxoffice.User, bool) {
 
 func newEnv(t *testing.T, wr boxoffice.WaitingRoom, tweak func(*queueroom.Config, *queueroom.Deps)) *env {
 	t.Helper()
-	db := queuetest.OpenDB(t, pgtest.NewDB(t))
-	e := &env{db: db, ev: queuetest.CreateEvent(t, db, wr)}
+	db := dbtest.OpenDB(t, pgtest.NewDB(t))
+	e := &env{db: db, ev: dbtest.CreateEvent(t, db, dbtest.SmallHall(), wr)}
 	bus := queuetest.NewBus()
 	e.node = queuetest.StartNode(t, queuetest.Config(), queue.Deps{Store: db, Events: db, Publisher: bus, Subscriber: bus})
 	cfg := queueroom.DefaultConfig()
 	cfg.Key = queuetest.Key
-	cfg.Logger = queuetest.Quiet()
+	cfg.Logger = clustertest.Quiet()
 	deps := queueroom.Deps{Room: e.node.Room, UserFrom: userFrom, WriteError: api.WriteError}
 	if tweak != nil {
 		tweak(&cfg, &deps)
@@ -134,7 +136,10 @@ func wantError(t *testing.T, r reply, status int, code string) {
 
 func (e *env) setRoom(t *testing.T, enabled bool, rate int) {
 	t.Helper()
-	queuetest.SetRoom(t, e.db, e.node.Room, e.ev.ID, boxoffice.WaitingRoom{Enabled: enabled, RatePerSecond: rate})
+	dbtest.SetWaitingRoom(t, e.db, e.ev.ID, boxoffice.WaitingRoom{Enabled: enabled, RatePerSecond: rate})
+	if err := e.node.Room.SetRate(context.Background(), e.ev.ID, rate, enabled); err != nil {
+		t.Fatalf("set rate: %v", err)
+	}
 }
 
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {

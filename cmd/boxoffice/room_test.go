@@ -18,8 +18,8 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
-	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
 	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -31,8 +31,8 @@ import (
 // token admits its owner, and with the room off any token is ignored.
 func TestWaitingRoomBypass(t *testing.T) {
 	n := startTestNode(t)
-	ev := queuetest.CreateEvent(t, n.db, boxoffice.WaitingRoom{}) // off
-	other := queuetest.CreateEvent(t, n.db, boxoffice.WaitingRoom{Enabled: true, RatePerSecond: 1000})
+	ev := dbtest.CreateEvent(t, n.db, dbtest.SmallHall(), boxoffice.WaitingRoom{}) // off
+	other := dbtest.CreateEvent(t, n.db, dbtest.SmallHall(), boxoffice.WaitingRoom{Enabled: true, RatePerSecond: 1000})
 	admin := n.token(t, "admin@example.com", "admin")
 	alice, bob := n.token(t, "alice@example.com"), n.token(t, "bob@example.com")
 	aliceID := api.DevUserID("alice@example.com")
@@ -85,7 +85,7 @@ func TestWaitingRoomBypass(t *testing.T) {
 func TestWaitingRoomSwitchReachesEveryNode(t *testing.T) {
 	tc := startCluster(t, 2)
 	a, b := tc.nodes[0], tc.nodes[1]
-	ev := queuetest.CreateEvent(t, a.db, boxoffice.WaitingRoom{})
+	ev := dbtest.CreateEvent(t, a.db, dbtest.SmallHall(), boxoffice.WaitingRoom{})
 	admin, fan := a.token(t, "admin@example.com", "admin"), b.token(t, "fan@example.com")
 	seats := b.ticketIDs(t, ev.ID)
 	b.wantReserve(t, fan, "", ev.ID, seats[0], http.StatusCreated, "") // node 2 caches the room off
@@ -183,7 +183,7 @@ func TestAdmissionKeyWithJWKSOnly(t *testing.T) {
 		c.Mode, c.JWTSecret, c.JWKSURL = "prod", "", idp.url
 		c.AdmissionSecret = "admission-secret-of-this-test-0123456789"
 	})
-	ev := queuetest.CreateEvent(t, n.db, boxoffice.WaitingRoom{Enabled: true, RatePerSecond: 1000})
+	ev := dbtest.CreateEvent(t, n.db, dbtest.SmallHall(), boxoffice.WaitingRoom{Enabled: true, RatePerSecond: 1000})
 	seats := n.ticketIDs(t, ev.ID)
 	user := uuid.New()
 	login := idp.token(t, user)
