@@ -293,6 +293,7 @@ func (p *Provider) Charge(ctx context.Context, req boxoffice.PaymentRequest) (bo
 	if err != nil {
 		return boxoffice.PaymentResult{}, err
 	}
+	id := pi.ID // a failed try leaves pi empty
 	err = p.call(ctx, func(ctx context.Context) error {
 		params := &stripe.PaymentIntentConfirmParams{PaymentMethod: stripe.String(req.Token)}
 		if p.cfg.ReturnURL != "" {
@@ -300,7 +301,7 @@ func (p *Provider) Charge(ctx context.Context, req boxoffice.PaymentRequest) (bo
 		}
 		params.SetIdempotencyKey(req.IdempotencyKey + ":confirm")
 		var err error
-		pi, err = p.sc.V1PaymentIntents.Confirm(ctx, pi.ID, params)
+		pi, err = p.sc.V1PaymentIntents.Confirm(ctx, id, params)
 		return err
 	})
 	if err != nil {
@@ -368,9 +369,10 @@ func (p *Provider) Void(ctx context.Context, req boxoffice.VoidRequest) error {
 		return err
 	}
 	// The create's answer is the intent as it was created: ask for now.
+	id := pi.ID // a failed try leaves pi empty
 	err = p.call(ctx, func(ctx context.Context) error {
 		var err error
-		pi, err = p.sc.V1PaymentIntents.Retrieve(ctx, pi.ID, nil)
+		pi, err = p.sc.V1PaymentIntents.Retrieve(ctx, id, nil)
 		return err
 	})
 	if err != nil {
@@ -380,22 +382,22 @@ func (p *Provider) Void(ctx context.Context, req boxoffice.VoidRequest) error {
 	case stripe.PaymentIntentStatusCanceled:
 		return nil
 	case stripe.PaymentIntentStatusSucceeded:
-		return p.refund(ctx, pi.ID, req.IdempotencyKey)
+		return p.refund(ctx, id, req.IdempotencyKey)
 	case stripe.PaymentIntentStatusProcessing:
-		return fmt.Errorf("stripe: payment intent %s is processing; void it later", pi.ID)
+		return fmt.Errorf("stripe: payment intent %s is processing; void it later", id)
 	}
 	err = p.call(ctx, func(ctx context.Context) error {
 		params := &stripe.PaymentIntentCancelParams{}
 		params.SetIdempotencyKey(req.IdempotencyKey + ":cancel")
 		var err error
-		pi, err = p.sc.V1PaymentIntents.Cancel(ctx, pi.ID, params)
+		pi, err = p.sc.V1PaymentIntents.Cancel(ctx, id, params)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("stripe: cancel payment intent: %w", err)
 	}
 	if pi.Status != stripe.PaymentIntentStatusCanceled {
-		return fmt.Errorf("stripe: payment intent %s is %s after cancel", pi.ID, pi.Status)
+		return fmt.Errorf("stripe: payment intent %s is %s after cancel", id, pi.Status)
 	}
 	return nil
 }
