@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,11 @@ func ParseEvent(payload []byte, header, secret string, tolerance time.Duration) 
 	})
 	if err != nil {
 		return ev, false, err
+	}
+	// The library refuses old timestamps only; one far ahead would let a
+	// captured delivery be replayed for as long, so it is refused too.
+	if ts, ok := signedAt(header); !ok || ts.After(time.Now().Add(tolerance)) {
+		return ev, false, errors.New("the signature's timestamp is in the future")
 	}
 	ev.ID = se.ID
 	var meta map[string]string
@@ -77,6 +83,17 @@ func ParseEvent(payload []byte, header, secret string, tolerance time.Duration) 
 	ev.BookingID = b
 	ev.EventID, _ = uuid.Parse(meta[MetaEvent])
 	return ev, true, nil
+}
+
+// signedAt reads the t= timestamp of a Stripe-Signature header.
+func signedAt(header string) (time.Time, bool) {
+	for _, part := range strings.Split(header, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "t="); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			return time.Unix(n, 0), err == nil
+		}
+	}
+	return time.Time{}, false
 }
 
 // NewWebhookHandler serves POST /payments/stripe/webhook: it verifies
