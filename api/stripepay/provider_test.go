@@ -13,10 +13,11 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api/stripepay"
+	"github.com/boxoffice/boxoffice/api/stripepay/stripetest"
 )
 
-// newProvider returns a provider against p with instant, recorded backoff.
-func newProvider(t *testing.T, p *mockProxy, tune func(*stripepay.Config)) (*stripepay.Provider, *[]time.Duration) {
+// newProvider returns a provider against p with instant, stripetest.Recorded backoff.
+func newProvider(t *testing.T, p *stripetest.Proxy, tune func(*stripepay.Config)) (*stripepay.Provider, *[]time.Duration) {
 	t.Helper()
 	var mu sync.Mutex
 	waits := &[]time.Duration{}
@@ -62,7 +63,7 @@ func TestChargeSucceeds(t *testing.T) {
 		{"KWD", 150, "1500"},
 	} {
 		t.Run(tc.currency, func(t *testing.T) {
-			proxy := newProxy(t, on("/confirm", override{Status: "succeeded"}))
+			proxy := stripetest.Start(t, stripetest.On("/confirm", stripetest.Override{Status: "succeeded"}))
 			prov, _ := newProvider(t, proxy, nil)
 			req := chargeRequest(tc.amount, tc.currency)
 			res, err := prov.Charge(t.Context(), req)
@@ -72,7 +73,7 @@ func TestChargeSucceeds(t *testing.T) {
 			if !res.Matches(req) {
 				t.Fatalf("result %+v does not match the request %+v", res, req)
 			}
-			creates := proxy.requests("/v1/payment_intents")
+			creates := proxy.Requests("/v1/payment_intents")
 			if len(creates) != 1 {
 				t.Fatalf("%d creates, want 1", len(creates))
 			}
@@ -89,7 +90,7 @@ func TestChargeSucceeds(t *testing.T) {
 			if c.Form.Get("confirm") != "" || c.Form.Get("payment_method") != "" {
 				t.Errorf("the create carries the card (%v); Void could not repeat it", c.Form)
 			}
-			confirms := proxy.requests("/confirm")
+			confirms := proxy.Requests("/confirm")
 			if len(confirms) != 1 {
 				t.Fatalf("%d confirms, want 1", len(confirms))
 			}
@@ -109,23 +110,23 @@ func TestChargeSucceeds(t *testing.T) {
 func TestChargeOutcomes(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		o        *override
+		o        *stripetest.Override
 		code     string
 		redirect string
 		unknown  bool
 	}{
 		{name: "stripe-mock's canned confirm", code: boxoffice.EPaymentFailed},
-		{name: "402 card_declined", o: &override{HTTPStatus: http.StatusPaymentRequired, Body: cardDeclined}, code: boxoffice.EPaymentFailed},
-		{name: "declined intent", o: &override{Decline: "generic_decline"}, code: boxoffice.EPaymentFailed},
-		{name: "3-D Secure", o: &override{NextURL: "https://hooks.stripe.example/3ds/abc"}, redirect: "https://hooks.stripe.example/3ds/abc"},
-		{name: "processing", o: &override{Status: "processing"}, unknown: true},
+		{name: "402 card_declined", o: &stripetest.Override{HTTPStatus: http.StatusPaymentRequired, Body: stripetest.CardDeclined}, code: boxoffice.EPaymentFailed},
+		{name: "declined intent", o: &stripetest.Override{Decline: "generic_decline"}, code: boxoffice.EPaymentFailed},
+		{name: "3-D Secure", o: &stripetest.Override{NextURL: "https://hooks.stripe.example/3ds/abc"}, redirect: "https://hooks.stripe.example/3ds/abc"},
+		{name: "processing", o: &stripetest.Override{Status: "processing"}, unknown: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var rule func(recorded, int) *override
+			var rule func(stripetest.Recorded, int) *stripetest.Override
 			if tc.o != nil {
-				rule = on("/confirm", *tc.o)
+				rule = stripetest.On("/confirm", *tc.o)
 			}
-			proxy := newProxy(t, rule)
+			proxy := stripetest.Start(t, rule)
 			prov, _ := newProvider(t, proxy, nil)
 			_, err := prov.Charge(t.Context(), chargeRequest(2000, "EUR"))
 			var action *boxoffice.PaymentActionRequired
@@ -143,7 +144,7 @@ func TestChargeOutcomes(t *testing.T) {
 					t.Fatalf("Charge = %v, want %s", err, tc.code)
 				}
 			}
-			if n := len(proxy.requests("/confirm")); n != 1 {
+			if n := len(proxy.Requests("/confirm")); n != 1 {
 				t.Errorf("%d confirms; a settled answer is not retried", n)
 			}
 		})
@@ -153,7 +154,7 @@ func TestChargeOutcomes(t *testing.T) {
 // TestChargeRefusesBadInput: a token that is not a PaymentMethod or an
 // amount Stripe cannot take is a decline before any request.
 func TestChargeRefusesBadInput(t *testing.T) {
-	proxy := newProxy(t, nil)
+	proxy := stripetest.Start(t, nil)
 	prov, _ := newProvider(t, proxy, nil)
 	bad := chargeRequest(2000, "EUR")
 	bad.Token = "tok_visa"
@@ -163,7 +164,7 @@ func TestChargeRefusesBadInput(t *testing.T) {
 			t.Errorf("Charge(%s %s %s) = %v, want payment_failed", req.Token, req.Amount, req.Currency, err)
 		}
 	}
-	if n := proxy.count(); n != 0 {
+	if n := proxy.Count(); n != 0 {
 		t.Errorf("%d requests reached Stripe", n)
 	}
 }
@@ -172,10 +173,10 @@ func TestChargeRefusesBadInput(t *testing.T) {
 // confirms 500 and passes the third to stripe-mock, setting succeeded.
 // Every try carries the same idempotency key, after the backoff.
 func TestChargeRetriesWithTheSameKey(t *testing.T) {
-	proxy := newProxy(t, nil)
+	proxy := stripetest.Start(t, nil)
 	confirms := 0
 	var mu sync.Mutex
-	proxy.rule = func(r recorded, _ int) *override {
+	proxy.SetRule(func(r stripetest.Recorded, _ int) *stripetest.Override {
 		if !strings.HasSuffix(r.Path, "/confirm") {
 			return nil
 		}
@@ -183,14 +184,14 @@ func TestChargeRetriesWithTheSameKey(t *testing.T) {
 		defer mu.Unlock()
 		confirms++
 		if confirms <= 2 {
-			return &override{HTTPStatus: http.StatusInternalServerError, Body: serverError}
+			return &stripetest.Override{HTTPStatus: http.StatusInternalServerError, Body: stripetest.ServerError}
 		}
-		return &override{Status: "succeeded"}
-	}
+		return &stripetest.Override{Status: "succeeded"}
+	})
 	prov, waits := newProvider(t, proxy, func(c *stripepay.Config) { c.Tries = 3; c.Backoff = time.Second })
 	req := chargeRequest(2000, "EUR")
 	res, err := prov.Charge(t.Context(), req)
-	got := proxy.requests("/confirm")
+	got := proxy.Requests("/confirm")
 	if err != nil || !res.Matches(req) {
 		t.Fatalf("Charge = %+v, %v; confirms %+v", res, err, got)
 	}
@@ -214,13 +215,13 @@ func TestChargeRetriesWithTheSameKey(t *testing.T) {
 // client's call timeout; the outcome is unknown (neither a decline nor a
 // result), so the engine asks again with the same key.
 func TestChargeTimeoutIsUnknown(t *testing.T) {
-	proxy := newProxy(t, on("/confirm", override{Hang: true}))
+	proxy := stripetest.Start(t, stripetest.On("/confirm", stripetest.Override{Hang: true}))
 	prov, _ := newProvider(t, proxy, func(c *stripepay.Config) { c.CallTimeout = 50 * time.Millisecond; c.Tries = 2 })
 	_, err := prov.Charge(t.Context(), chargeRequest(2000, "EUR"))
 	if err == nil || boxoffice.ErrorCode(err) != boxoffice.EInternal {
 		t.Fatalf("Charge = %v, want an unknown outcome", err)
 	}
-	if n := len(proxy.requests("/confirm")); n != 2 {
+	if n := len(proxy.Requests("/confirm")); n != 2 {
 		t.Errorf("%d confirms, want 2 tries", n)
 	}
 }
@@ -231,8 +232,8 @@ func TestChargeTimeoutIsUnknown(t *testing.T) {
 // unavailable error (503 at the API) that matches ErrCircuitOpen. A
 // decline does not count as a failure.
 func TestBreakerOpens(t *testing.T) {
-	proxy := newProxy(t, func(recorded, int) *override {
-		return &override{HTTPStatus: http.StatusInternalServerError, Body: serverError}
+	proxy := stripetest.Start(t, func(stripetest.Recorded, int) *stripetest.Override {
+		return &stripetest.Override{HTTPStatus: http.StatusInternalServerError, Body: stripetest.ServerError}
 	})
 	prov, _ := newProvider(t, proxy, func(c *stripepay.Config) {
 		c.Tries, c.BreakerFailures, c.BreakerCooldown = 2, 3, time.Hour
@@ -245,7 +246,7 @@ func TestBreakerOpens(t *testing.T) {
 	if !errors.Is(err, stripepay.ErrCircuitOpen) || boxoffice.ErrorCode(err) != boxoffice.EUnavailable {
 		t.Fatalf("charge after failures = %v, want unavailable matching ErrCircuitOpen", err)
 	}
-	before := proxy.count()
+	before := proxy.Count()
 	if before != 3 {
 		t.Errorf("%d requests before the breaker opened, want 3", before)
 	}
@@ -253,7 +254,7 @@ func TestBreakerOpens(t *testing.T) {
 	if !errors.Is(err, stripepay.ErrCircuitOpen) {
 		t.Fatalf("charge while open = %v", err)
 	}
-	if n := proxy.count(); n != before {
+	if n := proxy.Count(); n != before {
 		t.Errorf("%d requests reached Stripe while the breaker was open", n-before)
 	}
 	err = prov.Void(t.Context(), boxoffice.VoidRequest{BookingID: uuid.New(), IdempotencyKey: "k", Amount: 100, Currency: "EUR"})
@@ -262,7 +263,7 @@ func TestBreakerOpens(t *testing.T) {
 	}
 
 	// Declines are Stripe working: they never open the breaker.
-	declines := newProxy(t, on("/confirm", override{HTTPStatus: http.StatusPaymentRequired, Body: cardDeclined}))
+	declines := stripetest.Start(t, stripetest.On("/confirm", stripetest.Override{HTTPStatus: http.StatusPaymentRequired, Body: stripetest.CardDeclined}))
 	prov, _ = newProvider(t, declines, func(c *stripepay.Config) { c.BreakerFailures = 1 })
 	for range 3 {
 		if _, err := prov.Charge(t.Context(), chargeRequest(2000, "EUR")); boxoffice.ErrorCode(err) != boxoffice.EPaymentFailed {
@@ -290,14 +291,14 @@ func TestVoid(t *testing.T) {
 		{"processing: ask later", "processing", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			proxy := newProxy(t, func(r recorded, _ int) *override {
+			proxy := stripetest.Start(t, func(r stripetest.Recorded, _ int) *stripetest.Override {
 				switch {
 				case r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/v1/payment_intents/"):
-					return &override{Status: tc.status}
+					return &stripetest.Override{Status: tc.status}
 				case strings.HasSuffix(r.Path, "/cancel"):
-					return &override{Status: "canceled"}
+					return &stripetest.Override{Status: "canceled"}
 				case strings.HasSuffix(r.Path, "/confirm"):
-					return &override{Status: "succeeded"}
+					return &stripetest.Override{Status: "succeeded"}
 				}
 				return nil
 			})
@@ -313,11 +314,11 @@ func TestVoid(t *testing.T) {
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Void = %v, want error %v", err, tc.wantErr)
 			}
-			creates := proxy.requests("/v1/payment_intents")
+			creates := proxy.Requests("/v1/payment_intents")
 			if len(creates) != 2 || creates[1].Key != creates[0].Key || creates[1].Form.Encode() != creates[0].Form.Encode() {
 				t.Fatalf("void's create %+v does not repeat the charge's %+v", creates[len(creates)-1], creates[0])
 			}
-			cancels, refunds := proxy.requests("/cancel"), proxy.requests("/v1/refunds")
+			cancels, refunds := proxy.Requests("/cancel"), proxy.Requests("/v1/refunds")
 			switch tc.call {
 			case "/cancel":
 				if len(cancels) != 1 || cancels[0].Key != req.IdempotencyKey+":cancel" || len(refunds) != 0 {
@@ -341,9 +342,9 @@ func TestVoid(t *testing.T) {
 // charge_already_refunded, as Stripe does to a refund under another key,
 // which is success too. The first answer is stripe-mock's canned refund.
 func TestRefundIsIdempotent(t *testing.T) {
-	proxy := newProxy(t, func(r recorded, n int) *override {
+	proxy := stripetest.Start(t, func(r stripetest.Recorded, n int) *stripetest.Override {
 		if strings.HasSuffix(r.Path, "/v1/refunds") && len(r.Key) > 0 && n > 1 {
-			return &override{HTTPStatus: http.StatusBadRequest,
+			return &stripetest.Override{HTTPStatus: http.StatusBadRequest,
 				Body: `{"error":{"type":"invalid_request_error","code":"charge_already_refunded","message":"Charge has already been refunded."}}`}
 		}
 		return nil
@@ -356,7 +357,7 @@ func TestRefundIsIdempotent(t *testing.T) {
 			t.Fatalf("refund %d: %v", i+1, err)
 		}
 	}
-	refunds := proxy.requests("/v1/refunds")
+	refunds := proxy.Requests("/v1/refunds")
 	if len(refunds) != 2 || refunds[0].Key != refunds[1].Key || refunds[0].Key != req.Key+":refund" || refunds[0].Form.Get("payment_intent") != "pi_123" {
 		t.Fatalf("refunds %+v", refunds)
 	}
