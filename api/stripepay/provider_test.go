@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func newProvider(t *testing.T, p *stripetest.Proxy, tune func(*stripepay.Config)
 	waits := &[]time.Duration{}
 	cfg := stripepay.Config{
 		SecretKey: "sk_test_boxoffice", APIURL: p.URL, ReturnURL: "https://tickets.example/return",
-		CallTimeout: 5 * time.Second,
+		CallTimeout: time.Minute, // never reached: outages are set by the proxy
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			mu.Lock()
 			*waits = append(*waits, d)
@@ -216,14 +217,43 @@ func TestChargeRetriesWithTheSameKey(t *testing.T) {
 // result), so the engine asks again with the same key.
 func TestChargeTimeoutIsUnknown(t *testing.T) {
 	proxy := stripetest.Start(t, stripetest.On("/confirm", stripetest.Override{Hang: true}))
-	prov, _ := newProvider(t, proxy, func(c *stripepay.Config) { c.CallTimeout = 50 * time.Millisecond; c.Tries = 2 })
+	// Only the confirms time out (the client gives up on them at once), so
+	// a slow machine cannot time out the create instead.
+	var tries atomic.Int32
+	prov, _ := newProvider(t, proxy, func(c *stripepay.Config) {
+		c.Tries = 2
+		c.HTTPClient = &http.Client{Transport: confirmTimeout{http.DefaultTransport, &tries}}
+	})
 	_, err := prov.Charge(t.Context(), chargeRequest(2000, "EUR"))
 	if err == nil || boxoffice.ErrorCode(err) != boxoffice.EInternal {
 		t.Fatalf("Charge = %v, want an unknown outcome", err)
 	}
-	if n := len(proxy.Requests("/confirm")); n != 2 {
+	if n := tries.Load(); n != 2 {
 		t.Errorf("%d confirms, want 2 tries", n)
 	}
+}
+
+// confirmTimeout gives up on confirms after a millisecond.
+// It counts the confirms sent: one given up on at once may not reach the
+// proxy at all.
+type confirmTimeout struct {
+	next  http.RoundTripper
+	tries *atomic.Int32
+}
+
+func (c confirmTimeout) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(r.URL.Path, "/confirm") {
+		return c.next.RoundTrip(r)
+	}
+	c.tries.Add(1)
+	ctx, cancel := context.WithTimeout(r.Context(), time.Millisecond)
+	defer cancel()
+	res, err := c.next.RoundTrip(r.WithContext(ctx))
+	if err == nil {
+		res.Body.Close()
+		return nil, errors.New("the proxy answered a confirm it should hold")
+	}
+	return nil, err
 }
 
 // TestBreakerOpens: the proxy answers every request 500 (an outage; no
