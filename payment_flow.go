@@ -45,6 +45,17 @@ type Refunder interface {
 	Refund(ctx context.Context, req RefundRequest) error
 }
 
+// PaymentLookup is a PaymentProvider that can say, without charging, how
+// an attempt stands, for reconciling a payment left pending (the node or
+// the database died between the charge and the sale). Lookup answers like
+// Charge: a result when the attempt's charge succeeded, ErrPaymentFailed
+// when nothing was charged (declined, cancelled or never confirmed),
+// *PaymentActionRequired while the buyer must act, and any other error
+// when it cannot tell yet.
+type PaymentLookup interface {
+	Lookup(ctx context.Context, req VoidRequest) (PaymentResult, error)
+}
+
 // PaymentEventKind is what a provider's notification says about a charge.
 type PaymentEventKind string
 

@@ -123,6 +123,7 @@ type Provider struct {
 var (
 	_ boxoffice.PaymentProvider = (*Provider)(nil)
 	_ boxoffice.Refunder        = (*Provider)(nil)
+	_ boxoffice.PaymentLookup   = (*Provider)(nil)
 )
 
 // New builds a Provider; it does not call Stripe.
@@ -356,17 +357,13 @@ func outcome(pi *stripe.PaymentIntent) (boxoffice.PaymentResult, error) {
 	return boxoffice.PaymentResult{}, fmt.Errorf("stripe: payment intent %s is %s", pi.ID, pi.Status)
 }
 
-// Void makes sure nothing stays charged under req.IdempotencyKey: it finds
-// the attempt's intent by repeating its create, then cancels it (not
-// charged) or refunds it (charged). A processing intent is an error (ask
-// again later).
-func (p *Provider) Void(ctx context.Context, req boxoffice.VoidRequest) error {
+// find returns the attempt's intent as it is now: the create repeated
+// with its key (Stripe answers with the attempt's intent, or creates an
+// unconfirmed one when the attempt never reached it), then retrieved.
+func (p *Provider) find(ctx context.Context, req boxoffice.VoidRequest) (*stripe.PaymentIntent, error) {
 	pi, err := p.intent(ctx, req.BookingID, req.EventID, req.IdempotencyKey, req.Amount, req.Currency)
-	if boxoffice.ErrorCode(err) == boxoffice.EPaymentFailed {
-		return nil // an amount Stripe cannot take was never charged
-	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The create's answer is the intent as it was created: ask for now.
 	id := pi.ID // a failed try leaves pi empty
@@ -376,8 +373,44 @@ func (p *Provider) Void(ctx context.Context, req boxoffice.VoidRequest) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("stripe: retrieve payment intent: %w", err)
+		return nil, fmt.Errorf("stripe: retrieve payment intent: %w", err)
 	}
+	if pi.ID == "" {
+		pi.ID = id
+	}
+	return pi, nil
+}
+
+// Lookup reports how the attempt under req.IdempotencyKey stands, without
+// confirming anything (see boxoffice.PaymentLookup). An attempt that never
+// reached Stripe gets an unconfirmed intent, which is "nothing charged";
+// a later Void cancels it. Call it only when no Charge of the attempt is
+// in flight (the payment's owner, reconciling), or "never confirmed" may be
+// about to change.
+func (p *Provider) Lookup(ctx context.Context, req boxoffice.VoidRequest) (boxoffice.PaymentResult, error) {
+	pi, err := p.find(ctx, req)
+	if err != nil {
+		return boxoffice.PaymentResult{}, err
+	}
+	if pi.Status == stripe.PaymentIntentStatusRequiresConfirmation {
+		return boxoffice.PaymentResult{}, declined("the payment was never confirmed")
+	}
+	return outcome(pi)
+}
+
+// Void makes sure nothing stays charged under req.IdempotencyKey: it finds
+// the attempt's intent by repeating its create, then cancels it (not
+// charged) or refunds it (charged). A processing intent is an error (ask
+// again later).
+func (p *Provider) Void(ctx context.Context, req boxoffice.VoidRequest) error {
+	pi, err := p.find(ctx, req)
+	if boxoffice.ErrorCode(err) == boxoffice.EPaymentFailed {
+		return nil // an amount Stripe cannot take was never charged
+	}
+	if err != nil {
+		return err
+	}
+	id := pi.ID
 	switch pi.Status {
 	case stripe.PaymentIntentStatusCanceled:
 		return nil

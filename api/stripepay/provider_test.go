@@ -462,3 +462,65 @@ func TestBreakerCloses(t *testing.T) {
 		time.Sleep(5 * time.Millisecond) // polling a condition
 	}
 }
+
+// TestLookup: reconciliation asks how an attempt stands without charging.
+// stripe-mock checks the repeated create and the retrieve; the proxy sets
+// the retrieved intent's status (and, for the success, its amount,
+// currency and metadata as created). No confirm is ever sent.
+func TestLookup(t *testing.T) {
+	for _, tc := range []struct {
+		status  string
+		o       stripetest.Override
+		paid    bool
+		code    string
+		action  bool
+		unknown bool
+	}{
+		{status: "succeeded", o: stripetest.Override{Status: "succeeded"}, paid: true},
+		{status: "declined", o: stripetest.Override{Decline: "insufficient_funds"}, code: boxoffice.EPaymentFailed},
+		{status: "never confirmed", o: stripetest.Override{Status: "requires_payment_method"}, code: boxoffice.EPaymentFailed},
+		{status: "requires_confirmation", o: stripetest.Override{Status: "requires_confirmation"}, code: boxoffice.EPaymentFailed},
+		{status: "canceled", o: stripetest.Override{Status: "canceled"}, code: boxoffice.EPaymentFailed},
+		{status: "3-D Secure", o: stripetest.Override{NextURL: "https://hooks.stripe.example/3ds"}, action: true},
+		{status: "processing", o: stripetest.Override{Status: "processing"}, unknown: true},
+	} {
+		t.Run(tc.status, func(t *testing.T) {
+			o := tc.o
+			proxy := stripetest.Start(t, func(r stripetest.Recorded, _ int) *stripetest.Override {
+				if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/v1/payment_intents/") {
+					return &o
+				}
+				return nil
+			})
+			prov, _ := newProvider(t, proxy, nil)
+			req := chargeRequest(150000, "JPY")
+			res, err := prov.Lookup(t.Context(), boxoffice.VoidRequest{BookingID: req.BookingID, EventID: req.EventID,
+				IdempotencyKey: req.IdempotencyKey, Amount: req.Amount, Currency: req.Currency})
+			var action *boxoffice.PaymentActionRequired
+			switch {
+			case tc.paid:
+				if err != nil || !res.Matches(req) {
+					t.Fatalf("Lookup = %+v, %v; want the attempt's charge", res, err)
+				}
+			case tc.action:
+				if !errors.As(err, &action) {
+					t.Fatalf("Lookup = %v, want requires_action", err)
+				}
+			case tc.unknown:
+				if err == nil || boxoffice.ErrorCode(err) != boxoffice.EInternal || errors.As(err, &action) {
+					t.Fatalf("Lookup = %v, want an unknown outcome", err)
+				}
+			default:
+				if boxoffice.ErrorCode(err) != tc.code {
+					t.Fatalf("Lookup = %v, want %s", err, tc.code)
+				}
+			}
+			if c := proxy.Requests("/confirm"); len(c) != 0 {
+				t.Errorf("Lookup confirmed: %+v", c)
+			}
+			if c := proxy.Requests("/v1/payment_intents"); len(c) != 1 || c[0].Key != req.IdempotencyKey {
+				t.Errorf("creates %+v, want one with the attempt's key", c)
+			}
+		})
+	}
+}
