@@ -310,6 +310,13 @@ func (p *Provider) Charge(ctx context.Context, req boxoffice.PaymentRequest) (bo
 		if errors.As(err, &se) && se.Type == stripe.ErrorTypeCard {
 			return boxoffice.PaymentResult{}, declined(se.Msg, string(se.DeclineCode), string(se.Code))
 		}
+		// Stripe refused the confirm itself (no such PaymentMethod, an
+		// intent already cancelled by a void): nothing was charged.
+		if errors.As(err, &se) && se.Type == stripe.ErrorTypeInvalidRequest && se.HTTPStatusCode == http.StatusBadRequest {
+			e := boxoffice.Errorf(boxoffice.EPaymentFailed, "the payment was refused: %s", se.Msg)
+			e.Details = map[string]any{"decline_code": string(se.Code)}
+			return boxoffice.PaymentResult{}, e
+		}
 		return boxoffice.PaymentResult{}, fmt.Errorf("stripe: confirm payment intent: %w", err)
 	}
 	return outcome(pi)

@@ -118,6 +118,9 @@ func TestChargeOutcomes(t *testing.T) {
 	}{
 		{name: "stripe-mock's canned confirm", code: boxoffice.EPaymentFailed},
 		{name: "402 card_declined", o: &stripetest.Override{HTTPStatus: http.StatusPaymentRequired, Body: stripetest.CardDeclined}, code: boxoffice.EPaymentFailed},
+		{name: "no such PaymentMethod", o: &stripetest.Override{HTTPStatus: http.StatusBadRequest,
+			Body: `{"error":{"type":"invalid_request_error","code":"resource_missing","param":"payment_method","message":"No such PaymentMethod: 'pm_x'"}}`},
+			code: boxoffice.EPaymentFailed},
 		{name: "declined intent", o: &stripetest.Override{Decline: "generic_decline"}, code: boxoffice.EPaymentFailed},
 		{name: "3-D Secure", o: &stripetest.Override{NextURL: "https://hooks.stripe.example/3ds/abc"}, redirect: "https://hooks.stripe.example/3ds/abc"},
 		{name: "processing", o: &stripetest.Override{Status: "processing"}, unknown: true},
