@@ -34,11 +34,13 @@ test: deps
 # deps installs what the suite and `make run` need and the machine lacks
 # (PostgreSQL, and Chromium for the web page tests, via apt-get; Redocly's
 # CLI for `make lint`, pinned, via npm into bin/redocly); it changes nothing
-# when all is present.
+# when all is present. It also builds stripe-mock (a go.mod tool) once, so
+# that the Stripe tests do not compile it inside their run.
 deps:
 	deploy/localpg install
 	deploy/browser install
 	deploy/redocly install
+	$(GO) tool -n stripe-mock >/dev/null
 
 # chaos: TestChaos for CHAOS (default 5m): 3 nodes (child processes) under
 # loadgen, one killed -9 and restarted every 10 s, PostgreSQL restarted

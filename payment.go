@@ -59,7 +59,10 @@ func PaymentKey(booking uuid.UUID, attempt int) string {
 // PaymentRequest is one charge for one booking. IdempotencyKey is the same
 // for every retry of the same attempt, so a provider charges at most once.
 type PaymentRequest struct {
-	BookingID      uuid.UUID
+	BookingID uuid.UUID
+	// EventID, when set, is sent to the provider as metadata; a VoidRequest
+	// of the same attempt must carry the same value.
+	EventID        uuid.UUID
 	IdempotencyKey string
 	Amount         Money
 	Currency       string
@@ -86,6 +89,7 @@ func (r PaymentResult) Matches(req PaymentRequest) bool {
 // attempt's idempotency key.
 type VoidRequest struct {
 	BookingID      uuid.UUID
+	EventID        uuid.UUID
 	IdempotencyKey string
 	Amount         Money
 	Currency       string

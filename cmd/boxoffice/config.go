@@ -85,6 +85,17 @@ type Config struct {
 	// per node; 0 = no cap (loopback load tests).
 	WSMaxPerIP int
 	WSMax      int
+	// Payments is the payment provider: "dev" (the test tokens; refused in
+	// prod, where it would sell seats for nothing) or "stripe". Empty is
+	// dev in dev mode; prod must name one that can charge.
+	Payments string
+	// Stripe's keys (API.md "Payments"): the secret API key, the webhook
+	// signing secret, another API base URL (stripe-mock, tests) and the
+	// publishable key the checkout page uses.
+	StripeSecretKey      string
+	StripeWebhookSecret  string
+	StripeAPIURL         string
+	StripePublishableKey string
 }
 
 // Socket caps: the API's defaults (an idle WebSocket costs a goroutine
@@ -300,11 +311,19 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", e.str("METRICS_ADDR", ""), "serve /metrics on this address instead of the API port; empty = API port (BOXOFFICE_METRICS_ADDR)")
 	fs.IntVar(&c.WSMaxPerIP, "ws-max-per-ip", e.num("WS_MAX_PER_IP", defaultWSMaxPerIP), "concurrent WebSockets per client IP, 0 = no cap (BOXOFFICE_WS_MAX_PER_IP)")
 	fs.IntVar(&c.WSMax, "ws-max", e.num("WS_MAX", defaultWSMax), "concurrent WebSockets per node, 0 = no cap (BOXOFFICE_WS_MAX)")
+	fs.StringVar(&c.Payments, "payments", e.str("PAYMENTS", ""), "payment provider: dev or stripe; empty = dev in dev mode (BOXOFFICE_PAYMENTS)")
+	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", e.str("STRIPE_SECRET_KEY", ""), "Stripe secret API key (BOXOFFICE_STRIPE_SECRET_KEY)")
+	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", e.str("STRIPE_WEBHOOK_SECRET", ""), "Stripe webhook signing secret, whsec_... (BOXOFFICE_STRIPE_WEBHOOK_SECRET)")
+	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", e.str("STRIPE_API_URL", ""), "another Stripe API base URL, e.g. stripe-mock's; empty = Stripe (BOXOFFICE_STRIPE_API_URL)")
+	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", e.str("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key for the checkout page (BOXOFFICE_STRIPE_PUBLISHABLE_KEY)")
 	if err := e.err(); err != nil {
 		return c, err
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.Payments == "" && c.Mode == api.ModeDev {
+		c.Payments = "dev"
 	}
 	if c.Mode == api.ModeDev && c.JWTSecret == "" {
 		// API.md: random per start in dev; tokens from a previous run stop working.
@@ -336,6 +355,9 @@ func (c Config) validate() error {
 	case c.WSMaxPerIP < 0 || c.WSMax < 0:
 		return errors.New("BOXOFFICE_WS_MAX_PER_IP and BOXOFFICE_WS_MAX must be 0 (no cap) or positive")
 	}
+	if err := c.validatePayments(); err != nil {
+		return err
+	}
 	return c.validateURLs()
 }
 
@@ -353,6 +375,7 @@ func (c Config) validateURLs() error {
 	}
 	check("JWKS_URL", c.JWKSURL, "https", "http")
 	check("PUBLIC_URL", c.PublicURL, "https", "http")
+	check("STRIPE_API_URL", c.StripeAPIURL, "https", "http")
 	if strings.Contains(c.DatabaseURL, "://") { // else a key=value connection string, which pgx checks
 		check("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
 	}

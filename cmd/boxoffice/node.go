@@ -134,9 +134,9 @@ func (n *node) startBus(ctx context.Context) error {
 }
 
 func (n *node) startEngine(ctx context.Context) error {
-	var pay boxoffice.PaymentProvider = actors.NewDevPayments()
-	if n.cfg.Mode != api.ModeDev {
-		pay = noPayments{}
+	pay, err := n.cfg.paymentProvider()
+	if err != nil {
+		return err
 	}
 	eng, err := actors.NewEngine(actors.Config{
 		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery, MaxLinger: n.cfg.CommitLinger,
