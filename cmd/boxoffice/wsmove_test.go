@@ -1,0 +1,200 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// strictWatcher follows the seat-map WebSocket as API.md describes it: one
+// snapshot on connect, then one delta per version in version order with no
+// gap. Anything else (a second snapshot, a skipped or repeated version, a
+// closed connection) is recorded as its failure; the test reads it.
+type strictWatcher struct {
+	conn *websocket.Conn
+
+	mu       sync.Mutex
+	statuses map[string]string
+	ver      uint64
+	frames   int
+	err      error // the first breach of the contract, or the end of the connection
+}
+
+// watchStrict dials base's seat-map WebSocket of ev and follows it until
+// the test ends.
+func watchStrict(t testing.TB, base, ev string) *strictWatcher {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(base, "http") + "/events/" + ev + "/seats/ws"
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	c, _, err := d.Dial(url, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	w := &strictWatcher{conn: c, statuses: map[string]string{}}
+	done := make(chan struct{})
+	t.Cleanup(func() { c.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				w.fail(fmt.Errorf("the connection ended after %d frames at version %d: %w", w.count(), w.version(), err))
+				return
+			}
+			var f struct {
+				Type    string `json:"type"`
+				Version uint64 `json:"version"`
+				Tickets []struct {
+					TicketID string `json:"ticket_id"`
+					Status   string `json:"status"`
+				} `json:"tickets"`
+				Changes []struct {
+					TicketID string `json:"ticket_id"`
+					Status   string `json:"status"`
+				} `json:"changes"`
+			}
+			if err := json.Unmarshal(data, &f); err != nil {
+				w.fail(fmt.Errorf("frame is not JSON: %s", data))
+				return
+			}
+			w.mu.Lock()
+			first := w.frames == 0
+			w.frames++
+			switch {
+			case first && f.Type == "snapshot":
+				for _, s := range f.Tickets {
+					w.statuses[s.TicketID] = s.Status
+				}
+				w.ver = f.Version
+			case !first && f.Type == "delta" && f.Version == w.ver+1:
+				for _, s := range f.Changes {
+					w.statuses[s.TicketID] = s.Status
+				}
+				w.ver = f.Version
+			default:
+				if w.err == nil {
+					w.err = fmt.Errorf("frame %d is a %s at version %d after version %d: want one snapshot, then a delta per version without gaps",
+						w.frames, f.Type, f.Version, w.ver)
+				}
+			}
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+func (w *strictWatcher) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+func (w *strictWatcher) version() uint64 { w.mu.Lock(); defer w.mu.Unlock(); return w.ver }
+func (w *strictWatcher) count() int      { w.mu.Lock(); defer w.mu.Unlock(); return w.frames }
+func (w *strictWatcher) failure() error  { w.mu.Lock(); defer w.mu.Unlock(); return w.err }
+
+// waitFor waits until the watcher has reached v (failing at once when it
+// broke the contract or lost its connection) and then compares its replayed
+// statuses with view.
+func (w *strictWatcher) waitFor(t testing.TB, view eventView, what string) {
+	t.Helper()
+	eventually(t, 30*time.Second, fmt.Sprintf("the watcher reaches version %d %s", view.Version, what), func() bool {
+		if err := w.failure(); err != nil {
+			t.Fatalf("watcher %s: %v", what, err)
+		}
+		return w.version() >= view.Version
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, tk := range view.Tickets {
+		if got := w.statuses[tk.TicketID]; got != tk.Status {
+			t.Fatalf("watcher %s: ticket %s is %q on the socket, %q in GET /events at version %d", what, tk.TicketID, got, tk.Status, view.Version)
+		}
+	}
+}
+
+// reserveRetrying reserves tickets through c with an Idempotency-Key,
+// repeating the same request while the event is moving (503), so that a
+// repeat of a hold that was made returns that hold.
+func reserveRetrying(t testing.TB, c *testNode, tok, key, ev string, tickets []string) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"event_id": ev, "ticket_ids": tickets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code int
+	var rep []byte
+	eventually(t, 30*time.Second, "a reserve that is not 503", func() bool {
+		code, rep = reserveRaw(t, c.URL, tok, key, string(body))
+		return code != http.StatusServiceUnavailable && code != 0
+	})
+	if code != http.StatusCreated {
+		t.Fatalf("reserve %s: %d %s", key, code, rep)
+	}
+}
+
+// TestWatcherFollowsEventAcrossOwnerKill: a WebSocket client on a node that
+// does not own an event stays connected while the owner is killed -9 and
+// the event moves to a survivor; the changes made after the move reach it
+// as deltas that continue its versions without a gap, and what it replays
+// equals GET /events/{id}.
+func TestWatcherFollowsEventAcrossOwnerKill(t *testing.T) {
+	pc := startProcCluster(t, 3)
+	ev := seedSmall(t, pc.DB, 1)[0]
+	admin := pc.Nodes[0].client().token(t, "admin@example.com", "admin")
+	victim := ownerOf(t, pc, pc.Nodes[0], admin, ev)
+	var rest []*procNode
+	for _, nd := range pc.Nodes {
+		if nd != victim {
+			rest = append(rest, nd)
+		}
+	}
+	writer := rest[1].client()
+	// A watcher on each survivor: one of them becomes the new owner, the
+	// other stays a node that does not own the event.
+	watchers := []*strictWatcher{watchStrict(t, rest[0].URL, ev), watchStrict(t, rest[1].URL, ev)}
+	tickets := ticketsOf(t, writer, ev)
+	buyer := func(i int) string { return writer.token(t, fmt.Sprintf("mover-%d@example.com", i)) }
+	view := func() eventView {
+		var v eventView
+		if code := writer.call(t, http.MethodGet, "/events/"+ev, "", nil, &v); code != http.StatusOK {
+			t.Fatalf("GET /events/%s through %s: %d", ev, rest[1].Name, code)
+		}
+		return v
+	}
+
+	for i := range 5 {
+		reserveRetrying(t, writer, buyer(i), fmt.Sprint("before-", i), ev, tickets[2*i:2*i+2])
+	}
+	before := view()
+	for i, w := range watchers {
+		w.waitFor(t, before, "on "+rest[i].Name+" before the kill")
+	}
+
+	killed := time.Now()
+	victim.kill()
+	newOwner, _ := waitServing(t, rest[1], admin, ev, victim.Name, killed, 60*time.Second)
+	t.Logf("kill -9 of %s (owner); %s owns the event; watchers on %s and %s", victim.Name, newOwner, rest[0].Name, rest[1].Name)
+
+	for i := 5; i < 15; i++ {
+		reserveRetrying(t, writer, buyer(i), fmt.Sprint("after-", i), ev, tickets[2*i:2*i+2])
+	}
+	after := view()
+	if after.Version < before.Version+10 {
+		t.Fatalf("version %d after 10 holds on top of version %d", after.Version, before.Version)
+	}
+	for i, w := range watchers {
+		w.waitFor(t, after, "on "+rest[i].Name+" after the move")
+		if err := w.failure(); err != nil {
+			t.Fatalf("watcher on %s: %v", rest[i].Name, err)
+		}
+	}
+}
