@@ -28,8 +28,8 @@ func getPublicEvent(t *testing.T, n *testNode, id string) publicEvent {
 	return e
 }
 
-// until polls cond until it holds, failing the test once deadline passes.
-func until(t *testing.T, deadline time.Time, what string, cond func() bool) {
+// untilDeadline polls cond until it holds, failing the test once deadline passes.
+func untilDeadline(t *testing.T, deadline time.Time, what string, cond func() bool) {
 	t.Helper()
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -79,7 +79,7 @@ func TestAdminChangeReachesEveryNode(t *testing.T) {
 		t.Errorf("%s right after its own PATCH: %+v, want %+v starting at %s", a.name, e.Event, want.Event, startsAt)
 	}
 	ttl := api.DefaultConfig().CatalogTTL
-	until(t, cachedOnB.Add(ttl), fmt.Sprintf("%s shows the change before its cached copy is %s old", b.name, ttl), func() bool {
+	untilDeadline(t, cachedOnB.Add(ttl), fmt.Sprintf("%s shows the change before its cached copy is %s old", b.name, ttl), func() bool {
 		return same(getPublicEvent(t, b, id))
 	})
 	for _, n := range tc.nodes {
@@ -90,8 +90,8 @@ func TestAdminChangeReachesEveryNode(t *testing.T) {
 	}
 }
 
-// countAvailable counts the available tickets of GET /events/{id} on n.
-func countAvailable(t *testing.T, n *testNode, id string) int {
+// availableInView counts the available tickets of GET /events/{id} on n.
+func availableInView(t *testing.T, n *testNode, id string) int {
 	t.Helper()
 	var v eventView
 	if code := n.call(t, http.MethodGet, "/events/"+id, "", nil, &v); code != http.StatusOK {
@@ -131,16 +131,16 @@ func TestSearchAvailabilityOnEveryNode(t *testing.T) {
 				return availableSeats(t, n, "axolotl", id) == want
 			})
 			eventually(t, searchCatchUp, fmt.Sprintf("GET /events on %s shows %d available after %s", n.name, want, after), func() bool {
-				return countAvailable(t, n, id) == want
+				return availableInView(t, n, id) == want
 			})
 		}
 	}
 	converge(10, "the event was created")
 
 	ann, ben := a.token(t, "ann@example.com"), a.token(t, "ben@example.com")
-	held := holdSeats(t, a, ann, id, tickets[0:3])
+	held := reserveSeatsOK(t, a, ann, id, tickets[0:3])
 	converge(7, "a hold of 3")
-	buy(t, a, ben, holdSeats(t, a, ben, id, tickets[3:5]))
+	confirmOK(t, a, ben, reserveSeatsOK(t, a, ben, id, tickets[3:5]))
 	converge(5, "a sale of 2")
 	if code := a.call(t, http.MethodDelete, "/booking/"+held, ann, nil, nil); code != http.StatusOK {
 		t.Fatalf("release: %d", code)

@@ -119,8 +119,8 @@ func diffView(a, b map[string]any) string {
 	return strings.Join(out, "; ")
 }
 
-// holdSeats reserves tickets for tok through c and returns the booking ID.
-func holdSeats(t testing.TB, c *testNode, tok, ev string, tickets []string) string {
+// reserveSeatsOK reserves tickets for tok through c and returns the booking ID.
+func reserveSeatsOK(t testing.TB, c *testNode, tok, ev string, tickets []string) string {
 	t.Helper()
 	var b struct {
 		BookingID string `json:"booking_id"`
@@ -131,8 +131,8 @@ func holdSeats(t testing.TB, c *testNode, tok, ev string, tickets []string) stri
 	return b.BookingID
 }
 
-// buy confirms a booking with the development provider's good card.
-func buy(t testing.TB, c *testNode, tok, booking string) {
+// confirmOK confirms a booking with the development provider's good card.
+func confirmOK(t testing.TB, c *testNode, tok, booking string) {
 	t.Helper()
 	if code := c.call(t, http.MethodPost, "/booking/confirm", tok, map[string]any{"booking_id": booking,
 		"payment": map[string]string{"method": "card", "token": "tok_visa"}}, nil); code != http.StatusOK {
@@ -140,8 +140,8 @@ func buy(t testing.TB, c *testNode, tok, booking string) {
 	}
 }
 
-// bookingStatus is GET /booking/{id}'s status for its owner.
-func bookingStatus(t testing.TB, c *testNode, tok, booking string) string {
+// bookingStatusOf is GET /booking/{id}'s status for its owner.
+func bookingStatusOf(t testing.TB, c *testNode, tok, booking string) string {
 	t.Helper()
 	var b struct {
 		Status string `json:"status"`
@@ -192,10 +192,10 @@ func TestKillRestartKeepsSeatMap(t *testing.T) {
 				users[u] = c.token(t, u+"@example.com")
 			}
 
-			expiring := []string{holdSeats(t, c, users["ann"], ev, tickets[0:3]), holdSeats(t, c, users["ben"], ev, tickets[3:5])}
+			expiring := []string{reserveSeatsOK(t, c, users["ann"], ev, tickets[0:3]), reserveSeatsOK(t, c, users["ben"], ev, tickets[3:5])}
 			eventually(t, time.Minute, "the 2 s holds expire", func() bool {
-				return bookingStatus(t, c, users["ann"], expiring[0]) == "expired" &&
-					bookingStatus(t, c, users["ben"], expiring[1]) == "expired"
+				return bookingStatusOf(t, c, users["ann"], expiring[0]) == "expired" &&
+					bookingStatusOf(t, c, users["ben"], expiring[1]) == "expired"
 			})
 			eventually(t, time.Minute, "the expired holds' seats are available", func() bool {
 				var v eventView
@@ -210,19 +210,19 @@ func TestKillRestartKeepsSeatMap(t *testing.T) {
 
 			// Long holds from here on: nothing may expire around the kill.
 			restartWith(nd, "BOXOFFICE_HOLD_TTL=1h")
-			buy(t, c, users["cat"], holdSeats(t, c, users["cat"], ev, tickets[10:14]))
-			holdSeats(t, c, users["dan"], ev, tickets[14:16])
-			released := holdSeats(t, c, users["eve"], ev, tickets[16:19])
+			confirmOK(t, c, users["cat"], reserveSeatsOK(t, c, users["cat"], ev, tickets[10:14]))
+			reserveSeatsOK(t, c, users["dan"], ev, tickets[14:16])
+			released := reserveSeatsOK(t, c, users["eve"], ev, tickets[16:19])
 			if code := c.call(t, http.MethodDelete, "/booking/"+released, users["eve"], nil, nil); code != http.StatusOK {
 				t.Fatalf("release: %d", code)
 			}
-			buy(t, c, users["eve"], holdSeats(t, c, users["eve"], ev, tickets[19:21]))
-			holdSeats(t, c, users["eve"], ev, tickets[21:22])
-			holdSeats(t, c, users["ann"], ev, tickets[0:2]) // seats of an expired hold, held again
-			buy(t, c, users["ben"], holdSeats(t, c, users["ben"], ev, tickets[3:4]))
+			confirmOK(t, c, users["eve"], reserveSeatsOK(t, c, users["eve"], ev, tickets[19:21]))
+			reserveSeatsOK(t, c, users["eve"], ev, tickets[21:22])
+			reserveSeatsOK(t, c, users["ann"], ev, tickets[0:2]) // seats of an expired hold, held again
+			confirmOK(t, c, users["ben"], reserveSeatsOK(t, c, users["ben"], ev, tickets[3:4]))
 
 			before := readSeatState(t, c, admin, ev, users)
-			snap, version := statsField(t, c, admin, ev, "last_snapshot_version"), before.Stats["version"].(float64)
+			snap, version := adminStatsField(t, c, admin, ev, "last_snapshot_version"), before.Stats["version"].(float64)
 			if (snap > 0) != tc.wantSnapshot || snap >= version {
 				t.Fatalf("last snapshot at version %v of %v with a snapshot every %s records: want a snapshot %v and journal records after it",
 					snap, version, tc.snapshotEvery, tc.wantSnapshot)
@@ -241,8 +241,8 @@ func TestKillRestartKeepsSeatMap(t *testing.T) {
 	}
 }
 
-// statsField reads one numeric field of GET /admin/api/events/{id}.
-func statsField(t testing.TB, c *testNode, admin, ev, field string) float64 {
+// adminStatsField reads one numeric field of GET /admin/api/events/{id}.
+func adminStatsField(t testing.TB, c *testNode, admin, ev, field string) float64 {
 	t.Helper()
 	var st map[string]any
 	if code := c.call(t, http.MethodGet, "/admin/api/events/"+ev, admin, nil, &st); code != http.StatusOK {

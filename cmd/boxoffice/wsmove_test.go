@@ -220,11 +220,11 @@ func reserveRetrying(t testing.TB, c *testNode, tok, key, ev string, tickets []s
 	}
 }
 
-// TestWatcherFollowsEventAcrossOwnerKill: a WebSocket client on a node that
-// does not own an event stays connected while the owner is killed -9 and
-// the event moves to a survivor; the changes made after the move reach it
-// as deltas that continue its versions without a gap, and what it replays
-// equals GET /events/{id}.
+// TestWatcherFollowsEventAcrossOwnerKill: WebSocket clients on the two
+// nodes that do not own an event stay connected while the owner is killed
+// -9 and the event moves to one of them; the changes made after the move
+// reach both as deltas that continue their versions without a gap (no
+// resync), and what each replays equals GET /events/{id}.
 func TestWatcherFollowsEventAcrossOwnerKill(t *testing.T) {
 	pc := startProcCluster(t, 3)
 	ev := seedSmall(t, pc.DB, 1)[0]
