@@ -85,6 +85,10 @@ type Config struct {
 	// per node; 0 = no cap (loopback load tests).
 	WSMaxPerIP int
 	WSMax      int
+	// queueNow is the waiting rooms' clock (nil: the wall clock), for
+	// admission, tokens and join limits alike. Only tests set it: with it
+	// frozen, nobody is admitted until the test moves it.
+	queueNow func() time.Time
 }
 
 // Socket caps: the API's defaults (an idle WebSocket costs a goroutine
