@@ -219,10 +219,21 @@ func TestWebPages(t *testing.T) {
 	admin.waitFor("the waiting room on", `document.getElementById('wr-state').textContent.startsWith('on: 1 ')`, 10*time.Second)
 	// The room's clock stands still: nobody is admitted, Alice stays in
 	// line behind the fans until the test moves it.
+	type place struct {
+		QueueID  string `json:"queue_id"`
+		Position int    `json:"position"`
+		State    string `json:"state"`
+	}
+	var first place
+	firstTok := ""
 	for i := range fansAhead {
 		tok := n.token(t, fmt.Sprintf("fan%d@example.com", i))
-		if code := n.call(t, "POST", "/events/"+newEvent+"/queue", tok, nil, nil); code != 200 {
+		var p place
+		if code := n.call(t, "POST", "/events/"+newEvent+"/queue", tok, nil, &p); code != 200 {
 			t.Fatalf("fan %d joins the queue: %d", i, code)
+		}
+		if i == 0 {
+			first, firstTok = p, tok
 		}
 	}
 	alice.do("open the new event", 20*time.Second, chromedp.Navigate(n.URL+"/events/"+newEvent))
@@ -232,6 +243,10 @@ func TestWebPages(t *testing.T) {
 		chromedp.Click(chromedp.ID("hold-button")))
 	alice.waitFor("Alice in the waiting room", fmt.Sprintf(`!document.getElementById('queue-card').hidden && document.getElementById('queue-text').textContent.includes('number %d in line')`, fansAhead+1), 10*time.Second)
 	alice.screenshot("12-waiting-room")
+	var now place
+	if code := n.call(t, "GET", "/events/"+newEvent+"/queue/"+first.QueueID, firstTok, nil, &now); code != 200 || now.State != "waiting" || now.Position != 1 {
+		t.Fatalf("the first fan, on a room clock that stood still: %d %+v, want still waiting at position 1", code, now)
+	}
 	admin.do("raise the rate", 10*time.Second,
 		chromedp.SetValue(chromedp.ID("wr-rate"), "1000"),
 		chromedp.Click(chromedp.ID("wr-save")))
