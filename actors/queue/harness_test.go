@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 type env struct {
 	db   *persistence.DB
 	ev   boxoffice.Event
-	bus  *queuetest.Bus
+	bus  *queuetest.NATS
 	cfg  queue.Config
 	node *queuetest.Node
 }
@@ -30,7 +30,7 @@ type env struct {
 func newEnv(t testing.TB, wr boxoffice.WaitingRoom, tweak func(*queue.Config)) *env {
 	t.Helper()
 	db := queuetest.OpenDB(t, pgtest.NewDB(t))
-	e := &env{db: db, ev: queuetest.CreateEvent(t, db, wr), bus: queuetest.NewBus(), cfg: queuetest.Config()}
+	e := &env{db: db, ev: queuetest.CreateEvent(t, db, wr), bus: queuetest.NewNATS(t), cfg: queuetest.Config()}
 	if tweak != nil {
 		tweak(&e.cfg)
 	}
