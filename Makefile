@@ -32,11 +32,12 @@ test: deps
 	$(GO) test -count=1 -timeout 15m ./...
 
 # deps installs what the suite and `make run` need and the machine lacks
-# (PostgreSQL, and Chromium for the web page tests, via apt-get); it changes
-# nothing when all is present.
+# (PostgreSQL, Chromium for the web page tests, and systemd-analyze for the
+# unit check, via apt-get); it changes nothing when all is present.
 deps:
 	deploy/localpg install
 	deploy/browser install
+	deploy/systemd/analyze install
 
 # chaos: TestChaos for CHAOS (default 5m): 3 nodes (child processes) under
 # loadgen, one killed -9 and restarted every 10 s, PostgreSQL restarted
