@@ -169,13 +169,32 @@ func TestCallOptions(t *testing.T) {
 	if cfg.Timeout != 2*time.Second || cfg.RetryCount < 3 {
 		t.Fatalf("timeout %v, retries %d", cfg.Timeout, cfg.RetryCount)
 	}
-	for attempt, min := range []time.Duration{25 * time.Millisecond, 100 * time.Millisecond} {
-		start := time.Now()
-		if got := cfg.RetryAction(attempt); got != attempt+1 {
-			t.Fatalf("RetryAction(%d) = %d, want %d", attempt, got, attempt+1)
+	// The pauses between attempts, as RetryAction asks for them (the
+	// library's default is nanoseconds): quadratic, capped at 500 ms and
+	// at a quarter of the timeout.
+	cases := []struct {
+		timeout time.Duration
+		attempt int
+		pause   time.Duration
+	}{
+		{2 * time.Second, 0, 25 * time.Millisecond},
+		{2 * time.Second, 1, 100 * time.Millisecond},
+		{2 * time.Second, 2, 225 * time.Millisecond},
+		{2 * time.Second, 5, 500 * time.Millisecond},
+		{2 * time.Second, 50, 500 * time.Millisecond},
+		{400 * time.Millisecond, 2, 100 * time.Millisecond},
+	}
+	for _, c := range cases {
+		var paused []time.Duration
+		cfg := &pcluster.GrainCallConfig{}
+		for _, o := range cluster.CallOptionsSleeping(c.timeout, func(d time.Duration) { paused = append(paused, d) }) {
+			o(cfg)
 		}
-		if slept := time.Since(start); slept < min {
-			t.Errorf("RetryAction(%d) paused %v, want at least %v (the library default is nanoseconds)", attempt, slept, min)
+		if got := cfg.RetryAction(c.attempt); got != c.attempt+1 {
+			t.Errorf("timeout %v: RetryAction(%d) = %d, want %d", c.timeout, c.attempt, got, c.attempt+1)
+		}
+		if len(paused) != 1 || paused[0] != c.pause {
+			t.Errorf("timeout %v: RetryAction(%d) paused %v, want once %v", c.timeout, c.attempt, paused, c.pause)
 		}
 	}
 }
