@@ -32,13 +32,15 @@ test: deps
 	$(GO) test -count=1 -timeout 15m ./...
 
 # deps installs what the suite and `make run` need and the machine lacks
-# (PostgreSQL, and Chromium for the web page tests, via apt-get; Redocly's
-# CLI for `make lint`, pinned, via npm into bin/redocly); it changes nothing
-# when all is present. It also builds stripe-mock (a go.mod tool) once, so
-# that the Stripe tests do not compile it inside their run.
+# (PostgreSQL, Chromium for the web page tests, and systemd-analyze for the
+# unit check, via apt-get; Redocly's CLI for `make lint`, pinned, via npm into
+# bin/redocly); it changes nothing when all is present. It also builds
+# stripe-mock (a go.mod tool) once, so that the Stripe tests do not compile it
+# inside their run.
 deps:
 	deploy/localpg install
 	deploy/browser install
+	deploy/systemd/analyze install
 	deploy/redocly install
 	$(GO) tool -n stripe-mock >/dev/null
 

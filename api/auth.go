@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
@@ -48,6 +49,18 @@ type authenticator struct {
 	// which bounds how long a token signed by a key since removed from
 	// the JWKS stays accepted, and never past the token's own exp.
 	verified *expirable.LRU[string, verifiedToken]
+	// clock is the time exp and iat are judged by (nil: time.Now), for
+	// the cache and the parser alike; tests move it so that a token
+	// expires when they say (SetAuthClock).
+	clock atomic.Pointer[func() time.Time]
+}
+
+// now is the time tokens are judged by.
+func (a *authenticator) now() time.Time {
+	if f := a.clock.Load(); f != nil {
+		return (*f)()
+	}
+	return time.Now()
 }
 
 // Bounds of the verified-token cache.
@@ -86,7 +99,7 @@ func newAuthenticator(ctx context.Context, cfg Config) (*authenticator, error) {
 		a.jwks = kf
 		methods = append(methods, jwt.SigningMethodRS256.Alg(), jwt.SigningMethodES256.Alg())
 	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired()}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired(), jwt.WithTimeFunc(a.now)}
 	if cfg.JWTIssuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.JWTIssuer))
 	}
@@ -121,7 +134,7 @@ func (a *authenticator) authenticate(r *http.Request) (boxoffice.User, error) {
 	if err != nil {
 		return boxoffice.User{}, err
 	}
-	if v, ok := a.verified.Get(raw); ok && time.Now().Before(v.exp) {
+	if v, ok := a.verified.Get(raw); ok && a.now().Before(v.exp) {
 		return v.user, nil
 	}
 	var c tokenClaims
@@ -133,7 +146,7 @@ func (a *authenticator) authenticate(r *http.Request) (boxoffice.User, error) {
 	}
 	// The parser checks iat only with a leeway that would also stretch
 	// exp; a token issued in the future is a forged or broken clock.
-	if c.IssuedAt != nil && c.IssuedAt.After(time.Now().Add(a.skew)) {
+	if c.IssuedAt != nil && c.IssuedAt.After(a.now().Add(a.skew)) {
 		return boxoffice.User{}, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token's iat is in the future")
 	}
 	id, err := parseID("sub", c.Subject)

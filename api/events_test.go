@@ -136,12 +136,15 @@ func metricValue(t *testing.T, h *harness, name string) string {
 // rendered view (one event read, no ticket reload); a changed one is
 // rendered again.
 func TestEventViewRefresh(t *testing.T) {
-	h := newHarness(t, func(c *apiConfig, _ *apiDeps) { c.CatalogTTL = time.Millisecond })
+	const ttl = time.Minute
+	h := newHarness(t, func(c *apiConfig, _ *apiDeps) { c.CatalogTTL = ttl })
+	clock := &rateClock{now: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)}
+	api.SetCatalogClock(h.srv, clock.Now)
 	event, _ := h.seedEvent()
 	path := "/events/" + event.String()
 	mustStatus(t, h.do("GET", path, nil), http.StatusOK)
 	renders := h.metric(t, "boxoffice_event_view_renders_total")
-	time.Sleep(5 * time.Millisecond)
+	clock.Advance(ttl)
 	mustStatus(t, h.do("GET", path, nil), http.StatusOK)
 	if got := h.metric(t, "boxoffice_event_view_renders_total"); got != renders {
 		t.Errorf("renders %s -> %s for an unchanged event", renders, got)
@@ -150,7 +153,7 @@ func TestEventViewRefresh(t *testing.T) {
 	if _, err := h.catalog.UpdateEvent(context.Background(), event, api.EventPatch{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * time.Millisecond)
+	clock.Advance(ttl)
 	r := h.do("GET", path, nil)
 	if !strings.Contains(string(r.body), `"name":"Renamed"`) {
 		t.Errorf("after another node's change and the TTL: %.200s", r.body)

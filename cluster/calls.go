@@ -27,12 +27,18 @@ const (
 //
 //	res, err := node.Cluster().Request(id, kind, msg, cluster.CallOptions(2*time.Second)...)
 func CallOptions(timeout time.Duration) []pcluster.GrainCallOption {
+	return callOptions(timeout, time.Sleep)
+}
+
+// callOptions is CallOptions pausing with sleep, which tests record
+// instead of timing.
+func callOptions(timeout time.Duration, sleep func(time.Duration)) []pcluster.GrainCallOption {
 	return []pcluster.GrainCallOption{
 		pcluster.WithTimeout(timeout),
 		pcluster.WithRetryCount(retryCount),
 		pcluster.WithRetryAction(func(attempt int) int {
 			attempt++
-			time.Sleep(retryBackoff(attempt, timeout))
+			sleep(retryBackoff(attempt, timeout))
 			return attempt
 		}),
 	}

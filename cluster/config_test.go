@@ -3,7 +3,12 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"net"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +64,9 @@ func TestConfigValidate(t *testing.T) {
 }
 
 // TestStartFails checks that Start reports unusable configurations as errors
-// (Proto.Actor panics on them) and leaves no port bound behind.
+// (Proto.Actor panics on them) and leaves no socket bound behind. The port
+// conflict is a listener held open for the whole test, and the other starts
+// bind port 0, so no port is freed and then hoped to stay free.
 func TestStartFails(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,7 +74,6 @@ func TestStartFails(t *testing.T) {
 	}
 	defer taken.Close()
 	takenPort := taken.Addr().(*net.TCPAddr).Port
-	free := freeUDPAndTCPPort(t)
 
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -80,14 +86,16 @@ func TestStartFails(t *testing.T) {
 		{"invalid config", context.Background(), func(c *cluster.Config) { c.NodeName = "" }, "node name"},
 		{"cancelled", cancelled, func(*cluster.Config) {}, context.Canceled.Error()},
 		{"gossip port taken", context.Background(), func(c *cluster.Config) { c.GossipAddr = taken.Addr().String() }, "bind gossip"},
-		{"remote port taken", context.Background(), func(c *cluster.Config) {
-			c.GossipAddr = free
-			c.RemotePort = takenPort
-		}, "start member"},
+		{"remote port taken", context.Background(), func(c *cluster.Config) { c.RemotePort = takenPort }, "start member"},
 		{"metadata too large", context.Background(), func(c *cluster.Config) {
-			c.GossipAddr = free
 			c.HTTPAddr = "http://" + strings.Repeat("h", 500)
 		}, "metadata"},
+	}
+	before := boundSockets(t)
+	if !slices.ContainsFunc(slices.Collect(maps.Values(before)), func(a string) bool {
+		return strings.HasSuffix(a, fmt.Sprintf(":%04X", takenPort))
+	}) {
+		t.Fatalf("boundSockets misses the test's own listener on port %d: %v", takenPort, before)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,35 +114,51 @@ func TestStartFails(t *testing.T) {
 			}
 		})
 	}
-	// The failed starts released the gossip port: a node can bind it now.
-	cfg := testConfig("node-y")
-	cfg.GossipAddr = free
-	n, err := cluster.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("gossip port %s not released by failed starts: %v", free, err)
+	// The failed starts released what they bound (gossip's TCP and UDP,
+	// the gRPC listener): this process holds no socket it did not before.
+	for inode, addr := range boundSockets(t) {
+		if _, ok := before[inode]; !ok {
+			t.Errorf("a failed start left %s bound", addr)
+		}
 	}
-	n.Shutdown(false)
 }
 
-// freeUDPAndTCPPort returns a loopback address whose port was just free for
-// both protocols.
-func freeUDPAndTCPPort(t *testing.T) string {
+// boundSockets returns the listening TCP and bound UDP sockets this
+// process holds, by inode: the kernel's socket tables (/proc/self/net)
+// joined with the process's file descriptors, so sockets of other
+// processes on the machine never count.
+func boundSockets(t *testing.T) map[string]string {
 	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		u, err := net.ListenPacket("udp", addr)
-		l.Close()
-		if err == nil {
-			u.Close()
-			return addr
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("list file descriptors: %v", err)
+	}
+	mine := map[string]bool{}
+	for _, fd := range fds {
+		link, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if inode, ok := strings.CutPrefix(link, "socket:["); err == nil && ok {
+			mine[strings.TrimSuffix(inode, "]")] = true
 		}
 	}
-	t.Fatal("no free port")
-	return ""
+	bound := map[string]string{}
+	for _, proto := range []string{"tcp", "tcp6", "udp", "udp6"} {
+		b, err := os.ReadFile("/proc/self/net/" + proto)
+		if err != nil {
+			t.Fatalf("read the %s socket table: %v", proto, err)
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || !mine[f[9]] {
+				continue
+			}
+			const listen = "0A" // TCP_LISTEN; a bound UDP socket has no state to check
+			if strings.HasPrefix(proto, "tcp") && f[3] != listen {
+				continue
+			}
+			bound[f[9]] = proto + " " + f[1]
+		}
+	}
+	return bound
 }
 
 func TestCallOptions(t *testing.T) {
@@ -145,13 +169,32 @@ func TestCallOptions(t *testing.T) {
 	if cfg.Timeout != 2*time.Second || cfg.RetryCount < 3 {
 		t.Fatalf("timeout %v, retries %d", cfg.Timeout, cfg.RetryCount)
 	}
-	for attempt, min := range []time.Duration{25 * time.Millisecond, 100 * time.Millisecond} {
-		start := time.Now()
-		if got := cfg.RetryAction(attempt); got != attempt+1 {
-			t.Fatalf("RetryAction(%d) = %d, want %d", attempt, got, attempt+1)
+	// The pauses between attempts, as RetryAction asks for them (the
+	// library's default is nanoseconds): quadratic, capped at 500 ms and
+	// at a quarter of the timeout.
+	cases := []struct {
+		timeout time.Duration
+		attempt int
+		pause   time.Duration
+	}{
+		{2 * time.Second, 0, 25 * time.Millisecond},
+		{2 * time.Second, 1, 100 * time.Millisecond},
+		{2 * time.Second, 2, 225 * time.Millisecond},
+		{2 * time.Second, 5, 500 * time.Millisecond},
+		{2 * time.Second, 50, 500 * time.Millisecond},
+		{400 * time.Millisecond, 2, 100 * time.Millisecond},
+	}
+	for _, c := range cases {
+		var paused []time.Duration
+		cfg := &pcluster.GrainCallConfig{}
+		for _, o := range cluster.CallOptionsSleeping(c.timeout, func(d time.Duration) { paused = append(paused, d) }) {
+			o(cfg)
 		}
-		if slept := time.Since(start); slept < min {
-			t.Errorf("RetryAction(%d) paused %v, want at least %v (the library default is nanoseconds)", attempt, slept, min)
+		if got := cfg.RetryAction(c.attempt); got != c.attempt+1 {
+			t.Errorf("timeout %v: RetryAction(%d) = %d, want %d", c.timeout, c.attempt, got, c.attempt+1)
+		}
+		if len(paused) != 1 || paused[0] != c.pause {
+			t.Errorf("timeout %v: RetryAction(%d) paused %v, want once %v", c.timeout, c.attempt, paused, c.pause)
 		}
 	}
 }

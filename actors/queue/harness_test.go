@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 type env struct {
 	db   *persistence.DB
 	ev   boxoffice.Event
-	bus  *queuetest.Bus
+	bus  *queuetest.NATS
 	cfg  queue.Config
 	node *queuetest.Node
 }
@@ -31,7 +31,7 @@ type env struct {
 func newEnv(t testing.TB, wr boxoffice.WaitingRoom, tweak func(*queue.Config)) *env {
 	t.Helper()
 	db := dbtest.OpenDB(t, pgtest.NewDB(t))
-	e := &env{db: db, ev: dbtest.CreateEvent(t, db, dbtest.SmallHall(), wr), bus: queuetest.NewBus(), cfg: queuetest.Config()}
+	e := &env{db: db, ev: dbtest.CreateEvent(t, db, dbtest.SmallHall(), wr), bus: queuetest.NewNATS(t), cfg: queuetest.Config()}
 	if tweak != nil {
 		tweak(&e.cfg)
 	}

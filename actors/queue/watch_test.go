@@ -40,13 +40,14 @@ func empty(t testing.TB, sub *queue.Subscription, what string) {
 // the test's (PushInterval is an hour, PushPositions stands in for its
 // ticker), so what arrives when is exact: a move is told only at a push,
 // an unchanged position not at all, and admission (with a valid token) at
-// once.
+// once. The hub never polls: admission reaches it over the real NATS.
 func TestSubscribePushesAdmission(t *testing.T) {
 	t.Parallel()
 	clock := &testClock{now: time.Now()}
 	e := newEnv(t, paused, func(c *queue.Config) {
 		c.Now = clock.Now
 		c.PushInterval = time.Hour
+		c.PollInterval = time.Hour // the watermark comes over NATS only
 	})
 	users := make([]uuid.UUID, 6)
 	places := make([]queue.Status, len(users))

@@ -61,7 +61,7 @@ func newEnv(t *testing.T, wr boxoffice.WaitingRoom, tweak func(*queueroom.Config
 	t.Helper()
 	db := dbtest.OpenDB(t, pgtest.NewDB(t))
 	e := &env{db: db, ev: dbtest.CreateEvent(t, db, dbtest.SmallHall(), wr)}
-	bus := queuetest.NewBus()
+	bus := queuetest.NewNATS(t)
 	e.node = queuetest.StartNode(t, queuetest.Config(), queue.Deps{Store: db, Events: db, Publisher: bus, Subscriber: bus})
 	cfg := queueroom.DefaultConfig()
 	cfg.Key = queuetest.Key

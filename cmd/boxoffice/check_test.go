@@ -44,7 +44,20 @@ func newCheckRun(t *testing.T) *checkRun {
 	if err != nil {
 		t.Fatalf("loadgen: %v", err)
 	}
-	time.Sleep(2500 * time.Millisecond) // the unconfirmed holds expire through the node's own timers
+	// The unconfirmed holds expire through the node's own timers: wait
+	// until its event actor holds none and has journalled everything.
+	admin := n.token(t, "admin@example.com", "admin")
+	eventually(t, 30*time.Second, "the holds expired and journalled", func() bool {
+		var st struct {
+			Counts struct {
+				Reserved int `json:"reserved"`
+			} `json:"counts"`
+			Holds      int `json:"holds"`
+			JournalLag int `json:"journal_lag"`
+		}
+		code := n.call(t, http.MethodGet, "/admin/api/events/"+event, admin, nil, &st)
+		return code == http.StatusOK && st.Counts.Reserved == 0 && st.Holds == 0 && st.JournalLag == 0
+	})
 	n.Close()
 	r := &checkRun{event: uuid.MustParse(event)}
 	if r.history, err = readHistory(path); err != nil {

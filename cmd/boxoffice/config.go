@@ -96,6 +96,10 @@ type Config struct {
 	StripeWebhookSecret  string
 	StripeAPIURL         string
 	StripePublishableKey string
+	// queueNow is the waiting rooms' clock (nil: the wall clock), for
+	// admission, tokens and join limits alike. Only tests set it: with it
+	// frozen, nobody is admitted until the test moves it.
+	queueNow func() time.Time
 }
 
 // Socket caps: the API's defaults (an idle WebSocket costs a goroutine

@@ -198,6 +198,9 @@ func (n *node) startRoom() error {
 	}
 	qc.Key = queue.DeriveKey(secret)
 	qc.Logger = n.log.With("component", "queue")
+	if n.cfg.queueNow != nil {
+		qc.Now = n.cfg.queueNow
+	}
 	room, err := queue.NewRoom(qc, queue.Deps{Store: n.db, Events: n.db, Publisher: n.bus.Conn(),
 		Subscriber: queue.SubscriberFunc(func(subject string, fn func([]byte)) (func(), error) {
 			sub, err := n.bus.Conn().Subscribe(subject, func(m *nats.Msg) { fn(m.Data) })
@@ -210,7 +213,7 @@ func (n *node) startRoom() error {
 		return err
 	}
 	n.room = room
-	h, err := queueroom.New(queueroom.Config{Key: qc.Key, TrustedProxies: n.cfg.TrustedProxies},
+	h, err := queueroom.New(queueroom.Config{Key: qc.Key, TrustedProxies: n.cfg.TrustedProxies, Now: n.cfg.queueNow},
 		queueroom.Deps{Room: room, UserFrom: api.UserFromContext, WriteError: api.WriteError})
 	if err != nil {
 		return err

@@ -202,6 +202,17 @@ func (tb *tab) waitFor(what, predicate string, within time.Duration) {
 	}
 }
 
+// becomes polls a JavaScript predicate for at most within and says
+// whether it became truthy, for tests that act again when it does not.
+func (tb *tab) becomes(predicate string, within time.Duration) bool {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, within+time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](predicate,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(within)))
+	return err == nil
+}
+
 func (tb *tab) fail(what string, err error) {
 	tb.t.Helper()
 	tb.screenshot("failed-" + tb.name)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,12 +18,15 @@ import (
 // event by its /events/{id} link, sees those seats turn on hold and then
 // sold without reloading; an admin sees the node and the event's live
 // counts. Every page is saved as a screenshot (the directory is logged).
-// fansAhead is how many people queue before Alice in TestWebPages: at the
-// room's 1 admission per second they keep her waiting for minutes.
-const fansAhead = 120
+// fansAhead is how many people queue before Alice in TestWebPages.
+const fansAhead = 10
 
 func TestWebPages(t *testing.T) {
-	n := startTestNode(t)
+	// The waiting rooms' clock stands still until the test moves it, so
+	// nobody is admitted before the admin raises the rate, however slowly
+	// the pages load.
+	queueClock := &testClock{now: time.Now()}
+	n := startTestNode(t, func(c *Config) { c.queueNow = queueClock.Now })
 	n.seedDemo(t)
 	eventID := stadiumEventID()
 	shots := screenshotDir(t)
@@ -213,13 +217,23 @@ func TestWebPages(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("wr-rate"), "1"),
 		chromedp.Click(chromedp.ID("wr-save")))
 	admin.waitFor("the waiting room on", `document.getElementById('wr-state').textContent.startsWith('on: 1 ')`, 10*time.Second)
-	// Enough fans ahead of Alice that at 1 admitted per second she stays in
-	// line for minutes, however slowly her page loads: she is admitted when
-	// the admin raises the rate, not when time happens to pass.
+	// The room's clock stands still: nobody is admitted, Alice stays in
+	// line behind the fans until the test moves it.
+	type place struct {
+		QueueID  string `json:"queue_id"`
+		Position int    `json:"position"`
+		State    string `json:"state"`
+	}
+	var first place
+	firstTok := ""
 	for i := range fansAhead {
 		tok := n.token(t, fmt.Sprintf("fan%d@example.com", i))
-		if code := n.call(t, "POST", "/events/"+newEvent+"/queue", tok, nil, nil); code != 200 {
+		var p place
+		if code := n.call(t, "POST", "/events/"+newEvent+"/queue", tok, nil, &p); code != 200 {
 			t.Fatalf("fan %d joins the queue: %d", i, code)
+		}
+		if i == 0 {
+			first, firstTok = p, tok
 		}
 	}
 	alice.do("open the new event", 20*time.Second, chromedp.Navigate(n.URL+"/events/"+newEvent))
@@ -227,12 +241,29 @@ func TestWebPages(t *testing.T) {
 	alice.do("pick 2 and hold", 10*time.Second,
 		chromedp.Click(chromedp.ID("best-button")),
 		chromedp.Click(chromedp.ID("hold-button")))
-	alice.waitFor("Alice in the waiting room", `!document.getElementById('queue-card').hidden && /number \d+ in line/.test(document.getElementById('queue-text').textContent)`, 10*time.Second)
+	alice.waitFor("Alice in the waiting room", fmt.Sprintf(`!document.getElementById('queue-card').hidden && document.getElementById('queue-text').textContent.includes('number %d in line')`, fansAhead+1), 10*time.Second)
 	alice.screenshot("12-waiting-room")
+	var now place
+	if code := n.call(t, "GET", "/events/"+newEvent+"/queue/"+first.QueueID, firstTok, nil, &now); code != 200 || now.State != "waiting" || now.Position != 1 {
+		t.Fatalf("the first fan, on a room clock that stood still: %d %+v, want still waiting at position 1", code, now)
+	}
 	admin.do("raise the rate", 10*time.Second,
 		chromedp.SetValue(chromedp.ID("wr-rate"), "1000"),
 		chromedp.Click(chromedp.ID("wr-save")))
-	alice.waitFor("Alice admitted and holding", `!document.getElementById('hold-card').hidden && document.getElementById('queue-card').hidden`, 15*time.Second)
+	admin.waitFor("the waiting room at 1000/s", `document.getElementById('wr-state').textContent.startsWith('on: 1000 ')`, 10*time.Second)
+	// One second on the room's clock earns 1000 admissions; should the
+	// room have missed the PATCH, it re-reads the setting by itself, so
+	// the clock moves a second more each time until Alice is admitted.
+	admitted := `!document.getElementById('hold-card').hidden && document.getElementById('queue-card').hidden`
+	for i := 0; ; i++ {
+		queueClock.Advance(time.Second)
+		if alice.becomes(admitted, 3*time.Second) {
+			break
+		}
+		if i == 5 {
+			alice.fail("Alice admitted and holding", fmt.Errorf("not after %d s on the room's clock", i+1))
+		}
+	}
 	alice.screenshot("13-admitted-and-held")
 	admin.waitFor("Alice's hold in the admin's counts", `document.getElementById('st-reserved').textContent === '2'`, 10*time.Second)
 	admin.screenshot("14-admin-waiting-room")
@@ -273,4 +304,22 @@ func bookingOf(t *testing.T, n *testNode, token, eventID string) string {
 	}
 	t.Fatalf("no in-progress booking of %s in %+v", eventID, out.Bookings)
 	return ""
+}
+
+// testClock is a clock that moves only when the test says.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
