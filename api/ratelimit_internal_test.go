@@ -9,7 +9,7 @@ import (
 // TestLimiterBoundedMemory: a flood of distinct keys never holds more than
 // the bound, and refilled buckets are swept.
 func TestLimiterBoundedMemory(t *testing.T) {
-	l := newLimiter(RateConfig{PerSecond: 10, Burst: 5}, 160)
+	l := NewLimiter(RateConfig{PerSecond: 10, Burst: 5}, 160)
 	now := time.Unix(1_000_000, 0)
 	for i := 0; i < 100_000; i++ {
 		if err := l.allow("10.0."+strconv.Itoa(i), now); err != nil {
@@ -26,7 +26,7 @@ func TestLimiterBoundedMemory(t *testing.T) {
 }
 
 func TestLimiterRetryAfter(t *testing.T) {
-	l := newLimiter(RateConfig{PerSecond: 0.25, Burst: 1}, 10)
+	l := NewLimiter(RateConfig{PerSecond: 0.25, Burst: 1}, 10)
 	now := time.Unix(1_000_000, 0)
 	if err := l.allow("k", now); err != nil {
 		t.Fatal(err)
@@ -42,8 +42,8 @@ func TestLimiterRetryAfter(t *testing.T) {
 	if err := l.allow("k", now.Add(4*time.Second)); err != nil {
 		t.Errorf("after Retry-After: %v", err)
 	}
-	var off *limiter // a limit that is off allows everything
-	if err := off.allow("k", now); err != nil || newLimiter(RateConfig{}, 10) != nil {
+	var off *Limiter // a limit that is off allows everything
+	if err := off.allow("k", now); err != nil || NewLimiter(RateConfig{}, 10) != nil {
 		t.Error("a disabled limiter limited")
 	}
 }

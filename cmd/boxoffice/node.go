@@ -210,8 +210,9 @@ func (n *node) startRoom() error {
 		return err
 	}
 	n.room = room
-	h, err := queueroom.New(queueroom.Config{Key: qc.Key, TrustedProxies: n.cfg.TrustedProxies},
-		queueroom.Deps{Room: room, UserFrom: api.UserFromContext, WriteError: api.WriteError})
+	rc := queueroom.DefaultConfig()
+	rc.TrustedProxies = n.cfg.TrustedProxies
+	h, err := queueroom.New(rc, queueroom.Deps{Room: room})
 	if err != nil {
 		return err
 	}
