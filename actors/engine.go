@@ -189,9 +189,11 @@ type Journal interface {
 	Submit(c persistence.Commit, done func(error))
 }
 
-// Publisher carries committed seat deltas to every node's WebSocket hub.
+// Publisher carries committed seat deltas to every node's WebSocket hub;
+// cmd encodes them with the API's wire format (api.DeltaFrame) and puts
+// them on the bus.
 type Publisher interface {
-	PublishSeats(eventID uuid.UUID, frame []byte) error
+	PublishSeats(d boxoffice.SeatDelta) error
 }
 
 // Deps are the engine's collaborators.

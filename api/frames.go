@@ -33,6 +33,29 @@ func renderSnapshot(eventID uuid.UUID, v boxoffice.SeatsView) []byte {
 	return append(buf, "]}"...)
 }
 
+// DeltaFrame encodes d as API.md's WebSocket delta. cmd has the engine's
+// deltas encoded by it once, on the node that commits them, so that every
+// node's hub forwards the same bytes to every client without re-encoding.
+func DeltaFrame(d boxoffice.SeatDelta) []byte {
+	buf := make([]byte, 0, 96+len(d.Changes)*72)
+	buf = append(buf, `{"type":"delta","event_id":"`...)
+	buf = append(buf, d.EventID.String()...)
+	buf = append(buf, `","version":`...)
+	buf = strconv.AppendUint(buf, d.Version, 10)
+	buf = append(buf, `,"changes":[`...)
+	for i, c := range d.Changes {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, `{"ticket_id":"`...)
+		buf = append(buf, c.TicketID.String()...)
+		buf = append(buf, `","status":"`...)
+		buf = append(buf, c.Status.String()...)
+		buf = append(buf, `"}`...)
+	}
+	return append(buf, "]}"...)
+}
+
 var versionKey = []byte(`"version":`)
 
 // frameVersion reads the version of a delta frame without decoding it; the

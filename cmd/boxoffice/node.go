@@ -142,7 +142,7 @@ func (n *node) startEngine(ctx context.Context) error {
 		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery, MaxLinger: n.cfg.CommitLinger,
 		IdleTimeout: n.cfg.IdleTimeout, Logger: n.log.With("component", "engine"),
 	}, actors.Deps{
-		Store: n.db, Journal: n.journal, Publisher: n.bus, Payments: pay, Metrics: n.metrics,
+		Store: n.db, Journal: n.journal, Publisher: seatDeltas{n.bus}, Payments: pay, Metrics: n.metrics,
 		OnCounts: func(id uuid.UUID, v uint64, c boxoffice.SeatCounts) {
 			_ = n.bus.PublishCounts(bus.Counts{EventID: id, Available: c.Available, Reserved: c.Reserved, Booked: c.Booked, Version: v})
 		},
