@@ -46,8 +46,9 @@ type Limiter struct {
 }
 
 type limiterShard struct {
-	mu sync.Mutex // guards m
-	m  map[string]*rate.Limiter
+	mu    sync.Mutex // guards m and swept
+	m     map[string]*rate.Limiter
+	swept time.Time // the last sweep by evict
 }
 
 // NewLimiter returns the limiter of c, keeping at most about maxKeys
@@ -99,9 +100,14 @@ func (l *Limiter) Take(key string, now time.Time) (wait time.Duration, ok bool) 
 
 // evict makes room in a full shard: first the buckets that have refilled
 // (a fresh bucket behaves the same), then, if none has, any one bucket.
+// It sweeps a shard at most once a second, so that a flood of new keys
+// does not make every request scan a full shard.
 func (l *Limiter) evict(sh *limiterShard, now time.Time) {
-	if l.sweepShard(sh, now) > 0 {
-		return
+	if now.Sub(sh.swept) >= time.Second {
+		sh.swept = now
+		if l.sweepShard(sh, now) > 0 {
+			return
+		}
 	}
 	for k := range sh.m {
 		delete(sh.m, k)

@@ -25,6 +25,38 @@ func TestLimiterBoundedMemory(t *testing.T) {
 	}
 }
 
+// TestLimiterSweepsOnceASecond: a full shard is swept for refilled buckets
+// at most once a second (the waiting room's join limits, with a million
+// keys, must not scan a shard on every new key of a flood); in between, one
+// bucket makes room for the next.
+func TestLimiterSweepsOnceASecond(t *testing.T) {
+	l := NewLimiter(RateConfig{PerSecond: 10, Burst: 1}, 4*limiterShards)
+	now := time.Unix(1_000_000, 0)
+	key := 0
+	add := func(at time.Time) {
+		t.Helper()
+		key++
+		if err := l.allow("k"+strconv.Itoa(key), at); err != nil {
+			t.Fatalf("first request of a new key limited: %v", err)
+		}
+	}
+	for range 1000 { // every shard full and swept at now
+		add(now)
+	}
+	full := l.size()
+	if full != 4*limiterShards {
+		t.Fatalf("%d buckets after the flood, want the bound %d", full, 4*limiterShards)
+	}
+	add(now.Add(500 * time.Millisecond)) // all refilled, but swept 0.5 s ago
+	if n := l.size(); n != full {
+		t.Fatalf("%d buckets, want %d: a shard was swept twice within a second", n, full)
+	}
+	add(now.Add(time.Second))
+	if n := l.size(); n != full-3 {
+		t.Fatalf("%d buckets, want %d: the shard's refilled buckets swept a second later", n, full-3)
+	}
+}
+
 func TestLimiterRetryAfter(t *testing.T) {
 	l := NewLimiter(RateConfig{PerSecond: 0.25, Burst: 1}, 10)
 	now := time.Unix(1_000_000, 0)
