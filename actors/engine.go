@@ -110,9 +110,11 @@ func (c Config) Validate() error {
 
 func (c Config) withDefaults() Config { return boxoffice.WithDefaults(c, DefaultConfig()) }
 
-// Publisher carries committed seat deltas to every node's WebSocket hub.
+// Publisher carries committed seat deltas to every node's WebSocket hub;
+// cmd encodes them with the API's wire format (api.DeltaFrame) and puts
+// them on the bus.
 type Publisher interface {
-	PublishSeats(eventID uuid.UUID, frame []byte) error
+	PublishSeats(d boxoffice.SeatDelta) error
 }
 
 // Deps are the engine's collaborators. Store and Journal are the engine's

@@ -2,7 +2,6 @@ package actors_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -28,15 +27,11 @@ func stamped(p *stampedPublisher) func(*actors.Deps) {
 	return func(d *actors.Deps) { p.inner, d.Publisher = d.Publisher, p }
 }
 
-func (p *stampedPublisher) PublishSeats(eventID uuid.UUID, frame []byte) error {
-	var d struct{ Version uint64 }
-	if err := json.Unmarshal(frame, &d); err != nil {
-		return err
-	}
+func (p *stampedPublisher) PublishSeats(d boxoffice.SeatDelta) error {
 	p.mu.Lock()
 	p.at[d.Version] = p.clock.Now()
 	p.mu.Unlock()
-	return p.inner.PublishSeats(eventID, frame)
+	return p.inner.PublishSeats(d)
 }
 
 // venueOf is a venue of exactly seats seats (a multiple of 250).
@@ -122,7 +117,7 @@ func TestMassHoldExpiry(t *testing.T) {
 	if len(frames) != 2*holds {
 		t.Fatalf("%d frames published, want %d", len(frames), 2*holds)
 	}
-	told := map[string]bool{}
+	told := map[uuid.UUID]bool{}
 	pub.mu.Lock()
 	defer pub.mu.Unlock()
 	for i, d := range frames {
@@ -136,7 +131,7 @@ func TestMassHoldExpiry(t *testing.T) {
 			t.Errorf("expiry of version %d published at %s on the engine's clock, want %s (late)", d.Version, at, expiry)
 		}
 		for _, ch := range d.Changes {
-			if ch.Status != "available" {
+			if ch.Status != boxoffice.SeatAvailable {
 				t.Fatalf("expiry frame %d tells %s = %s, want available", d.Version, ch.TicketID, ch.Status)
 			}
 			told[ch.TicketID] = true

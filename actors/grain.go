@@ -320,15 +320,15 @@ func (g *grain) abandon(ctx actor.Context, cause error) {
 	}
 	g.inflight, g.open = nil, nil
 	for _, p := range g.payments {
-		p.reply(ctx, &grainpb.BookingReply{Error: toPB(unavailable(cause))})
+		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errAbandoned)})
 	}
 	g.payments = map[uuid.UUID]*payment{}
 }
 
-func unavailable(cause error) error {
-	return &boxoffice.Error{Code: boxoffice.EUnavailable,
-		Message: "the booking could not be made durable; nothing was held or sold; retry shortly"}
-}
+// errAbandoned is what a payment abandoned by a failing grain answers; the
+// cause is logged where the grain fails; callers may not see it.
+var errAbandoned = &boxoffice.Error{Code: boxoffice.EUnavailable,
+	Message: "the booking could not be made durable; nothing was held or sold; retry shortly"}
 
 func (g *grain) startTicker(ctx actor.Context) {
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()

@@ -2,7 +2,6 @@ package actors_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sync"
@@ -198,39 +197,25 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 	}
 }
 
-// recorder is the Publisher of tests: it keeps every delta frame.
+// recorder is the Publisher of tests: it keeps every delta.
 type recorder struct {
 	mu     sync.Mutex
-	frames []delta
-}
-
-type delta struct {
-	Type    string `json:"type"`
-	EventID string `json:"event_id"`
-	Version uint64 `json:"version"`
-	Changes []struct {
-		TicketID string `json:"ticket_id"`
-		Status   string `json:"status"`
-	} `json:"changes"`
+	frames []boxoffice.SeatDelta
 }
 
 func newRecorder() *recorder { return &recorder{} }
 
-func (r *recorder) PublishSeats(eventID uuid.UUID, frame []byte) error {
-	var d delta
-	if err := json.Unmarshal(frame, &d); err != nil {
-		return fmt.Errorf("frame is not JSON: %w: %s", err, frame)
-	}
+func (r *recorder) PublishSeats(d boxoffice.SeatDelta) error {
 	r.mu.Lock()
 	r.frames = append(r.frames, d)
 	r.mu.Unlock()
 	return nil
 }
 
-func (r *recorder) all() []delta {
+func (r *recorder) all() []boxoffice.SeatDelta {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]delta(nil), r.frames...)
+	return append([]boxoffice.SeatDelta(nil), r.frames...)
 }
 
 func codeOf(err error) string { return boxoffice.ErrorCode(err) }

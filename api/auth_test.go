@@ -135,7 +135,7 @@ func TestExpiredTokenMessage(t *testing.T) {
 // verified-token cache) is refused as expired once its exp has passed.
 func TestCachedTokenExpires(t *testing.T) {
 	h := newHarness(t)
-	clock := &rateClock{now: time.Now().Truncate(time.Second)}
+	clock := &rateClock{start: time.Now().Truncate(time.Second)}
 	api.SetAuthClock(h.srv, clock.Now)
 	exp := clock.Now().Add(2 * time.Second)
 	tok := sign(t, jwt.SigningMethodHS256, testSecret, with(with(validClaims(), "exp", exp.Unix()), "iat", clock.Now().Unix()), "")

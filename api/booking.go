@@ -167,26 +167,25 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request, u boxoffi
 
 // handleRelease is DELETE /booking/{bookingId}.
 func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
-	id, err := pathID(r, "bookingId")
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-	defer cancel()
-	b, err := s.ownBooking(ctx, id, u)
-	if err != nil {
-		return err
-	}
-	if b, err = s.deps.Engine.Release(ctx, b.EventID, id, u.ID); err != nil {
-		return err
-	}
-	s.events.touch(b.EventID)
-	WriteJSON(w, http.StatusOK, renderBooking(b))
-	return nil
+	return s.ownBookingRoute(w, r, u, func(ctx context.Context, b boxoffice.Booking) (boxoffice.Booking, error) {
+		b, err := s.deps.Engine.Release(ctx, b.EventID, b.ID, u.ID)
+		if err == nil {
+			s.events.touch(b.EventID)
+		}
+		return b, err
+	})
 }
 
 // handleBooking is GET /booking/{bookingId}.
 func (s *Server) handleBooking(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
+	return s.ownBookingRoute(w, r, u, nil)
+}
+
+// ownBookingRoute finds the caller's booking of the path's bookingId
+// within the request timeout, lets then (if set) act on it, and answers
+// with the booking that results.
+func (s *Server) ownBookingRoute(w http.ResponseWriter, r *http.Request, u boxoffice.User,
+	then func(ctx context.Context, b boxoffice.Booking) (boxoffice.Booking, error)) error {
 	id, err := pathID(r, "bookingId")
 	if err != nil {
 		return err
@@ -196,6 +195,11 @@ func (s *Server) handleBooking(w http.ResponseWriter, r *http.Request, u boxoffi
 	b, err := s.ownBooking(ctx, id, u)
 	if err != nil {
 		return err
+	}
+	if then != nil {
+		if b, err = then(ctx, b); err != nil {
+			return err
+		}
 	}
 	WriteJSON(w, http.StatusOK, renderBooking(b))
 	return nil

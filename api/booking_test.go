@@ -9,18 +9,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/api"
 )
 
-type bookingReply struct {
-	BookingID   uuid.UUID   `json:"booking_id"`
-	Status      string      `json:"status"`
-	EventID     uuid.UUID   `json:"event_id"`
-	TicketIDs   []uuid.UUID `json:"ticket_ids"`
-	TotalPrice  string      `json:"total_price"`
-	Currency    string      `json:"currency"`
-	ExpiresAt   string      `json:"expires_at"`
-	ConfirmedAt string      `json:"confirmed_at"`
-}
+// bookingReply is API.md's Booking as the server encodes it; the replies
+// are checked against openapi.yaml on their own (the harness client).
+type bookingReply = api.BookingJSON
 
 func (h *harness) reserve(token string, event uuid.UUID, tickets ...uuid.UUID) bookingReply {
 	h.t.Helper()

@@ -8,7 +8,10 @@
 // table from domain error codes to HTTP statuses, Prometheus metrics, a
 // per-event cache of the catalog half of GET /events/{eventId}, and the
 // WebSocket hub that fans one bus subscription per event out to every
-// local seat-map client.
+// local seat-map client. The seat frames' wire format is encoded here
+// alone (frames.go): cmd has DeltaFrame encode each committed
+// boxoffice.SeatDelta once, on the node that commits it. api/queueroom
+// answers with this package's writers and limiter.
 //
 // It depends on the rest of the platform only through small interfaces
 // declared here (Catalog, Bookings, Users, SeatFeed, Searcher, Queue,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/seatmap"
+	"github.com/boxoffice/boxoffice/api"
 )
 
 // memEngine is a boxoffice.SeatEngine on the real seat state machine
@@ -78,11 +79,12 @@ func (e *memEngine) eventLocked(id uuid.UUID) (*memEvent, error) {
 // publishLocked sends a record's delta; pin and unpin records are
 // versions too, with no changes.
 func (e *memEngine) publishLocked(id uuid.UUID, r seatmap.Record) {
-	changes := map[int]boxoffice.SeatStatus{}
+	space := boxoffice.NewTicketSpace(id)
+	d := boxoffice.SeatDelta{EventID: id, Version: r.Version}
 	for _, c := range r.Changes() {
-		changes[int(c.Index)] = c.Status
+		d.Changes = append(d.Changes, boxoffice.SeatChange{TicketID: space.ID(int(c.Index)), Status: c.Status})
 	}
-	e.feed.publish(id, deltaFrame(id, r.Version, changes))
+	e.feed.publish(id, api.DeltaFrame(d))
 }
 
 func (e *memEngine) expireLocked(id uuid.UUID, ev *memEvent) {

@@ -138,7 +138,7 @@ func metricValue(t *testing.T, h *harness, name string) string {
 func TestEventViewRefresh(t *testing.T) {
 	const ttl = time.Minute
 	h := newHarness(t, func(c *apiConfig, _ *apiDeps) { c.CatalogTTL = ttl })
-	clock := &rateClock{now: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)}
+	clock := &rateClock{start: time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)}
 	api.SetCatalogClock(h.srv, clock.Now)
 	event, _ := h.seedEvent()
 	path := "/events/" + event.String()

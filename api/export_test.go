@@ -15,3 +15,6 @@ func SetAuthClock(s *Server, now func() time.Time) { s.auth.clock.Store(&now) }
 // instead of the wall clock, so that a test decides when an entry is
 // stale. Call it before the first request.
 func SetCatalogClock(s *Server, now func() time.Time) { s.events.now = now }
+
+// BookingJSON is the wire form of a booking, for tests to decode replies.
+type BookingJSON = bookingJSON

@@ -304,24 +304,6 @@ func (f *memFeed) subscriptions() int {
 	return f.total
 }
 
-// deltaFrame is API.md's delta, as the real engine encodes it.
-func deltaFrame(event uuid.UUID, version uint64, changes map[int]boxoffice.SeatStatus) []byte {
-	space := boxoffice.NewTicketSpace(event)
-	idx := make([]int, 0, len(changes))
-	for i := range changes {
-		idx = append(idx, i)
-	}
-	slices.Sort(idx)
-	buf := []byte(`{"type":"delta","event_id":"` + event.String() + `","version":` + strconv.FormatUint(version, 10) + `,"changes":[`)
-	for n, i := range idx {
-		if n > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, `{"ticket_id":"`+space.ID(i).String()+`","status":"`+changes[i].String()+`"}`...)
-	}
-	return append(buf, "]}"...)
-}
-
 // memUsers records development-token users.
 type memUsers struct {
 	mu sync.Mutex

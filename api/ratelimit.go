@@ -34,10 +34,11 @@ func (e *rateLimitedError) retryAfter() string {
 
 const limiterShards = 16
 
-// limiter keeps one token bucket per key, in shards so that concurrent
-// requests of different keys rarely share a lock. A nil *limiter allows
-// everything.
-type limiter struct {
+// Limiter keeps one token bucket per key, in shards so that concurrent
+// requests of different keys rarely share a lock. A nil *Limiter allows
+// everything. It is exported so that plugs with limits of their own (the
+// waiting room's joins) use the API's buckets rather than a copy.
+type Limiter struct {
 	limit    rate.Limit
 	burst    int
 	perShard int
@@ -45,15 +46,18 @@ type limiter struct {
 }
 
 type limiterShard struct {
-	mu sync.Mutex // guards m
-	m  map[string]*rate.Limiter
+	mu    sync.Mutex // guards m and swept
+	m     map[string]*rate.Limiter
+	swept time.Time // the last sweep by evict
 }
 
-func newLimiter(c RateConfig, maxKeys int) *limiter {
+// NewLimiter returns the limiter of c, keeping at most about maxKeys
+// buckets; nil (allow everything) when c is off.
+func NewLimiter(c RateConfig, maxKeys int) *Limiter {
 	if c.PerSecond <= 0 {
 		return nil
 	}
-	l := &limiter{limit: rate.Limit(c.PerSecond), burst: c.Burst, perShard: max(1, maxKeys/limiterShards)}
+	l := &Limiter{limit: rate.Limit(c.PerSecond), burst: c.Burst, perShard: max(1, maxKeys/limiterShards)}
 	for i := range l.shards {
 		l.shards[i].m = make(map[string]*rate.Limiter)
 	}
@@ -62,9 +66,20 @@ func newLimiter(c RateConfig, maxKeys int) *limiter {
 
 // allow takes a token from key's bucket, or returns a rate_limited error
 // saying how long until one is there.
-func (l *limiter) allow(key string, now time.Time) error {
-	if l == nil {
+func (l *Limiter) allow(key string, now time.Time) error {
+	wait, ok := l.Take(key, now)
+	if ok {
 		return nil
+	}
+	return &rateLimitedError{wait: wait, err: boxoffice.Errorf(boxoffice.ERateLimited,
+		"too many requests; retry in %s", wait.Round(time.Millisecond))}
+}
+
+// Take takes a token from key's bucket, or says how long until one is
+// there.
+func (l *Limiter) Take(key string, now time.Time) (wait time.Duration, ok bool) {
+	if l == nil {
+		return 0, true
 	}
 	sh := &l.shards[shardOf(key)]
 	sh.mu.Lock()
@@ -78,18 +93,21 @@ func (l *limiter) allow(key string, now time.Time) error {
 		sh.m[key] = b
 	}
 	if b.AllowN(now, 1) {
-		return nil
+		return 0, true
 	}
-	wait := time.Duration((1 - b.TokensAt(now)) / float64(l.limit) * float64(time.Second))
-	return &rateLimitedError{wait: wait, err: boxoffice.Errorf(boxoffice.ERateLimited,
-		"too many requests; retry in %s", wait.Round(time.Millisecond))}
+	return time.Duration((1 - b.TokensAt(now)) / float64(l.limit) * float64(time.Second)), false
 }
 
 // evict makes room in a full shard: first the buckets that have refilled
 // (a fresh bucket behaves the same), then, if none has, any one bucket.
-func (l *limiter) evict(sh *limiterShard, now time.Time) {
-	if l.sweepShard(sh, now) > 0 {
-		return
+// It sweeps a shard at most once a second, so that a flood of new keys
+// does not make every request scan a full shard.
+func (l *Limiter) evict(sh *limiterShard, now time.Time) {
+	if now.Sub(sh.swept) >= time.Second {
+		sh.swept = now
+		if l.sweepShard(sh, now) > 0 {
+			return
+		}
 	}
 	for k := range sh.m {
 		delete(sh.m, k)
@@ -99,7 +117,7 @@ func (l *limiter) evict(sh *limiterShard, now time.Time) {
 
 // sweep drops every refilled bucket; the server calls it periodically so
 // that memory follows the active keys, not every key ever seen.
-func (l *limiter) sweep(now time.Time) {
+func (l *Limiter) sweep(now time.Time) {
 	if l == nil {
 		return
 	}
@@ -111,7 +129,7 @@ func (l *limiter) sweep(now time.Time) {
 	}
 }
 
-func (l *limiter) sweepShard(sh *limiterShard, now time.Time) int {
+func (l *Limiter) sweepShard(sh *limiterShard, now time.Time) int {
 	n := 0
 	for k, b := range sh.m {
 		if b.TokensAt(now) >= float64(l.burst) {
@@ -123,7 +141,7 @@ func (l *limiter) sweepShard(sh *limiterShard, now time.Time) int {
 }
 
 // size is the number of buckets kept, for tests.
-func (l *limiter) size() int {
+func (l *Limiter) size() int {
 	if l == nil {
 		return 0
 	}

@@ -30,8 +30,8 @@ type Server struct {
 	registry  *prometheus.Registry
 	metrics   *metrics
 	auth      *authenticator
-	ipLimit   *limiter
-	userLimit *limiter
+	ipLimit   *Limiter
+	userLimit *Limiter
 	ips       clientip.Resolver
 	wsSlots   *socketSlots
 	events    *eventCache
@@ -76,8 +76,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, deps: deps, log: cfg.Logger, mux: http.NewServeMux(),
 		registry: reg, metrics: m, auth: auth,
-		ipLimit:   newLimiter(cfg.RateIP, cfg.RateMaxKeys),
-		userLimit: newLimiter(cfg.RateUser, cfg.RateMaxKeys),
+		ipLimit:   NewLimiter(cfg.RateIP, cfg.RateMaxKeys),
+		userLimit: NewLimiter(cfg.RateUser, cfg.RateMaxKeys),
 		ips:       clientip.New(cfg.TrustedProxies),
 		wsSlots:   newSocketSlots(cfg.WSMaxPerIP, cfg.WSMax),
 		events:    newEventCache(deps.Catalog, cfg.CatalogTTL, cfg.EventCacheSize, cfg.RequestTimeout),

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/api"
 )
 
 type seatFrame struct {
@@ -316,15 +317,12 @@ func TestSeatMapSlowClient(t *testing.T) {
 // bigDelta makes well-formed delta frames of ~80 KB.
 func bigDelta(event uuid.UUID) func(v uint64) []byte {
 	space := boxoffice.NewTicketSpace(event)
-	var changes strings.Builder
-	for i := 0; i < 1000; i++ {
-		if i > 0 {
-			changes.WriteByte(',')
-		}
-		fmt.Fprintf(&changes, `{"ticket_id":"%s","status":"reserved"}`, space.ID(i%20))
+	changes := make([]boxoffice.SeatChange, 1000)
+	for i := range changes {
+		changes[i] = boxoffice.SeatChange{TicketID: space.ID(i % 20), Status: boxoffice.SeatReserved}
 	}
 	return func(v uint64) []byte {
-		return fmt.Appendf(nil, `{"type":"delta","event_id":"%s","version":%d,"changes":[%s]}`, event, v, changes.String())
+		return api.DeltaFrame(boxoffice.SeatDelta{EventID: event, Version: v, Changes: changes})
 	}
 }
 

@@ -124,7 +124,7 @@ func (e *env) verify(t testing.TB, tok string, user uuid.UUID, period int64, cod
 }
 
 // wantPush waits for a push in state.
-func wantPush(t testing.TB, sub *queue.Subscription, state queue.State) {
+func wantPush(t testing.TB, sub boxoffice.QueueSubscription, state queue.State) {
 	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {

@@ -5,43 +5,24 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queuepb"
 )
 
-// State is where a place is in its room.
-type State string
+// State is where a place is in its room: boxoffice.QueueState, which the
+// root declares so that the HTTP routes need not import this package.
+type State = boxoffice.QueueState
 
-// States of a place. API.md names waiting, admitted and open (the room is
-// off: reserve needs no token, and none is given); expired extends it for a
-// place whose admission ran out (AdmissionTTL) or was given before the room
-// was last switched on: its owner joins again to queue at the back.
+// States of a place (see boxoffice.QueueState).
 const (
-	StateWaiting  State = "waiting"
-	StateAdmitted State = "admitted"
-	StateOpen     State = "open"
-	StateExpired  State = "expired"
+	StateWaiting  = boxoffice.QueueWaiting
+	StateAdmitted = boxoffice.QueueAdmitted
+	StateOpen     = boxoffice.QueueOpen
+	StateExpired  = boxoffice.QueueExpired
 )
 
-// Status is one place as its owner sees it; it is the body of the queue
-// routes and of every WebSocket push.
-type Status struct {
-	// QueueID names the place; it changes only when the owner re-joins
-	// after the admission ran out.
-	QueueID uuid.UUID
-	// Position is 1 for the next person to be admitted; 0 once admitted.
-	Position int64
-	State    State
-	// AdmissionToken is set while admitted: the X-Admission-Token that
-	// POST /booking/reserve wants. It is bound to the owner, the event and
-	// the room's current on-period.
-	AdmissionToken string
-	// ExpiresAt is when the admission and its token end; zero while
-	// waiting.
-	ExpiresAt time.Time
-	// EstimatedWait is Position divided by the admission rate; zero when
-	// admitted or when the room is paused (rate 0).
-	EstimatedWait time.Duration
-}
+// Status is one place as its owner sees it (boxoffice.QueueStatus).
+type Status = boxoffice.QueueStatus
 
 // place is what a room knows of one place, independent of who asks: the
 // grain's answer, or a node's watcher after a watermark update.

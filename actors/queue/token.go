@@ -97,6 +97,14 @@ func VerifyToken(key []byte, token string, eventID, userID uuid.UUID, period int
 	return nil
 }
 
+// VerifyAdmission is VerifyToken with the rooms' key, for the HTTP routes
+// (boxoffice.Admissions), which do not hold the key.
+func (r *Room) VerifyAdmission(token string, eventID, userID uuid.UUID, period int64, now time.Time) error {
+	return VerifyToken(r.cfg.Key, token, eventID, userID, period, now)
+}
+
+var _ boxoffice.Admissions = (*Room)(nil)
+
 func refused(why string) error {
 	return boxoffice.Errorf(boxoffice.EQueueRequired, "%s; join the queue again", why)
 }

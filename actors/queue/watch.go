@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queuepb"
 )
 
@@ -36,7 +37,8 @@ func (s *Subscription) Close() {
 // on this node share one hub: one NATS subscription (or one poll of the
 // room per PollInterval) however many people watch. Errors are those of
 // Status.
-func (r *Room) Subscribe(ctx context.Context, eventID, queueID uuid.UUID) (*Subscription, error) {
+// It returns the root interface so that *Room is a boxoffice.Admissions.
+func (r *Room) Subscribe(ctx context.Context, eventID, queueID uuid.UUID) (boxoffice.QueueSubscription, error) {
 	ch := make(chan Status, 1)
 	h, w, err := r.watch(ctx, eventID, queueID, func(s Status) { offer(ch, s) }, ch)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
 	"github.com/boxoffice/boxoffice/persistence/dbtest"
@@ -14,7 +15,7 @@ import (
 )
 
 // next waits for the subscription's next status.
-func next(t testing.TB, sub *queue.Subscription, within time.Duration) (queue.Status, bool) {
+func next(t testing.TB, sub boxoffice.QueueSubscription, within time.Duration) (queue.Status, bool) {
 	t.Helper()
 	select {
 	case s, ok := <-sub.Updates():
@@ -26,7 +27,7 @@ func next(t testing.TB, sub *queue.Subscription, within time.Duration) (queue.St
 }
 
 // empty fails when the subscription holds a status nobody pushed yet.
-func empty(t testing.TB, sub *queue.Subscription, what string) {
+func empty(t testing.TB, sub boxoffice.QueueSubscription, what string) {
 	t.Helper()
 	select {
 	case s := <-sub.Updates():
@@ -55,7 +56,7 @@ func TestSubscribePushesAdmission(t *testing.T) {
 		users[i] = uuid.New()
 		places[i] = e.join(t, users[i])
 	}
-	subscribe := func(p queue.Status) *queue.Subscription {
+	subscribe := func(p queue.Status) boxoffice.QueueSubscription {
 		t.Helper()
 		sub, err := e.room().Subscribe(context.Background(), e.ev.ID, p.QueueID)
 		if err != nil {
@@ -68,7 +69,7 @@ func TestSubscribePushesAdmission(t *testing.T) {
 		return sub
 	}
 	second, last := subscribe(places[1]), subscribe(places[5])
-	admitted := func(sub *queue.Subscription, user uuid.UUID) {
+	admitted := func(sub boxoffice.QueueSubscription, user uuid.UUID) {
 		t.Helper()
 		s, ok := next(t, sub, 10*time.Second)
 		if !ok || s.State != queue.StateAdmitted || s.AdmissionToken == "" || s.Position != 0 {

@@ -1,7 +1,6 @@
 package queueroom
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,15 +11,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors/queue"
 )
 
-// Config tunes the waiting-room routes. Zero fields take DefaultConfig's
-// values, except Key, which must be set.
+// Config tunes the waiting-room routes; start from DefaultConfig.
 type Config struct {
-	// Key verifies admission tokens: the rooms' queue.Config.Key, the same
-	// on every node.
-	Key []byte
 	// JoinsPerUser and UserBurst limit one user's joins. Joining again
 	// returns the same place, so a person needs few; a bot polling POST to
 	// learn its position is slowed down instead.
@@ -52,7 +46,7 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// DefaultConfig returns the production settings; Key must still be set.
+// DefaultConfig returns the production settings.
 func DefaultConfig() Config {
 	return Config{
 		JoinsPerUser:   0.5, // one join every two seconds...
@@ -70,68 +64,22 @@ func DefaultConfig() Config {
 // Validate reports settings that cannot work.
 func (c Config) Validate() error {
 	switch {
-	case queue.WeakKey(c.Key):
-		return errors.New("queueroom: Config.Key must be the rooms' key (at least 16 bytes, not derived from an empty secret)")
 	case c.JoinsPerUser <= 0 || c.UserBurst < 1 || c.JoinsPerIP <= 0 || c.IPBurst < 1:
 		return errors.New("queueroom: join limits must be positive")
 	case c.MaxLimiterKeys < 1:
 		return errors.New("queueroom: MaxLimiterKeys must be at least 1")
 	case c.WSWriteTimeout <= 0 || c.WSPingInterval <= 0:
 		return errors.New("queueroom: WebSocket timeouts must be positive")
+	case c.Now == nil || c.Logger == nil:
+		return errors.New("queueroom: Now and Logger are required")
 	}
 	return nil
 }
 
-func (c Config) withDefaults() Config {
-	d := DefaultConfig()
-	if c.JoinsPerUser == 0 {
-		c.JoinsPerUser = d.JoinsPerUser
-	}
-	if c.UserBurst == 0 {
-		c.UserBurst = d.UserBurst
-	}
-	if c.JoinsPerIP == 0 {
-		c.JoinsPerIP = d.JoinsPerIP
-	}
-	if c.IPBurst == 0 {
-		c.IPBurst = d.IPBurst
-	}
-	if c.MaxLimiterKeys == 0 {
-		c.MaxLimiterKeys = d.MaxLimiterKeys
-	}
-	if c.WSWriteTimeout == 0 {
-		c.WSWriteTimeout = d.WSWriteTimeout
-	}
-	if c.WSPingInterval == 0 {
-		c.WSPingInterval = d.WSPingInterval
-	}
-	if c.Now == nil {
-		c.Now = d.Now
-	}
-	if c.Logger == nil {
-		c.Logger = d.Logger
-	}
-	return c
-}
-
-// Room is the waiting room as the routes use it; *queue.Room implements it.
-// Errors are *boxoffice.Error codes: not_found, unavailable.
-type Room interface {
-	Join(ctx context.Context, eventID, userID uuid.UUID) (queue.Status, error)
-	Status(ctx context.Context, eventID, queueID uuid.UUID) (queue.Status, error)
-	Subscribe(ctx context.Context, eventID, queueID uuid.UUID) (*queue.Subscription, error)
-}
-
-// Deps are the routes' collaborators. Room and UserFrom are required.
+// Deps are the routes' collaborators. Room is required.
 type Deps struct {
-	Room Room
-	// UserFrom finds the caller that the auth wrapper given to Routes put
-	// in the request's context (api.UserFromContext).
-	UserFrom func(ctx context.Context) (boxoffice.User, bool)
-	// WriteError writes an error reply (api.WriteError, so the waiting room
-	// answers exactly like the rest of the API); nil uses a built-in writer
-	// of API.md's error body.
-	WriteError func(w http.ResponseWriter, err error)
+	// Room is the node's waiting room (actors/queue's *Room).
+	Room boxoffice.Admissions
 	// Challenge, if set, is asked before every join and may refuse it with
 	// an *boxoffice.Error: the hook for a proof-of-work or CAPTCHA check
 	// (see the package doc of actors/queue). It runs after the rate limits.

@@ -1,10 +1,10 @@
 package queueroom
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,7 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors/queue"
+	"github.com/boxoffice/boxoffice/api"
 	"github.com/boxoffice/boxoffice/api/clientip"
 )
 
@@ -24,8 +24,8 @@ const AdmissionHeader = "X-Admission-Token"
 type Handler struct {
 	cfg      Config
 	deps     Deps
-	userLim  *limiter
-	ipLim    *limiter
+	userLim  *api.Limiter
+	ipLim    *api.Limiter
 	ips      clientip.Resolver
 	upgrader websocket.Upgrader
 
@@ -37,20 +37,16 @@ type Handler struct {
 
 // New checks the configuration and dependencies.
 func New(cfg Config, deps Deps) (*Handler, error) {
-	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Room == nil || deps.UserFrom == nil {
-		return nil, errors.New("queueroom: Deps.Room and Deps.UserFrom are required")
-	}
-	if deps.WriteError == nil {
-		deps.WriteError = writeError
+	if deps.Room == nil {
+		return nil, errors.New("queueroom: Deps.Room is required")
 	}
 	h := &Handler{
 		cfg: cfg, deps: deps,
-		userLim: newLimiter(cfg.JoinsPerUser, cfg.UserBurst, cfg.MaxLimiterKeys),
-		ipLim:   newLimiter(cfg.JoinsPerIP, cfg.IPBurst, cfg.MaxLimiterKeys),
+		userLim: api.NewLimiter(api.RateConfig{PerSecond: cfg.JoinsPerUser, Burst: cfg.UserBurst}, cfg.MaxLimiterKeys),
+		ipLim:   api.NewLimiter(api.RateConfig{PerSecond: cfg.JoinsPerIP, Burst: cfg.IPBurst}, cfg.MaxLimiterKeys),
 		done:    make(chan struct{}),
 		ips:     clientip.New(cfg.TrustedProxies),
 	}
@@ -88,7 +84,7 @@ func (h *Handler) CheckAdmission(r *http.Request, user uuid.UUID, event boxoffic
 			"this event's waiting room is on: join it with POST /events/%s/queue and send the admission token in %s",
 			event.ID, AdmissionHeader)
 	}
-	return queue.VerifyToken(h.cfg.Key, tok, event.ID, user, event.WaitingRoom.Period, h.cfg.Now())
+	return h.deps.Room.VerifyAdmission(tok, event.ID, user, event.WaitingRoom.Period, h.cfg.Now())
 }
 
 // Close disconnects every queue WebSocket and waits for their handlers. It
@@ -112,7 +108,7 @@ func (h *Handler) handle(f func(w http.ResponseWriter, r *http.Request) error) h
 			if c := boxoffice.ErrorCode(err); c == boxoffice.EInternal || c == boxoffice.EUnavailable {
 				h.cfg.Logger.Warn("queue route failed", "path", r.URL.Path, "err", err)
 			}
-			h.deps.WriteError(w, err)
+			api.WriteError(w, err)
 		}
 	})
 }
@@ -122,15 +118,15 @@ func (h *Handler) join(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, ok := h.deps.UserFrom(r.Context())
+	u, ok := api.UserFromContext(r.Context())
 	if !ok {
 		return boxoffice.Errorf(boxoffice.EUnauthenticated, "joining a waiting room needs a login")
 	}
 	now := h.cfg.Now()
-	if wait, ok := h.ipLim.allow(h.ips.IP(r), now); !ok {
+	if wait, ok := h.ipLim.Take(h.ips.IP(r), now); !ok {
 		return rateLimited(w, wait)
 	}
-	if wait, ok := h.userLim.allow(u.ID.String(), now); !ok {
+	if wait, ok := h.userLim.Take(u.ID.String(), now); !ok {
 		return rateLimited(w, wait)
 	}
 	if h.deps.Challenge != nil {
@@ -142,7 +138,7 @@ func (h *Handler) join(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toJSON(s))
+	api.WriteJSON(w, http.StatusOK, toJSON(s))
 	return nil
 }
 
@@ -156,7 +152,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, toJSON(s))
+	api.WriteJSON(w, http.StatusOK, toJSON(s))
 	return nil
 }
 
@@ -187,7 +183,7 @@ type statusJSON struct {
 	EstimatedWaitSeconds *int64     `json:"estimated_wait_seconds,omitempty"`
 }
 
-func toJSON(s queue.Status) statusJSON {
+func toJSON(s boxoffice.QueueStatus) statusJSON {
 	j := statusJSON{QueueID: s.QueueID.String(), Position: s.Position, State: string(s.State),
 		AdmissionToken: s.AdmissionToken}
 	if !s.ExpiresAt.IsZero() {
@@ -201,43 +197,10 @@ func toJSON(s queue.Status) statusJSON {
 	return j
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-// statusOf maps the codes these routes produce to HTTP statuses, for the
-// built-in writer used when cmd does not pass the API's.
-var statusOf = map[string]int{
-	boxoffice.EInvalid:         http.StatusBadRequest,
-	boxoffice.EUnauthenticated: http.StatusUnauthorized,
-	boxoffice.EForbidden:       http.StatusForbidden,
-	boxoffice.EQueueRequired:   http.StatusForbidden,
-	boxoffice.ENotFound:        http.StatusNotFound,
-	boxoffice.ERateLimited:     http.StatusTooManyRequests,
-	boxoffice.EUnavailable:     http.StatusServiceUnavailable,
-}
-
-// writeError writes API.md's error body; internal causes are not shown.
-func writeError(w http.ResponseWriter, err error) {
-	code := boxoffice.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		code, status = boxoffice.EInternal, http.StatusInternalServerError
-	}
-	body := map[string]any{"code": code, "message": boxoffice.ErrorMessage(err)}
-	var be *boxoffice.Error
-	if code == boxoffice.EInvalid && errors.As(err, &be) && be.Details != nil {
-		body["details"] = be.Details
-	}
-	b, _ := json.Marshal(map[string]any{"error": body})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+// rateLimited is the 429 of a join over a limit; the Retry-After header
+// is set from wait before the error is written.
+func rateLimited(w http.ResponseWriter, wait time.Duration) error {
+	s := max(int64(math.Ceil(wait.Seconds())), 1)
+	w.Header().Set("Retry-After", strconv.FormatInt(s, 10))
+	return boxoffice.Errorf(boxoffice.ERateLimited, "too many joins; retry in %d s", s)
 }

@@ -3,7 +3,7 @@ package queueroom_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,11 +144,12 @@ func code(err error) string {
 // handler's clock, which only the test moves, so the counts are exact.
 func TestJoinRateLimits(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now()}
+	// The handler's clock: start plus what the test has moved it by.
+	start, moved := time.Now(), new(atomic.Int64)
 	e := newEnv(t, paused, func(c *queueroom.Config, _ *queueroom.Deps) {
 		c.JoinsPerUser, c.UserBurst = 0.1, 2
 		c.JoinsPerIP, c.IPBurst = 0.1, 4
-		c.Now = clock.Now
+		c.Now = func() time.Time { return start.Add(time.Duration(moved.Load())) }
 	})
 	alice := uuid.New()
 	for range 2 {
@@ -168,31 +169,13 @@ func TestJoinRateLimits(t *testing.T) {
 	}
 	wantError(t, e.join(t, uuid.New()), http.StatusTooManyRequests, boxoffice.ERateLimited)
 
-	clock.Advance(10*time.Second - time.Millisecond)
+	moved.Add(int64(10*time.Second - time.Millisecond))
 	wantError(t, e.join(t, alice), http.StatusTooManyRequests, boxoffice.ERateLimited)
-	clock.Advance(time.Millisecond) // one token in each bucket
+	moved.Add(int64(time.Millisecond)) // one token in each bucket
 	if r := e.join(t, alice); r.status != 200 {
 		t.Fatalf("alice after 10 s: %d %v", r.status, r.body)
 	}
 	wantError(t, e.join(t, uuid.New()), http.StatusTooManyRequests, boxoffice.ERateLimited)
-}
-
-// testClock is a clock the test moves.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
 
 func TestChallengeHook(t *testing.T) {

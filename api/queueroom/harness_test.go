@@ -37,8 +37,6 @@ type env struct {
 	srv  *httptest.Server
 }
 
-type userKey struct{}
-
 // testAuth stands in for the API's auth: "Authorization: Bearer <user
 // UUID>" logs in as that user.
 func testAuth(next http.Handler) http.Handler {
@@ -48,13 +46,8 @@ func testAuth(next http.Handler) http.Handler {
 			api.WriteError(w, boxoffice.Errorf(boxoffice.EUnauthenticated, "log in"))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, boxoffice.User{ID: id})))
+		next.ServeHTTP(w, r.WithContext(api.ContextWithUser(r.Context(), boxoffice.User{ID: id})))
 	})
-}
-
-func userFrom(ctx context.Context) (boxoffice.User, bool) {
-	u, ok := ctx.Value(userKey{}).(boxoffice.User)
-	return u, ok
 }
 
 func newEnv(t *testing.T, wr boxoffice.WaitingRoom, tweak func(*queueroom.Config, *queueroom.Deps)) *env {
@@ -64,9 +57,8 @@ func newEnv(t *testing.T, wr boxoffice.WaitingRoom, tweak func(*queueroom.Config
 	bus := queuetest.NewNATS(t)
 	e.node = queuetest.StartNode(t, queuetest.Config(), queue.Deps{Store: db, Events: db, Publisher: bus, Subscriber: bus})
 	cfg := queueroom.DefaultConfig()
-	cfg.Key = queuetest.Key
 	cfg.Logger = clustertest.Quiet()
-	deps := queueroom.Deps{Room: e.node.Room, UserFrom: userFrom, WriteError: api.WriteError}
+	deps := queueroom.Deps{Room: e.node.Room}
 	if tweak != nil {
 		tweak(&cfg, &deps)
 	}

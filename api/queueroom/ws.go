@@ -8,7 +8,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors/queue"
 )
 
 // websocket serves GET /events/{eventId}/queue/{queueId}/ws: the place's
@@ -56,7 +55,7 @@ func (h *Handler) track() bool {
 
 // pushLoop writes each status until the final one, the client leaves, the
 // room closes the subscription, or the Handler closes.
-func (h *Handler) pushLoop(conn *websocket.Conn, sub *queue.Subscription, gone <-chan struct{}) {
+func (h *Handler) pushLoop(conn *websocket.Conn, sub boxoffice.QueueSubscription, gone <-chan struct{}) {
 	ping := time.NewTicker(h.cfg.WSPingInterval)
 	defer ping.Stop()
 	for {
@@ -69,7 +68,7 @@ func (h *Handler) pushLoop(conn *websocket.Conn, sub *queue.Subscription, gone <
 			if err := h.writeStatus(conn, s); err != nil {
 				return
 			}
-			if s.State != queue.StateWaiting {
+			if s.State != boxoffice.QueueWaiting {
 				h.closeWith(conn, websocket.CloseNormalClosure, string(s.State))
 				return
 			}
@@ -86,7 +85,7 @@ func (h *Handler) pushLoop(conn *websocket.Conn, sub *queue.Subscription, gone <
 	}
 }
 
-func (h *Handler) writeStatus(conn *websocket.Conn, s queue.Status) error {
+func (h *Handler) writeStatus(conn *websocket.Conn, s boxoffice.QueueStatus) error {
 	b, err := json.Marshal(toJSON(s))
 	if err != nil {
 		return err

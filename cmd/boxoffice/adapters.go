@@ -41,6 +41,15 @@ func (c catalog) UpdateEvent(ctx context.Context, id uuid.UUID, p api.EventPatch
 	return e, err
 }
 
+// seatDeltas puts the engine's seat deltas on the bus as the API's
+// WebSocket delta frame (api.DeltaFrame), encoded once on the committing
+// node; every node's hub forwards those bytes untouched.
+type seatDeltas struct{ bus *bus.Bus }
+
+func (p seatDeltas) PublishSeats(d boxoffice.SeatDelta) error {
+	return p.bus.PublishSeats(d.EventID, api.DeltaFrame(d))
+}
+
 // searcher answers GET /search from the node's index.
 type searcher struct{ ix *search.Index }
 

@@ -142,7 +142,7 @@ func (n *node) startEngine(ctx context.Context) error {
 		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery, MaxLinger: n.cfg.CommitLinger,
 		IdleTimeout: n.cfg.IdleTimeout, Logger: n.log.With("component", "engine"),
 	}, actors.Deps{
-		Store: n.db, Journal: n.journal, Publisher: n.bus, Payments: pay, Metrics: n.metrics,
+		Store: n.db, Journal: n.journal, Publisher: seatDeltas{n.bus}, Payments: pay, Metrics: n.metrics,
 		OnCounts: func(id uuid.UUID, v uint64, c boxoffice.SeatCounts) {
 			_ = n.bus.PublishCounts(bus.Counts{EventID: id, Available: c.Available, Reserved: c.Reserved, Booked: c.Booked, Version: v})
 		},
@@ -213,8 +213,12 @@ func (n *node) startRoom() error {
 		return err
 	}
 	n.room = room
-	h, err := queueroom.New(queueroom.Config{Key: qc.Key, TrustedProxies: n.cfg.TrustedProxies, Now: n.cfg.queueNow},
-		queueroom.Deps{Room: room, UserFrom: api.UserFromContext, WriteError: api.WriteError})
+	rc := queueroom.DefaultConfig()
+	rc.TrustedProxies = n.cfg.TrustedProxies
+	if n.cfg.queueNow != nil {
+		rc.Now = n.cfg.queueNow
+	}
+	h, err := queueroom.New(rc, queueroom.Deps{Room: room})
 	if err != nil {
 		return err
 	}
