@@ -116,10 +116,25 @@ func TestStartFails(t *testing.T) {
 	}
 	// The failed starts released what they bound (gossip's TCP and UDP,
 	// the gRPC listener): this process holds no socket it did not before.
-	for inode, addr := range boundSockets(t) {
-		if _, ok := before[inode]; !ok {
-			t.Errorf("a failed start left %s bound", addr)
+	// Some of them close asynchronously (a listener's goroutine), so the
+	// check waits for that, with a deadline, instead of racing it.
+	leftover := func() []string {
+		var left []string
+		for inode, addr := range boundSockets(t) {
+			if _, ok := before[inode]; !ok {
+				left = append(left, addr)
+			}
 		}
+		return left
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	left := leftover()
+	for len(left) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		left = leftover()
+	}
+	for _, addr := range left {
+		t.Errorf("a failed start left %s bound", addr)
 	}
 }
 
