@@ -182,7 +182,7 @@ func (r *payRun) take() (boxoffice.Payment, error) {
 // answer about another booking or amount, is voided.
 func (r *payRun) charge(row boxoffice.Payment) *paymentDone {
 	booking := row.BookingID
-	req := boxoffice.PaymentRequest{BookingID: booking, IdempotencyKey: row.Key, Amount: row.Amount,
+	req := boxoffice.PaymentRequest{BookingID: booking, EventID: row.EventID, IdempotencyKey: row.Key, Amount: row.Amount,
 		Currency: row.Currency, Method: row.Method, Token: row.Token}
 	for try := 0; ; try++ {
 		c, cancel := context.WithTimeout(r.pay.ctx, r.cfg.PaymentTimeout)
@@ -200,6 +200,16 @@ func (r *payRun) charge(row boxoffice.Payment) *paymentDone {
 		case boxoffice.ErrorCode(err) == boxoffice.EPaymentFailed:
 			return r.finish(booking, row.Epoch, boxoffice.PaymentDeclined, "", &paymentDone{
 				booking: booking, outcome: payDeclined, err: err})
+		case try == 0 && !r.settle && boxoffice.ErrorCode(err) == boxoffice.EUnavailable:
+			// The provider sent nothing (its circuit breaker is open), and
+			// this is the attempt's first charge: a confirm pins a hold
+			// that was unpinned, and a hold is unpinned only once its
+			// attempt is known to have charged nothing. So nothing was
+			// charged under the key: the attempt ends as declined (the
+			// next confirm opens a new one) and the hold is unpinned, kept
+			// until its own expiry.
+			return r.finish(booking, row.Epoch, boxoffice.PaymentDeclined, "", &paymentDone{
+				booking: booking, outcome: payNone, err: err})
 		}
 		r.cfg.Logger.Warn("payment outcome unknown; the hold stays pinned and the provider is asked again",
 			"booking", booking, "try", try+1, "err", err)
@@ -219,7 +229,7 @@ func (r *payRun) charge(row boxoffice.Payment) *paymentDone {
 // void undoes whatever the row's key may have charged, retrying until the
 // provider confirms (the hold stays pinned meanwhile), then records it.
 func (r *payRun) void(row boxoffice.Payment, why error) *paymentDone {
-	req := boxoffice.VoidRequest{BookingID: row.BookingID, IdempotencyKey: row.Key, Amount: row.Amount, Currency: row.Currency}
+	req := boxoffice.VoidRequest{BookingID: row.BookingID, EventID: row.EventID, IdempotencyKey: row.Key, Amount: row.Amount, Currency: row.Currency}
 	for try := 0; ; try++ {
 		c, cancel := context.WithTimeout(r.pay.ctx, r.cfg.PaymentTimeout)
 		err := r.provider.Void(c, req)

@@ -96,6 +96,9 @@ type Config struct {
 	StripeWebhookSecret  string
 	StripeAPIURL         string
 	StripePublishableKey string
+	// stripeTune adjusts the Stripe provider's settings (tests: a breaker
+	// that stays open, short backoffs); nil keeps the defaults.
+	stripeTune stripeTuner
 }
 
 // Socket caps: the API's defaults (an idle WebSocket costs a goroutine
