@@ -205,3 +205,23 @@ func statusError(b boxoffice.Booking) error {
 	}
 	return boxoffice.Errorf(boxoffice.EBookingState, "the booking is %s", b.Status)
 }
+
+// SettlePayment hands a provider's verified notification about one
+// booking's payment attempt to the event's grain (see grain.paymentSettled):
+// a payment waiting for it is settled as the provider's own answer would
+// settle it; anything else ignores it. Repeating it is harmless.
+func (e *Engine) SettlePayment(ctx context.Context, eventID uuid.UUID, ev boxoffice.PaymentEvent) error {
+	if ev.Kind != boxoffice.PaymentEventSucceeded && ev.Kind != boxoffice.PaymentEventFailed {
+		return nil
+	}
+	res, err := e.request(ctx, eventID, &grainpb.PaymentSettled{BookingId: ev.BookingID[:], Key: ev.Key,
+		Succeeded: ev.Kind == boxoffice.PaymentEventSucceeded, ChargeId: ev.ChargeID,
+		AmountMinor: int64(ev.Amount), Currency: ev.Currency})
+	if err != nil {
+		return err
+	}
+	if a, ok := res.(*grainpb.Ack); ok && a.Error != nil {
+		return fromPB(a.Error)
+	}
+	return nil
+}

@@ -25,6 +25,9 @@ type payment struct {
 	// run (one of an earlier instance of the grain, say) is ignored.
 	run     *payRun
 	waiters []*actor.PID
+	// action is set while the payment waits for the buyer's action (3-D
+	// Secure): what the buyer must do.
+	action *boxoffice.PaymentActionRequired
 }
 
 func (p *payment) reply(ctx actor.Context, msg proto.Message) {
@@ -91,7 +94,7 @@ func (g *grain) startPayment(ctx actor.Context, p *payment, settle bool) {
 		g.payStop = make(chan struct{})
 	}
 	run := &payRun{store: g.e.deps.Store, provider: g.e.deps.Payments, cfg: g.e.cfg, pay: g.e.pay, stop: g.payStop,
-		settle: settle,
+		settle: settle, hints: make(chan settlement, 1),
 		begin: boxoffice.Payment{BookingID: p.booking, EventID: g.eventID, Epoch: g.epoch, Amount: p.amount,
 			Currency: g.currency, Method: p.method, Token: p.token}}
 	run.report = func(d *paymentDone) {
@@ -119,6 +122,11 @@ func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 	case payLate:
 		p.late = true
 		g.outcome("confirm", "payment_late", 0)
+		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errPaymentLate)})
+		return
+	case payAction:
+		p.late, p.action = true, msg.action
+		g.outcome("confirm", "payment_pending", 0)
 		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errPaymentLate)})
 		return
 	case payFenced:
@@ -191,5 +199,24 @@ func (g *grain) settleInterrupted(ctx actor.Context) {
 		p := &payment{booking: h.Booking, owner: h.Owner, amount: g.price(h.Seats)}
 		g.payments[h.Booking] = p
 		g.startPayment(ctx, p, true)
+	}
+}
+
+// paymentSettled hands a provider's verified notification to the run of
+// the booking's payment, which settles the attempt the notification names
+// exactly as the provider's own answer would (sell, or void and unpin).
+// With no run of this activation (a late or repeated notification, a
+// booking already sold or released) it changes nothing: an activation
+// settles a pinned hold's pending payment by asking the provider itself.
+func (g *grain) paymentSettled(ctx actor.Context, msg *grainpb.PaymentSettled) {
+	if g.refuse(ctx) {
+		return
+	}
+	if p := g.payments[id(msg.BookingId)]; p != nil && p.run != nil {
+		p.run.hint(settlement{key: msg.Key, succeeded: msg.Succeeded, res: boxoffice.PaymentResult{
+			ChargeID: msg.ChargeId, BookingID: p.booking, Amount: boxoffice.Money(msg.AmountMinor), Currency: msg.Currency}})
+	}
+	if ctx.Sender() != nil {
+		ctx.Respond(&grainpb.Ack{})
 	}
 }
