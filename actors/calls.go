@@ -68,7 +68,10 @@ func (e *Engine) Confirm(ctx context.Context, req boxoffice.ConfirmRequest) (box
 		return boxoffice.Booking{}, statusError(stored)
 	}
 	msg := &grainpb.Confirm{UserId: req.UserID[:], BookingId: req.BookingID[:], Method: req.Method, Token: req.Token}
-	sold, err := e.bookingCall(ctx, stored.EventID, msg)
+	sold, action, err := e.confirmCall(ctx, stored.EventID, msg)
+	if action != nil {
+		return paymentPending(stored, action), nil
+	}
 	if errors.Is(err, boxoffice.ErrNotFound) {
 		// A concurrent confirm of this booking may have sold it since the
 		// read above: answer as a repeated confirm does.

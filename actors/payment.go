@@ -56,6 +56,8 @@ func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 		switch {
 		case p.owner != owner:
 			ctx.Respond(&grainpb.BookingReply{Error: toPB(boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user"))})
+		case p.action != nil:
+			ctx.Respond(actionReply(p.action))
 		case p.late:
 			ctx.Respond(&grainpb.BookingReply{Error: toPB(errPaymentLate)})
 		default:
@@ -127,7 +129,7 @@ func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 	case payAction:
 		p.late, p.action = true, msg.action
 		g.outcome("confirm", "payment_pending", 0)
-		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errPaymentLate)})
+		p.reply(ctx, actionReply(msg.action))
 		return
 	case payFenced:
 		g.log.Warn("payment claimed by a newer owner of the event; stopping", "event", g.eventID, "booking", msg.booking)

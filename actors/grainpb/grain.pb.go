@@ -557,9 +557,14 @@ type BookingReply struct {
 	// replayed: a keyed reserve whose hold was made before and has ended;
 	// booking carries only its id, and the first reply is rebuilt from the
 	// booking's row.
-	Replayed      bool `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Replayed bool `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// A confirm whose payment waits for the buyer's action (3-D Secure):
+	// what the buyer must do; booking and error are then unset.
+	NextActionType string `protobuf:"bytes,4,opt,name=next_action_type,json=nextActionType,proto3" json:"next_action_type,omitempty"`
+	NextActionUrl  string `protobuf:"bytes,5,opt,name=next_action_url,json=nextActionUrl,proto3" json:"next_action_url,omitempty"`
+	ChargeId       string `protobuf:"bytes,6,opt,name=charge_id,json=chargeId,proto3" json:"charge_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *BookingReply) Reset() {
@@ -611,6 +616,27 @@ func (x *BookingReply) GetReplayed() bool {
 		return x.Replayed
 	}
 	return false
+}
+
+func (x *BookingReply) GetNextActionType() string {
+	if x != nil {
+		return x.NextActionType
+	}
+	return ""
+}
+
+func (x *BookingReply) GetNextActionUrl() string {
+	if x != nil {
+		return x.NextActionUrl
+	}
+	return ""
+}
+
+func (x *BookingReply) GetChargeId() string {
+	if x != nil {
+		return x.ChargeId
+	}
+	return ""
 }
 
 type SeatsReply struct {
@@ -1064,11 +1090,14 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\fconfirmed_at\x18\n" +
 	" \x01(\x03R\vconfirmedAt\x12\x1d\n" +
 	"\n" +
-	"updated_at\x18\v \x01(\x03R\tupdatedAt\"\x8c\x01\n" +
+	"updated_at\x18\v \x01(\x03R\tupdatedAt\"\xfb\x01\n" +
 	"\fBookingReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x122\n" +
 	"\abooking\x18\x02 \x01(\v2\x18.boxoffice.grain.BookingR\abooking\x12\x1a\n" +
-	"\breplayed\x18\x03 \x01(\bR\breplayed\"p\n" +
+	"\breplayed\x18\x03 \x01(\bR\breplayed\x12(\n" +
+	"\x10next_action_type\x18\x04 \x01(\tR\x0enextActionType\x12&\n" +
+	"\x0fnext_action_url\x18\x05 \x01(\tR\rnextActionUrl\x12\x1b\n" +
+	"\tcharge_id\x18\x06 \x01(\tR\bchargeId\"p\n" +
 	"\n" +
 	"SeatsReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x12\x18\n" +
