@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -28,6 +30,9 @@ type payment struct {
 	// action is set while the payment waits for the buyer's action (3-D
 	// Secure): what the buyer must do.
 	action *boxoffice.PaymentActionRequired
+	// bound, when set, is the hold's expiry an activation found pinned: a
+	// payment settled then waits for the buyer's action until it only.
+	bound time.Time
 }
 
 func (p *payment) reply(ctx actor.Context, msg proto.Message) {
@@ -96,7 +101,7 @@ func (g *grain) startPayment(ctx actor.Context, p *payment, settle bool) {
 		g.payStop = make(chan struct{})
 	}
 	run := &payRun{store: g.e.deps.Store, provider: g.e.deps.Payments, cfg: g.e.cfg, pay: g.e.pay, stop: g.payStop,
-		settle: settle, hints: make(chan settlement, 1),
+		settle: settle, hints: make(chan settlement, 1), bound: p.bound,
 		begin: boxoffice.Payment{BookingID: p.booking, EventID: g.eventID, Epoch: g.epoch, Amount: p.amount,
 			Currency: g.currency, Method: p.method, Token: p.token}}
 	run.report = func(d *paymentDone) {
@@ -127,9 +132,7 @@ func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errPaymentLate)})
 		return
 	case payAction:
-		p.late, p.action = true, msg.action
-		g.outcome("confirm", "payment_pending", 0)
-		p.reply(ctx, actionReply(msg.action))
+		g.awaitAction(ctx, p, msg)
 		return
 	case payFenced:
 		g.log.Warn("payment claimed by a newer owner of the event; stopping", "event", g.eventID, "booking", msg.booking)
@@ -198,7 +201,7 @@ func (g *grain) replyAfter(ctx actor.Context, p *payment, reply proto.Message) {
 // and card, the hold pinned meanwhile, and voided if it stays unknown.
 func (g *grain) settleInterrupted(ctx actor.Context) {
 	for _, h := range g.m.PinnedHolds() {
-		p := &payment{booking: h.Booking, owner: h.Owner, amount: g.price(h.Seats)}
+		p := &payment{booking: h.Booking, owner: h.Owner, amount: g.price(h.Seats), bound: h.ExpiresAt}
 		g.payments[h.Booking] = p
 		g.startPayment(ctx, p, true)
 	}

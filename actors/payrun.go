@@ -121,6 +121,9 @@ type payRun struct {
 	// races a call of its own. got is one taken by wait.
 	hints chan settlement
 	got   *settlement
+	// bound, when set, ends the wait for the buyer's action instead of
+	// PaymentActionWindow: the pinned hold's (moved) expiry.
+	bound time.Time
 }
 
 // hint hands the run a provider notification without blocking the grain.
@@ -180,7 +183,11 @@ func (r *payRun) settleBy(row boxoffice.Payment, req boxoffice.PaymentRequest, h
 // it asks the provider (when it can) and voids an attempt still not done.
 func (r *payRun) await(row boxoffice.Payment, req boxoffice.PaymentRequest, action *boxoffice.PaymentActionRequired) *paymentDone {
 	r.report(&paymentDone{booking: row.BookingID, outcome: payAction, action: action})
-	bound := time.NewTimer(r.cfg.PaymentActionWindow)
+	window := r.cfg.PaymentActionWindow
+	if !r.bound.IsZero() {
+		window = max(r.bound.Sub(r.cfg.Now()), 0)
+	}
+	bound := time.NewTimer(window)
 	defer bound.Stop()
 	for {
 		if h, ok := r.taken(row); ok {

@@ -103,3 +103,32 @@ func TestPaymentActionWindow(t *testing.T) {
 		return err == nil
 	})
 }
+
+// TestPaymentActionMovesHoldExpiry: the first time a confirm's payment
+// needs the buyer's action, the pinned hold's expiry moves, by a journal
+// record, to PaymentActionWindow from the confirm; a repeated confirm does
+// not move it again, and the journal replays to the same expiry.
+func TestPaymentActionMovesHoldExpiry(t *testing.T) {
+	e := newEnv(t, venue200(), actors.Config{})
+	e.node.stop()
+	clk := newMovable()
+	dev := actors.NewDevPayments()
+	cfg := fastPayments(clk)
+	cfg.PaymentActionWindow = 10 * time.Minute
+	e.node = startNodeWith(t, e.db, cfg, dev, &actionProvider{DevPayments: dev})
+	alice := uuid.New()
+	b := e.mustReserve(t, alice, 8)
+	want := clk.Now().Add(10 * time.Minute)
+	if got, err := e.confirm(t, b, alice, actors.TokenVisa); err != nil || got.Status != boxoffice.BookingPaymentPending {
+		t.Fatalf("confirm needing action: %+v, %v", got, err)
+	}
+	clk.Add(time.Minute)
+	if got, err := e.confirm(t, b, alice, actors.TokenVisa); err != nil || got.Status != boxoffice.BookingPaymentPending {
+		t.Fatalf("repeated confirm: %+v, %v", got, err)
+	}
+	e.node.stop()
+	holds := restore(t, e).PinnedHolds()
+	if len(holds) != 1 || holds[0].Booking != b.ID || !holds[0].ExpiresAt.Equal(want.UTC().Truncate(0)) {
+		t.Fatalf("pinned holds after replay %+v; want booking %s expiring at %s", holds, b.ID, want.UTC())
+	}
+}
