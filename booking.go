@@ -41,10 +41,14 @@ const (
 	BookingCancelled  BookingStatus = "cancelled"
 	BookingExpired    BookingStatus = "expired"
 	BookingFailed     BookingStatus = "failed"
+	// BookingPaymentPending is a confirm's answer while the payment waits
+	// for the buyer's action (3-D Secure); the stored booking stays
+	// in-progress, its hold pinned, until the provider settles it.
+	BookingPaymentPending BookingStatus = "payment-pending"
 )
 
 // Final reports whether no further transition is possible.
-func (s BookingStatus) Final() bool { return s != BookingInProgress }
+func (s BookingStatus) Final() bool { return s != BookingInProgress && s != BookingPaymentPending }
 
 // Booking is one user's hold on a set of seats of one event, and later
 // its sale.
@@ -60,6 +64,9 @@ type Booking struct {
 	ExpiresAt   time.Time
 	ConfirmedAt time.Time
 	UpdatedAt   time.Time
+	// NextAction is what the buyer must do for a payment-pending booking
+	// (a confirm's answer only; never stored).
+	NextAction *PaymentActionRequired
 }
 
 // User is the caller of the booking API, as its token describes it.

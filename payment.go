@@ -99,8 +99,10 @@ type VoidRequest struct {
 // because it is slow and remote.
 //
 // Charge returns ErrPaymentFailed (as an *Error with code payment_failed)
-// when the provider declines, and any other error when the outcome is
-// unknown and the call may be retried with the same idempotency key.
+// when the provider declines, an *Error with code unavailable when it sent
+// nothing that could charge (a circuit breaker is open), and any other
+// error when the outcome is unknown and the call may be retried with the
+// same idempotency key.
 //
 // Void refunds or cancels whatever a charge with req.IdempotencyKey took
 // and makes sure a later charge with that key takes nothing; nil means no

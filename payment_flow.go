@@ -79,6 +79,10 @@ type PaymentEvent struct {
 	ChargeID string
 	Amount   Money
 	Currency string
+	// Key is the attempt's PaymentKey the charge was made under: a
+	// notification about an earlier attempt than the booking's current one
+	// settles nothing.
+	Key string
 }
 
 // PaymentEventApplier applies verified provider notifications. The caller

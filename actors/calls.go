@@ -68,7 +68,10 @@ func (e *Engine) Confirm(ctx context.Context, req boxoffice.ConfirmRequest) (box
 		return boxoffice.Booking{}, statusError(stored)
 	}
 	msg := &grainpb.Confirm{UserId: req.UserID[:], BookingId: req.BookingID[:], Method: req.Method, Token: req.Token}
-	sold, err := e.bookingCall(ctx, stored.EventID, msg)
+	sold, action, err := e.confirmCall(ctx, stored.EventID, msg)
+	if action != nil {
+		return paymentPending(stored, action), nil
+	}
 	if errors.Is(err, boxoffice.ErrNotFound) {
 		// A concurrent confirm of this booking may have sold it since the
 		// read above: answer as a repeated confirm does.
@@ -204,4 +207,24 @@ func statusError(b boxoffice.Booking) error {
 		return boxoffice.Errorf(boxoffice.EHoldExpired, "the hold expired at %s", b.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	return boxoffice.Errorf(boxoffice.EBookingState, "the booking is %s", b.Status)
+}
+
+// SettlePayment hands a provider's verified notification about one
+// booking's payment attempt to the event's grain (see grain.paymentSettled):
+// a payment waiting for it is settled as the provider's own answer would
+// settle it; anything else ignores it. Repeating it is harmless.
+func (e *Engine) SettlePayment(ctx context.Context, eventID uuid.UUID, ev boxoffice.PaymentEvent) error {
+	if ev.Kind != boxoffice.PaymentEventSucceeded && ev.Kind != boxoffice.PaymentEventFailed {
+		return nil
+	}
+	res, err := e.request(ctx, eventID, &grainpb.PaymentSettled{BookingId: ev.BookingID[:], Key: ev.Key,
+		Succeeded: ev.Kind == boxoffice.PaymentEventSucceeded, ChargeId: ev.ChargeID,
+		AmountMinor: int64(ev.Amount), Currency: ev.Currency})
+	if err != nil {
+		return err
+	}
+	if a, ok := res.(*grainpb.Ack); ok && a.Error != nil {
+		return fromPB(a.Error)
+	}
+	return nil
 }

@@ -62,6 +62,10 @@ type Config struct {
 	// PaymentBackoff is the wait before the second call of a charge,
 	// doubling after each (at most PaymentTimeout).
 	PaymentBackoff time.Duration
+	// PaymentActionWindow is how long a payment that needs the buyer's
+	// action (3-D Secure) waits, its hold pinned, for the provider's
+	// notification before the provider is asked and the attempt voided.
+	PaymentActionWindow time.Duration
 	// Now is the clock; tests may move it.
 	Now func() time.Time
 	// Logger receives the engine's logs.
@@ -88,6 +92,9 @@ func DefaultConfig() Config {
 		// (1, 2, 4, 8 s) between 5 calls, then it is voided.
 		PaymentAttempts: 5,
 		PaymentBackoff:  time.Second,
+
+		// The buyer's action (3-D Secure) settles by webhook within this.
+		PaymentActionWindow: 15 * time.Minute,
 	}
 }
 

@@ -188,6 +188,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.getStats(ctx)
 	case *grainpb.SetRules:
 		g.onSetRules(ctx, msg)
+	case *grainpb.PaymentSettled:
+		g.paymentSettled(ctx, msg)
 	case *grainpb.Touch:
 		if g.refuse(ctx) {
 			return
@@ -209,7 +211,7 @@ func (g *grain) refuse(ctx actor.Context) bool {
 				return &grainpb.SeatsReply{Error: err}
 			case *grainpb.GetStats:
 				return &grainpb.StatsReply{Error: err}
-			case *grainpb.Touch, *grainpb.SetRules:
+			case *grainpb.Touch, *grainpb.SetRules, *grainpb.PaymentSettled:
 				if ctx.Sender() == nil {
 					return nil
 				}

@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -25,6 +27,12 @@ type payment struct {
 	// run (one of an earlier instance of the grain, say) is ignored.
 	run     *payRun
 	waiters []*actor.PID
+	// action is set while the payment waits for the buyer's action (3-D
+	// Secure): what the buyer must do.
+	action *boxoffice.PaymentActionRequired
+	// bound, when set, is the hold's expiry an activation found pinned: a
+	// payment settled then waits for the buyer's action until it only.
+	bound time.Time
 }
 
 func (p *payment) reply(ctx actor.Context, msg proto.Message) {
@@ -53,6 +61,8 @@ func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 		switch {
 		case p.owner != owner:
 			ctx.Respond(&grainpb.BookingReply{Error: toPB(boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user"))})
+		case p.action != nil:
+			ctx.Respond(actionReply(p.action))
 		case p.late:
 			ctx.Respond(&grainpb.BookingReply{Error: toPB(errPaymentLate)})
 		default:
@@ -91,7 +101,7 @@ func (g *grain) startPayment(ctx actor.Context, p *payment, settle bool) {
 		g.payStop = make(chan struct{})
 	}
 	run := &payRun{store: g.e.deps.Store, provider: g.e.deps.Payments, cfg: g.e.cfg, pay: g.e.pay, stop: g.payStop,
-		settle: settle,
+		settle: settle, hints: make(chan settlement, 1), bound: p.bound,
 		begin: boxoffice.Payment{BookingID: p.booking, EventID: g.eventID, Epoch: g.epoch, Amount: p.amount,
 			Currency: g.currency, Method: p.method, Token: p.token}}
 	run.report = func(d *paymentDone) {
@@ -120,6 +130,9 @@ func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 		p.late = true
 		g.outcome("confirm", "payment_late", 0)
 		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errPaymentLate)})
+		return
+	case payAction:
+		g.awaitAction(ctx, p, msg)
 		return
 	case payFenced:
 		g.log.Warn("payment claimed by a newer owner of the event; stopping", "event", g.eventID, "booking", msg.booking)
@@ -188,8 +201,27 @@ func (g *grain) replyAfter(ctx actor.Context, p *payment, reply proto.Message) {
 // and card, the hold pinned meanwhile, and voided if it stays unknown.
 func (g *grain) settleInterrupted(ctx actor.Context) {
 	for _, h := range g.m.PinnedHolds() {
-		p := &payment{booking: h.Booking, owner: h.Owner, amount: g.price(h.Seats)}
+		p := &payment{booking: h.Booking, owner: h.Owner, amount: g.price(h.Seats), bound: h.ExpiresAt}
 		g.payments[h.Booking] = p
 		g.startPayment(ctx, p, true)
+	}
+}
+
+// paymentSettled hands a provider's verified notification to the run of
+// the booking's payment, which settles the attempt the notification names
+// exactly as the provider's own answer would (sell, or void and unpin).
+// With no run of this activation (a late or repeated notification, a
+// booking already sold or released) it changes nothing: an activation
+// settles a pinned hold's pending payment by asking the provider itself.
+func (g *grain) paymentSettled(ctx actor.Context, msg *grainpb.PaymentSettled) {
+	if g.refuse(ctx) {
+		return
+	}
+	if p := g.payments[id(msg.BookingId)]; p != nil && p.run != nil {
+		p.run.hint(settlement{key: msg.Key, succeeded: msg.Succeeded, res: boxoffice.PaymentResult{
+			ChargeID: msg.ChargeId, BookingID: p.booking, Amount: boxoffice.Money(msg.AmountMinor), Currency: msg.Currency}})
+	}
+	if ctx.Sender() != nil {
+		ctx.Respond(&grainpb.Ack{})
 	}
 }

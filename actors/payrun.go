@@ -35,6 +35,11 @@ const (
 	// it is (pending if the outcome is unknown) and the hold pinned, for
 	// the next activation to settle.
 	payInterrupted
+	// payAction: not an end; the buyer must act (3-D Secure) and the run
+	// waits, the hold pinned, for the provider's notification (a
+	// settlement) until PaymentActionWindow has passed, then asks the
+	// provider and voids what is not done.
+	payAction
 )
 
 // paymentDone is a payment run's report to its grain.
@@ -45,6 +50,16 @@ type paymentDone struct {
 	outcome  payOutcome
 	chargeID string
 	err      error
+	// action is the buyer's next step of a payAction report.
+	action *boxoffice.PaymentActionRequired
+}
+
+// settlement is a provider's verified notification about one attempt
+// (grainpb.PaymentSettled), handed by the grain to the attempt's run.
+type settlement struct {
+	key       string
+	succeeded bool
+	res       boxoffice.PaymentResult
 }
 
 // payments are the engine's payment runs: every run is counted in wg so
@@ -100,6 +115,109 @@ type payRun struct {
 	// row instead (an activation finishing an earlier one's payment).
 	begin  boxoffice.Payment
 	settle bool
+
+	// hints carries the provider's notifications from the grain; the run
+	// takes them only between provider calls, so a notification never
+	// races a call of its own. got is one taken by wait.
+	hints chan settlement
+	got   *settlement
+	// bound, when set, ends the wait for the buyer's action instead of
+	// PaymentActionWindow: the pinned hold's (moved) expiry.
+	bound time.Time
+}
+
+// hint hands the run a provider notification without blocking the grain.
+// A succeeded one replaces one still waiting; a failed one never replaces
+// a succeeded (an out-of-order failed does not undo a charge).
+func (r *payRun) hint(s settlement) {
+	for {
+		select {
+		case r.hints <- s:
+			return
+		default:
+		}
+		if !s.succeeded {
+			return
+		}
+		select {
+		case <-r.hints:
+		default:
+		}
+	}
+}
+
+// taken returns a notification about row's attempt that arrived, if any;
+// one about another attempt is dropped.
+func (r *payRun) taken(row boxoffice.Payment) (settlement, bool) {
+	if r.got == nil {
+		select {
+		case h := <-r.hints:
+			r.got = &h
+		default:
+			return settlement{}, false
+		}
+	}
+	h := *r.got
+	r.got = nil
+	return h, h.key == row.Key
+}
+
+// settleBy ends the attempt as the provider's notification says: a charge
+// that matches the booking is recorded and sold; a failure, or an answer
+// about something else, is voided (so that nothing can still be charged
+// under the key) and unpinned.
+func (r *payRun) settleBy(row boxoffice.Payment, req boxoffice.PaymentRequest, h settlement) *paymentDone {
+	if h.succeeded && h.res.Matches(req) {
+		return r.finish(row.BookingID, row.Epoch, boxoffice.PaymentSucceeded, h.res.ChargeID, &paymentDone{
+			booking: row.BookingID, outcome: payPaid, chargeID: h.res.ChargeID})
+	}
+	if h.succeeded {
+		r.cfg.Logger.Error("the payment provider notified a charge about another booking or amount; voiding",
+			"booking", row.BookingID, "asked", req.Amount, "answer_booking", h.res.BookingID, "answer_amount", h.res.Amount)
+	}
+	return r.void(row, boxoffice.Errorf(boxoffice.EPaymentFailed, "the payment failed at the provider; nothing was charged"))
+}
+
+// await waits, the hold pinned, for the provider's notification about an
+// attempt that needs the buyer's action, at most PaymentActionWindow; then
+// it asks the provider (when it can) and voids an attempt still not done.
+func (r *payRun) await(row boxoffice.Payment, req boxoffice.PaymentRequest, action *boxoffice.PaymentActionRequired) *paymentDone {
+	r.report(&paymentDone{booking: row.BookingID, outcome: payAction, action: action})
+	window := r.cfg.PaymentActionWindow
+	if !r.bound.IsZero() {
+		window = max(r.bound.Sub(r.cfg.Now()), 0)
+	}
+	bound := time.NewTimer(window)
+	defer bound.Stop()
+	for {
+		if h, ok := r.taken(row); ok {
+			return r.settleBy(row, req, h)
+		}
+		select {
+		case h := <-r.hints:
+			r.got = &h
+			continue
+		case <-bound.C:
+		case <-r.stop:
+			return &paymentDone{booking: row.BookingID, outcome: payInterrupted, err: errPaymentLate}
+		case <-r.pay.stopping:
+			return &paymentDone{booking: row.BookingID, outcome: payInterrupted, err: errPaymentLate}
+		case <-r.pay.ctx.Done():
+			return &paymentDone{booking: row.BookingID, outcome: payInterrupted, err: errPaymentLate}
+		}
+		if l, ok := r.provider.(boxoffice.PaymentLookup); ok {
+			c, cancel := context.WithTimeout(r.pay.ctx, r.cfg.PaymentTimeout)
+			res, err := l.Lookup(c, boxoffice.VoidRequest{BookingID: row.BookingID, EventID: row.EventID,
+				IdempotencyKey: row.Key, Amount: row.Amount, Currency: row.Currency})
+			cancel()
+			if err == nil && res.Matches(req) {
+				return r.finish(row.BookingID, row.Epoch, boxoffice.PaymentSucceeded, res.ChargeID, &paymentDone{
+					booking: row.BookingID, outcome: payPaid, chargeID: res.ChargeID})
+			}
+		}
+		return r.void(row, boxoffice.Errorf(boxoffice.EPaymentFailed,
+			"the payment was not completed in time; nothing was charged"))
+	}
 }
 
 // run takes the booking's payment row and drives it to an end.
@@ -182,13 +300,19 @@ func (r *payRun) take() (boxoffice.Payment, error) {
 // answer about another booking or amount, is voided.
 func (r *payRun) charge(row boxoffice.Payment) *paymentDone {
 	booking := row.BookingID
-	req := boxoffice.PaymentRequest{BookingID: booking, IdempotencyKey: row.Key, Amount: row.Amount,
+	req := boxoffice.PaymentRequest{BookingID: booking, EventID: row.EventID, IdempotencyKey: row.Key, Amount: row.Amount,
 		Currency: row.Currency, Method: row.Method, Token: row.Token}
 	for try := 0; ; try++ {
+		if h, ok := r.taken(row); ok {
+			return r.settleBy(row, req, h)
+		}
 		c, cancel := context.WithTimeout(r.pay.ctx, r.cfg.PaymentTimeout)
 		res, err := r.provider.Charge(c, req)
 		cancel()
+		var action *boxoffice.PaymentActionRequired
 		switch {
+		case errors.As(err, &action):
+			return r.await(row, req, action)
 		case err == nil && res.Matches(req):
 			return r.finish(booking, row.Epoch, boxoffice.PaymentSucceeded, res.ChargeID, &paymentDone{
 				booking: booking, outcome: payPaid, chargeID: res.ChargeID})
@@ -200,6 +324,16 @@ func (r *payRun) charge(row boxoffice.Payment) *paymentDone {
 		case boxoffice.ErrorCode(err) == boxoffice.EPaymentFailed:
 			return r.finish(booking, row.Epoch, boxoffice.PaymentDeclined, "", &paymentDone{
 				booking: booking, outcome: payDeclined, err: err})
+		case try == 0 && !r.settle && boxoffice.ErrorCode(err) == boxoffice.EUnavailable:
+			// The provider sent nothing (its circuit breaker is open), and
+			// this is the attempt's first charge: a confirm pins a hold
+			// that was unpinned, and a hold is unpinned only once its
+			// attempt is known to have charged nothing. So nothing was
+			// charged under the key: the attempt ends as declined (the
+			// next confirm opens a new one) and the hold is unpinned, kept
+			// until its own expiry.
+			return r.finish(booking, row.Epoch, boxoffice.PaymentDeclined, "", &paymentDone{
+				booking: booking, outcome: payNone, err: err})
 		}
 		r.cfg.Logger.Warn("payment outcome unknown; the hold stays pinned and the provider is asked again",
 			"booking", booking, "try", try+1, "err", err)
@@ -219,7 +353,7 @@ func (r *payRun) charge(row boxoffice.Payment) *paymentDone {
 // void undoes whatever the row's key may have charged, retrying until the
 // provider confirms (the hold stays pinned meanwhile), then records it.
 func (r *payRun) void(row boxoffice.Payment, why error) *paymentDone {
-	req := boxoffice.VoidRequest{BookingID: row.BookingID, IdempotencyKey: row.Key, Amount: row.Amount, Currency: row.Currency}
+	req := boxoffice.VoidRequest{BookingID: row.BookingID, EventID: row.EventID, IdempotencyKey: row.Key, Amount: row.Amount, Currency: row.Currency}
 	for try := 0; ; try++ {
 		c, cancel := context.WithTimeout(r.pay.ctx, r.cfg.PaymentTimeout)
 		err := r.provider.Void(c, req)
@@ -281,6 +415,9 @@ func (r *payRun) wait(try int) bool {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
+	case h := <-r.hints:
+		r.got = &h
 		return true
 	case <-r.stop:
 	case <-r.pay.stopping:

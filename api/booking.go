@@ -161,6 +161,10 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request, u boxoffi
 		return err
 	}
 	s.events.touch(b.EventID)
+	if b.Status == boxoffice.BookingPaymentPending && b.NextAction != nil {
+		WriteJSON(w, http.StatusAccepted, renderPaymentPending(b))
+		return nil
+	}
 	WriteJSON(w, http.StatusOK, renderBooking(b))
 	return nil
 }

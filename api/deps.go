@@ -182,4 +182,7 @@ type Deps struct {
 	// Rules is told of every PATCHed event; nil leaves the seat engine to
 	// its own re-reads.
 	Rules Rules
+	// PaymentWebhook serves POST /payments/stripe/webhook (the provider's
+	// signed events; no token); nil leaves the route out (404).
+	PaymentWebhook http.Handler
 }

@@ -133,6 +133,9 @@ func (s *Server) routes() {
 	if s.deps.Queue != nil {
 		s.deps.Queue.Routes(m, s.requireUser)
 	}
+	if h := s.deps.PaymentWebhook; h != nil {
+		m.Handle("POST /payments/stripe/webhook", h)
+	}
 	if web := s.deps.Web; web != nil {
 		m.Handle("GET /{$}", web)
 		m.Handle("GET /admin/{$}", web)

@@ -557,9 +557,14 @@ type BookingReply struct {
 	// replayed: a keyed reserve whose hold was made before and has ended;
 	// booking carries only its id, and the first reply is rebuilt from the
 	// booking's row.
-	Replayed      bool `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Replayed bool `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// A confirm whose payment waits for the buyer's action (3-D Secure):
+	// what the buyer must do; booking and error are then unset.
+	NextActionType string `protobuf:"bytes,4,opt,name=next_action_type,json=nextActionType,proto3" json:"next_action_type,omitempty"`
+	NextActionUrl  string `protobuf:"bytes,5,opt,name=next_action_url,json=nextActionUrl,proto3" json:"next_action_url,omitempty"`
+	ChargeId       string `protobuf:"bytes,6,opt,name=charge_id,json=chargeId,proto3" json:"charge_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *BookingReply) Reset() {
@@ -611,6 +616,27 @@ func (x *BookingReply) GetReplayed() bool {
 		return x.Replayed
 	}
 	return false
+}
+
+func (x *BookingReply) GetNextActionType() string {
+	if x != nil {
+		return x.NextActionType
+	}
+	return ""
+}
+
+func (x *BookingReply) GetNextActionUrl() string {
+	if x != nil {
+		return x.NextActionUrl
+	}
+	return ""
+}
+
+func (x *BookingReply) GetChargeId() string {
+	if x != nil {
+		return x.ChargeId
+	}
+	return ""
 }
 
 type SeatsReply struct {
@@ -921,6 +947,95 @@ func (x *SetRules) GetCreatedAt() int64 {
 	return 0
 }
 
+// PaymentSettled is a provider's verified notification (a Stripe webhook)
+// that the attempt under key of a booking's payment succeeded or failed.
+// The grain hands it to that attempt's payment run, which settles the
+// payment as the provider's own answer would; with no such run it is a
+// no-op (a late or repeated notification). Answered with an Ack.
+type PaymentSettled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BookingId     []byte                 `protobuf:"bytes,1,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	Succeeded     bool                   `protobuf:"varint,3,opt,name=succeeded,proto3" json:"succeeded,omitempty"`
+	ChargeId      string                 `protobuf:"bytes,4,opt,name=charge_id,json=chargeId,proto3" json:"charge_id,omitempty"`
+	AmountMinor   int64                  `protobuf:"varint,5,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
+	Currency      string                 `protobuf:"bytes,6,opt,name=currency,proto3" json:"currency,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentSettled) Reset() {
+	*x = PaymentSettled{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentSettled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentSettled) ProtoMessage() {}
+
+func (x *PaymentSettled) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentSettled.ProtoReflect.Descriptor instead.
+func (*PaymentSettled) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PaymentSettled) GetBookingId() []byte {
+	if x != nil {
+		return x.BookingId
+	}
+	return nil
+}
+
+func (x *PaymentSettled) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *PaymentSettled) GetSucceeded() bool {
+	if x != nil {
+		return x.Succeeded
+	}
+	return false
+}
+
+func (x *PaymentSettled) GetChargeId() string {
+	if x != nil {
+		return x.ChargeId
+	}
+	return ""
+}
+
+func (x *PaymentSettled) GetAmountMinor() int64 {
+	if x != nil {
+		return x.AmountMinor
+	}
+	return 0
+}
+
+func (x *PaymentSettled) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
@@ -975,11 +1090,14 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\fconfirmed_at\x18\n" +
 	" \x01(\x03R\vconfirmedAt\x12\x1d\n" +
 	"\n" +
-	"updated_at\x18\v \x01(\x03R\tupdatedAt\"\x8c\x01\n" +
+	"updated_at\x18\v \x01(\x03R\tupdatedAt\"\xfb\x01\n" +
 	"\fBookingReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x122\n" +
 	"\abooking\x18\x02 \x01(\v2\x18.boxoffice.grain.BookingR\abooking\x12\x1a\n" +
-	"\breplayed\x18\x03 \x01(\bR\breplayed\"p\n" +
+	"\breplayed\x18\x03 \x01(\bR\breplayed\x12(\n" +
+	"\x10next_action_type\x18\x04 \x01(\tR\x0enextActionType\x12&\n" +
+	"\x0fnext_action_url\x18\x05 \x01(\tR\rnextActionUrl\x12\x1b\n" +
+	"\tcharge_id\x18\x06 \x01(\tR\bchargeId\"p\n" +
 	"\n" +
 	"SeatsReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x12\x18\n" +
@@ -1008,7 +1126,15 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\fcancelled_at\x18\x05 \x01(\x03R\vcancelledAt\x12/\n" +
 	"\x14max_tickets_per_user\x18\x06 \x01(\x05R\x11maxTicketsPerUser\x12\x1d\n" +
 	"\n" +
-	"created_at\x18\a \x01(\x03R\tcreatedAtB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"created_at\x18\a \x01(\x03R\tcreatedAt\"\xbb\x01\n" +
+	"\x0ePaymentSettled\x12\x1d\n" +
+	"\n" +
+	"booking_id\x18\x01 \x01(\fR\tbookingId\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1c\n" +
+	"\tsucceeded\x18\x03 \x01(\bR\tsucceeded\x12\x1b\n" +
+	"\tcharge_id\x18\x04 \x01(\tR\bchargeId\x12!\n" +
+	"\famount_minor\x18\x05 \x01(\x03R\vamountMinor\x12\x1a\n" +
+	"\bcurrency\x18\x06 \x01(\tR\bcurrencyB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1022,21 +1148,22 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_actors_grainpb_grain_proto_goTypes = []any{
-	(*Reserve)(nil),      // 0: boxoffice.grain.Reserve
-	(*Release)(nil),      // 1: boxoffice.grain.Release
-	(*Confirm)(nil),      // 2: boxoffice.grain.Confirm
-	(*GetSeats)(nil),     // 3: boxoffice.grain.GetSeats
-	(*GetStats)(nil),     // 4: boxoffice.grain.GetStats
-	(*Touch)(nil),        // 5: boxoffice.grain.Touch
-	(*Error)(nil),        // 6: boxoffice.grain.Error
-	(*Booking)(nil),      // 7: boxoffice.grain.Booking
-	(*BookingReply)(nil), // 8: boxoffice.grain.BookingReply
-	(*SeatsReply)(nil),   // 9: boxoffice.grain.SeatsReply
-	(*StatsReply)(nil),   // 10: boxoffice.grain.StatsReply
-	(*Ack)(nil),          // 11: boxoffice.grain.Ack
-	(*SetRules)(nil),     // 12: boxoffice.grain.SetRules
+	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
+	(*Release)(nil),        // 1: boxoffice.grain.Release
+	(*Confirm)(nil),        // 2: boxoffice.grain.Confirm
+	(*GetSeats)(nil),       // 3: boxoffice.grain.GetSeats
+	(*GetStats)(nil),       // 4: boxoffice.grain.GetStats
+	(*Touch)(nil),          // 5: boxoffice.grain.Touch
+	(*Error)(nil),          // 6: boxoffice.grain.Error
+	(*Booking)(nil),        // 7: boxoffice.grain.Booking
+	(*BookingReply)(nil),   // 8: boxoffice.grain.BookingReply
+	(*SeatsReply)(nil),     // 9: boxoffice.grain.SeatsReply
+	(*StatsReply)(nil),     // 10: boxoffice.grain.StatsReply
+	(*Ack)(nil),            // 11: boxoffice.grain.Ack
+	(*SetRules)(nil),       // 12: boxoffice.grain.SetRules
+	(*PaymentSettled)(nil), // 13: boxoffice.grain.PaymentSettled
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
 	6, // 0: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
@@ -1062,7 +1189,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

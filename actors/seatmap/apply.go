@@ -28,7 +28,7 @@ func (m *Map) Apply(r Record) error {
 // check validates r against the state without changing anything and
 // returns the slot of the hold r changes (0 for KindHeld).
 func (m *Map) check(r Record) (uint32, error) {
-	if r.Kind < KindHeld || r.Kind > KindSold {
+	if r.Kind < KindHeld || r.Kind > lastKind {
 		return 0, fmt.Errorf("seatmap: v%d has kind %d", r.Version, r.Kind)
 	}
 	if r.Kind == KindHeld {
@@ -53,8 +53,12 @@ func (m *Map) check(r Record) (uint32, error) {
 	// ExpiresAt 0 is accepted on the kinds that end or pin a hold: records
 	// journaled before they carried the expiry left it out, and it changes
 	// nothing on replay.
-	if !slices.Equal(h.seatList(), r.Seats) || h.owner != r.Owner || (r.ExpiresAt != 0 && r.ExpiresAt != h.expiresAt) {
+	moved := r.Kind == KindExtended // carries the new expiry
+	if !slices.Equal(h.seatList(), r.Seats) || h.owner != r.Owner || (!moved && r.ExpiresAt != 0 && r.ExpiresAt != h.expiresAt) {
 		return 0, fmt.Errorf("seatmap: v%d %s: seats, owner or expiry differ from the hold", r.Version, r.Kind)
+	}
+	if moved && (!h.pinned || r.ExpiresAt <= h.expiresAt) {
+		return 0, fmt.Errorf("seatmap: v%d %s: only a pinned hold's expiry moves, and only later", r.Version, r.Kind)
 	}
 	switch {
 	case r.Kind == KindPinned && h.pinned, r.Kind == KindUnpinned && !h.pinned:
@@ -83,6 +87,9 @@ func (m *Map) apply(r Record, s uint32) {
 	case KindUnpinned:
 		m.holds.at(s).pinned = false
 		m.heapPush(s)
+	case KindExtended:
+		// Pinned, so not in the expiry heap: nothing to reorder.
+		m.holds.at(s).expiresAt = r.ExpiresAt
 	}
 }
 

@@ -22,7 +22,14 @@ const (
 	KindPinned
 	KindUnpinned
 	KindSold
+	// KindExtended moves a pinned hold's expiry later, to the record's
+	// ExpiresAt: a payment that waits for the buyer's action (3-D Secure)
+	// keeps its seats until that bound.
+	KindExtended
 )
+
+// lastKind is the highest kind a journal may hold.
+const lastKind = KindExtended
 
 // String names the kind in logs.
 func (k Kind) String() string {
@@ -39,6 +46,8 @@ func (k Kind) String() string {
 		return "HoldUnpinned"
 	case KindSold:
 		return "SeatsSold"
+	case KindExtended:
+		return "HoldExtended"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -90,7 +99,7 @@ func (r Record) Changes() []Change {
 //
 // A single-seat hold takes about 45 bytes.
 func (r Record) MarshalBinary() ([]byte, error) {
-	if r.Kind < KindHeld || r.Kind > KindSold {
+	if r.Kind < KindHeld || r.Kind > lastKind {
 		return nil, fmt.Errorf("seatmap: record kind %d", r.Kind)
 	}
 	buf := make([]byte, 0, 48+5*len(r.Seats))
@@ -216,7 +225,7 @@ func UnmarshalRecord(data []byte) (Record, error) {
 	k := d.bytes(1)
 	if d.err == nil {
 		r.Kind = Kind(k[0])
-		if r.Kind < KindHeld || r.Kind > KindSold {
+		if r.Kind < KindHeld || r.Kind > lastKind {
 			return Record{}, fmt.Errorf("seatmap: record kind %d", k[0])
 		}
 	}

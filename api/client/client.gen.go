@@ -311,6 +311,21 @@ func (e PaymentFailedErrorErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PaymentPendingStatus.
+const (
+	PaymentPendingStatusPaymentPending PaymentPendingStatus = "payment-pending"
+)
+
+// Valid indicates whether the value is a known member of the PaymentPendingStatus enum.
+func (e PaymentPendingStatus) Valid() bool {
+	switch e {
+	case PaymentPendingStatusPaymentPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for QueueStatusState.
 const (
 	QueueStatusStateAdmitted QueueStatusState = "admitted"
@@ -887,6 +902,22 @@ type PaymentFailedError struct {
 
 // PaymentFailedErrorErrorCode defines model for PaymentFailedError.Error.Code.
 type PaymentFailedErrorErrorCode string
+
+// PaymentPending defines model for PaymentPending.
+type PaymentPending struct {
+	BookingId  openapi_types.UUID `json:"booking_id"`
+	NextAction struct {
+		// Type "redirect", or the provider's own type (url may then be absent).
+		Type string `json:"type"`
+
+		// Url Where to send the buyer.
+		Url *string `json:"url,omitempty"`
+	} `json:"next_action"`
+	Status PaymentPendingStatus `json:"status"`
+}
+
+// PaymentPendingStatus defines model for PaymentPending.Status.
+type PaymentPendingStatus string
 
 // Performer defines model for Performer.
 type Performer struct {
@@ -4622,6 +4653,8 @@ type ConfirmBookingResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ConfirmedBooking
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *PaymentPending
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -4649,6 +4682,11 @@ type ConfirmBookingResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ConfirmBookingResponse) GetJSON200() *ConfirmedBooking {
 	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ConfirmBookingResponse) GetJSON202() *PaymentPending {
+	return r.JSON202
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -4740,6 +4778,8 @@ type ConfirmBookingPutResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ConfirmedBooking
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *PaymentPending
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -4767,6 +4807,11 @@ type ConfirmBookingPutResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ConfirmBookingPutResponse) GetJSON200() *ConfirmedBooking {
 	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r ConfirmBookingPutResponse) GetJSON202() *PaymentPending {
+	return r.JSON202
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -7078,6 +7123,13 @@ func ParseConfirmBookingResponse(rsp *http.Response) (*ConfirmBookingResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest PaymentPending
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7186,6 +7238,13 @@ func ParseConfirmBookingPutResponse(rsp *http.Response) (*ConfirmBookingPutRespo
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest PaymentPending
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest

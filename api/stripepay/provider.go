@@ -184,8 +184,9 @@ func transient(err error) bool {
 // call runs fn with the breaker, retrying transient faults with backoff.
 // fn sends the same request (and key) every time.
 func (p *Provider) call(ctx context.Context, fn func(ctx context.Context) error) error {
-	var err error
+	var err, prev error
 	for try := 0; try < p.cfg.Tries; try++ {
+		prev = err
 		if try > 0 {
 			if serr := p.cfg.Sleep(ctx, p.cfg.Backoff<<(try-1)); serr != nil {
 				return fmt.Errorf("stripe: %w (after %w)", serr, err)
@@ -193,8 +194,12 @@ func (p *Provider) call(ctx context.Context, fn func(ctx context.Context) error)
 		}
 		_, err = p.breaker.Execute(func() (any, error) { return nil, fn(ctx) })
 		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-			return fmt.Errorf("%w: %w", boxoffice.Errorf(boxoffice.EUnavailable,
+			open := fmt.Errorf("%w: %w", boxoffice.Errorf(boxoffice.EUnavailable,
 				"the payment provider is unavailable; try again shortly"), ErrCircuitOpen)
+			if try > 0 {
+				return &refusedAfter{open: open, prev: prev}
+			}
+			return open
 		}
 		if err == nil || !transient(err) || ctx.Err() != nil {
 			return err
@@ -202,6 +207,17 @@ func (p *Provider) call(ctx context.Context, fn func(ctx context.Context) error)
 	}
 	return err
 }
+
+// refusedAfter is the breaker refusing a request after an earlier try of
+// it reached Stripe with an unknown outcome (prev): nothing more was sent,
+// but what was sent may have taken effect.
+type refusedAfter struct{ open, prev error }
+
+func (e *refusedAfter) Error() string {
+	return fmt.Sprintf("%v (after %v)", e.open, e.prev)
+}
+
+func (e *refusedAfter) Unwrap() []error { return []error{e.open, e.prev} }
 
 // Zero-decimal currencies are charged in whole units at Stripe; the
 // platform keeps every amount in hundredths (boxoffice.Money).
@@ -284,7 +300,8 @@ func (p *Provider) intent(ctx context.Context, booking, event uuid.UUID, key str
 // success; boxoffice.ErrPaymentFailed (as *boxoffice.Error) on a decline;
 // *boxoffice.PaymentActionRequired when the buyer must act (3-D Secure);
 // an unavailable *boxoffice.Error matching ErrCircuitOpen when the breaker
-// is open; any other error when the outcome is unknown.
+// refused before any confirm of this call reached Stripe (nothing charged);
+// any other error when the outcome is unknown.
 func (p *Provider) Charge(ctx context.Context, req boxoffice.PaymentRequest) (boxoffice.PaymentResult, error) {
 	if !strings.HasPrefix(req.Token, "pm_") {
 		return boxoffice.PaymentResult{}, boxoffice.Errorf(boxoffice.EPaymentFailed,
@@ -306,6 +323,12 @@ func (p *Provider) Charge(ctx context.Context, req boxoffice.PaymentRequest) (bo
 		return err
 	})
 	if err != nil {
+		var after *refusedAfter
+		if errors.As(err, &after) {
+			// A confirm reached Stripe before the breaker opened: its outcome
+			// is unknown, not "nothing sent" (unavailable).
+			return boxoffice.PaymentResult{}, fmt.Errorf("stripe: confirm payment intent: %w (then the circuit breaker opened)", after.prev)
+		}
 		var se *stripe.Error
 		if errors.As(err, &se) && se.Type == stripe.ErrorTypeCard {
 			return boxoffice.PaymentResult{}, declined(se.Msg, string(se.DeclineCode), string(se.Code))

@@ -527,3 +527,26 @@ func TestLookup(t *testing.T) {
 		})
 	}
 }
+
+// TestBreakerOpensMidConfirm: the create passes (stripe-mock's answer),
+// the confirm's first try is a 500 (the proxy), and that failure opens the
+// breaker, which refuses the confirm's second try. The confirm reached
+// Stripe, so the outcome is unknown, not unavailable: unavailable tells
+// the engine that nothing was charged.
+func TestBreakerOpensMidConfirm(t *testing.T) {
+	proxy := stripetest.Start(t, stripetest.On("/confirm", stripetest.Override{HTTPStatus: http.StatusInternalServerError, Body: stripetest.ServerError}))
+	prov, _ := newProvider(t, proxy, func(c *stripepay.Config) {
+		c.Tries, c.BreakerFailures, c.BreakerCooldown = 3, 1, time.Hour
+	})
+	_, err := prov.Charge(t.Context(), chargeRequest(2000, "EUR"))
+	if err == nil || boxoffice.ErrorCode(err) == boxoffice.EUnavailable || boxoffice.ErrorCode(err) == boxoffice.EPaymentFailed {
+		t.Fatalf("charge = %v, want an unknown outcome", err)
+	}
+	if n := len(proxy.Requests("/confirm")); n != 1 {
+		t.Errorf("%d confirms reached Stripe, want 1", n)
+	}
+	// Now nothing reaches Stripe: that is unavailable, nothing charged.
+	if _, err := prov.Charge(t.Context(), chargeRequest(2000, "EUR")); !errors.Is(err, stripepay.ErrCircuitOpen) || boxoffice.ErrorCode(err) != boxoffice.EUnavailable {
+		t.Fatalf("charge while open = %v, want unavailable", err)
+	}
+}

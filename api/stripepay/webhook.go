@@ -82,6 +82,7 @@ func ParseEvent(payload []byte, header, secret string, tolerance time.Duration) 
 	}
 	ev.BookingID = b
 	ev.EventID, _ = uuid.Parse(meta[MetaEvent])
+	ev.Key = meta[MetaKey]
 	return ev, true, nil
 }
 

@@ -120,6 +120,11 @@ func TestWebhook(t *testing.T) {
 		{"partial refund", eventJSON(t, "evt_6", "charge.refunded", map[string]any{"id": "ch_1", "object": "charge", "amount": 2000,
 			"amount_refunded": 500, "currency": "eur", "refunded": false, "metadata": map[string]any{"booking_id": booking.String()}}), whSecret, now, 200, nil},
 		{"not JSON", []byte("not json"), whSecret, now, 400, nil},
+		{"attempt key", eventJSON(t, "evt_7", "payment_intent.succeeded", map[string]any{"id": "pi_k", "object": "payment_intent",
+			"amount": 2000, "currency": "eur", "status": "succeeded", "metadata": map[string]any{"booking_id": booking.String(),
+				"boxoffice_key": boxoffice.PaymentKey(booking, 2)}}), whSecret, now, 200,
+			&boxoffice.PaymentEvent{ID: "evt_7", Kind: boxoffice.PaymentEventSucceeded, BookingID: booking, ChargeID: "pi_k",
+				Amount: 2000, Currency: "EUR", Key: boxoffice.PaymentKey(booking, 2)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &applier{}

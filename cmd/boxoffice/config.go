@@ -100,6 +100,9 @@ type Config struct {
 	// admission, tokens and join limits alike. Only tests set it: with it
 	// frozen, nobody is admitted until the test moves it.
 	queueNow func() time.Time
+	// stripeTune adjusts the Stripe provider's settings (tests: a breaker
+	// that stays open, short backoffs); nil keeps the defaults.
+	stripeTune stripeTuner
 }
 
 // Socket caps: the API's defaults (an idle WebSocket costs a goroutine

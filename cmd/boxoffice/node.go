@@ -315,7 +315,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	srv, err := api.New(ac, api.Deps{
 		Engine: n.engine, Catalog: catalog{DB: n.db, room: n.room, log: n.log.With("component", "queue")}, Bookings: n.db, Users: n.db, Seats: n.bus,
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
-		Web: pages, Rules: n.engine,
+		Web: pages, Rules: n.engine, PaymentWebhook: n.paymentWebhook(),
 	})
 	if err != nil {
 		return err

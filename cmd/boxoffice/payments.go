@@ -35,7 +35,11 @@ func (c Config) validatePayments() error {
 func (c Config) paymentProvider() (boxoffice.PaymentProvider, error) {
 	switch {
 	case c.Payments == "stripe":
-		p, err := stripepay.New(stripepay.Config{SecretKey: c.StripeSecretKey, APIURL: c.StripeAPIURL, ReturnURL: c.PublicURL})
+		sc := stripepay.Config{SecretKey: c.StripeSecretKey, APIURL: c.StripeAPIURL, ReturnURL: c.PublicURL}
+		if c.stripeTune != nil {
+			c.stripeTune(&sc)
+		}
+		p, err := stripepay.New(sc)
 		if err != nil {
 			return nil, fmt.Errorf("payments: %w", err)
 		}
@@ -45,3 +49,7 @@ func (c Config) paymentProvider() (boxoffice.PaymentProvider, error) {
 	}
 	return noPayments{}, nil
 }
+
+// stripeTuner adjusts the Stripe provider's settings before it is built
+// (Config.stripeTune; tests only).
+type stripeTuner = func(*stripepay.Config)
