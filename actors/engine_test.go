@@ -11,6 +11,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 func TestReserveRelease(t *testing.T) {
@@ -123,10 +124,10 @@ func TestConfirm(t *testing.T) {
 	ctx := context.Background()
 
 	b := e.mustReserve(t, alice, 10, 11)
-	if _, err := e.confirm(t, b, bob, actors.TokenVisa); codeOf(err) != boxoffice.EForbidden {
+	if _, err := e.confirm(t, b, bob, devpay.TokenVisa); codeOf(err) != boxoffice.EForbidden {
 		t.Errorf("confirm by another user: %v, want forbidden", err)
 	}
-	if _, err := e.confirm(t, b, alice, actors.TokenDeclined); codeOf(err) != boxoffice.EPaymentFailed {
+	if _, err := e.confirm(t, b, alice, devpay.TokenDeclined); codeOf(err) != boxoffice.EPaymentFailed {
 		t.Fatalf("declined card: %v, want payment_failed", err)
 	}
 	if v := e.statuses(t); v.Statuses[10] != boxoffice.SeatReserved {
@@ -135,11 +136,11 @@ func TestConfirm(t *testing.T) {
 	if _, err := e.confirm(t, b, alice, "tok_bogus"); codeOf(err) != boxoffice.EPaymentFailed {
 		t.Errorf("unknown token: %v, want payment_failed", err)
 	}
-	done, err := e.confirm(t, b, alice, actors.TokenVisa)
+	done, err := e.confirm(t, b, alice, devpay.TokenVisa)
 	if err != nil || done.Status != boxoffice.BookingConfirmed || done.ConfirmedAt.IsZero() {
 		t.Fatalf("confirm: %+v, %v; want confirmed", done, err)
 	}
-	again, err := e.confirm(t, b, alice, actors.TokenVisa)
+	again, err := e.confirm(t, b, alice, devpay.TokenVisa)
 	if err != nil || again.Status != boxoffice.BookingConfirmed || !again.ConfirmedAt.Equal(done.ConfirmedAt) {
 		t.Fatalf("repeated confirm: %+v, %v; want the same confirmed booking", again, err)
 	}
@@ -168,7 +169,7 @@ func TestConcurrentConfirmsChargeOnce(t *testing.T) {
 	errs := make(chan error, 8)
 	for range 8 {
 		go func() {
-			_, err := e.confirm(t, b, user, actors.TokenVisa)
+			_, err := e.confirm(t, b, user, devpay.TokenVisa)
 			errs <- err
 		}()
 	}
@@ -205,7 +206,7 @@ func TestHoldExpires(t *testing.T) {
 	if v := e.statuses(t); v.Statuses[30] != boxoffice.SeatAvailable {
 		t.Errorf("seat after expiry = %s, want available", v.Statuses[30])
 	}
-	if _, err := e.confirm(t, b, user, actors.TokenVisa); codeOf(err) != boxoffice.EHoldExpired {
+	if _, err := e.confirm(t, b, user, devpay.TokenVisa); codeOf(err) != boxoffice.EHoldExpired {
 		t.Errorf("confirm after expiry: %v, want hold_expired", err)
 	}
 	if _, err := e.node.eng.Release(context.Background(), e.eventID, b.ID, user); codeOf(err) != boxoffice.EHoldExpired {
@@ -226,7 +227,7 @@ func TestDeltasFollowJournal(t *testing.T) {
 		}
 		b := e.mustReserve(t, user, i)
 		if i%3 == 0 {
-			if _, err := e.confirm(t, b, user, actors.TokenVisa); err != nil {
+			if _, err := e.confirm(t, b, user, devpay.TokenVisa); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
@@ -65,7 +66,7 @@ func TestPostgresDown(t *testing.T) {
 	user := uuid.New()
 	held := []boxoffice.Booking{e.mustReserve(t, user, 0)}
 	sold := []boxoffice.Booking{e.mustReserve(t, user, 4)}
-	if b, err := e.confirm(t, sold[0], user, actors.TokenVisa); err != nil || b.Status != boxoffice.BookingConfirmed {
+	if b, err := e.confirm(t, sold[0], user, devpay.TokenVisa); err != nil || b.Status != boxoffice.BookingConfirmed {
 		t.Fatalf("confirm before the outage: %+v, %v", b, err)
 	}
 	pending := e.mustReserve(t, user, 5) // confirmed and released only while PostgreSQL is down
@@ -88,7 +89,7 @@ func TestPostgresDown(t *testing.T) {
 			t.Errorf("reserve while down: %v (%s), want unavailable", err, codeOf(err))
 		}
 	}
-	if b, err := e.confirm(t, pending, user, actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
+	if b, err := e.confirm(t, pending, user, devpay.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Errorf("confirm while down: %+v, %v (%s); want unavailable", b, err, codeOf(err))
 	}
 	if b, err := e.node.eng.Release(ctx, e.eventID, pending.ID, user); codeOf(err) != boxoffice.EUnavailable {
@@ -105,7 +106,7 @@ func TestPostgresDown(t *testing.T) {
 		}
 		return err == nil
 	})
-	b, err := e.confirm(t, held[len(held)-1], user, actors.TokenVisa)
+	b, err := e.confirm(t, held[len(held)-1], user, devpay.TokenVisa)
 	if err != nil {
 		t.Fatalf("confirm after the outage: %v", err)
 	}
@@ -326,7 +327,7 @@ func TestCrashChild(t *testing.T) {
 				switch r.IntN(3) {
 				case 0:
 					if _, err := n.eng.Confirm(context.Background(), boxoffice.ConfirmRequest{
-						EventID: eventID, BookingID: b.ID, UserID: user, Token: actors.TokenVisa}); err == nil {
+						EventID: eventID, BookingID: b.ID, UserID: user, Token: devpay.TokenVisa}); err == nil {
 						mu.Lock()
 						fmt.Printf("SOLD %s\n", b.ID)
 						mu.Unlock()

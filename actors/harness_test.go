@@ -20,6 +20,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
@@ -48,7 +49,7 @@ type env struct {
 type node struct {
 	jw      *persistence.JournalWriter
 	eng     *actors.Engine
-	pay     *actors.DevPayments
+	pay     *devpay.Provider
 	pub     *recorder
 	cluster *pcluster.Cluster
 	once    sync.Once
@@ -123,12 +124,12 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // startNode starts a node; opts may wrap or add to its engine's deps.
 func startNode(t testing.TB, db *persistence.DB, cfg actors.Config, opts ...func(*actors.Deps)) *node {
 	t.Helper()
-	return startNodeWith(t, db, cfg, actors.NewDevPayments(), nil, opts...)
+	return startNodeWith(t, db, cfg, devpay.New(), nil, opts...)
 }
 
 // startNodeWith starts a node whose payments go to provider, or to dev
 // when provider is nil; n.pay is dev either way.
-func startNodeWith(t testing.TB, db *persistence.DB, cfg actors.Config, dev *actors.DevPayments, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
+func startNodeWith(t testing.TB, db *persistence.DB, cfg actors.Config, dev *devpay.Provider, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
 	t.Helper()
 	n := &node{pay: dev, pub: newRecorder()}
 	if provider == nil {

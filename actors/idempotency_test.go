@@ -12,6 +12,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // keyedReserve reserves seats idx with an Idempotency-Key; the fingerprint
@@ -70,7 +71,7 @@ func TestKeyedReserveRepeats(t *testing.T) {
 			return boxoffice.BookingCancelled
 		}},
 		{"confirmed", func(t *testing.T, e *env, _ *clock, b boxoffice.Booking, user uuid.UUID) boxoffice.BookingStatus {
-			if _, err := e.confirm(t, b, user, actors.TokenVisa); err != nil {
+			if _, err := e.confirm(t, b, user, devpay.TokenVisa); err != nil {
 				t.Fatalf("confirm: %v", err)
 			}
 			return boxoffice.BookingConfirmed

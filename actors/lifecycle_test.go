@@ -18,6 +18,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
@@ -196,7 +197,7 @@ func newBareEnv(t *testing.T, sm boxoffice.SeatMap) *env {
 // startGatedNode is startNode with the journal writer wrapped by gate.
 func startGatedNode(t *testing.T, db *persistence.DB, cfg actors.Config, gate *gatedJournal) *node {
 	t.Helper()
-	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
+	n := &node{pay: devpay.New(), pub: newRecorder()}
 	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
 	gate.jw = n.jw
 	if cfg.Logger == nil {

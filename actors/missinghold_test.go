@@ -9,6 +9,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // TestGoneHoldIsNotNotFound: a booking that exists is never answered
@@ -72,7 +73,7 @@ func expire(e *env, c *clock, b boxoffice.Booking, _ uuid.UUID) error {
 
 func confirmVisa(e *env, b boxoffice.Booking, user uuid.UUID) error {
 	_, err := e.node.eng.Confirm(context.Background(), boxoffice.ConfirmRequest{
-		EventID: e.eventID, BookingID: b.ID, UserID: user, Method: "card", Token: actors.TokenVisa})
+		EventID: e.eventID, BookingID: b.ID, UserID: user, Method: "card", Token: devpay.TokenVisa})
 	return err
 }
 

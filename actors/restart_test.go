@@ -10,6 +10,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/actors/seatmap"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/persistence"
 )
 
@@ -35,7 +36,7 @@ func TestInterruptedPaymentSettles(t *testing.T) {
 	}
 	submit(t, e.db, persistence.Commit{EventID: e.eventID, Epoch: epoch, Entries: []persistence.Entry{entry(t, r)}})
 	if _, err := e.db.BeginPayment(ctx, boxoffice.Payment{BookingID: b.ID, EventID: e.eventID, Epoch: epoch,
-		Amount: b.Total, Currency: "EUR", Method: "card", Token: actors.TokenVisa}); err != nil {
+		Amount: b.Total, Currency: "EUR", Method: "card", Token: devpay.TokenVisa}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.db.FinishPayment(ctx, b.ID, epoch, boxoffice.PaymentSucceeded, "ch_1"); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // snapStore is the real store with a switch that refuses snapshot writes,
@@ -121,7 +122,7 @@ func TestActivationFromSnapshotAndTail(t *testing.T) {
 	}
 	eventually(t, 20*time.Second, "the snapshot at version 5", func() bool { return e.latestSnapshot(t) == 5 })
 	s.refuse.Store(true)
-	if _, err := e.confirm(t, first[0], alice, actors.TokenVisa); err != nil {
+	if _, err := e.confirm(t, first[0], alice, devpay.TokenVisa); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.node.eng.Release(context.Background(), e.eventID, first[1].ID, alice); err != nil {
@@ -146,7 +147,7 @@ func TestActivationFromSnapshotAndTail(t *testing.T) {
 	if _, err := e.reserve(t, carol, 11); codeOf(err) != boxoffice.ESeatUnavailable {
 		t.Errorf("reserve of a seat held before the restart: %v, want seat_unavailable", err)
 	}
-	if b, err := e.confirm(t, held, bob, actors.TokenVisa); err != nil || b.Status != boxoffice.BookingConfirmed {
+	if b, err := e.confirm(t, held, bob, devpay.TokenVisa); err != nil || b.Status != boxoffice.BookingConfirmed {
 		t.Errorf("confirm of a hold made before the restart: %+v, %v; want confirmed", b, err)
 	}
 	assertGapFree(t, e)
@@ -168,7 +169,7 @@ func TestIdlePassivationSnapshot(t *testing.T) {
 		b := e.mustReserve(t, user, i)
 		var err error
 		if i%2 == 0 {
-			_, err = e.confirm(t, b, user, actors.TokenVisa)
+			_, err = e.confirm(t, b, user, devpay.TokenVisa)
 		} else {
 			_, err = e.node.eng.Release(context.Background(), e.eventID, b.ID, user)
 		}

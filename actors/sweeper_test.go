@@ -18,6 +18,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
@@ -240,7 +241,7 @@ func startMember(t testing.TB, db *persistence.DB, agent *test.InMemAgent, name 
 
 func startMemberCfg(t testing.TB, db *persistence.DB, agent *test.InMemAgent, cfg actors.Config) *node {
 	t.Helper()
-	n := &node{pay: actors.NewDevPayments(), pub: newRecorder()}
+	n := &node{pay: devpay.New(), pub: newRecorder()}
 	n.jw = persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
 	if cfg.Logger == nil {
 		cfg.Logger = quiet()

@@ -23,6 +23,7 @@ import (
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/api/queueroom"
 	"github.com/boxoffice/boxoffice/api/web"
 	"github.com/boxoffice/boxoffice/cluster"
@@ -134,7 +135,7 @@ func (n *node) startBus(ctx context.Context) error {
 }
 
 func (n *node) startEngine(ctx context.Context) error {
-	var pay boxoffice.PaymentProvider = actors.NewDevPayments()
+	var pay boxoffice.PaymentProvider = devpay.New()
 	if n.cfg.Mode != "dev" {
 		pay = noPayments{}
 	}
