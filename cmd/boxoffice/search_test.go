@@ -16,22 +16,32 @@ import (
 // admin API and returns the event ID.
 func createCatalogEvent(t *testing.T, n *testNode, admin, name string) string {
 	t.Helper()
-	var venue struct {
-		VenueID string `json:"venue_id"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/venues", admin, map[string]any{
+	return createEventThrough(t, n, admin, map[string]any{
 		"name": "Kulturhaus Mitte", "city": "Vienna", "address": "Ring 1",
 		"location": map[string]float64{"lat": 48.2082, "lon": 16.3738},
 		"seat_map": map[string]any{"sections": []any{map[string]any{"name": "A",
 			"rows": []any{map[string]any{"name": "1", "seats": 10}}}}},
-	}, &venue); code != http.StatusCreated {
+	}, map[string]any{"name": "Wiener Quartett", "biography": "strings"}, map[string]any{
+		"name": name, "type": "concert", "description": "d",
+	})
+}
+
+// createEventThrough posts venue and performer (request bodies) to the
+// admin API, then event (a body without venue_id, performer_id, starts_at,
+// currency and prices, which it fills in: section A at 30.00 EUR, two days
+// from now), and returns the event ID.
+func createEventThrough(t *testing.T, n *testNode, admin string, venue, performer, event map[string]any) string {
+	t.Helper()
+	var v struct {
+		VenueID string `json:"venue_id"`
+	}
+	if code := n.call(t, http.MethodPost, "/admin/api/venues", admin, venue, &v); code != http.StatusCreated {
 		t.Fatalf("create venue: %d", code)
 	}
 	var perf struct {
 		PerformerID string `json:"performer_id"`
 	}
-	if code := n.call(t, http.MethodPost, "/admin/api/performers", admin,
-		map[string]any{"name": "Wiener Quartett", "biography": "strings"}, &perf); code != http.StatusCreated {
+	if code := n.call(t, http.MethodPost, "/admin/api/performers", admin, performer, &perf); code != http.StatusCreated {
 		t.Fatalf("create performer: %d", code)
 	}
 	var ev struct {
@@ -39,10 +49,12 @@ func createCatalogEvent(t *testing.T, n *testNode, admin, name string) string {
 			EventID string `json:"event_id"`
 		} `json:"event"`
 	}
-	if code := n.call(t, http.MethodPost, "/admin/api/events", admin, map[string]any{
-		"name": name, "type": "concert", "description": "d", "starts_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339),
-		"venue_id": venue.VenueID, "performer_id": perf.PerformerID, "currency": "EUR", "prices": map[string]string{"A": "30.00"},
-	}, &ev); code != http.StatusCreated {
+	body := map[string]any{"starts_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339),
+		"venue_id": v.VenueID, "performer_id": perf.PerformerID, "currency": "EUR", "prices": map[string]string{"A": "30.00"}}
+	for k, x := range event {
+		body[k] = x
+	}
+	if code := n.call(t, http.MethodPost, "/admin/api/events", admin, body, &ev); code != http.StatusCreated {
 		t.Fatalf("create event: %d", code)
 	}
 	return ev.Event.EventID
