@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -199,10 +200,10 @@ func TestHoldExpires(t *testing.T) {
 		t.Fatalf("hold a nanosecond before its expiry = %+v, %v; want in-progress", s, err)
 	}
 	c.add(time.Nanosecond) // the clock now reads exactly ExpiresAt, and stays there
-	eventually(t, 10*time.Second, "hold expired in PostgreSQL", func() bool {
+	require.Eventually(t, func() bool {
 		s, err := e.db.Booking(context.Background(), b.ID)
 		return err == nil && s.Status == boxoffice.BookingExpired
-	})
+	}, 10*time.Second, 20*time.Millisecond, "hold expired in PostgreSQL")
 	if v := e.statuses(t); v.Statuses[30] != boxoffice.SeatAvailable {
 		t.Errorf("seat after expiry = %s, want available", v.Statuses[30])
 	}
@@ -212,10 +213,10 @@ func TestHoldExpires(t *testing.T) {
 	if _, err := e.node.eng.Release(context.Background(), e.eventID, b.ID, user); codeOf(err) != boxoffice.EHoldExpired {
 		t.Errorf("release after expiry: %v, want hold_expired", err)
 	}
-	eventually(t, 10*time.Second, "the expiry published", func() bool {
+	require.Eventually(t, func() bool {
 		last := e.node.pub.all()
 		return len(last) == 2 && len(last[1].Changes) == 2 && last[1].Changes[0].Status == "available"
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the expiry published")
 }
 
 func TestDeltasFollowJournal(t *testing.T) {
@@ -241,7 +242,7 @@ func TestDeltasFollowJournal(t *testing.T) {
 			t.Fatalf("journal versions %v have a gap at %d (I5)", versions, i)
 		}
 	}
-	eventually(t, 10*time.Second, "every version published", func() bool { return len(e.node.pub.all()) == len(versions) })
+	require.Eventually(t, func() bool { return len(e.node.pub.all()) == len(versions) }, 10*time.Second, 20*time.Millisecond, "every version published")
 	for i, d := range e.node.pub.all() {
 		if d.Version != uint64(i+1) || d.Type != "delta" || d.EventID != e.eventID.String() {
 			t.Fatalf("delta %d = %+v, want version %d in order", i, d, i+1)
@@ -271,9 +272,9 @@ func TestLingerNeverStrands(t *testing.T) {
 			errs <- err
 		}()
 	}
-	eventually(t, 20*time.Second, "eight reserves in the grain, one commit held at the gate", func() bool {
+	require.Eventually(t, func() bool {
 		return reserves.n() >= 8 && g.pending() == 1
-	})
+	}, 20*time.Second, 20*time.Millisecond, "eight reserves in the grain, one commit held at the gate")
 	g.open()
 	for range 8 {
 		select {

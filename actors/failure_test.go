@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -45,10 +46,10 @@ func TestFencedOwnerStops(t *testing.T) {
 		t.Fatalf("bookings = %d, %v; want only the first (the fenced write left nothing)", held, err)
 	}
 	var b boxoffice.Booking
-	eventually(t, 10*time.Second, "a new activation serves the event", func() bool {
+	require.Eventually(t, func() bool {
 		b, err = e.reserve(t, user, 1)
 		return err == nil
-	})
+	}, 10*time.Second, 20*time.Millisecond, "a new activation serves the event")
 	if v := e.statuses(t); v.Statuses[0] != boxoffice.SeatReserved || v.Statuses[1] != boxoffice.SeatReserved {
 		t.Errorf("rebuilt state = %s %s, want both reserved", v.Statuses[0], v.Statuses[1])
 	}
@@ -99,13 +100,13 @@ func TestPostgresDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted = true
-	eventually(t, 30*time.Second, "the engine serves again", func() bool {
+	require.Eventually(t, func() bool {
 		b, err := e.reserve(t, user, 10)
 		if err == nil {
 			held = append(held, b)
 		}
 		return err == nil
-	})
+	}, 30*time.Second, 20*time.Millisecond, "the engine serves again")
 	b, err := e.confirm(t, held[len(held)-1], user, devpay.TokenVisa)
 	if err != nil {
 		t.Fatalf("confirm after the outage: %v", err)

@@ -208,18 +208,6 @@ func (e *env) statuses(t testing.TB) boxoffice.SeatsView {
 	return v
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // recorder is the Publisher of tests: it keeps every delta frame.
 type recorder struct {
 	mu     sync.Mutex

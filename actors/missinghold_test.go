@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -45,7 +46,7 @@ func TestGoneHoldIsNotNotFound(t *testing.T) {
 			ended := make(chan error, 1)
 			go func() { ended <- tc.end(e, c, b, user) }()
 			waitOutcome(t, o, tc.endsBy, 1)
-			eventually(t, 5*time.Second, "the end of the hold is held at the gate", func() bool { return g.pending() == 1 })
+			require.Eventually(t, func() bool { return g.pending() == 1 }, 5*time.Second, 20*time.Millisecond, "the end of the hold is held at the gate")
 			called := make(chan error, 1)
 			go func() { called <- tc.call(e, b, user) }()
 			waitOutcome(t, o, tc.callsAs, 1)

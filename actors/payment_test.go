@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -267,10 +268,10 @@ func TestLatePaymentKeepsHoldPinned(t *testing.T) {
 		t.Fatalf("another user's reserve of a seat whose payment is unsettled: %v, want seat_unavailable", err)
 	}
 	close(pay.gate)
-	eventually(t, 10*time.Second, "the late payment's booking is confirmed", func() bool {
+	require.Eventually(t, func() bool {
 		s, err := e.db.Booking(context.Background(), b.ID)
 		return err == nil && s.Status == boxoffice.BookingConfirmed
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the late payment's booking is confirmed")
 	if got := pay.calls.Load(); got != 2 {
 		t.Errorf("provider calls = %d, want 2 (one lost answer, one retry)", got)
 	}
@@ -299,19 +300,19 @@ func TestUnknownPaymentIsVoided(t *testing.T) {
 	if _, err := e.confirm(t, b, user, devpay.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Fatalf("confirm: %v, want unavailable (outcome unknown)", err)
 	}
-	eventually(t, 10*time.Second, "the unknown attempt is voided", func() bool {
+	require.Eventually(t, func() bool {
 		p, err := e.db.Payment(ctx, b.ID)
 		return err == nil && p.Status == boxoffice.PaymentVoided
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the unknown attempt is voided")
 	if got, voids := dev.Charges(b.ID), dev.Voids(b.ID); got != 1 || voids != 1 {
 		t.Fatalf("charges %d, voids %d; want the one charge voided", got, voids)
 	}
 	var done boxoffice.Booking
-	eventually(t, 10*time.Second, "a new attempt confirms", func() bool {
+	require.Eventually(t, func() bool {
 		var err error
 		done, err = e.confirm(t, b, user, devpay.TokenVisa)
 		return err == nil
-	})
+	}, 10*time.Second, 20*time.Millisecond, "a new attempt confirms")
 	p, err := e.db.Payment(ctx, b.ID)
 	if err != nil || p.Attempt != 2 || p.Key != boxoffice.PaymentKey(b.ID, 2) || done.Status != boxoffice.BookingConfirmed {
 		t.Fatalf("payment %+v, %v, booking %s; want attempt 2 under its own key, confirmed", p, err, done.Status)
@@ -374,11 +375,11 @@ func TestPendingPaymentAfterRestart(t *testing.T) {
 				s, err := e.db.Booking(ctx, b.ID)
 				return err == nil && s.Status == boxoffice.BookingConfirmed
 			}
-			eventually(t, 10*time.Second, "the interrupted payment is settled and sold", func() bool {
+			require.Eventually(t, func() bool {
 				got, err := e.confirmKey(t, b, user, "a-new-key", devpay.TokenVisa)
 				return (err == nil && got.Status == boxoffice.BookingConfirmed) || confirmed()
-			})
-			eventually(t, 10*time.Second, "the sale is durable", confirmed)
+			}, 10*time.Second, 20*time.Millisecond, "the interrupted payment is settled and sold")
+			require.Eventually(t, confirmed, 10*time.Second, 20*time.Millisecond, "the sale is durable")
 			p, err := e.db.Payment(ctx, b.ID)
 			if err != nil || p.Status != boxoffice.PaymentSucceeded || p.Attempt != 1 {
 				t.Fatalf("payment = %+v, %v; want attempt 1 succeeded", p, err)
@@ -417,7 +418,7 @@ func TestDrainRecordsPaymentsInFlight(t *testing.T) {
 		n.eng.Drain(ctx)
 		close(stopped)
 	}()
-	eventually(t, 10*time.Second, "Drain begins", func() bool { return actors.Draining(n.eng) })
+	require.Eventually(t, func() bool { return actors.Draining(n.eng) }, 10*time.Second, 20*time.Millisecond, "Drain begins")
 	select {
 	case <-stopped:
 		t.Fatal("Drain returned while a charge was in flight")
@@ -432,13 +433,13 @@ func TestDrainRecordsPaymentsInFlight(t *testing.T) {
 	}
 	n.stop()
 	e.node = startNodeWith(t, e.db, actors.Config{}, dev, nil)
-	eventually(t, 10*time.Second, "the drained payment's booking is sold", func() bool {
+	require.Eventually(t, func() bool {
 		if err := e.node.eng.Touch(ctx, e.eventID); err != nil {
 			return false
 		}
 		s, err := e.db.Booking(ctx, b.ID)
 		return err == nil && s.Status == boxoffice.BookingConfirmed
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the drained payment's booking is sold")
 	if got := dev.Charges(b.ID); got != 1 {
 		t.Errorf("charges = %d, want 1", got)
 	}
@@ -460,10 +461,10 @@ func TestLegacyPendingPaymentClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.node = startNodeWith(t, e.db, actors.Config{}, dev, nil)
-	eventually(t, 10*time.Second, "the buyer pays anew", func() bool {
+	require.Eventually(t, func() bool {
 		got, err := e.confirm(t, b, user, devpay.TokenVisa)
 		return err == nil && got.Status == boxoffice.BookingConfirmed
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the buyer pays anew")
 	p, err := e.db.Payment(ctx, b.ID)
 	if err != nil || p.Attempt != 2 || p.Status != boxoffice.PaymentSucceeded {
 		t.Fatalf("payment = %+v, %v; want attempt 2 succeeded", p, err)
@@ -496,10 +497,10 @@ func TestOldOwnerCannotFinishClaimedPayment(t *testing.T) {
 	if err := cur.eng.Touch(ctx, e.eventID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the new owner settles the payment and sells", func() bool {
+	require.Eventually(t, func() bool {
 		s, err := e.db.Booking(ctx, b.ID)
 		return err == nil && s.Status == boxoffice.BookingConfirmed
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the new owner settles the payment and sells")
 	close(pay.gate)
 	select {
 	case err := <-oldDone:

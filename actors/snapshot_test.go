@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -120,7 +121,7 @@ func TestActivationFromSnapshotAndTail(t *testing.T) {
 	for i := range 5 {
 		first = append(first, e.mustReserve(t, alice, i)) // versions 1-5
 	}
-	eventually(t, 20*time.Second, "the snapshot at version 5", func() bool { return e.latestSnapshot(t) == 5 })
+	require.Eventually(t, func() bool { return e.latestSnapshot(t) == 5 }, 20*time.Second, 20*time.Millisecond, "the snapshot at version 5")
 	s.refuse.Store(true)
 	if _, err := e.confirm(t, first[0], alice, devpay.TokenVisa); err != nil {
 		t.Fatal(err)
@@ -181,10 +182,10 @@ func TestIdlePassivationSnapshot(t *testing.T) {
 	if before.Version%3 == 0 {
 		t.Fatalf("version = %d: a multiple of SnapshotEvery, so the test cannot tell the passivation snapshot", before.Version)
 	}
-	eventually(t, 30*time.Second, "the idle grain passivated with a snapshot of its last version", func() bool {
+	require.Eventually(t, func() bool {
 		starts, stops := life.counts()
 		return starts > 0 && stops == starts && e.latestSnapshot(t) == before.Version
-	})
+	}, 30*time.Second, 20*time.Millisecond, "the idle grain passivated with a snapshot of its last version")
 	startsBefore, _ := life.counts()
 
 	sameView(t, e.statuses(t), before)

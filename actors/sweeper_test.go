@@ -15,6 +15,7 @@ import (
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -153,7 +154,7 @@ func TestSweepParallelBound(t *testing.T) {
 		}
 		done <- rep
 	}()
-	eventually(t, 10*time.Second, "the sweep wakes events in parallel", func() bool { return tc.inFlight() == bound })
+	require.Eventually(t, func() bool { return tc.inFlight() == bound }, 10*time.Second, 20*time.Millisecond, "the sweep wakes events in parallel")
 	close(tc.block)
 	rep := <-done
 	if !slices.Equal(rep.Woken, events) {
@@ -178,9 +179,9 @@ func TestSweepReportsQueryErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() { n.eng.RunSweeper(ctx, 10*time.Millisecond); close(stopped) }()
-	eventually(t, 10*time.Second, "RunSweeper logs the failed sweep at error", func() bool {
+	require.Eventually(t, func() bool {
 		return logs.count(slog.LevelError, "sweeper failed") > 0
-	})
+	}, 10*time.Second, 20*time.Millisecond, "RunSweeper logs the failed sweep at error")
 	cancel()
 	<-stopped
 }
@@ -192,9 +193,9 @@ func TestSweepOwnershipFollowsPlacement(t *testing.T) {
 	db := openDB(t, url)
 	agent := test.NewInMemAgent()
 	a, b := startMember(t, db, agent, "a"), startMember(t, db, agent, "b")
-	eventually(t, 10*time.Second, "both members see each other", func() bool {
+	require.Eventually(t, func() bool {
 		return a.cluster.MemberList.Members().Len() == 2 && b.cluster.MemberList.Members().Len() == 2
-	})
+	}, 10*time.Second, 20*time.Millisecond, "both members see each other")
 	events := make([]uuid.UUID, 8)
 	ago := make([]time.Duration, len(events))
 	for i := range events {

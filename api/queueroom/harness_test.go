@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -135,17 +134,6 @@ func wantError(t *testing.T, r reply, status int, code string) {
 func (e *env) setRoom(t *testing.T, enabled bool, rate int) {
 	t.Helper()
 	queuetest.SetRoom(t, e.db, e.node.Room, e.ev.ID, boxoffice.WaitingRoom{Enabled: enabled, RatePerSecond: rate})
-}
-
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 var paused = boxoffice.WaitingRoom{Enabled: true, RatePerSecond: 0}

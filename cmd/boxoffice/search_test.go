@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice/persistence"
 )
@@ -89,12 +90,12 @@ func TestSearchFreshness(t *testing.T) {
 	n := startTestNode(t)
 	admin := n.token(t, "admin@example.com", "admin")
 	id := createCatalogEvent(t, n, admin, "Zanzibar Nocturne")
-	eventually(t, searchCatchUp, "a new event is searchable", func() bool { return found(t, n, "zanzibar", id) })
+	require.Eventually(t, func() bool { return found(t, n, "zanzibar", id) }, searchCatchUp, 25*time.Millisecond, "a new event is searchable")
 
 	if code := n.call(t, http.MethodPatch, "/admin/api/events/"+id, admin, map[string]any{"name": "Quokka Serenade"}, nil); code != 200 {
 		t.Fatalf("rename: %d", code)
 	}
-	eventually(t, searchCatchUp, "the renamed event is found by its new name", func() bool { return found(t, n, "quokka", id) })
+	require.Eventually(t, func() bool { return found(t, n, "quokka", id) }, searchCatchUp, 25*time.Millisecond, "the renamed event is found by its new name")
 	if found(t, n, "zanzibar", id) {
 		t.Error("the renamed event is still found by its old name")
 	}
@@ -107,12 +108,12 @@ func TestSearchFreshness(t *testing.T) {
 	renameWhileDown(t, db, id, "Wombat Overture")
 	n2 := startTestNodeOn(t, db, func(c *Config) { c.DataDir = dataDir })
 	admin = n2.token(t, "admin@example.com", "admin")
-	eventually(t, searchCatchUp, "the rename made while the node was down is found", func() bool { return found(t, n2, "wombat", id) })
+	require.Eventually(t, func() bool { return found(t, n2, "wombat", id) }, searchCatchUp, 25*time.Millisecond, "the rename made while the node was down is found")
 	if found(t, n2, "quokka", id) {
 		t.Error("after the restart the event is still found by the name it had before the node went down")
 	}
 	id2 := createCatalogEvent(t, n2, admin, "Xylophone Rhapsody")
-	eventually(t, searchCatchUp, "an event created after the restart is searchable", func() bool { return found(t, n2, "xylophone", id2) })
+	require.Eventually(t, func() bool { return found(t, n2, "xylophone", id2) }, searchCatchUp, 25*time.Millisecond, "an event created after the restart is searchable")
 	if !found(t, n2, "wombat", id) {
 		t.Error("the event indexed before the restart is gone")
 	}
@@ -166,7 +167,7 @@ func TestSearchAvailabilityAfterRestart(t *testing.T) {
 	n := startTestNode(t)
 	admin := n.token(t, "admin@example.com", "admin")
 	id := createCatalogEvent(t, n, admin, "Yodelling Marathon")
-	eventually(t, searchCatchUp, "the new event is searchable", func() bool { return found(t, n, "yodelling", id) })
+	require.Eventually(t, func() bool { return found(t, n, "yodelling", id) }, searchCatchUp, 25*time.Millisecond, "the new event is searchable")
 	var view struct {
 		Tickets []struct {
 			TicketID string `json:"ticket_id"`
@@ -192,7 +193,7 @@ func TestSearchAvailabilityAfterRestart(t *testing.T) {
 		"ticket_ids": []string{view.Tickets[2].TicketID, view.Tickets[3].TicketID, view.Tickets[4].TicketID}}, nil); code != http.StatusCreated {
 		t.Fatalf("hold: %d", code)
 	}
-	eventually(t, searchCatchUp, "search shows 5 of 10 seats available", func() bool { return availableSeats(t, n, "yodelling", id) == 5 })
+	require.Eventually(t, func() bool { return availableSeats(t, n, "yodelling", id) == 5 }, searchCatchUp, 25*time.Millisecond, "search shows 5 of 10 seats available")
 
 	dataDir, db := n.cfg.DataDir, n.DB
 	n.Close()
