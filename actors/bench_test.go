@@ -16,6 +16,7 @@ import (
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/actors/seatmap"
 	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/persistence/baseline"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -50,12 +51,13 @@ func BenchmarkReserve(b *testing.B) {
 			b.Run(fmt.Sprintf("conventional/seats=%d/conc=%d", seats, conc), func(b *testing.B) {
 				db := openBenchDB(b)
 				ev := uuid.New()
-				if err := db.SetupBaseline(context.Background(), ev, 50_000); err != nil {
+				conv := baseline.New(db.Pool())
+				if err := conv.Setup(context.Background(), ev, 50_000); err != nil {
 					b.Fatal(err)
 				}
 				space := boxoffice.NewTicketSpace(ev)
 				runReserve(b, conc, seats, 50_000, func(ids []int) bool {
-					ok, err := db.ReserveConventional(context.Background(), uuid.New(), toIDs(space, ids))
+					ok, err := conv.Reserve(context.Background(), uuid.New(), toIDs(space, ids))
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -124,12 +126,13 @@ func BenchmarkReserveHot(b *testing.B) {
 	b.Run("conventional", func(b *testing.B) {
 		db := openBenchDB(b)
 		ev := uuid.New()
-		if err := db.SetupBaseline(context.Background(), ev, 50_000); err != nil {
+		conv := baseline.New(db.Pool())
+		if err := conv.Setup(context.Background(), ev, 50_000); err != nil {
 			b.Fatal(err)
 		}
 		space := boxoffice.NewTicketSpace(ev)
 		runReserve(b, conc, 1, hot, func(ids []int) bool {
-			ok, err := db.ReserveConventional(context.Background(), uuid.New(), toIDs(space, ids))
+			ok, err := conv.Reserve(context.Background(), uuid.New(), toIDs(space, ids))
 			return err == nil && ok
 		})
 	})

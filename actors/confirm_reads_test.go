@@ -10,6 +10,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // readCounter is the real store counting the reads of one booking's row.
@@ -54,7 +55,7 @@ func TestConfirmReadsBookingOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			req := boxoffice.ConfirmRequest{EventID: e.eventID, BookingID: held.ID, UserID: alice,
-				Method: "card", Token: actors.TokenVisa}
+				Method: "card", Token: devpay.TokenVisa}
 			if tc.carried {
 				req.Booking = &stored
 			}

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 func TestReserveRelease(t *testing.T) {
@@ -123,10 +125,10 @@ func TestConfirm(t *testing.T) {
 	ctx := context.Background()
 
 	b := e.mustReserve(t, alice, 10, 11)
-	if _, err := e.confirm(t, b, bob, actors.TokenVisa); codeOf(err) != boxoffice.EForbidden {
+	if _, err := e.confirm(t, b, bob, devpay.TokenVisa); codeOf(err) != boxoffice.EForbidden {
 		t.Errorf("confirm by another user: %v, want forbidden", err)
 	}
-	if _, err := e.confirm(t, b, alice, actors.TokenDeclined); codeOf(err) != boxoffice.EPaymentFailed {
+	if _, err := e.confirm(t, b, alice, devpay.TokenDeclined); codeOf(err) != boxoffice.EPaymentFailed {
 		t.Fatalf("declined card: %v, want payment_failed", err)
 	}
 	if v := e.statuses(t); v.Statuses[10] != boxoffice.SeatReserved {
@@ -135,11 +137,11 @@ func TestConfirm(t *testing.T) {
 	if _, err := e.confirm(t, b, alice, "tok_bogus"); codeOf(err) != boxoffice.EPaymentFailed {
 		t.Errorf("unknown token: %v, want payment_failed", err)
 	}
-	done, err := e.confirm(t, b, alice, actors.TokenVisa)
+	done, err := e.confirm(t, b, alice, devpay.TokenVisa)
 	if err != nil || done.Status != boxoffice.BookingConfirmed || done.ConfirmedAt.IsZero() {
 		t.Fatalf("confirm: %+v, %v; want confirmed", done, err)
 	}
-	again, err := e.confirm(t, b, alice, actors.TokenVisa)
+	again, err := e.confirm(t, b, alice, devpay.TokenVisa)
 	if err != nil || again.Status != boxoffice.BookingConfirmed || !again.ConfirmedAt.Equal(done.ConfirmedAt) {
 		t.Fatalf("repeated confirm: %+v, %v; want the same confirmed booking", again, err)
 	}
@@ -168,7 +170,7 @@ func TestConcurrentConfirmsChargeOnce(t *testing.T) {
 	errs := make(chan error, 8)
 	for range 8 {
 		go func() {
-			_, err := e.confirm(t, b, user, actors.TokenVisa)
+			_, err := e.confirm(t, b, user, devpay.TokenVisa)
 			errs <- err
 		}()
 	}
@@ -198,23 +200,23 @@ func TestHoldExpires(t *testing.T) {
 		t.Fatalf("hold a nanosecond before its expiry = %+v, %v; want in-progress", s, err)
 	}
 	c.add(time.Nanosecond) // the clock now reads exactly ExpiresAt, and stays there
-	eventually(t, 10*time.Second, "hold expired in PostgreSQL", func() bool {
+	require.Eventually(t, func() bool {
 		s, err := e.db.Booking(context.Background(), b.ID)
 		return err == nil && s.Status == boxoffice.BookingExpired
-	})
+	}, 10*time.Second, 20*time.Millisecond, "hold expired in PostgreSQL")
 	if v := e.statuses(t); v.Statuses[30] != boxoffice.SeatAvailable {
 		t.Errorf("seat after expiry = %s, want available", v.Statuses[30])
 	}
-	if _, err := e.confirm(t, b, user, actors.TokenVisa); codeOf(err) != boxoffice.EHoldExpired {
+	if _, err := e.confirm(t, b, user, devpay.TokenVisa); codeOf(err) != boxoffice.EHoldExpired {
 		t.Errorf("confirm after expiry: %v, want hold_expired", err)
 	}
 	if _, err := e.node.eng.Release(context.Background(), e.eventID, b.ID, user); codeOf(err) != boxoffice.EHoldExpired {
 		t.Errorf("release after expiry: %v, want hold_expired", err)
 	}
-	eventually(t, 10*time.Second, "the expiry published", func() bool {
+	require.Eventually(t, func() bool {
 		last := e.node.pub.all()
 		return len(last) == 2 && len(last[1].Changes) == 2 && last[1].Changes[0].Status == boxoffice.SeatAvailable
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the expiry published")
 }
 
 func TestDeltasFollowJournal(t *testing.T) {
@@ -226,7 +228,7 @@ func TestDeltasFollowJournal(t *testing.T) {
 		}
 		b := e.mustReserve(t, user, i)
 		if i%3 == 0 {
-			if _, err := e.confirm(t, b, user, actors.TokenVisa); err != nil {
+			if _, err := e.confirm(t, b, user, devpay.TokenVisa); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -240,7 +242,7 @@ func TestDeltasFollowJournal(t *testing.T) {
 			t.Fatalf("journal versions %v have a gap at %d (I5)", versions, i)
 		}
 	}
-	eventually(t, 10*time.Second, "every version published", func() bool { return len(e.node.pub.all()) == len(versions) })
+	require.Eventually(t, func() bool { return len(e.node.pub.all()) == len(versions) }, 10*time.Second, 20*time.Millisecond, "every version published")
 	for i, d := range e.node.pub.all() {
 		if d.Version != uint64(i+1) || d.EventID != e.eventID {
 			t.Fatalf("delta %d = %+v, want version %d in order", i, d, i+1)
@@ -270,9 +272,9 @@ func TestLingerNeverStrands(t *testing.T) {
 			errs <- err
 		}()
 	}
-	eventually(t, 20*time.Second, "eight reserves in the grain, one commit held at the gate", func() bool {
+	require.Eventually(t, func() bool {
 		return reserves.n() >= 8 && g.pending() == 1
-	})
+	}, 20*time.Second, 20*time.Millisecond, "eight reserves in the grain, one commit held at the gate")
 	g.open()
 	for range 8 {
 		select {

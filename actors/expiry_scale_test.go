@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -102,7 +103,7 @@ func TestMassHoldExpiry(t *testing.T) {
 		t.Fatalf("a nanosecond before the expiry %d holds stand, want %d", s.Holds, holds)
 	}
 	c.add(time.Nanosecond)
-	eventually(t, 2*time.Minute, "every expiry published", func() bool { return len(e.node.pub.all()) >= 2*holds })
+	require.Eventually(t, func() bool { return len(e.node.pub.all()) >= 2*holds }, 2*time.Minute, 20*time.Millisecond, "every expiry published")
 
 	v := e.statuses(t)
 	if v.Version != 2*holds {

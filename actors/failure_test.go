@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
@@ -45,10 +47,10 @@ func TestFencedOwnerStops(t *testing.T) {
 		t.Fatalf("bookings = %d, %v; want only the first (the fenced write left nothing)", held, err)
 	}
 	var b boxoffice.Booking
-	eventually(t, 10*time.Second, "a new activation serves the event", func() bool {
+	require.Eventually(t, func() bool {
 		b, err = e.reserve(t, user, 1)
 		return err == nil
-	})
+	}, 10*time.Second, 20*time.Millisecond, "a new activation serves the event")
 	if v := e.statuses(t); v.Statuses[0] != boxoffice.SeatReserved || v.Statuses[1] != boxoffice.SeatReserved {
 		t.Errorf("rebuilt state = %s %s, want both reserved", v.Statuses[0], v.Statuses[1])
 	}
@@ -66,7 +68,7 @@ func TestPostgresDown(t *testing.T) {
 	user := uuid.New()
 	held := []boxoffice.Booking{e.mustReserve(t, user, 0)}
 	sold := []boxoffice.Booking{e.mustReserve(t, user, 4)}
-	if b, err := e.confirm(t, sold[0], user, actors.TokenVisa); err != nil || b.Status != boxoffice.BookingConfirmed {
+	if b, err := e.confirm(t, sold[0], user, devpay.TokenVisa); err != nil || b.Status != boxoffice.BookingConfirmed {
 		t.Fatalf("confirm before the outage: %+v, %v", b, err)
 	}
 	pending := e.mustReserve(t, user, 5) // confirmed and released only while PostgreSQL is down
@@ -89,7 +91,7 @@ func TestPostgresDown(t *testing.T) {
 			t.Errorf("reserve while down: %v (%s), want unavailable", err, codeOf(err))
 		}
 	}
-	if b, err := e.confirm(t, pending, user, actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
+	if b, err := e.confirm(t, pending, user, devpay.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Errorf("confirm while down: %+v, %v (%s); want unavailable", b, err, codeOf(err))
 	}
 	if b, err := e.node.eng.Release(ctx, e.eventID, pending.ID, user); codeOf(err) != boxoffice.EUnavailable {
@@ -99,14 +101,14 @@ func TestPostgresDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted = true
-	eventually(t, 30*time.Second, "the engine serves again", func() bool {
+	require.Eventually(t, func() bool {
 		b, err := e.reserve(t, user, 10)
 		if err == nil {
 			held = append(held, b)
 		}
 		return err == nil
-	})
-	b, err := e.confirm(t, held[len(held)-1], user, actors.TokenVisa)
+	}, 30*time.Second, 20*time.Millisecond, "the engine serves again")
+	b, err := e.confirm(t, held[len(held)-1], user, devpay.TokenVisa)
 	if err != nil {
 		t.Fatalf("confirm after the outage: %v", err)
 	}
@@ -327,7 +329,7 @@ func TestCrashChild(t *testing.T) {
 				switch r.IntN(3) {
 				case 0:
 					if _, err := n.eng.Confirm(context.Background(), boxoffice.ConfirmRequest{
-						EventID: eventID, BookingID: b.ID, UserID: user, Token: actors.TokenVisa}); err == nil {
+						EventID: eventID, BookingID: b.ID, UserID: user, Token: devpay.TokenVisa}); err == nil {
 						mu.Lock()
 						fmt.Printf("SOLD %s\n", b.ID)
 						mu.Unlock()

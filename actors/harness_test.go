@@ -6,7 +6,6 @@ import (
 	"os"
 	"sync"
 	"testing"
-	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/cluster/clustertest"
 	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/dbtest"
@@ -44,7 +44,7 @@ type env struct {
 type node struct {
 	jw      *persistence.JournalWriter
 	eng     *actors.Engine
-	pay     *actors.DevPayments
+	pay     *devpay.Provider
 	pub     *recorder
 	cluster *pcluster.Cluster
 	once    sync.Once
@@ -92,19 +92,19 @@ func createEvent(t testing.TB, db *persistence.DB, sm boxoffice.SeatMap) uuid.UU
 // startNode starts a node; opts may wrap or add to its engine's deps.
 func startNode(t testing.TB, db *persistence.DB, cfg actors.Config, opts ...func(*actors.Deps)) *node {
 	t.Helper()
-	return startNodeWith(t, db, cfg, actors.NewDevPayments(), nil, opts...)
+	return startNodeWith(t, db, cfg, devpay.New(), nil, opts...)
 }
 
 // startNodeWith starts a node whose payments go to provider, or to dev
 // when provider is nil; n.pay is dev either way.
-func startNodeWith(t testing.TB, db *persistence.DB, cfg actors.Config, dev *actors.DevPayments, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
+func startNodeWith(t testing.TB, db *persistence.DB, cfg actors.Config, dev *devpay.Provider, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
 	t.Helper()
 	return startNodeIn(t, nil, db, cfg, dev, provider, opts...)
 }
 
 // startNodeIn is startNodeWith for a member of agent's cluster (one of its
 // own when agent is nil).
-func startNodeIn(t testing.TB, agent *test.InMemAgent, db *persistence.DB, cfg actors.Config, dev *actors.DevPayments, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
+func startNodeIn(t testing.TB, agent *test.InMemAgent, db *persistence.DB, cfg actors.Config, dev *devpay.Provider, provider boxoffice.PaymentProvider, opts ...func(*actors.Deps)) *node {
 	t.Helper()
 	n := &node{pay: dev, pub: newRecorder()}
 	if provider == nil {
@@ -185,19 +185,7 @@ func (e *env) statuses(t testing.TB) boxoffice.SeatsView {
 	return v
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// recorder is the Publisher of tests: it keeps every delta.
+// recorder is the Publisher of tests: it keeps every delta frame.
 type recorder struct {
 	mu     sync.Mutex
 	frames []boxoffice.SeatDelta

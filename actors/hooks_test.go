@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/stretchr/testify/require"
+
 	"github.com/boxoffice/boxoffice/actors"
 )
 
@@ -91,7 +93,7 @@ func (o *outcomes) count(what string) int { o.mu.Lock(); defer o.mu.Unlock(); re
 // not_found") at least n times.
 func waitOutcome(t testing.TB, o *outcomes, what string, n int) {
 	t.Helper()
-	eventually(t, 10*time.Second, what, func() bool { return o.count(what) >= n })
+	require.Eventually(t, func() bool { return o.count(what) >= n }, 10*time.Second, 20*time.Millisecond, what)
 }
 
 // msgCounter counts the grain messages of one type the receive hook sees.
@@ -106,7 +108,7 @@ func (m *msgCounter) n() int { m.mu.Lock(); defer m.mu.Unlock(); return m.count 
 func (m *msgCounter) waitMore(t testing.TB, k int) {
 	t.Helper()
 	from := m.n()
-	eventually(t, 20*time.Second, "grain messages", func() bool { return m.n() >= from+k })
+	require.Eventually(t, func() bool { return m.n() >= from+k }, 20*time.Second, 20*time.Millisecond, "grain messages")
 }
 
 // countMessages counts, until the test ends, the messages every grain of

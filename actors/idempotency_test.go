@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // keyedReserve reserves seats idx with an Idempotency-Key; the fingerprint
@@ -70,7 +72,7 @@ func TestKeyedReserveRepeats(t *testing.T) {
 			return boxoffice.BookingCancelled
 		}},
 		{"confirmed", func(t *testing.T, e *env, _ *clock, b boxoffice.Booking, user uuid.UUID) boxoffice.BookingStatus {
-			if _, err := e.confirm(t, b, user, actors.TokenVisa); err != nil {
+			if _, err := e.confirm(t, b, user, devpay.TokenVisa); err != nil {
 				t.Fatalf("confirm: %v", err)
 			}
 			return boxoffice.BookingConfirmed
@@ -88,10 +90,10 @@ func TestKeyedReserveRepeats(t *testing.T) {
 				t.Fatalf("first keyed reserve: %v", err)
 			}
 			want := tc.end(t, e, c, first, user)
-			eventually(t, 5*time.Second, "the booking is "+string(want), func() bool {
+			require.Eventually(t, func() bool {
 				b, err := e.db.Booking(ctx, first.ID)
 				return err == nil && b.Status == want
-			})
+			}, 5*time.Second, 20*time.Millisecond, "the booking is "+string(want))
 			version := e.statuses(t).Version
 
 			again, err := e.keyedReserve(t, e.node, user, "k-1", 3, 4)
@@ -184,10 +186,10 @@ func TestKeyedReserveWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.add(boxoffice.IdempotencyWindow + time.Second)
-	eventually(t, 5*time.Second, "the first hold expired", func() bool {
+	require.Eventually(t, func() bool {
 		b, err := e.db.Booking(ctx, first.ID)
 		return err == nil && b.Status == boxoffice.BookingExpired
-	})
+	}, 5*time.Second, 20*time.Millisecond, "the first hold expired")
 	next, err := e.keyedReserve(t, e.node, user, "day", 5)
 	if err != nil || next.ID == first.ID {
 		t.Fatalf("the key after its window: %+v, %v; want a new booking", next, err)
@@ -229,7 +231,7 @@ func TestKeyedReserveInFlight(t *testing.T) {
 		b, err := e.keyedReserve(t, e.node, user, "slow", 7, 8)
 		res <- result{b, err}
 	}()
-	eventually(t, 5*time.Second, "the first hold is staged", func() bool { return g.pending() == 1 })
+	require.Eventually(t, func() bool { return g.pending() == 1 }, 5*time.Second, 20*time.Millisecond, "the first hold is staged")
 	go func() {
 		b, err := e.keyedReserve(t, e.node, user, "slow", 7, 8)
 		res <- result{b, err}

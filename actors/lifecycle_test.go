@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -43,7 +44,7 @@ func TestNoEarlySuccessAfterPanic(t *testing.T) {
 			// G1: written, ack held back.
 			gate.holdAcks.Store(true)
 			a := goReserve(e, uuid.New(), 1)
-			eventually(t, 5*time.Second, "G1 is durable with its ack held", func() bool { return gate.heldAcks() == 1 })
+			require.Eventually(t, func() bool { return gate.heldAcks() == 1 }, 5*time.Second, 20*time.Millisecond, "G1 is durable with its ack held")
 			gate.holdAcks.Store(false)
 
 			// The grain panics while G1 is in flight.
@@ -60,15 +61,15 @@ func TestNoEarlySuccessAfterPanic(t *testing.T) {
 			<-a // G1's caller gets an answer (unavailable) or gives up
 			// Contained, the failed grain refuses until it has stopped;
 			// wait for an activation that serves.
-			eventually(t, 5*time.Second, "the event is served again", func() bool {
+			require.Eventually(t, func() bool {
 				_, err := n.eng.Stats(ctx, e.eventID)
 				return err == nil
-			})
+			}, 5*time.Second, 20*time.Millisecond, "the event is served again")
 
 			// G2: submitted by the next activation, held before writing.
 			gate.holdSubmits.Store(true)
 			b := goReserve(e, uuid.New(), 2)
-			eventually(t, 5*time.Second, "G2 is submitted", func() bool { return gate.heldSubmits() == 1 })
+			require.Eventually(t, func() bool { return gate.heldSubmits() == 1 }, 5*time.Second, 20*time.Millisecond, "G2 is submitted")
 
 			// G1's late ack arrives; then the grain is asked what it
 			// counts as committed (the reply comes after the ack).
@@ -230,7 +231,7 @@ func TestActivationFallsBackFromBadSnapshot(t *testing.T) {
 			for _, i := range reserved {
 				e.mustReserve(t, uuid.New(), i)
 			}
-			eventually(t, 5*time.Second, "two snapshots are kept", func() bool { return countRows(t, e, "snapshots") >= 2 })
+			require.Eventually(t, func() bool { return countRows(t, e, "snapshots") >= 2 }, 5*time.Second, 20*time.Millisecond, "two snapshots are kept")
 			e.node.stop()
 			tag, err := e.db.Pool().Exec(ctx, `UPDATE snapshots SET state = substring(state FROM 1 FOR length(state) / 2)
 				WHERE event_id = $1 AND `+tc.corrupt, e.eventID)
@@ -289,10 +290,10 @@ func TestFailedActivationBacksOff(t *testing.T) {
 	}
 
 	clock.Advance(time.Minute)
-	eventually(t, 5*time.Second, "an activation is tried again after the pause", func() bool {
+	require.Eventually(t, func() bool {
 		_ = n.eng.Touch(ctx, e.eventID)
 		return countRows(t, e, "ownership_history") > failedAt
-	})
+	}, 5*time.Second, 20*time.Millisecond, "an activation is tried again after the pause")
 }
 
 // countRows counts the event's rows in table.

@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // TestGoneHoldIsNotNotFound: a booking that exists is never answered
@@ -44,7 +46,7 @@ func TestGoneHoldIsNotNotFound(t *testing.T) {
 			ended := make(chan error, 1)
 			go func() { ended <- tc.end(e, c, b, user) }()
 			waitOutcome(t, o, tc.endsBy, 1)
-			eventually(t, 5*time.Second, "the end of the hold is held at the gate", func() bool { return g.pending() == 1 })
+			require.Eventually(t, func() bool { return g.pending() == 1 }, 5*time.Second, 20*time.Millisecond, "the end of the hold is held at the gate")
 			called := make(chan error, 1)
 			go func() { called <- tc.call(e, b, user) }()
 			waitOutcome(t, o, tc.callsAs, 1)
@@ -72,7 +74,7 @@ func expire(e *env, c *clock, b boxoffice.Booking, _ uuid.UUID) error {
 
 func confirmVisa(e *env, b boxoffice.Booking, user uuid.UUID) error {
 	_, err := e.node.eng.Confirm(context.Background(), boxoffice.ConfirmRequest{
-		EventID: e.eventID, BookingID: b.ID, UserID: user, Method: "card", Token: actors.TokenVisa})
+		EventID: e.eventID, BookingID: b.ID, UserID: user, Method: "card", Token: devpay.TokenVisa})
 	return err
 }
 

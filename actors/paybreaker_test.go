@@ -8,16 +8,18 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // eventRecorder is the development provider that records the EventID of
 // every charge and void it is asked for, and answers its first lost calls
 // with an unknown outcome (so that the attempt is voided).
 type eventRecorder struct {
-	*actors.DevPayments
+	*devpay.Provider
 	lost    atomic.Int32
 	mu      sync.Mutex
 	charged []uuid.UUID
@@ -31,14 +33,14 @@ func (p *eventRecorder) Charge(ctx context.Context, req boxoffice.PaymentRequest
 	if p.lost.Add(-1) >= 0 {
 		return boxoffice.PaymentResult{}, context.DeadlineExceeded
 	}
-	return p.DevPayments.Charge(ctx, req)
+	return p.Charge(ctx, req)
 }
 
 func (p *eventRecorder) Void(ctx context.Context, req boxoffice.VoidRequest) error {
 	p.mu.Lock()
 	p.voided = append(p.voided, req.EventID)
 	p.mu.Unlock()
-	return p.DevPayments.Void(ctx, req)
+	return p.Void(ctx, req)
 }
 
 // TestPaymentRequestsCarryEventID: the charge and the void of one attempt
@@ -47,19 +49,19 @@ func (p *eventRecorder) Void(ctx context.Context, req boxoffice.VoidRequest) err
 func TestPaymentRequestsCarryEventID(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
-	dev := actors.NewDevPayments()
-	pay := &eventRecorder{DevPayments: dev}
+	dev := devpay.New()
+	pay := &eventRecorder{Provider: dev}
 	pay.lost.Store(3)
 	e.node = startNodeWith(t, e.db, fastPayments(newMovable()), dev, pay)
 	user := uuid.New()
 	b := e.mustReserve(t, user, 7)
-	if _, err := e.confirm(t, b, user, actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
+	if _, err := e.confirm(t, b, user, devpay.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Fatalf("confirm: %v, want unavailable (outcome unknown)", err)
 	}
-	eventually(t, 10*time.Second, "the unknown attempt is voided", func() bool {
+	require.Eventually(t, func() bool {
 		p, err := e.db.Payment(context.Background(), b.ID)
 		return err == nil && p.Status == boxoffice.PaymentVoided
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the unknown attempt is voided")
 	pay.mu.Lock()
 	defer pay.mu.Unlock()
 	if len(pay.charged) == 0 || len(pay.voided) == 0 {
@@ -76,7 +78,7 @@ func TestPaymentRequestsCarryEventID(t *testing.T) {
 // set: Charge sends nothing and answers unavailable; afterwards it charges
 // through the development provider.
 type openBreaker struct {
-	*actors.DevPayments
+	*devpay.Provider
 	open  atomic.Bool
 	calls atomic.Int32
 }
@@ -86,7 +88,7 @@ func (p *openBreaker) Charge(ctx context.Context, req boxoffice.PaymentRequest) 
 	if p.open.Load() {
 		return boxoffice.PaymentResult{}, boxoffice.Errorf(boxoffice.EUnavailable, "the payment provider is unavailable; try again shortly")
 	}
-	return p.DevPayments.Charge(ctx, req)
+	return p.Charge(ctx, req)
 }
 
 // TestOpenBreakerChargesNothing: a provider that answers unavailable (its
@@ -98,15 +100,15 @@ func TestOpenBreakerChargesNothing(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
 	clk := newMovable()
-	dev := actors.NewDevPayments()
-	pay := &openBreaker{DevPayments: dev}
+	dev := devpay.New()
+	pay := &openBreaker{Provider: dev}
 	pay.open.Store(true)
 	e.node = startNodeWith(t, e.db, fastPayments(clk), dev, pay)
 	ctx := context.Background()
 	alice, bob := uuid.New(), uuid.New()
 	b := e.mustReserve(t, alice, 12)
 
-	if _, err := e.confirm(t, b, alice, actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
+	if _, err := e.confirm(t, b, alice, devpay.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Fatalf("confirm with the breaker open: %v, want unavailable", err)
 	}
 	if n := pay.calls.Load(); n != 1 {
@@ -127,7 +129,7 @@ func TestOpenBreakerChargesNothing(t *testing.T) {
 	}
 
 	pay.open.Store(false)
-	done, err := e.confirm(t, b, alice, actors.TokenVisa)
+	done, err := e.confirm(t, b, alice, devpay.TokenVisa)
 	if err != nil || done.Status != boxoffice.BookingConfirmed {
 		t.Fatalf("confirm after the provider is back: %+v, %v", done, err)
 	}
@@ -138,12 +140,12 @@ func TestOpenBreakerChargesNothing(t *testing.T) {
 	// The hold of an unpinned, unpaid booking still expires at its time.
 	pay.open.Store(true)
 	c := e.mustReserve(t, alice, 13)
-	if _, err := e.confirm(t, c, alice, actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
+	if _, err := e.confirm(t, c, alice, devpay.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Fatalf("confirm with the breaker open: %v", err)
 	}
 	clk.Add(2 * time.Minute)
-	eventually(t, 10*time.Second, "the unpaid hold expires", func() bool {
+	require.Eventually(t, func() bool {
 		return e.statuses(t).Statuses[13] == boxoffice.SeatAvailable
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the unpaid hold expires")
 	auditPayments(t, e)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // BenchmarkConfirm measures one confirm (pin, payment row, development
@@ -25,7 +26,7 @@ func BenchmarkConfirm(b *testing.B) {
 		hold := e.mustReserve(b, user, i%e.seats)
 		b.StartTimer()
 		if _, err := e.node.eng.Confirm(ctx, boxoffice.ConfirmRequest{EventID: e.eventID, BookingID: hold.ID,
-			UserID: user, IdempotencyKey: uuid.NewString(), Method: "card", Token: actors.TokenVisa}); err != nil {
+			UserID: user, IdempotencyKey: uuid.NewString(), Method: "card", Token: devpay.TokenVisa}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,16 +2,17 @@ package actors_test
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // confirmKey confirms b as user with the client's Idempotency-Key key.
@@ -87,27 +88,27 @@ func TestConfirmKeyBelongsToOneBooking(t *testing.T) {
 		steps []step
 	}{
 		{"one key, two bookings of one user", []uuid.UUID{alice, alice}, []step{
-			{alice, 0, "K1", actors.TokenVisa, ""},
-			{alice, 1, "K1", actors.TokenVisa, boxoffice.EIdempotencyConflict},
-			{alice, 0, "K1", actors.TokenVisa, ""}, // a replay of the first
-			{alice, 1, "K1b", actors.TokenVisa, ""},
+			{alice, 0, "K1", devpay.TokenVisa, ""},
+			{alice, 1, "K1", devpay.TokenVisa, boxoffice.EIdempotencyConflict},
+			{alice, 0, "K1", devpay.TokenVisa, ""}, // a replay of the first
+			{alice, 1, "K1b", devpay.TokenVisa, ""},
 		}},
 		{"one key, two users", []uuid.UUID{alice, bob}, []step{
-			{alice, 0, "K2", actors.TokenVisa, ""},
-			{bob, 1, "K2", actors.TokenVisa, ""},
+			{alice, 0, "K2", devpay.TokenVisa, ""},
+			{bob, 1, "K2", devpay.TokenVisa, ""},
 		}},
 		{"a declined key of one user, then another user's success", []uuid.UUID{alice, bob}, []step{
-			{alice, 0, "K3", actors.TokenDeclined, boxoffice.EPaymentFailed},
-			{bob, 1, "K3", actors.TokenVisa, ""},
+			{alice, 0, "K3", devpay.TokenDeclined, boxoffice.EPaymentFailed},
+			{bob, 1, "K3", devpay.TokenVisa, ""},
 		}},
 		{"a decline retried with another user's successful key", []uuid.UUID{alice, bob}, []step{
-			{alice, 0, "K4a", actors.TokenDeclined, boxoffice.EPaymentFailed},
-			{bob, 1, "K4b", actors.TokenVisa, ""},
-			{alice, 0, "K4b", actors.TokenVisa, ""},
+			{alice, 0, "K4a", devpay.TokenDeclined, boxoffice.EPaymentFailed},
+			{bob, 1, "K4b", devpay.TokenVisa, ""},
+			{alice, 0, "K4b", devpay.TokenVisa, ""},
 		}},
 		{"a big booking after a small one with the same key", []uuid.UUID{alice, alice}, []step{
-			{alice, 0, "K5", actors.TokenVisa, ""},
-			{alice, 1, "K5", actors.TokenVisa, boxoffice.EIdempotencyConflict},
+			{alice, 0, "K5", devpay.TokenVisa, ""},
+			{alice, 1, "K5", devpay.TokenVisa, boxoffice.EIdempotencyConflict},
 		}},
 	}
 	seat := 0
@@ -142,11 +143,11 @@ func TestConfirmKeyBelongsToOneBooking(t *testing.T) {
 
 // answerProvider answers every charge with a result about another booking.
 type answerProvider struct {
-	*actors.DevPayments
+	*devpay.Provider
 }
 
 func (p answerProvider) Charge(ctx context.Context, req boxoffice.PaymentRequest) (boxoffice.PaymentResult, error) {
-	res, err := p.DevPayments.Charge(ctx, req)
+	res, err := p.Provider.Charge(ctx, req)
 	res.BookingID = uuid.New()
 	return res, err
 }
@@ -156,11 +157,11 @@ func (p answerProvider) Charge(ctx context.Context, req boxoffice.PaymentRequest
 func TestProviderAnswerMustMatch(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
-	dev := actors.NewDevPayments()
+	dev := devpay.New()
 	e.node = startNodeWith(t, e.db, actors.Config{}, dev, answerProvider{dev})
 	user := uuid.New()
 	b := e.mustReserve(t, user, 3)
-	if _, err := e.confirm(t, b, user, actors.TokenVisa); codeOf(err) != boxoffice.EPaymentFailed {
+	if _, err := e.confirm(t, b, user, devpay.TokenVisa); codeOf(err) != boxoffice.EPaymentFailed {
 		t.Fatalf("confirm with a mismatched answer: %v, want payment_failed", err)
 	}
 	p, err := e.db.Payment(context.Background(), b.ID)
@@ -179,7 +180,7 @@ func TestProviderAnswerMustMatch(t *testing.T) {
 // answer (a timeout after the charge) for its first late calls; a call
 // after those waits for release when gate is set.
 type lateProvider struct {
-	*actors.DevPayments
+	*devpay.Provider
 	late    atomic.Int32
 	calls   atomic.Int32
 	gate    chan struct{} // closed to let gated calls answer; nil: no gate
@@ -188,7 +189,7 @@ type lateProvider struct {
 
 func (p *lateProvider) Charge(ctx context.Context, req boxoffice.PaymentRequest) (boxoffice.PaymentResult, error) {
 	p.calls.Add(1)
-	res, err := p.DevPayments.Charge(ctx, req)
+	res, err := p.Provider.Charge(ctx, req)
 	if p.late.Add(-1) >= 0 {
 		return boxoffice.PaymentResult{}, context.DeadlineExceeded
 	}
@@ -247,18 +248,18 @@ func TestLatePaymentKeepsHoldPinned(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
 	clk := newMovable()
-	dev := actors.NewDevPayments()
-	pay := &lateProvider{DevPayments: dev, gate: make(chan struct{}), entered: make(chan struct{}, 4)}
+	dev := devpay.New()
+	pay := &lateProvider{Provider: dev, gate: make(chan struct{}), entered: make(chan struct{}, 4)}
 	pay.late.Store(1)
 	e.node = startNodeWith(t, e.db, fastPayments(clk), dev, pay)
 	alice, bob := uuid.New(), uuid.New()
 	b := e.mustReserve(t, alice, 9, 10)
 
-	if _, err := e.confirmKey(t, b, alice, "A1", actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
+	if _, err := e.confirmKey(t, b, alice, "A1", devpay.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Fatalf("confirm with a late answer: %v, want unavailable", err)
 	}
 	receive(t, pay.entered, "the provider is asked again with the same key")
-	if _, err := e.confirmKey(t, b, alice, "A2", actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
+	if _, err := e.confirmKey(t, b, alice, "A2", devpay.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Errorf("confirm while the outcome is unknown: %v, want unavailable at once", err)
 	}
 	clk.Add(2 * time.Minute) // the hold's expiry passes under the payment
@@ -266,10 +267,10 @@ func TestLatePaymentKeepsHoldPinned(t *testing.T) {
 		t.Fatalf("another user's reserve of a seat whose payment is unsettled: %v, want seat_unavailable", err)
 	}
 	close(pay.gate)
-	eventually(t, 10*time.Second, "the late payment's booking is confirmed", func() bool {
+	require.Eventually(t, func() bool {
 		s, err := e.db.Booking(context.Background(), b.ID)
 		return err == nil && s.Status == boxoffice.BookingConfirmed
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the late payment's booking is confirmed")
 	if got := pay.calls.Load(); got != 2 {
 		t.Errorf("provider calls = %d, want 2 (one lost answer, one retry)", got)
 	}
@@ -287,30 +288,30 @@ func TestUnknownPaymentIsVoided(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
 	clk := newMovable()
-	dev := actors.NewDevPayments()
-	pay := &lateProvider{DevPayments: dev}
+	dev := devpay.New()
+	pay := &lateProvider{Provider: dev}
 	pay.late.Store(3)
 	e.node = startNodeWith(t, e.db, fastPayments(clk), dev, pay)
 	ctx := context.Background()
 	user := uuid.New()
 	b := e.mustReserve(t, user, 40)
 
-	if _, err := e.confirm(t, b, user, actors.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
+	if _, err := e.confirm(t, b, user, devpay.TokenVisa); codeOf(err) != boxoffice.EUnavailable {
 		t.Fatalf("confirm: %v, want unavailable (outcome unknown)", err)
 	}
-	eventually(t, 10*time.Second, "the unknown attempt is voided", func() bool {
+	require.Eventually(t, func() bool {
 		p, err := e.db.Payment(ctx, b.ID)
 		return err == nil && p.Status == boxoffice.PaymentVoided
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the unknown attempt is voided")
 	if got, voids := dev.Charges(b.ID), dev.Voids(b.ID); got != 1 || voids != 1 {
 		t.Fatalf("charges %d, voids %d; want the one charge voided", got, voids)
 	}
 	var done boxoffice.Booking
-	eventually(t, 10*time.Second, "a new attempt confirms", func() bool {
+	require.Eventually(t, func() bool {
 		var err error
-		done, err = e.confirm(t, b, user, actors.TokenVisa)
+		done, err = e.confirm(t, b, user, devpay.TokenVisa)
 		return err == nil
-	})
+	}, 10*time.Second, 20*time.Millisecond, "a new attempt confirms")
 	p, err := e.db.Payment(ctx, b.ID)
 	if err != nil || p.Attempt != 2 || p.Key != boxoffice.PaymentKey(b.ID, 2) || done.Status != boxoffice.BookingConfirmed {
 		t.Fatalf("payment %+v, %v, booking %s; want attempt 2 under its own key, confirmed", p, err, done.Status)
@@ -337,7 +338,7 @@ func crashMidPayment(t *testing.T, e *env, b boxoffice.Booking, user uuid.UUID, 
 	}
 	submit(t, e.db, boxoffice.Commit{EventID: e.eventID, Epoch: epoch, Entries: []boxoffice.Entry{entry(t, r)}})
 	row, err := e.db.BeginPayment(ctx, boxoffice.Payment{BookingID: b.ID, EventID: e.eventID, Epoch: epoch,
-		Amount: b.Total, Currency: b.Currency, Method: "card", Token: actors.TokenVisa})
+		Amount: b.Total, Currency: b.Currency, Method: "card", Token: devpay.TokenVisa})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,11 +374,11 @@ func TestPendingPaymentAfterRestart(t *testing.T) {
 				s, err := e.db.Booking(ctx, b.ID)
 				return err == nil && s.Status == boxoffice.BookingConfirmed
 			}
-			eventually(t, 10*time.Second, "the interrupted payment is settled and sold", func() bool {
-				got, err := e.confirmKey(t, b, user, "a-new-key", actors.TokenVisa)
+			require.Eventually(t, func() bool {
+				got, err := e.confirmKey(t, b, user, "a-new-key", devpay.TokenVisa)
 				return (err == nil && got.Status == boxoffice.BookingConfirmed) || confirmed()
-			})
-			eventually(t, 10*time.Second, "the sale is durable", confirmed)
+			}, 10*time.Second, 20*time.Millisecond, "the interrupted payment is settled and sold")
+			require.Eventually(t, confirmed, 10*time.Second, 20*time.Millisecond, "the sale is durable")
 			p, err := e.db.Payment(ctx, b.ID)
 			if err != nil || p.Status != boxoffice.PaymentSucceeded || p.Attempt != 1 {
 				t.Fatalf("payment = %+v, %v; want attempt 1 succeeded", p, err)
@@ -391,8 +392,8 @@ func TestPendingPaymentAfterRestart(t *testing.T) {
 }
 
 // gatedProvider holds every charge in flight until its gate is closed.
-func gatedProvider(dev *actors.DevPayments) *lateProvider {
-	return &lateProvider{DevPayments: dev, gate: make(chan struct{}), entered: make(chan struct{}, 4)}
+func gatedProvider(dev *devpay.Provider) *lateProvider {
+	return &lateProvider{Provider: dev, gate: make(chan struct{}), entered: make(chan struct{}, 4)}
 }
 
 // TestDrainRecordsPaymentsInFlight: a node that stops while a charge is in
@@ -401,14 +402,14 @@ func gatedProvider(dev *actors.DevPayments) *lateProvider {
 func TestDrainRecordsPaymentsInFlight(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
-	dev := actors.NewDevPayments()
+	dev := devpay.New()
 	pay := gatedProvider(dev)
 	n := startNodeWith(t, e.db, actors.Config{}, dev, pay)
 	e.node = n
 	ctx := context.Background()
 	user := uuid.New()
 	b := e.mustReserve(t, user, 50)
-	go func() { _, _ = e.confirm(t, b, user, actors.TokenVisa) }()
+	go func() { _, _ = e.confirm(t, b, user, devpay.TokenVisa) }()
 	receive(t, pay.entered, "the charge is in flight")
 
 	stopped := make(chan struct{})
@@ -416,7 +417,7 @@ func TestDrainRecordsPaymentsInFlight(t *testing.T) {
 		n.eng.Drain(ctx)
 		close(stopped)
 	}()
-	eventually(t, 10*time.Second, "Drain begins", func() bool { return actors.Draining(n.eng) })
+	require.Eventually(t, func() bool { return actors.Draining(n.eng) }, 10*time.Second, 20*time.Millisecond, "Drain begins")
 	select {
 	case <-stopped:
 		t.Fatal("Drain returned while a charge was in flight")
@@ -431,58 +432,15 @@ func TestDrainRecordsPaymentsInFlight(t *testing.T) {
 	}
 	n.stop()
 	e.node = startNodeWith(t, e.db, actors.Config{}, dev, nil)
-	eventually(t, 10*time.Second, "the drained payment's booking is sold", func() bool {
+	require.Eventually(t, func() bool {
 		if err := e.node.eng.Touch(ctx, e.eventID); err != nil {
 			return false
 		}
 		s, err := e.db.Booking(ctx, b.ID)
 		return err == nil && s.Status == boxoffice.BookingConfirmed
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the drained payment's booking is sold")
 	if got := dev.Charges(b.ID); got != 1 {
 		t.Errorf("charges = %d, want 1", got)
-	}
-}
-
-// TestDevPaymentsBounded: the development provider forgets the oldest keys
-// past MaxKeys and any key past KeepFor, so its memory stays flat; a key it
-// still remembers answers as before (issue 14, Low).
-func TestDevPaymentsBounded(t *testing.T) {
-	clk := newMovable()
-	dev := actors.NewDevPaymentsWith(actors.DevPaymentsConfig{MaxKeys: 10, KeepFor: time.Hour, Now: clk.Now})
-	ctx := context.Background()
-	charge := func(booking uuid.UUID, key string) boxoffice.PaymentResult {
-		t.Helper()
-		res, err := dev.Charge(ctx, boxoffice.PaymentRequest{BookingID: booking, IdempotencyKey: key, Amount: 100,
-			Currency: "EUR", Method: "card", Token: actors.TokenVisa})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	var last boxoffice.PaymentResult
-	var lastBooking uuid.UUID
-	for i := range 1000 {
-		lastBooking = uuid.New()
-		last = charge(lastBooking, lastBooking.String())
-		if keys, bookings := dev.Remembered(); keys > 10 || bookings > 10 {
-			t.Fatalf("after %d charges the provider remembers %d keys, %d bookings; want at most 10", i+1, keys, bookings)
-		}
-	}
-	if again := charge(lastBooking, lastBooking.String()); again != last || dev.Charges(lastBooking) != 1 {
-		t.Errorf("a remembered key charged again: %+v, want %+v", again, last)
-	}
-	clk.Add(2 * time.Hour)
-	fresh := uuid.New()
-	charge(fresh, fresh.String())
-	if keys, bookings := dev.Remembered(); keys != 1 || bookings != 1 {
-		t.Errorf("after KeepFor the provider remembers %d keys, %d bookings; want only the newest", keys, bookings)
-	}
-	if err := dev.Void(ctx, boxoffice.VoidRequest{BookingID: fresh, IdempotencyKey: fresh.String()}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := dev.Charge(ctx, boxoffice.PaymentRequest{BookingID: fresh, IdempotencyKey: fresh.String(),
-		Token: actors.TokenVisa}); !errors.Is(err, boxoffice.ErrPaymentFailed) {
-		t.Errorf("a voided key charged again: %v, want payment_failed", err)
 	}
 }
 
@@ -502,10 +460,10 @@ func TestLegacyPendingPaymentClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.node = startNodeWith(t, e.db, actors.Config{}, dev, nil)
-	eventually(t, 10*time.Second, "the buyer pays anew", func() bool {
-		got, err := e.confirm(t, b, user, actors.TokenVisa)
+	require.Eventually(t, func() bool {
+		got, err := e.confirm(t, b, user, devpay.TokenVisa)
 		return err == nil && got.Status == boxoffice.BookingConfirmed
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the buyer pays anew")
 	p, err := e.db.Payment(ctx, b.ID)
 	if err != nil || p.Attempt != 2 || p.Status != boxoffice.PaymentSucceeded {
 		t.Fatalf("payment = %+v, %v; want attempt 2 succeeded", p, err)
@@ -521,7 +479,7 @@ func TestOldOwnerCannotFinishClaimedPayment(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
 	ctx := context.Background()
-	dev := actors.NewDevPayments()
+	dev := devpay.New()
 	pay := gatedProvider(dev)
 	old := startNodeWith(t, e.db, actors.Config{}, dev, pay)
 	e.node = old
@@ -529,7 +487,7 @@ func TestOldOwnerCannotFinishClaimedPayment(t *testing.T) {
 	b := e.mustReserve(t, user, 70)
 	oldDone := make(chan error, 1)
 	go func() {
-		_, err := e.confirm(t, b, user, actors.TokenVisa)
+		_, err := e.confirm(t, b, user, devpay.TokenVisa)
 		oldDone <- err
 	}()
 	receive(t, pay.entered, "the old owner's charge is in flight")
@@ -538,10 +496,10 @@ func TestOldOwnerCannotFinishClaimedPayment(t *testing.T) {
 	if err := cur.eng.Touch(ctx, e.eventID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the new owner settles the payment and sells", func() bool {
+	require.Eventually(t, func() bool {
 		s, err := e.db.Booking(ctx, b.ID)
 		return err == nil && s.Status == boxoffice.BookingConfirmed
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the new owner settles the payment and sells")
 	close(pay.gate)
 	select {
 	case err := <-oldDone:

@@ -7,15 +7,17 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // actionProvider answers every charge "the buyer must act" (3-D Secure);
 // Void goes to the development provider, which charged nothing.
 type actionProvider struct {
-	*actors.DevPayments
+	*devpay.Provider
 	voids atomic.Int32
 }
 
@@ -25,7 +27,7 @@ func (p *actionProvider) Charge(context.Context, boxoffice.PaymentRequest) (boxo
 
 func (p *actionProvider) Void(ctx context.Context, req boxoffice.VoidRequest) error {
 	p.voids.Add(1)
-	return p.DevPayments.Void(ctx, req)
+	return p.Void(ctx, req)
 }
 
 // TestSettlePaymentByNotification: a payment that needs the buyer's action
@@ -37,14 +39,14 @@ func TestSettlePaymentByNotification(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
 	clk := newMovable()
-	dev := actors.NewDevPayments()
-	pay := &actionProvider{DevPayments: dev}
+	dev := devpay.New()
+	pay := &actionProvider{Provider: dev}
 	e.node = startNodeWith(t, e.db, fastPayments(clk), dev, pay)
 	ctx := context.Background()
 	alice, bob := uuid.New(), uuid.New()
 	b := e.mustReserve(t, alice, 5)
 	for range 2 { // a repeated confirm answers the same
-		got, err := e.confirm(t, b, alice, actors.TokenVisa)
+		got, err := e.confirm(t, b, alice, devpay.TokenVisa)
 		if err != nil || got.Status != boxoffice.BookingPaymentPending || got.NextAction == nil ||
 			got.NextAction.Type != "redirect" || got.NextAction.URL != "https://bank.example/3ds" {
 			t.Fatalf("confirm needing action: %+v, %v; want payment-pending with the redirect", got, err)
@@ -63,10 +65,10 @@ func TestSettlePaymentByNotification(t *testing.T) {
 	if err := e.node.eng.SettlePayment(ctx, e.eventID, ev); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the notification sells the booking", func() bool {
+	require.Eventually(t, func() bool {
 		s, err := e.db.Booking(ctx, b.ID)
 		return err == nil && s.Status == boxoffice.BookingConfirmed
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the notification sells the booking")
 	ev.Kind = boxoffice.PaymentEventFailed
 	if err := e.node.eng.SettlePayment(ctx, e.eventID, ev); err != nil {
 		t.Fatal(err)
@@ -84,24 +86,24 @@ func TestSettlePaymentByNotification(t *testing.T) {
 func TestPaymentActionWindow(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
-	dev := actors.NewDevPayments()
-	pay := &actionProvider{DevPayments: dev}
+	dev := devpay.New()
+	pay := &actionProvider{Provider: dev}
 	cfg := fastPayments(newMovable())
 	cfg.PaymentActionWindow = time.Millisecond
 	e.node = startNodeWith(t, e.db, cfg, dev, pay)
 	alice := uuid.New()
 	b := e.mustReserve(t, alice, 6)
-	if got, err := e.confirm(t, b, alice, actors.TokenVisa); err != nil || got.Status != boxoffice.BookingPaymentPending {
+	if got, err := e.confirm(t, b, alice, devpay.TokenVisa); err != nil || got.Status != boxoffice.BookingPaymentPending {
 		t.Fatalf("confirm needing action: %+v, %v", got, err)
 	}
-	eventually(t, 10*time.Second, "the attempt is voided at the window's end", func() bool {
+	require.Eventually(t, func() bool {
 		p, err := e.db.Payment(context.Background(), b.ID)
 		return err == nil && p.Status == boxoffice.PaymentVoided
-	})
-	eventually(t, 10*time.Second, "the hold can be released (unpinned)", func() bool {
+	}, 10*time.Second, 20*time.Millisecond, "the attempt is voided at the window's end")
+	require.Eventually(t, func() bool {
 		_, err := e.node.eng.Release(context.Background(), e.eventID, b.ID, alice)
 		return err == nil
-	})
+	}, 10*time.Second, 20*time.Millisecond, "the hold can be released (unpinned)")
 }
 
 // TestPaymentActionMovesHoldExpiry: the first time a confirm's payment
@@ -112,18 +114,18 @@ func TestPaymentActionMovesHoldExpiry(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
 	clk := newMovable()
-	dev := actors.NewDevPayments()
+	dev := devpay.New()
 	cfg := fastPayments(clk)
 	cfg.PaymentActionWindow = 10 * time.Minute
-	e.node = startNodeWith(t, e.db, cfg, dev, &actionProvider{DevPayments: dev})
+	e.node = startNodeWith(t, e.db, cfg, dev, &actionProvider{Provider: dev})
 	alice := uuid.New()
 	b := e.mustReserve(t, alice, 8)
 	want := clk.Now().Add(10 * time.Minute)
-	if got, err := e.confirm(t, b, alice, actors.TokenVisa); err != nil || got.Status != boxoffice.BookingPaymentPending {
+	if got, err := e.confirm(t, b, alice, devpay.TokenVisa); err != nil || got.Status != boxoffice.BookingPaymentPending {
 		t.Fatalf("confirm needing action: %+v, %v", got, err)
 	}
 	clk.Add(time.Minute)
-	if got, err := e.confirm(t, b, alice, actors.TokenVisa); err != nil || got.Status != boxoffice.BookingPaymentPending {
+	if got, err := e.confirm(t, b, alice, devpay.TokenVisa); err != nil || got.Status != boxoffice.BookingPaymentPending {
 		t.Fatalf("repeated confirm: %+v, %v", got, err)
 	}
 	e.node.stop()

@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/actors/seatmap"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/persistence"
 )
 
@@ -35,7 +37,7 @@ func TestInterruptedPaymentSettles(t *testing.T) {
 	}
 	submit(t, e.db, boxoffice.Commit{EventID: e.eventID, Epoch: epoch, Entries: []boxoffice.Entry{entry(t, r)}})
 	if _, err := e.db.BeginPayment(ctx, boxoffice.Payment{BookingID: b.ID, EventID: e.eventID, Epoch: epoch,
-		Amount: b.Total, Currency: "EUR", Method: "card", Token: actors.TokenVisa}); err != nil {
+		Amount: b.Total, Currency: "EUR", Method: "card", Token: devpay.TokenVisa}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.db.FinishPayment(ctx, b.ID, epoch, boxoffice.PaymentSucceeded, "ch_1"); err != nil {
@@ -46,10 +48,10 @@ func TestInterruptedPaymentSettles(t *testing.T) {
 	if err := n.eng.Touch(ctx, e.eventID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "the interrupted sale completes", func() bool {
+	require.Eventually(t, func() bool {
 		s, err := e.db.Booking(ctx, b.ID)
 		return err == nil && s.Status == boxoffice.BookingConfirmed
-	})
+	}, 5*time.Second, 20*time.Millisecond, "the interrupted sale completes")
 	v, err := n.eng.Seats(ctx, e.eventID)
 	if err != nil || v.Statuses[7] != boxoffice.SeatBooked {
 		t.Fatalf("seat 7 = %v, %v; want booked", v.Statuses[7], err)
@@ -75,10 +77,10 @@ func TestSweeperExpiresHoldsAfterRestart(t *testing.T) {
 	sweep, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go n.eng.RunSweeper(sweep, 100*time.Millisecond)
-	eventually(t, 30*time.Second, "the overdue hold expires", func() bool {
+	require.Eventually(t, func() bool {
 		s, err := e.db.Booking(ctx, b.ID)
 		return err == nil && s.Status == boxoffice.BookingExpired
-	})
+	}, 30*time.Second, 20*time.Millisecond, "the overdue hold expires")
 }
 
 // restore rebuilds the event's seat map from PostgreSQL the way an

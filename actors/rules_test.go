@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -245,10 +246,10 @@ func TestPatchedLimitReachesGrain(t *testing.T) {
 	if _, err := e.db.UpdateEvent(ctx, e.eventID, persistence.EventPatch{MaxTicketsPerUser: &zero}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "the grain re-reads the lifted limit", func() bool {
+	require.Eventually(t, func() bool {
 		_, err := e.reserve(t, user, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 		return err == nil
-	})
+	}, 5*time.Second, 20*time.Millisecond, "the grain re-reads the lifted limit")
 }
 
 // legacySnapshot rewrites the event's latest snapshot as the BXS1 format

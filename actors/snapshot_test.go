@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // snapStore is the real store with a switch that refuses snapshot writes,
@@ -119,9 +121,9 @@ func TestActivationFromSnapshotAndTail(t *testing.T) {
 	for i := range 5 {
 		first = append(first, e.mustReserve(t, alice, i)) // versions 1-5
 	}
-	eventually(t, 20*time.Second, "the snapshot at version 5", func() bool { return e.latestSnapshot(t) == 5 })
+	require.Eventually(t, func() bool { return e.latestSnapshot(t) == 5 }, 20*time.Second, 20*time.Millisecond, "the snapshot at version 5")
 	s.refuse.Store(true)
-	if _, err := e.confirm(t, first[0], alice, actors.TokenVisa); err != nil {
+	if _, err := e.confirm(t, first[0], alice, devpay.TokenVisa); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.node.eng.Release(context.Background(), e.eventID, first[1].ID, alice); err != nil {
@@ -146,7 +148,7 @@ func TestActivationFromSnapshotAndTail(t *testing.T) {
 	if _, err := e.reserve(t, carol, 11); codeOf(err) != boxoffice.ESeatUnavailable {
 		t.Errorf("reserve of a seat held before the restart: %v, want seat_unavailable", err)
 	}
-	if b, err := e.confirm(t, held, bob, actors.TokenVisa); err != nil || b.Status != boxoffice.BookingConfirmed {
+	if b, err := e.confirm(t, held, bob, devpay.TokenVisa); err != nil || b.Status != boxoffice.BookingConfirmed {
 		t.Errorf("confirm of a hold made before the restart: %+v, %v; want confirmed", b, err)
 	}
 	assertGapFree(t, e)
@@ -168,7 +170,7 @@ func TestIdlePassivationSnapshot(t *testing.T) {
 		b := e.mustReserve(t, user, i)
 		var err error
 		if i%2 == 0 {
-			_, err = e.confirm(t, b, user, actors.TokenVisa)
+			_, err = e.confirm(t, b, user, devpay.TokenVisa)
 		} else {
 			_, err = e.node.eng.Release(context.Background(), e.eventID, b.ID, user)
 		}
@@ -180,10 +182,10 @@ func TestIdlePassivationSnapshot(t *testing.T) {
 	if before.Version%3 == 0 {
 		t.Fatalf("version = %d: a multiple of SnapshotEvery, so the test cannot tell the passivation snapshot", before.Version)
 	}
-	eventually(t, 30*time.Second, "the idle grain passivated with a snapshot of its last version", func() bool {
+	require.Eventually(t, func() bool {
 		starts, stops := life.counts()
 		return starts > 0 && stops == starts && e.latestSnapshot(t) == before.Version
-	})
+	}, 30*time.Second, 20*time.Millisecond, "the idle grain passivated with a snapshot of its last version")
 	startsBefore, _ := life.counts()
 
 	sameView(t, e.statuses(t), before)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -88,9 +89,9 @@ func holdsEndAfterDeath(b *testing.B, events int, opts func(*node) actors.SweepO
 		startMemberCfg(b, db, agent, actors.Config{NodeName: "victim", HoldTTL: ttl}),
 	}
 	victim := nodes[2]
-	eventually(b, 10*time.Second, "three members", func() bool {
+	require.Eventually(b, func() bool {
 		return victim.cluster.MemberList.Members().Len() == 3
-	})
+	}, 10*time.Second, 20*time.Millisecond, "three members")
 	ids := createOwnedEvents(b, db, victim, events)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(ids))
@@ -146,11 +147,11 @@ func holdsEndAfterDeath(b *testing.B, events int, opts func(*node) actors.SweepO
 		}()
 	}
 	b.ResetTimer()
-	eventually(b, 10*time.Minute, "every hold ends", func() bool {
+	require.Eventually(b, func() bool {
 		var left int
 		err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM bookings WHERE status = 'in-progress'`).Scan(&left)
 		return err == nil && left == 0
-	})
+	}, 10*time.Minute, 20*time.Millisecond, "every hold ends")
 	b.StopTimer()
 	var last time.Time
 	if err := db.Pool().QueryRow(ctx, `SELECT max(updated_at) FROM bookings`).Scan(&last); err != nil {

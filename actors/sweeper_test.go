@@ -11,9 +11,11 @@ import (
 
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
@@ -149,7 +151,7 @@ func TestSweepParallelBound(t *testing.T) {
 		}
 		done <- rep
 	}()
-	eventually(t, 10*time.Second, "the sweep wakes events in parallel", func() bool { return tc.inFlight() == bound })
+	require.Eventually(t, func() bool { return tc.inFlight() == bound }, 10*time.Second, 20*time.Millisecond, "the sweep wakes events in parallel")
 	close(tc.block)
 	rep := <-done
 	if !slices.Equal(rep.Woken, events) {
@@ -174,9 +176,9 @@ func TestSweepReportsQueryErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() { n.eng.RunSweeper(ctx, 10*time.Millisecond); close(stopped) }()
-	eventually(t, 10*time.Second, "RunSweeper logs the failed sweep at error", func() bool {
+	require.Eventually(t, func() bool {
 		return logs.count(slog.LevelError, "sweeper failed") > 0
-	})
+	}, 10*time.Second, 20*time.Millisecond, "RunSweeper logs the failed sweep at error")
 	cancel()
 	<-stopped
 }
@@ -188,9 +190,9 @@ func TestSweepOwnershipFollowsPlacement(t *testing.T) {
 	db := dbtest.OpenDB(t, url)
 	agent := test.NewInMemAgent()
 	a, b := startMember(t, db, agent, "a"), startMember(t, db, agent, "b")
-	eventually(t, 10*time.Second, "both members see each other", func() bool {
+	require.Eventually(t, func() bool {
 		return a.cluster.MemberList.Members().Len() == 2 && b.cluster.MemberList.Members().Len() == 2
-	})
+	}, 10*time.Second, 20*time.Millisecond, "both members see each other")
 	events := make([]uuid.UUID, 8)
 	ago := make([]time.Duration, len(events))
 	for i := range events {
@@ -237,5 +239,5 @@ func startMember(t testing.TB, db *persistence.DB, agent *test.InMemAgent, name 
 
 func startMemberCfg(t testing.TB, db *persistence.DB, agent *test.InMemAgent, cfg actors.Config) *node {
 	t.Helper()
-	return startNodeIn(t, agent, db, cfg, actors.NewDevPayments(), nil)
+	return startNodeIn(t, agent, db, cfg, devpay.New(), nil)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api"
@@ -178,7 +179,7 @@ func BenchmarkSeatFanout(b *testing.B) {
 		}()
 		defer c.Close()
 	}
-	eventually(b, "all clients joined", func() bool { return h.hubClients(b) == clients })
+	require.Eventually(b, func() bool { return h.hubClients(b) == clients }, 10*time.Second, 5*time.Millisecond, "all clients joined")
 	space := boxoffice.NewTicketSpace(event)
 	b.ResetTimer()
 	var v uint64

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api"
@@ -244,13 +245,13 @@ func TestWebSocketCaps(t *testing.T) {
 				}
 			}
 			first.Close()
-			eventually(t, "the closed socket's slot is free", func() bool {
+			require.Eventually(t, func() bool {
 				c, _, err := dial(seats)
 				if err == nil {
 					c.Close()
 				}
 				return err == nil
-			})
+			}, 10*time.Second, 5*time.Millisecond, "the closed socket's slot is free")
 		})
 	}
 }

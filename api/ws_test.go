@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api"
@@ -187,10 +188,10 @@ func TestSeatMap200Watchers(t *testing.T) {
 		c := h.dialSeats(t, event) // the seats change while clients connect
 		go func() { results <- watch(c, target.Load) }()
 	}
-	eventually(t, "changes while watching", func() bool {
+	require.Eventually(t, func() bool {
 		v, _ := h.engine.Seats(context.Background(), event)
 		return v.Version >= changes
-	})
+	}, 10*time.Second, 5*time.Millisecond, "changes while watching")
 	close(stop)
 	<-stopped
 	// One last change, announced first, so that every watcher's last read
@@ -269,7 +270,7 @@ func TestSeatMapSlowClient(t *testing.T) {
 	slow := h.dialSeats(t, event)
 	fast := h.dialSeats(t, event)
 	readSeatFrame(t, fast)
-	eventually(t, "both clients subscribed", func() bool { return h.hubClients(t) == 2 })
+	require.Eventually(t, func() bool { return h.hubClients(t) == 2 }, 10*time.Second, 5*time.Millisecond, "both clients subscribed")
 
 	big := bigDelta(event)
 	const frames = 400 // 400 x ~80 KB: far beyond the socket buffers and the queue
@@ -302,7 +303,7 @@ func TestSeatMapSlowClient(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the slow client dropped", func() bool { return h.hubClients(t) == 1 })
+	require.Eventually(t, func() bool { return h.hubClients(t) == 1 }, 10*time.Second, 5*time.Millisecond, "the slow client dropped")
 	_ = slow.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for {
 		if _, _, err := slow.ReadMessage(); err != nil {
@@ -337,7 +338,7 @@ func TestSeatMapGapClosesClients(t *testing.T) {
 	event, _ := h.seedEvent()
 	c := h.dialSeats(t, event)
 	readSeatFrame(t, c)
-	eventually(t, "subscribed", func() bool { return h.hubClients(t) == 1 })
+	require.Eventually(t, func() bool { return h.hubClients(t) == 1 }, 10*time.Second, 5*time.Millisecond, "subscribed")
 	frame := bigDelta(event)
 	h.feed.publish(event, frame(1))
 	h.feed.publish(event, frame(3)) // version 2 was lost on the bus
@@ -370,12 +371,12 @@ func TestSeatMapSubscriptionRefcount(t *testing.T) {
 	}
 	conns[0].Close()
 	conns[1].Close()
-	eventually(t, "two clients gone", func() bool { return h.hubClients(t) == 1 })
+	require.Eventually(t, func() bool { return h.hubClients(t) == 1 }, 10*time.Second, 5*time.Millisecond, "two clients gone")
 	if s := h.feed.subscribers(event); s != 1 {
 		t.Fatalf("%d live subscriptions with one client left", s)
 	}
 	conns[2].Close()
-	eventually(t, "unsubscribed after the last client", func() bool { return h.feed.subscribers(event) == 0 })
+	require.Eventually(t, func() bool { return h.feed.subscribers(event) == 0 }, 10*time.Second, 5*time.Millisecond, "unsubscribed after the last client")
 	readSeatFrame(t, h.dialSeats(t, event))
 	if n := h.feed.subscriptions(); n != 2 {
 		t.Errorf("%d subscriptions after a new client, want 2", n)
@@ -392,7 +393,7 @@ func TestSeatMapUnavailable(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != websocket.CloseTryAgainLater {
 		t.Fatalf("engine down: %v, want close 1013", err)
 	}
-	eventually(t, "unsubscribed", func() bool { return h.feed.subscribers(event) == 0 })
+	require.Eventually(t, func() bool { return h.feed.subscribers(event) == 0 }, 10*time.Second, 5*time.Millisecond, "unsubscribed")
 
 	h.engine.setDown(nil)
 	h.feed.fail = errors.New("nats: connection closed")
@@ -435,10 +436,10 @@ func TestSeatMapKeepAlive(t *testing.T) {
 		}
 	}()
 	h.dialSeats(t, event) // connects, then never reads
-	eventually(t, "two clients", func() bool { return h.hubClients(t) == 2 })
-	eventually(t, "the mute client dropped", func() bool { return h.hubClients(t) == 1 })
+	require.Eventually(t, func() bool { return h.hubClients(t) == 2 }, 10*time.Second, 5*time.Millisecond, "two clients")
+	require.Eventually(t, func() bool { return h.hubClients(t) == 1 }, 10*time.Second, 5*time.Millisecond, "the mute client dropped")
 	answered := pings.Load()
-	eventually(t, "four more pings answered", func() bool { return pings.Load() >= answered+4 })
+	require.Eventually(t, func() bool { return pings.Load() >= answered+4 }, 10*time.Second, 5*time.Millisecond, "four more pings answered")
 	if n := h.hubClients(t); n != 1 {
 		t.Fatalf("%d clients after the live one answered four more pings, want 1", n)
 	}

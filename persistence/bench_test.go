@@ -8,6 +8,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/persistence"
+	"github.com/boxoffice/boxoffice/persistence/baseline"
 	"github.com/google/uuid"
 )
 
@@ -97,14 +98,15 @@ func BenchmarkReserveConventional(b *testing.B) {
 			ctx := ctxT(b)
 			event := uuid.New()
 			const seats = 50_000
-			if err := db.SetupBaseline(ctx, event, seats); err != nil {
+			conv := baseline.New(db.Pool())
+			if err := conv.Setup(ctx, event, seats); err != nil {
 				b.Fatal(err)
 			}
 			space := boxoffice.NewTicketSpace(event)
 			var held atomic.Int64
 			runWorkers(b, n, "reserves", func(_, i int) error {
 				ids := []uuid.UUID{space.ID((2 * i) % seats), space.ID((2*i + 1) % seats)}
-				ok, err := db.ReserveConventional(ctx, uuid.New(), ids)
+				ok, err := conv.Reserve(ctx, uuid.New(), ids)
 				if ok {
 					held.Add(1)
 				}

@@ -1,8 +1,8 @@
 // Package persistence is boxoffice's PostgreSQL adapter (pgx/v5): the
 // schema and its migrations, the catalog with its outbox, the event journal
 // written by a group-committing writer fenced by ownership epochs, snapshots,
-// bookings, payments, and the conventional-design baseline that benchmarks
-// compare the seat engine with.
+// bookings and payments (the conventional design that benchmarks compare
+// the seat engine with is persistence/baseline).
 //
 // PostgreSQL is the system of record. Everything that must not be lost or
 // doubled is enforced by the database itself, not only by the callers: the

@@ -109,15 +109,3 @@ func wantIs(tb testing.TB, err, target error) {
 		tb.Fatalf("error %v, want one wrapping %v", err, target)
 	}
 }
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(tb testing.TB, d time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("still not %s after %v", what, d)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 	"github.com/google/uuid"
@@ -42,7 +44,7 @@ func TestJournalPostgresStopsMidRun(t *testing.T) {
 			}
 		}()
 	}
-	eventually(t, 10*time.Second, "committing", func() bool { return w.Stats().Commits >= 10*events })
+	require.Eventually(t, func() bool { return w.Stats().Commits >= 10*events }, 10*time.Second, 20*time.Millisecond, "committing")
 	if err := pgtest.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,10 +70,10 @@ func TestJournalPostgresStopsMidRun(t *testing.T) {
 		}
 	}
 	for i, id := range ids {
-		eventually(t, 10*time.Second, "writing after the restart", func() bool {
+		require.Eventually(t, func() bool {
 			next := uint64(len(versions(t, db, id))) + 1
 			return submit(w, boxoffice.Commit{EventID: id, Epoch: epochs[i], Entries: records(next, 1)}) == nil
-		})
+		}, 10*time.Second, 20*time.Millisecond, "writing after the restart")
 	}
 	if err := db.Ping(ctxT(t)); err != nil {
 		t.Fatalf("ping after restart: %v", err)

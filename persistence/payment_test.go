@@ -1,6 +1,7 @@
 package persistence_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -8,20 +9,28 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/persistence"
 )
+
+// ownedEvent opens a fresh database in which node n1 owns a new event
+// (at the returned epoch), with a new booking ID to pay for.
+func ownedEvent(t *testing.T) (db *persistence.DB, ctx context.Context, event, booking uuid.UUID, epoch int64) {
+	t.Helper()
+	db, ctx = openDB(t), ctxT(t)
+	event, booking = uuid.New(), uuid.New()
+	epoch, err := db.Acquire(ctx, event, "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, ctx, event, booking, epoch
+}
 
 // A booking gets at most one payment row whatever the concurrency, its
 // provider key is derived from the booking and attempt, and a finished
 // charge never changes its outcome (I6).
 func TestPaymentsAtMostOnce(t *testing.T) {
 	t.Parallel()
-	db := openDB(t)
-	ctx := ctxT(t)
-	event, booking := uuid.New(), uuid.New()
-	epoch, err := db.Acquire(ctx, event, "n1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, ctx, event, booking, epoch := ownedEvent(t)
 	begin := boxoffice.Payment{BookingID: booking, EventID: event, Epoch: epoch, Amount: 4200, Currency: "EUR",
 		Method: "card", Token: "tok_visa"}
 
@@ -75,13 +84,7 @@ func TestPaymentsAtMostOnce(t *testing.T) {
 // new card; a pending attempt keeps its key (its outcome is unknown).
 func TestPaymentAttempts(t *testing.T) {
 	t.Parallel()
-	db := openDB(t)
-	ctx := ctxT(t)
-	event, booking := uuid.New(), uuid.New()
-	epoch, err := db.Acquire(ctx, event, "n1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, ctx, event, booking, epoch := ownedEvent(t)
 	if _, err := db.BeginPayment(ctx, boxoffice.Payment{BookingID: booking, EventID: event, Epoch: epoch,
 		Amount: 100, Currency: "EUR", Method: "card", Token: "tok_chargeDeclined"}); err != nil {
 		t.Fatal(err)
@@ -107,13 +110,7 @@ func TestPaymentAttempts(t *testing.T) {
 // nor finish it.
 func TestPaymentFencing(t *testing.T) {
 	t.Parallel()
-	db := openDB(t)
-	ctx := ctxT(t)
-	event, booking := uuid.New(), uuid.New()
-	old, err := db.Acquire(ctx, event, "n1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, ctx, event, booking, old := ownedEvent(t)
 	begin := boxoffice.Payment{BookingID: booking, EventID: event, Epoch: old, Amount: 100, Currency: "EUR"}
 	if _, err := db.BeginPayment(ctx, begin); err != nil {
 		t.Fatal(err)

@@ -91,7 +91,7 @@ func sharedIndex(b *testing.B) (*search.Index, []boxoffice.Listing) {
 	b.Helper()
 	shared.once.Do(func() {
 		n := benchEvents(b)
-		shared.listings = search.Generate(n, benchSeed)
+		shared.listings = generate(n, benchSeed)
 		dir := os.Getenv(envDir)
 		if dir == "" {
 			shared.tmp, shared.err = os.MkdirTemp("", "boxoffice-search-bench-")
@@ -123,7 +123,7 @@ func sharedIndex(b *testing.B) (*search.Index, []boxoffice.Listing) {
 // events/s and the index's size on disk.
 func BenchmarkBuild(b *testing.B) {
 	n := benchEvents(b)
-	listings := search.Generate(n, benchSeed)
+	listings := generate(n, benchSeed)
 	b.Run(fmt.Sprintf("rebuild/events=%d", n), func(b *testing.B) {
 		var size int64
 		for b.Loop() {
@@ -165,7 +165,7 @@ func BenchmarkBuild(b *testing.B) {
 // stream's worst case: one message per fetch) into an index of 20,000
 // events, each a new revision of an existing event.
 func BenchmarkApply(b *testing.B) {
-	listings := search.Generate(20_000, benchSeed)
+	listings := generate(20_000, benchSeed)
 	ix, err := search.Rebuild(context.Background(), benchConfig(b, b.TempDir()), sliceSource(listings), nil)
 	if err != nil {
 		b.Fatal(err)

@@ -62,7 +62,7 @@
 //
 // # Performance
 //
-// bench_test.go measures builds and a query mix over Generate's catalog
+// bench_test.go measures builds and a query mix over a generated catalog
 // (BOXOFFICE_SEARCH_BENCH_EVENTS sets the size). What moved the numbers,
 // in the order found:
 //   - A rebuild force-merges to one segment: every query pays per segment.
@@ -82,6 +82,6 @@
 //   - Rebuild indexes on one goroutine per core (scorch builds a batch's
 //     segment on the calling goroutine).
 //
-// Generate makes realistic catalogs for the benchmarks, the seeder and the
-// load generator.
+// The realistic catalogs that the tests and benchmarks query come from
+// generate in generator_test.go: test code, not part of the package.
 package search

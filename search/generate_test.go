@@ -8,19 +8,18 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/search"
 )
 
 func TestGenerate(t *testing.T) {
-	ls := search.Generate(20_000, 42)
+	ls := generate(20_000, 42)
 	if len(ls) != 20_000 {
 		t.Fatalf("len %d", len(ls))
 	}
-	again := search.Generate(20_000, 42)
+	again := generate(20_000, 42)
 	if !slices.EqualFunc(ls, again, func(a, b boxoffice.Listing) bool { return a == b }) {
 		t.Error("the same n and seed gave different listings")
 	}
-	if search.Generate(10, 43)[0].EventID == ls[0].EventID {
+	if generate(10, 43)[0].EventID == ls[0].EventID {
 		t.Error("another seed gave the same first event")
 	}
 
@@ -48,7 +47,7 @@ func TestGenerate(t *testing.T) {
 		}
 	}
 	if len(venues) < 4000 {
-		t.Errorf("%d venues used, want most of %d", len(venues), search.GenerateVenues)
+		t.Errorf("%d venues used, want most of %d", len(venues), generateVenues)
 	}
 	for _, typ := range []string{"concert", "sports", "theater", "comedy", "festival"} {
 		if types[typ] < len(ls)/20 {

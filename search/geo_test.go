@@ -42,7 +42,7 @@ func TestNearMatchesBruteForce(t *testing.T) {
 			}
 		}
 	}
-	ls = append(ls, search.Generate(3000, 11)...)
+	ls = append(ls, generate(3000, 11)...)
 	if err := ix.ApplyBatch(ls); err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ var comparisonQueries = []string{
 }
 
 func TestRebuildMatchesApply(t *testing.T) {
-	listings := append(catalogListings(), search.Generate(3000, 7)...)
+	listings := append(catalogListings(), generate(3000, 7)...)
 
 	applied := mustOpen(t, search.DefaultConfig(""))
 	for chunk := range slices.Chunk(listings, 500) {
@@ -139,7 +139,7 @@ func TestRebuildFailureKeepsOldIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("store down")
-	src := sliceSource(search.Generate(500, 3))
+	src := sliceSource(generate(500, 3))
 	calls := 0
 	failing := func(ctx context.Context, after uuid.UUID, limit int) ([]boxoffice.Listing, error) {
 		if calls++; calls == 3 {
@@ -261,7 +261,7 @@ func TestRebuildLeavesOneSegment(t *testing.T) {
 	dir := t.TempDir()
 	cfg := search.DefaultConfig(dir)
 	cfg.BatchSize = 200
-	ix, err := search.Rebuild(t.Context(), cfg, sliceSource(search.Generate(5000, 5)), nil)
+	ix, err := search.Rebuild(t.Context(), cfg, sliceSource(generate(5000, 5)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

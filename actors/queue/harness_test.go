@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -108,18 +107,6 @@ func (e *env) setRoom(t testing.TB, enabled bool, rate int) {
 
 // paused is a room that is on and admits nobody until a test says so.
 var paused = boxoffice.WaitingRoom{Enabled: true, RatePerSecond: 0}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func wantCode(t testing.TB, err error, code string) {
 	t.Helper()

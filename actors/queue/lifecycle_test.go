@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
@@ -90,7 +91,7 @@ func TestRoomForgetsExpiredPlaces(t *testing.T) {
 		t.Helper()
 		clock.Advance(time.Second)
 		for _, id := range ids {
-			eventually(t, 15*time.Second, "places admitted", func() bool { return e.status(t, id).State == queue.StateAdmitted })
+			require.Eventually(t, func() bool { return e.status(t, id).State == queue.StateAdmitted }, 15*time.Second, 10*time.Millisecond, "places admitted")
 		}
 	}
 	ids := make([]uuid.UUID, len(places))
@@ -111,10 +112,10 @@ func TestRoomForgetsExpiredPlaces(t *testing.T) {
 	admit(again.QueueID)
 
 	clock.Advance(ttl + time.Second)
-	eventually(t, 15*time.Second, "the expired places are forgotten", func() bool {
+	require.Eventually(t, func() bool {
 		n, m, _ := queue.PlacesInMemory(t, e.node.Cluster, e.ev.ID)
 		return n == 0 && m == 0
-	})
+	}, 15*time.Second, 10*time.Millisecond, "the expired places are forgotten")
 	if s := e.status(t, places[1].QueueID); s.State != queue.StateExpired {
 		t.Errorf("a forgotten place is %s, want expired", s.State)
 	}
@@ -163,10 +164,10 @@ func TestRoomPanicStopsRoom(t *testing.T) {
 	})
 	_, err := e.room().Stats(context.Background(), e.ev.ID)
 	wantCode(t, err, boxoffice.EUnavailable)
-	eventually(t, 15*time.Second, "a fresh room actor serves", func() bool {
+	require.Eventually(t, func() bool {
 		_, err := e.room().Stats(context.Background(), e.ev.ID)
 		return err == nil
-	})
+	}, 15*time.Second, 10*time.Millisecond, "a fresh room actor serves")
 	if again := e.node.Cluster.Get(e.ev.ID.String(), queue.Kind); again.Equal(pid) {
 		t.Fatalf("the room was restarted in place (same PID %s)", pid)
 	}

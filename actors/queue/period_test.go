@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
@@ -48,7 +49,7 @@ func TestRoomPeriods(t *testing.T) {
 
 	// Admitted in period 1: the token holds across a restart.
 	e.setRoom(t, true, 100)
-	eventually(t, 15*time.Second, "alice admitted", func() bool { return e.status(t, a.QueueID).State == queue.StateAdmitted })
+	require.Eventually(t, func() bool { return e.status(t, a.QueueID).State == queue.StateAdmitted }, 15*time.Second, 10*time.Millisecond, "alice admitted")
 	tok := e.status(t, a.QueueID).AdmissionToken
 	p1 := e.period(t)
 	e.verify(t, tok, alice, p1, "")
@@ -80,7 +81,7 @@ func TestRoomPeriods(t *testing.T) {
 		t.Fatalf("re-join in period 2: %+v", a2)
 	}
 	e.setRoom(t, true, 100)
-	eventually(t, 15*time.Second, "alice admitted in period 2", func() bool { return e.status(t, a2.QueueID).State == queue.StateAdmitted })
+	require.Eventually(t, func() bool { return e.status(t, a2.QueueID).State == queue.StateAdmitted }, 15*time.Second, 10*time.Millisecond, "alice admitted in period 2")
 	tok2 := e.status(t, a2.QueueID).AdmissionToken
 	e.verify(t, tok2, alice, p2, "")
 

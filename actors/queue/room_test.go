@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
@@ -142,10 +143,10 @@ func TestAdmissionRate(t *testing.T) {
 		want += st.earned
 		clock.Advance(st.advance)
 		var got int64
-		eventually(t, 15*time.Second, "admissions earned by the clock", func() bool {
+		require.Eventually(t, func() bool {
 			got = e.stats(t).Admitted
 			return got >= want
-		})
+		}, 15*time.Second, 10*time.Millisecond, "admissions earned by the clock")
 		if got != want {
 			t.Fatalf("step %d (+%v): admitted %d in all, want %d", i, st.advance, got, want)
 		}
@@ -172,7 +173,7 @@ func TestAdmittedGetsToken(t *testing.T) {
 	e.setRoom(t, true, 1) // one a second: alice first, bob a second later
 	clock.Advance(time.Second)
 	admittedAt := clock.Now()
-	eventually(t, 15*time.Second, "alice admitted", func() bool { return e.status(t, a.QueueID).State == queue.StateAdmitted })
+	require.Eventually(t, func() bool { return e.status(t, a.QueueID).State == queue.StateAdmitted }, 15*time.Second, 10*time.Millisecond, "alice admitted")
 	if s := e.status(t, b.QueueID); s.State != queue.StateWaiting || s.Position != 1 || s.EstimatedWait != time.Second {
 		t.Fatalf("bob after alice: %+v, want waiting at 1 for 1s", s)
 	}
@@ -210,7 +211,7 @@ func TestAdmissionExpires(t *testing.T) {
 	e.join(t, uuid.New())
 	e.setRoom(t, true, 1)
 	clock.Advance(time.Second) // alice's admission, and only hers
-	eventually(t, 15*time.Second, "alice admitted", func() bool { return e.status(t, first.QueueID).State == queue.StateAdmitted })
+	require.Eventually(t, func() bool { return e.status(t, first.QueueID).State == queue.StateAdmitted }, 15*time.Second, 10*time.Millisecond, "alice admitted")
 	e.setRoom(t, true, 0)
 	clock.Advance(e.cfg.AdmissionTTL - time.Nanosecond)
 	if s := e.status(t, first.QueueID); s.State != queue.StateAdmitted {
@@ -277,7 +278,7 @@ func TestSurvivesRestart(t *testing.T) {
 		before[i] = e.join(t, users[i])
 	}
 	e.setRoom(t, true, 40)
-	eventually(t, 15*time.Second, "some admitted", func() bool { return e.stats(t).Admitted >= 10 })
+	require.Eventually(t, func() bool { return e.stats(t).Admitted >= 10 }, 15*time.Second, 10*time.Millisecond, "some admitted")
 	e.setRoom(t, true, 0) // pause again (the events table says so too)
 	admitted := e.stats(t).Admitted
 	for i := range before {

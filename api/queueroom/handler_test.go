@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
@@ -42,9 +43,9 @@ func TestJoinAndStatus(t *testing.T) {
 	}
 
 	e.setRoom(t, true, 1000)
-	eventually(t, 5*time.Second, "alice admitted", func() bool {
+	require.Eventually(t, func() bool {
 		return e.do(t, "GET", path, uuid.Nil).body["state"] == "admitted"
-	})
+	}, 5*time.Second, 10*time.Millisecond, "alice admitted")
 	s := e.do(t, "GET", path, uuid.Nil)
 	tok, _ := s.body["admission_token"].(string)
 	if s.body["position"] != 0.0 || tok == "" || s.body["expires_at"] == nil {

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -131,17 +130,6 @@ func (e *env) setRoom(t *testing.T, enabled bool, rate int) {
 	dbtest.SetWaitingRoom(t, e.db, e.ev.ID, boxoffice.WaitingRoom{Enabled: enabled, RatePerSecond: rate})
 	if err := e.node.Room.SetRate(context.Background(), e.ev.ID, rate, enabled); err != nil {
 		t.Fatalf("set rate: %v", err)
-	}
-}
-
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api/queueroom"
@@ -58,10 +59,10 @@ func TestRoomOffIsOpen(t *testing.T) {
 	if again.body["queue_id"] == qid || (again.body["state"] != "waiting" && again.body["state"] != "admitted") {
 		t.Fatalf("re-join after the switch-on: %v", again.body)
 	}
-	eventually(t, 5*time.Second, "alice admitted", func() bool {
+	require.Eventually(t, func() bool {
 		again = e.do(t, "GET", "/events/"+e.ev.ID.String()+"/queue/"+again.body["queue_id"].(string), uuid.Nil)
 		return again.body["state"] == "admitted"
-	})
+	}, 5*time.Second, 10*time.Millisecond, "alice admitted")
 	req.Header.Set(queueroom.AdmissionHeader, again.body["admission_token"].(string))
 	if err := e.h.CheckAdmission(req, alice, ev); err != nil {
 		t.Fatalf("the token of the new on-period: %v", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice/cluster/bus"
 )
@@ -23,17 +24,6 @@ func open(t *testing.T, cfg bus.Config) *bus.Bus {
 	}
 	t.Cleanup(b.Close)
 	return b
-}
-
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // freePortPair returns two distinct loopback ports that were free a moment
@@ -115,7 +105,7 @@ func TestSeatsInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 5*time.Second, "500 frames", func() bool { return len(c.all()) == 500 })
+	require.Eventually(t, func() bool { return len(c.all()) == 500 }, 5*time.Second, 20*time.Millisecond, "500 frames")
 	for i, f := range c.all() {
 		if f != strconv.Itoa(i+1) {
 			t.Fatalf("frame %d = %s, want %d (in order)", i, f, i+1)
@@ -135,10 +125,10 @@ func TestClusteredServersRouteDeltas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unsub()
-	eventually(t, 10*time.Second, "a delta published on A reaches a subscriber on B", func() bool {
+	require.Eventually(t, func() bool {
 		_ = a.PublishSeats(ev, []byte("x"))
 		return len(c.all()) > 0
-	})
+	}, 10*time.Second, 20*time.Millisecond, "a delta published on A reaches a subscriber on B")
 }
 
 func TestCounts(t *testing.T) {

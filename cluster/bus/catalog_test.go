@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/boxoffice/boxoffice/cluster/bus"
 )
 
@@ -95,20 +97,20 @@ func TestRelayAndFollowExactlyOnceInOrder(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = b.RunRelay(rctx, out, 10*time.Millisecond) }()
 	}
-	eventually(t, 10*time.Second, "all rows published", func() bool {
+	require.Eventually(t, func() bool {
 		rows, _ := out.PendingOutbox(ctx, 1)
 		return len(rows) == 0
-	})
+	}, 10*time.Second, 20*time.Millisecond, "all rows published")
 	stop()
 	wg.Wait()
 	// A relay restarted after a crash that lost the "sent" marks republishes; dedup drops it.
 	out.sent = map[int64]bool{}
 	rctx, stop = context.WithCancel(ctx)
 	go func() { _ = b.RunRelay(rctx, out, 10*time.Millisecond) }()
-	eventually(t, 10*time.Second, "republished", func() bool {
+	require.Eventually(t, func() bool {
 		rows, _ := out.PendingOutbox(ctx, 1)
 		return len(rows) == 0
-	})
+	}, 10*time.Second, 20*time.Millisecond, "republished")
 	stop()
 	if seq, err := b.CatalogSeq(ctx); err != nil || seq != 300 {
 		t.Fatalf("stream holds %d messages (%v), want exactly 300", seq, err)
@@ -117,7 +119,7 @@ func TestRelayAndFollowExactlyOnceInOrder(t *testing.T) {
 	fctx, stopFollow := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { _ = b.FollowCatalog(fctx, "node-a", a.apply); close(done) }()
-	eventually(t, 10*time.Second, "follower applied 300", func() bool { return len(a.list()) == 300 })
+	require.Eventually(t, func() bool { return len(a.list()) == 300 }, 10*time.Second, 20*time.Millisecond, "follower applied 300")
 	stopFollow()
 	<-done
 	for i, n := range a.list() {
@@ -146,7 +148,7 @@ func TestFollowerResumesAfterRestart(t *testing.T) {
 	fctx, stopFollow := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { _ = b.FollowCatalog(fctx, "node-a", a.apply); close(done) }()
-	eventually(t, 10*time.Second, "first 100 applied", func() bool { return len(a.list()) == 100 })
+	require.Eventually(t, func() bool { return len(a.list()) == 100 }, 10*time.Second, 20*time.Millisecond, "first 100 applied")
 	stopFollow()
 	<-done
 	stop()
@@ -165,13 +167,13 @@ func TestFollowerResumesAfterRestart(t *testing.T) {
 	fctx, stopFollow = context.WithCancel(ctx)
 	defer stopFollow()
 	go func() { _ = b2.FollowCatalog(fctx, "node-a", a.apply) }()
-	eventually(t, 15*time.Second, "the rest applied after the restart", func() bool { return len(a.list()) >= 150 })
+	require.Eventually(t, func() bool { return len(a.list()) >= 150 }, 15*time.Second, 20*time.Millisecond, "the rest applied after the restart")
 	// A duplicate would be delivered before a message published after it:
 	// a sentinel, once applied, says nothing more is on its way.
 	out.mu.Lock()
 	out.rows = append(out.rows, bus.OutboxRow{ID: 151, Topic: "listing", Payload: []byte("151")})
 	out.mu.Unlock()
-	eventually(t, 15*time.Second, "the sentinel applied", func() bool { return slices.Contains(a.list(), 151) })
+	require.Eventually(t, func() bool { return slices.Contains(a.list(), 151) }, 15*time.Second, 20*time.Millisecond, "the sentinel applied")
 	got := a.list()
 	if len(got) != 151 {
 		t.Fatalf("applied %d messages, want 151 (none lost, none twice)", len(got))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice/api"
+	"github.com/stretchr/testify/require"
 )
 
 // publicEvent is the catalog half of GET /events/{id} these tests read.
@@ -53,7 +54,7 @@ func TestAdminChangeReachesEveryNode(t *testing.T) {
 	admin := a.token(t, "admin@example.com", "admin")
 	id := createCatalogEvent(t, a, admin, "Ocelot Cantata")
 	for _, n := range tc.nodes {
-		eventually(t, searchCatchUp, "the new event is searchable on "+n.name, func() bool { return found(t, n, "ocelot", id) })
+		require.Eventually(t, func() bool { return found(t, n, "ocelot", id) }, searchCatchUp, 25*time.Millisecond, "the new event is searchable on "+n.name)
 	}
 	if e := getPublicEvent(t, a, id); e.Event.Name != "Ocelot Cantata" {
 		t.Fatalf("%s names the new event %q", a.name, e.Event.Name)
@@ -83,7 +84,7 @@ func TestAdminChangeReachesEveryNode(t *testing.T) {
 		return same(getPublicEvent(t, b, id))
 	})
 	for _, n := range tc.nodes {
-		eventually(t, searchCatchUp, "search on "+n.name+" finds the new name", func() bool { return found(t, n, "pangolin", id) })
+		require.Eventually(t, func() bool { return found(t, n, "pangolin", id) }, searchCatchUp, 25*time.Millisecond, "search on "+n.name+" finds the new name")
 		if found(t, n, "ocelot", id) {
 			t.Errorf("search on %s still finds the event by its old name", n.name)
 		}
@@ -127,12 +128,12 @@ func TestSearchAvailabilityOnEveryNode(t *testing.T) {
 	converge := func(want int, after string) {
 		t.Helper()
 		for _, n := range tc.nodes {
-			eventually(t, searchCatchUp, fmt.Sprintf("search on %s shows %d available after %s", n.name, want, after), func() bool {
+			require.Eventually(t, func() bool {
 				return availableSeats(t, n, "axolotl", id) == want
-			})
-			eventually(t, searchCatchUp, fmt.Sprintf("GET /events on %s shows %d available after %s", n.name, want, after), func() bool {
+			}, searchCatchUp, 25*time.Millisecond, fmt.Sprintf("search on %s shows %d available after %s", n.name, want, after))
+			require.Eventually(t, func() bool {
 				return availableInView(t, n, id) == want
-			})
+			}, searchCatchUp, 25*time.Millisecond, fmt.Sprintf("GET /events on %s shows %d available after %s", n.name, want, after))
 		}
 	}
 	converge(10, "the event was created")

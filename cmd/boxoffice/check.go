@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // violation is one broken invariant that check found.
@@ -69,12 +70,6 @@ func (f i3Figures) String() string {
 type checkResult struct {
 	violations []violation
 	i3         i3Figures
-}
-
-// querier is what check reads PostgreSQL through: a pool in the command, a
-// transaction in the tests (which plant violations and roll them back).
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 // cmdCheck audits a loadgen history against PostgreSQL's final state and
@@ -157,17 +152,17 @@ func (a *audit) add(kind, format string, args ...any) {
 
 // check runs every audit against the history and PostgreSQL's final state,
 // with the default move budget.
-func check(ctx context.Context, db querier, samples []sample) ([]violation, error) {
+func check(ctx context.Context, db persistence.Querier, samples []sample) ([]violation, error) {
 	res, err := checkWith(ctx, db, samples, defaultMoveBudget)
 	return res.violations, err
 }
 
 // checkWith runs every audit and returns the I3 figures too.
-func checkWith(ctx context.Context, db querier, samples []sample, moveBudget time.Duration) (checkResult, error) {
+func checkWith(ctx context.Context, db persistence.Querier, samples []sample, moveBudget time.Duration) (checkResult, error) {
 	a := &audit{holds: map[uuid.UUID]sample{}, sales: map[uuid.UUID]sample{}, moveBudget: moveBudget}
 	a.indexHistory(samples)
 	a.historySales()
-	steps := []func(context.Context, querier) error{
+	steps := []func(context.Context, persistence.Querier) error{
 		a.ackedInBookings, a.liveBookingsDisjoint, a.salesInSoldSeats, a.journal, a.expiries,
 		a.payments,
 	}
@@ -227,7 +222,7 @@ func (a *audit) historySales() {
 
 // ackedInBookings: every acknowledged hold and sale is in PostgreSQL's
 // bookings, a sale as confirmed (I2).
-func (a *audit) ackedInBookings(ctx context.Context, db querier) error {
+func (a *audit) ackedInBookings(ctx context.Context, db persistence.Querier) error {
 	ids := make([]uuid.UUID, 0, len(a.holds)+len(a.sales))
 	for id := range a.holds {
 		ids = append(ids, id)
@@ -237,18 +232,9 @@ func (a *audit) ackedInBookings(ctx context.Context, db querier) error {
 			ids = append(ids, id)
 		}
 	}
-	status := make(map[uuid.UUID]string, len(ids))
-	const chunk = 10000
-	for i := 0; i < len(ids); i += chunk {
-		rows, err := db.Query(ctx, `SELECT id, status FROM bookings WHERE id = ANY($1)`, ids[i:min(i+chunk, len(ids))])
-		if err != nil {
-			return err
-		}
-		var id uuid.UUID
-		var st string
-		if _, err := pgx.ForEachRow(rows, []any{&id, &st}, func() error { status[id] = st; return nil }); err != nil {
-			return err
-		}
+	status, err := persistence.NewAudit(db).BookingStatuses(ctx, ids)
+	if err != nil {
+		return err
 	}
 	for id, s := range a.holds {
 		if _, ok := status[id]; !ok {
@@ -267,41 +253,25 @@ func (a *audit) ackedInBookings(ctx context.Context, db querier) error {
 }
 
 // liveBookingsDisjoint: no ticket is in two live bookings (I1).
-func (a *audit) liveBookingsDisjoint(ctx context.Context, db querier) error {
-	rows, err := db.Query(ctx, `SELECT event_id, t, count(*) FROM bookings, unnest(ticket_ids) t
-		WHERE status IN ('in-progress', 'confirmed') GROUP BY event_id, t HAVING count(*) > 1`)
-	if err != nil {
-		return err
+func (a *audit) liveBookingsDisjoint(ctx context.Context, db persistence.Querier) error {
+	shared, err := persistence.NewAudit(db).SharedTickets(ctx)
+	for _, s := range shared {
+		a.add(kindDoubleBooking, "event %s ticket %s is in %d live bookings", s.EventID, s.TicketID, s.Bookings)
 	}
-	var ev, t uuid.UUID
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&ev, &t, &n}, func() error {
-		a.add(kindDoubleBooking, "event %s ticket %s is in %d live bookings", ev, t, n)
-		return nil
-	})
 	return err
 }
 
 // salesInSoldSeats: every seat of a confirmed booking is in sold_seats,
 // sold to that booking (I1's last line of defence, I2 for the sale).
-func (a *audit) salesInSoldSeats(ctx context.Context, db querier) error {
-	rows, err := db.Query(ctx, `SELECT b.id, b.event_id, t, s.booking_id FROM bookings b
-		CROSS JOIN LATERAL unnest(b.ticket_ids) t
-		LEFT JOIN sold_seats s ON s.event_id = b.event_id AND s.ticket_id = t
-		WHERE b.status = 'confirmed' AND s.booking_id IS DISTINCT FROM b.id`)
-	if err != nil {
-		return err
-	}
-	var id, ev, t uuid.UUID
-	var other *uuid.UUID
-	_, err = pgx.ForEachRow(rows, []any{&id, &ev, &t, &other}, func() error {
-		if other == nil {
-			a.add(kindLostSale, "booking %s is confirmed but event %s ticket %s is not in sold_seats", id, ev, t)
+func (a *audit) salesInSoldSeats(ctx context.Context, db persistence.Querier) error {
+	unsold, err := persistence.NewAudit(db).UnsoldSeats(ctx)
+	for _, s := range unsold {
+		if s.SoldTo == nil {
+			a.add(kindLostSale, "booking %s is confirmed but event %s ticket %s is not in sold_seats", s.BookingID, s.EventID, s.TicketID)
 		} else {
-			a.add(kindDoubleSale, "booking %s is confirmed but event %s ticket %s is sold to booking %s", id, ev, t, *other)
+			a.add(kindDoubleSale, "booking %s is confirmed but event %s ticket %s is sold to booking %s", s.BookingID, s.EventID, s.TicketID, *s.SoldTo)
 		}
-		return nil
-	})
+	}
 	return err
 }
 
@@ -319,25 +289,15 @@ func (a *audit) salesInSoldSeats(ctx context.Context, db querier) error {
 // database reused across runs keeps holds that expired while no node was
 // running and were released at the next start, which says nothing about
 // this run.
-func (a *audit) expiries(ctx context.Context, db querier) error {
-	rows, err := db.Query(ctx, `SELECT b.id, b.status, b.expires_at,
-			CASE WHEN b.status = 'expired' THEN b.updated_at ELSE now() END AS ended,
-			(SELECT max(h.acquired_at) FROM ownership_history h
-				WHERE h.event_id = b.event_id AND h.acquired_at > b.expires_at
-				  AND h.acquired_at <= CASE WHEN b.status = 'expired' THEN b.updated_at ELSE now() END) AS moved
-		FROM bookings b
-		WHERE (b.status = 'expired' AND b.updated_at > b.expires_at + $1::interval)
-		   OR (b.status = 'in-progress' AND b.expires_at < now() - $1::interval)`, expiryGrace.String())
+func (a *audit) expiries(ctx context.Context, db persistence.Querier) error {
+	holds, err := persistence.NewAudit(db).LateHolds(ctx, expiryGrace)
 	if err != nil {
 		return err
 	}
-	var id uuid.UUID
-	var st string
-	var exp, end time.Time
-	var moved *time.Time
-	_, err = pgx.ForEachRow(rows, []any{&id, &st, &exp, &end, &moved}, func() error {
+	for _, h := range holds {
+		id, st, exp, end, moved := h.BookingID, h.Status, h.ExpiresAt, h.Ended, h.Moved
 		if _, ours := a.holds[id]; len(a.holds) > 0 && !ours {
-			return nil
+			continue
 		}
 		late := end.Sub(exp)
 		f := &a.i3
@@ -349,7 +309,7 @@ func (a *audit) expiries(ctx context.Context, db querier) error {
 		}
 		if moved == nil {
 			a.add(kindLateExpiry, "booking %s expired at %s but %s (%s late)", id, exp.Format(time.RFC3339Nano), how, late.Round(time.Millisecond))
-			return nil
+			continue
 		}
 		move, after := moved.Sub(exp), end.Sub(*moved)
 		f.Moved++
@@ -362,7 +322,6 @@ func (a *audit) expiries(ctx context.Context, db querier) error {
 			a.add(kindLateMove, "booking %s expired at %s but %s, %s late (over the move budget of %s; the move took %s)",
 				id, exp.Format(time.RFC3339Nano), how, late.Round(time.Millisecond), a.moveBudget, move.Round(time.Millisecond))
 		}
-		return nil
-	})
-	return err
+	}
+	return nil
 }

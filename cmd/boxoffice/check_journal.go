@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/boxoffice/boxoffice/actors/seatmap"
+	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // seatHolder is who has a seat during the journal replay.
@@ -27,20 +27,13 @@ type replay struct {
 // actor would on recovery, and checks that the versions run 1, 2, 3, ...
 // (I5), that no record takes a seat another booking has (I1), and that
 // every acknowledged hold and sale has its record (I2).
-func (a *audit) journal(ctx context.Context, db querier) error {
-	rows, err := db.Query(ctx, `SELECT event_id, version, record FROM journal ORDER BY event_id, version`)
-	if err != nil {
-		return err
-	}
+func (a *audit) journal(ctx context.Context, db persistence.Querier) error {
 	var (
-		ev      uuid.UUID
-		version int64
-		data    []byte
-		cur     *replay
-		held    = map[uuid.UUID]bool{}
-		sold    = map[uuid.UUID]bool{}
+		cur  *replay
+		held = map[uuid.UUID]bool{}
+		sold = map[uuid.UUID]bool{}
 	)
-	_, err = pgx.ForEachRow(rows, []any{&ev, &version, &data}, func() error {
+	err := persistence.NewAudit(db).Journal(ctx, func(ev uuid.UUID, version int64, data []byte) error {
 		if cur == nil || cur.event != ev {
 			cur = &replay{event: ev, next: 1, seats: map[int32]seatHolder{}}
 		}

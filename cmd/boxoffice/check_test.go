@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice/actors/seatmap"
 )
@@ -47,7 +48,7 @@ func newCheckRun(t *testing.T) *checkRun {
 	// The unconfirmed holds expire through the node's own timers: wait
 	// until its event actor holds none and has journalled everything.
 	admin := n.token(t, "admin@example.com", "admin")
-	eventually(t, 30*time.Second, "the holds expired and journalled", func() bool {
+	require.Eventually(t, func() bool {
 		var st struct {
 			Counts struct {
 				Reserved int `json:"reserved"`
@@ -57,7 +58,7 @@ func newCheckRun(t *testing.T) *checkRun {
 		}
 		code := n.call(t, http.MethodGet, "/admin/api/events/"+event, admin, nil, &st)
 		return code == http.StatusOK && st.Counts.Reserved == 0 && st.Holds == 0 && st.JournalLag == 0
-	})
+	}, 30*time.Second, 25*time.Millisecond, "the holds expired and journalled")
 	n.Close()
 	r := &checkRun{event: uuid.MustParse(event)}
 	if r.history, err = readHistory(path); err != nil {
@@ -91,34 +92,10 @@ func createCheckEvent(t *testing.T, n *testNode) string {
 	for i := range rows {
 		rows[i] = map[string]any{"name": strconv.Itoa(i + 1), "seats": 50}
 	}
-	var venue struct {
-		VenueID string `json:"venue_id"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/venues", admin, map[string]any{
+	return createEventThrough(t, n, admin, map[string]any{
 		"name": "Sala Check", "city": "Madrid", "address": "Calle 1", "location": map[string]float64{"lat": 40.4, "lon": -3.7},
 		"seat_map": map[string]any{"sections": []any{map[string]any{"name": "A", "rows": rows}}},
-	}, &venue); code != http.StatusCreated {
-		t.Fatalf("create venue: %d", code)
-	}
-	var perf struct {
-		PerformerID string `json:"performer_id"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/performers", admin,
-		map[string]any{"name": "Auditors", "biography": "b"}, &perf); code != http.StatusCreated {
-		t.Fatalf("create performer: %d", code)
-	}
-	var ev struct {
-		Event struct {
-			EventID string `json:"event_id"`
-		} `json:"event"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/events", admin, map[string]any{
-		"name": "Audit Night", "type": "concert", "starts_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339),
-		"venue_id": venue.VenueID, "performer_id": perf.PerformerID, "currency": "EUR", "prices": map[string]string{"A": "30.00"},
-	}, &ev); code != http.StatusCreated {
-		t.Fatalf("create event: %d", code)
-	}
-	return ev.Event.EventID
+	}, map[string]any{"name": "Auditors", "biography": "b"}, map[string]any{"name": "Audit Night", "type": "concert"})
 }
 
 // soldSeat returns the seat index of the journal's first SeatsSold record.

@@ -11,12 +11,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice/api/client"
 )
@@ -43,11 +45,11 @@ func TestGeneratedClientEndToEnd(t *testing.T) {
 	// Search: the demo's stadium event, once the catalog has reached search.
 	eventID := stadiumEventID()
 	q := "Metallica"
-	eventually(t, searchCatchUp, "the stadium event is searchable", func() bool {
+	require.Eventually(t, func() bool {
 		res, err := user.SearchEventsWithResponse(ctx, &client.SearchEventsParams{Q: &q})
 		mustReply(t, "searchEvents", err, res, res != nil && res.JSON200 != nil)
 		return slices.ContainsFunc(res.JSON200.Results, func(e client.PartialEvent) bool { return e.EventId.String() == eventID })
-	})
+	}, searchCatchUp, 25*time.Millisecond, "the stadium event is searchable")
 
 	ev, err := user.GetEventWithResponse(ctx, uuid.MustParse(eventID))
 	mustReply(t, "getEvent", err, ev, ev != nil && ev.JSON200 != nil)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
@@ -100,9 +101,9 @@ func tryStartCluster(t *testing.T, db string, n int) (*testCluster, error) {
 		return nil, fmt.Errorf("gossip %v, NATS cluster ports %v: %w", gossip, routes, err)
 	}
 	for _, nd := range tc.nodes {
-		eventually(t, 10*time.Second, nd.name+" sees every member", func() bool {
+		require.Eventually(t, func() bool {
 			return len(nd.cluster.Members()) == n && nd.cluster.Joined()
-		})
+		}, 10*time.Second, 25*time.Millisecond, nd.name+" sees every member")
 	}
 	return tc, nil
 }
@@ -274,9 +275,9 @@ func TestClusterPlacementRoutingAndDeltas(t *testing.T) {
 	if s, _ := statsOf(t, c, admin, ev); s.NodeID != a.name || s.Version != view.Version {
 		t.Fatalf("after writes through %s: stats %+v, want node %s at version %d", c.name, s, a.name, view.Version)
 	}
-	eventually(t, 5*time.Second, fmt.Sprintf("the watcher on %s reaches version %d", b.name, view.Version), func() bool {
+	require.Eventually(t, func() bool {
 		return w.version() >= view.Version
-	})
+	}, 5*time.Second, 25*time.Millisecond, fmt.Sprintf("the watcher on %s reaches version %d", b.name, view.Version))
 	if err := w.check(view); err != nil {
 		t.Errorf("watcher on %s of an event owned by %s: %v", b.name, a.name, err)
 	}
@@ -317,10 +318,10 @@ func TestClusterPartitionFencesStaleOwner(t *testing.T) {
 
 	a.cluster.PartitionGossip(true)
 	b := rest[0]
-	eventually(t, 15*time.Second, "the event moves off the partitioned "+a.name, func() bool {
+	require.Eventually(t, func() bool {
 		st, code := statsOf(t, b, admin, ev)
 		return code == http.StatusOK && st.NodeID != a.name && st.NodeID != ""
-	})
+	}, 15*time.Second, 25*time.Millisecond, "the event moves off the partitioned "+a.name)
 	if e := ownerEpoch(t, a.DB, ev); e <= epoch0 {
 		t.Fatalf("epoch %d after the move, was %d: the survivor did not take ownership", e, epoch0)
 	}
@@ -354,23 +355,23 @@ func TestClusterPartitionFencesStaleOwner(t *testing.T) {
 	}
 	a.Close()
 	back := tc.restartMember(t, ai, a.DB)
-	eventually(t, 15*time.Second, a.name+" rejoins under a new member id", func() bool {
+	require.Eventually(t, func() bool {
 		return back.cluster.Joined() && len(b.cluster.Members()) >= 3 && back.cluster.MemberID() != a.cluster.MemberID()
-	})
+	}, 15*time.Second, 25*time.Millisecond, a.name+" rejoins under a new member id")
 	if st, code := statsOf(t, back, admin, ev); code != http.StatusOK {
 		t.Fatalf("restarted %s: stats %d %+v", a.name, code, st)
 	}
 	// While the members converge on the new topology the event may move
 	// (503, retry-safe); after that the restarted node takes writes.
 	var codes []int
-	eventually(t, 10*time.Second, "a reserve through the restarted "+a.name, func() bool {
+	require.Eventually(t, func() bool {
 		code := reserve(back, alice, tickets[3])
 		codes = append(codes, code)
 		if code != http.StatusCreated && code != http.StatusServiceUnavailable {
 			t.Fatalf("reserve through the restarted %s: %d, want 201 or 503", a.name, code)
 		}
 		return code == http.StatusCreated
-	})
+	}, 10*time.Second, 25*time.Millisecond, "a reserve through the restarted "+a.name)
 	t.Logf("reserve through the restarted %s: %v", a.name, codes)
 	assertNoViolations(t, a.DB, nil)
 }

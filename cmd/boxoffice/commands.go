@@ -63,6 +63,17 @@ func dbFlags(name string, args []string, getenv func(string) string, stderr io.W
 	return *url, nil
 }
 
+// openDBFlags parses the database flags (dbFlags) and opens the migrated
+// database: the start of every command that works on PostgreSQL through
+// persistence.
+func openDBFlags(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (*persistence.DB, error) {
+	url, err := dbFlags(name, args, getenv, stderr, extra)
+	if err != nil {
+		return nil, err
+	}
+	return openDB(ctx, url)
+}
+
 func openDB(ctx context.Context, url string) (*persistence.DB, error) {
 	db, err := persistence.Open(ctx, persistence.Config{URL: url, MaxConns: 8})
 	if err != nil {
@@ -77,11 +88,7 @@ func openDB(ctx context.Context, url string) (*persistence.DB, error) {
 
 // cmdMigrate applies the migrations (safe to run from several nodes at once).
 func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	url, err := dbFlags("migrate", args, getenv, stderr, nil)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, url)
+	db, err := openDBFlags(ctx, "migrate", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -93,17 +100,13 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 // cmdReindex rebuilds this node's search index from PostgreSQL, with progress.
 func cmdReindex(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var dataDir string
-	url, err := dbFlags("reindex", args, getenv, stderr, func(fs *flag.FlagSet) {
+	db, err := openDBFlags(ctx, "reindex", args, getenv, stderr, func(fs *flag.FlagSet) {
 		def := getenv("BOXOFFICE_DATA_DIR")
 		if def == "" {
 			def = ".data/node"
 		}
 		fs.StringVar(&dataDir, "data-dir", def, "the node's data dir (BOXOFFICE_DATA_DIR); stop the node first")
 	})
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, url)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 )
 
 // eventView is the part of GET /events/{id} these tests read.
@@ -86,9 +87,9 @@ func TestConcurrentReservesOverHTTP(t *testing.T) {
 		}
 	}
 	for i, w := range watchers {
-		eventually(t, 5*time.Second, fmt.Sprintf("watcher %d reaches version %d", i, view.Version), func() bool {
+		require.Eventually(t, func() bool {
 			return w.version() >= view.Version
-		})
+		}, 5*time.Second, 25*time.Millisecond, fmt.Sprintf("watcher %d reaches version %d", i, view.Version))
 		if err := w.check(view); err != nil {
 			t.Errorf("watcher %d: %v", i, err)
 		}

@@ -169,18 +169,6 @@ func (n *testNode) call(t testing.TB, method, path, token string, body, out any)
 	return resp.StatusCode
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
 func stadiumEventID() string { return seedID("event", StadiumEventName).String() }
 
 func jsonBody(t testing.TB, v any) io.Reader {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // reserveRaw posts body to /booking/reserve exactly as given, with an
@@ -175,10 +177,10 @@ func TestReserveIdempotencyOverHTTP(t *testing.T) {
 		t.Fatalf("PATCH waiting room: %d", code)
 	}
 	fresh := fmt.Sprintf(`{"event_id":%q,"ticket_ids":[%q]}`, ev, tickets[9])
-	eventually(t, 5*time.Second, "a new hold needs an admission token", func() bool {
+	require.Eventually(t, func() bool {
 		code, rep := reserveRaw(t, n.URL, alice, "", fresh)
 		return code == http.StatusForbidden && replyField(t, rep, "error.code") == "queue_required"
-	})
+	}, 5*time.Second, 25*time.Millisecond, "a new hold needs an admission token")
 	if code, rep := reserveRaw(t, n.URL, alice, "order-1", body); code != http.StatusCreated || !bytes.Equal(rep, first) {
 		t.Errorf("repeat once the waiting room is on: %d %s; want the first 201 %s", code, rep, first)
 	}

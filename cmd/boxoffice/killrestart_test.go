@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 )
 
 // seatState is everything a client can read of one event's seats: the
@@ -193,11 +194,11 @@ func TestKillRestartKeepsSeatMap(t *testing.T) {
 			}
 
 			expiring := []string{reserveSeatsOK(t, c, users["ann"], ev, tickets[0:3]), reserveSeatsOK(t, c, users["ben"], ev, tickets[3:5])}
-			eventually(t, time.Minute, "the 2 s holds expire", func() bool {
+			require.Eventually(t, func() bool {
 				return bookingStatusOf(t, c, users["ann"], expiring[0]) == "expired" &&
 					bookingStatusOf(t, c, users["ben"], expiring[1]) == "expired"
-			})
-			eventually(t, time.Minute, "the expired holds' seats are available", func() bool {
+			}, time.Minute, 25*time.Millisecond, "the 2 s holds expire")
+			require.Eventually(t, func() bool {
 				var v eventView
 				c.call(t, http.MethodGet, "/events/"+ev, "", nil, &v)
 				for _, tk := range v.Tickets[0:5] {
@@ -206,7 +207,7 @@ func TestKillRestartKeepsSeatMap(t *testing.T) {
 					}
 				}
 				return true
-			})
+			}, time.Minute, 25*time.Millisecond, "the expired holds' seats are available")
 
 			// Long holds from here on: nothing may expire around the kill.
 			restartWith(nd, "BOXOFFICE_HOLD_TTL=1h")

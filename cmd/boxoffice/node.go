@@ -95,7 +95,13 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger) (n *node, err 
 	jcfg := persistence.DefaultJournalConfig()
 	jcfg.OnBatch = n.metrics.batch
 	n.journal = persistence.NewJournalWriter(n.db, jcfg)
-	if err = n.startEngine(ctx); err != nil {
+	if err = n.startEngine(); err != nil {
+		return n, err
+	}
+	if err = n.startRoom(); err != nil {
+		return n, err
+	}
+	if err = n.joinCluster(ctx); err != nil {
 		return n, err
 	}
 	if err = n.startSearch(ctx, bg); err != nil {
@@ -133,7 +139,9 @@ func (n *node) startBus(ctx context.Context) error {
 	return nil
 }
 
-func (n *node) startEngine(ctx context.Context) error {
+// startEngine creates the seat engine (the event grain kind) with its
+// payment provider; it serves once the node joins the cluster.
+func (n *node) startEngine() error {
 	pay, err := n.cfg.paymentProvider()
 	if err != nil {
 		return err
@@ -151,6 +159,13 @@ func (n *node) startEngine(ctx context.Context) error {
 		return err
 	}
 	n.engine = eng
+	return nil
+}
+
+// joinCluster joins the cluster with the grain kinds this node hosts, the
+// seat engine's and the waiting room's, attaches both to it, and serves the
+// admin placements view.
+func (n *node) joinCluster(ctx context.Context) error {
 	host, port, err := splitActorAddr(n.cfg.ActorAddr)
 	if err != nil {
 		return err
@@ -161,15 +176,12 @@ func (n *node) startEngine(ctx context.Context) error {
 	if n.cfg.GossipTimings == "fast" {
 		cc.Gossip = cluster.FastGossipConfig()
 	}
-	if err := n.startRoom(); err != nil {
-		return err
-	}
-	cc.Kinds = append(cc.Kinds, eng.Kind(), n.room.Kind())
+	cc.Kinds = append(cc.Kinds, n.engine.Kind(), n.room.Kind())
 	cc.Logger = n.log.With("component", "cluster")
 	if n.cluster, err = cluster.Start(ctx, cc); err != nil {
 		return fmt.Errorf("join the cluster: %w", err)
 	}
-	eng.Attach(n.cluster.Cluster())
+	n.engine.Attach(n.cluster.Cluster())
 	n.room.Attach(n.cluster.Cluster())
 	n.dead = n.cluster.Dead()
 	return serveAdminPlacements(n)

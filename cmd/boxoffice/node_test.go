@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice/api"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
@@ -30,10 +31,10 @@ func TestNewUserJourney(t *testing.T) {
 			Name    string `json:"name"`
 		} `json:"results"`
 	}
-	eventually(t, 10*time.Second, "the stadium is searchable", func() bool {
+	require.Eventually(t, func() bool {
 		n.call(t, http.MethodGet, "/search?q=metalica+m72", "", nil, &found)
 		return len(found.Results) > 0 && found.Results[0].EventID == stadiumEventID()
-	})
+	}, 10*time.Second, 25*time.Millisecond, "the stadium is searchable")
 	var ev struct {
 		Tickets []struct {
 			TicketID string `json:"ticket_id"`
@@ -90,22 +91,22 @@ func TestWaitingRoom(t *testing.T) {
 			Code string `json:"code"`
 		} `json:"error"`
 	}
-	eventually(t, 5*time.Second, "reserve needs an admission token", func() bool {
+	require.Eventually(t, func() bool {
 		return n.call(t, http.MethodPost, "/booking/reserve", user, body, &refusal) == 403 && refusal.Error.Code == "queue_required"
-	})
+	}, 5*time.Second, 25*time.Millisecond, "reserve needs an admission token")
 	var place struct {
 		QueueID        string `json:"queue_id"`
 		State          string `json:"state"`
 		AdmissionToken string `json:"admission_token"`
 	}
-	eventually(t, 10*time.Second, "admitted from the queue", func() bool {
+	require.Eventually(t, func() bool {
 		if place.QueueID == "" {
 			n.call(t, http.MethodPost, "/events/"+ev+"/queue", user, nil, &place)
 		} else {
 			n.call(t, http.MethodGet, "/events/"+ev+"/queue/"+place.QueueID, "", nil, &place)
 		}
 		return place.State == "admitted" && place.AdmissionToken != ""
-	})
+	}, 10*time.Second, 25*time.Millisecond, "admitted from the queue")
 	req, _ := http.NewRequest(http.MethodPost, n.URL+"/booking/reserve", jsonBody(t, body))
 	req.Header.Set("Authorization", "Bearer "+user)
 	req.Header.Set("X-Admission-Token", place.AdmissionToken)

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/boxoffice/boxoffice"
-	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/api/stripepay"
 )
 
@@ -45,7 +45,7 @@ func (c Config) paymentProvider() (boxoffice.PaymentProvider, error) {
 		}
 		return p, nil
 	case c.Mode == api.ModeDev:
-		return actors.NewDevPayments(), nil
+		return devpay.New(), nil
 	}
 	return noPayments{}, nil
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/api/stripepay"
 )
 
@@ -86,7 +86,7 @@ func TestPaymentProviderChoice(t *testing.T) {
 		}
 		var got string
 		switch p.(type) {
-		case *actors.DevPayments:
+		case *devpay.Provider:
 			got = "dev"
 		case noPayments:
 			got = "none"

@@ -15,6 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
@@ -109,7 +110,7 @@ func TestWaitingRoomSwitchReachesEveryNode(t *testing.T) {
 // lifetime, so only the catalog stream can make the switch show in time.
 func (n *testNode) waitRoom(t testing.TB, eventID uuid.UUID, on bool) {
 	t.Helper()
-	eventually(t, 25*time.Second, "the node shows the waiting room switched", func() bool {
+	require.Eventually(t, func() bool {
 		var view struct {
 			Event struct {
 				WaitingRoom struct {
@@ -119,7 +120,7 @@ func (n *testNode) waitRoom(t testing.TB, eventID uuid.UUID, on bool) {
 		}
 		n.call(t, http.MethodGet, "/events/"+eventID.String(), "", nil, &view)
 		return view.Event.WaitingRoom.Enabled == on
-	})
+	}, 25*time.Second, 25*time.Millisecond, "the node shows the waiting room switched")
 }
 
 // TestAdmissionSecretConfig: a node whose logins are verified only with a
@@ -228,12 +229,12 @@ func (n *testNode) queueStatus(t testing.TB, eventID uuid.UUID, queueID string) 
 func (n *testNode) admitted(t testing.TB, eventID uuid.UUID, token string) string {
 	t.Helper()
 	p := n.join(t, eventID, token)
-	eventually(t, 10*time.Second, "admitted", func() bool {
+	require.Eventually(t, func() bool {
 		if p.State != "admitted" {
 			p = n.queueStatus(t, eventID, p.QueueID)
 		}
 		return p.State == "admitted"
-	})
+	}, 10*time.Second, 25*time.Millisecond, "admitted")
 	if p.AdmissionToken == "" {
 		t.Fatalf("admitted without a token: %+v", p)
 	}

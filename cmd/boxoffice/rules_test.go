@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // rulesVenue creates a venue of seats seats (rows of 30) and an event on it
@@ -250,7 +252,7 @@ func TestSaleRulesOverHTTP(t *testing.T) {
 	if v := view(); v.Event.Status != "sale-ended" {
 		t.Fatalf("status after the start: %q", v.Event.Status)
 	}
-	eventually(t, 5*time.Second, "search shows the sale ended", func() bool {
+	require.Eventually(t, func() bool {
 		var res struct {
 			Results []struct {
 				EventID    string `json:"event_id"`
@@ -265,7 +267,7 @@ func TestSaleRulesOverHTTP(t *testing.T) {
 			}
 		}
 		return false
-	})
+	}, 5*time.Second, 25*time.Millisecond, "search shows the sale ended")
 }
 
 // TestLoadgenBuyersStayWithinLimit: one loadgen user that buys every hold

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice/persistence"
 )
@@ -16,22 +17,32 @@ import (
 // admin API and returns the event ID.
 func createCatalogEvent(t *testing.T, n *testNode, admin, name string) string {
 	t.Helper()
-	var venue struct {
-		VenueID string `json:"venue_id"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/venues", admin, map[string]any{
+	return createEventThrough(t, n, admin, map[string]any{
 		"name": "Kulturhaus Mitte", "city": "Vienna", "address": "Ring 1",
 		"location": map[string]float64{"lat": 48.2082, "lon": 16.3738},
 		"seat_map": map[string]any{"sections": []any{map[string]any{"name": "A",
 			"rows": []any{map[string]any{"name": "1", "seats": 10}}}}},
-	}, &venue); code != http.StatusCreated {
+	}, map[string]any{"name": "Wiener Quartett", "biography": "strings"}, map[string]any{
+		"name": name, "type": "concert", "description": "d",
+	})
+}
+
+// createEventThrough posts venue and performer (request bodies) to the
+// admin API, then event (a body without venue_id, performer_id, starts_at,
+// currency and prices, which it fills in: section A at 30.00 EUR, two days
+// from now), and returns the event ID.
+func createEventThrough(t *testing.T, n *testNode, admin string, venue, performer, event map[string]any) string {
+	t.Helper()
+	var v struct {
+		VenueID string `json:"venue_id"`
+	}
+	if code := n.call(t, http.MethodPost, "/admin/api/venues", admin, venue, &v); code != http.StatusCreated {
 		t.Fatalf("create venue: %d", code)
 	}
 	var perf struct {
 		PerformerID string `json:"performer_id"`
 	}
-	if code := n.call(t, http.MethodPost, "/admin/api/performers", admin,
-		map[string]any{"name": "Wiener Quartett", "biography": "strings"}, &perf); code != http.StatusCreated {
+	if code := n.call(t, http.MethodPost, "/admin/api/performers", admin, performer, &perf); code != http.StatusCreated {
 		t.Fatalf("create performer: %d", code)
 	}
 	var ev struct {
@@ -39,10 +50,12 @@ func createCatalogEvent(t *testing.T, n *testNode, admin, name string) string {
 			EventID string `json:"event_id"`
 		} `json:"event"`
 	}
-	if code := n.call(t, http.MethodPost, "/admin/api/events", admin, map[string]any{
-		"name": name, "type": "concert", "description": "d", "starts_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339),
-		"venue_id": venue.VenueID, "performer_id": perf.PerformerID, "currency": "EUR", "prices": map[string]string{"A": "30.00"},
-	}, &ev); code != http.StatusCreated {
+	body := map[string]any{"starts_at": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339),
+		"venue_id": v.VenueID, "performer_id": perf.PerformerID, "currency": "EUR", "prices": map[string]string{"A": "30.00"}}
+	for k, x := range event {
+		body[k] = x
+	}
+	if code := n.call(t, http.MethodPost, "/admin/api/events", admin, body, &ev); code != http.StatusCreated {
 		t.Fatalf("create event: %d", code)
 	}
 	return ev.Event.EventID
@@ -77,12 +90,12 @@ func TestSearchFreshness(t *testing.T) {
 	n := startTestNode(t)
 	admin := n.token(t, "admin@example.com", "admin")
 	id := createCatalogEvent(t, n, admin, "Zanzibar Nocturne")
-	eventually(t, searchCatchUp, "a new event is searchable", func() bool { return found(t, n, "zanzibar", id) })
+	require.Eventually(t, func() bool { return found(t, n, "zanzibar", id) }, searchCatchUp, 25*time.Millisecond, "a new event is searchable")
 
 	if code := n.call(t, http.MethodPatch, "/admin/api/events/"+id, admin, map[string]any{"name": "Quokka Serenade"}, nil); code != 200 {
 		t.Fatalf("rename: %d", code)
 	}
-	eventually(t, searchCatchUp, "the renamed event is found by its new name", func() bool { return found(t, n, "quokka", id) })
+	require.Eventually(t, func() bool { return found(t, n, "quokka", id) }, searchCatchUp, 25*time.Millisecond, "the renamed event is found by its new name")
 	if found(t, n, "zanzibar", id) {
 		t.Error("the renamed event is still found by its old name")
 	}
@@ -95,12 +108,12 @@ func TestSearchFreshness(t *testing.T) {
 	renameWhileDown(t, db, id, "Wombat Overture")
 	n2 := startTestNodeOn(t, db, func(c *Config) { c.DataDir = dataDir })
 	admin = n2.token(t, "admin@example.com", "admin")
-	eventually(t, searchCatchUp, "the rename made while the node was down is found", func() bool { return found(t, n2, "wombat", id) })
+	require.Eventually(t, func() bool { return found(t, n2, "wombat", id) }, searchCatchUp, 25*time.Millisecond, "the rename made while the node was down is found")
 	if found(t, n2, "quokka", id) {
 		t.Error("after the restart the event is still found by the name it had before the node went down")
 	}
 	id2 := createCatalogEvent(t, n2, admin, "Xylophone Rhapsody")
-	eventually(t, searchCatchUp, "an event created after the restart is searchable", func() bool { return found(t, n2, "xylophone", id2) })
+	require.Eventually(t, func() bool { return found(t, n2, "xylophone", id2) }, searchCatchUp, 25*time.Millisecond, "an event created after the restart is searchable")
 	if !found(t, n2, "wombat", id) {
 		t.Error("the event indexed before the restart is gone")
 	}
@@ -154,7 +167,7 @@ func TestSearchAvailabilityAfterRestart(t *testing.T) {
 	n := startTestNode(t)
 	admin := n.token(t, "admin@example.com", "admin")
 	id := createCatalogEvent(t, n, admin, "Yodelling Marathon")
-	eventually(t, searchCatchUp, "the new event is searchable", func() bool { return found(t, n, "yodelling", id) })
+	require.Eventually(t, func() bool { return found(t, n, "yodelling", id) }, searchCatchUp, 25*time.Millisecond, "the new event is searchable")
 	var view struct {
 		Tickets []struct {
 			TicketID string `json:"ticket_id"`
@@ -180,7 +193,7 @@ func TestSearchAvailabilityAfterRestart(t *testing.T) {
 		"ticket_ids": []string{view.Tickets[2].TicketID, view.Tickets[3].TicketID, view.Tickets[4].TicketID}}, nil); code != http.StatusCreated {
 		t.Fatalf("hold: %d", code)
 	}
-	eventually(t, searchCatchUp, "search shows 5 of 10 seats available", func() bool { return availableSeats(t, n, "yodelling", id) == 5 })
+	require.Eventually(t, func() bool { return availableSeats(t, n, "yodelling", id) == 5 }, searchCatchUp, 25*time.Millisecond, "search shows 5 of 10 seats available")
 
 	dataDir, db := n.cfg.DataDir, n.DB
 	n.Close()

@@ -74,11 +74,7 @@ const seedEvents = 300
 // 50,000-seat stadium), 25 performers and about 300 events. It is
 // idempotent: running it again finds everything in place.
 func cmdSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	url, err := dbFlags("seed", args, getenv, stderr, nil)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, url)
+	db, err := openDBFlags(ctx, "seed", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api/stripepay"
@@ -65,7 +66,7 @@ func TestStripeBreakerOnANode(t *testing.T) {
 	if code, ec := confirm(first); code != http.StatusServiceUnavailable || ec != boxoffice.EUnavailable {
 		t.Fatalf("confirm during the outage: %d %s, want 503 unavailable", code, ec)
 	}
-	eventually(t, 30*time.Second, "the breaker opens after 3 failed requests", func() bool { return proxy.Count() >= 3 })
+	require.Eventually(t, func() bool { return proxy.Count() >= 3 }, 30*time.Second, 25*time.Millisecond, "the breaker opens after 3 failed requests")
 
 	second := reserve(alice, seats[21], http.StatusCreated)
 	before := proxy.Count()

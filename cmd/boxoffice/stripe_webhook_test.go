@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/boxoffice/boxoffice"
@@ -179,9 +180,9 @@ func TestStripeWebhookOnANode(t *testing.T) {
 	if code := w.deliver(t, "evt_paid", "payment_intent.succeeded", paidIntent, nodeWebhookSecret, now); code != http.StatusOK {
 		t.Fatalf("succeeded: %d, want 200", code)
 	}
-	eventually(t, 30*time.Second, "the succeeded event sells the booking", func() bool {
+	require.Eventually(t, func() bool {
 		return w.status(t, paid) == boxoffice.BookingConfirmed
-	})
+	}, 30*time.Second, 25*time.Millisecond, "the succeeded event sells the booking")
 	if p := w.payment(t, paid); p.Status != boxoffice.PaymentSucceeded || p.ChargeID != paidIntent["id"] {
 		t.Errorf("payment = %+v, want succeeded with the intent", p)
 	}
@@ -205,9 +206,9 @@ func TestStripeWebhookOnANode(t *testing.T) {
 	if code := w.deliver(t, "evt_failed", "payment_intent.payment_failed", failedIntent, nodeWebhookSecret, now); code != http.StatusOK {
 		t.Fatalf("failed: %d, want 200", code)
 	}
-	eventually(t, 30*time.Second, "the failed event voids the attempt", func() bool {
+	require.Eventually(t, func() bool {
 		return w.payment(t, failed).Status == boxoffice.PaymentVoided
-	})
+	}, 30*time.Second, 25*time.Millisecond, "the failed event voids the attempt")
 	if code := w.deliver(t, "evt_failed_then_paid", "payment_intent.succeeded", failedIntent, nodeWebhookSecret, now); code != http.StatusOK {
 		t.Errorf("succeeded after failed: %d, want 200", code)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 )
 
 // TestNodeWebSocketCap: on a real node, the per-address socket cap counts
@@ -35,11 +36,11 @@ func TestNodeWebSocketCap(t *testing.T) {
 	seats.Close()
 	// Once the slot is free, the waiting room answers for itself: an
 	// unknown place is 404.
-	eventually(t, 10*time.Second, "the waiting room answering once the slot is free", func() bool {
+	require.Eventually(t, func() bool {
 		c, resp, _ := websocket.DefaultDialer.Dial(queue, nil)
 		if c != nil {
 			c.Close()
 		}
 		return resp != nil && resp.StatusCode == http.StatusNotFound
-	})
+	}, 10*time.Second, 25*time.Millisecond, "the waiting room answering once the slot is free")
 }

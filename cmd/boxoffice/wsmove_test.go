@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 )
 
 // strictWatcher follows the seat-map WebSocket as API.md describes it: one
@@ -185,12 +186,12 @@ func (w *strictWatcher) failure() error  { w.mu.Lock(); defer w.mu.Unlock(); ret
 // statuses with view.
 func (w *strictWatcher) waitFor(t testing.TB, view eventView, what string) {
 	t.Helper()
-	eventually(t, 30*time.Second, fmt.Sprintf("the watcher reaches version %d %s", view.Version, what), func() bool {
+	require.Eventually(t, func() bool {
 		if err := w.failure(); err != nil {
 			t.Fatalf("watcher %s: %v", what, err)
 		}
 		return w.version() >= view.Version
-	})
+	}, 30*time.Second, 25*time.Millisecond, fmt.Sprintf("the watcher reaches version %d %s", view.Version, what))
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, tk := range view.Tickets {
@@ -211,10 +212,10 @@ func reserveRetrying(t testing.TB, c *testNode, tok, key, ev string, tickets []s
 	}
 	var code int
 	var rep []byte
-	eventually(t, 30*time.Second, "a reserve that is not 503", func() bool {
+	require.Eventually(t, func() bool {
 		code, rep = reserveRaw(t, c.URL, tok, key, string(body))
 		return code != http.StatusServiceUnavailable
-	})
+	}, 30*time.Second, 25*time.Millisecond, "a reserve that is not 503")
 	if code != http.StatusCreated {
 		t.Fatalf("reserve %s: %d %s", key, code, rep)
 	}
@@ -316,12 +317,12 @@ func TestWatcherResyncsAcrossOwnerKillUnderWrites(t *testing.T) {
 			acked.Add(1)
 		}
 	}()
-	eventually(t, 30*time.Second, "5 holds before the kill", func() bool { return acked.Load() >= 5 })
+	require.Eventually(t, func() bool { return acked.Load() >= 5 }, 30*time.Second, 25*time.Millisecond, "5 holds before the kill")
 	killed := time.Now()
 	victim.kill()
 	newOwner, _ := waitServing(t, rest[1], admin, ev, victim.Name, killed, 60*time.Second)
 	moved := acked.Load()
-	eventually(t, 60*time.Second, "5 more holds after the move", func() bool { return acked.Load() >= moved+5 })
+	require.Eventually(t, func() bool { return acked.Load() >= moved+5 }, 60*time.Second, 25*time.Millisecond, "5 more holds after the move")
 	close(stop)
 	<-wrote
 	if t.Failed() {

@@ -1,4 +1,7 @@
-package actors
+// Package devpay is the development payment provider: a payment adapter at the
+// edge like a real one (a Stripe provider sits beside it), so the seat engine
+// sees only boxoffice.PaymentProvider.
+package devpay
 
 import (
 	"context"
@@ -16,8 +19,8 @@ const (
 	TokenDeclined = "tok_chargeDeclined"
 )
 
-// DevPaymentsConfig bounds what the development provider remembers.
-type DevPaymentsConfig struct {
+// Config bounds what the development provider remembers.
+type Config struct {
 	// MaxKeys is how many idempotency keys it remembers; past it the
 	// oldest is forgotten first. Memory stays flat over long runs (a few
 	// hundred bytes a key) at the cost of a retry that comes after
@@ -30,24 +33,24 @@ type DevPaymentsConfig struct {
 	Now func() time.Time
 }
 
-// DefaultDevPaymentsConfig returns the bounds of a development node.
-func DefaultDevPaymentsConfig() DevPaymentsConfig {
-	return DevPaymentsConfig{
+// DefaultConfig returns the bounds of a development node.
+func DefaultConfig() Config {
+	return Config{
 		MaxKeys: 100_000,        // ~tens of MB at most
 		KeepFor: 24 * time.Hour, // as Stripe keeps idempotency keys
 		Now:     time.Now,
 	}
 }
 
-// DevPayments is the development payment provider: tok_visa is charged,
+// Provider is the development payment provider: tok_visa is charged,
 // tok_chargeDeclined is declined, anything else fails. Like a real provider
 // it remembers each idempotency key's outcome (for a bounded time and
 // number of keys), so a retried call with the same key never charges twice
 // and answers with what it charged: booking, amount, currency. Void undoes
 // a key's charge. Charges and Voids count per booking so tests can check
 // I6 and I7.
-type DevPayments struct {
-	cfg DevPaymentsConfig
+type Provider struct {
+	cfg Config
 
 	mu sync.Mutex // guards everything below
 	// byKey is each remembered key's outcome; order is the keys in the
@@ -73,16 +76,16 @@ type devAccount struct {
 	charges, voids, keys int
 }
 
-var _ boxoffice.PaymentProvider = (*DevPayments)(nil)
+var _ boxoffice.PaymentProvider = (*Provider)(nil)
 
-// NewDevPayments returns an empty development provider with the default
+// New returns an empty development provider with the default
 // bounds.
-func NewDevPayments() *DevPayments { return NewDevPaymentsWith(DefaultDevPaymentsConfig()) }
+func New() *Provider { return NewWith(DefaultConfig()) }
 
-// NewDevPaymentsWith returns an empty development provider with the given
+// NewWith returns an empty development provider with the given
 // bounds; zero fields take the defaults.
-func NewDevPaymentsWith(cfg DevPaymentsConfig) *DevPayments {
-	d := DefaultDevPaymentsConfig()
+func NewWith(cfg Config) *Provider {
+	d := DefaultConfig()
 	if cfg.MaxKeys <= 0 {
 		cfg.MaxKeys = d.MaxKeys
 	}
@@ -92,13 +95,13 @@ func NewDevPaymentsWith(cfg DevPaymentsConfig) *DevPayments {
 	if cfg.Now == nil {
 		cfg.Now = d.Now
 	}
-	return &DevPayments{cfg: cfg, byKey: map[string]*devEntry{}, ledger: map[uuid.UUID]*devAccount{}}
+	return &Provider{cfg: cfg, byKey: map[string]*devEntry{}, ledger: map[uuid.UUID]*devAccount{}}
 }
 
 // Charge implements boxoffice.PaymentProvider. A key seen before gets its
 // first answer again, whatever the request says (as a real provider's
 // idempotency does); the answer names the booking and amount it charged.
-func (d *DevPayments) Charge(ctx context.Context, req boxoffice.PaymentRequest) (boxoffice.PaymentResult, error) {
+func (d *Provider) Charge(ctx context.Context, req boxoffice.PaymentRequest) (boxoffice.PaymentResult, error) {
 	if err := ctx.Err(); err != nil {
 		return boxoffice.PaymentResult{}, err
 	}
@@ -128,7 +131,7 @@ func (d *DevPayments) Charge(ctx context.Context, req boxoffice.PaymentRequest) 
 // Void implements boxoffice.PaymentProvider: a charge under the key is
 // refunded, and a key not seen yet is remembered as void so that a charge
 // with it arriving later takes nothing.
-func (d *DevPayments) Void(ctx context.Context, req boxoffice.VoidRequest) error {
+func (d *Provider) Void(ctx context.Context, req boxoffice.VoidRequest) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -147,7 +150,7 @@ func (d *DevPayments) Void(ctx context.Context, req boxoffice.VoidRequest) error
 }
 
 // add remembers a new key; d.mu is held.
-func (d *DevPayments) add(key string, booking uuid.UUID) *devEntry {
+func (d *Provider) add(key string, booking uuid.UUID) *devEntry {
 	e := &devEntry{booking: booking, at: d.cfg.Now()}
 	d.byKey[key] = e
 	d.order = append(d.order, key)
@@ -163,7 +166,7 @@ func (d *DevPayments) add(key string, booking uuid.UUID) *devEntry {
 
 // prune forgets the oldest keys past MaxKeys or KeepFor, and a booking's
 // counts with its last key; d.mu is held.
-func (d *DevPayments) prune() {
+func (d *Provider) prune() {
 	cutoff := d.cfg.Now().Add(-d.cfg.KeepFor)
 	for d.head < len(d.order) {
 		key := d.order[d.head]
@@ -188,7 +191,7 @@ func (d *DevPayments) prune() {
 
 // Charges reports how many times the booking was really charged (voided
 // charges included; see Voids).
-func (d *DevPayments) Charges(booking uuid.UUID) int {
+func (d *Provider) Charges(booking uuid.UUID) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if a := d.ledger[booking]; a != nil {
@@ -198,7 +201,7 @@ func (d *DevPayments) Charges(booking uuid.UUID) int {
 }
 
 // Voids reports how many of the booking's charges were voided.
-func (d *DevPayments) Voids(booking uuid.UUID) int {
+func (d *Provider) Voids(booking uuid.UUID) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if a := d.ledger[booking]; a != nil {
@@ -209,7 +212,7 @@ func (d *DevPayments) Voids(booking uuid.UUID) int {
 
 // Remembered reports how many idempotency keys and bookings the provider
 // keeps, so that tests can check it stays bounded.
-func (d *DevPayments) Remembered() (keys, bookings int) {
+func (d *Provider) Remembered() (keys, bookings int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.byKey), len(d.ledger)

@@ -1,4 +1,4 @@
-package search
+package search_test
 
 import (
 	"fmt"
@@ -11,30 +11,25 @@ import (
 	"github.com/boxoffice/boxoffice"
 )
 
-// GenerateVenues is how many venues Generate spreads events over.
-const GenerateVenues = 5000
+// generateVenues is how many venues generate spreads events over.
+const generateVenues = 5000
 
-// generateStart is where Generate's two years of dates begin, fixed so that
+// generateStart is where generate's two years of dates begin, fixed so that
 // a seed always yields the same catalog.
 var generateStart = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Generate returns n realistic listings for benchmarks, the demo seeder and
-// the load generator: concerts, sports, theater, comedy and festivals named
-// from word lists, at 5,000 venues in about a hundred real cities (with
-// their coordinates and currencies), starting over two years from
-// 2027-01-01. The same n and seed always give the same listings; venue and
-// performer IDs repeat across listings as real ones would.
-func Generate(n int, seed uint64) []boxoffice.Listing {
-	return GenerateFrom(n, seed, generateStart)
-}
-
-// GenerateFrom is Generate with the two years starting at start, for a
-// seeder that wants upcoming events.
-func GenerateFrom(n int, seed uint64, start time.Time) []boxoffice.Listing {
+// generate returns n realistic listings for the tests and benchmarks:
+// concerts, sports, theater, comedy and festivals named from word lists, at
+// 5,000 venues in about a hundred real cities (with their coordinates and
+// currencies), starting over two years from 2027-01-01. The same n and seed
+// always give the same listings; venue and performer IDs repeat across
+// listings as real ones would. It is test code: production never makes up
+// a catalog (the demo seeder writes its own, cmd/boxoffice/seed.go).
+func generate(n int, seed uint64) []boxoffice.Listing {
 	g := newGenerator(seed, n)
 	out := make([]boxoffice.Listing, n)
 	for i := range out {
-		out[i] = g.listing(start.UTC())
+		out[i] = g.listing(generateStart)
 	}
 	return out
 }
@@ -63,7 +58,7 @@ type generator struct {
 
 func newGenerator(seed uint64, n int) *generator {
 	g := &generator{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-	for range GenerateVenues {
+	for range generateVenues {
 		g.venues = append(g.venues, g.venue())
 	}
 	for range clamp(n/40, 50, 25_000) {

@@ -1,6 +1,6 @@
-package search
+package search_test
 
-// Word lists and real cities for Generate. Coordinates are city centres in
+// Word lists and real cities for generate. Coordinates are city centres in
 // decimal degrees (WGS 84); currency is the local ISO 4217 code.
 
 type genCity struct {

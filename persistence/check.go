@@ -1,0 +1,198 @@
+package persistence
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Querier is what the audit reads through: a pool when `boxoffice check`
+// runs, a transaction in tests that plant violations and roll them back.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// Audit reads the evidence `boxoffice check` judges the invariants by
+// (DESIGN.md "Invariants"). Each method returns the rows that break one
+// rule, so a healthy database answers with nothing; the judging stays with
+// the caller. The SQL lives here so that the schema has one owner.
+type Audit struct {
+	q Querier
+}
+
+// NewAudit reads through q.
+func NewAudit(q Querier) Audit { return Audit{q: q} }
+
+// BookingStatuses returns the status of each of ids that is in bookings
+// (I2: an acknowledged hold or sale must be there). It asks in chunks, so
+// a long history does not make one huge statement.
+func (a Audit) BookingStatuses(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	status := make(map[uuid.UUID]string, len(ids))
+	const chunk = 10000
+	for i := 0; i < len(ids); i += chunk {
+		rows, err := a.q.Query(ctx, `SELECT id, status FROM bookings WHERE id = ANY($1)`, ids[i:min(i+chunk, len(ids))])
+		if err != nil {
+			return nil, err
+		}
+		var id uuid.UUID
+		var st string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &st}, func() error { status[id] = st; return nil }); err != nil {
+			return nil, err
+		}
+	}
+	return status, nil
+}
+
+// SharedTicket is a ticket in more than one live booking (I1).
+type SharedTicket struct {
+	EventID, TicketID uuid.UUID
+	Bookings          int
+}
+
+// SharedTickets returns every ticket in two or more live bookings.
+func (a Audit) SharedTickets(ctx context.Context) ([]SharedTicket, error) {
+	rows, err := a.q.Query(ctx, `SELECT event_id, t, count(*) FROM bookings, unnest(ticket_ids) t
+		WHERE status IN ('in-progress', 'confirmed') GROUP BY event_id, t HAVING count(*) > 1`)
+	if err != nil {
+		return nil, err
+	}
+	var out []SharedTicket
+	var s SharedTicket
+	_, err = pgx.ForEachRow(rows, []any{&s.EventID, &s.TicketID, &s.Bookings}, func() error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// UnsoldSeat is a seat of a confirmed booking that sold_seats does not
+// give to that booking: SoldTo is nil when the seat is not there at all.
+type UnsoldSeat struct {
+	BookingID, EventID, TicketID uuid.UUID
+	SoldTo                       *uuid.UUID
+}
+
+// UnsoldSeats returns every seat of a confirmed booking missing from
+// sold_seats or sold there to another booking (I1, I2).
+func (a Audit) UnsoldSeats(ctx context.Context) ([]UnsoldSeat, error) {
+	rows, err := a.q.Query(ctx, `SELECT b.id, b.event_id, t, s.booking_id FROM bookings b
+		CROSS JOIN LATERAL unnest(b.ticket_ids) t
+		LEFT JOIN sold_seats s ON s.event_id = b.event_id AND s.ticket_id = t
+		WHERE b.status = 'confirmed' AND s.booking_id IS DISTINCT FROM b.id`)
+	if err != nil {
+		return nil, err
+	}
+	var out []UnsoldSeat
+	var s UnsoldSeat
+	_, err = pgx.ForEachRow(rows, []any{&s.BookingID, &s.EventID, &s.TicketID, &s.SoldTo}, func() error {
+		out = append(out, s)
+		s.SoldTo = nil
+		return nil
+	})
+	return out, err
+}
+
+// Journal calls fn with every journal row, event by event in version order
+// (as an event actor replays it on recovery), without holding them all in
+// memory. An error from fn stops the walk and is returned.
+func (a Audit) Journal(ctx context.Context, fn func(eventID uuid.UUID, version int64, record []byte) error) error {
+	rows, err := a.q.Query(ctx, `SELECT event_id, version, record FROM journal ORDER BY event_id, version`)
+	if err != nil {
+		return err
+	}
+	var (
+		ev      uuid.UUID
+		version int64
+		data    []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&ev, &version, &data}, func() error { return fn(ev, version, data) })
+	return err
+}
+
+// LateHold is a hold that ended more than the grace after its expiry, or
+// is still held that long after it (I3).
+type LateHold struct {
+	BookingID uuid.UUID
+	Status    string    // "expired", or "in-progress" while still held
+	ExpiresAt time.Time // when the hold should have ended
+	Ended     time.Time // when it was released; now while it is still held
+	// Moved is the last time the event's ownership was acquired between
+	// the expiry and the end (while an event moves nobody can release its
+	// holds); nil when it did not move.
+	Moved *time.Time
+}
+
+// LateHolds returns every hold released, or still held, more than grace
+// after its expiry, as PostgreSQL saw it.
+func (a Audit) LateHolds(ctx context.Context, grace time.Duration) ([]LateHold, error) {
+	rows, err := a.q.Query(ctx, `SELECT b.id, b.status, b.expires_at,
+			CASE WHEN b.status = 'expired' THEN b.updated_at ELSE now() END AS ended,
+			(SELECT max(h.acquired_at) FROM ownership_history h
+				WHERE h.event_id = b.event_id AND h.acquired_at > b.expires_at
+				  AND h.acquired_at <= CASE WHEN b.status = 'expired' THEN b.updated_at ELSE now() END) AS moved
+		FROM bookings b
+		WHERE (b.status = 'expired' AND b.updated_at > b.expires_at + $1::interval)
+		   OR (b.status = 'in-progress' AND b.expires_at < now() - $1::interval)`, grace.String())
+	if err != nil {
+		return nil, err
+	}
+	var out []LateHold
+	var h LateHold
+	_, err = pgx.ForEachRow(rows, []any{&h.BookingID, &h.Status, &h.ExpiresAt, &h.Ended, &h.Moved}, func() error {
+		out = append(out, h)
+		h.Moved = nil
+		return nil
+	})
+	return out, err
+}
+
+// UnpaidSale is a confirmed booking without a succeeded charge of its own
+// total (I7). Status is the payment's, "none" without a payment row.
+type UnpaidSale struct {
+	BookingID     uuid.UUID
+	Total, Amount int64 // minor units: the booking's total, the payment's amount
+	Status        string
+}
+
+// UnpaidSales returns every confirmed booking whose payment did not
+// succeed, is of another amount, or has no charge id.
+func (a Audit) UnpaidSales(ctx context.Context) ([]UnpaidSale, error) {
+	rows, err := a.q.Query(ctx, `SELECT b.id, b.total_minor, coalesce(p.status, 'none'), coalesce(p.amount_minor, 0)
+		FROM bookings b LEFT JOIN payments p ON p.booking_id = b.id
+		WHERE b.status = 'confirmed' AND (p.status IS DISTINCT FROM 'succeeded' OR p.amount_minor <> b.total_minor
+			OR p.charge_id = '')`)
+	if err != nil {
+		return nil, err
+	}
+	var out []UnpaidSale
+	var s UnpaidSale
+	_, err = pgx.ForEachRow(rows, []any{&s.BookingID, &s.Total, &s.Status, &s.Amount}, func() error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// SharedCharge is one provider charge that paid for several bookings (I6).
+type SharedCharge struct {
+	ChargeID string
+	Bookings int
+}
+
+// SharedCharges returns every succeeded charge id on two or more payments.
+func (a Audit) SharedCharges(ctx context.Context) ([]SharedCharge, error) {
+	rows, err := a.q.Query(ctx, `SELECT charge_id, count(*) FROM payments
+		WHERE status = 'succeeded' AND charge_id <> '' GROUP BY charge_id HAVING count(*) > 1`)
+	if err != nil {
+		return nil, err
+	}
+	var out []SharedCharge
+	var s SharedCharge
+	_, err = pgx.ForEachRow(rows, []any{&s.ChargeID, &s.Bookings}, func() error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
