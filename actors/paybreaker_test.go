@@ -33,14 +33,14 @@ func (p *eventRecorder) Charge(ctx context.Context, req boxoffice.PaymentRequest
 	if p.lost.Add(-1) >= 0 {
 		return boxoffice.PaymentResult{}, context.DeadlineExceeded
 	}
-	return p.Charge(ctx, req)
+	return p.Provider.Charge(ctx, req)
 }
 
 func (p *eventRecorder) Void(ctx context.Context, req boxoffice.VoidRequest) error {
 	p.mu.Lock()
 	p.voided = append(p.voided, req.EventID)
 	p.mu.Unlock()
-	return p.Void(ctx, req)
+	return p.Provider.Void(ctx, req)
 }
 
 // TestPaymentRequestsCarryEventID: the charge and the void of one attempt
@@ -88,7 +88,7 @@ func (p *openBreaker) Charge(ctx context.Context, req boxoffice.PaymentRequest) 
 	if p.open.Load() {
 		return boxoffice.PaymentResult{}, boxoffice.Errorf(boxoffice.EUnavailable, "the payment provider is unavailable; try again shortly")
 	}
-	return p.Charge(ctx, req)
+	return p.Provider.Charge(ctx, req)
 }
 
 // TestOpenBreakerChargesNothing: a provider that answers unavailable (its

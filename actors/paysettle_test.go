@@ -27,7 +27,7 @@ func (p *actionProvider) Charge(context.Context, boxoffice.PaymentRequest) (boxo
 
 func (p *actionProvider) Void(ctx context.Context, req boxoffice.VoidRequest) error {
 	p.voids.Add(1)
-	return p.Void(ctx, req)
+	return p.Provider.Void(ctx, req)
 }
 
 // TestSettlePaymentByNotification: a payment that needs the buyer's action
