@@ -182,4 +182,8 @@ type Deps struct {
 	// Rules is told of every PATCHed event; nil leaves the seat engine to
 	// its own re-reads.
 	Rules Rules
+	// Tickets signs the ticket codes of confirmed bookings and publishes
+	// its public keys at GET /tickets/keys; nil makes the ticket routes
+	// 503 unavailable.
+	Tickets *boxoffice.TicketKeys
 }
