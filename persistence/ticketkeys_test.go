@@ -59,6 +59,17 @@ func TestTicketKeysFirstStartRace(t *testing.T) {
 	if err := dbs[0].Pool().QueryRow(ctxT(t), `SELECT count(*) FROM ticket_keys`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d keys stored (%v), want 1", n, err)
 	}
+	// The window made certain: every node has read "no key" and inserts
+	// its own; the insert-if-absent keeps the first and the keyring stays.
+	for i, db := range dbs {
+		if err := db.InsertTicketKeyIfAbsent(ctxT(t)); err != nil {
+			t.Fatalf("node %d inserting after the first: %v", i, err)
+		}
+		k, err := db.TicketKeys(ctxT(t))
+		if err != nil || k.ActiveKeyID() != kids[0] || len(k.PublicKeys()) != 1 {
+			t.Fatalf("node %d after its insert: %v keys, active %v (%v)", i, len(k.PublicKeys()), k.ActiveKeyID(), err)
+		}
+	}
 }
 
 func TestTicketKeysRotate(t *testing.T) {
