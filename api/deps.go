@@ -185,4 +185,8 @@ type Deps struct {
 	// PaymentWebhook serves POST /payments/stripe/webhook (the provider's
 	// signed events; no token); nil leaves the route out (404).
 	PaymentWebhook http.Handler
+	// Tickets signs the ticket codes of confirmed bookings and publishes
+	// its public keys at GET /tickets/keys; nil makes the ticket routes
+	// 503 unavailable.
+	Tickets *boxoffice.TicketKeys
 }

@@ -30,6 +30,8 @@ var statusOf = map[string]int{
 	boxoffice.ENotOnSale:       http.StatusConflict,
 	// A key reused for another request (API.md, Additions version 2).
 	boxoffice.EIdempotencyConflict: http.StatusConflict,
+	// A forged, altered or truncated ticket code (API.md "Tickets and check-in").
+	boxoffice.EInvalidTicket: http.StatusBadRequest,
 }
 
 // StatusOf returns the HTTP status of an API error code, 500 for a code the

@@ -254,6 +254,8 @@ func loadSpec() (*openapi3.T, routers.Router, error) {
 		// RFC 9562 pattern, not RFC 4122's v1-v5.
 		openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("image/png", openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		specDoc, specErr = loader.LoadFromData(api.OpenAPI())
 		if specErr != nil {

@@ -106,6 +106,10 @@ func (s *Server) routes() {
 	m.Handle("GET /booking/{bookingId}", s.h(s.booking(s.handleBooking)))
 	m.Handle("DELETE /booking/{bookingId}", s.h(s.booking(s.handleRelease)))
 	m.Handle("GET /user/bookings", s.h(s.booking(s.handleUserBookings)))
+	m.Handle("GET /booking/{bookingId}/tickets", s.h(s.booking(s.handleTickets)))
+	m.Handle("GET /booking/{bookingId}/tickets.pdf", s.h(s.booking(s.handleTicketsPDF)))
+	m.Handle("GET /booking/{bookingId}/tickets/{ticketId}/qr.png", s.h(s.booking(s.handleTicketQR)))
+	m.Handle("GET /tickets/keys", s.h(s.handleTicketKeys))
 	s.stubs = map[string]bool{}
 	for _, p := range []string{"GET /booking/reserve", "DELETE /booking/reserve", "GET /booking/confirm", "DELETE /booking/confirm"} {
 		m.HandleFunc(p, s.methodNotAllowed)

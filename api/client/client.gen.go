@@ -416,6 +416,66 @@ func (e SeatUnavailableErrorErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for TicketKeySetKeysAlg.
+const (
+	EdDSA TicketKeySetKeysAlg = "EdDSA"
+)
+
+// Valid indicates whether the value is a known member of the TicketKeySetKeysAlg enum.
+func (e TicketKeySetKeysAlg) Valid() bool {
+	switch e {
+	case EdDSA:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketKeySetKeysCrv.
+const (
+	Ed25519 TicketKeySetKeysCrv = "Ed25519"
+)
+
+// Valid indicates whether the value is a known member of the TicketKeySetKeysCrv enum.
+func (e TicketKeySetKeysCrv) Valid() bool {
+	switch e {
+	case Ed25519:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketKeySetKeysKty.
+const (
+	OKP TicketKeySetKeysKty = "OKP"
+)
+
+// Valid indicates whether the value is a known member of the TicketKeySetKeysKty enum.
+func (e TicketKeySetKeysKty) Valid() bool {
+	switch e {
+	case OKP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TicketKeySetKeysUse.
+const (
+	Sig TicketKeySetKeysUse = "sig"
+)
+
+// Valid indicates whether the value is a known member of the TicketKeySetKeysUse enum.
+func (e TicketKeySetKeysUse) Valid() bool {
+	switch e {
+	case Sig:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TooLargeErrorErrorCode.
 const (
 	TooLargeErrorErrorCodeTooLarge TooLargeErrorErrorCode = "too_large"
@@ -526,6 +586,21 @@ type BookingStateErrorErrorCode string
 
 // BookingStatus defines model for BookingStatus.
 type BookingStatus string
+
+// BookingTicket defines model for BookingTicket.
+type BookingTicket struct {
+	// Code The text of the ticket's QR code: base64url (no padding) of a binary payload signed
+	// with Ed25519 under a key of `GET /tickets/keys` (layout in docs/tickets.md). The same
+	// seat gets the same code until the deployment's signing key rotates; codes of older
+	// keys stay valid.
+	Code string `json:"code"`
+	Row  string `json:"row"`
+
+	// Seat The seat number in its row.
+	Seat     int    `json:"seat"`
+	Section  string `json:"section"`
+	TicketId UUID   `json:"ticket_id"`
+}
 
 // CancelledBooking defines model for CancelledBooking.
 type CancelledBooking struct {
@@ -1053,6 +1128,41 @@ type Ticket struct {
 	Section  string     `json:"section"`
 	Status   SeatStatus `json:"status"`
 	TicketId UUID       `json:"ticket_id"`
+}
+
+// TicketKeySet A JWKS (RFC 7517) of Ed25519 public keys (RFC 8037), the signing key first.
+type TicketKeySet struct {
+	Keys []struct {
+		Alg TicketKeySetKeysAlg `json:"alg"`
+		Crv TicketKeySetKeysCrv `json:"crv"`
+
+		// Kid Hex of the first 4 bytes of SHA-256 of the key; bytes 1..4 of a code.
+		//
+		// Example: 3f2a9c01
+		Kid string              `json:"kid"`
+		Kty TicketKeySetKeysKty `json:"kty"`
+		Use TicketKeySetKeysUse `json:"use"`
+
+		// X The public key, base64url without padding.
+		X string `json:"x"`
+	} `json:"keys"`
+}
+
+// TicketKeySetKeysAlg defines model for TicketKeySet.Keys.Alg.
+type TicketKeySetKeysAlg string
+
+// TicketKeySetKeysCrv defines model for TicketKeySet.Keys.Crv.
+type TicketKeySetKeysCrv string
+
+// TicketKeySetKeysKty defines model for TicketKeySet.Keys.Kty.
+type TicketKeySetKeysKty string
+
+// TicketKeySetKeysUse defines model for TicketKeySet.Keys.Use.
+type TicketKeySetKeysUse string
+
+// TicketList defines model for TicketList.
+type TicketList struct {
+	Tickets []BookingTicket `json:"tickets"`
 }
 
 // Time defines model for Time.
@@ -1823,6 +1933,27 @@ type ClientInterface interface {
 	// Corresponds with GET /booking/{bookingId} (the `GetBooking` operationId).
 	GetBooking(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetBookingTickets The tickets of the caller's confirmed booking
+	//
+	// One ticket per seat, in the booking's order; `409 booking_state` until the booking is confirmed.
+	//
+	// Corresponds with GET /booking/{bookingId}/tickets (the `GetBookingTickets` operationId).
+	GetBookingTickets(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBookingTicketsPDF The tickets of the caller's confirmed booking as a PDF
+	//
+	// One A5 page per ticket with the event, date, venue, section, row, seat and the QR code.
+	//
+	// Corresponds with GET /booking/{bookingId}/tickets.pdf (the `GetBookingTicketsPDF` operationId).
+	GetBookingTicketsPDF(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTicketQR One ticket's QR code as a PNG image
+	//
+	// The `code` of the ticket as a 320 x 320 QR code; a ticket outside the booking is 404.
+	//
+	// Corresponds with GET /booking/{bookingId}/tickets/{ticketId}/qr.png (the `GetTicketQR` operationId).
+	GetTicketQR(ctx context.Context, bookingId BookingId, ticketId UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetEvent An event with its venue, performer and every ticket's status
 	//
 	// Statuses are the seat engine's at `version`. Available while booking is degraded (the last view is served). Needs no token.
@@ -1872,6 +2003,14 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /search (the `SearchEvents` operationId).
 	SearchEvents(ctx context.Context, params *SearchEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTicketKeys The public keys that verify ticket codes (JWKS)
+	//
+	// Doors cache it to verify codes offline: a code's bytes 1..4 are its key's `kid`. Keys
+	// retired by a rotation stay listed, so tickets sold under them stay valid.
+	//
+	// Corresponds with GET /tickets/keys (the `GetTicketKeys` operationId).
+	GetTicketKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUserBookings The caller's bookings, newest first, one page at a time
 	//
@@ -2323,6 +2462,57 @@ func (c *Client) GetBooking(ctx context.Context, bookingId BookingId, reqEditors
 	return c.Client.Do(req)
 }
 
+// GetBookingTickets The tickets of the caller's confirmed booking
+//
+// One ticket per seat, in the booking's order; `409 booking_state` until the booking is confirmed.
+//
+// Corresponds with GET /booking/{bookingId}/tickets (the `GetBookingTickets` operationId).
+func (c *Client) GetBookingTickets(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBookingTicketsRequest(c.Server, bookingId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBookingTicketsPDF The tickets of the caller's confirmed booking as a PDF
+//
+// One A5 page per ticket with the event, date, venue, section, row, seat and the QR code.
+//
+// Corresponds with GET /booking/{bookingId}/tickets.pdf (the `GetBookingTicketsPDF` operationId).
+func (c *Client) GetBookingTicketsPDF(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBookingTicketsPDFRequest(c.Server, bookingId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTicketQR One ticket's QR code as a PNG image
+//
+// The `code` of the ticket as a 320 x 320 QR code; a ticket outside the booking is 404.
+//
+// Corresponds with GET /booking/{bookingId}/tickets/{ticketId}/qr.png (the `GetTicketQR` operationId).
+func (c *Client) GetTicketQR(ctx context.Context, bookingId BookingId, ticketId UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTicketQRRequest(c.Server, bookingId, ticketId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetEvent An event with its venue, performer and every ticket's status
 //
 // Statuses are the seat engine's at `version`. Available while booking is degraded (the last view is served). Needs no token.
@@ -2443,6 +2633,24 @@ func (c *Client) Readyz(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 // Corresponds with GET /search (the `SearchEvents` operationId).
 func (c *Client) SearchEvents(ctx context.Context, params *SearchEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSearchEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTicketKeys The public keys that verify ticket codes (JWKS)
+//
+// Doors cache it to verify codes offline: a code's bytes 1..4 are its key's `kid`. Keys
+// retired by a rotation stay listed, so tickets sold under them stay valid.
+//
+// Corresponds with GET /tickets/keys (the `GetTicketKeys` operationId).
+func (c *Client) GetTicketKeys(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTicketKeysRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3041,6 +3249,115 @@ func NewGetBookingRequest(server string, bookingId BookingId) (*http.Request, er
 	return req, nil
 }
 
+// NewGetBookingTicketsRequest constructs an http.Request for the GetBookingTickets method
+func NewGetBookingTicketsRequest(server string, bookingId BookingId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bookingId", bookingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/booking/%s/tickets", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBookingTicketsPDFRequest constructs an http.Request for the GetBookingTicketsPDF method
+func NewGetBookingTicketsPDFRequest(server string, bookingId BookingId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bookingId", bookingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/booking/%s/tickets.pdf", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetTicketQRRequest constructs an http.Request for the GetTicketQR method
+func NewGetTicketQRRequest(server string, bookingId BookingId, ticketId UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bookingId", bookingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ticketId", ticketId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/booking/%s/tickets/%s/qr.png", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetEventRequest constructs an http.Request for the GetEvent method
 func NewGetEventRequest(server string, eventId EventId) (*http.Request, error) {
 	var err error
@@ -3420,6 +3737,33 @@ func NewSearchEventsRequest(server string, params *SearchEventsParams) (*http.Re
 	return req, nil
 }
 
+// NewGetTicketKeysRequest constructs an http.Request for the GetTicketKeys method
+func NewGetTicketKeysRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/tickets/keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListUserBookingsRequest constructs an http.Request for the ListUserBookings method
 func NewListUserBookingsRequest(server string, params *ListUserBookingsParams) (*http.Request, error) {
 	var err error
@@ -3759,6 +4103,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /booking/{bookingId} (the `GetBooking` operationId).
 	GetBookingWithResponse(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*GetBookingResponse, error)
 
+	// GetBookingTicketsWithResponse The tickets of the caller's confirmed booking
+	//
+	// One ticket per seat, in the booking's order; `409 booking_state` until the booking is confirmed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /booking/{bookingId}/tickets (the `GetBookingTickets` operationId).
+	GetBookingTicketsWithResponse(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*GetBookingTicketsResponse, error)
+
+	// GetBookingTicketsPDFWithResponse The tickets of the caller's confirmed booking as a PDF
+	//
+	// One A5 page per ticket with the event, date, venue, section, row, seat and the QR code.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /booking/{bookingId}/tickets.pdf (the `GetBookingTicketsPDF` operationId).
+	GetBookingTicketsPDFWithResponse(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*GetBookingTicketsPDFResponse, error)
+
+	// GetTicketQRWithResponse One ticket's QR code as a PNG image
+	//
+	// The `code` of the ticket as a 320 x 320 QR code; a ticket outside the booking is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /booking/{bookingId}/tickets/{ticketId}/qr.png (the `GetTicketQR` operationId).
+	GetTicketQRWithResponse(ctx context.Context, bookingId BookingId, ticketId UUID, reqEditors ...RequestEditorFn) (*GetTicketQRResponse, error)
+
 	// GetEventWithResponse An event with its venue, performer and every ticket's status
 	//
 	// Statuses are the seat engine's at `version`. Available while booking is degraded (the last view is served). Needs no token.
@@ -3824,6 +4195,16 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /search (the `SearchEvents` operationId).
 	SearchEventsWithResponse(ctx context.Context, params *SearchEventsParams, reqEditors ...RequestEditorFn) (*SearchEventsResponse, error)
+
+	// GetTicketKeysWithResponse The public keys that verify ticket codes (JWKS)
+	//
+	// Doors cache it to verify codes offline: a code's bytes 1..4 are its key's `kid`. Keys
+	// retired by a rotation stay listed, so tickets sold under them stay valid.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /tickets/keys (the `GetTicketKeys` operationId).
+	GetTicketKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetTicketKeysResponse, error)
 
 	// ListUserBookingsWithResponse The caller's bookings, newest first, one page at a time
 	//
@@ -5205,6 +5586,304 @@ func (r GetBookingResponse) ContentType() string {
 	return ""
 }
 
+// GetBookingTicketsResponse429Headers the declared response headers of an HTTP 429 response for GetBookingTickets
+type GetBookingTicketsResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetBookingTicketsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TicketList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *BookingStateError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBookingTicketsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBookingTicketsResponse) GetJSON200() *TicketList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetBookingTicketsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBookingTicketsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBookingTicketsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBookingTicketsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetBookingTicketsResponse) GetJSON409() *BookingStateError {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetBookingTicketsResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetBookingTicketsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetBookingTicketsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBookingTicketsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBookingTicketsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBookingTicketsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBookingTicketsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBookingTicketsPDFResponse429Headers the declared response headers of an HTTP 429 response for GetBookingTicketsPDF
+type GetBookingTicketsPDFResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetBookingTicketsPDFResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *BookingStateError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBookingTicketsPDFResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetBookingTicketsPDFResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetBookingTicketsPDFResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetBookingTicketsPDFResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetBookingTicketsPDFResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetBookingTicketsPDFResponse) GetJSON409() *BookingStateError {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetBookingTicketsPDFResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetBookingTicketsPDFResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetBookingTicketsPDFResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBookingTicketsPDFResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBookingTicketsPDFResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBookingTicketsPDFResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBookingTicketsPDFResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTicketQRResponse429Headers the declared response headers of an HTTP 429 response for GetTicketQR
+type GetTicketQRResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetTicketQRResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *BookingStateError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTicketQRResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTicketQRResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTicketQRResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTicketQRResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTicketQRResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetTicketQRResponse) GetJSON409() *BookingStateError {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTicketQRResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTicketQRResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTicketQRResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTicketQRResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTicketQRResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTicketQRResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTicketQRResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetEventResponse429Headers the declared response headers of an HTTP 429 response for GetEvent
 type GetEventResponse429Headers struct {
 	RetryAfter int
@@ -5799,6 +6478,75 @@ func (r SearchEventsResponse) ContentType() string {
 	return ""
 }
 
+// GetTicketKeysResponse429Headers the declared response headers of an HTTP 429 response for GetTicketKeys
+type GetTicketKeysResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetTicketKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TicketKeySet
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTicketKeysResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTicketKeysResponse) GetJSON200() *TicketKeySet {
+	return r.JSON200
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTicketKeysResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTicketKeysResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTicketKeysResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTicketKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTicketKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTicketKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTicketKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListUserBookingsResponse429Headers the declared response headers of an HTTP 429 response for ListUserBookings
 type ListUserBookingsResponse429Headers struct {
 	RetryAfter int
@@ -6243,6 +6991,51 @@ func (c *ClientWithResponses) GetBookingWithResponse(ctx context.Context, bookin
 	return ParseGetBookingResponse(rsp)
 }
 
+// GetBookingTicketsWithResponse The tickets of the caller's confirmed booking
+//
+// One ticket per seat, in the booking's order; `409 booking_state` until the booking is confirmed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /booking/{bookingId}/tickets (the `GetBookingTickets` operationId).
+func (c *ClientWithResponses) GetBookingTicketsWithResponse(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*GetBookingTicketsResponse, error) {
+	rsp, err := c.GetBookingTickets(ctx, bookingId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBookingTicketsResponse(rsp)
+}
+
+// GetBookingTicketsPDFWithResponse The tickets of the caller's confirmed booking as a PDF
+//
+// One A5 page per ticket with the event, date, venue, section, row, seat and the QR code.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /booking/{bookingId}/tickets.pdf (the `GetBookingTicketsPDF` operationId).
+func (c *ClientWithResponses) GetBookingTicketsPDFWithResponse(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*GetBookingTicketsPDFResponse, error) {
+	rsp, err := c.GetBookingTicketsPDF(ctx, bookingId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBookingTicketsPDFResponse(rsp)
+}
+
+// GetTicketQRWithResponse One ticket's QR code as a PNG image
+//
+// The `code` of the ticket as a 320 x 320 QR code; a ticket outside the booking is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /booking/{bookingId}/tickets/{ticketId}/qr.png (the `GetTicketQR` operationId).
+func (c *ClientWithResponses) GetTicketQRWithResponse(ctx context.Context, bookingId BookingId, ticketId UUID, reqEditors ...RequestEditorFn) (*GetTicketQRResponse, error) {
+	rsp, err := c.GetTicketQR(ctx, bookingId, ticketId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTicketQRResponse(rsp)
+}
+
 // GetEventWithResponse An event with its venue, performer and every ticket's status
 //
 // Statuses are the seat engine's at `version`. Available while booking is degraded (the last view is served). Needs no token.
@@ -6355,6 +7148,22 @@ func (c *ClientWithResponses) SearchEventsWithResponse(ctx context.Context, para
 		return nil, err
 	}
 	return ParseSearchEventsResponse(rsp)
+}
+
+// GetTicketKeysWithResponse The public keys that verify ticket codes (JWKS)
+//
+// Doors cache it to verify codes offline: a code's bytes 1..4 are its key's `kid`. Keys
+// retired by a rotation stay listed, so tickets sold under them stay valid.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /tickets/keys (the `GetTicketKeys` operationId).
+func (c *ClientWithResponses) GetTicketKeysWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetTicketKeysResponse, error) {
+	rsp, err := c.GetTicketKeys(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTicketKeysResponse(rsp)
 }
 
 // ListUserBookingsWithResponse The caller's bookings, newest first, one page at a time
@@ -7619,6 +8428,277 @@ func ParseGetBookingResponse(rsp *http.Response) (*GetBookingResponse, error) {
 	return response, nil
 }
 
+// ParseGetBookingTicketsResponse parses an HTTP response from a GetBookingTicketsWithResponse call
+func ParseGetBookingTicketsResponse(rsp *http.Response) (*GetBookingTicketsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBookingTicketsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TicketList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest BookingStateError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetBookingTicketsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBookingTicketsPDFResponse parses an HTTP response from a GetBookingTicketsPDFWithResponse call
+func ParseGetBookingTicketsPDFResponse(rsp *http.Response) (*GetBookingTicketsPDFResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBookingTicketsPDFResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest BookingStateError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetBookingTicketsPDFResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTicketQRResponse parses an HTTP response from a GetTicketQRWithResponse call
+func ParseGetTicketQRResponse(rsp *http.Response) (*GetTicketQRResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTicketQRResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest BookingStateError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTicketQRResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetEventResponse parses an HTTP response from a GetEventWithResponse call
 func ParseGetEventResponse(rsp *http.Response) (*GetEventResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -8131,6 +9211,66 @@ func ParseSearchEventsResponse(rsp *http.Response) (*SearchEventsResponse, error
 	switch {
 	case rsp.StatusCode == 429:
 		var headers SearchEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTicketKeysResponse parses an HTTP response from a GetTicketKeysWithResponse call
+func ParseGetTicketKeysResponse(rsp *http.Response) (*GetTicketKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTicketKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TicketKeySet
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTicketKeysResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -103,6 +103,10 @@ type Config struct {
 	// stripeTune adjusts the Stripe provider's settings (tests: a breaker
 	// that stays open, short backoffs); nil keeps the defaults.
 	stripeTune stripeTuner
+	// TicketKeys are the Ed25519 seeds that sign ticket codes (the first)
+	// and verify older ones (the rest), base64url, comma-separated; empty
+	// uses a key generated once and kept in PostgreSQL.
+	TicketKeys string
 }
 
 // Socket caps: the API's defaults (an idle WebSocket costs a goroutine
@@ -323,6 +327,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", e.str("STRIPE_WEBHOOK_SECRET", ""), "Stripe webhook signing secret, whsec_... (BOXOFFICE_STRIPE_WEBHOOK_SECRET)")
 	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", e.str("STRIPE_API_URL", ""), "another Stripe API base URL, e.g. stripe-mock's; empty = Stripe (BOXOFFICE_STRIPE_API_URL)")
 	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", e.str("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key for the checkout page (BOXOFFICE_STRIPE_PUBLISHABLE_KEY)")
+	fs.StringVar(&c.TicketKeys, "ticket-keys", e.str("TICKET_KEYS", ""), "comma-separated base64url Ed25519 seeds signing ticket codes, the first signs; empty = one kept in PostgreSQL (BOXOFFICE_TICKET_KEYS)")
 	if err := e.err(); err != nil {
 		return c, err
 	}
@@ -363,6 +368,9 @@ func (c Config) validate() error {
 		return errors.New("BOXOFFICE_WS_MAX_PER_IP and BOXOFFICE_WS_MAX must be 0 (no cap) or positive")
 	}
 	if err := c.validatePayments(); err != nil {
+		return err
+	}
+	if _, err := parseTicketKeys(c.TicketKeys); err != nil {
 		return err
 	}
 	return c.validateURLs()

@@ -324,10 +324,14 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.RateUser = api.RateConfig{PerSecond: n.cfg.RateUser, Burst: max(1, int(2*n.cfg.RateUser))}
 	ac.Logger = n.log.With("component", "api")
 	pages := web.Handler()
+	tickets, err := ticketKeys(ctx, n.cfg, n.db)
+	if err != nil {
+		return err
+	}
 	srv, err := api.New(ac, api.Deps{
 		Engine: n.engine, Catalog: catalog{DB: n.db, room: n.room, log: n.log.With("component", "queue")}, Bookings: n.db, Users: n.db, Seats: n.bus,
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
-		Web: pages, Rules: n.engine, PaymentWebhook: n.paymentWebhook(),
+		Web: pages, Rules: n.engine, PaymentWebhook: n.paymentWebhook(), Tickets: tickets,
 	})
 	if err != nil {
 		return err

@@ -115,7 +115,8 @@ function bookingRow(b) {
   const name = eventNames.get(b.event_id) || b.event_id.slice(0, 8);
   const resume = b.status === 'in-progress' && here && !page.checkout.hold
     ? h('button', { type: 'button', class: 'ghost', onclick: () => { page.checkout.adopt(b); $('bookings-panel').hidden = true; } }, 'Resume')
-    : b.status === 'in-progress' && !here ? h('a', { href: `/events/${b.event_id}` }, 'Open') : '';
+    : b.status === 'in-progress' && !here ? h('a', { href: `/events/${b.event_id}` }, 'Open')
+      : b.status === 'confirmed' ? h('button', { type: 'button', class: 'ghost', onclick: (e) => showTickets(b, e.target.closest('tr')) }, 'Tickets') : '';
   return h('tr', { dataset: { bookingId: b.booking_id, status: b.status } },
     h('td', {}, h('a', { href: `/events/${b.event_id}` }, name)),
     h('td', {}, seats),
@@ -123,6 +124,50 @@ function bookingRow(b) {
     h('td', {}, h('span', { class: `badge ${b.status}` }, b.status)),
     h('td', {}, when(b.confirmed_at || b.created_at)),
     h('td', {}, resume));
+}
+
+/**
+ * fetchBlob GETs a binary route with the session's token (an <img> cannot
+ * send it) and returns it as a Blob.
+ */
+async function fetchBlob(path) {
+  const resp = await fetch(path, { headers: { Authorization: 'Bearer ' + session.token } });
+  if (!resp.ok) throw new Error(`${path}: ${resp.status}`);
+  return resp.blob();
+}
+
+/** dataURL reads a Blob as a data: URL, which the page's CSP allows for images. */
+function dataURL(blob) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(blob);
+  });
+}
+
+/**
+ * showTickets opens a row under a confirmed booking with each ticket's seat
+ * and QR code: the codes from GET /booking/{id}/tickets, the images drawn by
+ * the server (GET .../tickets/{ticketId}/qr.png), and a link to the PDF.
+ */
+async function showTickets(b, row) {
+  const open = row.nextElementSibling;
+  if (open && open.classList.contains('tickets-row')) { open.remove(); return; }
+  const cell = h('td', { colspan: 6 }, h('p', { class: 'muted' }, 'Loading tickets…'));
+  row.after(h('tr', { class: 'tickets-row', dataset: { bookingId: b.booking_id } }, cell));
+  try {
+    const base = `/booking/${b.booking_id}/tickets`;
+    const r = await call('GET', base, { token: session.token });
+    const cards = await Promise.all(r.tickets.map(async (t) => h('figure', { class: 'ticket', dataset: { ticketId: t.ticket_id, code: t.code } },
+      h('img', { src: await dataURL(await fetchBlob(`${base}/${t.ticket_id}/qr.png`)), alt: `QR code of ticket ${t.section}-${t.row}-${t.seat}`, width: 160, height: 160 }),
+      h('figcaption', {}, `Section ${t.section}, row ${t.row}, seat ${t.seat}`))));
+    const pdf = h('button', { type: 'button', class: 'ghost', onclick: async () => window.open(URL.createObjectURL(await fetchBlob(base + '.pdf')), '_blank') }, 'PDF');
+    cell.replaceChildren(h('div', { class: 'tickets' }, cards), pdf);
+  } catch (e) {
+    cell.replaceChildren(h('p', { class: 'error' }, e.message));
+    notice.error(e);
+  }
 }
 
 $('back-link').addEventListener('click', (e) => {
