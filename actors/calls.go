@@ -115,7 +115,7 @@ func (e *Engine) Seats(ctx context.Context, eventID uuid.UUID) (boxoffice.SeatsV
 		return boxoffice.SeatsView{}, err
 	}
 	if r.Error != nil {
-		return boxoffice.SeatsView{}, fromPB(r.Error)
+		return boxoffice.SeatsView{}, r.Error.Err()
 	}
 	st := make([]boxoffice.SeatStatus, len(r.Statuses))
 	for i, s := range r.Statuses {
@@ -131,7 +131,7 @@ func (e *Engine) Stats(ctx context.Context, eventID uuid.UUID) (boxoffice.EventS
 		return boxoffice.EventStats{}, err
 	}
 	if r.Error != nil {
-		return boxoffice.EventStats{}, fromPB(r.Error)
+		return boxoffice.EventStats{}, r.Error.Err()
 	}
 	return boxoffice.EventStats{
 		EventID: eventID, NodeID: r.Node, Version: r.Version,
@@ -148,7 +148,7 @@ func (e *Engine) Touch(ctx context.Context, eventID uuid.UUID) error {
 		return err
 	}
 	if a, ok := res.(*grainpb.Ack); ok && a.Error != nil {
-		return fromPB(a.Error)
+		return a.Error.Err()
 	}
 	return nil
 }
@@ -159,7 +159,7 @@ func (e *Engine) bookingCall(ctx context.Context, eventID uuid.UUID, msg proto.M
 		return boxoffice.Booking{}, err
 	}
 	if r.Error != nil {
-		return boxoffice.Booking{}, fromPB(r.Error)
+		return boxoffice.Booking{}, r.Error.Err()
 	}
 	return bookingFromPB(r.Booking), nil
 }
@@ -224,7 +224,7 @@ func (e *Engine) SettlePayment(ctx context.Context, eventID uuid.UUID, ev boxoff
 		return err
 	}
 	if a, ok := res.(*grainpb.Ack); ok && a.Error != nil {
-		return fromPB(a.Error)
+		return a.Error.Err()
 	}
 	return nil
 }

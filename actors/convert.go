@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -9,45 +8,6 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
 )
-
-// toPB carries a domain error across the wire, keeping the details API.md
-// promises (ticket_ids, field).
-func toPB(err error) *grainpb.Error {
-	var e *boxoffice.Error
-	if !errors.As(err, &e) {
-		return &grainpb.Error{Code: boxoffice.EUnavailable, Message: "the seat engine failed; retry shortly"}
-	}
-	out := &grainpb.Error{Code: e.Code, Message: e.Message}
-	if ids, ok := e.Details["ticket_ids"].([]string); ok {
-		out.TicketIds = ids
-	}
-	if f, ok := e.Details["field"].(string); ok {
-		out.Field = f
-	}
-	if e.Code == boxoffice.ELimitReached {
-		l, _ := e.Details["limit"].(int)
-		c, _ := e.Details["current"].(int)
-		out.Limit, out.Current = int64(l), int64(c)
-	}
-	return out
-}
-
-func fromPB(p *grainpb.Error) error {
-	e := &boxoffice.Error{Code: p.Code, Message: p.Message}
-	switch {
-	case p.Code == boxoffice.ESeatUnavailable || len(p.TicketIds) > 0:
-		ids := p.TicketIds
-		if ids == nil {
-			ids = []string{}
-		}
-		e.Details = map[string]any{"ticket_ids": ids}
-	case p.Field != "":
-		e.Details = map[string]any{"field": p.Field}
-	case p.Code == boxoffice.ELimitReached:
-		e.Details = map[string]any{"limit": int(p.Limit), "current": int(p.Current)}
-	}
-	return e
-}
 
 func bookingToPB(b boxoffice.Booking) *grainpb.Booking {
 	out := &grainpb.Booking{

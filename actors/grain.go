@@ -322,7 +322,7 @@ func (g *grain) abandon(ctx actor.Context, cause error) {
 	}
 	g.inflight, g.open = nil, nil
 	for _, p := range g.payments {
-		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errAbandoned)})
+		p.reply(ctx, &grainpb.BookingReply{Error: grainpb.ErrorOf(errAbandoned)})
 	}
 	g.payments = map[uuid.UUID]*payment{}
 }

@@ -147,7 +147,7 @@ func (e *Engine) keyedReserve(ctx context.Context, req boxoffice.ReserveRequest,
 	case err != nil:
 		return boxoffice.Booking{}, err
 	case r.Error != nil:
-		return boxoffice.Booking{}, fromPB(r.Error)
+		return boxoffice.Booking{}, r.Error.Err()
 	case r.Replayed:
 		return e.firstReply(ctx, claim)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
+	"github.com/boxoffice/boxoffice/cluster/clustertest"
 	"github.com/boxoffice/boxoffice/persistence"
 )
 
@@ -273,7 +274,7 @@ func TestFailedActivationBacksOff(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clock := &testClock{now: time.Now()}
+	clock := clustertest.NewClock(time.Now())
 	n := startNode(t, e.db, actors.Config{Now: clock.Now})
 
 	if err := n.eng.Touch(ctx, e.eventID); codeOf(err) != boxoffice.EUnavailable {
@@ -304,22 +305,4 @@ func countRows(t *testing.T, e *env, table string) int {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n
-}
-
-// testClock is a clock the test moves.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }

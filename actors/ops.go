@@ -39,14 +39,14 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 	}
 	if err := g.checkOnSale(); err != nil {
 		g.outcome("reserve", boxoffice.ErrorCode(err), len(tickets))
-		ctx.Respond(&grainpb.BookingReply{Error: toPB(err)})
+		ctx.Respond(&grainpb.BookingReply{Error: grainpb.ErrorOf(err)})
 		return
 	}
 	now := g.e.cfg.Now()
 	r, err := g.m.Hold(owner, booking, tickets, now, g.e.cfg.HoldTTL)
 	if err != nil {
 		g.outcome("reserve", boxoffice.ErrorCode(err), len(tickets))
-		ctx.Respond(&grainpb.BookingReply{Error: toPB(err)})
+		ctx.Respond(&grainpb.BookingReply{Error: grainpb.ErrorOf(err)})
 		return
 	}
 	g.outcome("reserve", "ok", len(tickets))
@@ -86,7 +86,7 @@ func (g *grain) release(ctx actor.Context, msg *grainpb.Release) {
 // hold_expired), so that answer waits, as reads do, until the newest group
 // is durable and the row shows how the hold ended.
 func (g *grain) refuseHold(ctx actor.Context, err error) {
-	reply := &grainpb.BookingReply{Error: toPB(err)}
+	reply := &grainpb.BookingReply{Error: grainpb.ErrorOf(err)}
 	if boxoffice.ErrorCode(err) == boxoffice.ENotFound {
 		g.wait(ctx, reply, failReply)
 		return

@@ -60,11 +60,11 @@ func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 	if p, ok := g.payments[booking]; ok {
 		switch {
 		case p.owner != owner:
-			ctx.Respond(&grainpb.BookingReply{Error: toPB(boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user"))})
+			ctx.Respond(&grainpb.BookingReply{Error: grainpb.ErrorOf(boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user"))})
 		case p.action != nil:
 			ctx.Respond(actionReply(p.action))
 		case p.late:
-			ctx.Respond(&grainpb.BookingReply{Error: toPB(errPaymentLate)})
+			ctx.Respond(&grainpb.BookingReply{Error: grainpb.ErrorOf(errPaymentLate)})
 		default:
 			p.waiters = append(p.waiters, ctx.Sender())
 		}
@@ -129,7 +129,7 @@ func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 	case payLate:
 		p.late = true
 		g.outcome("confirm", "payment_late", 0)
-		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errPaymentLate)})
+		p.reply(ctx, &grainpb.BookingReply{Error: grainpb.ErrorOf(errPaymentLate)})
 		return
 	case payAction:
 		g.awaitAction(ctx, p, msg)
@@ -142,7 +142,7 @@ func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 		// The grain or node is stopping (or the row cannot be written): the
 		// hold stays pinned and the next activation settles the row.
 		g.log.Warn("payment interrupted; the next activation settles it", "event", g.eventID, "booking", msg.booking, "err", msg.err)
-		p.reply(ctx, &grainpb.BookingReply{Error: toPB(errPaymentLate)})
+		p.reply(ctx, &grainpb.BookingReply{Error: grainpb.ErrorOf(errPaymentLate)})
 		delete(g.payments, msg.booking)
 		return
 	case payPaid:
@@ -157,7 +157,7 @@ func (g *grain) sell(ctx actor.Context, p *payment, msg *paymentDone) {
 	r, err := g.m.Sell(msg.booking)
 	if err != nil {
 		g.log.Error("sell after payment failed", "event", g.eventID, "booking", msg.booking, "err", err)
-		p.reply(ctx, &grainpb.BookingReply{Error: toPB(err)})
+		p.reply(ctx, &grainpb.BookingReply{Error: grainpb.ErrorOf(err)})
 		delete(g.payments, msg.booking)
 		return
 	}
@@ -177,7 +177,7 @@ func (g *grain) unpin(ctx actor.Context, p *payment, msg *paymentDone) {
 		err = boxoffice.Errorf(boxoffice.EUnavailable, "the payment could not be started; nothing was charged; retry shortly")
 	}
 	g.outcome("confirm", boxoffice.ErrorCode(err), 0)
-	g.replyAfter(ctx, p, &grainpb.BookingReply{Error: toPB(err)})
+	g.replyAfter(ctx, p, &grainpb.BookingReply{Error: grainpb.ErrorOf(err)})
 }
 
 // replyAfter answers the payment's callers once what was staged is durable.

@@ -26,7 +26,7 @@ func (e *Engine) confirmCall(ctx context.Context, eventID uuid.UUID, msg *grainp
 		return boxoffice.Booking{}, nil, err
 	}
 	if r.Error != nil {
-		return boxoffice.Booking{}, nil, fromPB(r.Error)
+		return boxoffice.Booking{}, nil, r.Error.Err()
 	}
 	if r.NextActionType != "" {
 		return boxoffice.Booking{}, &boxoffice.PaymentActionRequired{ChargeID: r.ChargeId, Type: r.NextActionType, URL: r.NextActionUrl}, nil

@@ -67,7 +67,7 @@ func (e *Engine) UpdateRules(ctx context.Context, ev boxoffice.Event) error {
 		return err
 	}
 	if a, ok := res.(*grainpb.Ack); ok && a.Error != nil {
-		return fromPB(a.Error)
+		return a.Error.Err()
 	}
 	return nil
 }

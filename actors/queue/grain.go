@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/grainpb"
 	"github.com/boxoffice/boxoffice/actors/queuepb"
 	"github.com/boxoffice/boxoffice/cluster"
 )
@@ -190,7 +191,7 @@ var receiveHook atomic.Pointer[func(msg any)]
 func (g *grain) refuse(ctx actor.Context) bool {
 	return cluster.Refuse(ctx, g.loaded && !g.broken, g.loadErr, boxoffice.ErrorMessage(errBroken),
 		func(code, message string) any {
-			err := &queuepb.Error{Code: code, Message: message}
+			err := &grainpb.Error{Code: code, Message: message}
 			switch ctx.Message().(type) {
 			case *queuepb.GetStats:
 				return &queuepb.Watermark{Error: err}
@@ -365,7 +366,7 @@ func (g *grain) getStatus(ctx actor.Context, msg *queuepb.GetStatus) {
 		return
 	}
 	if msg.Seq < 1 || msg.Seq > g.durable || (msg.Seq > g.forgot && g.users[msg.Seq-1-g.forgot] == uuid.Nil) {
-		ctx.Respond(&queuepb.Place{Error: toPB(errNoPlace)})
+		ctx.Respond(&queuepb.Place{Error: grainpb.ErrorOf(errNoPlace)})
 		return
 	}
 	ctx.Respond(g.place(msg.Seq))

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/actors/grainpb"
 	"github.com/boxoffice/boxoffice/actors/queuepb"
 )
 
@@ -48,7 +49,7 @@ func (b *joinBatcher) busy() bool { return len(b.open) > 0 || len(b.inflight) > 
 // failAll answers every waiting joiner with err; their places were never
 // confirmed, so they may retry (and get the same place if it was written).
 func (b *joinBatcher) failAll(ctx actor.Context, err error) {
-	reply := &queuepb.Place{Error: toPB(err)}
+	reply := &queuepb.Place{Error: grainpb.ErrorOf(err)}
 	for _, batch := range [][]*pendingJoin{b.inflight, b.open} {
 		for _, p := range batch {
 			for _, w := range p.waiters {
@@ -70,7 +71,7 @@ func (g *grain) join(ctx actor.Context, msg *queuepb.Join) {
 	}
 	user, err := uuid.FromBytes(msg.UserId)
 	if err != nil || user == uuid.Nil {
-		ctx.Respond(&queuepb.Place{Error: toPB(boxoffice.InvalidField("user_id", "a user ID is required"))})
+		ctx.Respond(&queuepb.Place{Error: grainpb.ErrorOf(boxoffice.InvalidField("user_id", "a user ID is required"))})
 		return
 	}
 	if p := g.joins.byUser[user]; p != nil {
@@ -86,7 +87,7 @@ func (g *grain) join(ctx actor.Context, msg *queuepb.Join) {
 		old = int64(s) // the admission ran out: queue again at the back
 	}
 	if g.joins.next > maxPlaces {
-		ctx.Respond(&queuepb.Place{Error: toPB(boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is full"))})
+		ctx.Respond(&queuepb.Place{Error: grainpb.ErrorOf(boxoffice.Errorf(boxoffice.EUnavailable, "the waiting room is full"))})
 		return
 	}
 	p := &pendingJoin{user: user, seq: g.joins.next, oldSeq: old, waiters: []*actor.PID{ctx.Sender()}}

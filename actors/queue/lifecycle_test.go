@@ -2,7 +2,6 @@ package queue_test
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/actors/queuepb"
+	"github.com/boxoffice/boxoffice/cluster/clustertest"
 )
 
 // TestStaleFlushDoneIsDropped sends a room the outcome of a join write of
@@ -76,7 +76,7 @@ func TestRoomCloseEndsTopologySubscription(t *testing.T) {
 // queue again.
 func TestRoomForgetsExpiredPlaces(t *testing.T) {
 	queue.SetForgetMin(t, 1)
-	clock := &testClock{now: time.Now()}
+	clock := clustertest.NewClock(time.Now())
 	// The room is on (a room that is off keeps no places: it answers open)
 	// and admits at once.
 	e := newEnv(t, boxoffice.WaitingRoom{Enabled: true, RatePerSecond: 100_000}, func(c *queue.Config) { c.Now = clock.Now })
@@ -127,24 +127,6 @@ func TestRoomForgetsExpiredPlaces(t *testing.T) {
 	if n, m, _ := queue.PlacesInMemory(t, e.node.Cluster, e.ev.ID); n != 1 || m != 1 {
 		t.Errorf("after one more join: %d places, %d users in memory; want 1, 1", n, m)
 	}
-}
-
-// testClock is a clock the test moves.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
 
 // TestRoomPanicStopsRoom: a panic in a room stops it (its caller gets

@@ -133,7 +133,7 @@ func (r *Room) SetRate(ctx context.Context, eventID uuid.UUID, perSecond int, en
 	if err != nil {
 		return err
 	}
-	return fromPB(a.Error)
+	return a.Error.Err()
 }
 
 // Stats returns the room's progress. Errors: not_found, unavailable.
@@ -150,7 +150,7 @@ func (r *Room) watermark(ctx context.Context, eventID uuid.UUID) (*queuepb.Water
 	if err != nil {
 		return nil, err
 	}
-	if err := fromPB(w.Error); err != nil {
+	if err := w.Error.Err(); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -166,30 +166,10 @@ func (r *Room) placeCall(ctx context.Context, eventID uuid.UUID, msg proto.Messa
 	if err != nil {
 		return place{}, err
 	}
-	if err := fromPB(p.Error); err != nil {
+	if err := p.Error.Err(); err != nil {
 		return place{}, err
 	}
 	return placeFromPB(p), nil
-}
-
-// toPB and fromPB carry a *boxoffice.Error across nodes; anything else
-// becomes unavailable, since the caller may retry it.
-func toPB(err error) *queuepb.Error {
-	if err == nil {
-		return nil
-	}
-	code := boxoffice.ErrorCode(err)
-	if code == boxoffice.EInternal {
-		code = boxoffice.EUnavailable
-	}
-	return &queuepb.Error{Code: code, Message: boxoffice.ErrorMessage(err)}
-}
-
-func fromPB(e *queuepb.Error) error {
-	if e == nil {
-		return nil
-	}
-	return boxoffice.Errorf(e.Code, "%s", e.Message)
 }
 
 // Close stops this node's watchers and closes their subscriptions. Grains

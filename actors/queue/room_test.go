@@ -12,6 +12,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
+	"github.com/boxoffice/boxoffice/cluster/clustertest"
 	"github.com/boxoffice/boxoffice/persistence/dbtest"
 )
 
@@ -115,7 +116,7 @@ func testJoinFirstComeFirstServed(t *testing.T, e *env) {
 // stalled room does not burst afterwards). Counts are exact: no wall time.
 func TestAdmissionRate(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now()}
+	clock := clustertest.NewClock(time.Now())
 	e := newEnv(t, paused, func(c *queue.Config) { c.Now = clock.Now })
 	const rate, queued = 50, 200
 	for range queued {
@@ -163,7 +164,7 @@ func TestAdmissionRate(t *testing.T) {
 // room's clock, which only the test moves.
 func TestAdmittedGetsToken(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now().Truncate(time.Second)} // PostgreSQL keeps microseconds
+	clock := clustertest.NewClock(time.Now().Truncate(time.Second)) // PostgreSQL keeps microseconds
 	e := newEnv(t, paused, func(c *queue.Config) { c.Now = clock.Now })
 	alice, bob := uuid.New(), uuid.New()
 	a, b := e.join(t, alice), e.join(t, bob)
@@ -204,7 +205,7 @@ func TestAdmittedGetsToken(t *testing.T) {
 // under a new queue ID.
 func TestAdmissionExpires(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now().Truncate(time.Second)} // PostgreSQL keeps microseconds
+	clock := clustertest.NewClock(time.Now().Truncate(time.Second)) // PostgreSQL keeps microseconds
 	e := newEnv(t, paused, func(c *queue.Config) { c.Now = clock.Now })
 	alice := uuid.New()
 	first := e.join(t, alice)

@@ -10,6 +10,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/actors/queue/queuetest"
+	"github.com/boxoffice/boxoffice/cluster/clustertest"
 	"github.com/boxoffice/boxoffice/persistence/dbtest"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
@@ -44,7 +45,7 @@ func empty(t testing.TB, sub boxoffice.QueueSubscription, what string) {
 // once. The hub never polls: admission reaches it over the real NATS.
 func TestSubscribePushesAdmission(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Now()}
+	clock := clustertest.NewClock(time.Now())
 	e := newEnv(t, paused, func(c *queue.Config) {
 		c.Now = clock.Now
 		c.PushInterval = time.Hour
@@ -99,7 +100,7 @@ func TestSubscribePushesAdmission(t *testing.T) {
 func TestSubscribeWithoutBus(t *testing.T) {
 	t.Parallel()
 	db := dbtest.OpenDB(t, pgtest.NewDB(t))
-	clock := &testClock{now: time.Now()}
+	clock := clustertest.NewClock(time.Now())
 	e := &env{db: db, ev: dbtest.CreateEvent(t, db, dbtest.SmallHall(), paused), cfg: queuetest.Config()}
 	e.cfg.PollInterval = 100 * time.Millisecond
 	e.cfg.Now = clock.Now

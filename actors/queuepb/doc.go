@@ -4,4 +4,4 @@
 // Regenerate with `go generate ./actors/queuepb`.
 package queuepb
 
-//go:generate protoc --go_out=. --go_opt=paths=source_relative queue.proto
+//go:generate protoc -I ../.. --go_out=../.. --go_opt=paths=source_relative actors/queuepb/queue.proto

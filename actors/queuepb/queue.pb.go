@@ -6,11 +6,12 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: queue.proto
+// source: actors/queuepb/queue.proto
 
 package queuepb
 
 import (
+	grainpb "github.com/boxoffice/boxoffice/actors/grainpb"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -35,7 +36,7 @@ type Join struct {
 
 func (x *Join) Reset() {
 	*x = Join{}
-	mi := &file_queue_proto_msgTypes[0]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +48,7 @@ func (x *Join) String() string {
 func (*Join) ProtoMessage() {}
 
 func (x *Join) ProtoReflect() protoreflect.Message {
-	mi := &file_queue_proto_msgTypes[0]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +61,7 @@ func (x *Join) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Join.ProtoReflect.Descriptor instead.
 func (*Join) Descriptor() ([]byte, []int) {
-	return file_queue_proto_rawDescGZIP(), []int{0}
+	return file_actors_queuepb_queue_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Join) GetUserId() []byte {
@@ -80,7 +81,7 @@ type GetStatus struct {
 
 func (x *GetStatus) Reset() {
 	*x = GetStatus{}
-	mi := &file_queue_proto_msgTypes[1]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -92,7 +93,7 @@ func (x *GetStatus) String() string {
 func (*GetStatus) ProtoMessage() {}
 
 func (x *GetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_queue_proto_msgTypes[1]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -105,7 +106,7 @@ func (x *GetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStatus.ProtoReflect.Descriptor instead.
 func (*GetStatus) Descriptor() ([]byte, []int) {
-	return file_queue_proto_rawDescGZIP(), []int{1}
+	return file_actors_queuepb_queue_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *GetStatus) GetSeq() int64 {
@@ -129,7 +130,7 @@ type SetRate struct {
 
 func (x *SetRate) Reset() {
 	*x = SetRate{}
-	mi := &file_queue_proto_msgTypes[2]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -141,7 +142,7 @@ func (x *SetRate) String() string {
 func (*SetRate) ProtoMessage() {}
 
 func (x *SetRate) ProtoReflect() protoreflect.Message {
-	mi := &file_queue_proto_msgTypes[2]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -154,7 +155,7 @@ func (x *SetRate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRate.ProtoReflect.Descriptor instead.
 func (*SetRate) Descriptor() ([]byte, []int) {
-	return file_queue_proto_rawDescGZIP(), []int{2}
+	return file_actors_queuepb_queue_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SetRate) GetPerSecond() int32 {
@@ -187,7 +188,7 @@ type GetStats struct {
 
 func (x *GetStats) Reset() {
 	*x = GetStats{}
-	mi := &file_queue_proto_msgTypes[3]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -199,7 +200,7 @@ func (x *GetStats) String() string {
 func (*GetStats) ProtoMessage() {}
 
 func (x *GetStats) ProtoReflect() protoreflect.Message {
-	mi := &file_queue_proto_msgTypes[3]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -212,65 +213,13 @@ func (x *GetStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStats.ProtoReflect.Descriptor instead.
 func (*GetStats) Descriptor() ([]byte, []int) {
-	return file_queue_proto_rawDescGZIP(), []int{3}
-}
-
-type Error struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Error) Reset() {
-	*x = Error{}
-	mi := &file_queue_proto_msgTypes[4]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Error) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Error) ProtoMessage() {}
-
-func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_queue_proto_msgTypes[4]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Error.ProtoReflect.Descriptor instead.
-func (*Error) Descriptor() ([]byte, []int) {
-	return file_queue_proto_rawDescGZIP(), []int{4}
-}
-
-func (x *Error) GetCode() string {
-	if x != nil {
-		return x.Code
-	}
-	return ""
-}
-
-func (x *Error) GetMessage() string {
-	if x != nil {
-		return x.Message
-	}
-	return ""
+	return file_actors_queuepb_queue_proto_rawDescGZIP(), []int{3}
 }
 
 // Place answers Join and GetStatus: the place and the room around it.
 type Place struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
-	Error  *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Error  *grainpb.Error         `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
 	Seq    int64                  `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
 	UserId []byte                 `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// admitted_upto is the durable watermark: every seq at or below it is admitted.
@@ -289,7 +238,7 @@ type Place struct {
 
 func (x *Place) Reset() {
 	*x = Place{}
-	mi := &file_queue_proto_msgTypes[5]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -301,7 +250,7 @@ func (x *Place) String() string {
 func (*Place) ProtoMessage() {}
 
 func (x *Place) ProtoReflect() protoreflect.Message {
-	mi := &file_queue_proto_msgTypes[5]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -314,10 +263,10 @@ func (x *Place) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Place.ProtoReflect.Descriptor instead.
 func (*Place) Descriptor() ([]byte, []int) {
-	return file_queue_proto_rawDescGZIP(), []int{5}
+	return file_actors_queuepb_queue_proto_rawDescGZIP(), []int{4}
 }
 
-func (x *Place) GetError() *Error {
+func (x *Place) GetError() *grainpb.Error {
 	if x != nil {
 		return x.Error
 	}
@@ -384,7 +333,7 @@ func (x *Place) GetPeriodBase() int64 {
 // publishes it on boxoffice.queue.<eventID> after each durable admission.
 type Watermark struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
-	Error        *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Error        *grainpb.Error         `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
 	EventId      []byte                 `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	AdmittedUpto int64                  `protobuf:"varint,3,opt,name=admitted_upto,json=admittedUpto,proto3" json:"admitted_upto,omitempty"`
 	// at is when the watermark last advanced.
@@ -402,7 +351,7 @@ type Watermark struct {
 
 func (x *Watermark) Reset() {
 	*x = Watermark{}
-	mi := &file_queue_proto_msgTypes[6]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -414,7 +363,7 @@ func (x *Watermark) String() string {
 func (*Watermark) ProtoMessage() {}
 
 func (x *Watermark) ProtoReflect() protoreflect.Message {
-	mi := &file_queue_proto_msgTypes[6]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -427,10 +376,10 @@ func (x *Watermark) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Watermark.ProtoReflect.Descriptor instead.
 func (*Watermark) Descriptor() ([]byte, []int) {
-	return file_queue_proto_rawDescGZIP(), []int{6}
+	return file_actors_queuepb_queue_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *Watermark) GetError() *Error {
+func (x *Watermark) GetError() *grainpb.Error {
 	if x != nil {
 		return x.Error
 	}
@@ -495,14 +444,14 @@ func (x *Watermark) GetPeriodBase() int64 {
 
 type Ack struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Error         *grainpb.Error         `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_queue_proto_msgTypes[7]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -514,7 +463,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_queue_proto_msgTypes[7]
+	mi := &file_actors_queuepb_queue_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -527,21 +476,21 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_queue_proto_rawDescGZIP(), []int{7}
+	return file_actors_queuepb_queue_proto_rawDescGZIP(), []int{6}
 }
 
-func (x *Ack) GetError() *Error {
+func (x *Ack) GetError() *grainpb.Error {
 	if x != nil {
 		return x.Error
 	}
 	return nil
 }
 
-var File_queue_proto protoreflect.FileDescriptor
+var File_actors_queuepb_queue_proto protoreflect.FileDescriptor
 
-const file_queue_proto_rawDesc = "" +
+const file_actors_queuepb_queue_proto_rawDesc = "" +
 	"\n" +
-	"\vqueue.proto\x12\x0fboxoffice.queue\"\x1f\n" +
+	"\x1aactors/queuepb/queue.proto\x12\x0fboxoffice.queue\x1a\x1aactors/grainpb/grain.proto\"\x1f\n" +
 	"\x04Join\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\"\x1d\n" +
 	"\tGetStatus\x12\x10\n" +
@@ -552,12 +501,9 @@ const file_queue_proto_rawDesc = "" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x16\n" +
 	"\x06period\x18\x03 \x01(\x03R\x06period\"\n" +
 	"\n" +
-	"\bGetStats\"5\n" +
-	"\x05Error\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\x8d\x02\n" +
+	"\bGetStats\"\x8d\x02\n" +
 	"\x05Place\x12,\n" +
-	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.queue.ErrorR\x05error\x12\x10\n" +
+	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12\x17\n" +
 	"\auser_id\x18\x03 \x01(\fR\x06userId\x12#\n" +
 	"\radmitted_upto\x18\x04 \x01(\x03R\fadmittedUpto\x12\x1f\n" +
@@ -569,7 +515,7 @@ const file_queue_proto_rawDesc = "" +
 	"\vperiod_base\x18\t \x01(\x03R\n" +
 	"periodBase\"\x8b\x02\n" +
 	"\tWatermark\x12,\n" +
-	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.queue.ErrorR\x05error\x12\x19\n" +
+	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\fR\aeventId\x12#\n" +
 	"\radmitted_upto\x18\x03 \x01(\x03R\fadmittedUpto\x12\x0e\n" +
 	"\x02at\x18\x04 \x01(\x03R\x02at\x12\x19\n" +
@@ -580,35 +526,35 @@ const file_queue_proto_rawDesc = "" +
 	"\vperiod_base\x18\t \x01(\x03R\n" +
 	"periodBase\"3\n" +
 	"\x03Ack\x12,\n" +
-	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.queue.ErrorR\x05errorB/Z-github.com/boxoffice/boxoffice/actors/queuepbb\x06proto3"
+	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05errorB/Z-github.com/boxoffice/boxoffice/actors/queuepbb\x06proto3"
 
 var (
-	file_queue_proto_rawDescOnce sync.Once
-	file_queue_proto_rawDescData []byte
+	file_actors_queuepb_queue_proto_rawDescOnce sync.Once
+	file_actors_queuepb_queue_proto_rawDescData []byte
 )
 
-func file_queue_proto_rawDescGZIP() []byte {
-	file_queue_proto_rawDescOnce.Do(func() {
-		file_queue_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_queue_proto_rawDesc), len(file_queue_proto_rawDesc)))
+func file_actors_queuepb_queue_proto_rawDescGZIP() []byte {
+	file_actors_queuepb_queue_proto_rawDescOnce.Do(func() {
+		file_actors_queuepb_queue_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_actors_queuepb_queue_proto_rawDesc), len(file_actors_queuepb_queue_proto_rawDesc)))
 	})
-	return file_queue_proto_rawDescData
+	return file_actors_queuepb_queue_proto_rawDescData
 }
 
-var file_queue_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
-var file_queue_proto_goTypes = []any{
-	(*Join)(nil),      // 0: boxoffice.queue.Join
-	(*GetStatus)(nil), // 1: boxoffice.queue.GetStatus
-	(*SetRate)(nil),   // 2: boxoffice.queue.SetRate
-	(*GetStats)(nil),  // 3: boxoffice.queue.GetStats
-	(*Error)(nil),     // 4: boxoffice.queue.Error
-	(*Place)(nil),     // 5: boxoffice.queue.Place
-	(*Watermark)(nil), // 6: boxoffice.queue.Watermark
-	(*Ack)(nil),       // 7: boxoffice.queue.Ack
+var file_actors_queuepb_queue_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_actors_queuepb_queue_proto_goTypes = []any{
+	(*Join)(nil),          // 0: boxoffice.queue.Join
+	(*GetStatus)(nil),     // 1: boxoffice.queue.GetStatus
+	(*SetRate)(nil),       // 2: boxoffice.queue.SetRate
+	(*GetStats)(nil),      // 3: boxoffice.queue.GetStats
+	(*Place)(nil),         // 4: boxoffice.queue.Place
+	(*Watermark)(nil),     // 5: boxoffice.queue.Watermark
+	(*Ack)(nil),           // 6: boxoffice.queue.Ack
+	(*grainpb.Error)(nil), // 7: boxoffice.grain.Error
 }
-var file_queue_proto_depIdxs = []int32{
-	4, // 0: boxoffice.queue.Place.error:type_name -> boxoffice.queue.Error
-	4, // 1: boxoffice.queue.Watermark.error:type_name -> boxoffice.queue.Error
-	4, // 2: boxoffice.queue.Ack.error:type_name -> boxoffice.queue.Error
+var file_actors_queuepb_queue_proto_depIdxs = []int32{
+	7, // 0: boxoffice.queue.Place.error:type_name -> boxoffice.grain.Error
+	7, // 1: boxoffice.queue.Watermark.error:type_name -> boxoffice.grain.Error
+	7, // 2: boxoffice.queue.Ack.error:type_name -> boxoffice.grain.Error
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -616,26 +562,26 @@ var file_queue_proto_depIdxs = []int32{
 	0, // [0:3] is the sub-list for field type_name
 }
 
-func init() { file_queue_proto_init() }
-func file_queue_proto_init() {
-	if File_queue_proto != nil {
+func init() { file_actors_queuepb_queue_proto_init() }
+func file_actors_queuepb_queue_proto_init() {
+	if File_actors_queuepb_queue_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_queue_proto_rawDesc), len(file_queue_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_queuepb_queue_proto_rawDesc), len(file_actors_queuepb_queue_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_queue_proto_goTypes,
-		DependencyIndexes: file_queue_proto_depIdxs,
-		MessageInfos:      file_queue_proto_msgTypes,
+		GoTypes:           file_actors_queuepb_queue_proto_goTypes,
+		DependencyIndexes: file_actors_queuepb_queue_proto_depIdxs,
+		MessageInfos:      file_actors_queuepb_queue_proto_msgTypes,
 	}.Build()
-	File_queue_proto = out.File
-	file_queue_proto_goTypes = nil
-	file_queue_proto_depIdxs = nil
+	File_actors_queuepb_queue_proto = out.File
+	file_actors_queuepb_queue_proto_goTypes = nil
+	file_actors_queuepb_queue_proto_depIdxs = nil
 }

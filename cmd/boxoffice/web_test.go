@@ -3,10 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/boxoffice/boxoffice/cluster/clustertest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -25,7 +25,7 @@ func TestWebPages(t *testing.T) {
 	// The waiting rooms' clock stands still until the test moves it, so
 	// nobody is admitted before the admin raises the rate, however slowly
 	// the pages load.
-	queueClock := &testClock{now: time.Now()}
+	queueClock := clustertest.NewClock(time.Now())
 	n := startTestNode(t, func(c *Config) { c.queueNow = queueClock.Now })
 	n.seedDemo(t)
 	eventID := stadiumEventID()
@@ -304,22 +304,4 @@ func bookingOf(t *testing.T, n *testNode, token, eventID string) string {
 	}
 	t.Fatalf("no in-progress booking of %s in %+v", eventID, out.Bookings)
 	return ""
-}
-
-// testClock is a clock that moves only when the test says.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
