@@ -1,7 +1,11 @@
 // Package baseline is the conventional ticketing design the seat engine is
-// benchmarked against (issue 4): one row per seat, held by a conditional
-// UPDATE in one transaction. Only benchmarks use it, so it lives apart from
-// the persistence adapter production runs on.
+// benchmarked against: one row per seat, held by a conditional UPDATE. Hold
+// is the design at its strongest (issue 21): one prepared statement, one
+// round trip per attempt, the booking row written in the same statement.
+// Reserve is the weaker first version (issue 4: BEGIN, UPDATE, COMMIT, three
+// round trips and no booking row), kept only so that older numbers in
+// docs/benchmarks.md can be explained. Only benchmarks use this package, so
+// it lives apart from the persistence adapter production runs on.
 package baseline
 
 import (
@@ -73,7 +77,8 @@ func (t *Tickets) Setup(ctx context.Context, eventID uuid.UUID, seats int) error
 	return wrap("commit", tx.Commit(ctx))
 }
 
-// Reserve is how a conventional ticketing service holds seats: one
+// Reserve is the first, weaker baseline (issue 4), kept to explain older
+// numbers: one
 // transaction with a conditional UPDATE of every requested seat, kept only
 // if all of them were still available. It reports whether the hold
 // succeeded; false means some seat was taken and nothing changed.
@@ -96,4 +101,68 @@ func (t *Tickets) Reserve(ctx context.Context, bookingID uuid.UUID, ticketIDs []
 		return false, wrap("commit", err)
 	}
 	return true, nil
+}
+
+// holdOne holds one seat: a conditional UPDATE whose RETURNING feeds the
+// booking row's INSERT, so the seat and the booking are written together
+// or not at all, in one statement and one round trip.
+const holdOne = `
+	WITH held AS (
+		UPDATE baseline_tickets SET status = 'reserved', booking_id = $1
+		WHERE ticket_id = $3 AND status = 'available'
+		RETURNING ticket_id),
+	booked AS (
+		INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency,
+			created_at, expires_at, updated_at)
+		SELECT $1, $2, $5, ARRAY[ticket_id], 'in-progress', $4, 'EUR', now(), now() + interval '10 minutes', now()
+		FROM held
+		RETURNING 1)
+	SELECT count(*) FROM booked`
+
+// holdMany holds several seats all or nothing in one statement. A plain
+// conditional UPDATE of all seats cannot be all or nothing under
+// concurrency: READ COMMITTED rechecks each row after waiting for its
+// lock, so two overlapping holds could each take part. Instead the seats
+// are first locked in ticket order (no deadlocks between overlapping
+// holds), their current status counted, and the UPDATE and the booking
+// row are written only when every seat was available.
+const holdMany = `
+	WITH locked AS (
+		SELECT status FROM baseline_tickets
+		WHERE ticket_id = ANY($3::uuid[]) ORDER BY ticket_id FOR UPDATE),
+	ok AS (
+		SELECT count(*) = cardinality($3::uuid[]) AND bool_and(status = 'available') AS ok FROM locked),
+	held AS (
+		UPDATE baseline_tickets SET status = 'reserved', booking_id = $1
+		WHERE ticket_id = ANY($3::uuid[]) AND (SELECT ok FROM ok)
+		RETURNING 1),
+	booked AS (
+		INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency,
+			created_at, expires_at, updated_at)
+		SELECT $1, $2, $5, $3::uuid[], 'in-progress', $4, 'EUR', now(), now() + interval '10 minutes', now()
+		FROM ok WHERE ok
+		RETURNING 1)
+	SELECT count(*) FROM booked`
+
+// Hold is the conventional design at its strongest: one statement, prepared
+// once per connection by pgx's statement cache, one round trip per attempt.
+// It holds every seat of ticketIDs for bookingID of userID and writes the
+// in-progress booking row (into the same bookings table, with the same
+// indexes, as the seat engine writes), all or nothing. It reports whether
+// the hold succeeded; false means some seat was taken and nothing changed.
+func (t *Tickets) Hold(ctx context.Context, eventID, bookingID, userID uuid.UUID, ticketIDs []uuid.UUID, totalMinor int64) (bool, error) {
+	var n int64
+	var err error
+	switch len(ticketIDs) {
+	case 0:
+		return false, boxoffice.InvalidField("ticket_ids", "hold at least one seat")
+	case 1:
+		err = t.pool.QueryRow(ctx, holdOne, bookingID, userID, ticketIDs[0], totalMinor, eventID).Scan(&n)
+	default:
+		err = t.pool.QueryRow(ctx, holdMany, bookingID, userID, ticketIDs, totalMinor, eventID).Scan(&n)
+	}
+	if err != nil {
+		return false, wrap("hold", err)
+	}
+	return n == 1, nil
 }
