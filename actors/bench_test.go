@@ -119,7 +119,7 @@ func reportRows(b *testing.B, db *persistence.DB, before int64, jw *persistence.
 	rows := pgRows(b, db) - before
 	var bytes int64
 	if err := db.Pool().QueryRow(context.Background(),
-		`SELECT coalesce(sum(octet_length(record)), 0)::bigint FROM journal`).Scan(&bytes); err != nil {
+		`SELECT coalesce(sum(octet_length(records)), 0)::bigint FROM journal`).Scan(&bytes); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(rows)/float64(st.Records), "pg-rows/record")

@@ -267,8 +267,8 @@ func TestFailedActivationBacksOff(t *testing.T) {
 	e.mustReserve(t, uuid.New(), 1)
 	e.node.stop()
 	for _, q := range []string{
-		`DELETE FROM snapshots WHERE event_id = $1`, // the passivation snapshot
-		`UPDATE journal SET record = '\x00'::bytea WHERE event_id = $1`,
+		`DELETE FROM snapshots WHERE event_id = $1`,                                                            // the passivation snapshot
+		`UPDATE journal SET records = '\x0000000100'::bytea, first_version = last_version WHERE event_id = $1`, // one record, 0x00
 	} {
 		if _, err := e.db.Pool().Exec(ctx, q, e.eventID); err != nil {
 			t.Fatal(err)

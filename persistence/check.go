@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
@@ -94,20 +95,26 @@ func (a Audit) UnsoldSeats(ctx context.Context) ([]UnsoldSeat, error) {
 	return out, err
 }
 
-// Journal calls fn with every journal row, event by event in version order
-// (as an event actor replays it on recovery), without holding them all in
-// memory. An error from fn stops the walk and is returned.
+// Journal calls fn with every journal record, event by event in version
+// order (as an event actor replays it on recovery), without holding them
+// all in memory. Each row (one per commit) is split into its records; a
+// row whose records do not match its version range is reported as an
+// error. An error from fn stops the walk and is returned.
 func (a Audit) Journal(ctx context.Context, fn func(eventID uuid.UUID, version int64, record []byte) error) error {
-	rows, err := a.q.Query(ctx, `SELECT event_id, version, record FROM journal ORDER BY event_id, version`)
+	rows, err := a.q.Query(ctx, `SELECT event_id, first_version, last_version, records FROM journal ORDER BY event_id, last_version`)
 	if err != nil {
 		return err
 	}
 	var (
-		ev      uuid.UUID
-		version int64
-		data    []byte
+		ev          uuid.UUID
+		first, last int64
+		data        []byte
 	)
-	_, err = pgx.ForEachRow(rows, []any{&ev, &version, &data}, func() error { return fn(ev, version, data) })
+	_, err = pgx.ForEachRow(rows, []any{&ev, &first, &last, &data}, func() error {
+		return eachRecord(uint64(first), uint64(last), data, 0, func(e boxoffice.Entry) error {
+			return fn(ev, int64(e.Version), e.Record)
+		})
+	})
 	return err
 }
 

@@ -1,5 +1,11 @@
 package persistence
 
+import (
+	"context"
+
+	"github.com/golang-migrate/migrate/v4"
+)
+
 // NewJournalWriterMode exposes the journal row method to the benchmarks
 // that chose it (BenchmarkJournalRows).
 func NewJournalWriterMode(db *DB, cfg JournalConfig, useCopy bool) *JournalWriter {
@@ -14,3 +20,14 @@ func (w *JournalWriter) SetMinBatch(n int) {
 	w.minBatch = n
 	w.mu.Unlock()
 }
+
+// MigrateTo moves the schema up or down to version, for migration tests.
+func (db *DB) MigrateTo(ctx context.Context, version uint) error {
+	return db.migrate(ctx, func(m *migrate.Migrate) error { return m.Migrate(version) })
+}
+
+// EachRecord exposes the journal row decoder to tests.
+var EachRecord = eachRecord
+
+// AppendRecords exposes the journal row encoder to tests.
+var AppendRecords = appendRecords

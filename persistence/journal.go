@@ -268,25 +268,37 @@ func (w *JournalWriter) take() []pending {
 }
 
 // ReadJournal calls fn for every record of the event with a version
-// greater than after, in ascending version order, streaming rows rather
-// than loading them all. An error from fn stops the read and is returned
-// as is.
+// greater than after, in ascending version order, streaming rows (one per
+// commit, see journal_format.go) rather than loading them all. An error
+// from fn stops the read and is returned as is.
 func (db *DB) ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(boxoffice.Entry) error) error {
 	rows, err := db.pool.Query(ctx, `
-		SELECT version, record FROM journal WHERE event_id = $1 AND version > $2 ORDER BY version`,
+		SELECT first_version, last_version, records FROM journal
+		WHERE event_id = $1 AND last_version > $2 ORDER BY last_version`,
 		eventID, int64(after))
 	if err != nil {
 		return wrap("read journal", err)
 	}
 	defer rows.Close()
+	var fnErr error
 	for rows.Next() {
-		var v int64
-		var rec []byte
-		if err := rows.Scan(&v, &rec); err != nil {
+		var first, last int64
+		var recs []byte
+		if err := rows.Scan(&first, &last, &recs); err != nil {
 			return wrap("read journal", err)
 		}
-		if err := fn(boxoffice.Entry{Version: uint64(v), Record: rec}); err != nil {
-			return err
+		err := eachRecord(uint64(first), uint64(last), recs, after+1, func(e boxoffice.Entry) error {
+			if err := fn(e); err != nil {
+				fnErr = err
+				return err
+			}
+			return nil
+		})
+		if fnErr != nil {
+			return fnErr
+		}
+		if err != nil {
+			return fmt.Errorf("persistence: read journal of event %s: %w", eventID, err)
 		}
 	}
 	return wrap("read journal", rows.Err())
@@ -295,14 +307,17 @@ func (db *DB) ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, 
 // JournalVersions lists an event's journal versions in ascending order, for
 // gap checks (I5) in tests and `boxoffice check`.
 func (db *DB) JournalVersions(ctx context.Context, eventID uuid.UUID) ([]uint64, error) {
-	rows, err := db.pool.Query(ctx, `SELECT version FROM journal WHERE event_id = $1 ORDER BY version`, eventID)
+	rows, err := db.pool.Query(ctx, `SELECT first_version, last_version FROM journal WHERE event_id = $1 ORDER BY last_version`, eventID)
 	if err != nil {
 		return nil, wrap("read journal versions", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (uint64, error) {
-		var v int64
-		err := r.Scan(&v)
-		return uint64(v), err
+	var out []uint64
+	var first, last int64
+	_, err = pgx.ForEachRow(rows, []any{&first, &last}, func() error {
+		for v := first; v <= last; v++ {
+			out = append(out, uint64(v))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, wrap("read journal versions", err)

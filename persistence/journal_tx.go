@@ -366,42 +366,59 @@ func (w *JournalWriter) writeRows(ctx context.Context, tx pgx.Tx, commits []*box
 
 // queueRows queues the commits' journal rows, booking upserts and sales.
 func (w *JournalWriter) queueRows(b *pgx.Batch, commits []*boxoffice.Commit) {
-	if j := journalColumns(commits); len(j.versions) > 0 {
-		b.Queue(`INSERT INTO journal (event_id, version, epoch, record)
-			SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bytea[])`,
-			j.events, j.versions, j.epochs, j.records)
+	if j := journalColumns(commits); len(j.events) > 0 {
+		b.Queue(`INSERT INTO journal (event_id, first_version, last_version, epoch, records)
+			SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[])`,
+			j.events, j.firsts, j.lasts, j.epochs, j.records)
 	}
 	queueBookings(b, commits)
 	queueSales(b, commits)
 }
 
+// journalCols are the journal rows of a transaction, column by column.
 type journalCols struct {
-	events   []pgtype.UUID
-	versions []int64
-	epochs   []int64
-	records  [][]byte
+	events        []pgtype.UUID
+	firsts, lasts []int64
+	epochs        []int64
+	records       [][]byte
 }
 
+// journalColumns builds one journal row per event of the transaction: an
+// event's commits in one batch follow each other in version order under
+// one epoch, so they go into one row (fewer rows is the point of the
+// format); a commit that does not continue its event's row (which the
+// writer never produces) starts a row of its own and the primary key or
+// `boxoffice check` finds the fault.
 func journalColumns(commits []*boxoffice.Commit) journalCols {
 	var j journalCols
+	row := map[uuid.UUID]int{}
 	for _, c := range commits {
-		for _, e := range c.Entries {
-			j.events = append(j.events, pgUUID(c.EventID))
-			j.versions = append(j.versions, int64(e.Version))
-			j.epochs = append(j.epochs, c.Epoch)
-			j.records = append(j.records, e.Record)
+		if len(c.Entries) == 0 {
+			continue
 		}
+		first, last := int64(c.Entries[0].Version), int64(c.Entries[len(c.Entries)-1].Version)
+		if i, ok := row[c.EventID]; ok && j.lasts[i]+1 == first && j.epochs[i] == c.Epoch {
+			j.lasts[i] = last
+			j.records[i] = appendRecords(j.records[i], c.Entries)
+			continue
+		}
+		row[c.EventID] = len(j.events)
+		j.events = append(j.events, pgUUID(c.EventID))
+		j.firsts = append(j.firsts, first)
+		j.lasts = append(j.lasts, last)
+		j.epochs = append(j.epochs, c.Epoch)
+		j.records = append(j.records, appendRecords(make([]byte, 0, recordsLen(c.Entries)), c.Entries))
 	}
 	return j
 }
 
 func copyJournal(ctx context.Context, tx pgx.Tx, j journalCols) error {
-	if len(j.versions) == 0 {
+	if len(j.events) == 0 {
 		return nil
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"journal"}, []string{"event_id", "version", "epoch", "record"},
-		pgx.CopyFromSlice(len(j.versions), func(i int) ([]any, error) {
-			return []any{j.events[i], j.versions[i], j.epochs[i], j.records[i]}, nil
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"journal"}, []string{"event_id", "first_version", "last_version", "epoch", "records"},
+		pgx.CopyFromSlice(len(j.events), func(i int) ([]any, error) {
+			return []any{j.events[i], j.firsts[i], j.lasts[i], j.epochs[i], j.records[i]}, nil
 		}))
 	return err
 }

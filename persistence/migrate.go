@@ -27,6 +27,12 @@ var migrations embed.FS
 // A migration that failed halfway leaves the schema "dirty"; Migrate then
 // returns an error naming the version, to be repaired by hand.
 func (db *DB) Migrate(ctx context.Context) error {
+	return db.migrate(ctx, (*migrate.Migrate).Up)
+}
+
+// migrate runs step (Up, or in tests Migrate to a version) under the same
+// lock, context and error handling as Migrate.
+func (db *DB) migrate(ctx context.Context, step func(*migrate.Migrate) error) error {
 	src, err := iofs.New(migrations, "migrations")
 	if err != nil {
 		return fmt.Errorf("persistence: migrate: read embedded migrations: %w", err)
@@ -53,7 +59,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		case <-stop:
 		}
 	}()
-	err = m.Up()
+	err = step(m)
 	close(stop)
 	<-stopped
 	if err != nil && !errors.Is(err, migrate.ErrNoChange) {

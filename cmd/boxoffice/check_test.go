@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice/actors/seatmap"
+	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // checkRun is a real loadgen run against a real node, stopped, whose
@@ -101,18 +102,14 @@ func createCheckEvent(t *testing.T, n *testNode) string {
 // soldSeat returns the seat index of the journal's first SeatsSold record.
 func (r *checkRun) soldSeat(t *testing.T, tx pgx.Tx) (int32, int64) {
 	t.Helper()
-	rows, err := tx.Query(context.Background(), `SELECT record FROM journal WHERE event_id = $1 ORDER BY version`, r.event)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var seat int32 = -1
-	var data []byte
-	if _, err := pgx.ForEachRow(rows, []any{&data}, func() error {
-		if rec, err := seatmap.UnmarshalRecord(data); err == nil && rec.Kind == seatmap.KindSold && seat < 0 {
+	err := persistence.NewAudit(tx).Journal(context.Background(), func(ev uuid.UUID, _ int64, data []byte) error {
+		if rec, err := seatmap.UnmarshalRecord(data); ev == r.event && err == nil && rec.Kind == seatmap.KindSold && seat < 0 {
 			seat = rec.Seats[0]
 		}
 		return nil
-	}); err != nil || seat < 0 {
+	})
+	if err != nil || seat < 0 {
 		t.Fatalf("no SeatsSold record in the journal (%v)", err)
 	}
 	return seat, r.maxVersion(t, tx)
@@ -121,20 +118,22 @@ func (r *checkRun) soldSeat(t *testing.T, tx pgx.Tx) (int32, int64) {
 func (r *checkRun) maxVersion(t *testing.T, tx pgx.Tx) int64 {
 	t.Helper()
 	var v int64
-	if err := tx.QueryRow(context.Background(), `SELECT max(version) FROM journal WHERE event_id = $1`, r.event).Scan(&v); err != nil {
+	if err := tx.QueryRow(context.Background(), `SELECT max(last_version) FROM journal WHERE event_id = $1`, r.event).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	return v
 }
 
-// appendRecord writes a journal record as the journal writer would.
+// appendRecord writes a journal record as the journal writer would: a
+// commit of one record.
 func (r *checkRun) appendRecord(t *testing.T, tx pgx.Tx, rec seatmap.Record) {
 	t.Helper()
 	data, err := rec.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(context.Background(), `INSERT INTO journal (event_id, version, epoch, record) VALUES ($1, $2, 1, $3)`,
+	if _, err := tx.Exec(context.Background(), `INSERT INTO journal (event_id, first_version, last_version, epoch, records)
+		VALUES ($1, $2, $2, 1, int4send(octet_length($3::bytea)) || $3::bytea)`,
 		r.event, int64(rec.Version), data); err != nil {
 		t.Fatal(err)
 	}
