@@ -33,6 +33,13 @@ type loadConfig struct {
 	Mode     string
 	// Interval is the ws mode's pause between two reserves.
 	Interval time.Duration
+	// Rate, when > 0, makes a reserve run an open loop: this many
+	// attempts per second whatever the replies (runOpenLoad).
+	Rate float64
+	// Sweep raises the open loop's rate from Rate by 1.5x per Duration
+	// until the knee (p99 < 10 ms) is passed; MaxRate caps it (0: none).
+	Sweep   bool
+	MaxRate float64
 }
 
 // sample is one request as the history records it (for `boxoffice check`).
@@ -67,6 +74,9 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.StringVar(&c.History, "history", "", "write every request and reply as JSON lines to this file (for `boxoffice check`)")
 	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}) or ws (-users WebSocket watchers, delta delivery delay)")
 	fs.DurationVar(&c.Interval, "interval", 50*time.Millisecond, "ws mode: pause between two reserves (each one a delta to every watcher)")
+	fs.Float64Var(&c.Rate, "rate", 0, "reserve mode: offered attempts/s in an open loop (arrivals whatever the replies, spread over -users buyers); 0 = closed loop of -users")
+	fs.BoolVar(&c.Sweep, "sweep", false, "with -rate: raise the rate 1.5x per -duration step until p99 passes 10 ms twice, and print the knee")
+	fs.Float64Var(&c.MaxRate, "max-rate", 0, "with -sweep: the highest rate to offer (0 = no cap)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,6 +90,20 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	if c.Mode == "ws" {
 		return runWatchers(ctx, c, stdout, stderr)
 	}
+	if c.Rate < 0 || c.Sweep && c.Rate == 0 || c.Rate > 0 && c.Mode != "reserve" {
+		return errors.New("loadgen: -rate must be >= 0, and > 0 with -sweep; the open loop drives -mode reserve")
+	}
+	if c.Sweep {
+		return sweepOpenLoad(ctx, c, stdout, stderr)
+	}
+	if c.Rate > 0 {
+		res, err := runOpenLoad(ctx, c, stderr)
+		if err != nil {
+			return err
+		}
+		res.print(stdout)
+		return nil
+	}
 	res, err := runLoad(ctx, c, stderr)
 	if err != nil {
 		return err
@@ -89,6 +113,7 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 type loadResult struct {
+	cpu       time.Duration // the load generator's own CPU during the run
 	elapsed   time.Duration
 	attempts  int64
 	successes int64
@@ -106,8 +131,8 @@ func (r loadResult) print(w io.Writer, c loadConfig) {
 	}
 	s := r.elapsed.Seconds()
 	fmt.Fprintf(w, "mode=%s users=%d seats=%d duration=%s nodes=%d\n", c.Mode, c.Users, c.Seats, r.elapsed.Round(time.Millisecond), len(c.URLs))
-	fmt.Fprintf(w, "requests/s=%.0f successes/s=%.0f p50=%.2fms p99=%.2fms max=%.2fms\n",
-		float64(r.attempts)/s, float64(r.successes)/s, pct(0.50), pct(0.99), pct(1))
+	fmt.Fprintf(w, "requests/s=%.0f successes/s=%.0f p50=%.2fms p99=%.2fms max=%.2fms loadgen-cpu=%.2f cores\n",
+		float64(r.attempts)/s, float64(r.successes)/s, pct(0.50), pct(0.99), pct(1), r.cpu.Seconds()/s)
 	codes := make([]int, 0, len(r.statuses))
 	for k := range r.statuses {
 		codes = append(codes, k)
@@ -207,7 +232,7 @@ func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult,
 	var mu sync.Mutex
 	res := loadResult{statuses: map[int]int64{}}
 	var wg sync.WaitGroup
-	start := time.Now()
+	cpu0, start := cpuTime(), time.Now()
 	go reportProgress(ctx, progress, &attempts, &successes)
 	for _, u := range users {
 		wg.Add(1)
@@ -240,7 +265,7 @@ func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult,
 	}
 	wg.Wait()
 	fmt.Fprintln(progress)
-	res.elapsed = time.Since(start)
+	res.elapsed, res.cpu = time.Since(start), cpuTime()-cpu0
 	res.attempts, res.successes = attempts.Load(), successes.Load()
 	return res, nil
 }
