@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -47,13 +51,17 @@ func BenchmarkReserve(b *testing.B) {
 		for _, conc := range []int{16, 64, 256, 1024} {
 			b.Run(fmt.Sprintf("grain/seats=%d/conc=%d", seats, conc), func(b *testing.B) {
 				e := newBenchEnv(b, actors.Config{})
-				rows := pgRows(b, e.db)
-				runReserve(b, conc, seats, 50_000, grainReserve(b, e))
+				rows, cpu := pgRows(b, e.db), pgCPU(b, e.db)
+				holds := runReserve(b, conc, seats, 50_000, grainReserve(b, e))
+				reportPGCPU(b, e.db, cpu, holds)
 				reportBatches(b, e.node.jw)
 				reportRows(b, e.db, rows, e.node.jw)
 			})
 			b.Run(fmt.Sprintf("conventional/seats=%d/conc=%d", seats, conc), func(b *testing.B) {
-				runReserve(b, conc, seats, 50_000, conventionalHold(b))
+				db, hold := conventionalHold(b)
+				cpu := pgCPU(b, db)
+				holds := runReserve(b, conc, seats, 50_000, hold)
+				reportPGCPU(b, db, cpu, holds)
 			})
 		}
 		b.Run(fmt.Sprintf("conventional-3rt/seats=%d/conc=16", seats), func(b *testing.B) {
@@ -76,8 +84,8 @@ func BenchmarkReserve(b *testing.B) {
 }
 
 // conventionalHold sets up the strong conventional design on a fresh
-// database and returns one hold attempt by a new user.
-func conventionalHold(b *testing.B) func(ids []int) bool {
+// database and returns it and one hold attempt by a new user.
+func conventionalHold(b *testing.B) (*persistence.DB, func(ids []int) bool) {
 	b.Helper()
 	db := openBenchDB(b)
 	ev := uuid.New()
@@ -86,7 +94,7 @@ func conventionalHold(b *testing.B) func(ids []int) bool {
 		b.Fatal(err)
 	}
 	space := boxoffice.NewTicketSpace(ev)
-	return func(ids []int) bool {
+	return db, func(ids []int) bool {
 		ok, err := conv.Hold(context.Background(), ev, uuid.New(), uuid.New(), toIDs(space, ids), int64(1000*len(ids)))
 		if err != nil {
 			b.Fatal(err)
@@ -232,7 +240,8 @@ func toIDs(space boxoffice.TicketSpace, idx []int) []uuid.UUID {
 
 // runReserve spreads b.N attempts over conc goroutines and reports rates
 // and latency percentiles; seats are drawn from the first `among` seats.
-func runReserve(b *testing.B, conc, seats, among int, reserve func(idx []int) bool) {
+// It returns the number of successful holds.
+func runReserve(b *testing.B, conc, seats, among int, reserve func(idx []int) bool) int64 {
 	var next, holds atomic.Int64
 	lat := make([][]time.Duration, conc)
 	var wg sync.WaitGroup
@@ -271,6 +280,48 @@ func runReserve(b *testing.B, conc, seats, among int, reserve func(idx []int) bo
 	if len(all) > 0 {
 		b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	}
+	return holds.Load()
+}
+
+// pgCPU is the CPU time PostgreSQL's processes have used so far (user +
+// system, from /proc), summed over the server processes pg_stat_activity
+// lists: the pool's backends, which live through a benchmark, and the
+// background writers. Zero where /proc is not readable.
+func pgCPU(b *testing.B, db *persistence.DB) time.Duration {
+	b.Helper()
+	rows, err := db.Pool().Query(context.Background(), `SELECT pid FROM pg_stat_activity`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ticks int64
+	for _, pid := range pids {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command's closing parenthesis: state is field 3,
+		// utime and stime are fields 14 and 15.
+		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + s
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
+}
+
+// reportPGCPU reports PostgreSQL's CPU per successful hold since before.
+func reportPGCPU(b *testing.B, db *persistence.DB, before time.Duration, holds int64) {
+	b.Helper()
+	if holds > 0 {
+		b.ReportMetric(float64((pgCPU(b, db)-before).Microseconds())/float64(holds), "pg-cpu-us/hold")
 	}
 }
 

@@ -193,9 +193,10 @@ func (ou *openUser) nextBuyer(ctx context.Context, client *http.Client, event st
 }
 
 // sweepOpenLoad offers rising rates, from c.Rate times 1.5 per step, each
-// for c.Duration, until two rates running miss the knee's test (every
-// arrival served, p99 under 10 ms) or c.MaxRate is passed, and prints each
-// step and the knee: the highest rate that met the test.
+// for c.Duration, until two rates running saturate the node (arrivals
+// dropped, or under 90 % of the offered rate answered) or c.MaxRate is
+// passed, and prints each step and the knee: the highest rate whose p99
+// stayed under 10 ms with every arrival served.
 func sweepOpenLoad(ctx context.Context, c loadConfig, stdout, progress io.Writer) error {
 	var knee openResult
 	misses := 0
@@ -208,10 +209,12 @@ func sweepOpenLoad(ctx context.Context, c loadConfig, stdout, progress io.Writer
 		}
 		res.print(stdout)
 		if res.meets() {
-			misses = 0
 			knee = res
-		} else {
+		}
+		if res.dropped > 0 || float64(res.answered)/res.elapsed.Seconds() < 0.9*res.rate {
 			misses++
+		} else {
+			misses = 0
 		}
 	}
 	if knee.rate == 0 {
