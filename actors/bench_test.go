@@ -117,7 +117,9 @@ func pgRows(b *testing.B, db *persistence.DB) int64 {
 }
 
 // reportRows reports the PostgreSQL rows and journal bytes written per
-// journal record (one record per successful hold) since before.
+// journal record (one record per successful hold) since before: the
+// records' own bytes, and the journal table's size on disk with its index
+// (tuple headers, pages, TOAST) over the run's records.
 func reportRows(b *testing.B, db *persistence.DB, before int64, jw *persistence.JournalWriter) {
 	b.Helper()
 	st := jw.Stats()
@@ -125,13 +127,14 @@ func reportRows(b *testing.B, db *persistence.DB, before int64, jw *persistence.
 		return
 	}
 	rows := pgRows(b, db) - before
-	var bytes int64
+	var bytes, disk int64
 	if err := db.Pool().QueryRow(context.Background(),
-		`SELECT coalesce(sum(octet_length(records)), 0)::bigint FROM journal`).Scan(&bytes); err != nil {
+		`SELECT coalesce(sum(octet_length(records)), 0)::bigint, pg_total_relation_size('journal') FROM journal`).Scan(&bytes, &disk); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(rows)/float64(st.Records), "pg-rows/record")
 	b.ReportMetric(float64(bytes)/float64(st.Records), "journal-bytes/record")
+	b.ReportMetric(float64(disk)/float64(st.Records), "journal-disk-bytes/record")
 }
 
 // BenchmarkReserveLinger is the A/B of group-commit pacing (grain.linger):
