@@ -26,8 +26,15 @@ type loadRun struct {
 // through every URL for d, recording every reply.
 func startLoad(t testing.TB, urls []string, ev string, users int, d time.Duration) *loadRun {
 	t.Helper()
+	return startLoadWith(t, urls, ev, users, d, 0.2, 0.5)
+}
+
+// startLoadWith is startLoad with the shares of holds to confirm and to
+// release.
+func startLoadWith(t testing.TB, urls []string, ev string, users int, d time.Duration, confirm, release float64) *loadRun {
+	t.Helper()
 	l := &loadRun{history: filepath.Join(t.TempDir(), "history.jsonl"), done: make(chan struct{})}
-	c := loadConfig{URLs: urls, Event: ev, Users: users, Duration: d, Seats: 2, Confirm: 0.2, Release: 0.5,
+	c := loadConfig{URLs: urls, Event: ev, Users: users, Duration: d, Seats: 2, Confirm: confirm, Release: release,
 		History: l.history, Mode: "reserve"}
 	go func() {
 		defer close(l.done)
