@@ -15,6 +15,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -153,16 +154,26 @@ const holdMany = `
 func (t *Tickets) Hold(ctx context.Context, eventID, bookingID, userID uuid.UUID, ticketIDs []uuid.UUID, totalMinor int64) (bool, error) {
 	var n int64
 	var err error
+	// pgtype.UUID, not uuid.UUID: pgx writes it as 16 binary bytes, where
+	// google/uuid goes through its driver.Valuer (format as text, parsed
+	// again); a lean client does not pay that.
+	booking, user, event := pgUUID(bookingID), pgUUID(userID), pgUUID(eventID)
 	switch len(ticketIDs) {
 	case 0:
 		return false, boxoffice.InvalidField("ticket_ids", "hold at least one seat")
 	case 1:
-		err = t.pool.QueryRow(ctx, holdOne, bookingID, userID, ticketIDs[0], totalMinor, eventID).Scan(&n)
+		err = t.pool.QueryRow(ctx, holdOne, booking, user, pgUUID(ticketIDs[0]), totalMinor, event).Scan(&n)
 	default:
-		err = t.pool.QueryRow(ctx, holdMany, bookingID, userID, ticketIDs, totalMinor, eventID).Scan(&n)
+		ids := make([]pgtype.UUID, len(ticketIDs))
+		for i, id := range ticketIDs {
+			ids[i] = pgUUID(id)
+		}
+		err = t.pool.QueryRow(ctx, holdMany, booking, user, ids, totalMinor, event).Scan(&n)
 	}
 	if err != nil {
 		return false, wrap("hold", err)
 	}
 	return n == 1, nil
 }
+
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
