@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -45,9 +46,25 @@ func TestStripeEndToEnd(t *testing.T) {
 	proxy := stripetest.Start(t, byPaymentMethod)
 	n := startTestNode(t, func(c *Config) {
 		c.Payments, c.StripeSecretKey, c.StripeAPIURL = "stripe", "sk_test_node", proxy.URL
-		c.StripeWebhookSecret = nodeWebhookSecret
+		c.StripeWebhookSecret, c.StripePublishableKey = nodeWebhookSecret, "pk_test_node"
 	})
 	n.seedDemo(t)
+	// The checkout page takes cards with Stripe's Payment Element.
+	req, err := http.NewRequest(http.MethodGet, n.URL+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/html")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `data-stripe-key="pk_test_node"`) ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "https://js.stripe.com") {
+		t.Errorf("the checkout page in stripe mode has no Payment Element with the publishable key, or its CSP no Stripe.js")
+	}
 	ev := stadiumEventID()
 	w := &webhookNode{testNode: n, proxy: proxy, alice: n.token(t, "alice@example.com"), bob: n.token(t, "bob@example.com"),
 		event: ev, seats: n.ticketIDs(t, uuid.MustParse(ev))}
