@@ -22,8 +22,11 @@ import (
 //     the same key): a charge of the booking is sold, no charge is voided
 //     and the hold unpinned, an action still awaited waits until the
 //     hold's (moved) expiry;
-//   - the hold is live but not pinned: it is pinned first (so that it
-//     cannot expire under the answer), then settled the same way;
+//   - the hold is live but not pinned (its confirm was told nothing was
+//     charged): with a provider that can look up without charging, it is
+//     pinned first (so that it cannot expire under the answer), then
+//     settled the same way; with one that cannot, it is voided as below,
+//     since asking would mean charging;
 //   - the hold is gone (expired, released): the seats are no longer the
 //     booking's, so whatever the attempt charged is voided (refunded or
 //     cancelled) and the row closed as voided.
@@ -75,6 +78,7 @@ func (g *grain) onPendingFound(ctx actor.Context, msg *pendingFound) {
 		return
 	}
 	now := g.e.cfg.Now()
+	_, canLookup := g.e.deps.Payments.(boxoffice.PaymentLookup)
 	for _, row := range msg.rows {
 		booking := row.BookingID
 		h, live := g.m.HoldInfo(booking)
@@ -92,7 +96,7 @@ func (g *grain) onPendingFound(ctx actor.Context, msg *pendingFound) {
 			p := &payment{booking: booking, owner: h.Owner, amount: g.price(h.Seats), bound: h.ExpiresAt}
 			g.payments[booking] = p
 			g.startPayment(ctx, p, true)
-		case live:
+		case live && canLookup:
 			r, err := g.m.PinForPayment(booking, h.Owner, now)
 			if err == nil {
 				g.log.Info("reconciling a pending payment", "event", g.eventID, "booking", booking, "hold", "pinned now")
