@@ -63,9 +63,11 @@ func postJSON(url, token string, body any) int {
 }
 
 // moneyAndSeatsAgree checks what Stripe saw (through the proxy) against
-// the database: the booking was confirmed at Stripe once under its first
-// attempt's key, nothing was refunded, and the booking is confirmed with
-// its seats sold; `boxoffice check` finds nothing.
+// the database: the booking was confirmed at Stripe under its first
+// attempt's key only (retries of one request carry the same key, and Stripe
+// takes the money once per key), nothing was refunded or cancelled, and
+// the booking is confirmed with its seats sold; `boxoffice check` finds
+// nothing.
 func moneyAndSeatsAgree(t *testing.T, proxy *stripetest.Proxy, db, booking string, seats int) {
 	t.Helper()
 	key := "booking-" + booking + "-attempt-1:confirm"
@@ -77,8 +79,8 @@ func moneyAndSeatsAgree(t *testing.T, proxy *stripetest.Proxy, db, booking strin
 			t.Errorf("a confirm under another key %q", r.Key)
 		}
 	}
-	if confirms != 1 {
-		t.Errorf("%d confirms of the booking reached Stripe, want 1", confirms)
+	if confirms == 0 {
+		t.Error("no confirm of the booking reached Stripe")
 	}
 	if n := len(proxy.Requests("/v1/refunds")) + len(proxy.Requests("/cancel")); n != 0 {
 		t.Errorf("%d refunds or cancels, want none (the sale stands)", n)
@@ -180,6 +182,7 @@ func TestStripeChargeThenNodeKilled(t *testing.T) {
 		t.Fatal("the confirm did not reach Stripe")
 	}
 	nd.kill()
+	before := len(proxy.Requests("/confirm"))
 	nd.restart()
 	require.Eventually(t, func() bool {
 		var got struct {
@@ -188,5 +191,8 @@ func TestStripeChargeThenNodeKilled(t *testing.T) {
 		c.call(t, http.MethodGet, "/events/"+ev, "", nil, nil) // activates the event
 		return c.call(t, http.MethodGet, "/booking/"+b.BookingID, alice, nil, &got) == http.StatusOK && got.Status == "confirmed"
 	}, 2*time.Minute, 200*time.Millisecond, "reconciliation finishes the sale after the restart")
+	if after := len(proxy.Requests("/confirm")); after != before {
+		t.Errorf("%d confirms reached Stripe after the restart, want none (reconciliation looks the payment up)", after-before)
+	}
 	moneyAndSeatsAgree(t, proxy, pc.DB, b.BookingID, 3)
 }
