@@ -77,6 +77,9 @@ type EventStore interface {
 	RetryPayment(ctx context.Context, bookingID uuid.UUID, epoch int64, method, token string) (Payment, error)
 	ClaimPayment(ctx context.Context, bookingID, eventID uuid.UUID, epoch int64) (Payment, error)
 	FinishPayment(ctx context.Context, bookingID uuid.UUID, epoch int64, status PaymentStatus, chargeID string) error
+	// PendingPayments lists the event's pending payment rows, for
+	// reconciliation with the provider.
+	PendingPayments(ctx context.Context, eventID uuid.UUID) ([]Payment, error)
 	BindConfirmKey(ctx context.Context, userID uuid.UUID, key string, bookingID uuid.UUID) error
 	// OverdueHoldEvents lists events with holds past their expiry, so a
 	// node can wake them after a restart.

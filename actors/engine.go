@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -66,11 +67,21 @@ type Config struct {
 	// action (3-D Secure) waits, its hold pinned, for the provider's
 	// notification before the provider is asked and the attempt voided.
 	PaymentActionWindow time.Duration
+	// ReconcileInterval is how often an active grain asks the provider
+	// about its event's pending payments that no run of its own is
+	// settling (it also does at activation): a charge that succeeded just
+	// before the database or the node died is sold or given back, and a
+	// payment waiting for the buyer past its bound is settled. At most an
+	// hour, so that a lost answer never keeps seats pinned for long.
+	ReconcileInterval time.Duration
 	// Now is the clock; tests may move it.
 	Now func() time.Time
 	// Logger receives the engine's logs.
 	Logger *slog.Logger
 }
+
+// MaxReconcileInterval bounds Config.ReconcileInterval.
+const MaxReconcileInterval = time.Hour
 
 // DefaultConfig returns the production settings.
 func DefaultConfig() Config {
@@ -95,6 +106,8 @@ func DefaultConfig() Config {
 
 		// The buyer's action (3-D Secure) settles by webhook within this.
 		PaymentActionWindow: 15 * time.Minute,
+
+		ReconcileInterval: time.Minute,
 	}
 }
 
@@ -111,6 +124,8 @@ func (c Config) Validate() error {
 		return errors.New("actors: timeouts must be positive")
 	case c.PaymentAttempts < 1 || c.PaymentBackoff <= 0:
 		return errors.New("actors: PaymentAttempts must be at least 1 and PaymentBackoff positive")
+	case c.ReconcileInterval <= 0 || c.ReconcileInterval > MaxReconcileInterval:
+		return fmt.Errorf("actors: ReconcileInterval must be in (0, %s]", MaxReconcileInterval)
 	}
 	return nil
 }

@@ -68,6 +68,11 @@ type grain struct {
 	// payStop is closed when the grain stops: its payment runs make no
 	// further provider call and leave their rows to the next activation.
 	payStop chan struct{}
+	// reconciling is set while a reconciliation's list of pending
+	// payments is being read; reconcileAt is when the next one is due
+	// (reconcile.go).
+	reconciling bool
+	reconcileAt time.Time
 
 	// keyed maps each booking a reserve with an Idempotency-Key held to
 	// its claim time (Unix ns); keyedOrder is the same in claim order, for
@@ -176,6 +181,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.onSnapshotSaved(msg)
 	case *paymentDone:
 		g.onPaymentDone(ctx, msg)
+	case *pendingFound:
+		g.onPendingFound(ctx, msg)
 	case *grainpb.Reserve:
 		g.reserve(ctx, msg)
 	case *grainpb.Release:
@@ -254,6 +261,7 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 	g.e.active.Store(g.eventID, struct{}{})
 	g.startTicker(ctx)
 	g.settleInterrupted(ctx)
+	g.reconcile(ctx, g.e.cfg.Now())
 }
 
 func (g *grain) load(ctx context.Context) error {
@@ -353,11 +361,13 @@ func (g *grain) shutdown() {
 	g.Shutdown()
 }
 
-// onTick expires due holds (I3) and reports counts.
+// onTick expires due holds (I3), reports counts and starts the periodic
+// reconciliation of pending payments.
 func (g *grain) onTick(ctx actor.Context) {
 	if g.m == nil || g.broken {
 		return
 	}
+	g.maybeReconcile(ctx, g.e.cfg.Now())
 	g.pruneKeyed(g.e.cfg.Now())
 	for _, r := range g.m.ExpireDue(g.e.cfg.Now()) {
 		info := holdInfo(r)

@@ -33,6 +33,9 @@ type payment struct {
 	// bound, when set, is the hold's expiry an activation found pinned: a
 	// payment settled then waits for the buyer's action until it only.
 	bound time.Time
+	// orphan: reconciliation voids this pending payment, whose booking has
+	// no hold any more (reconcile.go); no confirm waits for it.
+	orphan bool
 }
 
 func (p *payment) reply(ctx actor.Context, msg proto.Message) {
@@ -57,7 +60,7 @@ func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 		return
 	}
 	owner, booking := id(msg.UserId), id(msg.BookingId)
-	if p, ok := g.payments[booking]; ok {
+	if p, ok := g.payments[booking]; ok && !p.orphan {
 		switch {
 		case p.owner != owner:
 			ctx.Respond(&grainpb.BookingReply{Error: grainpb.ErrorOf(boxoffice.Errorf(boxoffice.EForbidden, "the booking belongs to another user"))})
@@ -101,7 +104,7 @@ func (g *grain) startPayment(ctx actor.Context, p *payment, settle bool) {
 		g.payStop = make(chan struct{})
 	}
 	run := &payRun{store: g.e.deps.Store, provider: g.e.deps.Payments, cfg: g.e.cfg, pay: g.e.pay, stop: g.payStop,
-		settle: settle, hints: make(chan settlement, 1), bound: p.bound,
+		settle: settle, hints: make(chan settlement, 1), bound: p.bound, due: make(chan struct{}, 1), orphan: p.orphan,
 		begin: boxoffice.Payment{BookingID: p.booking, EventID: g.eventID, Epoch: g.epoch, Amount: p.amount,
 			Currency: g.currency, Method: p.method, Token: p.token}}
 	run.report = func(d *paymentDone) {
@@ -123,6 +126,10 @@ func (g *grain) startPayment(ctx actor.Context, p *payment, settle bool) {
 func (g *grain) onPaymentDone(ctx actor.Context, msg *paymentDone) {
 	p := g.payments[msg.booking]
 	if p == nil || p.run != msg.run || g.broken {
+		return
+	}
+	if p.orphan {
+		g.orphanDone(ctx, p, msg)
 		return
 	}
 	switch msg.outcome {

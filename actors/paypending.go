@@ -56,7 +56,9 @@ func (g *grain) awaitAction(ctx actor.Context, p *payment, msg *paymentDone) {
 	if first && !p.run.settle {
 		r, err := g.m.ExtendPinned(msg.booking, g.e.cfg.Now().Add(g.e.cfg.PaymentActionWindow))
 		if err == nil {
-			g.stage(r, nil, nil)
+			// The booking row moves with the hold: GET /booking shows the
+			// new expiry, and the audit measures the hold's end from it.
+			g.stage(r, g.bookingRow(holdInfo(r), boxoffice.BookingInProgress), nil)
 			g.after(ctx, func(ctx actor.Context, err error) {
 				if err != nil {
 					p.reply(ctx, failReply)

@@ -124,6 +124,12 @@ type payRun struct {
 	// bound, when set, ends the wait for the buyer's action instead of
 	// PaymentActionWindow: the pinned hold's (moved) expiry.
 	bound time.Time
+	// due ends that wait early: reconciliation found the hold at or past
+	// its bound (by the engine's clock).
+	due chan struct{}
+	// orphan: the booking's seats are gone (reconciliation); the run only
+	// voids what the attempt may have charged.
+	orphan bool
 }
 
 // hint hands the run a provider notification without blocking the grain.
@@ -198,6 +204,7 @@ func (r *payRun) await(row boxoffice.Payment, req boxoffice.PaymentRequest, acti
 			r.got = &h
 			continue
 		case <-bound.C:
+		case <-r.due:
 		case <-r.stop:
 			return &paymentDone{booking: row.BookingID, outcome: payInterrupted, err: errPaymentLate}
 		case <-r.pay.stopping:
@@ -256,6 +263,15 @@ func (r *payRun) run() *paymentDone {
 		if row.Method == "" {
 			return r.legacy(row)
 		}
+		if r.orphan {
+			return r.voidOrphan(row)
+		}
+		if l, ok := r.provider.(boxoffice.PaymentLookup); ok && r.settle {
+			return r.lookup(l, row)
+		}
+	}
+	if r.orphan {
+		return r.voidOrphan(row)
 	}
 	return r.charge(row)
 }

@@ -109,7 +109,8 @@ func TestPaymentActionWindow(t *testing.T) {
 // TestPaymentActionMovesHoldExpiry: the first time a confirm's payment
 // needs the buyer's action, the pinned hold's expiry moves, by a journal
 // record, to PaymentActionWindow from the confirm; a repeated confirm does
-// not move it again, and the journal replays to the same expiry.
+// not move it again, the booking row shows the moved expiry, and the
+// journal replays to the same expiry.
 func TestPaymentActionMovesHoldExpiry(t *testing.T) {
 	e := newEnv(t, venue200(), actors.Config{})
 	e.node.stop()
@@ -127,6 +128,9 @@ func TestPaymentActionMovesHoldExpiry(t *testing.T) {
 	clk.Add(time.Minute)
 	if got, err := e.confirm(t, b, alice, devpay.TokenVisa); err != nil || got.Status != boxoffice.BookingPaymentPending {
 		t.Fatalf("repeated confirm: %+v, %v", got, err)
+	}
+	if s, err := e.db.Booking(context.Background(), b.ID); err != nil || !s.ExpiresAt.Equal(want.UTC().Truncate(time.Microsecond)) {
+		t.Errorf("the booking row expires at %v (%v); want the moved expiry %s", s.ExpiresAt, err, want.UTC())
 	}
 	e.node.stop()
 	holds := restore(t, e).PinnedHolds()

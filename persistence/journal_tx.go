@@ -465,7 +465,7 @@ func queueBookings(b *pgx.Batch, commits []*boxoffice.Commit) {
 			AS t(id, user_id, event_id, ticket_ids, status, total_minor, currency,
 				created_at, expires_at, confirmed_at, updated_at)
 		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, confirmed_at = EXCLUDED.confirmed_at,
-			updated_at = EXCLUDED.updated_at`,
+			updated_at = EXCLUDED.updated_at, expires_at = coalesce(EXCLUDED.expires_at, bookings.expires_at)`,
 		ids, users, events, tickets, statuses, totals, currencies, created, expires, confirmed, update)
 }
 

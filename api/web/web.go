@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"html"
 	"io/fs"
 	"net/http"
 	"path"
@@ -35,6 +36,34 @@ var contentTypes = map[string]string{
 const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
+// stripeCSP is csp for a node whose checkout uses Stripe's Payment Element
+// (BOXOFFICE_PAYMENTS=stripe): Stripe.js comes from js.stripe.com, talks
+// to api.stripe.com and draws its fields and 3-D Secure in frames of
+// js.stripe.com, hooks.stripe.com and m.stripe.network (Stripe's
+// "Content Security Policy" list for Stripe.js). Only that mode allows
+// them.
+const stripeCSP = "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self'; " +
+	"img-src 'self' data: https://*.stripe.com; connect-src 'self' ws: wss: https://api.stripe.com; " +
+	"frame-src https://js.stripe.com https://hooks.stripe.com https://m.stripe.network; " +
+	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// Options shape the pages for the node's configuration.
+type Options struct {
+	// StripePublishableKey, when set (BOXOFFICE_PAYMENTS=stripe with
+	// BOXOFFICE_STRIPE_PUBLISHABLE_KEY), replaces the checkout's test cards
+	// with Stripe's Payment Element, which needs the key and Stripe.js;
+	// empty keeps the development provider's test cards.
+	StripePublishableKey string
+}
+
+// Markers in index.html around the development provider's test cards,
+// which stripe mode replaces with the Payment Element's mount point.
+const (
+	testCardsStart = "<!-- test-cards -->"
+	testCardsEnd   = "<!-- /test-cards -->"
+	appScript      = `<script type="module" src="/static/js/app.js"></script>`
+)
+
 // asset is one embedded file, read once, with a strong ETag so that a
 // browser revalidates cheaply (304) instead of downloading it again.
 type asset struct {
@@ -47,6 +76,7 @@ type asset struct {
 type site struct {
 	assets map[string]asset // by path under assets/, e.g. "static/js/app.js"
 	mux    *http.ServeMux
+	csp    string // the pages' Content-Security-Policy
 }
 
 // Handler serves the pages: GET / (search and, with ?event=<id>, the seat
@@ -54,8 +84,14 @@ type site struct {
 // /static/... (scripts and styles) and, for requests that prefer HTML, GET
 // /events/{eventId} (the same seat-map page; see Front). Anything else under it is 404
 // with API.md's JSON error body, like the rest of the node.
-func Handler() http.Handler {
+func Handler() http.Handler { return NewHandler(Options{}) }
+
+// NewHandler is Handler for a node configured by o.
+func NewHandler(o Options) http.Handler {
 	s, err := newSite(embedded)
+	if err == nil && o.StripePublishableKey != "" {
+		err = s.useStripe(o.StripePublishableKey)
+	}
 	if err != nil {
 		// The files are compiled in; failing to read them is a build bug.
 		panic(fmt.Sprintf("web: %v", err))
@@ -63,8 +99,30 @@ func Handler() http.Handler {
 	return s
 }
 
+// useStripe makes the checkout pay with Stripe's Payment Element: the
+// index page loads Stripe.js and carries the publishable key on the
+// element's mount point (no inline script: the CSP forbids them), and the
+// pages' CSP allows Stripe's origins. checkout.js mounts the element when
+// it finds the mount point. Stripe.js cannot be loaded in this
+// repository's tests, so that path is kept thin.
+func (s *site) useStripe(key string) error {
+	a := s.assets["index.html"]
+	page := string(a.body)
+	start, end := strings.Index(page, testCardsStart), strings.Index(page, testCardsEnd)
+	if start < 0 || end < start || !strings.Contains(page, appScript) {
+		return fmt.Errorf("index.html: no %s ... %s block or app script to replace", testCardsStart, testCardsEnd)
+	}
+	mount := `<div id="payment-element" class="payment-element" data-stripe-key="` + html.EscapeString(key) + `"></div>`
+	page = page[:start] + mount + page[end+len(testCardsEnd):]
+	page = strings.Replace(page, appScript, `<script src="https://js.stripe.com/v3/"></script>`+"\n"+appScript, 1)
+	sum := sha256.Sum256([]byte(page))
+	s.assets["index.html"] = asset{body: []byte(page), etag: `"` + hex.EncodeToString(sum[:12]) + `"`, contentType: a.contentType}
+	s.csp = stripeCSP
+	return nil
+}
+
 func newSite(fsys fs.FS) (*site, error) {
-	s := &site{assets: map[string]asset{}, mux: http.NewServeMux()}
+	s := &site{assets: map[string]asset{}, mux: http.NewServeMux(), csp: csp}
 	err := fs.WalkDir(fsys, "assets", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -194,7 +252,7 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request, name string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	if strings.HasSuffix(name, ".html") {
-		h.Set("Content-Security-Policy", csp)
+		h.Set("Content-Security-Policy", s.csp)
 		h.Set("Vary", "Accept")
 	}
 	if etagMatches(r.Header.Get("If-None-Match"), a.etag) {

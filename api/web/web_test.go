@@ -168,3 +168,66 @@ func TestAssetsResolve(t *testing.T) {
 		t.Errorf("only %d references checked; the patterns no longer match the files", checked)
 	}
 }
+
+// TestStripeCheckoutPage: in stripe mode the checkout page carries the
+// Payment Element's mount point with the publishable key (escaped) and
+// loads Stripe.js, and the pages' CSP allows Stripe's origins; in dev mode
+// the page keeps the test cards and the CSP names no other origin. (Stripe.js
+// itself cannot be loaded here; the browser tests cover dev mode.)
+func TestStripeCheckoutPage(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		h        http.Handler
+		contains []string
+		lacks    []string
+		cspHas   []string
+		cspLacks []string
+	}{
+		{"dev", Handler(),
+			[]string{`id="card-token"`, `value="tok_visa"`}, []string{"payment-element", "js.stripe.com"},
+			nil, []string{"stripe"}},
+		{"stripe", NewHandler(Options{StripePublishableKey: `pk_test_123"<x>`}),
+			[]string{`id="payment-element"`, `data-stripe-key="pk_test_123&#34;&lt;x&gt;"`,
+				`<script src="https://js.stripe.com/v3/"></script>`, `src="/static/js/app.js"`},
+			[]string{`id="card-token"`, "tok_visa", `pk_test_123"<x>`},
+			[]string{"script-src 'self' https://js.stripe.com", "https://api.stripe.com", "frame-src https://js.stripe.com https://hooks.stripe.com https://m.stripe.network"},
+			nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, path := range []string{"/", "/admin/"} {
+				req := httptest.NewRequest(http.MethodGet, path, nil)
+				req.Header.Set("Accept", navigation)
+				rec := httptest.NewRecorder()
+				tc.h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					t.Fatalf("GET %s: %d", path, rec.Code)
+				}
+				policy := rec.Header().Get("Content-Security-Policy")
+				for _, s := range tc.cspHas {
+					if !strings.Contains(policy, s) {
+						t.Errorf("GET %s: CSP %q lacks %q", path, policy, s)
+					}
+				}
+				for _, s := range tc.cspLacks {
+					if strings.Contains(policy, s) {
+						t.Errorf("GET %s: CSP %q has %q", path, policy, s)
+					}
+				}
+				if path != "/" {
+					continue
+				}
+				body := rec.Body.String()
+				for _, s := range tc.contains {
+					if !strings.Contains(body, s) {
+						t.Errorf("the page lacks %q", s)
+					}
+				}
+				for _, s := range tc.lacks {
+					if strings.Contains(body, s) {
+						t.Errorf("the page has %q", s)
+					}
+				}
+			}
+		})
+	}
+}

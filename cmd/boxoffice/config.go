@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/api"
 )
 
@@ -103,6 +104,9 @@ type Config struct {
 	// stripeTune adjusts the Stripe provider's settings (tests: a breaker
 	// that stays open, short backoffs); nil keeps the defaults.
 	stripeTune stripeTuner
+	// ReconcileInterval is actors.Config.ReconcileInterval: how often an
+	// active event asks the payment provider about its pending payments.
+	ReconcileInterval time.Duration
 	// TicketKeys are the Ed25519 seeds that sign ticket codes (the first)
 	// and verify older ones (the rest), base64url, comma-separated; empty
 	// uses a key generated once and kept in PostgreSQL.
@@ -327,6 +331,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", e.str("STRIPE_WEBHOOK_SECRET", ""), "Stripe webhook signing secret, whsec_... (BOXOFFICE_STRIPE_WEBHOOK_SECRET)")
 	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", e.str("STRIPE_API_URL", ""), "another Stripe API base URL, e.g. stripe-mock's; empty = Stripe (BOXOFFICE_STRIPE_API_URL)")
 	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", e.str("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key for the checkout page (BOXOFFICE_STRIPE_PUBLISHABLE_KEY)")
+	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", e.dur("RECONCILE_INTERVAL", time.Minute), "how often an active event asks the payment provider about its pending payments, at most 1h (BOXOFFICE_RECONCILE_INTERVAL)")
 	fs.StringVar(&c.TicketKeys, "ticket-keys", e.str("TICKET_KEYS", ""), "comma-separated base64url Ed25519 seeds signing ticket codes, the first signs; empty = one kept in PostgreSQL (BOXOFFICE_TICKET_KEYS)")
 	if err := e.err(); err != nil {
 		return c, err
@@ -364,6 +369,8 @@ func (c Config) validate() error {
 		return errors.New("hold-ttl must be positive")
 	case c.SnapshotEvery < 1:
 		return errors.New("snapshot-every must be at least 1")
+	case c.ReconcileInterval < 0 || c.ReconcileInterval > actors.MaxReconcileInterval:
+		return fmt.Errorf("BOXOFFICE_RECONCILE_INTERVAL (-reconcile-interval) must be in (0, %s]", actors.MaxReconcileInterval)
 	case c.WSMaxPerIP < 0 || c.WSMax < 0:
 		return errors.New("BOXOFFICE_WS_MAX_PER_IP and BOXOFFICE_WS_MAX must be 0 (no cap) or positive")
 	}

@@ -148,7 +148,7 @@ func (n *node) startEngine() error {
 	}
 	eng, err := actors.NewEngine(actors.Config{
 		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery, MaxLinger: n.cfg.CommitLinger,
-		IdleTimeout: n.cfg.IdleTimeout, Logger: n.log.With("component", "engine"),
+		IdleTimeout: n.cfg.IdleTimeout, ReconcileInterval: n.cfg.ReconcileInterval, Logger: n.log.With("component", "engine"),
 	}, actors.Deps{
 		Store: n.db, Journal: n.journal, Publisher: seatDeltas{n.bus}, Payments: pay, Metrics: n.metrics,
 		OnCounts: func(id uuid.UUID, v uint64, c boxoffice.SeatCounts) {
@@ -323,7 +323,14 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.RateIP = api.RateConfig{PerSecond: n.cfg.RateIP, Burst: max(1, int(2*n.cfg.RateIP))}
 	ac.RateUser = api.RateConfig{PerSecond: n.cfg.RateUser, Burst: max(1, int(2*n.cfg.RateUser))}
 	ac.Logger = n.log.With("component", "api")
-	pages := web.Handler()
+	var webOpts web.Options
+	if n.cfg.Payments == "stripe" {
+		webOpts.StripePublishableKey = n.cfg.StripePublishableKey
+		if webOpts.StripePublishableKey == "" {
+			n.log.Warn("BOXOFFICE_STRIPE_PUBLISHABLE_KEY is not set: the checkout page cannot take cards (the API still can)")
+		}
+	}
+	pages := web.NewHandler(webOpts)
 	tickets, err := ticketKeys(ctx, n.cfg, n.db)
 	if err != nil {
 		return err

@@ -46,6 +46,8 @@ func TestConfigPayments(t *testing.T) {
 		{"bad stripe URL", with(prod, stripe, map[string]string{"BOXOFFICE_STRIPE_API_URL": "localhost:12111"}), nil, "BOXOFFICE_STRIPE_API_URL", ""},
 		{"stripe-mock URL", with(prod, stripe, map[string]string{"BOXOFFICE_STRIPE_API_URL": "http://127.0.0.1:12111"}), nil, "", "stripe"},
 		{"dev mode defaults to dev", with(prod, map[string]string{"BOXOFFICE_MODE": "dev"}), nil, "", "dev"},
+		{"reconcile interval above its bound", with(prod, stripe, map[string]string{"BOXOFFICE_RECONCILE_INTERVAL": "2h"}), nil, "BOXOFFICE_RECONCILE_INTERVAL", ""},
+		{"reconcile interval", with(prod, stripe, map[string]string{"BOXOFFICE_RECONCILE_INTERVAL": "30s"}), nil, "", "stripe"},
 		{"dev mode with stripe, no webhook secret", with(prod, stripe, map[string]string{"BOXOFFICE_MODE": "dev", "BOXOFFICE_STRIPE_WEBHOOK_SECRET": ""}), nil, "", "stripe"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

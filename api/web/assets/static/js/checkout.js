@@ -8,6 +8,9 @@ import { call, $, h, money, when, uuid, plainWords } from './api.js';
 import { MARK } from './seatmap.js';
 
 const QUEUE_POLL_MS = 1000;
+// Stripe counts these currencies in whole units (the platform in hundredths).
+const ZERO_DECIMAL = new Set(['BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND',
+  'VUV', 'XAF', 'XOF', 'XPF']);
 
 /** Checkout is the booking flow of one EventPage. */
 export class Checkout {
@@ -88,6 +91,7 @@ export class Checkout {
     $('hold-total').textContent = `Total ${money(b.total_price, b.currency)}`;
     $('confirm-card').hidden = true;
     $('hold-card').hidden = false;
+    this.mountStripe(b);
     clearInterval(this.countdownTimer);
     this.tick();
     this.countdownTimer = setInterval(() => this.tick(), 250);
@@ -115,12 +119,45 @@ export class Checkout {
     if (message) p.notice.show(message, tone);
   }
 
-  /** pay confirms the hold with the chosen test card. */
+  /**
+   * mountStripe shows Stripe's Payment Element for the hold when the page
+   * is in stripe mode (the node put a #payment-element mount point with
+   * the publishable key in place of the test cards). Kept thin: Stripe.js
+   * cannot be loaded in this repository's tests.
+   */
+  mountStripe(b) {
+    const el = $('payment-element');
+    if (!el || !window.Stripe) return;
+    this.stripe ||= window.Stripe(el.dataset.stripeKey);
+    const units = Number(b.total_price) * (ZERO_DECIMAL.has(b.currency.toUpperCase()) ? 1 : 100);
+    this.elements = this.stripe.elements({ mode: 'payment', amount: Math.round(units), currency: b.currency.toLowerCase(),
+      paymentMethodCreation: 'manual' });
+    this.elements.create('payment').mount(el);
+  }
+
+  /** cardToken is what confirm sends: a test card, or a Stripe PaymentMethod id. */
+  async cardToken() {
+    if (!$('payment-element')) return $('card-token').value;
+    if (!this.elements) throw new Error('the card form of Stripe could not be loaded');
+    const { error: invalid } = await this.elements.submit();
+    if (invalid) throw new Error(invalid.message);
+    const { paymentMethod, error } = await this.stripe.createPaymentMethod({ elements: this.elements });
+    if (error) throw new Error(error.message);
+    return paymentMethod.id;
+  }
+
+  /** pay confirms the hold with the chosen test card (or Stripe's form). */
   async pay() {
     const p = this.page;
     const hold = this.hold;
     if (!hold || this.busy) return;
-    const card = $('card-token').value;
+    let card;
+    try {
+      card = await this.cardToken();
+    } catch (e) {
+      p.notice.error(e);
+      return;
+    }
     // One key per booking and card: a retried click never charges twice,
     // and a new card after a decline is a new attempt.
     hold.keys[card] ||= uuid();
@@ -131,6 +168,11 @@ export class Checkout {
         token: p.session.token, headers: { 'Idempotency-Key': hold.keys[card] },
         body: { booking_id: hold.booking_id, payment: { method: 'card', token: card } },
       });
+      if (b.status === 'payment-pending' && b.next_action && b.next_action.url) {
+        // 3-D Secure: the bank's page; the seats stay held until it settles.
+        window.location.assign(b.next_action.url);
+        return;
+      }
       this.confirmed(b, hold.indices);
     } catch (e) {
       if (e.code === 'hold_expired') this.end(plainWords(e));
