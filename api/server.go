@@ -89,6 +89,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cancel:    cancel,
 	}
 	s.hub = newHub(ctx, cfg, deps.Engine, deps.Seats, m, cfg.Logger)
+	if tp := cfg.TracerProvider; tp != nil {
+		s.hub.tracer = tp.Tracer(tracerName)
+	}
 	s.routes()
 	s.handler = s.traced(http.HandlerFunc(s.serve))
 	s.wg.Add(1)

@@ -56,3 +56,23 @@ func observeWithTrace(ctx context.Context, o prometheus.Observer, v float64) {
 	}
 	o.Observe(v)
 }
+
+// tracerName names the API's own spans' instrumentation scope.
+const tracerName = "github.com/boxoffice/boxoffice/api"
+
+// onTracedFrame is onFrame under a span of the fan-out to this node's
+// clients, in the trace of the request whose commit published the frame.
+func (t *topic) onTracedFrame(ctx context.Context, frame []byte) {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		t.onFrame(frame)
+		return
+	}
+	_, span := t.hub.tracer.Start(ctx, "websocket fan-out", trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("boxoffice.event_id", t.id.String()), attribute.Int("boxoffice.bytes", len(frame))))
+	defer span.End()
+	t.onFrame(frame)
+	t.mu.Lock()
+	n := len(t.clients)
+	t.mu.Unlock()
+	span.SetAttributes(attribute.Int("boxoffice.clients", n))
+}

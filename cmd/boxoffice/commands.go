@@ -23,7 +23,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log, lv := newNodeLogger(stderr, cfg)
+	cfg.logLevel = lv
 	log.Info("starting boxoffice", "config", cfg.String())
 	n, err := startNode(ctx, cfg, log)
 	if err != nil {
