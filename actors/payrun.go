@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -124,6 +125,10 @@ type payRun struct {
 	// bound, when set, ends the wait for the buyer's action instead of
 	// PaymentActionWindow: the pinned hold's (moved) expiry.
 	bound time.Time
+	// trace is the span of the confirm that started the run (invalid when
+	// untraced); tracer makes the provider calls' spans under it.
+	trace  trace.SpanContext
+	tracer trace.Tracer
 }
 
 // hint hands the run a provider notification without blocking the grain.
@@ -307,7 +312,9 @@ func (r *payRun) charge(row boxoffice.Payment) *paymentDone {
 			return r.settleBy(row, req, h)
 		}
 		c, cancel := context.WithTimeout(r.pay.ctx, r.cfg.PaymentTimeout)
+		c, endSpan := r.traceProvider(c, "payment provider charge", try)
 		res, err := r.provider.Charge(c, req)
+		endSpan(err)
 		cancel()
 		var action *boxoffice.PaymentActionRequired
 		switch {

@@ -28,18 +28,29 @@ func (g *grain) traceCommand(ctx actor.Context) func() {
 	if g.e.tracer == nil {
 		return func() {}
 	}
-	var msg proto.Message
+	var (
+		parent context.Context
+		sent   time.Time
+		name   string
+	)
 	switch m := ctx.Message().(type) {
 	case *grainpb.Reserve, *grainpb.Release, *grainpb.Confirm, *grainpb.GetSeats, *grainpb.PaymentSettled:
-		msg = m.(proto.Message)
+		msg := m.(proto.Message)
+		parent, sent = cluster.ExtractTrace(context.Background(), msg)
+		name = string(msg.ProtoReflect().Descriptor().Name())
+	case *paymentDone:
+		// A confirm's payment outcome: the sale it records joins the
+		// confirm's trace.
+		if m.run == nil {
+			return func() {}
+		}
+		parent, name = trace.ContextWithSpanContext(context.Background(), m.run.trace), "PaymentOutcome"
 	default:
 		return func() {}
 	}
-	parent, sent := cluster.ExtractTrace(context.Background(), msg)
 	if !trace.SpanContextFromContext(parent).IsValid() {
 		return func() {}
 	}
-	name := string(msg.ProtoReflect().Descriptor().Name())
 	sctx, span := g.e.tracer.Start(parent, "event grain "+name, trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("boxoffice.event_id", g.eventID.String()), attribute.String("boxoffice.node", g.e.cfg.NodeName)))
 	if !sent.IsZero() {
@@ -109,4 +120,22 @@ func publishSeats(ctx context.Context, p Publisher, d boxoffice.SeatDelta) error
 		return tp.PublishSeatsContext(ctx, d)
 	}
 	return p.PublishSeats(d)
+}
+
+// traceProvider starts the span of one payment provider call of a traced
+// confirm (a child of the grain's span, though the call runs outside the
+// grain); the returned func records the call's error and ends it.
+func (r *payRun) traceProvider(ctx context.Context, name string, try int) (context.Context, func(error)) {
+	if r.tracer == nil || !r.trace.IsValid() {
+		return ctx, func(error) {}
+	}
+	ctx, span := r.tracer.Start(trace.ContextWithSpanContext(ctx, r.trace), name, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.Int("boxoffice.payment_try", try), attribute.String("boxoffice.booking_id", r.begin.BookingID.String())))
+	return ctx, func(err error) {
+		if err != nil {
+			span.RecordError(err)
+			span.SetAttributes(attribute.String("boxoffice.payment_error", boxoffice.ErrorCode(err)))
+		}
+		span.End()
+	}
 }

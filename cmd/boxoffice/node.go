@@ -218,6 +218,7 @@ func (n *node) startRoom() error {
 	}
 	qc.Key = queue.DeriveKey(secret)
 	qc.Logger = n.log.With("component", "queue")
+	qc.TracerProvider = n.tp
 	if n.cfg.queueNow != nil {
 		qc.Now = n.cfg.queueNow
 	}

@@ -44,62 +44,22 @@ func TestTraceAcrossNodes(t *testing.T) {
 	})
 	tickets := ticketsOf(t, a, ev)
 	tok := a.token(t, "traced@example.com")
-	if code := a.call(t, http.MethodPost, "/booking/reserve", tok, map[string]any{"event_id": ev, "ticket_ids": tickets[:2]}, nil); code != http.StatusCreated {
+	var held struct {
+		BookingID string `json:"booking_id"`
+	}
+	if code := a.call(t, http.MethodPost, "/booking/reserve", tok, map[string]any{"event_id": ev, "ticket_ids": tickets[:2]}, &held); code != http.StatusCreated {
 		t.Fatalf("reserve through %s (owner %s): %d", a.name, b.name, code)
 	}
 
-	var server sdktrace.ReadOnlySpan
-	for _, sp := range recA.Ended() {
-		if sp.Name() == "POST /booking/reserve" {
-			server = sp
-		}
-	}
-	if server == nil {
-		t.Fatalf("no server span of the reserve on %s", a.name)
-	}
-	id := server.SpanContext().TraceID()
-	// want: span name -> the name of its parent, and which node has it.
-	want := []struct{ node, name, parent string }{
+	spans, server := checkTrace(t, "POST /booking/reserve", recA, recB, a.name, b.name, []hop{
 		{a.name, "grain call event Reserve", "POST /booking/reserve"},
 		{b.name, "event grain Reserve", "grain call event Reserve"},
 		{b.name, "journal group commit", "event grain Reserve"},
 		{b.name, "postgres ", "journal group commit"},
 		{b.name, "publish seat deltas", "event grain Reserve"},
 		{a.name, "websocket fan-out", "publish seat deltas"},
-	}
-	var spans map[string]sdktrace.ReadOnlySpan
-	node := map[string]string{}
-	untilDeadline(t, time.Now().Add(10*time.Second), "every hop's span ended", func() bool {
-		spans = map[string]sdktrace.ReadOnlySpan{}
-		for i, rec := range []*tracetest.SpanRecorder{recA, recB} {
-			for _, sp := range rec.Ended() {
-				if sp.SpanContext().TraceID() == id {
-					spans[sp.Name()] = sp
-					node[sp.Name()] = []string{a.name, b.name}[i]
-				}
-			}
-		}
-		for _, h := range want {
-			if find(spans, h.name) == nil {
-				return false
-			}
-		}
-		return true
 	})
-	for _, h := range want {
-		sp, parent := find(spans, h.name), find(spans, h.parent)
-		if parent == nil {
-			t.Errorf("%s: no parent span %q in the trace", h.name, h.parent)
-			continue
-		}
-		if got := sp.Parent().SpanID(); got != parent.SpanContext().SpanID() {
-			t.Errorf("%s: parent span %s, want %q's %s", sp.Name(), got, h.parent, parent.SpanContext().SpanID())
-		}
-		if n := node[sp.Name()]; n != h.node {
-			t.Errorf("%s: recorded on %s, want %s", sp.Name(), n, h.node)
-		}
-	}
-	grain := find(spans, "event grain Reserve")
+	grain := find(spans, "event grain Reserve")[0]
 	attrs := map[string]string{}
 	for _, kv := range grain.Attributes() {
 		attrs[string(kv.Key)] = kv.Value.Emit()
@@ -107,17 +67,110 @@ func TestTraceAcrossNodes(t *testing.T) {
 	if attrs["boxoffice.decision"] != "ok" || attrs["boxoffice.mailbox_wait_ms"] == "" {
 		t.Errorf("grain span attributes %v: want the decision and the mailbox wait", attrs)
 	}
-	if !find(spans, "grain call event Reserve").Parent().IsValid() || server.SpanKind() != trace.SpanKindServer {
+	if server.SpanKind() != trace.SpanKindServer {
 		t.Errorf("server span %s kind %v", server.Name(), server.SpanKind())
 	}
+
+	// The confirm: its trace reaches the payment provider's call and the
+	// sale's commit on the owner.
+	if code := a.call(t, http.MethodPost, "/booking/confirm", tok, map[string]any{"booking_id": held.BookingID,
+		"payment": map[string]any{"method": "card", "token": "tok_visa"}}, nil); code != http.StatusOK {
+		t.Fatalf("confirm through %s: %d", a.name, code)
+	}
+	checkTrace(t, "POST /booking/confirm", recA, recB, a.name, b.name, []hop{
+		{a.name, "grain call event Confirm", "POST /booking/confirm"},
+		{b.name, "event grain Confirm", "grain call event Confirm"},
+		{b.name, "payment provider charge", "event grain Confirm"},
+		{b.name, "event grain PaymentOutcome", "event grain Confirm"},
+		{b.name, "journal group commit", "event grain PaymentOutcome"},
+	})
 }
 
-// find is the span whose name starts with prefix.
-func find(spans map[string]sdktrace.ReadOnlySpan, prefix string) sdktrace.ReadOnlySpan {
-	for name, sp := range spans {
-		if strings.HasPrefix(name, prefix) {
-			return sp
+// hop is a span expected in a trace: the node that records it, its name
+// (a prefix) and its parent's.
+type hop struct{ node, name, parent string }
+
+// checkTrace finds the trace of the server span named root on node A and
+// checks that it has every hop with the right parent, waiting (bounded)
+// for spans that end after the reply. It returns the trace's spans by name
+// and the server span.
+func checkTrace(t *testing.T, root string, recA, recB *tracetest.SpanRecorder, nameA, nameB string, want []hop) ([]traced, sdktrace.ReadOnlySpan) {
+	t.Helper()
+	var server sdktrace.ReadOnlySpan
+	untilDeadline(t, time.Now().Add(10*time.Second), "the server span of "+root, func() bool {
+		for _, sp := range recA.Ended() {
+			if sp.Name() == root {
+				server = sp
+			}
+		}
+		return server != nil
+	})
+	id := server.SpanContext().TraceID()
+	var spans []traced
+	var missing []string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		spans = spans[:0]
+		for i, rec := range []*tracetest.SpanRecorder{recA, recB} {
+			for _, sp := range rec.Ended() {
+				if sp.SpanContext().TraceID() == id {
+					spans = append(spans, traced{sp, []string{nameA, nameB}[i]})
+				}
+			}
+		}
+		missing = missing[:0]
+		for _, h := range want {
+			if len(find(spans, h.name)) == 0 {
+				missing = append(missing, h.name)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			var names []string
+			for _, sp := range spans {
+				names = append(names, sp.Name())
+			}
+			t.Fatalf("trace of %s: no spans %q; it has %q", root, missing, names)
+		}
+		time.Sleep(20 * time.Millisecond) // polling for spans that end after the reply
+	}
+	for _, h := range want {
+		if !hasChild(find(spans, h.parent), find(spans, h.name), h.node) {
+			t.Errorf("trace of %s: no span %q on %s whose parent is a span %q", root, h.name, h.node, h.parent)
 		}
 	}
-	return nil
+	return spans, server
+}
+
+// traced is a span and the node whose exporter recorded it.
+type traced struct {
+	sdktrace.ReadOnlySpan
+	node string
+}
+
+// hasChild reports whether one of children, recorded on node, has one of
+// parents as its parent (a trace may hold several spans of a name: the
+// confirm's two group commits).
+func hasChild(parents, children []traced, node string) bool {
+	for _, c := range children {
+		for _, p := range parents {
+			if c.node == node && c.Parent().SpanID() == p.SpanContext().SpanID() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// find is the spans whose names start with prefix.
+func find(spans []traced, prefix string) []traced {
+	var out []traced
+	for _, sp := range spans {
+		if strings.HasPrefix(sp.Name(), prefix) {
+			out = append(out, sp)
+		}
+	}
+	return out
 }
