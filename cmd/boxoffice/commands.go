@@ -36,6 +36,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		n.name, u, u, u, n.MetricsURL())
 	if cfg.Mode == api.ModeDev {
 		fmt.Fprintf(stdout, "  a token              curl -s -XPOST %s/auth/token -d '{\"email\":\"you@example.com\",\"name\":\"You\"}'\n", u)
+		fmt.Fprint(stdout, tracesHint(cfg.Tracing))
 	}
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
 	select {

@@ -127,3 +127,19 @@ func startTracing(ctx context.Context, t Tracing, nodeName string) (trace.Tracer
 		_ = tp.Shutdown(c) // flushes what is buffered; a collector that is down loses it
 	}, nil
 }
+
+// jaegerModule is the Jaeger all-in-one `make run` suggests for seeing
+// traces locally: one binary with an OTLP receiver (4318) and the UI
+// (16686), run with `go run` so that it never enters go.mod (it is large).
+const jaegerModule = "github.com/jaegertracing/jaeger/cmd/jaeger@v1.75.0"
+
+// tracesHint is what a development node prints about traces: where they
+// go, or how to see them.
+func tracesHint(t Tracing) string {
+	if t.Endpoint != "" {
+		return fmt.Sprintf("  traces               exported to %s (a local Jaeger shows them at http://localhost:16686)\n", t.Endpoint)
+	}
+	return "  traces               off; to see them, run Jaeger (UI http://localhost:16686):\n" +
+		"                         go run " + jaegerModule + "\n" +
+		"                       then restart with OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 make run\n"
+}

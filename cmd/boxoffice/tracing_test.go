@@ -174,3 +174,43 @@ func find(spans []traced, prefix string) []traced {
 	}
 	return out
 }
+
+// TestTracingConfig: tracing is off unless an OTLP endpoint is set (or
+// when the SDK is disabled), and the sampler is the one OTEL_* names.
+func TestTracingConfig(t *testing.T) {
+	cases := []struct {
+		name     string
+		env      map[string]string
+		endpoint string
+		sampler  string
+	}{
+		{"nothing set", nil, "", "ParentBased{root:AlwaysOnSampler"},
+		{"endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, "http://c:4318", "ParentBased{root:AlwaysOnSampler"},
+		{"traces endpoint wins", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://t:4318/v1/traces"}, "http://t:4318/v1/traces", "ParentBased"},
+		{"disabled", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "true"}, "", "ParentBased"},
+		{"one percent", map[string]string{"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.01"}, "", "ParentBased{root:TraceIDRatioBased{0.01}"},
+		{"never", map[string]string{"OTEL_TRACES_SAMPLER": "always_off"}, "", "AlwaysOffSampler"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tr, err := parseTracing(func(k string) string { return c.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.Endpoint != c.endpoint {
+				t.Errorf("endpoint %q, want %q", tr.Endpoint, c.endpoint)
+			}
+			if d := tr.sampler.Description(); !strings.HasPrefix(d, c.sampler) {
+				t.Errorf("sampler %s, want %s...", d, c.sampler)
+			}
+			tp, stop, err := startTracing(context.Background(), tr, "node-x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop()
+			if (tp != nil) != (c.endpoint != "") {
+				t.Errorf("tracer provider %v with endpoint %q", tp, c.endpoint)
+			}
+		})
+	}
+}
