@@ -48,7 +48,7 @@ func (g *grain) traceCommand(ctx actor.Context) func() {
 	default:
 		return func() {}
 	}
-	if !trace.SpanContextFromContext(parent).IsValid() {
+	if !trace.SpanContextFromContext(parent).IsSampled() {
 		return func() {}
 	}
 	sctx, span := g.e.tracer.Start(parent, "event grain "+name, trace.WithSpanKind(trace.SpanKindServer),
@@ -126,7 +126,7 @@ func publishSeats(ctx context.Context, p Publisher, d boxoffice.SeatDelta) error
 // confirm (a child of the grain's span, though the call runs outside the
 // grain); the returned func records the call's error and ends it.
 func (r *payRun) traceProvider(ctx context.Context, name string, try int) (context.Context, func(error)) {
-	if r.tracer == nil || !r.trace.IsValid() {
+	if r.tracer == nil || !r.trace.IsSampled() {
 		return ctx, func(error) {}
 	}
 	ctx, span := r.tracer.Start(trace.ContextWithSpanContext(ctx, r.trace), name, trace.WithSpanKind(trace.SpanKindClient),

@@ -63,7 +63,7 @@ const tracerName = "github.com/boxoffice/boxoffice/api"
 // onTracedFrame is onFrame under a span of the fan-out to this node's
 // clients, in the trace of the request whose commit published the frame.
 func (t *topic) onTracedFrame(ctx context.Context, frame []byte) {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
+	if !trace.SpanContextFromContext(ctx).IsSampled() {
 		t.onFrame(frame)
 		return
 	}

@@ -29,9 +29,12 @@ var propagator = propagation.TraceContext{}
 
 // SetTracerProvider makes the client trace its calls: a client span per
 // call whose context goes to the grain in the message's trace field. Only
-// calls made within a traced request are traced (background calls such
+// calls made within a sampled request are traced (background calls such
 // as the sweeper's would otherwise each start a trace). Call it before the
 // client is used.
+//
+// Only sampled calls carry their context on: an unsampled request's grain
+// then makes no spans at all (no orphan traces, no cost on the owner).
 func (c *Client) SetTracerProvider(tp trace.TracerProvider) {
 	if tp != nil {
 		c.tracer = tp.Tracer("github.com/boxoffice/boxoffice/cluster")
@@ -41,7 +44,7 @@ func (c *Client) SetTracerProvider(tp trace.TracerProvider) {
 // startCall starts the call's client span and writes its context into
 // msg; the returned end records err and ends the span.
 func (c *Client) startCall(ctx context.Context, identity string, msg proto.Message) func(err error) {
-	if c.tracer == nil || !trace.SpanContextFromContext(ctx).IsValid() {
+	if c.tracer == nil || !trace.SpanContextFromContext(ctx).IsSampled() {
 		return func(error) {}
 	}
 	name := string(msg.ProtoReflect().Descriptor().Name())

@@ -14,8 +14,8 @@ import (
 const tracerName = "github.com/boxoffice/boxoffice/persistence"
 
 // pgTracer is pgx's tracer interface turned into OpenTelemetry spans: one
-// client span per query, batch and COPY, for work done in a traced
-// context only (the journal's commit span, a traced request), so untraced
+// client span per query, batch and COPY, for work done in a sampled
+// trace only (the journal's commit span, a traced request), so untraced
 // background queries cost one context lookup.
 type pgTracer struct{ tracer trace.Tracer }
 
@@ -27,7 +27,7 @@ var (
 
 // start opens a span only under a traced parent.
 func (t pgTracer) start(ctx context.Context, name, sql string) context.Context {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
+	if !trace.SpanContextFromContext(ctx).IsSampled() {
 		return ctx
 	}
 	attrs := []attribute.KeyValue{attribute.String("db.system", "postgresql")}

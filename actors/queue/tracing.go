@@ -31,7 +31,7 @@ func (g *grain) traceCall(msg any) func() {
 		return func() {}
 	}
 	parent, sent := cluster.ExtractTrace(context.Background(), m)
-	if !trace.SpanContextFromContext(parent).IsValid() {
+	if !trace.SpanContextFromContext(parent).IsSampled() {
 		return func() {}
 	}
 	_, span := tp.Tracer("github.com/boxoffice/boxoffice/actors/queue").Start(parent,

@@ -19,7 +19,7 @@ var propagator = propagation.TraceContext{}
 // delta joins the trace of the request that made it. An untraced ctx
 // publishes exactly as PublishSeats.
 func (b *Bus) PublishSeatsContext(ctx context.Context, eventID uuid.UUID, frame []byte) error {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
+	if !trace.SpanContextFromContext(ctx).IsSampled() {
 		return b.PublishSeats(eventID, frame)
 	}
 	m := nats.NewMsg(SeatSubject(eventID))
