@@ -107,7 +107,8 @@ func TestLogLevelRoute(t *testing.T) {
 }
 
 // TestLatencyExemplars: a traced request's latency observation carries
-// its trace id, shown in the OpenMetrics exposition of /metrics.
+// its trace id, shown in the OpenMetrics exposition of /metrics, and its
+// access log line names the trace.
 func TestLatencyExemplars(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
@@ -122,6 +123,9 @@ func TestLatencyExemplars(t *testing.T) {
 	}
 	if traceID == "" {
 		t.Fatalf("no server span named after the route; spans: %d", len(spans.Ended()))
+	}
+	if n := h.logs.count("route=GET /healthz status=200"); n != 1 || h.logs.count("trace_id="+traceID) != 1 {
+		t.Fatalf("the access line does not name the trace %s: %q", traceID, h.logs.msgs)
 	}
 	req, _ := http.NewRequest("GET", h.ts.URL+"/metrics", nil)
 	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")

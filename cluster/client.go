@@ -94,12 +94,12 @@ func (c *Client) Request(ctx context.Context, identity string, msg proto.Message
 	}
 	res, err = k.Request(identity, c.kind, msg, timeout)
 	if errors.Is(err, ErrMemberLeft) {
-		c.log.Info("grain call abandoned: its node left the cluster", "kind", c.kind, "identity", identity)
+		c.log.InfoContext(ctx, "grain call abandoned: its node left the cluster", "kind", c.kind, "identity", identity)
 		return nil, fmt.Errorf("%s %s: %w", c.kind, identity,
 			&boxoffice.Error{Code: boxoffice.EUnavailable, Message: c.text.Moving})
 	}
 	if err != nil || res == nil {
-		c.log.Warn("grain call failed", "kind", c.kind, "identity", identity, "err", err)
+		c.log.WarnContext(ctx, "grain call failed", "kind", c.kind, "identity", identity, "err", err)
 		return nil, fmt.Errorf("%s %s: %w: %v", c.kind, identity,
 			&boxoffice.Error{Code: boxoffice.EUnavailable, Message: c.text.Unreachable}, err)
 	}

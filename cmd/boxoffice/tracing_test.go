@@ -62,7 +62,7 @@ func TestTraceAcrossNodes(t *testing.T) {
 	grain := find(spans, "event grain Reserve")[0]
 	attrs := map[string]string{}
 	for _, kv := range grain.Attributes() {
-		attrs[string(kv.Key)] = kv.Value.Emit()
+		attrs[string(kv.Key)] = kv.Value.String()
 	}
 	if attrs["boxoffice.decision"] != "ok" || attrs["boxoffice.mailbox_wait_ms"] == "" {
 		t.Errorf("grain span attributes %v: want the decision and the mailbox wait", attrs)
