@@ -84,10 +84,24 @@ func TestTraceAcrossNodes(t *testing.T) {
 		{b.name, "event grain PaymentOutcome", "event grain Confirm"},
 		{b.name, "journal group commit", "event grain PaymentOutcome"},
 	})
+
+	// The waiting room: joining it through A reaches the room's grain,
+	// wherever the cluster placed it.
+	if code := a.call(t, http.MethodPatch, "/admin/api/events/"+ev, admin,
+		map[string]any{"waiting_room": map[string]any{"enabled": true, "rate_per_second": 100}}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH waiting room: %d", code)
+	}
+	if code := a.call(t, http.MethodPost, "/events/"+ev+"/queue", tok, nil, nil); code != http.StatusOK && code != http.StatusCreated {
+		t.Fatalf("join the waiting room through %s: %d", a.name, code)
+	}
+	checkTrace(t, "POST /events/{eventId}/queue", recA, recB, a.name, b.name, []hop{
+		{a.name, "grain call queue Join", "POST /events/{eventId}/queue"},
+		{"", "queue grain Join", "grain call queue Join"},
+	})
 }
 
-// hop is a span expected in a trace: the node that records it, its name
-// (a prefix) and its parent's.
+// hop is a span expected in a trace: the node that records it ("": any),
+// its name (a prefix) and its parent's.
 type hop struct{ node, name, parent string }
 
 // checkTrace finds the trace of the server span named root on node A and
@@ -156,7 +170,7 @@ type traced struct {
 func hasChild(parents, children []traced, node string) bool {
 	for _, c := range children {
 		for _, p := range parents {
-			if c.node == node && c.Parent().SpanID() == p.SpanContext().SpanID() {
+			if (node == "" || c.node == node) && c.Parent().SpanID() == p.SpanContext().SpanID() {
 				return true
 			}
 		}
