@@ -24,12 +24,14 @@ type requestInfo struct {
 	user string
 }
 
-const requestInfoKey ctxKey = 1
+// requestInfoKey is requestInfo's context key, a type of its own so that
+// no other key of the package can collide with it.
+type requestInfoKey struct{}
 
 // RequestID returns the id of the request ctx belongs to, "" outside one.
 // Log handlers (LogHandler) and plugs use it to name the request.
 func RequestID(ctx context.Context) string {
-	if ri, ok := ctx.Value(requestInfoKey).(*requestInfo); ok {
+	if ri, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
 		return ri.id
 	}
 	return ""
@@ -45,12 +47,12 @@ func withRequestInfo(w http.ResponseWriter, r *http.Request) (*http.Request, *re
 	}
 	w.Header().Set(RequestIDHeader, id)
 	ri := &requestInfo{id: id}
-	return r.WithContext(context.WithValue(r.Context(), requestInfoKey, ri)), ri
+	return r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri)), ri
 }
 
 // noteUser records the authenticated caller for the access log.
 func noteUser(ctx context.Context, user string) {
-	if ri, ok := ctx.Value(requestInfoKey).(*requestInfo); ok {
+	if ri, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
 		ri.user = user
 	}
 }
