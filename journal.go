@@ -35,6 +35,10 @@ type Commit struct {
 	Bookings []Booking
 	// Sales are inserted into sold_seats in the same transaction.
 	Sales []Sale
+	// Traces are the contexts of the traced requests whose records this
+	// commit carries; the journal's commit span joins the first one's
+	// trace and links to the others. Tracing only: nil changes nothing.
+	Traces []context.Context
 }
 
 // Journal accepts a seat engine's commit groups and makes them durable,

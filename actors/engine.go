@@ -12,6 +12,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/boxoffice/boxoffice"
@@ -78,6 +79,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the engine's logs.
 	Logger *slog.Logger
+	// TracerProvider traces grain calls made in a traced request, the
+	// grain's handling of them on the owner node and the publishing of
+	// their deltas; nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // MaxReconcileInterval bounds Config.ReconcileInterval.
@@ -172,6 +177,8 @@ type Engine struct {
 	// grains calls the event grains; its cluster's placement also tells
 	// the sweeper which events are this node's.
 	grains *cluster.Client
+	// tracer is cfg.TracerProvider's, nil when the node does not trace.
+	tracer trace.Tracer
 	// active holds the IDs of the events whose grains run on this node,
 	// for the admin placement view.
 	active sync.Map
@@ -275,7 +282,12 @@ func NewEngine(cfg Config, deps Deps) (*Engine, error) {
 		Moving:      "the event's seat engine is moving to another node; retry shortly",
 		Unreachable: "the event's seat engine is unreachable right now; retry shortly",
 	})
-	return &Engine{cfg: cfg, deps: deps, grains: grains, pay: newPayments()}, nil
+	grains.SetTracerProvider(cfg.TracerProvider)
+	e := &Engine{cfg: cfg, deps: deps, grains: grains, pay: newPayments()}
+	if cfg.TracerProvider != nil {
+		e.tracer = cfg.TracerProvider.Tracer(tracerName)
+	}
+	return e, nil
 }
 
 // Kind returns the cluster kind that hosts this engine's grains on this node.

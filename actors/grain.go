@@ -13,6 +13,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
@@ -79,6 +80,11 @@ type grain struct {
 	// pruning. See idempotency.go.
 	keyed      map[uuid.UUID]int64
 	keyedOrder []keyedHold
+
+	// span and spanCtx are the span of the traced command being handled
+	// (traceCommand), nil between commands and when it is not traced.
+	span    trace.Span
+	spanCtx context.Context
 }
 
 // instances numbers grain instances in this process.
@@ -157,6 +163,7 @@ func (g *grain) Receive(ctx actor.Context) {
 			"type", fmt.Sprintf("%T", m), "epoch", m.sentBy().epoch, "current_epoch", g.epoch)
 		return
 	}
+	defer g.traceCommand(ctx)()
 	switch msg := ctx.Message().(type) {
 	case *pcluster.ClusterInit:
 		g.activate(ctx, msg.Identity.Identity)
@@ -436,6 +443,7 @@ func (g *grain) price(seats []int32) boxoffice.Money {
 }
 
 func (g *grain) outcome(op, result string, seats int) {
+	g.traceOutcome(op, result, seats)
 	if g.e.deps.Metrics != nil {
 		g.e.deps.Metrics.Outcome(op, result, seats)
 	}

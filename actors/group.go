@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -18,6 +19,9 @@ type group struct {
 	bookings []boxoffice.Booking
 	sales    []boxoffice.Sale
 	waiters  []waiter
+	// traces are the contexts of the traced commands that staged records
+	// here: the journal's commit span links to each (tracing only).
+	traces []context.Context
 }
 
 // waiter is a deferred reply or continuation. Exactly one of reply and
@@ -57,6 +61,7 @@ func (g *grain) stage(r seatmap.Record, b *boxoffice.Booking, sale *boxoffice.Sa
 		// that cannot be encoded is a bug, and the grain must not go on.
 		panic(err)
 	}
+	g.traceStaged()
 	g.open.records = append(g.open.records, r)
 	g.open.entries = append(g.open.entries, boxoffice.Entry{Version: r.Version, Record: data})
 	if b != nil {
@@ -124,7 +129,7 @@ func (g *grain) flush(ctx actor.Context) {
 	g.inflightAt = time.Now()
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	g.e.deps.Journal.Submit(boxoffice.Commit{
-		EventID: g.eventID, Epoch: g.epoch, Entries: gr.entries, Bookings: gr.bookings, Sales: gr.sales,
+		EventID: g.eventID, Epoch: g.epoch, Entries: gr.entries, Bookings: gr.bookings, Sales: gr.sales, Traces: gr.traces,
 	}, func(err error) { root.Send(self, commitDone{stamp: st, err: err}) })
 }
 
@@ -144,7 +149,9 @@ func (g *grain) onCommit(ctx actor.Context, err error) {
 	}
 	g.inflight = nil
 	g.committed = gr.records[len(gr.records)-1].Version
-	g.publish(gr.records)
+	pctx, endPublish := g.tracePublish(gr)
+	g.publish(pctx, gr.records)
+	endPublish()
 	gr.finish(ctx, nil)
 	g.maybeSnapshot(ctx)
 	staged := 0

@@ -191,12 +191,12 @@ func (g *grain) onSnapshotSaved(msg snapshotSaved) {
 }
 
 // publish sends one delta per committed version, in order (I5).
-func (g *grain) publish(records []seatmap.Record) {
+func (g *grain) publish(ctx context.Context, records []seatmap.Record) {
 	if g.e.deps.Publisher == nil {
 		return
 	}
 	for _, r := range records {
-		if err := g.e.deps.Publisher.PublishSeats(seatDelta(g.m, g.eventID, r)); err != nil {
+		if err := publishSeats(ctx, g.e.deps.Publisher, seatDelta(g.m, g.eventID, r)); err != nil {
 			g.log.Warn("publish delta failed", "event", g.eventID, "version", r.Version, "err", err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/boxoffice/boxoffice"
@@ -27,6 +28,9 @@ type payment struct {
 	// run (one of an earlier instance of the grain, say) is ignored.
 	run     *payRun
 	waiters []*actor.PID
+	// trace is the span of the confirm that started the payment (invalid
+	// when untraced): the run's provider calls and outcome join its trace.
+	trace trace.SpanContext
 	// action is set while the payment waits for the buyer's action (3-D
 	// Secure): what the buyer must do.
 	action *boxoffice.PaymentActionRequired
@@ -81,6 +85,9 @@ func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 	}
 	p := &payment{booking: booking, owner: owner, method: msg.Method, token: msg.Token,
 		amount: g.price(r.Seats), waiters: []*actor.PID{ctx.Sender()}}
+	if g.spanCtx != nil {
+		p.trace = trace.SpanContextFromContext(g.spanCtx)
+	}
 	g.payments[booking] = p
 	g.stage(r, nil, nil)
 	g.after(ctx, func(ctx actor.Context, err error) {
@@ -107,6 +114,7 @@ func (g *grain) startPayment(ctx actor.Context, p *payment, settle bool) {
 		settle: settle, hints: make(chan settlement, 1), bound: p.bound, due: make(chan struct{}, 1), orphan: p.orphan,
 		begin: boxoffice.Payment{BookingID: p.booking, EventID: g.eventID, Epoch: g.epoch, Amount: p.amount,
 			Currency: g.currency, Method: p.method, Token: p.token}}
+	run.trace, run.tracer = p.trace, g.e.tracer
 	run.report = func(d *paymentDone) {
 		d.stamp, d.run = st, run
 		root.Send(self, d)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -130,6 +131,10 @@ type payRun struct {
 	// orphan: the booking's seats are gone (reconciliation); the run only
 	// voids what the attempt may have charged.
 	orphan bool
+	// trace is the span of the confirm that started the run (invalid when
+	// untraced); tracer makes the provider calls' spans under it.
+	trace  trace.SpanContext
+	tracer trace.Tracer
 }
 
 // hint hands the run a provider notification without blocking the grain.
@@ -323,7 +328,9 @@ func (r *payRun) charge(row boxoffice.Payment) *paymentDone {
 			return r.settleBy(row, req, h)
 		}
 		c, cancel := context.WithTimeout(r.pay.ctx, r.cfg.PaymentTimeout)
+		c, endSpan := r.traceProvider(c, "payment provider charge", try)
 		res, err := r.provider.Charge(c, req)
+		endSpan(err)
 		cancel()
 		var action *boxoffice.PaymentActionRequired
 		switch {

@@ -204,6 +204,7 @@ func (s *Server) authed(f userHandler) handlerFunc {
 		if err != nil {
 			return err
 		}
+		noteUser(r.Context(), u.ID.String())
 		return f(w, r.WithContext(ContextWithUser(r.Context(), u)), u)
 	}
 }

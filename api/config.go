@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Mode is how a node serves: for development or for production. A type of
@@ -125,8 +127,18 @@ type Config struct {
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	// Logger receives errors the API cannot report to a caller (internal
-	// errors with their cause, WebSocket drops).
+	// errors with their cause, WebSocket drops) and one access line per
+	// request at level info. New wraps its handler in LogHandler, so every
+	// line of a request names its request id and trace id.
 	Logger *slog.Logger
+	// LogLevel is the level of the node's logger, which PUT
+	// /admin/api/log-level changes at run time; nil gives the route a
+	// level of its own that changes nothing else.
+	LogLevel *slog.LevelVar
+	// TracerProvider makes the server span of every request (otelhttp) and
+	// carries the trace to the seat engine through the request's context;
+	// nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultConfig returns production settings; the caller still sets the

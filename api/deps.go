@@ -96,6 +96,13 @@ type SeatFeed interface {
 	SubscribeSeats(eventID uuid.UUID, fn func(frame []byte)) (unsubscribe func(), err error)
 }
 
+// TracedSeatFeed is a SeatFeed that also hands fn the trace context each
+// delta was published with, so the hub's fan-out joins the trace of the
+// request that made the delta. The hub uses it when the feed has it.
+type TracedSeatFeed interface {
+	SubscribeSeatsTraced(eventID uuid.UUID, fn func(ctx context.Context, frame []byte)) (unsubscribe func(), err error)
+}
+
 // Searcher answers GET /search. It returns the whole 200 body as JSON
 // (API.md's {"total","page","page_size","results"}), or an *boxoffice.Error:
 // invalid_argument with details.field for a bad query parameter.

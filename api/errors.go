@@ -52,6 +52,9 @@ type errorJSON struct {
 	Code    string         `json:"code"`
 	Message string         `json:"message"`
 	Details map[string]any `json:"details,omitempty"`
+	// RequestID is the reply's X-Request-Id (API.md "Request ids"), so a
+	// user's screenshot of an error leads to the node's log lines.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // WriteJSON writes v as the JSON body of a reply with the given status. It
@@ -82,6 +85,9 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 // server logs internal causes before calling it.
 func WriteError(w http.ResponseWriter, err error) {
 	body := publicError(err)
+	// The server set the header before any handler ran (withRequestInfo):
+	// reading it back here puts the id in every error body, plugs' too.
+	body.Error.RequestID = w.Header().Get(RequestIDHeader)
 	if body.Error.Code == boxoffice.ERateLimited {
 		// A plug's limit may have set the header already (the waiting
 		// room's join limits do); "1" only where nobody said.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -42,6 +43,7 @@ type hub struct {
 	ping         time.Duration
 	writeTimeout time.Duration
 	snapTimeout  time.Duration
+	tracer       trace.Tracer // nil: no fan-out spans
 
 	mu      sync.Mutex // guards closed, topics, clients and topic.refs
 	closed  bool
@@ -183,7 +185,11 @@ func (h *hub) join(ctx context.Context, id uuid.UUID, c *wsClient) (*topic, erro
 	t.refs++
 	h.mu.Unlock()
 	if creator {
-		t.unsub, t.err = h.feed.SubscribeSeats(id, t.onFrame)
+		if tf, ok := h.feed.(TracedSeatFeed); ok && h.tracer != nil {
+			t.unsub, t.err = tf.SubscribeSeatsTraced(id, t.onTracedFrame)
+		} else {
+			t.unsub, t.err = h.feed.SubscribeSeats(id, t.onFrame)
+		}
 		close(t.ready)
 	} else {
 		select {

@@ -32,13 +32,15 @@ func (s *Server) h(f handlerFunc) http.Handler {
 // text.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	r, ri := withRequestInfo(w, r)
 	sw := &statusWriter{ResponseWriter: w}
 	h, pattern := s.mux.Handler(r)
 	route := pattern
 	if pattern == "" || s.stubs[pattern] {
 		route = routeUnmatched
 	}
-	defer s.finish(sw, r, route, start)
+	nameSpan(r, route)
+	defer s.finish(sw, r, route, ri, start)
 	ip := s.ips.IP(r)
 	if err := s.ipLimit.allow(ip, s.rateNow()); err != nil {
 		s.writeError(sw, r, err)
@@ -61,7 +63,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 // finish recovers a panic as a 500 (no input may cause one, but a bug must
 // not take the node down or leave a plain-text reply) and records metrics.
-func (s *Server) finish(sw *statusWriter, r *http.Request, route string, start time.Time) {
+func (s *Server) finish(sw *statusWriter, r *http.Request, route string, ri *requestInfo, start time.Time) {
 	if p := recover(); p != nil {
 		if p == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value, compared as net/http does
 			panic(p)
@@ -73,11 +75,13 @@ func (s *Server) finish(sw *statusWriter, r *http.Request, route string, start t
 			WriteError(sw, fmt.Errorf("panic: %v", p))
 		}
 	}
+	took := time.Since(start).Seconds()
 	code := strconv.Itoa(sw.code())
 	s.metrics.requests.WithLabelValues(route, code).Inc()
 	if !sw.hijacked {
-		s.metrics.latency.WithLabelValues(route, code).Observe(time.Since(start).Seconds())
+		observeWithTrace(r.Context(), s.metrics.latency.WithLabelValues(route, code), took)
 	}
+	s.accessLog(r, sw, route, ri, took)
 }
 
 // unmatched answers a request no pattern matched. ServeMux's own handler
@@ -146,11 +150,13 @@ func (h *headerRecorder) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// statusWriter remembers the status for metrics and whether anything was
-// written, and lets the WebSocket upgrade hijack the connection.
+// statusWriter remembers the status and body size for metrics and the
+// access log, and whether anything was written, and lets the WebSocket
+// upgrade hijack the connection.
 type statusWriter struct {
 	http.ResponseWriter
 	status   int
+	bytes    int64
 	wrote    bool
 	hijacked bool
 }
@@ -168,7 +174,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.status, w.wrote = http.StatusOK, true
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
 }
 
 func (w *statusWriter) code() int {

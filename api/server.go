@@ -56,6 +56,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.LogLevel == nil {
+		cfg.LogLevel = new(slog.LevelVar)
+	}
+	cfg.Logger = slog.New(LogHandler(cfg.Logger.Handler()))
 	if deps.Engine == nil || deps.Catalog == nil {
 		return nil, errors.New("api: Deps.Engine and Deps.Catalog are required")
 	}
@@ -85,8 +89,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cancel:    cancel,
 	}
 	s.hub = newHub(ctx, cfg, deps.Engine, deps.Seats, m, cfg.Logger)
+	if tp := cfg.TracerProvider; tp != nil {
+		s.hub.tracer = tp.Tracer(tracerName)
+	}
 	s.routes()
-	s.handler = http.HandlerFunc(s.serve)
+	s.handler = s.traced(http.HandlerFunc(s.serve))
 	s.wg.Add(1)
 	go s.sweep(ctx)
 	return s, nil
@@ -123,6 +130,8 @@ func (s *Server) routes() {
 	m.Handle("POST /admin/api/events", s.h(s.admin(s.handleCreateEvent)))
 	m.Handle("POST /admin/api/venues", s.h(s.admin(s.handleCreateVenue)))
 	m.Handle("POST /admin/api/performers", s.h(s.admin(s.handleCreatePerformer)))
+	m.Handle("GET /admin/api/log-level", s.h(s.admin(s.handleGetLogLevel)))
+	m.Handle("PUT /admin/api/log-level", s.h(s.admin(s.handlePutLogLevel)))
 
 	m.HandleFunc("GET /healthz", s.handleHealth)
 	m.Handle("GET /readyz", s.h(s.handleReady))
@@ -153,10 +162,12 @@ func (s *Server) routes() {
 // recovery and the per-IP limit.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// MetricsHandler serves the registry in Prometheus' text format: GET
-// /metrics on the API port, or on a listener of its own (Config.MetricsOnAPI).
+// MetricsHandler serves the registry in Prometheus' text format, or in
+// OpenMetrics (with the latency histograms' trace-id exemplars) to a
+// scraper that asks for it: GET /metrics on the API port, or on a
+// listener of its own (Config.MetricsOnAPI).
 func (s *Server) MetricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }
 
 // handleAdminMetrics is GET /admin/api/metrics: the same exposition for

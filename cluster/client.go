@@ -9,6 +9,7 @@ import (
 	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/boxoffice/boxoffice"
@@ -30,6 +31,9 @@ type Client struct {
 
 	caller  atomic.Pointer[Caller]
 	cluster atomic.Pointer[pcluster.Cluster]
+	// tracer, when set (SetTracerProvider), traces calls made in a traced
+	// request.
+	tracer trace.Tracer
 }
 
 // ClientText words a Client's "unavailable" answers for its callers.
@@ -77,7 +81,9 @@ func (c *Client) Caller() *Caller { return c.caller.Load() }
 
 // Request sends msg to the grain identity names and returns its reply,
 // which is never nil when err is nil.
-func (c *Client) Request(ctx context.Context, identity string, msg proto.Message) (any, error) {
+func (c *Client) Request(ctx context.Context, identity string, msg proto.Message) (res any, err error) {
+	end := c.startCall(ctx, identity, msg)
+	defer func() { end(err) }()
 	k := c.caller.Load()
 	if k == nil {
 		return nil, boxoffice.Errorf(boxoffice.EUnavailable, "%s", c.text.Starting)
@@ -86,14 +92,14 @@ func (c *Client) Request(ctx context.Context, identity string, msg proto.Message
 	if timeout <= 0 {
 		return nil, fmt.Errorf("%s %s: %w", c.kind, identity, context.DeadlineExceeded)
 	}
-	res, err := k.Request(identity, c.kind, msg, timeout)
+	res, err = k.Request(identity, c.kind, msg, timeout)
 	if errors.Is(err, ErrMemberLeft) {
-		c.log.Info("grain call abandoned: its node left the cluster", "kind", c.kind, "identity", identity)
+		c.log.InfoContext(ctx, "grain call abandoned: its node left the cluster", "kind", c.kind, "identity", identity)
 		return nil, fmt.Errorf("%s %s: %w", c.kind, identity,
 			&boxoffice.Error{Code: boxoffice.EUnavailable, Message: c.text.Moving})
 	}
 	if err != nil || res == nil {
-		c.log.Warn("grain call failed", "kind", c.kind, "identity", identity, "err", err)
+		c.log.WarnContext(ctx, "grain call failed", "kind", c.kind, "identity", identity, "err", err)
 		return nil, fmt.Errorf("%s %s: %w: %v", c.kind, identity,
 			&boxoffice.Error{Code: boxoffice.EUnavailable, Message: c.text.Unreachable}, err)
 	}

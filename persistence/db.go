@@ -8,6 +8,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config says where PostgreSQL is and how many connections one node may use.
@@ -21,6 +22,9 @@ type Config struct {
 	// snapshots share the rest; more than a few dozen rarely helps a
 	// single PostgreSQL.
 	MaxConns int32
+	// TracerProvider, if set, traces queries made in a traced context
+	// (pgx's tracer interface); nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultConfig returns a pool size that suits a node on a small machine; the
@@ -69,6 +73,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("persistence: bad database URL (want postgres://user@host:port/dbname?sslmode=disable): %w", err)
 	}
 	pc.MaxConns = cfg.MaxConns
+	if cfg.TracerProvider != nil {
+		pc.ConnConfig.Tracer = pgTracer{tracer: cfg.TracerProvider.Tracer(tracerName)}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("persistence: open pool: %w", err)

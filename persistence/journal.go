@@ -11,6 +11,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // validateCommit refuses a commit the writer cannot store: one without an
@@ -47,6 +48,10 @@ type JournalConfig struct {
 	// transactions took; the metrics layer feeds a histogram from it. It
 	// must not block.
 	OnBatch func(records int, d time.Duration)
+	// TracerProvider, if set, gives every batch that carries a traced
+	// commit (boxoffice.Commit.Traces) a span, the parent of its
+	// PostgreSQL spans; nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultJournalConfig suits a node serving hot on-sales.
@@ -103,6 +108,10 @@ type JournalWriter struct {
 
 	wake    chan struct{} // capacity 1: "the queue changed in a way the writer cares about"
 	stopped chan struct{} // closed when the writer goroutine has returned
+	// traceCtx is the batch being written's trace context (traceBatch),
+	// the parent of its transactions' contexts; only the writer goroutine
+	// touches it.
+	traceCtx context.Context
 
 	mu       sync.Mutex // guards queue, records, expect, minBatch, closed
 	queue    []pending

@@ -20,6 +20,9 @@ import (
 // commit is acknowledged as soon as its fate is known.
 func (w *JournalWriter) write(batch []pending) {
 	start := time.Now()
+	var endTrace func()
+	w.traceCtx, endTrace = w.traceBatch(batch)
+	defer endTrace()
 	o := &outcome{w: w, batch: batch, results: make([]error, len(batch)), acked: make([]bool, len(batch))}
 	live := make([]int, 0, len(batch))
 	for i := range batch {
@@ -88,7 +91,11 @@ func (o *outcome) ackAll(idx []int, err error) {
 // deadline, setting results[i] for commits found fenced. On success every
 // other commit of idx is durable; on failure nothing of idx is written.
 func (w *JournalWriter) attempt(batch []pending, idx []int, results []error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.Timeout)
+	base := w.traceCtx
+	if base == nil {
+		base = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(base, w.cfg.Timeout)
 	defer cancel()
 	w.stats.txs.Add(1)
 	err := errEpochMoved

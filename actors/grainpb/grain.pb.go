@@ -25,6 +25,11 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Trace context: the W3C traceparent/tracestate of the caller's span (and
+// the time it sent the call), appended to each command as field 90 so that
+// one request's trace goes on across nodes to the grain that decides it.
+// cluster.Client fills the field of any message that has it; the grain
+// continues the trace from it. Empty when the caller is not traced.
 type Reserve struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	UserId    []byte                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -32,8 +37,9 @@ type Reserve struct {
 	TicketIds [][]byte               `protobuf:"bytes,3,rep,name=ticket_ids,json=ticketIds,proto3" json:"ticket_ids,omitempty"`
 	// keyed: the booking ID comes from an Idempotency-Key claim made at
 	// key_created_at (Unix ns); the grain then never holds it twice.
-	Keyed         bool  `protobuf:"varint,4,opt,name=keyed,proto3" json:"keyed,omitempty"`
-	KeyCreatedAt  int64 `protobuf:"varint,5,opt,name=key_created_at,json=keyCreatedAt,proto3" json:"key_created_at,omitempty"`
+	Keyed         bool              `protobuf:"varint,4,opt,name=keyed,proto3" json:"keyed,omitempty"`
+	KeyCreatedAt  int64             `protobuf:"varint,5,opt,name=key_created_at,json=keyCreatedAt,proto3" json:"key_created_at,omitempty"`
+	Trace         map[string]string `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -103,10 +109,18 @@ func (x *Reserve) GetKeyCreatedAt() int64 {
 	return 0
 }
 
+func (x *Reserve) GetTrace() map[string]string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
 type Release struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserId        []byte                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	BookingId     []byte                 `protobuf:"bytes,2,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
+	Trace         map[string]string      `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -155,6 +169,13 @@ func (x *Release) GetBookingId() []byte {
 	return nil
 }
 
+func (x *Release) GetTrace() map[string]string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
 type Confirm struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	UserId         []byte                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -162,6 +183,7 @@ type Confirm struct {
 	IdempotencyKey string                 `protobuf:"bytes,3,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	Method         string                 `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
 	Token          string                 `protobuf:"bytes,5,opt,name=token,proto3" json:"token,omitempty"`
+	Trace          map[string]string      `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -231,8 +253,16 @@ func (x *Confirm) GetToken() string {
 	return ""
 }
 
+func (x *Confirm) GetTrace() map[string]string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
 type GetSeats struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Trace         map[string]string      `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -265,6 +295,13 @@ func (x *GetSeats) ProtoReflect() protoreflect.Message {
 // Deprecated: Use GetSeats.ProtoReflect.Descriptor instead.
 func (*GetSeats) Descriptor() ([]byte, []int) {
 	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetSeats) GetTrace() map[string]string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
 }
 
 type GetStats struct {
@@ -960,6 +997,7 @@ type PaymentSettled struct {
 	ChargeId      string                 `protobuf:"bytes,4,opt,name=charge_id,json=chargeId,proto3" json:"charge_id,omitempty"`
 	AmountMinor   int64                  `protobuf:"varint,5,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
 	Currency      string                 `protobuf:"bytes,6,opt,name=currency,proto3" json:"currency,omitempty"`
+	Trace         map[string]string      `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1036,11 +1074,18 @@ func (x *PaymentSettled) GetCurrency() string {
 	return ""
 }
 
+func (x *PaymentSettled) GetTrace() map[string]string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\x9c\x01\n" +
+	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\x91\x02\n" +
 	"\aReserve\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\x12\x1d\n" +
 	"\n" +
@@ -1048,20 +1093,39 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\n" +
 	"ticket_ids\x18\x03 \x03(\fR\tticketIds\x12\x14\n" +
 	"\x05keyed\x18\x04 \x01(\bR\x05keyed\x12$\n" +
-	"\x0ekey_created_at\x18\x05 \x01(\x03R\fkeyCreatedAt\"A\n" +
+	"\x0ekey_created_at\x18\x05 \x01(\x03R\fkeyCreatedAt\x129\n" +
+	"\x05trace\x18Z \x03(\v2#.boxoffice.grain.Reserve.TraceEntryR\x05trace\x1a8\n" +
+	"\n" +
+	"TraceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb6\x01\n" +
 	"\aRelease\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\x12\x1d\n" +
 	"\n" +
-	"booking_id\x18\x02 \x01(\fR\tbookingId\"\x98\x01\n" +
+	"booking_id\x18\x02 \x01(\fR\tbookingId\x129\n" +
+	"\x05trace\x18Z \x03(\v2#.boxoffice.grain.Release.TraceEntryR\x05trace\x1a8\n" +
+	"\n" +
+	"TraceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8d\x02\n" +
 	"\aConfirm\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\x12\x1d\n" +
 	"\n" +
 	"booking_id\x18\x02 \x01(\fR\tbookingId\x12'\n" +
 	"\x0fidempotency_key\x18\x03 \x01(\tR\x0eidempotencyKey\x12\x16\n" +
 	"\x06method\x18\x04 \x01(\tR\x06method\x12\x14\n" +
-	"\x05token\x18\x05 \x01(\tR\x05token\"\n" +
+	"\x05token\x18\x05 \x01(\tR\x05token\x129\n" +
+	"\x05trace\x18Z \x03(\v2#.boxoffice.grain.Confirm.TraceEntryR\x05trace\x1a8\n" +
 	"\n" +
-	"\bGetSeats\"\n" +
+	"TraceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x80\x01\n" +
+	"\bGetSeats\x12:\n" +
+	"\x05trace\x18Z \x03(\v2$.boxoffice.grain.GetSeats.TraceEntryR\x05trace\x1a8\n" +
+	"\n" +
+	"TraceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\n" +
 	"\n" +
 	"\bGetStats\"\a\n" +
 	"\x05Touch\"\x9a\x01\n" +
@@ -1126,7 +1190,7 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\fcancelled_at\x18\x05 \x01(\x03R\vcancelledAt\x12/\n" +
 	"\x14max_tickets_per_user\x18\x06 \x01(\x05R\x11maxTicketsPerUser\x12\x1d\n" +
 	"\n" +
-	"created_at\x18\a \x01(\x03R\tcreatedAt\"\xbb\x01\n" +
+	"created_at\x18\a \x01(\x03R\tcreatedAt\"\xb7\x02\n" +
 	"\x0ePaymentSettled\x12\x1d\n" +
 	"\n" +
 	"booking_id\x18\x01 \x01(\fR\tbookingId\x12\x10\n" +
@@ -1134,7 +1198,12 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\tsucceeded\x18\x03 \x01(\bR\tsucceeded\x12\x1b\n" +
 	"\tcharge_id\x18\x04 \x01(\tR\bchargeId\x12!\n" +
 	"\famount_minor\x18\x05 \x01(\x03R\vamountMinor\x12\x1a\n" +
-	"\bcurrency\x18\x06 \x01(\tR\bcurrencyB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"\bcurrency\x18\x06 \x01(\tR\bcurrency\x12@\n" +
+	"\x05trace\x18Z \x03(\v2*.boxoffice.grain.PaymentSettled.TraceEntryR\x05trace\x1a8\n" +
+	"\n" +
+	"TraceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1148,7 +1217,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
 	(*Release)(nil),        // 1: boxoffice.grain.Release
@@ -1164,18 +1233,28 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Ack)(nil),            // 11: boxoffice.grain.Ack
 	(*SetRules)(nil),       // 12: boxoffice.grain.SetRules
 	(*PaymentSettled)(nil), // 13: boxoffice.grain.PaymentSettled
+	nil,                    // 14: boxoffice.grain.Reserve.TraceEntry
+	nil,                    // 15: boxoffice.grain.Release.TraceEntry
+	nil,                    // 16: boxoffice.grain.Confirm.TraceEntry
+	nil,                    // 17: boxoffice.grain.GetSeats.TraceEntry
+	nil,                    // 18: boxoffice.grain.PaymentSettled.TraceEntry
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
-	6, // 0: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
-	7, // 1: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
-	6, // 2: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
-	6, // 3: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
-	6, // 4: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	14, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
+	15, // 1: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
+	16, // 2: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
+	17, // 3: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
+	6,  // 4: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
+	7,  // 5: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
+	6,  // 6: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
+	6,  // 7: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
+	6,  // 8: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
+	18, // 9: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_actors_grainpb_grain_proto_init() }
@@ -1189,7 +1268,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

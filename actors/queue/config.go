@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
@@ -64,6 +66,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the room's logs.
 	Logger *slog.Logger
+	// TracerProvider traces room calls made in a traced request and the
+	// grain's handling of them; nil traces nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultConfig returns the production settings; Key must still be set.

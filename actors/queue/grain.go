@@ -129,6 +129,7 @@ func (g *grain) Receive(ctx actor.Context) {
 		}
 		msg = m.msg
 	}
+	defer g.traceCall(msg)()
 	switch msg := msg.(type) {
 	case *pcluster.ClusterInit:
 		g.activate(ctx, msg.Identity.Identity)

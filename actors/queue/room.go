@@ -62,6 +62,7 @@ func NewRoom(cfg Config, deps Deps) (*Room, error) {
 		Moving:      "the waiting room is moving to another node; retry shortly",
 		Unreachable: "the waiting room is unreachable right now; retry shortly",
 	})
+	rooms.SetTracerProvider(cfg.TracerProvider)
 	return &Room{cfg: cfg, deps: deps, rooms: rooms, hubs: map[uuid.UUID]*hub{}}, nil
 }
 

@@ -28,8 +28,10 @@ const (
 
 // Join asks for the user's place; joining again returns the same place.
 type Join struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        []byte                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	UserId []byte                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// trace: the caller's trace context (as grain.proto's commands).
+	Trace         map[string]string `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -71,10 +73,18 @@ func (x *Join) GetUserId() []byte {
 	return nil
 }
 
+func (x *Join) GetTrace() map[string]string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
 // GetStatus asks about the place with this sequence number.
 type GetStatus struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Seq           int64                  `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Trace         map[string]string      `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -114,6 +124,13 @@ func (x *GetStatus) GetSeq() int64 {
 		return x.Seq
 	}
 	return 0
+}
+
+func (x *GetStatus) GetTrace() map[string]string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
 }
 
 // SetRate changes the room's setting at once (the admin PATCH also writes
@@ -490,11 +507,21 @@ var File_actors_queuepb_queue_proto protoreflect.FileDescriptor
 
 const file_actors_queuepb_queue_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactors/queuepb/queue.proto\x12\x0fboxoffice.queue\x1a\x1aactors/grainpb/grain.proto\"\x1f\n" +
+	"\x1aactors/queuepb/queue.proto\x12\x0fboxoffice.queue\x1a\x1aactors/grainpb/grain.proto\"\x91\x01\n" +
 	"\x04Join\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\fR\x06userId\"\x1d\n" +
+	"\auser_id\x18\x01 \x01(\fR\x06userId\x126\n" +
+	"\x05trace\x18Z \x03(\v2 .boxoffice.queue.Join.TraceEntryR\x05trace\x1a8\n" +
+	"\n" +
+	"TraceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x01\n" +
 	"\tGetStatus\x12\x10\n" +
-	"\x03seq\x18\x01 \x01(\x03R\x03seq\"Z\n" +
+	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12;\n" +
+	"\x05trace\x18Z \x03(\v2%.boxoffice.queue.GetStatus.TraceEntryR\x05trace\x1a8\n" +
+	"\n" +
+	"TraceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Z\n" +
 	"\aSetRate\x12\x1d\n" +
 	"\n" +
 	"per_second\x18\x01 \x01(\x05R\tperSecond\x12\x18\n" +
@@ -540,7 +567,7 @@ func file_actors_queuepb_queue_proto_rawDescGZIP() []byte {
 	return file_actors_queuepb_queue_proto_rawDescData
 }
 
-var file_actors_queuepb_queue_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_actors_queuepb_queue_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_actors_queuepb_queue_proto_goTypes = []any{
 	(*Join)(nil),          // 0: boxoffice.queue.Join
 	(*GetStatus)(nil),     // 1: boxoffice.queue.GetStatus
@@ -549,17 +576,21 @@ var file_actors_queuepb_queue_proto_goTypes = []any{
 	(*Place)(nil),         // 4: boxoffice.queue.Place
 	(*Watermark)(nil),     // 5: boxoffice.queue.Watermark
 	(*Ack)(nil),           // 6: boxoffice.queue.Ack
-	(*grainpb.Error)(nil), // 7: boxoffice.grain.Error
+	nil,                   // 7: boxoffice.queue.Join.TraceEntry
+	nil,                   // 8: boxoffice.queue.GetStatus.TraceEntry
+	(*grainpb.Error)(nil), // 9: boxoffice.grain.Error
 }
 var file_actors_queuepb_queue_proto_depIdxs = []int32{
-	7, // 0: boxoffice.queue.Place.error:type_name -> boxoffice.grain.Error
-	7, // 1: boxoffice.queue.Watermark.error:type_name -> boxoffice.grain.Error
-	7, // 2: boxoffice.queue.Ack.error:type_name -> boxoffice.grain.Error
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	7, // 0: boxoffice.queue.Join.trace:type_name -> boxoffice.queue.Join.TraceEntry
+	8, // 1: boxoffice.queue.GetStatus.trace:type_name -> boxoffice.queue.GetStatus.TraceEntry
+	9, // 2: boxoffice.queue.Place.error:type_name -> boxoffice.grain.Error
+	9, // 3: boxoffice.queue.Watermark.error:type_name -> boxoffice.grain.Error
+	9, // 4: boxoffice.queue.Ack.error:type_name -> boxoffice.grain.Error
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_actors_queuepb_queue_proto_init() }
@@ -573,7 +604,7 @@ func file_actors_queuepb_queue_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_queuepb_queue_proto_rawDesc), len(file_actors_queuepb_queue_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

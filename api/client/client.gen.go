@@ -266,6 +266,30 @@ func (e LimitReachedErrorErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for LogLevelLevel.
+const (
+	Debug LogLevelLevel = "debug"
+	Error LogLevelLevel = "error"
+	Info  LogLevelLevel = "info"
+	Warn  LogLevelLevel = "warn"
+)
+
+// Valid indicates whether the value is a known member of the LogLevelLevel enum.
+func (e LogLevelLevel) Valid() bool {
+	switch e {
+	case Debug:
+		return true
+	case Error:
+		return true
+	case Info:
+		return true
+	case Warn:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NotFoundErrorErrorCode.
 const (
 	NotFoundErrorErrorCodeNotFound NotFoundErrorErrorCode = "not_found"
@@ -578,6 +602,11 @@ type BookingStateError struct {
 	Error struct {
 		Code    BookingStateErrorErrorCode `json:"code"`
 		Message string                     `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -812,6 +841,11 @@ type ForbiddenError struct {
 	Error struct {
 		Code    ForbiddenErrorErrorCode `json:"code"`
 		Message string                  `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -823,6 +857,11 @@ type ForbiddenOrQueueError struct {
 	Error struct {
 		Code    ForbiddenOrQueueErrorErrorCode `json:"code"`
 		Message string                         `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -843,6 +882,11 @@ type IdempotencyConflictError struct {
 	Error struct {
 		Code    IdempotencyConflictErrorErrorCode `json:"code"`
 		Message string                            `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -866,6 +910,11 @@ type InternalError struct {
 	Error struct {
 		Code    InternalErrorErrorCode `json:"code"`
 		Message string                 `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -880,6 +929,11 @@ type InvalidArgumentError struct {
 			Field string `json:"field"`
 		} `json:"details"`
 		Message string `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -898,6 +952,11 @@ type LimitReachedError struct {
 			Limit int `json:"limit"`
 		} `json:"details"`
 		Message string `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -910,6 +969,14 @@ type Location struct {
 	Lon float32 `json:"lon"`
 }
 
+// LogLevel defines model for LogLevel.
+type LogLevel struct {
+	Level LogLevelLevel `json:"level"`
+}
+
+// LogLevelLevel defines model for LogLevel.Level.
+type LogLevelLevel string
+
 // Money Example: 149.50
 type Money = string
 
@@ -918,6 +985,11 @@ type NotFoundError struct {
 	Error struct {
 		Code    NotFoundErrorErrorCode `json:"code"`
 		Message string                 `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -929,6 +1001,11 @@ type NotOnSaleError struct {
 	Error struct {
 		Code    NotOnSaleErrorErrorCode `json:"code"`
 		Message string                  `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -972,6 +1049,11 @@ type PaymentFailedError struct {
 	Error struct {
 		Code    PaymentFailedErrorErrorCode `json:"code"`
 		Message string                      `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -1041,11 +1123,21 @@ type RateLimitedError struct {
 	Error struct {
 		Code    RateLimitedErrorErrorCode `json:"code"`
 		Message string                    `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
 // RateLimitedErrorErrorCode defines model for RateLimitedError.Error.Code.
 type RateLimitedErrorErrorCode string
+
+// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+// to 128 printable characters, else one the node generated. The node's log lines for the
+// request name it.
+type RequestId = string
 
 // ReserveRequest Give ticket_ids (1..10 distinct seats) or ticket_id (one seat), not both.
 //
@@ -1110,6 +1202,11 @@ type SeatUnavailableError struct {
 			TicketIds []UUID `json:"ticket_ids"`
 		} `json:"details"`
 		Message string `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -1186,6 +1283,11 @@ type TooLargeError struct {
 	Error struct {
 		Code    TooLargeErrorErrorCode `json:"code"`
 		Message string                 `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -1200,6 +1302,11 @@ type UnauthenticatedError struct {
 	Error struct {
 		Code    UnauthenticatedErrorErrorCode `json:"code"`
 		Message string                        `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -1211,6 +1318,11 @@ type UnavailableError struct {
 	Error struct {
 		Code    UnavailableErrorErrorCode `json:"code"`
 		Message string                    `json:"message"`
+
+		// RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
+		// to 128 printable characters, else one the node generated. The node's log lines for the
+		// request name it.
+		RequestId *RequestId `json:"request_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -1359,6 +1471,9 @@ type CreateEventJSONRequestBody = EventRequest
 
 // UpdateEventJSONRequestBody defines body for UpdateEvent for application/json ContentType.
 type UpdateEventJSONRequestBody = EventPatch
+
+// SetLogLevelJSONRequestBody defines body for SetLogLevel for application/json ContentType.
+type SetLogLevelJSONRequestBody = LogLevel
 
 // CreatePerformerJSONRequestBody defines body for CreatePerformer for application/json ContentType.
 type CreatePerformerJSONRequestBody = PerformerRequest
@@ -1767,6 +1882,33 @@ type ClientInterface interface {
 	// Corresponds with PATCH /admin/api/events/{eventId} (the `UpdateEvent` operationId).
 	UpdateEvent(ctx context.Context, eventId EventId, body UpdateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetLogLevel This node's log level
+	//
+	// Corresponds with GET /admin/api/log-level (the `GetLogLevel` operationId).
+	GetLogLevel(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetLogLevelWithBody Change this node's log level at run time
+	//
+	// Takes effect at once on the node that answers, until the next change or restart (each node has
+	// its own level; `BOXOFFICE_LOG_LEVEL` is the level at start). At `warn` or above the per-request
+	// access lines (level `info`) stop.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /admin/api/log-level (the `SetLogLevel` operationId).
+	SetLogLevelWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetLogLevel Change this node's log level at run time
+	//
+	// Takes effect at once on the node that answers, until the next change or restart (each node has
+	// its own level; `BOXOFFICE_LOG_LEVEL` is the level at start). At `warn` or above the per-request
+	// access lines (level `info`) stop.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /admin/api/log-level (the `SetLogLevel` operationId).
+	SetLogLevel(ctx context.Context, body SetLogLevelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAdminMetrics This node's Prometheus metrics, for the admin dashboard
 	//
 	// The exposition of `GET /metrics`, behind the admin role. It is served whether or not
@@ -2136,6 +2278,63 @@ func (c *Client) UpdateEventWithBody(ctx context.Context, eventId EventId, conte
 // Corresponds with PATCH /admin/api/events/{eventId} (the `UpdateEvent` operationId).
 func (c *Client) UpdateEvent(ctx context.Context, eventId EventId, body UpdateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateEventRequest(c.Server, eventId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetLogLevel This node's log level
+//
+// Corresponds with GET /admin/api/log-level (the `GetLogLevel` operationId).
+func (c *Client) GetLogLevel(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLogLevelRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetLogLevelWithBody Change this node's log level at run time
+//
+// Takes effect at once on the node that answers, until the next change or restart (each node has
+// its own level; `BOXOFFICE_LOG_LEVEL` is the level at start). At `warn` or above the per-request
+// access lines (level `info`) stop.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /admin/api/log-level (the `SetLogLevel` operationId).
+func (c *Client) SetLogLevelWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetLogLevelRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetLogLevel Change this node's log level at run time
+//
+// Takes effect at once on the node that answers, until the next change or restart (each node has
+// its own level; `BOXOFFICE_LOG_LEVEL` is the level at start). At `warn` or above the per-request
+// access lines (level `info`) stop.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /admin/api/log-level (the `SetLogLevel` operationId).
+func (c *Client) SetLogLevel(ctx context.Context, body SetLogLevelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetLogLevelRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2849,6 +3048,73 @@ func NewUpdateEventRequestWithBody(server string, eventId EventId, contentType s
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetLogLevelRequest constructs an http.Request for the GetLogLevel method
+func NewGetLogLevelRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/log-level")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetLogLevelRequest calls the generic SetLogLevel builder with application/json body
+func NewSetLogLevelRequest(server string, body SetLogLevelJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetLogLevelRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetLogLevelRequestWithBody constructs an http.Request for the SetLogLevel method, with any body, and a specified content type
+func NewSetLogLevelRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/log-level")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -3931,6 +4197,35 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /admin/api/events/{eventId} (the `UpdateEvent` operationId).
 	UpdateEventWithResponse(ctx context.Context, eventId EventId, body UpdateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEventResponse, error)
 
+	// GetLogLevelWithResponse This node's log level
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/api/log-level (the `GetLogLevel` operationId).
+	GetLogLevelWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetLogLevelResponse, error)
+
+	// SetLogLevelWithBodyWithResponse Change this node's log level at run time
+	//
+	// Takes effect at once on the node that answers, until the next change or restart (each node has
+	// its own level; `BOXOFFICE_LOG_LEVEL` is the level at start). At `warn` or above the per-request
+	// access lines (level `info`) stop.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/api/log-level (the `SetLogLevel` operationId).
+	SetLogLevelWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetLogLevelResponse, error)
+
+	// SetLogLevelWithResponse Change this node's log level at run time
+	//
+	// Takes effect at once on the node that answers, until the next change or restart (each node has
+	// its own level; `BOXOFFICE_LOG_LEVEL` is the level at start). At `warn` or above the per-request
+	// access lines (level `info`) stop.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /admin/api/log-level (the `SetLogLevel` operationId).
+	SetLogLevelWithResponse(ctx context.Context, body SetLogLevelJSONRequestBody, reqEditors ...RequestEditorFn) (*SetLogLevelResponse, error)
+
 	// GetAdminMetricsWithResponse This node's Prometheus metrics, for the admin dashboard
 	//
 	// The exposition of `GET /metrics`, behind the admin role. It is served whether or not
@@ -4665,6 +4960,172 @@ func (r UpdateEventResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetLogLevelResponse429Headers the declared response headers of an HTTP 429 response for GetLogLevel
+type GetLogLevelResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetLogLevelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LogLevel
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLogLevelResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLogLevelResponse) GetJSON200() *LogLevel {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLogLevelResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetLogLevelResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLogLevelResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetLogLevelResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLogLevelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLogLevelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLogLevelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLogLevelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetLogLevelResponse429Headers the declared response headers of an HTTP 429 response for SetLogLevel
+type SetLogLevelResponse429Headers struct {
+	RetryAfter int
+}
+
+type SetLogLevelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LogLevel
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SetLogLevelResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetLogLevelResponse) GetJSON200() *LogLevel {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetLogLevelResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetLogLevelResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetLogLevelResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetLogLevelResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SetLogLevelResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SetLogLevelResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SetLogLevelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetLogLevelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetLogLevelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetLogLevelResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6729,6 +7190,53 @@ func (c *ClientWithResponses) UpdateEventWithResponse(ctx context.Context, event
 	return ParseUpdateEventResponse(rsp)
 }
 
+// GetLogLevelWithResponse This node's log level
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/api/log-level (the `GetLogLevel` operationId).
+func (c *ClientWithResponses) GetLogLevelWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetLogLevelResponse, error) {
+	rsp, err := c.GetLogLevel(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLogLevelResponse(rsp)
+}
+
+// SetLogLevelWithBodyWithResponse Change this node's log level at run time
+//
+// Takes effect at once on the node that answers, until the next change or restart (each node has
+// its own level; `BOXOFFICE_LOG_LEVEL` is the level at start). At `warn` or above the per-request
+// access lines (level `info`) stop.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/api/log-level (the `SetLogLevel` operationId).
+func (c *ClientWithResponses) SetLogLevelWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetLogLevelResponse, error) {
+	rsp, err := c.SetLogLevelWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetLogLevelResponse(rsp)
+}
+
+// SetLogLevelWithResponse Change this node's log level at run time
+//
+// Takes effect at once on the node that answers, until the next change or restart (each node has
+// its own level; `BOXOFFICE_LOG_LEVEL` is the level at start). At `warn` or above the per-request
+// access lines (level `info`) stop.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /admin/api/log-level (the `SetLogLevel` operationId).
+func (c *ClientWithResponses) SetLogLevelWithResponse(ctx context.Context, body SetLogLevelJSONRequestBody, reqEditors ...RequestEditorFn) (*SetLogLevelResponse, error) {
+	rsp, err := c.SetLogLevel(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetLogLevelResponse(rsp)
+}
+
 // GetAdminMetricsWithResponse This node's Prometheus metrics, for the admin dashboard
 //
 // The exposition of `GET /metrics`, behind the admin role. It is served whether or not
@@ -7581,6 +8089,154 @@ func ParseUpdateEventResponse(rsp *http.Response) (*UpdateEventResponse, error) 
 	switch {
 	case rsp.StatusCode == 429:
 		var headers UpdateEventResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetLogLevelResponse parses an HTTP response from a GetLogLevelWithResponse call
+func ParseGetLogLevelResponse(rsp *http.Response) (*GetLogLevelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLogLevelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LogLevel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetLogLevelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetLogLevelResponse parses an HTTP response from a SetLogLevelWithResponse call
+func ParseSetLogLevelResponse(rsp *http.Response) (*SetLogLevelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetLogLevelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LogLevel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers SetLogLevelResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

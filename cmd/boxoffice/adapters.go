@@ -50,6 +50,12 @@ func (p seatDeltas) PublishSeats(d boxoffice.SeatDelta) error {
 	return p.bus.PublishSeats(d.EventID, api.DeltaFrame(d))
 }
 
+// PublishSeatsContext implements actors.TracedPublisher: the delta carries
+// the publish's trace to every node's WebSocket fan-out.
+func (p seatDeltas) PublishSeatsContext(ctx context.Context, d boxoffice.SeatDelta) error {
+	return p.bus.PublishSeatsContext(ctx, d.EventID, api.DeltaFrame(d))
+}
+
 // searcher answers GET /search from the node's index.
 type searcher struct{ ix *search.Index }
 

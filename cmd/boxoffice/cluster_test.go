@@ -38,12 +38,14 @@ type testCluster struct {
 // The ports were free when picked but the nodes bind them later, so another
 // process can take one in between: then the whole cluster (whose members
 // know each other's addresses) starts again on new ports, a few times.
-func startCluster(t *testing.T, n int) *testCluster {
+//
+// each, if given, adjusts node i's configuration (a tracer of its own).
+func startCluster(t *testing.T, n int, each ...func(i int, c *Config)) *testCluster {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	const attempts = 3
 	for attempt := 1; ; attempt++ {
-		tc, err := tryStartCluster(t, db, n)
+		tc, err := tryStartCluster(t, db, n, each...)
 		if err == nil {
 			return tc
 		}
@@ -56,7 +58,7 @@ func startCluster(t *testing.T, n int) *testCluster {
 
 // tryStartCluster is one attempt of startCluster: on an error the nodes it
 // started are closed.
-func tryStartCluster(t *testing.T, db string, n int) (*testCluster, error) {
+func tryStartCluster(t *testing.T, db string, n int, each ...func(i int, c *Config)) (*testCluster, error) {
 	t.Helper()
 	ports := freePorts(t, 2*n)
 	gossip, routes := make([]string, n), make([]string, n)
@@ -69,6 +71,9 @@ func tryStartCluster(t *testing.T, db string, n int) (*testCluster, error) {
 	for i := range n {
 		tc.opts[i] = clusterMember(fmt.Sprintf("node-%d", i+1), others(gossip, i), ports[2*i+1], others(routes, i))
 		cfgs[i] = testNodeConfig(t, db, tc.opts[i], func(c *Config) { c.GossipAddr = gossip[i] })
+		for _, f := range each {
+			f(i, &cfgs[i])
+		}
 	}
 	errs := make([]error, n)
 	var wg sync.WaitGroup

@@ -23,7 +23,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log, lv := newNodeLogger(stderr, cfg)
+	cfg.logLevel = lv
 	log.Info("starting boxoffice", "config", cfg.String())
 	n, err := startNode(ctx, cfg, log)
 	if err != nil {
@@ -35,6 +36,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		n.name, u, u, u, n.MetricsURL())
 	if cfg.Mode == api.ModeDev {
 		fmt.Fprintf(stdout, "  a token              curl -s -XPOST %s/auth/token -d '{\"email\":\"you@example.com\",\"name\":\"You\"}'\n", u)
+		fmt.Fprint(stdout, tracesHint(cfg.Tracing))
 	}
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
 	select {

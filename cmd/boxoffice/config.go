@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/netip"
 	"net/url"
@@ -16,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/api"
@@ -62,6 +65,17 @@ type Config struct {
 	CommitLinger time.Duration
 	IdleTimeout  time.Duration
 	LogLevel     string
+	// LogFormat is json, text, or auto: text when dev mode writes to a
+	// terminal (people read it), JSON otherwise (log collectors parse it).
+	LogFormat string
+	// Tracing is the OpenTelemetry export the OTEL_* variables configure.
+	Tracing Tracing
+	// tracerProvider, when set, replaces the one Tracing would start: tests
+	// give each node the SDK with an in-memory exporter.
+	tracerProvider trace.TracerProvider
+	// logLevel is the level of the logger cmdServe built, which PUT
+	// /admin/api/log-level changes; nil in tests that pass their own.
+	logLevel *slog.LevelVar
 	// PublicURL is how people reach this node, for printed links.
 	PublicURL string
 	// RateIP and RateUser are the sustained requests per second allowed
@@ -315,7 +329,8 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.IntVar(&c.SnapshotEvery, "snapshot-every", e.num("SNAPSHOT_EVERY", 10_000), "journal records between snapshots (BOXOFFICE_SNAPSHOT_EVERY)")
 	fs.DurationVar(&c.CommitLinger, "commit-linger", e.dur("COMMIT_LINGER", time.Millisecond), "longest an event actor holds a commit back for its callers to return, negative = off (BOXOFFICE_COMMIT_LINGER)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", e.dur("IDLE_TIMEOUT", 5*time.Minute), "passivate an idle event actor after this long (BOXOFFICE_IDLE_TIMEOUT)")
-	fs.StringVar(&c.LogLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error (BOXOFFICE_LOG_LEVEL)")
+	fs.StringVar(&c.LogLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error; PUT /admin/api/log-level changes it at run time (BOXOFFICE_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", e.str("LOG_FORMAT", "auto"), "json, text, or auto: text on a terminal in dev mode, else JSON (BOXOFFICE_LOG_FORMAT)")
 	fs.StringVar(&c.PublicURL, "public-url", e.str("PUBLIC_URL", ""), "base URL people use to reach this node (BOXOFFICE_PUBLIC_URL)")
 	fs.Float64Var(&c.RateIP, "rate-ip", e.flt("RATE_IP", 50), "requests/s per client address, 0 = off (BOXOFFICE_RATE_IP)")
 	fs.Float64Var(&c.RateUser, "rate-user", e.flt("RATE_USER", 20), "booking requests/s per user, 0 = off (BOXOFFICE_RATE_USER)")
@@ -348,6 +363,11 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 		_, _ = rand.Read(b)
 		c.JWTSecret = hex.EncodeToString(b)
 	}
+	t, err := parseTracing(getenv)
+	if err != nil {
+		return c, err
+	}
+	c.Tracing = t
 	return c, c.validate()
 }
 
@@ -373,6 +393,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("BOXOFFICE_RECONCILE_INTERVAL (-reconcile-interval) must be in (0, %s]", actors.MaxReconcileInterval)
 	case c.WSMaxPerIP < 0 || c.WSMax < 0:
 		return errors.New("BOXOFFICE_WS_MAX_PER_IP and BOXOFFICE_WS_MAX must be 0 (no cap) or positive")
+	case c.LogFormat != "" && c.LogFormat != "auto" && c.LogFormat != "json" && c.LogFormat != "text":
+		return fmt.Errorf("BOXOFFICE_LOG_FORMAT %q: want json, text or auto", c.LogFormat)
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil && c.LogLevel != "" {
+		return fmt.Errorf("BOXOFFICE_LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel)
 	}
 	if err := c.validatePayments(); err != nil {
 		return err
@@ -433,7 +459,8 @@ func (c Config) String() string {
 		c.Addr, c.Mode, redactURL(c.DatabaseURL), orEmbedded(c.NATSURL), mask(c.JWTSecret), c.JWKSURL, c.HoldTTL,
 		c.NodeID, c.Join, c.GossipAddr, c.ActorAddr, c.DataDir, c.SnapshotEvery, c.IdleTimeout, mask(c.AdmissionSecret)) +
 		fmt.Sprintf(" trusted_proxies=%s ws_max_per_ip=%d ws_max=%d metrics_addr=%s jwt_issuer=%s jwt_audience=%s",
-			(*prefixFlag)(&c.TrustedProxies).String(), c.WSMaxPerIP, c.WSMax, c.MetricsAddr, c.JWTIssuer, c.JWTAudience)
+			(*prefixFlag)(&c.TrustedProxies).String(), c.WSMaxPerIP, c.WSMax, c.MetricsAddr, c.JWTIssuer, c.JWTAudience) +
+		fmt.Sprintf(" log_level=%s log_format=%s %s", c.LogLevel, c.LogFormat, c.Tracing)
 }
 
 func orEmbedded(u string) string {

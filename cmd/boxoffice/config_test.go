@@ -40,6 +40,12 @@ func TestConfigBadValuesStopTheNode(t *testing.T) {
 		{"URL unparsable", "BOXOFFICE_NATS_URL", "nats://[::1"},
 		{"URL wrong database scheme", "BOXOFFICE_DATABASE_URL", "mysql://db/boxoffice"},
 		{"enum", "BOXOFFICE_GOSSIP_TIMINGS", "quick"},
+		{"log level", "BOXOFFICE_LOG_LEVEL", "loud"},
+		{"log format", "BOXOFFICE_LOG_FORMAT", "xml"},
+		{"trace sampler", "OTEL_TRACES_SAMPLER", "sometimes"},
+		{"trace sampler ratio", "OTEL_TRACES_SAMPLER_ARG", "2"},
+		{"trace sampler ratio garbage", "OTEL_TRACES_SAMPLER_ARG", "1%"},
+		{"OTLP protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			_, err := parseConfig("serve", nil, configEnv(tc.key, tc.value), io.Discard)

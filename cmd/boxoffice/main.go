@@ -21,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/boxoffice/boxoffice/api"
 )
 
 func main() {
@@ -59,11 +61,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return cmd(ctx, args[1:], getenv, stdout, stderr)
 }
 
-// newLogger writes structured text logs at the configured level.
+// newLogger writes structured text logs at the given level (info when it
+// does not parse: the tools' loggers; serve checks its level at start).
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.New(api.LogHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})))
+}
+
+// newNodeLogger is the logger of `boxoffice serve`: JSON for collectors,
+// or text for a person at a terminal in dev mode (LogFormat auto), at a
+// level PUT /admin/api/log-level can change (the returned LevelVar), with
+// every line of a request naming its request and trace ids (api.LogHandler).
+func newNodeLogger(w io.Writer, cfg Config) (*slog.Logger, *slog.LevelVar) {
+	lv := new(slog.LevelVar)
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(cfg.LogLevel)) // validated by parseConfig
+	lv.Set(l)
+	opts := &slog.HandlerOptions{Level: lv}
+	text := cfg.LogFormat == "text" || (cfg.LogFormat == "auto" && cfg.Mode == api.ModeDev && isTerminal(w))
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if text {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(api.LogHandler(h)), lv
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
@@ -56,6 +57,9 @@ type node struct {
 	metricsSrv *http.Server // /metrics, when MetricsAddr is set
 	metricsLn  net.Listener
 	ln         net.Listener
+	// tp traces requests (nil: tracing off); stopTracing flushes it.
+	tp          trace.TracerProvider
+	stopTracing func()
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -82,7 +86,10 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger) (n *node, err 
 	if err = os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return n, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
-	if n.db, err = persistence.Open(ctx, persistence.Config{URL: cfg.DatabaseURL, MaxConns: 32}); err != nil {
+	if n.tp, n.stopTracing, err = n.startTracing(ctx); err != nil {
+		return n, err
+	}
+	if n.db, err = persistence.Open(ctx, persistence.Config{URL: cfg.DatabaseURL, MaxConns: 32, TracerProvider: n.tp}); err != nil {
 		return n, err
 	}
 	if err = n.db.Migrate(ctx); err != nil {
@@ -94,6 +101,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger) (n *node, err 
 	n.metrics = newEngineMetrics()
 	jcfg := persistence.DefaultJournalConfig()
 	jcfg.OnBatch = n.metrics.batch
+	jcfg.TracerProvider = n.tp
 	n.journal = persistence.NewJournalWriter(n.db, jcfg)
 	if err = n.startEngine(); err != nil {
 		return n, err
@@ -148,7 +156,7 @@ func (n *node) startEngine() error {
 	}
 	eng, err := actors.NewEngine(actors.Config{
 		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery, MaxLinger: n.cfg.CommitLinger,
-		IdleTimeout: n.cfg.IdleTimeout, ReconcileInterval: n.cfg.ReconcileInterval, Logger: n.log.With("component", "engine"),
+		IdleTimeout: n.cfg.IdleTimeout, ReconcileInterval: n.cfg.ReconcileInterval, Logger: n.log.With("component", "engine"), TracerProvider: n.tp,
 	}, actors.Deps{
 		Store: n.db, Journal: n.journal, Publisher: seatDeltas{n.bus}, Payments: pay, Metrics: n.metrics,
 		OnCounts: func(id uuid.UUID, v uint64, c boxoffice.SeatCounts) {
@@ -210,6 +218,7 @@ func (n *node) startRoom() error {
 	}
 	qc.Key = queue.DeriveKey(secret)
 	qc.Logger = n.log.With("component", "queue")
+	qc.TracerProvider = n.tp
 	if n.cfg.queueNow != nil {
 		qc.Now = n.cfg.queueNow
 	}
@@ -323,6 +332,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.RateIP = api.RateConfig{PerSecond: n.cfg.RateIP, Burst: max(1, int(2*n.cfg.RateIP))}
 	ac.RateUser = api.RateConfig{PerSecond: n.cfg.RateUser, Burst: max(1, int(2*n.cfg.RateUser))}
 	ac.Logger = n.log.With("component", "api")
+	ac.LogLevel, ac.TracerProvider = n.cfg.logLevel, n.tp
 	var webOpts web.Options
 	if n.cfg.Payments == "stripe" {
 		webOpts.StripePublishableKey = n.cfg.StripePublishableKey
@@ -492,5 +502,17 @@ func (n *node) Close() {
 		if n.db != nil {
 			n.db.Close()
 		}
+		if n.stopTracing != nil {
+			n.stopTracing()
+		}
 	})
+}
+
+// startTracing is the tracer provider tests gave the node, else the one
+// the OTEL_* variables configure (nil when they set no endpoint).
+func (n *node) startTracing(ctx context.Context) (trace.TracerProvider, func(), error) {
+	if n.cfg.tracerProvider != nil {
+		return n.cfg.tracerProvider, func() {}, nil
+	}
+	return startTracing(ctx, n.cfg.Tracing, n.name)
 }

@@ -7,5 +7,7 @@
 // checks what a schema cannot: selectors match the pod labels, probes and
 // Services name real container ports, every BOXOFFICE_* variable is a real
 // setting of cmd/boxoffice, and the gossip seeds and NATS routes name the
-// StatefulSet's pods. It has no Go code of its own.
+// StatefulSet's pods. otel-collector/ holds the OpenTelemetry Collector
+// the nodes' OTEL_EXPORTER_OTLP_ENDPOINT names, checked the same way. It
+// has no Go code of its own.
 package k8s
