@@ -105,13 +105,19 @@ func TestCheckInEngine(t *testing.T) {
 }
 
 // BenchmarkCheckIn: door staff checking in a sold-out 50,000-seat event.
-// Every op is one scan of a distinct sold ticket by one of 64 concurrent
+// Every op is one scan of a distinct sold ticket by one of conc concurrent
 // scanners, through the engine (the booking read from PostgreSQL, the
 // grain's decision, the Admitted record durable in the journal before the
 // answer); it reports check-ins/s and latency. Run with -benchtime Nx,
 // N <= 50,000.
 func BenchmarkCheckIn(b *testing.B) {
-	const conc, seats = 64, 50_000
+	for _, conc := range []int{16, 64} {
+		b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) { benchCheckIn(b, conc) })
+	}
+}
+
+func benchCheckIn(b *testing.B, conc int) {
+	const seats = 50_000
 	e := newBenchEnv(b, actors.Config{})
 	e.space = boxoffice.NewTicketSpace(e.eventID)
 	bookings := make([]uuid.UUID, seats)
