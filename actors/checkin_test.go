@@ -102,6 +102,20 @@ func TestCheckInEngine(t *testing.T) {
 	if _, err := e.node.eng.CheckIn(ctx, scanOf(e, b, 1, "after restart")); err != nil {
 		t.Fatalf("the other ticket after a restart: %v", err)
 	}
+
+	// A cancelled event admits nobody.
+	other := sell(t, e, 20)
+	ev, err := e.db.Event(ctx, e.eventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.CancelledAt, ev.Revision = time.Now(), ev.Revision+1
+	if err := e.node.eng.UpdateRules(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.node.eng.CheckIn(ctx, scanOf(e, other, 20, "")); boxoffice.ErrorCode(err) != boxoffice.ETicketRevoked {
+		t.Fatalf("a ticket of a cancelled event: %v, want ticket_revoked", err)
+	}
 }
 
 // BenchmarkCheckIn: door staff checking in a sold-out 50,000-seat event.
