@@ -31,6 +31,9 @@ func (m *Map) check(r Record) (uint32, error) {
 	if r.Kind < KindHeld || r.Kind > lastKind {
 		return 0, fmt.Errorf("seatmap: v%d has kind %d", r.Version, r.Kind)
 	}
+	if r.Kind == KindAdmitted {
+		return 0, m.checkAdmit(r)
+	}
 	if r.Kind == KindHeld {
 		if len(r.Seats) < 1 || len(r.Seats) > boxoffice.MaxSeatsPerHold {
 			return 0, fmt.Errorf("seatmap: v%d holds %d seats", r.Version, len(r.Seats))
@@ -90,6 +93,8 @@ func (m *Map) apply(r Record, s uint32) {
 	case KindExtended:
 		// Pinned, so not in the expiry heap: nothing to reorder.
 		m.holds.at(s).expiresAt = r.ExpiresAt
+	case KindAdmitted:
+		m.admit(r)
 	}
 }
 
@@ -132,6 +137,11 @@ func (m *Map) endHold(s uint32, to boxoffice.SeatStatus) {
 }
 
 func (m *Map) setStatus(i int, to boxoffice.SeatStatus) {
+	if m.status[i] == boxoffice.SeatBooked && to != boxoffice.SeatBooked {
+		// A sale undone (a refund) takes its admission with it: a resold
+		// seat is admitted afresh, and Admitted counts sold seats only.
+		delete(m.admitted, int32(i))
+	}
 	m.countOf(m.status[i], -1)
 	m.countOf(to, +1)
 	m.status[i] = to
