@@ -35,6 +35,9 @@ type Commit struct {
 	Bookings []Booking
 	// Sales are inserted into sold_seats in the same transaction.
 	Sales []Sale
+	// Notices go to the outbox in the same transaction, so a buyer is
+	// mailed about a sale (or refund) exactly when it is durable.
+	Notices []Notice
 }
 
 // Journal accepts a seat engine's commit groups and makes them durable,

@@ -355,6 +355,7 @@ func (w *JournalWriter) writeRows(ctx context.Context, tx pgx.Tx, commits []*box
 		}
 		queueBookings(b, commits)
 		queueSales(b, commits)
+		queueNotices(b, commits)
 	} else {
 		w.queueRows(b, commits)
 	}
@@ -364,7 +365,8 @@ func (w *JournalWriter) writeRows(ctx context.Context, tx pgx.Tx, commits []*box
 	return tx.SendBatch(ctx, b).Close()
 }
 
-// queueRows queues the commits' journal rows, booking upserts and sales.
+// queueRows queues the commits' journal rows, booking upserts, sales and
+// notices.
 func (w *JournalWriter) queueRows(b *pgx.Batch, commits []*boxoffice.Commit) {
 	if j := journalColumns(commits); len(j.versions) > 0 {
 		b.Queue(`INSERT INTO journal (event_id, version, epoch, record)
@@ -373,6 +375,7 @@ func (w *JournalWriter) queueRows(b *pgx.Batch, commits []*boxoffice.Commit) {
 	}
 	queueBookings(b, commits)
 	queueSales(b, commits)
+	queueNotices(b, commits)
 }
 
 type journalCols struct {
