@@ -189,4 +189,7 @@ type Deps struct {
 	// its public keys at GET /tickets/keys; nil makes the ticket routes
 	// 503 unavailable.
 	Tickets *boxoffice.TicketKeys
+	// Webhooks keeps organisers' webhooks (POST and GET
+	// /admin/api/webhooks); nil makes those routes 503 unavailable.
+	Webhooks boxoffice.WebhookStore
 }

@@ -123,6 +123,8 @@ func (s *Server) routes() {
 	m.Handle("POST /admin/api/events", s.h(s.admin(s.handleCreateEvent)))
 	m.Handle("POST /admin/api/venues", s.h(s.admin(s.handleCreateVenue)))
 	m.Handle("POST /admin/api/performers", s.h(s.admin(s.handleCreatePerformer)))
+	m.Handle("POST /admin/api/webhooks", s.h(s.admin(s.handleCreateWebhook)))
+	m.Handle("GET /admin/api/webhooks", s.h(s.admin(s.handleWebhooks)))
 
 	m.HandleFunc("GET /healthz", s.handleHealth)
 	m.Handle("GET /readyz", s.h(s.handleReady))

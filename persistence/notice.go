@@ -196,3 +196,20 @@ func (db *DB) FinishWebhookDelivery(ctx context.Context, d boxoffice.WebhookDeli
 	}
 	return wrap("finish webhook delivery", err)
 }
+
+// EventBuyers lists the users with a confirmed or refunded booking of an
+// event (the people its cancellation mail goes to), each once.
+func (db *DB) EventBuyers(ctx context.Context, eventID uuid.UUID) ([]boxoffice.User, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT DISTINCT u.id, coalesce(u.email, ''), u.name FROM bookings b JOIN users u ON u.id = b.user_id
+		WHERE b.event_id = $1 AND b.status IN ('confirmed', 'refunded') ORDER BY u.id`, eventID)
+	if err != nil {
+		return nil, wrap("read event buyers", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (boxoffice.User, error) {
+		var u boxoffice.User
+		err := r.Scan(&u.ID, &u.Email, &u.Name)
+		return u, err
+	})
+	return out, wrap("read event buyers", err)
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/api/notify"
 )
 
 // Config is everything a node is told at start-up. Each field is a flag of
@@ -107,6 +108,12 @@ type Config struct {
 	// and verify older ones (the rest), base64url, comma-separated; empty
 	// uses a key generated once and kept in PostgreSQL.
 	TicketKeys string
+	// SMTPURL is the server buyers' e-mails go through,
+	// smtp://user:pass@host:port (or smtps://); empty logs them instead.
+	SMTPURL string
+	// noticeTune adjusts the notice workers (tests: short backoffs); nil
+	// keeps the defaults.
+	noticeTune func(*noticeTuning)
 }
 
 // Socket caps: the API's defaults (an idle WebSocket costs a goroutine
@@ -328,6 +335,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.StripeAPIURL, "stripe-api-url", e.str("STRIPE_API_URL", ""), "another Stripe API base URL, e.g. stripe-mock's; empty = Stripe (BOXOFFICE_STRIPE_API_URL)")
 	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", e.str("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key for the checkout page (BOXOFFICE_STRIPE_PUBLISHABLE_KEY)")
 	fs.StringVar(&c.TicketKeys, "ticket-keys", e.str("TICKET_KEYS", ""), "comma-separated base64url Ed25519 seeds signing ticket codes, the first signs; empty = one kept in PostgreSQL (BOXOFFICE_TICKET_KEYS)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", e.str("SMTP_URL", ""), "SMTP server for buyer e-mail, smtp://user:pass@host:port; empty = logged, not sent (BOXOFFICE_SMTP_URL)")
 	if err := e.err(); err != nil {
 		return c, err
 	}
@@ -372,6 +380,11 @@ func (c Config) validate() error {
 	}
 	if _, err := parseTicketKeys(c.TicketKeys); err != nil {
 		return err
+	}
+	if c.SMTPURL != "" {
+		if err := notify.ParseSMTPURL(c.SMTPURL); err != nil {
+			return fmt.Errorf("BOXOFFICE_SMTP_URL=%q: %w", redactURL(c.SMTPURL), err)
+		}
 	}
 	return c.validateURLs()
 }
