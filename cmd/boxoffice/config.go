@@ -439,7 +439,15 @@ func (c Config) String() string {
 		c.Addr, c.Mode, redactURL(c.DatabaseURL), orEmbedded(c.NATSURL), mask(c.JWTSecret), c.JWKSURL, c.HoldTTL,
 		c.NodeID, c.Join, c.GossipAddr, c.ActorAddr, c.DataDir, c.SnapshotEvery, c.IdleTimeout, mask(c.AdmissionSecret)) +
 		fmt.Sprintf(" trusted_proxies=%s ws_max_per_ip=%d ws_max=%d metrics_addr=%s jwt_issuer=%s jwt_audience=%s",
-			(*prefixFlag)(&c.TrustedProxies).String(), c.WSMaxPerIP, c.WSMax, c.MetricsAddr, c.JWTIssuer, c.JWTAudience)
+			(*prefixFlag)(&c.TrustedProxies).String(), c.WSMaxPerIP, c.WSMax, c.MetricsAddr, c.JWTIssuer, c.JWTAudience) +
+		fmt.Sprintf(" smtp=%s", orUnset(redactURL(c.SMTPURL)))
+}
+
+func orUnset(s string) string {
+	if s == "" {
+		return "(unset: mails are logged)"
+	}
+	return s
 }
 
 func orEmbedded(u string) string {

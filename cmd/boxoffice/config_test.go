@@ -40,6 +40,8 @@ func TestConfigBadValuesStopTheNode(t *testing.T) {
 		{"URL unparsable", "BOXOFFICE_NATS_URL", "nats://[::1"},
 		{"URL wrong database scheme", "BOXOFFICE_DATABASE_URL", "mysql://db/boxoffice"},
 		{"enum", "BOXOFFICE_GOSSIP_TIMINGS", "quick"},
+		{"SMTP URL wrong scheme", "BOXOFFICE_SMTP_URL", "http://mail.example.com"},
+		{"SMTP URL bad port", "BOXOFFICE_SMTP_URL", "smtp://mail.example.com:x"},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			_, err := parseConfig("serve", nil, configEnv(tc.key, tc.value), io.Discard)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,10 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/api/notify"
 	"github.com/boxoffice/boxoffice/api/notify/mailpittest"
 	"github.com/boxoffice/boxoffice/api/ticketpdf/pdfscan"
+	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // fastNotices shortens the notice workers' backoffs and polls, so retries
@@ -268,5 +274,67 @@ func TestWebhooksSignedAndRetried(t *testing.T) {
 	tampered[len(tampered)-2] ^= 1
 	if wh.Verify(tampered, calls[0].header) == nil {
 		t.Error("a tampered body verified")
+	}
+}
+
+// TestRefundAndCancelMails: notices written by a refund's or a
+// cancellation's own transaction (persistence.AddNotices, as the refund
+// code calls it) mail the buyer, and every buyer of the event; a notice
+// handled before is not mailed again when it is delivered a second time.
+func TestRefundAndCancelMails(t *testing.T) {
+	mp := mailpittest.Start(t)
+	n := startTestNode(t, fastNotices("smtp://"+mp.SMTPAddr))
+	n.seedDemo(t)
+	alice, bob := n.token(t, "alice@example.com"), n.token(t, "bob@example.com")
+	aliceBooking := n.buySeats(t, alice, 720, 2)
+	n.buySeats(t, bob, 730, 1)
+	mp.WaitMessages(t, 2)
+
+	ctx := context.Background()
+	b, err := n.db.Booking(ctx, uuid.MustParse(aliceBooking))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := n.db.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := persistence.AddNotices(ctx, tx, boxoffice.BookingNotice(boxoffice.NoticeBookingRefunded, b, now),
+		boxoffice.EventNotice(boxoffice.NoticeEventCancelled, b.EventID, now)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms := mp.WaitMessages(t, 5)
+	got := map[string]int{}
+	for _, m := range ms {
+		subject, _, _ := strings.Cut(m.Subject, ":")
+		got[m.To[0].Address+" "+subject]++
+	}
+	want := map[string]int{"alice@example.com Your tickets": 1, "bob@example.com Your tickets": 1,
+		"alice@example.com Refunded": 1, "alice@example.com Cancelled": 1, "bob@example.com Cancelled": 1}
+	if len(ms) != 5 || !maps.Equal(got, want) {
+		t.Fatalf("mails %v, want %v", got, want)
+	}
+
+	// A second delivery of the refund notice (at least once) mails nothing.
+	var id int64
+	var payload []byte
+	if err := n.db.Pool().QueryRow(ctx, `SELECT id, payload FROM outbox WHERE topic = $1`, boxoffice.NoticeBookingRefunded).Scan(&id, &payload); err != nil {
+		t.Fatal(err)
+	}
+	mc := notify.DefaultMailConfig()
+	mc.SMTPURL = "smtp://" + mp.SMTPAddr
+	m, err := notify.NewMailer(mc, n.db, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Handle(ctx, id, boxoffice.NoticeBookingRefunded, payload); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := mp.Messages(ctx); err != nil || len(ms) != 5 {
+		t.Fatalf("%d mails (%v) after a redelivered notice, want still 5", len(ms), err)
 	}
 }
