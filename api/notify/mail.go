@@ -151,6 +151,13 @@ func (m *Mailer) Handle(ctx context.Context, id int64, typ string, payload []byt
 		return nil
 	}
 	n.Type = typ
+	if m.cfg.SMTPURL == "" {
+		if typ != boxoffice.NoticeEventSoldOut {
+			// Logged, not sent: nothing is read or rendered for it.
+			m.log.Info("mail not sent: BOXOFFICE_SMTP_URL is unset", "notice", typ, "id", id, "event", n.EventID, "booking", n.BookingID)
+		}
+		return nil
+	}
 	switch typ {
 	case boxoffice.NoticeBookingConfirmed, boxoffice.NoticeBookingRefunded:
 		return m.once(ctx, "mail", id, func() error { return m.bookingMail(ctx, n) })
@@ -246,15 +253,11 @@ func nameOr(u boxoffice.User) string {
 	return u.Email
 }
 
-// send delivers one mail over SMTP, or logs it when no server is set. A
-// buyer without an address is logged and skipped: retrying cannot help.
+// send delivers one mail over SMTP. A buyer without an address is logged
+// and skipped: retrying cannot help.
 func (m *Mailer) send(ctx context.Context, o outMail) error {
 	if o.to == "" {
 		m.log.Warn("no e-mail address for a notice; not mailed", "subject", o.subject)
-		return nil
-	}
-	if m.cfg.SMTPURL == "" {
-		m.log.Info("mail not sent: BOXOFFICE_SMTP_URL is unset", "to", o.to, "subject", o.subject, "attachment", o.pdfName)
 		return nil
 	}
 	msg := mail.NewMsg()

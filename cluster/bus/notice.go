@@ -76,7 +76,10 @@ func (b *Bus) FollowNotices(ctx context.Context, durable string, retry func(atte
 
 func followNotices(ctx context.Context, cons jetstream.Consumer, retry func(int) time.Duration, handle NoticeHandler) error {
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(16, jetstream.FetchMaxWait(time.Second))
+		// Few at a time: they are handled one after another, and a fetched
+		// batch must be done within AckWait even when each waits for a
+		// slow sink.
+		batch, err := cons.Fetch(4, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			return err
 		}
