@@ -213,3 +213,32 @@ func (db *DB) EventBuyers(ctx context.Context, eventID uuid.UUID) ([]boxoffice.U
 	})
 	return out, wrap("read event buyers", err)
 }
+
+// PruneNotices deletes up to limit rows of each kind the notice path no
+// longer needs: outbox rows (catalog changes and notices) published before
+// sentBefore, and notice_done marks and delivered webhook deliveries older
+// than doneBefore, which must be older than anything JetStream may still
+// redeliver (the notice stream keeps a week). Unsent rows and pending
+// deliveries are never touched. It returns how many rows went.
+func (db *DB) PruneNotices(ctx context.Context, sentBefore, doneBefore time.Time, limit int) (int64, error) {
+	if limit <= 0 {
+		return 0, boxoffice.InvalidField("limit", "limit must be positive")
+	}
+	var total int64
+	for _, q := range []struct {
+		sql    string
+		before time.Time
+	}{
+		{`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < $1 ORDER BY id LIMIT $2)`, sentBefore},
+		{`DELETE FROM notice_done WHERE (sink, notice_id) IN (SELECT sink, notice_id FROM notice_done WHERE done_at < $1 LIMIT $2)`, doneBefore},
+		{`DELETE FROM webhook_deliveries WHERE (webhook_id, notice_id) IN (SELECT webhook_id, notice_id FROM webhook_deliveries
+			WHERE delivered_at < $1 LIMIT $2)`, doneBefore},
+	} {
+		tag, err := db.pool.Exec(ctx, q.sql, q.before, limit)
+		if err != nil {
+			return total, wrap("prune notices", err)
+		}
+		total += tag.RowsAffected()
+	}
+	return total, nil
+}

@@ -137,3 +137,48 @@ func TestJournalCommitWritesNotices(t *testing.T) {
 		t.Fatal("a commit with an unknown notice type was accepted")
 	}
 }
+
+// PruneNotices takes only what was sent or done before its cut-offs.
+func TestPruneNotices(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	ctx := ctxT(t)
+	event := uuid.New()
+	now := time.Now()
+	n := boxoffice.EventNotice(boxoffice.NoticeEventSoldOut, event, now)
+	if err := persistence.AddNotices(ctx, db.Pool(), n, n, n); err != nil {
+		t.Fatal(err)
+	}
+	rows := pendingNotices(t, db)
+	if err := db.MarkOutboxSent(ctx, []int64{rows[0].ID, rows[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	// rows[0] was sent two days ago, rows[1] just now, rows[2] never.
+	if _, err := db.Pool().Exec(ctx, `UPDATE outbox SET sent_at = now() - interval '2 days' WHERE id = $1`, rows[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{rows[0].ID, rows[1].ID} {
+		if err := db.MarkNoticeDone(ctx, "mail", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Pool().Exec(ctx, `UPDATE notice_done SET done_at = now() - interval '30 days' WHERE notice_id = $1`, rows[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.PruneNotices(ctx, now.Add(-24*time.Hour), now.Add(-8*24*time.Hour), 100)
+	if err != nil || got != 2 {
+		t.Fatalf("pruned %d (%v), want the old outbox row and the old mark", got, err)
+	}
+	var left int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&left); err != nil || left != 2 {
+		t.Fatalf("%d outbox rows left (%v), want 2", left, err)
+	}
+	for i, want := range []bool{false, true, false} {
+		if done, err := db.NoticeDone(ctx, "mail", rows[i].ID); err != nil || done != want {
+			t.Errorf("notice %d done=%v (%v), want %v", i, done, err, want)
+		}
+	}
+	if _, err := db.PruneNotices(ctx, now, now, 0); err == nil {
+		t.Error("a limit of 0 was accepted")
+	}
+}

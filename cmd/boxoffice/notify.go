@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/boxoffice/boxoffice/api/notify"
+	"github.com/boxoffice/boxoffice/persistence"
 )
 
 // noticeTuning is what tests may shorten: mail retry backoff and the
@@ -54,5 +56,44 @@ func (n *node) startNotices(ctx, bg context.Context) error {
 	n.goBackground(func() { _ = n.bus.FollowNotices(bg, "mail", mailRetry, mailer.Handle) })
 	n.goBackground(func() { _ = n.bus.FollowNotices(bg, "webhooks", hookRetry, hooks.Handle) })
 	n.goBackground(func() { hooks.Run(bg) })
+	n.goBackground(func() { pruneNotices(bg, n.db, n.log) })
 	return nil
+}
+
+// Pruning of the notice path: published outbox rows after a day (the
+// streams have them; a relay that lost its marks republishes only unsent
+// rows), and the sinks' de-duplication marks and delivered webhooks once
+// JetStream can no longer redeliver their notice (the stream keeps a week).
+const (
+	outboxKeep       = 24 * time.Hour
+	noticeDoneKeep   = 8 * 24 * time.Hour
+	noticePruneEvery = time.Hour
+	noticePruneBatch = 10_000
+)
+
+// pruneNotices prunes at start and then every noticePruneEvery until ctx
+// ends. Every node does it: the DELETEs are idempotent.
+func pruneNotices(ctx context.Context, db *persistence.DB, log *slog.Logger) {
+	t := time.NewTicker(noticePruneEvery)
+	defer t.Stop()
+	for {
+		for ctx.Err() == nil {
+			now := time.Now()
+			n, err := db.PruneNotices(ctx, now.Add(-outboxKeep), now.Add(-noticeDoneKeep), noticePruneBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("pruning the outbox and notice marks failed", "err", err)
+				}
+				break
+			}
+			if n < noticePruneBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
