@@ -39,6 +39,9 @@ type Commit struct {
 	// commit carries; the journal's commit span joins the first one's
 	// trace and links to the others. Tracing only: nil changes nothing.
 	Traces []context.Context
+	// Notices go to the outbox in the same transaction, so a buyer is
+	// mailed about a sale (or refund) exactly when it is durable.
+	Notices []Notice
 }
 
 // Journal accepts a seat engine's commit groups and makes them durable,

@@ -18,6 +18,7 @@ type group struct {
 	entries  []boxoffice.Entry
 	bookings []boxoffice.Booking
 	sales    []boxoffice.Sale
+	notices  []boxoffice.Notice
 	waiters  []waiter
 	// traces are the contexts of the traced commands that staged records
 	// here: the journal's commit span links to each (tracing only).
@@ -72,6 +73,13 @@ func (g *grain) stage(r seatmap.Record, b *boxoffice.Booking, sale *boxoffice.Sa
 	}
 	g.sinceSnap++
 	g.countsDirty = true
+}
+
+// notify adds a notice (e-mail, webhooks) to the open group, so it reaches
+// the outbox in the same transaction as the records staged before it. It
+// must follow a stage.
+func (g *grain) notify(n boxoffice.Notice) {
+	g.open.notices = append(g.open.notices, n)
 }
 
 // wait defers a reply to the newest group that holds state the caller has
@@ -130,6 +138,7 @@ func (g *grain) flush(ctx actor.Context) {
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	g.e.deps.Journal.Submit(boxoffice.Commit{
 		EventID: g.eventID, Epoch: g.epoch, Entries: gr.entries, Bookings: gr.bookings, Sales: gr.sales, Traces: gr.traces,
+		Notices: gr.notices,
 	}, func(err error) { root.Send(self, commitDone{stamp: st, err: err}) })
 }
 

@@ -178,6 +178,10 @@ func (g *grain) sell(ctx actor.Context, p *payment, msg *paymentDone) {
 	}
 	b := g.bookingRow(holdInfo(r), boxoffice.BookingConfirmed)
 	g.stage(r, b, &boxoffice.Sale{BookingID: msg.booking, TicketIDs: b.TicketIDs})
+	g.notify(boxoffice.BookingNotice(boxoffice.NoticeBookingConfirmed, *b, b.ConfirmedAt))
+	if g.m.Counts().Booked == g.m.Len() {
+		g.notify(boxoffice.EventNotice(boxoffice.NoticeEventSoldOut, g.eventID, b.ConfirmedAt))
+	}
 	g.outcome("confirm", "ok", len(r.Seats))
 	g.replyAfter(ctx, p, &grainpb.BookingReply{Booking: bookingToPB(*b)})
 }

@@ -237,6 +237,8 @@ func TestAdminAuth(t *testing.T) {
 		{"POST", "/admin/api/events"},
 		{"POST", "/admin/api/venues"},
 		{"POST", "/admin/api/performers"},
+		{"POST", "/admin/api/webhooks"},
+		{"GET", "/admin/api/webhooks"},
 	}
 	for _, rt := range routes {
 		t.Run(rt.method+" "+rt.path, func(t *testing.T) {

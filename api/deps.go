@@ -199,4 +199,7 @@ type Deps struct {
 	// CheckIn admits scanned tickets (POST /checkin); nil makes the route
 	// 503 unavailable.
 	CheckIn boxoffice.CheckInService
+	// Webhooks keeps organisers' webhooks (POST and GET
+	// /admin/api/webhooks); nil makes those routes 503 unavailable.
+	Webhooks boxoffice.WebhookStore
 }

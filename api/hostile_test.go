@@ -121,6 +121,7 @@ func TestHostileBodiesEveryRoute(t *testing.T) {
 		{"POST", "/booking/reserve"}, {"POST", "/booking/confirm"}, {"PUT", "/booking/confirm"},
 		{"POST", "/auth/token"}, {"POST", "/admin/api/venues"}, {"POST", "/admin/api/performers"},
 		{"POST", "/admin/api/events"}, {"PATCH", "/admin/api/events/" + event.String()},
+		{"POST", "/admin/api/webhooks"},
 	}
 	bodies := []struct {
 		name   string

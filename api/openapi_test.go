@@ -34,6 +34,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"POST /auth/token",
 		"GET /admin/api/cluster", "GET /admin/api/metrics", "GET /admin/api/events/{eventId}", "PATCH /admin/api/events/{eventId}",
 		"POST /admin/api/events", "POST /admin/api/venues", "POST /admin/api/performers",
+		"POST /admin/api/webhooks", "GET /admin/api/webhooks",
 		"GET /admin/", "GET /", "GET /static/{path}", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
 		"POST /payments/stripe/webhook",
 		"GET /admin/api/log-level", "PUT /admin/api/log-level",

@@ -133,6 +133,8 @@ func (s *Server) routes() {
 	m.Handle("POST /admin/api/performers", s.h(s.admin(s.handleCreatePerformer)))
 	m.Handle("GET /admin/api/log-level", s.h(s.admin(s.handleGetLogLevel)))
 	m.Handle("PUT /admin/api/log-level", s.h(s.admin(s.handlePutLogLevel)))
+	m.Handle("POST /admin/api/webhooks", s.h(s.admin(s.handleCreateWebhook)))
+	m.Handle("GET /admin/api/webhooks", s.h(s.admin(s.handleWebhooks)))
 
 	m.HandleFunc("GET /healthz", s.handleHealth)
 	m.Handle("GET /readyz", s.h(s.handleReady))

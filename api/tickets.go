@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"strconv"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api/ticketpdf"
@@ -139,8 +135,7 @@ type soldBooking struct {
 }
 
 // soldTickets reads the caller's booking named in the path and signs one
-// code per seat. The code's issue time is the confirmation time, so every
-// node gives the same code for a seat until the signing key rotates.
+// code per seat (ticketpdf.ForBooking).
 // Errors: not_found, forbidden (another user's booking), booking_state
 // (not confirmed), unavailable (no keys or store).
 func (s *Server) soldTickets(ctx context.Context, r *http.Request, u boxoffice.User) (soldBooking, error) {
@@ -166,35 +161,9 @@ func (s *Server) soldTickets(ctx context.Context, r *http.Request, u boxoffice.U
 	if err != nil {
 		return soldBooking{}, err
 	}
-	issued := b.ConfirmedAt
-	if issued.IsZero() {
-		issued = b.UpdatedAt
-	}
-	out := soldBooking{booking: b, event: ticketpdf.Event{Name: ev.Name, StartsAt: ev.StartsAt, Venue: venue.Name,
-		Address: venue.Address, City: venue.City}}
-	space := boxoffice.NewTicketSpace(b.EventID)
-	for _, tid := range b.TicketIDs {
-		t, err := s.signTicket(space, venue.SeatMap, b, tid, issued)
-		if err != nil {
-			return soldBooking{}, err
-		}
-		out.tickets = append(out.tickets, t)
-	}
-	return out, nil
-}
-
-// signTicket signs the code of seat tid of b; a ticket outside the
-// venue's seat map is a broken booking row, an internal error.
-func (s *Server) signTicket(space boxoffice.TicketSpace, m boxoffice.SeatMap, b boxoffice.Booking, tid uuid.UUID, issued time.Time) (ticketpdf.Ticket, error) {
-	idx, ok := space.Index(tid)
-	section, row, seat, inMap := m.SeatAt(idx)
-	if !ok || !inMap {
-		return ticketpdf.Ticket{}, fmt.Errorf("api: booked ticket %s is outside the seat map of event %s", tid, b.EventID)
-	}
-	code, err := s.deps.Tickets.Sign(boxoffice.TicketCode{EventID: b.EventID, Index: idx, BookingID: b.ID,
-		Section: section, Row: row, Seat: seat, IssuedAt: issued})
+	pdfEvent, tickets, err := ticketpdf.ForBooking(s.deps.Tickets, b, ev, venue)
 	if err != nil {
-		return ticketpdf.Ticket{}, err
+		return soldBooking{}, err
 	}
-	return ticketpdf.Ticket{TicketID: tid.String(), BookingID: b.ID.String(), Section: section, Row: row, Seat: seat, Code: code}, nil
+	return soldBooking{booking: b, event: pdfEvent, tickets: tickets}, nil
 }

@@ -26,6 +26,11 @@ func validateCommit(c *boxoffice.Commit) error {
 				c.EventID, c.Entries[i-1].Version, c.Entries[i].Version)
 		}
 	}
+	for _, n := range c.Notices {
+		if err := n.Validate(); err != nil {
+			return fmt.Errorf("persistence: commit of event %s: %w", c.EventID, err)
+		}
+	}
 	return nil
 }
 

@@ -362,6 +362,7 @@ func (w *JournalWriter) writeRows(ctx context.Context, tx pgx.Tx, commits []*box
 		}
 		queueBookings(b, commits)
 		queueSales(b, commits)
+		queueNotices(b, commits)
 	} else {
 		w.queueRows(b, commits)
 	}
@@ -371,7 +372,8 @@ func (w *JournalWriter) writeRows(ctx context.Context, tx pgx.Tx, commits []*box
 	return tx.SendBatch(ctx, b).Close()
 }
 
-// queueRows queues the commits' journal rows, booking upserts and sales.
+// queueRows queues the commits' journal rows, booking upserts, sales and
+// notices.
 func (w *JournalWriter) queueRows(b *pgx.Batch, commits []*boxoffice.Commit) {
 	if j := journalColumns(commits); len(j.events) > 0 {
 		b.Queue(`INSERT INTO journal (event_id, first_version, last_version, epoch, records)
@@ -380,6 +382,7 @@ func (w *JournalWriter) queueRows(b *pgx.Batch, commits []*boxoffice.Commit) {
 	}
 	queueBookings(b, commits)
 	queueSales(b, commits)
+	queueNotices(b, commits)
 }
 
 // journalCols are the journal rows of a transaction, column by column.

@@ -36,7 +36,8 @@ type OutboxRow struct {
 }
 
 // EnsureCatalogStream creates or updates the catalog stream (file storage,
-// so a restart loses nothing; a dedup window so retried publishes count once).
+// so a restart loses nothing; a dedup window so retried publishes count once)
+// and the notice stream, the relay's other destination.
 func (b *Bus) EnsureCatalogStream(ctx context.Context) error {
 	var err error
 	for attempt := 0; attempt < 50; attempt++ {
@@ -44,6 +45,9 @@ func (b *Bus) EnsureCatalogStream(ctx context.Context) error {
 			Name: CatalogStream, Subjects: []string{catalogSubject}, Storage: jetstream.FileStorage,
 			Replicas: b.cfg.Replicas, Duplicates: 10 * time.Minute,
 		})
+		if err == nil {
+			err = b.ensureNoticeStream(ctx)
+		}
 		if err == nil {
 			return nil
 		}
@@ -57,7 +61,8 @@ func (b *Bus) EnsureCatalogStream(ctx context.Context) error {
 	return fmt.Errorf("bus: catalog stream: %w", err)
 }
 
-// RunRelay publishes the outbox to the catalog stream until ctx ends. Only
+// RunRelay publishes the outbox to the catalog stream (notices to the
+// notice stream) until ctx ends. Only
 // the node holding the relay lock publishes; the others wait for it. Rows go
 // out in ID order, each acknowledged by JetStream before it is marked sent,
 // with its ID as message ID so a publish retried after a crash is dropped
@@ -92,7 +97,7 @@ func (b *Bus) relay(ctx context.Context, src OutboxSource, poll time.Duration) e
 		}
 		ids := make([]int64, 0, len(rows))
 		for _, r := range rows {
-			_, err := b.js.Publish(ctx, catalogPrefix+r.Topic, r.Payload, jetstream.WithMsgID(strconv.FormatInt(r.ID, 10)))
+			_, err := b.js.Publish(ctx, subjectOf(r.Topic), r.Payload, jetstream.WithMsgID(strconv.FormatInt(r.ID, 10)))
 			if err != nil {
 				if len(ids) > 0 {
 					_ = src.MarkOutboxSent(ctx, ids)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/api/notify"
 )
 
 // Config is everything a node is told at start-up. Each field is a flag of
@@ -125,6 +126,12 @@ type Config struct {
 	// and verify older ones (the rest), base64url, comma-separated; empty
 	// uses a key generated once and kept in PostgreSQL.
 	TicketKeys string
+	// SMTPURL is the server buyers' e-mails go through,
+	// smtp://user:pass@host:port (or smtps://); empty logs them instead.
+	SMTPURL string
+	// noticeTune adjusts the notice workers (tests: short backoffs); nil
+	// keeps the defaults.
+	noticeTune func(*noticeTuning)
 }
 
 // Socket caps: the API's defaults (an idle WebSocket costs a goroutine
@@ -348,6 +355,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", e.str("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key for the checkout page (BOXOFFICE_STRIPE_PUBLISHABLE_KEY)")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", e.dur("RECONCILE_INTERVAL", time.Minute), "how often an active event asks the payment provider about its pending payments, at most 1h (BOXOFFICE_RECONCILE_INTERVAL)")
 	fs.StringVar(&c.TicketKeys, "ticket-keys", e.str("TICKET_KEYS", ""), "comma-separated base64url Ed25519 seeds signing ticket codes, the first signs; empty = one kept in PostgreSQL (BOXOFFICE_TICKET_KEYS)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", e.str("SMTP_URL", ""), "SMTP server for buyer e-mail, smtp://user:pass@host:port; empty = logged, not sent (BOXOFFICE_SMTP_URL)")
 	if err := e.err(); err != nil {
 		return c, err
 	}
@@ -406,6 +414,11 @@ func (c Config) validate() error {
 	if _, err := parseTicketKeys(c.TicketKeys); err != nil {
 		return err
 	}
+	if c.SMTPURL != "" {
+		if err := notify.ParseSMTPURL(c.SMTPURL); err != nil {
+			return fmt.Errorf("BOXOFFICE_SMTP_URL=%q: %w", redactURL(c.SMTPURL), err)
+		}
+	}
 	return c.validateURLs()
 }
 
@@ -460,7 +473,15 @@ func (c Config) String() string {
 		c.NodeID, c.Join, c.GossipAddr, c.ActorAddr, c.DataDir, c.SnapshotEvery, c.IdleTimeout, mask(c.AdmissionSecret)) +
 		fmt.Sprintf(" trusted_proxies=%s ws_max_per_ip=%d ws_max=%d metrics_addr=%s jwt_issuer=%s jwt_audience=%s",
 			(*prefixFlag)(&c.TrustedProxies).String(), c.WSMaxPerIP, c.WSMax, c.MetricsAddr, c.JWTIssuer, c.JWTAudience) +
-		fmt.Sprintf(" log_level=%s log_format=%s %s", c.LogLevel, c.LogFormat, c.Tracing)
+		fmt.Sprintf(" log_level=%s log_format=%s %s", c.LogLevel, c.LogFormat, c.Tracing) +
+		fmt.Sprintf(" smtp=%s", orUnset(redactURL(c.SMTPURL)))
+}
+
+func orUnset(s string) string {
+	if s == "" {
+		return "(unset: mails are logged)"
+	}
+	return s
 }
 
 func orEmbedded(u string) string {

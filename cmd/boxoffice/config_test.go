@@ -46,6 +46,8 @@ func TestConfigBadValuesStopTheNode(t *testing.T) {
 		{"trace sampler ratio", "OTEL_TRACES_SAMPLER_ARG", "2"},
 		{"trace sampler ratio garbage", "OTEL_TRACES_SAMPLER_ARG", "1%"},
 		{"OTLP protocol", "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
+		{"SMTP URL wrong scheme", "BOXOFFICE_SMTP_URL", "http://mail.example.com"},
+		{"SMTP URL bad port", "BOXOFFICE_SMTP_URL", "smtp://mail.example.com:x"},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			_, err := parseConfig("serve", nil, configEnv(tc.key, tc.value), io.Discard)

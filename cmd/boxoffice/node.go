@@ -118,6 +118,9 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger) (n *node, err 
 	if err = n.startAPI(ctx); err != nil {
 		return n, err
 	}
+	if err = n.startNotices(ctx, bg); err != nil {
+		return n, err
+	}
 	n.goBackground(func() { n.engine.RunSweeper(bg, time.Second) })
 	n.goBackground(func() { pruneOwnershipHistory(bg, n.db, n.log) })
 	n.log.Info("node started", "node", n.name, "http", n.URL(), "actor", n.cluster.ActorAddr(),
@@ -350,6 +353,7 @@ func (n *node) startAPI(ctx context.Context) error {
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
 		Web: pages, Rules: n.engine, PaymentWebhook: n.paymentWebhook(), Tickets: tickets,
 		CheckIn: n.engine,
+		Webhooks: n.db,
 	})
 	if err != nil {
 		return err

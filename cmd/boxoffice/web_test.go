@@ -155,6 +155,12 @@ func TestWebPages(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("signin-email"), "admin@example.com"),
 		chromedp.Click(chromedp.ID("signin-button")))
 	admin.waitFor("the node listed", fmt.Sprintf(`document.body.dataset.ready === 'true' && [...document.querySelectorAll('#nodes tbody tr')].some((tr) => tr.textContent.includes(%q) && tr.textContent.includes('alive'))`, n.URL), 10*time.Second)
+	// The webhooks line reads GET /admin/api/webhooks.
+	if code := n.call(t, "POST", "/admin/api/webhooks", n.token(t, "admin@example.com", "admin"),
+		map[string]any{"url": "http://127.0.0.1:9/hooks", "events": []string{"event.sold_out"}}, nil); code != 201 {
+		t.Fatalf("register a webhook: %d", code)
+	}
+	admin.waitFor("the webhooks line", `document.getElementById('webhooks-line').textContent.startsWith('Webhooks: 1 registered, 0 delivered, 0 pending.')`, 20*time.Second)
 	placed := fmt.Sprintf(`#placements tr[data-event-id=%q]`, eventID)
 	admin.do("open the event's live view", 10*time.Second, chromedp.Click(chromedp.CSS(placed)))
 	admin.waitFor("the event's live counts", `document.getElementById('st-booked').textContent === '2' && document.getElementById('st-reserved').textContent === '0' && document.getElementById('st-available').textContent === (49998).toLocaleString()`, 10*time.Second)

@@ -53,7 +53,11 @@ async function unlock() {
   $('locked').hidden = true;
   $('dashboard').hidden = false;
   clearInterval(clusterTimer);
-  clusterTimer = setInterval(() => refreshCluster().catch(onPollError), CLUSTER_EVERY_MS);
+  clusterTimer = setInterval(() => {
+    refreshCluster().catch(onPollError);
+    refreshWebhooks().catch(() => {});
+  }, CLUSTER_EVERY_MS);
+  refreshWebhooks().catch(() => {});
   charts.start();
   document.body.dataset.ready = 'true';
   const wanted = new URLSearchParams(location.search).get('event');
@@ -91,6 +95,26 @@ async function refreshCluster() {
   $('placements').tBodies[0].replaceChildren(...rows);
   $('cluster-updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
   for (const p of c.placements) if (!events.has(p.event_id)) loadEvent(p.event_id).catch(() => {});
+}
+
+/**
+ * refreshWebhooks writes the webhooks line (GET /admin/api/webhooks):
+ * deliveries are retried quietly, so this is where failures show.
+ */
+async function refreshWebhooks() {
+  const r = await call('GET', '/admin/api/webhooks', { token: session.token });
+  const hooks = r.webhooks || [];
+  const sum = (k) => hooks.reduce((a, w) => a + (w[k] || 0), 0);
+  const failing = hooks.filter((w) => w.pending > 0 && w.last_error);
+  let text = hooks.length
+    ? `Webhooks: ${hooks.length} registered, ${sum('delivered')} delivered, ${sum('pending')} pending.`
+    : 'Webhooks: none registered (POST /admin/api/webhooks).';
+  if (failing.length) {
+    text += ' Failing: ' + failing.map((w) => `${w.url} (${w.attempts} attempts, last error: ${w.last_error})`).join('; ');
+  }
+  const line = $('webhooks-line');
+  line.textContent = text;
+  line.dataset.failing = String(failing.length);
 }
 
 /**

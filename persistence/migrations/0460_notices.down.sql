@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS webhook_deliveries, webhooks, notice_done;
