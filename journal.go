@@ -35,6 +35,11 @@ type Commit struct {
 	Bookings []Booking
 	// Sales are inserted into sold_seats in the same transaction.
 	Sales []Sale
+	// Refunds end sales: their bookings' sold_seats rows are deleted (before
+	// Sales are inserted, so a seat refunded and sold again in one batch
+	// works) and their payments are marked refunded, in the same
+	// transaction as the refund records (I1: a refund ends a sale).
+	Refunds []uuid.UUID
 }
 
 // Journal accepts a seat engine's commit groups and makes them durable,

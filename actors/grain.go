@@ -74,6 +74,10 @@ type grain struct {
 	// pruning. See idempotency.go.
 	keyed      map[uuid.UUID]int64
 	keyedOrder []keyedHold
+
+	// refunds maps a booking whose refund is in flight to its callers
+	// (refund.go).
+	refunds map[uuid.UUID]*refund
 }
 
 // instances numbers grain instances in this process.
@@ -190,6 +194,12 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.onSetRules(ctx, msg)
 	case *grainpb.PaymentSettled:
 		g.paymentSettled(ctx, msg)
+	case *grainpb.RefundBooking:
+		g.refundBooking(ctx, msg)
+	case *refundDone:
+		g.onRefundDone(ctx, msg)
+	case refundsOwed:
+		g.onRefundsOwed(ctx, msg)
 	case *grainpb.Touch:
 		if g.refuse(ctx) {
 			return
@@ -254,6 +264,7 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 	g.e.active.Store(g.eventID, struct{}{})
 	g.startTicker(ctx)
 	g.settleInterrupted(ctx)
+	g.resumeRefunds(ctx)
 }
 
 func (g *grain) load(ctx context.Context) error {
@@ -325,6 +336,7 @@ func (g *grain) abandon(ctx actor.Context, cause error) {
 		p.reply(ctx, &grainpb.BookingReply{Error: grainpb.ErrorOf(errAbandoned)})
 	}
 	g.payments = map[uuid.UUID]*payment{}
+	g.abandonRefunds(ctx)
 }
 
 // errAbandoned is what a payment abandoned by a failing grain answers; the
@@ -373,7 +385,7 @@ func (g *grain) onTick(ctx actor.Context) {
 
 // maybePassivate stops an idle grain that holds nothing, after a snapshot.
 func (g *grain) maybePassivate(ctx actor.Context) {
-	if g.m == nil || g.m.Holds() > 0 || g.inflight != nil || g.open != nil || len(g.payments) > 0 {
+	if g.m == nil || g.m.Holds() > 0 || g.inflight != nil || g.open != nil || len(g.payments) > 0 || len(g.refunds) > 0 {
 		return
 	}
 	ctx.Poison(ctx.Self())

@@ -3,6 +3,8 @@ package actors
 import (
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 
@@ -17,6 +19,7 @@ type group struct {
 	entries  []boxoffice.Entry
 	bookings []boxoffice.Booking
 	sales    []boxoffice.Sale
+	refunds  []uuid.UUID
 	waiters  []waiter
 }
 
@@ -125,6 +128,7 @@ func (g *grain) flush(ctx actor.Context) {
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	g.e.deps.Journal.Submit(boxoffice.Commit{
 		EventID: g.eventID, Epoch: g.epoch, Entries: gr.entries, Bookings: gr.bookings, Sales: gr.sales,
+		Refunds: gr.refunds,
 	}, func(err error) { root.Send(self, commitDone{stamp: st, err: err}) })
 }
 

@@ -107,6 +107,7 @@ func (s *Server) routes() {
 	m.Handle("DELETE /booking/{bookingId}", s.h(s.booking(s.handleRelease)))
 	m.Handle("GET /user/bookings", s.h(s.booking(s.handleUserBookings)))
 	m.Handle("GET /booking/{bookingId}/tickets", s.h(s.booking(s.handleTickets)))
+	m.Handle("POST /booking/{bookingId}/refund", s.h(s.booking(s.handleRefund)))
 	m.Handle("GET /booking/{bookingId}/tickets.pdf", s.h(s.booking(s.handleTicketsPDF)))
 	m.Handle("GET /booking/{bookingId}/tickets/{ticketId}/qr.png", s.h(s.booking(s.handleTicketQR)))
 	m.Handle("GET /tickets/keys", s.h(s.handleTicketKeys))

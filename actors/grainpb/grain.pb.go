@@ -1036,6 +1036,54 @@ func (x *PaymentSettled) GetCurrency() string {
 	return ""
 }
 
+// RefundBooking asks the grain to refund a confirmed booking whose refund
+// is recorded as owed (RefundStore.RequestRefund): the money goes back
+// through the provider, then a SeatsRefunded record ends the sale. Answered
+// with a BookingReply once the record is durable.
+type RefundBooking struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BookingId     []byte                 `protobuf:"bytes,1,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefundBooking) Reset() {
+	*x = RefundBooking{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefundBooking) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefundBooking) ProtoMessage() {}
+
+func (x *RefundBooking) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefundBooking.ProtoReflect.Descriptor instead.
+func (*RefundBooking) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RefundBooking) GetBookingId() []byte {
+	if x != nil {
+		return x.BookingId
+	}
+	return nil
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
@@ -1134,7 +1182,10 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\tsucceeded\x18\x03 \x01(\bR\tsucceeded\x12\x1b\n" +
 	"\tcharge_id\x18\x04 \x01(\tR\bchargeId\x12!\n" +
 	"\famount_minor\x18\x05 \x01(\x03R\vamountMinor\x12\x1a\n" +
-	"\bcurrency\x18\x06 \x01(\tR\bcurrencyB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"\bcurrency\x18\x06 \x01(\tR\bcurrency\".\n" +
+	"\rRefundBooking\x12\x1d\n" +
+	"\n" +
+	"booking_id\x18\x01 \x01(\fR\tbookingIdB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1148,7 +1199,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
 	(*Release)(nil),        // 1: boxoffice.grain.Release
@@ -1164,6 +1215,7 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Ack)(nil),            // 11: boxoffice.grain.Ack
 	(*SetRules)(nil),       // 12: boxoffice.grain.SetRules
 	(*PaymentSettled)(nil), // 13: boxoffice.grain.PaymentSettled
+	(*RefundBooking)(nil),  // 14: boxoffice.grain.RefundBooking
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
 	6, // 0: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
@@ -1189,7 +1241,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

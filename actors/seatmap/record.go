@@ -26,10 +26,14 @@ const (
 	// ExpiresAt: a payment that waits for the buyer's action (3-D Secure)
 	// keeps its seats until that bound.
 	KindExtended
+	// KindRefunded gives a sold booking's seats back to the event: its
+	// money went back, the sale ended, and the seats are available again.
+	// The booking has no hold; the record carries its buyer and seats.
+	KindRefunded Kind = 8
 )
 
 // lastKind is the highest kind a journal may hold.
-const lastKind = KindExtended
+const lastKind = KindRefunded
 
 // String names the kind in logs.
 func (k Kind) String() string {
@@ -48,6 +52,8 @@ func (k Kind) String() string {
 		return "SeatsSold"
 	case KindExtended:
 		return "HoldExtended"
+	case KindRefunded:
+		return "SeatsRefunded"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -79,7 +85,7 @@ func (r Record) Changes() []Change {
 	switch r.Kind {
 	case KindHeld:
 		st = boxoffice.SeatReserved
-	case KindReleased, KindExpired:
+	case KindReleased, KindExpired, KindRefunded:
 		st = boxoffice.SeatAvailable
 	case KindSold:
 		st = boxoffice.SeatBooked
