@@ -43,6 +43,8 @@ type node struct {
 	bus     *bus.Bus
 	cluster *cluster.Node
 	engine  *actors.Engine
+	// pay is the engine's payment provider (tests count its calls).
+	pay boxoffice.PaymentProvider
 	room    *queue.Room
 	queue   *queueroom.Handler
 	index   *search.Index
@@ -158,7 +160,7 @@ func (n *node) startEngine() error {
 	if err != nil {
 		return err
 	}
-	n.engine = eng
+	n.engine, n.pay = eng, pay
 	return nil
 }
 
