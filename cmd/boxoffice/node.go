@@ -44,11 +44,11 @@ type node struct {
 	cluster *cluster.Node
 	engine  *actors.Engine
 	// pay is the engine's payment provider (tests count its calls).
-	pay boxoffice.PaymentProvider
-	room    *queue.Room
-	queue   *queueroom.Handler
-	index   *search.Index
-	api     *api.Server
+	pay   boxoffice.PaymentProvider
+	room  *queue.Room
+	queue *queueroom.Handler
+	index *search.Index
+	api   *api.Server
 	// served is api once it is serving, for goroutines started before it
 	// (the catalog follower).
 	served     atomic.Pointer[api.Server]
