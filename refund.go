@@ -19,6 +19,9 @@ const (
 	// RefundByCancel: the event was cancelled; every confirmed booking is
 	// refunded.
 	RefundByCancel RefundReason = "cancel"
+	// RefundByProvider: the charge was refunded at the provider (its
+	// dashboard); its notification ends the sale.
+	RefundByProvider RefundReason = "provider"
 )
 
 // RefundProgress counts an event's refunds (GET /admin/api/events/{id}:

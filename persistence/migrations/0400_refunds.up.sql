@@ -8,7 +8,7 @@
 CREATE TABLE refunds (
     booking_id    uuid PRIMARY KEY,
     event_id      uuid NOT NULL,
-    reason        text NOT NULL CHECK (reason IN ('owner', 'admin', 'cancel')),
+    reason        text NOT NULL CHECK (reason IN ('owner', 'admin', 'cancel', 'provider')),
     requested_at  timestamptz NOT NULL DEFAULT now(),
     refunded_at   timestamptz
 );
