@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +103,22 @@ func TestRefundOnRealNode(t *testing.T) {
 		t.Fatalf("reserve: %d", code)
 	}
 	refund(admin, held.BookingID, http.StatusConflict, "booking_state")
+
+	// boxoffice check replays the journal (sold, refunded, sold again,
+	// refunded, sold, refunded) and finds nothing; a refunded booking's
+	// sale planted back into sold_seats is found.
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"check", "-database-url", n.DB}, func(string) string { return "" }, &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), " 0 violation(s)") {
+		t.Fatalf("check after refunds and resales: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	if _, err := n.db.Pool().Exec(context.Background(), `INSERT INTO sold_seats (event_id, ticket_id, booking_id) VALUES ($1, $2, $3)`,
+		uuid.MustParse(ev), uuid.MustParse(ids[0]), uuid.MustParse(a)); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"check", "-database-url", n.DB}, func(string) string { return "" }, &out, &errOut); err == nil ||
+		!strings.Contains(out.String(), "VIOLATION "+kindBadRefund) {
+		t.Fatalf("check with a refunded booking's seat in sold_seats: %v\n%s", err, out.String())
+	}
 }
