@@ -53,3 +53,18 @@ type RefundStore interface {
 type BookingRefunder interface {
 	Refund(ctx context.Context, b Booking, reason RefundReason) (Booking, error)
 }
+
+// EventCanceller cancels events and reports their refunds
+// (persistence.DB implements it): CancelEvent marks the event cancelled and
+// owes a refund of each confirmed booking in one transaction, so the
+// refunds are a durable job that survives any crash.
+type EventCanceller interface {
+	CancelEvent(ctx context.Context, id uuid.UUID) (Event, error)
+	RefundProgress(ctx context.Context, eventID uuid.UUID) (RefundProgress, error)
+}
+
+// RefundResumer starts the owed refunds of an event now (actors.Engine
+// implements it); without it they start at the event's next activation.
+type RefundResumer interface {
+	ResumeRefunds(ctx context.Context, eventID uuid.UUID) error
+}

@@ -200,6 +200,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.onRefundDone(ctx, msg)
 	case refundsOwed:
 		g.onRefundsOwed(ctx, msg)
+	case *grainpb.ResumeRefunds:
+		g.onResumeRefunds(ctx)
 	case *grainpb.Touch:
 		if g.refuse(ctx) {
 			return
@@ -221,7 +223,7 @@ func (g *grain) refuse(ctx actor.Context) bool {
 				return &grainpb.SeatsReply{Error: err}
 			case *grainpb.GetStats:
 				return &grainpb.StatsReply{Error: err}
-			case *grainpb.Touch, *grainpb.SetRules, *grainpb.PaymentSettled:
+			case *grainpb.Touch, *grainpb.SetRules, *grainpb.PaymentSettled, *grainpb.ResumeRefunds:
 				if ctx.Sender() == nil {
 					return nil
 				}

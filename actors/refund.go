@@ -30,9 +30,8 @@ import (
 // still taken without a record that the refund is owed.
 
 // refundHook, when set, is called by a refund run after the provider
-// confirmed the refund and before the grain journals it (tests stop the
-// node there).
-var refundHook atomic.Pointer[func(booking uuid.UUID)]
+// confirmed the refund and before the grain journals it (SetRefundHook).
+var refundHook atomic.Pointer[func(booking uuid.UUID) error]
 
 // refund is a booking's refund in flight in its grain.
 type refund struct {
@@ -115,7 +114,7 @@ func (g *grain) startRefund(ctx actor.Context, booking uuid.UUID, waiter *actor.
 		b, err := g.e.refundMoney(stop, g.eventID, booking)
 		if err == nil {
 			if h := refundHook.Load(); h != nil {
-				(*h)(booking)
+				err = (*h)(booking)
 			}
 		}
 		root.Send(self, &refundDone{stamp: st, booking: booking, b: b, err: err})
@@ -289,4 +288,66 @@ func (e *Engine) refundOnce(rs boxoffice.RefundStore, eventID, booking uuid.UUID
 	err = ref.Refund(pc, boxoffice.RefundRequest{BookingID: booking, EventID: eventID, Key: p.Key,
 		ChargeID: p.ChargeID, Amount: p.Amount, Currency: p.Currency})
 	return b, err
+}
+
+// ResumeRefunds implements boxoffice.RefundResumer: the event's grain reads
+// its owed refunds and starts those not in flight.
+func (e *Engine) ResumeRefunds(ctx context.Context, eventID uuid.UUID) error {
+	res, err := e.request(ctx, eventID, &grainpb.ResumeRefunds{})
+	if err != nil {
+		return err
+	}
+	if a, ok := res.(*grainpb.Ack); ok && a.Error != nil {
+		return a.Error.Err()
+	}
+	return nil
+}
+
+func (g *grain) onResumeRefunds(ctx actor.Context) {
+	if g.refuse(ctx) {
+		return
+	}
+	g.resumeRefunds(ctx)
+	if ctx.Sender() != nil {
+		ctx.Respond(&grainpb.Ack{})
+	}
+}
+
+// refundIfCancelled owes the refund of a booking sold after its event was
+// cancelled (its payment was in flight at the cancellation, which owed
+// refunds only of the bookings confirmed then), once the sale is durable.
+func (g *grain) refundIfCancelled(ctx actor.Context, booking uuid.UUID) {
+	rs, ok := g.e.deps.Store.(boxoffice.RefundStore)
+	if g.rules.CancelledAt.IsZero() || !ok {
+		return
+	}
+	self, root, eventID, timeout := ctx.Self(), ctx.ActorSystem().Root, g.eventID, g.e.cfg.RequestTimeout
+	g.after(ctx, func(ctx actor.Context, err error) {
+		if err != nil {
+			return
+		}
+		g.Go(func() {
+			c, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			if err := rs.RequestRefund(c, booking, eventID, boxoffice.RefundByCancel); err != nil {
+				g.log.Error("a booking sold after its event was cancelled is not refunded yet; cancel the event again",
+					"event", eventID, "booking", booking, "err", err)
+				return
+			}
+			root.Send(self, &grainpb.ResumeRefunds{})
+		})
+	})
+}
+
+// SetRefundHook sets a function every refund run calls after the provider
+// gave the money back and before the grain journals the refund; a non-nil
+// error makes the run stop there as a crash would (the refund stays owed
+// and the next activation resumes it). For tests of crash recovery in
+// other packages; nil removes it.
+func SetRefundHook(h func(booking uuid.UUID) error) {
+	if h == nil {
+		refundHook.Store(nil)
+		return
+	}
+	refundHook.Store(&h)
 }

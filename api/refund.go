@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/boxoffice/boxoffice"
 )
 
@@ -60,4 +62,60 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, u boxoffic
 // too once that role exists (API.md "Roles").
 func (s *Server) mayRefundAnytime(u boxoffice.User, _ boxoffice.Booking) bool {
 	return u.IsAdmin()
+}
+
+// handleCancelEvent is POST /admin/api/events/{eventId}/cancel: the event
+// is cancelled and every confirmed booking owed a refund in one
+// transaction (a durable job), reserves are refused at once (the grain
+// gets the cancelled rules), and the grain starts the refunds now. A
+// repeated cancel answers the same 200. The refunds' progress is in GET
+// /admin/api/events/{eventId}.
+func (s *Server) handleCancelEvent(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+	canceller, ok := s.deps.Catalog.(boxoffice.EventCanceller)
+	if !ok {
+		return boxoffice.Errorf(boxoffice.EUnavailable, "events cannot be cancelled on this node")
+	}
+	id, err := pathID(r, "eventId")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	e, err := canceller.CancelEvent(ctx, id)
+	if err != nil {
+		return err
+	}
+	s.events.forget(id)
+	if s.deps.Rules != nil {
+		if err := s.deps.Rules.UpdateRules(ctx, e); err != nil {
+			s.log.Warn("event cancelled but its seat engine did not take it yet; it re-reads its rules", "event", id, "err", err)
+		}
+	}
+	if rr, ok := s.deps.Engine.(boxoffice.RefundResumer); ok {
+		if err := rr.ResumeRefunds(ctx, id); err != nil {
+			s.log.Warn("event cancelled; its refunds start at the next sweep", "event", id, "err", err)
+		}
+	}
+	WriteJSON(w, http.StatusOK, renderEvent(e, time.Now()))
+	return nil
+}
+
+// refundsJSON is the "refunds" progress of GET /admin/api/events/{eventId}.
+type refundsJSON struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// refundProgress reads the event's refund progress; nil when the catalog
+// cannot tell.
+func (s *Server) refundProgress(ctx context.Context, id uuid.UUID) (*refundsJSON, error) {
+	canceller, ok := s.deps.Catalog.(boxoffice.EventCanceller)
+	if !ok {
+		return nil, nil
+	}
+	p, err := canceller.RefundProgress(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &refundsJSON{Done: p.Done, Total: p.Total}, nil
 }

@@ -121,6 +121,7 @@ func (s *Server) routes() {
 	m.Handle("GET /admin/api/metrics", s.h(s.admin(s.handleAdminMetrics)))
 	m.Handle("GET /admin/api/events/{eventId}", s.h(s.admin(s.handleEventStats)))
 	m.Handle("PATCH /admin/api/events/{eventId}", s.h(s.admin(s.handlePatchEvent)))
+	m.Handle("POST /admin/api/events/{eventId}/cancel", s.h(s.admin(s.handleCancelEvent)))
 	m.Handle("POST /admin/api/events", s.h(s.admin(s.handleCreateEvent)))
 	m.Handle("POST /admin/api/venues", s.h(s.admin(s.handleCreateVenue)))
 	m.Handle("POST /admin/api/performers", s.h(s.admin(s.handleCreatePerformer)))

@@ -165,6 +165,9 @@ type statsJSON struct {
 	Holds               int        `json:"holds"`
 	JournalLag          int        `json:"journal_lag"`
 	LastSnapshotVersion uint64     `json:"last_snapshot_version"`
+	// Refunds is the progress of the event's refunds (a cancellation's
+	// job, and single refunds).
+	Refunds *refundsJSON `json:"refunds,omitempty"`
 }
 
 type countsJSON struct {

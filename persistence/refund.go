@@ -38,3 +38,40 @@ func (db *DB) RefundProgress(ctx context.Context, eventID uuid.UUID) (boxoffice.
 		Scan(&p.Total, &p.Done)
 	return p, wrap("refund progress", err)
 }
+
+// CancelEvent cancels the event (cancelled_at, once; its listing says so)
+// and, in the same transaction, owes a refund of every confirmed booking
+// of it: the durable job that the event's actor works through (resumed by
+// its next activation after a crash; each booking refunded once). Calling
+// it again changes nothing but owing the refund of a booking confirmed
+// since (a payment in flight at the cancellation). Errors: not_found.
+func (db *DB) CancelEvent(ctx context.Context, id uuid.UUID) (boxoffice.Event, error) {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return boxoffice.Event{}, wrap("cancel event: begin", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	e, _, err := eventQ(ctx, tx, id, "FOR UPDATE")
+	if err != nil {
+		return boxoffice.Event{}, err
+	}
+	if e.CancelledAt.IsZero() {
+		e.Revision++
+		if err := tx.QueryRow(ctx, `UPDATE events SET cancelled_at = now(), revision = $2, updated_at = now()
+			WHERE id = $1 RETURNING cancelled_at`, id, e.Revision).Scan(&e.CancelledAt); err != nil {
+			return boxoffice.Event{}, wrap("cancel event", err)
+		}
+		if err := queueListing(ctx, tx, id); err != nil {
+			return boxoffice.Event{}, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO refunds (booking_id, event_id, reason)
+		SELECT id, event_id, 'cancel' FROM bookings WHERE event_id = $1 AND status = 'confirmed'
+		ON CONFLICT (booking_id) DO NOTHING`, id); err != nil {
+		return boxoffice.Event{}, wrap("cancel event: owe refunds", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return boxoffice.Event{}, wrap("cancel event: commit", err)
+	}
+	return e, nil
+}

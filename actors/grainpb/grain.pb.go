@@ -1084,6 +1084,45 @@ func (x *RefundBooking) GetBookingId() []byte {
 	return nil
 }
 
+// ResumeRefunds makes the grain read its event's owed refunds and start
+// those not in flight (after a cancellation owed them). Answered with an
+// Ack.
+type ResumeRefunds struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeRefunds) Reset() {
+	*x = ResumeRefunds{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeRefunds) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeRefunds) ProtoMessage() {}
+
+func (x *ResumeRefunds) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeRefunds.ProtoReflect.Descriptor instead.
+func (*ResumeRefunds) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{15}
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
@@ -1185,7 +1224,8 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\bcurrency\x18\x06 \x01(\tR\bcurrency\".\n" +
 	"\rRefundBooking\x12\x1d\n" +
 	"\n" +
-	"booking_id\x18\x01 \x01(\fR\tbookingIdB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"booking_id\x18\x01 \x01(\fR\tbookingId\"\x0f\n" +
+	"\rResumeRefundsB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1199,7 +1239,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
 	(*Release)(nil),        // 1: boxoffice.grain.Release
@@ -1216,6 +1256,7 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*SetRules)(nil),       // 12: boxoffice.grain.SetRules
 	(*PaymentSettled)(nil), // 13: boxoffice.grain.PaymentSettled
 	(*RefundBooking)(nil),  // 14: boxoffice.grain.RefundBooking
+	(*ResumeRefunds)(nil),  // 15: boxoffice.grain.ResumeRefunds
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
 	6, // 0: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
@@ -1241,7 +1282,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

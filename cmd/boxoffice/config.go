@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/api/devpay"
 )
 
 // Config is everything a node is told at start-up. Each field is a flag of
@@ -103,6 +104,9 @@ type Config struct {
 	// stripeTune adjusts the Stripe provider's settings (tests: a breaker
 	// that stays open, short backoffs); nil keeps the defaults.
 	stripeTune stripeTuner
+	// devPay, when set in dev mode, is the development provider to use
+	// (tests: one provider that outlives a node's restart keeps counting).
+	devPay *devpay.Provider
 	// TicketKeys are the Ed25519 seeds that sign ticket codes (the first)
 	// and verify older ones (the rest), base64url, comma-separated; empty
 	// uses a key generated once and kept in PostgreSQL.
