@@ -807,7 +807,15 @@ type EventStats struct {
 	JournalLag          int    `json:"journal_lag"`
 	LastSnapshotVersion int64  `json:"last_snapshot_version"`
 	NodeId              string `json:"node_id"`
-	Version             int64  `json:"version"`
+
+	// Refunds The event's refunds: `total` requested (one per confirmed booking of a cancelled
+	// event, plus single refunds), `done` of them finished. A cancellation's job is over
+	// when they are equal.
+	Refunds *struct {
+		Done  int `json:"done"`
+		Total int `json:"total"`
+	} `json:"refunds,omitempty"`
+	Version int64 `json:"version"`
 }
 
 // EventStatus scheduled (before sale_starts_at), on-sale, sold-out (on sale, no seat available),
@@ -1809,6 +1817,17 @@ type ClientInterface interface {
 	// Corresponds with PATCH /admin/api/events/{eventId} (the `UpdateEvent` operationId).
 	UpdateEvent(ctx context.Context, eventId EventId, body UpdateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CancelEvent Cancel an event and refund every confirmed booking
+	//
+	// The event's status becomes `cancelled` and reserves are refused at once
+	// (`409 not_on_sale`). In the same transaction every confirmed booking is owed a refund: a
+	// job that survives restarts (the event's actor resumes it) and refunds each booking once,
+	// through the same path as `POST /booking/{bookingId}/refund`. Its progress is `refunds`
+	// in `GET /admin/api/events/{eventId}`. A repeated cancel answers the same 200.
+	//
+	// Corresponds with POST /admin/api/events/{eventId}/cancel (the `CancelEvent` operationId).
+	CancelEvent(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAdminMetrics This node's Prometheus metrics, for the admin dashboard
 	//
 	// The exposition of `GET /metrics`, behind the admin role. It is served whether or not
@@ -2192,6 +2211,27 @@ func (c *Client) UpdateEventWithBody(ctx context.Context, eventId EventId, conte
 // Corresponds with PATCH /admin/api/events/{eventId} (the `UpdateEvent` operationId).
 func (c *Client) UpdateEvent(ctx context.Context, eventId EventId, body UpdateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateEventRequest(c.Server, eventId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelEvent Cancel an event and refund every confirmed booking
+//
+// The event's status becomes `cancelled` and reserves are refused at once
+// (`409 not_on_sale`). In the same transaction every confirmed booking is owed a refund: a
+// job that survives restarts (the event's actor resumes it) and refunds each booking once,
+// through the same path as `POST /booking/{bookingId}/refund`. Its progress is `refunds`
+// in `GET /admin/api/events/{eventId}`. A repeated cancel answers the same 200.
+//
+// Corresponds with POST /admin/api/events/{eventId}/cancel (the `CancelEvent` operationId).
+func (c *Client) CancelEvent(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelEventRequest(c.Server, eventId)
 	if err != nil {
 		return nil, err
 	}
@@ -2934,6 +2974,40 @@ func NewUpdateEventRequestWithBody(server string, eventId EventId, contentType s
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCancelEventRequest constructs an http.Request for the CancelEvent method
+func NewCancelEventRequest(server string, eventId EventId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "eventId", eventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/events/%s/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -4045,6 +4119,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /admin/api/events/{eventId} (the `UpdateEvent` operationId).
 	UpdateEventWithResponse(ctx context.Context, eventId EventId, body UpdateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEventResponse, error)
 
+	// CancelEventWithResponse Cancel an event and refund every confirmed booking
+	//
+	// The event's status becomes `cancelled` and reserves are refused at once
+	// (`409 not_on_sale`). In the same transaction every confirmed booking is owed a refund: a
+	// job that survives restarts (the event's actor resumes it) and refunds each booking once,
+	// through the same path as `POST /booking/{bookingId}/refund`. Its progress is `refunds`
+	// in `GET /admin/api/events/{eventId}`. A repeated cancel answers the same 200.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/api/events/{eventId}/cancel (the `CancelEvent` operationId).
+	CancelEventWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*CancelEventResponse, error)
+
 	// GetAdminMetricsWithResponse This node's Prometheus metrics, for the admin dashboard
 	//
 	// The exposition of `GET /metrics`, behind the admin role. It is served whether or not
@@ -4795,6 +4882,103 @@ func (r UpdateEventResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CancelEventResponse429Headers the declared response headers of an HTTP 429 response for CancelEvent
+type CancelEventResponse429Headers struct {
+	RetryAfter int
+}
+
+type CancelEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Event
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CancelEventResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelEventResponse) GetJSON200() *Event {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CancelEventResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CancelEventResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CancelEventResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CancelEventResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CancelEventResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CancelEventResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CancelEventResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6963,6 +7147,25 @@ func (c *ClientWithResponses) UpdateEventWithResponse(ctx context.Context, event
 	return ParseUpdateEventResponse(rsp)
 }
 
+// CancelEventWithResponse Cancel an event and refund every confirmed booking
+//
+// The event's status becomes `cancelled` and reserves are refused at once
+// (`409 not_on_sale`). In the same transaction every confirmed booking is owed a refund: a
+// job that survives restarts (the event's actor resumes it) and refunds each booking once,
+// through the same path as `POST /booking/{bookingId}/refund`. Its progress is `refunds`
+// in `GET /admin/api/events/{eventId}`. A repeated cancel answers the same 200.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/api/events/{eventId}/cancel (the `CancelEvent` operationId).
+func (c *ClientWithResponses) CancelEventWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*CancelEventResponse, error) {
+	rsp, err := c.CancelEvent(ctx, eventId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelEventResponse(rsp)
+}
+
 // GetAdminMetricsWithResponse This node's Prometheus metrics, for the admin dashboard
 //
 // The exposition of `GET /metrics`, behind the admin role. It is served whether or not
@@ -7837,6 +8040,94 @@ func ParseUpdateEventResponse(rsp *http.Response) (*UpdateEventResponse, error) 
 	switch {
 	case rsp.StatusCode == 429:
 		var headers UpdateEventResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelEventResponse parses an HTTP response from a CancelEventWithResponse call
+func ParseCancelEventResponse(rsp *http.Response) (*CancelEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Event
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CancelEventResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
