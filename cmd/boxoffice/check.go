@@ -141,8 +141,10 @@ type audit struct {
 	// answered 201 and a confirm answered 200, by booking.
 	holds map[uuid.UUID]sample
 	sales map[uuid.UUID]sample
-	// refunds are the acknowledged refunds (answered 200), by booking.
-	refunds map[uuid.UUID]sample
+	// refunds are the acknowledged refunds (answered 200), by booking;
+	// refundedInDB are the acknowledged sales PostgreSQL has as refunded.
+	refunds      map[uuid.UUID]sample
+	refundedInDB map[uuid.UUID]bool
 	// moveBudget bounds a late end after a move (kindLateMove).
 	moveBudget time.Duration
 	i3         i3Figures
@@ -161,11 +163,12 @@ func check(ctx context.Context, db persistence.Querier, samples []sample) ([]vio
 
 // checkWith runs every audit and returns the I3 figures too.
 func checkWith(ctx context.Context, db persistence.Querier, samples []sample, moveBudget time.Duration) (checkResult, error) {
-	a := &audit{holds: map[uuid.UUID]sample{}, sales: map[uuid.UUID]sample{}, refunds: map[uuid.UUID]sample{}, moveBudget: moveBudget}
+	a := &audit{holds: map[uuid.UUID]sample{}, sales: map[uuid.UUID]sample{}, refunds: map[uuid.UUID]sample{},
+		refundedInDB: map[uuid.UUID]bool{}, moveBudget: moveBudget}
 	a.indexHistory(samples)
 	a.historySales()
 	steps := []func(context.Context, persistence.Querier) error{
-		a.ackedInBookings, a.liveBookingsDisjoint, a.salesInSoldSeats, a.journal, a.expiries,
+		a.ackedInBookings, a.historyLiveSales, a.liveBookingsDisjoint, a.salesInSoldSeats, a.journal, a.expiries,
 		a.payments,
 	}
 	for _, step := range steps {
@@ -200,34 +203,45 @@ func (a *audit) indexHistory(samples []sample) {
 	}
 }
 
-// historySales checks the sales the clients were told about: no seat sold
-// to two bookings (I1), and no sale of a hold whose expiry had passed when
-// the confirm was sent (I3).
+// historySales checks the sales the clients were told about: no sale of a
+// hold whose expiry had passed when the confirm was sent (I3); I1 is
+// historyLiveSales, which needs PostgreSQL's refunds.
 func (a *audit) historySales() {
-	live := map[string][]uuid.UUID{} // event/ticket -> bookings sold it and not refunded
 	for id, sale := range a.sales {
 		hold, ok := a.holds[id]
 		if !ok {
 			continue // the hold's reply was not recorded; PostgreSQL still tells
-		}
-		if _, refunded := a.refunds[id]; !refunded {
-			for _, t := range hold.TicketIDs {
-				key := hold.EventID + "/" + t
-				live[key] = append(live[key], id)
-			}
 		}
 		if exp, err := time.Parse(time.RFC3339Nano, hold.ExpiresAt); err == nil && sale.At.After(exp.Add(expiryGrace)) {
 			a.add(kindLateExpiry, "booking %s was sold on a confirm sent at %s, after its hold expired at %s",
 				id, sale.At.Format(time.RFC3339Nano), hold.ExpiresAt)
 		}
 	}
-	// I1: a seat may be sold again once its sale was refunded, but never
-	// has two sales that are not refunded.
-	for key, ids := range live {
-		if len(ids) > 1 {
-			a.add(kindDoubleSale, "%s was acknowledged as sold to bookings %s and %s, neither refunded", key, ids[0], ids[1])
+}
+
+// historyLiveSales checks I1 on the sales the clients were told about: a
+// seat may be sold again once its sale was refunded (the refund
+// acknowledged, or the booking refunded in PostgreSQL: a refund whose
+// reply was lost still completes), but never has two sales that are not.
+func (a *audit) historyLiveSales(context.Context, persistence.Querier) error {
+	live := map[string][]uuid.UUID{} // event/ticket -> bookings sold it and not refunded
+	for id := range a.sales {
+		hold, ok := a.holds[id]
+		_, acked := a.refunds[id]
+		if !ok || acked || a.refundedInDB[id] {
+			continue
+		}
+		for _, t := range hold.TicketIDs {
+			key := hold.EventID + "/" + t
+			live[key] = append(live[key], id)
 		}
 	}
+	for key, ids := range live {
+		if len(ids) > 1 {
+			a.add(kindDoubleSale, "event/ticket %s was acknowledged as sold to bookings %s and %s, neither refunded", key, ids[0], ids[1])
+		}
+	}
+	return nil
 }
 
 // ackedInBookings: every acknowledged hold and sale is in PostgreSQL's
@@ -261,7 +275,9 @@ func (a *audit) ackedInBookings(ctx context.Context, db persistence.Querier) err
 		switch st, ok := status[id]; {
 		case !ok:
 			a.add(kindLostAck, "sale of booking %s was acknowledged at %s but the booking is not in PostgreSQL", id, s.At.Format(time.RFC3339Nano))
-		case st != "confirmed" && st != "refunded": // a refund ends a sale that was made
+		case st == "refunded":
+			a.refundedInDB[id] = true
+		case st != "confirmed": // a refund ends a sale that was made
 			a.add(kindLostAck, "sale of booking %s was acknowledged at %s but the booking is %s", id, s.At.Format(time.RFC3339Nano), st)
 		}
 	}
