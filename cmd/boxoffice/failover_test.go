@@ -22,13 +22,14 @@ type loadRun struct {
 	err     error
 }
 
-// startLoad drives reserves (some confirmed, some released) of one event
-// through every URL for d, recording every reply.
+// startLoad drives reserves (some confirmed, some released, a share of
+// the confirmed ones refunded at once) of one event through every URL for
+// d, recording every reply.
 func startLoad(t testing.TB, urls []string, ev string, users int, d time.Duration) *loadRun {
 	t.Helper()
 	l := &loadRun{history: filepath.Join(t.TempDir(), "history.jsonl"), done: make(chan struct{})}
 	c := loadConfig{URLs: urls, Event: ev, Users: users, Duration: d, Seats: 2, Confirm: 0.2, Release: 0.5,
-		History: l.history, Mode: "reserve"}
+		Refund: 0.3, History: l.history, Mode: "reserve"}
 	go func() {
 		defer close(l.done)
 		l.res, l.err = runLoad(context.Background(), c, io.Discard)
@@ -98,7 +99,7 @@ func judgeReplies(t testing.TB, samples []sample) replyStats {
 		case http.StatusConflict:
 			ok = s.Op == "reserve"
 		case http.StatusOK:
-			ok = s.Op == "confirm" || s.Op == "release"
+			ok = s.Op == "confirm" || s.Op == "release" || s.Op == "refund"
 		}
 		if !ok {
 			if bad++; bad <= 10 {
