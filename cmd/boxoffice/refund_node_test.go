@@ -64,6 +64,9 @@ func TestRefundOnRealNode(t *testing.T) {
 
 	a := buy(alice, ids)
 	refund(bob, a, http.StatusForbidden, "forbidden")
+	refund("", a, http.StatusUnauthorized, "unauthenticated")
+	refund(alice, uuid.NewString(), http.StatusNotFound, "not_found")
+	refund(alice, "not-a-uuid", http.StatusBadRequest, "invalid_argument")
 	refund(alice, a, http.StatusOK, "")
 	refund(alice, a, http.StatusOK, "") // the same 200 again
 	if got := refunds(a); got != 1 {
