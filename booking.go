@@ -45,6 +45,9 @@ const (
 	// for the buyer's action (3-D Secure); the stored booking stays
 	// in-progress, its hold pinned, until the provider settles it.
 	BookingPaymentPending BookingStatus = "payment-pending"
+	// BookingRefunded is a confirmed booking whose money went back: its
+	// seats are on sale again and its tickets are revoked.
+	BookingRefunded BookingStatus = "refunded"
 )
 
 // Final reports whether no further transition is possible.

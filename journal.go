@@ -42,6 +42,11 @@ type Commit struct {
 	// Notices go to the outbox in the same transaction, so a buyer is
 	// mailed about a sale (or refund) exactly when it is durable.
 	Notices []Notice
+	// Refunds end sales: their bookings' sold_seats rows are deleted (before
+	// Sales are inserted, so a seat refunded and sold again in one batch
+	// works) and their payments are marked refunded, in the same
+	// transaction as the refund records (I1: a refund ends a sale).
+	Refunds []uuid.UUID
 }
 
 // Journal accepts a seat engine's commit groups and makes them durable,

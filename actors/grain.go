@@ -85,6 +85,9 @@ type grain struct {
 	// (traceCommand), nil between commands and when it is not traced.
 	span    trace.Span
 	spanCtx context.Context
+	// refunds maps a booking whose refund is in flight to its callers
+	// (refund.go).
+	refunds map[uuid.UUID]*refund
 }
 
 // instances numbers grain instances in this process.
@@ -206,6 +209,14 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.paymentSettled(ctx, msg)
 	case *grainpb.CheckIn:
 		g.checkIn(ctx, msg)
+	case *grainpb.RefundBooking:
+		g.refundBooking(ctx, msg)
+	case *refundDone:
+		g.onRefundDone(ctx, msg)
+	case refundsOwed:
+		g.onRefundsOwed(ctx, msg)
+	case *grainpb.ResumeRefunds:
+		g.onResumeRefunds(ctx)
 	case *grainpb.Touch:
 		if g.refuse(ctx) {
 			return
@@ -229,7 +240,7 @@ func (g *grain) refuse(ctx actor.Context) bool {
 				return &grainpb.StatsReply{Error: err}
 			case *grainpb.CheckIn:
 				return &grainpb.CheckInReply{Error: err}
-			case *grainpb.Touch, *grainpb.SetRules, *grainpb.PaymentSettled:
+			case *grainpb.Touch, *grainpb.SetRules, *grainpb.PaymentSettled, *grainpb.ResumeRefunds:
 				if ctx.Sender() == nil {
 					return nil
 				}
@@ -273,6 +284,7 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 	g.startTicker(ctx)
 	g.settleInterrupted(ctx)
 	g.reconcile(ctx, g.e.cfg.Now())
+	g.resumeRefunds(ctx)
 }
 
 func (g *grain) load(ctx context.Context) error {
@@ -344,6 +356,7 @@ func (g *grain) abandon(ctx actor.Context, cause error) {
 		p.reply(ctx, &grainpb.BookingReply{Error: grainpb.ErrorOf(errAbandoned)})
 	}
 	g.payments = map[uuid.UUID]*payment{}
+	g.abandonRefunds(ctx)
 }
 
 // errAbandoned is what a payment abandoned by a failing grain answers; the
@@ -394,7 +407,7 @@ func (g *grain) onTick(ctx actor.Context) {
 
 // maybePassivate stops an idle grain that holds nothing, after a snapshot.
 func (g *grain) maybePassivate(ctx actor.Context) {
-	if g.m == nil || g.m.Holds() > 0 || g.inflight != nil || g.open != nil || len(g.payments) > 0 {
+	if g.m == nil || g.m.Holds() > 0 || g.inflight != nil || g.open != nil || len(g.payments) > 0 || len(g.refunds) > 0 {
 		return
 	}
 	ctx.Poison(ctx.Self())

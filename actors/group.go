@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 
@@ -19,6 +21,7 @@ type group struct {
 	bookings []boxoffice.Booking
 	sales    []boxoffice.Sale
 	notices  []boxoffice.Notice
+	refunds  []uuid.UUID
 	waiters  []waiter
 	// traces are the contexts of the traced commands that staged records
 	// here: the journal's commit span links to each (tracing only).
@@ -138,7 +141,7 @@ func (g *grain) flush(ctx actor.Context) {
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	g.e.deps.Journal.Submit(boxoffice.Commit{
 		EventID: g.eventID, Epoch: g.epoch, Entries: gr.entries, Bookings: gr.bookings, Sales: gr.sales, Traces: gr.traces,
-		Notices: gr.notices,
+		Notices: gr.notices, Refunds: gr.refunds,
 	}, func(err error) { root.Send(self, commitDone{stamp: st, err: err}) })
 }
 

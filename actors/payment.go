@@ -184,6 +184,7 @@ func (g *grain) sell(ctx actor.Context, p *payment, msg *paymentDone) {
 	}
 	g.outcome("confirm", "ok", len(r.Seats))
 	g.replyAfter(ctx, p, &grainpb.BookingReply{Booking: bookingToPB(*b)})
+	g.refundIfCancelled(ctx, msg.booking)
 }
 
 // unpin lets the hold expire again after a payment that took no money.

@@ -335,7 +335,11 @@ func (s *Server) handleEventStats(w http.ResponseWriter, r *http.Request, _ boxo
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, renderStats(st))
+	out := renderStats(st)
+	if out.Refunds, err = s.refundProgress(ctx, id); err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 

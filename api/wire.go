@@ -167,6 +167,9 @@ type statsJSON struct {
 	LastSnapshotVersion uint64     `json:"last_snapshot_version"`
 	// Admitted counts the tickets checked in (of counts.booked sold).
 	Admitted int `json:"admitted"`
+	// Refunds is the progress of the event's refunds (a cancellation's
+	// job, and single refunds).
+	Refunds *refundsJSON `json:"refunds,omitempty"`
 }
 
 type countsJSON struct {

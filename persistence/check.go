@@ -203,3 +203,32 @@ func (a Audit) SharedCharges(ctx context.Context) ([]SharedCharge, error) {
 	})
 	return out, err
 }
+
+// UnfinishedRefund is a refunded booking whose refund did not finish in
+// the same transaction as its status: Problem says what is left.
+type UnfinishedRefund struct {
+	BookingID uuid.UUID
+	Problem   string
+}
+
+// UnfinishedRefunds returns every refunded booking that still has a seat in
+// sold_seats (its sale did not end: I1 would let the seat be sold to two
+// live bookings) or whose refund is not recorded as done.
+func (a Audit) UnfinishedRefunds(ctx context.Context) ([]UnfinishedRefund, error) {
+	rows, err := a.q.Query(ctx, `SELECT b.id, 'a seat is still in sold_seats' FROM bookings b
+			WHERE b.status = 'refunded' AND EXISTS (SELECT 1 FROM sold_seats s WHERE s.booking_id = b.id)
+		UNION ALL
+		SELECT b.id, 'its refund is not recorded as done' FROM bookings b
+			LEFT JOIN refunds r ON r.booking_id = b.id
+			WHERE b.status = 'refunded' AND r.refunded_at IS NULL`)
+	if err != nil {
+		return nil, err
+	}
+	var out []UnfinishedRefund
+	var r UnfinishedRefund
+	_, err = pgx.ForEachRow(rows, []any{&r.BookingID, &r.Problem}, func() error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}

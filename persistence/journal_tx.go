@@ -361,6 +361,7 @@ func (w *JournalWriter) writeRows(ctx context.Context, tx pgx.Tx, commits []*box
 			return err
 		}
 		queueBookings(b, commits)
+		queueRefunds(b, commits)
 		queueSales(b, commits)
 		queueNotices(b, commits)
 	} else {
@@ -381,8 +382,27 @@ func (w *JournalWriter) queueRows(b *pgx.Batch, commits []*boxoffice.Commit) {
 			j.events, j.firsts, j.lasts, j.epochs, j.records)
 	}
 	queueBookings(b, commits)
+	queueRefunds(b, commits)
 	queueSales(b, commits)
 	queueNotices(b, commits)
+}
+
+// queueRefunds ends the refunded bookings' sales (their sold_seats rows go,
+// so the seats can be sold again: I1 is "no seat has two live sales") and
+// marks their refunds done. Queued before queueSales: a seat refunded and
+// sold again in one batch is deleted first, then inserted.
+func queueRefunds(b *pgx.Batch, commits []*boxoffice.Commit) {
+	var ids []pgtype.UUID
+	for _, c := range commits {
+		for _, id := range c.Refunds {
+			ids = append(ids, pgUUID(id))
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	b.Queue(`DELETE FROM sold_seats WHERE booking_id = ANY($1::uuid[])`, ids)
+	b.Queue(`UPDATE refunds SET refunded_at = now() WHERE booking_id = ANY($1::uuid[]) AND refunded_at IS NULL`, ids)
 }
 
 // journalCols are the journal rows of a transaction, column by column.

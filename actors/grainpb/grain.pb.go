@@ -1247,6 +1247,93 @@ func (x *CheckInReply) GetAlready() bool {
 	return false
 }
 
+// RefundBooking asks the grain to refund a confirmed booking whose refund
+// is recorded as owed (RefundStore.RequestRefund): the money goes back
+// through the provider, then a SeatsRefunded record ends the sale. Answered
+// with a BookingReply once the record is durable.
+type RefundBooking struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BookingId     []byte                 `protobuf:"bytes,1,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefundBooking) Reset() {
+	*x = RefundBooking{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefundBooking) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefundBooking) ProtoMessage() {}
+
+func (x *RefundBooking) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefundBooking.ProtoReflect.Descriptor instead.
+func (*RefundBooking) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RefundBooking) GetBookingId() []byte {
+	if x != nil {
+		return x.BookingId
+	}
+	return nil
+}
+
+// ResumeRefunds makes the grain read its event's owed refunds and start
+// those not in flight (after a cancellation owed them). Answered with an
+// Ack.
+type ResumeRefunds struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeRefunds) Reset() {
+	*x = ResumeRefunds{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeRefunds) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeRefunds) ProtoMessage() {}
+
+func (x *ResumeRefunds) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeRefunds.ProtoReflect.Descriptor instead.
+func (*ResumeRefunds) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{17}
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
@@ -1387,7 +1474,11 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x04gate\x18\x03 \x01(\tR\x04gate\x12\x1d\n" +
 	"\n" +
 	"scanned_at\x18\x04 \x01(\x03R\tscannedAt\x12\x18\n" +
-	"\aalready\x18\x05 \x01(\bR\aalreadyB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"\aalready\x18\x05 \x01(\bR\aalready\".\n" +
+	"\rRefundBooking\x12\x1d\n" +
+	"\n" +
+	"booking_id\x18\x01 \x01(\fR\tbookingId\"\x0f\n" +
+	"\rResumeRefundsB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1401,7 +1492,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
 	(*Release)(nil),        // 1: boxoffice.grain.Release
@@ -1419,23 +1510,25 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*PaymentSettled)(nil), // 13: boxoffice.grain.PaymentSettled
 	(*CheckIn)(nil),        // 14: boxoffice.grain.CheckIn
 	(*CheckInReply)(nil),   // 15: boxoffice.grain.CheckInReply
-	nil,                    // 16: boxoffice.grain.Reserve.TraceEntry
-	nil,                    // 17: boxoffice.grain.Release.TraceEntry
-	nil,                    // 18: boxoffice.grain.Confirm.TraceEntry
-	nil,                    // 19: boxoffice.grain.GetSeats.TraceEntry
-	nil,                    // 20: boxoffice.grain.PaymentSettled.TraceEntry
+	(*RefundBooking)(nil),  // 16: boxoffice.grain.RefundBooking
+	(*ResumeRefunds)(nil),  // 17: boxoffice.grain.ResumeRefunds
+	nil,                    // 18: boxoffice.grain.Reserve.TraceEntry
+	nil,                    // 19: boxoffice.grain.Release.TraceEntry
+	nil,                    // 20: boxoffice.grain.Confirm.TraceEntry
+	nil,                    // 21: boxoffice.grain.GetSeats.TraceEntry
+	nil,                    // 22: boxoffice.grain.PaymentSettled.TraceEntry
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
-	16, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
-	17, // 1: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
-	18, // 2: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
-	19, // 3: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
+	18, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
+	19, // 1: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
+	20, // 2: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
+	21, // 3: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
 	6,  // 4: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
 	7,  // 5: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
 	6,  // 6: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
 	6,  // 7: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
 	6,  // 8: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
-	20, // 9: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
+	22, // 9: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
 	6,  // 10: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
 	11, // [11:11] is the sub-list for method output_type
 	11, // [11:11] is the sub-list for method input_type
@@ -1455,7 +1548,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

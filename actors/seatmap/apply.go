@@ -48,6 +48,9 @@ func (m *Map) check(r Record) (uint32, error) {
 		}
 		return 0, nil
 	}
+	if r.Kind == KindRefunded {
+		return 0, m.checkRefund(r)
+	}
 	s, ok := m.holdOf(r.Booking)
 	if !ok {
 		return 0, fmt.Errorf("seatmap: v%d %s: no hold for booking %s", r.Version, r.Kind, r.Booking)
@@ -95,6 +98,13 @@ func (m *Map) apply(r Record, s uint32) {
 		m.holds.at(s).expiresAt = r.ExpiresAt
 	case KindAdmitted:
 		m.admit(r)
+	case KindRefunded:
+		for _, i := range r.Seats {
+			m.setStatus(int(i), boxoffice.SeatAvailable)
+		}
+		n := int32(len(r.Seats))
+		m.owners.add(m.owners.sold, r.Owner, -n)
+		m.owners.add(m.owners.total, r.Owner, -n)
 	}
 }
 

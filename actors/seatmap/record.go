@@ -26,6 +26,10 @@ const (
 	// ExpiresAt: a payment that waits for the buyer's action (3-D Secure)
 	// keeps its seats until that bound.
 	KindExtended
+	// KindRefunded gives a sold booking's seats back to the event: its
+	// money went back, the sale ended, and the seats are available again.
+	// The booking has no hold; the record carries its buyer and seats.
+	KindRefunded Kind = 8
 )
 
 // KindAdmitted checks one sold seat in at the door (API.md "Tickets and
@@ -57,6 +61,8 @@ func (k Kind) String() string {
 		return "HoldExtended"
 	case KindAdmitted:
 		return "Admitted"
+	case KindRefunded:
+		return "SeatsRefunded"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -93,7 +99,7 @@ func (r Record) Changes() []Change {
 	switch r.Kind {
 	case KindHeld:
 		st = boxoffice.SeatReserved
-	case KindReleased, KindExpired:
+	case KindReleased, KindExpired, KindRefunded:
 		st = boxoffice.SeatAvailable
 	case KindSold:
 		st = boxoffice.SeatBooked

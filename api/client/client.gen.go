@@ -60,6 +60,7 @@ const (
 	BookingStatusExpired    BookingStatus = "expired"
 	BookingStatusFailed     BookingStatus = "failed"
 	BookingStatusInProgress BookingStatus = "in-progress"
+	BookingStatusRefunded   BookingStatus = "refunded"
 )
 
 // Valid indicates whether the value is a known member of the BookingStatus enum.
@@ -74,6 +75,8 @@ func (e BookingStatus) Valid() bool {
 	case BookingStatusFailed:
 		return true
 	case BookingStatusInProgress:
+		return true
+	case BookingStatusRefunded:
 		return true
 	default:
 		return false
@@ -437,6 +440,21 @@ const (
 func (e RateLimitedErrorErrorCode) Valid() bool {
 	switch e {
 	case RateLimitedErrorErrorCodeRateLimited:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefundedBookingStatus.
+const (
+	RefundedBookingStatusRefunded RefundedBookingStatus = "refunded"
+)
+
+// Valid indicates whether the value is a known member of the RefundedBookingStatus enum.
+func (e RefundedBookingStatus) Valid() bool {
+	switch e {
+	case RefundedBookingStatusRefunded:
 		return true
 	default:
 		return false
@@ -939,7 +957,15 @@ type EventStats struct {
 	JournalLag          int    `json:"journal_lag"`
 	LastSnapshotVersion int64  `json:"last_snapshot_version"`
 	NodeId              string `json:"node_id"`
-	Version             int64  `json:"version"`
+
+	// Refunds The event's refunds: `total` requested (one per confirmed booking of a cancelled
+	// event, plus single refunds), `done` of them finished. A cancellation's job is over
+	// when they are equal.
+	Refunds *struct {
+		Done  int `json:"done"`
+		Total int `json:"total"`
+	} `json:"refunds,omitempty"`
+	Version int64 `json:"version"`
 }
 
 // EventStatus scheduled (before sale_starts_at), on-sale, sold-out (on sale, no seat available),
@@ -1268,6 +1294,30 @@ type RateLimitedError struct {
 
 // RateLimitedErrorErrorCode defines model for RateLimitedError.Error.Code.
 type RateLimitedErrorErrorCode string
+
+// RefundedBooking defines model for RefundedBooking.
+type RefundedBooking struct {
+	BookingId UUID `json:"booking_id"`
+
+	// ConfirmedAt Present once the booking is confirmed.
+	ConfirmedAt Time  `json:"confirmed_at"`
+	CreatedAt   *Time `json:"created_at,omitempty"`
+
+	// Currency Example: EUR
+	Currency Currency `json:"currency"`
+	EventId  UUID     `json:"event_id"`
+
+	// ExpiresAt When the hold ends (or ended).
+	ExpiresAt Time                  `json:"expires_at"`
+	Status    RefundedBookingStatus `json:"status"`
+	TicketIds []UUID                `json:"ticket_ids"`
+
+	// TotalPrice Example: 149.50
+	TotalPrice Money `json:"total_price"`
+}
+
+// RefundedBookingStatus defines model for RefundedBooking.Status.
+type RefundedBookingStatus string
 
 // RequestId The reply's `X-Request-Id` (API.md "Request ids"): the client's own when it sent one of up
 // to 128 printable characters, else one the node generated. The node's log lines for the
@@ -2247,6 +2297,17 @@ type ClientInterface interface {
 	// Corresponds with PATCH /admin/api/events/{eventId} (the `UpdateEvent` operationId).
 	UpdateEvent(ctx context.Context, eventId EventId, body UpdateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CancelEvent Cancel an event and refund every confirmed booking
+	//
+	// The event's status becomes `cancelled` and reserves are refused at once
+	// (`409 not_on_sale`). In the same transaction every confirmed booking is owed a refund: a
+	// job that survives restarts (the event's actor resumes it) and refunds each booking once,
+	// through the same path as `POST /booking/{bookingId}/refund`. Its progress is `refunds`
+	// in `GET /admin/api/events/{eventId}`. A repeated cancel answers the same 200.
+	//
+	// Corresponds with POST /admin/api/events/{eventId}/cancel (the `CancelEvent` operationId).
+	CancelEvent(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetLogLevel This node's log level
 	//
 	// Corresponds with GET /admin/api/log-level (the `GetLogLevel` operationId).
@@ -2468,6 +2529,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /booking/{bookingId} (the `GetBooking` operationId).
 	GetBooking(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefundBooking Refund a confirmed booking
+	//
+	// The booking's owner until the event's `refund_until` (by default 24 hours before
+	// `starts_at`), or an admin at any time. The money goes back through the payment provider;
+	// the seats are available again at once (a seat-map delta) and the booking's tickets are
+	// revoked (`GET /booking/{bookingId}/tickets` is then `409 booking_state`). A repeated
+	// refund answers the same 200. A booking that is not confirmed, or the owner's request
+	// after `refund_until`, is `409 booking_state`; another user's booking is 403. The refund
+	// is recorded before the provider is asked: a `503` means it completes without the caller
+	// (ask again to see it).
+	//
+	// Corresponds with POST /booking/{bookingId}/refund (the `RefundBooking` operationId).
+	RefundBooking(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetBookingTickets The tickets of the caller's confirmed booking
 	//
@@ -2702,6 +2777,27 @@ func (c *Client) UpdateEventWithBody(ctx context.Context, eventId EventId, conte
 // Corresponds with PATCH /admin/api/events/{eventId} (the `UpdateEvent` operationId).
 func (c *Client) UpdateEvent(ctx context.Context, eventId EventId, body UpdateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateEventRequest(c.Server, eventId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelEvent Cancel an event and refund every confirmed booking
+//
+// The event's status becomes `cancelled` and reserves are refused at once
+// (`409 not_on_sale`). In the same transaction every confirmed booking is owed a refund: a
+// job that survives restarts (the event's actor resumes it) and refunds each booking once,
+// through the same path as `POST /booking/{bookingId}/refund`. Its progress is `refunds`
+// in `GET /admin/api/events/{eventId}`. A repeated cancel answers the same 200.
+//
+// Corresponds with POST /admin/api/events/{eventId}/cancel (the `CancelEvent` operationId).
+func (c *Client) CancelEvent(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelEventRequest(c.Server, eventId)
 	if err != nil {
 		return nil, err
 	}
@@ -3134,6 +3230,30 @@ func (c *Client) ReleaseBooking(ctx context.Context, bookingId BookingId, reqEdi
 // Corresponds with GET /booking/{bookingId} (the `GetBooking` operationId).
 func (c *Client) GetBooking(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetBookingRequest(c.Server, bookingId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefundBooking Refund a confirmed booking
+//
+// The booking's owner until the event's `refund_until` (by default 24 hours before
+// `starts_at`), or an admin at any time. The money goes back through the payment provider;
+// the seats are available again at once (a seat-map delta) and the booking's tickets are
+// revoked (`GET /booking/{bookingId}/tickets` is then `409 booking_state`). A repeated
+// refund answers the same 200. A booking that is not confirmed, or the owner's request
+// after `refund_until`, is `409 booking_state`; another user's booking is 403. The refund
+// is recorded before the provider is asked: a `503` means it completes without the caller
+// (ask again to see it).
+//
+// Corresponds with POST /booking/{bookingId}/refund (the `RefundBooking` operationId).
+func (c *Client) RefundBooking(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefundBookingRequest(c.Server, bookingId)
 	if err != nil {
 		return nil, err
 	}
@@ -3586,6 +3706,40 @@ func NewUpdateEventRequestWithBody(server string, eventId EventId, contentType s
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCancelEventRequest constructs an http.Request for the CancelEvent method
+func NewCancelEventRequest(server string, eventId EventId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "eventId", eventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/events/%s/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -4108,6 +4262,40 @@ func NewGetBookingRequest(server string, bookingId BookingId) (*http.Request, er
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRefundBookingRequest constructs an http.Request for the RefundBooking method
+func NewRefundBookingRequest(server string, bookingId BookingId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bookingId", bookingId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/booking/%s/refund", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -4837,6 +5025,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /admin/api/events/{eventId} (the `UpdateEvent` operationId).
 	UpdateEventWithResponse(ctx context.Context, eventId EventId, body UpdateEventJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEventResponse, error)
 
+	// CancelEventWithResponse Cancel an event and refund every confirmed booking
+	//
+	// The event's status becomes `cancelled` and reserves are refused at once
+	// (`409 not_on_sale`). In the same transaction every confirmed booking is owed a refund: a
+	// job that survives restarts (the event's actor resumes it) and refunds each booking once,
+	// through the same path as `POST /booking/{bookingId}/refund`. Its progress is `refunds`
+	// in `GET /admin/api/events/{eventId}`. A repeated cancel answers the same 200.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/api/events/{eventId}/cancel (the `CancelEvent` operationId).
+	CancelEventWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*CancelEventResponse, error)
+
 	// GetLogLevelWithResponse This node's log level
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5068,6 +5269,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /booking/{bookingId} (the `GetBooking` operationId).
 	GetBookingWithResponse(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*GetBookingResponse, error)
+
+	// RefundBookingWithResponse Refund a confirmed booking
+	//
+	// The booking's owner until the event's `refund_until` (by default 24 hours before
+	// `starts_at`), or an admin at any time. The money goes back through the payment provider;
+	// the seats are available again at once (a seat-map delta) and the booking's tickets are
+	// revoked (`GET /booking/{bookingId}/tickets` is then `409 booking_state`). A repeated
+	// refund answers the same 200. A booking that is not confirmed, or the owner's request
+	// after `refund_until`, is `409 booking_state`; another user's booking is 403. The refund
+	// is recorded before the provider is asked: a `503` means it completes without the caller
+	// (ask again to see it).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /booking/{bookingId}/refund (the `RefundBooking` operationId).
+	RefundBookingWithResponse(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*RefundBookingResponse, error)
 
 	// GetBookingTicketsWithResponse The tickets of the caller's confirmed booking
 	//
@@ -5661,6 +5878,103 @@ func (r UpdateEventResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CancelEventResponse429Headers the declared response headers of an HTTP 429 response for CancelEvent
+type CancelEventResponse429Headers struct {
+	RetryAfter int
+}
+
+type CancelEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Event
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CancelEventResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelEventResponse) GetJSON200() *Event {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CancelEventResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CancelEventResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CancelEventResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CancelEventResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CancelEventResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CancelEventResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CancelEventResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6928,6 +7242,110 @@ func (r GetBookingResponse) ContentType() string {
 	return ""
 }
 
+// RefundBookingResponse429Headers the declared response headers of an HTTP 429 response for RefundBooking
+type RefundBookingResponse429Headers struct {
+	RetryAfter int
+}
+
+type RefundBookingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RefundedBooking
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *BookingStateError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RefundBookingResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RefundBookingResponse) GetJSON200() *RefundedBooking {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RefundBookingResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RefundBookingResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RefundBookingResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RefundBookingResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RefundBookingResponse) GetJSON409() *BookingStateError {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RefundBookingResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RefundBookingResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RefundBookingResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RefundBookingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RefundBookingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RefundBookingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RefundBookingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetBookingTicketsResponse429Headers the declared response headers of an HTTP 429 response for GetBookingTickets
 type GetBookingTicketsResponse429Headers struct {
 	RetryAfter int
@@ -8182,6 +8600,25 @@ func (c *ClientWithResponses) UpdateEventWithResponse(ctx context.Context, event
 	return ParseUpdateEventResponse(rsp)
 }
 
+// CancelEventWithResponse Cancel an event and refund every confirmed booking
+//
+// The event's status becomes `cancelled` and reserves are refused at once
+// (`409 not_on_sale`). In the same transaction every confirmed booking is owed a refund: a
+// job that survives restarts (the event's actor resumes it) and refunds each booking once,
+// through the same path as `POST /booking/{bookingId}/refund`. Its progress is `refunds`
+// in `GET /admin/api/events/{eventId}`. A repeated cancel answers the same 200.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/api/events/{eventId}/cancel (the `CancelEvent` operationId).
+func (c *ClientWithResponses) CancelEventWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*CancelEventResponse, error) {
+	rsp, err := c.CancelEvent(ctx, eventId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelEventResponse(rsp)
+}
+
 // GetLogLevelWithResponse This node's log level
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8538,6 +8975,28 @@ func (c *ClientWithResponses) GetBookingWithResponse(ctx context.Context, bookin
 		return nil, err
 	}
 	return ParseGetBookingResponse(rsp)
+}
+
+// RefundBookingWithResponse Refund a confirmed booking
+//
+// The booking's owner until the event's `refund_until` (by default 24 hours before
+// `starts_at`), or an admin at any time. The money goes back through the payment provider;
+// the seats are available again at once (a seat-map delta) and the booking's tickets are
+// revoked (`GET /booking/{bookingId}/tickets` is then `409 booking_state`). A repeated
+// refund answers the same 200. A booking that is not confirmed, or the owner's request
+// after `refund_until`, is `409 booking_state`; another user's booking is 403. The refund
+// is recorded before the provider is asked: a `503` means it completes without the caller
+// (ask again to see it).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /booking/{bookingId}/refund (the `RefundBooking` operationId).
+func (c *ClientWithResponses) RefundBookingWithResponse(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*RefundBookingResponse, error) {
+	rsp, err := c.RefundBooking(ctx, bookingId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefundBookingResponse(rsp)
 }
 
 // GetBookingTicketsWithResponse The tickets of the caller's confirmed booking
@@ -9172,6 +9631,94 @@ func ParseUpdateEventResponse(rsp *http.Response) (*UpdateEventResponse, error) 
 	switch {
 	case rsp.StatusCode == 429:
 		var headers UpdateEventResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCancelEventResponse parses an HTTP response from a CancelEventWithResponse call
+func ParseCancelEventResponse(rsp *http.Response) (*CancelEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Event
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CancelEventResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -10316,6 +10863,101 @@ func ParseGetBookingResponse(rsp *http.Response) (*GetBookingResponse, error) {
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetBookingResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRefundBookingResponse parses an HTTP response from a RefundBookingWithResponse call
+func ParseRefundBookingResponse(rsp *http.Response) (*RefundBookingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RefundBookingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RefundedBooking
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest BookingStateError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RefundBookingResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -67,16 +67,21 @@ type devEntry struct {
 	res     boxoffice.PaymentResult
 	err     error
 	voided  bool
-	at      time.Time
+	// refunded: the charge's money went back (Refund).
+	refunded bool
+	at       time.Time
 }
 
 // devAccount is what the provider did for one booking; it is forgotten with
 // the booking's last key.
 type devAccount struct {
-	charges, voids, keys int
+	charges, voids, refunds, keys int
 }
 
-var _ boxoffice.PaymentProvider = (*Provider)(nil)
+var (
+	_ boxoffice.PaymentProvider = (*Provider)(nil)
+	_ boxoffice.Refunder        = (*Provider)(nil)
+)
 
 // New returns an empty development provider with the default
 // bounds.
@@ -147,6 +152,39 @@ func (d *Provider) Void(ctx context.Context, req boxoffice.VoidRequest) error {
 	}
 	e.voided = true
 	return nil
+}
+
+// Refund implements boxoffice.Refunder: the charge made under req.Key goes
+// back, once; a repeated refund, a voided charge (nothing stays taken) and
+// a key the provider no longer remembers (a development node keeps its
+// ledger in memory only, so a restart forgets it) are nil. A charge id that
+// is not the key's is invalid_argument.
+func (d *Provider) Refund(ctx context.Context, req boxoffice.RefundRequest) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.byKey[req.Key]
+	if !ok || e.voided || e.refunded {
+		return nil
+	}
+	if e.res.ChargeID == "" || e.res.ChargeID != req.ChargeID {
+		return boxoffice.Errorf(boxoffice.EInvalid, "no charge %q under this key", req.ChargeID)
+	}
+	e.refunded = true
+	d.ledger[e.booking].refunds++
+	return nil
+}
+
+// Refunds reports how many of the booking's charges were refunded.
+func (d *Provider) Refunds(booking uuid.UUID) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if a := d.ledger[booking]; a != nil {
+		return a.refunds
+	}
+	return 0
 }
 
 // add remembers a new key; d.mu is held.

@@ -141,6 +141,10 @@ type audit struct {
 	// answered 201 and a confirm answered 200, by booking.
 	holds map[uuid.UUID]sample
 	sales map[uuid.UUID]sample
+	// refunds are the acknowledged refunds (answered 200), by booking;
+	// refundedInDB are the acknowledged sales PostgreSQL has as refunded.
+	refunds      map[uuid.UUID]sample
+	refundedInDB map[uuid.UUID]bool
 	// moveBudget bounds a late end after a move (kindLateMove).
 	moveBudget time.Duration
 	i3         i3Figures
@@ -159,11 +163,12 @@ func check(ctx context.Context, db persistence.Querier, samples []sample) ([]vio
 
 // checkWith runs every audit and returns the I3 figures too.
 func checkWith(ctx context.Context, db persistence.Querier, samples []sample, moveBudget time.Duration) (checkResult, error) {
-	a := &audit{holds: map[uuid.UUID]sample{}, sales: map[uuid.UUID]sample{}, moveBudget: moveBudget}
+	a := &audit{holds: map[uuid.UUID]sample{}, sales: map[uuid.UUID]sample{}, refunds: map[uuid.UUID]sample{},
+		refundedInDB: map[uuid.UUID]bool{}, moveBudget: moveBudget}
 	a.indexHistory(samples)
 	a.historySales()
 	steps := []func(context.Context, persistence.Querier) error{
-		a.ackedInBookings, a.liveBookingsDisjoint, a.salesInSoldSeats, a.journal, a.expiries,
+		a.ackedInBookings, a.historyLiveSales, a.liveBookingsDisjoint, a.salesInSoldSeats, a.journal, a.expiries,
 		a.payments,
 	}
 	for _, step := range steps {
@@ -177,7 +182,7 @@ func checkWith(ctx context.Context, db persistence.Querier, samples []sample, mo
 // indexHistory keeps the acknowledged holds and sales of the history.
 func (a *audit) indexHistory(samples []sample) {
 	for _, s := range samples {
-		acked := s.Op == "reserve" && s.Status == 201 || s.Op == "confirm" && s.Status == 200
+		acked := s.Op == "reserve" && s.Status == 201 || s.Op == "confirm" && s.Status == 200 || s.Op == "refund" && s.Status == 200
 		if !acked {
 			continue
 		}
@@ -186,7 +191,9 @@ func (a *audit) indexHistory(samples []sample) {
 			a.add(kindBadHistory, "%s acknowledged at %s with booking id %q", s.Op, s.At.Format(time.RFC3339Nano), s.BookingID)
 			continue
 		}
-		if s.Op == "reserve" {
+		if s.Op == "refund" {
+			a.refunds[id] = s
+		} else if s.Op == "reserve" {
 			a.holds[id] = s
 		} else if prev, ok := a.sales[id]; !ok || s.At.Before(prev.At) {
 			// The first acknowledged confirm: a retry after the sale is
@@ -196,28 +203,45 @@ func (a *audit) indexHistory(samples []sample) {
 	}
 }
 
-// historySales checks the sales the clients were told about: no seat sold
-// to two bookings (I1), and no sale of a hold whose expiry had passed when
-// the confirm was sent (I3).
+// historySales checks the sales the clients were told about: no sale of a
+// hold whose expiry had passed when the confirm was sent (I3); I1 is
+// historyLiveSales, which needs PostgreSQL's refunds.
 func (a *audit) historySales() {
-	soldTo := map[string]uuid.UUID{} // event/ticket -> booking
 	for id, sale := range a.sales {
 		hold, ok := a.holds[id]
 		if !ok {
 			continue // the hold's reply was not recorded; PostgreSQL still tells
-		}
-		for _, t := range hold.TicketIDs {
-			key := hold.EventID + "/" + t
-			if other, taken := soldTo[key]; taken && other != id {
-				a.add(kindDoubleSale, "event %s ticket %s was acknowledged as sold to bookings %s and %s", hold.EventID, t, other, id)
-			}
-			soldTo[key] = id
 		}
 		if exp, err := time.Parse(time.RFC3339Nano, hold.ExpiresAt); err == nil && sale.At.After(exp.Add(expiryGrace)) {
 			a.add(kindLateExpiry, "booking %s was sold on a confirm sent at %s, after its hold expired at %s",
 				id, sale.At.Format(time.RFC3339Nano), hold.ExpiresAt)
 		}
 	}
+}
+
+// historyLiveSales checks I1 on the sales the clients were told about: a
+// seat may be sold again once its sale was refunded (the refund
+// acknowledged, or the booking refunded in PostgreSQL: a refund whose
+// reply was lost still completes), but never has two sales that are not.
+func (a *audit) historyLiveSales(context.Context, persistence.Querier) error {
+	live := map[string][]uuid.UUID{} // event/ticket -> bookings sold it and not refunded
+	for id := range a.sales {
+		hold, ok := a.holds[id]
+		_, acked := a.refunds[id]
+		if !ok || acked || a.refundedInDB[id] {
+			continue
+		}
+		for _, t := range hold.TicketIDs {
+			key := hold.EventID + "/" + t
+			live[key] = append(live[key], id)
+		}
+	}
+	for key, ids := range live {
+		if len(ids) > 1 {
+			a.add(kindDoubleSale, "event/ticket %s was acknowledged as sold to bookings %s and %s, neither refunded", key, ids[0], ids[1])
+		}
+	}
+	return nil
 }
 
 // ackedInBookings: every acknowledged hold and sale is in PostgreSQL's
@@ -229,6 +253,12 @@ func (a *audit) ackedInBookings(ctx context.Context, db persistence.Querier) err
 	}
 	for id := range a.sales {
 		if _, dup := a.holds[id]; !dup {
+			ids = append(ids, id)
+		}
+	}
+	for id := range a.refunds {
+		_, h := a.holds[id]
+		if _, s := a.sales[id]; !h && !s {
 			ids = append(ids, id)
 		}
 	}
@@ -245,8 +275,15 @@ func (a *audit) ackedInBookings(ctx context.Context, db persistence.Querier) err
 		switch st, ok := status[id]; {
 		case !ok:
 			a.add(kindLostAck, "sale of booking %s was acknowledged at %s but the booking is not in PostgreSQL", id, s.At.Format(time.RFC3339Nano))
-		case st != "confirmed":
+		case st == "refunded":
+			a.refundedInDB[id] = true
+		case st != "confirmed": // a refund ends a sale that was made
 			a.add(kindLostAck, "sale of booking %s was acknowledged at %s but the booking is %s", id, s.At.Format(time.RFC3339Nano), st)
+		}
+	}
+	for id, s := range a.refunds {
+		if st := status[id]; st != "refunded" {
+			a.add(kindLostAck, "refund of booking %s was acknowledged at %s but the booking is %q", id, s.At.Format(time.RFC3339Nano), st)
 		}
 	}
 	return nil

@@ -106,6 +106,14 @@ func (a *audit) apply(ev *replay, r seatmap.Record) {
 					ev.event, r.Version, seat, r.Booking)
 			}
 			ev.seats[seat] = seatHolder{booking: r.Booking, sold: true}
+		case seatmap.KindRefunded:
+			// A refund ends the booking's sale: the seat may be sold again.
+			if taken && !other && h.sold {
+				delete(ev.seats, seat)
+			} else {
+				a.add(kindBadRefund, "event %s version %d refunds seat %d of booking %s, which did not buy it",
+					ev.event, r.Version, seat, r.Booking)
+			}
 		}
 	}
 }

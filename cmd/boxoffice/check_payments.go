@@ -10,6 +10,7 @@ import (
 const (
 	kindUnpaidSale   = "unpaid_sale"   // a confirmed booking without its own succeeded charge of its total (I7)
 	kindSharedCharge = "shared_charge" // one charge confirmed two bookings (I6)
+	kindBadRefund    = "bad_refund"    // a refund that did not end its sale, or ended a sale that was not its own (I1)
 )
 
 // payments: every confirmed booking has a succeeded payment of its own
@@ -26,6 +27,13 @@ func (a *audit) payments(ctx context.Context, db persistence.Querier) error {
 	shared, err := audit.SharedCharges(ctx)
 	for _, c := range shared {
 		a.add(kindSharedCharge, "charge %s paid for %d bookings", c.ChargeID, c.Bookings)
+	}
+	if err != nil {
+		return err
+	}
+	bad, err := audit.UnfinishedRefunds(ctx)
+	for _, r := range bad {
+		a.add(kindBadRefund, "booking %s is refunded but %s", r.BookingID, r.Problem)
 	}
 	return err
 }

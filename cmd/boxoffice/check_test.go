@@ -289,6 +289,20 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 				fresh, uuid.MustParse(r.sold.BookingID))
 			return r.history
 		}, []string{kindSharedCharge}, nil},
+		{"a refunded booking whose seats stay in sold_seats", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `UPDATE bookings SET status = 'refunded' WHERE id = $1`, uuid.MustParse(r.sold.BookingID))
+			return r.history
+		}, []string{kindBadRefund}, nil},
+		{"a refund in the journal of seats the booking did not buy", func(t *testing.T, tx pgx.Tx) []sample {
+			seat, v := r.soldSeat(t, tx)
+			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 1), Kind: seatmap.KindRefunded, Booking: fresh, Owner: fresh, Seats: []int32{seat}})
+			return r.history
+		}, []string{kindBadRefund}, nil},
+		{"an acknowledged refund of a booking still confirmed", func(*testing.T, pgx.Tx) []sample {
+			refund := r.sold
+			refund.Op = "refund"
+			return append(slices.Clone(r.history), refund)
+		}, []string{kindLostAck}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

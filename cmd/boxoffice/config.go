@@ -22,6 +22,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/actors"
 	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/api/devpay"
 	"github.com/boxoffice/boxoffice/api/notify"
 )
 
@@ -122,6 +123,9 @@ type Config struct {
 	// ReconcileInterval is actors.Config.ReconcileInterval: how often an
 	// active event asks the payment provider about its pending payments.
 	ReconcileInterval time.Duration
+	// devPay, when set in dev mode, is the development provider to use
+	// (tests: one provider that outlives a node's restart keeps counting).
+	devPay *devpay.Provider
 	// TicketKeys are the Ed25519 seeds that sign ticket codes (the first)
 	// and verify older ones (the rest), base64url, comma-separated; empty
 	// uses a key generated once and kept in PostgreSQL.

@@ -29,8 +29,10 @@ type loadConfig struct {
 	Seats    int
 	Confirm  float64
 	Release  float64
-	History  string
-	Mode     string
+	// Refund is the share of confirmed bookings refunded at once.
+	Refund  float64
+	History string
+	Mode    string
 	// Interval is the ws mode's pause between two reserves.
 	Interval time.Duration
 	// Rate, when > 0, makes a reserve run an open loop: this many
@@ -71,6 +73,7 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.IntVar(&c.Seats, "seats", 1, "seats per reserve (1..10)")
 	fs.Float64Var(&c.Confirm, "confirm", 0, "share of successful holds to confirm with tok_visa (0..1)")
 	fs.Float64Var(&c.Release, "release", 0, "share of successful holds to release again (0..1)")
+	fs.Float64Var(&c.Refund, "refund", 0, "share of confirmed bookings to refund at once (0..1): the seats go back on sale")
 	fs.StringVar(&c.History, "history", "", "write every request and reply as JSON lines to this file (for `boxoffice check`)")
 	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}) or ws (-users WebSocket watchers, delta delivery delay)")
 	fs.DurationVar(&c.Interval, "interval", 50*time.Millisecond, "ws mode: pause between two reserves (each one a delta to every watcher)")
@@ -321,6 +324,13 @@ func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, 
 			"payment": map[string]string{"method": "card", "token": "tok_visa"}}, nil)
 		f.Op, f.BookingID, f.EventID = "confirm", reply.BookingID, c.Event
 		record(f)
+		if f.Status == http.StatusOK && c.Refund > 0 && u.r.Float64() < c.Refund {
+			r := u.do(ctx, client, http.MethodPost, "/booking/"+reply.BookingID+"/refund", nil, nil)
+			if r.Status != 0 {
+				r.Op, r.BookingID, r.EventID = "refund", reply.BookingID, c.Event
+				record(r)
+			}
+		}
 	case p < c.Confirm+c.Release:
 		f := u.do(ctx, client, http.MethodDelete, "/booking/"+reply.BookingID, nil, nil)
 		f.Op, f.BookingID, f.EventID = "release", reply.BookingID, c.Event

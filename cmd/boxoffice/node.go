@@ -44,10 +44,12 @@ type node struct {
 	bus     *bus.Bus
 	cluster *cluster.Node
 	engine  *actors.Engine
-	room    *queue.Room
-	queue   *queueroom.Handler
-	index   *search.Index
-	api     *api.Server
+	// pay is the engine's payment provider (tests count its calls).
+	pay   boxoffice.PaymentProvider
+	room  *queue.Room
+	queue *queueroom.Handler
+	index *search.Index
+	api   *api.Server
 	// served is api once it is serving, for goroutines started before it
 	// (the catalog follower).
 	served     atomic.Pointer[api.Server]
@@ -169,7 +171,7 @@ func (n *node) startEngine() error {
 	if err != nil {
 		return err
 	}
-	n.engine = eng
+	n.engine, n.pay = eng, pay
 	return nil
 }
 
@@ -352,7 +354,7 @@ func (n *node) startAPI(ctx context.Context) error {
 		Engine: n.engine, Catalog: catalog{DB: n.db, room: n.room, log: n.log.With("component", "queue")}, Bookings: n.db, Users: n.db, Seats: n.bus,
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
 		Web: pages, Rules: n.engine, PaymentWebhook: n.paymentWebhook(), Tickets: tickets,
-		CheckIn: n.engine,
+		CheckIn:  n.engine,
 		Webhooks: n.db,
 	})
 	if err != nil {

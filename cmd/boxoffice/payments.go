@@ -44,6 +44,8 @@ func (c Config) paymentProvider() (boxoffice.PaymentProvider, error) {
 			return nil, fmt.Errorf("payments: %w", err)
 		}
 		return p, nil
+	case c.Mode == api.ModeDev && c.devPay != nil:
+		return c.devPay, nil
 	case c.Mode == api.ModeDev:
 		return devpay.New(), nil
 	}

@@ -50,9 +50,10 @@ func (a paymentEvents) ApplyPaymentEvent(ctx context.Context, ev boxoffice.Payme
 		if err := a.engine.SettlePayment(ctx, event, ev); err != nil {
 			return fmt.Errorf("settle payment of booking %s: %w", ev.BookingID, err)
 		}
-	default:
-		// Refunds are the platform's own (it gives money back through the
-		// provider); their notification only confirms them.
+	case boxoffice.PaymentEventRefunded:
+		if err := a.refunded(ctx, ev); err != nil {
+			return err
+		}
 	}
 	_, err = a.db.RecordPaymentEvent(ctx, ev)
 	return err

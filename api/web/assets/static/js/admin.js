@@ -146,6 +146,9 @@ async function watch(id) {
   $('event-card').hidden = false;
   $('ev-id').textContent = id;
   $('ev-title').textContent = events.get(id)?.name || eventNames.get(id) || 'Event';
+  $('cancel-event').dataset.armed = '';
+  $('cancel-event').textContent = 'Cancel event';
+  $('cancel-event').disabled = false;
   clearInterval(eventTimer);
   refreshEvent();
   eventTimer = setInterval(refreshEvent, EVENT_EVERY_MS);
@@ -192,6 +195,15 @@ async function refreshEvent() {
   r.style.width = `${(100 * s.counts.reserved) / total}%`;
   b.style.width = `${(100 * s.counts.booked) / total}%`;
   $('event-card').dataset.version = s.version;
+  showRefunds(s.refunds);
+}
+
+/** showRefunds shows the event's refunds: a cancellation's job progress. */
+function showRefunds(r) {
+  const el = $('ev-refunds');
+  el.dataset.done = r ? r.done : 0;
+  el.dataset.total = r ? r.total : 0;
+  el.textContent = r && r.total ? `${r.done.toLocaleString()} of ${r.total.toLocaleString()} refunded` : 'no refunds';
 }
 
 /**
@@ -235,6 +247,48 @@ $('wr-form').addEventListener('submit', async (e) => {
     notice.error(err);
   } finally {
     $('wr-save').disabled = false;
+  }
+});
+
+// Refund one booking by its id (an admin may refund at any time).
+$('refund-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const id = $('refund-booking').value.trim();
+  if (!current || !id) return;
+  $('refund-submit').disabled = true;
+  try {
+    const b = await call('POST', `/booking/${encodeURIComponent(id)}/refund`, { token: session.token });
+    notice.show(`Booking ${b.booking_id.slice(0, 8)} is ${b.status}; its seats are on sale again.`, 'ok', 5000);
+    $('refund-booking').value = '';
+    refreshEvent();
+  } catch (err) {
+    notice.error(err);
+  } finally {
+    $('refund-submit').disabled = false;
+  }
+});
+
+// Cancel the event: a second click confirms. Every confirmed booking is
+// refunded by a job on the node; its progress shows beside the button.
+$('cancel-event').addEventListener('click', async () => {
+  const button = $('cancel-event');
+  if (!current) return;
+  if (button.dataset.armed !== current.id) {
+    button.dataset.armed = current.id;
+    button.textContent = 'Sure? Cancel and refund all';
+    return;
+  }
+  button.disabled = true;
+  try {
+    const ev = await call('POST', `/admin/api/events/${encodeURIComponent(current.id)}/cancel`, { token: session.token });
+    events.set(current.id, ev);
+    current.event = ev;
+    notice.show(`${ev.name} is ${ev.status}; every booking is being refunded.`, 'ok', 6000);
+    button.textContent = 'Cancelled';
+    refreshEvent();
+  } catch (err) {
+    button.disabled = false;
+    notice.error(err);
   }
 });
 

@@ -117,13 +117,38 @@ function bookingRow(b) {
     ? h('button', { type: 'button', class: 'ghost', onclick: () => { page.checkout.adopt(b); $('bookings-panel').hidden = true; } }, 'Resume')
     : b.status === 'in-progress' && !here ? h('a', { href: `/events/${b.event_id}` }, 'Open')
       : b.status === 'confirmed' ? h('button', { type: 'button', class: 'ghost', onclick: (e) => showTickets(b, e.target.closest('tr')) }, 'Tickets') : '';
+  const refund = b.status === 'confirmed'
+    ? h('button', { type: 'button', class: 'ghost refund', onclick: (e) => refundBooking(b, e.target) }, 'Refund') : '';
   return h('tr', { dataset: { bookingId: b.booking_id, status: b.status } },
     h('td', {}, h('a', { href: `/events/${b.event_id}` }, name)),
     h('td', {}, seats),
     h('td', {}, money(b.total_price, b.currency)),
     h('td', {}, h('span', { class: `badge ${b.status}` }, b.status)),
     h('td', {}, when(b.confirmed_at || b.created_at)),
-    h('td', {}, resume));
+    h('td', {}, resume, refund));
+}
+
+/**
+ * refundBooking asks POST /booking/{id}/refund on a second click (the first
+ * one asks "Sure?"), then lists the bookings again: the booking shows as
+ * refunded and its seats are on sale again. After the event's refund
+ * window the node refuses (booking_state) and the notice says why.
+ */
+async function refundBooking(b, button) {
+  if (button.dataset.armed !== 'true') {
+    button.dataset.armed = 'true';
+    button.textContent = 'Sure? Refund';
+    return;
+  }
+  button.disabled = true;
+  try {
+    await call('POST', `/booking/${b.booking_id}/refund`, { token: session.token });
+    notice.show('Refunded: the money goes back to your card and the seats are on sale again.', 'ok', 8000);
+    await loadBookings();
+  } catch (e) {
+    button.disabled = false;
+    notice.error(e);
+  }
 }
 
 /**
