@@ -55,4 +55,24 @@ func TestSaleWritesNotices(t *testing.T) {
 		got[2].Type != boxoffice.NoticeEventSoldOut || got[2].EventID != e.eventID {
 		t.Fatalf("after the last sale: %+v, want booking.confirmed then event.sold_out", got)
 	}
+	stored, err := e.db.Booking(context.Background(), first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.node.eng.Refund(context.Background(), stored, boxoffice.RefundByAdmin); err != nil {
+		t.Fatal(err)
+	}
+	got = notices()
+	if len(got) != 4 || got[3].Type != boxoffice.NoticeBookingRefunded || got[3].BookingID != first.ID || got[3].UserID != alice {
+		t.Fatalf("after the refund: %+v, want a booking.refunded of %s last", got, first.ID)
+	}
+	for range 2 { // a repeated cancel tells nobody again
+		if _, err := e.db.CancelEvent(context.Background(), e.eventID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got = notices()
+	if len(got) != 5 || got[4].Type != boxoffice.NoticeEventCancelled || got[4].EventID != e.eventID {
+		t.Fatalf("after cancelling twice: %+v, want one event.cancelled last", got)
+	}
 }

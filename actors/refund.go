@@ -169,6 +169,7 @@ func (g *grain) onRefundDone(ctx actor.Context, msg *refundDone) {
 	b.UpdatedAt = g.e.cfg.Now().UTC().Truncate(time.Microsecond)
 	g.stage(rec, &b, nil)
 	g.open.refunds = append(g.open.refunds, b.ID)
+	g.notify(boxoffice.BookingNotice(boxoffice.NoticeBookingRefunded, b, b.UpdatedAt))
 	g.outcome("refund", "ok", len(seats))
 	reply := &grainpb.BookingReply{Booking: bookingToPB(b)}
 	g.after(ctx, func(ctx actor.Context, err error) {

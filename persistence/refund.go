@@ -64,6 +64,11 @@ func (db *DB) CancelEvent(ctx context.Context, id uuid.UUID) (boxoffice.Event, e
 		if err := queueListing(ctx, tx, id); err != nil {
 			return boxoffice.Event{}, err
 		}
+		// Buyers and organisers' webhooks hear of it exactly when it is
+		// durable, and once (a repeated cancel skips this branch).
+		if err := AddNotices(ctx, tx, boxoffice.EventNotice(boxoffice.NoticeEventCancelled, id, e.CancelledAt)); err != nil {
+			return boxoffice.Event{}, err
+		}
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO refunds (booking_id, event_id, reason)
 		SELECT id, event_id, 'cancel' FROM bookings WHERE event_id = $1 AND status = 'confirmed'
