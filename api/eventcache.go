@@ -165,6 +165,8 @@ type eventView struct {
 	prefixes []byte          // each ticket's JSON up to its status value
 	ends     []int32         // end of ticket i's prefix in prefixes
 	fallback []byte          // the previous entry's last body, for engine outages
+	layout   *layoutSource   // GET /events/{eventId}/layout, built on first use
+	avail    availability    // GET /events/{eventId}/availability, per version
 
 	mu       sync.Mutex // guards the fields below; held while rendering
 	version  uint64
@@ -239,7 +241,7 @@ func newEventView(ev boxoffice.Event, v boxoffice.Venue, p boxoffice.Performer, 
 	at += len(mark)
 	end := at + bytes.IndexByte(head[at:], '"')
 	view := &eventView{event: ev, headPre: head[:at:at], head: append(head[end:len(head)-1:len(head)-1], `,"tickets":[`...),
-		ends: make([]int32, len(ts))}
+		ends: make([]int32, len(ts)), layout: &layoutSource{event: ev, seats: v.SeatMap}}
 	quoted := map[string][]byte{} // section and row names repeat; escape each once
 	quote := func(s string) []byte {
 		if q, ok := quoted[s]; ok {

@@ -99,6 +99,8 @@ func (s *Server) routes() {
 	m.Handle("GET /search", s.h(s.handleSearch))
 	m.Handle("GET /events/{eventId}", s.h(s.handleEvent))
 	m.Handle("GET /events/{eventId}/seats/ws", s.h(s.handleSeatsWS))
+	m.Handle("GET /events/{eventId}/layout", s.h(s.handleLayout))
+	m.Handle("GET /events/{eventId}/availability", s.h(s.handleAvailability))
 
 	m.Handle("POST /booking/reserve", s.h(s.booking(s.handleReserve)))
 	m.Handle("POST /booking/confirm", s.h(s.booking(s.handleConfirm)))
