@@ -41,7 +41,7 @@ func UnpackSeats(data []byte, n int) ([]boxoffice.SeatStatus, bool) {
 	}
 	out := make([]boxoffice.SeatStatus, n)
 	for i := range out {
-		out[i] = statusOfCode(int(data[i>>2]>>((i&3)*2)) & 3)
+		out[i] = SeatStatusOfCode(int(data[i>>2]>>((i&3)*2)) & 3)
 	}
 	return out, true
 }
@@ -56,7 +56,9 @@ func seatCode(st boxoffice.SeatStatus) int {
 	return SeatCodeBooked
 }
 
-func statusOfCode(c int) boxoffice.SeatStatus {
+// SeatStatusOfCode reads a SeatCode (3 and anything else: booked, not
+// available).
+func SeatStatusOfCode(c int) boxoffice.SeatStatus {
 	switch c {
 	case SeatCodeAvailable:
 		return boxoffice.SeatAvailable

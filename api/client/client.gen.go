@@ -1418,6 +1418,12 @@ type GetSeatLayoutParams struct {
 	V *string `form:"v,omitempty" json:"v,omitempty"`
 }
 
+// StreamSeatMapParams defines parameters for StreamSeatMap.
+type StreamSeatMapParams struct {
+	// LastEventID The `id` of the last event the client applied.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
 // SearchEventsParams defines parameters for SearchEvents.
 type SearchEventsParams struct {
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
@@ -2067,7 +2073,7 @@ type ClientInterface interface {
 	// `data` is the statuses in layout order packed as `encoding` says (`SeatEncoding`), base64.
 	// The seat engine's version and `GET /events/{eventId}`'s are one counter. The body is prepared
 	// once per version on the node (and gzipped once, when `Accept-Encoding` allows) and may be up
-	// to `BOXOFFICE_EVENT_VIEW_MAX_AGE` old; the live streams carry what is newer. Available while
+	// to 100 ms old; the live streams carry what is newer. Available while
 	// booking is degraded (the last body is served). Needs no token.
 	//
 	// Corresponds with GET /events/{eventId}/availability (the `GetSeatAvailability` operationId).
@@ -2097,6 +2103,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /events/{eventId}/queue/{queueId} (the `GetQueuePosition` operationId).
 	GetQueuePosition(ctx context.Context, eventId EventId, queueId QueueId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamSeatMap Real-time seat map (Server-Sent Events)
+	//
+	// A `text/event-stream` of the compact frames (`CompactSnapshotFrame`, then
+	// `CompactDeltaFrame`s, as on the WebSocket with `format=compact`), one per event in its
+	// `data:` line, each with `id:` its `version`. A client that reconnects with `Last-Event-ID`
+	// (EventSource does so by itself) gets the frames since that version when the node still
+	// keeps them (the last 1,024 frames of the event while anyone on the node watches it), else a
+	// fresh snapshot; an unreadable `Last-Event-ID` counts as none. Comment lines keep the
+	// stream alive. An unknown event is 404 before the stream starts. Counts against the same
+	// caps as WebSockets (`BOXOFFICE_WS_MAX_PER_IP`, `BOXOFFICE_WS_MAX`). Needs no token.
+	//
+	// Corresponds with GET /events/{eventId}/seats/sse (the `StreamSeatMap` operationId).
+	StreamSeatMap(ctx context.Context, eventId EventId, params *StreamSeatMapParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Healthz The process is up
 	//
@@ -2662,7 +2682,7 @@ func (c *Client) GetEvent(ctx context.Context, eventId EventId, reqEditors ...Re
 // `data` is the statuses in layout order packed as `encoding` says (`SeatEncoding`), base64.
 // The seat engine's version and `GET /events/{eventId}`'s are one counter. The body is prepared
 // once per version on the node (and gzipped once, when `Accept-Encoding` allows) and may be up
-// to `BOXOFFICE_EVENT_VIEW_MAX_AGE` old; the live streams carry what is newer. Available while
+// to 100 ms old; the live streams carry what is newer. Available while
 // booking is degraded (the last body is served). Needs no token.
 //
 // Corresponds with GET /events/{eventId}/availability (the `GetSeatAvailability` operationId).
@@ -2723,6 +2743,30 @@ func (c *Client) JoinWaitingRoom(ctx context.Context, eventId EventId, reqEditor
 // Corresponds with GET /events/{eventId}/queue/{queueId} (the `GetQueuePosition` operationId).
 func (c *Client) GetQueuePosition(ctx context.Context, eventId EventId, queueId QueueId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetQueuePositionRequest(c.Server, eventId, queueId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamSeatMap Real-time seat map (Server-Sent Events)
+//
+// A `text/event-stream` of the compact frames (`CompactSnapshotFrame`, then
+// `CompactDeltaFrame`s, as on the WebSocket with `format=compact`), one per event in its
+// `data:` line, each with `id:` its `version`. A client that reconnects with `Last-Event-ID`
+// (EventSource does so by itself) gets the frames since that version when the node still
+// keeps them (the last 1,024 frames of the event while anyone on the node watches it), else a
+// fresh snapshot; an unreadable `Last-Event-ID` counts as none. Comment lines keep the
+// stream alive. An unknown event is 404 before the stream starts. Counts against the same
+// caps as WebSockets (`BOXOFFICE_WS_MAX_PER_IP`, `BOXOFFICE_WS_MAX`). Needs no token.
+//
+// Corresponds with GET /events/{eventId}/seats/sse (the `StreamSeatMap` operationId).
+func (c *Client) StreamSeatMap(ctx context.Context, eventId EventId, params *StreamSeatMapParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamSeatMapRequest(c.Server, eventId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3732,6 +3776,55 @@ func NewGetQueuePositionRequest(server string, eventId EventId, queueId QueueId)
 	return req, nil
 }
 
+// NewStreamSeatMapRequest constructs an http.Request for the StreamSeatMap method
+func NewStreamSeatMapRequest(server string, eventId EventId, params *StreamSeatMapParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "eventId", eventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/events/%s/seats/sse", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewHealthzRequest constructs an http.Request for the Healthz method
 func NewHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -4412,7 +4505,7 @@ type ClientWithResponsesInterface interface {
 	// `data` is the statuses in layout order packed as `encoding` says (`SeatEncoding`), base64.
 	// The seat engine's version and `GET /events/{eventId}`'s are one counter. The body is prepared
 	// once per version on the node (and gzipped once, when `Accept-Encoding` allows) and may be up
-	// to `BOXOFFICE_EVENT_VIEW_MAX_AGE` old; the live streams carry what is newer. Available while
+	// to 100 ms old; the live streams carry what is newer. Available while
 	// booking is degraded (the last body is served). Needs no token.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4450,6 +4543,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /events/{eventId}/queue/{queueId} (the `GetQueuePosition` operationId).
 	GetQueuePositionWithResponse(ctx context.Context, eventId EventId, queueId QueueId, reqEditors ...RequestEditorFn) (*GetQueuePositionResponse, error)
+
+	// StreamSeatMapWithResponse Real-time seat map (Server-Sent Events)
+	//
+	// A `text/event-stream` of the compact frames (`CompactSnapshotFrame`, then
+	// `CompactDeltaFrame`s, as on the WebSocket with `format=compact`), one per event in its
+	// `data:` line, each with `id:` its `version`. A client that reconnects with `Last-Event-ID`
+	// (EventSource does so by itself) gets the frames since that version when the node still
+	// keeps them (the last 1,024 frames of the event while anyone on the node watches it), else a
+	// fresh snapshot; an unreadable `Last-Event-ID` counts as none. Comment lines keep the
+	// stream alive. An unknown event is 404 before the stream starts. Counts against the same
+	// caps as WebSockets (`BOXOFFICE_WS_MAX_PER_IP`, `BOXOFFICE_WS_MAX`). Needs no token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /events/{eventId}/seats/sse (the `StreamSeatMap` operationId).
+	StreamSeatMapWithResponse(ctx context.Context, eventId EventId, params *StreamSeatMapParams, reqEditors ...RequestEditorFn) (*StreamSeatMapResponse, error)
 
 	// HealthzWithResponse The process is up
 	//
@@ -6623,6 +6732,82 @@ func (r GetQueuePositionResponse) ContentType() string {
 	return ""
 }
 
+// StreamSeatMapResponse429Headers the declared response headers of an HTTP 429 response for StreamSeatMap
+type StreamSeatMapResponse429Headers struct {
+	RetryAfter int
+}
+
+type StreamSeatMapResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StreamSeatMapResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StreamSeatMapResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StreamSeatMapResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StreamSeatMapResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StreamSeatMapResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StreamSeatMapResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamSeatMapResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamSeatMapResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamSeatMapResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamSeatMapResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // HealthzResponse429Headers the declared response headers of an HTTP 429 response for Healthz
 type HealthzResponse429Headers struct {
 	RetryAfter int
@@ -7535,7 +7720,7 @@ func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, eventId 
 // `data` is the statuses in layout order packed as `encoding` says (`SeatEncoding`), base64.
 // The seat engine's version and `GET /events/{eventId}`'s are one counter. The body is prepared
 // once per version on the node (and gzipped once, when `Accept-Encoding` allows) and may be up
-// to `BOXOFFICE_EVENT_VIEW_MAX_AGE` old; the live streams carry what is newer. Available while
+// to 100 ms old; the live streams carry what is newer. Available while
 // booking is degraded (the last body is served). Needs no token.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -7596,6 +7781,28 @@ func (c *ClientWithResponses) GetQueuePositionWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseGetQueuePositionResponse(rsp)
+}
+
+// StreamSeatMapWithResponse Real-time seat map (Server-Sent Events)
+//
+// A `text/event-stream` of the compact frames (`CompactSnapshotFrame`, then
+// `CompactDeltaFrame`s, as on the WebSocket with `format=compact`), one per event in its
+// `data:` line, each with `id:` its `version`. A client that reconnects with `Last-Event-ID`
+// (EventSource does so by itself) gets the frames since that version when the node still
+// keeps them (the last 1,024 frames of the event while anyone on the node watches it), else a
+// fresh snapshot; an unreadable `Last-Event-ID` counts as none. Comment lines keep the
+// stream alive. An unknown event is 404 before the stream starts. Counts against the same
+// caps as WebSockets (`BOXOFFICE_WS_MAX_PER_IP`, `BOXOFFICE_WS_MAX`). Needs no token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /events/{eventId}/seats/sse (the `StreamSeatMap` operationId).
+func (c *ClientWithResponses) StreamSeatMapWithResponse(ctx context.Context, eventId EventId, params *StreamSeatMapParams, reqEditors ...RequestEditorFn) (*StreamSeatMapResponse, error) {
+	rsp, err := c.StreamSeatMap(ctx, eventId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamSeatMapResponse(rsp)
 }
 
 // HealthzWithResponse The process is up
@@ -9624,6 +9831,73 @@ func ParseGetQueuePositionResponse(rsp *http.Response) (*GetQueuePositionRespons
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetQueuePositionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStreamSeatMapResponse parses an HTTP response from a StreamSeatMapWithResponse call
+func ParseStreamSeatMapResponse(rsp *http.Response) (*StreamSeatMapResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamSeatMapResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers StreamSeatMapResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
