@@ -313,6 +313,25 @@ func (v *eventView) render(seats boxoffice.SeatsView) ([]byte, bool, error) {
 	return buf, true, nil
 }
 
+// renderHead renders the body without tickets ("tickets": []) at seats'
+// version; it is small, so it is not kept.
+func (v *eventView) renderHead(seats boxoffice.SeatsView) []byte {
+	available := 0
+	for _, st := range seats.Statuses {
+		if st == boxoffice.SeatAvailable {
+			available++
+		}
+	}
+	status := v.event.StatusAt(time.Now(), available)
+	buf := make([]byte, 0, len(v.headPre)+len(v.head)+48)
+	buf = append(buf, v.headPre...)
+	buf = append(buf, status...)
+	buf = append(buf, v.head...)
+	buf = append(buf, `],"version":`...)
+	buf = strconv.AppendUint(buf, seats.Version, 10)
+	return append(buf, '}')
+}
+
 // lastBody is the newest body rendered, or the fallback carried over from
 // the previous catalog load; nil when there is none.
 func (v *eventView) lastBody() []byte {

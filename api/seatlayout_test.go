@@ -119,6 +119,20 @@ func TestLayoutAndAvailabilityMatchEventView(t *testing.T) {
 	if st[7] != boxoffice.SeatReserved || st[3] != boxoffice.SeatBooked || st[0] != boxoffice.SeatAvailable {
 		t.Errorf("statuses %v", st)
 	}
+
+	// The page's light event view: the same, without tickets.
+	var head eventTickets
+	hr := h.do("GET", "/events/"+event.String()+"?tickets=false", nil)
+	mustStatus(t, hr, http.StatusOK)
+	hr.decode(t, &head)
+	if len(head.Tickets) != 0 || head.Version != ev.Version {
+		t.Errorf("tickets=false: %d tickets at version %d, want none at %d", len(head.Tickets), head.Version, ev.Version)
+	}
+	r := h.do("GET", "/events/"+event.String()+"?tickets=maybe", nil)
+	wantError(t, r, http.StatusBadRequest, "invalid_argument")
+	if r.errorField() != "tickets" {
+		t.Errorf("details.field %q", r.errorField())
+	}
 }
 
 // TestLayoutCaching checks the layout's ETag, 304, the immutable versioned

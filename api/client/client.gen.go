@@ -536,6 +536,24 @@ func (e UnavailableErrorErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for GetEventParamsTickets.
+const (
+	False GetEventParamsTickets = "false"
+	True  GetEventParamsTickets = "true"
+)
+
+// Valid indicates whether the value is a known member of the GetEventParamsTickets enum.
+func (e GetEventParamsTickets) Valid() bool {
+	switch e {
+	case False:
+		return true
+	case True:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SearchEventsParamsSort.
 const (
 	Date      SearchEventsParamsSort = "date"
@@ -1412,6 +1430,15 @@ type ReserveSeatsParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// GetEventParams defines parameters for GetEvent.
+type GetEventParams struct {
+	// Tickets `false` leaves the tickets out; anything but `true` or `false` is 400 `invalid_argument`.
+	Tickets *GetEventParamsTickets `form:"tickets,omitempty" json:"tickets,omitempty"`
+}
+
+// GetEventParamsTickets defines parameters for GetEvent.
+type GetEventParamsTickets string
+
 // GetSeatLayoutParams defines parameters for GetSeatLayout.
 type GetSeatLayoutParams struct {
 	// V The layout's version; makes the reply cacheable forever.
@@ -2064,9 +2091,11 @@ type ClientInterface interface {
 	// A request whose `Accept` header ranks `text/html` above `application/json` (a browser opening a
 	// link) gets the event's seat-map page instead, when the node embeds the web pages; every other
 	// request (no `Accept`, `*/*`, `application/json`) gets the JSON. The reply carries `Vary: Accept`.
+	// With `tickets=false` the reply has `"tickets": []` (the event, venue and performer only; the
+	// seat map is then `GET /events/{eventId}/layout` and `/availability`).
 	//
 	// Corresponds with GET /events/{eventId} (the `GetEvent` operationId).
-	GetEvent(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetEvent(ctx context.Context, eventId EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSeatAvailability Every seat's status at one version, packed two bits a seat
 	//
@@ -2663,10 +2692,12 @@ func (c *Client) GetTicketQR(ctx context.Context, bookingId BookingId, ticketId 
 // A request whose `Accept` header ranks `text/html` above `application/json` (a browser opening a
 // link) gets the event's seat-map page instead, when the node embeds the web pages; every other
 // request (no `Accept`, `*/*`, `application/json`) gets the JSON. The reply carries `Vary: Accept`.
+// With `tickets=false` the reply has `"tickets": []` (the event, venue and performer only; the
+// seat map is then `GET /events/{eventId}/layout` and `/availability`).
 //
 // Corresponds with GET /events/{eventId} (the `GetEvent` operationId).
-func (c *Client) GetEvent(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetEventRequest(c.Server, eventId)
+func (c *Client) GetEvent(ctx context.Context, eventId EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEventRequest(c.Server, eventId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3573,7 +3604,7 @@ func NewGetTicketQRRequest(server string, bookingId BookingId, ticketId UUID) (*
 }
 
 // NewGetEventRequest constructs an http.Request for the GetEvent method
-func NewGetEventRequest(server string, eventId EventId) (*http.Request, error) {
+func NewGetEventRequest(server string, eventId EventId, params *GetEventParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3596,6 +3627,33 @@ func NewGetEventRequest(server string, eventId EventId) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Tickets != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tickets", *params.Tickets, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4494,11 +4552,13 @@ type ClientWithResponsesInterface interface {
 	// A request whose `Accept` header ranks `text/html` above `application/json` (a browser opening a
 	// link) gets the event's seat-map page instead, when the node embeds the web pages; every other
 	// request (no `Accept`, `*/*`, `application/json`) gets the JSON. The reply carries `Vary: Accept`.
+	// With `tickets=false` the reply has `"tickets": []` (the event, venue and performer only; the
+	// seat map is then `GET /events/{eventId}/layout` and `/availability`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /events/{eventId} (the `GetEvent` operationId).
-	GetEventWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*GetEventResponse, error)
+	GetEventWithResponse(ctx context.Context, eventId EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error)
 
 	// GetSeatAvailabilityWithResponse Every seat's status at one version, packed two bits a seat
 	//
@@ -7703,12 +7763,14 @@ func (c *ClientWithResponses) GetTicketQRWithResponse(ctx context.Context, booki
 // A request whose `Accept` header ranks `text/html` above `application/json` (a browser opening a
 // link) gets the event's seat-map page instead, when the node embeds the web pages; every other
 // request (no `Accept`, `*/*`, `application/json`) gets the JSON. The reply carries `Vary: Accept`.
+// With `tickets=false` the reply has `"tickets": []` (the event, venue and performer only; the
+// seat map is then `GET /events/{eventId}/layout` and `/availability`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /events/{eventId} (the `GetEvent` operationId).
-func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*GetEventResponse, error) {
-	rsp, err := c.GetEvent(ctx, eventId, reqEditors...)
+func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, eventId EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error) {
+	rsp, err := c.GetEvent(ctx, eventId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
