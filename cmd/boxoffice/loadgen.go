@@ -33,6 +33,8 @@ type loadConfig struct {
 	Mode     string
 	// Interval is the ws mode's pause between two reserves.
 	Interval time.Duration
+	// Compact makes the ws mode's watchers use ?format=compact.
+	Compact bool
 }
 
 // sample is one request as the history records it (for `boxoffice check`).
@@ -65,8 +67,9 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Float64Var(&c.Confirm, "confirm", 0, "share of successful holds to confirm with tok_visa (0..1)")
 	fs.Float64Var(&c.Release, "release", 0, "share of successful holds to release again (0..1)")
 	fs.StringVar(&c.History, "history", "", "write every request and reply as JSON lines to this file (for `boxoffice check`)")
-	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}) or ws (-users WebSocket watchers, delta delivery delay)")
+	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}), availability (GET /events/{id}/availability) or ws (-users WebSocket watchers, delta delivery delay)")
 	fs.DurationVar(&c.Interval, "interval", 50*time.Millisecond, "ws mode: pause between two reserves (each one a delta to every watcher)")
+	fs.BoolVar(&c.Compact, "compact", false, "ws mode: watch the compact seat map (?format=compact: packed snapshot, coalesced deltas)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -261,10 +264,13 @@ func reportProgress(ctx context.Context, w io.Writer, attempts, successes *atomi
 // step makes one request of the run's mode and follows up a successful
 // hold with a confirm or release as configured.
 func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, tickets []string, record func(sample)) sample {
-	if c.Mode == "view" {
+	switch c.Mode {
+	case "view":
 		// Like a browser: take the gzipped body and do not spend the load
 		// generator's CPU inflating it.
 		return u.do(ctx, client, http.MethodGet, "/events/"+c.Event, nil, nil, "Accept-Encoding", "gzip")
+	case "availability":
+		return u.do(ctx, client, http.MethodGet, "/events/"+c.Event+"/availability", nil, nil, "Accept-Encoding", "gzip")
 	}
 	if u.taken+c.Seats > c.PerBuyer {
 		u.nextBuyer(ctx, client, c.Event)

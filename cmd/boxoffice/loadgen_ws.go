@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,6 +46,9 @@ func runWatchers(ctx context.Context, c loadConfig, out, progress io.Writer) err
 	for i := range c.Users {
 		base := c.URLs[i%len(c.URLs)]
 		url := "ws" + strings.TrimPrefix(base, "http") + "/events/" + c.Event + "/seats/ws"
+		if c.Compact {
+			url += "?format=compact"
+		}
 		conn, resp, err := dialer.DialContext(ctx, url, nil)
 		if err != nil {
 			if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
@@ -61,6 +65,7 @@ func runWatchers(ctx context.Context, c loadConfig, out, progress io.Writer) err
 			var local []time.Duration
 			head := make([]byte, len(snapshotPrefix))
 			n := 0
+			var frame compactVersions
 			for {
 				_, r, err := conn.NextReader()
 				if err != nil {
@@ -68,6 +73,23 @@ func runWatchers(ctx context.Context, c loadConfig, out, progress io.Writer) err
 						dropped.Add(1)
 					}
 					break
+				}
+				if c.Compact {
+					// A frame may carry several versions: each is one
+					// reserve, the k-th after the snapshot's version.
+					if !frame.read(r) {
+						connected.Add(1)
+						continue
+					}
+					now := time.Now().UnixNano()
+					for v := frame.first; v <= frame.Version; v++ {
+						if k := v - frame.base - 1; k < uint64(len(sent)) {
+							if at := sent[k].Load(); at != 0 {
+								local = append(local, time.Duration(now-at))
+							}
+						}
+					}
+					continue
 				}
 				k, _ := io.ReadFull(r, head)
 				_, _ = io.Copy(io.Discard, r)
@@ -126,9 +148,35 @@ func runWatchers(ctx context.Context, c loadConfig, out, progress io.Writer) err
 		return delays[min(len(delays)-1, int(p*float64(len(delays))))]
 	}
 	expected := int(nsent.Load()) * c.Users
-	fmt.Fprintf(out, "mode=ws watchers=%d holds=%d (failed reserves %d) every %s; deltas delivered=%d of %d; watchers dropped early=%d\n",
-		c.Users, nsent.Load(), failed.Load(), c.Interval, len(delays), expected, dropped.Load())
+	fmt.Fprintf(out, "mode=ws compact=%v watchers=%d holds=%d (failed reserves %d) every %s; deltas delivered=%d of %d; watchers dropped early=%d\n",
+		c.Compact, c.Users, nsent.Load(), failed.Load(), c.Interval, len(delays), expected, dropped.Load())
 	fmt.Fprintf(out, "delivery delay (reserve sent -> delta at watcher): p50=%s p99=%s max=%s\n",
 		pct(0.5).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
 	return nil
+}
+
+// compactVersions follows one compact watcher's frames: the snapshot's
+// version (base) and, per delta, the versions it brings that are new to
+// the watcher (first..Version).
+type compactVersions struct {
+	Type    string `json:"type"`
+	Version uint64 `json:"version"`
+	From    uint64 `json:"from_version"`
+	base    uint64
+	last    uint64
+	first   uint64
+}
+
+// read reads one frame; false for the snapshot.
+func (f *compactVersions) read(r io.Reader) bool {
+	data, _ := io.ReadAll(r)
+	f.Type, f.From = "", 0
+	_ = json.Unmarshal(data, f)
+	if f.Type == "snapshot" {
+		f.base, f.last = f.Version, f.Version
+		return false
+	}
+	f.first = max(f.From, f.last+1)
+	f.last = max(f.last, f.Version)
+	return true
 }
