@@ -113,28 +113,34 @@ func buildLayout(ev boxoffice.Event, m boxoffice.SeatMap) (*seatLayout, error) {
 		doc.TicketIDs[i] = space.ID(i)
 	}
 	cats := priceCategories(ev, m)
-	blocks := make([]layoutRect, len(m.Sections))
-	for k, s := range m.Sections {
-		for _, r := range s.Rows {
-			blocks[k].Width = max(blocks[k].Width, r.Seats)
-		}
-		blocks[k].Width = max(1, blocks[k].Width)
-		blocks[k].Height = len(s.Rows)
-	}
-	doc.Width, doc.Height = arrangeBlocks(blocks, layoutAspect)
-	doc.Stage = layoutRect{X: doc.Width / 4, Y: 0, Width: max(1, doc.Width/2), Height: layoutStage - 2}
 	for _, p := range cats.prices {
 		doc.Categories = append(doc.Categories, layoutCategory{Category: len(doc.Categories), Price: p.String()})
+	}
+	var blocks []placedBlock
+	if len(m.Sections) >= bowlSections {
+		blocks, doc.Width, doc.Height, doc.Stage = arrangeBowl(m)
+	} else {
+		blocks = make([]placedBlock, len(m.Sections))
+		rects := make([]layoutRect, len(m.Sections))
+		for k, s := range m.Sections {
+			blocks[k].length, blocks[k].rows = sectionLength(s), len(s.Rows)
+			rects[k] = layoutRect{Width: blocks[k].length, Height: blocks[k].rows}
+		}
+		doc.Width, doc.Height = arrangeBlocks(rects, layoutAspect)
+		for k := range blocks {
+			blocks[k].layoutRect = rects[k]
+		}
+		doc.Stage = layoutRect{X: doc.Width / 4, Y: 0, Width: max(1, doc.Width/2), Height: layoutStage - 2}
 	}
 	i := 0
 	for k, s := range m.Sections {
 		b := blocks[k]
-		sec := layoutSection{Name: s.Name, Category: cats.of[s.Name], layoutRect: b, Rows: make([]layoutRow, 0, len(s.Rows))}
+		sec := layoutSection{Name: s.Name, Category: cats.of[s.Name], layoutRect: b.layoutRect, Rows: make([]layoutRow, 0, len(s.Rows))}
 		for ry, r := range s.Rows {
 			sec.Rows = append(sec.Rows, layoutRow{Name: r.Name, First: i, Seats: r.Seats})
-			x0 := b.X + (b.Width-r.Seats)/2
+			p0 := (b.length - r.Seats) / 2
 			for seat := range r.Seats {
-				doc.X[i], doc.Y[i] = x0+seat, b.Y+ry
+				doc.X[i], doc.Y[i] = b.cell(ry, p0+seat)
 				i++
 			}
 		}
@@ -156,6 +162,141 @@ func buildLayout(ev boxoffice.Event, m boxoffice.SeatMap) (*seatLayout, error) {
 	}
 	l.gz = buf.Bytes()
 	return l, nil
+}
+
+// bowlSections is how many sections make a venue a stadium, drawn as a
+// bowl: stands on three sides of an end stage, rows curved towards it.
+const bowlSections = 6
+
+// Stand sides of a bowl; a shelf layout's blocks are all facing the stage.
+const (
+	standFront = iota // below the pitch, row 1 at the top
+	standLeft         // left of it, row 1 on the right
+	standRight        // right of it, row 1 on the left
+)
+
+// placedBlock is a section's place: its rectangle (label above it), the
+// side it stands on, its rows and its length (the longest row) and the
+// bulge of its curved rows, in cells.
+type placedBlock struct {
+	layoutRect
+	side   int
+	rows   int
+	length int
+	bulge  int
+}
+
+// cell is the cell of row r's seat at position p along the block. Rows
+// are the same curve shifted by one cell each, so no two seats share a
+// cell; the curve bends the block's ends towards the pitch.
+func (b placedBlock) cell(r, p int) (x, y int) {
+	off := 0
+	if b.bulge > 0 && b.length > 1 {
+		d := float64(p) - float64(b.length-1)/2
+		half := float64(b.length-1) / 2
+		off = int(math.Round(float64(b.bulge) * d * d / (half * half)))
+	}
+	switch b.side {
+	case standLeft:
+		return b.X + (b.rows - 1 - r) + off, b.Y + p
+	case standRight:
+		return b.X + r + b.bulge - off, b.Y + p
+	}
+	return b.X + p, b.Y + r + b.bulge - off
+}
+
+func sectionLength(s boxoffice.Section) int {
+	n := 1
+	for _, r := range s.Rows {
+		n = max(n, r.Seats)
+	}
+	return n
+}
+
+// arrangeBowl puts a stadium's sections in a bowl around an end stage, in
+// the venue's order: down the left stand, across the front stands (in
+// shelves facing the stage, below it), up the right stand. It returns each
+// block, the map's size and the stage.
+func arrangeBowl(m boxoffice.SeatMap) (blocks []placedBlock, w, h int, stage layoutRect) {
+	n := len(m.Sections)
+	nSide := n / 3
+	blocks = make([]placedBlock, n)
+	var front []int
+	for k, s := range m.Sections {
+		b := &blocks[k]
+		b.rows, b.length = len(s.Rows), sectionLength(s)
+		b.bulge = max(1, b.length/10)
+		switch {
+		case k < nSide:
+			b.side = standLeft
+		case k < n-nSide:
+			b.side, front = standFront, append(front, k)
+		default:
+			b.side = standRight
+		}
+		if b.side == standFront {
+			b.Width, b.Height = b.length, b.rows+b.bulge
+		} else {
+			b.Width, b.Height = b.rows+b.bulge, b.length
+		}
+	}
+	step := layoutGap + layoutLabel // between blocks: a gap and the next one's label
+	leftW, rightW := 0, 0
+	for _, b := range blocks {
+		switch b.side {
+		case standLeft:
+			leftW = max(leftW, b.Width)
+		case standRight:
+			rightW = max(rightW, b.Width)
+		}
+	}
+	// The front stands in shelves of about the square root of their count.
+	cols := max(1, int(math.Ceil(math.Sqrt(float64(len(front))))))
+	midW := 1
+	for i := 0; i < len(front); i += cols {
+		wd := -layoutGap
+		for _, k := range front[i:min(i+cols, len(front))] {
+			wd += blocks[k].Width + layoutGap
+		}
+		midW = max(midW, wd)
+	}
+	mid := leftW + layoutGap
+	stage = layoutRect{X: mid + midW/6, Y: 0, Width: max(1, midW*2/3), Height: max(layoutStage, midW/8)}
+	y := stage.Height + layoutGap + layoutLabel
+	for i := 0; i < len(front); i += cols {
+		shelf := front[i:min(i+cols, len(front))]
+		wd, ht := -layoutGap, 0
+		for _, k := range shelf {
+			wd, ht = wd+blocks[k].Width+layoutGap, max(ht, blocks[k].Height)
+		}
+		x := mid + (midW-wd)/2
+		for _, k := range shelf {
+			blocks[k].X, blocks[k].Y = x, y
+			x += blocks[k].Width + layoutGap
+		}
+		y += ht + step
+	}
+	h = y - step
+	// The side stands run down from the stage's level.
+	ly := layoutLabel
+	var right []int
+	for k := range blocks {
+		b := &blocks[k]
+		switch b.side {
+		case standLeft:
+			b.X, b.Y = leftW-b.Width, ly
+			ly += b.Height + step
+		case standRight:
+			right = append(right, k)
+		}
+	}
+	ry := layoutLabel
+	for i := len(right) - 1; i >= 0; i-- { // the last section nearest the stage, continuing the bowl
+		b := &blocks[right[i]]
+		b.X, b.Y = mid+midW+layoutGap, ry
+		ry += b.Height + step
+	}
+	return blocks, mid + midW + layoutGap + rightW, max(h, ly-step, ry-step), stage
 }
 
 // categories are the event's distinct prices, dearest first, and each

@@ -1158,7 +1158,9 @@ type SeatEncoding string
 
 // SeatLayout Seat i (0..seats-1) is `ticket_ids[i]` at (`x[i]`, `y[i]`); its section and row are the row
 // whose `first` <= i < `first` + `seats`, and its seat number is i - `first` + 1. Coordinates are
-// in seat cells (one seat and its gap), y grows away from the stage.
+// in seat cells (one seat and its gap), one seat a cell. A venue of up to 5 sections is drawn as
+// blocks of straight rows facing a stage at the top; from 6 sections on, as a bowl: stands on
+// three sides of an end stage, rows curved towards it.
 type SeatLayout struct {
 	// Categories The price categories, dearest first.
 	Categories []struct {

@@ -35,6 +35,7 @@ func TestSeatPageLayoutCached(t *testing.T) {
 		t.Logf("%s, in ms: %s", what, eval[string](tb, `JSON.stringify(window.boxoffice.page.timings, (k, v) => k === 'start' ? undefined : v)`))
 	}
 	visit("first visit")
+	tb.screenshot("stadium-seat-map")
 	if got := routeRequests(t, n, "GET /events/{eventId}/layout"); got != 1 {
 		t.Fatalf("first visit: %d layout requests, want 1", got)
 	}

@@ -180,6 +180,7 @@ export class SeatMap {
     this.cy = Uint16Array.from(layout.y);
     this.grid = new Int32Array(W * this.H);
     for (let i = 0; i < this.tickets.length; i++) this.grid[this.cy[i] * W + this.cx[i]] = i + 1;
+    this.stage = layout.stage;
     this.makeBitmap();
   }
 
@@ -334,6 +335,19 @@ export class SeatMap {
 
   drawStage(ox, oy, unit) {
     const { ctx } = this;
+    if (this.stage) {
+      // The node's layout places the stage (or a stadium's pitch).
+      const st = this.stage;
+      const x = ox + st.x * unit, y = oy + st.y * unit, w = st.width * unit, hgt = Math.max(16, st.height * unit);
+      ctx.fillStyle = '#2b3440';
+      ctx.fillRect(x, y, w, hgt);
+      ctx.fillStyle = '#fff';
+      ctx.font = `600 ${Math.max(10, Math.min(28, hgt * 0.3))}px system-ui, sans-serif`;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillText('STAGE', x + w / 2, y + hgt / 2);
+      return;
+    }
     // At least 16 CSS pixels tall (so "STAGE" is legible at any zoom),
     // ending just above the first row of section labels.
     const x = ox + this.W * 0.25 * unit;
