@@ -105,6 +105,11 @@ type Config struct {
 	// WSPingInterval is how often the server pings a client; a client that
 	// sends nothing (not even a pong) for two intervals is dropped.
 	WSPingInterval time.Duration
+	// SeatFrameTick is how long compact WebSocket and SSE seat-map deltas
+	// are gathered before one frame carries them all to every such client
+	// of the event on the node: longer means fewer frames and write system
+	// calls per client under load, shorter means fresher seat maps.
+	SeatFrameTick time.Duration
 	// WSWriteTimeout bounds one frame write to a client.
 	WSWriteTimeout time.Duration
 	// WSMaxPerIP and WSMax cap the WebSockets (seat maps and waiting
@@ -170,6 +175,7 @@ func DefaultConfig() Config {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SeatFrameTick:     25 * time.Millisecond, // 40 frames a second at most, well inside API.md's 100 ms
 	}
 }
 
@@ -206,6 +212,7 @@ func (c Config) Validate() error {
 		{"RequestTimeout", c.RequestTimeout > 0},
 		{"WSSendQueue", c.WSSendQueue > 0},
 		{"WSPingInterval", c.WSPingInterval > 0},
+		{"SeatFrameTick", c.SeatFrameTick > 0},
 		{"WSWriteTimeout", c.WSWriteTimeout > 0},
 		{"Logger", c.Logger != nil},
 		{"JWTClockSkew", c.JWTClockSkew >= 0},

@@ -165,6 +165,8 @@ type eventView struct {
 	prefixes []byte          // each ticket's JSON up to its status value
 	ends     []int32         // end of ticket i's prefix in prefixes
 	fallback []byte          // the previous entry's last body, for engine outages
+	layout   *layoutSource   // GET /events/{eventId}/layout, built on first use
+	avail    availability    // GET /events/{eventId}/availability, per version
 
 	mu       sync.Mutex // guards the fields below; held while rendering
 	version  uint64
@@ -239,7 +241,7 @@ func newEventView(ev boxoffice.Event, v boxoffice.Venue, p boxoffice.Performer, 
 	at += len(mark)
 	end := at + bytes.IndexByte(head[at:], '"')
 	view := &eventView{event: ev, headPre: head[:at:at], head: append(head[end:len(head)-1:len(head)-1], `,"tickets":[`...),
-		ends: make([]int32, len(ts))}
+		ends: make([]int32, len(ts)), layout: &layoutSource{event: ev, seats: v.SeatMap}}
 	quoted := map[string][]byte{} // section and row names repeat; escape each once
 	quote := func(s string) []byte {
 		if q, ok := quoted[s]; ok {
@@ -309,6 +311,25 @@ func (v *eventView) render(seats boxoffice.SeatsView) ([]byte, bool, error) {
 	buf = append(buf, '}')
 	v.version, v.status, v.body, v.at, v.gz, v.gzFailed = seats.Version, status, buf, time.Now(), nil, false
 	return buf, true, nil
+}
+
+// renderHead renders the body without tickets ("tickets": []) at seats'
+// version; it is small, so it is not kept.
+func (v *eventView) renderHead(seats boxoffice.SeatsView) []byte {
+	available := 0
+	for _, st := range seats.Statuses {
+		if st == boxoffice.SeatAvailable {
+			available++
+		}
+	}
+	status := v.event.StatusAt(time.Now(), available)
+	buf := make([]byte, 0, len(v.headPre)+len(v.head)+48)
+	buf = append(buf, v.headPre...)
+	buf = append(buf, status...)
+	buf = append(buf, v.head...)
+	buf = append(buf, `],"version":`...)
+	buf = strconv.AppendUint(buf, seats.Version, 10)
+	return append(buf, '}')
 }
 
 // lastBody is the newest body rendered, or the fallback carried over from

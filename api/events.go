@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/boxoffice/boxoffice"
 )
 
@@ -21,9 +23,16 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
+	withTickets, err := ticketsParam(r)
+	if err != nil {
+		return err
+	}
 	entry, err := s.events.get(ctx, id, true)
 	if err != nil {
 		return err
+	}
+	if !withTickets {
+		return s.writeEventHead(ctx, w, entry, id)
 	}
 	gz := acceptsGzip(r)
 	if body, zipped := entry.view.fresh(s.cfg.EventViewMaxAge, gz); body != nil {
@@ -77,4 +86,34 @@ func writeView(w http.ResponseWriter, body []byte, gzipped bool) {
 		w.Header().Set("Content-Encoding", "gzip")
 	}
 	writeBody(w, http.StatusOK, body)
+}
+
+// ticketsParam reads GET /events/{eventId}'s ?tickets= (true by default);
+// false leaves the tickets out, for pages that draw the seat map from the
+// layout and the availability instead of from 7 MB of JSON.
+func ticketsParam(r *http.Request) (bool, error) {
+	v, ok := r.URL.Query()["tickets"]
+	if !ok {
+		return true, nil
+	}
+	if len(v) == 1 && (v[0] == "true" || v[0] == "false") {
+		return v[0] == "true", nil
+	}
+	return false, boxoffice.InvalidField("tickets", "tickets is true or false")
+}
+
+// writeEventHead answers GET /events/{eventId}?tickets=false: the event,
+// venue and performer at the engine's version, with no tickets.
+func (s *Server) writeEventHead(ctx context.Context, w http.ResponseWriter, entry *catalogEntry, id uuid.UUID) error {
+	seats, err := s.deps.Engine.Seats(ctx, id)
+	if err != nil {
+		switch boxoffice.ErrorCode(err) {
+		case boxoffice.ENotFound, boxoffice.EInvalid:
+			return err
+		}
+		return fmt.Errorf("seats of event %s: %w: %w", id, boxoffice.Errorf(boxoffice.EUnavailable,
+			"the seat engine cannot be reached; retry"), err)
+	}
+	writeView(w, entry.view.renderHead(seats), false)
+	return nil
 }

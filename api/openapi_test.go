@@ -25,6 +25,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	want := []string{
 		"GET /search", "GET /events/{eventId}", "GET /events/{eventId}/seats/ws",
+		"GET /events/{eventId}/layout", "GET /events/{eventId}/availability", "GET /events/{eventId}/seats/sse",
 		"POST /events/{eventId}/queue", "GET /events/{eventId}/queue/{queueId}", "GET /events/{eventId}/queue/{queueId}/ws",
 		"POST /booking/reserve", "POST /booking/confirm", "PUT /booking/confirm",
 		"GET /booking/{bookingId}", "DELETE /booking/{bookingId}", "GET /user/bookings",

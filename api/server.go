@@ -106,6 +106,9 @@ func (s *Server) routes() {
 	m.Handle("GET /search", s.h(s.handleSearch))
 	m.Handle("GET /events/{eventId}", s.h(s.handleEvent))
 	m.Handle("GET /events/{eventId}/seats/ws", s.h(s.handleSeatsWS))
+	m.Handle("GET /events/{eventId}/layout", s.h(s.handleLayout))
+	m.Handle("GET /events/{eventId}/availability", s.h(s.handleAvailability))
+	m.Handle("GET /events/{eventId}/seats/sse", s.h(s.handleSeatsSSE))
 
 	m.Handle("POST /booking/reserve", s.h(s.booking(s.handleReserve)))
 	m.Handle("POST /booking/confirm", s.h(s.booking(s.handleConfirm)))
@@ -230,18 +233,14 @@ func (s *Server) sweep(ctx context.Context) {
 // handleSeatsWS is GET /events/{eventId}/seats/ws: unknown events are 404
 // before the upgrade; then the hub owns the connection.
 func (s *Server) handleSeatsWS(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "eventId")
+	format, err := seatStreamFormat(r)
 	if err != nil {
 		return err
 	}
-	if s.deps.Seats == nil {
-		return boxoffice.Errorf(boxoffice.EUnavailable, "live seat maps are not available on this node")
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-	defer cancel()
-	if _, err := s.events.event(ctx, id); err != nil {
+	id, err := s.seatStreamEvent(r)
+	if err != nil {
 		return err
 	}
-	s.hub.serve(w, r, id)
+	s.hub.serve(w, r, id, format, 0, false)
 	return nil
 }

@@ -28,9 +28,12 @@ func (s *Server) ConfigureHTTP(hs *http.Server) {
 	hs.IdleTimeout = s.cfg.IdleTimeout
 }
 
-// isWebSocketRoute says whether a mux pattern is a WebSocket route (the
-// seat map, the waiting room): they end in /ws.
-func isWebSocketRoute(pattern string) bool { return strings.HasSuffix(pattern, "/ws") }
+// isWebSocketRoute says whether a mux pattern is a long-lived route: a
+// WebSocket (the seat map, the waiting room; they end in /ws) or the seat
+// map's event stream (/sse), which takes a socket slot the same way.
+func isWebSocketRoute(pattern string) bool {
+	return strings.HasSuffix(pattern, "/ws") || strings.HasSuffix(pattern, "/sse")
+}
 
 // longLived prepares a WebSocket request: it takes a socket slot of the
 // client's address and of the node, or refuses with 429 before the

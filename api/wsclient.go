@@ -13,43 +13,51 @@ import (
 // client only, so anything beyond control frames is ignored.
 const wsReadLimit = 4 << 10
 
-// wsClient is one WebSocket connection of the seat map. Its writer
-// goroutine is the only one writing data frames; the session goroutine
-// (hub.serve) reads. A client that falls behind is kicked: its connection
-// is closed, which never blocks whoever noticed.
+// wsClient is one seat-map connection: a WebSocket (JSON or compact
+// frames) or a Server-Sent Events stream (conn nil, compact frames as SSE
+// events). Its writer goroutine is the only one writing data frames; the
+// session goroutine (hub.serve) reads. A client that falls behind is
+// kicked: its connection is closed, which never blocks whoever noticed.
 type wsClient struct {
-	conn       *websocket.Conn
-	out        *batchConn                      // under conn: buffers frames until flush
-	send       chan *websocket.PreparedMessage // frames for the writer, bounded
-	done       chan struct{}                   // closed by kick
-	writerDone chan struct{}                   // closed when writeLoop returns
+	conn       *websocket.Conn // nil for SSE
+	out        *batchConn      // under conn: buffers frames until flush
+	format     streamFormat
+	send       chan *wireFrame // frames for the writer, bounded
+	done       chan struct{}   // closed by kick
+	writerDone chan struct{}   // closed when writeLoop returns
 	limit      int
 	metrics    *metrics
 
 	mu        sync.Mutex // guards the fields below
 	started   bool       // the snapshot is queued; frames go to send
 	next      uint64     // the version the client needs next
-	pending   []pendingFrame
+	pending   []*wireFrame
 	kicked    bool
 	closeCode int // close frame the writer sends; 0: just drop the connection
 	reason    string
 }
 
-type pendingFrame struct {
-	frame   *websocket.PreparedMessage
-	version uint64
+// wireFrame is one frame as the hub hands it to its clients, prepared
+// once for all of them. It carries the versions from..to: one version on
+// the JSON WebSocket, several when compact deltas are coalesced. A frame
+// holds each changed seat's status at to, so a client at any version in
+// from-1..to-1 that applies it is exactly at to.
+type wireFrame struct {
+	from, to uint64
+	ws       *websocket.PreparedMessage // the WebSocket message
+	sse      []byte                     // the SSE event (compact frames only)
 }
 
-func newWSClient(conn *websocket.Conn, out *batchConn, queue int, m *metrics) *wsClient {
+func newWSClient(conn *websocket.Conn, out *batchConn, format streamFormat, queue int, m *metrics) *wsClient {
 	return &wsClient{
-		conn: conn, out: out, send: make(chan *websocket.PreparedMessage, queue), done: make(chan struct{}),
+		conn: conn, out: out, format: format, send: make(chan *wireFrame, queue), done: make(chan struct{}),
 		writerDone: make(chan struct{}), limit: queue, metrics: m,
 	}
 }
 
-// deliver takes one bus frame: buffered until the snapshot is queued,
-// forwarded after.
-func (c *wsClient) deliver(frame *websocket.PreparedMessage, v uint64) {
+// deliver takes one frame of the topic: buffered until the snapshot is
+// queued, forwarded after.
+func (c *wsClient) deliver(f *wireFrame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.kicked {
@@ -60,33 +68,33 @@ func (c *wsClient) deliver(frame *websocket.PreparedMessage, v uint64) {
 			c.kickLocked(dropSlow, 0)
 			return
 		}
-		c.pending = append(c.pending, pendingFrame{frame, v})
+		c.pending = append(c.pending, f)
 		return
 	}
-	c.forwardLocked(frame, v)
+	c.forwardLocked(f)
 }
 
-// forwardLocked queues frame if it is the version the client needs next:
-// older ones are already in its snapshot, a newer one means a gap.
-func (c *wsClient) forwardLocked(frame *websocket.PreparedMessage, v uint64) {
+// forwardLocked queues f if it brings the client from the version it has
+// to a newer one: frames it has already seen (in its snapshot) are
+// skipped, and one that starts past the version it needs next is a gap.
+func (c *wsClient) forwardLocked(f *wireFrame) {
 	switch {
-	case v < c.next:
+	case f.to < c.next:
 		return
-	case v > c.next:
+	case f.from > c.next:
 		c.kickLocked(dropGap, websocket.CloseTryAgainLater)
 		return
 	}
 	select {
-	case c.send <- frame:
-		c.next = v + 1
+	case c.send <- f:
+		c.next = f.to + 1
 	default:
 		c.kickLocked(dropSlow, 0)
 	}
 }
 
-// start queues the snapshot at version and then the buffered frames newer
-// than it.
-func (c *wsClient) start(snapshot *websocket.PreparedMessage, version uint64) {
+// start queues the snapshot and then the buffered frames newer than it.
+func (c *wsClient) start(snapshot *wireFrame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.kicked {
@@ -98,9 +106,28 @@ func (c *wsClient) start(snapshot *websocket.PreparedMessage, version uint64) {
 		c.kickLocked(dropSlow, 0)
 		return
 	}
+	c.started, c.next = true, snapshot.to+1
+	c.forwardPendingLocked()
+}
+
+// resumeLocked starts a client that already has version (an SSE client
+// reconnecting with Last-Event-ID): frames, the topic's retained ones
+// newer than version, are queued instead of a snapshot. The topic holds
+// its lock, so no frame passes in between.
+func (c *wsClient) resumeLocked(version uint64, frames []*wireFrame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kicked {
+		return
+	}
 	c.started, c.next = true, version+1
+	c.pending = append(append(make([]*wireFrame, 0, len(frames)+len(c.pending)), frames...), c.pending...)
+	c.forwardPendingLocked()
+}
+
+func (c *wsClient) forwardPendingLocked() {
 	for _, p := range c.pending {
-		c.forwardLocked(p.frame, p.version)
+		c.forwardLocked(p)
 		if c.kicked {
 			break
 		}
@@ -124,19 +151,28 @@ func (c *wsClient) kickLocked(reason string, closeCode int) {
 	c.kicked, c.reason, c.closeCode = true, reason, closeCode
 	c.pending = nil
 	close(c.done)
-	if closeCode == 0 {
-		_ = c.conn.Close() // unblocks the writer and the reader at once
+	if closeCode == 0 || c.conn == nil {
+		c.closeConn() // unblocks the writer and the reader at once
 	}
 	if reason != "" {
 		c.metrics.wsDrops.WithLabelValues(reason).Inc()
 	}
 }
 
+// closeConn closes the connection under the client.
+func (c *wsClient) closeConn() {
+	if c.conn != nil {
+		_ = c.conn.Close()
+		return
+	}
+	_ = c.out.Conn.Close()
+}
+
 // stop ends the session if it is not over yet and waits for the writer.
 func (c *wsClient) stop() {
 	c.kick("", 0)
 	<-c.writerDone
-	_ = c.conn.Close()
+	c.closeConn()
 }
 
 // writeLoop writes queued frames and pings until the client is kicked.
@@ -150,25 +186,21 @@ func (c *wsClient) writeLoop(ping, timeout time.Duration) {
 			c.mu.Lock()
 			code, reason := c.closeCode, c.reason
 			c.mu.Unlock()
-			if code != 0 {
+			if code != 0 && c.conn != nil {
 				_ = c.conn.WriteControl(websocket.CloseMessage,
 					websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 				_ = c.out.Flush()
 			}
-			_ = c.conn.Close()
+			c.closeConn()
 			return
 		case f := <-c.send:
-			_ = c.conn.SetWriteDeadline(time.Now().Add(timeout))
+			c.setWriteDeadline(time.Now().Add(timeout))
 			if err := c.writeQueued(f); err != nil {
 				c.kick(dropWrite, 0)
 				return
 			}
 		case <-ticker.C:
-			err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(timeout))
-			if err == nil {
-				err = c.out.Flush()
-			}
-			if err != nil {
+			if err := c.ping(timeout); err != nil {
 				c.kick(dropWrite, 0)
 				return
 			}
@@ -180,16 +212,54 @@ func (c *wsClient) writeLoop(ping, timeout time.Duration) {
 // far behind still sees progress between system calls.
 const maxBatch = 64
 
+// ssePing is an SSE comment: it keeps proxies from timing the stream out
+// and finds dead peers (the write fails), as a WebSocket ping does.
+var ssePing = []byte(":\n\n")
+
+// ping sends a WebSocket ping, or an SSE comment, and flushes it.
+func (c *wsClient) ping(timeout time.Duration) error {
+	var err error
+	if c.conn != nil {
+		err = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(timeout))
+	} else {
+		_ = c.out.SetWriteDeadline(time.Now().Add(timeout))
+		_, err = c.out.Write(ssePing)
+	}
+	if err == nil {
+		err = c.out.Flush()
+	}
+	return err
+}
+
+// setWriteDeadline bounds the next writes; gorilla applies its own
+// deadline to each of its writes, so a WebSocket's goes through it.
+func (c *wsClient) setWriteDeadline(t time.Time) {
+	if c.conn != nil {
+		_ = c.conn.SetWriteDeadline(t)
+		return
+	}
+	_ = c.out.SetWriteDeadline(t)
+}
+
+// writeFrame buffers one frame.
+func (c *wsClient) writeFrame(f *wireFrame) error {
+	if c.conn == nil {
+		_, err := c.out.Write(f.sse)
+		return err
+	}
+	return c.conn.WritePreparedMessage(f.ws)
+}
+
 // writeQueued writes f and whatever else is queued behind it (up to
 // maxBatch frames), then flushes them in one write.
-func (c *wsClient) writeQueued(f *websocket.PreparedMessage) error {
-	if err := c.conn.WritePreparedMessage(f); err != nil {
+func (c *wsClient) writeQueued(f *wireFrame) error {
+	if err := c.writeFrame(f); err != nil {
 		return err
 	}
 	for range maxBatch - 1 {
 		select {
 		case f := <-c.send:
-			if err := c.conn.WritePreparedMessage(f); err != nil {
+			if err := c.writeFrame(f); err != nil {
 				return err
 			}
 		default:
@@ -227,5 +297,18 @@ func (c *wsClient) readLoop(ping time.Duration) {
 			return
 		}
 		extend()
+	}
+}
+
+// sseReadLoop waits for an SSE client to go away: it sends nothing after
+// its request, so any read ending (EOF, reset) means it is gone. Dead peers
+// that never close are found by the pings' write timeout.
+func (c *wsClient) sseReadLoop() {
+	buf := make([]byte, 512)
+	for {
+		if _, err := c.out.Conn.Read(buf); err != nil {
+			c.kick("", 0)
+			return
+		}
 	}
 }

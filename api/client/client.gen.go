@@ -476,6 +476,21 @@ func (e ReservedBookingStatus) Valid() bool {
 	}
 }
 
+// Defines values for SeatEncoding.
+const (
+	N2bitLsb SeatEncoding = "2bit-lsb"
+)
+
+// Valid indicates whether the value is a known member of the SeatEncoding enum.
+func (e SeatEncoding) Valid() bool {
+	switch e {
+	case N2bitLsb:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SeatStatus.
 const (
 	Available SeatStatus = "available"
@@ -632,6 +647,24 @@ func (e UnavailableErrorErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for GetEventParamsTickets.
+const (
+	False GetEventParamsTickets = "false"
+	True  GetEventParamsTickets = "true"
+)
+
+// Valid indicates whether the value is a known member of the GetEventParamsTickets enum.
+func (e GetEventParamsTickets) Valid() bool {
+	switch e {
+	case False:
+		return true
+	case True:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SearchEventsParamsSort.
 const (
 	Date      SearchEventsParamsSort = "date"
@@ -672,6 +705,28 @@ type AlreadyAdmittedError struct {
 
 // AlreadyAdmittedErrorErrorCode defines model for AlreadyAdmittedError.Error.Code.
 type AlreadyAdmittedErrorErrorCode string
+
+// Availability defines model for Availability.
+type Availability struct {
+	// Data The packed statuses in base64 (RFC 4648 with padding).
+	//
+	// Example: AAAA
+	Data []byte `json:"data"`
+
+	// Encoding `2bit-lsb`: two bits a seat, four seats a byte; seat i is in bits 2*(i%4) and 2*(i%4)+1 of
+	// byte floor(i/4), lowest bits first; unused bits of the last byte are 0. The 2-bit value is a
+	// `SeatCode`. 50,000 seats are 12,500 bytes before base64.
+	Encoding SeatEncoding `json:"encoding"`
+
+	// Layout The versioned URL of the layout these statuses index.
+	//
+	// Example: /events/8e6c2f0e-1d5b-4c36-9b1e-2f1f0e6d9a41/layout?v=3f2a9c01d4e5b6a70812
+	Layout string `json:"layout"`
+
+	// Seats How many seats `data` packs (the layout's `seats`).
+	Seats   int   `json:"seats"`
+	Version int64 `json:"version"`
+}
 
 // Booking Example: {"booking_id":"0d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a","confirmed_at":"2026-05-01T18:03:12Z","created_at":"2026-05-01T18:00:00Z","currency":"EUR","event_id":"6f1c2b9e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","expires_at":"2026-05-01T18:10:00Z","status":"confirmed","ticket_ids":["1b9d6bcd-bbfd-8b2d-9b5d-ab8dfbbd4bed","2c8e7acd-ccfe-8c3e-8c6e-bc9eacce5cfe"],"total_price":"299.00"}
 type Booking struct {
@@ -1098,6 +1153,14 @@ type InvalidTicketError struct {
 // InvalidTicketErrorErrorCode defines model for InvalidTicketError.Error.Code.
 type InvalidTicketErrorErrorCode string
 
+// LayoutRect defines model for LayoutRect.
+type LayoutRect struct {
+	Height int `json:"height"`
+	Width  int `json:"width"`
+	X      int `json:"x"`
+	Y      int `json:"y"`
+}
+
 // LimitReachedError defines model for LimitReachedError.
 type LimitReachedError struct {
 	Error struct {
@@ -1363,6 +1426,55 @@ type SearchResponse struct {
 	PageSize int            `json:"page_size"`
 	Results  []PartialEvent `json:"results"`
 	Total    int            `json:"total"`
+}
+
+// SeatEncoding `2bit-lsb`: two bits a seat, four seats a byte; seat i is in bits 2*(i%4) and 2*(i%4)+1 of
+// byte floor(i/4), lowest bits first; unused bits of the last byte are 0. The 2-bit value is a
+// `SeatCode`. 50,000 seats are 12,500 bytes before base64.
+type SeatEncoding string
+
+// SeatLayout Seat i (0..seats-1) is `ticket_ids[i]` at (`x[i]`, `y[i]`); its section and row are the row
+// whose `first` <= i < `first` + `seats`, and its seat number is i - `first` + 1. Coordinates are
+// in seat cells (one seat and its gap), one seat a cell. A venue of up to 5 sections is drawn as
+// blocks of straight rows facing a stage at the top; from 6 sections on, as a bowl: stands on
+// three sides of an end stage, rows curved towards it.
+type SeatLayout struct {
+	// Categories The price categories, dearest first.
+	Categories []struct {
+		Category int `json:"category"`
+
+		// Price Example: 149.50
+		Price Money `json:"price"`
+	} `json:"categories"`
+
+	// Currency Example: EUR
+	Currency string `json:"currency"`
+	EventId  UUID   `json:"event_id"`
+
+	// Height Height of the drawing in cells.
+	Height   int `json:"height"`
+	Seats    int `json:"seats"`
+	Sections []struct {
+		Category int    `json:"category"`
+		Height   int    `json:"height"`
+		Name     string `json:"name"`
+		Rows     []struct {
+			// First Index of the row's seat 1.
+			First int    `json:"first"`
+			Name  string `json:"name"`
+			Seats int    `json:"seats"`
+		} `json:"rows"`
+		Width int `json:"width"`
+		X     int `json:"x"`
+		Y     int `json:"y"`
+	} `json:"sections"`
+	Stage     LayoutRect `json:"stage"`
+	TicketIds []UUID     `json:"ticket_ids"`
+
+	// Width Width of the drawing in cells.
+	Width int   `json:"width"`
+	X     []int `json:"x"`
+	Y     []int `json:"y"`
 }
 
 // SeatMap defines model for SeatMap.
@@ -1705,6 +1817,27 @@ type CheckIn400JSONResponseBody struct {
 // CheckIn409JSONResponseBody defines parameters for CheckIn.
 type CheckIn409JSONResponseBody struct {
 	union json.RawMessage
+}
+
+// GetEventParams defines parameters for GetEvent.
+type GetEventParams struct {
+	// Tickets `false` leaves the tickets out; anything but `true` or `false` is 400 `invalid_argument`.
+	Tickets *GetEventParamsTickets `form:"tickets,omitempty" json:"tickets,omitempty"`
+}
+
+// GetEventParamsTickets defines parameters for GetEvent.
+type GetEventParamsTickets string
+
+// GetSeatLayoutParams defines parameters for GetSeatLayout.
+type GetSeatLayoutParams struct {
+	// V The layout's version; makes the reply cacheable forever.
+	V *string `form:"v,omitempty" json:"v,omitempty"`
+}
+
+// StreamSeatMapParams defines parameters for StreamSeatMap.
+type StreamSeatMapParams struct {
+	// LastEventID The `id` of the last event the client applied.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 
 // SearchEventsParams defines parameters for SearchEvents.
@@ -2601,9 +2734,37 @@ type ClientInterface interface {
 	// A request whose `Accept` header ranks `text/html` above `application/json` (a browser opening a
 	// link) gets the event's seat-map page instead, when the node embeds the web pages; every other
 	// request (no `Accept`, `*/*`, `application/json`) gets the JSON. The reply carries `Vary: Accept`.
+	// With `tickets=false` the reply has `"tickets": []` (the event, venue and performer only; the
+	// seat map is then `GET /events/{eventId}/layout` and `/availability`).
 	//
 	// Corresponds with GET /events/{eventId} (the `GetEvent` operationId).
-	GetEvent(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetEvent(ctx context.Context, eventId EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSeatAvailability Every seat's status at one version, packed two bits a seat
+	//
+	// `data` is the statuses in layout order packed as `encoding` says (`SeatEncoding`), base64.
+	// The seat engine's version and `GET /events/{eventId}`'s are one counter. The body is prepared
+	// once per version on the node (and gzipped once, when `Accept-Encoding` allows) and may be up
+	// to 100 ms old; the live streams carry what is newer. Available while
+	// booking is degraded (the last body is served). Needs no token.
+	//
+	// Corresponds with GET /events/{eventId}/availability (the `GetSeatAvailability` operationId).
+	GetSeatAvailability(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSeatLayout The event's seats, in the fixed order of availability and compact frames
+	//
+	// Everything about the seats that does not change during a sale: ticket id, section, row,
+	// seat number, price category and x/y for drawing, each seat at its index 0..N-1 (the flat
+	// seat order of the seat engine). It changes only when the venue or the prices do. The reply
+	// carries a strong `ETag` (the layout's version) and answers `304` to `If-None-Match`.
+	// Under its versioned URL (`?v=<version>`, given by `GET /events/{eventId}/availability` as
+	// `layout` and by this route's `Content-Location`) it is `Cache-Control: public,
+	// max-age=86400, immutable`; without `v` it is `no-cache` (revalidate with the ETag); an
+	// outdated `v` is a `302` to the current version. Gzipped once on the node when
+	// `Accept-Encoding` allows. Needs no token.
+	//
+	// Corresponds with GET /events/{eventId}/layout (the `GetSeatLayout` operationId).
+	GetSeatLayout(ctx context.Context, eventId EventId, params *GetSeatLayoutParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// JoinWaitingRoom Join the event's waiting room
 	//
@@ -2614,6 +2775,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /events/{eventId}/queue/{queueId} (the `GetQueuePosition` operationId).
 	GetQueuePosition(ctx context.Context, eventId EventId, queueId QueueId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamSeatMap Real-time seat map (Server-Sent Events)
+	//
+	// A `text/event-stream` of the compact frames (`CompactSnapshotFrame`, then
+	// `CompactDeltaFrame`s, as on the WebSocket with `format=compact`), one per event in its
+	// `data:` line, each with `id:` its `version`. A client that reconnects with `Last-Event-ID`
+	// (EventSource does so by itself) gets the frames since that version when the node still
+	// keeps them (the last 1,024 frames of the event while anyone on the node watches it), else a
+	// fresh snapshot; an unreadable `Last-Event-ID` counts as none. Comment lines keep the
+	// stream alive. An unknown event is 404 before the stream starts. Counts against the same
+	// caps as WebSockets (`BOXOFFICE_WS_MAX_PER_IP`, `BOXOFFICE_WS_MAX`). Needs no token.
+	//
+	// Corresponds with GET /events/{eventId}/seats/sse (the `StreamSeatMap` operationId).
+	StreamSeatMap(ctx context.Context, eventId EventId, params *StreamSeatMapParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Healthz The process is up
 	//
@@ -3371,10 +3546,58 @@ func (c *Client) CheckIn(ctx context.Context, body CheckInJSONRequestBody, reqEd
 // A request whose `Accept` header ranks `text/html` above `application/json` (a browser opening a
 // link) gets the event's seat-map page instead, when the node embeds the web pages; every other
 // request (no `Accept`, `*/*`, `application/json`) gets the JSON. The reply carries `Vary: Accept`.
+// With `tickets=false` the reply has `"tickets": []` (the event, venue and performer only; the
+// seat map is then `GET /events/{eventId}/layout` and `/availability`).
 //
 // Corresponds with GET /events/{eventId} (the `GetEvent` operationId).
-func (c *Client) GetEvent(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetEventRequest(c.Server, eventId)
+func (c *Client) GetEvent(ctx context.Context, eventId EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEventRequest(c.Server, eventId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSeatAvailability Every seat's status at one version, packed two bits a seat
+//
+// `data` is the statuses in layout order packed as `encoding` says (`SeatEncoding`), base64.
+// The seat engine's version and `GET /events/{eventId}`'s are one counter. The body is prepared
+// once per version on the node (and gzipped once, when `Accept-Encoding` allows) and may be up
+// to 100 ms old; the live streams carry what is newer. Available while
+// booking is degraded (the last body is served). Needs no token.
+//
+// Corresponds with GET /events/{eventId}/availability (the `GetSeatAvailability` operationId).
+func (c *Client) GetSeatAvailability(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSeatAvailabilityRequest(c.Server, eventId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSeatLayout The event's seats, in the fixed order of availability and compact frames
+//
+// Everything about the seats that does not change during a sale: ticket id, section, row,
+// seat number, price category and x/y for drawing, each seat at its index 0..N-1 (the flat
+// seat order of the seat engine). It changes only when the venue or the prices do. The reply
+// carries a strong `ETag` (the layout's version) and answers `304` to `If-None-Match`.
+// Under its versioned URL (`?v=<version>`, given by `GET /events/{eventId}/availability` as
+// `layout` and by this route's `Content-Location`) it is `Cache-Control: public,
+// max-age=86400, immutable`; without `v` it is `no-cache` (revalidate with the ETag); an
+// outdated `v` is a `302` to the current version. Gzipped once on the node when
+// `Accept-Encoding` allows. Needs no token.
+//
+// Corresponds with GET /events/{eventId}/layout (the `GetSeatLayout` operationId).
+func (c *Client) GetSeatLayout(ctx context.Context, eventId EventId, params *GetSeatLayoutParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSeatLayoutRequest(c.Server, eventId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3405,6 +3628,30 @@ func (c *Client) JoinWaitingRoom(ctx context.Context, eventId EventId, reqEditor
 // Corresponds with GET /events/{eventId}/queue/{queueId} (the `GetQueuePosition` operationId).
 func (c *Client) GetQueuePosition(ctx context.Context, eventId EventId, queueId QueueId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetQueuePositionRequest(c.Server, eventId, queueId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamSeatMap Real-time seat map (Server-Sent Events)
+//
+// A `text/event-stream` of the compact frames (`CompactSnapshotFrame`, then
+// `CompactDeltaFrame`s, as on the WebSocket with `format=compact`), one per event in its
+// `data:` line, each with `id:` its `version`. A client that reconnects with `Last-Event-ID`
+// (EventSource does so by itself) gets the frames since that version when the node still
+// keeps them (the last 1,024 frames of the event while anyone on the node watches it), else a
+// fresh snapshot; an unreadable `Last-Event-ID` counts as none. Comment lines keep the
+// stream alive. An unknown event is 404 before the stream starts. Counts against the same
+// caps as WebSockets (`BOXOFFICE_WS_MAX_PER_IP`, `BOXOFFICE_WS_MAX`). Needs no token.
+//
+// Corresponds with GET /events/{eventId}/seats/sse (the `StreamSeatMap` operationId).
+func (c *Client) StreamSeatMap(ctx context.Context, eventId EventId, params *StreamSeatMapParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamSeatMapRequest(c.Server, eventId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4453,7 +4700,7 @@ func NewCheckInRequestWithBody(server string, contentType string, body io.Reader
 }
 
 // NewGetEventRequest constructs an http.Request for the GetEvent method
-func NewGetEventRequest(server string, eventId EventId) (*http.Request, error) {
+func NewGetEventRequest(server string, eventId EventId, params *GetEventParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4476,6 +4723,128 @@ func NewGetEventRequest(server string, eventId EventId) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Tickets != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tickets", *params.Tickets, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSeatAvailabilityRequest constructs an http.Request for the GetSeatAvailability method
+func NewGetSeatAvailabilityRequest(server string, eventId EventId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "eventId", eventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/events/%s/availability", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSeatLayoutRequest constructs an http.Request for the GetSeatLayout method
+func NewGetSeatLayoutRequest(server string, eventId EventId, params *GetSeatLayoutParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "eventId", eventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/events/%s/layout", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -4556,6 +4925,55 @@ func NewGetQueuePositionRequest(server string, eventId EventId, queueId QueueId)
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStreamSeatMapRequest constructs an http.Request for the StreamSeatMap method
+func NewStreamSeatMapRequest(server string, eventId EventId, params *StreamSeatMapParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "eventId", eventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/events/%s/seats/sse", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5349,11 +5767,43 @@ type ClientWithResponsesInterface interface {
 	// A request whose `Accept` header ranks `text/html` above `application/json` (a browser opening a
 	// link) gets the event's seat-map page instead, when the node embeds the web pages; every other
 	// request (no `Accept`, `*/*`, `application/json`) gets the JSON. The reply carries `Vary: Accept`.
+	// With `tickets=false` the reply has `"tickets": []` (the event, venue and performer only; the
+	// seat map is then `GET /events/{eventId}/layout` and `/availability`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /events/{eventId} (the `GetEvent` operationId).
-	GetEventWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*GetEventResponse, error)
+	GetEventWithResponse(ctx context.Context, eventId EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error)
+
+	// GetSeatAvailabilityWithResponse Every seat's status at one version, packed two bits a seat
+	//
+	// `data` is the statuses in layout order packed as `encoding` says (`SeatEncoding`), base64.
+	// The seat engine's version and `GET /events/{eventId}`'s are one counter. The body is prepared
+	// once per version on the node (and gzipped once, when `Accept-Encoding` allows) and may be up
+	// to 100 ms old; the live streams carry what is newer. Available while
+	// booking is degraded (the last body is served). Needs no token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /events/{eventId}/availability (the `GetSeatAvailability` operationId).
+	GetSeatAvailabilityWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*GetSeatAvailabilityResponse, error)
+
+	// GetSeatLayoutWithResponse The event's seats, in the fixed order of availability and compact frames
+	//
+	// Everything about the seats that does not change during a sale: ticket id, section, row,
+	// seat number, price category and x/y for drawing, each seat at its index 0..N-1 (the flat
+	// seat order of the seat engine). It changes only when the venue or the prices do. The reply
+	// carries a strong `ETag` (the layout's version) and answers `304` to `If-None-Match`.
+	// Under its versioned URL (`?v=<version>`, given by `GET /events/{eventId}/availability` as
+	// `layout` and by this route's `Content-Location`) it is `Cache-Control: public,
+	// max-age=86400, immutable`; without `v` it is `no-cache` (revalidate with the ETag); an
+	// outdated `v` is a `302` to the current version. Gzipped once on the node when
+	// `Accept-Encoding` allows. Needs no token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /events/{eventId}/layout (the `GetSeatLayout` operationId).
+	GetSeatLayoutWithResponse(ctx context.Context, eventId EventId, params *GetSeatLayoutParams, reqEditors ...RequestEditorFn) (*GetSeatLayoutResponse, error)
 
 	// JoinWaitingRoomWithResponse Join the event's waiting room
 	//
@@ -5368,6 +5818,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /events/{eventId}/queue/{queueId} (the `GetQueuePosition` operationId).
 	GetQueuePositionWithResponse(ctx context.Context, eventId EventId, queueId QueueId, reqEditors ...RequestEditorFn) (*GetQueuePositionResponse, error)
+
+	// StreamSeatMapWithResponse Real-time seat map (Server-Sent Events)
+	//
+	// A `text/event-stream` of the compact frames (`CompactSnapshotFrame`, then
+	// `CompactDeltaFrame`s, as on the WebSocket with `format=compact`), one per event in its
+	// `data:` line, each with `id:` its `version`. A client that reconnects with `Last-Event-ID`
+	// (EventSource does so by itself) gets the frames since that version when the node still
+	// keeps them (the last 1,024 frames of the event while anyone on the node watches it), else a
+	// fresh snapshot; an unreadable `Last-Event-ID` counts as none. Comment lines keep the
+	// stream alive. An unknown event is 404 before the stream starts. Counts against the same
+	// caps as WebSockets (`BOXOFFICE_WS_MAX_PER_IP`, `BOXOFFICE_WS_MAX`). Needs no token.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /events/{eventId}/seats/sse (the `StreamSeatMap` operationId).
+	StreamSeatMapWithResponse(ctx context.Context, eventId EventId, params *StreamSeatMapParams, reqEditors ...RequestEditorFn) (*StreamSeatMapResponse, error)
 
 	// HealthzWithResponse The process is up
 	//
@@ -7838,6 +8304,187 @@ func (r GetEventResponse) ContentType() string {
 	return ""
 }
 
+// GetSeatAvailabilityResponse429Headers the declared response headers of an HTTP 429 response for GetSeatAvailability
+type GetSeatAvailabilityResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetSeatAvailabilityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Availability
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetSeatAvailabilityResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSeatAvailabilityResponse) GetJSON200() *Availability {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSeatAvailabilityResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSeatAvailabilityResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetSeatAvailabilityResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSeatAvailabilityResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSeatAvailabilityResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSeatAvailabilityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSeatAvailabilityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSeatAvailabilityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSeatAvailabilityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSeatLayoutResponse200Headers the declared response headers of an HTTP 200 response for GetSeatLayout
+type GetSeatLayoutResponse200Headers struct {
+	CacheControl *string
+	ETag         *string
+}
+
+// GetSeatLayoutResponse302Headers the declared response headers of an HTTP 302 response for GetSeatLayout
+type GetSeatLayoutResponse302Headers struct {
+	Location *string
+}
+
+// GetSeatLayoutResponse429Headers the declared response headers of an HTTP 429 response for GetSeatLayout
+type GetSeatLayoutResponse429Headers struct {
+	RetryAfter int
+}
+
+type GetSeatLayoutResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SeatLayout
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSeatLayoutResponse200Headers
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *GetSeatLayoutResponse302Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetSeatLayoutResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSeatLayoutResponse) GetJSON200() *SeatLayout {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSeatLayoutResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSeatLayoutResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetSeatLayoutResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetSeatLayoutResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSeatLayoutResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSeatLayoutResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSeatLayoutResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSeatLayoutResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSeatLayoutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // JoinWaitingRoomResponse429Headers the declared response headers of an HTTP 429 response for JoinWaitingRoom
 type JoinWaitingRoomResponse429Headers struct {
 	RetryAfter int
@@ -8012,6 +8659,82 @@ func (r GetQueuePositionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetQueuePositionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StreamSeatMapResponse429Headers the declared response headers of an HTTP 429 response for StreamSeatMap
+type StreamSeatMapResponse429Headers struct {
+	RetryAfter int
+}
+
+type StreamSeatMapResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StreamSeatMapResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StreamSeatMapResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StreamSeatMapResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StreamSeatMapResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StreamSeatMapResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StreamSeatMapResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamSeatMapResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamSeatMapResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamSeatMapResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamSeatMapResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9092,16 +9815,60 @@ func (c *ClientWithResponses) CheckInWithResponse(ctx context.Context, body Chec
 // A request whose `Accept` header ranks `text/html` above `application/json` (a browser opening a
 // link) gets the event's seat-map page instead, when the node embeds the web pages; every other
 // request (no `Accept`, `*/*`, `application/json`) gets the JSON. The reply carries `Vary: Accept`.
+// With `tickets=false` the reply has `"tickets": []` (the event, venue and performer only; the
+// seat map is then `GET /events/{eventId}/layout` and `/availability`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /events/{eventId} (the `GetEvent` operationId).
-func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*GetEventResponse, error) {
-	rsp, err := c.GetEvent(ctx, eventId, reqEditors...)
+func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, eventId EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error) {
+	rsp, err := c.GetEvent(ctx, eventId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseGetEventResponse(rsp)
+}
+
+// GetSeatAvailabilityWithResponse Every seat's status at one version, packed two bits a seat
+//
+// `data` is the statuses in layout order packed as `encoding` says (`SeatEncoding`), base64.
+// The seat engine's version and `GET /events/{eventId}`'s are one counter. The body is prepared
+// once per version on the node (and gzipped once, when `Accept-Encoding` allows) and may be up
+// to 100 ms old; the live streams carry what is newer. Available while
+// booking is degraded (the last body is served). Needs no token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /events/{eventId}/availability (the `GetSeatAvailability` operationId).
+func (c *ClientWithResponses) GetSeatAvailabilityWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*GetSeatAvailabilityResponse, error) {
+	rsp, err := c.GetSeatAvailability(ctx, eventId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSeatAvailabilityResponse(rsp)
+}
+
+// GetSeatLayoutWithResponse The event's seats, in the fixed order of availability and compact frames
+//
+// Everything about the seats that does not change during a sale: ticket id, section, row,
+// seat number, price category and x/y for drawing, each seat at its index 0..N-1 (the flat
+// seat order of the seat engine). It changes only when the venue or the prices do. The reply
+// carries a strong `ETag` (the layout's version) and answers `304` to `If-None-Match`.
+// Under its versioned URL (`?v=<version>`, given by `GET /events/{eventId}/availability` as
+// `layout` and by this route's `Content-Location`) it is `Cache-Control: public,
+// max-age=86400, immutable`; without `v` it is `no-cache` (revalidate with the ETag); an
+// outdated `v` is a `302` to the current version. Gzipped once on the node when
+// `Accept-Encoding` allows. Needs no token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /events/{eventId}/layout (the `GetSeatLayout` operationId).
+func (c *ClientWithResponses) GetSeatLayoutWithResponse(ctx context.Context, eventId EventId, params *GetSeatLayoutParams, reqEditors ...RequestEditorFn) (*GetSeatLayoutResponse, error) {
+	rsp, err := c.GetSeatLayout(ctx, eventId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSeatLayoutResponse(rsp)
 }
 
 // JoinWaitingRoomWithResponse Join the event's waiting room
@@ -9128,6 +9895,28 @@ func (c *ClientWithResponses) GetQueuePositionWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseGetQueuePositionResponse(rsp)
+}
+
+// StreamSeatMapWithResponse Real-time seat map (Server-Sent Events)
+//
+// A `text/event-stream` of the compact frames (`CompactSnapshotFrame`, then
+// `CompactDeltaFrame`s, as on the WebSocket with `format=compact`), one per event in its
+// `data:` line, each with `id:` its `version`. A client that reconnects with `Last-Event-ID`
+// (EventSource does so by itself) gets the frames since that version when the node still
+// keeps them (the last 1,024 frames of the event while anyone on the node watches it), else a
+// fresh snapshot; an unreadable `Last-Event-ID` counts as none. Comment lines keep the
+// stream alive. An unknown event is 404 before the stream starts. Counts against the same
+// caps as WebSockets (`BOXOFFICE_WS_MAX_PER_IP`, `BOXOFFICE_WS_MAX`). Needs no token.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /events/{eventId}/seats/sse (the `StreamSeatMap` operationId).
+func (c *ClientWithResponses) StreamSeatMapWithResponse(ctx context.Context, eventId EventId, params *StreamSeatMapParams, reqEditors ...RequestEditorFn) (*StreamSeatMapResponse, error) {
+	rsp, err := c.StreamSeatMap(ctx, eventId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamSeatMapResponse(rsp)
 }
 
 // HealthzWithResponse The process is up
@@ -11421,6 +12210,187 @@ func ParseGetEventResponse(rsp *http.Response) (*GetEventResponse, error) {
 	return response, nil
 }
 
+// ParseGetSeatAvailabilityResponse parses an HTTP response from a GetSeatAvailabilityWithResponse call
+func ParseGetSeatAvailabilityResponse(rsp *http.Response) (*GetSeatAvailabilityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSeatAvailabilityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Availability
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetSeatAvailabilityResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSeatLayoutResponse parses an HTTP response from a GetSeatLayoutWithResponse call
+func ParseGetSeatLayoutResponse(rsp *http.Response) (*GetSeatLayoutResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSeatLayoutResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SeatLayout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSeatLayoutResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 302:
+		var headers GetSeatLayoutResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetSeatLayoutResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseJoinWaitingRoomResponse parses an HTTP response from a JoinWaitingRoomWithResponse call
 func ParseJoinWaitingRoomResponse(rsp *http.Response) (*JoinWaitingRoomResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11570,6 +12540,73 @@ func ParseGetQueuePositionResponse(rsp *http.Response) (*GetQueuePositionRespons
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetQueuePositionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStreamSeatMapResponse parses an HTTP response from a StreamSeatMapWithResponse call
+func ParseStreamSeatMapResponse(rsp *http.Response) (*StreamSeatMapResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamSeatMapResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers StreamSeatMapResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

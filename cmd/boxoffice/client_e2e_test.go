@@ -51,7 +51,7 @@ func TestGeneratedClientEndToEnd(t *testing.T) {
 		return slices.ContainsFunc(res.JSON200.Results, func(e client.PartialEvent) bool { return e.EventId.String() == eventID })
 	}, searchCatchUp, 25*time.Millisecond, "the stadium event is searchable")
 
-	ev, err := user.GetEventWithResponse(ctx, uuid.MustParse(eventID))
+	ev, err := user.GetEventWithResponse(ctx, uuid.MustParse(eventID), nil)
 	mustReply(t, "getEvent", err, ev, ev != nil && ev.JSON200 != nil)
 	var seats []client.UUID
 	for _, tk := range ev.JSON200.Tickets {
@@ -93,7 +93,7 @@ func TestGeneratedClientEndToEnd(t *testing.T) {
 	}
 
 	// The booking's tickets: its seats are booked in the event view.
-	ev, err = user.GetEventWithResponse(ctx, held.EventId)
+	ev, err = user.GetEventWithResponse(ctx, held.EventId, nil)
 	mustReply(t, "getEvent", err, ev, ev != nil && ev.JSON200 != nil)
 	for _, tk := range ev.JSON200.Tickets {
 		if slices.Contains(seats, tk.TicketId) && tk.Status != client.Booked {

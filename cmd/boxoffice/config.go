@@ -102,6 +102,9 @@ type Config struct {
 	// per node; 0 = no cap (loopback load tests).
 	WSMaxPerIP int
 	WSMax      int
+	// SeatFrameTick is how long compact and SSE seat-map deltas are
+	// gathered into one frame (api.Config.SeatFrameTick).
+	SeatFrameTick time.Duration
 	// Payments is the payment provider: "dev" (the test tokens; refused in
 	// prod, where it would sell seats for nothing) or "stripe". Empty is
 	// dev in dev mode; prod must name one that can charge.
@@ -352,6 +355,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", e.str("METRICS_ADDR", ""), "serve /metrics on this address instead of the API port; empty = API port (BOXOFFICE_METRICS_ADDR)")
 	fs.IntVar(&c.WSMaxPerIP, "ws-max-per-ip", e.num("WS_MAX_PER_IP", defaultWSMaxPerIP), "concurrent WebSockets per client IP, 0 = no cap (BOXOFFICE_WS_MAX_PER_IP)")
 	fs.IntVar(&c.WSMax, "ws-max", e.num("WS_MAX", defaultWSMax), "concurrent WebSockets per node, 0 = no cap (BOXOFFICE_WS_MAX)")
+	fs.DurationVar(&c.SeatFrameTick, "seat-frame-tick", e.dur("SEAT_FRAME_TICK", api.DefaultConfig().SeatFrameTick), "gather compact and SSE seat-map deltas this long into one frame (BOXOFFICE_SEAT_FRAME_TICK)")
 	fs.StringVar(&c.Payments, "payments", e.str("PAYMENTS", ""), "payment provider: dev or stripe; empty = dev in dev mode (BOXOFFICE_PAYMENTS)")
 	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", e.str("STRIPE_SECRET_KEY", ""), "Stripe secret API key (BOXOFFICE_STRIPE_SECRET_KEY)")
 	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", e.str("STRIPE_WEBHOOK_SECRET", ""), "Stripe webhook signing secret, whsec_... (BOXOFFICE_STRIPE_WEBHOOK_SECRET)")
@@ -407,6 +411,8 @@ func (c Config) validate() error {
 		return errors.New("BOXOFFICE_WS_MAX_PER_IP and BOXOFFICE_WS_MAX must be 0 (no cap) or positive")
 	case c.LogFormat != "" && c.LogFormat != "auto" && c.LogFormat != "json" && c.LogFormat != "text":
 		return fmt.Errorf("BOXOFFICE_LOG_FORMAT %q: want json, text or auto", c.LogFormat)
+	case c.SeatFrameTick <= 0:
+		return errors.New("BOXOFFICE_SEAT_FRAME_TICK must be positive")
 	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil && c.LogLevel != "" {

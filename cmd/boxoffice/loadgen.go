@@ -42,6 +42,8 @@ type loadConfig struct {
 	// until the knee (p99 < 10 ms) is passed; MaxRate caps it (0: none).
 	Sweep   bool
 	MaxRate float64
+	// Compact makes the ws mode's watchers use ?format=compact.
+	Compact bool
 }
 
 // sample is one request as the history records it (for `boxoffice check`).
@@ -75,11 +77,12 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Float64Var(&c.Release, "release", 0, "share of successful holds to release again (0..1)")
 	fs.Float64Var(&c.Refund, "refund", 0, "share of confirmed bookings to refund at once (0..1): the seats go back on sale")
 	fs.StringVar(&c.History, "history", "", "write every request and reply as JSON lines to this file (for `boxoffice check`)")
-	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}) or ws (-users WebSocket watchers, delta delivery delay)")
+	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}), availability (GET /events/{id}/availability) or ws (-users WebSocket watchers, delta delivery delay)")
 	fs.DurationVar(&c.Interval, "interval", 50*time.Millisecond, "ws mode: pause between two reserves (each one a delta to every watcher)")
 	fs.Float64Var(&c.Rate, "rate", 0, "reserve mode: offered attempts/s in an open loop (arrivals whatever the replies, spread over -users buyers); 0 = closed loop of -users")
 	fs.BoolVar(&c.Sweep, "sweep", false, "with -rate: raise the rate 1.5x per -duration step until p99 passes 10 ms twice, and print the knee")
 	fs.Float64Var(&c.MaxRate, "max-rate", 0, "with -sweep: the highest rate to offer (0 = no cap)")
+	fs.BoolVar(&c.Compact, "compact", false, "ws mode: watch the compact seat map (?format=compact: packed snapshot, coalesced deltas)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -289,10 +292,13 @@ func reportProgress(ctx context.Context, w io.Writer, attempts, successes *atomi
 // step makes one request of the run's mode and follows up a successful
 // hold with a confirm or release as configured.
 func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, tickets []string, record func(sample)) sample {
-	if c.Mode == "view" {
+	switch c.Mode {
+	case "view":
 		// Like a browser: take the gzipped body and do not spend the load
 		// generator's CPU inflating it.
 		return u.do(ctx, client, http.MethodGet, "/events/"+c.Event, nil, nil, "Accept-Encoding", "gzip")
+	case "availability":
+		return u.do(ctx, client, http.MethodGet, "/events/"+c.Event+"/availability", nil, nil, "Accept-Encoding", "gzip")
 	}
 	if u.taken+c.Seats > c.PerBuyer {
 		u.nextBuyer(ctx, client, c.Event)

@@ -330,6 +330,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.JWTIssuer, ac.JWTAudience = n.cfg.JWTIssuer, n.cfg.JWTAudience
 	ac.TrustedProxies = n.cfg.TrustedProxies
 	ac.WSMaxPerIP, ac.WSMax = n.cfg.WSMaxPerIP, n.cfg.WSMax
+	ac.SeatFrameTick = n.cfg.SeatFrameTick
 	ac.MetricsOnAPI = n.cfg.MetricsAddr == ""
 	if n.cfg.JWKSURL != "" && (n.cfg.JWTIssuer == "" || n.cfg.JWTAudience == "") {
 		n.log.Warn("a JWKS signs tokens for other applications too: set BOXOFFICE_JWT_ISSUER and BOXOFFICE_JWT_AUDIENCE so only tokens meant for boxoffice are accepted")

@@ -2,8 +2,8 @@
 // click or "best available") and the checkout card.
 
 import { call, $, h, money, when, eventNames } from './api.js';
-import { SeatMap, STATUS, STATUS_NAMES, MARK } from './seatmap.js';
-import { SeatFeed } from './live.js';
+import { SeatMap, STATUS, STATUS_NAMES, MARK, ticketsOfLayout } from './seatmap.js';
+import { SeatFeed, unpack } from './live.js';
 import { Checkout } from './checkout.js';
 
 /** MAX_SEATS is API.md's limit of seats per hold. */
@@ -23,16 +23,25 @@ export class EventPage {
     this.checkout = new Checkout(this);
   }
 
-  /** load fetches the event, draws its map and goes live. */
+  /**
+   * load fetches the event, draws its map and goes live. The seats come
+   * from the layout (static, cached by the browser under its versioned URL,
+   * so a second visit does not download it) and the packed availability;
+   * the compact WebSocket keeps them live.
+   */
   async load() {
     $('event-name').textContent = 'Loading…';
     $('event-meta').textContent = '';
     document.body.dataset.live = 'false';
     const t0 = performance.now();
-    const data = await call('GET', `/events/${encodeURIComponent(this.eventId)}`);
+    const base = `/events/${encodeURIComponent(this.eventId)}`;
+    const [data, avail] = await Promise.all([call('GET', `${base}?tickets=false`), call('GET', `${base}/availability`)]);
+    if (this.destroyed) return;
+    const tm = performance.now();
+    const layout = await call('GET', avail.layout);
     if (this.destroyed) return;
     const t1 = performance.now();
-    Object.assign(this, { event: data.event, venue: data.venue, performer: data.performer, tickets: data.tickets });
+    Object.assign(this, { event: data.event, venue: data.venue, performer: data.performer, tickets: ticketsOfLayout(layout) });
     this.index = new Map(this.tickets.map((t, i) => [t.ticket_id, i]));
     eventNames.put(this.eventId, this.event.name);
     document.title = `${this.event.name}: boxoffice`;
@@ -48,19 +57,41 @@ export class EventPage {
     this.map = new SeatMap(fresh, this.tickets, {
       onPick: (i) => this.toggle(i),
       onHover: (i, x, y) => this.tip(i, x, y),
-    });
+    }, { layout, statuses: unpack(avail.data, avail.seats) });
+    this.version = avail.version;
+    document.body.dataset.version = avail.version;
     // What the page took, in milliseconds (for people in the console, and
     // logged by the browser test): fetch and parse the event, lay out and
     // paint the map, apply the WebSocket's first snapshot, and all of it.
-    this.timings = { start: t0, fetch_ms: Math.round(t1 - t0), map_ms: Math.round(performance.now() - t1) };
+    // fetch_ms includes layout_ms, the layout's part (near 0 from the cache).
+    this.timings = { start: t0, fetch_ms: Math.round(t1 - t0), layout_ms: Math.round(t1 - tm), map_ms: Math.round(performance.now() - t1) };
     this.renderPrices();
     this.renderSelection();
     this.wire();
     this.feed = new SeatFeed(this.eventId, {
       onSnapshot: (v, list) => this.snapshot(v, list),
       onDelta: (v, changes) => this.delta(v, changes),
+      onPacked: (v, statuses) => this.packed(v, statuses),
+      onCompactDelta: (v, changes) => this.compactDelta(v, changes),
       onState: (state, detail) => this.liveState(state, detail),
-    }).start();
+    }, { compact: true }).start();
+  }
+
+  /** packed applies a compact snapshot: every status, in layout order. */
+  packed(version, statuses) {
+    const t0 = performance.now();
+    this.map.setStatuses(statuses);
+    this.applied(version, t0);
+  }
+
+  /** compactDelta applies [index, status] pairs. */
+  compactDelta(version, changes) {
+    for (const [i, st] of changes) {
+      if (i < this.tickets.length) this.map.setStatus(i, st > STATUS.booked ? STATUS.booked : st);
+    }
+    this.version = version;
+    this.dropTaken();
+    document.body.dataset.version = version;
   }
 
   wire() {
@@ -104,6 +135,11 @@ export class EventPage {
       const i = fast && this.tickets[k].ticket_id === t.ticket_id ? k : this.index.get(t.ticket_id);
       if (i !== undefined) this.map.setStatus(i, STATUS[t.status] ?? STATUS.booked);
     });
+    this.applied(version, t0);
+  }
+
+  /** applied records a snapshot's version (and, the first time, the timings). */
+  applied(version, t0) {
     this.version = version;
     this.dropTaken();
     document.body.dataset.version = version;

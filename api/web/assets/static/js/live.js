@@ -1,7 +1,12 @@
 // live.js: the seat-map WebSocket of API.md (GET /events/{id}/seats/ws):
-// one snapshot, then one delta per version with no gaps. A client that sees
-// a gap, or loses the socket, reconnects and starts again from a fresh
+// one snapshot, then deltas in version order with no gaps. A client that
+// sees a gap, or loses the socket, reconnects and starts again from a fresh
 // snapshot, so what it shows is always some exact version of the seat map.
+//
+// With {compact: true} it asks for ?format=compact: the snapshot is every
+// seat's status packed two bits a seat (openapi.yaml SeatEncoding), and a
+// delta covers versions from_version..version as [layout index, status]
+// pairs, several versions gathered into one frame by the node.
 
 const MAX_BACKOFF_MS = 5000;
 
@@ -10,11 +15,15 @@ export class SeatFeed {
   /**
    * @param eventId the event's UUID
    * @param hooks   {onSnapshot(version, tickets), onDelta(version, changes), onState(state, detail)}
-   *                state is "connecting", "live" or "reconnecting"
+   *                state is "connecting", "live" or "reconnecting"; compact
+   *                frames go to onPacked(version, statuses) (a Uint8Array of
+   *                STATUS values) and onCompactDelta(version, [[index, status]])
+   * @param opts    {compact: true} for the compact frames
    */
-  constructor(eventId, hooks) {
+  constructor(eventId, hooks, opts = {}) {
     this.eventId = eventId;
     this.hooks = hooks;
+    this.compact = !!opts.compact;
     this.version = null;
     this.backoff = 250;
     this.stopped = false;
@@ -30,7 +39,8 @@ export class SeatFeed {
   connect() {
     if (this.stopped) return;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${proto}//${location.host}/events/${encodeURIComponent(this.eventId)}/seats/ws`);
+    const query = this.compact ? '?format=compact' : '';
+    const ws = new WebSocket(`${proto}//${location.host}/events/${encodeURIComponent(this.eventId)}/seats/ws${query}`);
     this.ws = ws;
     this.version = null;
     this.hooks.onState?.(this.reconnects ? 'reconnecting' : 'connecting');
@@ -52,12 +62,16 @@ export class SeatFeed {
     if (msg.type === 'snapshot') {
       this.version = msg.version;
       this.backoff = 250;
-      this.hooks.onSnapshot?.(msg.version, msg.tickets);
+      if (msg.data !== undefined) this.hooks.onPacked?.(msg.version, unpack(msg.data, msg.seats));
+      else this.hooks.onSnapshot?.(msg.version, msg.tickets);
       this.hooks.onState?.('live');
       return;
     }
     if (msg.type !== 'delta' || this.version == null || msg.version <= this.version) return;
-    if (msg.version !== this.version + 1) {
+    // A compact frame covers from_version..version; one that starts at or
+    // before our next version holds each changed seat's status at version.
+    const from = msg.from_version ?? msg.version;
+    if (from > this.version + 1) {
       // A missed delta: our picture is no longer exact. Start over.
       this.gaps++;
       this.hooks.onState?.('reconnecting', `missed version ${this.version + 1}`);
@@ -65,7 +79,8 @@ export class SeatFeed {
       return;
     }
     this.version = msg.version;
-    this.hooks.onDelta?.(msg.version, msg.changes);
+    if (this.compact) this.hooks.onCompactDelta?.(msg.version, msg.changes);
+    else this.hooks.onDelta?.(msg.version, msg.changes);
   }
 
   /** reconnectNow drops the socket and opens a new one at once. */
@@ -86,4 +101,18 @@ export class SeatFeed {
       this.ws.close();
     }
   }
+}
+
+/**
+ * unpack reads n statuses packed two bits a seat, lowest bits first
+ * (openapi.yaml SeatEncoding "2bit-lsb"), from base64; 3 reads as booked.
+ */
+export function unpack(base64, n) {
+  const bin = atob(base64);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const code = (bin.charCodeAt(i >> 2) >> ((i & 3) * 2)) & 3;
+    out[i] = code === 3 ? 2 : code;
+  }
+  return out;
 }

@@ -88,14 +88,47 @@ export function arrange(sizes, aspect) {
   return { W: best.W, H: best.H, pos };
 }
 
+/**
+ * sectionsOfLayout is sectionsOf for GET /events/{id}/layout: its rows are
+ * index ranges already, and its blocks already have their place.
+ */
+export function sectionsOfLayout(layout) {
+  return layout.sections.map((s) => ({
+    name: s.name, price: layout.categories[s.category]?.price, currency: layout.currency,
+    x: s.x, y: s.y, w: s.width, h: s.height,
+    rows: s.rows.map((r) => ({ name: r.name, seats: Array.from({ length: r.seats }, (_, k) => r.first + k) })),
+  }));
+}
+
+/**
+ * ticketsOfLayout lists a layout's seats as API.md tickets (without
+ * status), index for index, for the pages' labels, prices and reserves.
+ */
+export function ticketsOfLayout(layout) {
+  const out = new Array(layout.seats);
+  for (const s of layout.sections) {
+    const price = layout.categories[s.category]?.price;
+    for (const r of s.rows) {
+      for (let k = 0; k < r.seats; k++) {
+        const i = r.first + k;
+        out[i] = { ticket_id: layout.ticket_ids[i], section: s.name, row: r.name, seat: k + 1, price, currency: layout.currency };
+      }
+    }
+  }
+  return out;
+}
+
 /** SeatMap draws one event's seats and turns pointer input into seat picks. */
 export class SeatMap {
   /**
    * @param canvas  the <canvas> to draw on (sized by CSS)
    * @param tickets API.md tickets (section, row, seat, price, status)
    * @param hooks   {onPick(i), onHover(i, clientX, clientY)}; i is -1 for no seat
+   * @param opts    {layout, statuses}: the node's layout (GET
+   *                /events/{id}/layout) places the seats instead of the
+   *                tickets' order; statuses (STATUS values) replace theirs
    */
-  constructor(canvas, tickets, hooks = {}) {
+  constructor(canvas, tickets, hooks = {}, opts = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d');
     this.tickets = tickets;
@@ -104,9 +137,11 @@ export class SeatMap {
     this.mark = new Uint8Array(tickets.length);
     this.marked = new Set();
     this.hover = -1;
-    this.sections = sectionsOf(tickets);
-    tickets.forEach((t, i) => { this.status[i] = STATUS[t.status] ?? STATUS.booked; });
-    this.layout(canvas.clientWidth / Math.max(1, canvas.clientHeight) || 1.6);
+    this.sections = opts.layout ? sectionsOfLayout(opts.layout) : sectionsOf(tickets);
+    if (opts.statuses) this.status.set(opts.statuses);
+    else tickets.forEach((t, i) => { this.status[i] = STATUS[t.status] ?? STATUS.booked; });
+    if (opts.layout) this.place(opts.layout);
+    else this.layout(canvas.clientWidth / Math.max(1, canvas.clientHeight) || 1.6);
     this.paintAll();
     this.view = null;
     this.userMoved = false;
@@ -134,12 +169,35 @@ export class SeatMap {
         });
       });
     });
+    this.makeBitmap();
+  }
+
+  /** place takes the seats' cells from the node's layout (same grid units). */
+  place(layout) {
+    const W = (this.W = Math.max(1, layout.width));
+    this.H = Math.max(1, layout.height);
+    this.cx = Uint16Array.from(layout.x);
+    this.cy = Uint16Array.from(layout.y);
+    this.grid = new Int32Array(W * this.H);
+    for (let i = 0; i < this.tickets.length; i++) this.grid[this.cy[i] * W + this.cx[i]] = i + 1;
+    this.stage = layout.stage;
+    this.makeBitmap();
+  }
+
+  makeBitmap() {
     this.bitmap = document.createElement('canvas');
-    this.bitmap.width = W * CELL;
-    this.bitmap.height = H * CELL;
+    this.bitmap.width = this.W * CELL;
+    this.bitmap.height = this.H * CELL;
     this.bctx = this.bitmap.getContext('2d');
     this.image = this.bctx.createImageData(this.bitmap.width, this.bitmap.height);
     this.pixels = new Uint32Array(this.image.data.buffer);
+  }
+
+  /** setStatuses replaces every status at once (a packed snapshot). */
+  setStatuses(statuses) {
+    this.status.set(statuses);
+    this.paintAll();
+    this.requestDraw();
   }
 
   /** paintAll repaints every seat into the bitmap (after a snapshot). */
@@ -277,6 +335,19 @@ export class SeatMap {
 
   drawStage(ox, oy, unit) {
     const { ctx } = this;
+    if (this.stage) {
+      // The node's layout places the stage (or a stadium's pitch).
+      const st = this.stage;
+      const x = ox + st.x * unit, y = oy + st.y * unit, w = st.width * unit, hgt = Math.max(16, st.height * unit);
+      ctx.fillStyle = '#2b3440';
+      ctx.fillRect(x, y, w, hgt);
+      ctx.fillStyle = '#fff';
+      ctx.font = `600 ${Math.max(10, Math.min(28, hgt * 0.3))}px system-ui, sans-serif`;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillText('STAGE', x + w / 2, y + hgt / 2);
+      return;
+    }
     // At least 16 CSS pixels tall (so "STAGE" is legible at any zoom),
     // ending just above the first row of section labels.
     const x = ox + this.W * 0.25 * unit;
