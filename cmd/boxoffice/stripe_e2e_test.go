@@ -253,6 +253,13 @@ func TestStripeRefundAndCancelEndToEnd(t *testing.T) {
 	refunded := buy(alice, seats[40], seats[41])
 	others := []string{buy(alice, seats[42]), buy(bob, seats[43]), buy(carol, seats[44], seats[45])}
 
+	// GET /events may serve a view rendered up to EventViewMaxAge ago:
+	// the seats' statuses are waited for, booked before the refund and
+	// available after it.
+	seatsAre := func(want string) func() bool {
+		return func() bool { st := seatStatus(); return st[seats[40]] == want && st[seats[41]] == want }
+	}
+	require.Eventually(t, seatsAre("booked"), 30*time.Second, 25*time.Millisecond, "the sold seats show as booked")
 	var out booking
 	if code := n.call(t, http.MethodPost, "/booking/"+refunded+"/refund", alice, nil, &out); code != http.StatusOK || out.Status != "refunded" {
 		t.Fatalf("the owner's refund: %d %+v, want 200 refunded", code, out)
@@ -260,9 +267,7 @@ func TestStripeRefundAndCancelEndToEnd(t *testing.T) {
 	if got := refundsOf(refunded); got != 1 {
 		t.Fatalf("Stripe was asked %d times to refund the owner's booking's charge, want 1", got)
 	}
-	if st := seatStatus(); st[seats[40]] != "available" || st[seats[41]] != "available" {
-		t.Fatalf("the refunded seats are %q and %q, want available", st[seats[40]], st[seats[41]])
-	}
+	require.Eventually(t, seatsAre("available"), 30*time.Second, 25*time.Millisecond, "the refunded seats are on sale again")
 	// On sale again: bob holds one (the hold is still his at the cancel).
 	if code := n.call(t, http.MethodPost, "/booking/reserve", bob, map[string]any{"event_id": ev, "ticket_ids": []string{seats[40]}}, nil); code != http.StatusCreated {
 		t.Fatalf("bob's reserve of a refunded seat: %d, want 201", code)
