@@ -232,3 +232,39 @@ func (a Audit) UnfinishedRefunds(ctx context.Context) ([]UnfinishedRefund, error
 	})
 	return out, err
 }
+
+// PaidUnsold is a succeeded charge whose booking holds no sale and was not
+// refunded (I7: money taken, no seats). Status is the booking's, "none"
+// when the payment has no booking row.
+type PaidUnsold struct {
+	BookingID uuid.UUID
+	ChargeID  string
+	Amount    int64 // minor units
+	Status    string
+}
+
+// PaidUnsolds returns every succeeded payment whose booking is neither
+// confirmed nor refunded nor still in progress. A booking in progress with
+// a succeeded payment is the legitimate moment between the charge's commit
+// (FinishPayment) and the sale's: its hold stays pinned until the grain, or
+// the next activation's settlement, sells it; a succeeded payment is never
+// voided afterwards. So only a booking that ended without its sale
+// (expired, failed, cancelled) or that does not exist is money taken for
+// nothing, whenever the audit runs. A hold stuck in progress past its
+// expiry is reported by LateHolds instead.
+func (a Audit) PaidUnsolds(ctx context.Context) ([]PaidUnsold, error) {
+	rows, err := a.q.Query(ctx, `SELECT p.booking_id, p.charge_id, p.amount_minor, coalesce(b.status, 'none')
+		FROM payments p LEFT JOIN bookings b ON b.id = p.booking_id
+		WHERE p.status = 'succeeded' AND b.status IS DISTINCT FROM 'confirmed' AND b.status IS DISTINCT FROM 'refunded'
+			AND b.status IS DISTINCT FROM 'in-progress'`)
+	if err != nil {
+		return nil, err
+	}
+	var out []PaidUnsold
+	var p PaidUnsold
+	_, err = pgx.ForEachRow(rows, []any{&p.BookingID, &p.ChargeID, &p.Amount, &p.Status}, func() error {
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}

@@ -224,7 +224,7 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 		{"an acknowledged sale whose booking is not confirmed", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `UPDATE bookings SET status = 'failed' WHERE id = $1`, uuid.MustParse(r.sold.BookingID))
 			return r.history
-		}, []string{kindLostAck}, nil},
+		}, []string{kindLostAck, kindPaidUnsold}, nil}, // its charge is kept for no seats
 		{"a version gap in the journal", func(t *testing.T, tx pgx.Tx) []sample {
 			v := r.maxVersion(t, tx)
 			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 2), Kind: seatmap.KindHeld, Booking: fresh, Owner: fresh, Seats: []int32{1 << 30}})
@@ -288,7 +288,7 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 				SELECT $1, 'k', amount_minor, currency, status, charge_id FROM payments WHERE booking_id = $2`,
 				fresh, uuid.MustParse(r.sold.BookingID))
 			return r.history
-		}, []string{kindSharedCharge}, nil},
+		}, []string{kindSharedCharge, kindPaidUnsold}, nil}, // the second payment has no booking at all
 		{"a refunded booking whose seats stay in sold_seats", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `UPDATE bookings SET status = 'refunded' WHERE id = $1`, uuid.MustParse(r.sold.BookingID))
 			return r.history
@@ -303,6 +303,22 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 			refund.Op = "refund"
 			return append(slices.Clone(r.history), refund)
 		}, []string{kindLostAck}, nil},
+		{"a succeeded charge kept for a hold that expired", func(t *testing.T, tx pgx.Tx) []sample {
+			plantSQL(t, tx, `INSERT INTO payments (booking_id, idempotency_key, amount_minor, currency, status, charge_id)
+				SELECT id, 'k', total_minor, currency, 'succeeded', 'ch_kept' FROM bookings WHERE status = 'expired' LIMIT 1
+				ON CONFLICT (booking_id) DO UPDATE SET status = 'succeeded', charge_id = 'ch_kept'`)
+			return r.history
+		}, []string{kindPaidUnsold}, nil},
+		{"a succeeded charge whose sale is still to commit is not judged", func(t *testing.T, tx pgx.Tx) []sample {
+			// The grain recorded the charge and has not sold yet: the hold
+			// is pinned and in progress, its expiry ahead.
+			plantSQL(t, tx, `INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency, created_at, expires_at, updated_at)
+				SELECT $1, user_id, event_id, '{}', 'in-progress', total_minor, currency, now(), now() + interval '10 minutes', now()
+				FROM bookings WHERE id = $2`, fresh, uuid.MustParse(r.sold.BookingID))
+			plantSQL(t, tx, `INSERT INTO payments (booking_id, idempotency_key, amount_minor, currency, status, charge_id)
+				SELECT id, 'k', total_minor, currency, 'succeeded', 'ch_in_flight' FROM bookings WHERE id = $1`, fresh)
+			return r.history
+		}, nil, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api/stripepay"
 	"github.com/boxoffice/boxoffice/api/stripepay/stripetest"
 )
@@ -166,6 +168,139 @@ func TestStripeEndToEnd(t *testing.T) {
 		if !booked[s] {
 			t.Errorf("seat %s is not booked", s)
 		}
+	}
+	assertNoViolations(t, n.DB, nil)
+}
+
+// TestStripeRefundAndCancelEndToEnd runs BOXOFFICE_PAYMENTS=stripe on a
+// real node against stripe-mock behind the recording proxy (confirms are
+// answered by their card, see byPaymentMethod: pm_card_visa succeeds;
+// refunds pass through as stripe-mock's succeeded refund), through the
+// HTTP API only: a confirmed booking refunded by its owner is 200
+// refunded, its charge refunded once at Stripe and its seats on sale again
+// (bob holds one); an admin then cancels the event with three other
+// confirmed bookings outstanding: reserves are 409 not_on_sale at once,
+// the refund job finishes (GET /admin/api/events/{id} shows every refund
+// done), each charge was refunded exactly once at Stripe, every booking is
+// refunded, and `boxoffice check` finds nothing.
+func TestStripeRefundAndCancelEndToEnd(t *testing.T) {
+	proxy := stripetest.Start(t, byPaymentMethod)
+	n := startTestNode(t, func(c *Config) {
+		c.Payments, c.StripeSecretKey, c.StripeAPIURL = "stripe", "sk_test_node", proxy.URL
+		c.StripeWebhookSecret = nodeWebhookSecret
+	})
+	n.seedDemo(t)
+	ev := stadiumEventID()
+	seats := n.ticketIDs(t, uuid.MustParse(ev))
+	alice, bob, carol := n.token(t, "alice@example.com"), n.token(t, "bob@example.com"), n.token(t, "carol@example.com")
+	type booking struct {
+		BookingID string `json:"booking_id"`
+		Status    string `json:"status"`
+	}
+	var errBody struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	owner := map[string]string{} // booking -> its buyer's token
+	buy := func(tok string, ids ...string) string {
+		t.Helper()
+		var b booking
+		if code := n.call(t, http.MethodPost, "/booking/reserve", tok, map[string]any{"event_id": ev, "ticket_ids": ids}, &b); code != http.StatusCreated {
+			t.Fatalf("reserve %v: %d", ids, code)
+		}
+		if code := n.call(t, http.MethodPost, "/booking/confirm", tok, map[string]any{"booking_id": b.BookingID,
+			"payment": map[string]string{"method": "card", "token": "pm_card_visa"}}, &b); code != http.StatusOK || b.Status != "confirmed" {
+			t.Fatalf("confirm: %d %+v", code, b)
+		}
+		owner[b.BookingID] = tok
+		return b.BookingID
+	}
+	// refundsOf counts the refunds Stripe was asked for of the booking's
+	// charge (its PaymentIntent).
+	refundsOf := func(id string) int {
+		t.Helper()
+		p, err := n.db.Payment(context.Background(), uuid.MustParse(id))
+		if err != nil || p.ChargeID == "" {
+			t.Fatalf("payment of %s: %+v, %v", id, p, err)
+		}
+		got := 0
+		for _, r := range proxy.Requests("/v1/refunds") {
+			if r.Form.Get("payment_intent") == p.ChargeID {
+				got++
+			}
+		}
+		return got
+	}
+	seatStatus := func() map[string]string {
+		t.Helper()
+		var view struct {
+			Tickets []struct {
+				TicketID string `json:"ticket_id"`
+				Status   string `json:"status"`
+			} `json:"tickets"`
+		}
+		if code := n.call(t, http.MethodGet, "/events/"+ev, "", nil, &view); code != http.StatusOK {
+			t.Fatalf("GET /events/%s: %d", ev, code)
+		}
+		out := map[string]string{}
+		for _, tk := range view.Tickets {
+			out[tk.TicketID] = tk.Status
+		}
+		return out
+	}
+
+	refunded := buy(alice, seats[40], seats[41])
+	others := []string{buy(alice, seats[42]), buy(bob, seats[43]), buy(carol, seats[44], seats[45])}
+
+	// GET /events may serve a view rendered up to EventViewMaxAge ago:
+	// the seats' statuses are waited for, booked before the refund and
+	// available after it.
+	seatsAre := func(want string) func() bool {
+		return func() bool { st := seatStatus(); return st[seats[40]] == want && st[seats[41]] == want }
+	}
+	require.Eventually(t, seatsAre("booked"), 30*time.Second, 25*time.Millisecond, "the sold seats show as booked")
+	var out booking
+	if code := n.call(t, http.MethodPost, "/booking/"+refunded+"/refund", alice, nil, &out); code != http.StatusOK || out.Status != "refunded" {
+		t.Fatalf("the owner's refund: %d %+v, want 200 refunded", code, out)
+	}
+	if got := refundsOf(refunded); got != 1 {
+		t.Fatalf("Stripe was asked %d times to refund the owner's booking's charge, want 1", got)
+	}
+	require.Eventually(t, seatsAre("available"), 30*time.Second, 25*time.Millisecond, "the refunded seats are on sale again")
+	// On sale again: bob holds one (the hold is still his at the cancel).
+	if code := n.call(t, http.MethodPost, "/booking/reserve", bob, map[string]any{"event_id": ev, "ticket_ids": []string{seats[40]}}, nil); code != http.StatusCreated {
+		t.Fatalf("bob's reserve of a refunded seat: %d, want 201", code)
+	}
+
+	admin := n.token(t, "admin@example.com", "admin")
+	var cancelled struct {
+		Status string `json:"status"`
+	}
+	if code := n.call(t, http.MethodPost, "/admin/api/events/"+ev+"/cancel", admin, nil, &cancelled); code != http.StatusOK || cancelled.Status != "cancelled" {
+		t.Fatalf("cancel: %d %+v", code, cancelled)
+	}
+	if code := n.call(t, http.MethodPost, "/booking/reserve", carol, map[string]any{"event_id": ev, "ticket_ids": []string{seats[46]}}, &errBody); code != http.StatusConflict || errBody.Error.Code != boxoffice.ENotOnSale {
+		t.Fatalf("reserve of a cancelled event: %d %+v, want 409 not_on_sale", code, errBody)
+	}
+	// Every refund of the event counts: the owner's and the job's three.
+	var progress struct {
+		Refunds struct{ Done, Total int } `json:"refunds"`
+	}
+	require.Eventually(t, func() bool {
+		code := n.call(t, http.MethodGet, "/admin/api/events/"+ev, admin, nil, &progress)
+		return code == http.StatusOK && progress.Refunds.Total == len(others)+1 && progress.Refunds.Done == progress.Refunds.Total
+	}, 60*time.Second, 25*time.Millisecond, "the cancellation's refund job finishes")
+	for _, id := range append([]string{refunded}, others...) {
+		if code := n.call(t, http.MethodGet, "/booking/"+id, owner[id], nil, &out); code != http.StatusOK || out.Status != "refunded" {
+			t.Errorf("GET /booking/%s: %d %s, want refunded", id, code, out.Status)
+		}
+		if got := refundsOf(id); got != 1 {
+			t.Errorf("booking %s: Stripe was asked %d times to refund its charge, want 1", id, got)
+		}
+	}
+	if got := len(proxy.Requests("/v1/refunds")); got != len(others)+1 {
+		t.Errorf("%d refund requests reached Stripe, want %d", got, len(others)+1)
 	}
 	assertNoViolations(t, n.DB, nil)
 }
