@@ -35,6 +35,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"POST /admin/api/events", "POST /admin/api/venues", "POST /admin/api/performers",
 		"GET /admin/", "GET /", "GET /static/{path}", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
 		"POST /payments/stripe/webhook",
+		"GET /door/", "GET /door/sw.js",
 	}
 	slices.Sort(got)
 	slices.Sort(want)
