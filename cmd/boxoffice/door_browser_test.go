@@ -269,10 +269,10 @@ func assertAdmittedAt(t *testing.T, n *testNode, token, code, gate, scannedAt st
 	if err != nil {
 		t.Fatalf("scanned_at %q: %v", scannedAt, err)
 	}
-	at, _ := e.Error.Details["admitted_at"].(string)
+	at, _ := e.Error.Details["scanned_at"].(string)
 	got, err := time.Parse(time.RFC3339Nano, at)
-	if err != nil || !got.Truncate(time.Second).Equal(want.Truncate(time.Second)) || e.Error.Details["gate"] != gate {
-		t.Errorf("admitted record %+v, want gate %q at %s (the offline scan)", e.Error.Details, gate, scannedAt)
+	if err != nil || !got.Equal(want) || e.Error.Details["gate"] != gate {
+		t.Errorf("admitted record %+v, want gate %q scanned at %s (the offline scan)", e.Error.Details, gate, scannedAt)
 	}
 }
 

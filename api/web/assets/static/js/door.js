@@ -46,7 +46,11 @@ function clock(iso) {
   return d.toDateString() === new Date().toDateString() ? t : `${d.toLocaleDateString()} ${t}`;
 }
 
-/** earlier describes a previous admission: "at 19:02:11 at gate North". */
+/**
+ * earlier describes a previous admission: "at 19:02:11 at gate North"; the
+ * time is when it was scanned (scanned_at, for a scan made offline) or else
+ * when the server admitted it.
+ */
 function earlier(at, gate) {
   return `Already admitted at ${clock(at)}${gate ? ' at gate ' + gate : ''}`;
 }
@@ -141,8 +145,8 @@ function refuse(e, c, key) {
   const d = (e && e.details) || {};
   switch (e.code) {
     case 'already_admitted':
-      store.markAdmitted(key, { at: d.admitted_at, gate: d.gate });
-      show('refused', 'already_admitted', 'Already admitted', seatLabel(c), earlier(d.admitted_at, d.gate), key);
+      store.markAdmitted(key, { at: d.scanned_at || d.admitted_at, gate: d.gate });
+      show('refused', 'already_admitted', 'Already admitted', seatLabel(c), earlier(d.scanned_at || d.admitted_at, d.gate), key);
       return;
     case 'invalid_ticket':
       show('refused', 'invalid_ticket', 'Invalid ticket', '', 'forged, altered or not from this box office', key);
@@ -233,7 +237,7 @@ function reportText(r) {
   const mine = `scanned${r.gate ? ' at gate ' + r.gate : ''} at ${clock(r.scanned_at)} while offline`;
   switch (r.reason) {
     case 'already_admitted':
-      return `${mine}, but ${earlier(r.details.admitted_at, r.details.gate).toLowerCase()}: the first scan counts; check this guest.`;
+      return `${mine}, but ${earlier(r.details.scanned_at || r.details.admitted_at, r.details.gate).toLowerCase()}: the first scan counts; check this guest.`;
     case 'ticket_revoked': return `${mine}, but the ticket was revoked (refunded or cancelled).`;
     case 'invalid_ticket': return `${mine}, but the server does not accept the code.`;
   }
@@ -271,6 +275,10 @@ function choose(e) {
   history.replaceState(null, '', u);
   $('event-results').replaceChildren();
   renderEvent();
+  // A development scanner token names its event: get one for this event.
+  if (session.signedIn && session.email && session.event_id !== e.event_id && navigator.onLine) {
+    signIn(session.email).catch((err) => notice.error(err));
+  }
 }
 
 /** loadEvent fetches the name of an event named in the address. */
@@ -326,6 +334,22 @@ function renderKeys(fetchedAt) {
   el.textContent = ring.size
     ? `${ring.size} ticket key${ring.size > 1 ? 's' : ''} cached (fetched ${clock(fetchedAt)}): offline checks are ready.`
     : 'No ticket keys yet: offline checks need one visit online.';
+}
+
+/**
+ * signIn asks the development POST /auth/token for a scanner token for
+ * the chosen event (a scanner may check in only the events its token
+ * names). With real sign-in, the organiser hands out the token instead.
+ */
+async function signIn(email) {
+  const eventId = store.eventId;
+  const body = { email, name: email.split('@')[0], roles: ['scanner'] };
+  if (eventId) body.event_ids = [eventId];
+  const r = await call('POST', '/auth/token', { body });
+  const s = { token: r.token, user_id: r.user_id, email, name: body.name, event_id: eventId };
+  Object.assign(session, s);
+  localStorage.setItem(session.key, JSON.stringify(s));
+  renderSession();
 }
 
 function renderSession() {
@@ -447,8 +471,7 @@ function init() {
     e.preventDefault();
     const email = $('signin-email').value.trim();
     try {
-      await session.signIn(email, email.split('@')[0], ['scanner']);
-      renderSession();
+      await signIn(email);
       sync();
     } catch (err) {
       notice.error(err);
