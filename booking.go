@@ -75,6 +75,9 @@ type User struct {
 	Email string
 	Name  string
 	Roles []string
+	// EventIDs are the events a scanner is assigned to (the token's
+	// event_ids claim; API.md Roles).
+	EventIDs []uuid.UUID
 }
 
 // IsAdmin reports whether the user may call /admin/api/*.

@@ -69,6 +69,8 @@ type EventStats struct {
 	Holds               int
 	JournalLag          int
 	LastSnapshotVersion uint64
+	// Admitted counts the seats checked in at the door.
+	Admitted int
 }
 
 // SeatEngine is the booking side of the platform as the API sees it:

@@ -137,6 +137,7 @@ func (e *Engine) Stats(ctx context.Context, eventID uuid.UUID) (boxoffice.EventS
 		EventID: eventID, NodeID: r.Node, Version: r.Version,
 		Counts: boxoffice.SeatCounts{Available: int(r.Available), Reserved: int(r.Reserved), Booked: int(r.Booked)},
 		Holds:  int(r.Holds), JournalLag: int(r.JournalLag), LastSnapshotVersion: r.LastSnapshotVersion,
+		Admitted: int(r.Admitted),
 	}, nil
 }
 

@@ -190,6 +190,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.onSetRules(ctx, msg)
 	case *grainpb.PaymentSettled:
 		g.paymentSettled(ctx, msg)
+	case *grainpb.CheckIn:
+		g.checkIn(ctx, msg)
 	case *grainpb.Touch:
 		if g.refuse(ctx) {
 			return
@@ -211,6 +213,8 @@ func (g *grain) refuse(ctx actor.Context) bool {
 				return &grainpb.SeatsReply{Error: err}
 			case *grainpb.GetStats:
 				return &grainpb.StatsReply{Error: err}
+			case *grainpb.CheckIn:
+				return &grainpb.CheckInReply{Error: err}
 			case *grainpb.Touch, *grainpb.SetRules, *grainpb.PaymentSettled:
 				if ctx.Sender() == nil {
 					return nil
@@ -410,6 +414,7 @@ func (g *grain) getStats(ctx actor.Context) {
 	ctx.Respond(&grainpb.StatsReply{
 		Version: g.committed, Available: int64(c.Available), Reserved: int64(c.Reserved), Booked: int64(c.Booked),
 		Holds: int64(g.m.Holds()), JournalLag: int64(lag), LastSnapshotVersion: g.lastSnapshot, Node: g.e.cfg.NodeName,
+		Admitted: int64(g.m.Admitted()),
 	})
 }
 

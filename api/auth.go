@@ -12,6 +12,7 @@ import (
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/boxoffice/boxoffice"
@@ -28,6 +29,8 @@ type tokenClaims struct {
 	Name  string   `json:"name,omitempty"`
 	Email string   `json:"email,omitempty"`
 	Roles []string `json:"roles,omitempty"`
+	// EventIDs are a scanner's events (API.md Roles).
+	EventIDs []string `json:"event_ids,omitempty"`
 }
 
 // authenticator verifies bearer tokens. Which algorithms it accepts
@@ -154,6 +157,9 @@ func (a *authenticator) authenticate(r *http.Request) (boxoffice.User, error) {
 		return boxoffice.User{}, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token's sub must be the user's UUID")
 	}
 	u := boxoffice.User{ID: id, Name: c.Name, Email: c.Email, Roles: c.Roles}
+	if u.EventIDs, err = scannerEvents(c.EventIDs); err != nil {
+		return boxoffice.User{}, err
+	}
 	if c.ExpiresAt != nil { // required by the parser; checked for safety
 		a.verified.Add(raw, verifiedToken{user: u, exp: c.ExpiresAt.Time})
 	}
@@ -235,4 +241,23 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 		return nil
 	}))
+}
+
+// maxScannerEvents bounds a token's event_ids.
+const maxScannerEvents = 1000
+
+// scannerEvents parses a token's event_ids claim.
+func scannerEvents(ids []string) ([]uuid.UUID, error) {
+	if len(ids) > maxScannerEvents {
+		return nil, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token names more than %d event_ids", maxScannerEvents)
+	}
+	var out []uuid.UUID
+	for _, s := range ids {
+		id, err := parseID("event_ids", s)
+		if err != nil {
+			return nil, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token's event_ids must be UUIDs")
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }

@@ -189,4 +189,7 @@ type Deps struct {
 	// its public keys at GET /tickets/keys; nil makes the ticket routes
 	// 503 unavailable.
 	Tickets *boxoffice.TicketKeys
+	// CheckIn admits scanned tickets (POST /checkin); nil makes the route
+	// 503 unavailable.
+	CheckIn boxoffice.CheckInService
 }

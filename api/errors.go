@@ -32,6 +32,9 @@ var statusOf = map[string]int{
 	boxoffice.EIdempotencyConflict: http.StatusConflict,
 	// A forged, altered or truncated ticket code (API.md "Tickets and check-in").
 	boxoffice.EInvalidTicket: http.StatusBadRequest,
+	// A ticket scanned before, or one whose sale was undone (check-in).
+	boxoffice.EAlreadyAdmitted: http.StatusConflict,
+	boxoffice.ETicketRevoked:   http.StatusConflict,
 }
 
 // StatusOf returns the HTTP status of an API error code, 500 for a code the
@@ -122,6 +125,11 @@ func publicError(err error) errorBody {
 		e.Details = map[string]any{"ticket_ids": ids}
 	case boxoffice.ELimitReached:
 		e.Details = map[string]any{"limit": detail(be, "limit"), "current": detail(be, "current")}
+	case boxoffice.EAlreadyAdmitted:
+		e.Details = map[string]any{"admitted_at": detail(be, "admitted_at"), "gate": detail(be, "gate")}
+		if sc := detail(be, "scanned_at"); sc != nil {
+			e.Details["scanned_at"] = sc
+		}
 	}
 	return errorBody{Error: e}
 }

@@ -30,6 +30,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"GET /booking/{bookingId}", "DELETE /booking/{bookingId}", "GET /user/bookings",
 		"GET /booking/{bookingId}/tickets", "GET /booking/{bookingId}/tickets.pdf",
 		"GET /booking/{bookingId}/tickets/{ticketId}/qr.png", "GET /tickets/keys",
+		"POST /checkin",
 		"POST /auth/token",
 		"GET /admin/api/cluster", "GET /admin/api/metrics", "GET /admin/api/events/{eventId}", "PATCH /admin/api/events/{eventId}",
 		"POST /admin/api/events", "POST /admin/api/venues", "POST /admin/api/performers",

@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	m.Handle("GET /booking/{bookingId}/tickets.pdf", s.h(s.booking(s.handleTicketsPDF)))
 	m.Handle("GET /booking/{bookingId}/tickets/{ticketId}/qr.png", s.h(s.booking(s.handleTicketQR)))
 	m.Handle("GET /tickets/keys", s.h(s.handleTicketKeys))
+	m.Handle("POST /checkin", s.h(s.authed(s.handleCheckIn)))
 	s.stubs = map[string]bool{}
 	for _, p := range []string{"GET /booking/reserve", "DELETE /booking/reserve", "GET /booking/confirm", "DELETE /booking/confirm"} {
 		m.HandleFunc(p, s.methodNotAllowed)

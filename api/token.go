@@ -54,6 +54,9 @@ func MintTokenFor(secret []byte, u boxoffice.User, ttl time.Duration, issuer, au
 		},
 		Name: u.Name, Email: u.Email, Roles: u.Roles,
 	}
+	for _, id := range u.EventIDs {
+		c.EventIDs = append(c.EventIDs, id.String())
+	}
 	if audience != "" {
 		c.Audience = jwt.ClaimStrings{audience}
 	}
@@ -64,6 +67,8 @@ type tokenRequest struct {
 	Email string   `json:"email"`
 	Name  string   `json:"name"`
 	Roles []string `json:"roles"`
+	// EventIDs assigns a scanner to events (API.md Roles).
+	EventIDs []uuid.UUID `json:"event_ids"`
 }
 
 type tokenResponse struct {
@@ -118,7 +123,11 @@ func (req tokenRequest) user() (boxoffice.User, error) {
 			return boxoffice.User{}, boxoffice.InvalidField("roles", "roles are lower-case words such as admin")
 		}
 	}
-	return boxoffice.User{ID: DevUserID(email), Email: strings.ToLower(email), Name: name, Roles: req.Roles}, nil
+	if len(req.EventIDs) > maxScannerEvents {
+		return boxoffice.User{}, boxoffice.InvalidField("event_ids", "at most %d event_ids", maxScannerEvents)
+	}
+	return boxoffice.User{ID: DevUserID(email), Email: strings.ToLower(email), Name: name, Roles: req.Roles,
+		EventIDs: req.EventIDs}, nil
 }
 
 // validType accepts short lower-case words (roles, event types).

@@ -165,6 +165,8 @@ type statsJSON struct {
 	Holds               int        `json:"holds"`
 	JournalLag          int        `json:"journal_lag"`
 	LastSnapshotVersion uint64     `json:"last_snapshot_version"`
+	// Admitted counts the tickets checked in (of counts.booked sold).
+	Admitted int `json:"admitted"`
 }
 
 type countsJSON struct {
@@ -178,6 +180,7 @@ func renderStats(st boxoffice.EventStats) statsJSON {
 		EventID: st.EventID, NodeID: st.NodeID, Version: st.Version,
 		Counts: countsJSON{Available: st.Counts.Available, Reserved: st.Counts.Reserved, Booked: st.Counts.Booked},
 		Holds:  st.Holds, JournalLag: st.JournalLag, LastSnapshotVersion: st.LastSnapshotVersion,
+		Admitted: st.Admitted,
 	}
 }
 

@@ -711,8 +711,10 @@ type StatsReply struct {
 	JournalLag          int64                  `protobuf:"varint,7,opt,name=journal_lag,json=journalLag,proto3" json:"journal_lag,omitempty"`
 	LastSnapshotVersion uint64                 `protobuf:"varint,8,opt,name=last_snapshot_version,json=lastSnapshotVersion,proto3" json:"last_snapshot_version,omitempty"`
 	Node                string                 `protobuf:"bytes,9,opt,name=node,proto3" json:"node,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// admitted counts the seats checked in (CheckIn).
+	Admitted      int64 `protobuf:"varint,40,opt,name=admitted,proto3" json:"admitted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StatsReply) Reset() {
@@ -806,6 +808,13 @@ func (x *StatsReply) GetNode() string {
 		return x.Node
 	}
 	return ""
+}
+
+func (x *StatsReply) GetAdmitted() int64 {
+	if x != nil {
+		return x.Admitted
+	}
+	return 0
 }
 
 type Ack struct {
@@ -1036,6 +1045,163 @@ func (x *PaymentSettled) GetCurrency() string {
 	return ""
 }
 
+// CheckIn admits one sold seat at the door (API.md "Tickets and check-in");
+// the grain decides exactly once and answers with a CheckInReply once the
+// admission is durable. Times are Unix nanoseconds, 0 for unset.
+type CheckIn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Seat          int32                  `protobuf:"varint,1,opt,name=seat,proto3" json:"seat,omitempty"`
+	BookingId     []byte                 `protobuf:"bytes,2,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
+	ScannerId     []byte                 `protobuf:"bytes,3,opt,name=scanner_id,json=scannerId,proto3" json:"scanner_id,omitempty"`
+	Gate          string                 `protobuf:"bytes,4,opt,name=gate,proto3" json:"gate,omitempty"`
+	ScannedAt     int64                  `protobuf:"varint,5,opt,name=scanned_at,json=scannedAt,proto3" json:"scanned_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckIn) Reset() {
+	*x = CheckIn{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckIn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckIn) ProtoMessage() {}
+
+func (x *CheckIn) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckIn.ProtoReflect.Descriptor instead.
+func (*CheckIn) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CheckIn) GetSeat() int32 {
+	if x != nil {
+		return x.Seat
+	}
+	return 0
+}
+
+func (x *CheckIn) GetBookingId() []byte {
+	if x != nil {
+		return x.BookingId
+	}
+	return nil
+}
+
+func (x *CheckIn) GetScannerId() []byte {
+	if x != nil {
+		return x.ScannerId
+	}
+	return nil
+}
+
+func (x *CheckIn) GetGate() string {
+	if x != nil {
+		return x.Gate
+	}
+	return ""
+}
+
+func (x *CheckIn) GetScannedAt() int64 {
+	if x != nil {
+		return x.ScannedAt
+	}
+	return 0
+}
+
+// CheckInReply is the admission: the new one, or with already set the
+// first one (the caller answers already_admitted with it).
+type CheckInReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	AdmittedAt    int64                  `protobuf:"varint,2,opt,name=admitted_at,json=admittedAt,proto3" json:"admitted_at,omitempty"`
+	Gate          string                 `protobuf:"bytes,3,opt,name=gate,proto3" json:"gate,omitempty"`
+	ScannedAt     int64                  `protobuf:"varint,4,opt,name=scanned_at,json=scannedAt,proto3" json:"scanned_at,omitempty"`
+	Already       bool                   `protobuf:"varint,5,opt,name=already,proto3" json:"already,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckInReply) Reset() {
+	*x = CheckInReply{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckInReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckInReply) ProtoMessage() {}
+
+func (x *CheckInReply) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckInReply.ProtoReflect.Descriptor instead.
+func (*CheckInReply) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CheckInReply) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *CheckInReply) GetAdmittedAt() int64 {
+	if x != nil {
+		return x.AdmittedAt
+	}
+	return 0
+}
+
+func (x *CheckInReply) GetGate() string {
+	if x != nil {
+		return x.Gate
+	}
+	return ""
+}
+
+func (x *CheckInReply) GetScannedAt() int64 {
+	if x != nil {
+		return x.ScannedAt
+	}
+	return 0
+}
+
+func (x *CheckInReply) GetAlready() bool {
+	if x != nil {
+		return x.Already
+	}
+	return false
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
@@ -1102,7 +1268,7 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"SeatsReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x1a\n" +
-	"\bstatuses\x18\x03 \x01(\fR\bstatuses\"\xa5\x02\n" +
+	"\bstatuses\x18\x03 \x01(\fR\bstatuses\"\xc1\x02\n" +
 	"\n" +
 	"StatsReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x12\x18\n" +
@@ -1114,7 +1280,8 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\vjournal_lag\x18\a \x01(\x03R\n" +
 	"journalLag\x122\n" +
 	"\x15last_snapshot_version\x18\b \x01(\x04R\x13lastSnapshotVersion\x12\x12\n" +
-	"\x04node\x18\t \x01(\tR\x04node\"3\n" +
+	"\x04node\x18\t \x01(\tR\x04node\x12\x1a\n" +
+	"\badmitted\x18( \x01(\x03R\badmitted\"3\n" +
 	"\x03Ack\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\"\xfe\x01\n" +
 	"\bSetRules\x12\x1a\n" +
@@ -1134,7 +1301,24 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\tsucceeded\x18\x03 \x01(\bR\tsucceeded\x12\x1b\n" +
 	"\tcharge_id\x18\x04 \x01(\tR\bchargeId\x12!\n" +
 	"\famount_minor\x18\x05 \x01(\x03R\vamountMinor\x12\x1a\n" +
-	"\bcurrency\x18\x06 \x01(\tR\bcurrencyB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"\bcurrency\x18\x06 \x01(\tR\bcurrency\"\x8e\x01\n" +
+	"\aCheckIn\x12\x12\n" +
+	"\x04seat\x18\x01 \x01(\x05R\x04seat\x12\x1d\n" +
+	"\n" +
+	"booking_id\x18\x02 \x01(\fR\tbookingId\x12\x1d\n" +
+	"\n" +
+	"scanner_id\x18\x03 \x01(\fR\tscannerId\x12\x12\n" +
+	"\x04gate\x18\x04 \x01(\tR\x04gate\x12\x1d\n" +
+	"\n" +
+	"scanned_at\x18\x05 \x01(\x03R\tscannedAt\"\xaa\x01\n" +
+	"\fCheckInReply\x12,\n" +
+	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x12\x1f\n" +
+	"\vadmitted_at\x18\x02 \x01(\x03R\n" +
+	"admittedAt\x12\x12\n" +
+	"\x04gate\x18\x03 \x01(\tR\x04gate\x12\x1d\n" +
+	"\n" +
+	"scanned_at\x18\x04 \x01(\x03R\tscannedAt\x12\x18\n" +
+	"\aalready\x18\x05 \x01(\bR\aalreadyB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1148,7 +1332,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
 	(*Release)(nil),        // 1: boxoffice.grain.Release
@@ -1164,6 +1348,8 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Ack)(nil),            // 11: boxoffice.grain.Ack
 	(*SetRules)(nil),       // 12: boxoffice.grain.SetRules
 	(*PaymentSettled)(nil), // 13: boxoffice.grain.PaymentSettled
+	(*CheckIn)(nil),        // 14: boxoffice.grain.CheckIn
+	(*CheckInReply)(nil),   // 15: boxoffice.grain.CheckInReply
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
 	6, // 0: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
@@ -1171,11 +1357,12 @@ var file_actors_grainpb_grain_proto_depIdxs = []int32{
 	6, // 2: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
 	6, // 3: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
 	6, // 4: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	6, // 5: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_actors_grainpb_grain_proto_init() }
@@ -1189,7 +1376,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -31,6 +31,9 @@ func (m *Map) check(r Record) (uint32, error) {
 	if r.Kind < KindHeld || r.Kind > lastKind {
 		return 0, fmt.Errorf("seatmap: v%d has kind %d", r.Version, r.Kind)
 	}
+	if r.Kind == KindAdmitted {
+		return 0, m.checkAdmit(r)
+	}
 	if r.Kind == KindHeld {
 		if len(r.Seats) < 1 || len(r.Seats) > boxoffice.MaxSeatsPerHold {
 			return 0, fmt.Errorf("seatmap: v%d holds %d seats", r.Version, len(r.Seats))
@@ -90,6 +93,8 @@ func (m *Map) apply(r Record, s uint32) {
 	case KindExtended:
 		// Pinned, so not in the expiry heap: nothing to reorder.
 		m.holds.at(s).expiresAt = r.ExpiresAt
+	case KindAdmitted:
+		m.admit(r)
 	}
 }
 

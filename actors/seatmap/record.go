@@ -28,8 +28,15 @@ const (
 	KindExtended
 )
 
+// KindAdmitted checks one sold seat in at the door (API.md "Tickets and
+// check-in"): Booking is the ticket's booking, Owner the scanner, Seats the
+// one seat, ExpiresAt the admission time, and ScannedAt and Gate what the
+// scan said. It changes no seat's status. (Kinds are numbered across
+// branches: 8 is the refund's.)
+const KindAdmitted Kind = 9
+
 // lastKind is the highest kind a journal may hold.
-const lastKind = KindExtended
+const lastKind = KindAdmitted
 
 // String names the kind in logs.
 func (k Kind) String() string {
@@ -48,6 +55,8 @@ func (k Kind) String() string {
 		return "SeatsSold"
 	case KindExtended:
 		return "HoldExtended"
+	case KindAdmitted:
+		return "Admitted"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -62,8 +71,13 @@ type Record struct {
 	Owner   uuid.UUID
 	Seats   []int32
 	// ExpiresAt is the hold's end in Unix nanoseconds (in every kind, so
-	// the booking row a record leads to keeps it).
+	// the booking row a record leads to keeps it). KindAdmitted keeps the
+	// admission time in it.
 	ExpiresAt int64
+	// ScannedAt (Unix ns, 0 for none) and Gate are KindAdmitted's: when
+	// and where the scan was made. Other kinds leave them zero.
+	ScannedAt int64
+	Gate      string
 }
 
 // Change is one seat's new status.
@@ -97,6 +111,7 @@ func (r Record) Changes() []Change {
 //
 //	uvarint version | byte kind | 16 booking | 16 owner | uvarint n | n × uvarint seat | varint expiresAt
 //
+// and, for KindAdmitted only: | varint scannedAt | uvarint len | gate.
 // A single-seat hold takes about 45 bytes.
 func (r Record) MarshalBinary() ([]byte, error) {
 	if r.Kind < KindHeld || r.Kind > lastKind {
@@ -118,6 +133,16 @@ func (r Record) MarshalBinary() ([]byte, error) {
 		buf = binary.AppendUvarint(buf, uint64(s))
 	}
 	buf = binary.AppendVarint(buf, r.ExpiresAt)
+	if r.Kind == KindAdmitted {
+		if len(r.Seats) != 1 || len(r.Gate) > boxoffice.MaxGateLen {
+			return nil, errors.New("seatmap: an admission is of one seat at a gate of at most 64 bytes")
+		}
+		buf = binary.AppendVarint(buf, r.ScannedAt)
+		buf = binary.AppendUvarint(buf, uint64(len(r.Gate)))
+		buf = append(buf, r.Gate...)
+	} else if r.ScannedAt != 0 || r.Gate != "" {
+		return nil, fmt.Errorf("seatmap: %s record with a scan", r.Kind)
+	}
 	return buf, nil
 }
 
@@ -234,6 +259,16 @@ func UnmarshalRecord(data []byte) (Record, error) {
 	var buf [boxoffice.MaxSeatsPerHold]int32
 	r.Seats = slices.Clone(d.seats(&buf))
 	r.ExpiresAt = d.varint()
+	if r.Kind == KindAdmitted {
+		r.ScannedAt = d.varint()
+		n := d.uvarint()
+		if d.err == nil && (n > boxoffice.MaxGateLen || len(r.Seats) != 1) {
+			d.err = errors.New("seatmap: malformed admission")
+		}
+		if n > 0 {
+			r.Gate = string(d.bytes(int(n)))
+		}
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errors.New("seatmap: trailing bytes after record")
 	}

@@ -27,6 +27,8 @@ type Map struct {
 
 	owners owners // seats held and bought per user (owners.go)
 	limit  int    // max seats per user, 0 none (SetLimit)
+
+	admitted map[int32]admission // checked-in seats (admit.go)
 }
 
 // hold is one live hold. Seats are kept inline (at most ten) so a hold
@@ -55,11 +57,12 @@ type HoldInfo struct {
 // New returns an event's seat map with every seat available at version 0.
 func New(eventID uuid.UUID, seats int) *Map {
 	m := &Map{
-		eventID: eventID,
-		space:   boxoffice.NewTicketSpace(eventID),
-		status:  make([]boxoffice.SeatStatus, seats),
-		index:   newBookingIndex(),
-		owners:  newOwners(),
+		eventID:  eventID,
+		space:    boxoffice.NewTicketSpace(eventID),
+		status:   make([]boxoffice.SeatStatus, seats),
+		index:    newBookingIndex(),
+		owners:   newOwners(),
+		admitted: map[int32]admission{},
 	}
 	m.counts.Available = seats
 	return m

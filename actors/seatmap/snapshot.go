@@ -14,9 +14,11 @@ import (
 
 // snapshotMagic starts every snapshot; the digit is the format version.
 // BXS2 adds the buyers (seats sold per user, for max_tickets_per_user);
-// BXS1 snapshots still decode when they have no sold seat.
+// BXS3 adds the admissions (check-in); BXS1 snapshots still decode when
+// they have no sold seat, BXS2 ones as having no admission.
 const (
-	snapshotMagic   = "BXS2"
+	snapshotMagic   = "BXS3"
+	snapshotMagicV2 = "BXS2"
 	snapshotMagicV1 = "BXS1"
 )
 
@@ -31,6 +33,8 @@ var ErrNoBuyers = errors.New("seatmap: snapshot predates per-buyer counts")
 //	| uvarint holds | per hold, by booking ID: 16 booking | 16 owner | varint expiresAt
 //	| byte pinned | uvarint n | n × uvarint seat
 //	| uvarint buyers | per buyer, by user ID: 16 user | uvarint seats sold
+//	| uvarint admitted | per admission, by seat: uvarint seat | 16 booking | 16 scanner
+//	| varint at | varint scannedAt | uvarint len | gate
 //
 // Holds are written in booking-ID order so that equal states encode to
 // equal bytes, whatever order they were reached in.
@@ -80,7 +84,7 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 		buf = append(buf, u[:]...)
 		buf = binary.AppendUvarint(buf, uint64(m.owners.sold[u]))
 	}
-	return buf, nil
+	return m.appendAdmissions(buf), nil
 }
 
 // Decode rebuilds a map from a snapshot. It checks everything (seat
@@ -91,7 +95,8 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 // A BXS1 snapshot with sold seats is ErrNoBuyers.
 func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
 	v1 := bytes.HasPrefix(data, []byte(snapshotMagicV1))
-	if !v1 && !bytes.HasPrefix(data, []byte(snapshotMagic)) {
+	v2 := bytes.HasPrefix(data, []byte(snapshotMagicV2))
+	if !v1 && !v2 && !bytes.HasPrefix(data, []byte(snapshotMagic)) {
 		return nil, errors.New("seatmap: not a snapshot")
 	}
 	d := &reader{b: data[len(snapshotMagic):]}
@@ -121,13 +126,13 @@ func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
 	if v1 && m.counts.Booked > 0 {
 		return nil, ErrNoBuyers
 	}
-	if err := m.decodeHolds(d, v1); err != nil {
+	if err := m.decodeHolds(d, v1, v1 || v2); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func (m *Map) decodeHolds(d *reader, v1 bool) error {
+func (m *Map) decodeHolds(d *reader, v1, noAdmissions bool) error {
 	count := d.uvarint()
 	if d.err == nil && count > uint64(len(m.status)) {
 		return fmt.Errorf("seatmap: snapshot has %d holds for %d seats", count, len(m.status))
@@ -160,6 +165,11 @@ func (m *Map) decodeHolds(d *reader, v1 bool) error {
 	}
 	if !v1 {
 		if err := m.decodeBuyers(d); err != nil {
+			return err
+		}
+	}
+	if !noAdmissions {
+		if err := m.decodeAdmissions(d); err != nil {
 			return err
 		}
 	}
@@ -200,6 +210,57 @@ func (m *Map) decodeBuyers(d *reader) error {
 	}
 	if d.err == nil && sold != m.counts.Booked {
 		return fmt.Errorf("seatmap: %d sold seats but %d in buyers", m.counts.Booked, sold)
+	}
+	return d.err
+}
+
+// appendAdmissions encodes the admissions in seat order.
+func (m *Map) appendAdmissions(buf []byte) []byte {
+	seats := make([]int32, 0, len(m.admitted))
+	for s := range m.admitted {
+		seats = append(seats, s)
+	}
+	slices.Sort(seats)
+	buf = binary.AppendUvarint(buf, uint64(len(seats)))
+	for _, s := range seats {
+		a := m.admitted[s]
+		buf = binary.AppendUvarint(buf, uint64(s))
+		buf = append(buf, a.booking[:]...)
+		buf = append(buf, a.scanner[:]...)
+		buf = binary.AppendVarint(buf, a.at)
+		buf = binary.AppendVarint(buf, a.scannedAt)
+		buf = binary.AppendUvarint(buf, uint64(len(a.gate)))
+		buf = append(buf, a.gate...)
+	}
+	return buf
+}
+
+// decodeAdmissions reads the admissions: seats in range, in increasing
+// order. An admitted seat need not be sold any more (a refund after the
+// door), so its status is not checked.
+func (m *Map) decodeAdmissions(d *reader) error {
+	count := d.uvarint()
+	if d.err == nil && count > uint64(len(m.status)) {
+		return fmt.Errorf("seatmap: snapshot has %d admissions for %d seats", count, len(m.status))
+	}
+	prev := int64(-1)
+	for range count {
+		s := d.uvarint()
+		var a admission
+		a.booking, a.scanner = d.uuid(), d.uuid()
+		a.at, a.scannedAt = d.varint(), d.varint()
+		n := d.uvarint()
+		if d.err == nil && (n > boxoffice.MaxGateLen || s >= uint64(len(m.status)) || int64(s) <= prev) {
+			return errors.New("seatmap: snapshot admissions out of order or malformed")
+		}
+		if n > 0 {
+			a.gate = string(d.bytes(int(n)))
+		}
+		if d.err != nil {
+			return d.err
+		}
+		prev = int64(s)
+		m.admitted[int32(s)] = a
 	}
 	return d.err
 }

@@ -20,6 +20,21 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AlreadyAdmittedErrorErrorCode.
+const (
+	AlreadyAdmitted AlreadyAdmittedErrorErrorCode = "already_admitted"
+)
+
+// Valid indicates whether the value is a known member of the AlreadyAdmittedErrorErrorCode enum.
+func (e AlreadyAdmittedErrorErrorCode) Valid() bool {
+	switch e {
+	case AlreadyAdmitted:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BookingStateErrorErrorCode.
 const (
 	BookingState BookingStateErrorErrorCode = "booking_state"
@@ -251,6 +266,21 @@ func (e InvalidArgumentErrorErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for InvalidTicketErrorErrorCode.
+const (
+	InvalidTicket InvalidTicketErrorErrorCode = "invalid_ticket"
+)
+
+// Valid indicates whether the value is a known member of the InvalidTicketErrorErrorCode enum.
+func (e InvalidTicketErrorErrorCode) Valid() bool {
+	switch e {
+	case InvalidTicket:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LimitReachedErrorErrorCode.
 const (
 	LimitReached LimitReachedErrorErrorCode = "limit_reached"
@@ -476,6 +506,21 @@ func (e TicketKeySetKeysUse) Valid() bool {
 	}
 }
 
+// Defines values for TicketRevokedErrorErrorCode.
+const (
+	TicketRevoked TicketRevokedErrorErrorCode = "ticket_revoked"
+)
+
+// Valid indicates whether the value is a known member of the TicketRevokedErrorErrorCode enum.
+func (e TicketRevokedErrorErrorCode) Valid() bool {
+	switch e {
+	case TicketRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TooLargeErrorErrorCode.
 const (
 	TooLargeErrorErrorCodeTooLarge TooLargeErrorErrorCode = "too_large"
@@ -541,6 +586,26 @@ func (e SearchEventsParamsSort) Valid() bool {
 		return false
 	}
 }
+
+// AlreadyAdmittedError Example: {"error":{"code":"already_admitted","details":{"admitted_at":"2026-12-07T19:42:13.120533Z","gate":"North 1"},"message":"the ticket was admitted at 2026-12-07T19:42:13Z at gate North 1"}}
+type AlreadyAdmittedError struct {
+	Error struct {
+		Code AlreadyAdmittedErrorErrorCode `json:"code"`
+
+		// Details The first admission.
+		Details struct {
+			AdmittedAt Time `json:"admitted_at"`
+
+			// Gate The first scan's gate; empty when it named none.
+			Gate      string `json:"gate"`
+			ScannedAt *Time  `json:"scanned_at,omitempty"`
+		} `json:"details"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// AlreadyAdmittedErrorErrorCode defines model for AlreadyAdmittedError.Error.Code.
+type AlreadyAdmittedErrorErrorCode string
 
 // Booking Example: {"booking_id":"0d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a","confirmed_at":"2026-05-01T18:03:12Z","created_at":"2026-05-01T18:00:00Z","currency":"EUR","event_id":"6f1c2b9e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","expires_at":"2026-05-01T18:10:00Z","status":"confirmed","ticket_ids":["1b9d6bcd-bbfd-8b2d-9b5d-ab8dfbbd4bed","2c8e7acd-ccfe-8c3e-8c6e-bc9eacce5cfe"],"total_price":"299.00"}
 type Booking struct {
@@ -625,6 +690,36 @@ type CancelledBooking struct {
 
 // CancelledBookingStatus defines model for CancelledBooking.Status.
 type CancelledBookingStatus string
+
+// CheckIn The ticket's admission.
+//
+// Example: {"admitted_at":"2026-12-07T19:42:13.120533Z","event_id":"852fe9f7-0e9d-4f7f-ae13-359d7896f4f3","gate":"North 1","row":"1","seat":12,"section":"A","ticket_id":"0f8b1c2e-4a5d-5e6f-8a9b-0c1d2e3f4a5b"}
+type CheckIn struct {
+	AdmittedAt Time `json:"admitted_at"`
+	EventId    UUID `json:"event_id"`
+
+	// Gate The request's gate; absent when it named none.
+	Gate      *string `json:"gate,omitempty"`
+	Row       string  `json:"row"`
+	ScannedAt *Time   `json:"scanned_at,omitempty"`
+	Seat      int     `json:"seat"`
+	Section   string  `json:"section"`
+	TicketId  UUID    `json:"ticket_id"`
+}
+
+// CheckInRequest Example: {"code":"AQM_KpwB...","gate":"North 1"}
+type CheckInRequest struct {
+	// Code The text of the ticket's QR code (`BookingTicket.code`).
+	Code string `json:"code"`
+
+	// Gate The door that scanned; kept with the admission and shown to later scans.
+	Gate *string `json:"gate,omitempty"`
+
+	// ScannedAt When a scan made offline happened (RFC 3339, not in the future); kept with the
+	// admission. The event's actor decides in the order scans reach it: the first to
+	// arrive is admitted.
+	ScannedAt *time.Time `json:"scanned_at,omitempty"`
+}
 
 // Cluster defines model for Cluster.
 type Cluster struct {
@@ -779,7 +874,9 @@ type EventRequest struct {
 
 // EventStats defines model for EventStats.
 type EventStats struct {
-	Counts struct {
+	// Admitted Tickets checked in at the door (of counts.booked sold).
+	Admitted *int `json:"admitted,omitempty"`
+	Counts   struct {
 		Available int `json:"available"`
 		Booked    int `json:"booked"`
 		Reserved  int `json:"reserved"`
@@ -885,6 +982,17 @@ type InvalidArgumentError struct {
 
 // InvalidArgumentErrorErrorCode defines model for InvalidArgumentError.Error.Code.
 type InvalidArgumentErrorErrorCode string
+
+// InvalidTicketError defines model for InvalidTicketError.
+type InvalidTicketError struct {
+	Error struct {
+		Code    InvalidTicketErrorErrorCode `json:"code"`
+		Message string                      `json:"message"`
+	} `json:"error"`
+}
+
+// InvalidTicketErrorErrorCode defines model for InvalidTicketError.Error.Code.
+type InvalidTicketErrorErrorCode string
 
 // LimitReachedError defines model for LimitReachedError.
 type LimitReachedError struct {
@@ -1165,14 +1273,28 @@ type TicketList struct {
 	Tickets []BookingTicket `json:"tickets"`
 }
 
+// TicketRevokedError defines model for TicketRevokedError.
+type TicketRevokedError struct {
+	Error struct {
+		Code    TicketRevokedErrorErrorCode `json:"code"`
+		Message string                      `json:"message"`
+	} `json:"error"`
+}
+
+// TicketRevokedErrorErrorCode defines model for TicketRevokedError.Error.Code.
+type TicketRevokedErrorErrorCode string
+
 // Time defines model for Time.
 type Time = time.Time
 
 // TokenRequest Example: {"email":"ada@example.com","name":"Ada"}
 type TokenRequest struct {
-	Email string    `json:"email"`
-	Name  *string   `json:"name,omitempty"`
-	Roles *[]string `json:"roles,omitempty"`
+	Email string `json:"email"`
+
+	// EventIds The events a `scanner` may check tickets in for.
+	EventIds *[]UUID   `json:"event_ids,omitempty"`
+	Name     *string   `json:"name,omitempty"`
+	Roles    *[]string `json:"roles,omitempty"`
 }
 
 // TokenResponse defines model for TokenResponse.
@@ -1320,6 +1442,16 @@ type ReserveSeatsParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// CheckIn400JSONResponseBody defines parameters for CheckIn.
+type CheckIn400JSONResponseBody struct {
+	union json.RawMessage
+}
+
+// CheckIn409JSONResponseBody defines parameters for CheckIn.
+type CheckIn409JSONResponseBody struct {
+	union json.RawMessage
+}
+
 // SearchEventsParams defines parameters for SearchEvents.
 type SearchEventsParams struct {
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
@@ -1377,6 +1509,9 @@ type ConfirmBookingPutJSONRequestBody = ConfirmRequest
 
 // ReserveSeatsJSONRequestBody defines body for ReserveSeats for application/json ContentType.
 type ReserveSeatsJSONRequestBody = ReserveRequest
+
+// CheckInJSONRequestBody defines body for CheckIn for application/json ContentType.
+type CheckInJSONRequestBody = CheckInRequest
 
 // AsBookingStateError returns the union data inside the BookingConflict as a BookingStateError
 func (t BookingConflict) AsBookingStateError() (BookingStateError, error) {
@@ -1638,6 +1773,130 @@ func (t ReserveConflict) MarshalJSON() ([]byte, error) {
 }
 
 func (t *ReserveConflict) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsInvalidArgumentError returns the union data inside the CheckIn400JSONResponseBody as a InvalidArgumentError
+func (t CheckIn400JSONResponseBody) AsInvalidArgumentError() (InvalidArgumentError, error) {
+	var body InvalidArgumentError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInvalidArgumentError overwrites any union data inside the CheckIn400JSONResponseBody as the provided InvalidArgumentError
+func (t *CheckIn400JSONResponseBody) FromInvalidArgumentError(v InvalidArgumentError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeInvalidArgumentError performs a merge with any union data inside the CheckIn400JSONResponseBody, using the provided InvalidArgumentError
+func (t *CheckIn400JSONResponseBody) MergeInvalidArgumentError(v InvalidArgumentError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsInvalidTicketError returns the union data inside the CheckIn400JSONResponseBody as a InvalidTicketError
+func (t CheckIn400JSONResponseBody) AsInvalidTicketError() (InvalidTicketError, error) {
+	var body InvalidTicketError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInvalidTicketError overwrites any union data inside the CheckIn400JSONResponseBody as the provided InvalidTicketError
+func (t *CheckIn400JSONResponseBody) FromInvalidTicketError(v InvalidTicketError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeInvalidTicketError performs a merge with any union data inside the CheckIn400JSONResponseBody, using the provided InvalidTicketError
+func (t *CheckIn400JSONResponseBody) MergeInvalidTicketError(v InvalidTicketError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CheckIn400JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CheckIn400JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsAlreadyAdmittedError returns the union data inside the CheckIn409JSONResponseBody as a AlreadyAdmittedError
+func (t CheckIn409JSONResponseBody) AsAlreadyAdmittedError() (AlreadyAdmittedError, error) {
+	var body AlreadyAdmittedError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAlreadyAdmittedError overwrites any union data inside the CheckIn409JSONResponseBody as the provided AlreadyAdmittedError
+func (t *CheckIn409JSONResponseBody) FromAlreadyAdmittedError(v AlreadyAdmittedError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAlreadyAdmittedError performs a merge with any union data inside the CheckIn409JSONResponseBody, using the provided AlreadyAdmittedError
+func (t *CheckIn409JSONResponseBody) MergeAlreadyAdmittedError(v AlreadyAdmittedError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsTicketRevokedError returns the union data inside the CheckIn409JSONResponseBody as a TicketRevokedError
+func (t CheckIn409JSONResponseBody) AsTicketRevokedError() (TicketRevokedError, error) {
+	var body TicketRevokedError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTicketRevokedError overwrites any union data inside the CheckIn409JSONResponseBody as the provided TicketRevokedError
+func (t *CheckIn409JSONResponseBody) FromTicketRevokedError(v TicketRevokedError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTicketRevokedError performs a merge with any union data inside the CheckIn409JSONResponseBody, using the provided TicketRevokedError
+func (t *CheckIn409JSONResponseBody) MergeTicketRevokedError(v TicketRevokedError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t CheckIn409JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *CheckIn409JSONResponseBody) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -1953,6 +2212,36 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /booking/{bookingId}/tickets/{ticketId}/qr.png (the `GetTicketQR` operationId).
 	GetTicketQR(ctx context.Context, bookingId BookingId, ticketId UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CheckInWithBody Admit a ticket at the door, exactly once
+	//
+	// For the `scanner` role (only for the events in the token's `event_ids`) and `admin`.
+	// The event's actor decides: the first scan, on any node, is admitted (`200`), once the
+	// admission is durable; every later one is `409 already_admitted` with the first
+	// admission's time and gate in `details`. A forged, altered or truncated code is
+	// `400 invalid_ticket`; a ticket whose booking was refunded or cancelled, or whose
+	// event was cancelled, is `409 ticket_revoked`. Refusals come in the order 403 (no
+	// scanner or admin role), 400, 403 (a scanner of another event), 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /checkin (the `CheckIn` operationId).
+	CheckInWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CheckIn Admit a ticket at the door, exactly once
+	//
+	// For the `scanner` role (only for the events in the token's `event_ids`) and `admin`.
+	// The event's actor decides: the first scan, on any node, is admitted (`200`), once the
+	// admission is durable; every later one is `409 already_admitted` with the first
+	// admission's time and gate in `details`. A forged, altered or truncated code is
+	// `400 invalid_ticket`; a ticket whose booking was refunded or cancelled, or whose
+	// event was cancelled, is `409 ticket_revoked`. Refusals come in the order 403 (no
+	// scanner or admin role), 400, 403 (a scanner of another event), 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /checkin (the `CheckIn` operationId).
+	CheckIn(ctx context.Context, body CheckInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetEvent An event with its venue, performer and every ticket's status
 	//
@@ -2503,6 +2792,56 @@ func (c *Client) GetBookingTicketsPDF(ctx context.Context, bookingId BookingId, 
 // Corresponds with GET /booking/{bookingId}/tickets/{ticketId}/qr.png (the `GetTicketQR` operationId).
 func (c *Client) GetTicketQR(ctx context.Context, bookingId BookingId, ticketId UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetTicketQRRequest(c.Server, bookingId, ticketId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CheckInWithBody Admit a ticket at the door, exactly once
+//
+// For the `scanner` role (only for the events in the token's `event_ids`) and `admin`.
+// The event's actor decides: the first scan, on any node, is admitted (`200`), once the
+// admission is durable; every later one is `409 already_admitted` with the first
+// admission's time and gate in `details`. A forged, altered or truncated code is
+// `400 invalid_ticket`; a ticket whose booking was refunded or cancelled, or whose
+// event was cancelled, is `409 ticket_revoked`. Refusals come in the order 403 (no
+// scanner or admin role), 400, 403 (a scanner of another event), 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /checkin (the `CheckIn` operationId).
+func (c *Client) CheckInWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCheckInRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CheckIn Admit a ticket at the door, exactly once
+//
+// For the `scanner` role (only for the events in the token's `event_ids`) and `admin`.
+// The event's actor decides: the first scan, on any node, is admitted (`200`), once the
+// admission is durable; every later one is `409 already_admitted` with the first
+// admission's time and gate in `details`. A forged, altered or truncated code is
+// `400 invalid_ticket`; a ticket whose booking was refunded or cancelled, or whose
+// event was cancelled, is `409 ticket_revoked`. Refusals come in the order 403 (no
+// scanner or admin role), 400, 403 (a scanner of another event), 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /checkin (the `CheckIn` operationId).
+func (c *Client) CheckIn(ctx context.Context, body CheckInJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCheckInRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3358,6 +3697,46 @@ func NewGetTicketQRRequest(server string, bookingId BookingId, ticketId UUID) (*
 	return req, nil
 }
 
+// NewCheckInRequest calls the generic CheckIn builder with application/json body
+func NewCheckInRequest(server string, body CheckInJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCheckInRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCheckInRequestWithBody constructs an http.Request for the CheckIn method, with any body, and a specified content type
+func NewCheckInRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/checkin")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetEventRequest constructs an http.Request for the GetEvent method
 func NewGetEventRequest(server string, eventId EventId) (*http.Request, error) {
 	var err error
@@ -4129,6 +4508,36 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /booking/{bookingId}/tickets/{ticketId}/qr.png (the `GetTicketQR` operationId).
 	GetTicketQRWithResponse(ctx context.Context, bookingId BookingId, ticketId UUID, reqEditors ...RequestEditorFn) (*GetTicketQRResponse, error)
+
+	// CheckInWithBodyWithResponse Admit a ticket at the door, exactly once
+	//
+	// For the `scanner` role (only for the events in the token's `event_ids`) and `admin`.
+	// The event's actor decides: the first scan, on any node, is admitted (`200`), once the
+	// admission is durable; every later one is `409 already_admitted` with the first
+	// admission's time and gate in `details`. A forged, altered or truncated code is
+	// `400 invalid_ticket`; a ticket whose booking was refunded or cancelled, or whose
+	// event was cancelled, is `409 ticket_revoked`. Refusals come in the order 403 (no
+	// scanner or admin role), 400, 403 (a scanner of another event), 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /checkin (the `CheckIn` operationId).
+	CheckInWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CheckInResponse, error)
+
+	// CheckInWithResponse Admit a ticket at the door, exactly once
+	//
+	// For the `scanner` role (only for the events in the token's `event_ids`) and `admin`.
+	// The event's actor decides: the first scan, on any node, is admitted (`200`), once the
+	// admission is durable; every later one is `409 already_admitted` with the first
+	// admission's time and gate in `details`. A forged, altered or truncated code is
+	// `400 invalid_ticket`; a ticket whose booking was refunded or cancelled, or whose
+	// event was cancelled, is `409 ticket_revoked`. Refusals come in the order 403 (no
+	// scanner or admin role), 400, 403 (a scanner of another event), 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /checkin (the `CheckIn` operationId).
+	CheckInWithResponse(ctx context.Context, body CheckInJSONRequestBody, reqEditors ...RequestEditorFn) (*CheckInResponse, error)
 
 	// GetEventWithResponse An event with its venue, performer and every ticket's status
 	//
@@ -5884,6 +6293,117 @@ func (r GetTicketQRResponse) ContentType() string {
 	return ""
 }
 
+// CheckInResponse429Headers the declared response headers of an HTTP 429 response for CheckIn
+type CheckInResponse429Headers struct {
+	RetryAfter int
+}
+
+type CheckInResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CheckIn
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *CheckIn400JSONResponseBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *CheckIn409JSONResponseBody
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CheckInResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CheckInResponse) GetJSON200() *CheckIn {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CheckInResponse) GetJSON400() *CheckIn400JSONResponseBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CheckInResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CheckInResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CheckInResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CheckInResponse) GetJSON409() *CheckIn409JSONResponseBody {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CheckInResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CheckInResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CheckInResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CheckInResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CheckInResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CheckInResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CheckInResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CheckInResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetEventResponse429Headers the declared response headers of an HTTP 429 response for GetEvent
 type GetEventResponse429Headers struct {
 	RetryAfter int
@@ -7034,6 +7554,48 @@ func (c *ClientWithResponses) GetTicketQRWithResponse(ctx context.Context, booki
 		return nil, err
 	}
 	return ParseGetTicketQRResponse(rsp)
+}
+
+// CheckInWithBodyWithResponse Admit a ticket at the door, exactly once
+//
+// For the `scanner` role (only for the events in the token's `event_ids`) and `admin`.
+// The event's actor decides: the first scan, on any node, is admitted (`200`), once the
+// admission is durable; every later one is `409 already_admitted` with the first
+// admission's time and gate in `details`. A forged, altered or truncated code is
+// `400 invalid_ticket`; a ticket whose booking was refunded or cancelled, or whose
+// event was cancelled, is `409 ticket_revoked`. Refusals come in the order 403 (no
+// scanner or admin role), 400, 403 (a scanner of another event), 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /checkin (the `CheckIn` operationId).
+func (c *ClientWithResponses) CheckInWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CheckInResponse, error) {
+	rsp, err := c.CheckInWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCheckInResponse(rsp)
+}
+
+// CheckInWithResponse Admit a ticket at the door, exactly once
+//
+// For the `scanner` role (only for the events in the token's `event_ids`) and `admin`.
+// The event's actor decides: the first scan, on any node, is admitted (`200`), once the
+// admission is durable; every later one is `409 already_admitted` with the first
+// admission's time and gate in `details`. A forged, altered or truncated code is
+// `400 invalid_ticket`; a ticket whose booking was refunded or cancelled, or whose
+// event was cancelled, is `409 ticket_revoked`. Refusals come in the order 403 (no
+// scanner or admin role), 400, 403 (a scanner of another event), 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /checkin (the `CheckIn` operationId).
+func (c *ClientWithResponses) CheckInWithResponse(ctx context.Context, body CheckInJSONRequestBody, reqEditors ...RequestEditorFn) (*CheckInResponse, error) {
+	rsp, err := c.CheckIn(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCheckInResponse(rsp)
 }
 
 // GetEventWithResponse An event with its venue, performer and every ticket's status
@@ -8686,6 +9248,108 @@ func ParseGetTicketQRResponse(rsp *http.Response) (*GetTicketQRResponse, error) 
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetTicketQRResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCheckInResponse parses an HTTP response from a CheckInWithResponse call
+func ParseCheckInResponse(rsp *http.Response) (*CheckInResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CheckInResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CheckIn
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest CheckIn400JSONResponseBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest CheckIn409JSONResponseBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CheckInResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
