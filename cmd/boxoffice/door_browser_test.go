@@ -161,7 +161,7 @@ func TestDoorPage(t *testing.T) {
 	n := startTestNode(t)
 	n.seedDemo(t)
 	ev := stadiumEventID()
-	tickets := sellTickets(t, n, "dora@example.com", 900, 901, 902, 903)
+	tickets := sellTickets(t, n, "dora@example.com", 900, 901, 902, 903, 904)
 
 	shots := screenshotDir(t)
 	browser := startBrowser(t)
@@ -228,12 +228,28 @@ func TestDoorPage(t *testing.T) {
 	// North comes back first: both scans are synced, with gate and time.
 	north.setOffline(false)
 	north.waitFor("the queue is synced", `document.getElementById('queue-state').dataset.count === '0'`, 30*time.Second)
-	if k := eval[int](north.tab, `document.querySelectorAll('#reports li').length`); k != 0 {
-		t.Errorf("North has %d sync reports, want none", k)
+	if reports := eval[[]string](north.tab, `[...document.querySelectorAll('#reports li')].map((li) => li.textContent)`); len(reports) != 0 {
+		t.Errorf("North has sync reports %q, want none", reports)
 	}
 	scanner := n.token(t, "check@example.com", "scanner", "admin")
 	for _, q := range queue {
 		assertAdmittedAt(t, n, scanner, q.Code, q.Gate, q.ScannedAt)
+	}
+
+	// A scan the server admitted while its answer was lost (a timeout, a
+	// dropped connection) is sent again: the page knows its own admission
+	// (same gate, same scan time) and reports no conflict.
+	lost := map[string]any{"code": tickets[4].Code, "gate": "North", "scanned_at": time.Now().UTC().Add(-time.Minute).Format(time.RFC3339Nano)}
+	if status := n.call(t, http.MethodPost, "/checkin", scanner, lost, nil); status != http.StatusOK {
+		t.Fatalf("first delivery of the lost scan: %d", status)
+	}
+	lost["id"] = "lost-answer"
+	eval[bool](north.tab, `(() => { const q = JSON.parse(localStorage.getItem('boxoffice.door.queue'));
+		q.push(`+mustJSON(t, lost)+`); localStorage.setItem('boxoffice.door.queue', JSON.stringify(q)); return true; })()`)
+	north.do("sync again", 10*time.Second, chromedp.Click(chromedp.ID("sync-button")))
+	north.waitFor("the resent scan is synced", `JSON.parse(localStorage.getItem('boxoffice.door.queue')).length === 0`, 30*time.Second)
+	if reports := eval[[]string](north.tab, `[...document.querySelectorAll('#reports li')].map((li) => li.textContent)`); len(reports) != 0 {
+		t.Errorf("a resent scan of this gate is reported as a conflict: %q", reports)
 	}
 
 	// South syncs second: its scan of ticket 2 lost, and says so.

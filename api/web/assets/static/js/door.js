@@ -51,8 +51,8 @@ function clock(iso) {
  * time is when it was scanned (scanned_at, for a scan made offline) or else
  * when the server admitted it.
  */
-function earlier(at, gate) {
-  return `Already admitted at ${clock(at)}${gate ? ' at gate ' + gate : ''}`;
+function earlier(at, gate, lead = 'Already') {
+  return `${lead} admitted at ${clock(at)}${gate ? ' at gate ' + gate : ''}`;
 }
 
 /**
@@ -126,7 +126,7 @@ async function check(text) {
     show('admitted', 'admitted', 'Admitted', seatLabel(r), '', key);
   } catch (e) {
     if (offlineError(e)) {
-      await admitOffline(c, key, gate, scannedAt);
+      await admitOffline(c, key, gate, scannedAt, true);
       return;
     }
     refuse(e, c, key);
@@ -167,8 +167,9 @@ function refuse(e, c, key) {
 /**
  * admitOffline checks the code against the cached keys and, if it is
  * genuine, admits it provisionally and queues the scan for the server.
+ * sentOnline: the scan was sent to the server first, without an answer.
  */
-async function admitOffline(c, key, gate, scannedAt) {
+async function admitOffline(c, key, gate, scannedAt, sentOnline = false) {
   if (!ring.size) {
     show('error', 'no_keys', 'Cannot check offline', seatLabel(c), 'no ticket keys cached: open this page online once');
     return;
@@ -181,7 +182,7 @@ async function admitOffline(c, key, gate, scannedAt) {
     return;
   }
   store.enqueue({ id: uuid(), code: c.code, gate, scanned_at: scannedAt, event_id: c.eventId,
-    index: c.index, section: c.section, row: c.row, seat: c.seat });
+    index: c.index, section: c.section, row: c.row, seat: c.seat, sent_online: sentOnline });
   store.markAdmitted(key, { at: scannedAt, gate, offline: true });
   show('admitted', 'offline', 'Admitted', seatLabel(c), 'offline: checked here, will sync', key);
   renderQueue();
@@ -201,20 +202,7 @@ async function sync() {
   $('sync-button').disabled = true;
   try {
     for (const s of store.queue()) {
-      const body = { code: s.code, scanned_at: s.scanned_at };
-      if (s.gate) body.gate = s.gate;
-      try {
-        await checkin(body);
-        store.dequeue(s.id);
-      } catch (e) {
-        if (offlineError(e) || ['unauthenticated', 'forbidden', 'rate_limited'].includes(e.code)) {
-          if (!offlineError(e)) notice.show('Syncing stopped: ' + plainWords(e), 'error');
-          break;
-        }
-        store.dequeue(s.id);
-        store.addReport({ ...s, code: undefined, reason: e.code, details: e.details || {}, message: e.message,
-          reported_at: new Date().toISOString() });
-      }
+      if (!(await deliver(s))) break;
       renderQueue();
     }
   } finally {
@@ -223,6 +211,48 @@ async function sync() {
     renderQueue();
     renderReports();
   }
+}
+
+/** deliver sends one queued scan; false means "stop, try again later". */
+async function deliver(s) {
+  const body = { code: s.code, scanned_at: s.scanned_at };
+  if (s.gate) body.gate = s.gate;
+  for (;;) {
+    try {
+      await checkin(body);
+      store.dequeue(s.id);
+      return true;
+    } catch (e) {
+      if (offlineError(e) || ['unauthenticated', 'forbidden', 'rate_limited'].includes(e.code)) {
+        if (!offlineError(e)) notice.show('Syncing stopped: ' + plainWords(e), 'error');
+        return false;
+      }
+      if (e.code === 'invalid_argument' && e.details && e.details.field === 'scanned_at' && body.scanned_at) {
+        // This device's clock is off (a scan "in the future"): the
+        // admission still counts, at the server's time.
+        delete body.scanned_at;
+        continue;
+      }
+      store.dequeue(s.id);
+      if (!(e.code === 'already_admitted' && ownAdmission(s, e.details))) {
+        store.addReport({ ...s, code: undefined, reason: e.code, details: e.details || {}, message: e.message,
+          reported_at: new Date().toISOString() });
+      }
+      return true;
+    }
+  }
+}
+
+/**
+ * ownAdmission says whether the server's first admission of a ticket is
+ * this very scan, delivered before while its answer was lost (a timeout,
+ * a network that dropped mid-request): same gate and same scan time, or,
+ * for a scan first sent online without a time, the same gate.
+ */
+function ownAdmission(s, d) {
+  if (!d || (d.gate || '') !== (s.gate || '')) return false;
+  if (d.scanned_at) return Date.parse(d.scanned_at) === Date.parse(s.scanned_at);
+  return !!s.sent_online;
 }
 
 function renderQueue() {
@@ -237,7 +267,7 @@ function reportText(r) {
   const mine = `scanned${r.gate ? ' at gate ' + r.gate : ''} at ${clock(r.scanned_at)} while offline`;
   switch (r.reason) {
     case 'already_admitted':
-      return `${mine}, but ${earlier(r.details.scanned_at || r.details.admitted_at, r.details.gate).toLowerCase()}: the first scan counts; check this guest.`;
+      return `${mine}, but ${earlier(r.details.scanned_at || r.details.admitted_at, r.details.gate, 'already')}: the first scan counts; check this guest.`;
     case 'ticket_revoked': return `${mine}, but the ticket was revoked (refunded or cancelled).`;
     case 'invalid_ticket': return `${mine}, but the server does not accept the code.`;
   }
