@@ -14,12 +14,20 @@ import { store, ticketKey } from './doorstore.js';
 
 const session = new Session('boxoffice.door.session');
 const notice = new Notice($('notice'));
-/** CHECKIN_TIMEOUT bounds a scan's wait for the server before it is queued. */
+/**
+ * CHECKIN_TIMEOUT bounds a scan's wait for the server before it is queued;
+ * localStorage "boxoffice.door.checkin_timeout_ms" overrides it (a slow
+ * link, or a test that must never take the offline path by accident).
+ */
 const CHECKIN_TIMEOUT = 8000;
 /** SYNC_EVERY is how often a non-empty queue is retried, beside the online event. */
 const SYNC_EVERY = 5000;
-/** SAME_CODE_GAP: the camera reads a code again only after this long out of view. */
-const SAME_CODE_GAP = 2000;
+/**
+ * SAME_CODE_GAP: the camera reads the same code again only after this many
+ * frames in a row without it (about a second); counted in frames, not
+ * time, so that a busy device never turns one held-up ticket into two scans.
+ */
+const SAME_CODE_GAP = 8;
 const MAX_HISTORY = 50;
 
 let ring = new KeyRing();
@@ -136,7 +144,7 @@ async function check(text) {
 /** checkin is POST /checkin with a deadline: a hung network counts as none. */
 async function checkin(body) {
   const timeout = new Promise((_, reject) => setTimeout(
-    () => reject(new ApiError(0, 'network', 'The server did not answer in time.')), CHECKIN_TIMEOUT));
+    () => reject(new ApiError(0, 'network', 'The server did not answer in time.')), store.checkinTimeout || CHECKIN_TIMEOUT));
   return Promise.race([call('POST', '/checkin', { token: session.token, body }), timeout]);
 }
 
@@ -397,7 +405,7 @@ function renderNet() {
 
 // ---- the camera --------------------------------------------------------
 
-const camera = { stream: null, timer: 0, last: '', lastSeen: 0, canvas: null };
+const camera = { stream: null, timer: 0, last: '', missed: 0, canvas: null };
 
 /** startCamera reads QR codes from the back camera with jsQR. */
 async function startCamera() {
@@ -448,7 +456,7 @@ async function scanFrame() {
       const ctx = cv.getContext('2d', { willReadFrequently: true });
       ctx.drawImage(video, 0, 0, w, ht);
       const qr = window.jsQR(ctx.getImageData(0, 0, w, ht).data, w, ht, { inversionAttempts: 'attemptBoth' });
-      if (qr && qr.data) await cameraCode(qr.data);
+      await cameraFrame(qr && qr.data);
     }
   } finally {
     camera.timer = setTimeout(scanFrame, 120);
@@ -456,15 +464,18 @@ async function scanFrame() {
 }
 
 /**
- * cameraCode checks a code the camera read, unless it is the code still
- * in front of it: a ticket held up for a second is one scan, not twenty.
+ * cameraFrame handles what one frame showed (a code's text, or nothing): a
+ * code is checked unless it is the one still in front of the camera, so a
+ * ticket held up for a second is one scan, not twenty.
  */
-async function cameraCode(text) {
-  const now = performance.now();
-  const same = text === camera.last && now - camera.lastSeen < SAME_CODE_GAP;
+async function cameraFrame(text) {
+  if (!text) {
+    if (++camera.missed >= SAME_CODE_GAP) camera.last = '';
+    return;
+  }
+  camera.missed = 0;
+  if (text === camera.last) return;
   camera.last = text;
-  camera.lastSeen = now;
-  if (same) return;
   await guarded(text);
 }
 

@@ -38,6 +38,9 @@ export const store = {
     write('events', all);
   },
 
+  /** checkinTimeout overrides how long a scan waits for the server (ms, 0: the default). */
+  get checkinTimeout() { return Number(read('checkin_timeout_ms', 0)) || 0; },
+
   /** jwks is the last GET /tickets/keys reply, with when it was fetched. */
   get jwks() { return read('jwks', null); },
   set jwks(v) { write('jwks', v); },
