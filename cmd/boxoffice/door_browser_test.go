@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"image/color"
 	"image/png"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +20,11 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api/ticketpdf"
+	"github.com/boxoffice/boxoffice/api/web"
 )
 
 // soldTicket is one ticket of GET /booking/{id}/tickets.
@@ -361,5 +368,134 @@ func writeQRVideo(t *testing.T, path, code string) {
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDoorVerifierMatchesGo feeds the same codes to the root package's
+// VerifyTicketCode and to the door page's ticketcode.js (in Chromium,
+// WebCrypto Ed25519): both must accept exactly the same codes and read the
+// same fields from them, or a door offline would admit what the server
+// refuses, or refuse a real ticket.
+func TestDoorVerifierMatchesGo(t *testing.T) {
+	seed := bytes.Repeat([]byte{7}, ed25519.SeedSize)
+	priv := ed25519.NewKeyFromSeed(seed)
+	pub := priv.Public().(ed25519.PublicKey)
+	keys, err := boxoffice.TicketKeysFromSeeds(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := boxoffice.TicketKeysFromSeeds(bytes.Repeat([]byte{9}, ed25519.SeedSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, booking := uuid.MustParse("0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"), uuid.MustParse("5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a")
+	base := boxoffice.TicketCode{EventID: ev, BookingID: booking, Index: 70000, Section: "A", Row: "1", Seat: 5,
+		IssuedAt: time.Date(2026, 12, 7, 19, 0, 0, 0, time.UTC)}
+	sign := func(c boxoffice.TicketCode, k *boxoffice.TicketKeys) string {
+		t.Helper()
+		code, err := k.Sign(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code
+	}
+	// raw signs arbitrary bytes with the key, for bodies Sign never makes.
+	raw := func(body []byte) string {
+		return base64.RawURLEncoding.EncodeToString(append(body, ed25519.Sign(priv, body)...))
+	}
+	valid := sign(base, keys)
+	validBytes, _ := base64.RawURLEncoding.DecodeString(valid)
+	body := validBytes[:len(validBytes)-ed25519.SignatureSize]
+	long := base
+	long.Section, long.Row, long.Seat = strings.Repeat("é", 32), "Ränge 1234567890", 65535
+	ga := base
+	ga.Section, ga.Row, ga.Seat = "Floor", "", 0
+	flipped := append([]byte(nil), validBytes...)
+	flipped[30] ^= 1
+	v2 := append([]byte(nil), body...)
+	v2[0] = 2
+	// The last character of a 115-byte code carries 2 bits and 4 unused
+	// ones; setting an unused one keeps the bytes but not the strict text.
+	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, valid[len(valid)-1])
+	sloppy := valid[:len(valid)-1] + string(alphabet[last|1])
+	overrun := append([]byte(nil), body...)
+	overrun[45] = 200
+
+	cases := map[string]string{
+		"valid":                   valid,
+		"long names":              sign(long, keys),
+		"general admission":       sign(ga, keys),
+		"empty":                   "",
+		"truncated":               valid[:len(valid)-4],
+		"an altered byte":         base64.RawURLEncoding.EncodeToString(flipped),
+		"version 2":               raw(v2),
+		"an unknown key":          sign(base, other),
+		"unused bits set":         sloppy,
+		"padding":                 valid + "==",
+		"a line break":            valid[:50] + "\n" + valid[50:],
+		"standard base64":         strings.NewReplacer("-", "+", "_", "/").Replace(valid) + "+/",
+		"a trailing byte, signed": raw(append(append([]byte(nil), body...), 0)),
+		"a section that overruns": raw(overrun),
+		"too long":                strings.Repeat("A", boxoffice.MaxTicketCodeLen+4),
+		"spaces around":           " " + valid + " ",
+	}
+	type parsed struct {
+		OK      bool   `json:"ok"`
+		EventID string `json:"eventId"`
+		Booking string `json:"bookingId"`
+		Index   int    `json:"index"`
+		Section string `json:"section"`
+		Row     string `json:"row"`
+		Seat    int    `json:"seat"`
+		Issued  int64  `json:"issued"`
+		KeyID   string `json:"keyId"`
+	}
+	lookup := func(kid [4]byte) ed25519.PublicKey {
+		if boxoffice.TicketKeyID(pub) == hex.EncodeToString(kid[:]) {
+			return pub
+		}
+		return nil
+	}
+
+	srv := httptest.NewServer(web.Handler())
+	t.Cleanup(srv.Close)
+	tb := newTab(t, startBrowser(t), "verifier", screenshotDir(t), false)
+	tb.do("open the door page", 20*time.Second, chromedp.Navigate(srv.URL+"/door/"))
+	jwks := mustJSON(t, map[string]any{"keys": []map[string]string{{"kty": "OKP", "crv": "Ed25519", "x": base64.RawURLEncoding.EncodeToString(pub)}}})
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]parsed](`import('/static/js/ticketcode.js').then(async (m) => {
+		const ring = await m.KeyRing.fromJWKS(`+jwks+`);
+		const out = {};
+		for (const [name, code] of Object.entries(`+mustJSON(t, cases)+`)) {
+			try {
+				const c = await ring.verify(code);
+				out[name] = { ok: true, eventId: c.eventId, bookingId: c.bookingId, index: c.index, section: c.section,
+					row: c.row, seat: c.seat, issued: c.issuedAt.getTime() / 1000, keyId: c.keyId };
+			} catch (e) {
+				if (!(e instanceof m.InvalidCode)) throw e;
+				out[name] = { ok: false };
+			}
+		}
+		return out;
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("verify in the browser: %v", err)
+	}
+	for name, code := range cases {
+		// POST /checkin trims the code before verifying it; so does the page.
+		c, err := boxoffice.VerifyTicketCode(strings.TrimSpace(code), lookup)
+		want := parsed{OK: err == nil}
+		if err == nil {
+			want = parsed{OK: true, EventID: c.EventID.String(), Booking: c.BookingID.String(), Index: c.Index,
+				Section: c.Section, Row: c.Row, Seat: c.Seat, Issued: c.IssuedAt.Unix(), KeyID: c.KeyID}
+		}
+		if got[name] != want {
+			t.Errorf("%s: the page reads %+v, Go reads %+v (Go's error: %v)", name, got[name], want, err)
+		}
+	}
+	if !got["valid"].OK || !got["long names"].OK || got["an altered byte"].OK {
+		t.Errorf("the verdicts themselves are wrong: %+v", got)
 	}
 }
