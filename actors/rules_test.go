@@ -253,7 +253,8 @@ func TestPatchedLimitReachesGrain(t *testing.T) {
 }
 
 // legacySnapshot rewrites the event's latest snapshot as the BXS1 format
-// wrote it (no buyer list), as left by a node from before the limit.
+// wrote it (no buyer list, no admissions), as left by a node from before
+// the limit.
 func legacySnapshot(t *testing.T, e *env) {
 	t.Helper()
 	ctx := context.Background()
@@ -265,7 +266,11 @@ func legacySnapshot(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	buyers := len(binary.AppendUvarint(nil, uint64(len(m.Buyers()))))
+	if m.Admitted() != 0 {
+		t.Fatal("a BXS1 snapshot cannot carry admissions")
+	}
+	// The buyer list and, after it, BXS3's admission count (0: one byte).
+	buyers := len(binary.AppendUvarint(nil, uint64(len(m.Buyers())))) + 1
 	for _, n := range m.Buyers() {
 		buyers += 16 + len(binary.AppendUvarint(nil, uint64(n)))
 	}

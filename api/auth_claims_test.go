@@ -72,3 +72,28 @@ func TestDevTokenCarriesIssuerAndAudience(t *testing.T) {
 	r.decode(t, &tok)
 	mustStatus(t, h.do("GET", "/user/bookings", nil, auth(tok.Token)...), http.StatusOK)
 }
+
+// TestScannerEventIDsClaim: a scanner's events travel in the token's
+// event_ids claim; a claim that is not a list of UUIDs makes the token
+// unauthenticated, and a scanner without the claim reaches the route
+// (this harness has no check-in service: 503) but scans for no event.
+func TestScannerEventIDsClaim(t *testing.T) {
+	h := newHarness(t)
+	scanner := func() jwt.MapClaims { return with(validClaims(), "roles", []string{"scanner"}) }
+	for _, tc := range []struct {
+		name   string
+		claims jwt.MapClaims
+		want   int
+	}{
+		{"event_ids of UUIDs", with(scanner(), "event_ids", []string{"852fe9f7-0e9d-4f7f-ae13-359d7896f4f3"}), http.StatusServiceUnavailable},
+		{"no event_ids", scanner(), http.StatusServiceUnavailable},
+		{"not a UUID", with(scanner(), "event_ids", []string{"all"}), http.StatusUnauthorized},
+		{"not a list", with(scanner(), "event_ids", "852fe9f7-0e9d-4f7f-ae13-359d7896f4f3"), http.StatusUnauthorized},
+		{"a buyer", validClaims(), http.StatusForbidden},
+	} {
+		tok := sign(t, jwt.SigningMethodHS256, testSecret, tc.claims, "")
+		if r := h.do("POST", "/checkin", map[string]any{"code": "x"}, auth(tok)...); r.status != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, r.status, r.body, tc.want)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/boxoffice/boxoffice/actors/seatmap"
 )
 
@@ -38,6 +40,12 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("BXS1"))
 	empty, _ := seatmap.New(modelEvent, 10).MarshalBinary()
 	f.Add(empty)
+	admitted := seatmap.New(modelEvent, 10)
+	admitted.Hold(modelOwners[0], modelBookings[0], []uuid.UUID{admitted.TicketID(2), admitted.TicketID(3)}, time.Unix(0, modelStart), time.Hour)
+	admitted.Sell(modelBookings[0])
+	admitted.Admit(modelBookings[0], modelOwners[1], 3, time.Unix(0, modelStart), time.Time{}, "Gate 7")
+	withAdmission, _ := admitted.MarshalBinary()
+	f.Add(withAdmission)
 	for _, seed := range [][]byte{
 		[]byte("\x17\x00\x00\x01\x02\x03\x00\x05\x06\x07\x00\x09\x0a\x0b\x00\x0d\x0e\x48\x00\x10\x11\x12\x13\x14\x15"),
 		bytes.Repeat([]byte{40, 0, 3, 1, 7, 2, 0, 5}, 12),
@@ -106,6 +114,17 @@ func FuzzUnmarshalRecord(f *testing.F) {
 		seatmap.KindPinned, seatmap.KindUnpinned, seatmap.KindSold} {
 		r := seatmap.Record{Version: uint64(k) * 300, Kind: k, Booking: modelBookings[k%6], Owner: modelOwners[k%3],
 			Seats: []int32{int32(k), 200, 70_000}[:1+k%3], ExpiresAt: modelStart - int64(k)}
+		data, err := r.MarshalBinary()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, r := range []seatmap.Record{
+		{Version: 9, Kind: seatmap.KindAdmitted, Booking: modelBookings[1], Owner: modelOwners[2], Seats: []int32{4000},
+			ExpiresAt: modelStart, ScannedAt: modelStart - 60e9, Gate: "North 1"},
+		{Version: 1 << 40, Kind: seatmap.KindAdmitted, Booking: modelBookings[2], Seats: []int32{0}, ExpiresAt: modelStart},
+	} {
 		data, err := r.MarshalBinary()
 		if err != nil {
 			f.Fatal(err)

@@ -191,3 +191,91 @@ func mustTime(t testing.TB, s string) time.Time {
 	}
 	return v
 }
+
+// TestCheckInExactlyOnceAcrossNodes: two real node processes. The same
+// code scanned at both at once is admitted once and already_admitted once,
+// for every one of a booking's codes; then the event's owner is killed -9
+// right after a 200, and a scan of that code at the survivor (once the
+// event is served there) is still already_admitted, as are the earlier ones.
+// `boxoffice check` finds nothing wrong in the journal afterwards.
+func TestCheckInExactlyOnceAcrossNodes(t *testing.T) {
+	pc := startProcCluster(t, 2)
+	ev := seedSmall(t, pc.DB, 1)[0]
+	a, b := pc.Nodes[0].client(), pc.Nodes[1].client()
+	admin := a.token(t, "admin@example.com", "admin")
+	buyer := a.token(t, "buyer@example.com")
+	door := scannerToken(t, a, "door@example.com", ev)
+	tickets := ticketsOf(t, a, ev)
+	_, codes := soldCodes(t, a, buyer, ev, tickets[0:10])
+
+	for i, code := range codes[:9] {
+		start := make(chan struct{})
+		type result struct {
+			status int
+			r      checkInReply
+		}
+		results := make(chan result, 2)
+		for k, c := range []*testNode{a, b} {
+			go func() {
+				<-start
+				st, r := scan(inGoroutine(t), c, door, map[string]any{"code": code, "gate": []string{"A", "B"}[k]})
+				results <- result{st, r}
+			}()
+		}
+		close(start)
+		admitted, already := 0, 0
+		for range 2 {
+			res := <-results
+			switch {
+			case res.status == http.StatusOK:
+				admitted++
+			case res.status == http.StatusConflict && res.r.Error.Code == boxoffice.EAlreadyAdmitted:
+				already++
+			default:
+				t.Errorf("code %d: %d %+v", i, res.status, res.r.Error)
+			}
+		}
+		if admitted != 1 || already != 1 {
+			t.Fatalf("code %d scanned at both nodes at once: %d admitted, %d already_admitted; want 1 and 1", i, admitted, already)
+		}
+	}
+	if got := adminStatsField(t, a, admin, ev, "admitted"); got != 9 {
+		t.Fatalf("admitted %v, want 9", got)
+	}
+
+	owner := ownerOf(t, pc, pc.Nodes[0], admin, ev)
+	survivor := pc.Nodes[0]
+	if owner == survivor {
+		survivor = pc.Nodes[1]
+	}
+	last := codes[9]
+	if st, r := scan(t, survivor.client(), door, map[string]any{"code": last, "gate": "Last"}); st != http.StatusOK {
+		t.Fatalf("scan before the kill: %d %+v", st, r.Error)
+	}
+	killed := time.Now()
+	owner.kill()
+	waitServing(t, survivor, admin, ev, owner.Name, killed, 30*time.Second)
+	for i, code := range codes {
+		st, r := scanUntilServed(t, survivor.client(), door, code, killed.Add(30*time.Second))
+		if st != http.StatusConflict || r.Error.Code != boxoffice.EAlreadyAdmitted {
+			t.Fatalf("code %d after the kill -9 of the owner: %d %+v, want 409 already_admitted", i, st, r.Error)
+		}
+		if i == 9 && r.Error.Details["gate"] != "Last" {
+			t.Fatalf("the admission before the kill: gate %v, want Last", r.Error.Details["gate"])
+		}
+	}
+	assertNoViolations(t, pc.DB, nil)
+}
+
+// scanUntilServed scans code through c, again while the event is between
+// owners (503), until deadline.
+func scanUntilServed(t testing.TB, c *testNode, tok, code string, deadline time.Time) (int, checkInReply) {
+	t.Helper()
+	for {
+		st, r := scan(t, c, tok, map[string]any{"code": code})
+		if st != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			return st, r
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

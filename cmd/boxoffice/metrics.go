@@ -24,7 +24,7 @@ func newEngineMetrics() *engineMetrics {
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "boxoffice_engine_commands_total",
 			Help: "Seat engine commands decided, by operation and result (ok, an error code, or replayed: a repeated keyed reserve)."}, []string{"op", "result"}),
 		seats: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "boxoffice_engine_seats_total",
-			Help: "Seats changed by successful commands: reserve = held, confirm = sold, release and expire = freed."}, []string{"op"}),
+			Help: "Seats changed by successful commands: reserve = held, confirm = sold, release and expire = freed, checkin = admitted."}, []string{"op"}),
 	}
 	batchSize := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "boxoffice_journal_batch_records",
 		Help: "Journal records per group-commit transaction.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)})

@@ -159,6 +159,10 @@ func TestWebPages(t *testing.T) {
 	admin.do("open the event's live view", 10*time.Second, chromedp.Click(chromedp.CSS(placed)))
 	admin.waitFor("the event's live counts", `document.getElementById('st-booked').textContent === '2' && document.getElementById('st-reserved').textContent === '0' && document.getElementById('st-available').textContent === (49998).toLocaleString()`, 10*time.Second)
 	admin.waitFor("the event's name", fmt.Sprintf(`document.getElementById('ev-title').textContent === %q`, StadiumEventName), 10*time.Second)
+	// A check-in at the door shows up as admitted of sold.
+	admin.waitFor("nobody admitted yet", `document.getElementById('st-admitted').textContent === '0 / 2'`, 10*time.Second)
+	admitFirstTicket(t, n, n.token(t, "alice@example.com"), n.token(t, "admin@example.com", "admin"))
+	admin.waitFor("the admission in the live counts", `document.getElementById('st-admitted').textContent === '1 / 2'`, 10*time.Second)
 	// A hold made elsewhere shows up in the counts and the reserves chart.
 	var stadium struct {
 		Tickets []struct {
@@ -304,4 +308,37 @@ func bookingOf(t *testing.T, n *testNode, token, eventID string) string {
 	}
 	t.Fatalf("no in-progress booking of %s in %+v", eventID, out.Bookings)
 	return ""
+}
+
+// admitFirstTicket checks in the first ticket of the user's confirmed
+// booking, as door staff would.
+func admitFirstTicket(t *testing.T, n *testNode, user, admin string) {
+	t.Helper()
+	var out struct {
+		Bookings []struct {
+			ID     string `json:"booking_id"`
+			Status string `json:"status"`
+		} `json:"bookings"`
+	}
+	if code := n.call(t, "GET", "/user/bookings", user, nil, &out); code != 200 {
+		t.Fatalf("GET /user/bookings: %d", code)
+	}
+	for _, b := range out.Bookings {
+		if b.Status != "confirmed" {
+			continue
+		}
+		var tk struct {
+			Tickets []struct {
+				Code string `json:"code"`
+			} `json:"tickets"`
+		}
+		if code := n.call(t, "GET", "/booking/"+b.ID+"/tickets", user, nil, &tk); code != 200 || len(tk.Tickets) == 0 {
+			t.Fatalf("GET tickets: %d", code)
+		}
+		if code := n.call(t, "POST", "/checkin", admin, map[string]any{"code": tk.Tickets[0].Code, "gate": "Main"}, nil); code != 200 {
+			t.Fatalf("POST /checkin: %d", code)
+		}
+		return
+	}
+	t.Fatal("no confirmed booking")
 }

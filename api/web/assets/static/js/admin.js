@@ -157,6 +157,7 @@ async function refreshEvent() {
   $('st-available').textContent = n(s.counts.available);
   $('st-reserved').textContent = n(s.counts.reserved);
   $('st-booked').textContent = n(s.counts.booked);
+  $('st-admitted').textContent = `${n(s.admitted ?? 0)} / ${n(s.counts.booked)}`;
   $('st-holds').textContent = n(s.holds);
   $('st-lag').textContent = n(s.journal_lag);
   $('st-snapshot').textContent = s.last_snapshot_version ? `v${n(s.last_snapshot_version)}` : 'none';
