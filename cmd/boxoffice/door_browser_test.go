@@ -156,6 +156,18 @@ func forge(code string) string {
 	return code[:i] + string(c) + code[i+1:]
 }
 
+// otherEvent returns code with another event id (and so a signature that
+// no longer verifies).
+func otherEvent(t *testing.T, code string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[5] ^= 0xff
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
 func seatText(tk soldTicket) string {
 	return fmt.Sprintf("Section %s · Row %s · Seat %d", tk.Section, tk.Row, tk.Seat)
 }
@@ -186,6 +198,11 @@ func TestDoorPage(t *testing.T) {
 		t.Fatalf("second scan: %+v, want already admitted at gate North", v)
 	}
 	north.screenshot("door-refused")
+
+	// A code for another event is refused by the page itself.
+	if v := north.scan(otherEvent(t, tickets[4].Code)); v.Verdict != "refused" || v.Reason != "wrong_event" {
+		t.Errorf("a code of another event: %+v, want refused as wrong_event", v)
+	}
 
 	// Another gate's device, which never saw the ticket: the server refuses it.
 	south := openDoor(t, newTab(t, browser, "south", shots, true), n, ev, "South", "south@example.com")
