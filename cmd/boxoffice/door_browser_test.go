@@ -178,12 +178,20 @@ func seatText(tk soldTicket) string {
 // verified against the cached keys and queued, a forged one is red, the
 // page reloads from its service worker, and when the network returns the
 // queue is synced with its gate and scan times; a ticket two offline gates
-// admitted is reported at the second gate's sync.
+// admitted, and a revoked one admitted offline, are reported at the second
+// gate's sync.
 func TestDoorPage(t *testing.T) {
-	n := startTestNode(t)
+	n := startTestNode(t, withTicketKey)
 	n.seedDemo(t)
 	ev := stadiumEventID()
 	tickets := sellTickets(t, n, "dora@example.com", 900, 901, 902, 903, 904)
+	// A genuine signature over a sale that does not exist: what a ticket
+	// of a refunded or cancelled booking looks like to the door.
+	ownKeys, err := boxoffice.TicketKeysFromSeeds(checkInSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := resign(t, tickets[3].Code, ownKeys, uuid.New())
 
 	shots := screenshotDir(t)
 	browser := startBrowser(t)
@@ -199,6 +207,9 @@ func TestDoorPage(t *testing.T) {
 	}
 	north.screenshot("door-refused")
 
+	if v := north.scan(revoked); v.Verdict != "refused" || v.Reason != "ticket_revoked" {
+		t.Errorf("a revoked ticket: %+v, want refused as ticket_revoked", v)
+	}
 	// A code for another event is refused by the page itself.
 	if v := north.scan(otherEvent(t, tickets[4].Code)); v.Verdict != "refused" || v.Reason != "wrong_event" {
 		t.Errorf("a code of another event: %+v, want refused as wrong_event", v)
@@ -234,6 +245,10 @@ func TestDoorPage(t *testing.T) {
 	// The South gate admits one of the same tickets while both are offline.
 	if v := south.scan(tickets[2].Code); v.Verdict != "admitted" || v.Reason != "offline" {
 		t.Fatalf("offline scan at South: %+v, want admitted offline", v)
+	}
+	// Offline, a revoked ticket's signature is genuine: admitted, until the sync.
+	if v := south.scan(revoked); v.Verdict != "admitted" || v.Reason != "offline" {
+		t.Fatalf("offline scan of a revoked ticket at South: %+v, want admitted offline", v)
 	}
 
 	// The page reloads with no network, its queue intact.
@@ -284,6 +299,7 @@ func TestDoorPage(t *testing.T) {
 	south.waitFor("South's queue is synced", `document.getElementById('queue-state').dataset.count === '0'`, 60*time.Second)
 	south.waitFor("a report of the ticket North admitted first",
 		`[...document.querySelectorAll('#reports li[data-reason="already_admitted"]')].some((li) => li.textContent.includes('gate North'))`, 10*time.Second)
+	south.waitFor("a report of the revoked ticket", `!!document.querySelector('#reports li[data-reason="ticket_revoked"]')`, 10*time.Second)
 	south.screenshot("door-sync-report")
 
 	for _, tb := range []*tab{north.tab, south.tab} {
