@@ -376,13 +376,16 @@ function renderKeys(fetchedAt) {
 
 /**
  * signIn asks the development POST /auth/token for a scanner token for
- * the chosen event (a scanner may check in only the events its token
- * names). With real sign-in, the organiser hands out the token instead.
+ * the chosen event and those of queued scans (a scanner may check in only
+ * the events its token names). With real sign-in, the organiser hands out the token instead.
  */
 async function signIn(email) {
   const eventId = store.eventId;
   const body = { email, name: email.split('@')[0], roles: ['scanner'] };
-  if (eventId) body.event_ids = [eventId];
+  // The events of scans still queued too, so that a door that moved to
+  // another event can still sync them.
+  const events = [...new Set([eventId, ...store.queue().map((s) => s.event_id)])].filter(Boolean);
+  if (events.length) body.event_ids = events;
   const r = await call('POST', '/auth/token', { body });
   const s = { token: r.token, user_id: r.user_id, email, name: body.name, event_id: eventId };
   Object.assign(session, s);
