@@ -10,7 +10,8 @@ import (
 )
 
 // admission is a seat's check-in, kept per seat (admitted seats only) so
-// that the map alone decides a second scan.
+// that the map alone decides a second scan. Only sold seats have one: a
+// kind that gives a sold seat back (a refund) drops it (setStatus).
 type admission struct {
 	booking   uuid.UUID
 	scanner   uuid.UUID

@@ -137,6 +137,11 @@ func (m *Map) endHold(s uint32, to boxoffice.SeatStatus) {
 }
 
 func (m *Map) setStatus(i int, to boxoffice.SeatStatus) {
+	if m.status[i] == boxoffice.SeatBooked && to != boxoffice.SeatBooked {
+		// A sale undone (a refund) takes its admission with it: a resold
+		// seat is admitted afresh, and Admitted counts sold seats only.
+		delete(m.admitted, int32(i))
+	}
 	m.countOf(m.status[i], -1)
 	m.countOf(to, +1)
 	m.status[i] = to

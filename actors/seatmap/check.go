@@ -8,7 +8,7 @@ import (
 
 // Check verifies every invariant of the map: counts match the statuses,
 // each hold's seats are reserved and belong to no other hold, every
-// reserved seat is in a hold, and the expiry heap holds exactly the
+// reserved seat is in a hold, every admitted seat is sold, and the expiry heap holds exactly the
 // unpinned holds in heap order. It costs O(seats + holds); the tests and
 // fuzzers run it after every step, and an actor may run it after a replay
 // it does not trust.
@@ -22,6 +22,11 @@ func (m *Map) Check() error {
 	}
 	if c != m.counts {
 		return fmt.Errorf("seatmap: counts %+v, statuses say %+v", m.counts, c)
+	}
+	for s := range m.admitted {
+		if s < 0 || int(s) >= len(m.status) || m.status[s] != boxoffice.SeatBooked {
+			return fmt.Errorf("seatmap: seat %d is admitted but not sold", s)
+		}
 	}
 	inHold := newBitset(len(m.status))
 	held, unpinned := 0, 0

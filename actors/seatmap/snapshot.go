@@ -235,9 +235,8 @@ func (m *Map) appendAdmissions(buf []byte) []byte {
 	return buf
 }
 
-// decodeAdmissions reads the admissions: seats in range, in increasing
-// order. An admitted seat need not be sold any more (a refund after the
-// door), so its status is not checked.
+// decodeAdmissions reads the admissions: sold seats, in increasing order
+// (a sale undone drops its admission, see setStatus).
 func (m *Map) decodeAdmissions(d *reader) error {
 	count := d.uvarint()
 	if d.err == nil && count > uint64(len(m.status)) {
@@ -250,7 +249,8 @@ func (m *Map) decodeAdmissions(d *reader) error {
 		a.booking, a.scanner = d.uuid(), d.uuid()
 		a.at, a.scannedAt = d.varint(), d.varint()
 		n := d.uvarint()
-		if d.err == nil && (n > boxoffice.MaxGateLen || s >= uint64(len(m.status)) || int64(s) <= prev) {
+		if d.err == nil && (n > boxoffice.MaxGateLen || s >= uint64(len(m.status)) || int64(s) <= prev ||
+			m.status[s] != boxoffice.SeatBooked) {
 			return errors.New("seatmap: snapshot admissions out of order or malformed")
 		}
 		if n > 0 {
