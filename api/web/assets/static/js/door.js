@@ -110,7 +110,7 @@ async function check(text) {
     show('refused', 'wrong_event', 'Wrong event', seatLabel(c), 'this ticket is for another event', '');
     return;
   }
-  const key = ticketKey(c.eventId, c.index);
+  const key = ticketKey(c.eventId, c.index, c.bookingId);
   const seen = store.admitted(key);
   if (seen) {
     show('refused', 'already_admitted', 'Already admitted', seatLabel(c), earlier(seen.at, seen.gate), key);
@@ -190,7 +190,7 @@ async function admitOffline(c, key, gate, scannedAt, sentOnline = false) {
     return;
   }
   store.enqueue({ id: uuid(), code: c.code, gate, scanned_at: scannedAt, event_id: c.eventId,
-    index: c.index, section: c.section, row: c.row, seat: c.seat, sent_online: sentOnline });
+    index: c.index, booking_id: c.bookingId, section: c.section, row: c.row, seat: c.seat, sent_online: sentOnline });
   store.markAdmitted(key, { at: scannedAt, gate, offline: true });
   show('admitted', 'offline', 'Admitted', seatLabel(c), 'offline: checked here, will sync', key);
   renderQueue();
@@ -284,7 +284,7 @@ function reportText(r) {
 
 function renderReports() {
   $('reports').replaceChildren(...store.reports().map((r) =>
-    h('li', { dataset: { verdict: 'refused', reason: r.reason, ticket: ticketKey(r.event_id, r.index) } },
+    h('li', { dataset: { verdict: 'refused', reason: r.reason, ticket: ticketKey(r.event_id, r.index, r.booking_id) } },
       h('span', { class: 'dot' }), h('strong', {}, seatLabel(r)), ': ', reportText(r))));
 }
 

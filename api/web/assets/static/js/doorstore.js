@@ -19,8 +19,11 @@ function write(key, value) {
   localStorage.setItem(PREFIX + key, JSON.stringify(value));
 }
 
-/** ticketKey names one ticket of one event: the seat index is unique in it. */
-export const ticketKey = (eventId, index) => `${eventId}/${index}`;
+/**
+ * ticketKey names one ticket: a seat of an event in one sale. A seat
+ * refunded and sold again is a new ticket, admitted afresh.
+ */
+export const ticketKey = (eventId, index, bookingId) => `${eventId}/${index}/${bookingId}`;
 
 /** store is the door page's persistent state. */
 export const store = {
