@@ -116,7 +116,7 @@ async function check(text) {
     show('refused', 'already_admitted', 'Already admitted', seatLabel(c), earlier(seen.at, seen.gate), key);
     return;
   }
-  const gate = store.gate.trim();
+  const gate = gateName(store.gate);
   const scannedAt = new Date().toISOString();
   if (!navigator.onLine) {
     await admitOffline(c, key, gate, scannedAt);
@@ -139,6 +139,23 @@ async function check(text) {
     }
     refuse(e, c, key);
   }
+}
+
+/**
+ * gateName is the gate as the server accepts it: printable (Go's
+ * unicode.IsPrint: letters, marks, numbers, punctuation, symbols, the ASCII
+ * space), at most 64 bytes of UTF-8 (boxoffice.MaxGateLen), cut at a
+ * character boundary, so that no scan is refused for its gate's name.
+ */
+function gateName(text) {
+  let out = '';
+  let bytes = 0;
+  for (const ch of String(text).replace(/[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/gu, '').trim()) {
+    bytes += new TextEncoder().encode(ch).length;
+    if (bytes > 64) break;
+    out += ch;
+  }
+  return out;
 }
 
 /** checkin is POST /checkin with a deadline: a hung network counts as none. */
