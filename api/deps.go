@@ -183,8 +183,8 @@ type Deps struct {
 	// their collectors (holds, sales, journal batches) on the same one. Nil
 	// makes New create one with the Go and process collectors.
 	Metrics *prometheus.Registry
-	// Web serves the seat-map and admin pages at GET /, GET /admin/ and
-	// GET /static/...; nil makes GET / a small JSON index of the API.
+	// Web serves the seat-map, admin and door pages at GET /, GET
+	// /admin/, GET /door/ and GET /static/...; nil makes GET / a small JSON index of the API.
 	Web http.Handler
 	// Rules is told of every PATCHed event; nil leaves the seat engine to
 	// its own re-reads.

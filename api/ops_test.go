@@ -59,7 +59,7 @@ func TestIndexAndWebPlug(t *testing.T) {
 		fmt.Fprintf(w, "<p>%s</p>", r.URL.Path)
 	})
 	wh := newHarness(t, func(_ *apiConfig, d *apiDeps) { d.Web = web })
-	for _, path := range []string{"/", "/admin/", "/static/app.js"} {
+	for _, path := range []string{"/", "/admin/", "/door/", "/static/app.js"} {
 		r := wh.do("GET", path, nil)
 		if r.status != http.StatusOK || string(r.body) != "<p>"+path+"</p>" {
 			t.Errorf("GET %s = %d %s, want the web plug", path, r.status, r.body)

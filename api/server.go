@@ -160,6 +160,7 @@ func (s *Server) routes() {
 	if web := s.deps.Web; web != nil {
 		m.Handle("GET /{$}", web)
 		m.Handle("GET /admin/{$}", web)
+		m.Handle("GET /door/", web)
 		m.Handle("GET /static/", web)
 	} else {
 		m.HandleFunc("GET /{$}", s.handleIndex)

@@ -29,6 +29,7 @@ var contentTypes = map[string]string{
 	".svg":  "image/svg+xml",
 	".png":  "image/png",
 	".ico":  "image/x-icon",
+	".txt":  "text/plain; charset=utf-8",
 }
 
 // csp lets the pages load only their own scripts and styles and talk only
@@ -80,8 +81,10 @@ type site struct {
 }
 
 // Handler serves the pages: GET / (search and, with ?event=<id>, the seat
-// map of one event), GET /admin/ (the cluster admin dashboard), GET
-// /static/... (scripts and styles) and, for requests that prefer HTML, GET
+// map of one event), GET /admin/ (the cluster admin dashboard), GET /door/
+// (the door staff's check-in page, with its service worker at
+// /door/sw.js), GET /static/... (scripts and styles) and, for requests
+// that prefer HTML, GET
 // /events/{eventId} (the same seat-map page; see Front). Anything else under it is 404
 // with API.md's JSON error body, like the rest of the node.
 func Handler() http.Handler { return NewHandler(Options{}) }
@@ -146,6 +149,8 @@ func newSite(fsys fs.FS) (*site, error) {
 	}
 	s.mux.HandleFunc("GET /{$}", s.page("index.html"))
 	s.mux.HandleFunc("GET /admin/{$}", s.page("admin.html"))
+	s.mux.HandleFunc("GET /door/{$}", s.page("door.html"))
+	s.mux.HandleFunc("GET /door/sw.js", s.page("door/sw.js"))
 	s.mux.HandleFunc("GET /events/{eventId}", s.eventPage)
 	s.mux.HandleFunc("GET /static/{file...}", s.static)
 	return s, nil

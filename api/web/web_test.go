@@ -46,6 +46,7 @@ func TestFrontAndPages(t *testing.T) {
 	mux := http.NewServeMux() // what api.Server.routes mounts
 	mux.Handle("GET /{$}", pages)
 	mux.Handle("GET /admin/{$}", pages)
+	mux.Handle("GET /door/", pages)
 	mux.Handle("GET /static/", pages)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("api")) })
 	node := Front(mux, pages)
@@ -63,6 +64,11 @@ func TestFrontAndPages(t *testing.T) {
 		{"search page", node, "GET", "/", navigation, 200, "text/html", `id="search-form"`},
 		{"admin page", node, "GET", "/admin/", navigation, 200, "text/html", `src="/static/js/admin.js"`},
 		{"script", node, "GET", "/static/js/app.js", "*/*", 200, "text/javascript", "import"},
+		{"door page", node, "GET", "/door/", navigation, 200, "text/html", `id="verdict"`},
+		{"door service worker", node, "GET", "/door/sw.js", "*/*", 200, "text/javascript", "boxoffice-door-"},
+		{"vendored QR reader", node, "GET", "/static/js/vendor/jsQR.js", "*/*", 200, "text/javascript", "jsQR"},
+		{"its licence", node, "GET", "/static/js/vendor/jsQR.LICENSE.txt", "*/*", 200, "text/plain", "Apache License"},
+		{"unknown door path", node, "GET", "/door/nothing", navigation, 404, "application/json", `"not_found"`},
 		{"style", node, "HEAD", "/static/style.css", "text/css", 200, "text/css", ""},
 		{"event link in a browser", node, "GET", event, navigation, 200, "text/html", `id="seatmap"`},
 		{"event JSON", node, "GET", event, "application/json", 200, "", "api"},
@@ -132,6 +138,8 @@ func TestAssetsResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	refs := regexp.MustCompile(`(?:src|href)="(/static/[^"]+)"`)
+	// The door's service worker caches the page's files by name.
+	cached := regexp.MustCompile(`'(/static/[^']+)'`)
 	imports := regexp.MustCompile(`(?m)^import .* from '\./([^']+)';`)
 	checked := 0
 	err = fs.WalkDir(embedded, "assets", func(p string, d fs.DirEntry, err error) error {
@@ -149,6 +157,13 @@ func TestAssetsResolve(t *testing.T) {
 				checked++
 				if _, ok := s.assets[strings.TrimPrefix(m[1], "/")]; !ok {
 					t.Errorf("%s refers to %s, which is not embedded", name, m[1])
+				}
+			}
+		case p == "assets/door/sw.js":
+			for _, m := range cached.FindAllStringSubmatch(string(body), -1) {
+				checked++
+				if _, ok := s.assets[strings.TrimPrefix(m[1], "/")]; !ok {
+					t.Errorf("%s caches %s, which is not embedded", name, m[1])
 				}
 			}
 		case strings.HasSuffix(p, ".js"):

@@ -58,8 +58,9 @@ func isExecutable(path string) bool {
 }
 
 // startBrowser launches one headless Chromium with a fresh profile for the
-// test; Cleanup closes it and waits for the process to exit.
-func startBrowser(t *testing.T) context.Context {
+// test, with extra flags if any (the door test's fake camera); Cleanup
+// closes it and waits for the process to exit.
+func startBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := chromiumPath(t)
 	var output syncBuffer
@@ -80,6 +81,7 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.WindowSize(1400, 950),
 		chromedp.CombinedOutput(&output),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
