@@ -13,6 +13,7 @@ import (
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
 
 // Node is one running cluster member: a Proto.Actor actor system with
@@ -180,15 +181,26 @@ func (n *Node) PartitionGossip(cut bool) { n.p.tr.setCut(cut) }
 // once (after the first finished, if it is still running).
 //
 // Graceful: announce the leave, leave the gossip (peers re-place this node's
-// grains at once), stop the local grains, wait about two seconds for
-// Proto.Actor to hand over, then stop remoting. Not graceful: drop gossip
+// grains at once), stop the local grains (each writes its snapshot; the
+// identity lookup waits for every one), then stop gossip and remoting. This
+// is Proto.Actor's own graceful Cluster.Shutdown without its fixed two-second
+// sleep "for ownership transfer": our grains hand over through PostgreSQL
+// (snapshot, journal, epoch fence), not through the lookup, so the sleep only
+// delayed every stop (a rolling restart, and each node a test stops). Not graceful: drop gossip
 // without a word and kill remoting, as a crash would; peers find out through
 // failure detection.
 func (n *Node) Shutdown(graceful bool) {
 	n.once.Do(func() {
 		n.log.Info("cluster: node stopping", "graceful", graceful)
 		if graceful {
-			n.c.Shutdown(true) // calls the provider's Shutdown(true) itself
+			n.c.Gossip.SetState(pcluster.GracefullyLeftKey, &emptypb.Empty{})
+			n.c.ActorSystem.Shutdown()
+			if err := n.p.Shutdown(true); err != nil && !errors.Is(err, net.ErrClosed) {
+				n.log.Warn("cluster: leave gossip", "err", err)
+			}
+			n.c.IdentityLookup.Shutdown()
+			n.c.Gossip.Shutdown()
+			n.c.Remote.Shutdown(true)
 		} else {
 			if err := n.p.Shutdown(false); err != nil {
 				n.log.Warn("cluster: stop gossip", "err", err)

@@ -134,9 +134,23 @@ func (b *Bus) FollowCatalog(ctx context.Context, durable string, apply func(topi
 	return ctx.Err()
 }
 
+// fetch asks cons for up to n messages, waiting at most about a second for
+// them, and gives up at once when ctx ends. (Fetch's own FetchMaxWait cannot
+// be cancelled: every stopping follower waited out its second, and a node
+// stop waited for its slowest follower.) Call done after the batch is read.
+func fetch(ctx context.Context, cons jetstream.Consumer, n int) (batch jetstream.MessageBatch, done context.CancelFunc, err error) {
+	fctx, cancel := context.WithTimeout(ctx, time.Second)
+	batch, err = cons.Fetch(n, jetstream.FetchContext(fctx))
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return batch, cancel, nil
+}
+
 func follow(ctx context.Context, cons jetstream.Consumer, apply func(string, []byte) error) error {
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(time.Second))
+		batch, done, err := fetch(ctx, cons, 256)
 		if err != nil {
 			return err
 		}
@@ -148,7 +162,9 @@ func follow(ctx context.Context, cons jetstream.Consumer, apply func(string, []b
 			}
 			_ = m.Ack()
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
+		err = batch.Error()
+		done()
+		if err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
 	}

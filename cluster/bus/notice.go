@@ -79,14 +79,16 @@ func followNotices(ctx context.Context, cons jetstream.Consumer, retry func(int)
 		// Few at a time: they are handled one after another, and a fetched
 		// batch must be done within AckWait even when each waits for a
 		// slow sink.
-		batch, err := cons.Fetch(4, jetstream.FetchMaxWait(time.Second))
+		batch, done, err := fetch(ctx, cons, 4)
 		if err != nil {
 			return err
 		}
 		for m := range batch.Messages() {
 			handleNotice(ctx, m, retry, handle)
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
+		err = batch.Error()
+		done()
+		if err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
 	}

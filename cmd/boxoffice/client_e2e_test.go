@@ -33,8 +33,7 @@ import (
 // one of them (a required field missing from a reply, an unknown one in
 // it) or a status the spec does not list for the operation.
 func TestGeneratedClientEndToEnd(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	ctx := context.Background()
 	c := newSpecClient(t, n.URL, "")
 

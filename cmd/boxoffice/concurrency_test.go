@@ -28,8 +28,7 @@ type eventView struct {
 // seat ends in two holds, GET /events/{id} agrees with the successful
 // replies, and every watcher's replayed view equals it.
 func TestConcurrentReservesOverHTTP(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	ev := stadiumEventID()
 	var view eventView
 	n.call(t, http.MethodGet, "/events/"+ev, "", nil, &view)

@@ -181,8 +181,7 @@ func seatText(tk soldTicket) string {
 // admitted, and a revoked one admitted offline, are reported at the second
 // gate's sync.
 func TestDoorPage(t *testing.T) {
-	n := startTestNode(t, withTicketKey)
-	n.seedDemo(t)
+	n := startSeededNode(t, withTicketKey)
 	ev := stadiumEventID()
 	tickets := sellTickets(t, n, "dora@example.com", 900, 901, 902, 903, 904)
 	// A genuine signature over a sale that does not exist: what a ticket
@@ -341,8 +340,7 @@ func assertAdmittedAt(t *testing.T, n *testNode, token, code, gate, scannedAt st
 // capture device plays a Y4M video of the ticket's QR code, which the page
 // reads with the vendored jsQR.
 func TestDoorCamera(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	ev := stadiumEventID()
 	tk := sellTickets(t, n, "cam@example.com", 950)[0]
 	video := filepath.Join(t.TempDir(), "ticket.y4m")

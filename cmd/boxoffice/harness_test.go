@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/persistence/pgtest"
 )
 
@@ -111,12 +112,27 @@ func testNodeConfig(t testing.TB, db string, opts ...nodeOption) Config {
 	return cfg
 }
 
-// seedDemo loads the demo catalog into the node's database.
-func (n *testNode) seedDemo(t testing.TB) {
+// startSeededNode is startTestNode on a database that already holds the
+// demo data, as `make run` seeds it before its node serves. The data is
+// seeded once per test run into a template database and copied for each
+// test, which is much cheaper than seeding each time (the stadium alone is
+// 50,000 seats). The node publishes the seeded catalog from the outbox when
+// it starts, as after `boxoffice seed`.
+func startSeededNode(t testing.TB, opts ...nodeOption) *testNode {
 	t.Helper()
-	if _, err := seed(context.Background(), n.db, func() {}); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
+	db := pgtest.NewDBFrom(t, "demo", func(ctx context.Context, url string) error {
+		db, err := persistence.Open(ctx, persistence.Config{URL: url, MaxConns: 8})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+		_, err = seed(ctx, db, func() {})
+		return err
+	})
+	return startTestNodeOn(t, db, opts...)
 }
 
 // token returns a development token for email (roles optional).

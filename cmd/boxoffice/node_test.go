@@ -21,8 +21,7 @@ import (
 // TestNewUserJourney is the README's promise: a new user gets a token, finds
 // the demo stadium, holds seats, pays with tok_visa, and sees them booked.
 func TestNewUserJourney(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	tok := n.token(t, "newcomer@example.com")
 
 	var found struct {
@@ -70,8 +69,7 @@ func TestNewUserJourney(t *testing.T) {
 // TestWaitingRoom turns the stadium's waiting room on through the admin API:
 // reserve then needs an admission token, which joining the queue gives.
 func TestWaitingRoom(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	admin := n.token(t, "admin@example.com", "admin")
 	user := n.token(t, "fan@example.com")
 	ev := stadiumEventID()
@@ -123,8 +121,7 @@ func TestWaitingRoom(t *testing.T) {
 // TestQueueStatusMatchesSpec checks the waiting room's replies against
 // api/openapi.yaml, which the api package's own tests cannot see.
 func TestQueueStatusMatchesSpec(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	admin := n.token(t, "admin@example.com", "admin")
 	ev := stadiumEventID()
 	if code := n.call(t, http.MethodPatch, "/admin/api/events/"+ev, admin,
@@ -150,8 +147,7 @@ func TestQueueStatusMatchesSpec(t *testing.T) {
 // TestEventViewGzip: the 7 MB stadium view is served gzipped to clients
 // that accept it, and a write through this node is visible at once.
 func TestEventViewGzip(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	get := func() (eventView, int, string) {
 		req, _ := http.NewRequest(http.MethodGet, n.URL+"/events/"+stadiumEventID(), nil)
 		req.Header.Set("Accept-Encoding", "gzip")

@@ -72,8 +72,7 @@ func (n *testNode) buySeats(t *testing.T, token string, first, count int) string
 func TestMailWhileSMTPIsDead(t *testing.T) {
 	mp := mailpittest.Start(t)
 	gate := mailpittest.NewGate(t, mp.SMTPAddr)
-	n := startTestNode(t, fastNotices("smtp://"+gate.Addr))
-	n.seedDemo(t)
+	n := startSeededNode(t, fastNotices("smtp://"+gate.Addr))
 	alice := n.token(t, "alice@example.com")
 
 	booking := n.buySeats(t, alice, 700, 2) // confirmed (200) with the SMTP server dead
@@ -185,8 +184,7 @@ func TestWebhooksSignedAndRetried(t *testing.T) {
 	sink := &hookSink{}
 	srv := httptest.NewServer(sink)
 	defer srv.Close()
-	n := startTestNode(t, fastNotices(""))
-	n.seedDemo(t)
+	n := startSeededNode(t, fastNotices(""))
 	admin := n.token(t, "admin@example.com", "admin")
 	alice := n.token(t, "alice@example.com")
 
@@ -283,8 +281,7 @@ func TestWebhooksSignedAndRetried(t *testing.T) {
 // handled before is not mailed again when it is delivered a second time.
 func TestRefundAndCancelMails(t *testing.T) {
 	mp := mailpittest.Start(t)
-	n := startTestNode(t, fastNotices("smtp://"+mp.SMTPAddr))
-	n.seedDemo(t)
+	n := startSeededNode(t, fastNotices("smtp://"+mp.SMTPAddr))
 	alice, bob := n.token(t, "alice@example.com"), n.token(t, "bob@example.com")
 	aliceBooking := n.buySeats(t, alice, 720, 2)
 	n.buySeats(t, bob, 730, 1)

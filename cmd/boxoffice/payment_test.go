@@ -45,8 +45,7 @@ func (n *testNode) confirmWithKey(t testing.TB, token, key, bookingID string) (i
 // idempotency_conflict), another user's K is their own, and the payments
 // table shows one charge of its own amount per confirmed booking (issue 13).
 func TestConfirmKeyReuseOverHTTP(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	alice, bob := n.token(t, "alice@example.com"), n.token(t, "bob@example.com")
 	ev := stadiumEventID()
 	var seats struct {

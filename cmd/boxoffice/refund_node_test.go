@@ -21,8 +21,7 @@ import (
 // once (a WebSocket delta) and can be sold again; the tickets are revoked;
 // a booking that is not confirmed is 409 booking_state.
 func TestRefundOnRealNode(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	alice, bob := n.token(t, "alice@example.com"), n.token(t, "bob@example.com")
 	admin := n.token(t, "admin@example.com", "admin")
 	ev := stadiumEventID()

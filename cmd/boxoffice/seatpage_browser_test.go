@@ -16,8 +16,7 @@ import (
 // (the node serves GET /events/{id}/layout once), from the availability and
 // the compact WebSocket, as the first did.
 func TestSeatPageLayoutCached(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	eventID := stadiumEventID()
 	browser := startBrowser(t)
 	tb := newTab(t, browser, "visitor", screenshotDir(t), false)

@@ -33,13 +33,12 @@ func TestStripeBreakerOnANode(t *testing.T) {
 	proxy := stripetest.Start(t, func(stripetest.Recorded, int) *stripetest.Override {
 		return &stripetest.Override{HTTPStatus: http.StatusInternalServerError, Body: stripetest.ServerError}
 	})
-	n := startTestNode(t, func(c *Config) {
+	n := startSeededNode(t, func(c *Config) {
 		c.Payments, c.StripeSecretKey, c.StripeAPIURL = "stripe", "sk_test_node", proxy.URL
 		c.stripeTune = func(sc *stripepay.Config) {
 			sc.Tries, sc.Backoff, sc.BreakerFailures, sc.BreakerCooldown = 2, time.Millisecond, 3, time.Hour
 		}
 	})
-	n.seedDemo(t)
 	alice, bob := n.token(t, "alice@example.com"), n.token(t, "bob@example.com")
 	ev := stadiumEventID()
 	seats := n.ticketIDs(t, uuid.MustParse(ev))

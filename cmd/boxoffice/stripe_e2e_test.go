@@ -46,11 +46,10 @@ func byPaymentMethod(r stripetest.Recorded, _ int) *stripetest.Override {
 // The sold seats show as booked, and `boxoffice check` finds nothing.
 func TestStripeEndToEnd(t *testing.T) {
 	proxy := stripetest.Start(t, byPaymentMethod)
-	n := startTestNode(t, func(c *Config) {
+	n := startSeededNode(t, func(c *Config) {
 		c.Payments, c.StripeSecretKey, c.StripeAPIURL = "stripe", "sk_test_node", proxy.URL
 		c.StripeWebhookSecret, c.StripePublishableKey = nodeWebhookSecret, "pk_test_node"
 	})
-	n.seedDemo(t)
 	// The checkout page takes cards with Stripe's Payment Element.
 	req, err := http.NewRequest(http.MethodGet, n.URL+"/", nil)
 	if err != nil {
@@ -185,11 +184,10 @@ func TestStripeEndToEnd(t *testing.T) {
 // refunded, and `boxoffice check` finds nothing.
 func TestStripeRefundAndCancelEndToEnd(t *testing.T) {
 	proxy := stripetest.Start(t, byPaymentMethod)
-	n := startTestNode(t, func(c *Config) {
+	n := startSeededNode(t, func(c *Config) {
 		c.Payments, c.StripeSecretKey, c.StripeAPIURL = "stripe", "sk_test_node", proxy.URL
 		c.StripeWebhookSecret = nodeWebhookSecret
 	})
-	n.seedDemo(t)
 	ev := stadiumEventID()
 	seats := n.ticketIDs(t, uuid.MustParse(ev))
 	alice, bob, carol := n.token(t, "alice@example.com"), n.token(t, "bob@example.com"), n.token(t, "carol@example.com")

@@ -22,10 +22,9 @@ import (
 // the second booking) and its amount, currency and metadata as created.
 func TestStripeConfirmOnANode(t *testing.T) {
 	proxy := stripetest.Start(t, stripetest.On("/confirm", stripetest.Override{Status: "succeeded"}))
-	n := startTestNode(t, func(c *Config) {
+	n := startSeededNode(t, func(c *Config) {
 		c.Payments, c.StripeSecretKey, c.StripeAPIURL = "stripe", "sk_test_node", proxy.URL
 	})
-	n.seedDemo(t)
 	alice := n.token(t, "alice@example.com")
 	ev := stadiumEventID()
 	seats := n.ticketIDs(t, uuid.MustParse(ev))

@@ -43,11 +43,10 @@ func startWebhookNode(t *testing.T) *webhookNode {
 		}
 		return nil
 	})
-	n := startTestNode(t, func(c *Config) {
+	n := startSeededNode(t, func(c *Config) {
 		c.Payments, c.StripeSecretKey, c.StripeAPIURL = "stripe", "sk_test_node", proxy.URL
 		c.StripeWebhookSecret = nodeWebhookSecret
 	})
-	n.seedDemo(t)
 	ev := stadiumEventID()
 	return &webhookNode{testNode: n, proxy: proxy, alice: n.token(t, "alice@example.com"), bob: n.token(t, "bob@example.com"),
 		event: ev, seats: n.ticketIDs(t, uuid.MustParse(ev))}

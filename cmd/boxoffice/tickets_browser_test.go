@@ -13,8 +13,7 @@ import (
 // .../qr.png and fetched with the session's token) and the code of
 // GET /booking/{id}/tickets.
 func TestMyBookingsShowsTickets(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	ev := stadiumEventID()
 	carol := n.token(t, "carol@example.com")
 	var seats struct {

@@ -17,8 +17,7 @@ import (
 // against GET /tickets/keys (a key the node generated and stored), and its
 // PDF has one page per ticket whose QR code reads back as that code.
 func TestTicketsOnRealNode(t *testing.T) {
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	alice := n.token(t, "alice@example.com")
 	ev := stadiumEventID()
 	var seats struct {

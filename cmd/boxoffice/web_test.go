@@ -26,8 +26,7 @@ func TestWebPages(t *testing.T) {
 	// nobody is admitted before the admin raises the rate, however slowly
 	// the pages load.
 	queueClock := clustertest.NewClock(time.Now())
-	n := startTestNode(t, func(c *Config) { c.queueNow = queueClock.Now })
-	n.seedDemo(t)
+	n := startSeededNode(t, func(c *Config) { c.queueNow = queueClock.Now })
 	eventID := stadiumEventID()
 	shots := screenshotDir(t)
 	t.Logf("screenshots in %s", shots)

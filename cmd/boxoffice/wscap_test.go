@@ -15,8 +15,7 @@ import (
 // seat maps and waiting-room sockets together and refuses past it with 429
 // before the waiting room's own handler runs (issue 13).
 func TestNodeWebSocketCap(t *testing.T) {
-	n := startTestNode(t, func(c *Config) { c.WSMaxPerIP = 1 })
-	n.seedDemo(t)
+	n := startSeededNode(t, func(c *Config) { c.WSMaxPerIP = 1 })
 	ws := "ws" + strings.TrimPrefix(n.URL, "http")
 	seats, _, err := websocket.DefaultDialer.Dial(ws+"/events/"+stadiumEventID()+"/seats/ws", nil)
 	if err != nil {

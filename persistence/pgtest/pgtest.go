@@ -223,3 +223,76 @@ func (s *server) adminPool() (*pgxpool.Pool, error) {
 	s.pool = pool
 	return pool, nil
 }
+
+// templates remembers the template databases made in this run, by name.
+var templates struct {
+	sync.Mutex
+	made map[string]string // name -> database
+}
+
+// NewDBFrom is NewDB for a database that starts as a copy of a template
+// that fill fills once per run (the first test to ask pays for it; later
+// ones get a file-level copy from PostgreSQL's CREATE DATABASE ... TEMPLATE,
+// which is much cheaper than filling again). fill gets the template's URL
+// and must close every connection it opened before it returns: PostgreSQL
+// copies a template only while nobody is connected to it. A failed fill is
+// retried by the next caller.
+func NewDBFrom(tb testing.TB, name string, fill func(ctx context.Context, url string) error) string {
+	tb.Helper()
+	tpl, err := template(name, fill)
+	if err != nil {
+		tb.Fatalf("pgtest: template %s: %v", name, err)
+	}
+	db := dbName(tb.Name())
+	mu.RLock()
+	defer mu.RUnlock()
+	s := current()
+	pool, err := s.adminPool()
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		_, err = pool.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()+" TEMPLATE "+pgx.Identifier{tpl}.Sanitize())
+	}
+	if err != nil {
+		tb.Fatalf("pgtest: create database %s from %s: %v", db, tpl, err)
+	}
+	tb.Cleanup(func() { dropDB(tb, db) })
+	return s.url(db)
+}
+
+// template returns the template database called name, filling it first if
+// this run has not. It holds templates' lock while filling, so parallel
+// tests wait for one fill rather than racing to make two.
+func template(name string, fill func(ctx context.Context, url string) error) (string, error) {
+	templates.Lock()
+	defer templates.Unlock()
+	if db, ok := templates.made[name]; ok {
+		return db, nil
+	}
+	db := fmt.Sprintf("tpl_%s_%d", unsafeName.ReplaceAllString(strings.ToLower(name), "_"), os.Getpid())
+	mu.RLock()
+	defer mu.RUnlock()
+	s := current()
+	pool, err := s.adminPool()
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	drop := "DROP DATABASE IF EXISTS " + pgx.Identifier{db}.Sanitize() + " WITH (FORCE)"
+	if _, err := pool.Exec(ctx, drop); err != nil {
+		return "", err
+	}
+	if _, err := pool.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
+		return "", err
+	}
+	if err := fill(ctx, s.url(db)); err != nil {
+		_, _ = pool.Exec(ctx, drop)
+		return "", err
+	}
+	if templates.made == nil {
+		templates.made = map[string]string{}
+	}
+	templates.made[name] = db
+	return db, nil
+}

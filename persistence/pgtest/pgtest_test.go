@@ -89,6 +89,45 @@ func TestNewDBParallel(t *testing.T) {
 	}
 }
 
+// NewDBFrom fills its template once, and each database it makes is an
+// independent copy: a change in one shows in neither the template nor the
+// next copy.
+func TestNewDBFrom(t *testing.T) {
+	fills := 0
+	fill := func(ctx context.Context, url string) error {
+		fills++
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer c.Close(ctx)
+		_, err = c.Exec(ctx, "CREATE TABLE seeded (n int); INSERT INTO seeded VALUES (1), (2)")
+		return err
+	}
+	count := func(c *pgx.Conn) int {
+		t.Helper()
+		var n int
+		if err := c.QueryRow(context.Background(), "SELECT count(*) FROM seeded").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	first := connect(t, pgtest.NewDBFrom(t, "two rows", fill))
+	if n := count(first); n != 2 {
+		t.Fatalf("first copy has %d rows, want 2", n)
+	}
+	if _, err := first.Exec(context.Background(), "DELETE FROM seeded"); err != nil {
+		t.Fatal(err)
+	}
+	second := connect(t, pgtest.NewDBFrom(t, "two rows", fill))
+	if n := count(second); n != 2 {
+		t.Errorf("second copy has %d rows after the first was emptied, want 2", n)
+	}
+	if fills != 1 {
+		t.Errorf("the template was filled %d times, want once", fills)
+	}
+}
+
 // Stop makes the server unreachable; Start brings it back on the same URL
 // with its data.
 func TestStopStart(t *testing.T) {
