@@ -188,6 +188,14 @@ func newPlacement(store PlacementStore, load, farOff float64, timeout time.Durat
 	return &placement{store: store, load: load, farOff: farOff, timeout: timeout, log: log, excluded: map[string]bool{}}
 }
 
+// NewPlacementLookup returns the bounded-load identity lookup over store
+// (load 0 is DefaultPlacementLoad) for Proto.Actor clusters configured
+// outside Start, such as the in-memory test clusters of clustertest; Start
+// builds it itself from Config.Placement.
+func NewPlacementLookup(store PlacementStore, load float64, timeout time.Duration, logger *slog.Logger) pcluster.IdentityLookup {
+	return newPlacement(store, load, 0, timeout, logger)
+}
+
 // Setup implements pcluster.IdentityLookup.
 func (p *placement) Setup(c *pcluster.Cluster, _ []string, _ bool) {
 	p.c, p.self = c, c.ActorSystem.ID
