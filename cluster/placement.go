@@ -40,8 +40,9 @@ const activatorName = "placement-activator"
 type PlacementStore interface {
 	// Claim returns the member hosting identity. A record whose member is
 	// in live stands (sticky). Otherwise, serialised with every other Claim
-	// of the kind, it counts the records per live member, writes
-	// choose(counts) as the owner and returns it.
+	// of the kind, it counts the records per live member (-1 for a member
+	// excluded with Exclude), writes choose(counts) as the owner and
+	// returns it.
 	Claim(ctx context.Context, kind, identity string, live []string, choose func(counts map[string]int) string) (string, error)
 	// Ensure records member as the host of identity unless a record
 	// exists; an activation calls it in case its record was released in
@@ -57,6 +58,9 @@ type PlacementStore interface {
 	Owners(ctx context.Context, kind string, identities []string) (map[string]string, error)
 	// Counts returns how many records each live member holds.
 	Counts(ctx context.Context, kind string, live []string) (map[string]int, error)
+	// Exclude marks member (true) as taking no new grains, for every node's
+	// claims, or clears the mark (false); a draining node excludes itself.
+	Exclude(ctx context.Context, member string, excluded bool) error
 }
 
 // placementMember is a member that hosts a kind, as placement sees it.
@@ -122,20 +126,29 @@ func RendezvousOrder(identity string, members []string) []string {
 }
 
 // ChooseOwner is the bounded-load rule: the first member in order whose
-// count is under Bound(total+1, len(order), load), where total counts the
-// active grains of the members in order. One always exists (n x bound >=
-// load x (total+1) > total); the least loaded is a fallback for load < 1.
+// count is under Bound(total+1, n, load), where n and total count the
+// members in order and their active grains. One always exists (n x bound
+// >= load x (total+1) > total); the least loaded is a fallback for load <
+// 1. A negative count marks an excluded member (draining): it is skipped,
+// unless every member is excluded.
 func ChooseOwner(order []string, counts map[string]int, load float64) string {
-	if len(order) == 0 {
-		return ""
-	}
+	var in []string
 	total := 0
 	for _, m := range order {
-		total += counts[m]
+		if counts[m] >= 0 {
+			in = append(in, m)
+			total += counts[m]
+		}
 	}
-	limit := Bound(total+1, len(order), load)
-	best := order[0]
-	for _, m := range order {
+	if len(in) == 0 {
+		if len(order) == 0 {
+			return ""
+		}
+		return order[0]
+	}
+	limit := Bound(total+1, len(in), load)
+	best := in[0]
+	for _, m := range in {
 		if counts[m] < limit {
 			return m
 		}
@@ -335,18 +348,40 @@ func (p *placement) owned(ctx context.Context, kind string, ids []string) (map[s
 	return out, nil
 }
 
-// Exclude takes member (a member id) out of (true) or back into (false)
-// the candidates for new grains on this node; grains it hosts stay until
-// they stop. A draining node excludes itself so its own calls place
-// elsewhere; other nodes stop placing on it when it leaves.
-func (pl *Placement) Exclude(member string, excluded bool) {
+// Exclude takes member (a member id; Node.MemberID for this node) out of
+// (true) or back into (false) the candidates for new grains, on every node:
+// the mark is in the shared store, and this node also skips the member at
+// once. Grains the member hosts stay until they stop; a draining node
+// excludes itself and then stops its grains (Handoff), so their next calls
+// place them on the others.
+func (pl *Placement) Exclude(ctx context.Context, member string, excluded bool) error {
 	pl.p.mu.Lock()
-	defer pl.p.mu.Unlock()
 	if excluded {
 		pl.p.excluded[member] = true
 	} else {
 		delete(pl.p.excluded, member)
 	}
+	pl.p.mu.Unlock()
+	return pl.p.store.Exclude(ctx, member, excluded)
+}
+
+// Handoff stops every grain this node hosts; each one's record is released
+// as it stops, and its next call places it elsewhere (call Exclude for this
+// node first, or it may come back). It returns how many it stopped, after
+// they stopped or ctx ended.
+func (pl *Placement) Handoff(ctx context.Context) (int, error) {
+	res, err := pl.p.c.ActorSystem.Root.RequestFuture(pl.p.actor, &handoff{}, pl.p.timeout).Result()
+	if err != nil {
+		return 0, err
+	}
+	futures := res.([]*actor.Future)
+	for _, f := range futures {
+		if err := ctx.Err(); err != nil {
+			return len(futures), err
+		}
+		_ = f.Wait()
+	}
+	return len(futures), nil
 }
 
 // Rebalance stops this node's grains beyond the bound of their kind, so
@@ -416,6 +451,10 @@ type shedFarOff struct {
 	ctx    context.Context
 }
 
+// handoff asks the placement actor to poison every local grain; it answers
+// with their poison futures.
+type handoff struct{}
+
 type shedResult struct {
 	n   int
 	err error
@@ -434,6 +473,12 @@ func (a *activator) Receive(ctx actor.Context) {
 		a.activate(ctx, msg.ClusterIdentity)
 	case *actor.Terminated:
 		a.terminated(msg.Who)
+	case *handoff:
+		futures := make([]*actor.Future, 0, len(a.grains))
+		for _, g := range a.grains {
+			futures = append(futures, ctx.PoisonFuture(g.pid))
+		}
+		ctx.Respond(futures)
 	case *shedFarOff:
 		n, err := a.shed(ctx, msg)
 		if ctx.Sender() != nil {

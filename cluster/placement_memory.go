@@ -11,12 +11,13 @@ import (
 // different processes need a shared store such as persistence.DB.
 type MemoryPlacement struct {
 	mu      sync.Mutex
-	records map[[2]string]string // {kind, identity} -> member id
+	records  map[[2]string]string // {kind, identity} -> member id
+	excluded map[string]bool
 }
 
 // NewMemoryPlacement returns an empty store.
 func NewMemoryPlacement() *MemoryPlacement {
-	return &MemoryPlacement{records: map[[2]string]string{}}
+	return &MemoryPlacement{records: map[[2]string]string{}, excluded: map[string]bool{}}
 }
 
 // Claim implements PlacementStore.
@@ -27,7 +28,13 @@ func (s *MemoryPlacement) Claim(_ context.Context, kind, identity string, live [
 	if m, ok := s.records[key]; ok && slices.Contains(live, m) {
 		return m, nil
 	}
-	owner := choose(s.countsLocked(kind, live))
+	counts := s.countsLocked(kind, live)
+	for m := range s.excluded {
+		if slices.Contains(live, m) {
+			counts[m] = -1
+		}
+	}
+	owner := choose(counts)
 	if owner != "" {
 		s.records[key] = owner
 	}
@@ -96,4 +103,16 @@ func (s *MemoryPlacement) countsLocked(kind string, live []string) map[string]in
 		}
 	}
 	return counts
+}
+
+// Exclude implements PlacementStore.
+func (s *MemoryPlacement) Exclude(_ context.Context, member string, excluded bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if excluded {
+		s.excluded[member] = true
+	} else {
+		delete(s.excluded, member)
+	}
+	return nil
 }

@@ -124,6 +124,34 @@ func TestPlacementSpread(t *testing.T) {
 			t.Errorf("%s moved from %s to %s while nothing changed", id, placed[id], owner)
 		}
 	}
+
+	// The drain seam: node-c excludes itself and hands its grains off;
+	// they come back on node-a and node-b, the others stay.
+	c := nodes[2]
+	if err := c.Placement().Exclude(t.Context(), c.MemberID(), true); err != nil {
+		t.Fatal(err)
+	}
+	handed, err := c.Placement().Handoff(t.Context())
+	if err != nil || handed != counts["node-c"] {
+		t.Fatalf("Handoff = %d, %v; want %d", handed, err, counts["node-c"])
+	}
+	var its []string
+	for id, owner := range placed {
+		if owner == "node-c" {
+			its = append(its, id)
+		}
+	}
+	moved, err := activate(nodes, its)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, owner := range moved {
+		if owner == "node-c" {
+			t.Errorf("%s still placed on the excluded node-c", id)
+		}
+		placed[id] = owner
+	}
+	t.Logf("after node-c handed off: %v", spread(placed))
 }
 
 // TestPlacementStickyAcrossJoinAndRestart: active grains stay where they

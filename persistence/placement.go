@@ -51,6 +51,14 @@ func (s *Placements) Claim(ctx context.Context, kind, identity string, live []st
 		if err != nil {
 			return err
 		}
+		rows, err := tx.Query(ctx, `SELECT member FROM grain_placement_excluded WHERE member = ANY($1)`, live)
+		if err != nil {
+			return err
+		}
+		var ex string
+		if _, err := pgx.ForEachRow(rows, []any{&ex}, func() error { counts[ex] = -1; return nil }); err != nil {
+			return err
+		}
 		if owner = choose(counts); owner == "" {
 			return nil
 		}
@@ -79,10 +87,24 @@ func (s *Placements) Release(ctx context.Context, kind, identity, member string)
 	return wrap("release placement", err)
 }
 
-// ReleaseMember implements cluster.PlacementStore.
+// ReleaseMember implements cluster.PlacementStore; it also clears the
+// member's exclusion (member ids are not reused).
 func (s *Placements) ReleaseMember(ctx context.Context, member string) error {
-	_, err := s.db.pool.Exec(ctx, `DELETE FROM grain_placement WHERE member = $1`, member)
+	_, err := s.db.pool.Exec(ctx, `
+		WITH ex AS (DELETE FROM grain_placement_excluded WHERE member = $1)
+		DELETE FROM grain_placement WHERE member = $1`, member)
 	return wrap("release member placements", err)
+}
+
+// Exclude implements cluster.PlacementStore.
+func (s *Placements) Exclude(ctx context.Context, member string, excluded bool) error {
+	var err error
+	if excluded {
+		_, err = s.db.pool.Exec(ctx, `INSERT INTO grain_placement_excluded (member) VALUES ($1) ON CONFLICT DO NOTHING`, member)
+	} else {
+		_, err = s.db.pool.Exec(ctx, `DELETE FROM grain_placement_excluded WHERE member = $1`, member)
+	}
+	return wrap("exclude member from placement", err)
 }
 
 // Owners implements cluster.PlacementStore.

@@ -91,6 +91,31 @@ func TestPlacementsClaim(t *testing.T) {
 	if o, _ := s.Owners(ctx, "event", []string{"event-000"}); o["event-000"] != "m9" {
 		t.Fatalf("after release and ensure: %v, want m9", o)
 	}
+	// An excluded member takes nothing new, on every node's claims.
+	if err := s.Exclude(ctx, "m2", true); err != nil {
+		t.Fatal(err)
+	}
+	pick := func(id string) string {
+		got, err := s.Claim(ctx, "event", id, live, func(counts map[string]int) string {
+			if counts["m2"] >= 0 {
+				t.Errorf("counts %v: m2 not marked excluded", counts)
+			}
+			return cluster.ChooseOwner([]string{"m2", "m1", "m3"}, counts, cluster.DefaultPlacementLoad)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := pick("drained-1"); got == "m2" {
+		t.Fatalf("claim placed on excluded m2")
+	}
+	if err := s.Exclude(ctx, "m2", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Release(ctx, "event", "drained-1", pick("drained-1")); err != nil {
+		t.Fatal(err)
+	}
 	before, _ := s.Counts(ctx, "event", live)
 	if err := s.ReleaseMember(ctx, "m1"); err != nil {
 		t.Fatal(err)

@@ -1,1 +1,2 @@
+DROP TABLE IF EXISTS grain_placement_excluded;
 DROP TABLE IF EXISTS grain_placement;

@@ -13,3 +13,9 @@ CREATE TABLE IF NOT EXISTS grain_placement (
     PRIMARY KEY (kind, identity)
 );
 CREATE INDEX IF NOT EXISTS grain_placement_member ON grain_placement (member, kind);
+
+-- Members that take no new grains (a draining node), for every node's claims.
+CREATE TABLE IF NOT EXISTS grain_placement_excluded (
+    member text PRIMARY KEY,
+    since  timestamptz NOT NULL DEFAULT now()
+);
