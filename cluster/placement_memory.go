@@ -10,7 +10,7 @@ import (
 // process (tests, benchmarks, a single-process deployment). Nodes in
 // different processes need a shared store such as persistence.DB.
 type MemoryPlacement struct {
-	mu      sync.Mutex
+	mu       sync.Mutex
 	records  map[[2]string]string // {kind, identity} -> member id
 	excluded map[string]bool
 }
