@@ -289,8 +289,10 @@ func mustPort(t *testing.T, addr string) int {
 
 // BenchmarkPlacementLookup runs the bounded-load rule alone (no nodes) for
 // 300 and 3,000 events over 3, 5 and 10 members and reports the busiest
-// member over the mean (max/mean), next to plain rendezvous hashing of the
-// same strong hash (hash-max/mean). Event ids are random per run.
+// member over the mean (max/mean; the worst of the b.N runs), the busiest
+// over the bound ceil(1.15 x mean) (max/bound, at most 1), and plain
+// rendezvous hashing of the same strong hash (hash-max/mean). Event ids are
+// random per run.
 func BenchmarkPlacementLookup(b *testing.B) {
 	for _, events := range []int{300, 3000} {
 		for _, n := range []int{3, 5, 10} {
@@ -299,7 +301,8 @@ func BenchmarkPlacementLookup(b *testing.B) {
 				for i := range members {
 					members[i] = fmt.Sprintf("10.0.0.%d:8090", i+1)
 				}
-				var worst, worstHash float64
+				var worst, worstHash, overBound float64
+				bound := float64(cluster.Bound(events, n, cluster.DefaultPlacementLoad))
 				for b.Loop() {
 					counts, hashed := map[string]int{}, map[string]int{}
 					for range events {
@@ -311,9 +314,12 @@ func BenchmarkPlacementLookup(b *testing.B) {
 					mean := float64(events) / float64(n)
 					worst = max(worst, float64(busiest(counts))/mean)
 					worstHash = max(worstHash, float64(busiest(hashed))/mean)
+					overBound = max(overBound, float64(busiest(counts))/bound)
 				}
 				b.ReportMetric(worst, "max/mean")
 				b.ReportMetric(worstHash, "hash-max/mean")
+				b.ReportMetric(overBound, "max/bound")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*events), "ns/placement")
 				b.ReportMetric(0, "ns/op")
 			})
 		}
