@@ -37,26 +37,49 @@ func (s *Placements) Claim(ctx context.Context, kind, identity string, live []st
 		return "", wrap("read placement", err)
 	}
 	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, placementLockClass, kind); err != nil {
-			return err
+		// One round trip: the kind's lock, then what the choice needs. The
+		// commit does not wait for the WAL flush: a record lost in a crash
+		// of PostgreSQL is only re-claimed (the epoch fence, not this
+		// record, keeps one writer per event), and claims of a kind take
+		// turns, so a flush per claim would bound re-placing a dead
+		// node's thousands of events.
+		var b pgx.Batch
+		b.Queue(`SET LOCAL synchronous_commit = off`)
+		b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, placementLockClass, kind)
+		b.Queue(`SELECT member FROM grain_placement WHERE kind = $1 AND identity = $2`, kind, identity)
+		b.Queue(`SELECT member, n FROM grain_placement_counts WHERE kind = $1 AND member = ANY($2)`, kind, live)
+		b.Queue(`SELECT member FROM grain_placement_excluded WHERE member = ANY($1)`, live)
+		br := tx.SendBatch(ctx, &b)
+		defer br.Close()
+		for range 2 {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
 		}
-		err := tx.QueryRow(ctx, `SELECT member FROM grain_placement WHERE kind = $1 AND identity = $2`, kind, identity).Scan(&owner)
+		err := br.QueryRow().Scan(&owner)
 		switch {
 		case err == nil && slices.Contains(live, owner):
-			return nil
+			return br.Close()
 		case err != nil && !isNoRows(err):
 			return err
 		}
-		counts, err := placementCounts(ctx, tx, kind, live)
+		counts := make(map[string]int, len(live))
+		var m string
+		var n int
+		rows, err := br.Query()
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT member FROM grain_placement_excluded WHERE member = ANY($1)`, live)
-		if err != nil {
+		if _, err := pgx.ForEachRow(rows, []any{&m, &n}, func() error { counts[m] = n; return nil }); err != nil {
 			return err
 		}
-		var ex string
-		if _, err := pgx.ForEachRow(rows, []any{&ex}, func() error { counts[ex] = -1; return nil }); err != nil {
+		if rows, err = br.Query(); err != nil {
+			return err
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&m}, func() error { counts[m] = -1; return nil }); err != nil {
+			return err
+		}
+		if err := br.Close(); err != nil {
 			return err
 		}
 		if owner = choose(counts); owner == "" {
@@ -93,6 +116,9 @@ func (s *Placements) ReleaseMember(ctx context.Context, member string) error {
 	_, err := s.db.pool.Exec(ctx, `
 		WITH ex AS (DELETE FROM grain_placement_excluded WHERE member = $1)
 		DELETE FROM grain_placement WHERE member = $1`, member)
+	if err == nil {
+		_, err = s.db.pool.Exec(ctx, `DELETE FROM grain_placement_counts WHERE member = $1`, member)
+	}
 	return wrap("release member placements", err)
 }
 
@@ -127,24 +153,18 @@ func (s *Placements) Owners(ctx context.Context, kind string, identities []strin
 
 // Counts implements cluster.PlacementStore.
 func (s *Placements) Counts(ctx context.Context, kind string, live []string) (map[string]int, error) {
-	counts, err := placementCounts(ctx, s.db.pool, kind, live)
+	rows, err := s.db.pool.Query(ctx, `SELECT member, n FROM grain_placement_counts WHERE kind = $1 AND member = ANY($2)`, kind, live)
 	if err != nil {
 		return nil, wrap("count placements", err)
-	}
-	return counts, nil
-}
-
-func placementCounts(ctx context.Context, q querier, kind string, live []string) (map[string]int, error) {
-	rows, err := q.Query(ctx, `SELECT member, count(*) FROM grain_placement WHERE kind = $1 AND member = ANY($2) GROUP BY member`, kind, live)
-	if err != nil {
-		return nil, err
 	}
 	counts := make(map[string]int, len(live))
 	var member string
 	var n int
-	_, err = pgx.ForEachRow(rows, []any{&member, &n}, func() error {
+	if _, err = pgx.ForEachRow(rows, []any{&member, &n}, func() error {
 		counts[member] = n
 		return nil
-	})
-	return counts, err
+	}); err != nil {
+		return nil, wrap("count placements", err)
+	}
+	return counts, nil
 }

@@ -19,3 +19,28 @@ CREATE TABLE IF NOT EXISTS grain_placement_excluded (
     member text PRIMARY KEY,
     since  timestamptz NOT NULL DEFAULT now()
 );
+
+-- Records per member and kind, kept by a trigger, so that a claim reads a
+-- few rows instead of counting thousands of records.
+CREATE TABLE IF NOT EXISTS grain_placement_counts (
+    kind   text NOT NULL,
+    member text NOT NULL,
+    n      bigint NOT NULL,
+    PRIMARY KEY (kind, member)
+);
+
+CREATE OR REPLACE FUNCTION grain_placement_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE grain_placement_counts SET n = n - 1 WHERE kind = OLD.kind AND member = OLD.member;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO grain_placement_counts (kind, member, n) VALUES (NEW.kind, NEW.member, 1)
+        ON CONFLICT (kind, member) DO UPDATE SET n = grain_placement_counts.n + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS grain_placement_count ON grain_placement;
+CREATE TRIGGER grain_placement_count AFTER INSERT OR UPDATE OF member OR DELETE ON grain_placement
+    FOR EACH ROW EXECUTE FUNCTION grain_placement_count();
