@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -324,4 +325,32 @@ func BenchmarkPlacementLookup(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestPlacementShedsFarOffBound: a node far over the bound when others
+// join (here all 30 grains on the first node, bound 12 for 3 nodes) stops
+// its excess beyond 1.5 x the bound on its own, and their next calls place
+// them on the newcomers; below that it would keep them (sticky).
+func TestPlacementShedsFarOffBound(t *testing.T) {
+	store := cluster.NewMemoryPlacement()
+	a := startPlaced(t, store, "node-a")[0]
+	keys := ids(30)
+	if _, err := activate([]*cluster.Node{a}, keys); err != nil {
+		t.Fatal(err)
+	}
+	b := startPlacedNode(t, store, "node-b", 0, a.GossipAddr())
+	c := startPlacedNode(t, store, "node-c", 0, a.GossipAddr())
+	nodes := []*cluster.Node{a, b, c}
+	waitFor(t, 10*time.Second, "all three see each other", func() error { return allSee(nodes) })
+	limit := int(math.Ceil(cluster.DefaultPlacementFarOff * float64(cluster.Bound(len(keys), 3, cluster.DefaultPlacementLoad))))
+	waitFor(t, 10*time.Second, "node-a sheds down to 1.5 x the bound", func() error {
+		got, err := owners(nodes, keys)
+		if err != nil {
+			return err
+		}
+		if s := spread(got); s["node-a"] > limit || s["node-b"]+s["node-c"] == 0 {
+			return fmt.Errorf("spread %v, node-a may hold %d", s, limit)
+		}
+		return nil
+	})
 }
