@@ -353,7 +353,8 @@ func (p *placement) owned(ctx context.Context, kind string, ids []string) (map[s
 // the mark is in the shared store, and this node also skips the member at
 // once. Grains the member hosts stay until they stop; a draining node
 // excludes itself and then stops its grains (Handoff), so their next calls
-// place them on the others.
+// place them on the others. A node that excluded itself refuses new
+// activations (the caller retries elsewhere), even when it is the last.
 func (pl *Placement) Exclude(ctx context.Context, member string, excluded bool) error {
 	pl.p.mu.Lock()
 	if excluded {
@@ -380,6 +381,17 @@ func (pl *Placement) Handoff(ctx context.Context) (int, error) {
 			return len(futures), err
 		}
 		_ = f.Wait()
+	}
+	// Their releases are queued behind earlier writes: wait for them, or
+	// a claim could still find this node and activate the grain here again.
+	flushed := make(chan struct{})
+	if !pl.p.enqueue(func(context.Context) { close(flushed) }) {
+		return len(futures), nil
+	}
+	select {
+	case <-flushed:
+	case <-ctx.Done():
+		return len(futures), ctx.Err()
 	}
 	return len(futures), nil
 }
@@ -506,6 +518,21 @@ func (a *activator) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 		ctx.Respond(&pcluster.ActivationResponse{Failed: true})
 		return
 	}
+	if a.p.draining() {
+		// A claim read this member's record before its release: drop the
+		// record, then refuse, so the caller's retry places the grain on
+		// another member.
+		self, k, id, sender := a.p.self, ci.Kind, ci.Identity, ctx.Sender()
+		a.write(func(c context.Context) {
+			if err := a.p.store.Release(c, k, id, self); err != nil {
+				a.p.log.Warn("cluster: release placement", "kind", k, "identity", id, "err", err)
+			}
+			if sender != nil {
+				a.p.c.ActorSystem.Root.Send(sender, &pcluster.ActivationResponse{Failed: true})
+			}
+		})
+		return
+	}
 	pid := ctx.SpawnPrefix(pcluster.WithClusterIdentity(kind.Props, ci), ci.Identity)
 	kind.Inc()
 	a.grains[key] = activation{ci: ci, pid: pid}
@@ -539,9 +566,25 @@ func (a *activator) terminated(who *actor.PID) {
 }
 
 // write queues a store write behind the earlier ones.
-func (a *activator) write(w func(context.Context)) {
-	defer func() { _ = recover() }() // the writer closed: the node is stopping
-	a.p.writes <- w
+func (a *activator) write(w func(context.Context)) { a.p.enqueue(w) }
+
+// enqueue queues a store write; false if the writer has stopped (the node
+// is stopping).
+func (p *placement) enqueue(w func(context.Context)) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	p.writes <- w
+	return true
+}
+
+// draining reports whether this member excluded itself.
+func (p *placement) draining() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.excluded[p.self]
 }
 
 // shed stops, per kind, the local grains beyond factor x bound, those that
