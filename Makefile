@@ -81,3 +81,12 @@ proto:
 
 clean:
 	rm -rf bin
+
+# spread (h22place): the long placement-spread measurement. Three nodes as
+# child processes (as `make cluster N=3`), SPREAD_EVENTS active events
+# (default 300); prints events per node, then kills -9 the busiest, restarts
+# it and prints how many events it pulled back. The short version,
+# ./cluster's TestPlacementSpread, runs in `make test`.
+SPREAD_EVENTS ?= 300
+spread: deps
+	BOXOFFICE_SPREAD_EVENTS=$(SPREAD_EVENTS) $(GO) test -count=1 -timeout 15m -run '^TestSpreadProcs$$' -v ./cmd/boxoffice/

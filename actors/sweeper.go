@@ -9,6 +9,8 @@ import (
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // SweepOptions tune one sweep for overdue holds.
@@ -55,19 +57,19 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (SweepReport, err
 	if opts.Parallel <= 0 {
 		opts.Parallel = d.Parallel
 	}
-	if opts.Owns == nil {
-		owns, err := e.ownership()
-		if err != nil {
-			return SweepReport{}, err
-		}
-		opts.Owns = owns
-	}
 	if opts.Touch == nil {
 		opts.Touch = e.Touch
 	}
 	ids, err := e.deps.Store.OverdueHoldEvents(ctx, opts.Limit)
 	if err != nil {
 		return SweepReport{}, fmt.Errorf("sweeper: list events with overdue holds: %w", err)
+	}
+	if opts.Owns == nil {
+		owns, err := e.ownership(ctx, ids)
+		if err != nil {
+			return SweepReport{}, err
+		}
+		opts.Owns = owns
 	}
 	rep := SweepReport{Overdue: len(ids)}
 	var (
@@ -106,14 +108,28 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (SweepReport, err
 // errNoCluster: the engine is not attached to a cluster yet.
 var errNoCluster = errors.New("sweeper: the engine is not attached to a cluster yet")
 
-// ownership returns a test of "this node owns the event" from the cluster's
-// current members: the same rendezvous hash of the identity over the
-// members hosting the kind that the disthash identity lookup places
-// grains by.
-func (e *Engine) ownership() (func(uuid.UUID) bool, error) {
+// ownership returns a test of "this node owns the event" for ids, from the
+// cluster's placement: with bounded-load placement (cluster.PlacementOf)
+// the shared record of active events, and for the others the first choice
+// of its rendezvous order, exactly as that placement would place them;
+// with plain rendezvous hashing the same hash of the identity over the
+// members hosting the kind that the disthash identity lookup places grains
+// by.
+func (e *Engine) ownership(ctx context.Context, ids []uuid.UUID) (func(uuid.UUID) bool, error) {
 	c := e.grains.Cluster()
 	if c == nil {
 		return nil, errNoCluster
+	}
+	if pl := cluster.PlacementOf(c); pl != nil {
+		keys := make([]string, len(ids))
+		for i, id := range ids {
+			keys[i] = id.String()
+		}
+		owned, err := pl.Owned(ctx, Kind, keys)
+		if err != nil {
+			return nil, fmt.Errorf("sweeper: read event placement: %w", err)
+		}
+		return func(id uuid.UUID) bool { return owned[id.String()] }, nil
 	}
 	rdv := pcluster.NewRendezvous()
 	rdv.UpdateMembers(c.MemberList.Members().Members())
@@ -126,7 +142,7 @@ func (e *Engine) ownership() (func(uuid.UUID) bool, error) {
 // Owns reports whether the cluster places the event's actor on this node
 // now (false before Attach).
 func (e *Engine) Owns(eventID uuid.UUID) bool {
-	owns, err := e.ownership()
+	owns, err := e.ownership(context.Background(), []uuid.UUID{eventID})
 	return err == nil && owns(eventID)
 }
 

@@ -80,6 +80,24 @@ type Config struct {
 
 	// Gossip holds the failure-detector and gossip timings.
 	Gossip GossipConfig
+
+	// Placement is the shared placement record. When set, grains are placed
+	// with bounded load (no member takes a new grain of a kind while it
+	// holds PlacementLoad x the mean) and stay where they are when members
+	// come and go; every node of the cluster must use the same store. Nil
+	// keeps Proto.Actor's plain rendezvous hashing (disthash), which moves
+	// grains back to a restarted node and can be far from even.
+	Placement PlacementStore
+
+	// PlacementLoad is the bound of bounded-load placement (a member holds
+	// at most ceil(PlacementLoad x mean) grains of a kind). Default 1.15.
+	PlacementLoad float64
+
+	// PlacementFarOff: after a topology change, a member holding more than
+	// PlacementFarOff x the bound of a kind stops its excess grains so they
+	// re-place elsewhere; below that, grains move only when they passivate
+	// or on Placement.Rebalance. Default 1.5.
+	PlacementFarOff float64
 }
 
 // GossipConfig holds the memberlist knobs and this package's own timings.
@@ -244,6 +262,12 @@ func (c Config) Validate() error {
 			// Proto.Actor keys grains as kind/identity and splits at the first '/'.
 			bad("cluster: kind %q contains '/'", k.Kind)
 		}
+	}
+	if c.PlacementLoad < 0 || (c.PlacementLoad > 0 && c.PlacementLoad < 1) {
+		bad("cluster: placement load %v must be at least 1", c.PlacementLoad)
+	}
+	if c.PlacementFarOff < 0 || (c.PlacementFarOff > 0 && c.PlacementFarOff < 1) {
+		bad("cluster: placement far-off factor %v must be at least 1", c.PlacementFarOff)
 	}
 	if err := c.Gossip.validate(); err != nil {
 		errs = append(errs, err)

@@ -3,8 +3,13 @@
 // its identity.
 //
 // Proto.Actor places each grain (for example the actor of one event) on one
-// member by rendezvous hashing of its identity (the disthash identity
-// lookup); any member can send to any grain. The library has no gossip-based
+// member; any member can send to any grain. With Config.Placement set, the
+// bounded-load lookup of placement.go places it: the first member in
+// rendezvous order (SHA-256 of member and identity) holding fewer than
+// ceil(1.15 x mean) grains of the kind, recorded in a store every member
+// shares, and kept there while the grain is active. Without it, the
+// library's disthash lookup places by plain rendezvous hashing of the
+// identity, which is uneven and moves grains back to a restarted member. The library has no gossip-based
 // membership provider, so this package supplies one: every member gossips a
 // small JSON record (stable node name, Proto.Actor address, HTTP address,
 // start time, grain kinds) and hands memberlist's live member set to

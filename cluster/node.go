@@ -25,6 +25,7 @@ type Node struct {
 	sys  *actor.ActorSystem
 	c    *pcluster.Cluster
 	p    *provider
+	pl   *placement // nil with plain rendezvous hashing
 	once sync.Once
 }
 
@@ -94,7 +95,12 @@ func (n *Node) startMember() (err error) {
 	// dead, then hang until their own 5 s timeout. One attempt turns them
 	// into dead letters after 2 s, which grain calls retry on the new owner.
 	rc.MaxRetryCount = 1
-	pc := pcluster.Configure(cfg.ClusterName, n.p, disthash.New(), rc,
+	lookup := disthash.New()
+	if cfg.Placement != nil {
+		n.pl = newPlacement(cfg.Placement, cfg.PlacementLoad, cfg.PlacementFarOff, cfg.RequestTimeout, n.log)
+		lookup = n.pl
+	}
+	pc := pcluster.Configure(cfg.ClusterName, n.p, lookup, rc,
 		pcluster.WithKinds(cfg.Kinds...), pcluster.WithRequestTimeout(cfg.RequestTimeout))
 	defer func() {
 		if r := recover(); r != nil {
@@ -122,6 +128,30 @@ func (n *Node) abort() {
 // Cluster returns the Proto.Actor cluster, for grain requests
 // (Cluster().Request(identity, kind, msg, CallOptions(timeout)...)).
 func (n *Node) Cluster() *pcluster.Cluster { return n.c }
+
+// Placement returns the bounded-load placement's controls (exclude a
+// member, rebalance, counts, ownership), or nil when Config.Placement is
+// nil and grains are placed by plain rendezvous hashing.
+func (n *Node) Placement() *Placement {
+	if n.pl == nil {
+		return nil
+	}
+	return &Placement{p: n.pl}
+}
+
+// PlacementOf returns the bounded-load placement of a Proto.Actor cluster
+// started by this package, or nil if it places by plain rendezvous hashing
+// (or was started elsewhere). Packages that only hold the cluster (the seat
+// engine's sweeper) use it to follow the placement.
+func PlacementOf(c *pcluster.Cluster) *Placement {
+	if c == nil || c.Config == nil {
+		return nil
+	}
+	if pl, ok := c.Config.IdentityLookup.(*placement); ok {
+		return &Placement{p: pl}
+	}
+	return nil
+}
 
 // System returns the actor system, for spawning local actors.
 func (n *Node) System() *actor.ActorSystem { return n.sys }

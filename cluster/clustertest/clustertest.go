@@ -17,6 +17,8 @@ import (
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
+
+	"github.com/boxoffice/boxoffice/cluster"
 )
 
 // Quiet is a logger that drops everything.
@@ -28,11 +30,23 @@ func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // before it.
 func StartMember(tb testing.TB, name string, agent *test.InMemAgent, kinds ...*pcluster.Kind) *pcluster.Cluster {
 	tb.Helper()
+	return startMember(tb, name, agent, disthash.New(), kinds...)
+}
+
+// StartPlacedMember is StartMember with the bounded-load placement over
+// store (cluster.Config.Placement), which every member of agent must share.
+func StartPlacedMember(tb testing.TB, name string, agent *test.InMemAgent, store cluster.PlacementStore, kinds ...*pcluster.Kind) *pcluster.Cluster {
+	tb.Helper()
+	return startMember(tb, name, agent, cluster.NewPlacementLookup(store, 0, 5*time.Second, Quiet()), kinds...)
+}
+
+func startMember(tb testing.TB, name string, agent *test.InMemAgent, lookup pcluster.IdentityLookup, kinds ...*pcluster.Kind) *pcluster.Cluster {
+	tb.Helper()
 	if agent == nil {
 		agent = test.NewInMemAgent()
 	}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return Quiet() }))
-	pc := pcluster.Configure(name, test.NewTestProvider(agent), disthash.New(), remote.Configure("127.0.0.1", 0),
+	pc := pcluster.Configure(name, test.NewTestProvider(agent), lookup, remote.Configure("127.0.0.1", 0),
 		pcluster.WithKinds(kinds...), pcluster.WithRequestTimeout(5*time.Second))
 	c := pcluster.New(sys, pc)
 	c.StartMember()

@@ -50,6 +50,13 @@ type Config struct {
 	// or "fast" (cluster.FastGossipConfig: a crashed node is declared dead
 	// in about a second; loopback clusters and tests only).
 	GossipTimings string
+	// Placement is how event and room actors are placed on nodes: "bounded"
+	// (bounded load through the shared record in PostgreSQL: the busiest
+	// node holds at most PlacementLoad x the mean, and a restarted node does
+	// not take its events back) or "hash" (Proto.Actor's plain rendezvous
+	// hashing). Every node of a cluster must use the same.
+	Placement     string  // "" is bounded
+	PlacementLoad float64 // 0 is 1.15
 	// NATSPort, NATSClusterPort and NATSRoutes shape the embedded
 	// nats-server when NATSURL is empty: its client port, the port other
 	// nodes' servers route to, and their route URLs.
@@ -333,6 +340,8 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.Var((*listFlag)(&c.Join), "join", "comma-separated gossip addresses of seed nodes (BOXOFFICE_JOIN)")
 	fs.StringVar(&c.GossipAddr, "gossip-addr", e.str("GOSSIP_ADDR", "127.0.0.1:7946"), "memberlist address (BOXOFFICE_GOSSIP_ADDR)")
 	fs.StringVar(&c.GossipTimings, "gossip-timings", e.str("GOSSIP_TIMINGS", "lan"), "failure-detector timings: lan, or fast for loopback clusters (BOXOFFICE_GOSSIP_TIMINGS)")
+	fs.StringVar(&c.Placement, "placement", e.str("PLACEMENT", "bounded"), "actor placement: bounded (even, sticky; shared record in PostgreSQL) or hash (BOXOFFICE_PLACEMENT)")
+	fs.Float64Var(&c.PlacementLoad, "placement-load", e.flt("PLACEMENT_LOAD", 1.15), "bounded placement: a node holds at most this x the mean of active events (BOXOFFICE_PLACEMENT_LOAD)")
 	fs.StringVar(&c.ActorAddr, "actor-addr", e.str("ACTOR_ADDR", "127.0.0.1:0"), "Proto.Actor remote host:port (BOXOFFICE_ACTOR_ADDR)")
 	fs.StringVar(&c.NATSHost, "nats-host", e.str("NATS_HOST", "127.0.0.1"), "embedded NATS listen host of the client and route ports (BOXOFFICE_NATS_HOST)")
 	fs.IntVar(&c.NATSPort, "nats-port", e.num("NATS_PORT", 0), "embedded NATS client port, 0 = random (BOXOFFICE_NATS_PORT)")
@@ -401,6 +410,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("BOXOFFICE_ADMISSION_SECRET must be at least %d bytes", api.MinSecretBytes)
 	case c.GossipTimings != "lan" && c.GossipTimings != "fast":
 		return fmt.Errorf("gossip-timings %q: want lan or fast", c.GossipTimings)
+	case c.Placement != "" && c.Placement != "bounded" && c.Placement != "hash":
+		return fmt.Errorf("placement %q: want bounded or hash", c.Placement)
+	case c.PlacementLoad != 0 && c.PlacementLoad < 1:
+		return fmt.Errorf("BOXOFFICE_PLACEMENT_LOAD (-placement-load) %v must be at least 1", c.PlacementLoad)
 	case c.HoldTTL <= 0:
 		return errors.New("hold-ttl must be positive")
 	case c.SnapshotEvery < 1:

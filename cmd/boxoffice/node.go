@@ -190,6 +190,9 @@ func (n *node) joinCluster(ctx context.Context) error {
 		cc.Gossip = cluster.FastGossipConfig()
 	}
 	cc.Kinds = append(cc.Kinds, n.engine.Kind(), n.room.Kind())
+	if n.cfg.Placement != "hash" {
+		cc.Placement, cc.PlacementLoad = n.db.Placements(), n.cfg.PlacementLoad
+	}
 	cc.Logger = n.log.With("component", "cluster")
 	if n.cluster, err = cluster.Start(ctx, cc); err != nil {
 		return fmt.Errorf("join the cluster: %w", err)
