@@ -123,6 +123,9 @@ type Webhook struct {
 	Events    []string
 	Secret    string
 	CreatedAt time.Time
+	// OrgID is the organisation that registered it: it gets that
+	// organisation's events' notices only. uuid.Nil (an admin's) gets all.
+	OrgID uuid.UUID
 }
 
 // WebhookStatus is a webhook with how its deliveries fare, for the
