@@ -150,6 +150,9 @@ type WebhookDelivery struct {
 	MessageID string
 	Body      []byte
 	Attempts  int // attempts before this one
+	// OrgID is the webhook's organisation: an organiser's webhook is sent
+	// only to addresses WebhookAddrs permits (checked when connecting).
+	OrgID uuid.UUID
 }
 
 // WebhookStore keeps organisers' webhooks and their deliveries' state.

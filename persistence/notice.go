@@ -168,14 +168,14 @@ func (db *DB) ClaimWebhookDeliveries(ctx context.Context, limit int, lease time.
 		UPDATE webhook_deliveries d SET next_attempt_at = now() + $2::interval
 		FROM due, webhooks w
 		WHERE d.webhook_id = due.webhook_id AND d.notice_id = due.notice_id AND w.id = d.webhook_id
-		RETURNING d.webhook_id, w.url, w.secret, d.notice_id, d.body, d.attempts`, limit, lease)
+		RETURNING d.webhook_id, w.url, w.secret, d.notice_id, d.body, d.attempts, w.org_id`, limit, lease)
 	if err != nil {
 		return nil, wrap("claim webhook deliveries", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (boxoffice.WebhookDelivery, error) {
 		var d boxoffice.WebhookDelivery
 		var notice int64
-		err := r.Scan(&d.WebhookID, &d.URL, &d.Secret, &notice, &d.Body, &d.Attempts)
+		err := r.Scan(&d.WebhookID, &d.URL, &d.Secret, &notice, &d.Body, &d.Attempts, (*orgID)(&d.OrgID))
 		d.MessageID = WebhookMessageID(notice)
 		return d, err
 	})
