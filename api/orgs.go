@@ -191,19 +191,21 @@ func (s *Server) lister() (boxoffice.CatalogLister, error) {
 	return l, nil
 }
 
+// The admin lists show each item as the public API does, beside the
+// organisation that owns it (absent: the shared catalog).
 type adminVenueJSON struct {
-	venueJSON
-	OrgID string `json:"org_id,omitempty"`
+	Venue venueJSON `json:"venue"`
+	OrgID string    `json:"org_id,omitempty"`
 }
 
 type adminPerformerJSON struct {
-	performerJSON
-	OrgID string `json:"org_id,omitempty"`
+	Performer performerJSON `json:"performer"`
+	OrgID     string        `json:"org_id,omitempty"`
 }
 
 type adminEventJSON struct {
-	eventJSON
-	OrgID string `json:"org_id,omitempty"`
+	Event eventJSON `json:"event"`
+	OrgID string    `json:"org_id,omitempty"`
 }
 
 // listPage runs one paged list: fetch asks for limit+1 items after the
@@ -247,7 +249,7 @@ func (s *Server) handleListVenues(w http.ResponseWriter, r *http.Request, u boxo
 		},
 		func(v boxoffice.Venue) uuid.UUID { return v.ID },
 		func(v boxoffice.Venue) adminVenueJSON {
-			return adminVenueJSON{venueJSON: renderVenue(v, true), OrgID: orgText(v.OrgID)}
+			return adminVenueJSON{Venue: renderVenue(v, true), OrgID: orgText(v.OrgID)}
 		})
 	if err != nil {
 		return err
@@ -264,7 +266,7 @@ func (s *Server) handleListPerformers(w http.ResponseWriter, r *http.Request, u 
 		},
 		func(p boxoffice.Performer) uuid.UUID { return p.ID },
 		func(p boxoffice.Performer) adminPerformerJSON {
-			return adminPerformerJSON{performerJSON: renderPerformer(p), OrgID: orgText(p.OrgID)}
+			return adminPerformerJSON{Performer: renderPerformer(p), OrgID: orgText(p.OrgID)}
 		})
 	if err != nil {
 		return err
@@ -283,7 +285,7 @@ func (s *Server) handleListEvents(w http.ResponseWriter, r *http.Request, u boxo
 		},
 		func(e boxoffice.Event) uuid.UUID { return e.ID },
 		func(e boxoffice.Event) adminEventJSON {
-			return adminEventJSON{eventJSON: renderEvent(e, now), OrgID: orgText(e.OrgID)}
+			return adminEventJSON{Event: renderEvent(e, now), OrgID: orgText(e.OrgID)}
 		})
 	if err != nil {
 		return err
@@ -302,16 +304,16 @@ type venuePatchRequest struct {
 // handlePatchVenue is PATCH /admin/api/venues/{venueId}: name, city,
 // address and location (the seat map is fixed once events use it).
 func (s *Server) handlePatchVenue(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
-	l, err := s.lister()
-	if err != nil {
-		return err
-	}
 	id, err := pathID(r, "venueId")
 	if err != nil {
 		return err
 	}
 	var req venuePatchRequest
 	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	l, err := s.lister()
+	if err != nil {
 		return err
 	}
 	p := boxoffice.VenuePatch{Name: req.Name, City: req.City, Address: req.Address}
@@ -335,7 +337,7 @@ func (s *Server) handlePatchVenue(w http.ResponseWriter, r *http.Request, u boxo
 		return err
 	}
 	noteAudit(r.Context(), "venue", id.String(), after.OrgID, renderVenue(before, false), renderVenue(after, false))
-	WriteJSON(w, http.StatusOK, adminVenueJSON{venueJSON: renderVenue(after, true), OrgID: orgText(after.OrgID)})
+	WriteJSON(w, http.StatusOK, adminVenueJSON{Venue: renderVenue(after, true), OrgID: orgText(after.OrgID)})
 	return nil
 }
 
@@ -346,16 +348,16 @@ type performerPatchRequest struct {
 
 // handlePatchPerformer is PATCH /admin/api/performers/{performerId}.
 func (s *Server) handlePatchPerformer(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
-	l, err := s.lister()
-	if err != nil {
-		return err
-	}
 	id, err := pathID(r, "performerId")
 	if err != nil {
 		return err
 	}
 	var req performerPatchRequest
 	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	l, err := s.lister()
+	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
@@ -372,7 +374,7 @@ func (s *Server) handlePatchPerformer(w http.ResponseWriter, r *http.Request, u 
 		return err
 	}
 	noteAudit(r.Context(), "performer", id.String(), after.OrgID, renderPerformer(before), renderPerformer(after))
-	WriteJSON(w, http.StatusOK, adminPerformerJSON{performerJSON: renderPerformer(after), OrgID: orgText(after.OrgID)})
+	WriteJSON(w, http.StatusOK, adminPerformerJSON{Performer: renderPerformer(after), OrgID: orgText(after.OrgID)})
 	return nil
 }
 

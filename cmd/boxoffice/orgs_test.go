@@ -181,7 +181,9 @@ func TestOrganiserScopeEveryAdminRoute(t *testing.T) {
 		// A webhook names no organisation: it is the caller's by
 		// construction (B's stay out of A's list below).
 		{"POST /admin/api/webhooks", "own", fixed("/admin/api/webhooks"),
-			func(orgFixture) any { return map[string]any{"url": "http://127.0.0.1:9/own", "events": []string{"booking.refunded"}} }, 201},
+			func(orgFixture) any {
+				return map[string]any{"url": "http://127.0.0.1:9/own", "events": []string{"booking.refunded"}}
+			}, 201},
 		{"GET /admin/api/webhooks", "list", fixed("/admin/api/webhooks"), nil, 200},
 		{"GET /admin/api/events", "list", fixed("/admin/api/events"), nil, 200},
 		{"GET /admin/api/venues", "list", fixed("/admin/api/venues"), nil, 200},
@@ -250,8 +252,10 @@ func TestOrganiserScopeEveryAdminRoute(t *testing.T) {
 	// The lists show A its own things.
 	var events struct {
 		Events []struct {
-			EventID string `json:"event_id"`
-			OrgID   string `json:"org_id"`
+			Event struct {
+				EventID string `json:"event_id"`
+			} `json:"event"`
+			OrgID string `json:"org_id"`
 		} `json:"events"`
 	}
 	if code := n.call(t, http.MethodGet, "/admin/api/events", a.token, nil, &events); code != 200 || len(events.Events) != 2 {
