@@ -24,7 +24,9 @@ type finishes struct {
 	failed map[uuid.UUID]string
 }
 
-func (f *finishes) EnqueueWebhooks(context.Context, int64, string, []byte) (int, error) { return 0, nil }
+func (f *finishes) EnqueueWebhooks(context.Context, int64, string, []byte) (int, error) {
+	return 0, nil
+}
 func (f *finishes) ClaimWebhookDeliveries(context.Context, int, time.Duration) ([]boxoffice.WebhookDelivery, error) {
 	return nil, nil
 }
