@@ -17,7 +17,7 @@ import (
 // lists; an admin sees both organisations.
 func TestOrganiserDashboardInTheBrowser(t *testing.T) {
 	n := startTestNode(t)
-	a, b := buildOrg(t, n, "alpha"), buildOrg(t, n, "beta")
+	a, b := buildOrg(t, n, "alpha", false), buildOrg(t, n, "beta", false)
 
 	shots := screenshotDir(t)
 	browser := startBrowser(t)
