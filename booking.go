@@ -81,6 +81,8 @@ type User struct {
 	// EventIDs are the events a scanner is assigned to (the token's
 	// event_ids claim; API.md Roles).
 	EventIDs []uuid.UUID
+	// OrgID is an organiser's organisation (the token's org_id claim).
+	OrgID uuid.UUID
 }
 
 // IsAdmin reports whether the user may call /admin/api/*.

@@ -119,6 +119,9 @@ type Venue struct {
 	Address  string
 	Location Location
 	SeatMap  SeatMap
+	// OrgID is the organisation that owns the venue; uuid.Nil for the
+	// shared catalog that only admins edit (API.md Roles).
+	OrgID uuid.UUID
 }
 
 // Validate checks the fields an admin must supply.
@@ -143,6 +146,8 @@ type Performer struct {
 	ID        uuid.UUID
 	Name      string
 	Biography string
+	// OrgID is the owning organisation, uuid.Nil for the shared catalog.
+	OrgID uuid.UUID
 }
 
 // Validate checks the fields an admin must supply.
@@ -202,6 +207,9 @@ type Event struct {
 	// Revision counts the changes to the event, so that a stale copy of
 	// its rules never overwrites a newer one (see Listing.Revision).
 	Revision int64
+	// OrgID is the organisation that runs the event: its organisers act on
+	// it (API.md Roles); uuid.Nil for an event only admins manage.
+	OrgID uuid.UUID
 }
 
 // Sale rules of an event (API.md, "Idempotency, limits and the sale window").

@@ -123,6 +123,9 @@ type Webhook struct {
 	Events    []string
 	Secret    string
 	CreatedAt time.Time
+	// OrgID is the organisation that registered it: it gets that
+	// organisation's events' notices only. uuid.Nil (an admin's) gets all.
+	OrgID uuid.UUID
 }
 
 // WebhookStatus is a webhook with how its deliveries fare, for the
@@ -147,6 +150,9 @@ type WebhookDelivery struct {
 	MessageID string
 	Body      []byte
 	Attempts  int // attempts before this one
+	// OrgID is the webhook's organisation: an organiser's webhook is sent
+	// only to addresses WebhookAddrs permits (checked when connecting).
+	OrgID uuid.UUID
 }
 
 // WebhookStore keeps organisers' webhooks and their deliveries' state.

@@ -25,6 +25,9 @@ type venueRequest struct {
 	Address  string           `json:"address"`
 	Location *locationRequest `json:"location"`
 	SeatMap  *seatMapJSON     `json:"seat_map"`
+	// OrgID is the owning organisation: an admin's choice (none: the
+	// shared catalog), an organiser's own.
+	OrgID string `json:"org_id"`
 }
 
 func (req venueRequest) venue() (boxoffice.Venue, error) {
@@ -47,13 +50,16 @@ func (req venueRequest) venue() (boxoffice.Venue, error) {
 }
 
 // handleCreateVenue is POST /admin/api/venues.
-func (s *Server) handleCreateVenue(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+func (s *Server) handleCreateVenue(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
 	var req venueRequest
 	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
 	}
 	v, err := req.venue()
 	if err != nil {
+		return err
+	}
+	if v.OrgID, err = orgFor(u, req.OrgID); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
@@ -64,6 +70,7 @@ func (s *Server) handleCreateVenue(w http.ResponseWriter, r *http.Request, _ box
 	if err != nil {
 		return err
 	}
+	noteAudit(r.Context(), "venue", v.ID.String(), v.OrgID, nil, renderVenue(v, false))
 	WriteJSON(w, http.StatusCreated, renderVenue(v, true))
 	return nil
 }
@@ -72,10 +79,11 @@ type performerRequest struct {
 	ID        string `json:"id"`
 	Name      string `json:"name"`
 	Biography string `json:"biography"`
+	OrgID     string `json:"org_id"`
 }
 
 // handleCreatePerformer is POST /admin/api/performers.
-func (s *Server) handleCreatePerformer(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+func (s *Server) handleCreatePerformer(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
 	var req performerRequest
 	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
@@ -88,11 +96,15 @@ func (s *Server) handleCreatePerformer(w http.ResponseWriter, r *http.Request, _
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	if p.OrgID, err = orgFor(u, req.OrgID); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	if p, _, err = s.deps.Catalog.CreatePerformer(ctx, p); err != nil {
 		return err
 	}
+	noteAudit(r.Context(), "performer", p.ID.String(), p.OrgID, nil, renderPerformer(p))
 	WriteJSON(w, http.StatusCreated, renderPerformer(p))
 	return nil
 }
@@ -108,6 +120,7 @@ type eventRequest struct {
 	Currency    string            `json:"currency"`
 	Prices      map[string]string `json:"prices"`
 	WaitingRoom *waitingRoomJSON  `json:"waiting_room"`
+	OrgID       string            `json:"org_id"`
 	saleRulesJSON
 }
 
@@ -219,7 +232,7 @@ type createEventResponse struct {
 }
 
 // handleCreateEvent is POST /admin/api/events.
-func (s *Server) handleCreateEvent(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+func (s *Server) handleCreateEvent(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
 	var req eventRequest
 	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
@@ -228,12 +241,19 @@ func (s *Server) handleCreateEvent(w http.ResponseWriter, r *http.Request, _ box
 	if err != nil {
 		return err
 	}
+	if e.OrgID, err = orgFor(u, req.OrgID); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
+	if err := s.mayBuildOn(ctx, u, e); err != nil {
+		return err
+	}
 	e, n, _, err := s.deps.Catalog.CreateEvent(ctx, e)
 	if err != nil {
 		return err
 	}
+	noteAudit(r.Context(), "event", e.ID.String(), e.OrgID, nil, renderEvent(e, time.Now()))
 	WriteJSON(w, http.StatusCreated, createEventResponse{Event: renderEvent(e, time.Now()), Tickets: n})
 	return nil
 }
@@ -302,10 +322,15 @@ func (s *Server) handlePatchEvent(w http.ResponseWriter, r *http.Request, _ boxo
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
+	before, err := s.deps.Catalog.Event(ctx, id)
+	if err != nil {
+		return err
+	}
 	e, err := s.deps.Catalog.UpdateEvent(ctx, id, p)
 	if err != nil {
 		return err
 	}
+	noteAudit(r.Context(), "event", id.String(), e.OrgID, renderEvent(before, time.Now()), renderEvent(e, time.Now()))
 	s.events.forget(id)
 	if s.deps.Rules != nil && p.touchesRules() {
 		// The event's grain decides reserves by these rules: tell it now,

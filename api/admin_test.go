@@ -239,6 +239,13 @@ func TestAdminAuth(t *testing.T) {
 		{"POST", "/admin/api/performers"},
 		{"POST", "/admin/api/webhooks"},
 		{"GET", "/admin/api/webhooks"},
+		{"GET", "/admin/api/events"},
+		{"GET", "/admin/api/venues"},
+		{"GET", "/admin/api/performers"},
+		{"PATCH", "/admin/api/venues/" + uuid.NewString()},
+		{"PATCH", "/admin/api/performers/" + uuid.NewString()},
+		{"POST", "/admin/api/events/" + uuid.NewString() + "/scanners"},
+		{"GET", "/admin/api/audit"},
 	}
 	for _, rt := range routes {
 		t.Run(rt.method+" "+rt.path, func(t *testing.T) {

@@ -31,6 +31,8 @@ type tokenClaims struct {
 	Roles []string `json:"roles,omitempty"`
 	// EventIDs are a scanner's events (API.md Roles).
 	EventIDs []string `json:"event_ids,omitempty"`
+	// OrgID is an organiser's organisation (API.md Roles).
+	OrgID string `json:"org_id,omitempty"`
 }
 
 // authenticator verifies bearer tokens. Which algorithms it accepts
@@ -160,6 +162,11 @@ func (a *authenticator) authenticate(r *http.Request) (boxoffice.User, error) {
 	if u.EventIDs, err = scannerEvents(c.EventIDs); err != nil {
 		return boxoffice.User{}, err
 	}
+	if c.OrgID != "" {
+		if u.OrgID, err = parseID("org_id", c.OrgID); err != nil {
+			return boxoffice.User{}, boxoffice.Errorf(boxoffice.EUnauthenticated, "the token's org_id must be a UUID")
+		}
+	}
 	if c.ExpiresAt != nil { // required by the parser; checked for safety
 		a.verified.Add(raw, verifiedToken{user: u, exp: c.ExpiresAt.Time})
 	}
@@ -225,13 +232,15 @@ func (s *Server) booking(f userHandler) handlerFunc {
 	})
 }
 
-// admin requires the admin role: 401 without a token, 403 without the role.
+// admin requires the admin role: 401 without a token, 403 without the role
+// (an organiser too: these routes are node-wide). Its actions are audited
+// (orgs.go).
 func (s *Server) admin(f userHandler) handlerFunc {
 	return s.authed(func(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
 		if !u.IsAdmin() {
 			return boxoffice.Errorf(boxoffice.EForbidden, "this route needs the admin role")
 		}
-		return f(w, r, u)
+		return s.audited(f)(w, r, u)
 	})
 }
 

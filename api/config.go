@@ -78,6 +78,10 @@ type Config struct {
 	// Empty means the TCP peer address, the only safe choice without a
 	// proxy, since clients can write any header they like.
 	TrustedProxies []netip.Prefix
+	// WebhookAllow are the loopback, private or otherwise special address
+	// ranges organisers' webhooks may still point at (public addresses
+	// always may); empty allows none of them (API.md Roles).
+	WebhookAllow []netip.Prefix
 	// MaxBodyBytes is the largest request body (API.md: 64 KiB); larger
 	// bodies are 413 too_large.
 	MaxBodyBytes int64

@@ -202,4 +202,7 @@ type Deps struct {
 	// Webhooks keeps organisers' webhooks (POST and GET
 	// /admin/api/webhooks); nil makes those routes 503 unavailable.
 	Webhooks boxoffice.WebhookStore
+	// Audit is the audit log of admin and organiser actions (GET
+	// /admin/api/audit); nil writes none and makes the route 503.
+	Audit boxoffice.AuditLog
 }

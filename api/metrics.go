@@ -20,6 +20,8 @@ type metrics struct {
 	wsDrops     *prometheus.CounterVec
 	busGaps     prometheus.Counter
 	viewRenders prometheus.Counter
+	// auditFailures counts admin actions whose audit entry was not written.
+	auditFailures prometheus.Counter
 }
 
 // newRegistry is the registry of a node whose wiring did not pass one.
@@ -57,7 +59,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "GET /events/{eventId} bodies rendered (the rest are served from the per-version cache).",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.wsClients, m.wsDrops, m.busGaps, m.viewRenders} {
+	m.auditFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "boxoffice_audit_write_failures_total",
+		Help: "Admin and organiser actions that succeeded but whose audit log entry could not be written.",
+	})
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.wsClients, m.wsDrops, m.busGaps, m.viewRenders, m.auditFailures} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}

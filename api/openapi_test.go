@@ -41,6 +41,9 @@ func TestOpenAPIDocument(t *testing.T) {
 		"GET /admin/api/log-level", "PUT /admin/api/log-level",
 		"POST /booking/{bookingId}/refund", "POST /admin/api/events/{eventId}/cancel",
 		"GET /door/", "GET /door/sw.js",
+		"GET /admin/api/events", "GET /admin/api/venues", "GET /admin/api/performers",
+		"PATCH /admin/api/venues/{venueId}", "PATCH /admin/api/performers/{performerId}",
+		"POST /admin/api/events/{eventId}/scanners", "GET /admin/api/audit",
 	}
 	slices.Sort(got)
 	slices.Sort(want)

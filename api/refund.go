@@ -34,7 +34,7 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, u boxoffic
 	}
 	reason := boxoffice.RefundByOwner
 	switch {
-	case s.mayRefundAnytime(u, b):
+	case s.mayRefundAnytime(ctx, u, b):
 		reason = boxoffice.RefundByAdmin
 	case b.UserID != u.ID:
 		return boxoffice.Errorf(boxoffice.EForbidden, "booking %s belongs to another user", id)
@@ -48,9 +48,14 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, u boxoffic
 			return boxoffice.Errorf(boxoffice.EBookingState, "refunds of this event closed at %s", deadline.UTC().Format(time.RFC3339))
 		}
 	}
+	before := renderBooking(b)
 	b, err = refunder.Refund(ctx, b, reason)
 	if err != nil {
 		return err
+	}
+	if reason == boxoffice.RefundByAdmin {
+		s.writeAudit(r, u, &auditNote{targetType: "booking", targetID: b.ID.String(), org: s.eventOrg(ctx, b.EventID),
+			before: before, after: renderBooking(b)})
 	}
 	s.events.touch(b.EventID)
 	WriteJSON(w, http.StatusOK, renderBooking(b))
@@ -58,10 +63,25 @@ func (s *Server) handleRefund(w http.ResponseWriter, r *http.Request, u boxoffic
 }
 
 // mayRefundAnytime reports whether u may refund b whatever the event's
-// refund window: an admin. An organiser of the event's organisation will
-// too once that role exists (API.md "Roles").
-func (s *Server) mayRefundAnytime(u boxoffice.User, _ boxoffice.Booking) bool {
-	return u.IsAdmin()
+// refund window: an admin, or an organiser of the event's organisation
+// (API.md "Roles").
+func (s *Server) mayRefundAnytime(ctx context.Context, u boxoffice.User, b boxoffice.Booking) bool {
+	if u.IsAdmin() {
+		return true
+	}
+	if !u.IsOrganiser() {
+		return false
+	}
+	return u.Runs(s.eventOrg(ctx, b.EventID))
+}
+
+// eventOrg is the organisation of an event, uuid.Nil when unknown.
+func (s *Server) eventOrg(ctx context.Context, id uuid.UUID) uuid.UUID {
+	e, err := s.events.event(ctx, id)
+	if err != nil {
+		return uuid.Nil
+	}
+	return e.OrgID
 }
 
 // handleCancelEvent is POST /admin/api/events/{eventId}/cancel: the event
@@ -81,10 +101,15 @@ func (s *Server) handleCancelEvent(w http.ResponseWriter, r *http.Request, _ box
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
+	before, err := s.deps.Catalog.Event(ctx, id)
+	if err != nil {
+		return err
+	}
 	e, err := canceller.CancelEvent(ctx, id)
 	if err != nil {
 		return err
 	}
+	noteAudit(r.Context(), "event", id.String(), e.OrgID, renderEvent(before, time.Now()), renderEvent(e, time.Now()))
 	s.events.forget(id)
 	if s.deps.Rules != nil {
 		if err := s.deps.Rules.UpdateRules(ctx, e); err != nil {

@@ -54,6 +54,9 @@ func MintTokenFor(secret []byte, u boxoffice.User, ttl time.Duration, issuer, au
 		},
 		Name: u.Name, Email: u.Email, Roles: u.Roles,
 	}
+	if u.OrgID != uuid.Nil {
+		c.OrgID = u.OrgID.String()
+	}
 	for _, id := range u.EventIDs {
 		c.EventIDs = append(c.EventIDs, id.String())
 	}
@@ -69,6 +72,8 @@ type tokenRequest struct {
 	Roles []string `json:"roles"`
 	// EventIDs assigns a scanner to events (API.md Roles).
 	EventIDs []uuid.UUID `json:"event_ids"`
+	// OrgID makes an organiser of that organisation (API.md Roles).
+	OrgID *uuid.UUID `json:"org_id"`
 }
 
 type tokenResponse struct {
@@ -126,8 +131,12 @@ func (req tokenRequest) user() (boxoffice.User, error) {
 	if len(req.EventIDs) > maxScannerEvents {
 		return boxoffice.User{}, boxoffice.InvalidField("event_ids", "at most %d event_ids", maxScannerEvents)
 	}
-	return boxoffice.User{ID: DevUserID(email), Email: strings.ToLower(email), Name: name, Roles: req.Roles,
-		EventIDs: req.EventIDs}, nil
+	u := boxoffice.User{ID: DevUserID(email), Email: strings.ToLower(email), Name: name, Roles: req.Roles,
+		EventIDs: req.EventIDs}
+	if req.OrgID != nil {
+		u.OrgID = *req.OrgID
+	}
+	return u, nil
 }
 
 // validType accepts short lower-case words (roles, event types).

@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -60,7 +63,7 @@ func (req webhookRequest) validate() error {
 
 // handleCreateWebhook is POST /admin/api/webhooks: the signing secret is
 // in this answer only.
-func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
 	var req webhookRequest
 	if err := DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
@@ -73,10 +76,20 @@ func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, _ b
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	wh, err := s.deps.Webhooks.CreateWebhook(ctx, boxoffice.Webhook{ID: uuid.New(), URL: req.URL, Events: req.Events, Secret: notify.NewSecret()})
+	org := uuid.Nil
+	if !u.IsAdmin() {
+		// An organiser's webhook gets its organisation's notices, and may
+		// not make the node call into its own network.
+		org = u.OrgID
+		if err := s.webhookTarget(ctx, req.URL); err != nil {
+			return err
+		}
+	}
+	wh, err := s.deps.Webhooks.CreateWebhook(ctx, boxoffice.Webhook{ID: uuid.New(), URL: req.URL, Events: req.Events, Secret: notify.NewSecret(), OrgID: org})
 	if err != nil {
 		return err
 	}
+	noteAudit(r.Context(), "webhook", wh.ID.String(), org, nil, renderWebhook(wh))
 	out := renderWebhook(wh)
 	out.Secret = wh.Secret
 	WriteJSON(w, http.StatusCreated, out)
@@ -85,7 +98,7 @@ func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, _ b
 
 // handleWebhooks is GET /admin/api/webhooks: every webhook with how its
 // deliveries fare (failures are retried quietly; this is where they show).
-func (s *Server) handleWebhooks(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+func (s *Server) handleWebhooks(w http.ResponseWriter, r *http.Request, u boxoffice.User) error {
 	if s.deps.Webhooks == nil {
 		return errNoWebhooks
 	}
@@ -95,6 +108,8 @@ func (s *Server) handleWebhooks(w http.ResponseWriter, r *http.Request, _ boxoff
 	if err != nil {
 		return err
 	}
+	// An organiser sees its organisation's webhooks only.
+	list = slices.DeleteFunc(list, func(st boxoffice.WebhookStatus) bool { return !u.IsAdmin() && !u.Runs(st.OrgID) })
 	out := make([]webhookJSON, len(list))
 	for i, st := range list {
 		out[i] = renderWebhook(st.Webhook)
@@ -110,4 +125,31 @@ func (s *Server) handleWebhooks(w http.ResponseWriter, r *http.Request, _ boxoff
 
 func renderWebhook(wh boxoffice.Webhook) webhookJSON {
 	return webhookJSON{WebhookID: wh.ID.String(), URL: wh.URL, Events: wh.Events, CreatedAt: wh.CreatedAt.UTC().Format(time.RFC3339)}
+}
+
+// webhookTarget refuses an organiser's webhook URL whose host is, or
+// resolves to, a loopback, private or other special address outside
+// Config.WebhookAllow (400 on field url). The deliverer checks the address
+// it dials again, so a name that changes its answer later gains nothing.
+func (s *Server) webhookTarget(ctx context.Context, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return boxoffice.InvalidField("url", "url must be an absolute http or https URL")
+	}
+	policy := boxoffice.WebhookAddrs{Allow: s.cfg.WebhookAllow}
+	host := strings.TrimSuffix(u.Hostname(), ".")
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		addrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()}
+	} else if addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host); err != nil || len(addrs) == 0 {
+		return boxoffice.InvalidField("url", "url's host %q does not resolve", host)
+	}
+	for _, a := range addrs {
+		if !policy.Permits(a) {
+			return boxoffice.InvalidField("url", "url's host %q is a loopback, private or special address (%s); only public addresses, or ranges in BOXOFFICE_WEBHOOK_ALLOW_CIDRS, may receive webhooks", host, a)
+		}
+	}
+	return nil
 }

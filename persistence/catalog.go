@@ -22,12 +22,15 @@ func (db *DB) CreateVenue(ctx context.Context, v boxoffice.Venue) (boxoffice.Ven
 		v.ID = uuid.New()
 	}
 	hash := venueHash(v)
+	if err := ensureOrg(ctx, db.pool, v.OrgID); err != nil {
+		return boxoffice.Venue{}, false, err
+	}
 	tag, err := db.pool.Exec(ctx, `
-		INSERT INTO venues (id, name, city, address, lat, lon, seat_map, capacity, body_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		INSERT INTO venues (id, name, city, address, lat, lon, seat_map, capacity, body_hash, org_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (id) DO NOTHING`,
 		v.ID, v.Name, v.City, v.Address, v.Location.Lat, v.Location.Lon,
-		encodeSeatMap(v.SeatMap), v.SeatMap.Capacity(), hash)
+		encodeSeatMap(v.SeatMap), v.SeatMap.Capacity(), hash, nullID(v.OrgID))
 	if err != nil {
 		return boxoffice.Venue{}, false, wrap("create venue", err)
 	}
@@ -38,7 +41,7 @@ func (db *DB) CreateVenue(ctx context.Context, v boxoffice.Venue) (boxoffice.Ven
 	if err != nil {
 		return boxoffice.Venue{}, false, err
 	}
-	if !bytes.Equal(hash, storedHash) {
+	if !bytes.Equal(hash, storedHash) || stored.OrgID != v.OrgID {
 		return boxoffice.Venue{}, false, idReused("venue", v.ID)
 	}
 	return stored, false, nil
@@ -55,8 +58,8 @@ func venueQ(ctx context.Context, q querier, id uuid.UUID) (boxoffice.Venue, []by
 	var sm seatMapJSON
 	var hash []byte
 	err := q.QueryRow(ctx, `
-		SELECT name, city, address, lat, lon, seat_map, body_hash FROM venues WHERE id = $1`, id,
-	).Scan(&v.Name, &v.City, &v.Address, &v.Location.Lat, &v.Location.Lon, &sm, &hash)
+		SELECT name, city, address, lat, lon, seat_map, body_hash, org_id FROM venues WHERE id = $1`, id,
+	).Scan(&v.Name, &v.City, &v.Address, &v.Location.Lat, &v.Location.Lon, &sm, &hash, (*orgID)(&v.OrgID))
 	if isNoRows(err) {
 		return boxoffice.Venue{}, nil, notFound("venue", id)
 	}
@@ -76,9 +79,12 @@ func (db *DB) CreatePerformer(ctx context.Context, p boxoffice.Performer) (boxof
 		p.ID = uuid.New()
 	}
 	hash := performerHash(p)
+	if err := ensureOrg(ctx, db.pool, p.OrgID); err != nil {
+		return boxoffice.Performer{}, false, err
+	}
 	tag, err := db.pool.Exec(ctx, `
-		INSERT INTO performers (id, name, biography, body_hash) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (id) DO NOTHING`, p.ID, p.Name, p.Biography, hash)
+		INSERT INTO performers (id, name, biography, body_hash, org_id) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO NOTHING`, p.ID, p.Name, p.Biography, hash, nullID(p.OrgID))
 	if err != nil {
 		return boxoffice.Performer{}, false, wrap("create performer", err)
 	}
@@ -89,7 +95,7 @@ func (db *DB) CreatePerformer(ctx context.Context, p boxoffice.Performer) (boxof
 	if err != nil {
 		return boxoffice.Performer{}, false, err
 	}
-	if !bytes.Equal(hash, storedHash) {
+	if !bytes.Equal(hash, storedHash) || stored.OrgID != p.OrgID {
 		return boxoffice.Performer{}, false, idReused("performer", p.ID)
 	}
 	return stored, false, nil
@@ -104,8 +110,8 @@ func (db *DB) Performer(ctx context.Context, id uuid.UUID) (boxoffice.Performer,
 func performerQ(ctx context.Context, q querier, id uuid.UUID) (boxoffice.Performer, []byte, error) {
 	p := boxoffice.Performer{ID: id}
 	var hash []byte
-	err := q.QueryRow(ctx, `SELECT name, biography, body_hash FROM performers WHERE id = $1`, id).
-		Scan(&p.Name, &p.Biography, &hash)
+	err := q.QueryRow(ctx, `SELECT name, biography, body_hash, org_id FROM performers WHERE id = $1`, id).
+		Scan(&p.Name, &p.Biography, &hash, (*orgID)(&p.OrgID))
 	if isNoRows(err) {
 		return boxoffice.Performer{}, nil, notFound("performer", id)
 	}

@@ -66,7 +66,7 @@ func (db *DB) CreateEvent(ctx context.Context, e boxoffice.Event) (boxoffice.Eve
 	}
 	if !created {
 		_ = tx.Rollback(ctx)
-		return db.existingEvent(ctx, e.ID, hash)
+		return db.existingEvent(ctx, e.ID, e.OrgID, hash)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return boxoffice.Event{}, 0, false, wrap("create event: commit", err)
@@ -87,17 +87,20 @@ func createEventTx(ctx context.Context, tx pgx.Tx, e *boxoffice.Event, hash []by
 	if err := e.PricesCover(venue.SeatMap); err != nil {
 		return 0, false, err
 	}
+	if err := ensureOrg(ctx, tx, e.OrgID); err != nil {
+		return 0, false, err
+	}
 	var created time.Time
 	err = tx.QueryRow(ctx, `
 		INSERT INTO events (id, name, type, description, starts_at, venue_id, performer_id, currency,
 			prices, waiting_room_enabled, waiting_room_rate, body_hash,
-			max_tickets_per_user, sale_starts_at, sale_ends_at, refund_until)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			max_tickets_per_user, sale_starts_at, sale_ends_at, refund_until, org_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING created_at`,
 		e.ID, e.Name, e.Type, e.Description, e.StartsAt, e.VenueID, e.PerformerID, e.Currency,
 		e.Prices, e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond, hash,
-		e.TicketLimit(), pgTime(e.SaleStartsAt), pgTime(e.SaleEndsAt), pgTime(e.RefundUntil)).Scan(&created)
+		e.TicketLimit(), pgTime(e.SaleStartsAt), pgTime(e.SaleEndsAt), pgTime(e.RefundUntil), nullID(e.OrgID)).Scan(&created)
 	if isNoRows(err) {
 		return 0, false, nil
 	}
@@ -129,12 +132,12 @@ func copyTickets(ctx context.Context, tx pgx.Tx, ts []boxoffice.Ticket) (int, er
 }
 
 // existingEvent answers a creation whose ID is taken.
-func (db *DB) existingEvent(ctx context.Context, id uuid.UUID, hash []byte) (boxoffice.Event, int, bool, error) {
+func (db *DB) existingEvent(ctx context.Context, id, org uuid.UUID, hash []byte) (boxoffice.Event, int, bool, error) {
 	stored, storedHash, err := eventQ(ctx, db.pool, id, "")
 	if err != nil {
 		return boxoffice.Event{}, 0, false, err
 	}
-	if !bytes.Equal(hash, storedHash) {
+	if !bytes.Equal(hash, storedHash) || stored.OrgID != org {
 		return boxoffice.Event{}, 0, false, idReused("event", id)
 	}
 	var n int
@@ -233,11 +236,13 @@ func eventQ(ctx context.Context, q querier, id uuid.UUID, lock string) (boxoffic
 	err := q.QueryRow(ctx, `
 		SELECT name, type, description, starts_at, venue_id, performer_id, currency, prices,
 			waiting_room_enabled, waiting_room_rate, waiting_room_period, body_hash,
-			max_tickets_per_user, sale_starts_at, sale_ends_at, refund_until, cancelled_at, created_at, revision
+			max_tickets_per_user, sale_starts_at, sale_ends_at, refund_until, cancelled_at, created_at, revision,
+			org_id
 		FROM events WHERE id = $1 `+lock, id,
 	).Scan(&e.Name, &e.Type, &e.Description, &e.StartsAt, &e.VenueID, &e.PerformerID, &e.Currency,
 		&e.Prices, &e.WaitingRoom.Enabled, &e.WaitingRoom.RatePerSecond, &e.WaitingRoom.Period, &hash,
-		&limit, &saleStarts, &saleEnds, &refund, &cancelled, &e.CreatedAt, &e.Revision)
+		&limit, &saleStarts, &saleEnds, &refund, &cancelled, &e.CreatedAt, &e.Revision,
+		(*orgID)(&e.OrgID))
 	e.MaxTicketsPerUser = &limit
 	e.SaleStartsAt, e.SaleEndsAt = fromNullTime(saleStarts), fromNullTime(saleEnds)
 	e.RefundUntil, e.CancelledAt = fromNullTime(refund), fromNullTime(cancelled)

@@ -98,8 +98,11 @@ func (db *DB) User(ctx context.Context, id uuid.UUID) (boxoffice.User, error) {
 
 // CreateWebhook implements boxoffice.WebhookStore.
 func (db *DB) CreateWebhook(ctx context.Context, w boxoffice.Webhook) (boxoffice.Webhook, error) {
-	err := db.pool.QueryRow(ctx, `INSERT INTO webhooks (id, url, events, secret) VALUES ($1, $2, $3, $4) RETURNING created_at`,
-		w.ID, w.URL, w.Events, w.Secret).Scan(&w.CreatedAt)
+	if err := ensureOrg(ctx, db.pool, w.OrgID); err != nil {
+		return boxoffice.Webhook{}, err
+	}
+	err := db.pool.QueryRow(ctx, `INSERT INTO webhooks (id, url, events, secret, org_id) VALUES ($1, $2, $3, $4, $5) RETURNING created_at`,
+		w.ID, w.URL, w.Events, w.Secret, nullID(w.OrgID)).Scan(&w.CreatedAt)
 	if err != nil {
 		return boxoffice.Webhook{}, wrap("create webhook", err)
 	}
@@ -109,7 +112,7 @@ func (db *DB) CreateWebhook(ctx context.Context, w boxoffice.Webhook) (boxoffice
 // Webhooks implements boxoffice.WebhookStore.
 func (db *DB) Webhooks(ctx context.Context) ([]boxoffice.WebhookStatus, error) {
 	rows, err := db.pool.Query(ctx, `
-		SELECT w.id, w.url, w.events, w.secret, w.created_at,
+		SELECT w.id, w.url, w.events, w.secret, w.created_at, w.org_id,
 			count(d.notice_id) FILTER (WHERE d.delivered_at IS NULL),
 			count(d.notice_id) FILTER (WHERE d.delivered_at IS NOT NULL),
 			coalesce(sum(d.attempts) FILTER (WHERE d.delivered_at IS NULL), 0),
@@ -124,7 +127,7 @@ func (db *DB) Webhooks(ctx context.Context) ([]boxoffice.WebhookStatus, error) {
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (boxoffice.WebhookStatus, error) {
 		var s boxoffice.WebhookStatus
 		var at *time.Time
-		err := r.Scan(&s.ID, &s.URL, &s.Events, &s.Secret, &s.CreatedAt, &s.Pending, &s.Delivered, &s.Attempts, &s.LastError, &at)
+		err := r.Scan(&s.ID, &s.URL, &s.Events, &s.Secret, &s.CreatedAt, (*orgID)(&s.OrgID), &s.Pending, &s.Delivered, &s.Attempts, &s.LastError, &at)
 		if at != nil {
 			s.LastErrorAt = *at
 		}
@@ -135,11 +138,16 @@ func (db *DB) Webhooks(ctx context.Context) ([]boxoffice.WebhookStatus, error) {
 
 // EnqueueWebhooks queues notice id (of type typ, body as it will be signed)
 // for every webhook subscribed to typ, once: a redelivered notice adds
-// nothing. It returns how many deliveries were added.
+// nothing. An organisation's webhook gets only the notices of its own
+// organisation's events (the event_id in the body's data); an admin's
+// (no organisation) gets every notice. It returns how many deliveries were
+// added.
 func (db *DB) EnqueueWebhooks(ctx context.Context, id int64, typ string, body []byte) (int, error) {
 	tag, err := db.pool.Exec(ctx, `
 		INSERT INTO webhook_deliveries (webhook_id, notice_id, body)
-		SELECT id, $1, $3 FROM webhooks WHERE $2 = ANY (events)
+		SELECT w.id, $1, $3 FROM webhooks w WHERE $2 = ANY (w.events)
+			AND (w.org_id IS NULL OR w.org_id = (SELECT e.org_id FROM events e
+				WHERE e.id = (convert_from($3, 'UTF8')::jsonb #>> '{data,event_id}')::uuid))
 		ON CONFLICT DO NOTHING`, id, typ, body)
 	if err != nil {
 		return 0, wrap("enqueue webhooks", err)
@@ -160,14 +168,14 @@ func (db *DB) ClaimWebhookDeliveries(ctx context.Context, limit int, lease time.
 		UPDATE webhook_deliveries d SET next_attempt_at = now() + $2::interval
 		FROM due, webhooks w
 		WHERE d.webhook_id = due.webhook_id AND d.notice_id = due.notice_id AND w.id = d.webhook_id
-		RETURNING d.webhook_id, w.url, w.secret, d.notice_id, d.body, d.attempts`, limit, lease)
+		RETURNING d.webhook_id, w.url, w.secret, d.notice_id, d.body, d.attempts, w.org_id`, limit, lease)
 	if err != nil {
 		return nil, wrap("claim webhook deliveries", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (boxoffice.WebhookDelivery, error) {
 		var d boxoffice.WebhookDelivery
 		var notice int64
-		err := r.Scan(&d.WebhookID, &d.URL, &d.Secret, &notice, &d.Body, &d.Attempts)
+		err := r.Scan(&d.WebhookID, &d.URL, &d.Secret, &notice, &d.Body, &d.Attempts, (*orgID)(&d.OrgID))
 		d.MessageID = WebhookMessageID(notice)
 		return d, err
 	})

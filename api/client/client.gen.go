@@ -686,6 +686,33 @@ func (e SearchEventsParamsSort) Valid() bool {
 	}
 }
 
+// AdminEventList defines model for AdminEventList.
+type AdminEventList struct {
+	Events []struct {
+		Event Event `json:"event"`
+
+		// OrgId The owning organisation; absent for the shared catalog.
+		OrgId *OrgID `json:"org_id,omitempty"`
+	} `json:"events"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
+}
+
+// AdminPerformer defines model for AdminPerformer.
+type AdminPerformer struct {
+	// OrgId The owning organisation; absent for the shared catalog.
+	OrgId     *OrgID    `json:"org_id,omitempty"`
+	Performer Performer `json:"performer"`
+}
+
+// AdminVenue defines model for AdminVenue.
+type AdminVenue struct {
+	// OrgId The owning organisation; absent for the shared catalog.
+	OrgId *OrgID `json:"org_id,omitempty"`
+	Venue Venue  `json:"venue"`
+}
+
 // AlreadyAdmittedError Example: {"error":{"code":"already_admitted","details":{"admitted_at":"2026-12-07T19:42:13.120533Z","gate":"North 1"},"message":"the ticket was admitted at 2026-12-07T19:42:13Z at gate North 1"}}
 type AlreadyAdmittedError struct {
 	Error struct {
@@ -705,6 +732,40 @@ type AlreadyAdmittedError struct {
 
 // AlreadyAdmittedErrorErrorCode defines model for AlreadyAdmittedError.Error.Code.
 type AlreadyAdmittedErrorErrorCode string
+
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	// Action The route, such as "PATCH /admin/api/events/{eventId}".
+	//
+	// Example: PATCH /admin/api/events/{eventId}
+	Action     string   `json:"action"`
+	ActorId    UUID     `json:"actor_id"`
+	ActorRoles []string `json:"actor_roles"`
+
+	// After The target after the action.
+	After *map[string]interface{} `json:"after"`
+	At    time.Time               `json:"at"`
+
+	// Before The target before the action (null for a creation).
+	Before *map[string]interface{} `json:"before"`
+	Id     int                     `json:"id"`
+
+	// OrgId The owning organisation; absent for the shared catalog.
+	OrgId     *OrgID `json:"org_id,omitempty"`
+	RequestId string `json:"request_id"`
+	TargetId  string `json:"target_id"`
+
+	// TargetType Example: event
+	TargetType string `json:"target_type"`
+}
+
+// AuditPage defines model for AuditPage.
+type AuditPage struct {
+	Entries []AuditEntry `json:"entries"`
+
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
+}
 
 // Availability defines model for Availability.
 type Availability struct {
@@ -979,7 +1040,12 @@ type EventRequest struct {
 	// MaxTicketsPerUser Most seats one user may hold and own for the event (live holds plus bought seats, over all bookings); 0 = no limit. Default 10.
 	MaxTicketsPerUser *int   `json:"max_tickets_per_user,omitempty"`
 	Name              string `json:"name"`
-	PerformerId       UUID   `json:"performer_id"`
+
+	// OrgId The owning organisation. An organiser's creations are its own organisation's (naming
+	// another is 403); an admin may name any (absent: an event only admins manage). An
+	// organiser builds only on its own or the shared venues and performers (else 403).
+	OrgId       *UUID `json:"org_id,omitempty"`
+	PerformerId UUID  `json:"performer_id"`
 
 	// Prices One price per section of the venue (else 400).
 	Prices map[string]string `json:"prices"`
@@ -1201,6 +1267,9 @@ type LogLevelLevel string
 // Money Example: 149.50
 type Money = string
 
+// NextCursor Pass as `cursor` for the next page; absent on the last page.
+type NextCursor = string
+
 // NotFoundError defines model for NotFoundError.
 type NotFoundError struct {
 	Error struct {
@@ -1235,6 +1304,9 @@ type NotOnSaleErrorErrorCode string
 
 // NoticeType defines model for NoticeType.
 type NoticeType string
+
+// OrgID The owning organisation; absent for the shared catalog.
+type OrgID = UUID
 
 // PartialEvent defines model for PartialEvent.
 type PartialEvent struct {
@@ -1307,6 +1379,23 @@ type Performer struct {
 	PerformerId UUID   `json:"performer_id"`
 }
 
+// PerformerList defines model for PerformerList.
+type PerformerList struct {
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
+	Performers []struct {
+		// OrgId The owning organisation; absent for the shared catalog.
+		OrgId     *OrgID    `json:"org_id,omitempty"`
+		Performer Performer `json:"performer"`
+	} `json:"performers"`
+}
+
+// PerformerPatch defines model for PerformerPatch.
+type PerformerPatch struct {
+	Biography *string `json:"biography,omitempty"`
+	Name      *string `json:"name,omitempty"`
+}
+
 // PerformerRequest defines model for PerformerRequest.
 type PerformerRequest struct {
 	Biography *string `json:"biography,omitempty"`
@@ -1314,6 +1403,11 @@ type PerformerRequest struct {
 	// Id Optional client-chosen ID; a retry with the same ID and body returns the same 201.
 	Id   *UUID  `json:"id,omitempty"`
 	Name string `json:"name"`
+
+	// OrgId The owning organisation. An organiser's creations are its own organisation's (naming
+	// another is 403); an admin may name any (absent: the shared catalog, which only admins
+	// edit and every organiser may build events on).
+	OrgId *UUID `json:"org_id,omitempty"`
 }
 
 // QueueStatus defines model for QueueStatus.
@@ -1419,6 +1513,25 @@ type ReservedBooking struct {
 
 // ReservedBookingStatus defines model for ReservedBooking.Status.
 type ReservedBookingStatus string
+
+// Scanner defines model for Scanner.
+type Scanner struct {
+	EventId   UUID `json:"event_id"`
+	ExpiresAt Time `json:"expires_at"`
+
+	// Token A bearer token with roles ["scanner"] and event_ids [event_id], for the door page and POST /checkin.
+	Token  string `json:"token"`
+	UserId UUID   `json:"user_id"`
+}
+
+// ScannerRequest defines model for ScannerRequest.
+type ScannerRequest struct {
+	Email string `json:"email"`
+
+	// Hours How long the door token lasts.
+	Hours *int    `json:"hours,omitempty"`
+	Name  *string `json:"name,omitempty"`
+}
 
 // SearchResponse Example: {"page":1,"page_size":20,"results":[{"available_seats":1840,"currency":"EUR","event_id":"6f1c2b9e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","min_price":"49.00","name":"Nightwish - Yesterwynde Tour","performer":{"name":"Nightwish","performer_id":"9e8d7c6b-5a4f-4e2d-8c0b-9a8f7e6d5c4b"},"sale_ends_at":"2026-09-12T19:30:00Z","starts_at":"2026-09-12T19:30:00Z","status":"on-sale","type":"concert","venue":{"city":"Paris","location":{"lat":48.894,"lon":2.393},"name":"Zenith","venue_id":"3a4b5c6d-7e8f-4a0b-9c2d-3e4f5a6b7c8d"}}],"total":1}
 type SearchResponse struct {
@@ -1578,9 +1691,12 @@ type TokenRequest struct {
 	Email string `json:"email"`
 
 	// EventIds The events a `scanner` may check tickets in for.
-	EventIds *[]UUID   `json:"event_ids,omitempty"`
-	Name     *string   `json:"name,omitempty"`
-	Roles    *[]string `json:"roles,omitempty"`
+	EventIds *[]UUID `json:"event_ids,omitempty"`
+	Name     *string `json:"name,omitempty"`
+
+	// OrgId The organisation an `organiser` acts for.
+	OrgId *UUID     `json:"org_id,omitempty"`
+	Roles *[]string `json:"roles,omitempty"`
 }
 
 // TokenResponse defines model for TokenResponse.
@@ -1653,6 +1769,25 @@ type Venue struct {
 	VenueId UUID     `json:"venue_id"`
 }
 
+// VenueList defines model for VenueList.
+type VenueList struct {
+	// NextCursor Pass as `cursor` for the next page; absent on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
+	Venues     []struct {
+		// OrgId The owning organisation; absent for the shared catalog.
+		OrgId *OrgID `json:"org_id,omitempty"`
+		Venue Venue  `json:"venue"`
+	} `json:"venues"`
+}
+
+// VenuePatch Any of the fields; the seat map cannot change (the events' tickets were laid out from it).
+type VenuePatch struct {
+	Address  *string   `json:"address,omitempty"`
+	City     *string   `json:"city,omitempty"`
+	Location *Location `json:"location,omitempty"`
+	Name     *string   `json:"name,omitempty"`
+}
+
 // VenueRequest defines model for VenueRequest.
 type VenueRequest struct {
 	Address *string `json:"address,omitempty"`
@@ -1662,7 +1797,12 @@ type VenueRequest struct {
 	Id       *UUID    `json:"id,omitempty"`
 	Location Location `json:"location"`
 	Name     string   `json:"name"`
-	SeatMap  SeatMap  `json:"seat_map"`
+
+	// OrgId The owning organisation. An organiser's creations are its own organisation's (naming
+	// another is 403); an admin may name any (absent: the shared catalog, which only admins
+	// edit and every organiser may build events on).
+	OrgId   *UUID   `json:"org_id,omitempty"`
+	SeatMap SeatMap `json:"seat_map"`
 }
 
 // WaitingRoom defines model for WaitingRoom.
@@ -1791,6 +1931,30 @@ type Unauthenticated = UnauthenticatedError
 // Unavailable defines model for Unavailable.
 type Unavailable = UnavailableError
 
+// ListAuditParams defines parameters for ListAudit.
+type ListAuditParams struct {
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListEventsParams defines parameters for ListEvents.
+type ListEventsParams struct {
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListPerformersParams defines parameters for ListPerformers.
+type ListPerformersParams struct {
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListVenuesParams defines parameters for ListVenues.
+type ListVenuesParams struct {
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ConfirmBookingParams defines parameters for ConfirmBooking.
 type ConfirmBookingParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
@@ -1887,14 +2051,23 @@ type CreateEventJSONRequestBody = EventRequest
 // UpdateEventJSONRequestBody defines body for UpdateEvent for application/json ContentType.
 type UpdateEventJSONRequestBody = EventPatch
 
+// AssignScannerJSONRequestBody defines body for AssignScanner for application/json ContentType.
+type AssignScannerJSONRequestBody = ScannerRequest
+
 // SetLogLevelJSONRequestBody defines body for SetLogLevel for application/json ContentType.
 type SetLogLevelJSONRequestBody = LogLevel
 
 // CreatePerformerJSONRequestBody defines body for CreatePerformer for application/json ContentType.
 type CreatePerformerJSONRequestBody = PerformerRequest
 
+// UpdatePerformerJSONRequestBody defines body for UpdatePerformer for application/json ContentType.
+type UpdatePerformerJSONRequestBody = PerformerPatch
+
 // CreateVenueJSONRequestBody defines body for CreateVenue for application/json ContentType.
 type CreateVenueJSONRequestBody = VenueRequest
+
+// UpdateVenueJSONRequestBody defines body for UpdateVenue for application/json ContentType.
+type UpdateVenueJSONRequestBody = VenuePatch
 
 // CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
 type CreateWebhookJSONRequestBody = WebhookRequest
@@ -2384,10 +2557,26 @@ type ClientInterface interface {
 	// Corresponds with GET / (the `Index` operationId).
 	Index(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListAudit The audit log of admin and organiser actions
+	//
+	// Every action (not a read) of an admin or organiser: who, what (the route), when, and the
+	// target before and after. Append-only in PostgreSQL (a trigger refuses UPDATE, DELETE and
+	// TRUNCATE). Newest first; an admin reads every entry, an organiser its own organisation's.
+	//
+	// Corresponds with GET /admin/api/audit (the `ListAudit` operationId).
+	ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetCluster Cluster members and where each active event actor lives
 	//
 	// Corresponds with GET /admin/api/cluster (the `GetCluster` operationId).
 	GetCluster(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListEvents The events, for the dashboard
+	//
+	// An admin sees every event, an organiser its own organisation's only.
+	//
+	// Corresponds with GET /admin/api/events (the `ListEvents` operationId).
+	ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateEventWithBody Create an event and one ticket per seat of its venue
 	//
@@ -2441,6 +2630,28 @@ type ClientInterface interface {
 	// Corresponds with POST /admin/api/events/{eventId}/cancel (the `CancelEvent` operationId).
 	CancelEvent(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AssignScannerWithBody Assign a person to the event's door
+	//
+	// Issues them a scanner token for this event (roles ["scanner"], event_ids [eventId]) for the
+	// door page and `POST /checkin`. An admin for any event, an organiser for its own
+	// organisation's. A node that verifies tokens with a JWKS only cannot sign one (503).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /admin/api/events/{eventId}/scanners (the `AssignScanner` operationId).
+	AssignScannerWithBody(ctx context.Context, eventId EventId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignScanner Assign a person to the event's door
+	//
+	// Issues them a scanner token for this event (roles ["scanner"], event_ids [eventId]) for the
+	// door page and `POST /checkin`. An admin for any event, an organiser for its own
+	// organisation's. A node that verifies tokens with a JWKS only cannot sign one (503).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /admin/api/events/{eventId}/scanners (the `AssignScanner` operationId).
+	AssignScanner(ctx context.Context, eventId EventId, body AssignScannerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetLogLevel This node's log level
 	//
 	// Corresponds with GET /admin/api/log-level (the `GetLogLevel` operationId).
@@ -2476,6 +2687,13 @@ type ClientInterface interface {
 	// Corresponds with GET /admin/api/metrics (the `GetAdminMetrics` operationId).
 	GetAdminMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListPerformers The performers, for the dashboard
+	//
+	// An admin sees every performer, an organiser its own organisation's and the shared ones.
+	//
+	// Corresponds with GET /admin/api/performers (the `ListPerformers` operationId).
+	ListPerformers(ctx context.Context, params *ListPerformersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreatePerformerWithBody Create a performer
 	//
 	// Takes any type of body and a specified content type.
@@ -2489,6 +2707,31 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /admin/api/performers (the `CreatePerformer` operationId).
 	CreatePerformer(ctx context.Context, body CreatePerformerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePerformerWithBody Edit a performer
+	//
+	// An admin edits any performer, an organiser its own organisation's.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /admin/api/performers/{performerId} (the `UpdatePerformer` operationId).
+	UpdatePerformerWithBody(ctx context.Context, performerId UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdatePerformer Edit a performer
+	//
+	// An admin edits any performer, an organiser its own organisation's.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /admin/api/performers/{performerId} (the `UpdatePerformer` operationId).
+	UpdatePerformer(ctx context.Context, performerId UUID, body UpdatePerformerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVenues The venues, for the dashboard
+	//
+	// An admin sees every venue, an organiser its own organisation's and the shared ones.
+	//
+	// Corresponds with GET /admin/api/venues (the `ListVenues` operationId).
+	ListVenues(ctx context.Context, params *ListVenuesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateVenueWithBody Create a venue with its seat map
 	//
@@ -2504,6 +2747,24 @@ type ClientInterface interface {
 	// Corresponds with POST /admin/api/venues (the `CreateVenue` operationId).
 	CreateVenue(ctx context.Context, body CreateVenueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// UpdateVenueWithBody Edit a venue
+	//
+	// An admin edits any venue, an organiser its own organisation's (the shared catalog is the admins'). Search shows the change within seconds.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /admin/api/venues/{venueId} (the `UpdateVenue` operationId).
+	UpdateVenueWithBody(ctx context.Context, venueId UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateVenue Edit a venue
+	//
+	// An admin edits any venue, an organiser its own organisation's (the shared catalog is the admins'). Search shows the change within seconds.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /admin/api/venues/{venueId} (the `UpdateVenue` operationId).
+	UpdateVenue(ctx context.Context, venueId UUID, body UpdateVenueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListWebhooks Webhooks and how their deliveries fare
 	//
 	// Failed attempts are retried quietly; this list (and a line on the dashboard) shows them.
@@ -2516,6 +2777,11 @@ type ClientInterface interface {
 	// Notices of the listed types are POSTed to `url` as `WebhookDelivery` bodies, signed with the
 	// Standard Webhooks scheme and retried with exponential backoff until a 2xx. The signing
 	// `secret` is in this answer only.
+	// An organiser's webhook receives its own organisation's events' notices only (an admin's,
+	// every notice), and its `url` may not be, or resolve to, a loopback, private, link-local
+	// or other special address unless `BOXOFFICE_WEBHOOK_ALLOW_CIDRS` lists it (400 on `url`);
+	// the deliverer checks the address it connects to again. The list shows an organiser its
+	// own organisation's webhooks.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2527,6 +2793,11 @@ type ClientInterface interface {
 	// Notices of the listed types are POSTed to `url` as `WebhookDelivery` bodies, signed with the
 	// Standard Webhooks scheme and retried with exponential backoff until a 2xx. The signing
 	// `secret` is in this answer only.
+	// An organiser's webhook receives its own organisation's events' notices only (an admin's,
+	// every notice), and its `url` may not be, or resolve to, a loopback, private, link-local
+	// or other special address unless `BOXOFFICE_WEBHOOK_ALLOW_CIDRS` lists it (400 on `url`);
+	// the deliverer checks the address it connects to again. The list shows an organiser its
+	// own organisation's webhooks.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2856,11 +3127,47 @@ func (c *Client) Index(ctx context.Context, reqEditors ...RequestEditorFn) (*htt
 	return c.Client.Do(req)
 }
 
+// ListAudit The audit log of admin and organiser actions
+//
+// Every action (not a read) of an admin or organiser: who, what (the route), when, and the
+// target before and after. Append-only in PostgreSQL (a trigger refuses UPDATE, DELETE and
+// TRUNCATE). Newest first; an admin reads every entry, an organiser its own organisation's.
+//
+// Corresponds with GET /admin/api/audit (the `ListAudit` operationId).
+func (c *Client) ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAuditRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetCluster Cluster members and where each active event actor lives
 //
 // Corresponds with GET /admin/api/cluster (the `GetCluster` operationId).
 func (c *Client) GetCluster(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetClusterRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListEvents The events, for the dashboard
+//
+// An admin sees every event, an organiser its own organisation's only.
+//
+// Corresponds with GET /admin/api/events (the `ListEvents` operationId).
+func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEventsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2983,6 +3290,48 @@ func (c *Client) CancelEvent(ctx context.Context, eventId EventId, reqEditors ..
 	return c.Client.Do(req)
 }
 
+// AssignScannerWithBody Assign a person to the event's door
+//
+// Issues them a scanner token for this event (roles ["scanner"], event_ids [eventId]) for the
+// door page and `POST /checkin`. An admin for any event, an organiser for its own
+// organisation's. A node that verifies tokens with a JWKS only cannot sign one (503).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /admin/api/events/{eventId}/scanners (the `AssignScanner` operationId).
+func (c *Client) AssignScannerWithBody(ctx context.Context, eventId EventId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignScannerRequestWithBody(c.Server, eventId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignScanner Assign a person to the event's door
+//
+// Issues them a scanner token for this event (roles ["scanner"], event_ids [eventId]) for the
+// door page and `POST /checkin`. An admin for any event, an organiser for its own
+// organisation's. A node that verifies tokens with a JWKS only cannot sign one (503).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /admin/api/events/{eventId}/scanners (the `AssignScanner` operationId).
+func (c *Client) AssignScanner(ctx context.Context, eventId EventId, body AssignScannerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignScannerRequest(c.Server, eventId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetLogLevel This node's log level
 //
 // Corresponds with GET /admin/api/log-level (the `GetLogLevel` operationId).
@@ -3058,6 +3407,23 @@ func (c *Client) GetAdminMetrics(ctx context.Context, reqEditors ...RequestEdito
 	return c.Client.Do(req)
 }
 
+// ListPerformers The performers, for the dashboard
+//
+// An admin sees every performer, an organiser its own organisation's and the shared ones.
+//
+// Corresponds with GET /admin/api/performers (the `ListPerformers` operationId).
+func (c *Client) ListPerformers(ctx context.Context, params *ListPerformersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPerformersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreatePerformerWithBody Create a performer
 //
 // Takes any type of body and a specified content type.
@@ -3082,6 +3448,61 @@ func (c *Client) CreatePerformerWithBody(ctx context.Context, contentType string
 // Corresponds with POST /admin/api/performers (the `CreatePerformer` operationId).
 func (c *Client) CreatePerformer(ctx context.Context, body CreatePerformerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePerformerRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePerformerWithBody Edit a performer
+//
+// An admin edits any performer, an organiser its own organisation's.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /admin/api/performers/{performerId} (the `UpdatePerformer` operationId).
+func (c *Client) UpdatePerformerWithBody(ctx context.Context, performerId UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePerformerRequestWithBody(c.Server, performerId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdatePerformer Edit a performer
+//
+// An admin edits any performer, an organiser its own organisation's.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /admin/api/performers/{performerId} (the `UpdatePerformer` operationId).
+func (c *Client) UpdatePerformer(ctx context.Context, performerId UUID, body UpdatePerformerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdatePerformerRequest(c.Server, performerId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVenues The venues, for the dashboard
+//
+// An admin sees every venue, an organiser its own organisation's and the shared ones.
+//
+// Corresponds with GET /admin/api/venues (the `ListVenues` operationId).
+func (c *Client) ListVenues(ctx context.Context, params *ListVenuesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVenuesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3126,6 +3547,44 @@ func (c *Client) CreateVenue(ctx context.Context, body CreateVenueJSONRequestBod
 	return c.Client.Do(req)
 }
 
+// UpdateVenueWithBody Edit a venue
+//
+// An admin edits any venue, an organiser its own organisation's (the shared catalog is the admins'). Search shows the change within seconds.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /admin/api/venues/{venueId} (the `UpdateVenue` operationId).
+func (c *Client) UpdateVenueWithBody(ctx context.Context, venueId UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVenueRequestWithBody(c.Server, venueId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateVenue Edit a venue
+//
+// An admin edits any venue, an organiser its own organisation's (the shared catalog is the admins'). Search shows the change within seconds.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /admin/api/venues/{venueId} (the `UpdateVenue` operationId).
+func (c *Client) UpdateVenue(ctx context.Context, venueId UUID, body UpdateVenueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateVenueRequest(c.Server, venueId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListWebhooks Webhooks and how their deliveries fare
 //
 // Failed attempts are retried quietly; this list (and a line on the dashboard) shows them.
@@ -3148,6 +3607,11 @@ func (c *Client) ListWebhooks(ctx context.Context, reqEditors ...RequestEditorFn
 // Notices of the listed types are POSTed to `url` as `WebhookDelivery` bodies, signed with the
 // Standard Webhooks scheme and retried with exponential backoff until a 2xx. The signing
 // `secret` is in this answer only.
+// An organiser's webhook receives its own organisation's events' notices only (an admin's,
+// every notice), and its `url` may not be, or resolve to, a loopback, private, link-local
+// or other special address unless `BOXOFFICE_WEBHOOK_ALLOW_CIDRS` lists it (400 on `url`);
+// the deliverer checks the address it connects to again. The list shows an organiser its
+// own organisation's webhooks.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3169,6 +3633,11 @@ func (c *Client) CreateWebhookWithBody(ctx context.Context, contentType string, 
 // Notices of the listed types are POSTed to `url` as `WebhookDelivery` bodies, signed with the
 // Standard Webhooks scheme and retried with exponential backoff until a 2xx. The signing
 // `secret` is in this answer only.
+// An organiser's webhook receives its own organisation's events' notices only (an admin's,
+// every notice), and its `url` may not be, or resolve to, a loopback, private, link-local
+// or other special address unless `BOXOFFICE_WEBHOOK_ALLOW_CIDRS` lists it (400 on `url`);
+// the deliverer checks the address it connects to again. The list shows an organiser its
+// own organisation's webhooks.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3809,6 +4278,72 @@ func NewIndexRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListAuditRequest constructs an http.Request for the ListAudit method
+func NewListAuditRequest(server string, params *ListAuditParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/audit")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetClusterRequest constructs an http.Request for the GetCluster method
 func NewGetClusterRequest(server string) (*http.Request, error) {
 	var err error
@@ -3826,6 +4361,72 @@ func NewGetClusterRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListEventsRequest constructs an http.Request for the ListEvents method
+func NewListEventsRequest(server string, params *ListEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -3991,6 +4592,53 @@ func NewCancelEventRequest(server string, eventId EventId) (*http.Request, error
 	return req, nil
 }
 
+// NewAssignScannerRequest calls the generic AssignScanner builder with application/json body
+func NewAssignScannerRequest(server string, eventId EventId, body AssignScannerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAssignScannerRequestWithBody(server, eventId, "application/json", bodyReader)
+}
+
+// NewAssignScannerRequestWithBody constructs an http.Request for the AssignScanner method, with any body, and a specified content type
+func NewAssignScannerRequestWithBody(server string, eventId EventId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "eventId", eventId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/events/%s/scanners", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetLogLevelRequest constructs an http.Request for the GetLogLevel method
 func NewGetLogLevelRequest(server string) (*http.Request, error) {
 	var err error
@@ -4085,6 +4733,72 @@ func NewGetAdminMetricsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListPerformersRequest constructs an http.Request for the ListPerformers method
+func NewListPerformersRequest(server string, params *ListPerformersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/performers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreatePerformerRequest calls the generic CreatePerformer builder with application/json body
 func NewCreatePerformerRequest(server string, body CreatePerformerJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4125,6 +4839,119 @@ func NewCreatePerformerRequestWithBody(server string, contentType string, body i
 	return req, nil
 }
 
+// NewUpdatePerformerRequest calls the generic UpdatePerformer builder with application/json body
+func NewUpdatePerformerRequest(server string, performerId UUID, body UpdatePerformerJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdatePerformerRequestWithBody(server, performerId, "application/json", bodyReader)
+}
+
+// NewUpdatePerformerRequestWithBody constructs an http.Request for the UpdatePerformer method, with any body, and a specified content type
+func NewUpdatePerformerRequestWithBody(server string, performerId UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "performerId", performerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/performers/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListVenuesRequest constructs an http.Request for the ListVenues method
+func NewListVenuesRequest(server string, params *ListVenuesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/venues")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateVenueRequest calls the generic CreateVenue builder with application/json body
 func NewCreateVenueRequest(server string, body CreateVenueJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4156,6 +4983,53 @@ func NewCreateVenueRequestWithBody(server string, contentType string, body io.Re
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUpdateVenueRequest calls the generic UpdateVenue builder with application/json body
+func NewUpdateVenueRequest(server string, venueId UUID, body UpdateVenueJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateVenueRequestWithBody(server, venueId, "application/json", bodyReader)
+}
+
+// NewUpdateVenueRequestWithBody constructs an http.Request for the UpdateVenue method, with any body, and a specified content type
+func NewUpdateVenueRequestWithBody(server string, venueId UUID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "venueId", venueId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/venues/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5393,12 +6267,32 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET / (the `Index` operationId).
 	IndexWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*IndexResponse, error)
 
+	// ListAuditWithResponse The audit log of admin and organiser actions
+	//
+	// Every action (not a read) of an admin or organiser: who, what (the route), when, and the
+	// target before and after. Append-only in PostgreSQL (a trigger refuses UPDATE, DELETE and
+	// TRUNCATE). Newest first; an admin reads every entry, an organiser its own organisation's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/api/audit (the `ListAudit` operationId).
+	ListAuditWithResponse(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*ListAuditResponse, error)
+
 	// GetClusterWithResponse Cluster members and where each active event actor lives
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /admin/api/cluster (the `GetCluster` operationId).
 	GetClusterWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetClusterResponse, error)
+
+	// ListEventsWithResponse The events, for the dashboard
+	//
+	// An admin sees every event, an organiser its own organisation's only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/api/events (the `ListEvents` operationId).
+	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
 
 	// CreateEventWithBodyWithResponse Create an event and one ticket per seat of its venue
 	//
@@ -5456,6 +6350,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /admin/api/events/{eventId}/cancel (the `CancelEvent` operationId).
 	CancelEventWithResponse(ctx context.Context, eventId EventId, reqEditors ...RequestEditorFn) (*CancelEventResponse, error)
 
+	// AssignScannerWithBodyWithResponse Assign a person to the event's door
+	//
+	// Issues them a scanner token for this event (roles ["scanner"], event_ids [eventId]) for the
+	// door page and `POST /checkin`. An admin for any event, an organiser for its own
+	// organisation's. A node that verifies tokens with a JWKS only cannot sign one (503).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/api/events/{eventId}/scanners (the `AssignScanner` operationId).
+	AssignScannerWithBodyWithResponse(ctx context.Context, eventId EventId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignScannerResponse, error)
+
+	// AssignScannerWithResponse Assign a person to the event's door
+	//
+	// Issues them a scanner token for this event (roles ["scanner"], event_ids [eventId]) for the
+	// door page and `POST /checkin`. An admin for any event, an organiser for its own
+	// organisation's. A node that verifies tokens with a JWKS only cannot sign one (503).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/api/events/{eventId}/scanners (the `AssignScanner` operationId).
+	AssignScannerWithResponse(ctx context.Context, eventId EventId, body AssignScannerJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignScannerResponse, error)
+
 	// GetLogLevelWithResponse This node's log level
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5495,6 +6411,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /admin/api/metrics (the `GetAdminMetrics` operationId).
 	GetAdminMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminMetricsResponse, error)
 
+	// ListPerformersWithResponse The performers, for the dashboard
+	//
+	// An admin sees every performer, an organiser its own organisation's and the shared ones.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/api/performers (the `ListPerformers` operationId).
+	ListPerformersWithResponse(ctx context.Context, params *ListPerformersParams, reqEditors ...RequestEditorFn) (*ListPerformersResponse, error)
+
 	// CreatePerformerWithBodyWithResponse Create a performer
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -5508,6 +6433,33 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /admin/api/performers (the `CreatePerformer` operationId).
 	CreatePerformerWithResponse(ctx context.Context, body CreatePerformerJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePerformerResponse, error)
+
+	// UpdatePerformerWithBodyWithResponse Edit a performer
+	//
+	// An admin edits any performer, an organiser its own organisation's.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /admin/api/performers/{performerId} (the `UpdatePerformer` operationId).
+	UpdatePerformerWithBodyWithResponse(ctx context.Context, performerId UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePerformerResponse, error)
+
+	// UpdatePerformerWithResponse Edit a performer
+	//
+	// An admin edits any performer, an organiser its own organisation's.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /admin/api/performers/{performerId} (the `UpdatePerformer` operationId).
+	UpdatePerformerWithResponse(ctx context.Context, performerId UUID, body UpdatePerformerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePerformerResponse, error)
+
+	// ListVenuesWithResponse The venues, for the dashboard
+	//
+	// An admin sees every venue, an organiser its own organisation's and the shared ones.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /admin/api/venues (the `ListVenues` operationId).
+	ListVenuesWithResponse(ctx context.Context, params *ListVenuesParams, reqEditors ...RequestEditorFn) (*ListVenuesResponse, error)
 
 	// CreateVenueWithBodyWithResponse Create a venue with its seat map
 	//
@@ -5523,6 +6475,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /admin/api/venues (the `CreateVenue` operationId).
 	CreateVenueWithResponse(ctx context.Context, body CreateVenueJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVenueResponse, error)
 
+	// UpdateVenueWithBodyWithResponse Edit a venue
+	//
+	// An admin edits any venue, an organiser its own organisation's (the shared catalog is the admins'). Search shows the change within seconds.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /admin/api/venues/{venueId} (the `UpdateVenue` operationId).
+	UpdateVenueWithBodyWithResponse(ctx context.Context, venueId UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVenueResponse, error)
+
+	// UpdateVenueWithResponse Edit a venue
+	//
+	// An admin edits any venue, an organiser its own organisation's (the shared catalog is the admins'). Search shows the change within seconds.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /admin/api/venues/{venueId} (the `UpdateVenue` operationId).
+	UpdateVenueWithResponse(ctx context.Context, venueId UUID, body UpdateVenueJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVenueResponse, error)
+
 	// ListWebhooksWithResponse Webhooks and how their deliveries fare
 	//
 	// Failed attempts are retried quietly; this list (and a line on the dashboard) shows them.
@@ -5537,6 +6507,11 @@ type ClientWithResponsesInterface interface {
 	// Notices of the listed types are POSTed to `url` as `WebhookDelivery` bodies, signed with the
 	// Standard Webhooks scheme and retried with exponential backoff until a 2xx. The signing
 	// `secret` is in this answer only.
+	// An organiser's webhook receives its own organisation's events' notices only (an admin's,
+	// every notice), and its `url` may not be, or resolve to, a loopback, private, link-local
+	// or other special address unless `BOXOFFICE_WEBHOOK_ALLOW_CIDRS` lists it (400 on `url`);
+	// the deliverer checks the address it connects to again. The list shows an organiser its
+	// own organisation's webhooks.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5548,6 +6523,11 @@ type ClientWithResponsesInterface interface {
 	// Notices of the listed types are POSTed to `url` as `WebhookDelivery` bodies, signed with the
 	// Standard Webhooks scheme and retried with exponential backoff until a 2xx. The signing
 	// `secret` is in this answer only.
+	// An organiser's webhook receives its own organisation's events' notices only (an admin's,
+	// every notice), and its `url` may not be, or resolve to, a loopback, private, link-local
+	// or other special address unless `BOXOFFICE_WEBHOOK_ALLOW_CIDRS` lists it (400 on `url`);
+	// the deliverer checks the address it connects to again. The list shows an organiser its
+	// own organisation's webhooks.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5962,6 +6942,96 @@ func (r IndexResponse) ContentType() string {
 	return ""
 }
 
+// ListAuditResponse429Headers the declared response headers of an HTTP 429 response for ListAudit
+type ListAuditResponse429Headers struct {
+	RetryAfter int
+}
+
+type ListAuditResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuditPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListAuditResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAuditResponse) GetJSON200() *AuditPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListAuditResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAuditResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAuditResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListAuditResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListAuditResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAuditResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAuditResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAuditResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAuditResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAuditResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetClusterResponse429Headers the declared response headers of an HTTP 429 response for GetCluster
 type GetClusterResponse429Headers struct {
 	RetryAfter int
@@ -6039,6 +7109,96 @@ func (r GetClusterResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetClusterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListEventsResponse429Headers the declared response headers of an HTTP 429 response for ListEvents
+type ListEventsResponse429Headers struct {
+	RetryAfter int
+}
+
+type ListEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminEventList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListEventsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEventsResponse) GetJSON200() *AdminEventList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListEventsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListEventsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListEventsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListEventsResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListEventsResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListEventsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6447,6 +7607,110 @@ func (r CancelEventResponse) ContentType() string {
 	return ""
 }
 
+// AssignScannerResponse429Headers the declared response headers of an HTTP 429 response for AssignScanner
+type AssignScannerResponse429Headers struct {
+	RetryAfter int
+}
+
+type AssignScannerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Scanner
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AssignScannerResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AssignScannerResponse) GetJSON201() *Scanner {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AssignScannerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AssignScannerResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AssignScannerResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AssignScannerResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AssignScannerResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AssignScannerResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AssignScannerResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AssignScannerResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AssignScannerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AssignScannerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AssignScannerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AssignScannerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetLogLevelResponse429Headers the declared response headers of an HTTP 429 response for GetLogLevel
 type GetLogLevelResponse429Headers struct {
 	RetryAfter int
@@ -6682,6 +7946,96 @@ func (r GetAdminMetricsResponse) ContentType() string {
 	return ""
 }
 
+// ListPerformersResponse429Headers the declared response headers of an HTTP 429 response for ListPerformers
+type ListPerformersResponse429Headers struct {
+	RetryAfter int
+}
+
+type ListPerformersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PerformerList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListPerformersResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPerformersResponse) GetJSON200() *PerformerList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPerformersResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPerformersResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPerformersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListPerformersResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListPerformersResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPerformersResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPerformersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPerformersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPerformersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPerformersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreatePerformerResponse429Headers the declared response headers of an HTTP 429 response for CreatePerformer
 type CreatePerformerResponse429Headers struct {
 	RetryAfter int
@@ -6779,6 +8133,200 @@ func (r CreatePerformerResponse) ContentType() string {
 	return ""
 }
 
+// UpdatePerformerResponse429Headers the declared response headers of an HTTP 429 response for UpdatePerformer
+type UpdatePerformerResponse429Headers struct {
+	RetryAfter int
+}
+
+type UpdatePerformerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminPerformer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdatePerformerResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdatePerformerResponse) GetJSON200() *AdminPerformer {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdatePerformerResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdatePerformerResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdatePerformerResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdatePerformerResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdatePerformerResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdatePerformerResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdatePerformerResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdatePerformerResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdatePerformerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdatePerformerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdatePerformerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdatePerformerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListVenuesResponse429Headers the declared response headers of an HTTP 429 response for ListVenues
+type ListVenuesResponse429Headers struct {
+	RetryAfter int
+}
+
+type ListVenuesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VenueList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListVenuesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVenuesResponse) GetJSON200() *VenueList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListVenuesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListVenuesResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListVenuesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListVenuesResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListVenuesResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListVenuesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVenuesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVenuesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVenuesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVenuesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateVenueResponse429Headers the declared response headers of an HTTP 429 response for CreateVenue
 type CreateVenueResponse429Headers struct {
 	RetryAfter int
@@ -6870,6 +8418,110 @@ func (r CreateVenueResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateVenueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateVenueResponse429Headers the declared response headers of an HTTP 429 response for UpdateVenue
+type UpdateVenueResponse429Headers struct {
+	RetryAfter int
+}
+
+type UpdateVenueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminVenue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateVenueResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateVenueResponse) GetJSON200() *AdminVenue {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UpdateVenueResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateVenueResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateVenueResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateVenueResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateVenueResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateVenueResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UpdateVenueResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateVenueResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateVenueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateVenueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateVenueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateVenueResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9237,6 +10889,23 @@ func (c *ClientWithResponses) IndexWithResponse(ctx context.Context, reqEditors 
 	return ParseIndexResponse(rsp)
 }
 
+// ListAuditWithResponse The audit log of admin and organiser actions
+//
+// Every action (not a read) of an admin or organiser: who, what (the route), when, and the
+// target before and after. Append-only in PostgreSQL (a trigger refuses UPDATE, DELETE and
+// TRUNCATE). Newest first; an admin reads every entry, an organiser its own organisation's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/api/audit (the `ListAudit` operationId).
+func (c *ClientWithResponses) ListAuditWithResponse(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*ListAuditResponse, error) {
+	rsp, err := c.ListAudit(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAuditResponse(rsp)
+}
+
 // GetClusterWithResponse Cluster members and where each active event actor lives
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9248,6 +10917,21 @@ func (c *ClientWithResponses) GetClusterWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetClusterResponse(rsp)
+}
+
+// ListEventsWithResponse The events, for the dashboard
+//
+// An admin sees every event, an organiser its own organisation's only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/api/events (the `ListEvents` operationId).
+func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error) {
+	rsp, err := c.ListEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEventsResponse(rsp)
 }
 
 // CreateEventWithBodyWithResponse Create an event and one ticket per seat of its venue
@@ -9342,6 +11026,40 @@ func (c *ClientWithResponses) CancelEventWithResponse(ctx context.Context, event
 	return ParseCancelEventResponse(rsp)
 }
 
+// AssignScannerWithBodyWithResponse Assign a person to the event's door
+//
+// Issues them a scanner token for this event (roles ["scanner"], event_ids [eventId]) for the
+// door page and `POST /checkin`. An admin for any event, an organiser for its own
+// organisation's. A node that verifies tokens with a JWKS only cannot sign one (503).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/api/events/{eventId}/scanners (the `AssignScanner` operationId).
+func (c *ClientWithResponses) AssignScannerWithBodyWithResponse(ctx context.Context, eventId EventId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignScannerResponse, error) {
+	rsp, err := c.AssignScannerWithBody(ctx, eventId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignScannerResponse(rsp)
+}
+
+// AssignScannerWithResponse Assign a person to the event's door
+//
+// Issues them a scanner token for this event (roles ["scanner"], event_ids [eventId]) for the
+// door page and `POST /checkin`. An admin for any event, an organiser for its own
+// organisation's. A node that verifies tokens with a JWKS only cannot sign one (503).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/api/events/{eventId}/scanners (the `AssignScanner` operationId).
+func (c *ClientWithResponses) AssignScannerWithResponse(ctx context.Context, eventId EventId, body AssignScannerJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignScannerResponse, error) {
+	rsp, err := c.AssignScanner(ctx, eventId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignScannerResponse(rsp)
+}
+
 // GetLogLevelWithResponse This node's log level
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9405,6 +11123,21 @@ func (c *ClientWithResponses) GetAdminMetricsWithResponse(ctx context.Context, r
 	return ParseGetAdminMetricsResponse(rsp)
 }
 
+// ListPerformersWithResponse The performers, for the dashboard
+//
+// An admin sees every performer, an organiser its own organisation's and the shared ones.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/api/performers (the `ListPerformers` operationId).
+func (c *ClientWithResponses) ListPerformersWithResponse(ctx context.Context, params *ListPerformersParams, reqEditors ...RequestEditorFn) (*ListPerformersResponse, error) {
+	rsp, err := c.ListPerformers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPerformersResponse(rsp)
+}
+
 // CreatePerformerWithBodyWithResponse Create a performer
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9429,6 +11162,51 @@ func (c *ClientWithResponses) CreatePerformerWithResponse(ctx context.Context, b
 		return nil, err
 	}
 	return ParseCreatePerformerResponse(rsp)
+}
+
+// UpdatePerformerWithBodyWithResponse Edit a performer
+//
+// An admin edits any performer, an organiser its own organisation's.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /admin/api/performers/{performerId} (the `UpdatePerformer` operationId).
+func (c *ClientWithResponses) UpdatePerformerWithBodyWithResponse(ctx context.Context, performerId UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdatePerformerResponse, error) {
+	rsp, err := c.UpdatePerformerWithBody(ctx, performerId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePerformerResponse(rsp)
+}
+
+// UpdatePerformerWithResponse Edit a performer
+//
+// An admin edits any performer, an organiser its own organisation's.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /admin/api/performers/{performerId} (the `UpdatePerformer` operationId).
+func (c *ClientWithResponses) UpdatePerformerWithResponse(ctx context.Context, performerId UUID, body UpdatePerformerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePerformerResponse, error) {
+	rsp, err := c.UpdatePerformer(ctx, performerId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdatePerformerResponse(rsp)
+}
+
+// ListVenuesWithResponse The venues, for the dashboard
+//
+// An admin sees every venue, an organiser its own organisation's and the shared ones.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /admin/api/venues (the `ListVenues` operationId).
+func (c *ClientWithResponses) ListVenuesWithResponse(ctx context.Context, params *ListVenuesParams, reqEditors ...RequestEditorFn) (*ListVenuesResponse, error) {
+	rsp, err := c.ListVenues(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVenuesResponse(rsp)
 }
 
 // CreateVenueWithBodyWithResponse Create a venue with its seat map
@@ -9457,6 +11235,36 @@ func (c *ClientWithResponses) CreateVenueWithResponse(ctx context.Context, body 
 	return ParseCreateVenueResponse(rsp)
 }
 
+// UpdateVenueWithBodyWithResponse Edit a venue
+//
+// An admin edits any venue, an organiser its own organisation's (the shared catalog is the admins'). Search shows the change within seconds.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /admin/api/venues/{venueId} (the `UpdateVenue` operationId).
+func (c *ClientWithResponses) UpdateVenueWithBodyWithResponse(ctx context.Context, venueId UUID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateVenueResponse, error) {
+	rsp, err := c.UpdateVenueWithBody(ctx, venueId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVenueResponse(rsp)
+}
+
+// UpdateVenueWithResponse Edit a venue
+//
+// An admin edits any venue, an organiser its own organisation's (the shared catalog is the admins'). Search shows the change within seconds.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /admin/api/venues/{venueId} (the `UpdateVenue` operationId).
+func (c *ClientWithResponses) UpdateVenueWithResponse(ctx context.Context, venueId UUID, body UpdateVenueJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateVenueResponse, error) {
+	rsp, err := c.UpdateVenue(ctx, venueId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateVenueResponse(rsp)
+}
+
 // ListWebhooksWithResponse Webhooks and how their deliveries fare
 //
 // Failed attempts are retried quietly; this list (and a line on the dashboard) shows them.
@@ -9477,6 +11285,11 @@ func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, reqE
 // Notices of the listed types are POSTed to `url` as `WebhookDelivery` bodies, signed with the
 // Standard Webhooks scheme and retried with exponential backoff until a 2xx. The signing
 // `secret` is in this answer only.
+// An organiser's webhook receives its own organisation's events' notices only (an admin's,
+// every notice), and its `url` may not be, or resolve to, a loopback, private, link-local
+// or other special address unless `BOXOFFICE_WEBHOOK_ALLOW_CIDRS` lists it (400 on `url`);
+// the deliverer checks the address it connects to again. The list shows an organiser its
+// own organisation's webhooks.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9494,6 +11307,11 @@ func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Cont
 // Notices of the listed types are POSTed to `url` as `WebhookDelivery` bodies, signed with the
 // Standard Webhooks scheme and retried with exponential backoff until a 2xx. The signing
 // `secret` is in this answer only.
+// An organiser's webhook receives its own organisation's events' notices only (an admin's,
+// every notice), and its `url` may not be, or resolve to, a loopback, private, link-local
+// or other special address unless `BOXOFFICE_WEBHOOK_ALLOW_CIDRS` lists it (400 on `url`);
+// the deliverer checks the address it connects to again. The list shows an organiser its
+// own organisation's webhooks.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10081,6 +11899,87 @@ func ParseIndexResponse(rsp *http.Response) (*IndexResponse, error) {
 	return response, nil
 }
 
+// ParseListAuditResponse parses an HTTP response from a ListAuditWithResponse call
+func ParseListAuditResponse(rsp *http.Response) (*ListAuditResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAuditResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuditPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListAuditResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetClusterResponse parses an HTTP response from a GetClusterWithResponse call
 func ParseGetClusterResponse(rsp *http.Response) (*GetClusterResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10142,6 +12041,87 @@ func ParseGetClusterResponse(rsp *http.Response) (*GetClusterResponse, error) {
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetClusterResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListEventsResponse parses an HTTP response from a ListEventsWithResponse call
+func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminEventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListEventsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -10521,6 +12501,101 @@ func ParseCancelEventResponse(rsp *http.Response) (*CancelEventResponse, error) 
 	return response, nil
 }
 
+// ParseAssignScannerResponse parses an HTTP response from a AssignScannerWithResponse call
+func ParseAssignScannerResponse(rsp *http.Response) (*AssignScannerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AssignScannerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Scanner
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers AssignScannerResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetLogLevelResponse parses an HTTP response from a GetLogLevelWithResponse call
 func ParseGetLogLevelResponse(rsp *http.Response) (*GetLogLevelResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10729,6 +12804,87 @@ func ParseGetAdminMetricsResponse(rsp *http.Response) (*GetAdminMetricsResponse,
 	return response, nil
 }
 
+// ParseListPerformersResponse parses an HTTP response from a ListPerformersWithResponse call
+func ParseListPerformersResponse(rsp *http.Response) (*ListPerformersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPerformersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PerformerList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListPerformersResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreatePerformerResponse parses an HTTP response from a CreatePerformerWithResponse call
 func ParseCreatePerformerResponse(rsp *http.Response) (*CreatePerformerResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10817,6 +12973,182 @@ func ParseCreatePerformerResponse(rsp *http.Response) (*CreatePerformerResponse,
 	return response, nil
 }
 
+// ParseUpdatePerformerResponse parses an HTTP response from a UpdatePerformerWithResponse call
+func ParseUpdatePerformerResponse(rsp *http.Response) (*UpdatePerformerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdatePerformerResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminPerformer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdatePerformerResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListVenuesResponse parses an HTTP response from a ListVenuesWithResponse call
+func ParseListVenuesResponse(rsp *http.Response) (*ListVenuesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVenuesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VenueList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ListVenuesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreateVenueResponse parses an HTTP response from a CreateVenueWithResponse call
 func ParseCreateVenueResponse(rsp *http.Response) (*CreateVenueResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10892,6 +13224,101 @@ func ParseCreateVenueResponse(rsp *http.Response) (*CreateVenueResponse, error) 
 	switch {
 	case rsp.StatusCode == 429:
 		var headers CreateVenueResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateVenueResponse parses an HTTP response from a UpdateVenueWithResponse call
+func ParseUpdateVenueResponse(rsp *http.Response) (*UpdateVenueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateVenueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminVenue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateVenueResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

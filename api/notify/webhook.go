@@ -12,11 +12,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
 )
@@ -87,6 +92,12 @@ type WebhookConfig struct {
 	Workers int
 	// Now is the clock that stamps webhook-timestamp (tests may move it).
 	Now func() time.Time
+	// Addrs limits where organisers' webhooks connect (loopback and
+	// private addresses only where its allow-list says): checked on the
+	// address actually dialled, so a name that resolves somewhere else
+	// after registration (DNS rebinding) is refused too. Nil checks
+	// nothing; admins' webhooks (no organisation) are not limited.
+	Addrs *boxoffice.WebhookAddrs
 }
 
 // DefaultWebhookConfig retries after 5 s, 10 s, 20 s... up to an hour.
@@ -119,7 +130,10 @@ type Webhooks struct {
 	cfg    WebhookConfig
 	queue  WebhookQueue
 	client *http.Client
-	log    *slog.Logger
+	// limited is client for organisers' webhooks: it dials only what
+	// cfg.Addrs permits (client itself when there is no limit).
+	limited *http.Client
+	log     *slog.Logger
 }
 
 // NewWebhooks checks cfg and returns the deliverer.
@@ -127,12 +141,28 @@ func NewWebhooks(cfg WebhookConfig, queue WebhookQueue, log *slog.Logger) (*Webh
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Webhooks{cfg: cfg, queue: queue, log: log, client: &http.Client{
+	w := &Webhooks{cfg: cfg, queue: queue, log: log, client: &http.Client{
 		Timeout: cfg.Timeout,
 		// A redirect could send the signed body somewhere else: the
 		// registered URL answers, or the attempt fails.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}, nil
+	}}
+	w.limited = w.client
+	if cfg.Addrs != nil {
+		addrs := *cfg.Addrs
+		d := &net.Dialer{Timeout: cfg.Timeout, Control: func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil || !addrs.Permits(ap.Addr()) {
+				return fmt.Errorf("notify: webhook address %s is not allowed (loopback, private or special)", address)
+			}
+			return nil
+		}}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy = nil // the check is on the address dialled; a proxy would hide it
+		tr.DialContext = d.DialContext
+		w.limited = &http.Client{Timeout: cfg.Timeout, Transport: tr, CheckRedirect: w.client.CheckRedirect}
+	}
+	return w, nil
 }
 
 // Handle is the notice handler that queues a notice for every webhook
@@ -218,7 +248,11 @@ func (w *Webhooks) post(ctx context.Context, d boxoffice.WebhookDelivery) error 
 	req.Header.Set("webhook-id", d.MessageID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(at.Unix(), 10))
 	req.Header.Set("webhook-signature", sig)
-	resp, err := w.client.Do(req)
+	client := w.client
+	if d.OrgID != uuid.Nil {
+		client = w.limited
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

@@ -98,6 +98,10 @@ type Config struct {
 	// TrustedProxies are the reverse proxies (an Ingress, a load balancer)
 	// whose X-Forwarded-For is believed for the client's address.
 	TrustedProxies []netip.Prefix
+	// WebhookAllow are the private, loopback or special ranges
+	// organisers' webhooks may target (an in-house receiver; the tests'
+	// local ones); public addresses need no entry.
+	WebhookAllow []netip.Prefix
 	// JWTIssuer and JWTAudience, when set, are the iss and aud every token
 	// must carry (a JWKS serves many applications: their tokens are not ours).
 	JWTIssuer   string
@@ -359,6 +363,8 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.Float64Var(&c.RateUser, "rate-user", e.flt("RATE_USER", 20), "booking requests/s per user, 0 = off (BOXOFFICE_RATE_USER)")
 	fs.Var((*prefixFlag)(&c.TrustedProxies), "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (BOXOFFICE_TRUSTED_PROXIES)")
 	c.TrustedProxies = e.cidrs("TRUSTED_PROXIES")
+	fs.Var((*prefixFlag)(&c.WebhookAllow), "webhook-allow-cidrs", "comma-separated CIDRs of private or loopback addresses organisers' webhooks may target (BOXOFFICE_WEBHOOK_ALLOW_CIDRS)")
+	c.WebhookAllow = e.cidrs("WEBHOOK_ALLOW_CIDRS")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", e.str("JWT_ISSUER", ""), "expected iss claim of tokens; empty = not checked (BOXOFFICE_JWT_ISSUER)")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", e.str("JWT_AUDIENCE", ""), "expected aud claim of tokens; empty = not checked (BOXOFFICE_JWT_AUDIENCE)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", e.str("METRICS_ADDR", ""), "serve /metrics on this address instead of the API port; empty = API port (BOXOFFICE_METRICS_ADDR)")

@@ -35,6 +35,7 @@ func TestConfigBadValuesStopTheNode(t *testing.T) {
 		{"float NaN", "BOXOFFICE_RATE_USER", "NaN"},
 		{"CIDR list bad mask", "BOXOFFICE_TRUSTED_PROXIES", "10.0.0.0/33"},
 		{"CIDR list bad entry", "BOXOFFICE_TRUSTED_PROXIES", "10.0.0.0/8,ingress"},
+		{"webhook allow-list bad entry", "BOXOFFICE_WEBHOOK_ALLOW_CIDRS", "127.0.0.0/8,localhost"},
 		{"URL no scheme", "BOXOFFICE_JWKS_URL", "idp.example.com/jwks.json"},
 		{"URL wrong scheme", "BOXOFFICE_PUBLIC_URL", "ftp://tickets.example.com"},
 		{"URL unparsable", "BOXOFFICE_NATS_URL", "nats://[::1"},

@@ -332,6 +332,7 @@ func (n *node) startAPI(ctx context.Context) error {
 	ac.JWTSecret = []byte(n.cfg.JWTSecret)
 	ac.JWTIssuer, ac.JWTAudience = n.cfg.JWTIssuer, n.cfg.JWTAudience
 	ac.TrustedProxies = n.cfg.TrustedProxies
+	ac.WebhookAllow = n.cfg.WebhookAllow
 	ac.WSMaxPerIP, ac.WSMax = n.cfg.WSMaxPerIP, n.cfg.WSMax
 	ac.SeatFrameTick = n.cfg.SeatFrameTick
 	ac.MetricsOnAPI = n.cfg.MetricsAddr == ""
@@ -360,6 +361,7 @@ func (n *node) startAPI(ctx context.Context) error {
 		Web: pages, Rules: n.engine, PaymentWebhook: n.paymentWebhook(), Tickets: tickets,
 		CheckIn:  n.engine,
 		Webhooks: n.db,
+		Audit:    n.db,
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/api/notify"
 	"github.com/boxoffice/boxoffice/persistence"
 )
@@ -20,8 +21,10 @@ type noticeTuning struct {
 func defaultNoticeTuning(c Config) noticeTuning {
 	mc := notify.DefaultMailConfig()
 	mc.SMTPURL, mc.PublicURL = c.SMTPURL, c.PublicURL
+	wc := notify.DefaultWebhookConfig()
+	wc.Addrs = &boxoffice.WebhookAddrs{Allow: c.WebhookAllow}
 	return noticeTuning{MailBackoff: 5 * time.Second, MailMaxBackoff: 10 * time.Minute, Mail: mc,
-		Webhooks: notify.DefaultWebhookConfig()}
+		Webhooks: wc}
 }
 
 // startNotices starts the node's notice workers (DESIGN.md "After the

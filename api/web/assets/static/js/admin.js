@@ -7,6 +7,7 @@
 import { call, $, h, Session, Notice, eventNames } from './api.js';
 import { MetricsCharts } from './charts.js';
 import { Catalog } from './catalog.js';
+import { Lists } from './lists.js';
 
 const CLUSTER_EVERY_MS = 2000;
 const EVENT_EVERY_MS = 1000;
@@ -15,6 +16,8 @@ const session = new Session('boxoffice.admin');
 const notice = new Notice($('notice'));
 const charts = new MetricsCharts($('chart-reserves'), $('chart-latency'), { rate: $('rate-now'), latency: $('latency-now') }, () => session.token);
 const catalog = new Catalog({ session, notice });
+const lists = new Lists({ session, notice, watch: (id) => watch(id) });
+const LISTS_EVERY_TICKS = 5; // lists refresh every 5th cluster poll
 
 let clusterTimer = 0;
 let eventTimer = 0;
@@ -42,23 +45,43 @@ function lock(why) {
 
 /** unlock shows the dashboard once the admin API answers. */
 async function unlock() {
+  // An admin sees the cluster; an organiser (403 there) its own
+  // organisation's events, venues and performers only.
+  let role = 'admin';
   try {
     await refreshCluster();
   } catch (e) {
-    if (e.code === 'forbidden') lock(`${session.email} does not have the admin role. Sign out and sign in again with this form, which asks for it.`);
-    else if (e.code === 'unauthenticated') { session.signOut(); renderAccount(); lock('Your session ended; please sign in again.'); }
-    else { notice.error(e); lock(); }
-    return;
+    if (e.code === 'forbidden') {
+      try {
+        await lists.refresh();
+        role = 'organiser';
+      } catch {
+        lock(`${session.email} has neither the admin nor the organiser role. Sign out and sign in again with this form, which asks for it.`);
+        return;
+      }
+    } else if (e.code === 'unauthenticated') { session.signOut(); renderAccount(); lock('Your session ended; please sign in again.'); return; }
+    else { notice.error(e); lock(); return; }
   }
+  document.body.dataset.role = role;
+  const admin = role === 'admin';
+  for (const id of ['cluster-cards', 'chart-cards', 'charts-note']) $(id).hidden = !admin;
+  $('lists-scope').textContent = admin
+    ? 'Every organisation\'s items and the shared catalog.'
+    : `Your organisation's items${session.org_id ? ` (${session.org_id})` : ''}; venues and performers include the shared catalog you may build on.`;
   $('locked').hidden = true;
   $('dashboard').hidden = false;
   clearInterval(clusterTimer);
+  let ticks = 0;
   clusterTimer = setInterval(() => {
-    refreshCluster().catch(onPollError);
+    if (admin) refreshCluster().catch(onPollError);
     refreshWebhooks().catch(() => {});
+    if (++ticks % LISTS_EVERY_TICKS === 0) lists.refresh().catch(onPollError);
   }, CLUSTER_EVERY_MS);
   refreshWebhooks().catch(() => {});
-  charts.start();
+  if (admin) {
+    charts.start();
+    await lists.refresh().catch((e) => notice.error(e));
+  }
   document.body.dataset.ready = 'true';
   const wanted = new URLSearchParams(location.search).get('event');
   if (wanted && !current) watch(wanted);
@@ -314,8 +337,10 @@ $('find-form').addEventListener('submit', async (e) => {
 $('signin-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const email = $('signin-email').value.trim();
+  const org = $('signin-org').value.trim();
   try {
-    await session.signIn(email, email.split('@')[0], ['admin']);
+    if (org) await session.signIn(email, email.split('@')[0], ['organiser'], org);
+    else await session.signIn(email, email.split('@')[0], ['admin']);
   } catch (err) {
     notice.error(err.code === 'not_found' ? 'This node is in production mode: sign in with a token from your identity provider.' : err);
     return;
@@ -342,7 +367,9 @@ function duration(ms) {
   return `${s}s`;
 }
 
-window.boxofficeAdmin = { session, charts, catalog, watch };
+document.addEventListener('catalog-changed', () => lists.refresh().catch((e) => notice.error(e)));
+
+window.boxofficeAdmin = { session, charts, catalog, lists, watch };
 
 renderAccount();
 if (session.signedIn) unlock(); else lock();

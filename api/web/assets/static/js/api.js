@@ -75,12 +75,14 @@ export class Session {
   }
   get signedIn() { return !!this.token && tokenExpiry(this.token) > Date.now(); }
   /** signIn asks POST /auth/token (development mode) for a token. */
-  async signIn(email, name, roles) {
+  async signIn(email, name, roles, orgId) {
     const body = { email, name: name || email.split('@')[0] };
     if (roles) body.roles = roles;
+    if (orgId) body.org_id = orgId; // an organiser of that organisation (API.md Roles)
     const r = await call('POST', '/auth/token', { body });
-    Object.assign(this, { token: r.token, user_id: r.user_id, email, name: body.name });
-    localStorage.setItem(this.key, JSON.stringify({ token: r.token, user_id: r.user_id, email, name: body.name }));
+    const org_id = orgId || '';
+    Object.assign(this, { token: r.token, user_id: r.user_id, email, name: body.name, org_id });
+    localStorage.setItem(this.key, JSON.stringify({ token: r.token, user_id: r.user_id, email, name: body.name, org_id }));
   }
   signOut() {
     this.token = null;

@@ -115,6 +115,7 @@ export class Catalog {
       const r = await call('POST', path, { token: this.session.token, body: { id: this.idFor(form), ...body } });
       delete this.ids[form];
       done(r);
+      document.dispatchEvent(new CustomEvent('catalog-changed'));
     } catch (e) {
       this.notice.error(e);
       $(form.replace('-form', '-result')).textContent = '';
