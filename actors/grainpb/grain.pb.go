@@ -394,8 +394,12 @@ type Error struct {
 	Field     string                 `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
 	// limit_reached: the event's max_tickets_per_user and what the user
 	// holds and owns (details.limit, details.current).
-	Limit         int64 `protobuf:"varint,20,opt,name=limit,proto3" json:"limit,omitempty"`
-	Current       int64 `protobuf:"varint,21,opt,name=current,proto3" json:"current,omitempty"`
+	Limit   int64 `protobuf:"varint,20,opt,name=limit,proto3" json:"limit,omitempty"`
+	Current int64 `protobuf:"varint,21,opt,name=current,proto3" json:"current,omitempty"`
+	// seat_unavailable of a standing section (h19ga): its name and places
+	// left (details.section, details.left).
+	Section       string `protobuf:"bytes,100,opt,name=section,proto3" json:"section,omitempty"`
+	Left          int64  `protobuf:"varint,101,opt,name=left,proto3" json:"left,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -468,6 +472,20 @@ func (x *Error) GetLimit() int64 {
 func (x *Error) GetCurrent() int64 {
 	if x != nil {
 		return x.Current
+	}
+	return 0
+}
+
+func (x *Error) GetSection() string {
+	if x != nil {
+		return x.Section
+	}
+	return ""
+}
+
+func (x *Error) GetLeft() int64 {
+	if x != nil {
+		return x.Left
 	}
 	return 0
 }
@@ -1445,7 +1463,7 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\n" +
 	"\n" +
 	"\bGetStats\"\a\n" +
-	"\x05Touch\"\x9a\x01\n" +
+	"\x05Touch\"\xc8\x01\n" +
 	"\x05Error\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1d\n" +
@@ -1453,7 +1471,9 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"ticket_ids\x18\x03 \x03(\tR\tticketIds\x12\x14\n" +
 	"\x05field\x18\x04 \x01(\tR\x05field\x12\x14\n" +
 	"\x05limit\x18\x14 \x01(\x03R\x05limit\x12\x18\n" +
-	"\acurrent\x18\x15 \x01(\x03R\acurrent\"\xc1\x02\n" +
+	"\acurrent\x18\x15 \x01(\x03R\acurrent\x12\x18\n" +
+	"\asection\x18d \x01(\tR\asection\x12\x12\n" +
+	"\x04left\x18e \x01(\x03R\x04left\"\xc1\x02\n" +
 	"\aBooking\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\fR\x06userId\x12\x19\n" +

@@ -108,7 +108,8 @@ func (m *Map) countArea(i int, from, to boxoffice.SeatStatus) {
 // Hold. Errors beyond Hold's: invalid_argument (field standing: an area
 // that is not standing, named twice, a quantity below 1, or seats and
 // places together not 1..10), and seat_unavailable with details.section
-// and details.left when an area has fewer places left than wanted; a short
+// and details.left (and an empty details.ticket_ids) when an area has
+// fewer places left than wanted; a short
 // area is refused after booking_state and limit_reached, like a taken seat.
 func (m *Map) Reserve(owner, booking uuid.UUID, tickets []uuid.UUID, wants []Want, now time.Time, ttl time.Duration) (Record, error) {
 	if len(wants) == 0 {
@@ -148,7 +149,7 @@ func (m *Map) Reserve(owner, booking uuid.UUID, tickets []uuid.UUID, wants []Wan
 				return Record{}, err
 			}
 			e := boxoffice.Errorf(boxoffice.ESeatUnavailable, "standing section %q has %d place(s) left, %d wanted", a.name, a.left, w.Quantity)
-			e.Details = map[string]any{"section": a.name, "left": int(a.left)}
+			e.Details = map[string]any{"ticket_ids": []string{}, "section": a.name, "left": int(a.left)}
 			return Record{}, e
 		}
 		for _, i := range picked {
