@@ -159,15 +159,17 @@ func (c *eventCache) forget(id uuid.UUID) {
 // full body is kept per seat version, so a hot event is rendered once per
 // change however many people look at it.
 type eventView struct {
-	event    boxoffice.Event          // for the status at each render
-	headPre  []byte                   // {"event":{...,"status":"
-	head     []byte                   // ",...,"venue":...,"performer":...,"tickets":[
-	prefixes []byte                   // each ticket's JSON up to its status value
-	ends     []int32                  // end of ticket i's prefix in prefixes
-	fallback []byte                   // the previous entry's last body, for engine outages
-	layout   *layoutSource            // GET /events/{eventId}/layout, built on first use
-	avail    availability             // GET /events/{eventId}/availability, per version
-	standing []boxoffice.StandingArea // the venue's standing sections, shown with places left
+	event    boxoffice.Event // for the status at each render
+	headPre  []byte          // {"event":{...,"status":"
+	head     []byte          // ",...,"venue":...,"performer":...,"tickets":[
+	prefixes []byte          // each ticket's JSON up to its status value
+	ends     []int32         // end of ticket i's prefix in prefixes
+	fallback []byte          // the previous entry's last body, for engine outages
+	layout   *layoutSource   // GET /events/{eventId}/layout, built on first use
+	avail    availability    // GET /events/{eventId}/availability, per version
+
+	// standing is the venue's standing sections, shown with places left.
+	standing []boxoffice.StandingArea
 
 	mu       sync.Mutex // guards the fields below; held while rendering
 	version  uint64
