@@ -53,7 +53,11 @@ export class Checkout {
     try {
       const b = await call('POST', '/booking/reserve', {
         token: p.session.token, headers,
-        body: { event_id: p.eventId, ticket_ids: indices.map((i) => p.tickets[i].ticket_id), ...(standing.length ? { standing } : {}) },
+        body: {
+          event_id: p.eventId,
+          ...(indices.length ? { ticket_ids: indices.map((i) => p.tickets[i].ticket_id) } : {}),
+          ...(standing.length ? { standing } : {}),
+        },
       });
       if (standing.length) {
         // The server picked the places: the hold is every ticket it names.
