@@ -17,6 +17,10 @@ const (
 	MaxVenueSeats = 200_000
 	// MaxSeatsPerRow bounds one row of a seat map.
 	MaxSeatsPerRow = 1_000
+	// MaxStandingPlaces bounds one standing section: a place's number is
+	// its ticket code's seat number, which has 16 bits (a bigger floor is
+	// several sections).
+	MaxStandingPlaces = 65_535
 )
 
 // Event types the catalog and search know; API.md lists them as examples,
@@ -124,8 +128,8 @@ func (m SeatMap) Validate() error {
 		}
 		sections[s.Name] = true
 		if s.Standing != 0 {
-			if len(s.Rows) != 0 || s.Standing < 0 || s.Standing > MaxVenueSeats {
-				return InvalidField("seat_map", "standing section %q needs a capacity of 1..%d and no rows", s.Name, MaxVenueSeats)
+			if len(s.Rows) != 0 || s.Standing < 0 || s.Standing > MaxStandingPlaces {
+				return InvalidField("seat_map", "standing section %q needs a capacity of 1..%d and no rows", s.Name, MaxStandingPlaces)
 			}
 			total += s.Standing
 			continue
