@@ -3,6 +3,7 @@ package actors_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -29,6 +30,26 @@ func TestStandingNeverOversold(t *testing.T) {
 		b    boxoffice.Booking
 		user uuid.UUID
 	}
+	// A retried reserve (the same booking ID, as the engine resends after
+	// a grain moved) gets its hold back; another quantity does not.
+	first, again := uuid.New(), uuid.New()
+	want := []boxoffice.StandingWant{{Section: "Floor", Quantity: 2}}
+	b1, err := e.node.eng.Reserve(ctx, boxoffice.ReserveRequest{EventID: e.eventID, UserID: first, BookingID: again, Standing: want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := e.node.eng.Reserve(ctx, boxoffice.ReserveRequest{EventID: e.eventID, UserID: first, BookingID: again, Standing: want})
+	if err != nil || fmt.Sprint(b2.TicketIDs) != fmt.Sprint(b1.TicketIDs) {
+		t.Fatalf("retried reserve: %v %v, want %v", err, b2.TicketIDs, b1.TicketIDs)
+	}
+	if _, err := e.node.eng.Reserve(ctx, boxoffice.ReserveRequest{EventID: e.eventID, UserID: first, BookingID: again,
+		Standing: []boxoffice.StandingWant{{Section: "Floor", Quantity: 3}}}); boxoffice.ErrorCode(err) != boxoffice.EBookingState {
+		t.Fatalf("a retry asking for more: %v, want booking_state", err)
+	}
+	if _, err := e.node.eng.Release(ctx, e.eventID, again, first); err != nil {
+		t.Fatal(err)
+	}
+
 	var mu sync.Mutex
 	var got []held
 	start := make(chan struct{})
@@ -93,7 +114,7 @@ func TestStandingNeverOversold(t *testing.T) {
 	// A fresh node replays the journal: the floor's counter is rebuilt.
 	e.node.stop()
 	n := startNode(t, e.db, actors.Config{})
-	_, err := n.eng.Reserve(ctx, boxoffice.ReserveRequest{EventID: e.eventID, UserID: uuid.New(), BookingID: uuid.New(),
+	_, err = n.eng.Reserve(ctx, boxoffice.ReserveRequest{EventID: e.eventID, UserID: uuid.New(), BookingID: uuid.New(),
 		Standing: []boxoffice.StandingWant{{Section: "Floor", Quantity: 1}}})
 	var be *boxoffice.Error
 	if !errors.As(err, &be) || be.Code != boxoffice.ESeatUnavailable || be.Details["left"] != 0 {
