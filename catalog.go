@@ -17,6 +17,10 @@ const (
 	MaxVenueSeats = 200_000
 	// MaxSeatsPerRow bounds one row of a seat map.
 	MaxSeatsPerRow = 1_000
+	// MaxStandingPlaces bounds one standing section: a place's number is
+	// its ticket code's seat number, which has 16 bits (a bigger floor is
+	// several sections).
+	MaxStandingPlaces = 65_535
 )
 
 // Event types the catalog and search know; API.md lists them as examples,
@@ -51,10 +55,24 @@ type SeatMap struct {
 	Sections []Section
 }
 
-// Section is a named block of rows, priced as one tier.
+// Section is a named block of rows, priced as one tier. A standing
+// section (general admission, API.md) has no rows: Standing places, each
+// with its own flat index and ticket like a seat, that a reserve asks for
+// by quantity; the event grain picks which places.
 type Section struct {
-	Name string
-	Rows []Row
+	Name     string
+	Rows     []Row
+	Standing int
+}
+
+// Size is the number of flat indexes the section takes: its seats, or its
+// standing places.
+func (s Section) Size() int {
+	n := s.Standing
+	for _, r := range s.Rows {
+		n += r.Seats
+	}
+	return n
 }
 
 // Row is a named row of seats numbered 1..Seats.
@@ -63,15 +81,34 @@ type Row struct {
 	Seats int
 }
 
-// Capacity is the number of seats in the map.
+// Capacity is the number of seats and standing places in the map.
 func (m SeatMap) Capacity() int {
 	n := 0
 	for _, s := range m.Sections {
-		for _, r := range s.Rows {
-			n += r.Seats
-		}
+		n += s.Size()
 	}
 	return n
+}
+
+// StandingArea is a standing section's run of flat indexes.
+type StandingArea struct {
+	Name     string
+	First    int
+	Capacity int
+}
+
+// StandingAreas lists the standing sections in map order with their
+// index ranges, so the seat engine can count and pick their places.
+func (m SeatMap) StandingAreas() []StandingArea {
+	var out []StandingArea
+	i := 0
+	for _, s := range m.Sections {
+		if s.Standing > 0 {
+			out = append(out, StandingArea{Name: s.Name, First: i, Capacity: s.Standing})
+		}
+		i += s.Size()
+	}
+	return out
 }
 
 // Validate checks names are present and unique and sizes are in bounds, so
@@ -90,6 +127,13 @@ func (m SeatMap) Validate() error {
 			return InvalidField("seat_map", "section %q appears twice", s.Name)
 		}
 		sections[s.Name] = true
+		if s.Standing != 0 {
+			if len(s.Rows) != 0 || s.Standing < 0 || s.Standing > MaxStandingPlaces {
+				return InvalidField("seat_map", "standing section %q needs a capacity of 1..%d and no rows", s.Name, MaxStandingPlaces)
+			}
+			total += s.Standing
+			continue
+		}
 		if len(s.Rows) == 0 {
 			return InvalidField("seat_map", "section %q has no rows", s.Name)
 		}
@@ -106,7 +150,7 @@ func (m SeatMap) Validate() error {
 		}
 	}
 	if total > MaxVenueSeats {
-		return InvalidField("seat_map", "a venue holds at most %d seats", MaxVenueSeats)
+		return InvalidField("seat_map", "a venue holds at most %d seats and standing places", MaxVenueSeats)
 	}
 	return nil
 }
@@ -360,6 +404,12 @@ func (e Event) Tickets(m SeatMap) []Ticket {
 	space := NewTicketSpace(e.ID)
 	out := make([]Ticket, 0, m.Capacity())
 	for _, s := range m.Sections {
+		// A standing place is place 1..Standing of its section, no row.
+		for place := 1; place <= s.Standing; place++ {
+			i := len(out)
+			out = append(out, Ticket{ID: space.ID(i), EventID: e.ID, Index: i, Section: s.Name, Seat: place,
+				Price: e.Prices[s.Name], Currency: e.Currency})
+		}
 		for _, r := range s.Rows {
 			for seat := 1; seat <= r.Seats; seat++ {
 				i := len(out)

@@ -15,6 +15,10 @@ type ReserveRequest struct {
 	// request to the engine is recognised and answered with the same hold.
 	BookingID uuid.UUID
 	TicketIDs []uuid.UUID
+	// Standing asks for places of standing sections by quantity, beside
+	// or instead of TicketIDs (API.md "General admission"); the event
+	// grain picks the places, all or nothing with the seats.
+	Standing []StandingWant
 	// IdempotencyKey, when set, is the client's Idempotency-Key: the same
 	// user with the same key and the same Fingerprint within
 	// IdempotencyWindow gets the first reply again (BookingID is then
@@ -23,6 +27,12 @@ type ReserveRequest struct {
 	// Fingerprint identifies the request's body (a hash of it as parsed
 	// JSON); required with IdempotencyKey.
 	Fingerprint []byte
+}
+
+// StandingWant is Quantity places of the standing section Section.
+type StandingWant struct {
+	Section  string
+	Quantity int
 }
 
 // ConfirmRequest asks the seat engine to charge and sell a held booking.

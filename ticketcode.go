@@ -238,12 +238,17 @@ func invalidTicket(format string, args ...any) *Error {
 }
 
 // SeatAt returns the section, row and seat number of flat index i, in the
-// order Event.Tickets lays tickets out; ok is false outside the map.
+// order Event.Tickets lays tickets out; ok is false outside the map. A
+// standing place has no row and its place number as seat.
 func (m SeatMap) SeatAt(i int) (section, row string, seat int, ok bool) {
 	if i < 0 {
 		return "", "", 0, false
 	}
 	for _, s := range m.Sections {
+		if i < s.Standing {
+			return s.Name, "", i + 1, true
+		}
+		i -= s.Standing
 		for _, r := range s.Rows {
 			if i < r.Seats {
 				return s.Name, r.Name, i + 1, true

@@ -23,6 +23,9 @@ func (e *Engine) Reserve(ctx context.Context, req boxoffice.ReserveRequest) (box
 	for _, t := range req.TicketIDs {
 		msg.TicketIds = append(msg.TicketIds, t[:])
 	}
+	for _, w := range req.Standing {
+		msg.Standing = append(msg.Standing, &grainpb.StandingWant{Section: w.Section, Quantity: int32(w.Quantity)})
+	}
 	if req.IdempotencyKey == "" {
 		return e.bookingCall(ctx, req.EventID, msg)
 	}

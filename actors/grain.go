@@ -298,11 +298,7 @@ func (g *grain) load(ctx context.Context) error {
 	}
 	g.currency = ev.Currency
 	for _, s := range venue.SeatMap.Sections {
-		n := 0
-		for _, r := range s.Rows {
-			n += r.Seats
-		}
-		end := n
+		end := s.Size()
 		if k := len(g.priceEnds); k > 0 {
 			end += g.priceEnds[k-1]
 		}
@@ -320,6 +316,9 @@ func (g *grain) load(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if err := m.SetStanding(venue.SeatMap.StandingAreas()); err != nil {
+		return fmt.Errorf("standing sections: %w", err)
 	}
 	g.lastSnapshot, g.sinceSnap = snap, replayed
 	g.m, g.committed = m, m.Version()

@@ -32,7 +32,8 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 	if g.answerKeyed(ctx, msg, booking) {
 		return
 	}
-	if info, ok := g.m.HoldInfo(booking); ok && info.Owner == owner && sameSeats(g.m, info.Seats, tickets) {
+	wants := standingWants(msg)
+	if info, ok := g.m.HoldInfo(booking); ok && info.Owner == owner && sameHold(g.m, info.Seats, tickets, wants) {
 		b := g.bookingRow(info, boxoffice.BookingInProgress)
 		g.wait(ctx, &grainpb.BookingReply{Booking: bookingToPB(*b)}, failReply)
 		return
@@ -43,13 +44,13 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 		return
 	}
 	now := g.e.cfg.Now()
-	r, err := g.m.Hold(owner, booking, tickets, now, g.e.cfg.HoldTTL)
+	r, err := g.m.Reserve(owner, booking, tickets, wants, now, g.e.cfg.HoldTTL)
 	if err != nil {
 		g.outcome("reserve", boxoffice.ErrorCode(err), len(tickets))
 		ctx.Respond(&grainpb.BookingReply{Error: grainpb.ErrorOf(err)})
 		return
 	}
-	g.outcome("reserve", "ok", len(tickets))
+	g.outcome("reserve", "ok", len(r.Seats))
 	if msg.Keyed {
 		g.rememberKeyed(booking, msg.KeyCreatedAt)
 	}
@@ -132,6 +133,49 @@ func (g *grain) bookingRow(info seatmap.HoldInfo, status boxoffice.BookingStatus
 		b.ConfirmedAt = now
 	}
 	return b
+}
+
+// standingWants is the reserve's standing places asked for.
+func standingWants(msg *grainpb.Reserve) []seatmap.Want {
+	if len(msg.Standing) == 0 {
+		return nil
+	}
+	out := make([]seatmap.Want, len(msg.Standing))
+	for k, w := range msg.Standing {
+		out[k] = seatmap.Want{Section: w.Section, Quantity: int(w.Quantity)}
+	}
+	return out
+}
+
+// sameHold reports whether a live hold's seats are what a retried reserve
+// asks for: the same tickets, and as many places of each standing area
+// (the grain picked which).
+func sameHold(m *seatmap.Map, seats []int32, tickets []uuid.UUID, wants []seatmap.Want) bool {
+	if len(wants) == 0 {
+		return sameSeats(m, seats, tickets)
+	}
+	counts := m.StandingCount(seats)
+	areas := m.Areas()
+	placed := 0
+	for k, a := range areas {
+		want := 0
+		for _, w := range wants {
+			if w.Section == a.Name {
+				want = w.Quantity
+			}
+		}
+		if counts[k] != want {
+			return false
+		}
+		placed += want
+	}
+	rest := make([]int32, 0, len(seats))
+	for _, s := range seats {
+		if !slices.ContainsFunc(areas, func(a seatmap.Area) bool { return int(s) >= a.First && int(s) < a.First+a.Capacity }) {
+			rest = append(rest, s)
+		}
+	}
+	return placed+len(rest) == len(seats) && sameSeats(m, rest, tickets)
 }
 
 func sameSeats(m *seatmap.Map, seats []int32, tickets []uuid.UUID) bool {

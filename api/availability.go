@@ -49,11 +49,11 @@ func (a *availability) last(wantGzip bool) ([]byte, bool) {
 
 // update prepares the body for seats unless it is prepared already, and
 // returns it.
-func (a *availability) update(seats boxoffice.SeatsView, layoutURL string, wantGzip bool) ([]byte, bool) {
+func (a *availability) update(seats boxoffice.SeatsView, layoutURL string, areas []boxoffice.StandingArea, wantGzip bool) ([]byte, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.body == nil || a.version != seats.Version {
-		a.version, a.body, a.gz = seats.Version, availabilityBody(seats, layoutURL), nil
+		a.version, a.body, a.gz = seats.Version, availabilityBody(seats, layoutURL, areas), nil
 	}
 	a.at = time.Now()
 	return a.encodedLocked(wantGzip)
@@ -128,7 +128,7 @@ func (s *Server) handleAvailability(w http.ResponseWriter, r *http.Request) erro
 		return fmt.Errorf("event %s: seat engine has %d seats, catalog %d tickets",
 			id, len(seats.Statuses), len(entry.view.ends))
 	}
-	body, zipped := avail.update(seats, l.url(id), gz)
+	body, zipped := avail.update(seats, l.url(id), entry.view.standing, gz)
 	writeAvailability(w, body, zipped)
 	return nil
 }

@@ -15,10 +15,50 @@ type reserveRequest struct {
 	EventID   string   `json:"event_id"`
 	TicketIDs []string `json:"ticket_ids"`
 	TicketID  string   `json:"ticket_id"`
+	// Standing asks for places of standing sections by quantity (API.md
+	// "General admission and ticket types").
+	Standing []standingWantJSON `json:"standing"`
+}
+
+type standingWantJSON struct {
+	Section  string `json:"section"`
+	Quantity int    `json:"quantity"`
+}
+
+// wants validates the standing part of the body: named sections, once
+// each, quantities 1..10, and seats and places together 1..10 (seats is
+// how many ticket_ids there are). The grain checks the sections are
+// standing ones of the event.
+func (req reserveRequest) wants(seats int) ([]boxoffice.StandingWant, error) {
+	if len(req.Standing) == 0 {
+		return nil, nil
+	}
+	out := make([]boxoffice.StandingWant, 0, len(req.Standing))
+	total := seats
+	for k, w := range req.Standing {
+		if w.Section == "" || len(w.Section) > 64 {
+			return nil, boxoffice.InvalidField("standing", "every standing entry needs a section")
+		}
+		for _, o := range req.Standing[:k] {
+			if o.Section == w.Section {
+				return nil, boxoffice.InvalidField("standing", "section %q appears twice", w.Section)
+			}
+		}
+		if w.Quantity < 1 || w.Quantity > boxoffice.MaxSeatsPerHold {
+			return nil, boxoffice.InvalidField("standing", "quantity must be 1..%d", boxoffice.MaxSeatsPerHold)
+		}
+		total += w.Quantity
+		out = append(out, boxoffice.StandingWant{Section: w.Section, Quantity: w.Quantity})
+	}
+	if total > boxoffice.MaxSeatsPerHold {
+		return nil, boxoffice.InvalidField("standing", "seats and standing places together are 1..%d a booking", boxoffice.MaxSeatsPerHold)
+	}
+	return out, nil
 }
 
 // parse validates the body: a UUID event, 1..10 distinct UUID seats given
-// as ticket_ids or (one seat) ticket_id.
+// as ticket_ids or (one seat) ticket_id; with standing places, no seats is
+// fine (wants checks the total).
 func (req reserveRequest) parse() (eventID uuid.UUID, tickets []uuid.UUID, err error) {
 	if eventID, err = parseID("event_id", req.EventID); err != nil {
 		return uuid.Nil, nil, err
@@ -32,7 +72,7 @@ func (req reserveRequest) parse() (eventID uuid.UUID, tickets []uuid.UUID, err e
 		if _, err := parseID("ticket_id", req.TicketID); err != nil {
 			return uuid.Nil, nil, err
 		}
-	case len(raw) == 0:
+	case len(raw) == 0 && len(req.Standing) == 0:
 		return uuid.Nil, nil, boxoffice.InvalidField("ticket_ids", "ticket_ids needs 1..%d seats", boxoffice.MaxSeatsPerHold)
 	case len(raw) > boxoffice.MaxSeatsPerHold:
 		return uuid.Nil, nil, boxoffice.InvalidField("ticket_ids", "at most %d seats per booking", boxoffice.MaxSeatsPerHold)
@@ -73,6 +113,10 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 	if err != nil {
 		return err
 	}
+	standing, err := req.wants(len(tickets))
+	if err != nil {
+		return err
+	}
 	var fp []byte
 	if key != "" {
 		if fp, err = fingerprint(body.Bytes()); err != nil {
@@ -86,7 +130,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 		return err
 	}
 	hold := boxoffice.ReserveRequest{EventID: eventID, UserID: u.ID, BookingID: uuid.New(), TicketIDs: tickets,
-		IdempotencyKey: key, Fingerprint: fp}
+		Standing: standing, IdempotencyKey: key, Fingerprint: fp}
 	if done, err := s.replayReserve(ctx, w, hold); err != nil || done {
 		return err
 	}

@@ -129,6 +129,9 @@ func publicError(err error) errorBody {
 			ids = []string{}
 		}
 		e.Details = map[string]any{"ticket_ids": ids}
+		if sec := detail(be, "section"); sec != nil { // a standing section short of places
+			e.Details["section"], e.Details["left"] = sec, detail(be, "left")
+		}
 	case boxoffice.ELimitReached:
 		e.Details = map[string]any{"limit": detail(be, "limit"), "current": detail(be, "current")}
 	case boxoffice.EAlreadyAdmitted:

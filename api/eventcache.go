@@ -168,6 +168,9 @@ type eventView struct {
 	layout   *layoutSource   // GET /events/{eventId}/layout, built on first use
 	avail    availability    // GET /events/{eventId}/availability, per version
 
+	// standing is the venue's standing sections, shown with places left.
+	standing []boxoffice.StandingArea
+
 	mu       sync.Mutex // guards the fields below; held while rendering
 	version  uint64
 	status   boxoffice.EventStatus // of body; time moves it without a version
@@ -241,7 +244,7 @@ func newEventView(ev boxoffice.Event, v boxoffice.Venue, p boxoffice.Performer, 
 	at += len(mark)
 	end := at + bytes.IndexByte(head[at:], '"')
 	view := &eventView{event: ev, headPre: head[:at:at], head: append(head[end:len(head)-1:len(head)-1], `,"tickets":[`...),
-		ends: make([]int32, len(ts)), layout: &layoutSource{event: ev, seats: v.SeatMap}}
+		ends: make([]int32, len(ts)), layout: &layoutSource{event: ev, seats: v.SeatMap}, standing: v.SeatMap.StandingAreas()}
 	quoted := map[string][]byte{} // section and row names repeat; escape each once
 	quote := func(s string) []byte {
 		if q, ok := quoted[s]; ok {
@@ -306,7 +309,9 @@ func (v *eventView) render(seats boxoffice.SeatsView) ([]byte, bool, error) {
 		buf = append(buf, `"}`...)
 		start = end
 	}
-	buf = append(buf, `],"version":`...)
+	buf = append(buf, ']')
+	buf = appendStanding(buf, v.standing, seats.Statuses)
+	buf = append(buf, `,"version":`...)
 	buf = strconv.AppendUint(buf, seats.Version, 10)
 	buf = append(buf, '}')
 	v.version, v.status, v.body, v.at, v.gz, v.gzFailed = seats.Version, status, buf, time.Now(), nil, false
@@ -327,7 +332,9 @@ func (v *eventView) renderHead(seats boxoffice.SeatsView) []byte {
 	buf = append(buf, v.headPre...)
 	buf = append(buf, status...)
 	buf = append(buf, v.head...)
-	buf = append(buf, `],"version":`...)
+	buf = append(buf, ']')
+	buf = appendStanding(buf, v.standing, seats.Statuses)
+	buf = append(buf, `,"version":`...)
 	buf = strconv.AppendUint(buf, seats.Version, 10)
 	return append(buf, '}')
 }

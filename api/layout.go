@@ -62,6 +62,14 @@ type layoutSection struct {
 	Category int    `json:"category"`
 	layoutRect
 	Rows []layoutRow `json:"rows"`
+	// Standing marks a standing section (no rows): its places are seats
+	// first..first+capacity-1, taken by quantity.
+	Standing *layoutStanding `json:"standing,omitempty"`
+}
+
+type layoutStanding struct {
+	First    int `json:"first"`
+	Capacity int `json:"capacity"`
 }
 
 type layoutRow struct {
@@ -123,7 +131,7 @@ func buildLayout(ev boxoffice.Event, m boxoffice.SeatMap) (*seatLayout, error) {
 		blocks = make([]placedBlock, len(m.Sections))
 		rects := make([]layoutRect, len(m.Sections))
 		for k, s := range m.Sections {
-			blocks[k].length, blocks[k].rows = sectionLength(s), len(s.Rows)
+			blocks[k].length, blocks[k].rows = sectionLength(s), sectionRows(s)
 			rects[k] = layoutRect{Width: blocks[k].length, Height: blocks[k].rows}
 		}
 		doc.Width, doc.Height = arrangeBlocks(rects, layoutAspect)
@@ -136,6 +144,15 @@ func buildLayout(ev boxoffice.Event, m boxoffice.SeatMap) (*seatLayout, error) {
 	for k, s := range m.Sections {
 		b := blocks[k]
 		sec := layoutSection{Name: s.Name, Category: cats.of[s.Name], layoutRect: b.layoutRect, Rows: make([]layoutRow, 0, len(s.Rows))}
+		if s.Standing > 0 {
+			// The area is drawn as its block; its places fill the block's
+			// cells in turn (many places share a cell in a big area).
+			sec.Standing = &layoutStanding{First: i, Capacity: s.Standing}
+			for p := range s.Standing {
+				doc.X[i], doc.Y[i] = b.cell(p/b.length%b.rows, p%b.length)
+				i++
+			}
+		}
 		for ry, r := range s.Rows {
 			sec.Rows = append(sec.Rows, layoutRow{Name: r.Name, First: i, Seats: r.Seats})
 			p0 := (b.length - r.Seats) / 2
@@ -205,7 +222,24 @@ func (b placedBlock) cell(r, p int) (x, y int) {
 	return b.X + p, b.Y + r + b.bulge - off
 }
 
+// standingSide is the length of a standing area's block: about the square
+// root of its places, within bounds that keep it readable.
+func standingSide(s boxoffice.Section) int {
+	return min(40, max(4, int(math.Ceil(math.Sqrt(float64(s.Standing))))))
+}
+
+// sectionRows is the block's depth: its rows, or a standing area's.
+func sectionRows(s boxoffice.Section) int {
+	if s.Standing > 0 {
+		return max(2, min(standingSide(s), (s.Standing+2*standingSide(s)-1)/(2*standingSide(s))))
+	}
+	return len(s.Rows)
+}
+
 func sectionLength(s boxoffice.Section) int {
+	if s.Standing > 0 {
+		return 2 * standingSide(s)
+	}
 	n := 1
 	for _, r := range s.Rows {
 		n = max(n, r.Seats)
@@ -224,7 +258,7 @@ func arrangeBowl(m boxoffice.SeatMap) (blocks []placedBlock, w, h int, stage lay
 	var front []int
 	for k, s := range m.Sections {
 		b := &blocks[k]
-		b.rows, b.length = len(s.Rows), sectionLength(s)
+		b.rows, b.length = sectionRows(s), sectionLength(s)
 		b.bulge = max(1, b.length/10)
 		switch {
 		case k < nSide:

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -130,7 +131,7 @@ func compactDeltaFrame(eventID uuid.UUID, from, to uint64, changes []seatCodeCha
 }
 
 // availabilityBody encodes GET /events/{eventId}/availability's reply.
-func availabilityBody(v boxoffice.SeatsView, layoutURL string) []byte {
+func availabilityBody(v boxoffice.SeatsView, layoutURL string, areas []boxoffice.StandingArea) []byte {
 	packed := PackSeats(v.Statuses)
 	buf := make([]byte, 0, 128+len(layoutURL)+base64.StdEncoding.EncodedLen(len(packed)))
 	buf = append(buf, `{"version":`...)
@@ -141,5 +142,40 @@ func availabilityBody(v boxoffice.SeatsView, layoutURL string) []byte {
 	buf = strconv.AppendQuote(buf, layoutURL)
 	buf = append(buf, `,"data":"`...)
 	buf = base64.StdEncoding.AppendEncode(buf, packed)
-	return append(buf, `"}`...)
+	buf = append(buf, '"')
+	buf = appendStanding(buf, areas, v.Statuses)
+	return append(buf, '}')
+}
+
+// standingJSON is a standing section's places left at a version (API.md
+// "General admission"): places first..first+capacity-1 in seat order.
+type standingJSON struct {
+	Section  string `json:"section"`
+	First    int    `json:"first"`
+	Capacity int    `json:"capacity"`
+	Left     int    `json:"left"`
+}
+
+// appendStanding appends `,"standing":[...]` with each standing area's
+// places left in statuses; nothing when the venue has none, so seated
+// events' bodies are unchanged.
+func appendStanding(buf []byte, areas []boxoffice.StandingArea, statuses []boxoffice.SeatStatus) []byte {
+	if len(areas) == 0 {
+		return buf
+	}
+	out := make([]standingJSON, 0, len(areas))
+	for _, a := range areas {
+		left := 0
+		if a.First+a.Capacity <= len(statuses) {
+			for _, st := range statuses[a.First : a.First+a.Capacity] {
+				if st == boxoffice.SeatAvailable {
+					left++
+				}
+			}
+		}
+		out = append(out, standingJSON{Section: a.Name, First: a.First, Capacity: a.Capacity, Left: left})
+	}
+	b, _ := json.Marshal(out) // plain strings and ints: cannot fail
+	buf = append(buf, `,"standing":`...)
+	return append(buf, b...)
 }

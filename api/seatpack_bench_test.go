@@ -116,7 +116,7 @@ func BenchmarkSeatMapBytes(b *testing.B) {
 		b.Run(name+"/availability", func(b *testing.B) {
 			var body []byte
 			for b.Loop() {
-				body = availabilityBody(seats, "/events/"+ev.ID.String()+"/layout?v=0123456789abcdef0123")
+				body = availabilityBody(seats, "/events/"+ev.ID.String()+"/layout?v=0123456789abcdef0123", nil)
 			}
 			b.ReportMetric(float64(len(body)), "B/plain")
 			b.ReportMetric(float64(gzipLen(b, gzip.DefaultCompression, body)), "B/gzip")

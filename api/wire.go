@@ -74,6 +74,8 @@ type seatMapJSON struct {
 type sectionJSON struct {
 	Name string    `json:"name"`
 	Rows []rowJSON `json:"rows"`
+	// Standing is a standing section's capacity, in place of rows.
+	Standing int `json:"standing,omitempty"`
 }
 
 type rowJSON struct {
@@ -89,7 +91,7 @@ func renderVenue(v boxoffice.Venue, withMap bool) venueJSON {
 	if withMap {
 		m := seatMapJSON{Sections: make([]sectionJSON, 0, len(v.SeatMap.Sections))}
 		for _, s := range v.SeatMap.Sections {
-			sec := sectionJSON{Name: s.Name, Rows: make([]rowJSON, 0, len(s.Rows))}
+			sec := sectionJSON{Name: s.Name, Rows: make([]rowJSON, 0, len(s.Rows)), Standing: s.Standing}
 			for _, r := range s.Rows {
 				sec.Rows = append(sec.Rows, rowJSON{Name: r.Name, Seats: r.Seats})
 			}
@@ -103,7 +105,7 @@ func renderVenue(v boxoffice.Venue, withMap bool) venueJSON {
 func (m seatMapJSON) domain() boxoffice.SeatMap {
 	out := boxoffice.SeatMap{Sections: make([]boxoffice.Section, 0, len(m.Sections))}
 	for _, s := range m.Sections {
-		sec := boxoffice.Section{Name: s.Name, Rows: make([]boxoffice.Row, 0, len(s.Rows))}
+		sec := boxoffice.Section{Name: s.Name, Rows: make([]boxoffice.Row, 0, len(s.Rows)), Standing: s.Standing}
 		for _, r := range s.Rows {
 			sec.Rows = append(sec.Rows, boxoffice.Row{Name: r.Name, Seats: r.Seats})
 		}

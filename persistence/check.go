@@ -268,3 +268,62 @@ func (a Audit) PaidUnsolds(ctx context.Context) ([]PaidUnsold, error) {
 	})
 	return out, err
 }
+
+// OverCapacity is a standing section with more places in live bookings
+// than its capacity, or (Section empty) a live booking's ticket that is
+// not one of its event's tickets (a place or seat past the venue).
+type OverCapacity struct {
+	EventID  uuid.UUID
+	Section  string
+	Capacity int
+	Taken    int
+	// BookingID and TicketID name the foreign ticket when Section is "".
+	BookingID, TicketID uuid.UUID
+}
+
+// OverCapacity returns every standing section whose held and sold places
+// (tickets of in-progress and confirmed bookings) exceed its capacity, and
+// every live booking's ticket that its event does not have.
+func (a Audit) OverCapacity(ctx context.Context) ([]OverCapacity, error) {
+	rows, err := a.q.Query(ctx, `
+		WITH areas AS (
+			SELECT e.id AS event_id, s->>'name' AS section, (s->>'standing')::int AS capacity
+			FROM events e JOIN venues v ON v.id = e.venue_id, jsonb_array_elements(v.seat_map->'sections') s
+			WHERE coalesce((s->>'standing')::int, 0) > 0
+		), taken AS (
+			SELECT b.event_id, t.section, count(*) AS n
+			FROM bookings b, unnest(b.ticket_ids) tid, tickets t
+			WHERE b.status IN ('in-progress', 'confirmed') AND t.ticket_id = tid AND t.event_id = b.event_id
+			AND b.event_id IN (SELECT event_id FROM areas)
+			GROUP BY 1, 2
+		)
+		SELECT a.event_id, a.section, a.capacity, t.n FROM areas a JOIN taken t USING (event_id, section)
+		WHERE t.n > a.capacity`)
+	if err != nil {
+		return nil, err
+	}
+	var out []OverCapacity
+	var o OverCapacity
+	var taken int64
+	if _, err := pgx.ForEachRow(rows, []any{&o.EventID, &o.Section, &o.Capacity, &taken}, func() error {
+		o.Taken = int(taken)
+		out = append(out, o)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	rows, err = a.q.Query(ctx, `SELECT b.event_id, b.id, tid FROM bookings b, unnest(b.ticket_ids) tid
+		WHERE b.status IN ('in-progress', 'confirmed')
+		AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.ticket_id = tid AND t.event_id = b.event_id)`)
+	if err != nil {
+		return nil, err
+	}
+	o = OverCapacity{}
+	if _, err := pgx.ForEachRow(rows, []any{&o.EventID, &o.BookingID, &o.TicketID}, func() error {
+		out = append(out, o)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -20,6 +20,9 @@ type seatMapJSON struct {
 type sectionJSON struct {
 	Name string    `json:"name"`
 	Rows []rowJSON `json:"rows"`
+	// Standing is a standing section's capacity (omitted for seated ones,
+	// so older maps and their hashes are unchanged).
+	Standing int `json:"standing,omitempty"`
 }
 
 type rowJSON struct {
@@ -34,7 +37,7 @@ func encodeSeatMap(m boxoffice.SeatMap) seatMapJSON {
 		for _, r := range s.Rows {
 			rows = append(rows, rowJSON{Name: r.Name, Seats: r.Seats})
 		}
-		out.Sections = append(out.Sections, sectionJSON{Name: s.Name, Rows: rows})
+		out.Sections = append(out.Sections, sectionJSON{Name: s.Name, Rows: rows, Standing: s.Standing})
 	}
 	return out
 }
@@ -46,7 +49,7 @@ func (j seatMapJSON) decode() boxoffice.SeatMap {
 		for _, r := range s.Rows {
 			rows = append(rows, boxoffice.Row{Name: r.Name, Seats: r.Seats})
 		}
-		m.Sections = append(m.Sections, boxoffice.Section{Name: s.Name, Rows: rows})
+		m.Sections = append(m.Sections, boxoffice.Section{Name: s.Name, Rows: rows, Standing: s.Standing})
 	}
 	return m
 }

@@ -26,6 +26,10 @@ func ErrorOf(err error) *Error {
 	if f, ok := e.Details["field"].(string); ok {
 		out.Field = f
 	}
+	if sec, ok := e.Details["section"].(string); ok {
+		left, _ := e.Details["left"].(int)
+		out.Section, out.Left = sec, int64(left)
+	}
 	if e.Code == boxoffice.ELimitReached {
 		l, _ := e.Details["limit"].(int)
 		c, _ := e.Details["current"].(int)
@@ -47,6 +51,9 @@ func (p *Error) Err() error {
 			ids = []string{}
 		}
 		e.Details = map[string]any{"ticket_ids": ids}
+		if p.Section != "" {
+			e.Details["section"], e.Details["left"] = p.Section, int(p.Left)
+		}
 	case p.Field != "":
 		e.Details = map[string]any{"field": p.Field}
 	case p.Code == boxoffice.ELimitReached:

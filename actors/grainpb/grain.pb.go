@@ -37,9 +37,11 @@ type Reserve struct {
 	TicketIds [][]byte               `protobuf:"bytes,3,rep,name=ticket_ids,json=ticketIds,proto3" json:"ticket_ids,omitempty"`
 	// keyed: the booking ID comes from an Idempotency-Key claim made at
 	// key_created_at (Unix ns); the grain then never holds it twice.
-	Keyed         bool              `protobuf:"varint,4,opt,name=keyed,proto3" json:"keyed,omitempty"`
-	KeyCreatedAt  int64             `protobuf:"varint,5,opt,name=key_created_at,json=keyCreatedAt,proto3" json:"key_created_at,omitempty"`
-	Trace         map[string]string `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Keyed        bool              `protobuf:"varint,4,opt,name=keyed,proto3" json:"keyed,omitempty"`
+	KeyCreatedAt int64             `protobuf:"varint,5,opt,name=key_created_at,json=keyCreatedAt,proto3" json:"key_created_at,omitempty"`
+	Trace        map[string]string `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// standing asks for places of standing sections by quantity (h19ga).
+	Standing      []*StandingWant `protobuf:"bytes,100,rep,name=standing,proto3" json:"standing,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -112,6 +114,13 @@ func (x *Reserve) GetKeyCreatedAt() int64 {
 func (x *Reserve) GetTrace() map[string]string {
 	if x != nil {
 		return x.Trace
+	}
+	return nil
+}
+
+func (x *Reserve) GetStanding() []*StandingWant {
+	if x != nil {
+		return x.Standing
 	}
 	return nil
 }
@@ -385,8 +394,12 @@ type Error struct {
 	Field     string                 `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
 	// limit_reached: the event's max_tickets_per_user and what the user
 	// holds and owns (details.limit, details.current).
-	Limit         int64 `protobuf:"varint,20,opt,name=limit,proto3" json:"limit,omitempty"`
-	Current       int64 `protobuf:"varint,21,opt,name=current,proto3" json:"current,omitempty"`
+	Limit   int64 `protobuf:"varint,20,opt,name=limit,proto3" json:"limit,omitempty"`
+	Current int64 `protobuf:"varint,21,opt,name=current,proto3" json:"current,omitempty"`
+	// seat_unavailable of a standing section (h19ga): its name and places
+	// left (details.section, details.left).
+	Section       string `protobuf:"bytes,100,opt,name=section,proto3" json:"section,omitempty"`
+	Left          int64  `protobuf:"varint,101,opt,name=left,proto3" json:"left,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -459,6 +472,20 @@ func (x *Error) GetLimit() int64 {
 func (x *Error) GetCurrent() int64 {
 	if x != nil {
 		return x.Current
+	}
+	return 0
+}
+
+func (x *Error) GetSection() string {
+	if x != nil {
+		return x.Section
+	}
+	return ""
+}
+
+func (x *Error) GetLeft() int64 {
+	if x != nil {
+		return x.Left
 	}
 	return 0
 }
@@ -1334,11 +1361,65 @@ func (*ResumeRefunds) Descriptor() ([]byte, []int) {
 	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{17}
 }
 
+// StandingWant asks a reserve for quantity places of the standing section
+// named section; the grain picks which places.
+type StandingWant struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Section       string                 `protobuf:"bytes,1,opt,name=section,proto3" json:"section,omitempty"`
+	Quantity      int32                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StandingWant) Reset() {
+	*x = StandingWant{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StandingWant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StandingWant) ProtoMessage() {}
+
+func (x *StandingWant) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StandingWant.ProtoReflect.Descriptor instead.
+func (*StandingWant) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *StandingWant) GetSection() string {
+	if x != nil {
+		return x.Section
+	}
+	return ""
+}
+
+func (x *StandingWant) GetQuantity() int32 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\x91\x02\n" +
+	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\xcc\x02\n" +
 	"\aReserve\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\x12\x1d\n" +
 	"\n" +
@@ -1347,7 +1428,8 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"ticket_ids\x18\x03 \x03(\fR\tticketIds\x12\x14\n" +
 	"\x05keyed\x18\x04 \x01(\bR\x05keyed\x12$\n" +
 	"\x0ekey_created_at\x18\x05 \x01(\x03R\fkeyCreatedAt\x129\n" +
-	"\x05trace\x18Z \x03(\v2#.boxoffice.grain.Reserve.TraceEntryR\x05trace\x1a8\n" +
+	"\x05trace\x18Z \x03(\v2#.boxoffice.grain.Reserve.TraceEntryR\x05trace\x129\n" +
+	"\bstanding\x18d \x03(\v2\x1d.boxoffice.grain.StandingWantR\bstanding\x1a8\n" +
 	"\n" +
 	"TraceEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1381,7 +1463,7 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\n" +
 	"\n" +
 	"\bGetStats\"\a\n" +
-	"\x05Touch\"\x9a\x01\n" +
+	"\x05Touch\"\xc8\x01\n" +
 	"\x05Error\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1d\n" +
@@ -1389,7 +1471,9 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"ticket_ids\x18\x03 \x03(\tR\tticketIds\x12\x14\n" +
 	"\x05field\x18\x04 \x01(\tR\x05field\x12\x14\n" +
 	"\x05limit\x18\x14 \x01(\x03R\x05limit\x12\x18\n" +
-	"\acurrent\x18\x15 \x01(\x03R\acurrent\"\xc1\x02\n" +
+	"\acurrent\x18\x15 \x01(\x03R\acurrent\x12\x18\n" +
+	"\asection\x18d \x01(\tR\asection\x12\x12\n" +
+	"\x04left\x18e \x01(\x03R\x04left\"\xc1\x02\n" +
 	"\aBooking\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\fR\x06userId\x12\x19\n" +
@@ -1478,7 +1562,10 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\rRefundBooking\x12\x1d\n" +
 	"\n" +
 	"booking_id\x18\x01 \x01(\fR\tbookingId\"\x0f\n" +
-	"\rResumeRefundsB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"\rResumeRefunds\"D\n" +
+	"\fStandingWant\x12\x18\n" +
+	"\asection\x18\x01 \x01(\tR\asection\x12\x1a\n" +
+	"\bquantity\x18\x02 \x01(\x05R\bquantityB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1492,7 +1579,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
 	(*Release)(nil),        // 1: boxoffice.grain.Release
@@ -1512,29 +1599,31 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*CheckInReply)(nil),   // 15: boxoffice.grain.CheckInReply
 	(*RefundBooking)(nil),  // 16: boxoffice.grain.RefundBooking
 	(*ResumeRefunds)(nil),  // 17: boxoffice.grain.ResumeRefunds
-	nil,                    // 18: boxoffice.grain.Reserve.TraceEntry
-	nil,                    // 19: boxoffice.grain.Release.TraceEntry
-	nil,                    // 20: boxoffice.grain.Confirm.TraceEntry
-	nil,                    // 21: boxoffice.grain.GetSeats.TraceEntry
-	nil,                    // 22: boxoffice.grain.PaymentSettled.TraceEntry
+	(*StandingWant)(nil),   // 18: boxoffice.grain.StandingWant
+	nil,                    // 19: boxoffice.grain.Reserve.TraceEntry
+	nil,                    // 20: boxoffice.grain.Release.TraceEntry
+	nil,                    // 21: boxoffice.grain.Confirm.TraceEntry
+	nil,                    // 22: boxoffice.grain.GetSeats.TraceEntry
+	nil,                    // 23: boxoffice.grain.PaymentSettled.TraceEntry
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
-	18, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
-	19, // 1: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
-	20, // 2: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
-	21, // 3: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
-	6,  // 4: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
-	7,  // 5: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
-	6,  // 6: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
-	6,  // 7: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
-	6,  // 8: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
-	22, // 9: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
-	6,  // 10: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	19, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
+	18, // 1: boxoffice.grain.Reserve.standing:type_name -> boxoffice.grain.StandingWant
+	20, // 2: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
+	21, // 3: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
+	22, // 4: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
+	6,  // 5: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
+	7,  // 6: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
+	6,  // 7: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
+	6,  // 8: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
+	6,  // 9: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
+	23, // 10: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
+	6,  // 11: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_actors_grainpb_grain_proto_init() }
@@ -1548,7 +1637,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -152,6 +152,9 @@ func (m *Map) setStatus(i int, to boxoffice.SeatStatus) {
 		// seat is admitted afresh, and Admitted counts sold seats only.
 		delete(m.admitted, int32(i))
 	}
+	if len(m.areas) > 0 {
+		m.countArea(i, m.status[i], to)
+	}
 	m.countOf(m.status[i], -1)
 	m.countOf(to, +1)
 	m.status[i] = to

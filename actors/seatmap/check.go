@@ -23,6 +23,9 @@ func (m *Map) Check() error {
 	if c != m.counts {
 		return fmt.Errorf("seatmap: counts %+v, statuses say %+v", m.counts, c)
 	}
+	if err := m.checkAreas(); err != nil {
+		return err
+	}
 	for s := range m.admitted {
 		if s < 0 || int(s) >= len(m.status) || m.status[s] != boxoffice.SeatBooked {
 			return fmt.Errorf("seatmap: seat %d is admitted but not sold", s)

@@ -67,12 +67,15 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A BXS1 snapshot (no sold seats) re-encodes as BXS3 with no buyers
-		// and no admissions, a BXS2 one with no admissions.
+		// A BXS1 snapshot (no sold seats) re-encodes as BXS4 with no buyers,
+		// no admissions and no standing areas, a BXS2 one with no admissions
+		// and areas, a BXS3 one with no areas.
 		if v1 := bytes.HasPrefix(data, []byte("BXS1")); v1 {
-			data = append(append([]byte("BXS3"), data[4:]...), 0, 0)
+			data = append(append([]byte("BXS4"), data[4:]...), 0, 0, 0)
 		} else if bytes.HasPrefix(data, []byte("BXS2")) {
-			data = append(append([]byte("BXS3"), data[4:]...), 0)
+			data = append(append([]byte("BXS4"), data[4:]...), 0, 0)
+		} else if bytes.HasPrefix(data, []byte("BXS3")) {
+			data = append(append([]byte("BXS4"), data[4:]...), 0)
 		}
 		if !bytes.Equal(enc, data) {
 			t.Fatalf("re-encoding differs:\n in %x\nout %x", data, enc)

@@ -29,6 +29,8 @@ type Map struct {
 	limit  int    // max seats per user, 0 none (SetLimit)
 
 	admitted map[int32]admission // checked-in seats (admit.go)
+
+	areas []area // standing areas in index order (standing.go)
 }
 
 // hold is one live hold. Seats are kept inline (at most ten) so a hold

@@ -14,10 +14,14 @@ import (
 
 // snapshotMagic starts every snapshot; the digit is the format version.
 // BXS2 adds the buyers (seats sold per user, for max_tickets_per_user);
-// BXS3 adds the admissions (check-in); BXS1 snapshots still decode when
-// they have no sold seat, BXS2 ones as having no admission.
+// BXS3 adds the admissions (check-in); BXS4 the standing areas (so a
+// snapshot alone says which places its counters count). BXS1 snapshots
+// still decode when they have no sold seat, BXS2 ones as having no
+// admission, BXS3 ones as having no standing area (the grain declares its
+// areas from the venue after a restore anyway, SetStanding).
 const (
-	snapshotMagic   = "BXS3"
+	snapshotMagic   = "BXS4"
+	snapshotMagicV3 = "BXS3"
 	snapshotMagicV2 = "BXS2"
 	snapshotMagicV1 = "BXS1"
 )
@@ -35,6 +39,7 @@ var ErrNoBuyers = errors.New("seatmap: snapshot predates per-buyer counts")
 //	| uvarint buyers | per buyer, by user ID: 16 user | uvarint seats sold
 //	| uvarint admitted | per admission, by seat: uvarint seat | 16 booking | 16 scanner
 //	| varint at | varint scannedAt | uvarint len | gate
+//	| uvarint areas | per area, in index order: uvarint first | uvarint capacity | uvarint len | name
 //
 // Holds are written in booking-ID order so that equal states encode to
 // equal bytes, whatever order they were reached in.
@@ -84,7 +89,7 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 		buf = append(buf, u[:]...)
 		buf = binary.AppendUvarint(buf, uint64(m.owners.sold[u]))
 	}
-	return m.appendAdmissions(buf), nil
+	return m.appendAreas(m.appendAdmissions(buf)), nil
 }
 
 // Decode rebuilds a map from a snapshot. It checks everything (seat
@@ -96,7 +101,8 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
 	v1 := bytes.HasPrefix(data, []byte(snapshotMagicV1))
 	v2 := bytes.HasPrefix(data, []byte(snapshotMagicV2))
-	if !v1 && !v2 && !bytes.HasPrefix(data, []byte(snapshotMagic)) {
+	v3 := bytes.HasPrefix(data, []byte(snapshotMagicV3))
+	if !v1 && !v2 && !v3 && !bytes.HasPrefix(data, []byte(snapshotMagic)) {
 		return nil, errors.New("seatmap: not a snapshot")
 	}
 	d := &reader{b: data[len(snapshotMagic):]}
@@ -126,13 +132,13 @@ func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
 	if v1 && m.counts.Booked > 0 {
 		return nil, ErrNoBuyers
 	}
-	if err := m.decodeHolds(d, v1, v1 || v2); err != nil {
+	if err := m.decodeHolds(d, v1, v1 || v2, v1 || v2 || v3); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func (m *Map) decodeHolds(d *reader, v1, noAdmissions bool) error {
+func (m *Map) decodeHolds(d *reader, v1, noAdmissions, noAreas bool) error {
 	count := d.uvarint()
 	if d.err == nil && count > uint64(len(m.status)) {
 		return fmt.Errorf("seatmap: snapshot has %d holds for %d seats", count, len(m.status))
@@ -170,6 +176,11 @@ func (m *Map) decodeHolds(d *reader, v1, noAdmissions bool) error {
 	}
 	if !noAdmissions {
 		if err := m.decodeAdmissions(d); err != nil {
+			return err
+		}
+	}
+	if !noAreas {
+		if err := m.decodeAreas(d); err != nil {
 			return err
 		}
 	}
@@ -263,4 +274,42 @@ func (m *Map) decodeAdmissions(d *reader) error {
 		m.admitted[int32(s)] = a
 	}
 	return d.err
+}
+
+// appendAreas encodes the standing areas in index order; their counters
+// are not stored, the statuses give them.
+func (m *Map) appendAreas(buf []byte) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(m.areas)))
+	for _, a := range m.areas {
+		buf = binary.AppendUvarint(buf, uint64(a.first))
+		buf = binary.AppendUvarint(buf, uint64(a.n))
+		buf = binary.AppendUvarint(buf, uint64(len(a.name)))
+		buf = append(buf, a.name...)
+	}
+	return buf
+}
+
+// decodeAreas reads the standing areas and declares them (SetStanding
+// checks them and counts their places left).
+func (m *Map) decodeAreas(d *reader) error {
+	count := d.uvarint()
+	if d.err == nil && count > uint64(len(m.status)) {
+		return fmt.Errorf("seatmap: snapshot has %d standing areas for %d seats", count, len(m.status))
+	}
+	var areas []boxoffice.StandingArea
+	for range count {
+		first, n, l := d.uvarint(), d.uvarint(), d.uvarint()
+		if d.err == nil && (first > uint64(len(m.status)) || n > uint64(len(m.status)) || l > 255) {
+			return errors.New("seatmap: snapshot standing area malformed")
+		}
+		name := string(d.bytes(int(l)))
+		if d.err != nil {
+			return d.err
+		}
+		areas = append(areas, boxoffice.StandingArea{Name: name, First: int(first), Capacity: int(n)})
+	}
+	if d.err != nil {
+		return d.err
+	}
+	return m.SetStanding(areas)
 }

@@ -785,8 +785,11 @@ type Availability struct {
 	Layout string `json:"layout"`
 
 	// Seats How many seats `data` packs (the layout's `seats`).
-	Seats   int   `json:"seats"`
-	Version int64 `json:"version"`
+	Seats int `json:"seats"`
+
+	// Standing Present when the venue has standing sections; each with its places left at this version.
+	Standing *StandingLeft `json:"standing,omitempty"`
+	Version  int64         `json:"version"`
 }
 
 // Booking Example: {"booking_id":"0d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a","confirmed_at":"2026-05-01T18:03:12Z","created_at":"2026-05-01T18:00:00Z","currency":"EUR","event_id":"6f1c2b9e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","expires_at":"2026-05-01T18:10:00Z","status":"confirmed","ticket_ids":["1b9d6bcd-bbfd-8b2d-9b5d-ab8dfbbd4bed","2c8e7acd-ccfe-8c3e-8c6e-bc9eacce5cfe"],"total_price":"299.00"}
@@ -1097,8 +1100,11 @@ type EventStatus string
 type EventView struct {
 	Event     Event     `json:"event"`
 	Performer Performer `json:"performer"`
-	Tickets   []Ticket  `json:"tickets"`
-	Venue     Venue     `json:"venue"`
+
+	// Standing Present when the venue has standing sections; each with its places left at this version.
+	Standing *StandingLeft `json:"standing,omitempty"`
+	Tickets  []Ticket      `json:"tickets"`
+	Venue    Venue         `json:"venue"`
 
 	// Version The seat engine's version of the statuses; the same counter as the WebSocket frames'.
 	Version int64 `json:"version"`
@@ -1481,11 +1487,19 @@ type RefundedBookingStatus string
 // request name it.
 type RequestId = string
 
-// ReserveRequest Give ticket_ids (1..10 distinct seats) or ticket_id (one seat), not both.
+// ReserveRequest Give ticket_ids (1..10 distinct seats) or ticket_id (one seat), not both; and/or `standing`,
+// places of standing sections by quantity (the node picks the places). Seats and places together
+// are 1..10 and are held all or nothing.
 //
 // Example: {"event_id":"6f1c2b9e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","ticket_ids":["1b9d6bcd-bbfd-8b2d-9b5d-ab8dfbbd4bed","2c8e7acd-ccfe-8c3e-8c6e-bc9eacce5cfe"]}
 type ReserveRequest struct {
-	EventId   UUID    `json:"event_id"`
+	EventId  UUID `json:"event_id"`
+	Standing *[]struct {
+		Quantity int `json:"quantity"`
+
+		// Section A standing section of the event (else invalid_argument on field standing).
+		Section string `json:"section"`
+	} `json:"standing,omitempty"`
 	TicketId  *UUID   `json:"ticket_id,omitempty"`
 	TicketIds *[]UUID `json:"ticket_ids,omitempty"`
 }
@@ -1577,6 +1591,12 @@ type SeatLayout struct {
 			Name  string `json:"name"`
 			Seats int    `json:"seats"`
 		} `json:"rows"`
+
+		// Standing A standing section's places (seats first..first+capacity-1, drawn inside its block; several may share a cell).
+		Standing *struct {
+			Capacity int `json:"capacity"`
+			First    int `json:"first"`
+		} `json:"standing,omitempty"`
 		Width int `json:"width"`
 		X     int `json:"x"`
 		Y     int `json:"y"`
@@ -1594,10 +1614,13 @@ type SeatLayout struct {
 type SeatMap struct {
 	Sections []struct {
 		Name string `json:"name"`
-		Rows []struct {
+		Rows *[]struct {
 			Name  string `json:"name"`
 			Seats int    `json:"seats"`
-		} `json:"rows"`
+		} `json:"rows,omitempty"`
+
+		// Standing A standing section's capacity (general admission): places sold by quantity, each its own ticket (row "", seat the place number).
+		Standing *int `json:"standing,omitempty"`
 	} `json:"sections"`
 }
 
@@ -1609,7 +1632,12 @@ type SeatUnavailableError struct {
 	Error struct {
 		Code    SeatUnavailableErrorErrorCode `json:"code"`
 		Details struct {
-			TicketIds []UUID `json:"ticket_ids"`
+			// Left That section's places left.
+			Left *int `json:"left,omitempty"`
+
+			// Section A standing section with fewer places left than asked (ticket_ids is then empty).
+			Section   *string `json:"section,omitempty"`
+			TicketIds []UUID  `json:"ticket_ids"`
 		} `json:"details"`
 		Message string `json:"message"`
 
@@ -1622,6 +1650,16 @@ type SeatUnavailableError struct {
 
 // SeatUnavailableErrorErrorCode defines model for SeatUnavailableError.Error.Code.
 type SeatUnavailableErrorErrorCode string
+
+// StandingLeft Present when the venue has standing sections; each with its places left at this version.
+type StandingLeft = []struct {
+	Capacity int `json:"capacity"`
+
+	// First Index of place 1; places are seats first..first+capacity-1.
+	First   int    `json:"first"`
+	Left    int    `json:"left"`
+	Section string `json:"section"`
+}
 
 // Ticket defines model for Ticket.
 type Ticket struct {

@@ -33,6 +33,7 @@ const (
 	kindLateMove      = "late_move"      // a hold whose event moved outlived its expiry by more than the move budget (I3)
 	kindBadHistory    = "bad_history"    // the history itself is malformed
 	kindBadRecord     = "bad_record"     // a journal record does not decode
+	kindOverCapacity  = "over_capacity"  // a standing section with more places held and sold than its capacity, or a ticket past the venue (I1)
 )
 
 // expiryGrace is how long past its expiry a hold may still be honoured:
@@ -169,7 +170,7 @@ func checkWith(ctx context.Context, db persistence.Querier, samples []sample, mo
 	a.historySales()
 	steps := []func(context.Context, persistence.Querier) error{
 		a.ackedInBookings, a.historyLiveSales, a.liveBookingsDisjoint, a.salesInSoldSeats, a.journal, a.expiries,
-		a.payments,
+		a.payments, a.withinCapacity,
 	}
 	for _, step := range steps {
 		if err := step(ctx, db); err != nil {
@@ -294,6 +295,21 @@ func (a *audit) liveBookingsDisjoint(ctx context.Context, db persistence.Querier
 	shared, err := persistence.NewAudit(db).SharedTickets(ctx)
 	for _, s := range shared {
 		a.add(kindDoubleBooking, "event %s ticket %s is in %d live bookings", s.EventID, s.TicketID, s.Bookings)
+	}
+	return err
+}
+
+// withinCapacity: no standing section has more places held and sold than
+// its capacity, and no live booking has a ticket its event does not have
+// (general admission; I1 for places).
+func (a *audit) withinCapacity(ctx context.Context, db persistence.Querier) error {
+	over, err := persistence.NewAudit(db).OverCapacity(ctx)
+	for _, o := range over {
+		if o.Section == "" {
+			a.add(kindOverCapacity, "booking %s of event %s has ticket %s, which the event does not have", o.BookingID, o.EventID, o.TicketID)
+		} else {
+			a.add(kindOverCapacity, "event %s standing section %q has %d places held and sold, capacity %d", o.EventID, o.Section, o.Taken, o.Capacity)
+		}
 	}
 	return err
 }

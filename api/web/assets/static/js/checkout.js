@@ -39,7 +39,8 @@ export class Checkout {
   async holdSelected() {
     const p = this.page;
     const indices = [...p.selection];
-    if (!indices.length || this.busy || this.hold) return;
+    const standing = (p.standing || []).filter((a) => a.qty > 0).map((a) => ({ section: a.name, quantity: a.qty }));
+    if ((!indices.length && !standing.length) || this.busy || this.hold) return;
     if (!p.session.signedIn) {
       p.notice.show('Sign in (top right) to hold seats.', 'error');
       p.onSignInNeeded();
@@ -52,14 +53,25 @@ export class Checkout {
     try {
       const b = await call('POST', '/booking/reserve', {
         token: p.session.token, headers,
-        body: { event_id: p.eventId, ticket_ids: indices.map((i) => p.tickets[i].ticket_id) },
+        body: {
+          event_id: p.eventId,
+          ...(indices.length ? { ticket_ids: indices.map((i) => p.tickets[i].ticket_id) } : {}),
+          ...(standing.length ? { standing } : {}),
+        },
       });
-      this.start(b, indices);
+      if (standing.length) {
+        // The server picked the places: the hold is every ticket it names.
+        for (const a of p.standing) a.qty = 0;
+        p.renderStanding();
+      }
+      this.start(b, b.ticket_ids.map((id) => p.index.get(id)).filter((i) => i !== undefined));
       p.notice.show('Seats held. Pay before the countdown runs out.', 'ok', 5000);
     } catch (e) {
       if (e.code === 'queue_required') {
         this.admission = null;
         this.joinQueue();
+      } else if (e.code === 'seat_unavailable' && e.details.section) {
+        p.notice.show(`Sorry, ${e.details.section} has only ${e.details.left} place${e.details.left === 1 ? '' : 's'} left. Nothing was held; ask for fewer and try again.`, 'error');
       } else if (e.code === 'seat_unavailable') {
         const taken = (e.details.ticket_ids || []).map((id) => p.index.get(id)).filter((i) => i !== undefined);
         for (const i of taken) p.unselect(i);

@@ -43,6 +43,11 @@ export class EventPage {
     const t1 = performance.now();
     Object.assign(this, { event: data.event, venue: data.venue, performer: data.performer, tickets: ticketsOfLayout(layout) });
     this.index = new Map(this.tickets.map((t, i) => [t.ticket_id, i]));
+    // Standing sections (API.md "General admission"): taken by quantity.
+    this.standing = layout.sections.filter((s) => s.standing).map((s) => ({
+      name: s.name, first: s.standing.first, capacity: s.standing.capacity, qty: 0,
+      price: layout.categories[s.category]?.price, currency: layout.currency,
+    }));
     eventNames.put(this.eventId, this.event.name);
     document.title = `${this.event.name}: boxoffice`;
     $('event-name').textContent = this.event.name;
@@ -66,6 +71,7 @@ export class EventPage {
     // fetch_ms includes layout_ms, the layout's part (near 0 from the cache).
     this.timings = { start: t0, fetch_ms: Math.round(t1 - t0), layout_ms: Math.round(t1 - tm), map_ms: Math.round(performance.now() - t1) };
     this.renderPrices();
+    this.renderStanding();
     this.renderSelection();
     this.wire();
     this.feed = new SeatFeed(this.eventId, {
@@ -91,6 +97,7 @@ export class EventPage {
     }
     this.version = version;
     this.dropTaken();
+    this.updateStandingLeft();
     document.body.dataset.version = version;
   }
 
@@ -119,7 +126,54 @@ export class EventPage {
 
   label(i) {
     const t = this.tickets[i];
+    if (t.standing) return `${t.section} · standing · place ${t.seat}`;
     return `Section ${t.section} · Row ${t.row} · Seat ${t.seat}`;
+  }
+
+  /** standingLeft is how many places of standing area a are available. */
+  standingLeft(a) {
+    let n = 0;
+    for (let i = a.first; i < a.first + a.capacity; i++) if (this.map.status[i] === STATUS.available) n++;
+    return n;
+  }
+
+  /** standingCount is how many standing places are asked for. */
+  standingCount() {
+    return this.standing.reduce((n, a) => n + a.qty, 0);
+  }
+
+  /** renderStanding lists the standing areas with places left and a quantity each. */
+  renderStanding() {
+    const list = $('standing');
+    list.hidden = !this.standing.length;
+    list.replaceChildren(...this.standing.map((a) => h('li', { dataset: { section: a.name } },
+      h('span', {}, `${a.name} · standing`),
+      h('span', { class: 'left' }, `${this.standingLeft(a)} left`),
+      h('input', {
+        type: 'number', min: 0, max: MAX_SEATS, value: a.qty, class: 'narrow standing-qty', 'aria-label': `Standing places in ${a.name}`,
+        oninput: (e) => { a.qty = Math.max(0, Math.min(MAX_SEATS, Math.floor(Number(e.target.value)) || 0)); this.renderSelection(); },
+      }))));
+  }
+
+  /** updateStandingLeft refreshes the places left as statuses change. */
+  updateStandingLeft() {
+    for (const a of this.standing || []) {
+      const el = $('standing').querySelector(`li[data-section="${CSS.escape(a.name)}"] .left`);
+      if (el) el.textContent = `${this.standingLeft(a)} left`;
+    }
+  }
+
+  /** addStanding asks for one more place of the area holding place i. */
+  addStanding(i) {
+    const a = this.standing.find((x) => i >= x.first && i < x.first + x.capacity);
+    if (!a) return;
+    if (this.selection.size + this.standingCount() >= MAX_SEATS) {
+      this.notice.show(`You can pick up to ${MAX_SEATS} seats and places at a time.`, 'error', 4000);
+      return;
+    }
+    a.qty++;
+    this.renderStanding();
+    this.renderSelection();
   }
 
   /** statusOf is a seat's live status by ticket ID (for people and tests). */
@@ -142,6 +196,7 @@ export class EventPage {
   applied(version, t0) {
     this.version = version;
     this.dropTaken();
+    this.updateStandingLeft();
     document.body.dataset.version = version;
     if (this.timings.snapshot_ms === undefined) {
       this.timings.snapshot_ms = Math.round(performance.now() - t0);
@@ -156,6 +211,7 @@ export class EventPage {
     }
     this.version = version;
     this.dropTaken();
+    this.updateStandingLeft();
     document.body.dataset.version = version;
   }
 
@@ -199,6 +255,10 @@ export class EventPage {
 
   toggle(i) {
     if (i < 0 || this.holding()) return;
+    if (this.tickets[i].standing) {
+      this.addStanding(i);
+      return;
+    }
     if (this.selection.has(i)) {
       this.unselect(i);
     } else if (this.map.mark[i] === MARK.mine) {
@@ -320,12 +380,18 @@ export class EventPage {
     list.replaceChildren(...seats.map((i) => h('li', {},
       h('span', {}, this.label(i)), h('span', { class: 'price' }, money(this.tickets[i].price, this.tickets[i].currency)),
       h('button', { type: 'button', class: 'x', title: 'Remove', onclick: () => this.unselect(i) }, '×'))));
-    if (!seats.length) list.append(h('li', { class: 'muted' }, 'No seats selected: click green seats on the map.'));
-    const total = seats.reduce((a, i) => a + Number(this.tickets[i].price), 0);
-    $('selection-total').textContent = seats.length ? `${seats.length} seat${seats.length > 1 ? 's' : ''} · ${money(total, this.tickets[seats[0]].currency)}` : '';
+    const places = this.standing || [];
+    for (const a of places.filter((x) => x.qty > 0)) {
+      list.append(h('li', {}, h('span', {}, `${a.qty} × ${a.name} (standing)`),
+        h('span', { class: 'price' }, money(a.qty * Number(a.price), a.currency))));
+    }
+    const n = seats.length + places.reduce((k, a) => k + a.qty, 0);
+    if (!n) list.append(h('li', { class: 'muted' }, 'No seats selected: click green seats on the map.'));
+    const total = seats.reduce((a, i) => a + Number(this.tickets[i].price), 0) + places.reduce((k, a) => k + a.qty * Number(a.price), 0);
+    $('selection-total').textContent = n ? `${n} seat${n > 1 ? 's' : ''} · ${money(total, this.tickets[0].currency)}` : '';
     const queued = !!this.checkout.place;
     const onSale = this.onSale();
-    $('hold-button').disabled = !onSale || !seats.length || !!this.checkout.hold || this.checkout.busy || queued;
+    $('hold-button').disabled = !onSale || !n || n > MAX_SEATS || !!this.checkout.hold || this.checkout.busy || queued;
     $('hold-button').textContent = !onSale ? 'Not on sale' : queued ? 'Waiting for your turn…' : 'Hold seats';
   }
 

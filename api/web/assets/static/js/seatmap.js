@@ -108,6 +108,11 @@ export function ticketsOfLayout(layout) {
   const out = new Array(layout.seats);
   for (const s of layout.sections) {
     const price = layout.categories[s.category]?.price;
+    // A standing section's places: no row, numbered 1..capacity.
+    for (let k = 0; s.standing && k < s.standing.capacity; k++) {
+      const i = s.standing.first + k;
+      out[i] = { ticket_id: layout.ticket_ids[i], section: s.name, row: '', seat: k + 1, standing: true, price, currency: layout.currency };
+    }
     for (const r of s.rows) {
       for (let k = 0; k < r.seats; k++) {
         const i = r.first + k;
