@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -280,4 +281,120 @@ func numberAfter(data, key []byte) uint64 {
 		n = n*10 + uint64(c-'0')
 	}
 	return n
+}
+
+// stormResult is what one connect storm measured.
+type stormResult struct {
+	watchers, connected, failed int
+	bytes                       int64         // read from the node's sockets: handshakes and snapshots
+	all                         time.Duration // from the first dial to the last snapshot
+	toSnapshot                  []time.Duration
+	cpu                         time.Duration // the load generator's own CPU
+}
+
+func (r stormResult) print(w io.Writer, c loadConfig) {
+	pct := func(p float64) time.Duration {
+		if len(r.toSnapshot) == 0 {
+			return 0
+		}
+		return r.toSnapshot[min(len(r.toSnapshot)-1, int(p*float64(len(r.toSnapshot))))].Round(time.Microsecond)
+	}
+	fmt.Fprintf(w, "mode=storm compact=%v deflate=%v watchers=%d over %s: with snapshot %d, failed %d; all snapshots after %s; loadgen-cpu=%.2f cores\n",
+		c.Compact, c.Deflate, r.watchers, c.Duration, r.connected, r.failed, r.all.Round(time.Millisecond), r.cpu.Seconds()/max(r.all.Seconds(), 1e-9))
+	fmt.Fprintf(w, "bytes from the node: %d (%.1f MB, %d per watcher)\n", r.bytes, float64(r.bytes)/1e6, r.bytes/int64(max(1, r.connected)))
+	fmt.Fprintf(w, "dial -> snapshot received: p50=%s p99=%s max=%s\n", pct(0.5), pct(0.99), pct(1))
+}
+
+// runStorm is loadgen's storm mode: c.Users watchers of the event connect
+// evenly spread over c.Duration (a connect storm, as when a sale opens);
+// it measures the bytes the node sends them and when all have their
+// snapshot.
+func runStorm(ctx context.Context, c loadConfig, out, progress io.Writer) error {
+	res, err := stormRun(ctx, c, progress)
+	if err != nil {
+		return err
+	}
+	res.print(out, c)
+	return nil
+}
+
+func stormRun(ctx context.Context, c loadConfig, progress io.Writer) (stormResult, error) {
+	res := stormResult{watchers: c.Users}
+	var bytesRead atomic.Int64
+	nd := &net.Dialer{Timeout: 30 * time.Second}
+	dialer := &websocket.Dialer{HandshakeTimeout: 60 * time.Second, ReadBufferSize: 4 << 10, EnableCompression: c.Deflate,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := nd.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countingConn{Conn: conn, n: &bytesRead}, nil
+		}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex // guards res
+	var wg sync.WaitGroup
+	var done atomic.Int64
+	var conns []*websocket.Conn
+	start, cpu0 := time.Now(), cpuTime()
+	gap := c.Duration / time.Duration(c.Users)
+	for i := range c.Users {
+		if at := start.Add(time.Duration(i) * gap); time.Until(at) > 0 {
+			time.Sleep(time.Until(at))
+		}
+		base := c.URLs[i%len(c.URLs)]
+		url := "ws" + strings.TrimPrefix(base, "http") + "/events/" + c.Event + "/seats/ws"
+		if c.Compact {
+			url += "?format=compact"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			conn, _, err := dialer.DialContext(ctx, url, nil)
+			if err == nil {
+				var r io.Reader
+				if _, r, err = conn.NextReader(); err == nil {
+					_, err = io.Copy(io.Discard, r)
+				}
+			}
+			d := time.Since(t0)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.failed++
+				if conn != nil {
+					conn.Close()
+				}
+				return
+			}
+			res.connected++
+			res.toSnapshot = append(res.toSnapshot, d)
+			res.all = max(res.all, time.Since(start))
+			conns = append(conns, conn)
+			if n := done.Add(1); n%1000 == 0 {
+				fmt.Fprintf(progress, "\rwatchers with snapshot: %d", n)
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Fprintf(progress, "\rwatchers with snapshot: %d\n", done.Load())
+	res.cpu, res.bytes = cpuTime()-cpu0, bytesRead.Load()
+	for _, conn := range conns {
+		conn.Close()
+	}
+	slices.Sort(res.toSnapshot)
+	return res, nil
+}
+
+// countingConn counts the bytes read from a connection.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }

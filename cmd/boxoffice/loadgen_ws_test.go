@@ -6,11 +6,12 @@ import (
 	"time"
 )
 
-// TestLoadgenWatchersRerun: a second ws-mode run on the same event within
+// TestLoadgenWatchModes: a second ws-mode run on the same event within
 // the hold TTL still makes holds and delivers each of them to every
 // watcher (before, its first buyer still held its seats from the first
-// run and it tried the same seats again, so it held none).
-func TestLoadgenWatchersRerun(t *testing.T) {
+// run and it tried the same seats again, so it held none); and a connect
+// storm gets every watcher its snapshot.
+func TestLoadgenWatchModes(t *testing.T) {
 	n := startTestNode(t)
 	admin := n.token(t, "admin@example.com", "admin")
 	ev, _ := rulesEvent(t, n, admin, 60, nil)
@@ -30,6 +31,16 @@ func TestLoadgenWatchersRerun(t *testing.T) {
 		}
 		if want := int(res.holds) * c.Users; res.delivered != want {
 			t.Fatalf("compact=%v: %d deltas delivered, want %d", compact, res.delivered, want)
+		}
+	}
+	for _, deflate := range []bool{false, true} {
+		c := loadConfig{URLs: []string{n.URL}, Event: ev, Users: 4, Duration: 100 * time.Millisecond, Compact: true, Deflate: deflate}
+		res, err := stormRun(t.Context(), c, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.connected != c.Users || res.failed != 0 || res.bytes < int64(c.Users)*100 || len(res.toSnapshot) != c.Users {
+			t.Fatalf("deflate=%v: storm %+v; want %d watchers with their snapshot", deflate, res, c.Users)
 		}
 	}
 }
