@@ -286,6 +286,7 @@ func numberAfter(data, key []byte) uint64 {
 // stormResult is what one connect storm measured.
 type stormResult struct {
 	watchers, connected, failed int
+	firstErr                    error
 	bytes                       int64         // read from the node's sockets: handshakes and snapshots
 	all                         time.Duration // from the first dial to the last snapshot
 	toSnapshot                  []time.Duration
@@ -301,6 +302,9 @@ func (r stormResult) print(w io.Writer, c loadConfig) {
 	}
 	fmt.Fprintf(w, "mode=storm compact=%v deflate=%v watchers=%d over %s: with snapshot %d, failed %d; all snapshots after %s; loadgen-cpu=%.2f cores\n",
 		c.Compact, c.Deflate, r.watchers, c.Duration, r.connected, r.failed, r.all.Round(time.Millisecond), r.cpu.Seconds()/max(r.all.Seconds(), 1e-9))
+	if r.firstErr != nil {
+		fmt.Fprintf(w, "first failure: %v\n", r.firstErr)
+	}
 	fmt.Fprintf(w, "bytes from the node: %d (%.1f MB, %d per watcher)\n", r.bytes, float64(r.bytes)/1e6, r.bytes/int64(max(1, r.connected)))
 	fmt.Fprintf(w, "dial -> snapshot received: p50=%s p99=%s max=%s\n", pct(0.5), pct(0.99), pct(1))
 }
@@ -362,7 +366,9 @@ func stormRun(ctx context.Context, c loadConfig, progress io.Writer) (stormResul
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				res.failed++
+				if res.failed++; res.firstErr == nil {
+					res.firstErr = err
+				}
 				if conn != nil {
 					conn.Close()
 				}
