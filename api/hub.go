@@ -173,6 +173,7 @@ func (h *hub) open(w http.ResponseWriter, r *http.Request, format streamFormat) 
 			_ = conn.SetCompressionLevel(flate.DefaultCompression)
 		}
 	}
+	bw.conn.slack = h.writeTimeout / 4
 	c := newWSClient(conn, bw.conn, format, h.sendQueue, h.metrics)
 	if !h.add(c) {
 		if conn != nil {

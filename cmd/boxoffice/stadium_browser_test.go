@@ -22,10 +22,10 @@ import (
 // fingers pinch it larger, and a tap on a free seat selects it.
 func checkStadiumOnPhone(t *testing.T, n *testNode, browser context.Context, eventID string) {
 	t.Helper()
-	tb := newTab(t, browser, "phone", screenshotDir(t), true)
+	tb := newTab(t, browser, "phone", screenshotDir(t), false)
 	tb.do("phone viewport", 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch))
-	tb.do("open the stadium on the phone", 20*time.Second, chromedp.Navigate(n.URL+"/events/"+eventID))
-	tb.waitFor("phone: the live seat map", `document.body.dataset.live === 'true'`, 20*time.Second)
+	tb.do("open the stadium on the phone", 60*time.Second, chromedp.Navigate(n.URL+"/events/"+eventID))
+	tb.waitFor("phone: the live seat map", `document.body.dataset.live === 'true'`, 60*time.Second)
 	type box struct{ Left, Top, Width, Height, ViewW, ViewH, Scale float64 }
 	canvas := func() box {
 		return eval[box](tb, `(() => { const r = window.boxoffice.page.map.canvas.getBoundingClientRect();
