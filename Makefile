@@ -8,7 +8,7 @@ BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean soak
+.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean soak spread bench-fanout bench-seatpage
 
 all: build
 
@@ -90,3 +90,22 @@ clean:
 SPREAD_EVENTS ?= 300
 spread: deps
 	BOXOFFICE_SPREAD_EVENTS=$(SPREAD_EVENTS) $(GO) test -count=1 -timeout 15m -run '^TestSpreadProcs$$' -v ./cmd/boxoffice/
+
+# bench-fanout (h20fan): the seat-map fan-out and connect-storm runs of
+# docs/benchmarks.md against a node already running on $(URL) (`make run`
+# with BOXOFFICE_WS_MAX_PER_IP=0 BOXOFFICE_WS_MAX=0). WATCHERS=20000 needs
+# `ulimit -n` above 20,000 for both the node and this load generator.
+WATCHERS ?= 10000
+URL ?= http://127.0.0.1:8080
+bench-fanout: build
+	$(BIN) loadgen -url $(URL) -mode ws -users $(WATCHERS) -compact -interval 50ms -duration 10s
+	$(BIN) loadgen -url $(URL) -mode ws -users $(WATCHERS) -interval 50ms -duration 10s
+	$(BIN) loadgen -url $(URL) -mode storm -users $(WATCHERS) -compact -duration 10s
+	$(BIN) loadgen -url $(URL) -mode storm -users $(WATCHERS) -compact -deflate -duration 10s
+
+# bench-seatpage (h20fan): the stadium page's timings in headless Chromium
+# (navigation to map drawn and to live; first visit and layout cached),
+# ROUNDS rounds, logged by TestStadiumPageTimings; not part of make test.
+ROUNDS ?= 5
+bench-seatpage: deps
+	BOXOFFICE_SEATPAGE_ROUNDS=$(ROUNDS) $(GO) test -count=1 -run '^TestStadiumPageTimings$$' -v -timeout 20m ./cmd/boxoffice

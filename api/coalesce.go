@@ -28,8 +28,9 @@ const (
 const resumeFrames = 1024
 
 // coalescer is a topic's compact side: the changes since the last compact
-// frame, gathered for one tick and then sent to every compact and SSE
-// client of the event on the node as one prepared frame, and the newest
+// frame, sent to every compact and SSE client of the event on the node as
+// one prepared frame (at once when no frame went out in the last tick,
+// else at the end of the tick, so at most one frame a tick), and the newest
 // frames kept for resumes. Frames follow each other without gaps
 // (each from is the previous to + 1) unless the bus skipped a version.
 // The topic's mu guards it.
@@ -42,6 +43,11 @@ type coalescer struct {
 	next    uint64           // the from of the next frame, when none is pending (0: unknown)
 	ring    []*wireFrame     // the newest frames, oldest first, contiguous
 	timer   *time.Timer
+	// quiet: a frame went out less than a tick ago, so changes wait for
+	// the timer. The first change after a quiet tick goes out at once,
+	// so coalescing delays a change by at most the tick, and not at all
+	// when changes come less often than one per tick.
+	quiet   bool
 	snapVer uint64
 	snap    *wireFrame // the last compact snapshot, reused at the same version
 }
@@ -115,11 +121,6 @@ func (t *topic) addCompactLocked(frame []byte, v uint64, gap bool) {
 	}
 	if k.from == 0 {
 		k.from = v
-		if k.timer == nil {
-			k.timer = time.AfterFunc(k.tick, t.flushCompact)
-		} else {
-			k.timer.Reset(k.tick)
-		}
 	}
 	k.to = v
 	for _, ch := range d.Changes {
@@ -130,15 +131,34 @@ func (t *topic) addCompactLocked(frame []byte, v uint64, gap bool) {
 		}
 		k.batch[uint32(i)] = uint8(seatCode(st))
 	}
+	if k.quiet {
+		return // the running tick sends the batch
+	}
+	// Leading edge: out at once, and the next changes wait one tick.
+	t.flushCompactLocked()
+	k.quiet = true
+	if k.timer == nil {
+		k.timer = time.AfterFunc(k.tick, t.flushCompact)
+	} else {
+		k.timer.Reset(k.tick)
+	}
 }
 
-// flushCompact is the tick: it sends the pending batch.
+// flushCompact is the tick: it sends the batch gathered during it and
+// waits another tick, or ends the quiet when nothing came.
 func (t *topic) flushCompact() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.done {
-		t.flushCompactLocked()
+	if t.done {
+		return
 	}
+	k := &t.compact
+	if k.from == 0 {
+		k.quiet = false
+		return
+	}
+	t.flushCompactLocked()
+	k.timer.Reset(k.tick)
 }
 
 // flushCompactLocked renders the pending batch as one frame, prepared once

@@ -112,7 +112,9 @@ type Config struct {
 	// SeatFrameTick is how long compact WebSocket and SSE seat-map deltas
 	// are gathered before one frame carries them all to every such client
 	// of the event on the node: longer means fewer frames and write system
-	// calls per client under load, shorter means fresher seat maps.
+	// calls per client under load, shorter means fresher seat maps. A
+	// change after a tick without frames goes out at once, so the tick
+	// delays a change only when changes come faster than one per tick.
 	SeatFrameTick time.Duration
 	// WSWriteTimeout bounds one frame write to a client.
 	WSWriteTimeout time.Duration

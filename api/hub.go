@@ -99,8 +99,10 @@ type topic struct {
 	last     uint64 // newest version seen on the bus
 	done     bool   // unsubscribed: ignore late frames
 	snapVer  uint64
-	snapBody *wireFrame // the last snapshot rendered, reused by clients at the same version
-	compact  coalescer  // compact and SSE clients and their frames
+	snapBody *wireFrame           // the last snapshot rendered, reused by clients at the same version
+	view     *boxoffice.SeatsView // the last seat view fetched for a client (read-only)
+	fetching chan struct{}        // closed when the fetch under way ends; nil: none
+	compact  coalescer            // compact and SSE clients and their frames
 }
 
 // serve runs one client's session; it returns when the client is gone.
@@ -118,14 +120,14 @@ func (h *hub) serve(w http.ResponseWriter, r *http.Request, eventID uuid.UUID, f
 
 	ctx, cancel := context.WithTimeout(h.ctx, h.snapTimeout)
 	defer cancel()
-	t, resumed, err := h.join(ctx, eventID, c, lastSeen, resume)
+	t, resumed, joined, err := h.join(ctx, eventID, c, lastSeen, resume)
 	if err != nil {
 		h.unavailable(c, eventID, "subscribe", err)
 		return
 	}
 	defer h.leave(t, c)
 	if !resumed {
-		view, err := h.engine.Seats(ctx, eventID)
+		view, err := t.seats(ctx, joined)
 		if err != nil {
 			h.unavailable(c, eventID, "snapshot", err)
 			return
@@ -171,6 +173,7 @@ func (h *hub) open(w http.ResponseWriter, r *http.Request, format streamFormat) 
 			_ = conn.SetCompressionLevel(flate.DefaultCompression)
 		}
 	}
+	bw.conn.slack = h.writeTimeout / 4
 	c := newWSClient(conn, bw.conn, format, h.sendQueue, h.metrics)
 	if !h.add(c) {
 		if conn != nil {
@@ -212,10 +215,11 @@ func (h *hub) remove(c *wsClient) {
 }
 
 // join adds c to the event's topic, subscribing first if c is its first
-// client. From then on c receives (buffers) every frame of the event. With
-// resume, c is started at once from lastSeen when the topic retains every
-// frame since (resumed).
-func (h *hub) join(ctx context.Context, id uuid.UUID, c *wsClient, lastSeen uint64, resume bool) (t *topic, resumed bool, err error) {
+// client. From then on c receives (buffers) every frame of the event, the
+// ones newer than joined (the newest version the topic had seen) at
+// least. With resume, c is started at once from lastSeen when the topic
+// retains every frame since (resumed).
+func (h *hub) join(ctx context.Context, id uuid.UUID, c *wsClient, lastSeen uint64, resume bool) (t *topic, resumed bool, joined uint64, err error) {
 	h.mu.Lock()
 	t = h.topics[id]
 	creator := t == nil
@@ -239,21 +243,61 @@ func (h *hub) join(ctx context.Context, id uuid.UUID, c *wsClient, lastSeen uint
 		case <-t.ready:
 		case <-ctx.Done():
 			h.leave(t, nil)
-			return nil, false, ctx.Err()
+			return nil, false, 0, ctx.Err()
 		}
 	}
 	if t.err != nil {
 		h.leave(t, nil)
-		return nil, false, t.err
+		return nil, false, 0, t.err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if c.format == formatJSON {
 		t.clients[c] = struct{}{}
-		return t, false, nil
+		return t, false, t.last, nil
 	}
 	t.compact.clients[c] = struct{}{}
-	return t, resume && t.compact.resumeLocked(c, lastSeen, t.last), nil
+	return t, resume && t.compact.resumeLocked(c, lastSeen, t.last), t.last, nil
+}
+
+// seats is the engine's seat view for a client that joined the topic when
+// it had seen version joined: the last view fetched for any client when it
+// is at least that new (every later frame reaches the client), else a
+// fresh one, fetched once for all the clients waiting at the time. In a
+// connect storm 10,000 watchers then cost the engine a few views of the
+// stadium instead of 10,000.
+func (t *topic) seats(ctx context.Context, joined uint64) (boxoffice.SeatsView, error) {
+	for {
+		t.mu.Lock()
+		if t.view != nil && t.view.Version >= joined {
+			v := *t.view
+			t.mu.Unlock()
+			return v, nil
+		}
+		if wait := t.fetching; wait != nil {
+			t.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return boxoffice.SeatsView{}, ctx.Err()
+			}
+		}
+		wait := make(chan struct{})
+		t.fetching = wait
+		t.mu.Unlock()
+		view, err := t.hub.engine.Seats(ctx, t.id)
+		t.mu.Lock()
+		t.fetching = nil
+		close(wait)
+		if err == nil && (t.view == nil || view.Version >= t.view.Version) {
+			t.view = &view
+		}
+		t.mu.Unlock()
+		// The view was fetched after this client joined, so it is at
+		// least as new as joined.
+		return view, err
+	}
 }
 
 // leave removes c (nil: only the reference) and unsubscribes after the

@@ -144,3 +144,66 @@ func TestCompactDeltasMatchJSON(t *testing.T) {
 }
 
 func itoa(v uint64) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestCompactFirstChangeNotDelayed: a change after a quiet tick goes out
+// at once; the changes that follow within the tick wait for it and go out
+// together (the test fires the tick itself).
+func TestCompactFirstChangeNotDelayed(t *testing.T) {
+	event := uuid.MustParse("8e6c2f0e-1d5b-4c36-9b1e-2f1f0e6d9a41")
+	space := boxoffice.NewTicketSpace(event)
+	tp := &topic{id: event, space: space, hub: &hub{}}
+	tp.compact.init(1 << 62) // never fires by itself
+	defer tp.compact.stopLocked()
+	c := &wsClient{send: make(chan *wireFrame, 16), done: make(chan struct{}), limit: 16}
+	c.started, c.next = true, 1
+	tp.compact.clients[c] = struct{}{}
+	add := func(v uint64) {
+		t.Helper()
+		d := boxoffice.SeatDelta{EventID: event, Version: v,
+			Changes: []boxoffice.SeatChange{{TicketID: space.ID(int(v)), Status: boxoffice.SeatReserved}}}
+		tp.mu.Lock()
+		tp.addCompactLocked(DeltaFrame(d), v, false)
+		tp.mu.Unlock()
+	}
+	sent := func(from, to uint64) {
+		t.Helper()
+		select {
+		case f := <-c.send:
+			if f.from != from || f.to != to {
+				t.Fatalf("frame %d..%d, want %d..%d", f.from, f.to, from, to)
+			}
+		default:
+			t.Fatalf("no frame sent, want %d..%d", from, to)
+		}
+		if len(c.send) != 0 {
+			t.Fatalf("%d more frames sent", len(c.send))
+		}
+	}
+	steps := []struct {
+		add, tick bool
+		v         uint64
+		from, to  uint64 // the frame sent by the step; 0: none
+	}{
+		{add: true, v: 1, from: 1, to: 1}, // quiet: at once
+		{add: true, v: 2},                 // within the tick: waits
+		{add: true, v: 3},
+		{tick: true, from: 2, to: 3}, // the tick sends both
+		{tick: true},                 // nothing came: quiet again
+		{add: true, v: 4, from: 4, to: 4},
+	}
+	for _, s := range steps {
+		if s.add {
+			add(s.v)
+		} else {
+			tp.flushCompact()
+		}
+		if s.from == 0 {
+			if len(c.send) != 0 {
+				f := <-c.send
+				t.Fatalf("after step %+v: frame %d..%d sent, want none yet", s, f.from, f.to)
+			}
+			continue
+		}
+		sent(s.from, s.to)
+	}
+}

@@ -44,6 +44,9 @@ type loadConfig struct {
 	MaxRate float64
 	// Compact makes the ws mode's watchers use ?format=compact.
 	Compact bool
+	// Deflate makes the storm mode's watchers offer permessage-deflate,
+	// as browsers do.
+	Deflate bool
 }
 
 // sample is one request as the history records it (for `boxoffice check`).
@@ -77,12 +80,13 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Float64Var(&c.Release, "release", 0, "share of successful holds to release again (0..1)")
 	fs.Float64Var(&c.Refund, "refund", 0, "share of confirmed bookings to refund at once (0..1): the seats go back on sale")
 	fs.StringVar(&c.History, "history", "", "write every request and reply as JSON lines to this file (for `boxoffice check`)")
-	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}), availability (GET /events/{id}/availability) or ws (-users WebSocket watchers, delta delivery delay)")
+	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}), availability (GET /events/{id}/availability) ws (-users WebSocket watchers, delta delivery delay) or storm (-users watchers connecting within -duration: bytes sent, time until all have their snapshot)")
 	fs.DurationVar(&c.Interval, "interval", 50*time.Millisecond, "ws mode: pause between two reserves (each one a delta to every watcher)")
 	fs.Float64Var(&c.Rate, "rate", 0, "reserve mode: offered attempts/s in an open loop (arrivals whatever the replies, spread over -users buyers); 0 = closed loop of -users")
 	fs.BoolVar(&c.Sweep, "sweep", false, "with -rate: raise the rate 1.5x per -duration step until p99 passes 10 ms twice, and print the knee")
 	fs.Float64Var(&c.MaxRate, "max-rate", 0, "with -sweep: the highest rate to offer (0 = no cap)")
-	fs.BoolVar(&c.Compact, "compact", false, "ws mode: watch the compact seat map (?format=compact: packed snapshot, coalesced deltas)")
+	fs.BoolVar(&c.Compact, "compact", false, "ws and storm modes: watch the compact seat map (?format=compact: packed snapshot, coalesced deltas)")
+	fs.BoolVar(&c.Deflate, "deflate", false, "storm mode: the watchers offer permessage-deflate, as browsers do")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,8 +97,11 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	if c.Users < 1 || c.Seats < 1 || c.Seats > 10 || c.Duration <= 0 || c.PerBuyer < c.Seats {
 		return errors.New("loadgen: want -users >= 1, -seats 1..10, -duration > 0, -per-buyer >= -seats")
 	}
-	if c.Mode == "ws" {
+	switch c.Mode {
+	case "ws":
 		return runWatchers(ctx, c, stdout, stderr)
+	case "storm":
+		return runStorm(ctx, c, stdout, stderr)
 	}
 	if c.Rate < 0 || c.Sweep && c.Rate == 0 || c.Rate > 0 && c.Mode != "reserve" {
 		return errors.New("loadgen: -rate must be >= 0, and > 0 with -sweep; the open loop drives -mode reserve")

@@ -14,7 +14,8 @@ import (
 // TestSeatPageLayoutCached opens the stadium's page twice in one browser:
 // the second visit draws the map from the layout in the browser's cache
 // (the node serves GET /events/{id}/layout once), from the availability and
-// the compact WebSocket, as the first did.
+// the compact WebSocket, as the first did. Then it opens the page on a
+// phone-sized screen (checkStadiumOnPhone).
 func TestSeatPageLayoutCached(t *testing.T) {
 	n := startSeededNode(t)
 	eventID := stadiumEventID()
@@ -49,6 +50,7 @@ func TestSeatPageLayoutCached(t *testing.T) {
 	if errs := tb.pageErrors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
+	checkStadiumOnPhone(t, n, browser, eventID)
 }
 
 // routeRequests sums the node's boxoffice_http_requests_total for route.

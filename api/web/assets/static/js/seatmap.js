@@ -427,11 +427,37 @@ export class SeatMap {
     this.abort = new AbortController();
     const signal = this.abort.signal;
     let down = null;
+    // Two fingers on a touch screen pinch-zoom around their midpoint (the
+    // canvas has touch-action: none, so the page itself does not zoom).
+    const touches = new Map();
+    let pinch = null;
+    const spread = () => {
+      const [a, b] = [...touches.values()];
+      return { d: Math.hypot(a.x - b.x, a.y - b.y), x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+    };
+    const lift = (e) => {
+      touches.delete(e.pointerId);
+      if (touches.size < 2) pinch = null;
+    };
     c.addEventListener('pointerdown', (e) => {
+      touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      if (touches.size === 2 && this.view) {
+        pinch = spread();
+        down = null; // a pinch is neither a pan nor a pick
+        return;
+      }
       down = { x: e.clientX, y: e.clientY, ox: this.view?.ox, oy: this.view?.oy, moved: false };
       c.setPointerCapture?.(e.pointerId);
     }, { signal });
     c.addEventListener('pointermove', (e) => {
+      if (touches.has(e.pointerId)) touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      if (pinch) {
+        const now = spread();
+        const rect = c.getBoundingClientRect();
+        if (pinch.d > 0 && now.d > 0) this.zoomAt(now.x - rect.left, now.y - rect.top, now.d / pinch.d);
+        pinch = now;
+        return;
+      }
       if (down && this.view) {
         const dx = e.clientX - down.x;
         const dy = e.clientY - down.y;
@@ -452,9 +478,14 @@ export class SeatMap {
       this.hooks.onHover?.(i, e.clientX, e.clientY);
     }, { signal });
     c.addEventListener('pointerup', (e) => {
+      lift(e);
       const wasClick = down && !down.moved;
       down = null;
       if (wasClick) this.hooks.onPick?.(this.seatAt(e.clientX, e.clientY));
+    }, { signal });
+    c.addEventListener('pointercancel', (e) => {
+      lift(e);
+      down = null;
     }, { signal });
     c.addEventListener('pointerleave', () => {
       this.hover = -1;
