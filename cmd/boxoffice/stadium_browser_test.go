@@ -98,8 +98,7 @@ func TestStadiumPageTimings(t *testing.T) {
 	if rounds <= 0 {
 		t.Skip("set BOXOFFICE_SEATPAGE_ROUNDS to measure the stadium page")
 	}
-	n := startTestNode(t)
-	n.seedDemo(t)
+	n := startSeededNode(t)
 	eventID := stadiumEventID()
 	browser := startBrowser(t)
 	tb := newTab(t, browser, "visitor", screenshotDir(t), false)
