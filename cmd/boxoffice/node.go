@@ -161,7 +161,7 @@ func (n *node) startEngine() error {
 	}
 	eng, err := actors.NewEngine(actors.Config{
 		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery, MaxLinger: n.cfg.CommitLinger,
-		IdleTimeout: n.cfg.IdleTimeout, ReconcileInterval: n.cfg.ReconcileInterval, Logger: n.log.With("component", "engine"), TracerProvider: n.tp,
+		IdleTimeout: n.cfg.IdleTimeout, MaxActive: n.cfg.MaxActiveEvents, ReconcileInterval: n.cfg.ReconcileInterval, Logger: n.log.With("component", "engine"), TracerProvider: n.tp,
 	}, actors.Deps{
 		Store: n.db, Journal: n.journal, Publisher: seatDeltas{n.bus}, Payments: pay, Metrics: n.metrics,
 		OnCounts: func(id uuid.UUID, v uint64, c boxoffice.SeatCounts) {
