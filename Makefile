@@ -81,3 +81,11 @@ proto:
 
 clean:
 	rm -rf bin
+
+# memory: TestMemoryPerEvent for MEM_EVENTS (default 1000,10000): N small
+# events on one node, each activated by one hold, then all passivated; logs
+# heap and RSS per active and per passivated event (docs/benchmarks.md).
+# Not part of `make test` (skipped there).
+MEM_EVENTS ?= 1000,10000
+memory: deps
+	BOXOFFICE_MEM_EVENTS=$(MEM_EVENTS) $(GO) test -count=1 -timeout 20m -run '^TestMemoryPerEvent$$' -v ./actors/

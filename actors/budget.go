@@ -5,6 +5,9 @@ import (
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/google/uuid"
+
+	"github.com/boxoffice/boxoffice/actors/seatmap"
 )
 
 // The memory budget (Config.MaxActive): a node keeps at most MaxActive
@@ -50,8 +53,15 @@ func (g *grain) becomeResident(ctx actor.Context) {
 	g.res = r
 	g.e.active.Store(g.eventID, r)
 	g.e.budget.n.Add(1)
+	if h := activatedHook.Load(); h != nil {
+		(*h)(g.eventID, g.m)
+	}
 	g.e.maybeShed(ctx.ActorSystem())
 }
+
+// activatedHook, when set, sees each grain's seat map once it is active
+// (tests check that a passivated grain's memory can be collected).
+var activatedHook atomic.Pointer[func(eventID uuid.UUID, m *seatmap.Map)]
 
 // leaveResidence removes the grain's entry when it stops (only its own: a
 // later instance of the same event may have registered since).

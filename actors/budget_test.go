@@ -2,15 +2,21 @@ package actors_test
 
 import (
 	"context"
+	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
+	"weak"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
+	"github.com/boxoffice/boxoffice/actors/grainpb"
+	"github.com/boxoffice/boxoffice/actors/seatmap"
 )
 
 // TestMemoryBudgetPassivatesLeastRecentlyUsed: with MaxActive 3, holding a
@@ -23,6 +29,17 @@ func TestMemoryBudgetPassivatesLeastRecentlyUsed(t *testing.T) {
 	base := newEnv(t, venue200(), actors.Config{MaxActive: budget, HoldTTL: time.Hour})
 	n := base.node
 	ctx := context.Background()
+	// Weak pointers to each first activation's seat map: once passivated,
+	// nothing may keep it from the garbage collector.
+	var mu sync.Mutex
+	maps := map[uuid.UUID]weak.Pointer[seatmap.Map]{}
+	actors.SetActivatedHook(t, func(id uuid.UUID, m *seatmap.Map) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := maps[id]; !ok {
+			maps[id] = weak.Make(m)
+		}
+	})
 	envs := []*env{base}
 	for range events - 1 {
 		id := createEvent(t, base.db, venue200())
@@ -32,10 +49,17 @@ func TestMemoryBudgetPassivatesLeastRecentlyUsed(t *testing.T) {
 	users := make([]uuid.UUID, events)
 	holds := make([]boxoffice.Booking, events)
 	versions := make([]uint64, events)
+	pids := make([]*actor.PID, events)
 	for i, e := range envs {
 		users[i] = uuid.New()
 		holds[i] = e.mustReserve(t, users[i], 7)
-		versions[i] = e.stats(t).Version
+		// A PID used to send to the grain caches its process (and so the
+		// grain) until used again, as PIDs left in buffers do; it must not
+		// keep a passivated grain's seat map in memory.
+		pids[i] = n.cluster.Get(e.eventID.String(), actors.Kind)
+		reply, err := n.cluster.ActorSystem.Root.RequestFuture(pids[i], &grainpb.GetStats{}, 5*time.Second).Result()
+		require.NoError(t, err)
+		versions[i] = reply.(*grainpb.StatsReply).Version
 	}
 
 	// The two oldest passivate; the three newest stay.
@@ -52,6 +76,17 @@ func TestMemoryBudgetPassivatesLeastRecentlyUsed(t *testing.T) {
 		require.Eventually(t, func() bool { return e.latestSnapshot(t) == versions[i] }, 20*time.Second,
 			10*time.Millisecond, "event %d passivated with a snapshot of its last version", i)
 	}
+
+	for i, e := range envs[:2] {
+		mu.Lock()
+		w := maps[e.eventID]
+		mu.Unlock()
+		require.Eventually(t, func() bool {
+			runtime.GC()
+			return w.Value() == nil
+		}, 20*time.Second, 10*time.Millisecond, "event %d: the passivated grain's seat map is garbage", i)
+	}
+	runtime.KeepAlive(pids)
 
 	// Activated again (which sheds another), each keeps its hold.
 	for i, e := range envs[:2] {

@@ -185,6 +185,14 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.passivate()
 	case *actor.Stopped:
 		g.shutdown()
+		// Proto.Actor does not stop the receive-timeout timer of a stopped
+		// actor, and every *actor.PID that was used to send to it caches a
+		// pointer to its process (mailbox, context, this grain) until it is
+		// used again; any such PID left in a reused buffer would keep the
+		// seat map reachable. Drop the grain's state so that a passivated
+		// event costs its memory back (the budget, budget.go, counts on it).
+		ctx.CancelReceiveTimeout()
+		g.dropState()
 	case *actor.Restarting:
 		// A panic escaped contain: this instance is replaced in place.
 		// Its pending callers cannot be answered by the next one.
@@ -390,6 +398,13 @@ func (g *grain) shutdown() {
 		g.payStop = nil
 	}
 	g.Shutdown()
+}
+
+// dropState drops the stopped grain's state for the garbage collector.
+func (g *grain) dropState() {
+	g.m, g.keyed, g.keyedOrder = nil, nil, nil
+	g.priceEnds, g.prices, g.rules = nil, nil, boxoffice.Event{}
+	g.payments, g.refunds = nil, nil
 }
 
 // onTick expires due holds (I3), reports counts and starts the periodic
