@@ -44,6 +44,8 @@ type node struct {
 	bus     *bus.Bus
 	cluster *cluster.Node
 	engine  *actors.Engine
+	// rate is the engine's reserves per second, for the admin spread.
+	rate reserveRate
 	// pay is the engine's payment provider (tests count its calls).
 	pay   boxoffice.PaymentProvider
 	room  *queue.Room
@@ -124,6 +126,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger) (n *node, err 
 		return n, err
 	}
 	n.goBackground(func() { n.engine.RunSweeper(bg, time.Second) })
+	n.goBackground(func() { n.rate.run(bg, n.engine.Reserves) })
 	n.goBackground(func() { pruneOwnershipHistory(bg, n.db, n.log) })
 	n.log.Info("node started", "node", n.name, "http", n.URL(), "actor", n.cluster.ActorAddr(),
 		"gossip", n.cluster.GossipAddr(), "nats", n.bus.ClientURL())
