@@ -8,7 +8,7 @@ BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean soak spread bench-fanout bench-seatpage
+.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean soak spread bench-fanout bench-seatpage memory failover-many
 
 all: build
 
@@ -109,3 +109,20 @@ bench-fanout: build
 ROUNDS ?= 5
 bench-seatpage: deps
 	BOXOFFICE_SEATPAGE_ROUNDS=$(ROUNDS) $(GO) test -count=1 -run '^TestStadiumPageTimings$$' -v -timeout 20m ./cmd/boxoffice
+
+# memory: TestMemoryPerEvent for MEM_EVENTS (default 1000,10000): N small
+# events on one node, each activated by one hold, then all passivated; logs
+# heap and RSS per active and per passivated event (docs/benchmarks.md).
+# Not part of `make test` (skipped there).
+MEM_EVENTS ?= 1000,10000
+memory: deps
+	BOXOFFICE_MEM_EVENTS=$(MEM_EVENTS) $(GO) test -count=1 -timeout 20m -run '^TestMemoryPerEvent$$' -v ./actors/
+
+# failover-many: TestFailoverManyEvents for FAILOVER_EVENTS (default 9000,
+# about 3,000 active events a node): 3 nodes (child processes), every event
+# activated by a hold, the busiest node killed -9; logs the p50/p99/max time
+# from the kill to each of its events' first acknowledged write on the
+# survivors. Not part of `make test` (skipped there).
+FAILOVER_EVENTS ?= 9000
+failover-many: deps
+	BOXOFFICE_FAILOVER_EVENTS=$(FAILOVER_EVENTS) $(GO) test -count=1 -timeout 30m -run '^TestFailoverManyEvents$$' -v ./cmd/boxoffice/

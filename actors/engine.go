@@ -38,6 +38,15 @@ type Config struct {
 	// long and holds nothing (a grain with live holds stays up so that they
 	// expire on time).
 	IdleTimeout time.Duration
+	// MaxActive is the node's memory budget in active event actors (0: no
+	// limit). Each active event keeps its seat map, holds and subscribers
+	// in memory (docs/benchmarks.md measures the bytes); a passivated one
+	// keeps nothing. When an activation takes the node over the budget,
+	// the least recently used idle grains (no commit in flight, no payment
+	// or refund running) passivate, after a snapshot, even with live holds:
+	// those are durable (I2) and the sweeper wakes the event when one is
+	// due (I3), so nothing acknowledged is lost.
+	MaxActive int
 	// TickInterval is how often a grain looks for expired holds; it bounds
 	// how late a hold may end (I3 allows one second).
 	TickInterval time.Duration
@@ -127,6 +136,8 @@ func (c Config) Validate() error {
 		return errors.New("actors: TickInterval must be in (0, 1s] so holds end within a second")
 	case c.RequestTimeout <= 0 || c.PaymentTimeout <= 0 || c.IdleTimeout <= 0 || c.CountsInterval <= 0 || c.RulesRefresh <= 0:
 		return errors.New("actors: timeouts must be positive")
+	case c.MaxActive < 0:
+		return errors.New("actors: MaxActive must not be negative")
 	case c.PaymentAttempts < 1 || c.PaymentBackoff <= 0:
 		return errors.New("actors: PaymentAttempts must be at least 1 and PaymentBackoff positive")
 	case c.ReconcileInterval <= 0 || c.ReconcileInterval > MaxReconcileInterval:
@@ -179,9 +190,11 @@ type Engine struct {
 	grains *cluster.Client
 	// tracer is cfg.TracerProvider's, nil when the node does not trace.
 	tracer trace.Tracer
-	// active holds the IDs of the events whose grains run on this node,
-	// for the admin placement view.
+	// active maps the IDs of the events whose grains run on this node to
+	// their *resident entries, for the admin placement view and the
+	// memory budget (budget.go).
 	active sync.Map
+	budget budget
 
 	// failedMu guards failed: the events whose last activation on this
 	// node failed, and until when the next one waits (see holdOff).

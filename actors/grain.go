@@ -14,6 +14,7 @@ import (
 	pcluster "github.com/asynkron/protoactor-go/cluster"
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/grainpb"
@@ -88,6 +89,9 @@ type grain struct {
 	// refunds maps a booking whose refund is in flight to its callers
 	// (refund.go).
 	refunds map[uuid.UUID]*refund
+	// res is the grain's entry in the engine's active set (budget.go),
+	// nil until its activation succeeded.
+	res *resident
 }
 
 // instances numbers grain instances in this process.
@@ -166,16 +170,29 @@ func (g *grain) Receive(ctx actor.Context) {
 			"type", fmt.Sprintf("%T", m), "epoch", m.sentBy().epoch, "current_epoch", g.epoch)
 		return
 	}
+	if _, ok := ctx.Message().(proto.Message); ok {
+		g.used() // a command from a caller (grainpb), not a system message
+	}
 	defer g.traceCommand(ctx)()
 	switch msg := ctx.Message().(type) {
 	case *pcluster.ClusterInit:
 		g.activate(ctx, msg.Identity.Identity)
 	case *actor.ReceiveTimeout:
 		g.maybePassivate(ctx)
+	case passivateAsk:
+		g.onPassivateAsk(ctx)
 	case *actor.Stopping:
 		g.passivate()
 	case *actor.Stopped:
 		g.shutdown()
+		// Proto.Actor does not stop the receive-timeout timer of a stopped
+		// actor, and every *actor.PID that was used to send to it caches a
+		// pointer to its process (mailbox, context, this grain) until it is
+		// used again; any such PID left in a reused buffer would keep the
+		// seat map reachable. Drop the grain's state so that a passivated
+		// event costs its memory back (the budget, budget.go, counts on it).
+		ctx.CancelReceiveTimeout()
+		g.dropState()
 	case *actor.Restarting:
 		// A panic escaped contain: this instance is replaced in place.
 		// Its pending callers cannot be answered by the next one.
@@ -280,7 +297,7 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 	g.log.Info("event activated", "event", id, "epoch", g.epoch, "version", g.committed,
 		"seats", g.m.Len(), "took", g.Took())
 	ctx.SetReceiveTimeout(g.e.cfg.IdleTimeout)
-	g.e.active.Store(g.eventID, struct{}{})
+	g.becomeResident(ctx)
 	g.startTicker(ctx)
 	g.settleInterrupted(ctx)
 	g.reconcile(ctx, g.e.cfg.Now())
@@ -371,9 +388,7 @@ func (g *grain) startTicker(ctx actor.Context) {
 
 // shutdown stops the goroutines the grain owns and waits for them.
 func (g *grain) shutdown() {
-	if g.m != nil {
-		g.e.active.Delete(g.eventID)
-	}
+	g.leaveResidence()
 	if g.lingerTimer != nil {
 		g.lingerTimer.Stop()
 	}
@@ -382,6 +397,13 @@ func (g *grain) shutdown() {
 		g.payStop = nil
 	}
 	g.Shutdown()
+}
+
+// dropState drops the stopped grain's state for the garbage collector.
+func (g *grain) dropState() {
+	g.m, g.keyed, g.keyedOrder = nil, nil, nil
+	g.priceEnds, g.prices, g.rules = nil, nil, boxoffice.Event{}
+	g.payments, g.refunds = nil, nil
 }
 
 // onTick expires due holds (I3), reports counts and starts the periodic
@@ -460,6 +482,9 @@ func (g *grain) price(seats []int32) boxoffice.Money {
 }
 
 func (g *grain) outcome(op, result string, seats int) {
+	if op == "reserve" {
+		g.e.budget.reserves.Add(1)
+	}
 	g.traceOutcome(op, result, seats)
 	if g.e.deps.Metrics != nil {
 		g.e.deps.Metrics.Outcome(op, result, seats)

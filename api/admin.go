@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -386,7 +387,8 @@ func (s *Server) handleCluster(w http.ResponseWriter, r *http.Request, _ boxoffi
 	out := clusterJSON{Nodes: make([]nodeJSON, 0, len(nodes)), Placements: make([]placementJSON, 0, len(places))}
 	for _, n := range nodes {
 		out.Nodes = append(out.Nodes, nodeJSON{ID: n.ID, Address: n.Address, Status: n.Status,
-			StartedAt: timeText(n.StartedAt), Actors: n.Actors})
+			StartedAt: timeText(n.StartedAt), Actors: n.Actors, Reserves: n.Reserves,
+			ReservesPerSecond: math.Round(n.ReservesPerSecond*10) / 10})
 	}
 	for _, p := range places {
 		out.Placements = append(out.Placements, placementJSON(p))

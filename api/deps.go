@@ -137,6 +137,11 @@ type NodeInfo struct {
 	StartedAt time.Time
 	// Actors is the number of active event actors on the node.
 	Actors int
+	// Reserves is how many reserves the node's event actors decided since
+	// it started, and ReservesPerSecond their rate over the last seconds:
+	// with Actors, the spread of the load over the nodes.
+	Reserves          uint64
+	ReservesPerSecond float64
 }
 
 // Placement says which node hosts an active event actor.

@@ -200,6 +200,9 @@ type nodeJSON struct {
 	Status    string `json:"status"`
 	StartedAt string `json:"started_at"`
 	Actors    int    `json:"actors"`
+	// The spread (issue 22): reserves decided and their recent rate.
+	Reserves          uint64  `json:"reserves"`
+	ReservesPerSecond float64 `json:"reserves_per_second"`
 }
 
 type placementJSON struct {

@@ -35,10 +35,10 @@ type Caller struct {
 	waiting map[string]map[*call]struct{} // member address -> calls to it
 }
 
-// call is one request in flight to a remote member.
+// call is one request in flight to a remote member; abort ends its wait.
 type call struct {
-	f    *actor.Future
-	left atomic.Bool
+	abort func()
+	left  atomic.Bool
 }
 
 // NewCaller watches c's topology until Close (or until c's actor system
@@ -64,20 +64,25 @@ func (k *Caller) Closed() bool { return !k.sub.IsActive() }
 
 // Request is Cluster().Request(identity, kind, msg, CallOptions(timeout)...)
 // that returns ErrMemberLeft as soon as the member the grain was last seen
-// on leaves. Calls to a grain on this member, or one whose place is not
-// cached yet, are made as they are. The first attempt to a cached remote
-// grain is sent here, with the same handling as Proto.Actor's: a dead
-// letter (the grain moved) drops the cached place and retries through the
-// cluster; a timeout is final.
+// on leaves. Calls to a grain on this member are made as they are. The
+// first attempt to a cached remote grain is sent here, with the same
+// handling as Proto.Actor's: a dead letter (the grain moved) drops the
+// cached place and retries through the cluster; a timeout is final. A call
+// to a grain whose place is not cached (uncached) is given up the same way
+// when the member the placement picks leaves.
 func (k *Caller) Request(identity, kind string, msg any, timeout time.Duration) (any, error) {
 	pid, ok := k.c.PidCache.Get(identity, kind)
-	if !ok || pid.Address == k.c.ActorSystem.Address() {
+	if !ok {
+		return k.uncached(identity, kind, msg, timeout)
+	}
+	if pid.Address == k.c.ActorSystem.Address() {
 		return k.c.Request(identity, kind, msg, CallOptions(timeout)...)
 	}
 	start := time.Now()
-	cl := &call{f: k.c.ActorSystem.Root.RequestFuture(pid, msg, timeout)}
+	f := k.c.ActorSystem.Root.RequestFuture(pid, msg, timeout)
+	cl := &call{abort: func() { k.c.ActorSystem.Root.Stop(f.PID()) }}
 	k.watch(pid.Address, cl)
-	res, err := cl.f.Result()
+	res, err := f.Result()
 	if h := afterResult.Load(); h != nil {
 		(*h)(k, pid.Address)
 	}
@@ -101,6 +106,52 @@ func (k *Caller) Request(identity, kind string, msg any, timeout time.Duration) 
 		return nil, fmt.Errorf("%s/%s: %w", kind, identity, err)
 	}
 	return nil, fmt.Errorf("%s/%s: no reply", kind, identity)
+}
+
+// uncached makes a call to a grain whose place this member has not cached:
+// Proto.Actor's Request asks the placement's owner member to activate it,
+// then calls it there, and waits its whole timeout on each (its lookup
+// waits 5 s more) when that member crashed after the request reached it,
+// which is how events stalled 6.5 s after a kill (detection, then 5 s).
+// The owner is the rendezvous pick over the current members, as Proto.Actor's
+// lookup makes it; the call is given up with ErrMemberLeft when that member
+// leaves. The abandoned request runs on to its own timeout in the
+// background; its reply, if one still comes, is dropped, as a timed-out
+// call's is (503 is documented as "safe to retry").
+func (k *Caller) uncached(identity, kind string, msg any, timeout time.Duration) (any, error) {
+	rdv := pcluster.NewRendezvous()
+	rdv.UpdateMembers(k.c.MemberList.Members().Members())
+	owner := rdv.GetByClusterIdentity(pcluster.NewClusterIdentity(identity, kind))
+	if owner == "" || owner == k.c.ActorSystem.Address() {
+		return k.c.Request(identity, kind, msg, CallOptions(timeout)...)
+	}
+	type result struct {
+		res any
+		err error
+	}
+	done := make(chan result, 1)
+	gone := make(chan struct{})
+	var once sync.Once
+	cl := &call{abort: func() { once.Do(func() { close(gone) }) }}
+	k.watch(owner, cl)
+	defer k.unwatch(owner, cl)
+	go func() { // ends with k.c.Request, within timeout
+		res, err := k.c.Request(identity, kind, msg, CallOptions(timeout)...)
+		done <- result{res, err}
+	}()
+	select {
+	case r := <-done:
+		return r.res, r.err
+	case <-gone:
+		select {
+		case r := <-done: // a reply that raced the departure is kept
+			if r.res != nil {
+				return r.res, nil
+			}
+		default:
+		}
+		return nil, fmt.Errorf("%s/%s placed on %s: %w", kind, identity, owner, ErrMemberLeft)
+	}
 }
 
 // afterResult, when set, runs between a call's result and its checks
@@ -134,7 +185,7 @@ func (k *Caller) departed(addr string) {
 	defer k.mu.Unlock()
 	for cl := range k.waiting[addr] {
 		cl.left.Store(true)
-		k.c.ActorSystem.Root.Stop(cl.f.PID())
+		cl.abort()
 	}
 	delete(k.waiting, addr)
 }

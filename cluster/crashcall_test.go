@@ -112,3 +112,43 @@ func idOwnedBy(t *testing.T, n *cluster.Node, owner string) string {
 	t.Fatalf("%s owns none of 40 ids", owner)
 	return ""
 }
+
+// TestUncachedCallInFlightWhenMemberCrashes is TestCallInFlightWhenMemberCrashes
+// for a call whose caller has not cached the grain's place (its first call,
+// or the first after a move): Proto.Actor's lookup and call wait their whole
+// timeout on a crashed member, so through a Caller it must fail with
+// ErrMemberLeft once gossip declares the member gone instead.
+func TestUncachedCallInFlightWhenMemberCrashes(t *testing.T) {
+	nodes := mustStartCluster(t, "node-a", "node-b", "node-c")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	id := idOwnedBy(t, b, "node-c") // placed through node-b: node-a has no cached place
+	caller := cluster.NewCaller(a.Cluster())
+	defer caller.Close()
+	if _, ok := a.Cluster().PidCache.Get(id, echoKind); ok {
+		t.Fatalf("node-a has the place of %s cached", id)
+	}
+	errc := make(chan error, 1)
+	msg := "hang-" + t.Name()
+	delivered := hangDelivered(msg)
+	go func() {
+		_, err := caller.Request(id, echoKind, wrapperspb.String(msg), 20*time.Second)
+		errc <- err
+	}()
+	select { // delivered, unanswered
+	case <-delivered:
+	case err := <-errc:
+		t.Fatalf("call to node-c ended before it was delivered: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("call to node-c not delivered within 10s")
+	}
+	start := time.Now()
+	c.Shutdown(false)
+	err := <-errc
+	if !errors.Is(err, cluster.ErrMemberLeft) {
+		t.Fatalf("in-flight uncached call to the crashed member: %v after %s, want ErrMemberLeft", err, time.Since(start))
+	}
+	t.Logf("in-flight uncached call released %s after the crash", time.Since(start).Round(time.Millisecond))
+	if owner, err := ask(a, id, 4*time.Second); err != nil || owner == "node-c" {
+		t.Fatalf("after the release: owner %q, %v; want a survivor", owner, err)
+	}
+}

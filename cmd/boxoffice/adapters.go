@@ -109,13 +109,18 @@ const placementsSubject = "boxoffice.admin.placements"
 type placementReply struct {
 	Node   string      `json:"node"`
 	Events []uuid.UUID `json:"events"`
+	// Reserves is how many reserves the node's event actors decided since
+	// it started; PerSecond their rate over the last seconds.
+	Reserves  uint64  `json:"reserves"`
+	PerSecond float64 `json:"reserves_per_second"`
 }
 
 // serveAdminPlacements answers placement requests with this node's active
 // event actors, so any node can show the whole cluster's placement.
 func serveAdminPlacements(n *node) error {
 	_, err := n.bus.Conn().Subscribe(placementsSubject, func(m *nats.Msg) {
-		b, _ := json.Marshal(placementReply{Node: n.name, Events: n.engine.Active()})
+		b, _ := json.Marshal(placementReply{Node: n.name, Events: n.engine.Active(),
+			Reserves: n.engine.Reserves(), PerSecond: n.rate.perSecond()})
 		_ = m.Respond(b)
 	})
 	return err
@@ -125,14 +130,15 @@ func serveAdminPlacements(n *node) error {
 type clusterView struct{ n *node }
 
 func (c clusterView) Nodes(ctx context.Context) ([]api.NodeInfo, error) {
-	counts := map[string]int{}
+	replies := map[string]placementReply{}
 	for _, p := range c.gather(ctx) {
-		counts[p.Node] = len(p.Events)
+		replies[p.Node] = p
 	}
 	var out []api.NodeInfo
 	for _, m := range c.n.cluster.Members() {
+		p := replies[m.Name]
 		out = append(out, api.NodeInfo{ID: m.Name, Address: m.HTTPAddr, Status: string(m.Status),
-			StartedAt: m.StartedAt, Actors: counts[m.Name]})
+			StartedAt: m.StartedAt, Actors: len(p.Events), Reserves: p.Reserves, ReservesPerSecond: p.PerSecond})
 	}
 	return out, nil
 }

@@ -73,7 +73,10 @@ type Config struct {
 	// CommitLinger is actors.Config.MaxLinger.
 	CommitLinger time.Duration
 	IdleTimeout  time.Duration
-	LogLevel     string
+	// MaxActiveEvents is actors.Config.MaxActive: the node's memory budget
+	// in active event actors (0: no limit).
+	MaxActiveEvents int
+	LogLevel        string
 	// LogFormat is json, text, or auto: text when dev mode writes to a
 	// terminal (people read it), JSON otherwise (log collectors parse it).
 	LogFormat string
@@ -356,6 +359,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.IntVar(&c.SnapshotEvery, "snapshot-every", e.num("SNAPSHOT_EVERY", 10_000), "journal records between snapshots (BOXOFFICE_SNAPSHOT_EVERY)")
 	fs.DurationVar(&c.CommitLinger, "commit-linger", e.dur("COMMIT_LINGER", time.Millisecond), "longest an event actor holds a commit back for its callers to return, negative = off (BOXOFFICE_COMMIT_LINGER)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", e.dur("IDLE_TIMEOUT", 5*time.Minute), "passivate an idle event actor after this long (BOXOFFICE_IDLE_TIMEOUT)")
+	fs.IntVar(&c.MaxActiveEvents, "max-active-events", e.num("MAX_ACTIVE_EVENTS", 0), "memory budget: at most this many active event actors on the node, the least recently used idle ones passivate beyond it; 0 is no limit (BOXOFFICE_MAX_ACTIVE_EVENTS)")
 	fs.StringVar(&c.LogLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error; PUT /admin/api/log-level changes it at run time (BOXOFFICE_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", e.str("LOG_FORMAT", "auto"), "json, text, or auto: text on a terminal in dev mode, else JSON (BOXOFFICE_LOG_FORMAT)")
 	fs.StringVar(&c.PublicURL, "public-url", e.str("PUBLIC_URL", ""), "base URL people use to reach this node (BOXOFFICE_PUBLIC_URL)")
@@ -424,6 +428,8 @@ func (c Config) validate() error {
 		return errors.New("hold-ttl must be positive")
 	case c.SnapshotEvery < 1:
 		return errors.New("snapshot-every must be at least 1")
+	case c.MaxActiveEvents < 0:
+		return errors.New("BOXOFFICE_MAX_ACTIVE_EVENTS (-max-active-events) must be 0 (no limit) or positive")
 	case c.ReconcileInterval < 0 || c.ReconcileInterval > actors.MaxReconcileInterval:
 		return fmt.Errorf("BOXOFFICE_RECONCILE_INTERVAL (-reconcile-interval) must be in (0, %s]", actors.MaxReconcileInterval)
 	case c.WSMaxPerIP < 0 || c.WSMax < 0:
@@ -503,7 +509,8 @@ func (c Config) String() string {
 		fmt.Sprintf(" trusted_proxies=%s ws_max_per_ip=%d ws_max=%d metrics_addr=%s jwt_issuer=%s jwt_audience=%s",
 			(*prefixFlag)(&c.TrustedProxies).String(), c.WSMaxPerIP, c.WSMax, c.MetricsAddr, c.JWTIssuer, c.JWTAudience) +
 		fmt.Sprintf(" log_level=%s log_format=%s %s", c.LogLevel, c.LogFormat, c.Tracing) +
-		fmt.Sprintf(" smtp=%s", orUnset(redactURL(c.SMTPURL)))
+		fmt.Sprintf(" smtp=%s", orUnset(redactURL(c.SMTPURL))) +
+		fmt.Sprintf(" max_active_events=%d", c.MaxActiveEvents)
 }
 
 func orUnset(s string) string {

@@ -115,3 +115,26 @@ func TestConfigGoodValues(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigMaxActiveEvents: the memory budget is taken from
+// BOXOFFICE_MAX_ACTIVE_EVENTS (0, no limit, by default) and a negative one
+// stops the node with an error naming it.
+func TestConfigMaxActiveEvents(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  int
+		bad   bool
+	}{{"", 0, false}, {"5000", 5000, false}, {"-1", 0, true}, {"many", 0, true}} {
+		c, err := parseConfig("serve", nil, configEnv("BOXOFFICE_MAX_ACTIVE_EVENTS", tc.value), io.Discard)
+		switch {
+		case tc.bad && err == nil:
+			t.Errorf("%q accepted", tc.value)
+		case tc.bad && !strings.Contains(err.Error(), "MAX_ACTIVE_EVENTS") && !strings.Contains(err.Error(), "max-active-events"):
+			t.Errorf("%q: error %q does not name BOXOFFICE_MAX_ACTIVE_EVENTS", tc.value, err)
+		case !tc.bad && err != nil:
+			t.Errorf("%q: %v", tc.value, err)
+		case !tc.bad && c.MaxActiveEvents != tc.want:
+			t.Errorf("%q: MaxActiveEvents = %d, want %d", tc.value, c.MaxActiveEvents, tc.want)
+		}
+	}
+}

@@ -44,6 +44,8 @@ type node struct {
 	bus     *bus.Bus
 	cluster *cluster.Node
 	engine  *actors.Engine
+	// rate is the engine's reserves per second, for the admin spread.
+	rate reserveRate
 	// pay is the engine's payment provider (tests count its calls).
 	pay   boxoffice.PaymentProvider
 	room  *queue.Room
@@ -124,6 +126,7 @@ func startNode(ctx context.Context, cfg Config, log *slog.Logger) (n *node, err 
 		return n, err
 	}
 	n.goBackground(func() { n.engine.RunSweeper(bg, time.Second) })
+	n.goBackground(func() { n.rate.run(bg, n.engine.Reserves) })
 	n.goBackground(func() { pruneOwnershipHistory(bg, n.db, n.log) })
 	n.log.Info("node started", "node", n.name, "http", n.URL(), "actor", n.cluster.ActorAddr(),
 		"gossip", n.cluster.GossipAddr(), "nats", n.bus.ClientURL())
@@ -161,7 +164,7 @@ func (n *node) startEngine() error {
 	}
 	eng, err := actors.NewEngine(actors.Config{
 		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery, MaxLinger: n.cfg.CommitLinger,
-		IdleTimeout: n.cfg.IdleTimeout, ReconcileInterval: n.cfg.ReconcileInterval, Logger: n.log.With("component", "engine"), TracerProvider: n.tp,
+		IdleTimeout: n.cfg.IdleTimeout, MaxActive: n.cfg.MaxActiveEvents, ReconcileInterval: n.cfg.ReconcileInterval, Logger: n.log.With("component", "engine"), TracerProvider: n.tp,
 	}, actors.Deps{
 		Store: n.db, Journal: n.journal, Publisher: seatDeltas{n.bus}, Payments: pay, Metrics: n.metrics,
 		OnCounts: func(id uuid.UUID, v uint64, c boxoffice.SeatCounts) {

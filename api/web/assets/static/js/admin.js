@@ -102,12 +102,18 @@ async function refreshCluster() {
   const c = await call('GET', '/admin/api/cluster', { token: session.token });
   if (notice.el.dataset.tone === 'error' && notice.el.textContent.startsWith('The dashboard lost')) notice.clear();
   const now = Date.now();
-  $('nodes').tBodies[0].replaceChildren(...c.nodes.map((n) => h('tr', { dataset: { nodeId: n.id } },
+  // The spread: each node's share of the active events and of the reserves.
+  const totalActors = c.nodes.reduce((s, n) => s + n.actors, 0);
+  const totalRate = c.nodes.reduce((s, n) => s + (n.reserves_per_second || 0), 0);
+  const share = (part, whole) => (whole > 0 ? ` (${Math.round((100 * part) / whole)} %)` : '');
+  $('nodes').tBodies[0].replaceChildren(...c.nodes.map((n) => h('tr', { dataset: { nodeId: n.id, actors: String(n.actors), reserves: String(n.reserves ?? 0) } },
     h('td', { class: 'mono' }, n.id),
     h('td', {}, n.address ? h('a', { href: n.address + '/admin/' }, n.address) : '-'),
     h('td', {}, h('span', { class: `badge ${n.status}` }, n.status)),
     h('td', {}, n.started_at ? duration(now - Date.parse(n.started_at)) : '-'),
-    h('td', { class: 'num' }, String(n.actors)))));
+    h('td', { class: 'num spread-actors' }, String(n.actors) + share(n.actors, totalActors)),
+    h('td', { class: 'num spread-rate', title: `${n.reserves ?? 0} reserves decided since the node started` },
+      (n.reserves_per_second || 0).toFixed(1) + share(n.reserves_per_second || 0, totalRate)))));
   const rows = c.placements.map((p) => {
     const tr = h('tr', { class: current?.id === p.event_id ? 'active clickable' : 'clickable', dataset: { eventId: p.event_id }, onclick: () => watch(p.event_id) },
       h('td', {}, h('span', { class: 'ev-name' }, events.get(p.event_id)?.name || eventNames.get(p.event_id) || p.event_id)),
