@@ -173,6 +173,7 @@ func (g *grain) Receive(ctx actor.Context) {
 	case *actor.ReceiveTimeout:
 		g.maybePassivate(ctx)
 	case *actor.Stopping:
+		g.settle(ctx)
 		g.passivate()
 	case *actor.Stopped:
 		g.shutdown()
