@@ -41,6 +41,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"GET /admin/api/log-level", "PUT /admin/api/log-level",
 		"POST /booking/{bookingId}/refund", "POST /admin/api/events/{eventId}/cancel",
 		"GET /door/", "GET /door/sw.js",
+		"POST /admin/api/nodes/{nodeId}/drain",
 	}
 	slices.Sort(got)
 	slices.Sort(want)

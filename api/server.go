@@ -130,6 +130,7 @@ func (s *Server) routes() {
 	}
 
 	m.Handle("GET /admin/api/cluster", s.h(s.admin(s.handleCluster)))
+	m.Handle("POST /admin/api/nodes/{nodeId}/drain", s.h(s.admin(s.handleDrainNode)))
 	m.Handle("GET /admin/api/metrics", s.h(s.admin(s.handleAdminMetrics)))
 	m.Handle("GET /admin/api/events/{eventId}", s.h(s.admin(s.handleEventStats)))
 	m.Handle("PATCH /admin/api/events/{eventId}", s.h(s.admin(s.handlePatchEvent)))

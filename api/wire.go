@@ -200,6 +200,12 @@ type nodeJSON struct {
 	Actors    int    `json:"actors"`
 }
 
+// drainJSON answers POST /admin/api/nodes/{nodeId}/drain.
+type drainJSON struct {
+	NodeID string `json:"node_id"`
+	Status string `json:"status"`
+}
+
 type placementJSON struct {
 	EventID uuid.UUID `json:"event_id"`
 	NodeID  string    `json:"node_id"`
