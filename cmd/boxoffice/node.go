@@ -548,6 +548,9 @@ const paymentDrainTimeout = 35 * time.Second
 // actors (each writes a snapshot), and closes the stores. Idempotent.
 func (n *node) Close() {
 	n.once.Do(func() {
+		if n.draining.Load() {
+			<-n.drained // a drain under way uses what Close stops
+		}
 		if n.http != nil {
 			c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = n.http.Shutdown(c)
