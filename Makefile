@@ -81,3 +81,13 @@ proto:
 
 clean:
 	rm -rf bin
+
+# rolling: TestRollingRestart for ROLLING (default 3m): three nodes (child
+# processes) restarted one after another with SIGTERM (each drains: /readyz
+# fails, its events move to the others, its sockets are told 1012, it exits
+# 0 and starts again) under readiness-aware loadgen users; it must end with
+# 0 errors (no 503, no request without a reply) and `boxoffice check` clean.
+# `make test` runs the short version (one restart). Add rolling to .PHONY.
+ROLLING ?= 3m
+rolling: deps
+	BOXOFFICE_ROLLING_DURATION=$(ROLLING) $(GO) test -count=1 -timeout 30m -run '^TestRollingRestart$$' -v ./cmd/boxoffice/
