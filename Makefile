@@ -8,7 +8,7 @@ BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean soak spread bench-fanout bench-seatpage memory failover-many
+.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean soak spread bench-fanout bench-seatpage memory failover-many rolling
 
 all: build
 
@@ -126,3 +126,13 @@ memory: deps
 FAILOVER_EVENTS ?= 9000
 failover-many: deps
 	BOXOFFICE_FAILOVER_EVENTS=$(FAILOVER_EVENTS) $(GO) test -count=1 -timeout 30m -run '^TestFailoverManyEvents$$' -v ./cmd/boxoffice/
+
+# rolling: TestRollingRestart for ROLLING (default 3m): three nodes (child
+# processes) restarted one after another with SIGTERM (each drains: /readyz
+# fails, its events move to the others, its sockets are told 1012, it exits
+# 0 and starts again) under readiness-aware loadgen users; it must end with
+# 0 errors (no 503, no request without a reply) and `boxoffice check` clean.
+# `make test` runs the short version (one restart).
+ROLLING ?= 3m
+rolling: deps
+	BOXOFFICE_ROLLING_DURATION=$(ROLLING) $(GO) test -count=1 -timeout 30m -run '^TestRollingRestart$$' -v ./cmd/boxoffice/

@@ -182,6 +182,7 @@ func (g *grain) Receive(ctx actor.Context) {
 	case passivateAsk:
 		g.onPassivateAsk(ctx)
 	case *actor.Stopping:
+		g.settle(ctx)
 		g.passivate()
 	case *actor.Stopped:
 		g.shutdown()

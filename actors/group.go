@@ -26,6 +26,9 @@ type group struct {
 	// traces are the contexts of the traced commands that staged records
 	// here: the journal's commit span links to each (tracing only).
 	traces []context.Context
+	// done receives the commit's outcome too (buffered), for settle,
+	// which waits for it while the grain stops.
+	done chan error
 }
 
 // waiter is a deferred reply or continuation. Exactly one of reply and
@@ -138,11 +141,43 @@ func (g *grain) flush(ctx actor.Context) {
 	gr := g.open
 	g.open, g.inflight = nil, gr
 	g.inflightAt = time.Now()
+	gr.done = make(chan error, 1)
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	g.e.deps.Journal.Submit(boxoffice.Commit{
 		EventID: g.eventID, Epoch: g.epoch, Entries: gr.entries, Bookings: gr.bookings, Sales: gr.sales, Traces: gr.traces,
 		Notices: gr.notices, Refunds: gr.refunds,
-	}, func(err error) { root.Send(self, commitDone{stamp: st, err: err}) })
+	}, func(err error) {
+		gr.done <- err
+		root.Send(self, commitDone{stamp: st, err: err})
+	})
+}
+
+// settle lets the commands the grain accepted become durable before it
+// stops, and answers their callers: a grain is stopped while busy when its
+// node drains (placement passed the node over), and callers cut off then
+// would see errors, not the new owner. Commands still in the mailbox after
+// the stop are dead letters, which callers retry on the new owner. It
+// waits at most the request timeout.
+func (g *grain) settle(ctx actor.Context) {
+	deadline := time.NewTimer(g.e.cfg.RequestTimeout)
+	defer deadline.Stop()
+	for g.m != nil && !g.broken && (g.inflight != nil || g.open != nil) {
+		if g.lingering {
+			g.lingering = false
+			g.lingerTimer.Stop()
+		}
+		if g.inflight == nil {
+			g.flush(ctx)
+			continue
+		}
+		select {
+		case err := <-g.inflight.done:
+			g.onCommit(ctx, err)
+		case <-deadline.C:
+			g.log.Warn("stopping with a commit still in flight", "event", g.eventID, "epoch", g.epoch)
+			return
+		}
+	}
 }
 
 // onCommit learns the in-flight group's outcome: on success it publishes

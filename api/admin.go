@@ -369,6 +369,26 @@ func (s *Server) handleEventStats(w http.ResponseWriter, r *http.Request, _ boxo
 	return nil
 }
 
+// handleDrainNode is POST /admin/api/nodes/{nodeId}/drain: 202 once the
+// named node has begun to drain (it leaves and exits by itself).
+func (s *Server) handleDrainNode(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
+	id := r.PathValue("nodeId")
+	if len(id) > 200 {
+		return boxoffice.InvalidField("nodeId", "nodeId is longer than 200 bytes")
+	}
+	d, ok := s.deps.Cluster.(NodeDrainer)
+	if !ok {
+		return boxoffice.Errorf(boxoffice.ENotFound, "node %q cannot be drained from here", id)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	if err := d.DrainNode(ctx, id); err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusAccepted, drainJSON{NodeID: id, Status: "draining"})
+	return nil
+}
+
 // handleCluster is GET /admin/api/cluster.
 func (s *Server) handleCluster(w http.ResponseWriter, r *http.Request, _ boxoffice.User) error {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)

@@ -160,6 +160,17 @@ type ClusterView interface {
 	Placements(ctx context.Context) ([]Placement, error)
 }
 
+// NodeDrainer is a ClusterView that can drain a member (POST
+// /admin/api/nodes/{nodeId}/drain): the node fails /readyz, hands its
+// events to the other nodes, tells stream clients to reconnect elsewhere,
+// leaves the cluster and exits. Views that cannot make the route 404.
+type NodeDrainer interface {
+	// DrainNode starts the drain of the node named id and returns once it
+	// has begun. Errors: ENotFound when no live member has that name,
+	// EUnavailable when the node does not answer.
+	DrainNode(ctx context.Context, id string) error
+}
+
 // Deps are the platform parts the API talks to. Engine and Catalog are
 // required; the rest may be nil with the effect each field describes.
 type Deps struct {

@@ -23,7 +23,11 @@ const (
 	dropGap         = "gap"         // the bus skipped a version; the client must resync
 	dropUnavailable = "unavailable" // no snapshot or subscription could be had
 	dropShutdown    = "shutdown"    // Close
-	dropWrite       = "write"       // a write failed or timed out
+	// dropDraining is Server.Drain's: the close frame (1012, service
+	// restart) carries it as its reason, and the seat page reconnects at
+	// once, to whichever node the load balancer picks.
+	dropDraining = "draining"
+	dropWrite    = "write" // a write failed or timed out
 )
 
 // hub fans seat deltas out to WebSocket clients: one SubscribeSeats per
@@ -47,11 +51,13 @@ type hub struct {
 	tracer       trace.Tracer  // nil: no fan-out spans
 	tick         time.Duration // compact and SSE deltas are coalesced per tick
 
-	mu      sync.Mutex // guards closed, topics, clients and topic.refs
-	closed  bool
-	topics  map[uuid.UUID]*topic
-	clients map[*wsClient]struct{}
-	wg      sync.WaitGroup // one per connection being served
+	mu     sync.Mutex // guards closed, topics, clients and topic.refs
+	closed bool
+	// draining: Server.Drain closed the hub (refusals say 1012 too).
+	draining bool
+	topics   map[uuid.UUID]*topic
+	clients  map[*wsClient]struct{}
+	wg       sync.WaitGroup // one per connection being served
 }
 
 func newHub(ctx context.Context, cfg Config, engine boxoffice.SeatEngine, feed SeatFeed, m *metrics, log *slog.Logger) *hub {
@@ -177,8 +183,12 @@ func (h *hub) open(w http.ResponseWriter, r *http.Request, format streamFormat) 
 	c := newWSClient(conn, bw.conn, format, h.sendQueue, h.metrics)
 	if !h.add(c) {
 		if conn != nil {
+			code, text := websocket.CloseGoingAway, "server shutting down"
+			if h.isDraining() {
+				code, text = websocket.CloseServiceRestart, dropDraining
+			}
 			_ = conn.WriteControl(websocket.CloseMessage,
-				websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+				websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 			_ = bw.conn.Flush()
 		}
 		c.closeConn()
@@ -191,6 +201,13 @@ func (h *hub) unavailable(c *wsClient, eventID uuid.UUID, step string, err error
 	h.log.LogAttrs(h.ctx, slog.LevelWarn, "seat map unavailable",
 		slog.String("event", eventID.String()), slog.String("step", step), slog.Any("err", err))
 	c.kick(dropUnavailable, websocket.CloseTryAgainLater)
+}
+
+// isDraining reports whether Server.Drain closed the hub.
+func (h *hub) isDraining() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.draining
 }
 
 // add registers a client unless the hub is closed.
@@ -329,16 +346,22 @@ func (h *hub) leave(t *topic, c *wsClient) {
 }
 
 // close disconnects every client and waits for their sessions to end.
-func (h *hub) close() {
+func (h *hub) close() { h.closeWith(dropShutdown, websocket.CloseGoingAway) }
+
+// closeWith is close with the given drop reason and close code.
+func (h *hub) closeWith(reason string, code int) {
 	h.mu.Lock()
 	h.closed = true
+	if reason == dropDraining {
+		h.draining = true
+	}
 	clients := make([]*wsClient, 0, len(h.clients))
 	for c := range h.clients {
 		clients = append(clients, c)
 	}
 	h.mu.Unlock()
 	for _, c := range clients {
-		c.kick(dropShutdown, websocket.CloseGoingAway)
+		c.kick(reason, code)
 	}
 	h.wg.Wait()
 }

@@ -44,6 +44,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"GET /admin/api/events", "GET /admin/api/venues", "GET /admin/api/performers",
 		"PATCH /admin/api/venues/{venueId}", "PATCH /admin/api/performers/{performerId}",
 		"POST /admin/api/events/{eventId}/scanners", "GET /admin/api/audit",
+		"POST /admin/api/nodes/{nodeId}/drain",
 	}
 	slices.Sort(got)
 	slices.Sort(want)

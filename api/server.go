@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -129,6 +130,7 @@ func (s *Server) routes() {
 	}
 
 	m.Handle("GET /admin/api/cluster", s.h(s.admin(s.handleCluster)))
+	m.Handle("POST /admin/api/nodes/{nodeId}/drain", s.h(s.admin(s.handleDrainNode)))
 	m.Handle("GET /admin/api/metrics", s.h(s.admin(s.handleAdminMetrics)))
 	m.Handle("GET /admin/api/events/{eventId}", s.h(s.eventScoped(s.handleEventStats)))
 	m.Handle("PATCH /admin/api/events/{eventId}", s.h(s.eventScoped(s.handlePatchEvent)))
@@ -199,6 +201,13 @@ func (s *Server) handleAdminMetrics(w http.ResponseWriter, r *http.Request, _ bo
 // Registry is the Prometheus registry GET /metrics serves, so that other
 // packages can register their collectors on it.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// Drain ends every seat-map WebSocket with close code 1012 (service
+// restart) and reason "draining", and every SSE stream, so that clients
+// reconnect through the load balancer to another node; later stream
+// requests are refused the same way. Other requests are still served.
+// Call it when the node drains, before Close.
+func (s *Server) Drain() { s.hub.closeWith(dropDraining, websocket.CloseServiceRestart) }
 
 // Close stops the background work, disconnects every WebSocket client
 // (close code 1001) and waits for all of it. It is idempotent. Call it

@@ -205,6 +205,12 @@ type nodeJSON struct {
 	ReservesPerSecond float64 `json:"reserves_per_second"`
 }
 
+// drainJSON answers POST /admin/api/nodes/{nodeId}/drain.
+type drainJSON struct {
+	NodeID string `json:"node_id"`
+	Status string `json:"status"`
+}
+
 type placementJSON struct {
 	EventID uuid.UUID `json:"event_id"`
 	NodeID  string    `json:"node_id"`

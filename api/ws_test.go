@@ -493,6 +493,26 @@ func TestCloseDisconnectsClients(t *testing.T) {
 	}
 }
 
+// TestDrainAsksClientsToReconnect: Drain ends every seat-map session with
+// 1012 (service restart) and reason "draining", which the seat page takes
+// as "reconnect now", and a stream opened afterwards is refused the same
+// way, while ordinary requests are still served.
+func TestDrainAsksClientsToReconnect(t *testing.T) {
+	h := newHarness(t)
+	event, _ := h.seedEvent()
+	c := h.dialSeats(t, event)
+	readSeatFrame(t, c)
+	h.srv.Drain()
+	for i, c := range []*websocket.Conn{c, h.dialSeats(t, event)} {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, _, err := c.ReadMessage()
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseServiceRestart || ce.Text != "draining" {
+			t.Errorf("connection %d after Drain: %v, want close 1012 draining", i, err)
+		}
+	}
+}
+
 func (h *harness) hubClients(t testing.TB) int {
 	t.Helper()
 	var n int

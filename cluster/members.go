@@ -45,6 +45,9 @@ type MemberInfo struct {
 	Status     Status    `json:"status"`
 	Kinds      []string  `json:"kinds,omitempty"`
 	Self       bool      `json:"self,omitempty"` // the node answering
+	// Draining: the member is handing its grains to the others before it
+	// leaves (Node.Drain); nothing new is placed on it.
+	Draining bool `json:"draining,omitempty"`
 }
 
 // nodeMeta is what a node gossips about itself (memberlist node metadata,
@@ -57,6 +60,8 @@ type nodeMeta struct {
 	HTTP    string   `json:"http,omitempty"`
 	Started int64    `json:"started"` // unix milliseconds
 	Kinds   []string `json:"kinds"`
+	// Draining is set by Node.Drain: peers stop placing grains on the node.
+	Draining bool `json:"draining,omitempty"`
 }
 
 const metaVersion = 1
@@ -90,13 +95,21 @@ func memberInfo(n *memberlist.Node) (MemberInfo, bool) {
 		StartedAt:  time.UnixMilli(m.Started).UTC(),
 		Status:     StatusAlive,
 		Kinds:      m.Kinds,
+		Draining:   m.Draining,
 	}, true
 }
 
-// protoMember is the Proto.Actor view of a member.
-func (mi MemberInfo) protoMember() *pcluster.Member {
+// protoMember is the Proto.Actor view of a member. A member handing off
+// (handoff: draining, and for this node once Drain let it go) hosts no
+// kinds, so placement passes it over while it stays a member: calls in
+// flight to it are still answered and its address is not blocked.
+func (mi MemberInfo) protoMember(handoff bool) *pcluster.Member {
 	host, port, _ := splitHostPort(mi.ActorAddr)
-	return &pcluster.Member{Id: mi.MemberID, Host: host, Port: int32(port), Kinds: mi.Kinds}
+	kinds := mi.Kinds
+	if handoff {
+		kinds = []string{}
+	}
+	return &pcluster.Member{Id: mi.MemberID, Host: host, Port: int32(port), Kinds: kinds}
 }
 
 // departure remembers a node that is gone, for Members and NameOf.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
@@ -196,6 +197,46 @@ func (n *Node) Joined() bool {
 // grains for them, so the process should shut down and start again (with a
 // new member id). Shutdown does not close it.
 func (n *Node) Dead() <-chan struct{} { return n.p.dead }
+
+// Drain hands this node's grains to the other members before it leaves:
+// it gossips that the node drains, so peers place no grain on it (it stays
+// a member: calls in flight to it are answered, and callers whose calls
+// reach a grain that already stopped get a dead letter and retry on the
+// new owner), waits four gossip intervals for the news to spread, then passes itself over
+// in its own placement, which stops its grains (each passivates: a final
+// snapshot). Their next call activates them on their new owners at once,
+// with no failure detector involved. Shutdown(true) afterwards leaves the
+// cluster with nothing left to move.
+//
+// Drain returns once the local placement changed; the grains stop
+// asynchronously (their owners, e.g. actors.Engine, can wait for them).
+// Errors: the gossip update failed, or ctx ended first.
+func (n *Node) Drain(ctx context.Context) error {
+	settle := 4 * n.cfg.Gossip.GossipInterval
+	n.log.Info("cluster: draining: handing grains to the other members")
+	if err := n.p.setDraining(); err != nil {
+		return err
+	}
+	if err := n.p.waitSync(ctx); err != nil {
+		return err
+	}
+	t := time.NewTimer(settle)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	}
+	n.p.handoff.Store(true)
+	return n.p.waitSync(ctx)
+}
+
+// Draining reports whether Drain was called.
+func (n *Node) Draining() bool {
+	n.p.metaMu.Lock()
+	defer n.p.metaMu.Unlock()
+	return n.p.meta.Draining
+}
 
 // SetHTTPAddr gossips a new HTTP address, for nodes that bind their HTTP
 // listener after Start (port 0). Errors: metadata too large, or the update

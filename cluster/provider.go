@@ -7,8 +7,11 @@ import (
 	"log"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
@@ -54,6 +57,16 @@ type provider struct {
 
 	dead     chan struct{}
 	deadOnce sync.Once
+
+	// handoff is set by Node.Drain once peers were told this node drains:
+	// from then on this node's own placement passes it over too, so its
+	// grains stop here and activate on their next owners.
+	handoff atomic.Bool
+	// drainSig is the set of handing-off members last published to
+	// Proto.Actor's placement (only the sync loop touches it).
+	drainSig string
+	// syncs counts finished syncs, for Drain to wait for one.
+	syncs atomic.Uint64
 }
 
 var (
@@ -201,9 +214,14 @@ func (p *provider) sync() {
 	p.mu.Unlock()
 	members := make(pcluster.Members, 0, len(seen))
 	var zombies []*memberlist.Node
+	var handingOff []string
 	for id, info := range seen {
 		if !blocked.Contains(id) {
-			members = append(members, info.protoMember())
+			h := info.Draining && (id != p.self || p.handoff.Load())
+			if h {
+				handingOff = append(handingOff, id)
+			}
+			members = append(members, info.protoMember(h))
 			continue
 		}
 		info.Status = StatusBlocked
@@ -213,9 +231,63 @@ func (p *provider) sync() {
 		}
 	}
 	p.c.MemberList.UpdateClusterTopology(members)
+	p.publishHandoff(members, handingOff)
 	p.record(seen)
 	p.notifyBlocked(zombies)
 	p.checkDead(seen)
+	p.syncs.Add(1)
+}
+
+// publishHandoff re-publishes the topology when the set of members handing
+// off changed, and on every sync while this node hands off. Proto.Actor
+// only publishes a topology when its member ids change, and its placement
+// (the distributed hash and the placement actor, which stops the grains
+// this node no longer owns) learns member kinds only from that event; the
+// same member ids with a draining member's kinds removed make placement
+// pass the member over while it stays reachable. Repeating it while this
+// node hands off stops grains that late callers (peers that had not heard
+// of the drain yet) activated here meanwhile.
+func (p *provider) publishHandoff(members pcluster.Members, handingOff []string) {
+	slices.Sort(handingOff)
+	sig := strings.Join(handingOff, ",")
+	if sig == p.drainSig && !p.handoff.Load() {
+		return
+	}
+	p.drainSig = sig
+	cp := slices.Clone(members)
+	p.c.ActorSystem.EventStream.Publish(&pcluster.ClusterTopology{TopologyHash: pcluster.TopologyHash(slices.Clone(cp)), Members: cp})
+}
+
+// setDraining gossips that this node drains (NodeMeta) and waits until the
+// update was broadcast, bounded by Gossip.TCPTimeout.
+func (p *provider) setDraining() error {
+	p.metaMu.Lock()
+	p.meta.Draining = true
+	p.metaMu.Unlock()
+	if err := p.ml.UpdateNode(p.cfg.Gossip.TCPTimeout); err != nil {
+		return fmt.Errorf("gossip the drain: %w", err)
+	}
+	p.signal()
+	return nil
+}
+
+// waitSync waits until a sync that started after the call has finished.
+func (p *provider) waitSync(ctx context.Context) error {
+	target := p.syncs.Load() + 2
+	p.signal()
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for p.syncs.Load() < target {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.stop:
+			return errors.New("cluster: node stopped")
+		case <-t.C:
+			p.signal()
+		}
+	}
+	return nil
 }
 
 // gossipNodes returns a copy of the live gossip members.

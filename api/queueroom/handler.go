@@ -31,8 +31,10 @@ type Handler struct {
 
 	mu     sync.Mutex // guards closed
 	closed bool
-	done   chan struct{}  // closed by Close: WebSocket handlers end
-	wg     sync.WaitGroup // WebSocket handlers
+	// draining: Drain closed the handler; sockets end with 1012.
+	draining bool
+	done     chan struct{}  // closed by Close: WebSocket handlers end
+	wg       sync.WaitGroup // WebSocket handlers
 }
 
 // New checks the configuration and dependencies.
@@ -85,6 +87,27 @@ func (h *Handler) CheckAdmission(r *http.Request, user uuid.UUID, event boxoffic
 			event.ID, AdmissionHeader)
 	}
 	return h.deps.Room.VerifyAdmission(tok, event.ID, user, event.WaitingRoom.Period, h.cfg.Now())
+}
+
+// Drain is Close for a node that drains: the waiting-room sockets end with
+// close code 1012 (service restart) and reason "draining", so the page
+// reconnects at once through the load balancer to another node, where the
+// place is the same (it lives in the room's grain and in PostgreSQL).
+func (h *Handler) Drain() error {
+	h.mu.Lock()
+	h.draining = true
+	h.mu.Unlock()
+	return h.Close()
+}
+
+// closing is the close frame a socket ends with when the handler closes.
+func (h *Handler) closing() (int, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.draining {
+		return websocket.CloseServiceRestart, "draining"
+	}
+	return websocket.CloseGoingAway, "the node is shutting down; reconnect"
 }
 
 // Close disconnects every queue WebSocket and waits for their handlers. It

@@ -62,7 +62,8 @@ func (h *Handler) pushLoop(conn *websocket.Conn, sub boxoffice.QueueSubscription
 		select {
 		case s, ok := <-sub.Updates():
 			if !ok {
-				h.closeWith(conn, websocket.CloseGoingAway, "the node is shutting down; reconnect")
+				code, text := h.closing()
+				h.closeWith(conn, code, text)
 				return
 			}
 			if err := h.writeStatus(conn, s); err != nil {
@@ -79,7 +80,8 @@ func (h *Handler) pushLoop(conn *websocket.Conn, sub boxoffice.QueueSubscription
 		case <-gone:
 			return
 		case <-h.done:
-			h.closeWith(conn, websocket.CloseGoingAway, "the node is shutting down; reconnect")
+			code, text := h.closing()
+			h.closeWith(conn, code, text)
 			return
 		}
 	}

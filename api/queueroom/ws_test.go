@@ -2,6 +2,7 @@ package queueroom_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,23 @@ func TestCloseDisconnectsSockets(t *testing.T) {
 	}
 	if _, err := readFrame(t, c, 10*time.Second); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Fatalf("after Close: %v, want going away", err)
+	}
+}
+
+// TestDrainAsksSocketsToReconnect: Handler.Drain ends every queue socket
+// with 1012 "draining", which the waiting-room page takes as "reconnect".
+func TestDrainAsksSocketsToReconnect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, paused, nil)
+	j := e.join(t, uuid.New())
+	c := e.dial(t, j.body["queue_id"].(string))
+	if _, err := readFrame(t, c, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.h.Drain() }()
+	_, err := readFrame(t, c, 10*time.Second)
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseServiceRestart || ce.Text != "draining" {
+		t.Fatalf("after Drain: %v, want close 1012 draining", err)
 	}
 }

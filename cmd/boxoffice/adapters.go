@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/queue"
 	"github.com/boxoffice/boxoffice/api"
+	"github.com/boxoffice/boxoffice/cluster"
 	"github.com/boxoffice/boxoffice/cluster/bus"
 	"github.com/boxoffice/boxoffice/persistence"
 	"github.com/boxoffice/boxoffice/search"
@@ -116,14 +118,52 @@ type placementReply struct {
 }
 
 // serveAdminPlacements answers placement requests with this node's active
-// event actors, so any node can show the whole cluster's placement.
+// event actors, so any node can show the whole cluster's placement, and
+// drain requests naming this node (drainSubject).
 func serveAdminPlacements(n *node) error {
 	_, err := n.bus.Conn().Subscribe(placementsSubject, func(m *nats.Msg) {
 		b, _ := json.Marshal(placementReply{Node: n.name, Events: n.engine.Active(),
 			Reserves: n.engine.Reserves(), PerSecond: n.rate.perSecond()})
 		_ = m.Respond(b)
 	})
+	if err != nil {
+		return err
+	}
+	_, err = n.bus.Conn().Subscribe(drainSubject, func(m *nats.Msg) {
+		if string(m.Data) != n.name {
+			return
+		}
+		go n.Drain()
+		_ = m.Respond([]byte("draining"))
+	})
 	return err
+}
+
+// drainSubject is where a node asks another to drain (POST
+// /admin/api/nodes/{nodeId}/drain on any node); the payload is the node's
+// name, and only that node answers.
+const drainSubject = "boxoffice.admin.drain"
+
+// DrainNode implements api.NodeDrainer: this node drains in the
+// background; another live member is asked over the bus.
+func (c clusterView) DrainNode(ctx context.Context, id string) error {
+	known := false
+	for _, m := range c.n.cluster.Members() {
+		if m.Name == id && m.Status == cluster.StatusAlive {
+			known = true
+		}
+	}
+	if !known {
+		return boxoffice.Errorf(boxoffice.ENotFound, "no live node is named %q", id)
+	}
+	if id == c.n.name {
+		go c.n.Drain()
+		return nil
+	}
+	if _, err := c.n.bus.Conn().RequestWithContext(ctx, drainSubject, []byte(id)); err != nil {
+		return fmt.Errorf("ask %s to drain: %w", id, &boxoffice.Error{Code: boxoffice.EUnavailable, Message: "the node did not answer; retry"})
+	}
+	return nil
 }
 
 // clusterView is the admin dashboard's view of membership and placement.
@@ -137,7 +177,11 @@ func (c clusterView) Nodes(ctx context.Context) ([]api.NodeInfo, error) {
 	var out []api.NodeInfo
 	for _, m := range c.n.cluster.Members() {
 		p := replies[m.Name]
-		out = append(out, api.NodeInfo{ID: m.Name, Address: m.HTTPAddr, Status: string(m.Status),
+		status := string(m.Status)
+		if m.Draining && m.Status == cluster.StatusAlive {
+			status = "draining"
+		}
+		out = append(out, api.NodeInfo{ID: m.Name, Address: m.HTTPAddr, Status: status,
 			StartedAt: m.StartedAt, Actors: len(p.Events), Reserves: p.Reserves, ReservesPerSecond: p.PerSecond})
 	}
 	return out, nil

@@ -16,8 +16,10 @@ import (
 	"github.com/boxoffice/boxoffice/search"
 )
 
-// cmdServe runs a node until SIGINT/SIGTERM, or until the cluster declares
-// it dead (then it exits non-zero so a supervisor restarts it clean).
+// cmdServe runs a node until SIGINT/SIGTERM or a drain request (POST
+// /admin/api/nodes/{name}/drain), draining it first (node.Drain), or until
+// the cluster declares it dead (then it exits non-zero so a supervisor
+// restarts it clean).
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig("serve", args, getenv, stderr)
 	if err != nil {
@@ -41,7 +43,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop.")
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down: draining requests, passivating event actors")
+		log.Info("shutting down: draining (BOXOFFICE_DRAIN_DELAY with /readyz failing, then handing events over)")
+		n.Drain()
+		return nil
+	case <-n.drained:
+		log.Info("drained on request; stopping")
 		return nil
 	case <-n.dead:
 		return errors.New("the cluster declared this node dead; exiting so it restarts with a new identity")

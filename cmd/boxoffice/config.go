@@ -76,7 +76,13 @@ type Config struct {
 	// MaxActiveEvents is actors.Config.MaxActive: the node's memory budget
 	// in active event actors (0: no limit).
 	MaxActiveEvents int
-	LogLevel        string
+	// DrainDelay is how long a draining node (SIGTERM, or POST
+	// /admin/api/nodes/{name}/drain) keeps serving with /readyz failing
+	// before it hands its events over and stops: the time a load balancer
+	// needs to notice and send requests elsewhere. Negative while parsing
+	// means the default, 0 in dev mode and defaultDrainDelay otherwise.
+	DrainDelay time.Duration
+	LogLevel   string
 	// LogFormat is json, text, or auto: text when dev mode writes to a
 	// terminal (people read it), JSON otherwise (log collectors parse it).
 	LogFormat string
@@ -382,6 +388,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", e.str("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key for the checkout page (BOXOFFICE_STRIPE_PUBLISHABLE_KEY)")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", e.dur("RECONCILE_INTERVAL", time.Minute), "how often an active event asks the payment provider about its pending payments, at most 1h (BOXOFFICE_RECONCILE_INTERVAL)")
 	fs.StringVar(&c.TicketKeys, "ticket-keys", e.str("TICKET_KEYS", ""), "comma-separated base64url Ed25519 seeds signing ticket codes, the first signs; empty = one kept in PostgreSQL (BOXOFFICE_TICKET_KEYS)")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", e.dur("DRAIN_DELAY", -1), "on SIGTERM or a drain request, serve this long with /readyz failing before handing events over and stopping; default 5s, 0 in dev mode (BOXOFFICE_DRAIN_DELAY)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", e.str("SMTP_URL", ""), "SMTP server for buyer e-mail, smtp://user:pass@host:port; empty = logged, not sent (BOXOFFICE_SMTP_URL)")
 	if err := e.err(); err != nil {
 		return c, err
@@ -391,6 +398,12 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	}
 	if c.Payments == "" && c.Mode == api.ModeDev {
 		c.Payments = "dev"
+	}
+	if c.DrainDelay < 0 {
+		c.DrainDelay = defaultDrainDelay
+		if c.Mode == api.ModeDev {
+			c.DrainDelay = 0
+		}
 	}
 	if c.Mode == api.ModeDev && c.JWTSecret == "" {
 		// API.md: random per start in dev; tokens from a previous run stop working.
@@ -405,6 +418,11 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	c.Tracing = t
 	return c, c.validate()
 }
+
+// defaultDrainDelay is DrainDelay outside dev mode: a few readiness probe
+// periods of a load balancer (Kubernetes probes every 10 s by default; set
+// the probe period to 1-2 s or raise BOXOFFICE_DRAIN_DELAY).
+const defaultDrainDelay = 5 * time.Second
 
 func (c Config) validate() error {
 	switch {

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -125,6 +126,18 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
+// errors counts the replies that were not decisions: 5xx, and requests
+// that got no reply at all (statusTransport).
+func (r loadResult) errors() int64 {
+	var n int64
+	for code, k := range r.statuses {
+		if code >= 500 {
+			n += k
+		}
+	}
+	return n
+}
+
 type loadResult struct {
 	cpu       time.Duration // the load generator's own CPU during the run
 	elapsed   time.Duration
@@ -146,6 +159,7 @@ func (r loadResult) print(w io.Writer, c loadConfig) {
 	fmt.Fprintf(w, "mode=%s users=%d seats=%d duration=%s nodes=%d\n", c.Mode, c.Users, c.Seats, r.elapsed.Round(time.Millisecond), len(c.URLs))
 	fmt.Fprintf(w, "requests/s=%.0f successes/s=%.0f p50=%.2fms p99=%.2fms max=%.2fms loadgen-cpu=%.2f cores\n",
 		float64(r.attempts)/s, float64(r.successes)/s, pct(0.50), pct(0.99), pct(1), r.cpu.Seconds()/s)
+	fmt.Fprintf(w, "requests=%d errors=%d (5xx replies and requests without a reply)\n", r.attempts, r.errors())
 	codes := make([]int, 0, len(r.statuses))
 	for k := range r.statuses {
 		codes = append(codes, k)
@@ -166,6 +180,76 @@ type loadUser struct {
 	id    int // the user's number, part of each buyer's email
 	gen   int // how many buyers this user has been
 	taken int // seats the current buyer holds or bought (max_tickets_per_user)
+	// ready, when set, is the run's view of which nodes pass /readyz:
+	// the user moves off its node only once that node fails it (or
+	// refuses a connection), as a client behind a load balancer would.
+	ready *readiness
+	urls  []string
+}
+
+// readiness polls every node's GET /readyz, so that users move off a node
+// that drains (its /readyz fails while it still serves) before it stops.
+type readiness struct {
+	up []atomic.Bool
+}
+
+// readinessEvery is how often the loadgen polls each node's /readyz: well
+// under a node's drain delay, like a load balancer's probe.
+const readinessEvery = 100 * time.Millisecond
+
+// watchReadiness starts polling urls until ctx ends; every node starts up.
+func watchReadiness(ctx context.Context, client *http.Client, urls []string) *readiness {
+	r := &readiness{up: make([]atomic.Bool, len(urls))}
+	for i, u := range urls {
+		r.up[i].Store(true)
+		go func() {
+			t := time.NewTicker(readinessEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				c, cancel := context.WithTimeout(ctx, time.Second)
+				req, _ := http.NewRequestWithContext(c, http.MethodGet, u+"/readyz", nil)
+				resp, err := client.Do(req)
+				ok := err == nil && resp.StatusCode == http.StatusOK
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				cancel()
+				if ctx.Err() == nil {
+					r.up[i].Store(ok)
+				}
+			}
+		}()
+	}
+	return r
+}
+
+// moveIfNotReady moves the user to a random ready node when its own is
+// not ready (it stays when none is); it reports whether it moved.
+func (u *loadUser) moveIfNotReady(ctx context.Context, client *http.Client) bool {
+	if u.ready == nil || u.ready.up[u.at].Load() {
+		return false
+	}
+	var ready []int
+	for i := range u.urls {
+		if i != u.at && u.ready.up[i].Load() {
+			ready = append(ready, i)
+		}
+	}
+	if len(ready) == 0 {
+		return false
+	}
+	u.at = ready[u.r.IntN(len(ready))]
+	u.base = u.urls[u.at]
+	if tok, err := devToken(ctx, client, u.base, u.email); err == nil {
+		u.token = tok
+	}
+	return true
 }
 
 // nextBuyer makes the simulated user a new buyer (a new account), once the
@@ -182,7 +266,8 @@ func (u *loadUser) nextBuyer(ctx context.Context, client *http.Client, event str
 }
 
 // failover moves the user to the next node after a transport error (the
-// node is down), as a client behind a load balancer would, with a pause
+// node is down), as a client behind a load balancer would (with readiness
+// polling: to a ready node, once its own fails /readyz), with a pause
 // so that users of a dead node do not spin. The new node mints the user a
 // token (nodes in dev mode with their own secrets do not share tokens).
 func (u *loadUser) failover(ctx context.Context, client *http.Client, urls []string) {
@@ -192,6 +277,12 @@ func (u *loadUser) failover(ctx context.Context, client *http.Client, urls []str
 	case <-time.After(100 * time.Millisecond):
 	}
 	if len(urls) < 2 {
+		return
+	}
+	if u.ready != nil {
+		// Readiness-aware: move only once the node fails /readyz (a
+		// killed node refuses the poller's connection within a poll).
+		u.moveIfNotReady(ctx, client)
 		return
 	}
 	u.at = (u.at + 1) % len(urls)
@@ -241,6 +332,13 @@ func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult,
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.Duration)
 	defer cancel()
+	var rd *readiness
+	if len(c.URLs) > 1 {
+		rd = watchReadiness(ctx, client, c.URLs)
+		for _, u := range users {
+			u.ready, u.urls = rd, c.URLs
+		}
+	}
 	var attempts, successes atomic.Int64
 	var mu sync.Mutex
 	res := loadResult{statuses: map[int]int64{}}
@@ -254,6 +352,7 @@ func runLoad(ctx context.Context, c loadConfig, progress io.Writer) (loadResult,
 			var lat []float64
 			codes := map[int]int64{}
 			for ctx.Err() == nil {
+				u.moveIfNotReady(ctx, client)
 				s := u.step(ctx, client, c, tickets, record)
 				if s.Status == 0 {
 					continue
@@ -358,19 +457,38 @@ const statusTransport = 599
 
 // do sends one request; Status 0 means it was cut off by the end of the run.
 func (u *loadUser) do(ctx context.Context, client *http.Client, method, path string, body, out any, header ...string) sample {
-	var rd io.Reader
+	var b []byte
 	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+		b, _ = json.Marshal(body)
 	}
-	req, _ := http.NewRequestWithContext(ctx, method, u.base+path, rd)
-	req.Header.Set("Authorization", "Bearer "+u.token)
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+	var (
+		start time.Time
+		resp  *http.Response
+		err   error
+	)
+	for try := 0; ; try++ {
+		var rd io.Reader
+		if b != nil {
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequestWithContext(ctx, method, u.base+path, rd)
+		req.Header.Set("Authorization", "Bearer "+u.token)
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		start = time.Now()
+		resp, err = client.Do(req)
+		// A refused connection never carried the request: the node is
+		// gone, so the user moves (as a balancer would) and sends it again.
+		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || u.ready == nil || try >= len(u.urls) {
+			break
+		}
+		u.ready.up[u.at].Store(false)
+		if !u.moveIfNotReady(ctx, client) {
+			break
+		}
 	}
-	start := time.Now()
-	resp, err := client.Do(req)
 	s := sample{At: start.UTC(), Node: u.base, Latency: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -105,14 +105,16 @@ func startProcCluster(t testing.TB, n int) *procCluster {
 	return startProcClusterOn(t, pgtest.NewDB(t), n)
 }
 
-func startProcClusterOn(t testing.TB, db string, n int) *procCluster {
+// startProcClusterOn starts n nodes on db; extraEnv (NAME=value) is added
+// to every node's environment, after the defaults, so it wins.
+func startProcClusterOn(t testing.TB, db string, n int, extraEnv ...string) *procCluster {
 	t.Helper()
 	// The ports were free when picked but the children bind them later, so
 	// another process can take one in between: then the whole cluster
 	// (whose members know each other's addresses) starts again on new ones.
 	const attempts = 3
 	for attempt := 1; ; attempt++ {
-		pc, err := tryStartProcCluster(t, db, n, attempt)
+		pc, err := tryStartProcCluster(t, db, n, attempt, extraEnv...)
 		if err == nil {
 			return pc
 		}
@@ -130,7 +132,7 @@ var errPortTaken = errors.New("address already in use")
 // tryStartProcCluster is one attempt of startProcClusterOn; it returns an
 // error wrapping errPortTaken (with the nodes of the attempt killed) when
 // a child could not bind its ports, and fails the test on any other error.
-func tryStartProcCluster(t testing.TB, db string, n, attempt int) (*procCluster, error) {
+func tryStartProcCluster(t testing.TB, db string, n, attempt int, extraEnv ...string) (*procCluster, error) {
 	t.Helper()
 	ports := freePorts(t, 5*n)
 	pc := &procCluster{DB: db}
@@ -182,6 +184,7 @@ func tryStartProcCluster(t testing.TB, db string, n, attempt int) (*procCluster,
 				"BOXOFFICE_NATS_ROUTES="+strings.Join(others(routes, i), ","))
 			nd.ports = append(nd.ports, p[4])
 		}
+		nd.env = append(nd.env, extraEnv...)
 		pc.Nodes = append(pc.Nodes, nd)
 	}
 	t.Cleanup(func() {
@@ -362,6 +365,25 @@ func (p *procNode) kill() {
 		<-d
 	}
 	fmt.Fprintf(p.logf, "=== test: %s gone at %s\n", p.Name, time.Now().UTC().Format(time.RFC3339Nano))
+}
+
+// term sends SIGTERM (a graceful stop: the node drains) and waits for the
+// process to exit, failing the test if it does not within within or exits
+// with an error.
+func (p *procNode) term(within time.Duration) {
+	p.t.Helper()
+	p.signal(syscall.SIGTERM)
+	select {
+	case <-p.done():
+	case <-time.After(within):
+		p.dumpLog()
+		p.t.Fatalf("%s did not exit within %s of SIGTERM", p.Name, within)
+	}
+	fmt.Fprintf(p.logf, "=== test: %s exited after SIGTERM at %s\n", p.Name, time.Now().UTC().Format(time.RFC3339Nano))
+	if err := p.exitErr(); err != nil {
+		p.dumpLog()
+		p.t.Fatalf("%s exited with %v after SIGTERM, want 0", p.Name, err)
+	}
 }
 
 // restart starts the killed process again on the same addresses (its

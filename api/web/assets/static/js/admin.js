@@ -20,6 +20,7 @@ const lists = new Lists({ session, notice, watch: (id) => watch(id) });
 const LISTS_EVERY_TICKS = 5; // lists refresh every 5th cluster poll
 
 let clusterTimer = 0;
+let armedDrain = ''; // node ID whose "Drain this node" awaits the confirming click
 let eventTimer = 0;
 let current = null; // {id, event} of the live event view
 const events = new Map(); // event ID -> event (name, waiting_room), from GET /events/{id}
@@ -113,7 +114,8 @@ async function refreshCluster() {
     h('td', {}, n.started_at ? duration(now - Date.parse(n.started_at)) : '-'),
     h('td', { class: 'num spread-actors' }, String(n.actors) + share(n.actors, totalActors)),
     h('td', { class: 'num spread-rate', title: `${n.reserves ?? 0} reserves decided since the node started` },
-      (n.reserves_per_second || 0).toFixed(1) + share(n.reserves_per_second || 0, totalRate)))));
+      (n.reserves_per_second || 0).toFixed(1) + share(n.reserves_per_second || 0, totalRate)),
+    h('td', {}, drainButton(n)))));
   const rows = c.placements.map((p) => {
     const tr = h('tr', { class: current?.id === p.event_id ? 'active clickable' : 'clickable', dataset: { eventId: p.event_id }, onclick: () => watch(p.event_id) },
       h('td', {}, h('span', { class: 'ev-name' }, events.get(p.event_id)?.name || eventNames.get(p.event_id) || p.event_id)),
@@ -124,6 +126,38 @@ async function refreshCluster() {
   $('placements').tBodies[0].replaceChildren(...rows);
   $('cluster-updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
   for (const p of c.placements) if (!events.has(p.event_id)) loadEvent(p.event_id).catch(() => {});
+}
+
+/**
+ * drainButton is a node row's "Drain this node" (a second click confirms;
+ * the armed node survives the table's redraws), or what the node is doing.
+ */
+function drainButton(n) {
+  if (n.status === 'draining') return h('span', { class: 'muted small drain-state' }, 'draining…');
+  if (n.status !== 'alive') return null;
+  const armed = armedDrain === n.id;
+  return h('button', { type: 'button', class: 'ghost small drain', dataset: { armed: String(armed) }, onclick: () => drainNode(n.id) },
+    armed ? 'Sure? Drain and stop it' : 'Drain this node');
+}
+
+/**
+ * drainNode asks POST /admin/api/nodes/{id}/drain on the first click after
+ * arming: the node fails /readyz, hands its events to the others, tells
+ * its WebSocket clients to reconnect elsewhere, then stops.
+ */
+async function drainNode(id) {
+  if (armedDrain !== id) {
+    armedDrain = id;
+  } else {
+    armedDrain = '';
+    try {
+      await call('POST', `/admin/api/nodes/${encodeURIComponent(id)}/drain`, { token: session.token });
+      notice.show(`${id} is draining: it hands its events to the other nodes, then stops.`, 'ok', 6000);
+    } catch (err) {
+      notice.error(err);
+    }
+  }
+  refreshCluster().catch(onPollError);
 }
 
 /**

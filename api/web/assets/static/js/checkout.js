@@ -258,12 +258,18 @@ export class Checkout {
     const ws = new WebSocket(`${proto}//${location.host}/events/${encodeURIComponent(this.page.eventId)}/queue/${encodeURIComponent(queueId)}/ws`);
     this.queueSocket = ws;
     ws.onmessage = (m) => {
+      this.queueDrained = false;
       try { this.showPlace(JSON.parse(m.data)); } catch { /* a garbled frame: the next one or the poll corrects it */ }
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (this.queueSocket !== ws) return;
       this.queueSocket = null;
-      if (this.place && this.place.state === 'expired') {
+      if (e.code === 1012 && this.place && this.place.state === 'waiting' && !this.queueDrained) {
+        // The node drains (1012 "draining"): the place lives on in the
+        // cluster, so follow it again at once through another node.
+        this.queueDrained = true;
+        this.watchQueue(this.place.queue_id);
+      } else if (this.place && this.place.state === 'expired') {
         this.page.notice.show('Your place in the waiting room expired; joining again.', 'info');
         this.joinQueue();
       } else if (this.place) {

@@ -10,6 +10,10 @@
 
 const MAX_BACKOFF_MS = 5000;
 
+// SERVICE_RESTART is the close code of a draining node (1012, reason
+// "draining"): reconnect at once instead of backing off.
+const SERVICE_RESTART = 1012;
+
 /** SeatFeed keeps one event's seat statuses live until stop(). */
 export class SeatFeed {
   /**
@@ -45,11 +49,20 @@ export class SeatFeed {
     this.version = null;
     this.hooks.onState?.(this.reconnects ? 'reconnecting' : 'connecting');
     ws.onmessage = (m) => this.receive(ws, m.data);
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (this.ws !== ws || this.stopped) return;
       this.reconnects++;
-      this.hooks.onState?.('reconnecting', 'connection lost');
       clearTimeout(this.timer);
+      if (e.code === SERVICE_RESTART && !this.drained) {
+        // The node drains (1012 "draining"): another node serves the
+        // same address behind the load balancer, so reconnect at once
+        // (once: if the same node answers again, back off as usual).
+        this.drained = true;
+        this.hooks.onState?.('reconnecting', 'the server is restarting');
+        this.connect();
+        return;
+      }
+      this.hooks.onState?.('reconnecting', 'connection lost');
       this.timer = setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
     };
@@ -62,6 +75,7 @@ export class SeatFeed {
     if (msg.type === 'snapshot') {
       this.version = msg.version;
       this.backoff = 250;
+      this.drained = false;
       if (msg.data !== undefined) this.hooks.onPacked?.(msg.version, unpack(msg.data, msg.seats));
       else this.hooks.onSnapshot?.(msg.version, msg.tickets);
       this.hooks.onState?.('live');
