@@ -81,3 +81,14 @@ proto:
 
 clean:
 	rm -rf bin
+
+# bench-http: one node as `make run` starts it (rate limits off, profiler
+# on, its own fresh PostgreSQL), driven STEP (default 20s) by `boxoffice
+# loadgen` and then by wrk (deploy/bench/reserve.lua: authenticated reserves,
+# each hold released); prints requests/s, p50/p99, the generator's CPU and
+# the node's and PostgreSQL's CPU per request, and the node's CPU profile.
+# wrk is installed with apt-get when missing. Not part of `make test`.
+.PHONY: bench-http
+bench-http: build
+	deploy/localpg install
+	deploy/bench/http run $(BIN)

@@ -83,6 +83,7 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.BoolVar(&c.Sweep, "sweep", false, "with -rate: raise the rate 1.5x per -duration step until p99 passes 10 ms twice, and print the knee")
 	fs.Float64Var(&c.MaxRate, "max-rate", 0, "with -sweep: the highest rate to offer (0 = no cap)")
 	fs.BoolVar(&c.Compact, "compact", false, "ws mode: watch the compact seat map (?format=compact: packed snapshot, coalesced deltas)")
+	wrkData := fs.String("wrk-data", "", "write -users development tokens, the event and its ticket IDs as a Lua table to this file for deploy/bench/reserve.lua (wrk), then exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -92,6 +93,9 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	if c.Users < 1 || c.Seats < 1 || c.Seats > 10 || c.Duration <= 0 || c.PerBuyer < c.Seats {
 		return errors.New("loadgen: want -users >= 1, -seats 1..10, -duration > 0, -per-buyer >= -seats")
+	}
+	if *wrkData != "" {
+		return writeWrkData(ctx, c, *wrkData)
 	}
 	if c.Mode == "ws" {
 		return runWatchers(ctx, c, stdout, stderr)
