@@ -2,7 +2,7 @@
 -- each hold released again at once so that seats keep cycling (the event
 -- never sells out and every reserve takes the durable path).
 --
---   wrk -t T -c C -d 20s -s deploy/bench/reserve.lua http://127.0.0.1:8080 -- DATA.lua T
+--   wrk -t T -c C -d 20s -s deploy/bench/reserve.lua http://127.0.0.1:8080 -- DATA.lua T [hold]
 --
 -- DATA.lua comes from `boxoffice loadgen -wrk-data DATA.lua -users C`: the
 -- event, its ticket IDs and C development tokens. Thread i takes tokens i,
@@ -10,6 +10,9 @@
 -- user holds more than a few seats at once (max_tickets_per_user).
 -- wrk gives request() and response() no connection, so a 201's owner is
 -- found by its seat (the reply echoes ticket_ids): pending[seat] = token.
+-- With "hold" as the third argument nothing is released: every request is
+-- a reserve and the holds expire (run the node with a short hold time and
+-- the event's max_tickets_per_user at 0, as `make bench-http MODE=hold` does).
 -- done() prints one line: requests, reserves, holds, releases, p50/p99.
 
 local threads = {}
@@ -35,6 +38,7 @@ function init(args)
   end
   math.randomseed(os.time() + tid * 7919)
   nextuser = 0
+  keep = args[3] == "hold"
   pending = {}
   queue, head, tail = {}, 1, 0
   reserves, holds, conflicts, releases, other = 0, 0, 0, 0, 0
@@ -50,7 +54,9 @@ function request()
   nextuser = nextuser % #users + 1
   local tok = users[nextuser]
   local t = tickets[math.random(#tickets)]
-  pending[t] = tok
+  if not keep then
+    pending[t] = tok
+  end
   reserves = reserves + 1
   return wrk.format("POST", "/booking/reserve",
     { ["Authorization"] = "Bearer " .. tok, ["Content-Type"] = "application/json" },
