@@ -86,8 +86,11 @@ clean:
 # on, its own fresh PostgreSQL), driven STEP (default 20s) by `boxoffice
 # loadgen` and then by wrk (deploy/bench/reserve.lua: authenticated reserves,
 # each hold released); prints requests/s, p50/p99, the generator's CPU and
-# the node's and PostgreSQL's CPU per request, and the node's CPU profile.
-# wrk is installed with apt-get when missing. Not part of `make test`.
+# the node's and PostgreSQL's CPU per request, and the node's CPU profile
+# split by part of the request path (deploy/bench/breakdown). MODE=hold:
+# reserves only (holds expire after HOLD_TTL, default 3s); CONNS (64),
+# THREADS (2). wrk is installed with apt-get when missing. Not part of
+# `make test`.
 .PHONY: bench-http
 bench-http: build
 	deploy/localpg install
