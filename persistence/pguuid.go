@@ -62,7 +62,9 @@ type scanUUIDBinary struct{}
 
 func (scanUUIDBinary) Scan(src []byte, dst any) error {
 	if src == nil {
-		return fmt.Errorf("persistence: cannot scan NULL into *uuid.UUID")
+		// As uuid.UUID's own Scan (the path before this codec): NULL
+		// leaves the target as it is.
+		return nil
 	}
 	if len(src) != 16 {
 		return fmt.Errorf("persistence: a binary uuid is 16 bytes, got %d", len(src))

@@ -40,8 +40,8 @@ func TestUUIDParamEncoding(t *testing.T) {
 	if err := m.Scan(pgtype.UUIDOID, pgtype.BinaryFormatCode, u[:], &back); err != nil || back != u {
 		t.Fatalf("scanned %v, %v; want %v", back, err, u)
 	}
-	if err := m.Scan(pgtype.UUIDOID, pgtype.BinaryFormatCode, nil, &back); err == nil {
-		t.Fatal("scanned NULL into a uuid.UUID without an error")
+	if err := m.Scan(pgtype.UUIDOID, pgtype.BinaryFormatCode, nil, &back); err != nil || back != u {
+		t.Fatalf("scanned NULL into a uuid.UUID: %v, %v; want it left as it was (uuid.UUID.Scan does)", back, err)
 	}
 	var null uuid.NullUUID
 	if err := m.Scan(pgtype.UUIDOID, pgtype.BinaryFormatCode, nil, &null); err != nil || null.Valid {
