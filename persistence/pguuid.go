@@ -13,10 +13,12 @@ import (
 // a uuid.UUID parameter takes the database/sql fallback: Value() formats it
 // as a string, the binary encode of that string fails (fmt.Errorf builds
 // the error), the string is parsed back and only then encoded; and a
-// scanned one is formatted as a string for Scan to parse. That is three
-// allocations and about a microsecond per UUID parameter on the journal
-// writer's hot path (several per booking row) and in an event's ticket
-// COPY (50,000 rows of two UUIDs for the stadium); BenchmarkUUIDParam.
+// scanned one is formatted as a string for Scan to parse. That is 19
+// allocations and microseconds per UUID parameter (BenchmarkUUIDParam):
+// 12 µs of each release's ownership read in a profile of the node
+// (docs/benchmarks.md), and most of the CPU of an event's ticket COPY
+// (50,000 rows of two UUIDs for the stadium). The journal writer already
+// passes pgtype.UUID where it matters.
 func registerUUID(m *pgtype.Map) {
 	t := &pgtype.Type{Name: "uuid", OID: pgtype.UUIDOID, Codec: uuidCodec{}}
 	m.RegisterType(t)
