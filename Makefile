@@ -8,7 +8,7 @@ BENCHTIME ?= 1s
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean soak spread bench-fanout bench-seatpage memory failover-many rolling
+.PHONY: all build run test test-go deps bench lint fuzz proto chaos cluster clean soak spread bench-fanout bench-seatpage memory failover-many rolling bench-http
 
 all: build
 
@@ -136,3 +136,16 @@ failover-many: deps
 ROLLING ?= 3m
 rolling: deps
 	BOXOFFICE_ROLLING_DURATION=$(ROLLING) $(GO) test -count=1 -timeout 30m -run '^TestRollingRestart$$' -v ./cmd/boxoffice/
+# bench-http: one node as `make run` starts it (rate limits off, profiler
+# on, its own fresh PostgreSQL), driven STEP (default 20s) by `boxoffice
+# loadgen` and then by wrk (deploy/bench/reserve.lua: authenticated reserves,
+# each hold released); prints requests/s, p50/p99, the generator's CPU and
+# the node's and PostgreSQL's CPU per request, and the node's CPU profile
+# split by part of the request path (deploy/bench/breakdown). MODE=hold:
+# reserves only (holds expire after HOLD_TTL, default 3s); CONNS (64),
+# THREADS (2). wrk is installed with apt-get when missing. Not part of
+# `make test`.
+
+bench-http: build
+	deploy/localpg install
+	deploy/bench/http run $(BIN)

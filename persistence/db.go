@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -73,6 +74,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("persistence: bad database URL (want postgres://user@host:port/dbname?sslmode=disable): %w", err)
 	}
 	pc.MaxConns = cfg.MaxConns
+	pc.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		registerUUID(c.TypeMap())
+		return nil
+	}
 	if cfg.TracerProvider != nil {
 		pc.ConnConfig.Tracer = pgTracer{tracer: cfg.TracerProvider.Tracer(tracerName)}
 	}

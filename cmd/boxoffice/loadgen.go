@@ -88,6 +88,7 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Float64Var(&c.MaxRate, "max-rate", 0, "with -sweep: the highest rate to offer (0 = no cap)")
 	fs.BoolVar(&c.Compact, "compact", false, "ws and storm modes: watch the compact seat map (?format=compact: packed snapshot, coalesced deltas)")
 	fs.BoolVar(&c.Deflate, "deflate", false, "storm mode: the watchers offer permessage-deflate, as browsers do")
+	wrkData := fs.String("wrk-data", "", "write -users development tokens, the event and its ticket IDs as a Lua table to this file for deploy/bench/reserve.lua (wrk), then exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,6 +98,9 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	if c.Users < 1 || c.Seats < 1 || c.Seats > 10 || c.Duration <= 0 || c.PerBuyer < c.Seats {
 		return errors.New("loadgen: want -users >= 1, -seats 1..10, -duration > 0, -per-buyer >= -seats")
+	}
+	if *wrkData != "" {
+		return writeWrkData(ctx, c, *wrkData)
 	}
 	switch c.Mode {
 	case "ws":
