@@ -136,6 +136,7 @@ failover-many: deps
 ROLLING ?= 3m
 rolling: deps
 	BOXOFFICE_ROLLING_DURATION=$(ROLLING) $(GO) test -count=1 -timeout 30m -run '^TestRollingRestart$$' -v ./cmd/boxoffice/
+
 # bench-http: one node as `make run` starts it (rate limits off, profiler
 # on, its own fresh PostgreSQL), driven STEP (default 20s) by `boxoffice
 # loadgen` and then by wrk (deploy/bench/reserve.lua: authenticated reserves,
@@ -145,7 +146,6 @@ rolling: deps
 # reserves only (holds expire after HOLD_TTL, default 3s); CONNS (64),
 # THREADS (2). wrk is installed with apt-get when missing. Not part of
 # `make test`.
-
 bench-http: build
 	deploy/localpg install
 	deploy/bench/http run $(BIN)
