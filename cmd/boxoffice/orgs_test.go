@@ -164,6 +164,9 @@ func TestOrganiserScopeEveryAdminRoute(t *testing.T) {
 		{"GET /admin/api/metrics", "node", fixed("/admin/api/metrics"), nil, 200},
 		{"GET /admin/api/log-level", "node", fixed("/admin/api/log-level"), nil, 200},
 		{"PUT /admin/api/log-level", "node", fixed("/admin/api/log-level"), func(orgFixture) any { return map[string]any{"level": "error"} }, 200},
+		// A node that is not there: the admin's 404 shows the route ran,
+		// without draining the test's node.
+		{"POST /admin/api/nodes/{nodeId}/drain", "node", fixed("/admin/api/nodes/no-such-node/drain"), nil, 404},
 		{"GET /admin/api/events/{eventId}", "scoped", ev, nil, 200},
 		{"PATCH /admin/api/events/{eventId}", "scoped", ev, func(orgFixture) any { return map[string]any{"description": "edited"} }, 200},
 		{"POST /admin/api/events/{eventId}/scanners", "scoped", func(f orgFixture) string { return ev(f) + "/scanners" },
