@@ -208,12 +208,24 @@ func (n *Node) Dead() <-chan struct{} { return n.p.dead }
 // with no failure detector involved. Shutdown(true) afterwards leaves the
 // cluster with nothing left to move.
 //
-// Drain returns once the local placement changed; the grains stop
+// With the bounded placement (Config.Placement), which moves only the
+// grains of departed members and so stops nothing when a member merely
+// hosts no kinds, Drain also excludes this node from the shared placement
+// record first (no claim picks it) and ends with its Handoff: every local
+// grain stops and its record is released before Drain returns.
+//
+// Otherwise Drain returns once the local placement changed; the grains stop
 // asynchronously (their owners, e.g. actors.Engine, can wait for them).
-// Errors: the gossip update failed, or ctx ended first.
+// Errors: the gossip or placement update failed, or ctx ended first.
 func (n *Node) Drain(ctx context.Context) error {
 	settle := 4 * n.cfg.Gossip.GossipInterval
 	n.log.Info("cluster: draining: handing grains to the other members")
+	pl := n.Placement()
+	if pl != nil {
+		if err := pl.Exclude(ctx, n.MemberID(), true); err != nil {
+			return fmt.Errorf("cluster: drain: exclude from placement: %w", err)
+		}
+	}
 	if err := n.p.setDraining(); err != nil {
 		return err
 	}
@@ -228,7 +240,15 @@ func (n *Node) Drain(ctx context.Context) error {
 	case <-t.C:
 	}
 	n.p.handoff.Store(true)
-	return n.p.waitSync(ctx)
+	if err := n.p.waitSync(ctx); err != nil {
+		return err
+	}
+	if pl != nil {
+		if _, err := pl.Handoff(ctx); err != nil {
+			return fmt.Errorf("cluster: drain: hand grains off: %w", err)
+		}
+	}
+	return nil
 }
 
 // Draining reports whether Drain was called.
