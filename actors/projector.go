@@ -21,7 +21,9 @@ import (
 // PostgreSQL row on the path its reply waits for, and usually none later.
 // What is pending is lost with the process; the journal is not: the next
 // activation of the event replays the journal after its watermark
-// (grain.catchUp). The lag is bounded by the window plus one write.
+// (grain.catchUp). A row is written once it has been pending for the
+// window (checked four times a window), so the lag is bounded by 1.25
+// windows plus one write.
 type projector struct {
 	store   boxoffice.BookingProjection
 	window  time.Duration
@@ -134,17 +136,17 @@ func (p *projector) lookup(id uuid.UUID) (boxoffice.Booking, bool) {
 
 func (p *projector) run() {
 	defer close(p.done)
-	t := time.NewTicker(p.window)
+	t := time.NewTicker(max(p.window/4, time.Millisecond))
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			p.flush()
+			p.flush(false)
 		case ack := <-p.kick:
-			p.flush()
+			p.flush(true)
 			close(ack)
 		case <-p.stop:
-			p.flush()
+			p.flush(true)
 			return
 		}
 	}
@@ -172,16 +174,46 @@ func (p *projector) close() {
 	<-p.done
 }
 
-// flush writes everything pending in one transaction; on failure the rows
-// go back to pending, merged with what came in meanwhile.
-func (p *projector) flush() {
+// flush writes in one transaction the rows pending for a window or longer
+// (all of them when all is set), with the watermarks they allow; on
+// failure the rows go back to pending, merged with what came in meanwhile.
+// A younger row waits for the next tick, so a hold that ends within the
+// window of its commit is never written. An event's watermark stops short
+// of its oldest row still pending: everything up to it is in the table.
+func (p *projector) flush(all bool) {
+	cut := time.Now().Add(-p.window)
 	p.mu.Lock()
 	if len(p.pending) == 0 && len(p.marks) == 0 {
 		p.mu.Unlock()
 		return
 	}
-	pending, marks := p.pending, p.marks
-	p.pending, p.marks = map[uuid.UUID]*projEntry{}, map[uuid.UUID]uint64{}
+	var pending map[uuid.UUID]*projEntry
+	marks := p.marks
+	if all {
+		pending = p.pending
+		p.pending = map[uuid.UUID]*projEntry{}
+		p.marks = map[uuid.UUID]uint64{}
+	} else {
+		pending = map[uuid.UUID]*projEntry{}
+		below := map[uuid.UUID]uint64{} // per event: the oldest version kept pending
+		for id, e := range p.pending {
+			if e.since.After(cut) {
+				if v, ok := below[e.row.EventID]; !ok || e.row.Version < v {
+					below[e.row.EventID] = e.row.Version
+				}
+				continue
+			}
+			pending[id] = e
+			delete(p.pending, id)
+		}
+		p.marks = map[uuid.UUID]uint64{}
+		for ev, v := range below {
+			if m, ok := marks[ev]; ok && m >= v {
+				p.marks[ev] = m // still to be reached
+				marks[ev] = v - 1
+			}
+		}
+	}
 	p.mu.Unlock()
 
 	rows := make([]boxoffice.ProjectedBooking, 0, len(pending))
