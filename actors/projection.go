@@ -123,8 +123,14 @@ func (g *grain) recordRow(r seatmap.Record) (projRow, bool) {
 		return projRow{}, false
 	}
 	b := g.bookingRow(holdInfo(r), st)
-	if r.Kind == seatmap.KindHeld {
+	switch r.Kind {
+	case seatmap.KindHeld:
 		b.CreatedAt = b.ExpiresAt.Add(-g.e.cfg.HoldTTL)
+	case seatmap.KindExpired:
+		// The record does not say when it was made; the grain makes it
+		// within a tick of the expiry. Now would read as a late expiry
+		// (I3) to `boxoffice check` after every crash.
+		b.UpdatedAt = b.ExpiresAt
 	}
 	// Never fresh: an old owner's projector may still write the hold, so
 	// its end must be written too.

@@ -53,3 +53,17 @@ func (db *DB) ProjectionWatermark(ctx context.Context, eventID uuid.UUID) (uint6
 	}
 	return uint64(v), true, nil
 }
+
+// ProjectionWatermarks returns every event's bookings projection watermark
+// (`boxoffice check` judges the projection up to it).
+func (a Audit) ProjectionWatermarks(ctx context.Context) (map[uuid.UUID]uint64, error) {
+	rows, err := a.q.Query(ctx, `SELECT event_id, version FROM booking_projection`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uuid.UUID]uint64{}
+	var id uuid.UUID
+	var v int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &v}, func() error { out[id] = uint64(v); return nil })
+	return out, err
+}

@@ -217,6 +217,20 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 			plantSQL(t, tx, `DELETE FROM bookings WHERE id = (SELECT id FROM bookings WHERE status = 'expired' LIMIT 1)`)
 			return r.history
 		}, []string{kindLostAck}, nil},
+		{"an acknowledged hold the bookings projection has not written yet", func(t *testing.T, tx pgx.Tx) []sample {
+			v := r.maxVersion(t, tx)
+			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 1), Kind: seatmap.KindHeld, Booking: fresh, Owner: fresh, Seats: []int32{1 << 29}})
+			plantSQL(t, tx, `INSERT INTO booking_projection (event_id, version) VALUES ($1, $2)`, r.event, v)
+			hold := r.hold
+			hold.BookingID = fresh.String()
+			return append(slices.Clone(r.history), hold)
+		}, nil, nil},
+		{"a live hold under the projection's watermark missing from bookings", func(t *testing.T, tx pgx.Tx) []sample {
+			v := r.maxVersion(t, tx)
+			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 1), Kind: seatmap.KindHeld, Booking: fresh, Owner: fresh, Seats: []int32{1 << 29}})
+			plantSQL(t, tx, `INSERT INTO booking_projection (event_id, version) VALUES ($1, $2)`, r.event, v+1)
+			return r.history
+		}, []string{kindProjectionLost}, nil},
 		{"an acknowledged sale missing from sold_seats", func(t *testing.T, tx pgx.Tx) []sample {
 			plantSQL(t, tx, `DELETE FROM sold_seats WHERE booking_id = $1`, uuid.MustParse(r.sold.BookingID))
 			return r.history
