@@ -39,6 +39,12 @@ type projector struct {
 	stats   ProjectionStats
 	lags    []time.Duration // the latest lags, a ring of maxLagSamples
 	lagNext int
+	// ended are the latest holds coalesced away (never written), a ring
+	// of maxEnded: lookup still answers how they ended, so a confirm or
+	// release just after a release is 409, not 404, on this node.
+	ended     map[uuid.UUID]boxoffice.Booking
+	endedRing []uuid.UUID
+	endedNext int
 
 	kick chan chan struct{}
 	stop chan struct{}
@@ -62,12 +68,15 @@ type ProjectionStats struct {
 	LagP50, LagP99, LagMax             time.Duration
 }
 
-const maxLagSamples = 1 << 16
+const (
+	maxLagSamples = 1 << 16
+	maxEnded      = 1 << 16
+)
 
 func newProjector(store boxoffice.BookingProjection, window, timeout time.Duration, log *slog.Logger, before func() error) *projector {
 	p := &projector{
 		store: store, window: window, timeout: timeout, log: log, before: before,
-		pending: map[uuid.UUID]*projEntry{}, marks: map[uuid.UUID]uint64{},
+		pending: map[uuid.UUID]*projEntry{}, marks: map[uuid.UUID]uint64{}, ended: map[uuid.UUID]boxoffice.Booking{},
 		kick: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go p.run()
@@ -108,6 +117,7 @@ func (p *projector) put(e *projEntry) {
 	if cur.fresh && final(e.row.Status) {
 		delete(p.pending, e.row.ID)
 		p.stats.Coalesced++
+		p.remember(e.row.Booking, cur.row.CreatedAt)
 		return
 	}
 	if e.row.CreatedAt.IsZero() {
@@ -120,14 +130,32 @@ func (p *projector) put(e *projEntry) {
 	p.pending[e.row.ID] = e
 }
 
+// remember keeps a coalesced-away hold's end for lookup (p.mu held).
+func (p *projector) remember(b boxoffice.Booking, created time.Time) {
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt = created
+	}
+	if len(p.endedRing) < maxEnded {
+		p.endedRing = append(p.endedRing, b.ID)
+	} else {
+		delete(p.ended, p.endedRing[p.endedNext])
+		p.endedRing[p.endedNext] = b.ID
+		p.endedNext = (p.endedNext + 1) % maxEnded
+	}
+	p.ended[b.ID] = b
+}
+
 // lookup is a pending row of a booking, if any: the state the grain
-// committed and the table may not show yet.
+// committed and the table may not show yet (or a recent hold's end that
+// it never will).
 func (p *projector) lookup(id uuid.UUID) (boxoffice.Booking, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e, ok := p.pending[id]
 	if !ok {
-		return boxoffice.Booking{}, false
+		b, ok := p.ended[id]
+		b.TicketIDs = slices.Clone(b.TicketIDs)
+		return b, ok
 	}
 	b := e.row.Booking
 	b.TicketIDs = slices.Clone(b.TicketIDs)
