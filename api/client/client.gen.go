@@ -2836,6 +2836,11 @@ type ClientInterface interface {
 	// while a client pages (they come before the first page; start again to see them). A cursor is
 	// opaque: one that was altered, cut or made up is `400 invalid_argument` with
 	// `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
+	// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
+	// set; off by default), this list lags: a new hold, release or expiry shows after at most
+	// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
+	// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
+	// the node that owns its event.
 	//
 	// Corresponds with GET /user/bookings (the `ListUserBookings` operationId).
 	ListUserBookings(ctx context.Context, params *ListUserBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3768,6 +3773,11 @@ func (c *Client) GetTicketKeys(ctx context.Context, reqEditors ...RequestEditorF
 // while a client pages (they come before the first page; start again to see them). A cursor is
 // opaque: one that was altered, cut or made up is `400 invalid_argument` with
 // `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
+// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
+// set; off by default), this list lags: a new hold, release or expiry shows after at most
+// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
+// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
+// the node that owns its event.
 //
 // Corresponds with GET /user/bookings (the `ListUserBookings` operationId).
 func (c *Client) ListUserBookings(ctx context.Context, params *ListUserBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5893,6 +5903,11 @@ type ClientWithResponsesInterface interface {
 	// while a client pages (they come before the first page; start again to see them). A cursor is
 	// opaque: one that was altered, cut or made up is `400 invalid_argument` with
 	// `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
+	// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
+	// set; off by default), this list lags: a new hold, release or expiry shows after at most
+	// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
+	// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
+	// the node that owns its event.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10013,6 +10028,11 @@ func (c *ClientWithResponses) GetTicketKeysWithResponse(ctx context.Context, req
 // while a client pages (they come before the first page; start again to see them). A cursor is
 // opaque: one that was altered, cut or made up is `400 invalid_argument` with
 // `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
+// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
+// set; off by default), this list lags: a new hold, release or expiry shows after at most
+// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
+// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
+// the node that owns its event.
 //
 // Returns a wrapper object for the known response body format(s).
 //
