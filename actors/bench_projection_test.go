@@ -23,7 +23,8 @@ import (
 // (journal, bookings, sold_seats, booking_projection, counted after the
 // projection has written everything) and written on the path the reply
 // waits for (the journal's), journal bytes per hold, and the projection's
-// lag from the durable commit to the row's commit (p50/p99/max).
+// lag from the durable commit to the row's commit (p50/p99/max), and
+// PostgreSQL's CPU per hold.
 func BenchmarkReserveProjected(b *testing.B) {
 	for _, release := range []bool{false, true} {
 		for _, window := range []time.Duration{0, 100 * time.Millisecond} {
@@ -42,7 +43,7 @@ func BenchmarkReserveProjected(b *testing.B) {
 				if _, err := e.node.eng.Seats(ctx, e.eventID); err != nil {
 					b.Fatal(err)
 				}
-				rows := projectedRows(b, db)
+				rows, cpu := projectedRows(b, db), pgCPU(b, db)
 				space := boxoffice.NewTicketSpace(e.eventID)
 				holds := runReserve(b, 256, 1, 50_000, func(ids []int) bool {
 					user := uuid.New()
@@ -65,6 +66,7 @@ func BenchmarkReserveProjected(b *testing.B) {
 				if holds == 0 {
 					return
 				}
+				reportPGCPU(b, db, cpu, holds)
 				st := e.node.jw.Stats()
 				var jrows, jbytes int64
 				if err := db.Pool().QueryRow(ctx, `SELECT count(*), coalesce(sum(octet_length(records)), 0)::bigint FROM journal`).Scan(&jrows, &jbytes); err != nil {
