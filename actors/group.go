@@ -180,7 +180,7 @@ func (g *grain) onCommit(ctx actor.Context, err error) {
 	g.inflight = nil
 	g.committed = gr.records[len(gr.records)-1].Version
 	if g.e.proj != nil {
-		g.e.proj.add(g.eventID, g.committed, gr.projected)
+		g.e.proj.add(g.eventID, g.committed, gr.projected, gr.bookings)
 	}
 	pctx, endPublish := g.tracePublish(gr)
 	g.publish(pctx, gr.records)

@@ -99,7 +99,7 @@ func (g *grain) catchUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("catch up bookings projection: %w", err)
 	}
-	g.e.proj.add(g.eventID, g.committed, rows)
+	g.e.proj.add(g.eventID, g.committed, rows, nil)
 	if len(rows) > 0 {
 		g.log.Info("bookings projection caught up from the journal", "event", g.eventID,
 			"from", from, "to", g.committed, "rows", len(rows))

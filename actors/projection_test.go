@@ -133,6 +133,10 @@ func TestProjectionCoalescesEndedHolds(t *testing.T) {
 	if b, err := e.db.Booking(ctx, sold.ID); err != nil || b.Status != boxoffice.BookingConfirmed || !b.CreatedAt.Equal(sold.CreatedAt) {
 		t.Fatalf("sold row = %+v, %v; want confirmed, created %s", b, err, sold.CreatedAt)
 	}
+	// The node answers the sale, not the pending hold row, at once.
+	if b, err := e.node.eng.Booking(ctx, sold.ID); err != nil || b.Status != boxoffice.BookingConfirmed {
+		t.Fatalf("engine booking after the sale = %+v, %v; want confirmed", b, err)
+	}
 	live := e.mustReserve(t, user, 4)
 
 	stopped.Store(false)

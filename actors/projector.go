@@ -89,11 +89,16 @@ func final(s boxoffice.BookingStatus) bool {
 }
 
 // add takes a durable commit's rows (in version order) and the event's
-// committed version.
-func (p *projector) add(eventID uuid.UUID, version uint64, rows []projRow) {
+// committed version; written are the bookings the commit wrote itself (a
+// sale): their pending hold rows are stale for lookups, and the table
+// refuses them anyway (an older version).
+func (p *projector) add(eventID uuid.UUID, version uint64, rows []projRow, written []boxoffice.Booking) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for i := range written {
+		delete(p.pending, written[i].ID)
+	}
 	for _, r := range rows {
 		p.put(&projEntry{row: r.row, fresh: r.fresh, since: now})
 	}
