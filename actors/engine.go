@@ -168,7 +168,8 @@ type Deps struct {
 	// Metrics, if set, counts what the engine does.
 	Metrics Metrics
 	// Projection receives the bookings of holds when Config.BookingsWindow
-	// is positive.
+	// is positive; with it set and the window zero, only events left
+	// behind by an earlier run with a window are caught up.
 	Projection boxoffice.BookingProjection
 	// BeforeProjection, when set, runs before each write of the bookings
 	// projection; an error keeps the rows pending. A test hook: it stops
@@ -207,8 +208,9 @@ type Engine struct {
 
 	// pay counts the payment runs in flight, for Drain.
 	pay *payments
-	// proj writes the bookings of holds behind the journal; nil when
-	// Config.BookingsWindow is zero.
+	// proj writes the bookings of holds behind the journal (with
+	// Config.BookingsWindow) and catches events up; nil without
+	// Deps.Projection.
 	proj *projector
 }
 
@@ -304,11 +306,17 @@ func NewEngine(cfg Config, deps Deps) (*Engine, error) {
 	})
 	grains.SetTracerProvider(cfg.TracerProvider)
 	e := &Engine{cfg: cfg, deps: deps, grains: grains, pay: newPayments()}
-	if cfg.BookingsWindow > 0 {
-		if deps.Projection == nil {
-			return nil, errors.New("actors: BookingsWindow needs Deps.Projection")
+	if cfg.BookingsWindow > 0 && deps.Projection == nil {
+		return nil, errors.New("actors: BookingsWindow needs Deps.Projection")
+	}
+	if deps.Projection != nil {
+		// Also with BookingsWindow zero: an event projected behind before
+		// (a node ran with a window) is caught up at its activation.
+		window := cfg.BookingsWindow
+		if window <= 0 {
+			window = 100 * time.Millisecond
 		}
-		e.proj = newProjector(deps.Projection, cfg.BookingsWindow, cfg.RequestTimeout, cfg.Logger, deps.BeforeProjection)
+		e.proj = newProjector(deps.Projection, window, cfg.RequestTimeout, cfg.Logger, deps.BeforeProjection)
 	}
 	if cfg.TracerProvider != nil {
 		e.tracer = cfg.TracerProvider.Tracer(tracerName)

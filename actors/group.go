@@ -179,7 +179,7 @@ func (g *grain) onCommit(ctx actor.Context, err error) {
 	}
 	g.inflight = nil
 	g.committed = gr.records[len(gr.records)-1].Version
-	if g.e.proj != nil {
+	if g.e.behind() {
 		g.e.proj.add(g.eventID, g.committed, gr.projected, gr.bookings)
 	}
 	pctx, endPublish := g.tracePublish(gr)

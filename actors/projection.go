@@ -25,7 +25,7 @@ func (e *Engine) Booking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, 
 		}
 	}
 	b, err := e.deps.Store.Booking(ctx, id)
-	if e.proj != nil && errors.Is(err, boxoffice.ErrNotFound) {
+	if e.behind() && errors.Is(err, boxoffice.ErrNotFound) {
 		// The row may be in the write that is in flight right now.
 		e.proj.sync(ctx)
 		if b, ok := e.proj.lookup(id); ok {
@@ -35,6 +35,10 @@ func (e *Engine) Booking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, 
 	}
 	return b, err
 }
+
+// behind reports whether the bookings of holds are written behind the
+// journal (Config.BookingsWindow).
+func (e *Engine) behind() bool { return e.proj != nil && e.cfg.BookingsWindow > 0 }
 
 // ProjectionStats reports the bookings projection's work and lag; zero
 // when the projection is off.
@@ -57,7 +61,7 @@ func (e *Engine) SyncProjection(ctx context.Context) {
 // projection rather than into the journal's commit: the states of a hold.
 // A sale, a refund and a payment's failure stay synchronous (I1, I2).
 func (g *grain) projected(b *boxoffice.Booking, sale *boxoffice.Sale) bool {
-	if g.e.proj == nil || sale != nil {
+	if !g.e.behind() || sale != nil {
 		return false
 	}
 	switch b.Status {
@@ -75,12 +79,12 @@ func (g *grain) catchUp(ctx context.Context) error {
 	if g.e.proj == nil {
 		return nil
 	}
-	from, _, err := g.e.deps.Projection.ProjectionWatermark(ctx, g.eventID)
+	from, ok, err := g.e.deps.Projection.ProjectionWatermark(ctx, g.eventID)
 	if err != nil {
 		return err
 	}
-	if from >= g.committed {
-		return nil
+	if from >= g.committed || (!ok && !g.e.behind()) {
+		return nil // caught up, or never projected: every row is synchronous
 	}
 	var rows []projRow
 	err = g.e.deps.Store.ReadJournal(ctx, g.eventID, from, func(en boxoffice.Entry) error {

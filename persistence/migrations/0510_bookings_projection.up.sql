@@ -5,13 +5,12 @@
 -- newer state back, and booking_projection keeps each event's watermark:
 -- the journal up to it is reflected in bookings, advanced in the same
 -- transaction as the rows; a catch-up after a crash replays the journal
--- after it. Existing events were written synchronously: marked as caught up.
+-- after it. Events without a watermark have had every booking row written
+-- synchronously (the default); an engine writing behind catches such an
+-- event up from its first version once, at its next activation.
 ALTER TABLE bookings ADD COLUMN IF NOT EXISTS version bigint;
 CREATE TABLE IF NOT EXISTS booking_projection (
     event_id   uuid PRIMARY KEY,
     version    bigint NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
-INSERT INTO booking_projection (event_id, version)
-SELECT event_id, max(last_version) FROM journal GROUP BY event_id
-ON CONFLICT (event_id) DO NOTHING;
