@@ -78,7 +78,7 @@ func (e *Engine) Confirm(ctx context.Context, req boxoffice.ConfirmRequest) (box
 	if errors.Is(err, boxoffice.ErrNotFound) {
 		// A concurrent confirm of this booking may have sold it since the
 		// read above: answer as a repeated confirm does.
-		b, rerr := e.deps.Store.Booking(ctx, req.BookingID)
+		b, rerr := e.Booking(ctx, req.BookingID)
 		if rerr != nil {
 			return boxoffice.Booking{}, missingHoldReadErr(rerr, err)
 		}
@@ -98,7 +98,7 @@ func (e *Engine) storedBooking(ctx context.Context, req boxoffice.ConfirmRequest
 	if b := req.Booking; b != nil && b.ID == req.BookingID {
 		return *b, nil
 	}
-	return e.deps.Store.Booking(ctx, req.BookingID)
+	return e.Booking(ctx, req.BookingID)
 }
 
 // committedSale is the row the sale's commit left: the journal writer
@@ -173,7 +173,7 @@ func (e *Engine) bookingCall(ctx context.Context, eventID uuid.UUID, msg proto.M
 // not exist (API.md). The grain answers "no hold" only once the hold's end
 // is durable (grain.refuseHold), so the row shows how it ended.
 func (e *Engine) explainMissingHold(ctx context.Context, bookingID, userID uuid.UUID, orig error) error {
-	b, err := e.deps.Store.Booking(ctx, bookingID)
+	b, err := e.Booking(ctx, bookingID)
 	if err != nil {
 		return missingHoldReadErr(err, orig)
 	}

@@ -92,6 +92,14 @@ type Config struct {
 	// grain's handling of them on the owner node and the publishing of
 	// their deltas; nil traces nothing.
 	TracerProvider trace.TracerProvider
+	// BookingsWindow, when positive, writes the bookings of holds (held,
+	// released, expired) behind the journal instead of in its commit: a
+	// projector coalesces them for this long and writes them in one
+	// transaction with each event's watermark (projector.go), so a hold
+	// costs its reply no PostgreSQL row and a hold that ends within the
+	// window is never written. Deps.Projection is then required. Zero
+	// writes every booking row in the journal's commit, as before.
+	BookingsWindow time.Duration
 }
 
 // MaxReconcileInterval bounds Config.ReconcileInterval.
@@ -140,6 +148,8 @@ func (c Config) Validate() error {
 		return errors.New("actors: MaxActive must not be negative")
 	case c.PaymentAttempts < 1 || c.PaymentBackoff <= 0:
 		return errors.New("actors: PaymentAttempts must be at least 1 and PaymentBackoff positive")
+	case c.BookingsWindow < 0 || c.BookingsWindow > time.Minute:
+		return errors.New("actors: BookingsWindow must be in [0, 1m]")
 	case c.ReconcileInterval <= 0 || c.ReconcileInterval > MaxReconcileInterval:
 		return fmt.Errorf("actors: ReconcileInterval must be in (0, %s]", MaxReconcileInterval)
 	}
@@ -168,6 +178,14 @@ type Deps struct {
 	OnCounts func(eventID uuid.UUID, version uint64, c boxoffice.SeatCounts)
 	// Metrics, if set, counts what the engine does.
 	Metrics Metrics
+	// Projection receives the bookings of holds when Config.BookingsWindow
+	// is positive; with it set and the window zero, only events left
+	// behind by an earlier run with a window are caught up.
+	Projection boxoffice.BookingProjection
+	// BeforeProjection, when set, runs before each write of the bookings
+	// projection; an error keeps the rows pending. A test hook: it stops
+	// the projection after the journal commit, as a crash would.
+	BeforeProjection func() error
 }
 
 // Metrics receives counts of engine outcomes; the api package implements it
@@ -203,6 +221,10 @@ type Engine struct {
 
 	// pay counts the payment runs in flight, for Drain.
 	pay *payments
+	// proj writes the bookings of holds behind the journal (with
+	// Config.BookingsWindow) and catches events up; nil without
+	// Deps.Projection.
+	proj *projector
 }
 
 // Bounds of the pause between failed activations of one event. The first
@@ -297,6 +319,18 @@ func NewEngine(cfg Config, deps Deps) (*Engine, error) {
 	})
 	grains.SetTracerProvider(cfg.TracerProvider)
 	e := &Engine{cfg: cfg, deps: deps, grains: grains, pay: newPayments()}
+	if cfg.BookingsWindow > 0 && deps.Projection == nil {
+		return nil, errors.New("actors: BookingsWindow needs Deps.Projection")
+	}
+	if deps.Projection != nil {
+		// Also with BookingsWindow zero: an event projected behind before
+		// (a node ran with a window) is caught up at its activation.
+		window := cfg.BookingsWindow
+		if window <= 0 {
+			window = 100 * time.Millisecond
+		}
+		e.proj = newProjector(deps.Projection, window, cfg.RequestTimeout, cfg.Logger, deps.BeforeProjection)
+	}
 	if cfg.TracerProvider != nil {
 		e.tracer = cfg.TracerProvider.Tracer(tracerName)
 	}
@@ -322,7 +356,12 @@ func (e *Engine) Attach(c *pcluster.Cluster) { e.grains.Attach(c) }
 // Close detaches the engine from its cluster; later calls answer
 // unavailable. Call it once the node no longer serves requests.
 // Idempotent.
-func (e *Engine) Close() { e.grains.Close() }
+func (e *Engine) Close() {
+	e.grains.Close()
+	if e.proj != nil {
+		e.proj.close()
+	}
+}
 
 // request sends msg to the event's grain and returns its reply.
 func (e *Engine) request(ctx context.Context, eventID uuid.UUID, msg proto.Message) (any, error) {

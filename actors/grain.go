@@ -345,6 +345,9 @@ func (g *grain) load(ctx context.Context) error {
 	if err := g.loadKeyedHolds(ctx); err != nil {
 		return fmt.Errorf("load idempotency keys: %w", err)
 	}
+	if err := g.catchUp(ctx); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -19,10 +19,13 @@ type group struct {
 	records  []seatmap.Record
 	entries  []boxoffice.Entry
 	bookings []boxoffice.Booking
-	sales    []boxoffice.Sale
-	notices  []boxoffice.Notice
-	refunds  []uuid.UUID
-	waiters  []waiter
+	// projected are the bookings of holds, for the projector once the
+	// group is durable (Config.BookingsWindow).
+	projected []projRow
+	sales     []boxoffice.Sale
+	notices   []boxoffice.Notice
+	refunds   []uuid.UUID
+	waiters   []waiter
 	// traces are the contexts of the traced commands that staged records
 	// here: the journal's commit span links to each (tracing only).
 	traces []context.Context
@@ -59,6 +62,13 @@ func (gr *group) finish(ctx actor.Context, err error) {
 // stage appends one record (and the booking row and sale it implies) to
 // the open group.
 func (g *grain) stage(r seatmap.Record, b *boxoffice.Booking, sale *boxoffice.Sale) {
+	g.stageRow(r, b, sale, false)
+}
+
+// stageRow is stage; sync writes the booking row in the journal's commit
+// even when the bookings of holds are projected (a keyed hold: its
+// Idempotency-Key claim counts only with a row, persistence.ClaimedHolds).
+func (g *grain) stageRow(r seatmap.Record, b *boxoffice.Booking, sale *boxoffice.Sale, sync bool) {
 	if g.open == nil {
 		g.open = &group{}
 	}
@@ -71,7 +81,15 @@ func (g *grain) stage(r seatmap.Record, b *boxoffice.Booking, sale *boxoffice.Sa
 	g.traceStaged()
 	g.open.records = append(g.open.records, r)
 	g.open.entries = append(g.open.entries, boxoffice.Entry{Version: r.Version, Record: data})
-	if b != nil {
+	switch {
+	case b == nil:
+	case !sync && g.projected(b, sale):
+		g.open.projected = append(g.open.projected, projRow{
+			row: boxoffice.ProjectedBooking{Booking: *b, Version: r.Version}, fresh: r.Kind == seatmap.KindHeld})
+	default:
+		if b.CreatedAt.IsZero() {
+			b.CreatedAt = g.pendingCreatedAt(b.ID)
+		}
 		g.open.bookings = append(g.open.bookings, *b)
 	}
 	if sale != nil {
@@ -196,6 +214,9 @@ func (g *grain) onCommit(ctx actor.Context, err error) {
 	}
 	g.inflight = nil
 	g.committed = gr.records[len(gr.records)-1].Version
+	if g.e.behind() {
+		g.e.proj.add(g.eventID, g.committed, gr.projected, gr.bookings)
+	}
 	pctx, endPublish := g.tracePublish(gr)
 	g.publish(pctx, gr.records)
 	endPublish()

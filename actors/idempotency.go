@@ -193,7 +193,7 @@ func (e *Engine) ReplayReserve(ctx context.Context, req boxoffice.ReserveRequest
 // booking, from the booking's row (which keeps the hold's creation, expiry,
 // seats and price whatever happened to the booking since).
 func (e *Engine) firstReply(ctx context.Context, claim boxoffice.ReserveClaim) (boxoffice.Booking, error) {
-	b, err := e.deps.Store.Booking(ctx, claim.BookingID)
+	b, err := e.Booking(ctx, claim.BookingID)
 	if err != nil {
 		return boxoffice.Booking{}, err
 	}

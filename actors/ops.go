@@ -56,7 +56,7 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 	}
 	b := g.bookingRow(holdInfo(r), boxoffice.BookingInProgress)
 	b.CreatedAt = b.UpdatedAt
-	g.stage(r, b, nil)
+	g.stageRow(r, b, nil, msg.Keyed)
 	g.wait(ctx, &grainpb.BookingReply{Booking: bookingToPB(*b)}, failReply)
 	g.flush(ctx)
 }

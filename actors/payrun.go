@@ -99,6 +99,9 @@ func (e *Engine) Drain(ctx context.Context) {
 		p.cancel()
 		<-done
 	}
+	if e.proj != nil {
+		e.proj.close() // writes the bookings still pending
+	}
 }
 
 // payRun is one payment of one booking, run outside the grain's mailbox.

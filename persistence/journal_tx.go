@@ -455,48 +455,67 @@ func copyJournal(ctx context.Context, tx pgx.Tx, j journalCols) error {
 
 // queueBookings upserts the commits' bookings. A booking that appears
 // more than once (held, then confirmed in the same batch) is written once,
-// as its last state: one statement cannot update a row twice.
+// as its last state: one statement cannot update a row twice. Each row
+// keeps the last version of the commit that wrote it, so the write-behind
+// projection (projection.go) never turns it back.
 func queueBookings(b *pgx.Batch, commits []*boxoffice.Commit) {
-	last := map[uuid.UUID]*boxoffice.Booking{}
-	var order []uuid.UUID
+	last := map[uuid.UUID]int{}
+	var rows []boxoffice.ProjectedBooking
 	for _, c := range commits {
+		var version uint64
+		if n := len(c.Entries); n > 0 {
+			version = c.Entries[n-1].Version
+		}
 		for i := range c.Bookings {
-			bk := &c.Bookings[i]
-			if last[bk.ID] == nil {
-				order = append(order, bk.ID)
+			row := boxoffice.ProjectedBooking{Booking: c.Bookings[i], Version: version}
+			if j, ok := last[row.ID]; ok {
+				rows[j] = row
+				continue
 			}
-			last[bk.ID] = bk
+			last[row.ID] = len(rows)
+			rows = append(rows, row)
 		}
 	}
-	if len(order) == 0 {
+	queueBookingRows(b, rows, "")
+}
+
+// queueBookingRows upserts rows (distinct IDs) in one statement; an
+// existing row is updated only where guard (a condition on bookings and
+// EXCLUDED, "" for always) holds.
+func queueBookingRows(b *pgx.Batch, rows []boxoffice.ProjectedBooking, guard string) {
+	n := len(rows)
+	if n == 0 {
 		return
 	}
-	n := len(order)
 	var (
 		ids, users, events                  = make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
 		tickets, statuses, currencies       = make([]string, n), make([]string, n), make([]string, n)
-		totals                              = make([]int64, n)
+		totals, versions                    = make([]int64, n), make([]int64, n)
 		created, expires, confirmed, update = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
 	)
-	for i, id := range order {
-		bk := last[id]
+	for i := range rows {
+		bk := &rows[i]
 		ids[i], users[i], events[i] = pgUUID(bk.ID), pgUUID(bk.UserID), pgUUID(bk.EventID)
 		tickets[i], statuses[i], currencies[i] = uuidArrayLiteral(bk.TicketIDs), string(bk.Status), bk.Currency
-		totals[i] = int64(bk.Total)
+		totals[i], versions[i] = int64(bk.Total), int64(bk.Version)
 		created[i], expires[i], confirmed[i], update[i] = pgTime(bk.CreatedAt), pgTime(bk.ExpiresAt), pgTime(bk.ConfirmedAt), pgTime(bk.UpdatedAt)
+	}
+	if guard != "" {
+		guard = " WHERE " + guard
 	}
 	b.Queue(`
 		INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency,
-			created_at, expires_at, confirmed_at, updated_at)
+			created_at, expires_at, confirmed_at, updated_at, version)
 		SELECT id, user_id, event_id, ticket_ids::uuid[], status, total_minor, currency,
-			coalesce(created_at, now()), expires_at, confirmed_at, coalesce(updated_at, now())
+			coalesce(created_at, now()), expires_at, confirmed_at, coalesce(updated_at, now()), nullif(version, 0)
 		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::text[],
-			$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+			$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bigint[])
 			AS t(id, user_id, event_id, ticket_ids, status, total_minor, currency,
-				created_at, expires_at, confirmed_at, updated_at)
+				created_at, expires_at, confirmed_at, updated_at, version)
 		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, confirmed_at = EXCLUDED.confirmed_at,
-			updated_at = EXCLUDED.updated_at, expires_at = coalesce(EXCLUDED.expires_at, bookings.expires_at)`,
-		ids, users, events, tickets, statuses, totals, currencies, created, expires, confirmed, update)
+			updated_at = EXCLUDED.updated_at, expires_at = coalesce(EXCLUDED.expires_at, bookings.expires_at),
+			version = greatest(EXCLUDED.version, bookings.version)`+guard,
+		ids, users, events, tickets, statuses, totals, currencies, created, expires, confirmed, update, versions)
 }
 
 // uuidArrayLiteral renders ids as a PostgreSQL array literal, so that a

@@ -13,7 +13,9 @@ import (
 // on time (I3) even if nobody calls the event; the latest are the ones
 // left for the next sweep when there are more than limit. Events with
 // refunds owed (requested, not done: a crash in the middle, or a cancelled
-// event's job) are listed too, first: their activation resumes them.
+// event's job) are listed too, first: their activation resumes them. So
+// are events whose bookings projection has stood behind their journal for
+// a minute (its node died with rows pending): activation catches it up.
 func (db *DB) OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT event_id FROM (
@@ -21,6 +23,10 @@ func (db *DB) OverdueHoldEvents(ctx context.Context, limit int) ([]uuid.UUID, er
 			UNION ALL
 			SELECT event_id, min(expires_at) FROM bookings
 			WHERE status = 'in-progress' AND expires_at < now() GROUP BY event_id
+			UNION ALL
+			SELECT p.event_id, p.updated_at FROM booking_projection p
+			WHERE p.updated_at < now() - interval '1 minute'
+				AND EXISTS (SELECT 1 FROM journal j WHERE j.event_id = p.event_id AND j.last_version > p.version)
 		) t GROUP BY event_id ORDER BY min(due), event_id
 		LIMIT $1`, limit)
 	if err != nil {

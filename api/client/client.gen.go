@@ -323,6 +323,21 @@ func (e LogLevelLevel) Valid() bool {
 	}
 }
 
+// Defines values for NodeDrainStatus.
+const (
+	Draining NodeDrainStatus = "draining"
+)
+
+// Valid indicates whether the value is a known member of the NodeDrainStatus enum.
+func (e NodeDrainStatus) Valid() bool {
+	switch e {
+	case Draining:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NotFoundErrorErrorCode.
 const (
 	NotFoundErrorErrorCodeNotFound NotFoundErrorErrorCode = "not_found"
@@ -915,11 +930,19 @@ type CheckInRequest struct {
 type Cluster struct {
 	Nodes []struct {
 		// Actors Active event actors on the node.
-		Actors    int    `json:"actors"`
-		Address   string `json:"address"`
-		Id        string `json:"id"`
-		StartedAt Time   `json:"started_at"`
-		Status    string `json:"status"`
+		Actors  int    `json:"actors"`
+		Address string `json:"address"`
+		Id      string `json:"id"`
+
+		// Reserves Reserves decided by the node's event actors since it started (granted or refused).
+		Reserves *int `json:"reserves,omitempty"`
+
+		// ReservesPerSecond Their rate over the last 5 seconds, one decimal: with actors, how evenly the load is spread over the nodes.
+		ReservesPerSecond *float32 `json:"reserves_per_second,omitempty"`
+		StartedAt         Time     `json:"started_at"`
+
+		// Status Membership state: alive, draining (POST /admin/api/nodes/{nodeId}/drain or SIGTERM), suspect, blocked, dead or left.
+		Status string `json:"status"`
 	} `json:"nodes"`
 	Placements []struct {
 		EventId UUID   `json:"event_id"`
@@ -1275,6 +1298,15 @@ type Money = string
 
 // NextCursor Pass as `cursor` for the next page; absent on the last page.
 type NextCursor = string
+
+// NodeDrain defines model for NodeDrain.
+type NodeDrain struct {
+	NodeId string          `json:"node_id"`
+	Status NodeDrainStatus `json:"status"`
+}
+
+// NodeDrainStatus defines model for NodeDrain.Status.
+type NodeDrainStatus string
 
 // NotFoundError defines model for NotFoundError.
 type NotFoundError struct {
@@ -2725,6 +2757,21 @@ type ClientInterface interface {
 	// Corresponds with GET /admin/api/metrics (the `GetAdminMetrics` operationId).
 	GetAdminMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DrainNode Drain a node, so that it can stop without an error for anyone
+	//
+	// Any node forwards the request to the node named `nodeId` (the `id` of `GET /admin/api/cluster`),
+	// which then drains as on SIGTERM: `/readyz` fails at once (load balancers send new requests
+	// elsewhere) while the node serves on for `BOXOFFICE_DRAIN_DELAY` (5 s; 0 in dev mode); its
+	// seat-map and waiting-room WebSockets are closed with code 1012 and reason `draining` (the pages
+	// reconnect at once, to whichever node the load balancer picks; SSE streams end and reconnect);
+	// its event actors stop, each with a final snapshot, and are activated on their next owners at
+	// once; requests reaching it meanwhile are still served; then it leaves the cluster and exits
+	// (status 0: a supervisor starts it again). While it drains, `GET /admin/api/cluster` lists it
+	// with status `draining`. The answer comes once the drain has begun.
+	//
+	// Corresponds with POST /admin/api/nodes/{nodeId}/drain (the `DrainNode` operationId).
+	DrainNode(ctx context.Context, nodeId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPerformers The performers, for the dashboard
 	//
 	// An admin sees every performer, an organiser its own organisation's and the shared ones.
@@ -3145,6 +3192,11 @@ type ClientInterface interface {
 	// while a client pages (they come before the first page; start again to see them). A cursor is
 	// opaque: one that was altered, cut or made up is `400 invalid_argument` with
 	// `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
+	// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
+	// set; off by default), this list lags: a new hold, release or expiry shows after at most
+	// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
+	// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
+	// the node that owns its event.
 	//
 	// Corresponds with GET /user/bookings (the `ListUserBookings` operationId).
 	ListUserBookings(ctx context.Context, params *ListUserBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3435,6 +3487,31 @@ func (c *Client) SetLogLevel(ctx context.Context, body SetLogLevelJSONRequestBod
 // Corresponds with GET /admin/api/metrics (the `GetAdminMetrics` operationId).
 func (c *Client) GetAdminMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAdminMetricsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DrainNode Drain a node, so that it can stop without an error for anyone
+//
+// Any node forwards the request to the node named `nodeId` (the `id` of `GET /admin/api/cluster`),
+// which then drains as on SIGTERM: `/readyz` fails at once (load balancers send new requests
+// elsewhere) while the node serves on for `BOXOFFICE_DRAIN_DELAY` (5 s; 0 in dev mode); its
+// seat-map and waiting-room WebSockets are closed with code 1012 and reason `draining` (the pages
+// reconnect at once, to whichever node the load balancer picks; SSE streams end and reconnect);
+// its event actors stop, each with a final snapshot, and are activated on their next owners at
+// once; requests reaching it meanwhile are still served; then it leaves the cluster and exits
+// (status 0: a supervisor starts it again). While it drains, `GET /admin/api/cluster` lists it
+// with status `draining`. The answer comes once the drain has begun.
+//
+// Corresponds with POST /admin/api/nodes/{nodeId}/drain (the `DrainNode` operationId).
+func (c *Client) DrainNode(ctx context.Context, nodeId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDrainNodeRequest(c.Server, nodeId)
 	if err != nil {
 		return nil, err
 	}
@@ -4275,6 +4352,11 @@ func (c *Client) GetTicketKeys(ctx context.Context, reqEditors ...RequestEditorF
 // while a client pages (they come before the first page; start again to see them). A cursor is
 // opaque: one that was altered, cut or made up is `400 invalid_argument` with
 // `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
+// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
+// set; off by default), this list lags: a new hold, release or expiry shows after at most
+// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
+// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
+// the node that owns its event.
 //
 // Corresponds with GET /user/bookings (the `ListUserBookings` operationId).
 func (c *Client) ListUserBookings(ctx context.Context, params *ListUserBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4764,6 +4846,40 @@ func NewGetAdminMetricsRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDrainNodeRequest constructs an http.Request for the DrainNode method
+func NewDrainNodeRequest(server string, nodeId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "nodeId", nodeId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/admin/api/nodes/%s/drain", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -6449,6 +6565,23 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /admin/api/metrics (the `GetAdminMetrics` operationId).
 	GetAdminMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAdminMetricsResponse, error)
 
+	// DrainNodeWithResponse Drain a node, so that it can stop without an error for anyone
+	//
+	// Any node forwards the request to the node named `nodeId` (the `id` of `GET /admin/api/cluster`),
+	// which then drains as on SIGTERM: `/readyz` fails at once (load balancers send new requests
+	// elsewhere) while the node serves on for `BOXOFFICE_DRAIN_DELAY` (5 s; 0 in dev mode); its
+	// seat-map and waiting-room WebSockets are closed with code 1012 and reason `draining` (the pages
+	// reconnect at once, to whichever node the load balancer picks; SSE streams end and reconnect);
+	// its event actors stop, each with a final snapshot, and are activated on their next owners at
+	// once; requests reaching it meanwhile are still served; then it leaves the cluster and exits
+	// (status 0: a supervisor starts it again). While it drains, `GET /admin/api/cluster` lists it
+	// with status `draining`. The answer comes once the drain has begun.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /admin/api/nodes/{nodeId}/drain (the `DrainNode` operationId).
+	DrainNodeWithResponse(ctx context.Context, nodeId string, reqEditors ...RequestEditorFn) (*DrainNodeResponse, error)
+
 	// ListPerformersWithResponse The performers, for the dashboard
 	//
 	// An admin sees every performer, an organiser its own organisation's and the shared ones.
@@ -6911,6 +7044,11 @@ type ClientWithResponsesInterface interface {
 	// while a client pages (they come before the first page; start again to see them). A cursor is
 	// opaque: one that was altered, cut or made up is `400 invalid_argument` with
 	// `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
+	// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
+	// set; off by default), this list lags: a new hold, release or expiry shows after at most
+	// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
+	// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
+	// the node that owns its event.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7978,6 +8116,103 @@ func (r GetAdminMetricsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetAdminMetricsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DrainNodeResponse429Headers the declared response headers of an HTTP 429 response for DrainNode
+type DrainNodeResponse429Headers struct {
+	RetryAfter int
+}
+
+type DrainNodeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *NodeDrain
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *RateLimited
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Internal
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DrainNodeResponse429Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r DrainNodeResponse) GetJSON202() *NodeDrain {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DrainNodeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DrainNodeResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DrainNodeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DrainNodeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DrainNodeResponse) GetJSON429() *RateLimited {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DrainNodeResponse) GetJSON500() *Internal {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DrainNodeResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DrainNodeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DrainNodeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DrainNodeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DrainNodeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11161,6 +11396,29 @@ func (c *ClientWithResponses) GetAdminMetricsWithResponse(ctx context.Context, r
 	return ParseGetAdminMetricsResponse(rsp)
 }
 
+// DrainNodeWithResponse Drain a node, so that it can stop without an error for anyone
+//
+// Any node forwards the request to the node named `nodeId` (the `id` of `GET /admin/api/cluster`),
+// which then drains as on SIGTERM: `/readyz` fails at once (load balancers send new requests
+// elsewhere) while the node serves on for `BOXOFFICE_DRAIN_DELAY` (5 s; 0 in dev mode); its
+// seat-map and waiting-room WebSockets are closed with code 1012 and reason `draining` (the pages
+// reconnect at once, to whichever node the load balancer picks; SSE streams end and reconnect);
+// its event actors stop, each with a final snapshot, and are activated on their next owners at
+// once; requests reaching it meanwhile are still served; then it leaves the cluster and exits
+// (status 0: a supervisor starts it again). While it drains, `GET /admin/api/cluster` lists it
+// with status `draining`. The answer comes once the drain has begun.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /admin/api/nodes/{nodeId}/drain (the `DrainNode` operationId).
+func (c *ClientWithResponses) DrainNodeWithResponse(ctx context.Context, nodeId string, reqEditors ...RequestEditorFn) (*DrainNodeResponse, error) {
+	rsp, err := c.DrainNode(ctx, nodeId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDrainNodeResponse(rsp)
+}
+
 // ListPerformersWithResponse The performers, for the dashboard
 //
 // An admin sees every performer, an organiser its own organisation's and the shared ones.
@@ -11869,6 +12127,11 @@ func (c *ClientWithResponses) GetTicketKeysWithResponse(ctx context.Context, req
 // while a client pages (they come before the first page; start again to see them). A cursor is
 // opaque: one that was altered, cut or made up is `400 invalid_argument` with
 // `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
+// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
+// set; off by default), this list lags: a new hold, release or expiry shows after at most
+// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
+// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
+// the node that owns its event.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12829,6 +13092,94 @@ func ParseGetAdminMetricsResponse(rsp *http.Response) (*GetAdminMetricsResponse,
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetAdminMetricsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDrainNodeResponse parses an HTTP response from a DrainNodeWithResponse call
+func ParseDrainNodeResponse(rsp *http.Response) (*DrainNodeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DrainNodeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest NodeDrain
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Internal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DrainNodeResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/seatmap"
 	"github.com/boxoffice/boxoffice/persistence"
 )
@@ -31,6 +32,7 @@ func (a *audit) journal(ctx context.Context, db persistence.Querier) error {
 	var (
 		cur  *replay
 		held = map[uuid.UUID]bool{}
+		live = map[uuid.UUID]liveHold{} // holds live at the journal's end
 		sold = map[uuid.UUID]bool{}
 	)
 	err := persistence.NewAudit(db).Journal(ctx, func(ev uuid.UUID, version int64, data []byte) error {
@@ -56,9 +58,18 @@ func (a *audit) journal(ctx context.Context, db persistence.Querier) error {
 			sold[r.Booking] = true
 		}
 		a.apply(cur, r)
+		switch r.Kind {
+		case seatmap.KindHeld:
+			live[r.Booking] = liveHold{event: ev, version: r.Version}
+		case seatmap.KindReleased, seatmap.KindExpired, seatmap.KindSold:
+			delete(live, r.Booking)
+		}
 		return nil
 	})
 	if err != nil {
+		return err
+	}
+	if err := a.projectionCovers(ctx, db, live); err != nil {
 		return err
 	}
 	for id, s := range a.holds {
@@ -116,4 +127,43 @@ func (a *audit) apply(ev *replay, r seatmap.Record) {
 			}
 		}
 	}
+}
+
+// kindProjectionLost: a hold live in the journal, covered by its event's
+// bookings projection watermark, is not in bookings as in-progress.
+const kindProjectionLost = "projection_lost"
+
+// liveHold is a hold the journal leaves live: its event and version.
+type liveHold struct {
+	event   uuid.UUID
+	version uint64
+}
+
+// projectionCovers: every hold live at the journal's end whose version its
+// event's bookings projection watermark covers is in bookings, in
+// progress. Holds after the watermark may lag (the projection is written
+// behind the journal), and ended holds may never have been written.
+func (a *audit) projectionCovers(ctx context.Context, db persistence.Querier, live map[uuid.UUID]liveHold) error {
+	marks, err := persistence.NewAudit(db).ProjectionWatermarks(ctx)
+	if err != nil || len(marks) == 0 {
+		return err
+	}
+	var ids []uuid.UUID
+	for id, h := range live {
+		if h.version <= marks[h.event] {
+			ids = append(ids, id)
+		}
+	}
+	status, err := persistence.NewAudit(db).BookingStatuses(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if st := status[id]; st != string(boxoffice.BookingInProgress) {
+			h := live[id]
+			a.add(kindProjectionLost, "event %s hold %s (version %d) is live in the journal and under the projection's watermark %d, but bookings has it as %q",
+				h.event, id, h.version, marks[h.event], st)
+		}
+	}
+	return nil
 }

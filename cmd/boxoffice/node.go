@@ -170,8 +170,9 @@ func (n *node) startEngine() error {
 	eng, err := actors.NewEngine(actors.Config{
 		NodeName: n.name, HoldTTL: n.cfg.HoldTTL, SnapshotEvery: n.cfg.SnapshotEvery, MaxLinger: n.cfg.CommitLinger,
 		IdleTimeout: n.cfg.IdleTimeout, MaxActive: n.cfg.MaxActiveEvents, ReconcileInterval: n.cfg.ReconcileInterval, Logger: n.log.With("component", "engine"), TracerProvider: n.tp,
+		BookingsWindow: n.cfg.BookingsWindow,
 	}, actors.Deps{
-		Store: n.db, Journal: n.journal, Publisher: seatDeltas{n.bus}, Payments: pay, Metrics: n.metrics,
+		Store: n.db, Journal: n.journal, Publisher: seatDeltas{n.bus}, Payments: pay, Metrics: n.metrics, Projection: n.db,
 		OnCounts: func(id uuid.UUID, v uint64, c boxoffice.SeatCounts) {
 			_ = n.bus.PublishCounts(bus.Counts{EventID: id, Available: c.Available, Reserved: c.Reserved, Booked: c.Booked, Version: v})
 		},
@@ -364,7 +365,7 @@ func (n *node) startAPI(ctx context.Context) error {
 		return err
 	}
 	srv, err := api.New(ac, api.Deps{
-		Engine: n.engine, Catalog: catalog{DB: n.db, room: n.room, log: n.log.With("component", "queue")}, Bookings: n.db, Users: n.db, Seats: n.bus,
+		Engine: n.engine, Catalog: catalog{DB: n.db, room: n.room, log: n.log.With("component", "queue")}, Bookings: bookingsView{DB: n.db, engine: n.engine}, Users: n.db, Seats: n.bus,
 		Search: searcher{n.index}, Queue: n.queue, Cluster: clusterView{n}, Ready: n.ready, Metrics: n.metrics.registry(),
 		Web: pages, Rules: n.engine, PaymentWebhook: n.paymentWebhook(), Tickets: tickets,
 		CheckIn:  n.engine,
