@@ -17,10 +17,10 @@ import (
 // orgFixture is what one organisation built through the API as its
 // organiser: a venue, a performer, an event on them, a webhook.
 type orgFixture struct {
-	org                                 uuid.UUID
-	token                               string
-	venue, performer, event, webhook    string
-	bookingToken, booking, buyer, email string
+	org                              uuid.UUID
+	token                            string
+	venue, performer, event, webhook string
+	bookingToken, booking, email     string
 }
 
 // organiserToken is a development token with the organiser role for org.
