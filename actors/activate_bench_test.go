@@ -3,16 +3,11 @@ package actors_test
 import (
 	"context"
 	"encoding/binary"
-	"math/rand/v2"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors"
-	"github.com/boxoffice/boxoffice/actors/seatmap"
 )
 
 // BenchmarkActivateStadium measures the activation issue 21 bounds at
@@ -25,31 +20,8 @@ import (
 // with one COPY (the journal's own format, one 4-byte length per record),
 // as 10,000 writer transactions would take minutes on a loaded machine.
 func BenchmarkActivateStadium(b *testing.B) {
-	db := openBenchDB(b)
+	db, eventID, epoch, m, hold, _ := stadiumSnapshotted(b, 3, 4)
 	ctx := context.Background()
-	eventID := createEvent(b, db, stadium())
-	m := seatmap.New(eventID, 50_000)
-	epoch, err := db.Acquire(ctx, eventID, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	space := boxoffice.NewTicketSpace(eventID)
-	r := rand.New(rand.NewPCG(3, 4))
-	hold := func() seatmap.Record {
-		for {
-			rec, err := m.Hold(uuid.New(), uuid.New(), []uuid.UUID{space.ID(r.IntN(50_000))}, time.Now(), time.Hour)
-			if err == nil {
-				return rec
-			}
-		}
-	}
-	for range 10_000 { // state in the snapshot
-		hold()
-	}
-	state, _ := m.MarshalBinary()
-	if err := db.SaveSnapshot(ctx, eventID, epoch, m.Version(), state); err != nil {
-		b.Fatal(err)
-	}
 	rows := make([][]any, 0, 10_000)
 	for range 10_000 { // one commit, one row, one record each
 		data, _ := hold().MarshalBinary()

@@ -324,31 +324,8 @@ func reportPGCPU(b *testing.B, db *persistence.DB, before time.Duration, holds i
 // snapshot plus 10,000 journal records, as an activation does, and reports
 // the journal bytes per hold record.
 func BenchmarkActivation(b *testing.B) {
-	db := openBenchDB(b)
+	db, eventID, epoch, m, hold, snapshotBytes := stadiumSnapshotted(b, 1, 2)
 	ctx := context.Background()
-	eventID := createEvent(b, db, stadium())
-	m := seatmap.New(eventID, 50_000)
-	epoch, err := db.Acquire(ctx, eventID, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	space := boxoffice.NewTicketSpace(eventID)
-	r := rand.New(rand.NewPCG(1, 2))
-	hold := func() seatmap.Record {
-		for {
-			rec, err := m.Hold(uuid.New(), uuid.New(), []uuid.UUID{space.ID(r.IntN(50_000))}, time.Now(), time.Hour)
-			if err == nil {
-				return rec
-			}
-		}
-	}
-	for range 10_000 { // state in the snapshot
-		hold()
-	}
-	state, _ := m.MarshalBinary()
-	if err := db.SaveSnapshot(ctx, eventID, epoch, m.Version(), state); err != nil {
-		b.Fatal(err)
-	}
 	jw := persistence.NewJournalWriter(db, persistence.DefaultJournalConfig())
 	defer jw.Close()
 	var bytes int
@@ -382,5 +359,40 @@ func BenchmarkActivation(b *testing.B) {
 		b.Fatal("restored state differs from the live state")
 	}
 	b.ReportMetric(float64(bytes)/10_000, "journal-bytes/hold")
-	b.ReportMetric(float64(len(state)), "snapshot-bytes")
+	b.ReportMetric(float64(snapshotBytes), "snapshot-bytes")
+}
+
+// stadiumSnapshotted creates the 50,000-seat stadium, makes 10,000 random
+// single-seat holds (PCG seeded with seed1, seed2) and saves them as its
+// snapshot, the starting point of the activation benchmarks. It returns
+// the event's epoch, its seat map, hold (which makes one more such hold) and
+// the snapshot's size.
+func stadiumSnapshotted(b *testing.B, seed1, seed2 uint64) (*persistence.DB, uuid.UUID, int64, *seatmap.Map, func() seatmap.Record, int) {
+	b.Helper()
+	db := openBenchDB(b)
+	ctx := context.Background()
+	eventID := createEvent(b, db, stadium())
+	m := seatmap.New(eventID, 50_000)
+	epoch, err := db.Acquire(ctx, eventID, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	space := boxoffice.NewTicketSpace(eventID)
+	r := rand.New(rand.NewPCG(seed1, seed2))
+	hold := func() seatmap.Record {
+		for {
+			rec, err := m.Hold(uuid.New(), uuid.New(), []uuid.UUID{space.ID(r.IntN(50_000))}, time.Now(), time.Hour)
+			if err == nil {
+				return rec
+			}
+		}
+	}
+	for range 10_000 { // state in the snapshot
+		hold()
+	}
+	state, _ := m.MarshalBinary()
+	if err := db.SaveSnapshot(ctx, eventID, epoch, m.Version(), state); err != nil {
+		b.Fatal(err)
+	}
+	return db, eventID, epoch, m, hold, len(state)
 }

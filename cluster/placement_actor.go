@@ -1,0 +1,195 @@
+package cluster
+
+import (
+	"context"
+	"slices"
+
+	"github.com/asynkron/protoactor-go/actor"
+	pcluster "github.com/asynkron/protoactor-go/cluster"
+)
+
+// activation is one grain the placement actor spawned.
+type activation struct {
+	ci  *pcluster.ClusterIdentity
+	pid *actor.PID
+}
+
+// shedFarOff asks the placement actor to stop grains over factor x bound
+// (0: Config.PlacementFarOff, the automatic check after a topology change).
+type shedFarOff struct {
+	factor float64
+	ctx    context.Context
+}
+
+// handoff asks the placement actor to poison every local grain; it answers
+// with their poison futures.
+type handoff struct{}
+
+type shedResult struct {
+	n   int
+	err error
+}
+
+// activator is a member's placement actor: it spawns the grains placed on
+// it and releases their records when they stop.
+type activator struct {
+	p      *placement
+	grains map[string]activation // by ClusterIdentity.AsKey()
+}
+
+func (a *activator) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *pcluster.ActivationRequest:
+		a.activate(ctx, msg.ClusterIdentity)
+	case *actor.Terminated:
+		a.terminated(msg.Who)
+	case *handoff:
+		futures := make([]*actor.Future, 0, len(a.grains))
+		for _, g := range a.grains {
+			futures = append(futures, ctx.PoisonFuture(g.pid))
+		}
+		ctx.Respond(futures)
+	case *shedFarOff:
+		n, err := a.shed(ctx, msg)
+		if ctx.Sender() != nil {
+			ctx.Respond(&shedResult{n: n, err: err})
+		}
+	case *actor.Stopping:
+		futures := make([]*actor.Future, 0, len(a.grains))
+		for _, g := range a.grains {
+			futures = append(futures, ctx.PoisonFuture(g.pid))
+		}
+		for _, f := range futures {
+			_ = f.Wait()
+		}
+	}
+}
+
+func (a *activator) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
+	key := ci.AsKey()
+	if g, ok := a.grains[key]; ok {
+		ctx.Respond(&pcluster.ActivationResponse{Pid: g.pid})
+		return
+	}
+	kind := a.p.c.GetClusterKind(ci.Kind)
+	if kind == nil {
+		ctx.Respond(&pcluster.ActivationResponse{Failed: true})
+		return
+	}
+	if a.p.draining() {
+		// A claim read this member's record before its release: drop the
+		// record, then refuse, so the caller's retry places the grain on
+		// another member.
+		self, k, id, sender := a.p.self, ci.Kind, ci.Identity, ctx.Sender()
+		a.write(func(c context.Context) {
+			if err := a.p.store.Release(c, k, id, self); err != nil {
+				a.p.log.Warn("cluster: release placement", "kind", k, "identity", id, "err", err)
+			}
+			if sender != nil {
+				a.p.c.ActorSystem.Root.Send(sender, &pcluster.ActivationResponse{Failed: true})
+			}
+		})
+		return
+	}
+	pid := ctx.SpawnPrefix(pcluster.WithClusterIdentity(kind.Props, ci), ci.Identity)
+	kind.Inc()
+	a.grains[key] = activation{ci: ci, pid: pid}
+	self, k, id := a.p.self, ci.Kind, ci.Identity
+	a.write(func(c context.Context) {
+		if err := a.p.store.Ensure(c, k, id, self); err != nil {
+			a.p.log.Warn("cluster: record placement", "kind", k, "identity", id, "err", err)
+		}
+	})
+	ctx.Respond(&pcluster.ActivationResponse{Pid: pid})
+}
+
+func (a *activator) terminated(who *actor.PID) {
+	for key, g := range a.grains {
+		if !g.pid.Equal(who) {
+			continue
+		}
+		delete(a.grains, key)
+		if kind := a.p.c.GetClusterKind(g.ci.Kind); kind != nil {
+			kind.Dec()
+		}
+		a.p.c.MemberList.BroadcastEvent(&pcluster.ActivationTerminated{Pid: who, ClusterIdentity: g.ci}, true)
+		self, k, id := a.p.self, g.ci.Kind, g.ci.Identity
+		a.write(func(c context.Context) {
+			if err := a.p.store.Release(c, k, id, self); err != nil {
+				a.p.log.Warn("cluster: release placement", "kind", k, "identity", id, "err", err)
+			}
+		})
+		return
+	}
+}
+
+// write queues a store write behind the earlier ones.
+func (a *activator) write(w func(context.Context)) { a.p.enqueue(w) }
+
+// enqueue queues a store write; false if the writer has stopped (the node
+// is stopping).
+func (p *placement) enqueue(w func(context.Context)) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	p.writes <- w
+	return true
+}
+
+// draining reports whether this member excluded itself.
+func (p *placement) draining() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.excluded[p.self]
+}
+
+// shed stops, per kind, the local grains beyond factor x bound, those that
+// rendezvous hashing places elsewhere first. Reading the counts blocks the
+// actor for one store query; it runs on topology changes and on request.
+func (a *activator) shed(ctx actor.Context, msg *shedFarOff) (int, error) {
+	factor := msg.factor
+	if factor <= 0 {
+		factor = a.p.farOff
+	}
+	c := msg.ctx
+	if c == nil {
+		var cancel context.CancelFunc
+		c, cancel = context.WithTimeout(context.Background(), a.p.timeout)
+		defer cancel()
+	}
+	byKind := map[string][]activation{}
+	for _, g := range a.grains {
+		byKind[g.ci.Kind] = append(byKind[g.ci.Kind], g)
+	}
+	stopped := 0
+	for kind, gs := range byKind {
+		excess, err := a.p.excessOf(c, kind, len(gs), factor)
+		if err != nil {
+			return stopped, err
+		}
+		if excess == 0 {
+			continue
+		}
+		_, candidates, _ := a.p.view(kind)
+		// Grains whose first choice is another member go first.
+		slices.SortFunc(gs, func(x, y activation) int {
+			fx := RendezvousOrder(x.ci.Identity, candidates)[0] == a.p.self
+			fy := RendezvousOrder(y.ci.Identity, candidates)[0] == a.p.self
+			switch {
+			case fx == fy:
+				return 0
+			case !fx:
+				return -1
+			}
+			return 1
+		})
+		for _, g := range gs[:excess] {
+			ctx.Poison(g.pid)
+			stopped++
+		}
+		a.p.log.Info("cluster: shedding grains over the placement bound", "kind", kind, "held", len(gs), "stopping", excess)
+	}
+	return stopped, nil
+}
