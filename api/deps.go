@@ -221,4 +221,8 @@ type Deps struct {
 	// Audit is the audit log of admin and organiser actions (GET
 	// /admin/api/audit); nil writes none and makes the route 503.
 	Audit boxoffice.AuditLog
+	// Reports reads events' sales figures and exports (GET
+	// /admin/api/events/{eventId}/report; reports); nil makes the route
+	// 503 unavailable.
+	Reports boxoffice.ReportStore
 }

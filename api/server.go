@@ -150,6 +150,7 @@ func (s *Server) routes() {
 	m.Handle("PATCH /admin/api/performers/{performerId}", s.h(s.manage(s.handlePatchPerformer)))
 	m.Handle("POST /admin/api/events/{eventId}/scanners", s.h(s.eventScoped(s.handleAssignScanner)))
 	m.Handle("GET /admin/api/audit", s.h(s.manage(s.handleAudit)))
+	m.Handle("GET /admin/api/events/{eventId}/report", s.h(s.eventScoped(s.handleReport)))
 
 	m.HandleFunc("GET /healthz", s.handleHealth)
 	m.Handle("GET /readyz", s.h(s.handleReady))

@@ -371,6 +371,7 @@ func (n *node) startAPI(ctx context.Context) error {
 		CheckIn:  n.engine,
 		Webhooks: n.db,
 		Audit:    n.db,
+		Reports:  n.db, // reports
 	})
 	if err != nil {
 		return err
