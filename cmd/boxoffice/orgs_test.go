@@ -195,6 +195,7 @@ func TestOrganiserScopeEveryAdminRoute(t *testing.T) {
 		{"GET /admin/api/venues", "list", fixed("/admin/api/venues"), nil, 200},
 		{"GET /admin/api/performers", "list", fixed("/admin/api/performers"), nil, 200},
 		{"GET /admin/api/audit", "list", fixed("/admin/api/audit"), nil, 200},
+		{"GET /admin/api/events/{eventId}/report", "scoped", func(f orgFixture) string { return ev(f) + "/report" }, nil, 200},
 		// Last: the event is cancelled for good.
 		{"POST /admin/api/events/{eventId}/cancel", "scoped", func(f orgFixture) string { return ev(f) + "/cancel" }, nil, 200},
 	}
