@@ -45,6 +45,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"PATCH /admin/api/venues/{venueId}", "PATCH /admin/api/performers/{performerId}",
 		"POST /admin/api/events/{eventId}/scanners", "GET /admin/api/audit",
 		"POST /admin/api/nodes/{nodeId}/drain",
+		"GET /admin/api/events/{eventId}/report",
 	}
 	slices.Sort(got)
 	slices.Sort(want)
