@@ -41,7 +41,7 @@ func TestEventReportFigures(t *testing.T) {
 	e, _ := mustEvent(t, db, 2, 1, 4) // A: 9900, B: 8900
 	day1 := time.Date(2026, 3, 1, 10, 15, 0, 0, time.UTC)
 	day2 := time.Date(2026, 3, 2, 18, 40, 0, 0, time.UTC)
-	sellRows(t, db, e.ID, "confirmed", 19800, day1, 0, 1)           // A×2
+	sellRows(t, db, e.ID, "confirmed", 19800, day1, 0, 1)            // A×2
 	sellRows(t, db, e.ID, "confirmed", 8900, day1.Add(time.Hour), 4) // B×1
 	refunded := sellRows(t, db, e.ID, "refunded", 18800, day1, 2, 5) // A + B, refunded on day 2
 	sellRows(t, db, e.ID, "in-progress", 9900, time.Time{}, 3)
