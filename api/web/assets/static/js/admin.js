@@ -8,6 +8,7 @@ import { call, $, h, Session, Notice, eventNames } from './api.js';
 import { MetricsCharts } from './charts.js';
 import { Catalog } from './catalog.js';
 import { Lists } from './lists.js';
+import { ReportView } from './reportview.js';
 
 const CLUSTER_EVERY_MS = 2000;
 const EVENT_EVERY_MS = 1000;
@@ -17,6 +18,7 @@ const notice = new Notice($('notice'));
 const charts = new MetricsCharts($('chart-reserves'), $('chart-latency'), { rate: $('rate-now'), latency: $('latency-now') }, () => session.token);
 const catalog = new Catalog({ session, notice });
 const lists = new Lists({ session, notice, watch: (id) => watch(id) });
+const report = new ReportView({ session, notice });
 const LISTS_EVERY_TICKS = 5; // lists refresh every 5th cluster poll
 
 let clusterTimer = 0;
@@ -214,6 +216,7 @@ async function watch(id) {
   $('cancel-event').disabled = false;
   clearInterval(eventTimer);
   refreshEvent();
+  report.show(id);
   eventTimer = setInterval(refreshEvent, EVENT_EVERY_MS);
   try {
     const ev = await loadEvent(id);
@@ -409,7 +412,7 @@ function duration(ms) {
 
 document.addEventListener('catalog-changed', () => lists.refresh().catch((e) => notice.error(e)));
 
-window.boxofficeAdmin = { session, charts, catalog, lists, watch };
+window.boxofficeAdmin = { session, charts, catalog, lists, watch, report };
 
 renderAccount();
 if (session.signedIn) unlock(); else lock();

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestReportInTheBrowser: in headless Chromium, an organiser picks its
+// event on the dashboard and sees the sales report: the revenue, a bar per
+// section and per time bucket drawn as SVG with the report's figures (and
+// an accessible label), the ticket types; switching to hourly buckets
+// re-reads it, and the CSV export downloads with the organiser's token.
+func TestReportInTheBrowser(t *testing.T) {
+	n := startTestNode(t)
+	a := buildOrg(t, n, "alpha", true) // one ticket of section A sold, 10.00
+
+	shots := screenshotDir(t)
+	browser := startBrowser(t)
+	org := newTab(t, browser, "organiser", shots, true)
+	org.do("open the event's dashboard", 20*time.Second, chromedp.Navigate(n.URL+"/admin/?event="+a.event))
+	org.do("sign in as A's organiser", 10*time.Second,
+		chromedp.SetValue(chromedp.ID("signin-email"), "desk@alpha.example"),
+		chromedp.SetValue(chromedp.ID("signin-org"), a.org.String()),
+		chromedp.Click(chromedp.ID("signin-button")))
+	loaded := fmt.Sprintf(`(() => { const c = document.getElementById('report-card');
+		return !c.hidden && c.dataset.loaded === 'true' && c.dataset.eventId === %q; })()`, a.event)
+	org.waitFor("the report", loaded, 20*time.Second)
+	for _, q := range []string{
+		`document.getElementById('rp-revenue').dataset.minor === '1000'`,
+		`document.querySelectorAll('#chart-sections rect[data-group]').length === 2`,
+		`!!document.querySelector('#chart-sections rect[data-group="A"][data-series="sold"][data-value="1000"]')`,
+		`!!document.querySelector('#chart-sections rect[data-group="A"][data-series="refunded"][data-value="0"]')`,
+		`document.getElementById('chart-sections').getAttribute('aria-label').includes('A ')`,
+		`[...document.querySelectorAll('#chart-time rect[data-series="sold"]')].reduce((s, r) => s + Number(r.dataset.value), 0) === 1`,
+		`document.getElementById('report-types').tBodies[0].rows.length === 1 && document.getElementById('report-types').tBodies[0].rows[0].cells[0].textContent === 'standard'`,
+		`document.getElementById('rp-checkins').textContent.trim() === '0 / 1'`,
+	} {
+		if !eval[bool](org, q) {
+			t.Errorf("report card: false: %s", q)
+		}
+	}
+	eval[bool](org, `(document.getElementById('report-bucket').value = 'hour',
+		document.getElementById('report-bucket').dispatchEvent(new Event('change')), true)`)
+	org.waitFor("the hourly report", loaded+` && document.getElementById('chart-time').getAttribute('aria-label').includes('per hour')`, 20*time.Second)
+	org.do("download the CSV", 10*time.Second, chromedp.Click(chromedp.ID("report-csv")))
+	org.waitFor("the export", `document.getElementById('report-card').dataset.exported === 'true'`, 20*time.Second)
+	org.screenshot("report")
+	if errs := org.pageErrors(); len(errs) > 0 {
+		t.Errorf("page errors: %v", errs)
+	}
+}
