@@ -84,7 +84,7 @@ func getCSV(t testing.TB, n *testNode, path, token string) (int, string, [][]str
 // three sales over two sections, one refunded, one hold never paid, one
 // ticket checked in at the door. The report's figures and the CSV export's
 // rows are exactly those; another organisation's organiser gets 403, and a
-// bad format or bucket 400.
+// bad format or bucket 400. A big export streams (csvStreams).
 func TestEventReportOnRealNode(t *testing.T) {
 	n := startSeededNode(t, withTicketKey)
 	ctx := context.Background()
@@ -241,6 +241,7 @@ func TestEventReportOnRealNode(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the stadium's CSV streams", func(t *testing.T) { csvStreams(t, n) })
 	var none reportBody
 	if code := n.call(t, http.MethodGet, "/admin/api/events/"+uuid.NewString()+"/report?format=csv", admin, nil, &none); code != http.StatusNotFound {
 		t.Fatalf("CSV of an unknown event: %d", code)
@@ -269,24 +270,26 @@ func (f *flushRecorder) Write(b []byte) (int, error) {
 }
 func (f *flushRecorder) Flush() { f.flushes = append(f.flushes, f.lines) }
 
-// TestReportCSVStreamsStadium: the export of the seeded 50,000-seat
-// stadium, sold out, leaves the handler in chunks while the rows are read
-// (a flush at least every 512 rows, the first long before the last row),
-// so the node never holds the whole export.
-func TestReportCSVStreamsStadium(t *testing.T) {
-	n := startSeededNode(t)
+// csvStreams: the export of the seeded stadium with 10,000 seats sold
+// leaves the handler in chunks while the rows are read (a flush at least
+// every 512 rows, the first long before the last row), so the node never
+// holds the whole export; with TestEachSaleStreams (the store hands rows
+// over while its query is open) memory stays bounded whatever the event's
+// size. (10,000 of the 50,000 seats keep the test short;
+// docs/benchmarks.md times the sold-out stadium.)
+func csvStreams(t *testing.T, n *testNode) {
 	ctx := context.Background()
 	ev := uuid.MustParse(stadiumEventID())
 	tag, err := n.db.Pool().Exec(ctx, `INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency,
 			created_at, confirmed_at, updated_at)
 		SELECT gen_random_uuid(), gen_random_uuid(), event_id, ARRAY[ticket_id], 'confirmed', price_minor, currency, now(), now(), now()
-		FROM tickets WHERE event_id = $1`, ev)
+		FROM tickets WHERE event_id = $1 AND idx < 10000`, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
 	seats := int(tag.RowsAffected())
-	if seats < 50_000 {
-		t.Fatalf("the stadium has %d seats", seats)
+	if seats != 10_000 {
+		t.Fatalf("sold %d seats, want 10,000", seats)
 	}
 	admin := n.token(t, "admin@example.com", "admin")
 	start := time.Now()
@@ -294,7 +297,7 @@ func TestReportCSVStreamsStadium(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+admin)
 	w := &flushRecorder{header: http.Header{}}
 	n.api.Handler().ServeHTTP(w, req)
-	t.Logf("CSV export of the sold-out stadium: %v", time.Since(start))
+	t.Logf("CSV export of %d sales: %v", seats, time.Since(start)) // information, not asserted
 	if w.status != http.StatusOK || w.lines != seats+1 {
 		t.Fatalf("export: %d, %d lines, want %d", w.status, w.lines, seats+1)
 	}
