@@ -115,16 +115,17 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request, _ boxoffic
 	default:
 		return boxoffice.InvalidField("bucket", "bucket must be hour or day")
 	}
+	format := q.Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		return boxoffice.InvalidField("format", "format must be json or csv")
+	}
 	if s.deps.Reports == nil {
 		return errNoReports
 	}
-	switch q.Get("format") {
-	case "", "json":
-		return s.reportJSON(w, r, id, bucket)
-	case "csv":
+	if format == "csv" {
 		return s.exportCSV(w, r, id)
 	}
-	return boxoffice.InvalidField("format", "format must be json or csv")
+	return s.reportJSON(w, r, id, bucket)
 }
 
 func (s *Server) reportJSON(w http.ResponseWriter, r *http.Request, id uuid.UUID, bucket boxoffice.ReportBucket) error {

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 
 	"github.com/boxoffice/boxoffice"
+	"github.com/boxoffice/boxoffice/api"
 )
 
 // reportFigure and reportBody are GET .../report's JSON (openapi
@@ -162,6 +164,21 @@ func TestEventReportOnRealNode(t *testing.T) {
 	}
 	if overSold != sold || overBack != back {
 		t.Fatalf("over time sums to %+v and %+v, want %+v and %+v", overSold, overBack, sold, back)
+	}
+
+	// The reply matches api/openapi.yaml's EventReport (by the hour too).
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"", "?bucket=hour"} {
+		var raw map[string]any
+		if code := n.call(t, http.MethodGet, "/admin/api/events/"+ev+"/report"+q, boss, nil, &raw); code != http.StatusOK {
+			t.Fatalf("report%s: %d", q, code)
+		}
+		if err := doc.Components.Schemas["EventReport"].Value.VisitJSON(raw); err != nil {
+			t.Errorf("report%s %v does not match EventReport: %v", q, raw, err)
+		}
 	}
 
 	// The CSV: one row per ticket of a sale, in confirmation order.
