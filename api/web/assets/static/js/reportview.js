@@ -35,7 +35,7 @@ function niceCeil(v) {
  * one group per item; each bar is a <rect> with data-group, data-series and
  * data-value and a <title> for screen readers and hover.
  */
-export function barChart(el, items, { label, value, format, series }) {
+export function barChart(el, items, { label, value, format, series, integer = false }) {
   const W = 640, H = 200, pad = { l: 64, r: 8, t: 22, b: 34 };
   el.replaceChildren();
   el.setAttribute('viewBox', `0 0 ${W} ${H}`);
@@ -43,6 +43,7 @@ export function barChart(el, items, { label, value, format, series }) {
   let top = 0;
   for (const it of items) for (const s of series) top = Math.max(top, value(it, s.key));
   top = niceCeil(top);
+  if (integer) top = Math.ceil(top / 4) * 4; // whole numbers on every grid line
   const y = (v) => H - pad.b - (v / top) * (H - pad.t - pad.b);
   for (let k = 0; k <= 4; k++) {
     const v = (top * k) / 4;
@@ -144,7 +145,7 @@ export class ReportView {
       return day ? d.toISOString().slice(5, 10) : d.toISOString().slice(5, 13).replace('T', ' ') + 'h';
     };
     const time = $('chart-time');
-    barChart(time, r.over_time, { label: stamp, value: (it, k) => it[k].tickets, format: (v) => String(Number(v.toPrecision(3))), series });
+    barChart(time, r.over_time, { label: stamp, value: (it, k) => it[k].tickets, format: (v) => Number(v).toLocaleString(), series, integer: true });
     time.setAttribute('aria-label', `Tickets sold and refunded per ${r.bucket} (UTC): ` + (r.over_time.map((b) =>
       `${stamp(b)} ${b.sold.tickets} sold, ${b.refunded.tickets} refunded`).join('; ') || 'none'));
     const types = $('report-types').tBodies[0];
