@@ -29,12 +29,18 @@ type ActivationLoad struct {
 	// Projected is false when it has none (BookingProjection).
 	Watermark uint64
 	Projected bool
+	// Pending are the event's pending payments (EventStore.PendingPayments)
+	// and OwedRefunds its owed refunds (RefundStore.OwedRefunds), which a
+	// new activation reconciles and resumes.
+	Pending     []Payment
+	OwedRefunds []uuid.UUID
 }
 
 // ActivationLoader is implemented by stores that can activate many events
 // in one round trip. When the survivors of a failover re-activate a dead
 // node's thousands of events, the per-event reads and claims (event,
-// venue, epoch, snapshot, journal tail, claims: six round trips each)
+// venue, epoch, snapshot, journal tail, claims, pending payments, owed
+// refunds: eight round trips each)
 // make PostgreSQL the bottleneck; batched, each statement serves them all.
 type ActivationLoader interface {
 	// LoadActivations takes a new epoch for node on each event of ids that

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,6 +27,8 @@ const (
 	// activationBatchesInFlight is how many batches run at once.
 	activationBatchesInFlight = 4
 )
+
+var DebugBatches, DebugEvents, DebugNs, DebugErrs atomic.Int64
 
 // loadBatcher gathers the activations of one node's grains into batches.
 type loadBatcher struct {
@@ -100,7 +103,14 @@ func (b *loadBatcher) runBatch(batch []*loadWait) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
 	defer cancel()
+	t0 := time.Now()
 	loads, err := b.loader.LoadActivations(ctx, ids, b.node, b.since())
+	DebugBatches.Add(1)
+	DebugEvents.Add(int64(len(ids)))
+	DebugNs.Add(int64(time.Since(t0)))
+	if err != nil {
+		DebugErrs.Add(1)
+	}
 	for _, w := range batch {
 		if err != nil {
 			w.err = err

@@ -80,6 +80,9 @@ func benchActivateMany(b *testing.B, batched bool) {
 		took += time.Since(start)
 	}
 	b.ReportMetric(float64(n*b.N)/took.Seconds(), "events/s")
+	if k := actors.DebugBatches.Load(); k > 0 {
+		b.Logf("batches %d events %d avg size %.1f avg took %v errs %d", k, actors.DebugEvents.Load(), float64(actors.DebugEvents.Load())/float64(k), time.Duration(actors.DebugNs.Load()/k), actors.DebugErrs.Load())
+	}
 
 }
 

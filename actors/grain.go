@@ -92,6 +92,10 @@ type grain struct {
 	// res is the grain's entry in the engine's active set (budget.go),
 	// nil until its activation succeeded.
 	res *resident
+	// pre is what a batched activation read for the activation's first
+	// reconciliation and refunds resumption (reconcile, resumeRefunds take
+	// it instead of reading); nil once they have, or without batching.
+	pre *boxoffice.ActivationLoad
 }
 
 // instances numbers grain instances in this process.
@@ -303,6 +307,7 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 	g.settleInterrupted(ctx)
 	g.reconcile(ctx, g.e.cfg.Now())
 	g.resumeRefunds(ctx)
+	g.pre = nil
 }
 
 func (g *grain) load(ctx context.Context) error {
@@ -312,6 +317,7 @@ func (g *grain) load(ctx context.Context) error {
 		case err == nil && a == nil:
 			return fmt.Errorf("load event: %w", boxoffice.Errorf(boxoffice.ENotFound, "event %s not found", g.eventID))
 		case err == nil:
+			g.pre = a
 			return g.build(ctx, a.Event, a.Venue, a.Epoch, &prefetched{JournalReader: g.e.deps.Store, a: a},
 				a.Claims, &watermark{version: a.Watermark, ok: a.Projected})
 		case ctx.Err() != nil:

@@ -20,8 +20,8 @@ var _ boxoffice.ActivationLoader = (*DB)(nil)
 // waits for the old owner's journal transactions, which hold the rows FOR
 // SHARE, and fences every later one, I4), and only then reads their rows,
 // snapshots, journal tails (all in one statement, so a tail always starts
-// at the snapshot it was read with), Idempotency-Key claims and bookings
-// projection watermarks. The ownership rows are taken in event-ID order,
+// at the snapshot it was read with), Idempotency-Key claims, bookings
+// projection watermarks, pending payments and owed refunds. The ownership rows are taken in event-ID order,
 // the order in which journal transactions lock them FOR SHARE.
 func (db *DB) LoadActivations(ctx context.Context, ids []uuid.UUID, node string, claimsSince time.Time) (map[uuid.UUID]*boxoffice.ActivationLoad, error) {
 	ids = slices.Clone(ids)
@@ -57,6 +57,10 @@ func (db *DB) LoadActivations(ctx context.Context, ids []uuid.UUID, node string,
 		WHERE k.event_id = ANY($1::uuid[]) AND k.created_at > $2
 		ORDER BY k.event_id, k.created_at`, ids, claimsSince)
 	b.Queue(`SELECT event_id, version FROM booking_projection WHERE event_id = ANY($1::uuid[])`, ids)
+	b.Queue(`SELECT `+paymentColumns+` FROM payments
+		WHERE event_id = ANY($1::uuid[]) AND status = 'pending' ORDER BY event_id, booking_id`, ids)
+	b.Queue(`SELECT event_id, booking_id FROM refunds WHERE event_id = ANY($1::uuid[]) AND refunded_at IS NULL
+		ORDER BY event_id, requested_at, booking_id`, ids)
 
 	br := db.pool.SendBatch(ctx, b)
 	defer br.Close()
@@ -80,7 +84,8 @@ func (db *DB) LoadActivations(ctx context.Context, ids []uuid.UUID, node string,
 			return nil, err
 		}
 		if a := out[id]; a != nil {
-			ev.ID, a.Event = id, ev
+			ev.ID = id
+			a.Event = ev
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -135,6 +140,27 @@ func (db *DB) LoadActivations(ctx context.Context, ids []uuid.UUID, node string,
 	if err := each(br, "read projection watermarks", []any{&id, &n}, func() error {
 		if a := out[id]; a != nil {
 			a.Watermark, a.Projected = uint64(n), true
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if rows, err = br.Query(); err != nil {
+		return nil, wrap("activate events: read pending payments", err)
+	}
+	pending, err := pgx.CollectRows(rows, scanPayment)
+	if err != nil {
+		return nil, wrap("activate events: read pending payments", err)
+	}
+	for _, p := range pending {
+		if a := out[p.EventID]; a != nil {
+			a.Pending = append(a.Pending, p)
+		}
+	}
+	var booking uuid.UUID
+	if err := each(br, "read owed refunds", []any{&id, &booking}, func() error {
+		if a := out[id]; a != nil {
+			a.OwedRefunds = append(a.OwedRefunds, booking)
 		}
 		return nil
 	}); err != nil {
