@@ -28,14 +28,15 @@ const (
 	activationBatchesInFlight = 4
 )
 
-var DebugBatches, DebugEvents, DebugNs, DebugErrs atomic.Int64
-
 // loadBatcher gathers the activations of one node's grains into batches.
 type loadBatcher struct {
 	loader  boxoffice.ActivationLoader
 	node    string
 	timeout time.Duration
 	since   func() time.Time // the claims window's start
+
+	// batches counts the batches run, loaded the events they loaded.
+	batches, loaded atomic.Int64
 
 	mu       sync.Mutex
 	queue    []*loadWait
@@ -103,13 +104,10 @@ func (b *loadBatcher) runBatch(batch []*loadWait) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
 	defer cancel()
-	t0 := time.Now()
 	loads, err := b.loader.LoadActivations(ctx, ids, b.node, b.since())
-	DebugBatches.Add(1)
-	DebugEvents.Add(int64(len(ids)))
-	DebugNs.Add(int64(time.Since(t0)))
-	if err != nil {
-		DebugErrs.Add(1)
+	b.batches.Add(1)
+	if err == nil {
+		b.loaded.Add(int64(len(loads)))
 	}
 	for _, w := range batch {
 		if err != nil {
