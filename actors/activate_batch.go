@@ -118,7 +118,7 @@ func (b *loadBatcher) runBatch(batch []*loadWait) {
 			// the later one reads on its own.
 			delete(loads, w.id)
 			w.load = a
-		} else if _, dup := seen(batch, w); dup {
+		} else if seen(batch, w) {
 			w.err = errDuplicateActivation
 		}
 		close(w.done)
@@ -126,16 +126,16 @@ func (b *loadBatcher) runBatch(batch []*loadWait) {
 }
 
 // seen reports whether an earlier waiter of batch has w's event.
-func seen(batch []*loadWait, w *loadWait) (*loadWait, bool) {
+func seen(batch []*loadWait, w *loadWait) bool {
 	for _, o := range batch {
 		if o == w {
-			return nil, false
+			return false
 		}
 		if o.id == w.id {
-			return o, true
+			return true
 		}
 	}
-	return nil, false
+	return false
 }
 
 // errDuplicateActivation: the event was twice in one batch; the second
