@@ -221,6 +221,9 @@ type Engine struct {
 
 	// pay counts the payment runs in flight, for Drain.
 	pay *payments
+	// loads batches the activations of this node's grains when the store
+	// can (boxoffice.ActivationLoader; activate_batch.go), nil otherwise.
+	loads *loadBatcher
 	// proj writes the bookings of holds behind the journal (with
 	// Config.BookingsWindow) and catches events up; nil without
 	// Deps.Projection.
@@ -319,6 +322,10 @@ func NewEngine(cfg Config, deps Deps) (*Engine, error) {
 	})
 	grains.SetTracerProvider(cfg.TracerProvider)
 	e := &Engine{cfg: cfg, deps: deps, grains: grains, pay: newPayments()}
+	if l, ok := deps.Store.(boxoffice.ActivationLoader); ok {
+		e.loads = &loadBatcher{loader: l, node: cfg.NodeName, timeout: cfg.RequestTimeout,
+			since: func() time.Time { return cfg.Now().Add(-boxoffice.IdempotencyWindow) }}
+	}
 	if cfg.BookingsWindow > 0 && deps.Projection == nil {
 		return nil, errors.New("actors: BookingsWindow needs Deps.Projection")
 	}

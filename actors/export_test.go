@@ -10,3 +10,16 @@ func Draining(e *Engine) bool {
 		return false
 	}
 }
+
+// PerEventActivation makes e's grains read their activations one event at
+// a time, as before activation batching (benchmarks compare the two).
+func PerEventActivation(e *Engine) { e.loads = nil }
+
+// BatchedActivations returns how many activation batches e ran and how
+// many events they loaded.
+func BatchedActivations(e *Engine) (batches, loaded int64) {
+	if e.loads == nil {
+		return 0, 0
+	}
+	return e.loads.batches.Load(), e.loads.loaded.Load()
+}

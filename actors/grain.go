@@ -92,6 +92,10 @@ type grain struct {
 	// res is the grain's entry in the engine's active set (budget.go),
 	// nil until its activation succeeded.
 	res *resident
+	// pre is what a batched activation read for the activation's first
+	// reconciliation and refunds resumption (reconcile, resumeRefunds take
+	// it instead of reading); nil once they have, or without batching.
+	pre *boxoffice.ActivationLoad
 }
 
 // instances numbers grain instances in this process.
@@ -303,9 +307,24 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 	g.settleInterrupted(ctx)
 	g.reconcile(ctx, g.e.cfg.Now())
 	g.resumeRefunds(ctx)
+	g.pre = nil
 }
 
 func (g *grain) load(ctx context.Context) error {
+	if g.e.loads != nil {
+		a, err := g.e.loads.load(ctx, g.eventID)
+		switch {
+		case err == nil && a == nil:
+			return fmt.Errorf("load event: %w", boxoffice.Errorf(boxoffice.ENotFound, "event %s not found", g.eventID))
+		case err == nil:
+			g.pre = a
+			return g.build(ctx, a.Event, a.Venue, a.Epoch, &prefetched{JournalReader: g.e.deps.Store, a: a},
+				a.Claims, &watermark{version: a.Watermark, ok: a.Projected})
+		case ctx.Err() != nil:
+			return fmt.Errorf("activate: %w", err)
+		}
+		g.log.Warn("batched activation failed; reading on its own", "event", g.eventID, "err", err)
+	}
 	ev, err := g.e.deps.Store.Event(ctx, g.eventID)
 	if err != nil {
 		return fmt.Errorf("load event: %w", err)
@@ -314,6 +333,24 @@ func (g *grain) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load venue: %w", err)
 	}
+	epoch, err := g.e.deps.Store.Acquire(ctx, g.eventID, g.e.cfg.NodeName)
+	if err != nil {
+		return fmt.Errorf("acquire ownership: %w", err)
+	}
+	since := g.e.cfg.Now().Add(-boxoffice.IdempotencyWindow)
+	claims, err := g.e.deps.Store.ClaimedHolds(ctx, g.eventID, since)
+	if err != nil {
+		return fmt.Errorf("load idempotency keys: %w", err)
+	}
+	return g.build(ctx, ev, venue, epoch, g.e.deps.Store, claims, nil)
+}
+
+// build makes the grain's state from what its activation read: the event
+// and venue rows, the epoch it took, the snapshot and journal (through
+// store, read after the epoch was taken) and the Idempotency-Key claims;
+// wm is the bookings projection's watermark, nil to read it.
+func (g *grain) build(ctx context.Context, ev boxoffice.Event, venue boxoffice.Venue, epoch int64,
+	store boxoffice.JournalReader, claims []boxoffice.ReserveClaim, wm *watermark) error {
 	g.currency = ev.Currency
 	for _, s := range venue.SeatMap.Sections {
 		end := s.Size()
@@ -323,12 +360,8 @@ func (g *grain) load(ctx context.Context) error {
 		g.priceEnds = append(g.priceEnds, end)
 		g.prices = append(g.prices, ev.Prices[s.Name])
 	}
-	epoch, err := g.e.deps.Store.Acquire(ctx, g.eventID, g.e.cfg.NodeName)
-	if err != nil {
-		return fmt.Errorf("acquire ownership: %w", err)
-	}
 	g.epoch = epoch
-	m, snap, replayed, err := restore(ctx, g.e.deps.Store, g.eventID, venue.SeatMap.Capacity(), func(v uint64, err error) {
+	m, snap, replayed, err := restore(ctx, store, g.eventID, venue.SeatMap.Capacity(), func(v uint64, err error) {
 		g.log.Warn("snapshot unusable; falling back to an older one or the full journal", "event", g.eventID,
 			"version", v, "err", err)
 	})
@@ -342,11 +375,40 @@ func (g *grain) load(ctx context.Context) error {
 	g.m, g.committed = m, m.Version()
 	g.setRules(ev)
 	g.countsDirty = true
-	if err := g.loadKeyedHolds(ctx); err != nil {
-		return fmt.Errorf("load idempotency keys: %w", err)
-	}
-	if err := g.catchUp(ctx); err != nil {
+	g.keepKeyed(claims)
+	if err := g.catchUp(ctx, wm); err != nil {
 		return err
+	}
+	return nil
+}
+
+// prefetched serves restore the snapshot and journal tail a batched
+// activation read (boxoffice.ActivationLoad); the older snapshots and
+// journal a fallback asks for come from the store.
+type prefetched struct {
+	boxoffice.JournalReader
+	a *boxoffice.ActivationLoad
+}
+
+func (p *prefetched) SnapshotBefore(ctx context.Context, eventID uuid.UUID, before uint64) (uint64, []byte, bool, error) {
+	if before != math.MaxInt64 { // restore's fallback to an older one
+		return p.JournalReader.SnapshotBefore(ctx, eventID, before)
+	}
+	return p.a.SnapshotVersion, p.a.Snapshot, p.a.HasSnapshot, nil
+}
+
+func (p *prefetched) ReadJournal(ctx context.Context, eventID uuid.UUID, after uint64, fn func(boxoffice.Entry) error) error {
+	base := uint64(0)
+	if p.a.HasSnapshot {
+		base = p.a.SnapshotVersion
+	}
+	if after != base {
+		return p.JournalReader.ReadJournal(ctx, eventID, after, fn)
+	}
+	for _, e := range p.a.Journal {
+		if err := fn(e); err != nil {
+			return err
+		}
 	}
 	return nil
 }

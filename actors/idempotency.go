@@ -54,19 +54,14 @@ type keyedHold struct {
 	claimedAt int64 // Unix ns of the claim
 }
 
-// loadKeyedHolds rebuilds the keyed set from PostgreSQL at activation.
-func (g *grain) loadKeyedHolds(ctx context.Context) error {
-	since := g.e.cfg.Now().Add(-boxoffice.IdempotencyWindow)
-	claims, err := g.e.deps.Store.ClaimedHolds(ctx, g.eventID, since)
-	if err != nil {
-		return err
-	}
+// keepKeyed rebuilds the keyed set at activation from the claims it read
+// (EventStore.ClaimedHolds).
+func (g *grain) keepKeyed(claims []boxoffice.ReserveClaim) {
 	g.keyed = make(map[uuid.UUID]int64, len(claims))
 	g.keyedOrder = g.keyedOrder[:0]
 	for _, c := range claims {
 		g.rememberKeyed(c.BookingID, c.CreatedAt.UnixNano())
 	}
-	return nil
 }
 
 // rememberKeyed records that a keyed reserve held booking.

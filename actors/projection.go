@@ -71,23 +71,35 @@ func (g *grain) projected(b *boxoffice.Booking, sale *boxoffice.Sale) bool {
 	return false
 }
 
+// watermark is an event's bookings projection watermark as an activation
+// read it; ok is false when the event has none.
+type watermark struct {
+	version uint64
+	ok      bool
+}
+
 // catchUp hands the projector the bookings of every record after the
 // event's projection watermark: what a crash lost between the journal's
 // commit and the projection's write. It runs at activation, after the
 // seat map is rebuilt (the map gives the rows their tickets and prices).
-func (g *grain) catchUp(ctx context.Context) error {
+// wm is the watermark a batched activation read, nil to read it now.
+func (g *grain) catchUp(ctx context.Context, wm *watermark) error {
 	if g.e.proj == nil {
 		return nil
 	}
-	from, ok, err := g.e.deps.Projection.ProjectionWatermark(ctx, g.eventID)
-	if err != nil {
-		return err
+	if wm == nil {
+		from, ok, err := g.e.deps.Projection.ProjectionWatermark(ctx, g.eventID)
+		if err != nil {
+			return err
+		}
+		wm = &watermark{version: from, ok: ok}
 	}
+	from, ok := wm.version, wm.ok
 	if from >= g.committed || (!ok && !g.e.behind()) {
 		return nil // caught up, or never projected: every row is synchronous
 	}
 	var rows []projRow
-	err = g.e.deps.Store.ReadJournal(ctx, g.eventID, from, func(en boxoffice.Entry) error {
+	err := g.e.deps.Store.ReadJournal(ctx, g.eventID, from, func(en boxoffice.Entry) error {
 		if en.Version > g.committed {
 			return nil
 		}

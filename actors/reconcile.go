@@ -57,6 +57,10 @@ func (g *grain) maybeReconcile(ctx actor.Context, now time.Time) {
 func (g *grain) reconcile(ctx actor.Context, now time.Time) {
 	g.reconciling, g.reconcileAt = true, now.Add(g.e.cfg.ReconcileInterval)
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
+	if g.pre != nil { // read by the batched activation
+		root.Send(self, &pendingFound{stamp: st, rows: g.pre.Pending})
+		return
+	}
 	store, id, timeout := g.e.deps.Store, g.eventID, g.e.cfg.RequestTimeout
 	g.Go(func() {
 		c, cancel := context.WithTimeout(context.Background(), timeout)

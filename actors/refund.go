@@ -191,6 +191,10 @@ func (g *grain) resumeRefunds(ctx actor.Context) {
 		return
 	}
 	self, root, st, eventID, timeout := ctx.Self(), ctx.ActorSystem().Root, g.stamp(), g.eventID, g.e.cfg.RequestTimeout
+	if g.pre != nil { // read by the batched activation
+		root.Send(self, refundsOwed{stamp: st, ids: g.pre.OwedRefunds})
+		return
+	}
 	g.Go(func() {
 		c, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()

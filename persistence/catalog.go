@@ -7,6 +7,7 @@ import (
 
 	"github.com/boxoffice/boxoffice"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // CreateVenue stores a venue. The ID is the client's (a new one when it is
@@ -54,12 +55,18 @@ func (db *DB) Venue(ctx context.Context, id uuid.UUID) (boxoffice.Venue, error) 
 }
 
 func venueQ(ctx context.Context, q querier, id uuid.UUID) (boxoffice.Venue, []byte, error) {
+	return scanVenue(q.QueryRow(ctx, `SELECT `+venueColumns+` FROM venues WHERE id = $1`, id), id)
+}
+
+// venueColumns are the columns scanVenue reads, in its order.
+const venueColumns = `name, city, address, lat, lon, seat_map, body_hash, org_id`
+
+// scanVenue scans one row of venueColumns into venue id.
+func scanVenue(row pgx.Row, id uuid.UUID) (boxoffice.Venue, []byte, error) {
 	v := boxoffice.Venue{ID: id}
 	var sm seatMapJSON
 	var hash []byte
-	err := q.QueryRow(ctx, `
-		SELECT name, city, address, lat, lon, seat_map, body_hash, org_id FROM venues WHERE id = $1`, id,
-	).Scan(&v.Name, &v.City, &v.Address, &v.Location.Lat, &v.Location.Lon, &sm, &hash, (*orgID)(&v.OrgID))
+	err := row.Scan(&v.Name, &v.City, &v.Address, &v.Location.Lat, &v.Location.Lon, &sm, &hash, (*orgID)(&v.OrgID))
 	if isNoRows(err) {
 		return boxoffice.Venue{}, nil, notFound("venue", id)
 	}

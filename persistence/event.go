@@ -229,17 +229,23 @@ func (db *DB) Event(ctx context.Context, id uuid.UUID) (boxoffice.Event, error) 
 // eventQ reads an event and its creation hash; lock is "" or a locking
 // clause such as "FOR UPDATE".
 func eventQ(ctx context.Context, q querier, id uuid.UUID, lock string) (boxoffice.Event, []byte, error) {
+	return scanEvent(q.QueryRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1 `+lock, id), id)
+}
+
+// eventColumns are the columns scanEvent reads, in its order (the batched
+// activation reads events with them too, persistence/activation.go).
+const eventColumns = `name, type, description, starts_at, venue_id, performer_id, currency, prices,
+			waiting_room_enabled, waiting_room_rate, waiting_room_period, body_hash,
+			max_tickets_per_user, sale_starts_at, sale_ends_at, refund_until, cancelled_at, created_at, revision,
+			org_id`
+
+// scanEvent scans one row of eventColumns into event id.
+func scanEvent(row pgx.Row, id uuid.UUID) (boxoffice.Event, []byte, error) {
 	e := boxoffice.Event{ID: id}
 	var hash []byte
 	var limit int
 	var saleStarts, saleEnds, refund, cancelled *time.Time
-	err := q.QueryRow(ctx, `
-		SELECT name, type, description, starts_at, venue_id, performer_id, currency, prices,
-			waiting_room_enabled, waiting_room_rate, waiting_room_period, body_hash,
-			max_tickets_per_user, sale_starts_at, sale_ends_at, refund_until, cancelled_at, created_at, revision,
-			org_id
-		FROM events WHERE id = $1 `+lock, id,
-	).Scan(&e.Name, &e.Type, &e.Description, &e.StartsAt, &e.VenueID, &e.PerformerID, &e.Currency,
+	err := row.Scan(&e.Name, &e.Type, &e.Description, &e.StartsAt, &e.VenueID, &e.PerformerID, &e.Currency,
 		&e.Prices, &e.WaitingRoom.Enabled, &e.WaitingRoom.RatePerSecond, &e.WaitingRoom.Period, &hash,
 		&limit, &saleStarts, &saleEnds, &refund, &cancelled, &e.CreatedAt, &e.Revision,
 		(*orgID)(&e.OrgID))
