@@ -62,6 +62,7 @@ func TestVenueBuilderPlacesBlocks(t *testing.T) {
 	if p := pixel(-30, 0); p.A != 0 {
 		t.Errorf("preview at (-30,0), where unturned B would be: %+v, want nothing", p)
 	}
+	admin.do("show the preview", 5*time.Second, chromedp.ScrollIntoView(chromedp.ID("placement-preview")))
 	admin.screenshot("venue-builder-placed")
 	admin.do("create the venue", 10*time.Second, chromedp.Click(chromedp.ID("venue-create")))
 	admin.waitFor("the venue created", `!!document.getElementById('venue-result').dataset.venueId`, 10*time.Second)

@@ -54,6 +54,8 @@ export class BlockPlacer {
   enable(on) {
     this.enabled = on;
     $('placement-body').hidden = !on;
+    // The builder's own preview shows the automatic arrangement: not while placing.
+    $('builder-preview').style.display = on ? 'none' : '';
     if (on) this.sync();
   }
 
@@ -151,8 +153,14 @@ export class BlockPlacer {
     ctx.fillStyle = '#2b3440';
     ctx.font = '600 11px system-ui, sans-serif';
     ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
     for (const x of sections) {
-      if (x.place) ctx.fillText(x.name, ox + x.place.x * s, oy + x.place.y * s - 4);
+      if (!x.place) continue;
+      const mid = pointOf(x.place, (x.rows - 1) / 2, 0); // the block's middle
+      ctx.fillStyle = 'rgba(255,255,255,.85)';
+      ctx.fillRect(ox + mid.x * s - 9, oy + mid.y * s - 7, 18, 14);
+      ctx.fillStyle = '#2b3440';
+      ctx.fillText(x.name, ox + mid.x * s, oy + mid.y * s);
     }
     c.dataset.seats = drawn;
   }
