@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
@@ -15,8 +17,8 @@ import (
 // TestVenueBuilderPlacesBlocks: in headless Chromium, an admin turns on
 // "Place the blocks" in the venue builder, turns section B by 90° to the
 // left of the stage, sees its seats drawn there in the preview (and not
-// where it stood unturned), and creates the venue: the stored seat map
-// carries every block's placement.
+// where it stood unturned), drags section C down the preview, and creates
+// the venue: the stored seat map carries every block's placement.
 func TestVenueBuilderPlacesBlocks(t *testing.T) {
 	n := startTestNode(t)
 	browser := startBrowser(t)
@@ -62,7 +64,30 @@ func TestVenueBuilderPlacesBlocks(t *testing.T) {
 	if p := pixel(-30, 0); p.A != 0 {
 		t.Errorf("preview at (-30,0), where unturned B would be: %+v, want nothing", p)
 	}
+	// Drag C (placed right of the others at y 5) 60 px down the preview.
 	admin.do("show the preview", 5*time.Second, chromedp.ScrollIntoView(chromedp.ID("placement-preview")))
+	type pt struct{ X, Y, S float64 }
+	from := eval[pt](admin, `(() => { const p = window.boxofficeAdmin.catalog.placer, c = document.getElementById('placement-preview').getBoundingClientRect();
+		const s = window.boxofficeAdmin.catalog.sections[2], q = p.toScreen(s.place.x + 0.5, s.place.y);
+		return {x: c.left + q.x, y: c.top + q.y, s: p.view.s}; })()`)
+	y0 := eval[float64](admin, `Number(document.getElementById('place-2-y').value)`)
+	mouse := func(typ input.DispatchMouseEventType, x, y float64, buttons int64) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(admin.ctx, 5*time.Second)
+		defer cancel()
+		if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: typ, X: x, Y: y,
+			Button: input.MouseButtonLeft, Buttons: buttons, ClickCount: 1}); err != nil {
+			admin.fail("drag block C", err)
+		}
+	}
+	mouse(input.DispatchMouseEventTypeMousePressed, from.X, from.Y, 1)
+	for step := 1; step <= 6; step++ {
+		mouse(input.DispatchMouseEventTypeMouseMoved, from.X, from.Y+float64(step)*10, 1)
+	}
+	mouse(input.DispatchMouseEventTypeMouseReleased, from.X, from.Y+60, 0)
+	wantY := y0 + math.Round(60/from.S*2)/2
+	admin.waitFor("C's y input follows the drag", fmt.Sprintf(`Math.abs(Number(document.getElementById('place-2-y').value) - %g) <= 0.5`, wantY), 5*time.Second)
+	draggedY := eval[float64](admin, `Number(document.getElementById('place-2-y').value)`)
 	admin.screenshot("venue-builder-placed")
 	admin.do("create the venue", 10*time.Second, chromedp.Click(chromedp.ID("venue-create")))
 	admin.waitFor("the venue created", `!!document.getElementById('venue-result').dataset.venueId`, 10*time.Second)
@@ -80,6 +105,9 @@ func TestVenueBuilderPlacesBlocks(t *testing.T) {
 		}
 		if k == 1 && *s.Place != (boxoffice.Placement{X: -40, Y: 0, Angle: 90}) {
 			t.Errorf("section B stored at %+v, want x -40, y 0, angle 90", *s.Place)
+		}
+		if k == 2 && s.Place.Y != draggedY {
+			t.Errorf("section C stored at y %g, want %g where it was dragged", s.Place.Y, draggedY)
 		}
 	}
 	if errs := admin.pageErrors(); len(errs) > 0 {

@@ -3,7 +3,8 @@
 // (x, y: the middle of its first row), an angle and optionally an arc radius
 // for curved rows and a row spacing, in venue units (a seat's width) with
 // the stage or pitch at the origin; a canvas draws every seat of the placed
-// blocks as the node's layout will (boxoffice.Placement, placement.go).
+// blocks as the node's layout will (boxoffice.Placement, placement.go), and
+// a block dragged there moves with the pointer.
 // Kept apart from catalog.js so the builder's table and this panel change
 // independently.
 
@@ -48,6 +49,49 @@ export class BlockPlacer {
     this.view = null; // {s, ox, oy}: canvas pixel = o + venue unit * s
     $('place-blocks').addEventListener('change', (e) => this.enable(e.target.checked));
     new ResizeObserver(() => this.draw()).observe($('placement-preview'));
+    this.listenDrag($('placement-preview'));
+  }
+
+  /**
+   * listenDrag lets the operator drag a block across the preview: the
+   * block under the pointer follows it (in half units), its x and y inputs
+   * too. The view of the drag's start converts the pointer throughout, so
+   * the redraws' rescaling does not make the block run away.
+   */
+  listenDrag(c) {
+    let drag = null;
+    const at = (e, view) => {
+      const r = c.getBoundingClientRect();
+      return { x: (e.clientX - r.left - view.ox) / view.s, y: (e.clientY - r.top - view.oy) / view.s };
+    };
+    c.addEventListener('pointerdown', (e) => {
+      if (!this.view) return;
+      const p = at(e, this.view);
+      let best = null;
+      for (const q of this.seats()) {
+        const d = Math.hypot(q.x - p.x, q.y - p.y);
+        if (d < 2 && (!best || d < best.d)) best = { d, k: q.k };
+      }
+      if (!best) return;
+      const s = this.catalog.sections[best.k];
+      drag = { k: best.k, view: { ...this.view }, from: p, x: s.place.x, y: s.place.y };
+      c.setPointerCapture(e.pointerId);
+      e.preventDefault();
+    });
+    c.addEventListener('pointermove', (e) => {
+      if (!drag) return;
+      const p = at(e, drag.view);
+      const s = this.catalog.sections[drag.k];
+      s.place.x = Math.round((drag.x + p.x - drag.from.x) * 2) / 2;
+      s.place.y = Math.round((drag.y + p.y - drag.from.y) * 2) / 2;
+      $(`place-${drag.k}-x`).value = s.place.x;
+      $(`place-${drag.k}-y`).value = s.place.y;
+      delete this.catalog.ids['venue-form']; // a changed venue is a new creation
+      this.draw();
+    });
+    const end = () => { drag = null; };
+    c.addEventListener('pointerup', end);
+    c.addEventListener('pointercancel', end);
   }
 
   /** enable turns placing on (giving unplaced sections a spot in a line below the stage) or off. */
