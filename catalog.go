@@ -63,6 +63,9 @@ type Section struct {
 	Name     string
 	Rows     []Row
 	Standing int
+	// Place is where the venue builder put the block (issue 20, placed
+	// blocks); nil leaves the block to the layout's own arrangement.
+	Place *Placement
 }
 
 // Size is the number of flat indexes the section takes: its seats, or its
@@ -152,7 +155,7 @@ func (m SeatMap) Validate() error {
 	if total > MaxVenueSeats {
 		return InvalidField("seat_map", "a venue holds at most %d seats and standing places", MaxVenueSeats)
 	}
-	return nil
+	return m.validatePlacements()
 }
 
 // Venue is where events happen; its seat map is fixed once events use it.

@@ -125,9 +125,14 @@ func buildLayout(ev boxoffice.Event, m boxoffice.SeatMap) (*seatLayout, error) {
 		doc.Categories = append(doc.Categories, layoutCategory{Category: len(doc.Categories), Price: p.String()})
 	}
 	var blocks []placedBlock
-	if len(m.Sections) >= bowlSections {
+	placed := m.Placed()
+	switch {
+	case placed:
+		// The venue builder placed the blocks: placeSeats below.
+		blocks = make([]placedBlock, len(m.Sections))
+	case len(m.Sections) >= bowlSections:
 		blocks, doc.Width, doc.Height, doc.Stage = arrangeBowl(m)
-	} else {
+	default:
 		blocks = make([]placedBlock, len(m.Sections))
 		rects := make([]layoutRect, len(m.Sections))
 		for k, s := range m.Sections {
@@ -148,8 +153,15 @@ func buildLayout(ev boxoffice.Event, m boxoffice.SeatMap) (*seatLayout, error) {
 			// The area is drawn as its block; its places fill the block's
 			// cells in turn (many places share a cell in a big area).
 			sec.Standing = &layoutStanding{First: i, Capacity: s.Standing}
+			if placed {
+				b.length, b.rows = sectionLength(s), sectionRows(s)
+			}
 			for p := range s.Standing {
-				doc.X[i], doc.Y[i] = b.cell(p/b.length%b.rows, p%b.length)
+				if placed {
+					doc.X[i], doc.Y[i] = s.Place.Cell(p/b.length%b.rows, boxoffice.SeatAlong(p%b.length, b.length))
+				} else {
+					doc.X[i], doc.Y[i] = b.cell(p/b.length%b.rows, p%b.length)
+				}
 				i++
 			}
 		}
@@ -157,11 +169,18 @@ func buildLayout(ev boxoffice.Event, m boxoffice.SeatMap) (*seatLayout, error) {
 			sec.Rows = append(sec.Rows, layoutRow{Name: r.Name, First: i, Seats: r.Seats})
 			p0 := (b.length - r.Seats) / 2
 			for seat := range r.Seats {
-				doc.X[i], doc.Y[i] = b.cell(ry, p0+seat)
+				if placed {
+					doc.X[i], doc.Y[i] = s.Place.Cell(ry, boxoffice.SeatAlong(seat, r.Seats))
+				} else {
+					doc.X[i], doc.Y[i] = b.cell(ry, p0+seat)
+				}
 				i++
 			}
 		}
 		doc.Sections = append(doc.Sections, sec)
+	}
+	if placed {
+		placeSeats(&doc)
 	}
 	body, err := json.Marshal(doc)
 	if err != nil {
@@ -470,4 +489,77 @@ func etagMatch(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// placeSeats finishes the layout of a venue whose blocks the builder
+// placed (boxoffice.Placement): doc.X and doc.Y hold each seat's cell
+// around the venue's origin, the stage or pitch. It finds the stage (the
+// largest box about the origin, shaped like the venue, that no seat
+// enters; a band above the seats when the origin is among them), shifts
+// everything to start at the map's margin and sets each section's box
+// (its seats' bounds, its label above) and the map's size.
+func placeSeats(doc *layoutJSON) {
+	minX, minY, maxX, maxY := math.MaxInt, math.MaxInt, math.MinInt, math.MinInt
+	ax, ay := 1, 1 // the seats' extent about the origin
+	for i := range doc.X {
+		x, y := doc.X[i], doc.Y[i]
+		minX, minY, maxX, maxY = min(minX, x), min(minY, y), max(maxX, x), max(maxY, y)
+		ax, ay = max(ax, abs(x)), max(ay, abs(y))
+	}
+	if len(doc.X) == 0 {
+		minX, minY, maxX, maxY = 0, 0, 0, 0
+	}
+	t := math.Inf(1) // the free box about the origin is t*ax by t*ay either side
+	for i := range doc.X {
+		t = min(t, max(float64(abs(doc.X[i]))/float64(ax), float64(abs(doc.Y[i]))/float64(ay)))
+	}
+	hw, hh := int(t*float64(ax))-layoutGap, int(t*float64(ay))-layoutGap
+	if hw >= 2 && hh >= 2 {
+		doc.Stage = layoutRect{X: -hw, Y: -hh, Width: 2*hw + 1, Height: 2*hh + 1}
+	} else {
+		w := max(1, (maxX-minX)/2)
+		doc.Stage = layoutRect{X: (minX + maxX - w) / 2, Y: minY - layoutLabel - layoutGap - layoutStage, Width: w, Height: layoutStage}
+	}
+	// Shift: the stage and every block's label inside the map.
+	dx := layoutGap - min(minX, doc.Stage.X)
+	dy := layoutLabel + layoutGap - min(minY, doc.Stage.Y)
+	for i := range doc.X {
+		doc.X[i] += dx
+		doc.Y[i] += dy
+	}
+	doc.Stage.X += dx
+	doc.Stage.Y += dy
+	doc.Width = max(maxX+dx, doc.Stage.X+doc.Stage.Width-1) + layoutGap + 1
+	doc.Height = max(maxY+dy, doc.Stage.Y+doc.Stage.Height-1) + layoutGap + 1
+	for k := range doc.Sections {
+		sec := &doc.Sections[k]
+		first, n := sectionSpan(*sec)
+		if n == 0 {
+			continue
+		}
+		x0, y0, x1, y1 := doc.X[first], doc.Y[first], doc.X[first], doc.Y[first]
+		for i := first; i < first+n; i++ {
+			x0, y0, x1, y1 = min(x0, doc.X[i]), min(y0, doc.Y[i]), max(x1, doc.X[i]), max(y1, doc.Y[i])
+		}
+		sec.layoutRect = layoutRect{X: x0, Y: y0, Width: x1 - x0 + 1, Height: y1 - y0 + 1}
+	}
+}
+
+// sectionSpan is a layout section's run of seat indexes.
+func sectionSpan(s layoutSection) (first, n int) {
+	if s.Standing != nil {
+		return s.Standing.First, s.Standing.Capacity
+	}
+	if len(s.Rows) == 0 {
+		return 0, 0
+	}
+	last := s.Rows[len(s.Rows)-1]
+	return s.Rows[0].First, last.First + last.Seats - s.Rows[0].First
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

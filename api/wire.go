@@ -76,6 +76,32 @@ type sectionJSON struct {
 	Rows []rowJSON `json:"rows"`
 	// Standing is a standing section's capacity, in place of rows.
 	Standing int `json:"standing,omitempty"`
+	// Place is the block's position and angle from the venue builder
+	// (issue 20, placed blocks); absent: the layout arranges the block.
+	Place *placeJSON `json:"place,omitempty"`
+}
+
+// placeJSON is openapi.yaml's SectionPlace (boxoffice.Placement).
+type placeJSON struct {
+	X          float64 `json:"x"`
+	Y          float64 `json:"y"`
+	Angle      float64 `json:"angle"`
+	Radius     float64 `json:"radius,omitempty"`
+	RowSpacing float64 `json:"row_spacing,omitempty"`
+}
+
+func renderPlace(p *boxoffice.Placement) *placeJSON {
+	if p == nil {
+		return nil
+	}
+	return &placeJSON{X: p.X, Y: p.Y, Angle: p.Angle, Radius: p.Radius, RowSpacing: p.RowSpacing}
+}
+
+func (p *placeJSON) domain() *boxoffice.Placement {
+	if p == nil {
+		return nil
+	}
+	return &boxoffice.Placement{X: p.X, Y: p.Y, Angle: p.Angle, Radius: p.Radius, RowSpacing: p.RowSpacing}
 }
 
 type rowJSON struct {
@@ -91,7 +117,7 @@ func renderVenue(v boxoffice.Venue, withMap bool) venueJSON {
 	if withMap {
 		m := seatMapJSON{Sections: make([]sectionJSON, 0, len(v.SeatMap.Sections))}
 		for _, s := range v.SeatMap.Sections {
-			sec := sectionJSON{Name: s.Name, Rows: make([]rowJSON, 0, len(s.Rows)), Standing: s.Standing}
+			sec := sectionJSON{Name: s.Name, Rows: make([]rowJSON, 0, len(s.Rows)), Standing: s.Standing, Place: renderPlace(s.Place)}
 			for _, r := range s.Rows {
 				sec.Rows = append(sec.Rows, rowJSON{Name: r.Name, Seats: r.Seats})
 			}
@@ -105,7 +131,7 @@ func renderVenue(v boxoffice.Venue, withMap bool) venueJSON {
 func (m seatMapJSON) domain() boxoffice.SeatMap {
 	out := boxoffice.SeatMap{Sections: make([]boxoffice.Section, 0, len(m.Sections))}
 	for _, s := range m.Sections {
-		sec := boxoffice.Section{Name: s.Name, Rows: make([]boxoffice.Row, 0, len(s.Rows)), Standing: s.Standing}
+		sec := boxoffice.Section{Name: s.Name, Rows: make([]boxoffice.Row, 0, len(s.Rows)), Standing: s.Standing, Place: s.Place.domain()}
 		for _, r := range s.Rows {
 			sec.Rows = append(sec.Rows, boxoffice.Row{Name: r.Name, Seats: r.Seats})
 		}

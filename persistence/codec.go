@@ -23,6 +23,17 @@ type sectionJSON struct {
 	// Standing is a standing section's capacity (omitted for seated ones,
 	// so older maps and their hashes are unchanged).
 	Standing int `json:"standing,omitempty"`
+	// Place is the block's placement from the venue builder (issue 20),
+	// omitted when absent so older maps and their hashes are unchanged.
+	Place *placeJSON `json:"place,omitempty"`
+}
+
+type placeJSON struct {
+	X          float64 `json:"x"`
+	Y          float64 `json:"y"`
+	Angle      float64 `json:"angle"`
+	Radius     float64 `json:"radius,omitempty"`
+	RowSpacing float64 `json:"row_spacing,omitempty"`
 }
 
 type rowJSON struct {
@@ -37,7 +48,11 @@ func encodeSeatMap(m boxoffice.SeatMap) seatMapJSON {
 		for _, r := range s.Rows {
 			rows = append(rows, rowJSON{Name: r.Name, Seats: r.Seats})
 		}
-		out.Sections = append(out.Sections, sectionJSON{Name: s.Name, Rows: rows, Standing: s.Standing})
+		sec := sectionJSON{Name: s.Name, Rows: rows, Standing: s.Standing}
+		if p := s.Place; p != nil {
+			sec.Place = &placeJSON{X: p.X, Y: p.Y, Angle: p.Angle, Radius: p.Radius, RowSpacing: p.RowSpacing}
+		}
+		out.Sections = append(out.Sections, sec)
 	}
 	return out
 }
@@ -49,7 +64,11 @@ func (j seatMapJSON) decode() boxoffice.SeatMap {
 		for _, r := range s.Rows {
 			rows = append(rows, boxoffice.Row{Name: r.Name, Seats: r.Seats})
 		}
-		m.Sections = append(m.Sections, boxoffice.Section{Name: s.Name, Rows: rows, Standing: s.Standing})
+		sec := boxoffice.Section{Name: s.Name, Rows: rows, Standing: s.Standing}
+		if p := s.Place; p != nil {
+			sec.Place = &boxoffice.Placement{X: p.X, Y: p.Y, Angle: p.Angle, Radius: p.Radius, RowSpacing: p.RowSpacing}
+		}
+		m.Sections = append(m.Sections, sec)
 	}
 	return m
 }

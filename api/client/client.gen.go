@@ -1722,6 +1722,9 @@ type SeatEncoding string
 // in seat cells (one seat and its gap), one seat a cell. A venue of up to 5 sections is drawn as
 // blocks of straight rows facing a stage at the top; from 6 sections on, as a bowl: stands on
 // three sides of an end stage, rows curved towards it.
+// A venue whose sections have a `place` (SectionPlace) is drawn where the builder put them, two
+// cells a venue unit, shifted so the drawing starts at 0; its `stage` is the largest box about the
+// venue's origin that no seat enters (a band above the seats when the origin is among them).
 type SeatLayout struct {
 	// Categories The price categories, dearest first.
 	Categories []struct {
@@ -1771,7 +1774,14 @@ type SeatLayout struct {
 type SeatMap struct {
 	Sections []struct {
 		Name string `json:"name"`
-		Rows *[]struct {
+
+		// Place Where the venue builder put the section's block (optional; give it for every section or none,
+		// else the layout arranges the blocks itself). Venue units: one unit a seat's width and a row's
+		// depth, the stage or pitch at the origin, y growing downwards. Blocks may not overlap (seats of
+		// two sections closer than 0.9 units): `400 invalid_argument`, `details.field`
+		// `seat_map.sections[k].place`; a value out of range names itself (`...place.angle`).
+		Place *SectionPlace `json:"place,omitempty"`
+		Rows  *[]struct {
 			Name  string `json:"name"`
 			Seats int    `json:"seats"`
 		} `json:"rows,omitempty"`
@@ -1807,6 +1817,26 @@ type SeatUnavailableError struct {
 
 // SeatUnavailableErrorErrorCode defines model for SeatUnavailableError.Error.Code.
 type SeatUnavailableErrorErrorCode string
+
+// SectionPlace Where the venue builder put the section's block (optional; give it for every section or none,
+// else the layout arranges the blocks itself). Venue units: one unit a seat's width and a row's
+// depth, the stage or pitch at the origin, y growing downwards. Blocks may not overlap (seats of
+// two sections closer than 0.9 units): `400 invalid_argument`, `details.field`
+// `seat_map.sections[k].place`; a value out of range names itself (`...place.angle`).
+type SectionPlace struct {
+	// Angle Degrees clockwise about (x, y); at 0 the rows run left to right, row 1 at the top facing a stage above.
+	Angle *float32 `json:"angle,omitempty"`
+
+	// Radius 0: straight rows; else at least 1, the first row's arc radius, its centre in front of the block (towards the stage), each further row an arc `row_spacing` wider, seats one unit apart along it.
+	Radius *float32 `json:"radius,omitempty"`
+
+	// RowSpacing Distance between rows; 0 means 1, else at least 1.
+	RowSpacing *float32 `json:"row_spacing,omitempty"`
+
+	// X The middle of the block's first row.
+	X float32 `json:"x"`
+	Y float32 `json:"y"`
+}
 
 // StandingLeft Present when the venue has standing sections; each with its places left at this version.
 type StandingLeft = []struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -157,6 +158,11 @@ func demoVenueOf(d demoVenue) boxoffice.Venue {
 		}
 		sm.Sections = append(sm.Sections, sec)
 	}
+	if d.name == StadiumName {
+		for k := range sm.Sections {
+			sm.Sections[k].Place = stadiumBowl(k)
+		}
+	}
 	return boxoffice.Venue{ID: seedID("venue", d.name), Name: d.name, City: d.city, Address: d.address,
 		Location: boxoffice.Location{Lat: d.lat, Lon: d.lon}, SeatMap: sm}
 }
@@ -170,4 +176,47 @@ func demoEvent(name, kind string, v boxoffice.Venue, p boxoffice.Performer, when
 	return boxoffice.Event{ID: seedID("event", name), Name: name, Type: kind,
 		Description: fmt.Sprintf("%s live at %s, %s.", p.Name, v.Name, v.City),
 		StartsAt:    when, VenueID: v.ID, PerformerID: p.ID, Currency: "EUR", Prices: prices}
+}
+
+// stadiumBowl is where the stadium's k-th block (of 10, 50 rows of 100)
+// stands, as an operator would place it in the venue builder
+// (boxoffice.Placement): a bowl around the pitch at the origin, three
+// blocks along each side on one arc of radius 250 and two at each end on
+// an arc of 300, each block's rows curved along its stand's arc, aisles
+// between blocks. A and B, the dearest, face the middle of the pitch from
+// the south and the north; C-F flank them (west, then east); G-J are
+// the ends.
+func stadiumBowl(k int) *boxoffice.Placement {
+	const (
+		sideR, sideFront = 250.0, 55.0 // the sides' arc radius, and their first row's distance from the pitch's centre
+		endR, endFront   = 300.0, 190.0
+		aisle            = 4.0
+	)
+	side := (100 + aisle) / sideR // the angle between neighbouring side blocks
+	end := (100 + aisle) / 2 / endR
+	deg := func(rad float64) float64 { return rad * 180 / math.Pi }
+	round := func(v float64) float64 { return math.Round(v*100) / 100 }
+	var p boxoffice.Placement
+	switch {
+	case k < 6: // the sides: A, C, E south and B, D, F north
+		phi := [6]float64{0, 0, -side, -side, side, side}[k]
+		c := sideR - sideFront // the arc's centre, beyond the pitch
+		if k%2 == 0 {          // south, row 1 at the top facing the pitch
+			p = boxoffice.Placement{X: sideR * math.Sin(phi), Y: -c + sideR*math.Cos(phi), Angle: -deg(phi)}
+		} else { // north, turned to face down
+			p = boxoffice.Placement{X: sideR * math.Sin(phi), Y: c - sideR*math.Cos(phi), Angle: 180 + deg(phi)}
+		}
+		p.Radius = sideR
+	default: // the ends: G, H west, I, J east
+		psi := [4]float64{-end, end, -end, end}[k-6]
+		c := endR - endFront
+		if k < 8 {
+			p = boxoffice.Placement{X: c - endR*math.Cos(psi), Y: endR * math.Sin(psi), Angle: 90 - deg(psi)}
+		} else {
+			p = boxoffice.Placement{X: -c + endR*math.Cos(psi), Y: endR * math.Sin(psi), Angle: -90 + deg(psi)}
+		}
+		p.Radius = endR
+	}
+	p.X, p.Y, p.Angle = round(p.X)+0, round(p.Y)+0, round(p.Angle)+0 // +0: no -0 in the stored map
+	return &p
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/boxoffice/boxoffice/cluster/clustertest"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -67,7 +69,16 @@ func TestWebPages(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("signin-name"), "Alice"),
 		chromedp.Click(chromedp.ID("signin-button")),
 		chromedp.WaitVisible(chromedp.ID("signed-in")))
-	alice.do("zoom in", 5*time.Second, chromedp.Click(chromedp.ID("zoom-in")), chromedp.Click(chromedp.ID("zoom-in")), chromedp.Click(chromedp.ID("zoom-in")))
+	alice.do("zoom in", 5*time.Second, chromedp.Click(chromedp.ID("zoom-in")))
+	// The stadium's middle is its pitch: zoom on with the wheel over the
+	// near stand's first row (section A, seat 51 of row 1), as a visitor would.
+	stand := eval[struct{ X, Y float64 }](alice, `(() => { const p = window.boxoffice.page.map.seatPoint(50); return {x: p.x, y: p.y}; })()`)
+	wheel, cancelWheel := context.WithTimeout(alice.ctx, 5*time.Second)
+	_, err := chromedp.Call(wheel, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseWheel, X: stand.X, Y: stand.Y, DeltaX: 0.01, DeltaY: -500}) // DeltaX 0 would be left out; CDP wants both
+	cancelWheel()
+	if err != nil {
+		alice.fail("zoom on the near stand", err)
+	}
 	var seat struct{ I, X, Y float64 }
 	raw := eval[string](alice, `(() => {
 		const m = window.boxoffice.page.map, r = m.canvas.getBoundingClientRect();

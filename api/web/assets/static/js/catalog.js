@@ -5,6 +5,7 @@
 // form changes, so a retry after a timeout never creates a duplicate.
 
 import { call, $, h, uuid } from './api.js';
+import { BlockPlacer } from './venueplace.js';
 
 const MAX_ROWS = 500;
 const MAX_SEATS_PER_ROW = 500;
@@ -21,6 +22,7 @@ export class Catalog {
       { name: 'B', rows: 15, seats: 25, price: '90.00' },
       { name: 'C', rows: 20, seats: 30, price: '45.00' },
     ];
+    this.placer = new BlockPlacer(this); // placed blocks (venueplace.js)
     this.renderBuilder();
     // The dashboard may be hidden (0 x 0) when this runs: draw again on resize.
     new ResizeObserver(() => this.preview()).observe($('builder-preview'));
@@ -68,6 +70,7 @@ export class Catalog {
     const seats = this.sections.reduce((a, s) => a + s.rows * s.seats, 0);
     $('builder-total').textContent = `${this.sections.length} section${this.sections.length > 1 ? 's' : ''}, ${seats.toLocaleString()} seats`;
     this.preview();
+    this.placer?.sync();
   }
 
   /** preview draws the sections as blocks of seats, side by side. */
@@ -141,6 +144,7 @@ export class Catalog {
       seat_map: {
         sections: this.sections.map((s) => ({
           name: s.name, rows: Array.from({ length: s.rows }, (_, r) => ({ name: String(r + 1), seats: s.seats })),
+          ...this.placer.placeOf(s),
         })),
       },
     };
