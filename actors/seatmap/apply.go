@@ -41,6 +41,9 @@ func (m *Map) check(r Record) (uint32, error) {
 		if _, ok := m.holdOf(r.Booking); ok {
 			return 0, fmt.Errorf("seatmap: v%d: booking %s already holds seats", r.Version, r.Booking)
 		}
+		if r.Types != nil && len(r.Types) != len(r.Seats) {
+			return 0, fmt.Errorf("seatmap: v%d: %d types for %d seats", r.Version, len(r.Types), len(r.Seats))
+		}
 		for k, s := range r.Seats {
 			if s < 0 || int(s) >= len(m.status) || m.status[s] != boxoffice.SeatAvailable || slices.Contains(r.Seats[:k], s) {
 				return 0, fmt.Errorf("seatmap: v%d: seat %d cannot be held", r.Version, s)
@@ -102,6 +105,9 @@ func (m *Map) apply(r Record, s uint32) {
 		for _, i := range r.Seats {
 			m.setStatus(int(i), boxoffice.SeatAvailable)
 		}
+		if r.Promo != "" {
+			m.promos.refund(r.Promo)
+		}
 		n := int32(len(r.Seats))
 		m.owners.add(m.owners.sold, r.Owner, -n)
 		m.owners.add(m.owners.total, r.Owner, -n)
@@ -111,6 +117,9 @@ func (m *Map) apply(r Record, s uint32) {
 func (m *Map) addHold(r Record, hint slotHint) {
 	s := m.holds.alloc()
 	m.putHold(s, r.Booking, r.Owner, r.ExpiresAt, false, r.Seats, hint)
+	if r.Types != nil || r.Promo != "" {
+		m.setPriced(m.holds.at(s), r.Types, r.Promo)
+	}
 	for _, i := range r.Seats {
 		m.setStatus(int(i), boxoffice.SeatReserved)
 	}
@@ -136,6 +145,9 @@ func (m *Map) endHold(s uint32, to boxoffice.SeatStatus) {
 	}
 	for _, i := range h.seatList() {
 		m.setStatus(int(i), to)
+	}
+	if h.promo != 0 {
+		m.promos.end(h.promo, to == boxoffice.SeatBooked)
 	}
 	if to == boxoffice.SeatBooked {
 		m.owners.add(m.owners.sold, h.owner, int32(h.n))
