@@ -17,16 +17,16 @@ type Pricing struct {
 	// first is the default of a reserve that names none. Holds refer to a
 	// type by its position, so a change may append types but must not
 	// reorder or remove them (Validate refuses that against the old list).
-	TicketTypes []TicketType
-	Fees        []Fee
-	Promos      []Promo
+	TicketTypes []TicketType `json:"ticket_types,omitempty"`
+	Fees        []Fee        `json:"fees,omitempty"`
+	Promos      []Promo      `json:"promo_codes,omitempty"`
 }
 
 // TicketType is one kind of buyer with its price per section; a section
 // it does not price sells at the event's section price (Event.Prices).
 type TicketType struct {
-	Name   string
-	Prices map[string]Money
+	Name   string           `json:"name"`
+	Prices map[string]Money `json:"prices_minor,omitempty"`
 }
 
 // Fee kinds.
@@ -40,13 +40,13 @@ const (
 
 // Fee is a fee or a tax line of every booking of the event.
 type Fee struct {
-	Kind  string // FeeKindFee or FeeKindTax
-	Label string
+	Kind  string `json:"kind"` // FeeKindFee or FeeKindTax
+	Label string `json:"label"`
 	// Amount is a fee's amount per ticket.
-	Amount Money
+	Amount Money `json:"amount_minor,omitempty"`
 	// PercentBP is a tax's rate in basis points (hundredths of a percent:
 	// 2000 is 20 %).
-	PercentBP int64
+	PercentBP int64 `json:"percent_bp,omitempty"`
 }
 
 // Promo is a discount code of the event. Exactly one of PercentBP and
@@ -54,29 +54,30 @@ type Fee struct {
 // given back when the hold ends unsold or the sale is refunded; the event
 // grain keeps the count, so Limit is never passed.
 type Promo struct {
-	Code string
+	Code string `json:"code"`
 	// PercentBP discounts the tickets it applies to by this many basis
 	// points; Amount takes a fixed amount off them (at most their price).
-	PercentBP int64
-	Amount    Money
+	PercentBP int64 `json:"percent_bp,omitempty"`
+	Amount    Money `json:"amount_minor,omitempty"`
 	// Limit is how many live uses (held or sold) the code may have; 0 is
 	// no limit.
-	Limit int
+	Limit int `json:"limit,omitempty"`
 	// ValidFrom and ValidUntil bound when a hold may use the code; zero
 	// is no bound.
-	ValidFrom, ValidUntil time.Time
+	ValidFrom  time.Time `json:"valid_from"`
+	ValidUntil time.Time `json:"valid_until"`
 	// Sections and Types limit the tickets the discount applies to; empty
 	// is all.
-	Sections []string
-	Types    []string
+	Sections []string `json:"sections,omitempty"`
+	Types    []string `json:"types,omitempty"`
 }
 
 // PriceLine is one line of a booking's price; the lines add up to its
 // total.
 type PriceLine struct {
-	Kind   string // "tickets", "discount", "fee" or "tax"
-	Label  string
-	Amount Money
+	Kind   string `json:"kind"` // "tickets", "discount", "fee" or "tax"
+	Label  string `json:"label"`
+	Amount Money  `json:"amount_minor"`
 }
 
 // Limits of an event's pricing.

@@ -92,6 +92,10 @@ type grain struct {
 	// res is the grain's entry in the engine's active set (budget.go),
 	// nil until its activation succeeded.
 	res *resident
+	// sections names the sections of priceEnds and base is the event's
+	// price per section name (pricing.go; h19price).
+	sections []string
+	base     map[string]boxoffice.Money
 }
 
 // instances numbers grain instances in this process.
@@ -322,7 +326,9 @@ func (g *grain) load(ctx context.Context) error {
 		}
 		g.priceEnds = append(g.priceEnds, end)
 		g.prices = append(g.prices, ev.Prices[s.Name])
+		g.sections = append(g.sections, s.Name)
 	}
+	g.base = ev.Prices
 	epoch, err := g.e.deps.Store.Acquire(ctx, g.eventID, g.e.cfg.NodeName)
 	if err != nil {
 		return fmt.Errorf("acquire ownership: %w", err)
@@ -407,6 +413,7 @@ func (g *grain) shutdown() {
 func (g *grain) dropState() {
 	g.m, g.keyed, g.keyedOrder = nil, nil, nil
 	g.priceEnds, g.prices, g.rules = nil, nil, boxoffice.Event{}
+	g.sections, g.base = nil, nil
 	g.payments, g.refunds = nil, nil
 }
 
