@@ -171,4 +171,3 @@ func priceLinesFromPB(lines []*grainpb.PriceLine) []boxoffice.PriceLine {
 	}
 	return out
 }
-

@@ -63,8 +63,9 @@ func (m *Map) check(r Record) (uint32, error) {
 	// journaled before they carried the expiry left it out, and it changes
 	// nothing on replay.
 	moved := r.Kind == KindExtended // carries the new expiry
-	if !slices.Equal(h.seatList(), r.Seats) || h.owner != r.Owner || (!moved && r.ExpiresAt != 0 && r.ExpiresAt != h.expiresAt) {
-		return 0, fmt.Errorf("seatmap: v%d %s: seats, owner or expiry differ from the hold", r.Version, r.Kind)
+	if !slices.Equal(h.seatList(), r.Seats) || h.owner != r.Owner || (!moved && r.ExpiresAt != 0 && r.ExpiresAt != h.expiresAt) ||
+		!slices.Equal(h.typeList(), r.Types) || m.promos.name(h.promo) != r.Promo {
+		return 0, fmt.Errorf("seatmap: v%d %s: seats, owner, expiry, types or promo differ from the hold", r.Version, r.Kind)
 	}
 	if moved && (!h.pinned || r.ExpiresAt <= h.expiresAt) {
 		return 0, fmt.Errorf("seatmap: v%d %s: only a pinned hold's expiry moves, and only later", r.Version, r.Kind)

@@ -85,9 +85,10 @@ type Record struct {
 	ScannedAt int64
 	Gate      string
 	// Types (one per seat, nil when every seat is of the first type) and
-	// Promo ("" none) are a priced hold's (h19price). KindHeld journals
-	// them, KindRefunded its Promo (the use it gives back); other kinds
-	// carry them in memory only (the map's hold has them on replay).
+	// Promo ("" none) are a priced hold's (h19price). Every record of a
+	// priced hold carries them, so that a record alone still says what
+	// the booking costs; KindRefunded carries the Promo whose use it
+	// gives back.
 	Types []uint8
 	Promo string
 }
@@ -124,7 +125,7 @@ func (r Record) Changes() []Change {
 //	uvarint version | byte kind | 16 booking | 16 owner | uvarint n | n × uvarint seat | varint expiresAt
 //
 // and, for KindAdmitted only: | varint scannedAt | uvarint len | gate;
-// for KindHeld and KindRefunded of a priced hold only (appendPriced):
+// for the records of a priced hold only (appendPriced):
 // | byte flags | flags&1: n × byte type | flags&2: uvarint len | promo.
 // A hold without types or promo adds no byte.
 // A single-seat hold takes about 45 bytes.
@@ -158,7 +159,7 @@ func (r Record) MarshalBinary() ([]byte, error) {
 	} else if r.ScannedAt != 0 || r.Gate != "" {
 		return nil, fmt.Errorf("seatmap: %s record with a scan", r.Kind)
 	}
-	if r.Kind == KindHeld || r.Kind == KindRefunded {
+	if r.Kind != KindAdmitted {
 		var err error
 		if buf, err = appendPriced(buf, r.Types, r.Promo, len(r.Seats), false); err != nil {
 			return nil, err
@@ -290,7 +291,7 @@ func UnmarshalRecord(data []byte) (Record, error) {
 			r.Gate = string(d.bytes(int(n)))
 		}
 	}
-	if (r.Kind == KindHeld || r.Kind == KindRefunded) && d.err == nil && len(d.b) != 0 {
+	if r.Kind != KindAdmitted && d.err == nil && len(d.b) != 0 {
 		r.Types, r.Promo = d.priced(len(r.Seats), false)
 	}
 	if d.err == nil && len(d.b) != 0 {
