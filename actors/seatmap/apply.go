@@ -64,7 +64,7 @@ func (m *Map) check(r Record) (uint32, error) {
 	// nothing on replay.
 	moved := r.Kind == KindExtended // carries the new expiry
 	if !slices.Equal(h.seatList(), r.Seats) || h.owner != r.Owner || (!moved && r.ExpiresAt != 0 && r.ExpiresAt != h.expiresAt) ||
-		!slices.Equal(h.typeList(), r.Types) || m.promos.name(h.promo) != r.Promo {
+		!slices.Equal(m.typeList(s), r.Types) || m.promos.name(h.promo) != r.Promo {
 		return 0, fmt.Errorf("seatmap: v%d %s: seats, owner, expiry, types or promo differ from the hold", r.Version, r.Kind)
 	}
 	if moved && (!h.pinned || r.ExpiresAt <= h.expiresAt) {
@@ -119,7 +119,7 @@ func (m *Map) addHold(r Record, hint slotHint) {
 	s := m.holds.alloc()
 	m.putHold(s, r.Booking, r.Owner, r.ExpiresAt, false, r.Seats, hint)
 	if r.Types != nil || r.Promo != "" {
-		m.setPriced(m.holds.at(s), r.Types, r.Promo)
+		m.setPriced(s, r.Types, r.Promo)
 	}
 	for _, i := range r.Seats {
 		m.setStatus(int(i), boxoffice.SeatReserved)
@@ -156,6 +156,9 @@ func (m *Map) endHold(s uint32, to boxoffice.SeatStatus) {
 		m.owners.add(m.owners.total, h.owner, -int32(h.n))
 	}
 	m.indexDelete(h.booking)
+	if len(m.types) > 0 {
+		delete(m.types, s)
+	}
 	m.holds.release(s)
 }
 

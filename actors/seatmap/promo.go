@@ -134,26 +134,32 @@ func (m *Map) ReservePriced(owner, booking uuid.UUID, tickets []uuid.UUID, wants
 	}
 	r.Types, r.Promo = types, p.Promo
 	s, _ := m.holdOf(booking)
-	m.setPriced(m.holds.at(s), types, p.Promo)
+	m.setPriced(s, types, p.Promo)
 	return r, nil
 }
 
 // setPriced gives a new hold its types and promo, taking the code's use.
-func (m *Map) setPriced(h *hold, types []uint8, promo string) {
-	copy(h.types[:], types)
+func (m *Map) setPriced(s uint32, types []uint8, promo string) {
+	h := m.holds.at(s)
+	if types != nil {
+		var t [boxoffice.MaxSeatsPerHold]uint8
+		copy(t[:], types)
+		m.types[s] = &t
+	}
 	if promo != "" {
 		h.promo = m.promos.id(promo)
 		m.promos.uses[promo]++
 	}
 }
 
-// typeList is the hold's types, nil when all are the first.
-func (h *hold) typeList() []uint8 {
-	t := h.types[:h.n]
-	if !slices.ContainsFunc(t, func(x uint8) bool { return x != 0 }) {
+// typeList is the types of the hold in slot s, nil when all are the
+// first.
+func (m *Map) typeList(s uint32) []uint8 {
+	t := m.types[s]
+	if t == nil {
 		return nil
 	}
-	return slices.Clone(t)
+	return slices.Clone(t[:m.holds.at(s).n])
 }
 
 // appendPriced encodes a priced hold's extension:
@@ -227,6 +233,12 @@ func (d *reader) priced(n int, orZero bool) ([]uint8, string) {
 // checkPromos verifies the use counts against the holds and the sold
 // counts.
 func (m *Map) checkPromos() error {
+	for s, t := range m.types {
+		h := m.holds.at(s)
+		if s >= m.holds.used || h.n == 0 || !slices.ContainsFunc(t[:h.n], func(x uint8) bool { return x != 0 }) {
+			return fmt.Errorf("seatmap: ticket types kept for slot %d, which has no typed hold", s)
+		}
+	}
 	held := map[string]int32{}
 	for s := range m.holds.used {
 		if h := m.holds.at(s); h.n > 0 && h.promo != 0 {

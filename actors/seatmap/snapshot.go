@@ -86,7 +86,7 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 			buf = binary.AppendUvarint(buf, uint64(i))
 		}
 		var err error
-		if buf, err = appendPriced(buf, h.typeList(), m.promos.name(h.promo), int(h.n), true); err != nil {
+		if buf, err = appendPriced(buf, m.typeList(s), m.promos.name(h.promo), int(h.n), true); err != nil {
 			return nil, err
 		}
 	}
@@ -186,7 +186,7 @@ func (m *Map) decodeHolds(d *reader, v1, noAdmissions, noAreas, noPriced bool) e
 		slot := m.holds.alloc()
 		m.putHold(slot, booking, owner, exp, pinned[0] == 1, seats, slotHint{pos: -1})
 		if types != nil || promo != "" {
-			m.setPriced(m.holds.at(slot), types, promo)
+			m.setPriced(slot, types, promo)
 		}
 		m.owners.add(m.owners.total, owner, int32(len(seats)))
 	}
