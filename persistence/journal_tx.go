@@ -561,6 +561,10 @@ func queueSales(b *pgx.Batch, commits []*boxoffice.Commit) {
 		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])`, events, tickets, bookings)
 }
 
+// arrayEscaper escapes a text for a double-quoted element of a
+// PostgreSQL array literal.
+var arrayEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // pricingColumns renders a booking's ticket types (an array literal),
 // price lines (JSON) and promo code for the bookings row; each is nil
 // (NULL) when the booking has none, so an unpriced hold writes nothing
@@ -574,7 +578,7 @@ func pricingColumns(b *boxoffice.Booking) (types, lines, promo *string) {
 				sb.WriteByte(',')
 			}
 			sb.WriteByte('"')
-			sb.WriteString(strings.NewReplacer(`\\`, `\\\\`, `"`, `\\"`).Replace(t))
+			sb.WriteString(arrayEscaper.Replace(t))
 			sb.WriteByte('"')
 		}
 		sb.WriteByte('}')
