@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -112,6 +113,9 @@ func (m *Map) ReservePriced(owner, booking uuid.UUID, tickets []uuid.UUID, wants
 		}
 		if limit > 0 && m.promos.uses[p.Promo] >= limit {
 			return Record{}, boxoffice.InvalidField("promo_code", "the promo code is used up")
+		}
+		if _, seen := m.promos.ids[p.Promo]; !seen && len(m.promos.names) >= math.MaxUint16 {
+			return Record{}, boxoffice.InvalidField("promo_code", "this event has used too many distinct promo codes")
 		}
 	}
 	r, err := m.Reserve(owner, booking, tickets, wants, now, ttl)
