@@ -70,6 +70,13 @@ type Booking struct {
 	// NextAction is what the buyer must do for a payment-pending booking
 	// (a confirm's answer only; never stored).
 	NextAction *PaymentActionRequired
+	// Pricing (h19price): each ticket's type (parallel to TicketIDs; nil
+	// when the event has no types), the lines Total adds up (nil for an
+	// event without pricing: one line of tickets), and the promo code the
+	// hold used ("" none).
+	TicketTypes []string
+	PriceLines  []PriceLine
+	PromoCode   string
 }
 
 // User is the caller of the booking API, as its token describes it.

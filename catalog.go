@@ -257,6 +257,9 @@ type Event struct {
 	// OrgID is the organisation that runs the event: its organisers act on
 	// it (API.md Roles); uuid.Nil for an event only admins manage.
 	OrgID uuid.UUID
+	// Pricing (issue 19, h19price): ticket types, fees and tax, promo
+	// codes (pricing.go). Zero for an event sold at one price per section.
+	Pricing Pricing
 }
 
 // Sale rules of an event (API.md, "Idempotency, limits and the sale window").

@@ -27,12 +27,19 @@ type ReserveRequest struct {
 	// Fingerprint identifies the request's body (a hash of it as parsed
 	// JSON); required with IdempotencyKey.
 	Fingerprint []byte
+	// TicketTypes names the ticket type of each of TicketIDs (nil or ""
+	// entries: the event's first type) and PromoCode a promo code of the
+	// event ("" none); the grain prices the hold (h19price).
+	TicketTypes []string
+	PromoCode   string
 }
 
 // StandingWant is Quantity places of the standing section Section.
 type StandingWant struct {
 	Section  string
 	Quantity int
+	// TicketType is the places' ticket type ("" the first; h19price).
+	TicketType string
 }
 
 // ConfirmRequest asks the seat engine to charge and sell a held booking.

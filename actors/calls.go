@@ -24,8 +24,9 @@ func (e *Engine) Reserve(ctx context.Context, req boxoffice.ReserveRequest) (box
 		msg.TicketIds = append(msg.TicketIds, t[:])
 	}
 	for _, w := range req.Standing {
-		msg.Standing = append(msg.Standing, &grainpb.StandingWant{Section: w.Section, Quantity: int32(w.Quantity)})
+		msg.Standing = append(msg.Standing, &grainpb.StandingWant{Section: w.Section, Quantity: int32(w.Quantity), TicketType: w.TicketType})
 	}
+	msg.TicketTypes, msg.PromoCode = req.TicketTypes, req.PromoCode
 	if req.IdempotencyKey == "" {
 		return e.bookingCall(ctx, req.EventID, msg)
 	}

@@ -19,6 +19,7 @@ func bookingToPB(b boxoffice.Booking) *grainpb.Booking {
 	for _, t := range b.TicketIDs {
 		out.TicketIds = append(out.TicketIds, t[:])
 	}
+	out.TicketTypes, out.PriceLines, out.PromoCode = b.TicketTypes, priceLinesToPB(b.PriceLines), b.PromoCode
 	return out
 }
 
@@ -32,6 +33,7 @@ func bookingFromPB(p *grainpb.Booking) boxoffice.Booking {
 	for _, t := range p.TicketIds {
 		b.TicketIDs = append(b.TicketIDs, id(t))
 	}
+	b.TicketTypes, b.PriceLines, b.PromoCode = p.TicketTypes, priceLinesFromPB(p.PriceLines), p.PromoCode
 	return b
 }
 

@@ -96,6 +96,10 @@ type grain struct {
 	// reconciliation and refunds resumption (reconcile, resumeRefunds take
 	// it instead of reading); nil once they have, or without batching.
 	pre *boxoffice.ActivationLoad
+	// sections names the sections of priceEnds and base is the event's
+	// price per section name (pricing.go; h19price).
+	sections []string
+	base     map[string]boxoffice.Money
 }
 
 // instances numbers grain instances in this process.
@@ -359,7 +363,9 @@ func (g *grain) build(ctx context.Context, ev boxoffice.Event, venue boxoffice.V
 		}
 		g.priceEnds = append(g.priceEnds, end)
 		g.prices = append(g.prices, ev.Prices[s.Name])
+		g.sections = append(g.sections, s.Name)
 	}
+	g.base = ev.Prices
 	g.epoch = epoch
 	m, snap, replayed, err := restore(ctx, store, g.eventID, venue.SeatMap.Capacity(), func(v uint64, err error) {
 		g.log.Warn("snapshot unusable; falling back to an older one or the full journal", "event", g.eventID,
@@ -469,6 +475,7 @@ func (g *grain) shutdown() {
 func (g *grain) dropState() {
 	g.m, g.keyed, g.keyedOrder = nil, nil, nil
 	g.priceEnds, g.prices, g.rules = nil, nil, boxoffice.Event{}
+	g.sections, g.base = nil, nil
 	g.payments, g.refunds = nil, nil
 }
 

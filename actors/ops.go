@@ -44,7 +44,13 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 		return
 	}
 	now := g.e.cfg.Now()
-	r, err := g.m.Reserve(owner, booking, tickets, wants, now, g.e.cfg.HoldTTL)
+	pr, err := g.priced(msg, tickets, wants, now)
+	if err != nil {
+		g.outcome("reserve", boxoffice.ErrorCode(err), len(tickets))
+		ctx.Respond(&grainpb.BookingReply{Error: grainpb.ErrorOf(err)})
+		return
+	}
+	r, err := g.m.ReservePriced(owner, booking, tickets, wants, pr, now, g.e.cfg.HoldTTL)
 	if err != nil {
 		g.outcome("reserve", boxoffice.ErrorCode(err), len(tickets))
 		ctx.Respond(&grainpb.BookingReply{Error: grainpb.ErrorOf(err)})
@@ -111,7 +117,7 @@ func (g *grain) getSeats(ctx actor.Context) {
 
 // holdInfo rebuilds what a record says about its hold.
 func holdInfo(r seatmap.Record) seatmap.HoldInfo {
-	info := seatmap.HoldInfo{Booking: r.Booking, Owner: r.Owner, Seats: r.Seats}
+	info := seatmap.HoldInfo{Booking: r.Booking, Owner: r.Owner, Seats: r.Seats, Types: r.Types, Promo: r.Promo}
 	if r.ExpiresAt != 0 {
 		info.ExpiresAt = time.Unix(0, r.ExpiresAt).UTC()
 	}
@@ -122,9 +128,11 @@ func holdInfo(r seatmap.Record) seatmap.HoldInfo {
 func (g *grain) bookingRow(info seatmap.HoldInfo, status boxoffice.BookingStatus) *boxoffice.Booking {
 	// PostgreSQL keeps microseconds; replies carry what a later read returns.
 	now := g.e.cfg.Now().UTC().Truncate(time.Microsecond)
+	total, lines, types := g.quote(info)
 	b := &boxoffice.Booking{
 		ID: info.Booking, UserID: info.Owner, EventID: g.eventID, Status: status,
-		Total: g.price(info.Seats), Currency: g.currency, ExpiresAt: info.ExpiresAt.Truncate(time.Microsecond), UpdatedAt: now,
+		Total: total, Currency: g.currency, ExpiresAt: info.ExpiresAt.Truncate(time.Microsecond), UpdatedAt: now,
+		TicketTypes: types, PriceLines: lines, PromoCode: info.Promo,
 	}
 	for _, s := range info.Seats {
 		b.TicketIDs = append(b.TicketIDs, g.m.TicketID(int(s)))

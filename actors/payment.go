@@ -84,7 +84,7 @@ func (g *grain) confirm(ctx actor.Context, msg *grainpb.Confirm) {
 		return
 	}
 	p := &payment{booking: booking, owner: owner, method: msg.Method, token: msg.Token,
-		amount: g.price(r.Seats), waiters: []*actor.PID{ctx.Sender()}}
+		amount: g.total(holdInfo(r)), waiters: []*actor.PID{ctx.Sender()}}
 	if g.spanCtx != nil {
 		p.trace = trace.SpanContextFromContext(g.spanCtx)
 	}
@@ -221,7 +221,7 @@ func (g *grain) replyAfter(ctx actor.Context, p *payment, reply proto.Message) {
 // and card, the hold pinned meanwhile, and voided if it stays unknown.
 func (g *grain) settleInterrupted(ctx actor.Context) {
 	for _, h := range g.m.PinnedHolds() {
-		p := &payment{booking: h.Booking, owner: h.Owner, amount: g.price(h.Seats), bound: h.ExpiresAt}
+		p := &payment{booking: h.Booking, owner: h.Owner, amount: g.total(h), bound: h.ExpiresAt}
 		g.payments[h.Booking] = p
 		g.startPayment(ctx, p, true)
 	}

@@ -97,14 +97,14 @@ func (g *grain) onPendingFound(ctx actor.Context, msg *pendingFound) {
 		switch {
 		case live && h.Pinned:
 			g.log.Info("reconciling a pending payment", "event", g.eventID, "booking", booking, "hold", "pinned")
-			p := &payment{booking: booking, owner: h.Owner, amount: g.price(h.Seats), bound: h.ExpiresAt}
+			p := &payment{booking: booking, owner: h.Owner, amount: g.total(h), bound: h.ExpiresAt}
 			g.payments[booking] = p
 			g.startPayment(ctx, p, true)
 		case live && canLookup:
 			r, err := g.m.PinForPayment(booking, h.Owner, now)
 			if err == nil {
 				g.log.Info("reconciling a pending payment", "event", g.eventID, "booking", booking, "hold", "pinned now")
-				p := &payment{booking: booking, owner: h.Owner, amount: g.price(h.Seats), bound: h.ExpiresAt}
+				p := &payment{booking: booking, owner: h.Owner, amount: g.total(h), bound: h.ExpiresAt}
 				g.payments[booking] = p
 				g.stage(r, nil, nil)
 				g.after(ctx, func(ctx actor.Context, err error) {

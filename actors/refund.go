@@ -157,7 +157,7 @@ func (g *grain) onRefundDone(ctx actor.Context, msg *refundDone) {
 			seats = append(seats, int32(i))
 		}
 	}
-	rec, err := g.m.Refund(b.ID, b.UserID, seats)
+	rec, err := g.m.RefundPromo(b.ID, b.UserID, seats, b.PromoCode)
 	if err != nil {
 		g.log.Error("a refunded booking's seats cannot be given back; the refund stays owed", "event", g.eventID,
 			"booking", b.ID, "err", err)

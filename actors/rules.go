@@ -23,6 +23,7 @@ func (g *grain) setRules(ev boxoffice.Event) {
 	g.rules = ev
 	if g.m != nil {
 		g.m.SetLimit(ev.TicketLimit())
+		g.setPromos()
 	}
 }
 
@@ -77,6 +78,7 @@ func rulesToPB(ev boxoffice.Event) *grainpb.SetRules {
 		Revision: ev.Revision, StartsAt: nanos(ev.StartsAt), SaleStartsAt: nanos(ev.SaleStartsAt),
 		SaleEndsAt: nanos(ev.SaleEndsAt), CancelledAt: nanos(ev.CancelledAt),
 		MaxTicketsPerUser: int32(ev.TicketLimit()), CreatedAt: nanos(ev.CreatedAt),
+		Pricing: pricingToPB(ev.Pricing),
 	}
 }
 
@@ -86,5 +88,6 @@ func rulesFromPB(p *grainpb.SetRules) boxoffice.Event {
 		Revision: p.Revision, StartsAt: fromNanos(p.StartsAt), SaleStartsAt: fromNanos(p.SaleStartsAt),
 		SaleEndsAt: fromNanos(p.SaleEndsAt), CancelledAt: fromNanos(p.CancelledAt),
 		MaxTicketsPerUser: &limit, CreatedAt: fromNanos(p.CreatedAt),
+		Pricing: pricingFromPB(p.Pricing),
 	}
 }

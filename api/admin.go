@@ -123,6 +123,7 @@ type eventRequest struct {
 	WaitingRoom *waitingRoomJSON  `json:"waiting_room"`
 	OrgID       string            `json:"org_id"`
 	saleRulesJSON
+	pricingJSON // h19price
 }
 
 // saleRulesJSON is the part of an event's create and PATCH bodies that sets
@@ -205,6 +206,9 @@ func (req eventRequest) event() (boxoffice.Event, error) {
 		}
 	}
 	e.Name, e.Type, e.Description, e.Currency = req.Name, req.Type, req.Description, req.Currency
+	if err := req.pricingJSON.apply(&e.Pricing); err != nil {
+		return e, err
+	}
 	return e, e.Validate()
 }
 
@@ -255,7 +259,9 @@ func (s *Server) handleCreateEvent(w http.ResponseWriter, r *http.Request, u box
 		return err
 	}
 	noteAudit(r.Context(), "event", e.ID.String(), e.OrgID, nil, renderEvent(e, time.Now()))
-	WriteJSON(w, http.StatusCreated, createEventResponse{Event: renderEvent(e, time.Now()), Tickets: n})
+	view := renderEvent(e, time.Now())
+	view.PromoCodes = renderPromos(e.Pricing)
+	WriteJSON(w, http.StatusCreated, createEventResponse{Event: view, Tickets: n})
 	return nil
 }
 
@@ -265,6 +271,7 @@ type patchRequest struct {
 	StartsAt    *string          `json:"starts_at"`
 	WaitingRoom *waitingRoomJSON `json:"waiting_room"`
 	saleRulesJSON
+	pricingJSON // h19price
 }
 
 func (req patchRequest) patch() (EventPatch, error) {
@@ -304,7 +311,8 @@ func (req patchRequest) patch() (EventPatch, error) {
 // touchesRules reports whether the patch changes what the seat engine
 // decides reserves by (a rename need not wake the event's actor).
 func (p EventPatch) touchesRules() bool {
-	return p.StartsAt != nil || p.MaxTicketsPerUser != nil || p.SaleStartsAt != nil || p.SaleEndsAt != nil
+	return p.StartsAt != nil || p.MaxTicketsPerUser != nil || p.SaleStartsAt != nil || p.SaleEndsAt != nil ||
+		p.Pricing != nil
 }
 
 // handlePatchEvent is PATCH /admin/api/events/{eventId}.
@@ -327,6 +335,13 @@ func (s *Server) handlePatchEvent(w http.ResponseWriter, r *http.Request, _ boxo
 	if err != nil {
 		return err
 	}
+	if req.pricingJSON.given() {
+		pricing := before.Pricing
+		if err := req.pricingJSON.apply(&pricing); err != nil {
+			return err
+		}
+		p.Pricing = &pricing
+	}
 	e, err := s.deps.Catalog.UpdateEvent(ctx, id, p)
 	if err != nil {
 		return err
@@ -342,7 +357,9 @@ func (s *Server) handlePatchEvent(w http.ResponseWriter, r *http.Request, _ boxo
 				"event", id, "err", err)
 		}
 	}
-	WriteJSON(w, http.StatusOK, renderEvent(e, time.Now()))
+	view := renderEvent(e, time.Now())
+	view.PromoCodes = renderPromos(e.Pricing)
+	WriteJSON(w, http.StatusOK, view)
 	return nil
 }
 

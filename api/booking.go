@@ -18,11 +18,17 @@ type reserveRequest struct {
 	// Standing asks for places of standing sections by quantity (API.md
 	// "General admission and ticket types").
 	Standing []standingWantJSON `json:"standing"`
+	// Pricing (h19price): the ticket type of each of ticket_ids (or of
+	// ticket_id), and a promo code of the event.
+	TicketTypes []string `json:"ticket_types"`
+	PromoCode   string   `json:"promo_code"`
 }
 
 type standingWantJSON struct {
 	Section  string `json:"section"`
 	Quantity int    `json:"quantity"`
+	// TicketType is the places' ticket type (h19price).
+	TicketType string `json:"ticket_type"`
 }
 
 // wants validates the standing part of the body: named sections, once
@@ -48,7 +54,10 @@ func (req reserveRequest) wants(seats int) ([]boxoffice.StandingWant, error) {
 			return nil, boxoffice.InvalidField("standing", "quantity must be 1..%d", boxoffice.MaxSeatsPerHold)
 		}
 		total += w.Quantity
-		out = append(out, boxoffice.StandingWant{Section: w.Section, Quantity: w.Quantity})
+		if len(w.TicketType) > 64 {
+			return nil, boxoffice.InvalidField("standing", "ticket_type is at most 64 bytes")
+		}
+		out = append(out, boxoffice.StandingWant{Section: w.Section, Quantity: w.Quantity, TicketType: w.TicketType})
 	}
 	if total > boxoffice.MaxSeatsPerHold {
 		return nil, boxoffice.InvalidField("standing", "seats and standing places together are 1..%d a booking", boxoffice.MaxSeatsPerHold)
@@ -117,6 +126,9 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 	if err != nil {
 		return err
 	}
+	if err := req.checkPricing(len(tickets)); err != nil {
+		return err
+	}
 	var fp []byte
 	if key != "" {
 		if fp, err = fingerprint(body.Bytes()); err != nil {
@@ -130,7 +142,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 		return err
 	}
 	hold := boxoffice.ReserveRequest{EventID: eventID, UserID: u.ID, BookingID: uuid.New(), TicketIDs: tickets,
-		Standing: standing, IdempotencyKey: key, Fingerprint: fp}
+		Standing: standing, IdempotencyKey: key, Fingerprint: fp, TicketTypes: req.TicketTypes, PromoCode: req.PromoCode}
 	if done, err := s.replayReserve(ctx, w, hold); err != nil || done {
 		return err
 	}
@@ -280,4 +292,22 @@ func (s *Server) ownBooking(ctx context.Context, id uuid.UUID, u boxoffice.User)
 		return boxoffice.Booking{}, boxoffice.Errorf(boxoffice.EForbidden, "booking %s belongs to another user", id)
 	}
 	return b, nil
+}
+
+// checkPricing validates the shape of the pricing fields: one ticket type
+// per ticket, short names. Whether the types and code exist is the
+// grain's (h19price).
+func (req reserveRequest) checkPricing(seats int) error {
+	if req.TicketTypes != nil && len(req.TicketTypes) != seats {
+		return boxoffice.InvalidField("ticket_types", "ticket_types needs one type per ticket id (%d), not %d", seats, len(req.TicketTypes))
+	}
+	for _, t := range req.TicketTypes {
+		if len(t) > 64 {
+			return boxoffice.InvalidField("ticket_types", "a ticket type is at most 64 bytes")
+		}
+	}
+	if len(req.PromoCode) > 32 {
+		return boxoffice.InvalidField("promo_code", "unknown promo code")
+	}
+	return nil
 }

@@ -64,6 +64,9 @@ type EventPatch struct {
 	SaleStartsAt *time.Time
 	SaleEndsAt   *time.Time
 	RefundUntil  *time.Time
+	// Pricing replaces the event's ticket types, fees and promo codes
+	// (h19price).
+	Pricing *boxoffice.Pricing
 }
 
 // Bookings reads bookings as the seat engine committed them.

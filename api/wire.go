@@ -28,6 +28,11 @@ type eventJSON struct {
 	SaleStartsAt      string `json:"sale_starts_at"`
 	SaleEndsAt        string `json:"sale_ends_at"`
 	RefundUntil       string `json:"refund_until"`
+	// Pricing (h19price): ticket types and fees; promo codes in admin
+	// replies only.
+	TicketTypes []ticketTypeJSON `json:"ticket_types,omitempty"`
+	Fees        []feeJSON        `json:"fees,omitempty"`
+	PromoCodes  []promoJSON      `json:"promo_codes,omitempty"`
 	// Status stays the last field: the event view splices the current one
 	// in at each render (see newEventView).
 	Status string `json:"status"`
@@ -52,6 +57,7 @@ func renderEvent(e boxoffice.Event, now time.Time) eventJSON {
 		WaitingRoom:       waitingRoomJSON{Enabled: e.WaitingRoom.Enabled, RatePerSecond: e.WaitingRoom.RatePerSecond},
 		MaxTicketsPerUser: e.TicketLimit(), SaleStartsAt: timeText(e.SaleOpens()), SaleEndsAt: timeText(e.SaleEnd()),
 		RefundUntil: timeText(e.RefundDeadline()), Status: string(e.StatusAt(now, -1)),
+		TicketTypes: renderTypes(e.Pricing), Fees: renderFees(e.Pricing),
 	}
 }
 
@@ -162,6 +168,11 @@ type bookingJSON struct {
 	CreatedAt   string      `json:"created_at,omitempty"`
 	ExpiresAt   string      `json:"expires_at"`
 	ConfirmedAt string      `json:"confirmed_at,omitempty"`
+	// Pricing (h19price): the lines total_price adds up, each ticket's
+	// type (events with types) and the promo code used.
+	PriceLines  []priceLineJSON `json:"price_lines"`
+	TicketTypes []string        `json:"ticket_types,omitempty"`
+	PromoCode   string          `json:"promo_code,omitempty"`
 }
 
 func renderBooking(b boxoffice.Booking) bookingJSON {
@@ -173,6 +184,7 @@ func renderBooking(b boxoffice.Booking) bookingJSON {
 		BookingID: b.ID, Status: string(b.Status), EventID: b.EventID, TicketIDs: ids,
 		TotalPrice: b.Total.String(), Currency: b.Currency,
 		CreatedAt: timeText(b.CreatedAt), ExpiresAt: timeText(b.ExpiresAt),
+		PriceLines: renderPriceLines(b), TicketTypes: b.TicketTypes, PromoCode: b.PromoCode,
 	}
 	if b.Status == boxoffice.BookingConfirmed {
 		out.ConfirmedAt = timeText(b.ConfirmedAt)

@@ -11,7 +11,8 @@ import (
 
 const bookingSelect = `
 	SELECT id, user_id, event_id, ticket_ids, status, total_minor, currency,
-		created_at, expires_at, confirmed_at, updated_at
+		created_at, expires_at, confirmed_at, updated_at,
+		ticket_types, price_lines, coalesce(promo_code, '')
 	FROM bookings`
 
 // Booking returns a booking as last committed by the journal writer, or a
@@ -54,7 +55,8 @@ func scanBooking(row pgx.CollectableRow) (boxoffice.Booking, error) {
 	var total int64
 	var expires, confirmed *time.Time
 	err := row.Scan(&b.ID, &b.UserID, &b.EventID, &b.TicketIDs, &status, &total, &b.Currency,
-		&b.CreatedAt, &expires, &confirmed, &b.UpdatedAt)
+		&b.CreatedAt, &expires, &confirmed, &b.UpdatedAt,
+		&b.TicketTypes, &b.PriceLines, &b.PromoCode)
 	b.Status = boxoffice.BookingStatus(status)
 	b.Total = boxoffice.Money(total)
 	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()

@@ -125,6 +125,10 @@ func eventHash(e boxoffice.Event) []byte {
 		limit := e.TicketLimit()
 		r = &rules{&limit, e.SaleStartsAt, e.SaleEndsAt, e.RefundUntil}
 	}
+	var pricing *boxoffice.Pricing
+	if e.Pricing.Typed() {
+		pricing = &e.Pricing
+	}
 	return bodyHash(struct {
 		Name, Type, Description string
 		StartsAt                time.Time
@@ -132,9 +136,10 @@ func eventHash(e boxoffice.Event) []byte {
 		Currency                string
 		Prices                  map[string]boxoffice.Money
 		WaitingRoom             roomSetting
-		Rules                   *rules `json:",omitempty"`
+		Rules                   *rules             `json:",omitempty"`
+		Pricing                 *boxoffice.Pricing `json:",omitempty"` // h19price
 	}{e.Name, e.Type, e.Description, dbTime(e.StartsAt), e.VenueID.String(), e.PerformerID.String(),
-		e.Currency, e.Prices, roomSetting{e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond}, r})
+		e.Currency, e.Prices, roomSetting{e.WaitingRoom.Enabled, e.WaitingRoom.RatePerSecond}, r, pricing})
 }
 
 // roomSetting is the part of boxoffice.WaitingRoom a client sends; the

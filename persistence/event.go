@@ -3,6 +3,8 @@ package persistence
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/boxoffice/boxoffice"
@@ -34,6 +36,9 @@ type EventPatch struct {
 	SaleStartsAt      *time.Time
 	SaleEndsAt        *time.Time
 	RefundUntil       *time.Time
+	// Pricing replaces the event's ticket types, fees and promo codes
+	// (h19price); types may only be appended (Pricing.Validate).
+	Pricing *boxoffice.Pricing
 }
 
 // CreateEvent stores an event and one ticket per seat of its venue, laid
@@ -87,6 +92,9 @@ func createEventTx(ctx context.Context, tx pgx.Tx, e *boxoffice.Event, hash []by
 	if err := e.PricesCover(venue.SeatMap); err != nil {
 		return 0, false, err
 	}
+	if err := e.Pricing.Validate(sectionNames(venue.SeatMap), nil); err != nil {
+		return 0, false, err
+	}
 	if err := ensureOrg(ctx, tx, e.OrgID); err != nil {
 		return 0, false, err
 	}
@@ -108,6 +116,9 @@ func createEventTx(ctx context.Context, tx pgx.Tx, e *boxoffice.Event, hash []by
 		return 0, false, wrap("create event", err)
 	}
 	e.CreatedAt, e.Revision = created.UTC(), 1
+	if err := savePricing(ctx, tx, e.ID, e.Pricing); err != nil {
+		return 0, false, err
+	}
 	n, err := copyTickets(ctx, tx, e.Tickets(venue.SeatMap))
 	if err != nil {
 		return 0, false, err
@@ -161,9 +172,22 @@ func (db *DB) UpdateEvent(ctx context.Context, id uuid.UUID, patch EventPatch) (
 	if err != nil {
 		return boxoffice.Event{}, err
 	}
+	oldTypes := e.Pricing.TicketTypes
 	patch.apply(&e)
 	if err := e.Validate(); err != nil {
 		return boxoffice.Event{}, err
+	}
+	if patch.Pricing != nil {
+		venue, _, err := venueQ(ctx, tx, e.VenueID)
+		if err != nil {
+			return boxoffice.Event{}, err
+		}
+		if err := e.Pricing.Validate(sectionNames(venue.SeatMap), oldTypes); err != nil {
+			return boxoffice.Event{}, err
+		}
+		if err := savePricing(ctx, tx, id, e.Pricing); err != nil {
+			return boxoffice.Event{}, err
+		}
 	}
 	e.Revision++
 	_, err = tx.Exec(ctx, `
@@ -210,6 +234,9 @@ func (p EventPatch) apply(e *boxoffice.Event) {
 		n := *p.MaxTicketsPerUser
 		e.MaxTicketsPerUser = &n
 	}
+	if p.Pricing != nil {
+		e.Pricing = *p.Pricing
+	}
 	for _, f := range []struct {
 		to   *time.Time
 		from *time.Time
@@ -237,7 +264,7 @@ func eventQ(ctx context.Context, q querier, id uuid.UUID, lock string) (boxoffic
 const eventColumns = `name, type, description, starts_at, venue_id, performer_id, currency, prices,
 			waiting_room_enabled, waiting_room_rate, waiting_room_period, body_hash,
 			max_tickets_per_user, sale_starts_at, sale_ends_at, refund_until, cancelled_at, created_at, revision,
-			org_id`
+			org_id, pricing`
 
 // scanEvent scans one row of eventColumns into event id.
 func scanEvent(row pgx.Row, id uuid.UUID) (boxoffice.Event, []byte, error) {
@@ -245,10 +272,16 @@ func scanEvent(row pgx.Row, id uuid.UUID) (boxoffice.Event, []byte, error) {
 	var hash []byte
 	var limit int
 	var saleStarts, saleEnds, refund, cancelled *time.Time
+	var pricing []byte
 	err := row.Scan(&e.Name, &e.Type, &e.Description, &e.StartsAt, &e.VenueID, &e.PerformerID, &e.Currency,
 		&e.Prices, &e.WaitingRoom.Enabled, &e.WaitingRoom.RatePerSecond, &e.WaitingRoom.Period, &hash,
 		&limit, &saleStarts, &saleEnds, &refund, &cancelled, &e.CreatedAt, &e.Revision,
-		(*orgID)(&e.OrgID))
+		(*orgID)(&e.OrgID), &pricing)
+	if err == nil && pricing != nil {
+		if jerr := json.Unmarshal(pricing, &e.Pricing); jerr != nil {
+			err = fmt.Errorf("event pricing: %w", jerr)
+		}
+	}
 	e.MaxTicketsPerUser = &limit
 	e.SaleStartsAt, e.SaleEndsAt = fromNullTime(saleStarts), fromNullTime(saleEnds)
 	e.RefundUntil, e.CancelledAt = fromNullTime(refund), fromNullTime(cancelled)
@@ -292,4 +325,30 @@ func (db *DB) Tickets(ctx context.Context, eventID uuid.UUID) ([]boxoffice.Ticke
 		}
 	}
 	return out, nil
+}
+
+// savePricing stores an event's pricing (NULL for none; h19price).
+func savePricing(ctx context.Context, tx pgx.Tx, id uuid.UUID, p boxoffice.Pricing) error {
+	var j *string
+	if p.Typed() {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("event pricing: %w", err)
+		}
+		s := string(b)
+		j = &s
+	}
+	if _, err := tx.Exec(ctx, `UPDATE events SET pricing = $2::jsonb WHERE id = $1`, id, j); err != nil {
+		return wrap("save event pricing", err)
+	}
+	return nil
+}
+
+// sectionNames lists a seat map's section names.
+func sectionNames(m boxoffice.SeatMap) []string {
+	out := make([]string, len(m.Sections))
+	for k, s := range m.Sections {
+		out[k] = s.Name
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -488,9 +489,11 @@ func queueBookingRows(b *pgx.Batch, rows []boxoffice.ProjectedBooking, guard str
 		return
 	}
 	var (
-		ids, users, events                  = make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
-		tickets, statuses, currencies       = make([]string, n), make([]string, n), make([]string, n)
-		totals, versions                    = make([]int64, n), make([]int64, n)
+		ids, users, events            = make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
+		tickets, statuses, currencies = make([]string, n), make([]string, n), make([]string, n)
+		totals, versions              = make([]int64, n), make([]int64, n)
+		// Pricing (h19price): NULL for an unpriced booking.
+		types, lines, promos                = make([]*string, n), make([]*string, n), make([]*string, n)
 		created, expires, confirmed, update = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
 	)
 	for i := range rows {
@@ -499,23 +502,29 @@ func queueBookingRows(b *pgx.Batch, rows []boxoffice.ProjectedBooking, guard str
 		tickets[i], statuses[i], currencies[i] = uuidArrayLiteral(bk.TicketIDs), string(bk.Status), bk.Currency
 		totals[i], versions[i] = int64(bk.Total), int64(bk.Version)
 		created[i], expires[i], confirmed[i], update[i] = pgTime(bk.CreatedAt), pgTime(bk.ExpiresAt), pgTime(bk.ConfirmedAt), pgTime(bk.UpdatedAt)
+		types[i], lines[i], promos[i] = pricingColumns(&bk.Booking)
 	}
 	if guard != "" {
 		guard = " WHERE " + guard
 	}
 	b.Queue(`
 		INSERT INTO bookings (id, user_id, event_id, ticket_ids, status, total_minor, currency,
-			created_at, expires_at, confirmed_at, updated_at, version)
+			created_at, expires_at, confirmed_at, updated_at, version,
+			ticket_types, price_lines, promo_code)
 		SELECT id, user_id, event_id, ticket_ids::uuid[], status, total_minor, currency,
-			coalesce(created_at, now()), expires_at, confirmed_at, coalesce(updated_at, now()), nullif(version, 0)
+			coalesce(created_at, now()), expires_at, confirmed_at, coalesce(updated_at, now()), nullif(version, 0),
+			ticket_types::text[], price_lines::jsonb, promo_code
 		FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::text[],
-			$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bigint[])
+			$8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bigint[],
+			$13::text[], $14::text[], $15::text[])
 			AS t(id, user_id, event_id, ticket_ids, status, total_minor, currency,
-				created_at, expires_at, confirmed_at, updated_at, version)
+				created_at, expires_at, confirmed_at, updated_at, version,
+				ticket_types, price_lines, promo_code)
 		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, confirmed_at = EXCLUDED.confirmed_at,
 			updated_at = EXCLUDED.updated_at, expires_at = coalesce(EXCLUDED.expires_at, bookings.expires_at),
 			version = greatest(EXCLUDED.version, bookings.version)`+guard,
-		ids, users, events, tickets, statuses, totals, currencies, created, expires, confirmed, update, versions)
+		ids, users, events, tickets, statuses, totals, currencies, created, expires, confirmed, update, versions,
+		types, lines, promos)
 }
 
 // uuidArrayLiteral renders ids as a PostgreSQL array literal, so that a
@@ -550,4 +559,39 @@ func queueSales(b *pgx.Batch, commits []*boxoffice.Commit) {
 	}
 	b.Queue(`INSERT INTO sold_seats (event_id, ticket_id, booking_id)
 		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])`, events, tickets, bookings)
+}
+
+// arrayEscaper escapes a text for a double-quoted element of a
+// PostgreSQL array literal.
+var arrayEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// pricingColumns renders a booking's ticket types (an array literal),
+// price lines (JSON) and promo code for the bookings row; each is nil
+// (NULL) when the booking has none, so an unpriced hold writes nothing
+// more (h19price).
+func pricingColumns(b *boxoffice.Booking) (types, lines, promo *string) {
+	if b.TicketTypes != nil {
+		var sb strings.Builder
+		sb.WriteByte('{')
+		for i, t := range b.TicketTypes {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteByte('"')
+			sb.WriteString(arrayEscaper.Replace(t))
+			sb.WriteByte('"')
+		}
+		sb.WriteByte('}')
+		s := sb.String()
+		types = &s
+	}
+	if b.PriceLines != nil {
+		j, _ := json.Marshal(b.PriceLines)
+		s := string(j)
+		lines = &s
+	}
+	if b.PromoCode != "" {
+		promo = &b.PromoCode
+	}
+	return types, lines, promo
 }

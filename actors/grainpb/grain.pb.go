@@ -41,7 +41,11 @@ type Reserve struct {
 	KeyCreatedAt int64             `protobuf:"varint,5,opt,name=key_created_at,json=keyCreatedAt,proto3" json:"key_created_at,omitempty"`
 	Trace        map[string]string `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// standing asks for places of standing sections by quantity (h19ga).
-	Standing      []*StandingWant `protobuf:"bytes,100,rep,name=standing,proto3" json:"standing,omitempty"`
+	Standing []*StandingWant `protobuf:"bytes,100,rep,name=standing,proto3" json:"standing,omitempty"`
+	// h19price: the ticket type of each of ticket_ids ("" the first; empty
+	// list: all the first) and the promo code.
+	TicketTypes   []string `protobuf:"bytes,180,rep,name=ticket_types,json=ticketTypes,proto3" json:"ticket_types,omitempty"`
+	PromoCode     string   `protobuf:"bytes,181,opt,name=promo_code,json=promoCode,proto3" json:"promo_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -123,6 +127,20 @@ func (x *Reserve) GetStanding() []*StandingWant {
 		return x.Standing
 	}
 	return nil
+}
+
+func (x *Reserve) GetTicketTypes() []string {
+	if x != nil {
+		return x.TicketTypes
+	}
+	return nil
+}
+
+func (x *Reserve) GetPromoCode() string {
+	if x != nil {
+		return x.PromoCode
+	}
+	return ""
 }
 
 type Release struct {
@@ -491,18 +509,22 @@ func (x *Error) GetLeft() int64 {
 }
 
 type Booking struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	UserId        []byte                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	EventId       []byte                 `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	TicketIds     [][]byte               `protobuf:"bytes,4,rep,name=ticket_ids,json=ticketIds,proto3" json:"ticket_ids,omitempty"`
-	Status        string                 `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
-	TotalMinor    int64                  `protobuf:"varint,6,opt,name=total_minor,json=totalMinor,proto3" json:"total_minor,omitempty"`
-	Currency      string                 `protobuf:"bytes,7,opt,name=currency,proto3" json:"currency,omitempty"`
-	CreatedAt     int64                  `protobuf:"varint,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	ExpiresAt     int64                  `protobuf:"varint,9,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	ConfirmedAt   int64                  `protobuf:"varint,10,opt,name=confirmed_at,json=confirmedAt,proto3" json:"confirmed_at,omitempty"`
-	UpdatedAt     int64                  `protobuf:"varint,11,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Id          []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	UserId      []byte                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	EventId     []byte                 `protobuf:"bytes,3,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	TicketIds   [][]byte               `protobuf:"bytes,4,rep,name=ticket_ids,json=ticketIds,proto3" json:"ticket_ids,omitempty"`
+	Status      string                 `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	TotalMinor  int64                  `protobuf:"varint,6,opt,name=total_minor,json=totalMinor,proto3" json:"total_minor,omitempty"`
+	Currency    string                 `protobuf:"bytes,7,opt,name=currency,proto3" json:"currency,omitempty"`
+	CreatedAt   int64                  `protobuf:"varint,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	ExpiresAt   int64                  `protobuf:"varint,9,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	ConfirmedAt int64                  `protobuf:"varint,10,opt,name=confirmed_at,json=confirmedAt,proto3" json:"confirmed_at,omitempty"`
+	UpdatedAt   int64                  `protobuf:"varint,11,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// h19price: each ticket's type, the price lines, the promo code.
+	TicketTypes   []string     `protobuf:"bytes,180,rep,name=ticket_types,json=ticketTypes,proto3" json:"ticket_types,omitempty"`
+	PriceLines    []*PriceLine `protobuf:"bytes,181,rep,name=price_lines,json=priceLines,proto3" json:"price_lines,omitempty"`
+	PromoCode     string       `protobuf:"bytes,182,opt,name=promo_code,json=promoCode,proto3" json:"promo_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -612,6 +634,27 @@ func (x *Booking) GetUpdatedAt() int64 {
 		return x.UpdatedAt
 	}
 	return 0
+}
+
+func (x *Booking) GetTicketTypes() []string {
+	if x != nil {
+		return x.TicketTypes
+	}
+	return nil
+}
+
+func (x *Booking) GetPriceLines() []*PriceLine {
+	if x != nil {
+		return x.PriceLines
+	}
+	return nil
+}
+
+func (x *Booking) GetPromoCode() string {
+	if x != nil {
+		return x.PromoCode
+	}
+	return ""
 }
 
 type BookingReply struct {
@@ -937,8 +980,10 @@ type SetRules struct {
 	CancelledAt       int64                  `protobuf:"varint,5,opt,name=cancelled_at,json=cancelledAt,proto3" json:"cancelled_at,omitempty"`
 	MaxTicketsPerUser int32                  `protobuf:"varint,6,opt,name=max_tickets_per_user,json=maxTicketsPerUser,proto3" json:"max_tickets_per_user,omitempty"`
 	CreatedAt         int64                  `protobuf:"varint,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// h19price: the event's boxoffice.Pricing as JSON (empty: none).
+	Pricing       []byte `protobuf:"bytes,180,opt,name=pricing,proto3" json:"pricing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SetRules) Reset() {
@@ -1018,6 +1063,13 @@ func (x *SetRules) GetCreatedAt() int64 {
 		return x.CreatedAt
 	}
 	return 0
+}
+
+func (x *SetRules) GetPricing() []byte {
+	if x != nil {
+		return x.Pricing
+	}
+	return nil
 }
 
 // PaymentSettled is a provider's verified notification (a Stripe webhook)
@@ -1364,9 +1416,11 @@ func (*ResumeRefunds) Descriptor() ([]byte, []int) {
 // StandingWant asks a reserve for quantity places of the standing section
 // named section; the grain picks which places.
 type StandingWant struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Section       string                 `protobuf:"bytes,1,opt,name=section,proto3" json:"section,omitempty"`
-	Quantity      int32                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Section  string                 `protobuf:"bytes,1,opt,name=section,proto3" json:"section,omitempty"`
+	Quantity int32                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// h19price: the places' ticket type ("" the first).
+	TicketType    string `protobuf:"bytes,180,opt,name=ticket_type,json=ticketType,proto3" json:"ticket_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1415,11 +1469,79 @@ func (x *StandingWant) GetQuantity() int32 {
 	return 0
 }
 
+func (x *StandingWant) GetTicketType() string {
+	if x != nil {
+		return x.TicketType
+	}
+	return ""
+}
+
+// PriceLine is one line of a booking's price (boxoffice.PriceLine).
+type PriceLine struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Label         string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	AmountMinor   int64                  `protobuf:"varint,3,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PriceLine) Reset() {
+	*x = PriceLine{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PriceLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PriceLine) ProtoMessage() {}
+
+func (x *PriceLine) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PriceLine.ProtoReflect.Descriptor instead.
+func (*PriceLine) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PriceLine) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *PriceLine) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *PriceLine) GetAmountMinor() int64 {
+	if x != nil {
+		return x.AmountMinor
+	}
+	return 0
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\xcc\x02\n" +
+	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\x90\x03\n" +
 	"\aReserve\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\x12\x1d\n" +
 	"\n" +
@@ -1429,7 +1551,10 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x05keyed\x18\x04 \x01(\bR\x05keyed\x12$\n" +
 	"\x0ekey_created_at\x18\x05 \x01(\x03R\fkeyCreatedAt\x129\n" +
 	"\x05trace\x18Z \x03(\v2#.boxoffice.grain.Reserve.TraceEntryR\x05trace\x129\n" +
-	"\bstanding\x18d \x03(\v2\x1d.boxoffice.grain.StandingWantR\bstanding\x1a8\n" +
+	"\bstanding\x18d \x03(\v2\x1d.boxoffice.grain.StandingWantR\bstanding\x12\"\n" +
+	"\fticket_types\x18\xb4\x01 \x03(\tR\vticketTypes\x12\x1e\n" +
+	"\n" +
+	"promo_code\x18\xb5\x01 \x01(\tR\tpromoCode\x1a8\n" +
 	"\n" +
 	"TraceEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1473,7 +1598,7 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x05limit\x18\x14 \x01(\x03R\x05limit\x12\x18\n" +
 	"\acurrent\x18\x15 \x01(\x03R\acurrent\x12\x18\n" +
 	"\asection\x18d \x01(\tR\asection\x12\x12\n" +
-	"\x04left\x18e \x01(\x03R\x04left\"\xc1\x02\n" +
+	"\x04left\x18e \x01(\x03R\x04left\"\xc3\x03\n" +
 	"\aBooking\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\fR\x06userId\x12\x19\n" +
@@ -1491,7 +1616,12 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\fconfirmed_at\x18\n" +
 	" \x01(\x03R\vconfirmedAt\x12\x1d\n" +
 	"\n" +
-	"updated_at\x18\v \x01(\x03R\tupdatedAt\"\xfb\x01\n" +
+	"updated_at\x18\v \x01(\x03R\tupdatedAt\x12\"\n" +
+	"\fticket_types\x18\xb4\x01 \x03(\tR\vticketTypes\x12<\n" +
+	"\vprice_lines\x18\xb5\x01 \x03(\v2\x1a.boxoffice.grain.PriceLineR\n" +
+	"priceLines\x12\x1e\n" +
+	"\n" +
+	"promo_code\x18\xb6\x01 \x01(\tR\tpromoCode\"\xfb\x01\n" +
 	"\fBookingReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x122\n" +
 	"\abooking\x18\x02 \x01(\v2\x18.boxoffice.grain.BookingR\abooking\x12\x1a\n" +
@@ -1518,7 +1648,7 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x04node\x18\t \x01(\tR\x04node\x12\x1a\n" +
 	"\badmitted\x18( \x01(\x03R\badmitted\"3\n" +
 	"\x03Ack\x12,\n" +
-	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\"\xfe\x01\n" +
+	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\"\x99\x02\n" +
 	"\bSetRules\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x1b\n" +
 	"\tstarts_at\x18\x02 \x01(\x03R\bstartsAt\x12$\n" +
@@ -1528,7 +1658,8 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\fcancelled_at\x18\x05 \x01(\x03R\vcancelledAt\x12/\n" +
 	"\x14max_tickets_per_user\x18\x06 \x01(\x05R\x11maxTicketsPerUser\x12\x1d\n" +
 	"\n" +
-	"created_at\x18\a \x01(\x03R\tcreatedAt\"\xb7\x02\n" +
+	"created_at\x18\a \x01(\x03R\tcreatedAt\x12\x19\n" +
+	"\apricing\x18\xb4\x01 \x01(\fR\apricing\"\xb7\x02\n" +
 	"\x0ePaymentSettled\x12\x1d\n" +
 	"\n" +
 	"booking_id\x18\x01 \x01(\fR\tbookingId\x12\x10\n" +
@@ -1562,10 +1693,16 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\rRefundBooking\x12\x1d\n" +
 	"\n" +
 	"booking_id\x18\x01 \x01(\fR\tbookingId\"\x0f\n" +
-	"\rResumeRefunds\"D\n" +
+	"\rResumeRefunds\"f\n" +
 	"\fStandingWant\x12\x18\n" +
 	"\asection\x18\x01 \x01(\tR\asection\x12\x1a\n" +
-	"\bquantity\x18\x02 \x01(\x05R\bquantityB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"\bquantity\x18\x02 \x01(\x05R\bquantity\x12 \n" +
+	"\vticket_type\x18\xb4\x01 \x01(\tR\n" +
+	"ticketType\"X\n" +
+	"\tPriceLine\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\x12!\n" +
+	"\famount_minor\x18\x03 \x01(\x03R\vamountMinorB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1579,7 +1716,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
 	(*Release)(nil),        // 1: boxoffice.grain.Release
@@ -1600,30 +1737,32 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*RefundBooking)(nil),  // 16: boxoffice.grain.RefundBooking
 	(*ResumeRefunds)(nil),  // 17: boxoffice.grain.ResumeRefunds
 	(*StandingWant)(nil),   // 18: boxoffice.grain.StandingWant
-	nil,                    // 19: boxoffice.grain.Reserve.TraceEntry
-	nil,                    // 20: boxoffice.grain.Release.TraceEntry
-	nil,                    // 21: boxoffice.grain.Confirm.TraceEntry
-	nil,                    // 22: boxoffice.grain.GetSeats.TraceEntry
-	nil,                    // 23: boxoffice.grain.PaymentSettled.TraceEntry
+	(*PriceLine)(nil),      // 19: boxoffice.grain.PriceLine
+	nil,                    // 20: boxoffice.grain.Reserve.TraceEntry
+	nil,                    // 21: boxoffice.grain.Release.TraceEntry
+	nil,                    // 22: boxoffice.grain.Confirm.TraceEntry
+	nil,                    // 23: boxoffice.grain.GetSeats.TraceEntry
+	nil,                    // 24: boxoffice.grain.PaymentSettled.TraceEntry
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
-	19, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
+	20, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
 	18, // 1: boxoffice.grain.Reserve.standing:type_name -> boxoffice.grain.StandingWant
-	20, // 2: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
-	21, // 3: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
-	22, // 4: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
-	6,  // 5: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
-	7,  // 6: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
-	6,  // 7: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
-	6,  // 8: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
-	6,  // 9: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
-	23, // 10: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
-	6,  // 11: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	21, // 2: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
+	22, // 3: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
+	23, // 4: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
+	19, // 5: boxoffice.grain.Booking.price_lines:type_name -> boxoffice.grain.PriceLine
+	6,  // 6: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
+	7,  // 7: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
+	6,  // 8: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
+	6,  // 9: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
+	6,  // 10: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
+	24, // 11: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
+	6,  // 12: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_actors_grainpb_grain_proto_init() }
@@ -1637,7 +1776,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

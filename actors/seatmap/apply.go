@@ -41,6 +41,9 @@ func (m *Map) check(r Record) (uint32, error) {
 		if _, ok := m.holdOf(r.Booking); ok {
 			return 0, fmt.Errorf("seatmap: v%d: booking %s already holds seats", r.Version, r.Booking)
 		}
+		if r.Types != nil && len(r.Types) != len(r.Seats) {
+			return 0, fmt.Errorf("seatmap: v%d: %d types for %d seats", r.Version, len(r.Types), len(r.Seats))
+		}
 		for k, s := range r.Seats {
 			if s < 0 || int(s) >= len(m.status) || m.status[s] != boxoffice.SeatAvailable || slices.Contains(r.Seats[:k], s) {
 				return 0, fmt.Errorf("seatmap: v%d: seat %d cannot be held", r.Version, s)
@@ -60,8 +63,9 @@ func (m *Map) check(r Record) (uint32, error) {
 	// journaled before they carried the expiry left it out, and it changes
 	// nothing on replay.
 	moved := r.Kind == KindExtended // carries the new expiry
-	if !slices.Equal(h.seatList(), r.Seats) || h.owner != r.Owner || (!moved && r.ExpiresAt != 0 && r.ExpiresAt != h.expiresAt) {
-		return 0, fmt.Errorf("seatmap: v%d %s: seats, owner or expiry differ from the hold", r.Version, r.Kind)
+	if !slices.Equal(h.seatList(), r.Seats) || h.owner != r.Owner || (!moved && r.ExpiresAt != 0 && r.ExpiresAt != h.expiresAt) ||
+		!slices.Equal(m.typeList(s), r.Types) || m.promos.name(h.promo) != r.Promo {
+		return 0, fmt.Errorf("seatmap: v%d %s: seats, owner, expiry, types or promo differ from the hold", r.Version, r.Kind)
 	}
 	if moved && (!h.pinned || r.ExpiresAt <= h.expiresAt) {
 		return 0, fmt.Errorf("seatmap: v%d %s: only a pinned hold's expiry moves, and only later", r.Version, r.Kind)
@@ -102,6 +106,9 @@ func (m *Map) apply(r Record, s uint32) {
 		for _, i := range r.Seats {
 			m.setStatus(int(i), boxoffice.SeatAvailable)
 		}
+		if r.Promo != "" {
+			m.promos.refund(r.Promo)
+		}
 		n := int32(len(r.Seats))
 		m.owners.add(m.owners.sold, r.Owner, -n)
 		m.owners.add(m.owners.total, r.Owner, -n)
@@ -111,6 +118,9 @@ func (m *Map) apply(r Record, s uint32) {
 func (m *Map) addHold(r Record, hint slotHint) {
 	s := m.holds.alloc()
 	m.putHold(s, r.Booking, r.Owner, r.ExpiresAt, false, r.Seats, hint)
+	if r.Types != nil || r.Promo != "" {
+		m.setPriced(s, r.Types, r.Promo)
+	}
 	for _, i := range r.Seats {
 		m.setStatus(int(i), boxoffice.SeatReserved)
 	}
@@ -137,12 +147,18 @@ func (m *Map) endHold(s uint32, to boxoffice.SeatStatus) {
 	for _, i := range h.seatList() {
 		m.setStatus(int(i), to)
 	}
+	if h.promo != 0 {
+		m.promos.end(h.promo, to == boxoffice.SeatBooked)
+	}
 	if to == boxoffice.SeatBooked {
 		m.owners.add(m.owners.sold, h.owner, int32(h.n))
 	} else {
 		m.owners.add(m.owners.total, h.owner, -int32(h.n))
 	}
 	m.indexDelete(h.booking)
+	if len(m.types) > 0 {
+		delete(m.types, s)
+	}
 	m.holds.release(s)
 }
 

@@ -67,15 +67,26 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A BXS1 snapshot (no sold seats) re-encodes as BXS4 with no buyers,
-		// no admissions and no standing areas, a BXS2 one with no admissions
-		// and areas, a BXS3 one with no areas.
-		if v1 := bytes.HasPrefix(data, []byte("BXS1")); v1 {
-			data = append(append([]byte("BXS4"), data[4:]...), 0, 0, 0)
-		} else if bytes.HasPrefix(data, []byte("BXS2")) {
-			data = append(append([]byte("BXS4"), data[4:]...), 0, 0)
-		} else if bytes.HasPrefix(data, []byte("BXS3")) {
-			data = append(append([]byte("BXS4"), data[4:]...), 0)
+		// A BXS1 snapshot (no sold seats) re-encodes as BXS5 with no buyers,
+		// no admissions, no standing areas and no promo codes, a BXS2 one
+		// with no admissions, areas and codes, a BXS3 one with no areas and
+		// codes, a BXS4 one with no codes; each hold of them gains its
+		// priced flags byte (0), so with holds the re-encoding is only
+		// checked to be a fixed point.
+		old := 0
+		for k, magic := range []string{"BXS1", "BXS2", "BXS3", "BXS4"} {
+			if bytes.HasPrefix(data, []byte(magic)) {
+				old = 4 - k
+			}
+		}
+		if old > 0 && m.Holds() > 0 {
+			m2, err := seatmap.Decode(modelEvent, enc)
+			if err != nil {
+				t.Fatalf("re-encoded snapshot does not decode: %v", err)
+			}
+			data, _ = m2.MarshalBinary()
+		} else if old > 0 {
+			data = append(append([]byte("BXS5"), data[4:]...), make([]byte, old)...)
 		}
 		if !bytes.Equal(enc, data) {
 			t.Fatalf("re-encoding differs:\n in %x\nout %x", data, enc)

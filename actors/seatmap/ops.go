@@ -153,7 +153,7 @@ func (m *Map) owned(booking, owner uuid.UUID) (uint32, error) {
 func (m *Map) commit(k Kind, s uint32) Record {
 	h := m.holds.at(s)
 	r := Record{Version: m.version + 1, Kind: k, Booking: h.booking, Owner: h.owner,
-		Seats: slices.Clone(h.seatList()), ExpiresAt: h.expiresAt}
+		Seats: slices.Clone(h.seatList()), ExpiresAt: h.expiresAt, Types: m.typeList(s), Promo: m.promos.name(h.promo)}
 	m.apply(r, s)
 	return r
 }

@@ -105,12 +105,13 @@ func TestSnapshotV1WithSalesNeedsReplay(t *testing.T) {
 	mustOK(t, m)(m.Hold(alice, booking(1), tickets(m, 0), t0, ttl))
 	v1 := func(m *seatmap.Map) []byte {
 		data, _ := m.MarshalBinary()
-		// BXS4 ends with the buyer list, the admissions and the standing
-		// areas; with none of them they are three 0 bytes.
+		// BXS5 ends the hold with its priced flags (0), then the buyer
+		// list, the admissions, the standing areas and the promo codes;
+		// with none of them they are five 0 bytes.
 		if binary.AppendUvarint(nil, uint64(len(m.Buyers())))[0] != 0 {
 			t.Fatal("v1 fixture needs a map without buyers")
 		}
-		return append([]byte("BXS1"), data[4:len(data)-3]...)
+		return append([]byte("BXS1"), data[4:len(data)-5]...)
 	}
 	got, err := seatmap.Decode(eventID, v1(m))
 	if err != nil || got.Owned(alice) != 1 {
@@ -119,9 +120,9 @@ func TestSnapshotV1WithSalesNeedsReplay(t *testing.T) {
 	mustOK(t, m)(m.Sell(booking(1)))
 	data, _ := m.MarshalBinary()
 	// The snapshot as BXS1 had it: without the buyer list (a count of 1,
-	// 16 bytes of user, a count of 1 seat), the admissions (0) and the
-	// standing areas (0).
-	old := append([]byte("BXS1"), data[4:len(data)-20]...)
+	// 16 bytes of user, a count of 1 seat), the admissions (0), the
+	// standing areas (0) and the promo codes (0).
+	old := append([]byte("BXS1"), data[4:len(data)-21]...)
 	if _, err := seatmap.Decode(eventID, old); !errors.Is(err, seatmap.ErrNoBuyers) {
 		t.Fatalf("BXS1 with sales: %v, want ErrNoBuyers", err)
 	}

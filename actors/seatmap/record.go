@@ -84,6 +84,13 @@ type Record struct {
 	// and where the scan was made. Other kinds leave them zero.
 	ScannedAt int64
 	Gate      string
+	// Types (one per seat, nil when every seat is of the first type) and
+	// Promo ("" none) are a priced hold's (h19price). Every record of a
+	// priced hold carries them, so that a record alone still says what
+	// the booking costs; KindRefunded carries the Promo whose use it
+	// gives back.
+	Types []uint8
+	Promo string
 }
 
 // Change is one seat's new status.
@@ -117,7 +124,10 @@ func (r Record) Changes() []Change {
 //
 //	uvarint version | byte kind | 16 booking | 16 owner | uvarint n | n × uvarint seat | varint expiresAt
 //
-// and, for KindAdmitted only: | varint scannedAt | uvarint len | gate.
+// and, for KindAdmitted only: | varint scannedAt | uvarint len | gate;
+// for the records of a priced hold only (appendPriced):
+// | byte flags | flags&1: n × byte type | flags&2: uvarint len | promo.
+// A hold without types or promo adds no byte.
 // A single-seat hold takes about 45 bytes.
 func (r Record) MarshalBinary() ([]byte, error) {
 	if r.Kind < KindHeld || r.Kind > lastKind {
@@ -148,6 +158,12 @@ func (r Record) MarshalBinary() ([]byte, error) {
 		buf = append(buf, r.Gate...)
 	} else if r.ScannedAt != 0 || r.Gate != "" {
 		return nil, fmt.Errorf("seatmap: %s record with a scan", r.Kind)
+	}
+	if r.Kind != KindAdmitted {
+		var err error
+		if buf, err = appendPriced(buf, r.Types, r.Promo, len(r.Seats), false); err != nil {
+			return nil, err
+		}
 	}
 	return buf, nil
 }
@@ -274,6 +290,9 @@ func UnmarshalRecord(data []byte) (Record, error) {
 		if n > 0 {
 			r.Gate = string(d.bytes(int(n)))
 		}
+	}
+	if r.Kind != KindAdmitted && d.err == nil && len(d.b) != 0 {
+		r.Types, r.Promo = d.priced(len(r.Seats), false)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errors.New("seatmap: trailing bytes after record")

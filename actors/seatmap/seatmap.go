@@ -31,6 +31,11 @@ type Map struct {
 	admitted map[int32]admission // checked-in seats (admit.go)
 
 	areas []area // standing areas in index order (standing.go)
+
+	promos promoBook // promo code uses (promo.go; h19price)
+	// types are the seats' ticket types of the holds that have a type
+	// other than the first, by slot (h19price).
+	types map[uint32]*[boxoffice.MaxSeatsPerHold]uint8
 }
 
 // hold is one live hold. Seats are kept inline (at most ten) so a hold
@@ -42,7 +47,12 @@ type hold struct {
 	seats     [boxoffice.MaxSeatsPerHold]int32
 	n         uint8
 	pinned    bool
-	heapIdx   int32 // position in expiry, -1 when pinned
+	// promo is the hold's promo code (1 + its index in promoBook.names, 0
+	// none; h19price). It sits in what was padding before heapIdx, so a
+	// hold still takes 88 bytes; ticket types other than the first live
+	// beside the holds (Map.types), costing unpriced holds nothing.
+	promo   uint16
+	heapIdx int32 // position in expiry, -1 when pinned
 }
 
 func (h *hold) seatList() []int32 { return h.seats[:h.n] }
@@ -54,6 +64,10 @@ type HoldInfo struct {
 	Seats     []int32
 	ExpiresAt time.Time
 	Pinned    bool
+	// Types are the seats' ticket types (nil: all the first type) and
+	// Promo the hold's promo code ("" none); h19price.
+	Types []uint8
+	Promo string
 }
 
 // New returns an event's seat map with every seat available at version 0.
@@ -65,6 +79,8 @@ func New(eventID uuid.UUID, seats int) *Map {
 		index:    newBookingIndex(),
 		owners:   newOwners(),
 		admitted: map[int32]admission{},
+		promos:   newPromoBook(),
+		types:    map[uint32]*[boxoffice.MaxSeatsPerHold]uint8{},
 	}
 	m.counts.Available = seats
 	return m
@@ -111,7 +127,7 @@ func (m *Map) HoldInfo(booking uuid.UUID) (HoldInfo, bool) {
 	if !ok {
 		return HoldInfo{}, false
 	}
-	return m.holds.at(s).info(), true
+	return m.holdInfo(s), true
 }
 
 // PinnedHolds lists holds pinned for a payment, by booking ID, so that a
@@ -120,16 +136,17 @@ func (m *Map) PinnedHolds() []HoldInfo {
 	var out []HoldInfo
 	for s := range m.holds.used {
 		if h := m.holds.at(s); h.n > 0 && h.pinned {
-			out = append(out, h.info())
+			out = append(out, m.holdInfo(s))
 		}
 	}
 	slices.SortFunc(out, func(a, b HoldInfo) int { return bytes.Compare(a.Booking[:], b.Booking[:]) })
 	return out
 }
 
-func (h *hold) info() HoldInfo {
+func (m *Map) holdInfo(s uint32) HoldInfo {
+	h := m.holds.at(s)
 	return HoldInfo{Booking: h.booking, Owner: h.owner, Seats: append([]int32(nil), h.seatList()...),
-		ExpiresAt: time.Unix(0, h.expiresAt).UTC(), Pinned: h.pinned}
+		ExpiresAt: time.Unix(0, h.expiresAt).UTC(), Pinned: h.pinned, Types: m.typeList(s), Promo: m.promos.name(h.promo)}
 }
 
 // NextExpiry is when the earliest unpinned hold runs out.

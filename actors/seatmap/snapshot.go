@@ -18,9 +18,12 @@ import (
 // snapshot alone says which places its counters count). BXS1 snapshots
 // still decode when they have no sold seat, BXS2 ones as having no
 // admission, BXS3 ones as having no standing area (the grain declares its
-// areas from the venue after a restore anyway, SetStanding).
+// areas from the venue after a restore anyway, SetStanding). BXS5 adds
+// each hold's ticket types and promo code and the sold uses per promo code
+// (h19price); BXS4 ones decode as holding no type and no code.
 const (
-	snapshotMagic   = "BXS4"
+	snapshotMagic   = "BXS5"
+	snapshotMagicV4 = "BXS4"
 	snapshotMagicV3 = "BXS3"
 	snapshotMagicV2 = "BXS2"
 	snapshotMagicV1 = "BXS1"
@@ -40,6 +43,10 @@ var ErrNoBuyers = errors.New("seatmap: snapshot predates per-buyer counts")
 //	| uvarint admitted | per admission, by seat: uvarint seat | 16 booking | 16 scanner
 //	| varint at | varint scannedAt | uvarint len | gate
 //	| uvarint areas | per area, in index order: uvarint first | uvarint capacity | uvarint len | name
+//	| uvarint promos | per code, in code order: uvarint len | code | uvarint sold uses
+//
+// and, since BXS5, each hold ends with its priced extension (appendPriced,
+// always with its flags byte).
 //
 // Holds are written in booking-ID order so that equal states encode to
 // equal bytes, whatever order they were reached in.
@@ -78,6 +85,10 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 		for _, i := range h.seatList() {
 			buf = binary.AppendUvarint(buf, uint64(i))
 		}
+		var err error
+		if buf, err = appendPriced(buf, m.typeList(s), m.promos.name(h.promo), int(h.n), true); err != nil {
+			return nil, err
+		}
 	}
 	buyers := make([]uuid.UUID, 0, len(m.owners.sold))
 	for u := range m.owners.sold {
@@ -89,7 +100,7 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 		buf = append(buf, u[:]...)
 		buf = binary.AppendUvarint(buf, uint64(m.owners.sold[u]))
 	}
-	return m.appendAreas(m.appendAdmissions(buf)), nil
+	return m.appendPromos(m.appendAreas(m.appendAdmissions(buf))), nil
 }
 
 // Decode rebuilds a map from a snapshot. It checks everything (seat
@@ -102,7 +113,8 @@ func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
 	v1 := bytes.HasPrefix(data, []byte(snapshotMagicV1))
 	v2 := bytes.HasPrefix(data, []byte(snapshotMagicV2))
 	v3 := bytes.HasPrefix(data, []byte(snapshotMagicV3))
-	if !v1 && !v2 && !v3 && !bytes.HasPrefix(data, []byte(snapshotMagic)) {
+	v4 := bytes.HasPrefix(data, []byte(snapshotMagicV4))
+	if !v1 && !v2 && !v3 && !v4 && !bytes.HasPrefix(data, []byte(snapshotMagic)) {
 		return nil, errors.New("seatmap: not a snapshot")
 	}
 	d := &reader{b: data[len(snapshotMagic):]}
@@ -132,13 +144,13 @@ func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
 	if v1 && m.counts.Booked > 0 {
 		return nil, ErrNoBuyers
 	}
-	if err := m.decodeHolds(d, v1, v1 || v2, v1 || v2 || v3); err != nil {
+	if err := m.decodeHolds(d, v1, v1 || v2, v1 || v2 || v3, v1 || v2 || v3 || v4); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func (m *Map) decodeHolds(d *reader, v1, noAdmissions, noAreas bool) error {
+func (m *Map) decodeHolds(d *reader, v1, noAdmissions, noAreas, noPriced bool) error {
 	count := d.uvarint()
 	if d.err == nil && count > uint64(len(m.status)) {
 		return fmt.Errorf("seatmap: snapshot has %d holds for %d seats", count, len(m.status))
@@ -152,6 +164,11 @@ func (m *Map) decodeHolds(d *reader, v1, noAdmissions, noAreas bool) error {
 		exp := d.varint()
 		pinned := d.bytes(1)
 		seats := d.seats(&buf)
+		var types []uint8
+		var promo string
+		if !noPriced {
+			types, promo = d.priced(len(seats), true)
+		}
 		if d.err != nil {
 			return d.err
 		}
@@ -166,7 +183,11 @@ func (m *Map) decodeHolds(d *reader, v1, noAdmissions, noAreas bool) error {
 			inHold.set(int(s))
 		}
 		held += len(seats)
-		m.putHold(m.holds.alloc(), booking, owner, exp, pinned[0] == 1, seats, slotHint{pos: -1})
+		slot := m.holds.alloc()
+		m.putHold(slot, booking, owner, exp, pinned[0] == 1, seats, slotHint{pos: -1})
+		if types != nil || promo != "" {
+			m.setPriced(slot, types, promo)
+		}
 		m.owners.add(m.owners.total, owner, int32(len(seats)))
 	}
 	if !v1 {
@@ -181,6 +202,11 @@ func (m *Map) decodeHolds(d *reader, v1, noAdmissions, noAreas bool) error {
 	}
 	if !noAreas {
 		if err := m.decodeAreas(d); err != nil {
+			return err
+		}
+	}
+	if !noPriced {
+		if err := m.decodePromos(d); err != nil {
 			return err
 		}
 	}
@@ -312,4 +338,49 @@ func (m *Map) decodeAreas(d *reader) error {
 		return d.err
 	}
 	return m.SetStanding(areas)
+}
+
+// appendPromos encodes the sold uses per promo code, in code order (the
+// held uses are the holds').
+func (m *Map) appendPromos(buf []byte) []byte {
+	codes := make([]string, 0, len(m.promos.sold))
+	for c := range m.promos.sold {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	buf = binary.AppendUvarint(buf, uint64(len(codes)))
+	for _, c := range codes {
+		buf = binary.AppendUvarint(buf, uint64(len(c)))
+		buf = append(buf, c...)
+		buf = binary.AppendUvarint(buf, uint64(m.promos.sold[c]))
+	}
+	return buf
+}
+
+// decodePromos reads the sold uses per promo code: in increasing code
+// order, each at least 1 and at most the sold seats.
+func (m *Map) decodePromos(d *reader) error {
+	count := d.uvarint()
+	if d.err == nil && count > uint64(m.counts.Booked) {
+		return fmt.Errorf("seatmap: snapshot has %d promo codes for %d sold seats", count, m.counts.Booked)
+	}
+	prev := ""
+	for k := range count {
+		l := d.uvarint()
+		if d.err == nil && (l < 1 || l > maxPromoLen) {
+			return errors.New("seatmap: snapshot promo code malformed")
+		}
+		code := string(d.bytes(int(l)))
+		n := d.uvarint()
+		if d.err != nil {
+			return d.err
+		}
+		if (k > 0 && code <= prev) || n < 1 || n > uint64(m.counts.Booked) {
+			return errors.New("seatmap: snapshot promo codes out of order or malformed")
+		}
+		prev = code
+		m.promos.sold[code] = int32(n)
+		m.promos.uses[code] += int32(n)
+	}
+	return d.err
 }

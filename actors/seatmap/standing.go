@@ -41,6 +41,8 @@ type Area struct {
 type Want struct {
 	Section  string
 	Quantity int
+	// Type is the places' ticket type (ReservePriced; h19price).
+	Type uint8
 }
 
 // SetStanding declares the map's standing areas (from the venue's layout,

@@ -173,6 +173,24 @@ func (e EventStatus) Valid() bool {
 	}
 }
 
+// Defines values for FeeKind.
+const (
+	FeeKindFee FeeKind = "fee"
+	FeeKindTax FeeKind = "tax"
+)
+
+// Valid indicates whether the value is a known member of the FeeKind enum.
+func (e FeeKind) Valid() bool {
+	switch e {
+	case FeeKindFee:
+		return true
+	case FeeKindTax:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ForbiddenErrorErrorCode.
 const (
 	ForbiddenErrorErrorCodeForbidden ForbiddenErrorErrorCode = "forbidden"
@@ -434,6 +452,30 @@ const (
 func (e PaymentPendingStatus) Valid() bool {
 	switch e {
 	case PaymentPendingStatusPaymentPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PriceLineKind.
+const (
+	PriceLineKindDiscount PriceLineKind = "discount"
+	PriceLineKindFee      PriceLineKind = "fee"
+	PriceLineKindTax      PriceLineKind = "tax"
+	PriceLineKindTickets  PriceLineKind = "tickets"
+)
+
+// Valid indicates whether the value is a known member of the PriceLineKind enum.
+func (e PriceLineKind) Valid() bool {
+	switch e {
+	case PriceLineKindDiscount:
+		return true
+	case PriceLineKindFee:
+		return true
+	case PriceLineKindTax:
+		return true
+	case PriceLineKindTickets:
 		return true
 	default:
 		return false
@@ -874,9 +916,20 @@ type Booking struct {
 	EventId  UUID     `json:"event_id"`
 
 	// ExpiresAt When the hold ends (or ended).
-	ExpiresAt Time          `json:"expires_at"`
+	ExpiresAt Time `json:"expires_at"`
+
+	// PriceLines The lines total_price adds up (always present): one line of tickets per ticket type, a
+	// discount (negative) for a promo code, then the fees and the taxes. A percentage is computed
+	// once per line on its integer base and rounded half up to the cent.
+	PriceLines *[]PriceLine `json:"price_lines,omitempty"`
+
+	// PromoCode The promo code the booking used.
+	PromoCode *string       `json:"promo_code,omitempty"`
 	Status    BookingStatus `json:"status"`
 	TicketIds []UUID        `json:"ticket_ids"`
+
+	// TicketTypes Each ticket's type, in the order of ticket_ids (events with ticket types).
+	TicketTypes *[]string `json:"ticket_types,omitempty"`
 
 	// TotalPrice Example: 149.50
 	TotalPrice Money `json:"total_price"`
@@ -939,9 +992,20 @@ type CancelledBooking struct {
 	EventId  UUID     `json:"event_id"`
 
 	// ExpiresAt When the hold ends (or ended).
-	ExpiresAt Time                   `json:"expires_at"`
+	ExpiresAt Time `json:"expires_at"`
+
+	// PriceLines The lines total_price adds up (always present): one line of tickets per ticket type, a
+	// discount (negative) for a promo code, then the fees and the taxes. A percentage is computed
+	// once per line on its integer base and rounded half up to the cent.
+	PriceLines *[]PriceLine `json:"price_lines,omitempty"`
+
+	// PromoCode The promo code the booking used.
+	PromoCode *string                `json:"promo_code,omitempty"`
 	Status    CancelledBookingStatus `json:"status"`
 	TicketIds []UUID                 `json:"ticket_ids"`
+
+	// TicketTypes Each ticket's type, in the order of ticket_ids (events with ticket types).
+	TicketTypes *[]string `json:"ticket_types,omitempty"`
 
 	// TotalPrice Example: 149.50
 	TotalPrice Money `json:"total_price"`
@@ -1031,9 +1095,20 @@ type ConfirmedBooking struct {
 	EventId  UUID     `json:"event_id"`
 
 	// ExpiresAt When the hold ends (or ended).
-	ExpiresAt Time                   `json:"expires_at"`
+	ExpiresAt Time `json:"expires_at"`
+
+	// PriceLines The lines total_price adds up (always present): one line of tickets per ticket type, a
+	// discount (negative) for a promo code, then the fees and the taxes. A percentage is computed
+	// once per line on its integer base and rounded half up to the cent.
+	PriceLines *[]PriceLine `json:"price_lines,omitempty"`
+
+	// PromoCode The promo code the booking used.
+	PromoCode *string                `json:"promo_code,omitempty"`
 	Status    ConfirmedBookingStatus `json:"status"`
 	TicketIds []UUID                 `json:"ticket_ids"`
+
+	// TicketTypes Each ticket's type, in the order of ticket_ids (events with ticket types).
+	TicketTypes *[]string `json:"ticket_types,omitempty"`
 
 	// TotalPrice Example: 149.50
 	TotalPrice Money `json:"total_price"`
@@ -1052,6 +1127,9 @@ type Event struct {
 	Description string   `json:"description"`
 	EventId     UUID     `json:"event_id"`
 
+	// Fees The event's fees and taxes (absent without any).
+	Fees *[]Fee `json:"fees,omitempty"`
+
 	// MaxTicketsPerUser Most seats one user may hold and own for the event (live holds plus bought seats, over all bookings); 0 = no limit. Default 10.
 	MaxTicketsPerUser int    `json:"max_tickets_per_user"`
 	Name              string `json:"name"`
@@ -1059,6 +1137,9 @@ type Event struct {
 
 	// Prices Ticket price per section name of the venue.
 	Prices map[string]Money `json:"prices"`
+
+	// PromoCodes The event's promo codes; in the replies of the admin routes only.
+	PromoCodes *[]PromoCode `json:"promo_codes,omitempty"`
 
 	// RefundUntil Until when the owner may ask for a refund (default 24 hours before starts_at).
 	RefundUntil Time `json:"refund_until"`
@@ -1073,6 +1154,9 @@ type Event struct {
 	// Status scheduled (before sale_starts_at), on-sale, sold-out (on sale, no seat available),
 	// sale-ended (after sale_ends_at or once the event started, whichever is first), cancelled.
 	Status EventStatus `json:"status"`
+
+	// TicketTypes The event's ticket types (absent without types).
+	TicketTypes *[]TicketType `json:"ticket_types,omitempty"`
 
 	// Type Example: concert
 	Type        string      `json:"type"`
@@ -1092,9 +1176,15 @@ type EventCreated struct {
 type EventPatch struct {
 	Description *string `json:"description,omitempty"`
 
+	// Fees Fees (an amount per ticket) and taxes (a percent) shown as lines of every booking.
+	Fees *[]Fee `json:"fees,omitempty"`
+
 	// MaxTicketsPerUser Most seats one user may hold and own for the event (live holds plus bought seats, over all bookings); 0 = no limit. Default 10.
 	MaxTicketsPerUser *int    `json:"max_tickets_per_user,omitempty"`
 	Name              *string `json:"name,omitempty"`
+
+	// PromoCodes The event's promo codes (a PATCH replaces the list).
+	PromoCodes *[]PromoCode `json:"promo_codes,omitempty"`
 
 	// RefundUntil Until when the owner may ask for a refund (default 24 hours before starts_at).
 	RefundUntil *Time `json:"refund_until,omitempty"`
@@ -1103,9 +1193,13 @@ type EventPatch struct {
 	SaleEndsAt *Time `json:"sale_ends_at,omitempty"`
 
 	// SaleStartsAt When the sale opens (default at once).
-	SaleStartsAt *Time        `json:"sale_starts_at,omitempty"`
-	StartsAt     *Time        `json:"starts_at,omitempty"`
-	WaitingRoom  *WaitingRoom `json:"waiting_room,omitempty"`
+	SaleStartsAt *Time `json:"sale_starts_at,omitempty"`
+	StartsAt     *Time `json:"starts_at,omitempty"`
+
+	// TicketTypes Kinds of buyer (adult, child, concession) with a price per section; the first is the default of a
+	// reserve. In a PATCH the list replaces the event's, and may only append types (else 400).
+	TicketTypes *[]TicketType `json:"ticket_types,omitempty"`
+	WaitingRoom *WaitingRoom  `json:"waiting_room,omitempty"`
 }
 
 // EventReport An event's figures (reports). A sale is a booking that was confirmed: `sold` counts
@@ -1178,6 +1272,9 @@ type EventRequest struct {
 	Currency    Currency `json:"currency"`
 	Description *string  `json:"description,omitempty"`
 
+	// Fees Fees (an amount per ticket) and taxes (a percent) shown as lines of every booking.
+	Fees *[]Fee `json:"fees,omitempty"`
+
 	// Id Optional client-chosen ID; a retry with the same ID and body returns the same 201.
 	Id *UUID `json:"id,omitempty"`
 
@@ -1194,6 +1291,9 @@ type EventRequest struct {
 	// Prices One price per section of the venue (else 400).
 	Prices map[string]string `json:"prices"`
 
+	// PromoCodes The event's promo codes (a PATCH replaces the list).
+	PromoCodes *[]PromoCode `json:"promo_codes,omitempty"`
+
 	// RefundUntil Until when the owner may ask for a refund (default 24 hours before starts_at).
 	RefundUntil *Time `json:"refund_until,omitempty"`
 
@@ -1201,11 +1301,15 @@ type EventRequest struct {
 	SaleEndsAt *Time `json:"sale_ends_at,omitempty"`
 
 	// SaleStartsAt When the sale opens (default at once).
-	SaleStartsAt *Time        `json:"sale_starts_at,omitempty"`
-	StartsAt     Time         `json:"starts_at"`
-	Type         string       `json:"type"`
-	VenueId      UUID         `json:"venue_id"`
-	WaitingRoom  *WaitingRoom `json:"waiting_room,omitempty"`
+	SaleStartsAt *Time `json:"sale_starts_at,omitempty"`
+	StartsAt     Time  `json:"starts_at"`
+
+	// TicketTypes Kinds of buyer (adult, child, concession) with a price per section; the first is the default of a
+	// reserve. In a PATCH the list replaces the event's, and may only append types (else 400).
+	TicketTypes *[]TicketType `json:"ticket_types,omitempty"`
+	Type        string        `json:"type"`
+	VenueId     UUID          `json:"venue_id"`
+	WaitingRoom *WaitingRoom  `json:"waiting_room,omitempty"`
 }
 
 // EventStats defines model for EventStats.
@@ -1250,6 +1354,24 @@ type EventView struct {
 	// Version The seat engine's version of the statuses; the same counter as the WebSocket frames'.
 	Version int64 `json:"version"`
 }
+
+// Fee defines model for Fee.
+type Fee struct {
+	// Amount A fee's amount per ticket.
+	Amount *Money  `json:"amount,omitempty"`
+	Kind   FeeKind `json:"kind"`
+
+	// Label Example: Service fee
+	Label string `json:"label"`
+
+	// Percent A tax's rate in percent (0..100, two fraction digits at most) of the tickets after discount plus the fees.
+	//
+	// Example: 20
+	Percent *string `json:"percent,omitempty"`
+}
+
+// FeeKind defines model for Fee.Kind.
+type FeeKind string
 
 // ForbiddenError defines model for ForbiddenError.
 type ForbiddenError struct {
@@ -1566,6 +1688,44 @@ type PerformerRequest struct {
 	OrgId *UUID `json:"org_id,omitempty"`
 }
 
+// PriceLine defines model for PriceLine.
+type PriceLine struct {
+	// Amount Negative for a discount.
+	//
+	// Example: 80.00
+	Amount string        `json:"amount"`
+	Kind   PriceLineKind `json:"kind"`
+
+	// Label Example: adult × 2
+	Label string `json:"label"`
+}
+
+// PriceLineKind defines model for PriceLine.Kind.
+type PriceLineKind string
+
+// PromoCode Exactly one of percent and amount.
+type PromoCode struct {
+	// Amount An amount off the tickets it applies to (at most their price).
+	Amount *Money `json:"amount,omitempty"`
+
+	// Code Example: SUMMER10
+	Code string `json:"code"`
+
+	// Limit Live uses (held or sold) at most; 0 or absent: no limit.
+	Limit *int `json:"limit,omitempty"`
+
+	// Percent Percent off the tickets it applies to.
+	Percent *string `json:"percent,omitempty"`
+
+	// Sections The sections it applies to (absent all).
+	Sections *[]string `json:"sections,omitempty"`
+
+	// TicketTypes The ticket types it applies to (absent all).
+	TicketTypes *[]string `json:"ticket_types,omitempty"`
+	ValidFrom   *Time     `json:"valid_from,omitempty"`
+	ValidUntil  *Time     `json:"valid_until,omitempty"`
+}
+
 // QueueStatus defines model for QueueStatus.
 type QueueStatus struct {
 	// AdmissionToken Present once admitted; send it as X-Admission-Token to POST /booking/reserve. It is bound to
@@ -1621,9 +1781,20 @@ type RefundedBooking struct {
 	EventId  UUID     `json:"event_id"`
 
 	// ExpiresAt When the hold ends (or ended).
-	ExpiresAt Time                  `json:"expires_at"`
+	ExpiresAt Time `json:"expires_at"`
+
+	// PriceLines The lines total_price adds up (always present): one line of tickets per ticket type, a
+	// discount (negative) for a promo code, then the fees and the taxes. A percentage is computed
+	// once per line on its integer base and rounded half up to the cent.
+	PriceLines *[]PriceLine `json:"price_lines,omitempty"`
+
+	// PromoCode The promo code the booking used.
+	PromoCode *string               `json:"promo_code,omitempty"`
 	Status    RefundedBookingStatus `json:"status"`
 	TicketIds []UUID                `json:"ticket_ids"`
+
+	// TicketTypes Each ticket's type, in the order of ticket_ids (events with ticket types).
+	TicketTypes *[]string `json:"ticket_types,omitempty"`
 
 	// TotalPrice Example: 149.50
 	TotalPrice Money `json:"total_price"`
@@ -1643,15 +1814,26 @@ type RequestId = string
 //
 // Example: {"event_id":"6f1c2b9e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","ticket_ids":["1b9d6bcd-bbfd-8b2d-9b5d-ab8dfbbd4bed","2c8e7acd-ccfe-8c3e-8c6e-bc9eacce5cfe"]}
 type ReserveRequest struct {
-	EventId  UUID `json:"event_id"`
-	Standing *[]struct {
+	EventId UUID `json:"event_id"`
+
+	// PromoCode A promo code of the event. Unknown, outside its validity window, applying to none of the tickets
+	// or used up: 400 invalid_argument with details.field promo_code. A hold takes a use; a release,
+	// an expiry or a refund gives it back.
+	PromoCode *string `json:"promo_code,omitempty"`
+	Standing  *[]struct {
 		Quantity int `json:"quantity"`
 
 		// Section A standing section of the event (else invalid_argument on field standing).
 		Section string `json:"section"`
+
+		// TicketType The places' ticket type (default the first; unknown: invalid_argument on field standing).
+		TicketType *string `json:"ticket_type,omitempty"`
 	} `json:"standing,omitempty"`
 	TicketId  *UUID   `json:"ticket_id,omitempty"`
 	TicketIds *[]UUID `json:"ticket_ids,omitempty"`
+
+	// TicketTypes The ticket type of each of ticket_ids (or of ticket_id), in order; default the event's first type. An unknown type is invalid_argument on field ticket_types.
+	TicketTypes *[]string `json:"ticket_types,omitempty"`
 }
 
 // ReservedBooking defines model for ReservedBooking.
@@ -1667,9 +1849,20 @@ type ReservedBooking struct {
 	EventId  UUID     `json:"event_id"`
 
 	// ExpiresAt When the hold ends (or ended).
-	ExpiresAt Time                  `json:"expires_at"`
+	ExpiresAt Time `json:"expires_at"`
+
+	// PriceLines The lines total_price adds up (always present): one line of tickets per ticket type, a
+	// discount (negative) for a promo code, then the fees and the taxes. A percentage is computed
+	// once per line on its integer base and rounded half up to the cent.
+	PriceLines *[]PriceLine `json:"price_lines,omitempty"`
+
+	// PromoCode The promo code the booking used.
+	PromoCode *string               `json:"promo_code,omitempty"`
 	Status    ReservedBookingStatus `json:"status"`
 	TicketIds []UUID                `json:"ticket_ids"`
+
+	// TicketTypes Each ticket's type, in the order of ticket_ids (events with ticket types).
+	TicketTypes *[]string `json:"ticket_types,omitempty"`
 
 	// TotalPrice Example: 149.50
 	TotalPrice Money `json:"total_price"`
@@ -1907,6 +2100,15 @@ type TicketRevokedError struct {
 
 // TicketRevokedErrorErrorCode defines model for TicketRevokedError.Error.Code.
 type TicketRevokedErrorErrorCode string
+
+// TicketType defines model for TicketType.
+type TicketType struct {
+	// Name Example: child
+	Name string `json:"name"`
+
+	// Prices Price per section name; a section left out sells at the event's price.
+	Prices *map[string]Money `json:"prices,omitempty"`
+}
 
 // Time defines model for Time.
 type Time = time.Time

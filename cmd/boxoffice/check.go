@@ -171,6 +171,7 @@ func checkWith(ctx context.Context, db persistence.Querier, samples []sample, mo
 	steps := []func(context.Context, persistence.Querier) error{
 		a.ackedInBookings, a.historyLiveSales, a.liveBookingsDisjoint, a.salesInSoldSeats, a.journal, a.expiries,
 		a.payments, a.withinCapacity,
+		a.pricing, // h19price
 	}
 	for _, step := range steps {
 		if err := step(ctx, db); err != nil {

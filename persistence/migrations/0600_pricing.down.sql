@@ -1,0 +1,2 @@
+ALTER TABLE bookings DROP COLUMN IF EXISTS promo_code, DROP COLUMN IF EXISTS price_lines, DROP COLUMN IF EXISTS ticket_types;
+ALTER TABLE events DROP COLUMN IF EXISTS pricing;
