@@ -25,9 +25,13 @@ var errProjectorStopped = errors.New("projector stopped by the test")
 
 // projected starts a node whose bookings of holds are written behind the
 // journal; its projector writes nothing while *stopped is true.
-func projectedNode(t *testing.T, e *env, stopped *atomic.Bool) *node {
+func projectedNode(t *testing.T, e *env, stopped *atomic.Bool, opts ...func(*actors.Config)) *node {
 	t.Helper()
-	return startNode(t, e.db, actors.Config{BookingsWindow: projectionWindow}, func(d *actors.Deps) {
+	cfg := actors.Config{BookingsWindow: projectionWindow}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return startNode(t, e.db, cfg, func(d *actors.Deps) {
 		d.Projection = e.db
 		d.BeforeProjection = func() error {
 			if stopped.Load() {
@@ -67,7 +71,14 @@ func TestProjectionCatchesUpAfterCrash(t *testing.T) {
 	ctx := context.Background()
 	var stopped atomic.Bool
 	stopped.Store(true)
-	e.node = projectedNode(t, e, &stopped)
+	// A clock that moves on at every reading: a hold's creation time must
+	// not depend on which reading it was taken from.
+	var ticks atomic.Int64
+	start := time.Now()
+	clock := func(c *actors.Config) {
+		c.Now = func() time.Time { return start.Add(time.Duration(ticks.Add(1)) * time.Millisecond) }
+	}
+	e.node = projectedNode(t, e, &stopped, clock)
 
 	held := e.mustReserve(t, uuid.New(), 1, 2)
 	user := uuid.New()
@@ -87,7 +98,7 @@ func TestProjectionCatchesUpAfterCrash(t *testing.T) {
 	}
 	e.node.stop() // the pending rows die with the node
 
-	e.node = projectedNode(t, e, new(atomic.Bool))
+	e.node = projectedNode(t, e, new(atomic.Bool), clock)
 	if err := e.node.eng.Touch(ctx, e.eventID); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +109,8 @@ func TestProjectionCatchesUpAfterCrash(t *testing.T) {
 		return err == nil && ok && v == 3
 	}, 10*time.Second, 5*time.Millisecond, "the watermark reaches the journal's version 3")
 	got, err := e.db.Booking(ctx, held.ID)
-	if err != nil || got.Total != held.Total || len(got.TicketIDs) != 2 || got.UserID != held.UserID {
+	if err != nil || got.Total != held.Total || len(got.TicketIDs) != 2 || got.UserID != held.UserID ||
+		!got.CreatedAt.Equal(held.CreatedAt) || !got.ExpiresAt.Equal(held.ExpiresAt) {
 		t.Fatalf("caught-up row = %+v, %v; want the hold %+v", got, err, held)
 	}
 }
