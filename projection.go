@@ -34,4 +34,8 @@ type BookingProjection interface {
 	// ProjectionWatermark is the event's mark; ok is false when the event
 	// has none (nothing was projected yet: catch up from the start).
 	ProjectionWatermark(ctx context.Context, eventID uuid.UUID) (version uint64, ok bool, err error)
+	// EventsByFingerprint lists the events whose BookingFingerprint is fp
+	// (usually one): where a booking whose ID carries fp may live, for a
+	// node that must find a hold the projection has not written yet.
+	EventsByFingerprint(ctx context.Context, fp int64) ([]uuid.UUID, error)
 }

@@ -102,6 +102,12 @@ type Config struct {
 	BookingsWindow time.Duration
 }
 
+// DefaultBookingsWindow is the node's default Config.BookingsWindow
+// (BOXOFFICE_BOOKINGS_WINDOW): the window the benchmarks in
+// docs/benchmarks.md measured. The engine's own zero value stays "in the
+// journal's commit", since a window needs Deps.Projection.
+const DefaultBookingsWindow = 100 * time.Millisecond
+
 // MaxReconcileInterval bounds Config.ReconcileInterval.
 const MaxReconcileInterval = time.Hour
 

@@ -243,6 +243,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.onRefundsOwed(ctx, msg)
 	case *grainpb.ResumeRefunds:
 		g.onResumeRefunds(ctx)
+	case *grainpb.GetBooking:
+		g.getBooking(ctx, msg)
 	case *grainpb.Touch:
 		if g.refuse(ctx) {
 			return

@@ -61,7 +61,10 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 		g.rememberKeyed(booking, msg.KeyCreatedAt)
 	}
 	b := g.bookingRow(holdInfo(r), boxoffice.BookingInProgress)
-	b.CreatedAt = b.UpdatedAt
+	// The hold's creation is its expiry less the TTL, to the microsecond:
+	// exactly what a catch-up after a crash rebuilds from the journal
+	// (recordRow), so the booking reads the same before and after.
+	b.CreatedAt = b.ExpiresAt.Add(-g.e.cfg.HoldTTL)
 	g.stageRow(r, b, nil, msg.Keyed)
 	g.wait(ctx, &grainpb.BookingReply{Booking: bookingToPB(*b)}, failReply)
 	g.flush(ctx)

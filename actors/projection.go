@@ -12,13 +12,13 @@ import (
 	"github.com/boxoffice/boxoffice/actors/seatmap"
 )
 
-// Booking returns a booking as the seat engine committed it: a row the
-// bookings projection has not written yet comes from this node's
-// projector, anything else from PostgreSQL. Exact for every booking whose
-// event's grain committed on this node (all of them on a single node);
-// another node's pending rows show here after the projection's lag
-// (Config.BookingsWindow plus one write).
-func (e *Engine) Booking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, error) {
+// localBooking returns a booking from this node's projector (the rows its
+// grains committed that the bookings table may not show yet), else from
+// PostgreSQL: exact for every booking whose event's grain committed on this
+// node, and for every booking when the bookings of holds are written in the
+// journal's commit (Config.BookingsWindow zero). Booking uses it for IDs
+// that name no event.
+func (e *Engine) localBooking(ctx context.Context, id uuid.UUID) (boxoffice.Booking, error) {
 	if e.proj != nil {
 		if b, ok := e.proj.lookup(id); ok {
 			return b, nil

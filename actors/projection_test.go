@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/cluster/clusterproviders/test"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
@@ -24,9 +25,13 @@ var errProjectorStopped = errors.New("projector stopped by the test")
 
 // projected starts a node whose bookings of holds are written behind the
 // journal; its projector writes nothing while *stopped is true.
-func projectedNode(t *testing.T, e *env, stopped *atomic.Bool) *node {
+func projectedNode(t *testing.T, e *env, stopped *atomic.Bool, opts ...func(*actors.Config)) *node {
 	t.Helper()
-	return startNode(t, e.db, actors.Config{BookingsWindow: projectionWindow}, func(d *actors.Deps) {
+	cfg := actors.Config{BookingsWindow: projectionWindow}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return startNode(t, e.db, cfg, func(d *actors.Deps) {
 		d.Projection = e.db
 		d.BeforeProjection = func() error {
 			if stopped.Load() {
@@ -66,7 +71,14 @@ func TestProjectionCatchesUpAfterCrash(t *testing.T) {
 	ctx := context.Background()
 	var stopped atomic.Bool
 	stopped.Store(true)
-	e.node = projectedNode(t, e, &stopped)
+	// A clock that moves on at every reading: a hold's creation time must
+	// not depend on which reading it was taken from.
+	var ticks atomic.Int64
+	start := time.Now()
+	clock := func(c *actors.Config) {
+		c.Now = func() time.Time { return start.Add(time.Duration(ticks.Add(1)) * time.Millisecond) }
+	}
+	e.node = projectedNode(t, e, &stopped, clock)
 
 	held := e.mustReserve(t, uuid.New(), 1, 2)
 	user := uuid.New()
@@ -86,7 +98,7 @@ func TestProjectionCatchesUpAfterCrash(t *testing.T) {
 	}
 	e.node.stop() // the pending rows die with the node
 
-	e.node = projectedNode(t, e, new(atomic.Bool))
+	e.node = projectedNode(t, e, new(atomic.Bool), clock)
 	if err := e.node.eng.Touch(ctx, e.eventID); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +109,8 @@ func TestProjectionCatchesUpAfterCrash(t *testing.T) {
 		return err == nil && ok && v == 3
 	}, 10*time.Second, 5*time.Millisecond, "the watermark reaches the journal's version 3")
 	got, err := e.db.Booking(ctx, held.ID)
-	if err != nil || got.Total != held.Total || len(got.TicketIDs) != 2 || got.UserID != held.UserID {
+	if err != nil || got.Total != held.Total || len(got.TicketIDs) != 2 || got.UserID != held.UserID ||
+		!got.CreatedAt.Equal(held.CreatedAt) || !got.ExpiresAt.Equal(held.ExpiresAt) {
 		t.Fatalf("caught-up row = %+v, %v; want the hold %+v", got, err, held)
 	}
 }
@@ -152,4 +165,92 @@ func TestProjectionCoalescesEndedHolds(t *testing.T) {
 	if st.Coalesced < 1 || st.Failed < 1 || st.LagMax <= 0 {
 		t.Errorf("stats = %+v; want a coalesced row, the stopped writes counted, a measured lag", st)
 	}
+}
+
+// TestBookingReadsExactFromAnyNode: with the bookings of holds written
+// behind (and the projector held back, so no row reaches the table), every
+// node of a two-node cluster reads a hold made through either node exactly
+// as its reply gave it, then its release and its sale, through the event
+// fingerprint its booking ID carries and the event's grain; once the
+// projector writes, the table answers the same.
+func TestBookingReadsExactFromAnyNode(t *testing.T) {
+	e := newBareEnv(t, venue200())
+	ctx := context.Background()
+	agent := test.NewInMemAgent()
+	var stopped atomic.Bool
+	stopped.Store(true)
+	start := func(name string) *node {
+		return startNodeIn(t, agent, e.db, actors.Config{NodeName: name, BookingsWindow: projectionWindow},
+			devpay.New(), nil, func(d *actors.Deps) {
+				d.Projection = e.db
+				d.BeforeProjection = func() error {
+					if stopped.Load() {
+						return errProjectorStopped
+					}
+					return nil
+				}
+			})
+	}
+	nodes := []*node{start("a"), start("b")}
+	require.Eventually(t, func() bool {
+		return nodes[0].cluster.MemberList.Members().Len() == 2 && nodes[1].cluster.MemberList.Members().Len() == 2
+	}, 10*time.Second, 20*time.Millisecond, "both members see each other")
+
+	user := uuid.New()
+	holds := make([]boxoffice.Booking, 2)
+	for i, via := range nodes {
+		b, err := via.eng.Reserve(ctx, boxoffice.ReserveRequest{EventID: e.eventID, UserID: user,
+			BookingID: boxoffice.NewBookingID(e.eventID), TicketIDs: e.tickets(2*i, 2*i+1)})
+		if err != nil {
+			t.Fatalf("reserve through node %d: %v", i, err)
+		}
+		holds[i] = b
+	}
+	expect := func(step string, want boxoffice.Booking) {
+		t.Helper()
+		for i, n := range nodes {
+			got, err := n.eng.Booking(ctx, want.ID)
+			if err != nil {
+				t.Fatalf("%s: node %d: booking %s: %v", step, i, want.ID, err)
+			}
+			if got.Status != want.Status || !got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) ||
+				got.Total != want.Total || got.UserID != want.UserID || got.EventID != e.eventID || len(got.TicketIDs) != len(want.TicketIDs) {
+				t.Errorf("%s: node %d reads %+v; want %+v", step, i, got, want)
+			}
+		}
+	}
+	for i, h := range holds {
+		if stored(t, e, h.ID) {
+			t.Fatalf("hold %d written although the projector is stopped", i)
+		}
+		expect("live hold", h)
+	}
+	released, err := nodes[1].eng.Release(ctx, e.eventID, holds[0].ID, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	released.CreatedAt = holds[0].CreatedAt
+	expect("released hold", released)
+	sold, err := nodes[0].eng.Confirm(ctx, boxoffice.ConfirmRequest{EventID: e.eventID, BookingID: holds[1].ID,
+		UserID: user, Method: "card", Token: devpay.TokenVisa})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect("sold hold", sold)
+	for i, n := range nodes {
+		for _, id := range []uuid.UUID{uuid.New(), boxoffice.NewBookingID(e.eventID), boxoffice.NewBookingID(uuid.New())} {
+			if _, err := n.eng.Booking(ctx, id); codeOf(err) != boxoffice.ENotFound {
+				t.Errorf("node %d: unknown booking %s = %v; want not_found", i, id, err)
+			}
+		}
+	}
+
+	stopped.Store(false)
+	for _, n := range nodes {
+		n.eng.SyncProjection(ctx)
+	}
+	if b, err := e.db.Booking(ctx, sold.ID); err != nil || b.Status != boxoffice.BookingConfirmed {
+		t.Errorf("sold row = %+v, %v", b, err)
+	}
+	expect("after the projection", sold)
 }

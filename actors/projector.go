@@ -35,6 +35,10 @@ type projector struct {
 
 	mu      sync.Mutex
 	pending map[uuid.UUID]*projEntry
+	// flying are the rows of the write in progress (taken out of pending,
+	// not committed yet): lookup still answers them, so that a booking
+	// this node's grains committed is always found here or in the table.
+	flying  map[uuid.UUID]*projEntry
 	marks   map[uuid.UUID]uint64
 	stats   ProjectionStats
 	lags    []time.Duration // the latest lags, a ring of maxLagSamples
@@ -58,6 +62,9 @@ type projEntry struct {
 	row   boxoffice.ProjectedBooking
 	fresh bool
 	since time.Time
+	// stale: a synchronous row (a sale) superseded it while it was flying
+	// (set under p.mu; the write itself leaves the newer row as it is).
+	stale bool
 }
 
 // ProjectionStats counts the projector's work: rows written, rows dropped
@@ -98,6 +105,9 @@ func (p *projector) add(eventID uuid.UUID, version uint64, rows []projRow, writt
 	defer p.mu.Unlock()
 	for i := range written {
 		delete(p.pending, written[i].ID)
+		if e, ok := p.flying[written[i].ID]; ok {
+			e.stale = true
+		}
 	}
 	for _, r := range rows {
 		p.put(&projEntry{row: r.row, fresh: r.fresh, since: now})
@@ -157,6 +167,11 @@ func (p *projector) lookup(id uuid.UUID) (boxoffice.Booking, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e, ok := p.pending[id]
+	if !ok {
+		if e, ok = p.flying[id]; ok && e.stale {
+			ok = false
+		}
+	}
 	if !ok {
 		b, ok := p.ended[id]
 		b.TicketIDs = slices.Clone(b.TicketIDs)
@@ -247,6 +262,7 @@ func (p *projector) flush(all bool) {
 			}
 		}
 	}
+	p.flying = pending
 	p.mu.Unlock()
 
 	rows := make([]boxoffice.ProjectedBooking, 0, len(pending))
@@ -269,11 +285,14 @@ func (p *projector) flush(all bool) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.flying = nil
 	if err != nil {
 		p.stats.Failed++
 		p.log.Warn("bookings projection write failed; retrying at the next window", "rows", len(rows), "err", err)
 		for _, e := range pending {
-			p.put(e)
+			if !e.stale {
+				p.put(e)
+			}
 		}
 		for id, v := range marks {
 			if v > p.marks[id] {

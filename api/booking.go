@@ -141,7 +141,7 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 	if err != nil {
 		return err
 	}
-	hold := boxoffice.ReserveRequest{EventID: eventID, UserID: u.ID, BookingID: uuid.New(), TicketIDs: tickets,
+	hold := boxoffice.ReserveRequest{EventID: eventID, UserID: u.ID, BookingID: boxoffice.NewBookingID(eventID), TicketIDs: tickets,
 		Standing: standing, IdempotencyKey: key, Fingerprint: fp, TicketTypes: req.TicketTypes, PromoCode: req.PromoCode}
 	if done, err := s.replayReserve(ctx, w, hold); err != nil || done {
 		return err

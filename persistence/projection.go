@@ -67,3 +67,17 @@ func (a Audit) ProjectionWatermarks(ctx context.Context) (map[uuid.UUID]uint64, 
 	_, err = pgx.ForEachRow(rows, []any{&id, &v}, func() error { out[id] = uint64(v); return nil })
 	return out, err
 }
+
+// EventsByFingerprint implements boxoffice.BookingProjection through the
+// indexed events.booking_fp (migration 0640).
+func (db *DB) EventsByFingerprint(ctx context.Context, fp int64) ([]uuid.UUID, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id FROM events WHERE booking_fp = $1`, fp)
+	if err != nil {
+		return nil, wrap("read events by fingerprint", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, wrap("read events by fingerprint", err)
+	}
+	return ids, nil
+}

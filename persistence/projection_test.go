@@ -73,3 +73,31 @@ func TestProjectBookings(t *testing.T) {
 		t.Fatalf("overdue = %v, %v; want the event whose projection is stuck", ids, err)
 	}
 }
+
+// TestEventsByFingerprint: PostgreSQL computes each event's booking
+// fingerprint (events.booking_fp, migration 0640) exactly as
+// boxoffice.BookingFingerprint does, so a booking ID made by
+// boxoffice.NewBookingID leads back to its event.
+func TestEventsByFingerprint(t *testing.T) {
+	t.Parallel()
+	db := openDB(t)
+	ctx := context.Background()
+	var events []uuid.UUID
+	for range 3 {
+		ev, _ := mustEvent(t, db, 1, 1, 2)
+		events = append(events, ev.ID)
+	}
+	for _, ev := range events {
+		fp, ok := boxoffice.EventFingerprintOf(boxoffice.NewBookingID(ev))
+		if !ok {
+			t.Fatal("a new booking ID carries no fingerprint")
+		}
+		got, err := db.EventsByFingerprint(ctx, fp)
+		if err != nil || !slices.Equal(got, []uuid.UUID{ev}) {
+			t.Errorf("events of fingerprint %x = %v, %v; want [%s]", fp, got, err, ev)
+		}
+	}
+	if got, err := db.EventsByFingerprint(ctx, boxoffice.BookingFingerprint(uuid.New())); err != nil || len(got) != 0 {
+		t.Errorf("events of an unknown fingerprint = %v, %v; want none", got, err)
+	}
+}

@@ -670,8 +670,12 @@ type BookingReply struct {
 	NextActionType string `protobuf:"bytes,4,opt,name=next_action_type,json=nextActionType,proto3" json:"next_action_type,omitempty"`
 	NextActionUrl  string `protobuf:"bytes,5,opt,name=next_action_url,json=nextActionUrl,proto3" json:"next_action_url,omitempty"`
 	ChargeId       string `protobuf:"bytes,6,opt,name=charge_id,json=chargeId,proto3" json:"charge_id,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// stored (GetBooking, h21exact): the grain's node has no row of the
+	// booking waiting for the bookings projection, so the bookings table
+	// shows its committed state; booking is then unset.
+	Stored        bool `protobuf:"varint,220,opt,name=stored,proto3" json:"stored,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BookingReply) Reset() {
@@ -744,6 +748,13 @@ func (x *BookingReply) GetChargeId() string {
 		return x.ChargeId
 	}
 	return ""
+}
+
+func (x *BookingReply) GetStored() bool {
+	if x != nil {
+		return x.Stored
+	}
+	return false
 }
 
 type SeatsReply struct {
@@ -1537,6 +1548,62 @@ func (x *PriceLine) GetAmountMinor() int64 {
 	return 0
 }
 
+// GetBooking asks the event's grain for a booking as its engine committed
+// it: the row its node's bookings projection holds (pending, being written,
+// or a hold that ended within the window and is never written), or, in a
+// BookingReply with stored set, that the bookings table is exact for it.
+type GetBooking struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BookingId     []byte                 `protobuf:"bytes,1,opt,name=booking_id,json=bookingId,proto3" json:"booking_id,omitempty"`
+	Trace         map[string]string      `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBooking) Reset() {
+	*x = GetBooking{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBooking) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBooking) ProtoMessage() {}
+
+func (x *GetBooking) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBooking.ProtoReflect.Descriptor instead.
+func (*GetBooking) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetBooking) GetBookingId() []byte {
+	if x != nil {
+		return x.BookingId
+	}
+	return nil
+}
+
+func (x *GetBooking) GetTrace() map[string]string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
@@ -1621,14 +1688,15 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\vprice_lines\x18\xb5\x01 \x03(\v2\x1a.boxoffice.grain.PriceLineR\n" +
 	"priceLines\x12\x1e\n" +
 	"\n" +
-	"promo_code\x18\xb6\x01 \x01(\tR\tpromoCode\"\xfb\x01\n" +
+	"promo_code\x18\xb6\x01 \x01(\tR\tpromoCode\"\x94\x02\n" +
 	"\fBookingReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x122\n" +
 	"\abooking\x18\x02 \x01(\v2\x18.boxoffice.grain.BookingR\abooking\x12\x1a\n" +
 	"\breplayed\x18\x03 \x01(\bR\breplayed\x12(\n" +
 	"\x10next_action_type\x18\x04 \x01(\tR\x0enextActionType\x12&\n" +
 	"\x0fnext_action_url\x18\x05 \x01(\tR\rnextActionUrl\x12\x1b\n" +
-	"\tcharge_id\x18\x06 \x01(\tR\bchargeId\"p\n" +
+	"\tcharge_id\x18\x06 \x01(\tR\bchargeId\x12\x17\n" +
+	"\x06stored\x18\xdc\x01 \x01(\bR\x06stored\"p\n" +
 	"\n" +
 	"SeatsReply\x12,\n" +
 	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x12\x18\n" +
@@ -1702,7 +1770,16 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\tPriceLine\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12!\n" +
-	"\famount_minor\x18\x03 \x01(\x03R\vamountMinorB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"\famount_minor\x18\x03 \x01(\x03R\vamountMinor\"\xa3\x01\n" +
+	"\n" +
+	"GetBooking\x12\x1d\n" +
+	"\n" +
+	"booking_id\x18\x01 \x01(\fR\tbookingId\x12<\n" +
+	"\x05trace\x18Z \x03(\v2&.boxoffice.grain.GetBooking.TraceEntryR\x05trace\x1a8\n" +
+	"\n" +
+	"TraceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1716,7 +1793,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
 	(*Release)(nil),        // 1: boxoffice.grain.Release
@@ -1738,31 +1815,34 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*ResumeRefunds)(nil),  // 17: boxoffice.grain.ResumeRefunds
 	(*StandingWant)(nil),   // 18: boxoffice.grain.StandingWant
 	(*PriceLine)(nil),      // 19: boxoffice.grain.PriceLine
-	nil,                    // 20: boxoffice.grain.Reserve.TraceEntry
-	nil,                    // 21: boxoffice.grain.Release.TraceEntry
-	nil,                    // 22: boxoffice.grain.Confirm.TraceEntry
-	nil,                    // 23: boxoffice.grain.GetSeats.TraceEntry
-	nil,                    // 24: boxoffice.grain.PaymentSettled.TraceEntry
+	(*GetBooking)(nil),     // 20: boxoffice.grain.GetBooking
+	nil,                    // 21: boxoffice.grain.Reserve.TraceEntry
+	nil,                    // 22: boxoffice.grain.Release.TraceEntry
+	nil,                    // 23: boxoffice.grain.Confirm.TraceEntry
+	nil,                    // 24: boxoffice.grain.GetSeats.TraceEntry
+	nil,                    // 25: boxoffice.grain.PaymentSettled.TraceEntry
+	nil,                    // 26: boxoffice.grain.GetBooking.TraceEntry
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
-	20, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
+	21, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
 	18, // 1: boxoffice.grain.Reserve.standing:type_name -> boxoffice.grain.StandingWant
-	21, // 2: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
-	22, // 3: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
-	23, // 4: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
+	22, // 2: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
+	23, // 3: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
+	24, // 4: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
 	19, // 5: boxoffice.grain.Booking.price_lines:type_name -> boxoffice.grain.PriceLine
 	6,  // 6: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
 	7,  // 7: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
 	6,  // 8: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
 	6,  // 9: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
 	6,  // 10: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
-	24, // 11: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
+	25, // 11: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
 	6,  // 12: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	26, // 13: boxoffice.grain.GetBooking.trace:type_name -> boxoffice.grain.GetBooking.TraceEntry
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_actors_grainpb_grain_proto_init() }
@@ -1776,7 +1856,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -3402,6 +3402,13 @@ type ClientInterface interface {
 
 	// GetBooking The caller's booking
 	//
+	// The booking as the seat engine committed it, on every node of the cluster: a hold made a
+	// moment ago through another node, and its release, expiry or sale, are answered at once,
+	// also while the bookings table lags (`BOXOFFICE_BOOKINGS_WINDOW`, 100 ms by default). A
+	// booking ID is a UUID string; new ones are RFC 9562 version 8 UUIDs whose first 48 bits name
+	// the booking's event (a fingerprint), which lets any node find the event's seat engine.
+	// Clients treat it as opaque. IDs of older bookings (random version 4) stay valid.
+	//
 	// Corresponds with GET /booking/{bookingId} (the `GetBooking` operationId).
 	GetBooking(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -3578,11 +3585,11 @@ type ClientInterface interface {
 	// while a client pages (they come before the first page; start again to see them). A cursor is
 	// opaque: one that was altered, cut or made up is `400 invalid_argument` with
 	// `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
-	// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
-	// set; off by default), this list lags: a new hold, release or expiry shows after at most
-	// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
-	// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
-	// the node that owns its event.
+	// The node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`,
+	// 100 ms by default; 0 turns it off), so this list lags: a new hold, release or expiry shows
+	// after at most 1.25 windows plus one write, and a hold that ended within the window of its
+	// commit is never listed. Sales and refunds show at once. `GET /booking/{bookingId}` is exact
+	// on every node.
 	//
 	// Corresponds with GET /user/bookings (the `ListUserBookings` operationId).
 	ListUserBookings(ctx context.Context, params *ListUserBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4397,6 +4404,13 @@ func (c *Client) ReleaseBooking(ctx context.Context, bookingId BookingId, reqEdi
 
 // GetBooking The caller's booking
 //
+// The booking as the seat engine committed it, on every node of the cluster: a hold made a
+// moment ago through another node, and its release, expiry or sale, are answered at once,
+// also while the bookings table lags (`BOXOFFICE_BOOKINGS_WINDOW`, 100 ms by default). A
+// booking ID is a UUID string; new ones are RFC 9562 version 8 UUIDs whose first 48 bits name
+// the booking's event (a fingerprint), which lets any node find the event's seat engine.
+// Clients treat it as opaque. IDs of older bookings (random version 4) stay valid.
+//
 // Corresponds with GET /booking/{bookingId} (the `GetBooking` operationId).
 func (c *Client) GetBooking(ctx context.Context, bookingId BookingId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetBookingRequest(c.Server, bookingId)
@@ -4763,11 +4777,11 @@ func (c *Client) GetTicketKeys(ctx context.Context, reqEditors ...RequestEditorF
 // while a client pages (they come before the first page; start again to see them). A cursor is
 // opaque: one that was altered, cut or made up is `400 invalid_argument` with
 // `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
-// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
-// set; off by default), this list lags: a new hold, release or expiry shows after at most
-// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
-// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
-// the node that owns its event.
+// The node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`,
+// 100 ms by default; 0 turns it off), so this list lags: a new hold, release or expiry shows
+// after at most 1.25 windows plus one write, and a hold that ended within the window of its
+// commit is never listed. Sales and refunds show at once. `GET /booking/{bookingId}` is exact
+// on every node.
 //
 // Corresponds with GET /user/bookings (the `ListUserBookings` operationId).
 func (c *Client) ListUserBookings(ctx context.Context, params *ListUserBookingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7335,6 +7349,13 @@ type ClientWithResponsesInterface interface {
 
 	// GetBookingWithResponse The caller's booking
 	//
+	// The booking as the seat engine committed it, on every node of the cluster: a hold made a
+	// moment ago through another node, and its release, expiry or sale, are answered at once,
+	// also while the bookings table lags (`BOXOFFICE_BOOKINGS_WINDOW`, 100 ms by default). A
+	// booking ID is a UUID string; new ones are RFC 9562 version 8 UUIDs whose first 48 bits name
+	// the booking's event (a fingerprint), which lets any node find the event's seat engine.
+	// Clients treat it as opaque. IDs of older bookings (random version 4) stay valid.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /booking/{bookingId} (the `GetBooking` operationId).
@@ -7545,11 +7566,11 @@ type ClientWithResponsesInterface interface {
 	// while a client pages (they come before the first page; start again to see them). A cursor is
 	// opaque: one that was altered, cut or made up is `400 invalid_argument` with
 	// `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
-	// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
-	// set; off by default), this list lags: a new hold, release or expiry shows after at most
-	// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
-	// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
-	// the node that owns its event.
+	// The node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`,
+	// 100 ms by default; 0 turns it off), so this list lags: a new hold, release or expiry shows
+	// after at most 1.25 windows plus one write, and a hold that ended within the window of its
+	// commit is never listed. Sales and refunds show at once. `GET /booking/{bookingId}` is exact
+	// on every node.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12424,6 +12445,13 @@ func (c *ClientWithResponses) ReleaseBookingWithResponse(ctx context.Context, bo
 
 // GetBookingWithResponse The caller's booking
 //
+// The booking as the seat engine committed it, on every node of the cluster: a hold made a
+// moment ago through another node, and its release, expiry or sale, are answered at once,
+// also while the bookings table lags (`BOXOFFICE_BOOKINGS_WINDOW`, 100 ms by default). A
+// booking ID is a UUID string; new ones are RFC 9562 version 8 UUIDs whose first 48 bits name
+// the booking's event (a fingerprint), which lets any node find the event's seat engine.
+// Clients treat it as opaque. IDs of older bookings (random version 4) stay valid.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /booking/{bookingId} (the `GetBooking` operationId).
@@ -12748,11 +12776,11 @@ func (c *ClientWithResponses) GetTicketKeysWithResponse(ctx context.Context, req
 // while a client pages (they come before the first page; start again to see them). A cursor is
 // opaque: one that was altered, cut or made up is `400 invalid_argument` with
 // `details.field` `cursor`; a `limit` outside 1..200 is 400 with `details.field` `limit`.
-// When the node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`
-// set; off by default), this list lags: a new hold, release or expiry shows after at most
-// 1.25 windows plus one write, and a hold that ended within the window of its commit is never
-// listed. Sales and refunds show at once. `GET /booking/{bookingId}` of a hold is exact on
-// the node that owns its event.
+// The node writes the bookings of holds behind its journal (`BOXOFFICE_BOOKINGS_WINDOW`,
+// 100 ms by default; 0 turns it off), so this list lags: a new hold, release or expiry shows
+// after at most 1.25 windows plus one write, and a hold that ended within the window of its
+// commit is never listed. Sales and refunds show at once. `GET /booking/{bookingId}` is exact
+// on every node.
 //
 // Returns a wrapper object for the known response body format(s).
 //

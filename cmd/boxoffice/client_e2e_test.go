@@ -113,6 +113,12 @@ func TestGeneratedClientEndToEnd(t *testing.T) {
 		wantIDs = append(wantIDs, r.JSON201.BookingId)
 	}
 	wantIDs = append(wantIDs, held.BookingId)
+	// My bookings lags the holds by the bookings projection's bound
+	// (BOXOFFICE_BOOKINGS_WINDOW plus one write): wait until it lists them.
+	require.Eventually(t, func() bool {
+		p, err := user.ListUserBookingsWithResponse(ctx, nil)
+		return err == nil && p.JSON200 != nil && len(p.JSON200.Bookings) >= len(wantIDs)
+	}, 10*time.Second, 10*time.Millisecond, "My bookings lists the new holds")
 	var gotIDs []client.UUID
 	limit := 1
 	params := &client.ListUserBookingsParams{Limit: &limit}

@@ -86,8 +86,12 @@ type Config struct {
 	// LogFormat is json, text, or auto: text when dev mode writes to a
 	// terminal (people read it), JSON otherwise (log collectors parse it).
 	LogFormat string
-	// BookingsWindow is actors.Config.BookingsWindow: positive writes the
-	// bookings of holds behind the journal, coalesced over this window.
+	// BookingsWindow is actors.Config.BookingsWindow: positive (the
+	// default, actors.DefaultBookingsWindow) writes the bookings of holds
+	// behind the journal, coalesced over this window; 0 writes them in the
+	// journal's commit. Every node of a cluster must use the same setting:
+	// a node reads bookings exactly from any other only while both write
+	// behind or both do not.
 	BookingsWindow time.Duration
 	// Tracing is the OpenTelemetry export the OTEL_* variables configure.
 	Tracing Tracing
@@ -367,7 +371,7 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	fs.StringVar(&c.DataDir, "data-dir", e.str("DATA_DIR", ".data/node"), "local state: node name, search index, JetStream (BOXOFFICE_DATA_DIR)")
 	fs.IntVar(&c.SnapshotEvery, "snapshot-every", e.num("SNAPSHOT_EVERY", 10_000), "journal records between snapshots (BOXOFFICE_SNAPSHOT_EVERY)")
 	fs.DurationVar(&c.CommitLinger, "commit-linger", e.dur("COMMIT_LINGER", time.Millisecond), "longest an event actor holds a commit back for its callers to return, negative = off (BOXOFFICE_COMMIT_LINGER)")
-	fs.DurationVar(&c.BookingsWindow, "bookings-window", e.dur("BOOKINGS_WINDOW", 0), "write the bookings of holds behind the journal, coalesced over this window (0 = in the journal's commit, at most 1m) (BOXOFFICE_BOOKINGS_WINDOW)")
+	fs.DurationVar(&c.BookingsWindow, "bookings-window", e.dur("BOOKINGS_WINDOW", actors.DefaultBookingsWindow), "write the bookings of holds behind the journal, coalesced over this window (0 = in the journal's commit, at most 1m; every node of a cluster alike) (BOXOFFICE_BOOKINGS_WINDOW)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", e.dur("IDLE_TIMEOUT", 5*time.Minute), "passivate an idle event actor after this long (BOXOFFICE_IDLE_TIMEOUT)")
 	fs.IntVar(&c.MaxActiveEvents, "max-active-events", e.num("MAX_ACTIVE_EVENTS", 0), "memory budget: at most this many active event actors on the node, the least recently used idle ones passivate beyond it; 0 is no limit (BOXOFFICE_MAX_ACTIVE_EVENTS)")
 	fs.StringVar(&c.LogLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error; PUT /admin/api/log-level changes it at run time (BOXOFFICE_LOG_LEVEL)")

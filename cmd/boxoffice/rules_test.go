@@ -130,7 +130,12 @@ func TestHoarderIsCapped(t *testing.T) {
 			BookingID string `json:"booking_id"`
 		} `json:"bookings"`
 	}
-	n.call(t, http.MethodGet, "/user/bookings", hoarder, nil, &mine)
+	// My bookings lags the holds by the bookings projection's bound
+	// (BOXOFFICE_BOOKINGS_WINDOW plus one write).
+	require.Eventually(t, func() bool {
+		n.call(t, http.MethodGet, "/user/bookings", hoarder, nil, &mine)
+		return len(mine.Bookings) >= 1
+	}, 10*time.Second, 10*time.Millisecond, "My bookings lists the hoarder's hold")
 	if len(mine.Bookings) != 1 {
 		t.Fatalf("the hoarder has %d bookings, want 1", len(mine.Bookings))
 	}

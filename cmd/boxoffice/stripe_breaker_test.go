@@ -80,7 +80,7 @@ func TestStripeBreakerOnANode(t *testing.T) {
 		t.Errorf("payment = %+v, %v; want closed as not charged (declined)", p, err)
 	}
 	for _, id := range []string{first, second} {
-		if b, err := n.db.Booking(context.Background(), uuid.MustParse(id)); err != nil || b.Status == boxoffice.BookingConfirmed {
+		if b, err := n.engine.Booking(context.Background(), uuid.MustParse(id)); err != nil || b.Status == boxoffice.BookingConfirmed {
 			t.Errorf("booking %s = %+v, %v; want not sold", id, b.Status, err)
 		}
 	}

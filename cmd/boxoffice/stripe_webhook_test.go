@@ -129,7 +129,8 @@ func (w *webhookNode) deliver(t *testing.T, id, typ string, obj map[string]any, 
 
 func (w *webhookNode) status(t *testing.T, booking string) boxoffice.BookingStatus {
 	t.Helper()
-	b, err := w.db.Booking(context.Background(), uuid.MustParse(booking))
+	// The engine's read: a hold's row may not be in the table yet.
+	b, err := w.engine.Booking(context.Background(), uuid.MustParse(booking))
 	if err != nil {
 		t.Fatal(err)
 	}

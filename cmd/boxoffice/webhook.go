@@ -37,7 +37,7 @@ func (a paymentEvents) ApplyPaymentEvent(ctx context.Context, ev boxoffice.Payme
 	case boxoffice.PaymentEventSucceeded, boxoffice.PaymentEventFailed:
 		event := ev.EventID
 		if event == uuid.Nil {
-			b, err := a.db.Booking(ctx, ev.BookingID)
+			b, err := a.engine.Booking(ctx, ev.BookingID) // a hold's row may not be written yet
 			if boxoffice.ErrorCode(err) == boxoffice.ENotFound {
 				a.log.Warn("a payment event names a booking that does not exist; ignored", "event", ev.ID, "booking", ev.BookingID)
 				break
