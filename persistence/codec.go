@@ -28,6 +28,10 @@ type sectionJSON struct {
 type rowJSON struct {
 	Name  string `json:"name"`
 	Seats int    `json:"seats"`
+	// Wheelchair and Companion are accessible seat numbers (h19access);
+	// omitted when empty, so older maps and their hashes are unchanged.
+	Wheelchair []int `json:"wheelchair,omitempty"`
+	Companion  []int `json:"companion,omitempty"`
 }
 
 func encodeSeatMap(m boxoffice.SeatMap) seatMapJSON {
@@ -35,7 +39,7 @@ func encodeSeatMap(m boxoffice.SeatMap) seatMapJSON {
 	for _, s := range m.Sections {
 		rows := make([]rowJSON, 0, len(s.Rows))
 		for _, r := range s.Rows {
-			rows = append(rows, rowJSON{Name: r.Name, Seats: r.Seats})
+			rows = append(rows, rowJSON{Name: r.Name, Seats: r.Seats, Wheelchair: r.Wheelchair, Companion: r.Companion})
 		}
 		out.Sections = append(out.Sections, sectionJSON{Name: s.Name, Rows: rows, Standing: s.Standing})
 	}
@@ -47,7 +51,7 @@ func (j seatMapJSON) decode() boxoffice.SeatMap {
 	for _, s := range j.Sections {
 		rows := make([]boxoffice.Row, 0, len(s.Rows))
 		for _, r := range s.Rows {
-			rows = append(rows, boxoffice.Row{Name: r.Name, Seats: r.Seats})
+			rows = append(rows, boxoffice.Row{Name: r.Name, Seats: r.Seats, Wheelchair: r.Wheelchair, Companion: r.Companion})
 		}
 		m.Sections = append(m.Sections, boxoffice.Section{Name: s.Name, Rows: rows, Standing: s.Standing})
 	}
