@@ -1,7 +1,7 @@
 package seatmap
 
 import (
-		"fmt"
+	"fmt"
 	"slices"
 	"sort"
 	"time"
