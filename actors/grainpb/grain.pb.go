@@ -41,7 +41,9 @@ type Reserve struct {
 	KeyCreatedAt int64             `protobuf:"varint,5,opt,name=key_created_at,json=keyCreatedAt,proto3" json:"key_created_at,omitempty"`
 	Trace        map[string]string `protobuf:"bytes,90,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// standing asks for places of standing sections by quantity (h19ga).
-	Standing      []*StandingWant `protobuf:"bytes,100,rep,name=standing,proto3" json:"standing,omitempty"`
+	Standing []*StandingWant `protobuf:"bytes,100,rep,name=standing,proto3" json:"standing,omitempty"`
+	// best_available asks the grain to pick the seats (h19access).
+	BestAvailable *BestAvailable `protobuf:"bytes,190,opt,name=best_available,json=bestAvailable,proto3" json:"best_available,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -121,6 +123,13 @@ func (x *Reserve) GetTrace() map[string]string {
 func (x *Reserve) GetStanding() []*StandingWant {
 	if x != nil {
 		return x.Standing
+	}
+	return nil
+}
+
+func (x *Reserve) GetBestAvailable() *BestAvailable {
+	if x != nil {
+		return x.BestAvailable
 	}
 	return nil
 }
@@ -1415,11 +1424,74 @@ func (x *StandingWant) GetQuantity() int32 {
 	return 0
 }
 
+// BestAvailable asks a reserve for quantity seats the grain picks: in
+// section ("" for any seated section); accessible asks for a wheelchair
+// space and companion seats beside it.
+type BestAvailable struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Section       string                 `protobuf:"bytes,1,opt,name=section,proto3" json:"section,omitempty"`
+	Quantity      int32                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Accessible    bool                   `protobuf:"varint,3,opt,name=accessible,proto3" json:"accessible,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BestAvailable) Reset() {
+	*x = BestAvailable{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BestAvailable) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BestAvailable) ProtoMessage() {}
+
+func (x *BestAvailable) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BestAvailable.ProtoReflect.Descriptor instead.
+func (*BestAvailable) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *BestAvailable) GetSection() string {
+	if x != nil {
+		return x.Section
+	}
+	return ""
+}
+
+func (x *BestAvailable) GetQuantity() int32 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *BestAvailable) GetAccessible() bool {
+	if x != nil {
+		return x.Accessible
+	}
+	return false
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\xcc\x02\n" +
+	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\x94\x03\n" +
 	"\aReserve\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\x12\x1d\n" +
 	"\n" +
@@ -1429,7 +1501,8 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x05keyed\x18\x04 \x01(\bR\x05keyed\x12$\n" +
 	"\x0ekey_created_at\x18\x05 \x01(\x03R\fkeyCreatedAt\x129\n" +
 	"\x05trace\x18Z \x03(\v2#.boxoffice.grain.Reserve.TraceEntryR\x05trace\x129\n" +
-	"\bstanding\x18d \x03(\v2\x1d.boxoffice.grain.StandingWantR\bstanding\x1a8\n" +
+	"\bstanding\x18d \x03(\v2\x1d.boxoffice.grain.StandingWantR\bstanding\x12F\n" +
+	"\x0ebest_available\x18\xbe\x01 \x01(\v2\x1e.boxoffice.grain.BestAvailableR\rbestAvailable\x1a8\n" +
 	"\n" +
 	"TraceEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1565,7 +1638,13 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\rResumeRefunds\"D\n" +
 	"\fStandingWant\x12\x18\n" +
 	"\asection\x18\x01 \x01(\tR\asection\x12\x1a\n" +
-	"\bquantity\x18\x02 \x01(\x05R\bquantityB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"\bquantity\x18\x02 \x01(\x05R\bquantity\"e\n" +
+	"\rBestAvailable\x12\x18\n" +
+	"\asection\x18\x01 \x01(\tR\asection\x12\x1a\n" +
+	"\bquantity\x18\x02 \x01(\x05R\bquantity\x12\x1e\n" +
+	"\n" +
+	"accessible\x18\x03 \x01(\bR\n" +
+	"accessibleB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1579,7 +1658,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
 	(*Release)(nil),        // 1: boxoffice.grain.Release
@@ -1600,30 +1679,32 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*RefundBooking)(nil),  // 16: boxoffice.grain.RefundBooking
 	(*ResumeRefunds)(nil),  // 17: boxoffice.grain.ResumeRefunds
 	(*StandingWant)(nil),   // 18: boxoffice.grain.StandingWant
-	nil,                    // 19: boxoffice.grain.Reserve.TraceEntry
-	nil,                    // 20: boxoffice.grain.Release.TraceEntry
-	nil,                    // 21: boxoffice.grain.Confirm.TraceEntry
-	nil,                    // 22: boxoffice.grain.GetSeats.TraceEntry
-	nil,                    // 23: boxoffice.grain.PaymentSettled.TraceEntry
+	(*BestAvailable)(nil),  // 19: boxoffice.grain.BestAvailable
+	nil,                    // 20: boxoffice.grain.Reserve.TraceEntry
+	nil,                    // 21: boxoffice.grain.Release.TraceEntry
+	nil,                    // 22: boxoffice.grain.Confirm.TraceEntry
+	nil,                    // 23: boxoffice.grain.GetSeats.TraceEntry
+	nil,                    // 24: boxoffice.grain.PaymentSettled.TraceEntry
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
-	19, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
+	20, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
 	18, // 1: boxoffice.grain.Reserve.standing:type_name -> boxoffice.grain.StandingWant
-	20, // 2: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
-	21, // 3: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
-	22, // 4: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
-	6,  // 5: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
-	7,  // 6: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
-	6,  // 7: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
-	6,  // 8: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
-	6,  // 9: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
-	23, // 10: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
-	6,  // 11: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	19, // 2: boxoffice.grain.Reserve.best_available:type_name -> boxoffice.grain.BestAvailable
+	21, // 3: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
+	22, // 4: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
+	23, // 5: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
+	6,  // 6: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
+	7,  // 7: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
+	6,  // 8: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
+	6,  // 9: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
+	6,  // 10: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
+	24, // 11: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
+	6,  // 12: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_actors_grainpb_grain_proto_init() }
@@ -1637,7 +1718,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -138,9 +138,6 @@ func (m *Map) ReserveBest(owner, booking uuid.UUID, want BestWant, now time.Time
 		}
 		e := boxoffice.Errorf(boxoffice.ESeatUnavailable, "no %d %s are available together or apart", want.Quantity, what)
 		e.Details = map[string]any{"ticket_ids": []string{}, "quantity": want.Quantity}
-		if want.Section != "" {
-			e.Details["section"] = want.Section
-		}
 		return Record{}, e
 	}
 	var buf [boxoffice.MaxSeatsPerHold]uuid.UUID
