@@ -407,8 +407,11 @@ type Error struct {
 	Current int64 `protobuf:"varint,21,opt,name=current,proto3" json:"current,omitempty"`
 	// seat_unavailable of a standing section (h19ga): its name and places
 	// left (details.section, details.left).
-	Section       string `protobuf:"bytes,100,opt,name=section,proto3" json:"section,omitempty"`
-	Left          int64  `protobuf:"varint,101,opt,name=left,proto3" json:"left,omitempty"`
+	Section string `protobuf:"bytes,100,opt,name=section,proto3" json:"section,omitempty"`
+	Left    int64  `protobuf:"varint,101,opt,name=left,proto3" json:"left,omitempty"`
+	// seat_unavailable of a best-available reserve (h19access): the
+	// quantity no seats were found for (details.quantity).
+	Quantity      int64 `protobuf:"varint,190,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -495,6 +498,13 @@ func (x *Error) GetSection() string {
 func (x *Error) GetLeft() int64 {
 	if x != nil {
 		return x.Left
+	}
+	return 0
+}
+
+func (x *Error) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
 	}
 	return 0
 }
@@ -1536,7 +1546,7 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\n" +
 	"\n" +
 	"\bGetStats\"\a\n" +
-	"\x05Touch\"\xc8\x01\n" +
+	"\x05Touch\"\xe5\x01\n" +
 	"\x05Error\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1d\n" +
@@ -1546,7 +1556,8 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x05limit\x18\x14 \x01(\x03R\x05limit\x12\x18\n" +
 	"\acurrent\x18\x15 \x01(\x03R\acurrent\x12\x18\n" +
 	"\asection\x18d \x01(\tR\asection\x12\x12\n" +
-	"\x04left\x18e \x01(\x03R\x04left\"\xc1\x02\n" +
+	"\x04left\x18e \x01(\x03R\x04left\x12\x1b\n" +
+	"\bquantity\x18\xbe\x01 \x01(\x03R\bquantity\"\xc1\x02\n" +
 	"\aBooking\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\fR\x06userId\x12\x19\n" +
