@@ -10,7 +10,6 @@
 // Enter or Space selects the seat as a click does. The map draws a focus
 // ring around the seat (SeatMap.setFocus).
 
-import { money } from './api.js';
 import { STATUS_NAMES, MARK } from './seatmap.js';
 
 /** SeatKeys makes page's seat map keyboard-usable until destroy(). */
@@ -54,7 +53,7 @@ export class SeatKeys {
     const state = mark === MARK.mine ? 'yours' : p.selection.has(i) ? 'selected'
       : { available: 'available', reserved: 'on hold', booked: 'sold' }[STATUS_NAMES[p.map.status[i]]];
     const access = t.access === 'wheelchair' ? ', wheelchair space' : t.access === 'companion' ? ', companion seat' : '';
-    return `Section ${t.section}, row ${t.row}, seat ${t.seat}, ${money(t.price, t.currency)}, ${state}${access}`;
+    return `Section ${t.section}, row ${t.row}, seat ${t.seat}, ${Number(t.price).toFixed(2)} ${t.currency}, ${state}${access}`;
   }
 
   /** update names the option after the focused seat (a move or a change of state). */
