@@ -127,7 +127,60 @@ func TestSeatMapKeyboard(t *testing.T) {
 		t.Fatalf("accessible best available held %q", held)
 	}
 	fan.screenshot("keyboard-accessible-held")
-	if errs := fan.pageErrors(); len(errs) > 0 {
-		t.Errorf("JavaScript errors: %v", errs)
+
+	// The venue builder: wheelchair spaces in a section's last row, each
+	// with a companion seat beside it.
+	admin := newTab(t, browser, "builder", screenshotDir(t), true)
+	admin.do("open the dashboard", 20*time.Second, chromedp.Navigate(n.URL+"/admin/"))
+	admin.do("sign in as admin", 10*time.Second,
+		chromedp.SetValue(chromedp.ID("signin-email"), "admin@example.com"),
+		chromedp.Click(chromedp.ID("signin-button")))
+	admin.waitFor("the builder", `!!document.querySelector('#builder input[data-key="wheelchair"]')`, 10*time.Second)
+	eval[bool](admin, `(() => { const f = document.querySelector('#builder input[data-key="wheelchair"]');
+		f.value = '2'; f.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`)
+	admin.do("create a venue with wheelchair spaces", 10*time.Second,
+		chromedp.SetValue(chromedp.ID("v-name"), "Sala Accesible"),
+		chromedp.SetValue(chromedp.ID("v-city"), "Sevilla"),
+		chromedp.SetValue(chromedp.ID("v-lat"), "37.39"),
+		chromedp.SetValue(chromedp.ID("v-lon"), "-5.98"),
+		chromedp.Click(chromedp.ID("venue-create")))
+	admin.waitFor("the venue created", `!!document.getElementById('venue-result').dataset.venueId`, 10*time.Second)
+	venueID := eval[string](admin, `document.getElementById('venue-result').dataset.venueId`)
+	var venues struct {
+		Venues []struct {
+			Venue struct {
+				VenueID string `json:"venue_id"`
+				SeatMap struct {
+					Sections []struct {
+						Rows []struct {
+							Wheelchair []int `json:"wheelchair"`
+							Companion  []int `json:"companion"`
+						} `json:"rows"`
+					} `json:"sections"`
+				} `json:"seat_map"`
+			} `json:"venue"`
+		} `json:"venues"`
+	}
+	n.call(t, "GET", "/admin/api/venues?limit=200", n.token(t, "admin@example.com", "admin"), nil, &venues)
+	found := false
+	for _, item := range venues.Venues {
+		v := item.Venue
+		if v.VenueID != venueID {
+			continue
+		}
+		found = true
+		rows := v.SeatMap.Sections[0].Rows
+		last := rows[len(rows)-1]
+		if fmt.Sprint(last.Wheelchair, last.Companion) != "[1 3] [2 4]" || len(rows[0].Wheelchair) != 0 {
+			t.Fatalf("the builder's venue: last row wheelchair %v companion %v", last.Wheelchair, last.Companion)
+		}
+	}
+	if !found {
+		t.Fatalf("venue %s not listed", venueID)
+	}
+	for _, tb := range []*tab{fan, admin} {
+		if errs := tb.pageErrors(); len(errs) > 0 {
+			t.Errorf("%s: JavaScript errors: %v", tb.name, errs)
+		}
 	}
 }
