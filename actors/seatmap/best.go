@@ -93,9 +93,14 @@ func (m *Map) SetRows(spans []boxoffice.RowSpan) error {
 	}
 	sort.Slice(wheel, func(a, b int) bool { return wheel[a] < wheel[b] })
 	m.rows, m.sections, m.access, m.wheelchair = rows, sections, access, wheel
-	m.rowBound, m.rowNoClean = make([]int32, len(rows)), make([]uint16, len(rows))
+	m.rowBound, m.rowNoClean, m.rowPlain = make([]int32, len(rows)), make([]uint16, len(rows)), make([]int32, len(rows))
 	for k, r := range rows {
 		m.rowBound[k] = r.n
+		for i := r.first; i < r.first+r.n; i++ {
+			if m.plain(i) {
+				m.rowPlain[k]++
+			}
+		}
 	}
 	return nil
 }
@@ -160,6 +165,9 @@ func (m *Map) PickBest(want BestWant) ([]int32, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.counts.Available < want.Quantity {
+		return nil, nil // sold out: refused without a scan
+	}
 	if want.Accessible {
 		return m.pickAccessible(sec, want.Quantity), nil
 	}
@@ -180,7 +188,7 @@ func (m *Map) pickPlain(sec int32, q int) []int32 {
 	gapRow, gapStart := -1, int32(0) // tier 2: the first block that leaves a gap
 	bit := uint16(1) << q
 	for k, r := range m.rows {
-		if !inSection(r, sec) || m.rowBound[k] < int32(q) {
+		if !inSection(r, sec) || m.rowBound[k] < int32(q) || m.rowPlain[k] < int32(q) {
 			continue
 		}
 		if m.rowNoClean[k]&bit != 0 {
@@ -271,61 +279,65 @@ func placeInRun(a, b, q, centre int32) (start int32, ok bool) {
 // pickSplit splits a party no row can seat together: the first row (in
 // venue order) with q free seats the request may take, largest runs
 // first; else the rows in venue order. ok picks the seats the request may
-// take.
+// take (m.plain: rowPlain counts them per row, so finding the row costs
+// one look per row).
 func (m *Map) pickSplit(sec int32, q int, ok func(int32) bool) []int32 {
-	type run struct{ a, n int32 }
-	var runs []run
-	rowRuns := func(r rowSpan) (out []run, free int) {
-		for a := r.first; a < r.first+r.n; {
-			if !ok(a) {
-				a++
-				continue
-			}
-			b := a + 1
-			for b < r.first+r.n && ok(b) {
-				b++
-			}
-			out = append(out, run{a, b - a})
-			free += int(b - a)
-			a = b
-		}
-		return out, free
-	}
-	take := func(rs []run, q int) []int32 {
-		sort.SliceStable(rs, func(x, y int) bool { return rs[x].n > rs[y].n })
-		out := make([]int32, 0, q)
-		for _, r := range rs {
-			for i := r.a; i < r.a+r.n && len(out) < q; i++ {
-				out = append(out, i)
-			}
-		}
-		sort.Slice(out, func(x, y int) bool { return out[x] < out[y] })
-		return out
-	}
 	total := 0
-	for _, r := range m.rows {
-		if !inSection(r, sec) || !m.anyFree(r) {
+	for k, r := range m.rows {
+		if !inSection(r, sec) {
 			continue
 		}
-		rs, free := rowRuns(r)
+		free := int(m.rowPlain[k]) // the seats ok takes: m.plain's
 		if free >= q {
-			return take(rs, q)
+			return m.takeRuns(r, q, ok)
 		}
-		if total < q {
-			runs = append(runs, rs...)
-			total += free
-		}
+		total += free
 	}
 	if total < q {
 		return nil
 	}
 	out := make([]int32, 0, q)
-	for _, r := range runs {
-		for i := r.a; i < r.a+r.n && len(out) < q; i++ {
+	for k, r := range m.rows {
+		if !inSection(r, sec) || m.rowPlain[k] == 0 {
+			continue
+		}
+		for i := r.first; i < r.first+r.n && len(out) < q; i++ {
+			if ok(i) {
+				out = append(out, i)
+			}
+		}
+		if len(out) == q {
+			break
+		}
+	}
+	return out
+}
+
+// takeRuns takes q seats of row r, which has that many, from its largest
+// runs first (whole runs, so fewer pieces and fewer single seats left).
+func (m *Map) takeRuns(r rowSpan, q int, ok func(int32) bool) []int32 {
+	type run struct{ a, n int32 }
+	var runs []run
+	for a := r.first; a < r.first+r.n; {
+		if !ok(a) {
+			a++
+			continue
+		}
+		b := a + 1
+		for b < r.first+r.n && ok(b) {
+			b++
+		}
+		runs = append(runs, run{a, b - a})
+		a = b
+	}
+	sort.SliceStable(runs, func(x, y int) bool { return runs[x].n > runs[y].n })
+	out := make([]int32, 0, q)
+	for _, rn := range runs {
+		for i := rn.a; i < rn.a+rn.n && len(out) < q; i++ {
 			out = append(out, i)
 		}
 	}
-	sort.Slice(out, func(x, y int) bool { return out[x] < out[y] })
+	slices.Sort(out)
 	return out
 }
 
@@ -373,8 +385,8 @@ func (m *Map) pickAccessible(sec int32, q int) []int32 {
 				bestStart, bestScore = s, score
 			}
 		}
-		if bestScore == 2*(q-1)+1 {
-			break // all companions, no gap: nothing beats it
+		if bestScore >= 2*(q-1) {
+			break // all companions: the first such space wins
 		}
 	}
 	if bestStart != none {
@@ -400,7 +412,7 @@ func (m *Map) pickAccessible(sec int32, q int) []int32 {
 			}
 		}
 		if len(out) == q {
-			sort.Slice(out, func(x, y int) bool { return out[x] < out[y] })
+			slices.Sort(out)
 			return out
 		}
 	}
@@ -428,6 +440,14 @@ func (m *Map) rowChanged(i int32, to boxoffice.SeatStatus) {
 	if to == boxoffice.SeatAvailable {
 		m.rowBound[k] = m.rows[k].n
 	}
+	if m.access == nil || m.access[i] == 0 { // the caller has not changed the status yet
+		if m.status[i] == boxoffice.SeatAvailable {
+			m.rowPlain[k]--
+		}
+		if to == boxoffice.SeatAvailable {
+			m.rowPlain[k]++
+		}
+	}
 }
 
 // rowOf is the index in m.rows of the row holding seat i, which must be a
@@ -436,9 +456,20 @@ func (m *Map) rowOf(i int32) int {
 	return sort.Search(len(m.rows), func(k int) bool { return m.rows[k].first+m.rows[k].n > i })
 }
 
-// anyFree reports whether row r has an available seat.
-func (m *Map) anyFree(r rowSpan) bool {
-	return slices.Contains(m.status[r.first:r.first+r.n], boxoffice.SeatAvailable)
+// checkRows verifies each row's plain-seat counter against the statuses.
+func (m *Map) checkRows() error {
+	for k, r := range m.rows {
+		n := int32(0)
+		for i := r.first; i < r.first+r.n; i++ {
+			if m.plain(i) {
+				n++
+			}
+		}
+		if n != m.rowPlain[k] {
+			return fmt.Errorf("seatmap: row %d counts %d plain seats free, statuses say %d", k, m.rowPlain[k], n)
+		}
+	}
+	return nil
 }
 
 func seq(start int32, q int) []int32 {

@@ -46,6 +46,7 @@ type Map struct {
 	// change in the row clears it.
 	rowBound   []int32
 	rowNoClean []uint16
+	rowPlain   []int32 // per row, available seats a plain request may take
 }
 
 // hold is one live hold. Seats are kept inline (at most ten) so a hold
