@@ -82,6 +82,79 @@ func (s Section) Size() int {
 type Row struct {
 	Name  string
 	Seats int
+	// Accessible seats (h19access): Wheelchair lists the seat numbers that
+	// are wheelchair spaces and Companion the companion seats beside them.
+	// A best-available request never picks either unless it asks for an
+	// accessible place (API.md, issue 19); a buyer picking seats by
+	// ticket id may take any seat. Static venue data: the seat engine
+	// reads it at activation, nothing of it is journalled.
+	Wheelchair []int
+	Companion  []int
+}
+
+// Seat access kinds (h19access), as the layout and the event's seats name
+// them; "" is an ordinary seat.
+const (
+	AccessWheelchair = "wheelchair"
+	AccessCompanion  = "companion"
+)
+
+// Access is seat number seat's access kind: AccessWheelchair,
+// AccessCompanion or "".
+func (r Row) Access(seat int) string {
+	for _, w := range r.Wheelchair {
+		if w == seat {
+			return AccessWheelchair
+		}
+	}
+	for _, c := range r.Companion {
+		if c == seat {
+			return AccessCompanion
+		}
+	}
+	return ""
+}
+
+// validateAccess checks the row's wheelchair and companion seat numbers:
+// in 1..Seats, each once, never both.
+func (r Row) validateAccess(section string) error {
+	seen := map[int]bool{}
+	for _, list := range [][]int{r.Wheelchair, r.Companion} {
+		for _, n := range list {
+			if n < 1 || n > r.Seats || seen[n] {
+				return InvalidField("seat_map", "section %q row %q: wheelchair and companion seats must be seat numbers 1..%d, each once", section, r.Name, r.Seats)
+			}
+			seen[n] = true
+		}
+	}
+	return nil
+}
+
+// RowSpan is a seated row's run of flat indexes with its access flags,
+// so that the seat engine can pick the best seats (h19access).
+type RowSpan struct {
+	Section string
+	Row     string
+	First   int
+	Seats   int
+	// Wheelchair and Companion are seat numbers (1..Seats), as in Row.
+	Wheelchair []int
+	Companion  []int
+}
+
+// RowSpans lists the seated rows in map order with their index ranges.
+func (m SeatMap) RowSpans() []RowSpan {
+	var out []RowSpan
+	i := 0
+	for _, s := range m.Sections {
+		i += s.Standing
+		for _, r := range s.Rows {
+			out = append(out, RowSpan{Section: s.Name, Row: r.Name, First: i, Seats: r.Seats,
+				Wheelchair: r.Wheelchair, Companion: r.Companion})
+			i += r.Seats
+		}
+	}
+	return out
 }
 
 // Capacity is the number of seats and standing places in the map.
@@ -150,6 +223,9 @@ func (m SeatMap) Validate() error {
 				return InvalidField("seat_map", "section %q row %q: seats must be 1..%d", s.Name, r.Name, MaxSeatsPerRow)
 			}
 			total += r.Seats
+			if err := r.validateAccess(s.Name); err != nil {
+				return err
+			}
 		}
 	}
 	if total > MaxVenueSeats {
@@ -402,6 +478,9 @@ type Ticket struct {
 	Seat     int
 	Price    Money
 	Currency string
+	// Access is the seat's access kind (h19access): AccessWheelchair,
+	// AccessCompanion or "".
+	Access string
 }
 
 // Tickets lays out one ticket per seat of m in flat-index order, priced by
@@ -423,6 +502,7 @@ func (e Event) Tickets(m SeatMap) []Ticket {
 					ID: space.ID(i), EventID: e.ID, Index: i,
 					Section: s.Name, Row: r.Name, Seat: seat,
 					Price: e.Prices[s.Name], Currency: e.Currency,
+					Access: r.Access(seat),
 				})
 			}
 		}

@@ -32,6 +32,20 @@ type ReserveRequest struct {
 	// event ("" none); the grain prices the hold (h19price).
 	TicketTypes []string
 	PromoCode   string
+	// BestAvailable, instead of TicketIDs and Standing, asks the event
+	// grain to pick the seats (h19access): inside the same serialised
+	// reserve, so no other hold can take them between the pick and the hold.
+	BestAvailable *BestAvailable
+}
+
+// BestAvailable asks for Quantity seats picked by the seat engine
+// (h19access): in Section when it is set, else in any seated section;
+// with Accessible, a wheelchair space and, for the rest of the party,
+// the seats beside it (companion seats first).
+type BestAvailable struct {
+	Section    string
+	Quantity   int
+	Accessible bool
 }
 
 // StandingWant is Quantity places of the standing section Section.

@@ -27,6 +27,9 @@ func (e *Engine) Reserve(ctx context.Context, req boxoffice.ReserveRequest) (box
 		msg.Standing = append(msg.Standing, &grainpb.StandingWant{Section: w.Section, Quantity: int32(w.Quantity), TicketType: w.TicketType})
 	}
 	msg.TicketTypes, msg.PromoCode = req.TicketTypes, req.PromoCode
+	if b := req.BestAvailable; b != nil {
+		msg.BestAvailable = &grainpb.BestAvailable{Section: b.Section, Quantity: int32(b.Quantity), Accessible: b.Accessible}
+	}
 	if req.IdempotencyKey == "" {
 		return e.bookingCall(ctx, req.EventID, msg)
 	}

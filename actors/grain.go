@@ -379,6 +379,9 @@ func (g *grain) build(ctx context.Context, ev boxoffice.Event, venue boxoffice.V
 	if err := m.SetStanding(venue.SeatMap.StandingAreas()); err != nil {
 		return fmt.Errorf("standing sections: %w", err)
 	}
+	if err := m.SetRows(venue.SeatMap.RowSpans()); err != nil {
+		return fmt.Errorf("rows for best available: %w", err)
+	}
 	g.lastSnapshot, g.sinceSnap = snap, replayed
 	g.m, g.committed = m, m.Version()
 	g.setRules(ev)

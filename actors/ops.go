@@ -33,7 +33,9 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 		return
 	}
 	wants := standingWants(msg)
-	if info, ok := g.m.HoldInfo(booking); ok && info.Owner == owner && sameHold(g.m, info.Seats, tickets, wants) {
+	best := bestWant(msg)
+	if info, ok := g.m.HoldInfo(booking); ok && info.Owner == owner && (sameHold(g.m, info.Seats, tickets, wants) ||
+		best != nil && len(info.Seats) == best.Quantity) {
 		b := g.bookingRow(info, boxoffice.BookingInProgress)
 		g.wait(ctx, &grainpb.BookingReply{Booking: bookingToPB(*b)}, failReply)
 		return
@@ -44,6 +46,17 @@ func (g *grain) reserve(ctx actor.Context, msg *grainpb.Reserve) {
 		return
 	}
 	now := g.e.cfg.Now()
+	if best != nil {
+		// The grain picks the seats inside this serialised reserve, then
+		// prices and holds them as if the buyer had named them.
+		picked, err := g.m.BestTickets(owner, booking, *best)
+		if err != nil {
+			g.outcome("reserve", boxoffice.ErrorCode(err), best.Quantity)
+			ctx.Respond(&grainpb.BookingReply{Error: grainpb.ErrorOf(err)})
+			return
+		}
+		tickets = picked
+	}
 	pr, err := g.priced(msg, tickets, wants, now)
 	if err != nil {
 		g.outcome("reserve", boxoffice.ErrorCode(err), len(tickets))
@@ -156,6 +169,17 @@ func standingWants(msg *grainpb.Reserve) []seatmap.Want {
 		out[k] = seatmap.Want{Section: w.Section, Quantity: int(w.Quantity)}
 	}
 	return out
+}
+
+// bestWant is the reserve's best-available request, if it is one
+// (h19access): a retried one whose booking holds as many seats is answered
+// with that hold, whichever seats were picked.
+func bestWant(msg *grainpb.Reserve) *seatmap.BestWant {
+	b := msg.BestAvailable
+	if b == nil {
+		return nil
+	}
+	return &seatmap.BestWant{Section: b.Section, Quantity: int(b.Quantity), Accessible: b.Accessible}
 }
 
 // sameHold reports whether a live hold's seats are what a retried reserve

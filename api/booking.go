@@ -22,6 +22,36 @@ type reserveRequest struct {
 	// ticket_id), and a promo code of the event.
 	TicketTypes []string `json:"ticket_types"`
 	PromoCode   string   `json:"promo_code"`
+	// BestAvailable asks the event's grain to pick the seats (h19access).
+	BestAvailable *bestAvailableJSON `json:"best_available"`
+}
+
+// bestAvailableJSON is the reserve body's best_available (openapi.yaml
+// BestAvailable).
+type bestAvailableJSON struct {
+	Section    string `json:"section"`
+	Quantity   int    `json:"quantity"`
+	Accessible bool   `json:"accessible"`
+}
+
+// best validates best_available: alone (no ticket_ids, ticket_id or
+// standing), a quantity of 1..10 and a section name of at most 64
+// bytes. The grain checks the section is a seated one of the event.
+func (req reserveRequest) best() (*boxoffice.BestAvailable, error) {
+	b := req.BestAvailable
+	if b == nil {
+		return nil, nil
+	}
+	if req.TicketIDs != nil || req.TicketID != "" || len(req.Standing) > 0 {
+		return nil, boxoffice.InvalidField("best_available", "give best_available instead of ticket_ids, ticket_id and standing, not beside them")
+	}
+	if b.Quantity < 1 || b.Quantity > boxoffice.MaxSeatsPerHold {
+		return nil, boxoffice.InvalidField("best_available.quantity", "quantity must be 1..%d", boxoffice.MaxSeatsPerHold)
+	}
+	if len(b.Section) > 64 {
+		return nil, boxoffice.InvalidField("best_available.section", "section is at most 64 bytes")
+	}
+	return &boxoffice.BestAvailable{Section: b.Section, Quantity: b.Quantity, Accessible: b.Accessible}, nil
 }
 
 type standingWantJSON struct {
@@ -81,7 +111,7 @@ func (req reserveRequest) parse() (eventID uuid.UUID, tickets []uuid.UUID, err e
 		if _, err := parseID("ticket_id", req.TicketID); err != nil {
 			return uuid.Nil, nil, err
 		}
-	case len(raw) == 0 && len(req.Standing) == 0:
+	case len(raw) == 0 && len(req.Standing) == 0 && req.BestAvailable == nil:
 		return uuid.Nil, nil, boxoffice.InvalidField("ticket_ids", "ticket_ids needs 1..%d seats", boxoffice.MaxSeatsPerHold)
 	case len(raw) > boxoffice.MaxSeatsPerHold:
 		return uuid.Nil, nil, boxoffice.InvalidField("ticket_ids", "at most %d seats per booking", boxoffice.MaxSeatsPerHold)
@@ -122,6 +152,10 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 	if err != nil {
 		return err
 	}
+	best, err := req.best()
+	if err != nil {
+		return err
+	}
 	standing, err := req.wants(len(tickets))
 	if err != nil {
 		return err
@@ -142,7 +176,8 @@ func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, u boxoffi
 		return err
 	}
 	hold := boxoffice.ReserveRequest{EventID: eventID, UserID: u.ID, BookingID: boxoffice.NewBookingID(eventID), TicketIDs: tickets,
-		Standing: standing, IdempotencyKey: key, Fingerprint: fp, TicketTypes: req.TicketTypes, PromoCode: req.PromoCode}
+		Standing: standing, IdempotencyKey: key, Fingerprint: fp, TicketTypes: req.TicketTypes, PromoCode: req.PromoCode,
+		BestAvailable: best}
 	if done, err := s.replayReserve(ctx, w, hold); err != nil || done {
 		return err
 	}

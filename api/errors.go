@@ -132,6 +132,9 @@ func publicError(err error) errorBody {
 		if sec := detail(be, "section"); sec != nil { // a standing section short of places
 			e.Details["section"], e.Details["left"] = sec, detail(be, "left")
 		}
+		if q := detail(be, "quantity"); q != nil { // best available found no seats (h19access)
+			e.Details["quantity"] = q
+		}
 	case boxoffice.ELimitReached:
 		e.Details = map[string]any{"limit": detail(be, "limit"), "current": detail(be, "current")}
 	case boxoffice.EAlreadyAdmitted:

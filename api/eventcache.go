@@ -254,6 +254,7 @@ func newEventView(ev boxoffice.Event, v boxoffice.Venue, p boxoffice.Performer, 
 		quoted[s] = q
 		return q
 	}
+	access := seatAccess(v.SeatMap)
 	buf := make([]byte, 0, len(ts)*170)
 	for i, t := range ts {
 		buf = append(buf, `{"ticket_id":"`...)
@@ -268,11 +269,31 @@ func newEventView(ev boxoffice.Event, v boxoffice.Venue, p boxoffice.Performer, 
 		buf = append(buf, t.Price.String()...)
 		buf = append(buf, `","currency":`...)
 		buf = append(buf, quote(t.Currency)...)
+		if a := access[t.Index]; a != "" { // h19access: a wheelchair space or companion seat
+			buf = append(buf, `,"access":`...)
+			buf = append(buf, quote(a)...)
+		}
 		buf = append(buf, `,"status":"`...)
 		view.ends[i] = int32(len(buf))
 	}
 	view.prefixes = buf
 	return view, nil
+}
+
+// seatAccess maps the flat index of each wheelchair space and companion
+// seat of m to its access kind (h19access); the stored tickets do not
+// carry it, the venue does.
+func seatAccess(m boxoffice.SeatMap) map[int]string {
+	out := map[int]string{}
+	for _, r := range m.RowSpans() {
+		for _, w := range r.Wheelchair {
+			out[r.First+w-1] = boxoffice.AccessWheelchair
+		}
+		for _, c := range r.Companion {
+			out[r.First+c-1] = boxoffice.AccessCompanion
+		}
+	}
+	return out
 }
 
 // render returns the body for seats, rendering it only when the version

@@ -76,6 +76,10 @@ type layoutRow struct {
 	Name  string `json:"name"`
 	First int    `json:"first"`
 	Seats int    `json:"seats"`
+	// Wheelchair and Companion are the row's accessible seat numbers
+	// (h19access), omitted when none.
+	Wheelchair []int `json:"wheelchair,omitempty"`
+	Companion  []int `json:"companion,omitempty"`
 }
 
 // seatLayout is an event's layout rendered once: the body, its gzipped
@@ -166,7 +170,7 @@ func buildLayout(ev boxoffice.Event, m boxoffice.SeatMap) (*seatLayout, error) {
 			}
 		}
 		for ry, r := range s.Rows {
-			sec.Rows = append(sec.Rows, layoutRow{Name: r.Name, First: i, Seats: r.Seats})
+			sec.Rows = append(sec.Rows, layoutRow{Name: r.Name, First: i, Seats: r.Seats, Wheelchair: r.Wheelchair, Companion: r.Companion})
 			p0 := (b.length - r.Seats) / 2
 			for seat := range r.Seats {
 				if placed {

@@ -113,6 +113,10 @@ func (p *placeJSON) domain() *boxoffice.Placement {
 type rowJSON struct {
 	Name  string `json:"name"`
 	Seats int    `json:"seats"`
+	// Wheelchair and Companion are accessible seat numbers (h19access);
+	// omitted when empty, so older maps and their hashes are unchanged.
+	Wheelchair []int `json:"wheelchair,omitempty"`
+	Companion  []int `json:"companion,omitempty"`
 }
 
 func renderVenue(v boxoffice.Venue, withMap bool) venueJSON {
@@ -125,7 +129,7 @@ func renderVenue(v boxoffice.Venue, withMap bool) venueJSON {
 		for _, s := range v.SeatMap.Sections {
 			sec := sectionJSON{Name: s.Name, Rows: make([]rowJSON, 0, len(s.Rows)), Standing: s.Standing, Place: renderPlace(s.Place)}
 			for _, r := range s.Rows {
-				sec.Rows = append(sec.Rows, rowJSON{Name: r.Name, Seats: r.Seats})
+				sec.Rows = append(sec.Rows, rowJSON{Name: r.Name, Seats: r.Seats, Wheelchair: r.Wheelchair, Companion: r.Companion})
 			}
 			m.Sections = append(m.Sections, sec)
 		}
@@ -139,7 +143,7 @@ func (m seatMapJSON) domain() boxoffice.SeatMap {
 	for _, s := range m.Sections {
 		sec := boxoffice.Section{Name: s.Name, Rows: make([]boxoffice.Row, 0, len(s.Rows)), Standing: s.Standing, Place: s.Place.domain()}
 		for _, r := range s.Rows {
-			sec.Rows = append(sec.Rows, boxoffice.Row{Name: r.Name, Seats: r.Seats})
+			sec.Rows = append(sec.Rows, boxoffice.Row{Name: r.Name, Seats: r.Seats, Wheelchair: r.Wheelchair, Companion: r.Companion})
 		}
 		out.Sections = append(out.Sections, sec)
 	}

@@ -39,6 +39,10 @@ type placeJSON struct {
 type rowJSON struct {
 	Name  string `json:"name"`
 	Seats int    `json:"seats"`
+	// Wheelchair and Companion are accessible seat numbers (h19access);
+	// omitted when empty, so older maps and their hashes are unchanged.
+	Wheelchair []int `json:"wheelchair,omitempty"`
+	Companion  []int `json:"companion,omitempty"`
 }
 
 func encodeSeatMap(m boxoffice.SeatMap) seatMapJSON {
@@ -46,7 +50,7 @@ func encodeSeatMap(m boxoffice.SeatMap) seatMapJSON {
 	for _, s := range m.Sections {
 		rows := make([]rowJSON, 0, len(s.Rows))
 		for _, r := range s.Rows {
-			rows = append(rows, rowJSON{Name: r.Name, Seats: r.Seats})
+			rows = append(rows, rowJSON{Name: r.Name, Seats: r.Seats, Wheelchair: r.Wheelchair, Companion: r.Companion})
 		}
 		sec := sectionJSON{Name: s.Name, Rows: rows, Standing: s.Standing}
 		if p := s.Place; p != nil {
@@ -62,7 +66,7 @@ func (j seatMapJSON) decode() boxoffice.SeatMap {
 	for _, s := range j.Sections {
 		rows := make([]boxoffice.Row, 0, len(s.Rows))
 		for _, r := range s.Rows {
-			rows = append(rows, boxoffice.Row{Name: r.Name, Seats: r.Seats})
+			rows = append(rows, boxoffice.Row{Name: r.Name, Seats: r.Seats, Wheelchair: r.Wheelchair, Companion: r.Companion})
 		}
 		sec := boxoffice.Section{Name: s.Name, Rows: rows, Standing: s.Standing}
 		if p := s.Place; p != nil {

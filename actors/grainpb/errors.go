@@ -30,6 +30,9 @@ func ErrorOf(err error) *Error {
 		left, _ := e.Details["left"].(int)
 		out.Section, out.Left = sec, int64(left)
 	}
+	if q, ok := e.Details["quantity"].(int); ok {
+		out.Quantity = int64(q)
+	}
 	if e.Code == boxoffice.ELimitReached {
 		l, _ := e.Details["limit"].(int)
 		c, _ := e.Details["current"].(int)
@@ -53,6 +56,9 @@ func (p *Error) Err() error {
 		e.Details = map[string]any{"ticket_ids": ids}
 		if p.Section != "" {
 			e.Details["section"], e.Details["left"] = p.Section, int(p.Left)
+		}
+		if p.Quantity > 0 {
+			e.Details["quantity"] = int(p.Quantity)
 		}
 	case p.Field != "":
 		e.Details = map[string]any{"field": p.Field}

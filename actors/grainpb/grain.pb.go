@@ -44,8 +44,10 @@ type Reserve struct {
 	Standing []*StandingWant `protobuf:"bytes,100,rep,name=standing,proto3" json:"standing,omitempty"`
 	// h19price: the ticket type of each of ticket_ids ("" the first; empty
 	// list: all the first) and the promo code.
-	TicketTypes   []string `protobuf:"bytes,180,rep,name=ticket_types,json=ticketTypes,proto3" json:"ticket_types,omitempty"`
-	PromoCode     string   `protobuf:"bytes,181,opt,name=promo_code,json=promoCode,proto3" json:"promo_code,omitempty"`
+	TicketTypes []string `protobuf:"bytes,180,rep,name=ticket_types,json=ticketTypes,proto3" json:"ticket_types,omitempty"`
+	PromoCode   string   `protobuf:"bytes,181,opt,name=promo_code,json=promoCode,proto3" json:"promo_code,omitempty"`
+	// best_available asks the grain to pick the seats (h19access).
+	BestAvailable *BestAvailable `protobuf:"bytes,190,opt,name=best_available,json=bestAvailable,proto3" json:"best_available,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -141,6 +143,13 @@ func (x *Reserve) GetPromoCode() string {
 		return x.PromoCode
 	}
 	return ""
+}
+
+func (x *Reserve) GetBestAvailable() *BestAvailable {
+	if x != nil {
+		return x.BestAvailable
+	}
+	return nil
 }
 
 type Release struct {
@@ -416,8 +425,11 @@ type Error struct {
 	Current int64 `protobuf:"varint,21,opt,name=current,proto3" json:"current,omitempty"`
 	// seat_unavailable of a standing section (h19ga): its name and places
 	// left (details.section, details.left).
-	Section       string `protobuf:"bytes,100,opt,name=section,proto3" json:"section,omitempty"`
-	Left          int64  `protobuf:"varint,101,opt,name=left,proto3" json:"left,omitempty"`
+	Section string `protobuf:"bytes,100,opt,name=section,proto3" json:"section,omitempty"`
+	Left    int64  `protobuf:"varint,101,opt,name=left,proto3" json:"left,omitempty"`
+	// seat_unavailable of a best-available reserve (h19access): the
+	// quantity no seats were found for (details.quantity).
+	Quantity      int64 `protobuf:"varint,190,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -504,6 +516,13 @@ func (x *Error) GetSection() string {
 func (x *Error) GetLeft() int64 {
 	if x != nil {
 		return x.Left
+	}
+	return 0
+}
+
+func (x *Error) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
 	}
 	return 0
 }
@@ -1604,11 +1623,74 @@ func (x *GetBooking) GetTrace() map[string]string {
 	return nil
 }
 
+// BestAvailable asks a reserve for quantity seats the grain picks: in
+// section ("" for any seated section); accessible asks for a wheelchair
+// space and companion seats beside it.
+type BestAvailable struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Section       string                 `protobuf:"bytes,1,opt,name=section,proto3" json:"section,omitempty"`
+	Quantity      int32                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Accessible    bool                   `protobuf:"varint,3,opt,name=accessible,proto3" json:"accessible,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BestAvailable) Reset() {
+	*x = BestAvailable{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BestAvailable) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BestAvailable) ProtoMessage() {}
+
+func (x *BestAvailable) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BestAvailable.ProtoReflect.Descriptor instead.
+func (*BestAvailable) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *BestAvailable) GetSection() string {
+	if x != nil {
+		return x.Section
+	}
+	return ""
+}
+
+func (x *BestAvailable) GetQuantity() int32 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *BestAvailable) GetAccessible() bool {
+	if x != nil {
+		return x.Accessible
+	}
+	return false
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\n" +
-	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\x90\x03\n" +
+	"\x1aactors/grainpb/grain.proto\x12\x0fboxoffice.grain\"\xd8\x03\n" +
 	"\aReserve\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\fR\x06userId\x12\x1d\n" +
 	"\n" +
@@ -1621,7 +1703,8 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\bstanding\x18d \x03(\v2\x1d.boxoffice.grain.StandingWantR\bstanding\x12\"\n" +
 	"\fticket_types\x18\xb4\x01 \x03(\tR\vticketTypes\x12\x1e\n" +
 	"\n" +
-	"promo_code\x18\xb5\x01 \x01(\tR\tpromoCode\x1a8\n" +
+	"promo_code\x18\xb5\x01 \x01(\tR\tpromoCode\x12F\n" +
+	"\x0ebest_available\x18\xbe\x01 \x01(\v2\x1e.boxoffice.grain.BestAvailableR\rbestAvailable\x1a8\n" +
 	"\n" +
 	"TraceEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -1655,7 +1738,7 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\n" +
 	"\n" +
 	"\bGetStats\"\a\n" +
-	"\x05Touch\"\xc8\x01\n" +
+	"\x05Touch\"\xe5\x01\n" +
 	"\x05Error\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1d\n" +
@@ -1665,7 +1748,8 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\x05limit\x18\x14 \x01(\x03R\x05limit\x12\x18\n" +
 	"\acurrent\x18\x15 \x01(\x03R\acurrent\x12\x18\n" +
 	"\asection\x18d \x01(\tR\asection\x12\x12\n" +
-	"\x04left\x18e \x01(\x03R\x04left\"\xc3\x03\n" +
+	"\x04left\x18e \x01(\x03R\x04left\x12\x1b\n" +
+	"\bquantity\x18\xbe\x01 \x01(\x03R\bquantity\"\xc3\x03\n" +
 	"\aBooking\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\fR\x06userId\x12\x19\n" +
@@ -1779,7 +1863,13 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\n" +
 	"TraceEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"e\n" +
+	"\rBestAvailable\x12\x18\n" +
+	"\asection\x18\x01 \x01(\tR\asection\x12\x1a\n" +
+	"\bquantity\x18\x02 \x01(\x05R\bquantity\x12\x1e\n" +
+	"\n" +
+	"accessible\x18\x03 \x01(\bR\n" +
+	"accessibleB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1793,7 +1883,7 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
 	(*Release)(nil),        // 1: boxoffice.grain.Release
@@ -1816,33 +1906,35 @@ var file_actors_grainpb_grain_proto_goTypes = []any{
 	(*StandingWant)(nil),   // 18: boxoffice.grain.StandingWant
 	(*PriceLine)(nil),      // 19: boxoffice.grain.PriceLine
 	(*GetBooking)(nil),     // 20: boxoffice.grain.GetBooking
-	nil,                    // 21: boxoffice.grain.Reserve.TraceEntry
-	nil,                    // 22: boxoffice.grain.Release.TraceEntry
-	nil,                    // 23: boxoffice.grain.Confirm.TraceEntry
-	nil,                    // 24: boxoffice.grain.GetSeats.TraceEntry
-	nil,                    // 25: boxoffice.grain.PaymentSettled.TraceEntry
-	nil,                    // 26: boxoffice.grain.GetBooking.TraceEntry
+	(*BestAvailable)(nil),  // 21: boxoffice.grain.BestAvailable
+	nil,                    // 22: boxoffice.grain.Reserve.TraceEntry
+	nil,                    // 23: boxoffice.grain.Release.TraceEntry
+	nil,                    // 24: boxoffice.grain.Confirm.TraceEntry
+	nil,                    // 25: boxoffice.grain.GetSeats.TraceEntry
+	nil,                    // 26: boxoffice.grain.PaymentSettled.TraceEntry
+	nil,                    // 27: boxoffice.grain.GetBooking.TraceEntry
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
-	21, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
+	22, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
 	18, // 1: boxoffice.grain.Reserve.standing:type_name -> boxoffice.grain.StandingWant
-	22, // 2: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
-	23, // 3: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
-	24, // 4: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
-	19, // 5: boxoffice.grain.Booking.price_lines:type_name -> boxoffice.grain.PriceLine
-	6,  // 6: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
-	7,  // 7: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
-	6,  // 8: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
-	6,  // 9: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
-	6,  // 10: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
-	25, // 11: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
-	6,  // 12: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
-	26, // 13: boxoffice.grain.GetBooking.trace:type_name -> boxoffice.grain.GetBooking.TraceEntry
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	21, // 2: boxoffice.grain.Reserve.best_available:type_name -> boxoffice.grain.BestAvailable
+	23, // 3: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
+	24, // 4: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
+	25, // 5: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
+	19, // 6: boxoffice.grain.Booking.price_lines:type_name -> boxoffice.grain.PriceLine
+	6,  // 7: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
+	7,  // 8: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
+	6,  // 9: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
+	6,  // 10: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
+	6,  // 11: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
+	26, // 12: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
+	6,  // 13: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
+	27, // 14: boxoffice.grain.GetBooking.trace:type_name -> boxoffice.grain.GetBooking.TraceEntry
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_actors_grainpb_grain_proto_init() }
@@ -1856,7 +1948,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   27,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -171,6 +171,9 @@ func (m *Map) setStatus(i int, to boxoffice.SeatStatus) {
 	if len(m.areas) > 0 {
 		m.countArea(i, m.status[i], to)
 	}
+	if len(m.rows) > 0 {
+		m.rowChanged(int32(i), to) // best.go: forget what the row could seat
+	}
 	m.countOf(m.status[i], -1)
 	m.countOf(to, +1)
 	m.status[i] = to

@@ -29,6 +29,9 @@ func (m *Map) Check() error {
 	if err := m.checkPromos(); err != nil {
 		return err
 	}
+	if err := m.checkRows(); err != nil { // best.go (h19access)
+		return err
+	}
 	for s := range m.admitted {
 		if s < 0 || int(s) >= len(m.status) || m.status[s] != boxoffice.SeatBooked {
 			return fmt.Errorf("seatmap: seat %d is admitted but not sold", s)

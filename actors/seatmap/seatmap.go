@@ -36,6 +36,21 @@ type Map struct {
 	// types are the seats' ticket types of the holds that have a type
 	// other than the first, by slot (h19price).
 	types map[uint32]*[boxoffice.MaxSeatsPerHold]uint8
+	// Seated rows and accessible seats for best available (best.go,
+	// h19access): static venue data from SetRows, never journalled.
+	rows       []rowSpan
+	sections   []string // seated sections' names, rowSpan.sec indexes them
+	access     []uint8  // per seat: accWheelchair, accCompanion or 0; nil when none
+	wheelchair []int32  // wheelchair spaces, in index order
+	// rowBound is, per row, an upper bound of its longest run of seats a
+	// plain request may take: a scan sets it, a hold only shortens runs,
+	// and a seat made available again resets it (rowChanged), so pickPlain
+	// skips the rows it knows cannot seat a party. rowNoClean has bit q set
+	// when a scan found no block of q that leaves no single seat; any
+	// change in the row clears it.
+	rowBound   []int32
+	rowNoClean []uint16
+	rowPlain   []int32 // per row, available seats a plain request may take
 }
 
 // hold is one live hold. Seats are kept inline (at most ten) so a hold

@@ -602,6 +602,24 @@ func (e SeatUnavailableErrorErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for TicketAccess.
+const (
+	Companion  TicketAccess = "companion"
+	Wheelchair TicketAccess = "wheelchair"
+)
+
+// Valid indicates whether the value is a known member of the TicketAccess enum.
+func (e TicketAccess) Valid() bool {
+	switch e {
+	case Companion:
+		return true
+	case Wheelchair:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TicketKeySetKeysAlg.
 const (
 	EdDSA TicketKeySetKeysAlg = "EdDSA"
@@ -901,6 +919,29 @@ type Availability struct {
 	// Standing Present when the venue has standing sections; each with its places left at this version.
 	Standing *StandingLeft `json:"standing,omitempty"`
 	Version  int64         `json:"version"`
+}
+
+// BestAvailable The event's grain picks `quantity` seats and holds them in one step (no other reserve can take
+// them in between). Preference: a block of adjacent seats in one row that leaves no single empty
+// seat beside it; else a block that does; else the party split (the first row with enough free
+// seats, largest runs first, else rows in venue order). Within a tier the first row in the
+// venue's order wins (sections and rows as the venue lists them; ask for a `section` for a
+// price), and within a row the block nearest its centre. A plain request never gets a wheelchair
+// space or companion seat; `accessible` gets one wheelchair space and, for the rest of the party,
+// the seats beside it (companion seats first). Errors: `invalid_argument` with
+// `details.field` `best_available` (given beside ticket_ids, ticket_id or standing),
+// `best_available.quantity`, `best_available.section` (not a seated section of the event);
+// `409 seat_unavailable` with `details.quantity` when nothing fits. Idempotency-Key, the
+// per-user limit, the sale window and the waiting room apply as to any reserve.
+//
+// Example: {"quantity":4,"section":"B"}
+type BestAvailable struct {
+	// Accessible A wheelchair space and companions beside it.
+	Accessible *bool `json:"accessible,omitempty"`
+	Quantity   int   `json:"quantity"`
+
+	// Section A seated section of the event; absent for any.
+	Section *string `json:"section,omitempty"`
 }
 
 // Booking Example: {"booking_id":"0d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a","confirmed_at":"2026-05-01T18:03:12Z","created_at":"2026-05-01T18:00:00Z","currency":"EUR","event_id":"6f1c2b9e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","expires_at":"2026-05-01T18:10:00Z","status":"confirmed","ticket_ids":["1b9d6bcd-bbfd-8b2d-9b5d-ab8dfbbd4bed","2c8e7acd-ccfe-8c3e-8c6e-bc9eacce5cfe"],"total_price":"299.00"}
@@ -1810,11 +1851,28 @@ type RequestId = string
 
 // ReserveRequest Give ticket_ids (1..10 distinct seats) or ticket_id (one seat), not both; and/or `standing`,
 // places of standing sections by quantity (the node picks the places). Seats and places together
-// are 1..10 and are held all or nothing.
+// are 1..10 and are held all or nothing. Or, instead of all of these, `best_available`: the node
+// picks the seats in the same step that holds them.
 //
 // Example: {"event_id":"6f1c2b9e-3d4a-4f5b-8c6d-7e8f9a0b1c2d","ticket_ids":["1b9d6bcd-bbfd-8b2d-9b5d-ab8dfbbd4bed","2c8e7acd-ccfe-8c3e-8c6e-bc9eacce5cfe"]}
 type ReserveRequest struct {
-	EventId UUID `json:"event_id"`
+	// BestAvailable The event's grain picks `quantity` seats and holds them in one step (no other reserve can take
+	// them in between). Preference: a block of adjacent seats in one row that leaves no single empty
+	// seat beside it; else a block that does; else the party split (the first row with enough free
+	// seats, largest runs first, else rows in venue order). Within a tier the first row in the
+	// venue's order wins (sections and rows as the venue lists them; ask for a `section` for a
+	// price), and within a row the block nearest its centre. A plain request never gets a wheelchair
+	// space or companion seat; `accessible` gets one wheelchair space and, for the rest of the party,
+	// the seats beside it (companion seats first). Errors: `invalid_argument` with
+	// `details.field` `best_available` (given beside ticket_ids, ticket_id or standing),
+	// `best_available.quantity`, `best_available.section` (not a seated section of the event);
+	// `409 seat_unavailable` with `details.quantity` when nothing fits. Idempotency-Key, the
+	// per-user limit, the sale window and the waiting room apply as to any reserve.
+	//
+	//
+	// Example: {"quantity":4,"section":"B"}
+	BestAvailable *BestAvailable `json:"best_available,omitempty"`
+	EventId       UUID           `json:"event_id"`
 
 	// PromoCode A promo code of the event. Unknown, outside its validity window, applying to none of the tickets
 	// or used up: 400 invalid_argument with details.field promo_code. A hold takes a use; a release,
@@ -1939,10 +1997,16 @@ type SeatLayout struct {
 		Height   int    `json:"height"`
 		Name     string `json:"name"`
 		Rows     []struct {
+			// Companion Seat numbers of the row's companion seats; absent when none.
+			Companion *[]int `json:"companion,omitempty"`
+
 			// First Index of the row's seat 1.
 			First int    `json:"first"`
 			Name  string `json:"name"`
 			Seats int    `json:"seats"`
+
+			// Wheelchair Seat numbers of the row's wheelchair spaces (index first+n-1); absent when none.
+			Wheelchair *[]int `json:"wheelchair,omitempty"`
 		} `json:"rows"`
 
 		// Standing A standing section's places (seats first..first+capacity-1, drawn inside its block; several may share a cell).
@@ -1975,8 +2039,13 @@ type SeatMap struct {
 		// `seat_map.sections[k].place`; a value out of range names itself (`...place.angle`).
 		Place *SectionPlace `json:"place,omitempty"`
 		Rows  *[]struct {
-			Name  string `json:"name"`
-			Seats int    `json:"seats"`
+			// Companion Seat numbers of companion seats beside the wheelchair spaces (never also wheelchair); best_available gives them only with a wheelchair space.
+			Companion *[]int `json:"companion,omitempty"`
+			Name      string `json:"name"`
+			Seats     int    `json:"seats"`
+
+			// Wheelchair Seat numbers (1..seats) that are wheelchair spaces. best_available gives them only to an `accessible` request.
+			Wheelchair *[]int `json:"wheelchair,omitempty"`
 		} `json:"rows,omitempty"`
 
 		// Standing A standing section's capacity (general admission): places sold by quantity, each its own ticket (row "", seat the place number).
@@ -1994,6 +2063,9 @@ type SeatUnavailableError struct {
 		Details struct {
 			// Left That section's places left.
 			Left *int `json:"left,omitempty"`
+
+			// Quantity A best_available reserve found no seats for this many (ticket_ids is then empty).
+			Quantity *int `json:"quantity,omitempty"`
 
 			// Section A standing section with fewer places left than asked (ticket_ids is then empty).
 			Section   *string `json:"section,omitempty"`
@@ -2043,6 +2115,9 @@ type StandingLeft = []struct {
 
 // Ticket defines model for Ticket.
 type Ticket struct {
+	// Access A wheelchair space or companion seat (absent for an ordinary seat).
+	Access *TicketAccess `json:"access,omitempty"`
+
 	// Currency Example: EUR
 	Currency Currency `json:"currency"`
 
@@ -2054,6 +2129,9 @@ type Ticket struct {
 	Status   SeatStatus `json:"status"`
 	TicketId UUID       `json:"ticket_id"`
 }
+
+// TicketAccess A wheelchair space or companion seat (absent for an ordinary seat).
+type TicketAccess string
 
 // TicketKeySet A JWKS (RFC 7517) of Ed25519 public keys (RFC 8037), the signing key first.
 type TicketKeySet struct {

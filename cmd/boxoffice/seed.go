@@ -154,7 +154,13 @@ func demoVenueOf(d demoVenue) boxoffice.Venue {
 	for s := range d.sections {
 		sec := boxoffice.Section{Name: string(rune('A' + s))}
 		for r := 1; r <= d.rows; r++ {
-			sec.Rows = append(sec.Rows, boxoffice.Row{Name: fmt.Sprint(r), Seats: d.per})
+			row := boxoffice.Row{Name: fmt.Sprint(r), Seats: d.per}
+			if d.name == StadiumName && r == d.rows {
+				// h19access: the stadium's back rows have a wheelchair
+				// space at each end with a companion seat beside it.
+				row.Wheelchair, row.Companion = []int{1, d.per}, []int{2, d.per - 1}
+			}
+			sec.Rows = append(sec.Rows, row)
 		}
 		sm.Sections = append(sm.Sections, sec)
 	}

@@ -97,14 +97,16 @@ func TestWebPages(t *testing.T) {
 	alice.screenshot("4-seat-clicked")
 	alice.do("click it again", 5*time.Second, chromedp.MouseClickXY(seat.X, seat.Y))
 	alice.waitFor("the seat unselected", `window.boxoffice.page.selection.size === 0`, 5*time.Second)
-	alice.do("best available 2", 5*time.Second,
+	// Best available: the server picks the 2 seats and holds them at once.
+	alice.do("best available 2", 10*time.Second,
 		chromedp.SetValue(chromedp.ID("best-count"), "2"),
 		chromedp.Click(chromedp.ID("best-button")))
-	alice.waitFor("2 seats selected", `window.boxoffice.page.selection.size === 2`, 5*time.Second)
-	picked := eval[[]string](alice, `[...window.boxoffice.page.selection].map((i) => window.boxoffice.page.tickets[i].ticket_id)`)
-	alice.do("hold them", 10*time.Second, chromedp.Click(chromedp.ID("hold-button")))
 	alice.waitFor("the checkout countdown", `!document.getElementById('hold-card').hidden && /^\d+:\d\d$/.test(document.getElementById('countdown').textContent)`, 10*time.Second)
 	alice.screenshot("5-held")
+	picked := eval[[]string](alice, `window.boxoffice.page.checkout.hold.ticket_ids`)
+	if len(picked) != 2 {
+		t.Fatalf("best available held %d seats, want 2", len(picked))
+	}
 
 	statuses := func(want string) string {
 		return fmt.Sprintf(`%s.every((id) => window.boxoffice.page.statusOf(id) === %q)`, mustJSON(t, picked), want)
@@ -131,9 +133,11 @@ func TestWebPages(t *testing.T) {
 	eval[bool](bob, fmt.Sprintf(`window.boxoffice.page.map.reveal(%s.map((id) => window.boxoffice.page.index.get(id))), true`, mustJSON(t, picked)))
 	bob.screenshot("8-second-browser")
 
-	// Bob picks the best 2 left; someone else takes them before he holds:
+	// Bob picks 2 free seats; someone else takes them before he holds:
 	// his page drops them and says so.
-	bob.do("Bob picks the best 2", 5*time.Second, chromedp.Click(chromedp.ID("best-button")))
+	eval[bool](bob, `(() => { const p = window.boxoffice.page; let n = 0;
+		for (let i = 0; i < p.tickets.length && n < 2; i++) if (p.map.status[i] === 0) { p.toggle(i); n++; }
+		return true; })()`)
 	bob.waitFor("Bob's 2 seats selected", `window.boxoffice.page.selection.size === 2`, 5*time.Second)
 	bobs := eval[[]string](bob, `[...window.boxoffice.page.selection].map((i) => window.boxoffice.page.tickets[i].ticket_id)`)
 	dave := n.token(t, "dave@example.com")
@@ -258,9 +262,8 @@ func TestWebPages(t *testing.T) {
 	}
 	alice.do("open the new event", 20*time.Second, chromedp.Navigate(n.URL+"/events/"+newEvent))
 	alice.waitFor("the new event's live map", `document.body.dataset.live === 'true' && !!window.boxoffice.page?.map`, 20*time.Second)
-	alice.do("pick 2 and hold", 10*time.Second,
-		chromedp.Click(chromedp.ID("best-button")),
-		chromedp.Click(chromedp.ID("hold-button")))
+	alice.do("best available 2 (holds once admitted)", 10*time.Second,
+		chromedp.Click(chromedp.ID("best-button")))
 	alice.waitFor("Alice in the waiting room", fmt.Sprintf(`!document.getElementById('queue-card').hidden && document.getElementById('queue-text').textContent.includes('number %d in line')`, fansAhead+1), 10*time.Second)
 	alice.screenshot("12-waiting-room")
 	var now place

@@ -58,6 +58,7 @@ export class Catalog {
         h('td', {}, field('rows', { type: 'number', min: 1, max: MAX_ROWS, required: true })),
         h('td', {}, field('seats', { type: 'number', min: 1, max: MAX_SEATS_PER_ROW, required: true })),
         h('td', {}, field('price', { type: 'text', inputmode: 'decimal', pattern: '\\d+(\\.\\d{1,2})?', required: true })),
+        h('td', {}, wheelchairField(s, k, () => this.renderTotals())),
         h('td', {}, this.sections.length > 1 ? h('button', {
           type: 'button', class: 'x', title: 'Remove section',
           onclick: () => { this.sections.splice(k, 1); delete this.ids['venue-form']; this.renderBuilder(); },
@@ -133,6 +134,11 @@ export class Catalog {
       this.notice.show(`Section "${bad.name || '?'}" needs a name, 1..${MAX_ROWS} rows, 1..${MAX_SEATS_PER_ROW} seats per row and a price like 49.50.`, 'error');
       return;
     }
+    const tooMany = this.sections.find((s) => 2 * (s.wheelchair || 0) > s.seats);
+    if (tooMany) {
+      this.notice.show(`Section "${tooMany.name}" has room for at most ${Math.floor(tooMany.seats / 2)} wheelchair spaces (each with a companion seat) in its last row.`, 'error');
+      return;
+    }
     const names = new Set(this.sections.map((s) => s.name));
     if (names.size !== this.sections.length) {
       this.notice.show('Every section needs its own name.', 'error');
@@ -143,7 +149,7 @@ export class Catalog {
       location: { lat: Number($('v-lat').value), lon: Number($('v-lon').value) },
       seat_map: {
         sections: this.sections.map((s) => ({
-          name: s.name, rows: Array.from({ length: s.rows }, (_, r) => ({ name: String(r + 1), seats: s.seats })),
+          name: s.name, rows: withWheelchair(s, Array.from({ length: s.rows }, (_, r) => ({ name: String(r + 1), seats: s.seats }))),
           ...this.placer.placeOf(s),
         })),
       },
@@ -206,3 +212,29 @@ function sectionName(k) {
 }
 
 const pad = (n) => String(n).padStart(2, '0');
+
+// h19access: accessible seats in the builder. A section's wheelchair spaces
+// are in its last row (where a platform usually is), from the left: space j
+// is seat 2j+1 and its companion seat 2j+2, beside it.
+
+/** wheelchairField is the builder's input for a section's wheelchair spaces. */
+function wheelchairField(s, k, changed) {
+  return h('input', {
+    type: 'number', min: 0, max: MAX_SEATS_PER_ROW, value: s.wheelchair || 0, class: 'narrow',
+    'aria-label': `Section ${k + 1} wheelchair spaces`, dataset: { k, key: 'wheelchair' },
+    oninput: (e) => {
+      s.wheelchair = Math.max(0, Math.floor(Number(e.target.value) || 0));
+      changed();
+    },
+  });
+}
+
+/** withWheelchair flags the wheelchair spaces and companion seats on a section's last row. */
+function withWheelchair(s, rows) {
+  const n = s.wheelchair || 0;
+  if (!n || !rows.length) return rows;
+  const last = rows[rows.length - 1];
+  last.wheelchair = Array.from({ length: n }, (_, j) => 2 * j + 1);
+  last.companion = Array.from({ length: n }, (_, j) => 2 * j + 2);
+  return rows;
+}

@@ -38,9 +38,10 @@ export class Checkout {
   /** holdSelected reserves the selected seats, queueing first if the event needs it. */
   async holdSelected() {
     const p = this.page;
-    const indices = [...p.selection];
-    const standing = (p.standing || []).filter((a) => a.qty > 0).map((a) => ({ section: a.name, quantity: a.qty }));
-    if ((!indices.length && !standing.length) || this.busy || this.hold) return;
+    const best = this.best; // h19access: a best-available request (holdBest)
+    const indices = best ? [] : [...p.selection];
+    const standing = best ? [] : (p.standing || []).filter((a) => a.qty > 0).map((a) => ({ section: a.name, quantity: a.qty }));
+    if ((!indices.length && !standing.length && !best) || this.busy || this.hold) return;
     if (!p.session.signedIn) {
       p.notice.show('Sign in (top right) to hold seats.', 'error');
       p.onSignInNeeded();
@@ -57,8 +58,10 @@ export class Checkout {
           event_id: p.eventId,
           ...(indices.length ? { ticket_ids: indices.map((i) => p.tickets[i].ticket_id) } : {}),
           ...(standing.length ? { standing } : {}),
+          ...(best ? { best_available: best } : {}),
         },
       });
+      this.best = null;
       if (standing.length) {
         // The server picked the places: the hold is every ticket it names.
         for (const a of p.standing) a.qty = 0;
@@ -67,9 +70,12 @@ export class Checkout {
       this.start(b, b.ticket_ids.map((id) => p.index.get(id)).filter((i) => i !== undefined));
       p.notice.show('Seats held. Pay before the countdown runs out.', 'ok', 5000);
     } catch (e) {
+      if (e.code !== 'queue_required') this.best = null;
       if (e.code === 'queue_required') {
         this.admission = null;
         this.joinQueue();
+      } else if (best && this.bestFailed(e, best)) {
+        // said by bestFailed
       } else if (e.code === 'seat_unavailable' && e.details.section) {
         p.notice.show(`Sorry, ${e.details.section} has only ${e.details.left} place${e.details.left === 1 ? '' : 's'} left. Nothing was held; ask for fewer and try again.`, 'error');
       } else if (e.code === 'seat_unavailable') {
@@ -85,6 +91,28 @@ export class Checkout {
       this.setBusy(false);
       if (!this.hold) p.dropTaken();
     }
+  }
+
+  /**
+   * holdBest (h19access) asks the server for the best n seats and holds
+   * them in one step (best_available): the server picks, so two buyers
+   * never race for the same seats. accessible asks for a wheelchair space
+   * and companion seats beside it. The waiting room applies as for any hold.
+   */
+  holdBest(n, accessible) {
+    const p = this.page;
+    if (p.holding()) return;
+    p.clearSelection();
+    this.best = { quantity: Math.min(Math.max(1, Math.floor(n)), 10), ...(accessible ? { accessible: true } : {}) };
+    return this.holdSelected();
+  }
+
+  /** bestFailed says why a best-available hold found nothing; false for other errors. */
+  bestFailed(e, best) {
+    if (e.code !== 'seat_unavailable') return false;
+    const what = best.accessible ? `a wheelchair space with ${best.quantity - 1} seat${best.quantity === 2 ? '' : 's'} beside it` : `${best.quantity} seat${best.quantity > 1 ? 's' : ''}`;
+    this.page.notice.show(`Sorry, there is no ${what} left. Nothing was held; ask for fewer or pick seats on the map.`, 'error');
+    return true;
   }
 
   /** start shows a new hold: the seats turn "yours" and the countdown runs. */

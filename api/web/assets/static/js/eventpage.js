@@ -1,10 +1,12 @@
 // eventpage.js: one event's page: the live seat map, seat selection (by
-// click or "best available") and the checkout card.
+// click or keyboard, seatkeys.js), "best available" (the server picks and
+// holds, checkout.js) and the checkout card.
 
 import { call, $, h, money, when, eventNames } from './api.js';
 import { SeatMap, STATUS, STATUS_NAMES, MARK, ticketsOfLayout } from './seatmap.js';
 import { SeatFeed, unpack } from './live.js';
 import { Checkout } from './checkout.js';
+import { SeatKeys } from './seatkeys.js';
 
 /** MAX_SEATS is API.md's limit of seats per hold. */
 export const MAX_SEATS = 10;
@@ -70,6 +72,8 @@ export class EventPage {
     // paint the map, apply the WebSocket's first snapshot, and all of it.
     // fetch_ms includes layout_ms, the layout's part (near 0 from the cache).
     this.timings = { start: t0, fetch_ms: Math.round(t1 - t0), layout_ms: Math.round(t1 - tm), map_ms: Math.round(performance.now() - t1) };
+    this.keys?.destroy();
+    this.keys = new SeatKeys($('seat-keys'), this); // h19access: keyboard and screen readers
     this.renderPrices();
     this.renderStanding();
     this.renderSelection();
@@ -98,6 +102,7 @@ export class EventPage {
     this.version = version;
     this.dropTaken();
     this.updateStandingLeft();
+    this.keys?.update();
     document.body.dataset.version = version;
   }
 
@@ -106,7 +111,7 @@ export class EventPage {
     on('zoom-in', 'click', () => this.map.zoom(1.6));
     on('zoom-out', 'click', () => this.map.zoom(1 / 1.6));
     on('zoom-fit', 'click', () => this.map.fit());
-    on('best-button', 'click', () => this.bestAvailable(Number($('best-count').value) || 2));
+    on('best-button', 'click', () => this.checkout.holdBest(Number($('best-count').value) || 2, $('best-accessible').checked));
     on('clear-button', 'click', () => this.clearSelection());
     on('hold-button', 'click', () => this.checkout.holdSelected());
     on('pay-button', 'click', () => this.checkout.pay());
@@ -118,6 +123,7 @@ export class EventPage {
     this.destroyed = true;
     this.abort.abort();
     this.feed?.stop();
+    this.keys?.destroy();
     this.map?.destroy();
     this.checkout.destroy();
     for (const id of ['hold-card', 'confirm-card', 'queue-card', 'seat-tip']) $(id).hidden = true;
@@ -127,7 +133,8 @@ export class EventPage {
   label(i) {
     const t = this.tickets[i];
     if (t.standing) return `${t.section} · standing · place ${t.seat}`;
-    return `Section ${t.section} · Row ${t.row} · Seat ${t.seat}`;
+    const access = t.access === 'wheelchair' ? ' · wheelchair space' : t.access === 'companion' ? ' · companion seat' : '';
+    return `Section ${t.section} · Row ${t.row} · Seat ${t.seat}${access}`;
   }
 
   /** standingLeft is how many places of standing area a are available. */
@@ -286,54 +293,6 @@ export class EventPage {
   }
 
   /**
-   * bestAvailable selects n adjacent available seats in one row of the
-   * dearest section that has them, as near the row's centre as possible.
-   */
-  bestAvailable(n) {
-    if (this.holding()) return;
-    n = Math.min(Math.max(1, Math.floor(n)), MAX_SEATS);
-    const sections = [...this.map.sections].sort((a, b) => Number(b.price) - Number(a.price));
-    for (const s of sections) {
-      for (const r of s.rows) {
-        const start = this.bestRun(r.seats, n);
-        if (start < 0) continue;
-        this.clearSelection();
-        for (const i of r.seats.slice(start, start + n)) {
-          this.selection.add(i);
-          this.map.setMark(i, MARK.selected);
-        }
-        this.renderSelection();
-        this.map.reveal([...this.selection]);
-        this.notice.show(`Best available: ${n} seat${n > 1 ? 's' : ''} together in section ${s.name}, row ${r.name}.`, 'info', 4000);
-        return;
-      }
-    }
-    this.notice.show(`There are no ${n} seats together left. Try fewer seats.`, 'error');
-  }
-
-  /** bestRun is the start of the most central run of n free seats in a row, or -1. */
-  bestRun(seats, n) {
-    const free = (i) => this.map.status[i] === STATUS.available && this.map.mark[i] !== MARK.mine;
-    let best = -1;
-    let bestDist = Infinity;
-    let run = 0;
-    const centre = (seats.length - n) / 2;
-    for (let k = 0; k < seats.length; k++) {
-      const adjacent = k > 0 && this.tickets[seats[k]].seat === this.tickets[seats[k - 1]].seat + 1;
-      run = free(seats[k]) ? (adjacent ? run + 1 : 1) : 0;
-      if (run >= n) {
-        const start = k - n + 1;
-        const dist = Math.abs(start - centre);
-        if (dist < bestDist) {
-          best = start;
-          bestDist = dist;
-        }
-      }
-    }
-    return best;
-  }
-
-  /**
    * onSale says whether a hold can succeed now: the sale window of API.md
    * (sale_starts_at, sale_ends_at, cancelled). The server decides; the page
    * only keeps people from clicking into a sure not_on_sale.
@@ -393,6 +352,7 @@ export class EventPage {
     const onSale = this.onSale();
     $('hold-button').disabled = !onSale || !n || n > MAX_SEATS || !!this.checkout.hold || this.checkout.busy || queued;
     $('hold-button').textContent = !onSale ? 'Not on sale' : queued ? 'Waiting for your turn…' : 'Hold seats';
+    this.keys?.update();
   }
 
   renderPrices() {

@@ -118,9 +118,16 @@ export function ticketsOfLayout(layout) {
         const i = r.first + k;
         out[i] = { ticket_id: layout.ticket_ids[i], section: s.name, row: r.name, seat: k + 1, price, currency: layout.currency };
       }
+      markAccess(out, r);
     }
   }
   return out;
+}
+
+/** markAccess (h19access) flags a layout row's wheelchair spaces and companion seats on its tickets. */
+function markAccess(out, r) {
+  for (const n of r.wheelchair || []) out[r.first + n - 1].access = 'wheelchair';
+  for (const n of r.companion || []) out[r.first + n - 1].access = 'companion';
 }
 
 /** SeatMap draws one event's seats and turns pointer input into seat picks. */
@@ -142,6 +149,7 @@ export class SeatMap {
     this.mark = new Uint8Array(tickets.length);
     this.marked = new Set();
     this.hover = -1;
+    this.focus = -1; // the keyboard's seat (seatkeys.js), ringed
     this.sections = opts.layout ? sectionsOfLayout(opts.layout) : sectionsOf(tickets);
     if (opts.statuses) this.status.set(opts.statuses);
     else tickets.forEach((t, i) => { this.status[i] = STATUS[t.status] ?? STATUS.booked; });
@@ -336,6 +344,31 @@ export class SeatMap {
     ctx.drawImage(this.bitmap, ox, oy, this.bitmap.width * s, this.bitmap.height * s);
     this.drawLabels(ox, oy, unit);
     this.drawRings(ox, oy, unit);
+    this.drawFocus(ox, oy, unit);
+  }
+
+  /** setFocus (h19access) rings seat i as the keyboard's focus; -1 for none. */
+  setFocus(i) {
+    if (this.focus === i) return;
+    this.focus = i;
+    this.requestDraw();
+  }
+
+  /** drawFocus draws the keyboard focus: a thick ring that stands out on any seat colour. */
+  drawFocus(ox, oy, unit) {
+    if (this.focus < 0) return;
+    const { ctx } = this;
+    const i = this.focus;
+    const r = Math.max(6, unit * 1.1);
+    const x = ox + (this.cx[i] + 0.4) * unit, y = oy + (this.cy[i] + 0.4) * unit;
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = '#fff';
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = '#111';
+    ctx.stroke();
   }
 
   drawStage(ox, oy, unit) {
