@@ -41,7 +41,9 @@ func (db *DB) EventReport(ctx context.Context, eventID uuid.UUID, bucket boxoffi
 		addFigure(&r.Refunded, b.Refunded)
 	}
 	r.Revenue = r.Sold.Amount - r.Refunded.Amount
-	r.Types = reportTypes(r.Sold, r.Refunded)
+	if r.Types, err = reportTypes(ctx, db.pool, eventID); err != nil {
+		return r, err
+	}
 	if r.Fees, err = reportFees(ctx, db.pool, eventID); err != nil {
 		return r, err
 	}
@@ -125,23 +127,77 @@ func reportBuckets(ctx context.Context, q querier, eventID uuid.UUID, bucket box
 	return out, wrap("report: buckets", rows.Err())
 }
 
-// reportTypes is the sales by ticket type. Bookings carry no type yet, so
-// every sale is of the one implicit type.
-func reportTypes(sold, refunded boxoffice.SalesFigure) []boxoffice.TypeSales {
-	if sold.Bookings == 0 {
-		return []boxoffice.TypeSales{}
+// reportTypes is the sales by ticket type, in the order types first sold:
+// a booking's tickets by their type (bookings.ticket_types; an event
+// without types sells one, ImplicitTicketType), each type's amount its
+// "tickets" price line (before discount, fees and tax), or the booking's
+// total for a booking without price lines.
+func reportTypes(ctx context.Context, q querier, eventID uuid.UUID) ([]boxoffice.TypeSales, error) {
+	rows, err := q.Query(ctx, `WITH s AS (
+			SELECT id, status, total_minor, ticket_ids, ticket_types, price_lines, confirmed_at FROM bookings
+			WHERE event_id = $1 AND status IN `+saleStatuses+`),
+		c AS (
+			SELECT s.id, s.status, s.total_minor, s.ticket_types, s.price_lines, s.confirmed_at, u.type, count(*) AS n
+			FROM s, LATERAL unnest(coalesce(s.ticket_types, array_fill($2::text, ARRAY[cardinality(s.ticket_ids)]))) AS u(type)
+			GROUP BY s.id, s.status, s.total_minor, s.ticket_types, s.price_lines, s.confirmed_at, u.type),
+		t AS (
+			SELECT c.id, c.status, c.type, c.n, c.confirmed_at AS first,
+				CASE WHEN c.price_lines IS NULL THEN c.total_minor ELSE coalesce((
+					SELECT sum((l->>'amount_minor')::bigint) FROM jsonb_array_elements(c.price_lines) l
+					WHERE l->>'kind' = 'tickets'
+						AND (c.ticket_types IS NULL OR l->>'label' = c.type || ' × ' || c.n::text)), 0) END AS amount
+			FROM c)
+		SELECT type, count(*), sum(n), sum(amount),
+			count(*) FILTER (WHERE status = 'refunded'), coalesce(sum(n) FILTER (WHERE status = 'refunded'), 0),
+			coalesce(sum(amount) FILTER (WHERE status = 'refunded'), 0)
+		FROM t GROUP BY type ORDER BY min(first), type`, eventID, boxoffice.ImplicitTicketType)
+	if err != nil {
+		return nil, wrap("report: types", err)
 	}
-	return []boxoffice.TypeSales{{Type: boxoffice.ImplicitTicketType, Sold: sold, Refunded: refunded}}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (boxoffice.TypeSales, error) {
+		var s boxoffice.TypeSales
+		err := row.Scan(&s.Type, &s.Sold.Bookings, &s.Sold.Tickets, &s.Sold.Amount,
+			&s.Refunded.Bookings, &s.Refunded.Tickets, &s.Refunded.Amount)
+		return s, err
+	})
+	if out == nil {
+		out = []boxoffice.TypeSales{}
+	}
+	return out, wrap("report: types", err)
 }
 
-// reportFees sums the fee lines of the event's sales that stand. Bookings
-// carry no fee lines yet, so it is 0.
-func reportFees(context.Context, querier, uuid.UUID) (boxoffice.Money, error) { return 0, nil }
+// reportFees sums the fee lines of the event's sales that stand (not
+// refunded): what the organiser's fees brought in.
+func reportFees(ctx context.Context, q querier, eventID uuid.UUID) (boxoffice.Money, error) {
+	var fees int64
+	err := q.QueryRow(ctx, `SELECT coalesce(sum((l->>'amount_minor')::bigint), 0)
+		FROM bookings b, jsonb_array_elements(b.price_lines) l
+		WHERE b.event_id = $1 AND b.status = 'confirmed' AND b.price_lines IS NOT NULL AND l->>'kind' = 'fee'`,
+		eventID).Scan(&fees)
+	return boxoffice.Money(fees), wrap("report: fees", err)
+}
 
 // reportPromoUses counts the promo codes used by the event's sales that
-// stand. Bookings carry no promo code yet, so there are none.
-func reportPromoUses(context.Context, querier, uuid.UUID) ([]boxoffice.PromoUse, error) {
-	return []boxoffice.PromoUse{}, nil
+// stand (one use a booking) and the discount each gave.
+func reportPromoUses(ctx context.Context, q querier, eventID uuid.UUID) ([]boxoffice.PromoUse, error) {
+	rows, err := q.Query(ctx, `SELECT b.promo_code, count(*), coalesce(sum((
+			SELECT -sum((l->>'amount_minor')::bigint) FROM jsonb_array_elements(b.price_lines) l
+			WHERE l->>'kind' = 'discount')), 0)
+		FROM bookings b
+		WHERE b.event_id = $1 AND b.status = 'confirmed' AND b.promo_code IS NOT NULL
+		GROUP BY b.promo_code ORDER BY b.promo_code`, eventID)
+	if err != nil {
+		return nil, wrap("report: promo uses", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (boxoffice.PromoUse, error) {
+		var u boxoffice.PromoUse
+		err := row.Scan(&u.Code, &u.Uses, &u.Discount)
+		return u, err
+	})
+	if out == nil {
+		out = []boxoffice.PromoUse{}
+	}
+	return out, wrap("report: promo uses", err)
 }
 
 // EachSale streams the tickets of the event's sales to fn, ordered by

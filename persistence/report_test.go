@@ -103,6 +103,55 @@ func TestEventReportFigures(t *testing.T) {
 	wantCode(t, err, boxoffice.ENotFound)
 }
 
+// TestEventReportPricedFigures: with ticket types, fees and promo codes
+// (the columns of migration 0600) the report splits the sales by type with
+// each type's "tickets" line, sums the fee lines of the sales that stand,
+// and counts each promo code's uses and discount; a refunded sale counts
+// in neither fees nor promo uses.
+func TestEventReportPricedFigures(t *testing.T) {
+	db := openDB(t)
+	ctx := ctxT(t)
+	e, _ := mustEvent(t, db, 1, 1, 4)
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	price := func(id uuid.UUID, types []string, lines string, promo any) {
+		t.Helper()
+		if _, err := db.Pool().Exec(ctx, `UPDATE bookings SET ticket_types = $2, price_lines = $3::jsonb, promo_code = $4
+			WHERE id = $1`, id, types, lines, promo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// adult+child with a 2.00 fee per ticket and SPRING (−5.00).
+	a := sellRows(t, db, e.ID, "confirmed", 9400+400-500, at, 0, 1)
+	price(a, []string{"adult", "child"}, `[{"kind":"tickets","label":"adult × 1","amount_minor":5900},
+		{"kind":"tickets","label":"child × 1","amount_minor":3500},{"kind":"discount","label":"Promo SPRING","amount_minor":-500},
+		{"kind":"fee","label":"Service","amount_minor":400}]`, "SPRING")
+	// two adults, refunded: in the types' sold and refunded, not in fees or uses.
+	b := sellRows(t, db, e.ID, "refunded", 11800+400, at.Add(time.Hour), 2, 3)
+	price(b, []string{"adult", "adult"}, `[{"kind":"tickets","label":"adult × 2","amount_minor":11800},
+		{"kind":"fee","label":"Service","amount_minor":400}]`, "SPRING")
+
+	r, err := db.EventReport(ctx, e.ID, boxoffice.BucketDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fig := func(b, tk int, amount boxoffice.Money) boxoffice.SalesFigure {
+		return boxoffice.SalesFigure{Bookings: b, Tickets: tk, Amount: amount}
+	}
+	want := []boxoffice.TypeSales{
+		{Type: "adult", Sold: fig(2, 3, 5900+11800), Refunded: fig(1, 2, 11800)},
+		{Type: "child", Sold: fig(1, 1, 3500)},
+	}
+	if len(r.Types) != 2 || r.Types[0] != want[0] || r.Types[1] != want[1] {
+		t.Fatalf("types: %+v, want %+v", r.Types, want)
+	}
+	if r.Fees != 400 {
+		t.Fatalf("fees = %d, want 400 (the refunded sale's fee is not kept)", r.Fees)
+	}
+	if len(r.PromoUses) != 1 || r.PromoUses[0] != (boxoffice.PromoUse{Code: "SPRING", Uses: 1, Discount: 500}) {
+		t.Fatalf("promo uses: %+v", r.PromoUses)
+	}
+}
+
 // TestEachSaleStreams: the export hands each ticket to fn while its query
 // is still being read (the connection is held), never after collecting
 // them all; the rows come in confirmation, booking and ticket order, and

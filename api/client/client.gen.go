@@ -1260,7 +1260,7 @@ type EventReport struct {
 		Sold SaleFigure `json:"sold"`
 	} `json:"by_section"`
 
-	// ByType One entry per ticket type with sales; an event without ticket types sells one, `standard`.
+	// ByType One entry per ticket type with sales, in the order each first sold; an event without ticket types sells one, `standard`. A type's amount is its tickets' price line (before discount, fees and tax).
 	ByType []struct {
 		// Refunded Sales counted in bookings and tickets, with their amount in integer minor units of the event's currency.
 		Refunded SaleFigure `json:"refunded"`
@@ -1275,7 +1275,7 @@ type EventReport struct {
 	Currency string `json:"currency"`
 	EventId  UUID   `json:"event_id"`
 
-	// FeesMinor The fee lines of the sales that stand (0 for an event without fees).
+	// FeesMinor The fee lines (not tax) of the sales that stand, refunded ones left out (0 for an event without fees).
 	FeesMinor int64 `json:"fees_minor"`
 
 	// OverTime The sales by when they were confirmed and the refunds by when they were done, in UTC
