@@ -68,12 +68,12 @@ func (a *activator) Receive(ctx actor.Context) {
 func (a *activator) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	key := ci.AsKey()
 	if g, ok := a.grains[key]; ok {
-		ctx.Respond(&pcluster.ActivationResponse{Pid: g.pid})
+		respond(ctx, &pcluster.ActivationResponse{Pid: g.pid})
 		return
 	}
 	kind := a.p.c.GetClusterKind(ci.Kind)
 	if kind == nil {
-		ctx.Respond(&pcluster.ActivationResponse{Failed: true})
+		respond(ctx, &pcluster.ActivationResponse{Failed: true})
 		return
 	}
 	if a.p.draining() {
@@ -100,7 +100,16 @@ func (a *activator) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 			a.p.log.Warn("cluster: record placement", "kind", k, "identity", id, "err", err)
 		}
 	})
-	ctx.Respond(&pcluster.ActivationResponse{Pid: pid})
+	respond(ctx, &pcluster.ActivationResponse{Pid: pid})
+}
+
+// respond answers an activation request; one without a sender (the
+// activation a survivor asks for when it re-places a departed member's
+// grains) needs no answer.
+func respond(ctx actor.Context, r *pcluster.ActivationResponse) {
+	if ctx.Sender() != nil {
+		ctx.Respond(r)
+	}
 }
 
 func (a *activator) terminated(who *actor.PID) {
