@@ -3,6 +3,8 @@ package persistence_test
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -156,5 +158,96 @@ func BenchmarkPlacementsClaim(b *testing.B) {
 	for b.Loop() {
 		claim(fmt.Sprintf("bench-%d", i))
 		i++
+	}
+}
+
+// TestPlacementsClaimBatchesFromSeveralNodes: three nodes claim the same
+// 900 identities at once, each in its own order and in batches of
+// different sizes (as each node's claimer gathers its callers' claims):
+// every node gets the same owner for each identity, the records say the
+// same, and the busiest member stays within ceil(1.15 x mean).
+func TestPlacementsClaimBatchesFromSeveralNodes(t *testing.T) {
+	ctx := t.Context()
+	s := openDB(t).Placements()
+	live := []string{"m1", "m2", "m3"}
+	const events = 900
+	all := make([]string, events)
+	for i := range all {
+		all[i] = fmt.Sprintf("event-%03d", i)
+	}
+	choose := func(id string, counts map[string]int) string {
+		return cluster.ChooseOwner(cluster.RendezvousOrder(id, live), counts, cluster.DefaultPlacementLoad)
+	}
+	got := make([]map[string]string, len(live))
+	var wg sync.WaitGroup
+	errs := make(chan error, len(live)*4)
+	for node := range live {
+		got[node] = map[string]string{}
+		var mu sync.Mutex
+		order := slices.Clone(all)
+		rand.New(rand.NewPCG(uint64(node), 22)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		// Two claimers a node, so batches of one node also overlap.
+		for half, part := range [][]string{order[:events/2], order[events/2:]} {
+			wg.Go(func() {
+				size := 1 + node*7 + half*50
+				for batch := range slices.Chunk(part, size) {
+					owners, err := s.Claim(ctx, "event", batch, live, choose)
+					if err != nil {
+						errs <- err
+						return
+					}
+					mu.Lock()
+					for _, id := range batch {
+						got[node][id] = owners[id]
+					}
+					mu.Unlock()
+					size = size*2 + 1 // 1, 3, 7, ... up to whole batches
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	records, err := s.Owners(ctx, "event", all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range all {
+		for node := range live {
+			if got[node][id] == "" || got[node][id] != records[id] {
+				t.Fatalf("%s: node %d was told %q, the record says %q", id, node, got[node][id], records[id])
+			}
+		}
+	}
+	counts, err := s.Counts(ctx, "event", live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := cluster.Bound(events, len(live), cluster.DefaultPlacementLoad)
+	total := 0
+	for m, c := range counts {
+		total += c
+		if c > bound {
+			t.Errorf("%s holds %d, bound %d (%v)", m, c, bound, counts)
+		}
+	}
+	if total != events {
+		t.Fatalf("counts %v sum to %d, want %d", counts, total, events)
+	}
+	for m, c := range counts {
+		if held, err := s.HeldBy(ctx, "event", []string{m}); err != nil || len(held) != c {
+			t.Fatalf("HeldBy(%s) = %d identities, %v; counts say %d", m, len(held), err, c)
+		}
+	}
+	// Asked again, the live records stand.
+	again, err := s.Claim(ctx, "event", all, live, func(string, map[string]int) string {
+		t.Error("choose called for a live record")
+		return ""
+	})
+	if err != nil || len(again) != events {
+		t.Fatalf("claim again: %d owners, %v", len(again), err)
 	}
 }
