@@ -50,10 +50,11 @@ type PlacementStore interface {
 	// HeldBy returns the identities of kind whose records name one of
 	// members (the members that left, whose grains are re-placed at once).
 	HeldBy(ctx context.Context, kind string, members []string) ([]string, error)
-	// Ensure records member as the host of identity unless a record
-	// exists; an activation calls it in case its record was released in
-	// between (a passivation racing a new call).
-	Ensure(ctx context.Context, kind, identity, member string) error
+	// Ensure records member as the host of each of identities that has no
+	// record; an activation calls it in case its record was released in
+	// between (a passivation racing a new call). A node's writer gathers
+	// the activations queued behind each other into one call.
+	Ensure(ctx context.Context, kind string, identities []string, member string) error
 	// Release deletes the record of identity if member holds it (the grain
 	// passivated or stopped).
 	Release(ctx context.Context, kind, identity, member string) error
@@ -182,7 +183,7 @@ type placement struct {
 	self   string // member id
 	sub    *eventstream.Subscription
 	actor  *actor.PID
-	writes chan func(context.Context)
+	writes chan placementWrite
 	done   chan struct{}
 
 	// claims and reclaims feed the claimer; stop ends it, claimDone says
@@ -225,7 +226,7 @@ func NewPlacementLookup(store PlacementStore, load float64, timeout time.Duratio
 // Setup implements pcluster.IdentityLookup.
 func (p *placement) Setup(c *pcluster.Cluster, _ []string, _ bool) {
 	p.c, p.self = c, c.ActorSystem.ID
-	p.writes = make(chan func(context.Context), 4096)
+	p.writes = make(chan placementWrite, 4096)
 	p.done = make(chan struct{})
 	go p.writer()
 	p.claims = make(chan *claimReq, maxClaimBatch)
@@ -271,9 +272,45 @@ func (p *placement) shutdown() {
 // off the actor's mailbox.
 func (p *placement) writer() {
 	defer close(p.done)
-	for w := range p.writes {
+	var next *placementWrite
+	for {
+		var w placementWrite
+		if next != nil {
+			w, next = *next, nil
+		} else {
+			var ok bool
+			if w, ok = <-p.writes; !ok {
+				return
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
-		w(ctx)
+		if e := w.ensure; e != nil {
+			// Records of activations queued behind each other go in one
+			// statement, up to the first other write (kept in order).
+			ids := []string{e.id}
+		gather:
+			for len(ids) < maxClaimBatch {
+				select {
+				case w2, ok := <-p.writes:
+					if !ok {
+						break gather
+					}
+					if e2 := w2.ensure; e2 != nil && e2.kind == e.kind {
+						ids = append(ids, e2.id)
+						continue
+					}
+					next = &w2
+					break gather
+				default:
+					break gather
+				}
+			}
+			if err := p.store.Ensure(ctx, e.kind, ids, p.self); err != nil {
+				p.log.Warn("cluster: record placements", "kind", e.kind, "grains", len(ids), "err", err)
+			}
+		} else {
+			w.fn(ctx)
+		}
 		cancel()
 	}
 }

@@ -65,12 +65,14 @@ func (s *MemoryPlacement) HeldBy(_ context.Context, kind string, members []strin
 }
 
 // Ensure implements PlacementStore.
-func (s *MemoryPlacement) Ensure(_ context.Context, kind, identity, member string) error {
+func (s *MemoryPlacement) Ensure(_ context.Context, kind string, identities []string, member string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := [2]string{kind, identity}
-	if _, ok := s.records[key]; !ok {
-		s.records[key] = member
+	for _, id := range identities {
+		key := [2]string{kind, id}
+		if _, ok := s.records[key]; !ok {
+			s.records[key] = member
+		}
 	}
 	return nil
 }

@@ -127,10 +127,11 @@ func (s *Placements) HeldBy(ctx context.Context, kind string, members []string) 
 }
 
 // Ensure implements cluster.PlacementStore.
-func (s *Placements) Ensure(ctx context.Context, kind, identity, member string) error {
+func (s *Placements) Ensure(ctx context.Context, kind string, identities []string, member string) error {
 	_, err := s.db.pool.Exec(ctx, `
-		INSERT INTO grain_placement (kind, identity, member) VALUES ($1, $2, $3)
-		ON CONFLICT (kind, identity) DO NOTHING`, kind, identity, member)
+		INSERT INTO grain_placement (kind, identity, member)
+		SELECT $1, u.identity, $3 FROM unnest($2::text[]) AS u(identity)
+		ON CONFLICT (kind, identity) DO NOTHING`, kind, identities, member)
 	return wrap("ensure placement", err)
 }
 

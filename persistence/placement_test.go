@@ -87,7 +87,7 @@ func TestPlacementsClaim(t *testing.T) {
 	if err := s.Release(ctx, "event", "event-000", gone); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Ensure(ctx, "event", "event-000", gone); err != nil {
+	if err := s.Ensure(ctx, "event", []string{"event-000"}, gone); err != nil {
 		t.Fatal(err)
 	}
 	if o, _ := s.Owners(ctx, "event", []string{"event-000"}); o["event-000"] != rest[0] {
@@ -96,7 +96,7 @@ func TestPlacementsClaim(t *testing.T) {
 	if err := s.Release(ctx, "event", "event-000", rest[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Ensure(ctx, "event", "event-000", "m9"); err != nil {
+	if err := s.Ensure(ctx, "event", []string{"event-000", "event-001"}, "m9"); err != nil {
 		t.Fatal(err)
 	}
 	if o, _ := s.Owners(ctx, "event", []string{"event-000"}); o["event-000"] != "m9" {
