@@ -167,13 +167,17 @@ func TestPlacementReplacesCrashedMembersGrains(t *testing.T) {
 	if bound := cluster.Bound(len(keys), 2, cluster.DefaultPlacementLoad); busiest(counts) > bound {
 		t.Fatalf("after the re-placement %v, bound %d", counts, bound)
 	}
-	got, err := owners(survivors, keys)
+	records, err := store.Owners(t.Context(), echoKind, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for id, owner := range got {
-		if placed[id] != "node-c" && owner != placed[id] {
-			t.Errorf("%s moved from %s to %s though its node stayed", id, placed[id], owner)
+	name := map[string]string{survivors[0].MemberID(): survivors[0].Name(), survivors[1].MemberID(): survivors[1].Name()}
+	now := make(map[string]string, len(keys))
+	for _, id := range keys {
+		now[id] = name[records[id]]
+		if placed[id] != "node-c" && now[id] != placed[id] {
+			t.Errorf("%s moved from %s to %s though its node stayed", id, placed[id], now[id])
 		}
 	}
+	assertOwners(t, "after the re-placement", survivors, now)
 }
