@@ -1,9 +1,9 @@
 -- The per-member counts of grain_placement (0550) kept per statement
 -- instead of per row: a batched claim writes hundreds of records in one
 -- statement, and a row trigger then updated the same few counts rows once
--- per record in one transaction (each update a new row version to walk
--- past: ~1 ms per record in a batch of 1,000). Statement triggers add the
--- counts of each statement's rows (transition tables) in one update.
+-- per record in one transaction (each update a new row version of the
+-- same row). Statement triggers add the counts of each statement's rows
+-- (transition tables) in one update per member.
 DROP TRIGGER IF EXISTS grain_placement_count ON grain_placement;
 
 CREATE OR REPLACE FUNCTION grain_placement_count_add() RETURNS trigger LANGUAGE plpgsql AS $$
