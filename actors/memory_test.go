@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"weak"
@@ -49,10 +50,12 @@ func measureMemory(t *testing.T, n int) {
 	ctx := context.Background()
 	ids := make([]uuid.UUID, n)
 	ids[0] = e.eventID
+	created := time.Now()
 	parallel(t, n-1, func(i int) error {
 		ids[i+1] = dbtest.CreateEvent(t, e.db, small, boxoffice.WaitingRoom{}).ID
 		return nil
 	})
+	t.Logf("%d events created in %s", n, time.Since(created).Round(time.Millisecond))
 	var mu sync.Mutex
 	var maps []weak.Pointer[seatmap.Map]
 	actors.SetActivatedHook(t, func(_ uuid.UUID, m *seatmap.Map) {
@@ -62,20 +65,7 @@ func measureMemory(t *testing.T, n int) {
 	})
 	heap0, rss0 := memNow(t)
 	start := time.Now()
-	parallel(t, n, func(i int) error {
-		sp := boxoffice.NewTicketSpace(ids[i])
-		var err error
-		// On a loaded machine an activation can outlast the call's timeout
-		// (unavailable): try again, on the next seat (the first may be held).
-		for seat := 0; seat < 5; seat++ {
-			_, err = e.node.eng.Reserve(ctx, boxoffice.ReserveRequest{EventID: ids[i], UserID: uuid.New(),
-				BookingID: uuid.New(), TicketIDs: []uuid.UUID{sp.ID(seat)}})
-			if codeOf(err) != boxoffice.EUnavailable {
-				break
-			}
-		}
-		return err
-	})
+	parallel(t, n, func(i int) error { return holdOne(ctx, e.node.eng, ids[i], 0, nil) })
 	activated := time.Since(start)
 	if got := e.node.eng.Resident(); got != n {
 		t.Fatalf("%d events active, want %d", got, n)
@@ -128,6 +118,58 @@ func measureMemory(t *testing.T, n int) {
 		mib(heap0), mib(heap1), mib(heap2), per(heap0, heap1), per(heap0, heap2))
 	t.Logf("  RSS:  base %.1f MiB, active %.1f MiB, passivated %.1f MiB; per active event %s (RSS does not shrink at once after passivation)",
 		mib(rss0), mib(rss1), mib(rss2), per(rss0, rss1))
+
+	// The memory budget at n asked activations: a node started with
+	// MaxActive = n/10 (BOXOFFICE_MEM_BUDGET overrides) activates every
+	// event again; passivation must bring it back within the budget.
+	budget := n / 10
+	if b, err := strconv.Atoi(os.Getenv("BOXOFFICE_MEM_BUDGET")); err == nil && b > 0 {
+		budget = b
+	}
+	e.node.stop()
+	bn := startNode(t, e.db, actors.Config{HoldTTL: time.Hour, IdleTimeout: time.Hour, MaxActive: budget})
+	var peak atomic.Int64
+	start = time.Now()
+	parallel(t, n, func(i int) error {
+		return holdOne(ctx, bn.eng, ids[i], 10, func() {
+			if r := int64(bn.eng.Resident()); r > peak.Load() {
+				peak.Store(r) // a sample, racy by design: a log line, not a check
+			}
+		})
+	})
+	again := time.Since(start)
+	deadline = time.Now().Add(time.Minute)
+	for bn.eng.Resident() > budget {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events active a minute after %d activations, budget %d", bn.eng.Resident(), n, budget)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, not synchronising
+	}
+	heap3, rss3 := memNow(t)
+	t.Logf("budget %d (BOXOFFICE_MAX_ACTIVE_EVENTS): %d activations in %s; active at most %d (sampled after each), %d after; heap %.1f MiB, RSS %.1f MiB",
+		budget, n, again.Round(time.Millisecond), peak.Load(), bn.eng.Resident(), mib(heap3), mib(rss3))
+}
+
+// holdOne activates event id with one hold, on seat first or, when the
+// activation outlasts the call's timeout on a loaded machine (unavailable),
+// again on the next seats (the earlier ones may be held), for up to two
+// minutes; after runs when a hold was taken.
+func holdOne(ctx context.Context, eng *actors.Engine, id uuid.UUID, first int, after func()) error {
+	sp := boxoffice.NewTicketSpace(id)
+	var err error
+	until := time.Now().Add(2 * time.Minute)
+	for seat := first; seat < 100; seat++ {
+		_, err = eng.Reserve(ctx, boxoffice.ReserveRequest{EventID: id, UserID: uuid.New(),
+			BookingID: uuid.New(), TicketIDs: []uuid.UUID{sp.ID(seat)}})
+		if codeOf(err) != boxoffice.EUnavailable || time.Now().After(until) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // a retry's pause, not synchronisation
+	}
+	if err == nil && after != nil {
+		after()
+	}
+	return err
 }
 
 // parallel runs f for 0..n-1 on 32 goroutines and fails on the first error.

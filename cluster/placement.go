@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"log/slog"
 	"math"
 	"slices"
@@ -38,16 +39,22 @@ const activatorName = "placement-activator"
 // a crashed or restarted process are simply not live any more: they are
 // ignored and overwritten, never handed back to the restarted node.
 type PlacementStore interface {
-	// Claim returns the member hosting identity. A record whose member is
-	// in live stands (sticky). Otherwise, serialised with every other Claim
-	// of the kind, it counts the records per live member (-1 for a member
-	// excluded with Exclude), writes choose(counts) as the owner and
-	// returns it.
-	Claim(ctx context.Context, kind, identity string, live []string, choose func(counts map[string]int) string) (string, error)
-	// Ensure records member as the host of identity unless a record
-	// exists; an activation calls it in case its record was released in
-	// between (a passivation racing a new call).
-	Ensure(ctx context.Context, kind, identity, member string) error
+	// Claim returns the member hosting each of identities (one absent when
+	// choose returned ""). A record whose member is in live stands
+	// (sticky). The others, serialised with every other Claim of the kind
+	// and in one step, get choose(identity, counts) as their owner, in
+	// order: counts holds the records per live member (-1 for a member
+	// excluded with Exclude), and each pick is added to it before the next
+	// choice, as if they were claimed one after another.
+	Claim(ctx context.Context, kind string, identities, live []string, choose func(identity string, counts map[string]int) string) (map[string]string, error)
+	// HeldBy returns the identities of kind whose records name one of
+	// members (the members that left, whose grains are re-placed at once).
+	HeldBy(ctx context.Context, kind string, members []string) ([]string, error)
+	// Ensure records member as the host of each of identities that has no
+	// record; an activation calls it in case its record was released in
+	// between (a passivation racing a new call). A node's writer gathers
+	// the activations queued behind each other into one call.
+	Ensure(ctx context.Context, kind string, identities []string, member string) error
 	// Release deletes the record of identity if member holds it (the grain
 	// passivated or stopped).
 	Release(ctx context.Context, kind, identity, member string) error
@@ -176,8 +183,15 @@ type placement struct {
 	self   string // member id
 	sub    *eventstream.Subscription
 	actor  *actor.PID
-	writes chan func(context.Context)
+	writes chan placementWrite
 	done   chan struct{}
+
+	// claims and reclaims feed the claimer; stop ends it, claimDone says
+	// it ended.
+	claims    chan *claimReq
+	reclaims  chan []string
+	stop      chan struct{}
+	claimDone chan struct{}
 
 	stopOnce sync.Once
 
@@ -212,9 +226,13 @@ func NewPlacementLookup(store PlacementStore, load float64, timeout time.Duratio
 // Setup implements pcluster.IdentityLookup.
 func (p *placement) Setup(c *pcluster.Cluster, _ []string, _ bool) {
 	p.c, p.self = c, c.ActorSystem.ID
-	p.writes = make(chan func(context.Context), 4096)
+	p.writes = make(chan placementWrite, 4096)
 	p.done = make(chan struct{})
 	go p.writer()
+	p.claims = make(chan *claimReq, maxClaimBatch)
+	p.reclaims = make(chan []string, 16)
+	p.stop, p.claimDone = make(chan struct{}), make(chan struct{})
+	go p.claimer()
 	props := actor.PropsFromProducer(func() actor.Actor { return &activator{p: p, grains: map[string]activation{}} })
 	p.actor, _ = c.ActorSystem.Root.SpawnNamed(props, activatorName)
 	p.sub = c.ActorSystem.EventStream.Subscribe(func(ev any) {
@@ -235,6 +253,8 @@ func (p *placement) Shutdown() {
 func (p *placement) shutdown() {
 	sys := p.c.ActorSystem
 	sys.EventStream.Unsubscribe(p.sub)
+	close(p.stop)
+	<-p.claimDone
 	if err := sys.Root.PoisonFuture(p.actor).Wait(); err != nil {
 		p.log.Warn("cluster: stop placement actor", "err", err)
 	}
@@ -252,9 +272,45 @@ func (p *placement) shutdown() {
 // off the actor's mailbox.
 func (p *placement) writer() {
 	defer close(p.done)
-	for w := range p.writes {
+	var next *placementWrite
+	for {
+		var w placementWrite
+		if next != nil {
+			w, next = *next, nil
+		} else {
+			var ok bool
+			if w, ok = <-p.writes; !ok {
+				return
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
-		w(ctx)
+		if e := w.ensure; e != nil {
+			// Records of activations queued behind each other go in one
+			// statement, up to the first other write (kept in order).
+			ids := []string{e.id}
+		gather:
+			for len(ids) < maxClaimBatch {
+				select {
+				case w2, ok := <-p.writes:
+					if !ok {
+						break gather
+					}
+					if e2 := w2.ensure; e2 != nil && e2.kind == e.kind {
+						ids = append(ids, e2.id)
+						continue
+					}
+					next = &w2
+					break gather
+				default:
+					break gather
+				}
+			}
+			if err := p.store.Ensure(ctx, e.kind, ids, p.self); err != nil {
+				p.log.Warn("cluster: record placements", "kind", e.kind, "grains", len(ids), "err", err)
+			}
+		} else {
+			w.fn(ctx)
+		}
 		cancel()
 	}
 }
@@ -267,6 +323,16 @@ func (p *placement) onTopology(t *pcluster.ClusterTopology) {
 	p.mu.Lock()
 	p.members = ms
 	p.mu.Unlock()
+	if len(t.Left) > 0 {
+		gone := make([]string, 0, len(t.Left))
+		for _, m := range t.Left {
+			gone = append(gone, m.Id)
+		}
+		select {
+		case p.reclaims <- gone:
+		default: // the claimer is far behind: each grain is claimed on its next call
+		}
+	}
 	p.c.ActorSystem.Root.Send(p.actor, &shedFarOff{})
 }
 
@@ -294,15 +360,13 @@ func (p *placement) view(kind string) (live, candidates []string, addrs map[stri
 
 // Get implements pcluster.IdentityLookup. A nil PID makes the caller retry.
 func (p *placement) Get(ci *pcluster.ClusterIdentity) *actor.PID {
-	live, candidates, addrs := p.view(ci.Kind)
+	live, _, addrs := p.view(ci.Kind)
 	if len(live) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
-	owner, err := p.store.Claim(ctx, ci.Kind, ci.Identity, live, func(counts map[string]int) string {
-		return ChooseOwner(RendezvousOrder(ci.Identity, candidates), counts, p.load)
-	})
+	owner, err := p.ownerOf(ctx, ci.Kind, ci.Identity, live)
 	if err != nil {
 		p.log.Warn("cluster: placement claim failed", "kind", ci.Kind, "identity", ci.Identity, "err", err)
 		return nil
@@ -448,4 +512,165 @@ func (p *placement) excessOf(ctx context.Context, kind string, n int, factor flo
 		return n - limit, nil
 	}
 	return 0, nil
+}
+
+// maxClaimBatch bounds the identities one claim transaction decides.
+const maxClaimBatch = 2048
+
+// claimReq is a caller of Get waiting for the owner of an identity that
+// has no live record.
+type claimReq struct {
+	kind, id string
+	reply    chan claimResult // buffered: the claimer never blocks on it
+}
+
+type claimResult struct {
+	owner string
+	err   error
+}
+
+// errPlacementStopped answers the claims still queued when the node stops.
+var errPlacementStopped = errors.New("cluster: placement stopped")
+
+// ownerOf returns the member hosting identity: its record if a live member
+// holds it (read without the kind's lock, as most calls find), otherwise
+// the claimer's decision.
+func (p *placement) ownerOf(ctx context.Context, kind, identity string, live []string) (string, error) {
+	owners, err := p.store.Owners(ctx, kind, []string{identity})
+	if err != nil {
+		return "", err
+	}
+	if o, ok := owners[identity]; ok && slices.Contains(live, o) {
+		return o, nil
+	}
+	r := &claimReq{kind: kind, id: identity, reply: make(chan claimResult, 1)}
+	select {
+	case p.claims <- r:
+	case <-p.stop:
+		return "", errPlacementStopped
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	select {
+	case res := <-r.reply:
+		return res.owner, res.err
+	case <-p.claimDone:
+		return "", errPlacementStopped
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// claimer decides the claims of this node in batches: the first claim
+// goes alone, and every claim asked while a batch is in the store joins
+// the next one, so a burst of first activations (or a dead member's
+// grains) costs a few transactions under the kind's lock instead of one
+// each, with no added wait when claims are rare. It also re-places the
+// grains of members that left (reclaim), in the same turns.
+func (p *placement) claimer() {
+	defer close(p.claimDone)
+	for {
+		var batch []*claimReq
+		select {
+		case <-p.stop:
+			return
+		case gone := <-p.reclaims:
+			p.reclaim(gone)
+			continue
+		case r := <-p.claims:
+			batch = append(batch, r)
+		}
+	more:
+		for len(batch) < maxClaimBatch {
+			select {
+			case r := <-p.claims:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		p.claimBatch(batch)
+	}
+}
+
+// claimBatch claims each kind's identities of batch in one store call and
+// answers their callers.
+func (p *placement) claimBatch(batch []*claimReq) {
+	byKind := map[string][]*claimReq{}
+	var kinds []string
+	for _, r := range batch {
+		if _, ok := byKind[r.kind]; !ok {
+			kinds = append(kinds, r.kind)
+		}
+		byKind[r.kind] = append(byKind[r.kind], r)
+	}
+	for _, kind := range kinds {
+		rs := byKind[kind]
+		ids := make([]string, len(rs))
+		for i, r := range rs {
+			ids[i] = r.id
+		}
+		owners, err := p.claim(kind, ids)
+		for _, r := range rs {
+			r.reply <- claimResult{owner: owners[r.id], err: err}
+		}
+	}
+}
+
+// claim places ids of kind in one store call over the current view: the
+// bounded-load rule over rendezvous order, each pick counted before the
+// next.
+func (p *placement) claim(kind string, ids []string) (map[string]string, error) {
+	live, candidates, _ := p.view(kind)
+	if len(live) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	defer cancel()
+	return p.store.Claim(ctx, kind, ids, live, func(id string, counts map[string]int) string {
+		return ChooseOwner(RendezvousOrder(id, candidates), counts, p.load)
+	})
+}
+
+// reclaim re-places, in batched claims, the grains whose records name a
+// member that left (a crash: a graceful stop releases its records), and
+// asks each new owner's placement actor to activate them at once. Without
+// it every one of a dead node's grains would be claimed on its own first
+// call after the failure, in thousands of turns of the kind's lock, and a
+// grain nobody calls would keep a record that counts against its member.
+// Every survivor runs it; the first re-places, the others find the records
+// live and only repeat the (idempotent) activation requests.
+func (p *placement) reclaim(gone []string) {
+	for _, kind := range p.c.GetClusterKinds() {
+		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+		ids, err := p.store.HeldBy(ctx, kind, gone)
+		cancel()
+		if err != nil {
+			p.log.Warn("cluster: read placements of departed members", "kind", kind, "err", err)
+			continue
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		start := time.Now()
+		moved := 0
+		for chunk := range slices.Chunk(ids, maxClaimBatch) {
+			owners, err := p.claim(kind, chunk)
+			if err != nil {
+				p.log.Warn("cluster: re-place departed members' grains", "kind", kind, "err", err)
+				break
+			}
+			_, _, addrs := p.view(kind)
+			for _, id := range chunk {
+				addr := addrs[owners[id]]
+				if addr == "" {
+					continue
+				}
+				moved++
+				p.c.ActorSystem.Root.Send(actor.NewPID(addr, activatorName),
+					&pcluster.ActivationRequest{ClusterIdentity: pcluster.NewClusterIdentity(id, kind)})
+			}
+		}
+		p.log.Info("cluster: re-placed departed members' grains", "kind", kind, "grains", len(ids), "activating", moved, "took", time.Since(start))
+	}
 }

@@ -68,12 +68,12 @@ func (a *activator) Receive(ctx actor.Context) {
 func (a *activator) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	key := ci.AsKey()
 	if g, ok := a.grains[key]; ok {
-		ctx.Respond(&pcluster.ActivationResponse{Pid: g.pid})
+		respond(ctx, &pcluster.ActivationResponse{Pid: g.pid})
 		return
 	}
 	kind := a.p.c.GetClusterKind(ci.Kind)
 	if kind == nil {
-		ctx.Respond(&pcluster.ActivationResponse{Failed: true})
+		respond(ctx, &pcluster.ActivationResponse{Failed: true})
 		return
 	}
 	if a.p.draining() {
@@ -94,13 +94,17 @@ func (a *activator) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 	pid := ctx.SpawnPrefix(pcluster.WithClusterIdentity(kind.Props, ci), ci.Identity)
 	kind.Inc()
 	a.grains[key] = activation{ci: ci, pid: pid}
-	self, k, id := a.p.self, ci.Kind, ci.Identity
-	a.write(func(c context.Context) {
-		if err := a.p.store.Ensure(c, k, id, self); err != nil {
-			a.p.log.Warn("cluster: record placement", "kind", k, "identity", id, "err", err)
-		}
-	})
-	ctx.Respond(&pcluster.ActivationResponse{Pid: pid})
+	a.p.ensure(ci.Kind, ci.Identity)
+	respond(ctx, &pcluster.ActivationResponse{Pid: pid})
+}
+
+// respond answers an activation request; one without a sender (the
+// activation a survivor asks for when it re-places a departed member's
+// grains) needs no answer.
+func respond(ctx actor.Context, r *pcluster.ActivationResponse) {
+	if ctx.Sender() != nil {
+		ctx.Respond(r)
+	}
 }
 
 func (a *activator) terminated(who *actor.PID) {
@@ -123,12 +127,33 @@ func (a *activator) terminated(who *actor.PID) {
 	}
 }
 
+// ensureWrite is a queued record of an activation (placement.ensure); the
+// writer runs those queued together in one Ensure.
+type ensureWrite struct{ kind, id string }
+
+// placementWrite is one queued store write: an activation's record, or
+// any other write (fn).
+type placementWrite struct {
+	ensure *ensureWrite
+	fn     func(context.Context)
+}
+
+// ensure queues the record of this member hosting id of kind behind the
+// earlier writes.
+func (p *placement) ensure(kind, id string) {
+	p.send(placementWrite{ensure: &ensureWrite{kind: kind, id: id}})
+}
+
 // write queues a store write behind the earlier ones.
 func (a *activator) write(w func(context.Context)) { a.p.enqueue(w) }
 
 // enqueue queues a store write; false if the writer has stopped (the node
 // is stopping).
 func (p *placement) enqueue(w func(context.Context)) (ok bool) {
+	return p.send(placementWrite{fn: w})
+}
+
+func (p *placement) send(w placementWrite) (ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false

@@ -21,33 +21,58 @@ func NewMemoryPlacement() *MemoryPlacement {
 }
 
 // Claim implements PlacementStore.
-func (s *MemoryPlacement) Claim(_ context.Context, kind, identity string, live []string, choose func(map[string]int) string) (string, error) {
+func (s *MemoryPlacement) Claim(_ context.Context, kind string, identities, live []string, choose func(string, map[string]int) string) (map[string]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := [2]string{kind, identity}
-	if m, ok := s.records[key]; ok && slices.Contains(live, m) {
-		return m, nil
-	}
 	counts := s.countsLocked(kind, live)
 	for m := range s.excluded {
 		if slices.Contains(live, m) {
 			counts[m] = -1
 		}
 	}
-	owner := choose(counts)
-	if owner != "" {
+	owners := make(map[string]string, len(identities))
+	for _, id := range identities {
+		key := [2]string{kind, id}
+		if m, ok := s.records[key]; ok && slices.Contains(live, m) {
+			owners[id] = m
+			continue
+		}
+		owner := choose(id, counts)
+		if owner == "" {
+			continue
+		}
 		s.records[key] = owner
+		owners[id] = owner
+		if counts[owner] >= 0 {
+			counts[owner]++
+		}
 	}
-	return owner, nil
+	return owners, nil
+}
+
+// HeldBy implements PlacementStore.
+func (s *MemoryPlacement) HeldBy(_ context.Context, kind string, members []string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for k, m := range s.records {
+		if k[0] == kind && slices.Contains(members, m) {
+			ids = append(ids, k[1])
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // Ensure implements PlacementStore.
-func (s *MemoryPlacement) Ensure(_ context.Context, kind, identity, member string) error {
+func (s *MemoryPlacement) Ensure(_ context.Context, kind string, identities []string, member string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := [2]string{kind, identity}
-	if _, ok := s.records[key]; !ok {
-		s.records[key] = member
+	for _, id := range identities {
+		key := [2]string{kind, id}
+		if _, ok := s.records[key]; !ok {
+			s.records[key] = member
+		}
 	}
 	return nil
 }

@@ -24,19 +24,16 @@ func (db *DB) Placements() *Placements { return &Placements{db: db} }
 // two-key lock space does not overlap the one-key locks used elsewhere.
 const placementLockClass = 0x626f7870 // "boxp"
 
-// Claim implements cluster.PlacementStore: a record of a live member
-// stands; otherwise, under the kind's advisory lock, the member choose
-// picks from the live counts becomes the owner.
-func (s *Placements) Claim(ctx context.Context, kind, identity string, live []string, choose func(counts map[string]int) string) (string, error) {
-	var owner string
-	err := s.db.pool.QueryRow(ctx, `SELECT member FROM grain_placement WHERE kind = $1 AND identity = $2`, kind, identity).Scan(&owner)
-	switch {
-	case err == nil && slices.Contains(live, owner):
-		return owner, nil
-	case err != nil && !isNoRows(err):
-		return "", wrap("read placement", err)
-	}
-	err = pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
+// Claim implements cluster.PlacementStore: in one transaction under the
+// kind's advisory lock, every identity with a record of a live member keeps
+// it; the others get choose's pick from the live counts, one after another
+// (each pick counted before the next), written in one statement. Claims of
+// a kind still take turns, but a node asks for all the identities its
+// callers are waiting on at once, so thousands of first activations (or a
+// dead member's re-placements) cost a few transactions, not one each.
+func (s *Placements) Claim(ctx context.Context, kind string, identities, live []string, choose func(identity string, counts map[string]int) string) (map[string]string, error) {
+	owners := make(map[string]string, len(identities))
+	err := pgx.BeginFunc(ctx, s.db.pool, func(tx pgx.Tx) error {
 		// One round trip: the kind's lock, then what the choice needs. The
 		// commit does not wait for the WAL flush: a record lost in a crash
 		// of PostgreSQL is only re-claimed (the epoch fence, not this
@@ -46,7 +43,7 @@ func (s *Placements) Claim(ctx context.Context, kind, identity string, live []st
 		var b pgx.Batch
 		b.Queue(`SET LOCAL synchronous_commit = off`)
 		b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, placementLockClass, kind)
-		b.Queue(`SELECT member FROM grain_placement WHERE kind = $1 AND identity = $2`, kind, identity)
+		b.Queue(`SELECT identity, member FROM grain_placement WHERE kind = $1 AND identity = ANY($2)`, kind, identities)
 		b.Queue(`SELECT member, n FROM grain_placement_counts WHERE kind = $1 AND member = ANY($2)`, kind, live)
 		b.Queue(`SELECT member FROM grain_placement_excluded WHERE member = ANY($1)`, live)
 		br := tx.SendBatch(ctx, &b)
@@ -56,18 +53,22 @@ func (s *Placements) Claim(ctx context.Context, kind, identity string, live []st
 				return err
 			}
 		}
-		err := br.QueryRow().Scan(&owner)
-		switch {
-		case err == nil && slices.Contains(live, owner):
-			return br.Close()
-		case err != nil && !isNoRows(err):
-			return err
-		}
-		counts := make(map[string]int, len(live))
-		var m string
+		var id, m string
 		var n int
 		rows, err := br.Query()
 		if err != nil {
+			return err
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&id, &m}, func() error {
+			if slices.Contains(live, m) {
+				owners[id] = m
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		counts := make(map[string]int, len(live))
+		if rows, err = br.Query(); err != nil {
 			return err
 		}
 		if _, err := pgx.ForEachRow(rows, []any{&m, &n}, func() error { counts[m] = n; return nil }); err != nil {
@@ -82,25 +83,55 @@ func (s *Placements) Claim(ctx context.Context, kind, identity string, live []st
 		if err := br.Close(); err != nil {
 			return err
 		}
-		if owner = choose(counts); owner == "" {
+		var ids, members []string
+		for _, id := range identities {
+			if _, ok := owners[id]; ok {
+				continue // live record, or asked twice in this batch
+			}
+			o := choose(id, counts)
+			if o == "" {
+				continue
+			}
+			owners[id] = o
+			if counts[o] >= 0 {
+				counts[o]++
+			}
+			ids, members = append(ids, id), append(members, o)
+		}
+		if len(ids) == 0 {
 			return nil
 		}
 		_, err = tx.Exec(ctx, `
-			INSERT INTO grain_placement (kind, identity, member) VALUES ($1, $2, $3)
-			ON CONFLICT (kind, identity) DO UPDATE SET member = EXCLUDED.member, placed_at = now()`, kind, identity, owner)
+			INSERT INTO grain_placement (kind, identity, member)
+			SELECT $1, u.identity, u.member FROM unnest($2::text[], $3::text[]) AS u(identity, member)
+			ON CONFLICT (kind, identity) DO UPDATE SET member = EXCLUDED.member, placed_at = now()`, kind, ids, members)
 		return err
 	})
 	if err != nil {
-		return "", wrap("claim placement", err)
+		return nil, wrap("claim placement", err)
 	}
-	return owner, nil
+	return owners, nil
+}
+
+// HeldBy implements cluster.PlacementStore.
+func (s *Placements) HeldBy(ctx context.Context, kind string, members []string) ([]string, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT identity FROM grain_placement WHERE kind = $1 AND member = ANY($2) ORDER BY identity`, kind, members)
+	if err != nil {
+		return nil, wrap("read placements held", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, wrap("read placements held", err)
+	}
+	return ids, nil
 }
 
 // Ensure implements cluster.PlacementStore.
-func (s *Placements) Ensure(ctx context.Context, kind, identity, member string) error {
+func (s *Placements) Ensure(ctx context.Context, kind string, identities []string, member string) error {
 	_, err := s.db.pool.Exec(ctx, `
-		INSERT INTO grain_placement (kind, identity, member) VALUES ($1, $2, $3)
-		ON CONFLICT (kind, identity) DO NOTHING`, kind, identity, member)
+		INSERT INTO grain_placement (kind, identity, member)
+		SELECT $1, u.identity, $3 FROM unnest($2::text[]) AS u(identity)
+		ON CONFLICT (kind, identity) DO NOTHING`, kind, identities, member)
 	return wrap("ensure placement", err)
 }
 
