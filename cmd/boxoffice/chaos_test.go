@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -63,6 +64,10 @@ type fault struct {
 // it checks double sales, acknowledgements and versions across kills and
 // the PostgreSQL restart. Longer runs (make chaos) also check that holds
 // expiring while their event moves are released on time.
+// chaosPromoLimit is the use limit of the chaos run's promo code: small,
+// so that it is used up and given back again all run long.
+const chaosPromoLimit = 12
+
 func TestChaos(t *testing.T) {
 	cfg := chaosFromEnv(t)
 	pc := startProcCluster(t, 3)
@@ -76,8 +81,22 @@ func TestChaos(t *testing.T) {
 	// Seats keep cycling so that writes flow through every fault: most
 	// holds are released again or expire, few are sold, and the two
 	// 2,000-seat events do not sell out within `make chaos`' 5 minutes.
+	// The first event is priced (a fee, a tax and a promo code of 12 uses
+	// every reserve tries first): the code's limit is raced for through
+	// every fault, and check's promo_over_limit and price_mismatch audit it.
+	c0 := pc.Nodes[0].client()
+	if code := c0.call(t, http.MethodPatch, "/admin/api/events/"+events[0], c0.token(t, "chaos-admin@example.com", "admin"),
+		map[string]any{
+			"fees": []any{
+				map[string]any{"kind": "fee", "label": "Service fee", "amount": "1.25"},
+				map[string]any{"kind": "tax", "label": "VAT", "percent": "21"},
+			},
+			"promo_codes": []any{map[string]any{"code": "CHAOS", "percent": "15", "limit": chaosPromoLimit}},
+		}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH the first event's pricing: %d", code)
+	}
 	loads := []*loadRun{
-		startLoadWith(t, urls, events[0], cfg.users/2, cfg.duration, chaosConfirm, chaosRelease),
+		startLoadPromo(t, urls, events[0], cfg.users/2, cfg.duration, chaosConfirm, chaosRelease, "CHAOS"),
 		startLoadWith(t, urls, events[1], cfg.users/2, cfg.duration, chaosConfirm, chaosRelease),
 	}
 	start := time.Now()
@@ -138,6 +157,12 @@ func TestChaos(t *testing.T) {
 		t.Fatalf("check: %v", err)
 	}
 	t.Logf("I3: %s", res.i3)
+	var uses int
+	if err := openPool(t, pc.DB).QueryRow(ctx, `SELECT count(*) FROM bookings WHERE event_id = $1 AND promo_code = 'CHAOS'
+		AND status IN ('confirmed', 'in-progress')`, events[0]).Scan(&uses); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("promo CHAOS: %d live uses at the end (limit %d)", uses, chaosPromoLimit)
 	for _, v := range res.violations {
 		t.Errorf("check: %s: %s", v.Kind, v.Detail)
 	}

@@ -34,9 +34,15 @@ func startLoad(t testing.TB, urls []string, ev string, users int, d time.Duratio
 // release.
 func startLoadWith(t testing.TB, urls []string, ev string, users int, d time.Duration, confirm, release float64) *loadRun {
 	t.Helper()
+	return startLoadPromo(t, urls, ev, users, d, confirm, release, "")
+}
+
+// startLoadPromo is startLoadWith whose reserves try promo code promo first.
+func startLoadPromo(t testing.TB, urls []string, ev string, users int, d time.Duration, confirm, release float64, promo string) *loadRun {
+	t.Helper()
 	l := &loadRun{history: filepath.Join(t.TempDir(), "history.jsonl"), done: make(chan struct{})}
 	c := loadConfig{URLs: urls, Event: ev, Users: users, Duration: d, Seats: 2, Confirm: confirm, Release: release,
-		Refund: 0.3, History: l.history, Mode: "reserve"}
+		Refund: 0.3, History: l.history, Mode: "reserve", Promo: promo}
 	go func() {
 		defer close(l.done)
 		l.res, l.err = runLoad(context.Background(), c, io.Discard)

@@ -48,6 +48,10 @@ type loadConfig struct {
 	// Deflate makes the storm mode's watchers offer permessage-deflate,
 	// as browsers do.
 	Deflate bool
+	// Promo is a promo code every reserve tries first; a refusal (400:
+	// unknown, not valid now or used up) is retried at once without it,
+	// as a buyer would, so a limited code is raced for all run long.
+	Promo string
 }
 
 // sample is one request as the history records it (for `boxoffice check`).
@@ -80,6 +84,7 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Float64Var(&c.Confirm, "confirm", 0, "share of successful holds to confirm with tok_visa (0..1)")
 	fs.Float64Var(&c.Release, "release", 0, "share of successful holds to release again (0..1)")
 	fs.Float64Var(&c.Refund, "refund", 0, "share of confirmed bookings to refund at once (0..1): the seats go back on sale")
+	fs.StringVar(&c.Promo, "promo", "", "a promo code of the event every reserve tries first; a refusal (400) is retried at once without it")
 	fs.StringVar(&c.History, "history", "", "write every request and reply as JSON lines to this file (for `boxoffice check`)")
 	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}), availability (GET /events/{id}/availability) ws (-users WebSocket watchers, delta delivery delay) or storm (-users watchers connecting within -duration: bytes sent, time until all have their snapshot)")
 	fs.DurationVar(&c.Interval, "interval", 50*time.Millisecond, "ws mode: pause between two reserves (each one a delta to every watcher)")
@@ -424,7 +429,16 @@ func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, 
 		BookingID string `json:"booking_id"`
 		ExpiresAt string `json:"expires_at"`
 	}
-	s := u.do(ctx, client, http.MethodPost, "/booking/reserve", map[string]any{"event_id": c.Event, "ticket_ids": ids}, &reply)
+	body := map[string]any{"event_id": c.Event, "ticket_ids": ids}
+	if c.Promo != "" {
+		body["promo_code"] = c.Promo
+	}
+	s := u.do(ctx, client, http.MethodPost, "/booking/reserve", body, &reply)
+	if s.Status == http.StatusBadRequest && c.Promo != "" {
+		// The code was refused (used up, most likely): buy without it.
+		delete(body, "promo_code")
+		s = u.do(ctx, client, http.MethodPost, "/booking/reserve", body, &reply)
+	}
 	if s.Status == 0 {
 		return s
 	}
