@@ -42,7 +42,10 @@ type pricedBooking struct {
 // with a small limit never pass it; a PATCH appends a type but may not
 // reorder them; and `boxoffice check` passes the result.
 func TestPricingOverHTTP(t *testing.T) {
-	n := startSeededNode(t)
+	// Bookings written at once (window 0): the planted violations at the
+	// end edit booking rows, which the write-behind projection would
+	// write later (TestCheckPassesWithProjectedBookings checks that mode).
+	n := startSeededNode(t, func(c *Config) { c.BookingsWindow = 0 })
 	admin := n.token(t, "admin@example.com", "admin")
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	ev := createEventThrough(t, n, admin, map[string]any{
