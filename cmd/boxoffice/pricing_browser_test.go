@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -64,19 +65,7 @@ func TestPricingPages(t *testing.T) {
 	ev := eval[string](dash, `document.getElementById('event-result').dataset.eventId`)
 
 	// The admin API has what the form said.
-	var list struct {
-		Events []pricedListItem `json:"events"`
-	}
-	if code := n.call(t, http.MethodGet, "/admin/api/events?limit=200", admin, nil, &list); code != http.StatusOK {
-		t.Fatalf("list events: %d", code)
-	}
-	i := slices.IndexFunc(list.Events, func(e pricedListItem) bool {
-		return e.Event.EventID == ev
-	})
-	if i < 0 {
-		t.Fatalf("event %s not in the admin list", ev)
-	}
-	got := list.Events[i].Event
+	got := adminListedEvent(t, n, admin, ev)
 	if len(got.TicketTypes) != 2 || got.TicketTypes[0].Name != "adult" || got.TicketTypes[1].Name != "child" || got.TicketTypes[1].Prices["A"] != "20.00" {
 		t.Errorf("ticket types: %+v", got.TicketTypes)
 	}
@@ -163,20 +152,43 @@ func TestPricingPages(t *testing.T) {
 	}
 }
 
-// pricedListItem is the part of an admin events list item TestPricingPages reads.
-type pricedListItem struct {
-	Event struct {
-		EventID     string `json:"event_id"`
-		TicketTypes []struct {
-			Name   string            `json:"name"`
-			Prices map[string]string `json:"prices"`
-		} `json:"ticket_types"`
-		Fees       []map[string]string `json:"fees"`
-		PromoCodes []struct {
-			Code        string   `json:"code"`
-			Percent     string   `json:"percent"`
-			Limit       int      `json:"limit"`
-			TicketTypes []string `json:"ticket_types"`
-		} `json:"promo_codes"`
-	} `json:"event"`
+// pricedEvent is the part of an admin events list item TestPricingPages reads.
+type pricedEvent struct {
+	EventID     string `json:"event_id"`
+	TicketTypes []struct {
+		Name   string            `json:"name"`
+		Prices map[string]string `json:"prices"`
+	} `json:"ticket_types"`
+	Fees       []map[string]string `json:"fees"`
+	PromoCodes []struct {
+		Code        string   `json:"code"`
+		Percent     string   `json:"percent"`
+		Limit       int      `json:"limit"`
+		TicketTypes []string `json:"ticket_types"`
+	} `json:"promo_codes"`
+}
+
+// adminListedEvent pages through GET /admin/api/events (ordered by id, not
+// by age) until it finds the event ev.
+func adminListedEvent(t *testing.T, n *testNode, admin, ev string) pricedEvent {
+	t.Helper()
+	cursor := ""
+	for {
+		var list struct {
+			Events     []struct{ Event pricedEvent } `json:"events"`
+			NextCursor string                        `json:"next_cursor"`
+		}
+		if code := n.call(t, http.MethodGet, "/admin/api/events?limit=200&cursor="+url.QueryEscape(cursor), admin, nil, &list); code != http.StatusOK {
+			t.Fatalf("list events: %d", code)
+		}
+		for _, e := range list.Events {
+			if e.Event.EventID == ev {
+				return e.Event
+			}
+		}
+		if list.NextCursor == "" {
+			t.Fatalf("event %s not in the admin list", ev)
+		}
+		cursor = list.NextCursor
+	}
 }
