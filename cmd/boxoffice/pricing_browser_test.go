@@ -80,7 +80,7 @@ func TestPricingPages(t *testing.T) {
 	// The seat page: a seat as "child", a refused code, then the right one.
 	fan := newTab(t, browser, "fan", shots, true)
 	fan.do("open the event", 20*time.Second, chromedp.Navigate(n.URL+"/events/"+ev))
-	fan.waitFor("the live seat map", `document.body.dataset.live === 'true' && !!window.boxoffice.page?.map`, 20*time.Second)
+	fan.waitFor("the live seat map, no accessible seats in the legend", `document.body.dataset.live === 'true' && !!window.boxoffice.page?.map && document.getElementById('legend-access').hidden`, 20*time.Second)
 	fan.do("sign in", 10*time.Second,
 		chromedp.SetValue(chromedp.ID("signin-email"), "fan@example.com"),
 		chromedp.SetValue(chromedp.ID("signin-name"), "Fan"),

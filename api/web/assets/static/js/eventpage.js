@@ -75,6 +75,7 @@ export class EventPage {
     this.timings = { start: t0, fetch_ms: Math.round(t1 - t0), layout_ms: Math.round(t1 - tm), map_ms: Math.round(performance.now() - t1) };
     this.keys?.destroy();
     this.keys = new SeatKeys($('seat-keys'), this); // h19access: keyboard and screen readers
+    $('legend-access').hidden = !this.map.access.length; // h19ui
     this.renderPrices();
     this.renderStanding();
     this.renderSelection();
