@@ -19,7 +19,7 @@ import (
 // is told why an unknown code is refused (the API's message beside the
 // input), then holds with the right code, and the page shows exactly the
 // booking's price lines and total (as GET /booking/{id} has them), also in
-// "My bookings".
+// "My bookings". The edit form appends a type (PATCH) and keeps the rest.
 func TestPricingPages(t *testing.T) {
 	n := startSeededNode(t)
 	admin := n.token(t, "admin@example.com", "admin")
@@ -65,7 +65,7 @@ func TestPricingPages(t *testing.T) {
 	ev := eval[string](dash, `document.getElementById('event-result').dataset.eventId`)
 
 	// The admin API has what the form said.
-	got := adminListedEvent(t, n, admin, ev)
+	got, raw := adminListedEvent(t, n, admin, ev)
 	if len(got.TicketTypes) != 2 || got.TicketTypes[0].Name != "adult" || got.TicketTypes[1].Name != "child" || got.TicketTypes[1].Prices["A"] != "20.00" {
 		t.Errorf("ticket types: %+v", got.TicketTypes)
 	}
@@ -75,6 +75,21 @@ func TestPricingPages(t *testing.T) {
 	if len(got.PromoCodes) != 1 || got.PromoCodes[0].Code != "HALF" || got.PromoCodes[0].Percent != "50.00" || got.PromoCodes[0].Limit != 5 ||
 		!slices.Equal(got.PromoCodes[0].TicketTypes, []string{"child"}) {
 		t.Errorf("promo codes: %+v", got.PromoCodes)
+	}
+
+	// The edit form starts from them and appends a type (a PATCH of the
+	// types only: the fees and codes stay).
+	eval[bool](dash, fmt.Sprintf(`(() => { window.boxofficeAdmin.lists.openEdit('event', %q, %s); return true; })()`, ev, raw))
+	dash.waitFor("the edit form with the pricing", `document.getElementById('edit-types')?.value === 'adult\nchild: A=20.00' && document.getElementById('edit-promos').value === 'HALF 50.00% limit=5 types=child'`, 5*time.Second)
+	eval[bool](dash, `(() => {
+		document.getElementById('edit-types').value += '\nconcession: A=30.00';
+		document.getElementById('edit-save').click();
+		return true;
+	})()`)
+	dash.waitFor("the edit saved", `document.getElementById('edit-card').hidden`, 10*time.Second)
+	if edited, _ := adminListedEvent(t, n, admin, ev); len(edited.TicketTypes) != 3 || edited.TicketTypes[2].Name != "concession" ||
+		edited.TicketTypes[2].Prices["A"] != "30.00" || len(edited.Fees) != 2 || len(edited.PromoCodes) != 1 {
+		t.Errorf("after the edit: %+v", edited)
 	}
 
 	// The seat page: a seat as "child", a refused code, then the right one.
@@ -169,21 +184,25 @@ type pricedEvent struct {
 }
 
 // adminListedEvent pages through GET /admin/api/events (ordered by id, not
-// by age) until it finds the event ev.
-func adminListedEvent(t *testing.T, n *testNode, admin, ev string) pricedEvent {
+// by age) until it finds the event ev; it returns the item's event as sent.
+func adminListedEvent(t *testing.T, n *testNode, admin, ev string) (pricedEvent, json.RawMessage) {
 	t.Helper()
 	cursor := ""
 	for {
 		var list struct {
-			Events     []struct{ Event pricedEvent } `json:"events"`
-			NextCursor string                        `json:"next_cursor"`
+			Events     []struct{ Event json.RawMessage } `json:"events"`
+			NextCursor string                            `json:"next_cursor"`
 		}
 		if code := n.call(t, http.MethodGet, "/admin/api/events?limit=200&cursor="+url.QueryEscape(cursor), admin, nil, &list); code != http.StatusOK {
 			t.Fatalf("list events: %d", code)
 		}
 		for _, e := range list.Events {
-			if e.Event.EventID == ev {
-				return e.Event
+			var got pricedEvent
+			if err := json.Unmarshal(e.Event, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.EventID == ev {
+				return got, e.Event
 			}
 		}
 		if list.NextCursor == "" {
