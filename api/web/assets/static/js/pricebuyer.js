@@ -54,14 +54,14 @@ export function renderPricing(page) {
   $('type-all-wrap').hidden = !types.length;
   if (!types.length) return;
   const cur = page.typeAll || types[0].name;
-  if (all.options.length !== types.length) {
+  if ([...all.options].map((o) => o.value).join('\n') !== types.map((t) => t.name).join('\n')) {
     all.replaceChildren(...types.map((t) => h('option', { value: t.name }, t.name)));
-    all.onchange = () => {
-      page.typeAll = all.value;
-      page.types = new Map(); // one type for all: the per-seat picks are gone
-      page.renderSelection();
-    };
   }
+  all.onchange = () => { // this page's (the view may have moved to another event)
+    page.typeAll = all.value;
+    page.types = new Map(); // one type for all: the per-seat picks are gone
+    page.renderSelection();
+  };
   all.value = cur;
 }
 
