@@ -285,7 +285,10 @@ func (s *Server) handleListEvents(w http.ResponseWriter, r *http.Request, u boxo
 		},
 		func(e boxoffice.Event) uuid.UUID { return e.ID },
 		func(e boxoffice.Event) adminEventJSON {
-			return adminEventJSON{Event: renderEvent(e, now), OrgID: orgText(e.OrgID)}
+			// The promo codes too (h19ui): the dashboard's edit form shows them.
+			view := renderEvent(e, now)
+			view.PromoCodes = renderPromos(e.Pricing)
+			return adminEventJSON{Event: view, OrgID: orgText(e.OrgID)}
 		})
 	if err != nil {
 		return err

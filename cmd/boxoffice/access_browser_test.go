@@ -64,6 +64,12 @@ func TestSeatMapKeyboard(t *testing.T) {
 	fan := newTab(t, browser, "keyboard", screenshotDir(t), false)
 	fan.do("open the event", 20*time.Second, chromedp.Navigate(n.URL+"/events/"+ev))
 	fan.waitFor("the live seat map", `document.body.dataset.live === 'true' && !!window.boxoffice.page?.map`, 20*time.Second)
+	// h19ui: the map outlines every wheelchair space and companion seat, and the legend says so.
+	fan.waitFor("the accessible seats outlined, in the legend", `(() => {
+		const p = window.boxoffice.page;
+		const want = p.tickets.flatMap((t, i) => t.access ? [i] : []);
+		return !document.getElementById('legend-access').hidden && want.length > 0 && p.map.access.join() === want.join();
+	})()`, 5*time.Second)
 	fan.do("sign in", 10*time.Second,
 		chromedp.SetValue(chromedp.ID("signin-email"), "keys@example.com"),
 		chromedp.SetValue(chromedp.ID("signin-name"), "Keys"),

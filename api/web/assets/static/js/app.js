@@ -5,6 +5,7 @@
 import { call, $, h, money, when, Session, Notice, eventNames } from './api.js';
 import { SearchView } from './search.js';
 import { EventPage } from './eventpage.js';
+import { priceLines } from './pricebuyer.js';
 
 const session = new Session('boxoffice.session');
 const notice = new Notice($('notice'));
@@ -122,7 +123,7 @@ function bookingRow(b) {
   return h('tr', { dataset: { bookingId: b.booking_id, status: b.status } },
     h('td', {}, h('a', { href: `/events/${b.event_id}` }, name)),
     h('td', {}, seats),
-    h('td', {}, money(b.total_price, b.currency)),
+    h('td', {}, money(b.total_price, b.currency), b.price_lines?.length > 1 ? h('ul', { class: 'price-lines small' }, priceLines(b)) : ''),
     h('td', {}, h('span', { class: `badge ${b.status}` }, b.status)),
     h('td', {}, when(b.confirmed_at || b.created_at)),
     h('td', {}, resume, refund));

@@ -6,6 +6,7 @@
 
 import { call, $, h, uuid } from './api.js';
 import { BlockPlacer } from './venueplace.js';
+import { pricingFields, readPricing } from './pricingform.js';
 
 const MAX_ROWS = 500;
 const MAX_SEATS_PER_ROW = 500;
@@ -41,6 +42,7 @@ export class Catalog {
     d.setMinutes(0, 0, 0);
     d.setHours(20);
     $('e-starts').value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T20:00`;
+    $('e-desc').after(...pricingFields('e')); // h19ui: ticket types, fees, promo codes
   }
 
   renderBuilder() {
@@ -194,6 +196,12 @@ export class Catalog {
       venue_id: $('e-venue').value.trim(), performer_id: $('e-performer').value.trim(),
       currency: $('e-currency').value.trim().toUpperCase(), prices,
     };
+    try {
+      Object.assign(body, readPricing($('event-form'), 'e')); // h19ui
+    } catch (e) {
+      this.notice.show(e.message, 'error');
+      return;
+    }
     this.submit('event-form', 'event-create', '/admin/api/events', body, (r) => {
       const id = r.event.event_id;
       $('event-result').replaceChildren('Created ', h('a', { href: `/events/${id}` }, r.event.name),

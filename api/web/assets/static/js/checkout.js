@@ -6,6 +6,7 @@
 
 import { call, $, h, money, when, uuid, plainWords } from './api.js';
 import { MARK } from './seatmap.js';
+import { reserveExtras, promoRefused, priceLines } from './pricebuyer.js';
 
 const QUEUE_POLL_MS = 1000;
 // Stripe counts these currencies in whole units (the platform in hundredths).
@@ -59,6 +60,7 @@ export class Checkout {
           ...(indices.length ? { ticket_ids: indices.map((i) => p.tickets[i].ticket_id) } : {}),
           ...(standing.length ? { standing } : {}),
           ...(best ? { best_available: best } : {}),
+          ...(best ? {} : reserveExtras(p, indices, standing)), // h19ui: types and promo code
         },
       });
       this.best = null;
@@ -74,6 +76,8 @@ export class Checkout {
       if (e.code === 'queue_required') {
         this.admission = null;
         this.joinQueue();
+      } else if (promoRefused(e)) {
+        p.notice.show(`The promo code was not accepted: ${e.message}. Nothing was held.`, 'error');
       } else if (best && this.bestFailed(e, best)) {
         // said by bestFailed
       } else if (e.code === 'seat_unavailable' && e.details.section) {
@@ -126,9 +130,18 @@ export class Checkout {
       p.map.setMark(i, MARK.mine);
     }
     p.renderSelection();
-    $('hold-seats').replaceChildren(...indices.map((i) => h('li', {}, h('span', {}, p.label(i)),
-      h('span', { class: 'price' }, money(p.tickets[i].price, p.tickets[i].currency)))));
+    // h19ui: each ticket's type (b.ticket_types, in ticket_ids order) and its price.
+    const typeOfId = new Map((b.ticket_types || []).map((ty, k) => [b.ticket_ids[k], ty]));
+    const typed = (i) => {
+      const ty = typeOfId.get(p.tickets[i].ticket_id);
+      const t = ty && (p.event.ticket_types || []).find((x) => x.name === ty);
+      return { ty, price: t?.prices?.[p.tickets[i].section] ?? p.tickets[i].price };
+    };
+    $('hold-seats').replaceChildren(...indices.map((i) => h('li', {}, h('span', {}, p.label(i) + (typed(i).ty ? ` · ${typed(i).ty}` : '')),
+      h('span', { class: 'price' }, money(typed(i).price, p.tickets[i].currency)))));
     $('hold-total').textContent = `Total ${money(b.total_price, b.currency)}`;
+    $('hold-total').dataset.total = b.total_price;
+    $('hold-lines').replaceChildren(...priceLines(b)); // h19ui: tickets, discount, fees, tax
     $('confirm-card').hidden = true;
     $('hold-card').hidden = false;
     this.mountStripe(b);

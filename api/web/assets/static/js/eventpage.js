@@ -7,6 +7,7 @@ import { SeatMap, STATUS, STATUS_NAMES, MARK, ticketsOfLayout } from './seatmap.
 import { SeatFeed, unpack } from './live.js';
 import { Checkout } from './checkout.js';
 import { SeatKeys } from './seatkeys.js';
+import { renderPricing, typeSelect, priceOf, standingKey } from './pricebuyer.js';
 
 /** MAX_SEATS is API.md's limit of seats per hold. */
 export const MAX_SEATS = 10;
@@ -74,6 +75,7 @@ export class EventPage {
     this.timings = { start: t0, fetch_ms: Math.round(t1 - t0), layout_ms: Math.round(t1 - tm), map_ms: Math.round(performance.now() - t1) };
     this.keys?.destroy();
     this.keys = new SeatKeys($('seat-keys'), this); // h19access: keyboard and screen readers
+    $('legend-access').hidden = !this.map.access.length; // h19ui
     this.renderPrices();
     this.renderStanding();
     this.renderSelection();
@@ -336,17 +338,21 @@ export class EventPage {
   renderSelection() {
     const list = $('selection');
     const seats = [...this.selection];
+    // h19ui: a ticket type per seat and standing area when the event has types.
+    renderPricing(this);
+    const seatPrice = (i) => priceOf(this, i, this.tickets[i].section, this.tickets[i].price);
+    const placePrice = (a) => priceOf(this, standingKey(a.name), a.name, a.price);
     list.replaceChildren(...seats.map((i) => h('li', {},
-      h('span', {}, this.label(i)), h('span', { class: 'price' }, money(this.tickets[i].price, this.tickets[i].currency)),
+      h('span', {}, this.label(i)), typeSelect(this, i, this.label(i)), h('span', { class: 'price' }, money(seatPrice(i), this.tickets[i].currency)),
       h('button', { type: 'button', class: 'x', title: 'Remove', onclick: () => this.unselect(i) }, '×'))));
     const places = this.standing || [];
     for (const a of places.filter((x) => x.qty > 0)) {
-      list.append(h('li', {}, h('span', {}, `${a.qty} × ${a.name} (standing)`),
-        h('span', { class: 'price' }, money(a.qty * Number(a.price), a.currency))));
+      list.append(h('li', {}, h('span', {}, `${a.qty} × ${a.name} (standing)`), typeSelect(this, standingKey(a.name), `${a.name} (standing)`),
+        h('span', { class: 'price' }, money(a.qty * Number(placePrice(a)), a.currency))));
     }
     const n = seats.length + places.reduce((k, a) => k + a.qty, 0);
     if (!n) list.append(h('li', { class: 'muted' }, 'No seats selected: click green seats on the map.'));
-    const total = seats.reduce((a, i) => a + Number(this.tickets[i].price), 0) + places.reduce((k, a) => k + a.qty * Number(a.price), 0);
+    const total = seats.reduce((a, i) => a + Number(seatPrice(i)), 0) + places.reduce((k, a) => k + a.qty * Number(placePrice(a)), 0);
     $('selection-total').textContent = n ? `${n} seat${n > 1 ? 's' : ''} · ${money(total, this.tickets[0].currency)}` : '';
     const queued = !!this.checkout.place;
     const onSale = this.onSale();

@@ -6,6 +6,7 @@
 // of pasted ids.
 
 import { call, $, h, when } from './api.js';
+import { pricingFields, readPricing } from './pricingform.js';
 
 const PAGE = 50;
 
@@ -94,6 +95,9 @@ export class Lists {
       h('label', { for: `edit-${f}` }, label),
       h('input', { id: `edit-${f}`, value: item[f] || '', dataset: { field: f } }),
     ]));
+    // h19ui: an event's pricing; a PATCH sends only the parts edited, and
+    // ticket types may only be appended (docs/pricing.md).
+    if (kind === 'event') $('edit-fields').append(...pricingFields('edit', item));
     $('edit-card').hidden = false;
     $('edit-card').scrollIntoView({ block: 'nearest' });
   }
@@ -107,7 +111,13 @@ export class Lists {
     if (!this.editing) return;
     const { kind, id } = this.editing;
     const body = {};
-    for (const input of $('edit-fields').querySelectorAll('input')) body[input.dataset.field] = input.value.trim();
+    for (const input of $('edit-fields').querySelectorAll('input[data-field]')) body[input.dataset.field] = input.value.trim();
+    try {
+      if (kind === 'event') Object.assign(body, readPricing($('edit-fields'), 'edit', true));
+    } catch (e) {
+      this.notice.show(e.message, 'error');
+      return;
+    }
     try {
       await call('PATCH', PATHS[kind] + id, { token: this.session.token, body });
     } catch (e) {

@@ -150,6 +150,9 @@ export class SeatMap {
     this.marked = new Set();
     this.hover = -1;
     this.focus = -1; // the keyboard's seat (seatkeys.js), ringed
+    // h19ui: wheelchair spaces and companion seats, outlined over the bitmap.
+    this.access = [];
+    tickets.forEach((t, i) => { if (t.access) this.access.push(i); });
     this.sections = opts.layout ? sectionsOfLayout(opts.layout) : sectionsOf(tickets);
     if (opts.statuses) this.status.set(opts.statuses);
     else tickets.forEach((t, i) => { this.status[i] = STATUS[t.status] ?? STATUS.booked; });
@@ -343,6 +346,7 @@ export class SeatMap {
     ctx.imageSmoothingEnabled = s < 1;
     ctx.drawImage(this.bitmap, ox, oy, this.bitmap.width * s, this.bitmap.height * s);
     this.drawLabels(ox, oy, unit);
+    this.drawAccess(ox, oy, unit);
     this.drawRings(ox, oy, unit);
     this.drawFocus(ox, oy, unit);
   }
@@ -412,6 +416,31 @@ export class SeatMap {
       const label = s.price ? `${s.name} · ${Number(s.price).toFixed(2)} ${s.currency || ''}` : s.name;
       ctx.fillText(label, ox + (s.x + s.w / 2) * unit, oy + (s.y - LABEL / 2) * unit);
     }
+  }
+
+  /**
+   * drawAccess (h19ui) outlines the wheelchair spaces (solid, with a dot in
+   * the middle) and companion seats (dashed), so they read apart from the
+   * other seats in any status colour; the legend shows both.
+   */
+  drawAccess(ox, oy, unit) {
+    if (!this.access.length) return;
+    const { ctx } = this;
+    const size = unit * 0.8;
+    ctx.strokeStyle = '#0b3d91';
+    ctx.lineWidth = Math.max(1, Math.min(2.5, unit * 0.15));
+    for (const i of this.access) {
+      const x = ox + this.cx[i] * unit, y = oy + this.cy[i] * unit;
+      ctx.setLineDash(this.tickets[i].access === 'companion' ? [Math.max(2, unit * 0.2), Math.max(2, unit * 0.15)] : []);
+      ctx.strokeRect(x - 1, y - 1, size + 2, size + 2);
+      if (this.tickets[i].access === 'wheelchair' && unit >= 6) {
+        ctx.fillStyle = '#0b3d91';
+        ctx.beginPath();
+        ctx.arc(x + size / 2, y + size / 2, Math.max(1.5, size * 0.18), 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+    ctx.setLineDash([]);
   }
 
   drawRings(ox, oy, unit) {
