@@ -25,6 +25,9 @@ type resident struct {
 	pid     *actor.PID
 	used    atomic.Uint64
 	leaving atomic.Bool
+	// revision is the revision of the grain's sale rules, for the
+	// engine's poll of changed events (poll.go).
+	revision atomic.Int64
 }
 
 // budget counts the node's resident grains.
@@ -50,6 +53,7 @@ type passivateReply struct{ ok bool }
 func (g *grain) becomeResident(ctx actor.Context) {
 	r := &resident{pid: ctx.Self()}
 	r.used.Store(g.e.budget.seq.Add(1))
+	r.revision.Store(g.rules.Revision)
 	g.res = r
 	g.e.active.Store(g.eventID, r)
 	g.e.budget.n.Add(1)

@@ -57,9 +57,10 @@ type Config struct {
 	// the callers of the last one to return (see grain.linger); negative
 	// turns lingering off.
 	MaxLinger time.Duration
-	// RulesRefresh is how often an active grain re-reads its event's sale
-	// rules; PATCHes reach it at once (Engine.UpdateRules), so this only
-	// bounds how long a lost push leaves it with old ones.
+	// RulesRefresh is how often the engine re-reads the sale rules of its
+	// active events (one query for all, poll.go) and sends the changed ones
+	// to their grains; PATCHes reach them at once (Engine.UpdateRules), so
+	// this only bounds how long a lost push leaves one with old ones.
 	RulesRefresh time.Duration
 	// RequestTimeout bounds one grain call, activation included.
 	RequestTimeout time.Duration
@@ -79,7 +80,8 @@ type Config struct {
 	PaymentActionWindow time.Duration
 	// ReconcileInterval is how often an active grain asks the provider
 	// about its event's pending payments that no run of its own is
-	// settling (it also does at activation): a charge that succeeded just
+	// settling (it also does at activation; the engine lists them for all
+	// active events in one query, poll.go): a charge that succeeded just
 	// before the database or the node died is sold or given back, and a
 	// payment waiting for the buyer past its bound is settled. At most an
 	// hour, so that a lost answer never keeps seats pinned for long.
@@ -234,6 +236,10 @@ type Engine struct {
 	// Config.BookingsWindow) and catches events up; nil without
 	// Deps.Projection.
 	proj *projector
+	// polls is the goroutine that re-reads the rules and lists the pending
+	// payments of all active events (poll.go); pollMu guards it.
+	pollMu sync.Mutex
+	polls  *polls
 }
 
 // Bounds of the pause between failed activations of one event. The first
@@ -364,13 +370,20 @@ func (e *Engine) Kind() *pcluster.Kind {
 // subscription (the actor system's event stream would otherwise keep the
 // Caller, and run its handler on every topology change, for as long as the
 // system lives). Attaching again replaces, and closes, the earlier Caller.
-func (e *Engine) Attach(c *pcluster.Cluster) { e.grains.Attach(c) }
+//
+// Attach also starts the engine's polls of its active events (poll.go),
+// which Drain and Close stop.
+func (e *Engine) Attach(c *pcluster.Cluster) {
+	e.grains.Attach(c)
+	e.startPolls(c.ActorSystem)
+}
 
 // Close detaches the engine from its cluster; later calls answer
 // unavailable. Call it once the node no longer serves requests.
 // Idempotent.
 func (e *Engine) Close() {
 	e.grains.Close()
+	e.stopPolls()
 	if e.proj != nil {
 		e.proj.close()
 	}

@@ -70,11 +70,9 @@ type grain struct {
 	// payStop is closed when the grain stops: its payment runs make no
 	// further provider call and leave their rows to the next activation.
 	payStop chan struct{}
-	// reconciling is set while a reconciliation's list of pending
-	// payments is being read; reconcileAt is when the next one is due
-	// (reconcile.go).
+	// reconciling is set while the activation's list of pending payments
+	// is being read (reconcile.go).
 	reconciling bool
-	reconcileAt time.Time
 
 	// keyed maps each booking a reserve with an Idempotency-Key held to
 	// its claim time (Unix ns); keyedOrder is the same in claim order, for
@@ -219,6 +217,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.onPaymentDone(ctx, msg)
 	case *pendingFound:
 		g.onPendingFound(ctx, msg)
+	case pendingPolled:
+		g.onPendingPolled(ctx, msg)
 	case *grainpb.Reserve:
 		g.reserve(ctx, msg)
 	case *grainpb.Release:
@@ -311,7 +311,7 @@ func (g *grain) activate(ctx actor.Context, identity string) {
 	g.becomeResident(ctx)
 	g.startTicker(ctx)
 	g.settleInterrupted(ctx)
-	g.reconcile(ctx, g.e.cfg.Now())
+	g.reconcile(ctx)
 	g.resumeRefunds(ctx)
 	g.pre = nil
 }
@@ -459,8 +459,7 @@ var errAbandoned = &boxoffice.Error{Code: boxoffice.EUnavailable,
 
 func (g *grain) startTicker(ctx actor.Context) {
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
-	g.StartTicker(g.e.cfg.TickInterval, func() { root.Send(self, tick{st}) },
-		g.e.cfg.RulesRefresh, func() { g.refreshRules(func(m any) { root.Send(self, m) }) })
+	g.StartTicker(g.e.cfg.TickInterval, func() { root.Send(self, tick{st}) }, 0, nil)
 }
 
 // shutdown stops the goroutines the grain owns and waits for them.
@@ -484,13 +483,12 @@ func (g *grain) dropState() {
 	g.payments, g.refunds = nil, nil
 }
 
-// onTick expires due holds (I3), reports counts and starts the periodic
-// reconciliation of pending payments.
+// onTick expires due holds (I3) and reports counts (the periodic
+// reconciliation of pending payments is the engine's poll, poll.go).
 func (g *grain) onTick(ctx actor.Context) {
 	if g.m == nil || g.broken {
 		return
 	}
-	g.maybeReconcile(ctx, g.e.cfg.Now())
 	g.pruneKeyed(g.e.cfg.Now())
 	for _, r := range g.m.ExpireDue(g.e.cfg.Now()) {
 		info := holdInfo(r)

@@ -85,6 +85,7 @@ func newPayments() *payments {
 // event's next activation settles them with the same keys. Call it after
 // the grains are stopped and before the database is closed.
 func (e *Engine) Drain(ctx context.Context) {
+	e.stopPolls() // nothing left to poll for, and the database closes next
 	p := e.pay
 	p.once.Do(func() { close(p.stopping) })
 	done := make(chan struct{})

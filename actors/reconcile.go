@@ -3,7 +3,6 @@ package actors
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -12,10 +11,11 @@ import (
 
 // Reconciliation. A charge can succeed just before PostgreSQL or the node
 // dies: the payment row stays pending, and nothing in this activation may
-// be settling it. At activation and every ReconcileInterval (driven by the
-// grain's tick, so the grain's ticker owns it and it stops with the grain)
-// the grain lists its event's pending payments and, for each one no run of
-// its own is settling, asks the provider:
+// be settling it. At activation the grain lists its event's pending
+// payments, and every ReconcileInterval (by the engine's clock) the
+// engine's poll lists those of all active events and hands each grain its
+// own (poll.go); for each one no run of its own is settling, the grain asks
+// the provider:
 //
 //   - the booking's hold is pinned: a settle run claims the row and asks the
 //     provider (PaymentLookup when it can, else the same charge again with
@@ -43,19 +43,10 @@ type pendingFound struct {
 	err  error
 }
 
-// maybeReconcile starts a reconciliation when ReconcileInterval has passed
-// since the last one (by the engine's clock) and none is under way.
-func (g *grain) maybeReconcile(ctx actor.Context, now time.Time) {
-	if g.reconciling || now.Before(g.reconcileAt) {
-		return
-	}
-	g.reconcile(ctx, now)
-}
-
-// reconcile lists the event's pending payments on a goroutine the grain
-// owns and hands them to the grain (onPendingFound).
-func (g *grain) reconcile(ctx actor.Context, now time.Time) {
-	g.reconciling, g.reconcileAt = true, now.Add(g.e.cfg.ReconcileInterval)
+// reconcile lists the event's pending payments at activation on a
+// goroutine the grain owns and hands them to the grain (onPendingFound).
+func (g *grain) reconcile(ctx actor.Context) {
+	g.reconciling = true
 	self, root, st := ctx.Self(), ctx.ActorSystem().Root, g.stamp()
 	if g.pre != nil { // read by the batched activation
 		root.Send(self, &pendingFound{stamp: st, rows: g.pre.Pending})

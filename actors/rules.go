@@ -13,7 +13,8 @@ import (
 // and one that would take a user past max_tickets_per_user is
 // limit_reached (the seat map counts each user's seats, seatmap.Owned).
 // The rules are read at activation, pushed by every PATCH (UpdateRules) and
-// re-read every RulesRefresh in case a push was lost.
+// re-read every RulesRefresh in case a push was lost (the engine's poll of
+// its active events sends the changed ones, poll.go).
 
 // setRules adopts ev's rules unless the grain already has newer ones.
 func (g *grain) setRules(ev boxoffice.Event) {
@@ -21,6 +22,9 @@ func (g *grain) setRules(ev boxoffice.Event) {
 		return
 	}
 	g.rules = ev
+	if g.res != nil {
+		g.res.revision.Store(ev.Revision)
+	}
 	if g.m != nil {
 		g.m.SetLimit(ev.TicketLimit())
 		g.setPromos()
@@ -35,7 +39,7 @@ func (g *grain) checkOnSale() error {
 }
 
 // onSetRules is a SetRules message: a PATCH through any node, or the
-// grain's own re-read.
+// engine's re-read of a changed event.
 func (g *grain) onSetRules(ctx actor.Context, msg *grainpb.SetRules) {
 	if g.refuse(ctx) {
 		return
@@ -44,19 +48,6 @@ func (g *grain) onSetRules(ctx actor.Context, msg *grainpb.SetRules) {
 	if ctx.Sender() != nil {
 		ctx.Respond(&grainpb.Ack{})
 	}
-}
-
-// refreshRules re-reads the event off the actor (it runs on the ticker
-// goroutine) and sends the rules to the grain.
-func (g *grain) refreshRules(send func(any)) {
-	c, cancel := context.WithTimeout(context.Background(), g.e.cfg.RequestTimeout)
-	defer cancel()
-	ev, err := g.e.deps.Store.Event(c, g.eventID)
-	if err != nil {
-		g.log.Debug("event could not re-read its sale rules", "event", g.eventID, "err", err)
-		return
-	}
-	send(rulesToPB(ev))
 }
 
 // UpdateRules gives the event's grain the event's current sale rules, so

@@ -117,9 +117,9 @@ func Refuse(ctx actor.Context, ready bool, loadErr error, unavailable string, re
 }
 
 // StartTicker starts the goroutine that calls tick every tickEvery and
-// refresh every refreshEvery until Shutdown. Both run on that goroutine,
-// outside the actor: they should send the grain a message, or read only
-// what the actor does not own.
+// refresh every refreshEvery (never when refresh is nil) until Shutdown.
+// Both run on that goroutine, outside the actor: they should send the
+// grain a message, or read only what the actor does not own.
 func (h *Host) StartTicker(tickEvery time.Duration, tick func(), refreshEvery time.Duration, refresh func()) {
 	// The goroutine keeps its own copy of the channel: Shutdown sets
 	// h.stop to nil after closing it, and a goroutine reading the field
@@ -129,15 +129,19 @@ func (h *Host) StartTicker(tickEvery time.Duration, tick func(), refreshEvery ti
 	h.Go(func() {
 		t := time.NewTicker(tickEvery)
 		defer t.Stop()
-		r := time.NewTicker(refreshEvery)
-		defer r.Stop()
+		var refreshC <-chan time.Time // nil refresh: none
+		if refresh != nil {
+			r := time.NewTicker(refreshEvery)
+			defer r.Stop()
+			refreshC = r.C
+		}
 		for {
 			select {
 			case <-stop:
 				return
 			case <-t.C:
 				tick()
-			case <-r.C:
+			case <-refreshC:
 				refresh()
 			}
 		}
