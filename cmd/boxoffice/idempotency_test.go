@@ -164,7 +164,12 @@ func TestReserveIdempotencyOverHTTP(t *testing.T) {
 			BookingID string `json:"booking_id"`
 		} `json:"bookings"`
 	}
-	n.call(t, http.MethodGet, "/user/bookings", alice, nil, &mine)
+	// My bookings lags the holds by the bookings projection's bound
+	// (BOXOFFICE_BOOKINGS_WINDOW plus one write): wait for both.
+	require.Eventually(t, func() bool {
+		n.call(t, http.MethodGet, "/user/bookings", alice, nil, &mine)
+		return len(mine.Bookings) >= 2
+	}, 10*time.Second, 10*time.Millisecond, "My bookings lists alice's two holds")
 	if len(mine.Bookings) != 2 {
 		t.Errorf("alice has %d bookings, want 2 (one per key)", len(mine.Bookings))
 	}
@@ -226,7 +231,11 @@ func TestReserveIdempotencyAcrossNodes(t *testing.T) {
 	var mine struct {
 		Bookings []struct{} `json:"bookings"`
 	}
-	b.call(t, http.MethodGet, "/user/bookings", tok, nil, &mine)
+	// My bookings lags the holds by the bookings projection's bound.
+	require.Eventually(t, func() bool {
+		b.call(t, http.MethodGet, "/user/bookings", tok, nil, &mine)
+		return len(mine.Bookings) >= 8
+	}, 10*time.Second, 10*time.Millisecond, "My bookings lists the eight holds")
 	if len(mine.Bookings) != 8 {
 		t.Errorf("bookings = %d, want 8 (one per key)", len(mine.Bookings))
 	}
