@@ -21,7 +21,7 @@ func (m *Map) Apply(r Record) error {
 	if err != nil {
 		return err
 	}
-	m.apply(r, s)
+	m.apply(&r, s)
 	return nil
 }
 
@@ -81,7 +81,7 @@ func (m *Map) check(r Record) (uint32, error) {
 
 // apply makes the change of a valid record r; s is the slot of the hold it
 // changes (unused for KindHeld).
-func (m *Map) apply(r Record, s uint32) {
+func (m *Map) apply(r *Record, s uint32) {
 	m.version = r.Version
 	switch r.Kind {
 	case KindHeld:
@@ -101,7 +101,7 @@ func (m *Map) apply(r Record, s uint32) {
 		// Pinned, so not in the expiry heap: nothing to reorder.
 		m.holds.at(s).expiresAt = r.ExpiresAt
 	case KindAdmitted:
-		m.admit(r)
+		m.admit(*r)
 	case KindRefunded:
 		for _, i := range r.Seats {
 			m.setStatus(int(i), boxoffice.SeatAvailable)
@@ -115,7 +115,7 @@ func (m *Map) apply(r Record, s uint32) {
 	}
 }
 
-func (m *Map) addHold(r Record, hint slotHint) {
+func (m *Map) addHold(r *Record, hint slotHint) {
 	s := m.holds.alloc()
 	m.putHold(s, r.Booking, r.Owner, r.ExpiresAt, false, r.Seats, hint)
 	if r.Types != nil || r.Promo != "" {

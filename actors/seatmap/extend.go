@@ -24,6 +24,6 @@ func (m *Map) ExtendPinned(booking uuid.UUID, until time.Time) (Record, error) {
 	}
 	r := Record{Version: m.version + 1, Kind: KindExtended, Booking: h.booking, Owner: h.owner,
 		Seats: append([]int32(nil), h.seatList()...), ExpiresAt: until.UnixNano()}
-	m.apply(r, s)
+	m.apply(&r, s)
 	return r, nil
 }

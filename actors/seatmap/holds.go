@@ -37,6 +37,26 @@ func (st *holdStore) alloc() uint32 {
 	return st.used - 1
 }
 
+// seatSlabSize is the most seat numbers one slab holds: 2 KB, one
+// allocation per ~500 single-seat records. Slabs start at 16 and double,
+// so an event with few holds (most of 10,000 active ones) keeps 64 bytes,
+// not 2 KB.
+const seatSlabSize = 512
+
+// seatsOf copies a record's seats out of a hold or a request into the
+// map's current slab, so that a record costs no allocation of its own. The
+// copy is capped (three-index slice): a caller that appends to it gets its
+// own array and never writes into the next record's seats. A slab lives as
+// long as any record still refers to it.
+func (m *Map) seatsOf(seats []int32) []int32 {
+	if len(seats) > cap(m.slab)-len(m.slab) {
+		m.slab = make([]int32, 0, max(min(seatSlabSize, 2*cap(m.slab)), 16, len(seats)))
+	}
+	from := len(m.slab)
+	m.slab = append(m.slab, seats...)
+	return m.slab[from:len(m.slab):len(m.slab)]
+}
+
 // release empties slot s for reuse.
 func (st *holdStore) release(s uint32) {
 	*st.at(s) = hold{heapIdx: -1}

@@ -86,6 +86,22 @@ func (m *Map) indexPut(b uuid.UUID, s uint32, hint slotHint) {
 	x.n++
 }
 
+// reserve sizes an empty index for n bookings at once, as growing to
+// them would (the smallest power of two at least 2n, at least 16), so that
+// a snapshot's decode of n holds neither grows nor rehashes.
+func (x *bookingIndex) reserve(n int) {
+	if x.n != 0 {
+		return
+	}
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	if size > len(x.e) {
+		x.e = make([]uint64, size)
+	}
+}
+
 func (x *bookingIndex) grow() {
 	old := x.e
 	x.e = make([]uint64, max(16, 2*len(old)))

@@ -60,9 +60,9 @@ func (m *Map) Hold(owner, booking uuid.UUID, tickets []uuid.UUID, now time.Time,
 		return Record{}, boxoffice.SeatsUnavailable(taken)
 	}
 	r := Record{Version: m.version + 1, Kind: KindHeld, Booking: booking, Owner: owner,
-		Seats: slices.Clone(seats[:len(tickets)]), ExpiresAt: now.UnixNano() + int64(ttl)}
+		Seats: m.seatsOf(seats[:len(tickets)]), ExpiresAt: now.UnixNano() + int64(ttl)}
 	m.version = r.Version
-	m.addHold(r, hint)
+	m.addHold(&r, hint)
 	return r, nil
 }
 
@@ -153,7 +153,7 @@ func (m *Map) owned(booking, owner uuid.UUID) (uint32, error) {
 func (m *Map) commit(k Kind, s uint32) Record {
 	h := m.holds.at(s)
 	r := Record{Version: m.version + 1, Kind: k, Booking: h.booking, Owner: h.owner,
-		Seats: slices.Clone(h.seatList()), ExpiresAt: h.expiresAt, Types: m.typeList(s), Promo: m.promos.name(h.promo)}
-	m.apply(r, s)
+		Seats: m.seatsOf(h.seatList()), ExpiresAt: h.expiresAt, Types: m.typeList(s), Promo: m.promos.name(h.promo)}
+	m.apply(&r, s)
 	return r
 }

@@ -28,7 +28,7 @@ func (m *Map) RefundPromo(booking, owner uuid.UUID, seats []int32, promo string)
 	if err := m.checkRefund(r); err != nil {
 		return Record{}, boxoffice.Errorf(boxoffice.EBookingState, "%v", err)
 	}
-	m.apply(r, 0)
+	m.apply(&r, 0)
 	return r, nil
 }
 

@@ -30,7 +30,8 @@ type Map struct {
 
 	admitted map[int32]admission // checked-in seats (admit.go)
 
-	areas []area // standing areas in index order (standing.go)
+	areas []area  // standing areas in index order (standing.go)
+	slab  []int32 // where records' seat lists are cut from (seatsOf)
 
 	promos promoBook // promo code uses (promo.go; h19price)
 	// types are the seats' ticket types of the holds that have a type

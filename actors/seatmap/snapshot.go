@@ -2,6 +2,7 @@ package seatmap
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -52,26 +53,20 @@ var ErrNoBuyers = errors.New("seatmap: snapshot predates per-buyer counts")
 // equal bytes, whatever order they were reached in.
 func (m *Map) MarshalBinary() ([]byte, error) {
 	n := len(m.status)
-	buf := make([]byte, 0, 16+(n+3)/4+m.index.n*48)
+	buf := make([]byte, 0, m.snapshotSize())
 	buf = append(buf, snapshotMagic...)
 	buf = binary.AppendUvarint(buf, m.version)
 	buf = binary.AppendUvarint(buf, uint64(n))
-	packed := make([]byte, (n+3)/4)
+	at := len(buf)
+	buf = append(buf, make([]byte, (n+3)/4)...) // appends zeros in place
+	packed := buf[at:]
 	for i, s := range m.status {
 		packed[i/4] |= byte(s) << (2 * (i % 4))
 	}
-	buf = append(buf, packed...)
-	slots := make([]uint32, 0, m.index.n)
-	for s := range m.holds.used {
-		if m.holds.at(s).n > 0 {
-			slots = append(slots, s)
-		}
-	}
-	slices.SortFunc(slots, func(a, b uint32) int {
-		return bytes.Compare(m.holds.at(a).booking[:], m.holds.at(b).booking[:])
-	})
-	buf = binary.AppendUvarint(buf, uint64(len(slots)))
-	for _, s := range slots {
+	keys := m.holdsByBooking()
+	buf = binary.AppendUvarint(buf, uint64(len(keys)))
+	for _, k := range keys {
+		s := k.slot
 		h := m.holds.at(s)
 		buf = append(buf, h.booking[:]...)
 		buf = append(buf, h.owner[:]...)
@@ -84,6 +79,10 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 		buf = binary.AppendUvarint(buf, uint64(h.n))
 		for _, i := range h.seatList() {
 			buf = binary.AppendUvarint(buf, uint64(i))
+		}
+		if h.promo == 0 && m.types[s] == nil {
+			buf = append(buf, 0) // appendPriced's flags of an unpriced hold
+			continue
 		}
 		var err error
 		if buf, err = appendPriced(buf, m.typeList(s), m.promos.name(h.promo), int(h.n), true); err != nil {
@@ -101,6 +100,41 @@ func (m *Map) MarshalBinary() ([]byte, error) {
 		buf = binary.AppendUvarint(buf, uint64(m.owners.sold[u]))
 	}
 	return m.appendPromos(m.appendAreas(m.appendAdmissions(buf))), nil
+}
+
+// snapshotSize is an upper bound of MarshalBinary's length in all but
+// rare cases (long gate names, many promo codes), so that the snapshot is
+// written into one buffer that never grows: per hold its IDs, expiry,
+// flags and up to 3 bytes per seat; per buyer an ID and a count; per
+// admission two IDs, two times and a short gate.
+func (m *Map) snapshotSize() int {
+	return 64 + (len(m.status)+3)/4 + m.index.n*46 + m.counts.Reserved*3 +
+		len(m.owners.sold)*21 + len(m.admitted)*64 + len(m.areas)*48 + len(m.promos.sold)*40
+}
+
+// holdKey is a live hold's booking ID as two big-endian words, which
+// order as the ID's bytes do, beside its slot: sorting these compares
+// integers in place instead of following each slot to its hold.
+type holdKey struct {
+	hi, lo uint64
+	slot   uint32
+}
+
+// holdsByBooking lists the live holds in booking-ID order.
+func (m *Map) holdsByBooking() []holdKey {
+	keys := make([]holdKey, 0, m.index.n)
+	for s := range m.holds.used {
+		if h := m.holds.at(s); h.n > 0 {
+			keys = append(keys, holdKey{binary.BigEndian.Uint64(h.booking[:8]), binary.BigEndian.Uint64(h.booking[8:]), s})
+		}
+	}
+	slices.SortFunc(keys, func(a, b holdKey) int {
+		if c := cmp.Compare(a.hi, b.hi); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.lo, b.lo)
+	})
+	return keys
 }
 
 // Decode rebuilds a map from a snapshot. It checks everything (seat
@@ -132,15 +166,18 @@ func Decode(eventID uuid.UUID, data []byte) (*Map, error) {
 	}
 	m := New(eventID, int(n))
 	m.version = version
-	m.counts = boxoffice.SeatCounts{}
+	var tally [4]int // seats per 2-bit status; 3 is none
 	for i := range m.status {
-		s := boxoffice.SeatStatus(packed[i/4] >> (2 * (i % 4)) & 3)
-		if s > boxoffice.SeatBooked {
-			return nil, fmt.Errorf("seatmap: seat %d has status %d", i, s)
-		}
+		s := boxoffice.SeatStatus(packed[i>>2] >> (2 * (i & 3)) & 3)
 		m.status[i] = s
-		countInto(&m.counts, s)
+		tally[s]++
 	}
+	if tally[3] > 0 {
+		i := slices.Index(m.status, 3)
+		return nil, fmt.Errorf("seatmap: seat %d has status %d", i, m.status[i])
+	}
+	m.counts = boxoffice.SeatCounts{Available: tally[boxoffice.SeatAvailable],
+		Reserved: tally[boxoffice.SeatReserved], Booked: tally[boxoffice.SeatBooked]}
 	if v1 && m.counts.Booked > 0 {
 		return nil, ErrNoBuyers
 	}
@@ -155,9 +192,13 @@ func (m *Map) decodeHolds(d *reader, v1, noAdmissions, noAreas, noPriced bool) e
 	if d.err == nil && count > uint64(len(m.status)) {
 		return fmt.Errorf("seatmap: snapshot has %d holds for %d seats", count, len(m.status))
 	}
+	// A hold takes at least 36 bytes (two IDs, expiry, pinned, one seat,
+	// its count): a count the data cannot hold sizes nothing.
+	m.index.reserve(min(int(count), len(d.b)/36))
+	m.expiry = slices.Grow(m.expiry, min(int(count), len(d.b)/36))
 	inHold := newBitset(len(m.status))
 	held := 0
-	var prev []byte
+	var prev uuid.UUID // a value: a slice of booking would move every booking to the heap
 	var buf [boxoffice.MaxSeatsPerHold]int32
 	for range count {
 		booking, owner := d.uuid(), d.uuid()
@@ -167,15 +208,19 @@ func (m *Map) decodeHolds(d *reader, v1, noAdmissions, noAreas, noPriced bool) e
 		var types []uint8
 		var promo string
 		if !noPriced {
-			types, promo = d.priced(len(seats), true)
+			if len(d.b) > 0 && d.b[0] == 0 {
+				d.b = d.b[1:] // an unpriced hold: priced's flags 0, nothing else
+			} else {
+				types, promo = d.priced(len(seats), true)
+			}
 		}
 		if d.err != nil {
 			return d.err
 		}
-		if pinned[0] > 1 || (prev != nil && bytes.Compare(prev, booking[:]) >= 0) {
+		if pinned[0] > 1 || (held > 0 && bytes.Compare(prev[:], booking[:]) >= 0) {
 			return errors.New("seatmap: snapshot holds out of order or malformed")
 		}
-		prev = booking[:]
+		prev = booking
 		for _, s := range seats {
 			if s < 0 || int(s) >= len(m.status) || m.status[s] != boxoffice.SeatReserved || inHold.has(int(s)) {
 				return fmt.Errorf("seatmap: snapshot hold %s has bad seat %d", booking, s)
@@ -230,17 +275,17 @@ func (m *Map) decodeBuyers(d *reader) error {
 		return fmt.Errorf("seatmap: snapshot has %d buyers for %d sold seats", count, m.counts.Booked)
 	}
 	sold := 0
-	var prev []byte
+	var prev uuid.UUID // a value, as in decodeHolds
 	for range count {
 		u := d.uuid()
 		n := d.uvarint()
 		if d.err != nil {
 			return d.err
 		}
-		if n < 1 || n > uint64(m.counts.Booked) || (prev != nil && bytes.Compare(prev, u[:]) >= 0) {
+		if n < 1 || n > uint64(m.counts.Booked) || (sold > 0 && bytes.Compare(prev[:], u[:]) >= 0) {
 			return errors.New("seatmap: snapshot buyers out of order or malformed")
 		}
-		prev = u[:]
+		prev = u
 		sold += int(n)
 		m.owners.add(m.owners.sold, u, int32(n))
 		m.owners.add(m.owners.total, u, int32(n))
