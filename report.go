@@ -56,11 +56,13 @@ type PromoUse struct {
 }
 
 // ReportBucketFigures is one time bucket: the sales confirmed and the
-// refunds done in [Start, Start+width).
+// refunds done in [Start, Start+width), and the tickets scanned in at the
+// door in it (CheckIns, from the seat engine: CheckInReport).
 type ReportBucketFigures struct {
 	Start    time.Time
 	Sold     SalesFigure
 	Refunded SalesFigure
+	CheckIns int
 }
 
 // EventReport is an event's figures. Revenue is Sold.Amount minus
@@ -78,8 +80,84 @@ type EventReport struct {
 	PromoUses []PromoUse
 	// CheckIns counts the tickets admitted at the door.
 	CheckIns int
-	Bucket   ReportBucket
-	Buckets  []ReportBucketFigures
+	// CheckInSections and CheckInGates break CheckIns down (CheckInReport;
+	// nil when the seat engine does not report them).
+	CheckInSections []CheckInCount
+	CheckInGates    []CheckInCount
+	Bucket          ReportBucket
+	Buckets         []ReportBucketFigures
+}
+
+// Width is the duration of a bucket: an hour or a (UTC) day.
+func (b ReportBucket) Width() time.Duration {
+	if b == BucketHour {
+		return time.Hour
+	}
+	return 24 * time.Hour
+}
+
+// CheckInCount is how many tickets were admitted under one name: a
+// section or a gate.
+type CheckInCount struct {
+	Name     string
+	CheckIns int
+}
+
+// CheckInBucket is how many tickets were scanned in at the door in
+// [Start, Start+width).
+type CheckInBucket struct {
+	Start    time.Time
+	CheckIns int
+}
+
+// CheckInReport is an event's check-ins as its seat engine counts them
+// (the engine owns admissions; they live in the event's journal, not in a
+// table). Sections lists every section of the event's layout, seated and
+// standing, in seat-map order, with zeros; Gates the gates with check-ins
+// by name ("" for scans that named none); Buckets the buckets with
+// check-ins, oldest first, a check-in counting when it was scanned (an
+// offline scan's scanned_at, else when it was admitted).
+type CheckInReport struct {
+	Total    int
+	Sections []CheckInCount
+	Gates    []CheckInCount
+	Buckets  []CheckInBucket
+}
+
+// CheckInReporter reports an event's check-ins (actors.Engine implements
+// it): not_found for an unknown event, unavailable when its seat engine
+// cannot answer.
+type CheckInReporter interface {
+	CheckInReport(ctx context.Context, eventID uuid.UUID, bucket ReportBucket) (CheckInReport, error)
+}
+
+// AddCheckIns sets the report's check-ins from c: the total, the
+// breakdowns, and each bucket's check-ins, adding the buckets that have
+// check-ins but no sales or refunds in time order.
+func (r *EventReport) AddCheckIns(c CheckInReport) {
+	r.CheckIns, r.CheckInSections, r.CheckInGates = c.Total, c.Sections, c.Gates
+	if len(c.Buckets) == 0 {
+		return
+	}
+	out := make([]ReportBucketFigures, 0, len(r.Buckets)+len(c.Buckets))
+	i, j := 0, 0
+	for i < len(r.Buckets) || j < len(c.Buckets) {
+		switch {
+		case j == len(c.Buckets) || (i < len(r.Buckets) && r.Buckets[i].Start.Before(c.Buckets[j].Start)):
+			out = append(out, r.Buckets[i])
+			i++
+		case i == len(r.Buckets) || c.Buckets[j].Start.Before(r.Buckets[i].Start):
+			out = append(out, ReportBucketFigures{Start: c.Buckets[j].Start, CheckIns: c.Buckets[j].CheckIns})
+			j++
+		default: // the same bucket
+			b := r.Buckets[i]
+			b.CheckIns = c.Buckets[j].CheckIns
+			out = append(out, b)
+			i++
+			j++
+		}
+	}
+	r.Buckets = out
 }
 
 // SaleRow is one ticket of a sale, as the CSV export lists it.

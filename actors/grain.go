@@ -228,6 +228,8 @@ func (g *grain) Receive(ctx actor.Context) {
 		g.getSeats(ctx)
 	case *grainpb.GetStats:
 		g.getStats(ctx)
+	case *grainpb.GetAdmissionReport:
+		g.getAdmissionReport(ctx, msg)
 	case *grainpb.SetRules:
 		g.onSetRules(ctx, msg)
 	case *grainpb.PaymentSettled:
@@ -265,6 +267,8 @@ func (g *grain) refuse(ctx actor.Context) bool {
 				return &grainpb.SeatsReply{Error: err}
 			case *grainpb.GetStats:
 				return &grainpb.StatsReply{Error: err}
+			case *grainpb.GetAdmissionReport:
+				return &grainpb.AdmissionReport{Error: err}
 			case *grainpb.CheckIn:
 				return &grainpb.CheckInReply{Error: err}
 			case *grainpb.Touch, *grainpb.SetRules, *grainpb.PaymentSettled, *grainpb.ResumeRefunds:

@@ -56,6 +56,17 @@ type reportBucketJSON struct {
 	Start    string         `json:"start"`
 	Sold     saleFigureJSON `json:"sold"`
 	Refunded saleFigureJSON `json:"refunded"`
+	CheckIns int            `json:"check_ins"`
+}
+
+type sectionCheckInsJSON struct {
+	Section  string `json:"section"`
+	CheckIns int    `json:"check_ins"`
+}
+
+type gateCheckInsJSON struct {
+	Gate     string `json:"gate"`
+	CheckIns int    `json:"check_ins"`
 }
 
 // reportJSON is the body of GET .../report (openapi EventReport).
@@ -72,6 +83,9 @@ type reportJSON struct {
 	PromoUses    []promoUseJSON      `json:"promo_uses"`
 	Bucket       string              `json:"bucket"`
 	OverTime     []reportBucketJSON  `json:"over_time"`
+	// Check-ins per section and gate (h19checkin).
+	CheckInsBySection []sectionCheckInsJSON `json:"check_ins_by_section"`
+	CheckInsByGate    []gateCheckInsJSON    `json:"check_ins_by_gate"`
 }
 
 func figureJSON(f boxoffice.SalesFigure) saleFigureJSON {
@@ -83,7 +97,9 @@ func renderReport(r boxoffice.EventReport) reportJSON {
 		Refunded: figureJSON(r.Refunded), RevenueMinor: int64(r.Revenue), FeesMinor: int64(r.Fees),
 		CheckIns: r.CheckIns, Bucket: string(r.Bucket),
 		BySection: make([]sectionReportJSON, 0, len(r.Sections)), ByType: make([]typeReportJSON, 0, len(r.Types)),
-		PromoUses: make([]promoUseJSON, 0, len(r.PromoUses)), OverTime: make([]reportBucketJSON, 0, len(r.Buckets))}
+		PromoUses: make([]promoUseJSON, 0, len(r.PromoUses)), OverTime: make([]reportBucketJSON, 0, len(r.Buckets)),
+		CheckInsBySection: make([]sectionCheckInsJSON, 0, len(r.CheckInSections)),
+		CheckInsByGate:    make([]gateCheckInsJSON, 0, len(r.CheckInGates))}
 	for _, s := range r.Sections {
 		out.BySection = append(out.BySection, sectionReportJSON{Section: s.Section, Sold: figureJSON(s.Sold), Refunded: figureJSON(s.Refunded)})
 	}
@@ -94,7 +110,14 @@ func renderReport(r boxoffice.EventReport) reportJSON {
 		out.PromoUses = append(out.PromoUses, promoUseJSON{Code: p.Code, Uses: p.Uses, DiscountMinor: int64(p.Discount)})
 	}
 	for _, b := range r.Buckets {
-		out.OverTime = append(out.OverTime, reportBucketJSON{Start: timeText(b.Start), Sold: figureJSON(b.Sold), Refunded: figureJSON(b.Refunded)})
+		out.OverTime = append(out.OverTime, reportBucketJSON{Start: timeText(b.Start), Sold: figureJSON(b.Sold),
+			Refunded: figureJSON(b.Refunded), CheckIns: b.CheckIns})
+	}
+	for _, c := range r.CheckInSections {
+		out.CheckInsBySection = append(out.CheckInsBySection, sectionCheckInsJSON{Section: c.Name, CheckIns: c.CheckIns})
+	}
+	for _, c := range r.CheckInGates {
+		out.CheckInsByGate = append(out.CheckInsByGate, gateCheckInsJSON{Gate: c.Name, CheckIns: c.CheckIns})
 	}
 	return out
 }
@@ -135,21 +158,33 @@ func (s *Server) reportJSON(w http.ResponseWriter, r *http.Request, id uuid.UUID
 	if err != nil {
 		return err
 	}
-	if rep.CheckIns, err = s.checkIns(ctx, id); err != nil {
+	if err := s.addCheckIns(ctx, &rep, id); err != nil {
 		return err
 	}
 	WriteJSON(w, http.StatusOK, renderReport(rep))
 	return nil
 }
 
-// checkIns is the event's admitted tickets, as its seat engine counts
-// them: admissions live in the event's journal, not in a table.
-func (s *Server) checkIns(ctx context.Context, id uuid.UUID) (int, error) {
+// addCheckIns sets the report's check-ins as the event's seat engine
+// counts them (admissions live in the event's journal, not in a table):
+// per section, gate and bucket from an engine that reports them
+// (boxoffice.CheckInReporter, as actors.Engine does), else only the total
+// from its stats.
+func (s *Server) addCheckIns(ctx context.Context, rep *boxoffice.EventReport, id uuid.UUID) error {
+	if cr, ok := s.deps.Engine.(boxoffice.CheckInReporter); ok {
+		c, err := cr.CheckInReport(ctx, id, rep.Bucket)
+		if err != nil {
+			return err
+		}
+		rep.AddCheckIns(c)
+		return nil
+	}
 	st, err := s.deps.Engine.Stats(ctx, id)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	return st.Admitted, nil
+	rep.CheckIns = st.Admitted
+	return nil
 }
 
 // csvHeader names the export's columns (one row per ticket of a sale).

@@ -1686,6 +1686,240 @@ func (x *BestAvailable) GetAccessible() bool {
 	return false
 }
 
+// GetAdmissionReport asks the grain for its check-ins per section, per
+// gate and per time bucket of bucket_ns nanoseconds (counted from the Unix
+// epoch, so an hour or a day is a UTC one; 0 for no buckets). Answered
+// with an AdmissionReport.
+type GetAdmissionReport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BucketNs      int64                  `protobuf:"varint,1,opt,name=bucket_ns,json=bucketNs,proto3" json:"bucket_ns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAdmissionReport) Reset() {
+	*x = GetAdmissionReport{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAdmissionReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAdmissionReport) ProtoMessage() {}
+
+func (x *GetAdmissionReport) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAdmissionReport.ProtoReflect.Descriptor instead.
+func (*GetAdmissionReport) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetAdmissionReport) GetBucketNs() int64 {
+	if x != nil {
+		return x.BucketNs
+	}
+	return 0
+}
+
+// AdmissionCount is the tickets admitted under one name: a section or a
+// gate ("" a scan that named none).
+type AdmissionCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Admitted      int64                  `protobuf:"varint,2,opt,name=admitted,proto3" json:"admitted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdmissionCount) Reset() {
+	*x = AdmissionCount{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdmissionCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdmissionCount) ProtoMessage() {}
+
+func (x *AdmissionCount) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdmissionCount.ProtoReflect.Descriptor instead.
+func (*AdmissionCount) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *AdmissionCount) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AdmissionCount) GetAdmitted() int64 {
+	if x != nil {
+		return x.Admitted
+	}
+	return 0
+}
+
+// AdmissionBucket is the tickets scanned in [start, start + bucket_ns),
+// start in Unix nanoseconds.
+type AdmissionBucket struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Start         int64                  `protobuf:"varint,1,opt,name=start,proto3" json:"start,omitempty"`
+	Admitted      int64                  `protobuf:"varint,2,opt,name=admitted,proto3" json:"admitted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdmissionBucket) Reset() {
+	*x = AdmissionBucket{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdmissionBucket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdmissionBucket) ProtoMessage() {}
+
+func (x *AdmissionBucket) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdmissionBucket.ProtoReflect.Descriptor instead.
+func (*AdmissionBucket) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *AdmissionBucket) GetStart() int64 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
+func (x *AdmissionBucket) GetAdmitted() int64 {
+	if x != nil {
+		return x.Admitted
+	}
+	return 0
+}
+
+// AdmissionReport is seatmap.AdmissionReport: every section of the layout
+// in seat-map order, the gates by name and the buckets oldest first.
+type AdmissionReport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Admitted      int64                  `protobuf:"varint,2,opt,name=admitted,proto3" json:"admitted,omitempty"`
+	Sections      []*AdmissionCount      `protobuf:"bytes,3,rep,name=sections,proto3" json:"sections,omitempty"`
+	Gates         []*AdmissionCount      `protobuf:"bytes,4,rep,name=gates,proto3" json:"gates,omitempty"`
+	Buckets       []*AdmissionBucket     `protobuf:"bytes,5,rep,name=buckets,proto3" json:"buckets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdmissionReport) Reset() {
+	*x = AdmissionReport{}
+	mi := &file_actors_grainpb_grain_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdmissionReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdmissionReport) ProtoMessage() {}
+
+func (x *AdmissionReport) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_grainpb_grain_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdmissionReport.ProtoReflect.Descriptor instead.
+func (*AdmissionReport) Descriptor() ([]byte, []int) {
+	return file_actors_grainpb_grain_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *AdmissionReport) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+func (x *AdmissionReport) GetAdmitted() int64 {
+	if x != nil {
+		return x.Admitted
+	}
+	return 0
+}
+
+func (x *AdmissionReport) GetSections() []*AdmissionCount {
+	if x != nil {
+		return x.Sections
+	}
+	return nil
+}
+
+func (x *AdmissionReport) GetGates() []*AdmissionCount {
+	if x != nil {
+		return x.Gates
+	}
+	return nil
+}
+
+func (x *AdmissionReport) GetBuckets() []*AdmissionBucket {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
 var File_actors_grainpb_grain_proto protoreflect.FileDescriptor
 
 const file_actors_grainpb_grain_proto_rawDesc = "" +
@@ -1869,7 +2103,21 @@ const file_actors_grainpb_grain_proto_rawDesc = "" +
 	"\bquantity\x18\x02 \x01(\x05R\bquantity\x12\x1e\n" +
 	"\n" +
 	"accessible\x18\x03 \x01(\bR\n" +
-	"accessibleB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
+	"accessible\"1\n" +
+	"\x12GetAdmissionReport\x12\x1b\n" +
+	"\tbucket_ns\x18\x01 \x01(\x03R\bbucketNs\"@\n" +
+	"\x0eAdmissionCount\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\badmitted\x18\x02 \x01(\x03R\badmitted\"C\n" +
+	"\x0fAdmissionBucket\x12\x14\n" +
+	"\x05start\x18\x01 \x01(\x03R\x05start\x12\x1a\n" +
+	"\badmitted\x18\x02 \x01(\x03R\badmitted\"\x8b\x02\n" +
+	"\x0fAdmissionReport\x12,\n" +
+	"\x05error\x18\x01 \x01(\v2\x16.boxoffice.grain.ErrorR\x05error\x12\x1a\n" +
+	"\badmitted\x18\x02 \x01(\x03R\badmitted\x12;\n" +
+	"\bsections\x18\x03 \x03(\v2\x1f.boxoffice.grain.AdmissionCountR\bsections\x125\n" +
+	"\x05gates\x18\x04 \x03(\v2\x1f.boxoffice.grain.AdmissionCountR\x05gates\x12:\n" +
+	"\abuckets\x18\x05 \x03(\v2 .boxoffice.grain.AdmissionBucketR\abucketsB/Z-github.com/boxoffice/boxoffice/actors/grainpbb\x06proto3"
 
 var (
 	file_actors_grainpb_grain_proto_rawDescOnce sync.Once
@@ -1883,58 +2131,66 @@ func file_actors_grainpb_grain_proto_rawDescGZIP() []byte {
 	return file_actors_grainpb_grain_proto_rawDescData
 }
 
-var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_actors_grainpb_grain_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_actors_grainpb_grain_proto_goTypes = []any{
-	(*Reserve)(nil),        // 0: boxoffice.grain.Reserve
-	(*Release)(nil),        // 1: boxoffice.grain.Release
-	(*Confirm)(nil),        // 2: boxoffice.grain.Confirm
-	(*GetSeats)(nil),       // 3: boxoffice.grain.GetSeats
-	(*GetStats)(nil),       // 4: boxoffice.grain.GetStats
-	(*Touch)(nil),          // 5: boxoffice.grain.Touch
-	(*Error)(nil),          // 6: boxoffice.grain.Error
-	(*Booking)(nil),        // 7: boxoffice.grain.Booking
-	(*BookingReply)(nil),   // 8: boxoffice.grain.BookingReply
-	(*SeatsReply)(nil),     // 9: boxoffice.grain.SeatsReply
-	(*StatsReply)(nil),     // 10: boxoffice.grain.StatsReply
-	(*Ack)(nil),            // 11: boxoffice.grain.Ack
-	(*SetRules)(nil),       // 12: boxoffice.grain.SetRules
-	(*PaymentSettled)(nil), // 13: boxoffice.grain.PaymentSettled
-	(*CheckIn)(nil),        // 14: boxoffice.grain.CheckIn
-	(*CheckInReply)(nil),   // 15: boxoffice.grain.CheckInReply
-	(*RefundBooking)(nil),  // 16: boxoffice.grain.RefundBooking
-	(*ResumeRefunds)(nil),  // 17: boxoffice.grain.ResumeRefunds
-	(*StandingWant)(nil),   // 18: boxoffice.grain.StandingWant
-	(*PriceLine)(nil),      // 19: boxoffice.grain.PriceLine
-	(*GetBooking)(nil),     // 20: boxoffice.grain.GetBooking
-	(*BestAvailable)(nil),  // 21: boxoffice.grain.BestAvailable
-	nil,                    // 22: boxoffice.grain.Reserve.TraceEntry
-	nil,                    // 23: boxoffice.grain.Release.TraceEntry
-	nil,                    // 24: boxoffice.grain.Confirm.TraceEntry
-	nil,                    // 25: boxoffice.grain.GetSeats.TraceEntry
-	nil,                    // 26: boxoffice.grain.PaymentSettled.TraceEntry
-	nil,                    // 27: boxoffice.grain.GetBooking.TraceEntry
+	(*Reserve)(nil),            // 0: boxoffice.grain.Reserve
+	(*Release)(nil),            // 1: boxoffice.grain.Release
+	(*Confirm)(nil),            // 2: boxoffice.grain.Confirm
+	(*GetSeats)(nil),           // 3: boxoffice.grain.GetSeats
+	(*GetStats)(nil),           // 4: boxoffice.grain.GetStats
+	(*Touch)(nil),              // 5: boxoffice.grain.Touch
+	(*Error)(nil),              // 6: boxoffice.grain.Error
+	(*Booking)(nil),            // 7: boxoffice.grain.Booking
+	(*BookingReply)(nil),       // 8: boxoffice.grain.BookingReply
+	(*SeatsReply)(nil),         // 9: boxoffice.grain.SeatsReply
+	(*StatsReply)(nil),         // 10: boxoffice.grain.StatsReply
+	(*Ack)(nil),                // 11: boxoffice.grain.Ack
+	(*SetRules)(nil),           // 12: boxoffice.grain.SetRules
+	(*PaymentSettled)(nil),     // 13: boxoffice.grain.PaymentSettled
+	(*CheckIn)(nil),            // 14: boxoffice.grain.CheckIn
+	(*CheckInReply)(nil),       // 15: boxoffice.grain.CheckInReply
+	(*RefundBooking)(nil),      // 16: boxoffice.grain.RefundBooking
+	(*ResumeRefunds)(nil),      // 17: boxoffice.grain.ResumeRefunds
+	(*StandingWant)(nil),       // 18: boxoffice.grain.StandingWant
+	(*PriceLine)(nil),          // 19: boxoffice.grain.PriceLine
+	(*GetBooking)(nil),         // 20: boxoffice.grain.GetBooking
+	(*BestAvailable)(nil),      // 21: boxoffice.grain.BestAvailable
+	(*GetAdmissionReport)(nil), // 22: boxoffice.grain.GetAdmissionReport
+	(*AdmissionCount)(nil),     // 23: boxoffice.grain.AdmissionCount
+	(*AdmissionBucket)(nil),    // 24: boxoffice.grain.AdmissionBucket
+	(*AdmissionReport)(nil),    // 25: boxoffice.grain.AdmissionReport
+	nil,                        // 26: boxoffice.grain.Reserve.TraceEntry
+	nil,                        // 27: boxoffice.grain.Release.TraceEntry
+	nil,                        // 28: boxoffice.grain.Confirm.TraceEntry
+	nil,                        // 29: boxoffice.grain.GetSeats.TraceEntry
+	nil,                        // 30: boxoffice.grain.PaymentSettled.TraceEntry
+	nil,                        // 31: boxoffice.grain.GetBooking.TraceEntry
 }
 var file_actors_grainpb_grain_proto_depIdxs = []int32{
-	22, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
+	26, // 0: boxoffice.grain.Reserve.trace:type_name -> boxoffice.grain.Reserve.TraceEntry
 	18, // 1: boxoffice.grain.Reserve.standing:type_name -> boxoffice.grain.StandingWant
 	21, // 2: boxoffice.grain.Reserve.best_available:type_name -> boxoffice.grain.BestAvailable
-	23, // 3: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
-	24, // 4: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
-	25, // 5: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
+	27, // 3: boxoffice.grain.Release.trace:type_name -> boxoffice.grain.Release.TraceEntry
+	28, // 4: boxoffice.grain.Confirm.trace:type_name -> boxoffice.grain.Confirm.TraceEntry
+	29, // 5: boxoffice.grain.GetSeats.trace:type_name -> boxoffice.grain.GetSeats.TraceEntry
 	19, // 6: boxoffice.grain.Booking.price_lines:type_name -> boxoffice.grain.PriceLine
 	6,  // 7: boxoffice.grain.BookingReply.error:type_name -> boxoffice.grain.Error
 	7,  // 8: boxoffice.grain.BookingReply.booking:type_name -> boxoffice.grain.Booking
 	6,  // 9: boxoffice.grain.SeatsReply.error:type_name -> boxoffice.grain.Error
 	6,  // 10: boxoffice.grain.StatsReply.error:type_name -> boxoffice.grain.Error
 	6,  // 11: boxoffice.grain.Ack.error:type_name -> boxoffice.grain.Error
-	26, // 12: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
+	30, // 12: boxoffice.grain.PaymentSettled.trace:type_name -> boxoffice.grain.PaymentSettled.TraceEntry
 	6,  // 13: boxoffice.grain.CheckInReply.error:type_name -> boxoffice.grain.Error
-	27, // 14: boxoffice.grain.GetBooking.trace:type_name -> boxoffice.grain.GetBooking.TraceEntry
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	31, // 14: boxoffice.grain.GetBooking.trace:type_name -> boxoffice.grain.GetBooking.TraceEntry
+	6,  // 15: boxoffice.grain.AdmissionReport.error:type_name -> boxoffice.grain.Error
+	23, // 16: boxoffice.grain.AdmissionReport.sections:type_name -> boxoffice.grain.AdmissionCount
+	23, // 17: boxoffice.grain.AdmissionReport.gates:type_name -> boxoffice.grain.AdmissionCount
+	24, // 18: boxoffice.grain.AdmissionReport.buckets:type_name -> boxoffice.grain.AdmissionBucket
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_actors_grainpb_grain_proto_init() }
@@ -1948,7 +2204,7 @@ func file_actors_grainpb_grain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_grainpb_grain_proto_rawDesc), len(file_actors_grainpb_grain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

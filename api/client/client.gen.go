@@ -1271,7 +1271,21 @@ type EventReport struct {
 	} `json:"by_type"`
 
 	// CheckIns Tickets admitted at the door.
-	CheckIns int    `json:"check_ins"`
+	CheckIns int `json:"check_ins"`
+
+	// CheckInsByGate `check_ins` per gate the scans named, by gate name; `""` counts the scans that named no gate.
+	CheckInsByGate []struct {
+		CheckIns int    `json:"check_ins"`
+		Gate     string `json:"gate"`
+	} `json:"check_ins_by_gate"`
+
+	// CheckInsBySection `check_ins` per section: every section of the event's seat map, seated and standing, in the
+	// seat map's order, also those without check-ins (0), as the event's seat engine counts its
+	// admissions (a refunded ticket's admission is gone with its sale).
+	CheckInsBySection []struct {
+		CheckIns int    `json:"check_ins"`
+		Section  string `json:"section"`
+	} `json:"check_ins_by_section"`
 	Currency string `json:"currency"`
 	EventId  UUID   `json:"event_id"`
 
@@ -1279,8 +1293,14 @@ type EventReport struct {
 	FeesMinor int64 `json:"fees_minor"`
 
 	// OverTime The sales by when they were confirmed and the refunds by when they were done, in UTC
-	// buckets of `bucket`, oldest first; buckets without either are left out.
+	// buckets of `bucket`, oldest first; buckets without either are left out. Each bucket
+	// also counts the tickets checked in at the door in it (`check_ins`, by when the ticket
+	// was scanned: `scanned_at` of an offline scan, else when it was admitted), and a bucket
+	// with check-ins but no sales or refunds is listed too, with zero `sold` and `refunded`.
 	OverTime []struct {
+		// CheckIns Tickets scanned in at the door in this bucket.
+		CheckIns int `json:"check_ins"`
+
 		// Refunded Sales counted in bookings and tickets, with their amount in integer minor units of the event's currency.
 		Refunded SaleFigure `json:"refunded"`
 

@@ -1,6 +1,8 @@
 // reportview.js: an event's sales report on the admin dashboard (GET
 // /admin/api/events/{id}/report): totals, sales by section and over time as
-// plain SVG bar charts, sales by ticket type, promo uses, and the CSV export
+// plain SVG bar charts, check-ins at the door by section and over time
+// (beside the tickets each section has valid) and by gate, sales by ticket
+// type, promo uses, and the CSV export
 // (?format=csv, fetched with the bearer token and saved as a file). The
 // report is read when an event is picked and on "Refresh", not polled: on a
 // sold-out stadium it is a few hundred milliseconds of database work.
@@ -10,6 +12,8 @@ import { call, $, money } from './api.js';
 const SVG = 'http://www.w3.org/2000/svg';
 const SOLD = '#2e9d5b';
 const REFUNDED = '#c93c37';
+const CHECKED_IN = '#2f6fb0';
+const VALID = '#b8c2cc';
 
 /** svg builds an SVG element with attributes and children. */
 function svg(tag, attrs, ...children) {
@@ -35,7 +39,7 @@ function niceCeil(v) {
  * one group per item; each bar is a <rect> with data-group, data-series and
  * data-value and a <title> for screen readers and hover.
  */
-export function barChart(el, items, { label, value, format, series, integer = false }) {
+export function barChart(el, items, { label, value, format, series, integer = false, empty = 'no sales yet' }) {
   const W = 640, H = 200, pad = { l: 64, r: 8, t: 22, b: 34 };
   el.replaceChildren();
   el.setAttribute('viewBox', `0 0 ${W} ${H}`);
@@ -57,7 +61,7 @@ export function barChart(el, items, { label, value, format, series, integer = fa
     lx += 90;
   }
   if (!items.length) {
-    el.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', 'font-size': 12, fill: '#66707c' }, 'no sales yet'));
+    el.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', 'font-size': 12, fill: '#66707c' }, empty));
     return;
   }
   const slot = (W - pad.l - pad.r) / items.length;
@@ -144,10 +148,14 @@ export class ReportView {
       const d = new Date(b.start);
       return day ? d.toISOString().slice(5, 10) : d.toISOString().slice(5, 13).replace('T', ' ') + 'h';
     };
+    // over_time also lists buckets with check-ins only; the sales chart
+    // leaves those out, the check-in chart keeps only them.
+    const sales = r.over_time.filter((b) => b.sold.tickets > 0 || b.refunded.tickets > 0);
     const time = $('chart-time');
-    barChart(time, r.over_time, { label: stamp, value: (it, k) => it[k].tickets, format: (v) => Number(v).toLocaleString(), series, integer: true });
-    time.setAttribute('aria-label', `Tickets sold and refunded per ${r.bucket} (UTC): ` + (r.over_time.map((b) =>
+    barChart(time, sales, { label: stamp, value: (it, k) => it[k].tickets, format: (v) => Number(v).toLocaleString(), series, integer: true });
+    time.setAttribute('aria-label', `Tickets sold and refunded per ${r.bucket} (UTC): ` + (sales.map((b) =>
       `${stamp(b)} ${b.sold.tickets} sold, ${b.refunded.tickets} refunded`).join('; ') || 'none'));
+    this.renderCheckIns(r, stamp);
     const types = $('report-types').tBodies[0];
     types.replaceChildren(...r.by_type.map((t) => {
       const tr = document.createElement('tr');
@@ -159,6 +167,33 @@ export class ReportView {
     $('report-promos').textContent = r.promo_uses.length
       ? 'Promo codes: ' + r.promo_uses.map((p) => `${p.code} ×${p.uses} (−${minor(p.discount_minor, cur)})`).join(', ')
       : 'No promo codes used.';
+  }
+
+  /**
+   * renderCheckIns draws the check-ins: per section beside the section's
+   * valid tickets (sold less refunded), per time bucket (when scanned), and
+   * the gates as a line of text.
+   */
+  renderCheckIns(r, stamp) {
+    const n = (v) => Number(v).toLocaleString();
+    const valid = new Map(r.by_section.map((s) => [s.section, s.sold.tickets - s.refunded.tickets]));
+    const items = r.check_ins_by_section.map((s) => ({ section: s.section, check_ins: s.check_ins, valid: valid.get(s.section) || 0 }));
+    const count = { label: (s) => s.section || '(none)', value: (it, k) => it[k], format: n, integer: true, empty: 'no check-ins yet' };
+    const sections = $('chart-checkin-sections');
+    barChart(sections, items, { ...count, series: [
+      { key: 'check_ins', label: 'checked in', color: CHECKED_IN },
+      { key: 'valid', label: 'valid', color: VALID },
+    ] });
+    sections.setAttribute('aria-label', 'Check-ins by section: ' + (items.map((s) =>
+      `${count.label(s)} ${n(s.check_ins)} of ${n(s.valid)} checked in`).join('; ') || 'none'));
+    const buckets = r.over_time.filter((b) => b.check_ins > 0);
+    const time = $('chart-checkin-time');
+    barChart(time, buckets, { ...count, label: stamp, series: [{ key: 'check_ins', label: 'checked in', color: CHECKED_IN }] });
+    time.setAttribute('aria-label', `Check-ins per ${r.bucket} (UTC, when scanned): ` + (buckets.map((b) =>
+      `${stamp(b)} ${n(b.check_ins)}`).join('; ') || 'none'));
+    $('report-gates').textContent = r.check_ins_by_gate.length
+      ? 'Check-ins by gate: ' + r.check_ins_by_gate.map((g) => `${g.gate || '(no gate)'} ${n(g.check_ins)}`).join(', ')
+      : 'No check-ins yet.';
   }
 
   /** download fetches the CSV with the token and saves it as a file. */
