@@ -82,35 +82,13 @@ func TestCheckInsInReportOnRealNode(t *testing.T) {
 	org := uuid.New()
 	boss := n.organiserToken(t, "boss@checkins.example", org)
 	stranger := n.organiserToken(t, "boss@elsewhere.example", uuid.New())
-	var v struct {
-		VenueID string `json:"venue_id"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/venues", boss, map[string]any{
+	ev := createEventThrough(t, n, boss, map[string]any{
 		"name": "Check-in Hall", "city": "Leeds", "location": map[string]any{"lat": 53.8, "lon": -1.5},
 		"seat_map": map[string]any{"sections": []any{
 			map[string]any{"name": "Floor", "standing": 4},
 			map[string]any{"name": "A", "rows": []any{map[string]any{"name": "1", "seats": 3}}},
 		}},
-	}, &v); code != http.StatusCreated {
-		t.Fatalf("create venue: %d", code)
-	}
-	var p struct {
-		PerformerID string `json:"performer_id"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/performers", boss, map[string]any{"name": "Door Band"}, &p); code != http.StatusCreated {
-		t.Fatalf("create performer: %d", code)
-	}
-	body := eventBody("checkins", v.VenueID, p.PerformerID, "")
-	body["prices"] = map[string]string{"Floor": "20.00", "A": "10.00"}
-	var e struct {
-		Event struct {
-			EventID string `json:"event_id"`
-		} `json:"event"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/events", boss, body, &e); code != http.StatusCreated {
-		t.Fatalf("create event: %d", code)
-	}
-	ev := e.Event.EventID
+	}, map[string]any{"name": "Door Band"}, map[string]any{"name": "checkins Live", "type": "concert", "prices": map[string]string{"Floor": "20.00", "A": "10.00"}})
 	tickets := n.ticketIDs(t, uuid.MustParse(ev)) // Floor places 0-3, then A1 A2 A3
 	alice, bob, carol := n.token(t, "alice@checkins.example"), n.token(t, "bob@checkins.example"), n.token(t, "carol@checkins.example")
 	_, seats := soldCodes(t, n, alice, ev, tickets[4:6]) // A1 A2

@@ -94,35 +94,13 @@ func TestEventReportOnRealNode(t *testing.T) {
 	org := uuid.New()
 	boss := n.organiserToken(t, "boss@report.example", org)
 	stranger := n.organiserToken(t, "boss@other.example", uuid.New())
-	var v struct {
-		VenueID string `json:"venue_id"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/venues", boss, map[string]any{
+	ev := createEventThrough(t, n, boss, map[string]any{
 		"name": "Report Hall", "city": "Leeds", "location": map[string]any{"lat": 53.8, "lon": -1.5},
 		"seat_map": map[string]any{"sections": []any{
 			map[string]any{"name": "A", "rows": []any{map[string]any{"name": "1", "seats": 3}}},
 			map[string]any{"name": "B", "rows": []any{map[string]any{"name": "1", "seats": 3}}},
 		}},
-	}, &v); code != http.StatusCreated {
-		t.Fatalf("create venue: %d", code)
-	}
-	var p struct {
-		PerformerID string `json:"performer_id"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/performers", boss, map[string]any{"name": "Report Band"}, &p); code != http.StatusCreated {
-		t.Fatalf("create performer: %d", code)
-	}
-	body := eventBody("report", v.VenueID, p.PerformerID, "")
-	body["prices"] = map[string]string{"A": "10.00", "B": "25.50"}
-	var e struct {
-		Event struct {
-			EventID string `json:"event_id"`
-		} `json:"event"`
-	}
-	if code := n.call(t, http.MethodPost, "/admin/api/events", boss, body, &e); code != http.StatusCreated {
-		t.Fatalf("create event: %d", code)
-	}
-	ev := e.Event.EventID
+	}, map[string]any{"name": "Report Band"}, map[string]any{"name": "report Live", "type": "concert", "prices": map[string]string{"A": "10.00", "B": "25.50"}})
 	tickets := n.ticketIDs(t, uuid.MustParse(ev)) // A1 A2 A3 B1 B2 B3
 	alice, bob, carol := n.token(t, "alice@report.example"), n.token(t, "bob@report.example"), n.token(t, "carol@report.example")
 	a, codes := soldCodes(t, n, alice, ev, tickets[0:2]) // A1 A2: 20.00
