@@ -17,7 +17,7 @@ import (
 // details.ticket_ids), limit_reached (the owner would pass SetLimit's
 // limit; details.limit, details.current), seat_unavailable (held or sold seats, all of them in
 // details.ticket_ids, request order).
-func (m *Map) Hold(owner, booking uuid.UUID, tickets []uuid.UUID, now time.Time, ttl time.Duration) (Record, error) {
+func (m *Map) Hold(owner, booking uuid.UUID, tickets []uuid.UUID, now time.Time, ttl time.Duration) (r Record, err error) {
 	if n := len(tickets); n < 1 || n > boxoffice.MaxSeatsPerHold {
 		return Record{}, boxoffice.InvalidField("ticket_ids", "a hold takes 1 to %d seats, not %d", boxoffice.MaxSeatsPerHold, n)
 	}
@@ -59,8 +59,8 @@ func (m *Map) Hold(owner, booking uuid.UUID, tickets []uuid.UUID, now time.Time,
 	if taken != nil {
 		return Record{}, boxoffice.SeatsUnavailable(taken)
 	}
-	r := Record{Version: m.version + 1, Kind: KindHeld, Booking: booking, Owner: owner,
-		Seats: m.seatsOf(seats[:len(tickets)]), ExpiresAt: now.UnixNano() + int64(ttl)}
+	r.Version, r.Kind, r.Booking, r.Owner = m.version+1, KindHeld, booking, owner
+	r.Seats, r.ExpiresAt = m.seatsOf(seats[:len(tickets)]), now.UnixNano()+int64(ttl)
 	m.version = r.Version
 	m.addHold(&r, hint)
 	return r, nil
