@@ -335,9 +335,11 @@ func createChaosFloor(t *testing.T, n *testNode, admin string) string {
 }
 
 // floorFigures sums up the standing event's run for the log: how full the
-// Floor is at the end (the engine's count, and PostgreSQL's held and sold
-// places, which check's over_capacity judges), and how often it was sold
-// out. A measurement, never asserted: check judges the invariants.
+// Floor is at the end, as its event's actor counts it (GET
+// /admin/api/events/{id}) and as PostgreSQL has it (the places of live
+// bookings, which check's over_capacity judges, once the bookings
+// projection has caught up with the actor's version), and how often it
+// was sold out. A measurement, never asserted: check judges the invariants.
 func floorFigures(t *testing.T, pc *procCluster, ev string, samples []sample) string {
 	t.Helper()
 	var holds, places, full int
@@ -353,20 +355,38 @@ func floorFigures(t *testing.T, pc *procCluster, ev string, samples []sample) st
 			full++
 		}
 	}
-	var avail struct {
-		Standing standingLeft `json:"standing"`
+	c := pc.Nodes[0].client()
+	admin := c.token(t, "chaos-admin@example.com", "admin")
+	var st struct {
+		Version uint64 `json:"version"`
+		Counts  struct {
+			Reserved int `json:"reserved"`
+			Booked   int `json:"booked"`
+		} `json:"counts"`
 	}
-	left := "?"
-	if code := pc.Nodes[0].client().call(t, http.MethodGet, "/events/"+ev+"/availability", "", nil, &avail); code == http.StatusOK && len(avail.Standing) == 1 {
-		left = strconv.Itoa(avail.Standing[0].Left)
+	if code := c.call(t, http.MethodGet, "/admin/api/events/"+ev, admin, nil, &st); code != http.StatusOK {
+		return fmt.Sprintf("GET /admin/api/events/%s: %d", ev, code)
+	}
+	ctx := context.Background()
+	pool := openPool(t, pc.DB)
+	var mark uint64
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if err := pool.QueryRow(ctx, `SELECT coalesce((SELECT version FROM booking_projection WHERE event_id = $1), 0)`, ev).Scan(&mark); err != nil {
+			t.Fatal(err)
+		}
+		if mark >= st.Version {
+			break
+		}
 	}
 	var held, sold int
-	if err := openPool(t, pc.DB).QueryRow(context.Background(), `SELECT
+	if err := pool.QueryRow(ctx, `SELECT
 			coalesce(sum(cardinality(ticket_ids)) FILTER (WHERE status = 'in-progress'), 0),
 			coalesce(sum(cardinality(ticket_ids)) FILTER (WHERE status = 'confirmed'), 0)
 		FROM bookings WHERE event_id = $1`, ev).Scan(&held, &sold); err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("capacity %d; at the end %d taken in PostgreSQL (%d held, %d sold), %s left in the engine; "+
-		"%d holds of %d places acknowledged, %d reserves refused (409, sold out)", chaosFloor, held+sold, held, sold, left, holds, places, full)
+	return fmt.Sprintf("capacity %d; at the end the actor has %d taken (%d held, %d sold) at version %d, PostgreSQL %d (%d held, %d sold) "+
+		"at projection version %d; %d holds of %d places acknowledged, %d reserves refused (409, sold out)",
+		chaosFloor, st.Counts.Reserved+st.Counts.Booked, st.Counts.Reserved, st.Counts.Booked, st.Version,
+		held+sold, held, sold, mark, holds, places, full)
 }
