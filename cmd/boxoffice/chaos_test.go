@@ -160,7 +160,9 @@ func TestChaos(t *testing.T) {
 	for _, line := range writesPerMinute(samples, start, faults) {
 		t.Logf("  %s", line)
 	}
-	t.Logf("recovery after a kill (first acknowledged write of each event): %s", killRecovery(samples, events, faults))
+	// The Floor is left out: at its limit, its next acknowledged write
+	// waits for a hold to expire (its "decided" above is its recovery).
+	t.Logf("recovery after a kill (first acknowledged write of each seated event): %s", killRecovery(samples, events[:2], faults))
 	for _, ev := range events {
 		if n := decided(samples, ev); n == 0 {
 			t.Errorf("event %s: no request was decided", ev)
