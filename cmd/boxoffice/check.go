@@ -75,7 +75,9 @@ type checkResult struct {
 
 // cmdCheck audits a loadgen history against PostgreSQL's final state and
 // reports every double sale, lost acknowledgement, version gap, late
-// expiry, sale without its own charge and charge paying for two bookings.
+// expiry, sale without its own charge and charge paying for two bookings,
+// standing section over its capacity and acknowledged hold whose journal
+// record holds other tickets than its reply named (changed_ack).
 // It exits non-zero when it finds any.
 func cmdCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var history string

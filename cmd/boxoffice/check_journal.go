@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,13 +28,16 @@ type replay struct {
 // journal replays every event's journal in version order, as an event
 // actor would on recovery, and checks that the versions run 1, 2, 3, ...
 // (I5), that no record takes a seat another booking has (I1), and that
-// every acknowledged hold and sale has its record (I2).
+// every acknowledged hold and sale has its record (I2), a hold's with the
+// tickets its reply named (ackedTickets).
 func (a *audit) journal(ctx context.Context, db persistence.Querier) error {
 	var (
 		cur  *replay
 		held = map[uuid.UUID]bool{}
 		live = map[uuid.UUID]liveHold{} // holds live at the journal's end
 		sold = map[uuid.UUID]bool{}
+		// heldSeats are the acknowledged holds' records (ackedTickets).
+		heldSeats = map[uuid.UUID]heldAt{}
 	)
 	err := persistence.NewAudit(db).Journal(ctx, func(ev uuid.UUID, version int64, data []byte) error {
 		if cur == nil || cur.event != ev {
@@ -53,6 +57,7 @@ func (a *audit) journal(ctx context.Context, db persistence.Querier) error {
 		}
 		if _, ok := a.holds[r.Booking]; ok && r.Kind == seatmap.KindHeld {
 			held[r.Booking] = true
+			heldSeats[r.Booking] = heldAt{event: ev, seats: slices.Clone(r.Seats)}
 		}
 		if _, ok := a.sales[r.Booking]; ok && r.Kind == seatmap.KindSold {
 			sold[r.Booking] = true
@@ -70,6 +75,9 @@ func (a *audit) journal(ctx context.Context, db persistence.Querier) error {
 		return err
 	}
 	if err := a.projectionCovers(ctx, db, live); err != nil {
+		return err
+	}
+	if err := a.ackedTickets(ctx, db, heldSeats); err != nil {
 		return err
 	}
 	for id, s := range a.holds {

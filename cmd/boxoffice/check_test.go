@@ -237,10 +237,18 @@ func TestCheckFindsPlantedViolations(t *testing.T) {
 		}, []string{kindLostAck}, nil},
 		{"an acknowledged hold the bookings projection has not written yet", func(t *testing.T, tx pgx.Tx) []sample {
 			v := r.maxVersion(t, tx)
-			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 1), Kind: seatmap.KindHeld, Booking: fresh, Owner: fresh, Seats: []int32{1 << 29}})
+			// A seat free at the end, held as acknowledged (changed_ack).
+			var seat int32
+			var ticket uuid.UUID
+			if err := tx.QueryRow(ctx, `SELECT idx, ticket_id FROM tickets t WHERE event_id = $1 AND NOT EXISTS (SELECT 1 FROM bookings b
+				WHERE b.event_id = t.event_id AND b.status IN ('in-progress', 'confirmed') AND t.ticket_id = ANY(b.ticket_ids))
+				ORDER BY idx LIMIT 1`, r.event).Scan(&seat, &ticket); err != nil {
+				t.Fatal(err)
+			}
+			r.appendRecord(t, tx, seatmap.Record{Version: uint64(v + 1), Kind: seatmap.KindHeld, Booking: fresh, Owner: fresh, Seats: []int32{seat}})
 			plantSQL(t, tx, `INSERT INTO booking_projection (event_id, version) VALUES ($1, $2)`, r.event, v)
 			hold := r.hold
-			hold.BookingID = fresh.String()
+			hold.BookingID, hold.TicketIDs = fresh.String(), []string{ticket.String()}
 			return append(slices.Clone(r.history), hold)
 		}, nil, nil},
 		{"a live hold under the projection's watermark missing from bookings", func(t *testing.T, tx pgx.Tx) []sample {

@@ -40,9 +40,16 @@ func startLoadWith(t testing.TB, urls []string, ev string, users int, d time.Dur
 // startLoadPromo is startLoadWith whose reserves try promo code promo first.
 func startLoadPromo(t testing.TB, urls []string, ev string, users int, d time.Duration, confirm, release float64, promo string) *loadRun {
 	t.Helper()
+	return startLoadConfig(t, loadConfig{URLs: urls, Event: ev, Users: users, Duration: d, Seats: 2, Confirm: confirm, Release: release,
+		Refund: 0.3, Mode: "reserve", Promo: promo})
+}
+
+// startLoadConfig runs loadgen with c in the background, recording every
+// reply in a history of its own.
+func startLoadConfig(t testing.TB, c loadConfig) *loadRun {
+	t.Helper()
 	l := &loadRun{history: filepath.Join(t.TempDir(), "history.jsonl"), done: make(chan struct{})}
-	c := loadConfig{URLs: urls, Event: ev, Users: users, Duration: d, Seats: 2, Confirm: confirm, Release: release,
-		Refund: 0.3, History: l.history, Mode: "reserve", Promo: promo}
+	c.History = l.history
 	go func() {
 		defer close(l.done)
 		l.res, l.err = runLoad(context.Background(), c, io.Discard)

@@ -52,6 +52,10 @@ type loadConfig struct {
 	// unknown, not valid now or used up) is retried at once without it,
 	// as a buyer would, so a limited code is raced for all run long.
 	Promo string
+	// Standing, when set, makes every reserve ask for a random 1..Seats
+	// places of this standing section instead of seats (general
+	// admission); the history records the places the reply names.
+	Standing string
 }
 
 // sample is one request as the history records it (for `boxoffice check`).
@@ -85,6 +89,7 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	fs.Float64Var(&c.Release, "release", 0, "share of successful holds to release again (0..1)")
 	fs.Float64Var(&c.Refund, "refund", 0, "share of confirmed bookings to refund at once (0..1): the seats go back on sale")
 	fs.StringVar(&c.Promo, "promo", "", "a promo code of the event every reserve tries first; a refusal (400) is retried at once without it")
+	fs.StringVar(&c.Standing, "standing", "", "reserve mode: every reserve asks for a random 1..-seats places of this standing section (e.g. Floor) instead of seats")
 	fs.StringVar(&c.History, "history", "", "write every request and reply as JSON lines to this file (for `boxoffice check`)")
 	fs.StringVar(&c.Mode, "mode", "reserve", "reserve (booking on-sale), view (GET /events/{id}), availability (GET /events/{id}/availability) ws (-users WebSocket watchers, delta delivery delay) or storm (-users watchers connecting within -duration: bytes sent, time until all have their snapshot)")
 	fs.DurationVar(&c.Interval, "interval", 50*time.Millisecond, "ws mode: pause between two reserves (each one a delta to every watcher)")
@@ -103,6 +108,9 @@ func cmdLoadgen(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	if c.Users < 1 || c.Seats < 1 || c.Seats > 10 || c.Duration <= 0 || c.PerBuyer < c.Seats {
 		return errors.New("loadgen: want -users >= 1, -seats 1..10, -duration > 0, -per-buyer >= -seats")
+	}
+	if c.Standing != "" && (c.Mode != "reserve" || c.Rate != 0 || c.Sweep || *wrkData != "") {
+		return errors.New("loadgen: -standing drives the closed loop of -mode reserve (not -rate, -sweep or -wrk-data)")
 	}
 	if *wrkData != "" {
 		return writeWrkData(ctx, c, *wrkData)
@@ -418,18 +426,28 @@ func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, 
 	if u.taken+c.Seats > c.PerBuyer {
 		u.nextBuyer(ctx, client, c.Event)
 	}
-	ids := make([]string, 0, c.Seats)
-	for len(ids) < c.Seats {
-		t := tickets[u.r.IntN(len(tickets))]
-		if !slices.Contains(ids, t) {
-			ids = append(ids, t)
-		}
-	}
 	var reply struct {
-		BookingID string `json:"booking_id"`
-		ExpiresAt string `json:"expires_at"`
+		BookingID string   `json:"booking_id"`
+		ExpiresAt string   `json:"expires_at"`
+		TicketIDs []string `json:"ticket_ids"`
 	}
-	body := map[string]any{"event_id": c.Event, "ticket_ids": ids}
+	var ids []string
+	taking := c.Seats
+	body := map[string]any{"event_id": c.Event}
+	if c.Standing != "" {
+		// The node picks the places; the reply names them.
+		taking = 1 + u.r.IntN(c.Seats)
+		body["standing"] = []any{map[string]any{"section": c.Standing, "quantity": taking}}
+	} else {
+		ids = make([]string, 0, c.Seats)
+		for len(ids) < c.Seats {
+			t := tickets[u.r.IntN(len(tickets))]
+			if !slices.Contains(ids, t) {
+				ids = append(ids, t)
+			}
+		}
+		body["ticket_ids"] = ids
+	}
 	if c.Promo != "" {
 		body["promo_code"] = c.Promo
 	}
@@ -442,12 +460,15 @@ func (u *loadUser) step(ctx context.Context, client *http.Client, c loadConfig, 
 	if s.Status == 0 {
 		return s
 	}
+	if c.Standing != "" {
+		ids = reply.TicketIDs
+	}
 	s.Op, s.EventID, s.TicketIDs, s.BookingID, s.ExpiresAt = "reserve", c.Event, ids, reply.BookingID, reply.ExpiresAt
 	record(s)
 	if s.Status != http.StatusCreated {
 		return s
 	}
-	u.taken += c.Seats
+	u.taken += taking
 	switch p := u.r.Float64(); {
 	case p < c.Confirm:
 		f := u.do(ctx, client, http.MethodPost, "/booking/confirm", map[string]any{"booking_id": reply.BookingID,
