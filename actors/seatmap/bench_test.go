@@ -1,6 +1,7 @@
 package seatmap_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/boxoffice/boxoffice"
 	"github.com/boxoffice/boxoffice/actors/seatmap"
 )
 
@@ -41,8 +43,19 @@ func benchHolds(m *seatmap.Map, size int) (bookings []uuid.UUID, tickets [][]uui
 // held, the timer stops and a fresh empty map replaces the full one, so
 // occupancy sweeps from 0 to 100% and the booking index's growth is part
 // of the measured cost.
-func benchHold(b *testing.B, size int) {
-	m := seatmap.New(benchEvent, benchSeats)
+func benchHold(b *testing.B, size int) { benchHoldOn(b, size, nil) }
+
+// benchHoldOn is benchHold on maps that rows (nil: none) declares seated
+// rows of, as a live event's grain does from its venue.
+func benchHoldOn(b *testing.B, size int, rows []boxoffice.RowSpan) {
+	fresh := func() *seatmap.Map {
+		m := seatmap.New(benchEvent, benchSeats)
+		if err := m.SetRows(rows); err != nil {
+			b.Fatal(err)
+		}
+		return m
+	}
+	m := fresh()
 	bookings, tickets := benchHolds(m, size)
 	now := benchStart
 	b.ReportAllocs()
@@ -51,7 +64,7 @@ func benchHold(b *testing.B, size int) {
 		k := i % len(tickets)
 		if k == 0 && i > 0 {
 			b.StopTimer()
-			m = seatmap.New(benchEvent, benchSeats)
+			m = fresh()
 			b.StartTimer()
 		}
 		now = now.Add(time.Microsecond)
@@ -63,6 +76,17 @@ func benchHold(b *testing.B, size int) {
 
 // BenchmarkHold1 is the single-seat hold decision (target <= 100 ns).
 func BenchmarkHold1(b *testing.B) { benchHold(b, 1) }
+
+// BenchmarkHold1Rows is BenchmarkHold1 on a map with the seated rows a
+// grain declares for best available (1,000 rows of 50 in 25 sections),
+// which every status change keeps counters of.
+func BenchmarkHold1Rows(b *testing.B) {
+	rows := make([]boxoffice.RowSpan, benchSeats/50)
+	for k := range rows {
+		rows[k] = boxoffice.RowSpan{Section: fmt.Sprint("S", k/40), Row: fmt.Sprint(k%40 + 1), First: k * 50, Seats: 50}
+	}
+	benchHoldOn(b, 1, rows)
+}
 
 // BenchmarkHold4 is a four-seat hold decision.
 func BenchmarkHold4(b *testing.B) { benchHold(b, 4) }

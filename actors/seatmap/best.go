@@ -94,6 +94,7 @@ func (m *Map) SetRows(spans []boxoffice.RowSpan) error {
 	sort.Slice(wheel, func(a, b int) bool { return wheel[a] < wheel[b] })
 	m.rows, m.sections, m.access, m.wheelchair = rows, sections, access, wheel
 	m.rowBound, m.rowNoClean, m.rowPlain = make([]int32, len(rows)), make([]uint16, len(rows)), make([]int32, len(rows))
+	m.indexRows()
 	for k, r := range rows {
 		m.rowBound[k] = r.n
 		for i := r.first; i < r.first+r.n; i++ {
@@ -460,10 +461,37 @@ func (m *Map) rowChanged(i int32, to boxoffice.SeatStatus) {
 	}
 }
 
-// rowOf is the index in m.rows of the row holding seat i, which must be a
-// seated one.
+// rowBlockBits sizes the blocks of rowStart: 64 seats.
+const rowBlockBits = 6
+
+// rowOf is the index in m.rows of the first row that ends after seat i
+// (the row holding it, for a seated seat; len(m.rows) past the last row).
+// Every status change of a seated event asks it (rowChanged), so it starts
+// from the first row of i's 64-seat block (rowStart) and steps forward,
+// usually not at all, rather than binary-searching all rows.
 func (m *Map) rowOf(i int32) int {
-	return sort.Search(len(m.rows), func(k int) bool { return m.rows[k].first+m.rows[k].n > i })
+	k := int(m.rowStart[i>>rowBlockBits])
+	for k < len(m.rows) && m.rows[k].first+m.rows[k].n <= i {
+		k++
+	}
+	return k
+}
+
+// indexRows fills rowStart: per 64-seat block, the first row ending after
+// the block's first seat.
+func (m *Map) indexRows() {
+	m.rowStart = nil
+	if len(m.rows) == 0 {
+		return // rowOf is asked only of maps with rows
+	}
+	m.rowStart = make([]int32, (len(m.status)>>rowBlockBits)+1)
+	k := 0
+	for b := range m.rowStart {
+		for k < len(m.rows) && int(m.rows[k].first+m.rows[k].n) <= b<<rowBlockBits {
+			k++
+		}
+		m.rowStart[b] = int32(k)
+	}
 }
 
 // checkRows verifies each row's plain-seat counter against the statuses.

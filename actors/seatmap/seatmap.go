@@ -52,6 +52,7 @@ type Map struct {
 	rowBound   []int32
 	rowNoClean []uint16
 	rowPlain   []int32 // per row, available seats a plain request may take
+	rowStart   []int32 // per 64-seat block, where rowOf starts (best.go)
 }
 
 // hold is one live hold. Seats are kept inline (at most ten) so a hold
