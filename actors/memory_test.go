@@ -51,7 +51,7 @@ func measureMemory(t *testing.T, n int) {
 	ids := make([]uuid.UUID, n)
 	ids[0] = e.eventID
 	created := time.Now()
-	parallel(t, n-1, func(i int) error {
+	each(t, n-1, 32, func(i int) error {
 		ids[i+1] = dbtest.CreateEvent(t, e.db, small, boxoffice.WaitingRoom{}).ID
 		return nil
 	})
@@ -65,7 +65,7 @@ func measureMemory(t *testing.T, n int) {
 	})
 	heap0, rss0 := memNow(t)
 	start := time.Now()
-	parallel(t, n, func(i int) error { return holdOne(ctx, e.node.eng, ids[i], 0, nil) })
+	each(t, n, 32, func(i int) error { return holdOne(ctx, e.node.eng, ids[i], 0, nil) })
 	activated := time.Since(start)
 	if got := e.node.eng.Resident(); got != n {
 		t.Fatalf("%d events active, want %d", got, n)
@@ -130,7 +130,7 @@ func measureMemory(t *testing.T, n int) {
 	bn := startNode(t, e.db, actors.Config{HoldTTL: time.Hour, IdleTimeout: time.Hour, MaxActive: budget})
 	var peak atomic.Int64
 	start = time.Now()
-	parallel(t, n, func(i int) error {
+	each(t, n, 32, func(i int) error {
 		return holdOne(ctx, bn.eng, ids[i], 10, func() {
 			if r := int64(bn.eng.Resident()); r > peak.Load() {
 				peak.Store(r) // a sample, racy by design: a log line, not a check
@@ -170,34 +170,6 @@ func holdOne(ctx context.Context, eng *actors.Engine, id uuid.UUID, first int, a
 		after()
 	}
 	return err
-}
-
-// parallel runs f for 0..n-1 on 32 goroutines and fails on the first error.
-func parallel(t *testing.T, n int, f func(i int) error) {
-	t.Helper()
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	next := make(chan int)
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := f(i); err != nil {
-					once.Do(func() { first = err })
-				}
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if first != nil {
-		t.Fatal(first)
-	}
 }
 
 // memNow is the Go heap in use after two GCs and the process RSS.
