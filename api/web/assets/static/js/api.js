@@ -119,6 +119,25 @@ export function h(tag, attrs, ...children) {
 /** $ is document.getElementById. */
 export const $ = (id) => document.getElementById(id);
 
+/**
+ * sizedCanvas sizes canvas c's backing store to its CSS box at the device's
+ * pixel ratio (sharp on high-DPI screens) and clears it, so that drawing
+ * code works in CSS pixels: { ctx, w, h }, or null while c has no size
+ * (hidden).
+ */
+export function sizedCanvas(c) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = c.clientWidth;
+  const h = c.clientHeight;
+  if (!w || !h) return null;
+  c.width = Math.round(w * dpr);
+  c.height = Math.round(h * dpr);
+  const ctx = c.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return { ctx, w, h };
+}
+
 /** money formats API.md's decimal string ("149.50") in its currency. */
 export function money(amount, currency) {
   const n = Number(amount);

@@ -4,7 +4,7 @@
 // sends a client-chosen "id" and keeps it until the request succeeds or the
 // form changes, so a retry after a timeout never creates a duplicate.
 
-import { call, $, h, uuid } from './api.js';
+import { call, $, h, sizedCanvas, uuid } from './api.js';
 import { BlockPlacer } from './venueplace.js';
 import { pricingFields, readPricing } from './pricingform.js';
 
@@ -79,15 +79,9 @@ export class Catalog {
   /** preview draws the sections as blocks of seats, side by side. */
   preview() {
     const c = $('builder-preview');
-    const dpr = window.devicePixelRatio || 1;
-    const w = c.clientWidth;
-    const hgt = c.clientHeight;
-    if (!w || !hgt) return;
-    c.width = Math.round(w * dpr);
-    c.height = Math.round(hgt * dpr);
-    const ctx = c.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, hgt);
+    const sized = sizedCanvas(c);
+    if (!sized) return;
+    const { ctx, w, h: hgt } = sized;
     const gap = 2;
     const cols = this.sections.reduce((a, s) => a + Math.max(1, s.seats), 0) + gap * (this.sections.length - 1);
     const rows = Math.max(1, ...this.sections.map((s) => s.rows)) + 4;

@@ -4,6 +4,8 @@
 // accepted and refused) and journal commit latency (mean and p99 of
 // boxoffice_journal_commit_seconds between two samples).
 
+import { sizedCanvas } from './api.js';
+
 const SAMPLE_EVERY_MS = 2000;
 const WINDOW_MS = 5 * 60 * 1000;
 
@@ -130,15 +132,9 @@ export class MetricsCharts {
 
 /** lineChart draws series of points over the last WINDOW_MS on a canvas. */
 function lineChart(canvas, points, series) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth;
-  const hgt = canvas.clientHeight;
-  if (!w || !hgt) return;
-  canvas.width = Math.round(w * dpr);
-  canvas.height = Math.round(hgt * dpr);
-  const ctx = canvas.getContext('2d');
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, w, hgt);
+  const sized = sizedCanvas(canvas);
+  if (!sized) return;
+  const { ctx, w, h: hgt } = sized;
   const pad = { l: 44, r: 8, t: 18, b: 20 };
   const now = points.length ? points[points.length - 1].at : Date.now();
   let top = 0;

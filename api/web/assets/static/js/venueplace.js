@@ -8,7 +8,7 @@
 // Kept apart from catalog.js so the builder's table and this panel change
 // independently.
 
-import { $, h } from './api.js';
+import { $, h, sizedCanvas } from './api.js';
 
 const COLORS = ['#2e9d5b', '#1f6feb', '#8250df', '#f0a030', '#c93c37', '#66707c'];
 const FIELDS = [
@@ -167,15 +167,9 @@ export class BlockPlacer {
   draw() {
     const c = $('placement-preview');
     if (!this.enabled) return;
-    const dpr = window.devicePixelRatio || 1;
-    const w = c.clientWidth;
-    const hgt = c.clientHeight;
-    if (!w || !hgt) return;
-    c.width = Math.round(w * dpr);
-    c.height = Math.round(hgt * dpr);
-    const ctx = c.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, hgt);
+    const sized = sizedCanvas(c);
+    if (!sized) return;
+    const { ctx, w, h: hgt } = sized;
     let [x0, y0, x1, y1] = [-3, -3, 3, 3]; // the stage marker
     for (const p of this.seats()) {
       x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y);
