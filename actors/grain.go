@@ -362,6 +362,10 @@ func (g *grain) onTick(ctx actor.Context) {
 // maybePassivate stops an idle grain that holds nothing, after a snapshot.
 func (g *grain) maybePassivate(ctx actor.Context) {
 	if g.m == nil || g.m.Holds() > 0 || g.inflight != nil || g.open != nil || len(g.payments) > 0 || len(g.refunds) > 0 {
+		// Proto.Actor's receive timeout fires once and is then off: arm
+		// it again, or a grain that held seats or had a commit in flight
+		// when it fired would never passivate.
+		ctx.SetReceiveTimeout(g.e.cfg.IdleTimeout)
 		return
 	}
 	ctx.Poison(ctx.Self())

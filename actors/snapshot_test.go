@@ -40,8 +40,8 @@ func snapshotting(s *snapStore) func(*actors.Deps) {
 
 // lifecycle counts activations and stops of every grain of this process.
 type lifecycle struct {
-	mu            sync.Mutex
-	starts, stops int
+	mu                      sync.Mutex
+	starts, stops, timeouts int
 }
 
 func watchLifecycle(t testing.TB) *lifecycle {
@@ -57,9 +57,20 @@ func watchLifecycle(t testing.TB) *lifecycle {
 			l.mu.Lock()
 			l.stops++
 			l.mu.Unlock()
+		case "*actor.ReceiveTimeout":
+			l.mu.Lock()
+			l.timeouts++
+			l.mu.Unlock()
 		}
 	})
 	return l
+}
+
+// snapshot copies the counts.
+func (l *lifecycle) snapshot() lifecycle {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return lifecycle{starts: l.starts, stops: l.stops, timeouts: l.timeouts}
 }
 
 func (l *lifecycle) counts() (starts, stops int) {
@@ -152,6 +163,32 @@ func TestActivationFromSnapshotAndTail(t *testing.T) {
 		t.Errorf("confirm of a hold made before the restart: %+v, %v; want confirmed", b, err)
 	}
 	assertGapFree(t, e)
+}
+
+// TestIdleAfterDecliningPassivation: a grain whose idle timeout fires
+// while it still holds seats stays, and passivates once the hold is gone
+// and it is idle again. Proto.Actor's receive timeout fires only once, so
+// the grain must arm it again when it declines.
+func TestIdleAfterDecliningPassivation(t *testing.T) {
+	cfg := actors.Config{IdleTimeout: 300 * time.Millisecond, HoldTTL: time.Hour}
+	e := newEnv(t, venue200(), cfg)
+	life := watchLifecycle(t)
+	user := uuid.New()
+	b := e.mustReserve(t, user, 0)
+	require.Eventually(t, func() bool {
+		l := life.snapshot()
+		return l.timeouts > 0
+	}, 30*time.Second, 20*time.Millisecond, "the idle timeout fired while the grain held a seat")
+	if l := life.snapshot(); l.stops != 0 {
+		t.Fatalf("the grain passivated (%d stops) with a live hold", l.stops)
+	}
+	if _, err := e.node.eng.Release(context.Background(), e.eventID, b.ID, user); err != nil {
+		t.Fatal(err)
+	}
+	require.Eventually(t, func() bool {
+		l := life.snapshot()
+		return l.starts > 0 && l.stops == l.starts
+	}, 30*time.Second, 20*time.Millisecond, "the grain passivated once idle without holds")
 }
 
 // TestIdlePassivationSnapshot: a grain that holds nothing passivates after

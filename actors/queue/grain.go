@@ -338,6 +338,9 @@ func (g *grain) shutdown() {
 // being written.
 func (g *grain) maybePassivate(ctx actor.Context) {
 	if !g.loaded || g.durable > g.upto || g.joins.busy() || g.admitting != 0 {
+		// Proto.Actor's receive timeout fires once and is then off: arm
+		// it again, or a room busy when it fired would never passivate.
+		ctx.SetReceiveTimeout(g.r.cfg.IdleTimeout)
 		return
 	}
 	ctx.Poison(ctx.Self())
