@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -195,6 +196,10 @@ type placement struct {
 
 	stopOnce sync.Once
 
+	// shedRefused counts activations refused because their grain was shed
+	// and its record not yet released (activator.shedding).
+	shedRefused atomic.Int64
+
 	mu       sync.Mutex
 	members  []placementMember
 	excluded map[string]bool
@@ -233,7 +238,9 @@ func (p *placement) Setup(c *pcluster.Cluster, _ []string, _ bool) {
 	p.reclaims = make(chan []string, 16)
 	p.stop, p.claimDone = make(chan struct{}), make(chan struct{})
 	go p.claimer()
-	props := actor.PropsFromProducer(func() actor.Actor { return &activator{p: p, grains: map[string]activation{}} })
+	props := actor.PropsFromProducer(func() actor.Actor {
+		return &activator{p: p, grains: map[string]activation{}, shedding: map[string]bool{}}
+	})
 	p.actor, _ = c.ActorSystem.Root.SpawnNamed(props, activatorName)
 	p.sub = c.ActorSystem.EventStream.Subscribe(func(ev any) {
 		if t, ok := ev.(*pcluster.ClusterTopology); ok {

@@ -35,7 +35,15 @@ type shedResult struct {
 type activator struct {
 	p      *placement
 	grains map[string]activation // by ClusterIdentity.AsKey()
+	// shedding holds the keys of grains shed for the bound until their
+	// records are released: a call that still finds the record here must
+	// not activate the grain on this member again (undoing the shed), so it
+	// is refused and its retry places the grain by the bound.
+	shedding map[string]bool
 }
+
+// shedReleased tells the activator that a shed grain's record is gone.
+type shedReleased struct{ key string }
 
 func (a *activator) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
@@ -49,6 +57,8 @@ func (a *activator) Receive(ctx actor.Context) {
 			futures = append(futures, ctx.PoisonFuture(g.pid))
 		}
 		ctx.Respond(futures)
+	case *shedReleased:
+		delete(a.shedding, msg.key)
 	case *shedFarOff:
 		n, err := a.shed(ctx, msg)
 		if ctx.Sender() != nil {
@@ -76,7 +86,10 @@ func (a *activator) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 		respond(ctx, &pcluster.ActivationResponse{Failed: true})
 		return
 	}
-	if a.p.draining() {
+	if a.shedding[key] {
+		a.p.shedRefused.Add(1)
+	}
+	if a.p.draining() || a.shedding[key] {
 		// A claim read this member's record before its release: drop the
 		// record, then refuse, so the caller's retry places the grain on
 		// another member.
@@ -117,10 +130,13 @@ func (a *activator) terminated(who *actor.PID) {
 			kind.Dec()
 		}
 		a.p.c.MemberList.BroadcastEvent(&pcluster.ActivationTerminated{Pid: who, ClusterIdentity: g.ci}, true)
-		self, k, id := a.p.self, g.ci.Kind, g.ci.Identity
+		self, k, id, shed, me := a.p.self, g.ci.Kind, g.ci.Identity, a.shedding[key], a.p.actor
 		a.write(func(c context.Context) {
 			if err := a.p.store.Release(c, k, id, self); err != nil {
 				a.p.log.Warn("cluster: release placement", "kind", k, "identity", id, "err", err)
+			}
+			if shed {
+				a.p.c.ActorSystem.Root.Send(me, &shedReleased{key: key})
 			}
 		})
 		return
@@ -211,6 +227,7 @@ func (a *activator) shed(ctx actor.Context, msg *shedFarOff) (int, error) {
 			return 1
 		})
 		for _, g := range gs[:excess] {
+			a.shedding[g.ci.AsKey()] = true
 			ctx.Poison(g.pid)
 			stopped++
 		}

@@ -181,3 +181,108 @@ func TestPlacementReplacesCrashedMembersGrains(t *testing.T) {
 	}
 	assertOwners(t, "after the re-placement", survivors, now)
 }
+
+// slowReleaseStore is a MemoryPlacement whose Release waits while its
+// gate is shut, as a slow store would: a shed grain's record then still
+// names its old member for a while.
+type slowReleaseStore struct {
+	*cluster.MemoryPlacement
+	mu   sync.Mutex
+	gate chan struct{} // closed: releases go through
+}
+
+func (s *slowReleaseStore) shut() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gate = make(chan struct{})
+}
+
+func (s *slowReleaseStore) open() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.gate)
+}
+
+func (s *slowReleaseStore) Release(ctx context.Context, kind, id, member string) error {
+	s.mu.Lock()
+	gate := s.gate
+	s.mu.Unlock()
+	select {
+	case <-gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.MemoryPlacement.Release(ctx, kind, id, member)
+}
+
+// TestRebalanceIsNotUndoneBeforeRelease: a grain that Rebalance stopped is
+// not activated on the same member again by a call that still finds its
+// record there (its release is slow): the member refuses it, and the retry
+// places it by the bound once the record is gone. Without the refusal the
+// calls put every shed grain straight back and the spread stays as it was.
+func TestRebalanceIsNotUndoneBeforeRelease(t *testing.T) {
+	store := &slowReleaseStore{MemoryPlacement: cluster.NewMemoryPlacement(), gate: make(chan struct{})}
+	store.open()
+	nodes := startPlaced(t, store, "node-a", "node-b")
+	a := nodes[0]
+	keys := ids(60)
+	waitFor(t, 20*time.Second, "60 grains on two nodes", func() error {
+		_, err := activate(nodes, keys)
+		return err
+	})
+	c := startPlacedNode(t, store, "node-c", 0, a.GossipAddr())
+	nodes = append(nodes, c)
+	waitFor(t, 10*time.Second, "node-c joined", func() error { return allSee(nodes) })
+	placed, err := owners(nodes, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := cluster.Bound(len(keys), 3, cluster.DefaultPlacementLoad)
+	if spread(placed)["node-a"] <= bound {
+		t.Fatalf("node-a holds %d, not over the bound %d: nothing to shed (spread %v)", spread(placed)["node-a"], bound, spread(placed))
+	}
+
+	store.shut() // releases wait from here on
+	shed, err := a.Placement().Rebalance(t.Context())
+	if err != nil || shed == 0 {
+		t.Fatalf("rebalance: %d stopped, %v", shed, err)
+	}
+	// Call every grain through node-c while the shed ones' records still
+	// name node-a.
+	var (
+		mu   sync.Mutex
+		got  = map[string]string{}
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, id := range keys {
+		wg.Go(func() {
+			owner, err := ask(c, id, 30*time.Second)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", id, err))
+			}
+			got[id] = owner
+		})
+	}
+	// Either every call was answered (node-a took its shed grains back:
+	// the bug) or node-a refused one; then let the releases through.
+	waitFor(t, 20*time.Second, "all calls answered or one refused", func() error {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == len(keys) || cluster.ShedRefused(a.Placement()) > 0 {
+			return nil
+		}
+		return fmt.Errorf("%d of %d answered, none refused", n, len(keys))
+	})
+	store.open()
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if s := spread(got); s["node-a"] > bound || s["node-c"] == 0 {
+		t.Fatalf("after rebalance and the calls: spread %v, bound %d (node-a shed %d)", s, bound, shed)
+	}
+}
