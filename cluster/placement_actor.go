@@ -93,10 +93,12 @@ func (a *activator) activate(ctx actor.Context, ci *pcluster.ClusterIdentity) {
 		// A claim read this member's record before its release: drop the
 		// record, then refuse, so the caller's retry places the grain on
 		// another member.
-		self, k, id, sender := a.p.self, ci.Kind, ci.Identity, ctx.Sender()
+		self, k, id, sender, shed, me := a.p.self, ci.Kind, ci.Identity, ctx.Sender(), a.shedding[key], a.p.actor
 		a.write(func(c context.Context) {
 			if err := a.p.store.Release(c, k, id, self); err != nil {
 				a.p.log.Warn("cluster: release placement", "kind", k, "identity", id, "err", err)
+			} else if shed {
+				a.p.c.ActorSystem.Root.Send(me, &shedReleased{key: key})
 			}
 			if sender != nil {
 				a.p.c.ActorSystem.Root.Send(sender, &pcluster.ActivationResponse{Failed: true})
@@ -132,10 +134,12 @@ func (a *activator) terminated(who *actor.PID) {
 		a.p.c.MemberList.BroadcastEvent(&pcluster.ActivationTerminated{Pid: who, ClusterIdentity: g.ci}, true)
 		self, k, id, shed, me := a.p.self, g.ci.Kind, g.ci.Identity, a.shedding[key], a.p.actor
 		a.write(func(c context.Context) {
+			// A shed grain stays refused here until its record is gone: a
+			// failed release leaves the record naming this member, and the
+			// next refusal tries the release again.
 			if err := a.p.store.Release(c, k, id, self); err != nil {
 				a.p.log.Warn("cluster: release placement", "kind", k, "identity", id, "err", err)
-			}
-			if shed {
+			} else if shed {
 				a.p.c.ActorSystem.Root.Send(me, &shedReleased{key: key})
 			}
 		})

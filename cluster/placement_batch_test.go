@@ -2,11 +2,14 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/boxoffice/boxoffice/cluster"
 )
@@ -183,12 +186,15 @@ func TestPlacementReplacesCrashedMembersGrains(t *testing.T) {
 }
 
 // slowReleaseStore is a MemoryPlacement whose Release waits while its
-// gate is shut, as a slow store would: a shed grain's record then still
-// names its old member for a while.
+// gate is shut, as a slow store would, or fails while failing is set, as a
+// store that is down would: a shed grain's record then still names its old
+// member for a while.
 type slowReleaseStore struct {
 	*cluster.MemoryPlacement
-	mu   sync.Mutex
-	gate chan struct{} // closed: releases go through
+	mu      sync.Mutex
+	gate    chan struct{} // closed: releases go through
+	failing bool
+	failed  int // releases that failed
 }
 
 func (s *slowReleaseStore) shut() {
@@ -203,9 +209,26 @@ func (s *slowReleaseStore) open() {
 	close(s.gate)
 }
 
+func (s *slowReleaseStore) setFailing(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failing = on
+}
+
+func (s *slowReleaseStore) failures() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
+}
+
 func (s *slowReleaseStore) Release(ctx context.Context, kind, id, member string) error {
 	s.mu.Lock()
 	gate := s.gate
+	if s.failing {
+		s.failed++
+		s.mu.Unlock()
+		return errors.New("placement store unavailable")
+	}
 	s.mu.Unlock()
 	select {
 	case <-gate:
@@ -215,12 +238,17 @@ func (s *slowReleaseStore) Release(ctx context.Context, kind, id, member string)
 	return s.MemoryPlacement.Release(ctx, kind, id, member)
 }
 
-// TestRebalanceIsNotUndoneBeforeRelease: a grain that Rebalance stopped is
-// not activated on the same member again by a call that still finds its
-// record there (its release is slow): the member refuses it, and the retry
-// places it by the bound once the record is gone. Without the refusal the
-// calls put every shed grain straight back and the spread stays as it was.
-func TestRebalanceIsNotUndoneBeforeRelease(t *testing.T) {
+// shedScene is node-a over the placement bound after node-c joined a
+// two-node cluster holding 60 grains.
+type shedScene struct {
+	store *slowReleaseStore
+	a, c  *cluster.Node
+	keys  []string
+	bound int
+}
+
+func newShedScene(t *testing.T) *shedScene {
+	t.Helper()
 	store := &slowReleaseStore{MemoryPlacement: cluster.NewMemoryPlacement(), gate: make(chan struct{})}
 	store.open()
 	nodes := startPlaced(t, store, "node-a", "node-b")
@@ -241,23 +269,35 @@ func TestRebalanceIsNotUndoneBeforeRelease(t *testing.T) {
 	if spread(placed)["node-a"] <= bound {
 		t.Fatalf("node-a holds %d, not over the bound %d: nothing to shed (spread %v)", spread(placed)["node-a"], bound, spread(placed))
 	}
+	return &shedScene{store: store, a: a, c: c, keys: keys, bound: bound}
+}
 
-	store.shut() // releases wait from here on
-	shed, err := a.Placement().Rebalance(t.Context())
-	if err != nil || shed == 0 {
-		t.Fatalf("rebalance: %d stopped, %v", shed, err)
-	}
-	// Call every grain through node-c while the shed ones' records still
-	// name node-a.
+// callAll calls every grain through node-c while the shed ones' records
+// may still name node-a, waits until either every call was answered
+// (node-a took its shed grains back: the bug) or node-a refused one, then
+// lets the releases through (release) and checks the spread. The calls go
+// through a Caller, as the API's do: a call that reached a shed grain's
+// mailbox behind its poison pill is dropped without a word, and only the
+// Caller sends it again (a plain Cluster().Request waits out its timeout).
+func (sc *shedScene) callAll(t *testing.T, shed int, release func()) {
+	t.Helper()
+	caller := cluster.NewCaller(sc.c.Cluster())
+	defer caller.Close()
 	var (
 		mu   sync.Mutex
 		got  = map[string]string{}
 		errs []error
 		wg   sync.WaitGroup
 	)
-	for _, id := range keys {
+	for _, id := range sc.keys {
 		wg.Go(func() {
-			owner, err := ask(c, id, 30*time.Second)
+			res, err := caller.Request(id, echoKind, wrapperspb.String(id), 30*time.Second)
+			owner := ""
+			if sv, ok := res.(*wrapperspb.StringValue); ok {
+				owner = sv.Value
+			} else if err == nil {
+				err = fmt.Errorf("reply %T, want *wrapperspb.StringValue", res)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -266,23 +306,57 @@ func TestRebalanceIsNotUndoneBeforeRelease(t *testing.T) {
 			got[id] = owner
 		})
 	}
-	// Either every call was answered (node-a took its shed grains back:
-	// the bug) or node-a refused one; then let the releases through.
 	waitFor(t, 20*time.Second, "all calls answered or one refused", func() error {
 		mu.Lock()
 		n := len(got)
 		mu.Unlock()
-		if n == len(keys) || cluster.ShedRefused(a.Placement()) > 0 {
+		if n == len(sc.keys) || cluster.ShedRefused(sc.a.Placement()) > 0 {
 			return nil
 		}
-		return fmt.Errorf("%d of %d answered, none refused", n, len(keys))
+		return fmt.Errorf("%d of %d answered, none refused", n, len(sc.keys))
 	})
-	store.open()
+	release()
 	wg.Wait()
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	if s := spread(got); s["node-a"] > bound || s["node-c"] == 0 {
-		t.Fatalf("after rebalance and the calls: spread %v, bound %d (node-a shed %d)", s, bound, shed)
+	if s := spread(got); s["node-a"] > sc.bound || s["node-c"] == 0 {
+		t.Fatalf("after rebalance and the calls: spread %v, bound %d (node-a shed %d)", s, sc.bound, shed)
 	}
+}
+
+// TestRebalanceIsNotUndoneBeforeRelease: a grain that Rebalance stopped is
+// not activated on the same member again by a call that still finds its
+// record there (its release is slow): the member refuses it, and the retry
+// places it by the bound once the record is gone. Without the refusal the
+// calls put every shed grain straight back and the spread stays as it was.
+func TestRebalanceIsNotUndoneBeforeRelease(t *testing.T) {
+	sc := newShedScene(t)
+	sc.store.shut() // releases wait from here on
+	shed, err := sc.a.Placement().Rebalance(t.Context())
+	if err != nil || shed == 0 {
+		t.Fatalf("rebalance: %d stopped, %v", shed, err)
+	}
+	sc.callAll(t, shed, sc.store.open)
+}
+
+// TestShedStaysRefusedWhileReleaseFails: when the release of a shed
+// grain's record fails (the store is down), the member keeps refusing the
+// grain, and a refused call's release, once the store is back, clears the
+// way. Forgetting the shed on a failed release let the next call put the
+// grain straight back on the member it was shed from.
+func TestShedStaysRefusedWhileReleaseFails(t *testing.T) {
+	sc := newShedScene(t)
+	sc.store.setFailing(true)
+	shed, err := sc.a.Placement().Rebalance(t.Context())
+	if err != nil || shed == 0 {
+		t.Fatalf("rebalance: %d stopped, %v", shed, err)
+	}
+	waitFor(t, 10*time.Second, "the shed grains' releases failed", func() error {
+		if n := sc.store.failures(); n < shed {
+			return fmt.Errorf("%d of %d releases tried", n, shed)
+		}
+		return nil
+	})
+	sc.callAll(t, shed, func() { sc.store.setFailing(false) })
 }
