@@ -50,11 +50,11 @@ type ActivationLoader interface {
 	LoadActivations(ctx context.Context, ids []uuid.UUID, node string, claimsSince time.Time) (map[uuid.UUID]*ActivationLoad, error)
 }
 
-// ActivePoller is implemented by stores that read for all of a node's
-// active events at once. Each active event's grain re-reading its sale
-// rules and listing its pending payments on its own timer makes thousands
-// of queries wait for a pool connection on a node with thousands of
-// events (issue 22); the engine polls for all of them in one query each.
+// ActivePoller reads for all of a node's active events at once (part of
+// EventStore). Each active event's grain re-reading its sale rules and
+// listing its pending payments on its own timer makes thousands of queries
+// wait for a pool connection on a node with thousands of events (issue
+// 22); the engine polls for all of them in one query each.
 type ActivePoller interface {
 	// ChangedEvents returns the events of ids whose revision is above
 	// revisions[i] (the caller's copy of ids[i]); events that do not

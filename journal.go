@@ -101,4 +101,6 @@ type EventStore interface {
 	ReserveClaim(ctx context.Context, userID uuid.UUID, key string) (ReserveClaim, error)
 	ClaimedHolds(ctx context.Context, eventID uuid.UUID, since time.Time) ([]ReserveClaim, error)
 	PruneReserveClaims(ctx context.Context, before time.Time, limit int) (int, error)
+	// The node-wide polls of the active events' rules and pending payments.
+	ActivePoller
 }

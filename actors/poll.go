@@ -19,10 +19,8 @@ import (
 // events whose revision is above the one their grain has, and only those
 // grains get the new rules (SetRules, as a PATCH's push); one query lists
 // the pending payments of every active event, and each grain with some is
-// handed its list (pendingPolled) and reconciles it as before. Stores that
-// cannot batch (not a boxoffice.ActivePoller) are read event by event, still
-// on that one goroutine. The goroutine starts with Attach and stops with
-// Drain or Close.
+// handed its list (pendingPolled) and reconciles it as before. The
+// goroutine starts with Attach and stops with Drain or Close.
 
 // pendingPolled is an active event's list of pending payments read by the
 // engine's poll; the grain reconciles it (onPendingFound).
@@ -127,29 +125,12 @@ func (e *Engine) refreshRules(ctx context.Context, sys *actor.ActorSystem) {
 	for i, r := range res {
 		revs[i] = r.revision.Load()
 	}
-	var changed []boxoffice.Event
-	if p, ok := e.deps.Store.(boxoffice.ActivePoller); ok {
-		c, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
-		evs, err := p.ChangedEvents(c, ids, revs)
-		cancel()
-		if err != nil {
-			e.cfg.Logger.Debug("active events could not re-read their sale rules", "events", len(ids), "err", err)
-			return
-		}
-		changed = evs
-	} else {
-		for i, id := range ids {
-			c, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
-			ev, err := e.deps.Store.Event(c, id)
-			cancel()
-			if err != nil {
-				e.cfg.Logger.Debug("event could not re-read its sale rules", "event", id, "err", err)
-				continue
-			}
-			if ev.Revision > revs[i] {
-				changed = append(changed, ev)
-			}
-		}
+	c, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
+	changed, err := e.deps.Store.ChangedEvents(c, ids, revs)
+	cancel()
+	if err != nil {
+		e.cfg.Logger.Debug("active events could not re-read their sale rules", "events", len(ids), "err", err)
+		return
 	}
 	for _, ev := range changed {
 		if v, ok := e.active.Load(ev.ID); ok {
@@ -164,28 +145,12 @@ func (e *Engine) reconcileActive(ctx context.Context, sys *actor.ActorSystem) {
 	if len(ids) == 0 {
 		return
 	}
-	var pending map[uuid.UUID][]boxoffice.Payment
-	if p, ok := e.deps.Store.(boxoffice.ActivePoller); ok {
-		c, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
-		m, err := p.PendingPaymentsFor(c, ids)
-		cancel()
-		if err != nil {
-			e.cfg.Logger.Warn("listing pending payments failed; reconciliation retries at the next interval", "events", len(ids), "err", err)
-			return
-		}
-		pending = m
-	} else {
-		pending = map[uuid.UUID][]boxoffice.Payment{}
-		for _, id := range ids {
-			c, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
-			rows, err := e.deps.Store.PendingPayments(c, id)
-			cancel()
-			if err != nil {
-				e.cfg.Logger.Warn("listing pending payments failed; reconciliation retries at the next interval", "event", id, "err", err)
-				continue
-			}
-			pending[id] = rows
-		}
+	c, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
+	pending, err := e.deps.Store.PendingPaymentsFor(c, ids)
+	cancel()
+	if err != nil {
+		e.cfg.Logger.Warn("listing pending payments failed; reconciliation retries at the next interval", "events", len(ids), "err", err)
+		return
 	}
 	for id, rows := range pending {
 		if len(rows) == 0 {
